@@ -1,0 +1,150 @@
+/**
+ * The Messages API as an Effect service: `createMessage`, `countTokens`.
+ *
+ * @since 0.1.0
+ */
+import type * as HttpClient from "@effect/platform/HttpClient"
+import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as ParseResult from "effect/ParseResult"
+import * as Schema from "effect/Schema"
+import * as AnthropicHttpClient from "./AnthropicHttpClient.js"
+import * as Config from "./Config.js"
+import * as Credentials from "./Credentials.js"
+import { type ApiError, type ConfigError, type NoCredentials, Other } from "./Errors.js"
+import * as Messages from "./Messages.js"
+import * as RateLimiter from "./RateLimiter.js"
+
+/**
+ * Per-call options.
+ *
+ * @since 0.1.0
+ */
+export interface CallOptions {
+  /** Extra `anthropic-beta` values for this call. */
+  readonly betas?: ReadonlyArray<string> | undefined
+  /** Extra headers for this call. */
+  readonly headers?: Readonly<Record<string, string>> | undefined
+}
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface Service {
+  /** `POST /v1/messages`: the API's Message. */
+  readonly createMessage: (
+    params: Messages.MessageCreateParams,
+    options?: CallOptions
+  ) => Effect.Effect<Messages.Message, ApiError>
+  /** `POST /v1/messages/count_tokens`: `{ input_tokens }`. */
+  readonly countTokens: (
+    params: Messages.CountTokensParams,
+    options?: CallOptions
+  ) => Effect.Effect<Messages.MessageTokensCount, ApiError>
+}
+
+/**
+ * @since 0.1.0
+ * @category tags
+ */
+export class AnthropicClient extends Context.Tag("effect-anthropic/AnthropicClient")<AnthropicClient, Service>() {}
+
+/** Decode a 200 body; extra fields are kept, so the result is the API's JSON as it came. */
+const decodeAnswer = <A, I>(schema: Schema.Schema<A, I>, what: string) => {
+  const decode = Schema.decodeUnknown(schema, { onExcessProperty: "preserve", errors: "first" })
+  return (json: unknown): Effect.Effect<A, Other> =>
+    Effect.mapError(decode(json), (error) =>
+      new Other({
+        status: 200,
+        errorType: "invalid_response",
+        apiMessage: `the API's ${what} does not match its schema: ${
+          ParseResult.ArrayFormatter.formatErrorSync(error).map((i) => `${i.path.join(".")}: ${i.message}`)[0]
+        }`,
+        retryable: false
+      }))
+}
+
+const decodeMessage = decodeAnswer(Messages.Message, "Message")
+const decodeCount = decodeAnswer(Messages.MessageTokensCount, "token count")
+
+/**
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make: Effect.Effect<Service, never, AnthropicHttpClient.AnthropicHttpClient> = Effect.map(
+  AnthropicHttpClient.AnthropicHttpClient,
+  (http): Service => ({
+    createMessage: (params, options) =>
+      http.json({ path: "/v1/messages", body: { ...params, stream: undefined }, ...options }).pipe(
+        Effect.flatMap(decodeMessage)
+      ),
+    countTokens: (params, options) =>
+      http.json({ path: "/v1/messages/count_tokens", body: params, ...options }).pipe(Effect.flatMap(decodeCount))
+  })
+)
+
+/**
+ * The client over an already provided HTTP layer.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer: Layer.Layer<AnthropicClient, never, AnthropicHttpClient.AnthropicHttpClient> = Layer.effect(
+  AnthropicClient,
+  make
+)
+
+/**
+ * Every service of the stack, for programs that want more than the client (the credential in use, say).
+ *
+ * @since 0.1.0
+ */
+export type Services =
+  | AnthropicClient
+  | AnthropicHttpClient.AnthropicHttpClient
+  | Credentials.Credentials
+  | RateLimiter.RateLimiter
+  | Config.AnthropicConfig
+
+/**
+ * Assemble the stack from its parts: the settings, the credentials (which may read the settings) and the
+ * `HttpClient` underneath. The other layers of this module are this with the real parts; tests pass fakes.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerFrom = <E1, E2>(parts: {
+  readonly config: Layer.Layer<Config.AnthropicConfig, E1>
+  readonly credentials: Layer.Layer<Credentials.Credentials, E2, Config.AnthropicConfig>
+  readonly httpClient: Layer.Layer<HttpClient.HttpClient>
+}): Layer.Layer<Services, E1 | E2> => {
+  const base = Layer.merge(parts.credentials, RateLimiter.layerConfig).pipe(Layer.provideMerge(parts.config))
+  const http = AnthropicHttpClient.layerWithoutHttpClient.pipe(
+    Layer.provide(parts.httpClient),
+    Layer.provideMerge(base)
+  )
+  return layer.pipe(Layer.provideMerge(http))
+}
+
+/**
+ * The whole stack over the given settings: credentials, rate limiter, undici HTTP client, Messages.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerSettings = (
+  settings: Config.AnthropicSettings
+): Layer.Layer<Services, ConfigError | NoCredentials> =>
+  layerFrom({ config: Config.layer(settings), credentials: Credentials.layer, httpClient: NodeHttpClient.layerUndici })
+
+/**
+ * The whole stack from `config/llm.yaml` (or `options.configPath`, or `options.config`).
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerConfig = (options: Config.LoadOptions = {}): Layer.Layer<Services, ConfigError | NoCredentials> =>
+  Layer.unwrapEffect(Effect.map(Config.load(options), layerSettings))

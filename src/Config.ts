@@ -1,0 +1,465 @@
+/**
+ * `config/llm.yaml`: loading, `${VAR:-default}` interpolation, validation and defaults.
+ *
+ * The file keeps the seed's snake_case keys under `providers.anthropic`; loading turns it into
+ * {@link AnthropicSettings} with every default filled in and every path absolute.
+ *
+ * @since 0.1.0
+ */
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as ParseResult from "effect/ParseResult"
+import * as Redacted from "effect/Redacted"
+import * as Schema from "effect/Schema"
+import * as fs from "node:fs/promises"
+import * as os from "node:os"
+import * as path from "node:path"
+import * as YAML from "yaml"
+import { ConfigError } from "./Errors.js"
+import { type Env, interpolate, InterpolationError } from "./internal/interpolate.js"
+import { SETUP_TOKEN_FIX, setupTokenProblem } from "./internal/tokens.js"
+
+/** @since 0.1.0 */
+export const DEFAULT_CONFIG_PATH = "config/llm.yaml"
+/** @since 0.1.0 */
+export const DEFAULT_BASE_URL = "https://api.anthropic.com"
+/** @since 0.1.0 */
+export const DEFAULT_ANTHROPIC_VERSION = "2023-06-01"
+/** The seed's refresh endpoint. The current Claude Code CLI uses https://platform.claude.com/v1/oauth/token. */
+export const DEFAULT_TOKEN_URL = "https://console.anthropic.com/v1/oauth/token"
+/** @since 0.1.0 */
+export const DEFAULT_AUTHORIZE_URL = "https://claude.com/cai/oauth/authorize"
+/** The OAuth client id shared with the Claude Code CLI. */
+export const DEFAULT_CLIENT_ID = "9d1c250a-e61b-44d9-88ed-5944d1962f5e"
+/** @since 0.1.0 */
+export const DEFAULT_SCOPES: ReadonlyArray<string> = ["user:profile", "user:inference"]
+/** @since 0.1.0 */
+export const DEFAULT_BUNDLE = "./secrets/anthropic_oauth.json"
+/** @since 0.1.0 */
+export const DEFAULT_SETUP_TOKEN_FILE = "./secrets/anthropic_setup_token"
+/** @since 0.1.0 */
+export const DEFAULT_MAX_RETRIES = 2
+/** Per attempt, as the official SDK. */
+export const DEFAULT_TIMEOUT_MS = 600_000
+
+// ---------------------------------------------------------------------------------------------------------------
+// The file's schema, in the file's own key names
+// ---------------------------------------------------------------------------------------------------------------
+
+/** Numbers may come from `${VAR}` interpolation, which yields strings. */
+const NumberLike = Schema.Union(Schema.Number, Schema.NumberFromString)
+
+/**
+ * The auth modes. `cli_credentials` pins the Claude Code CLI import (an extension of the seed's four).
+ *
+ * @since 0.1.0
+ */
+export const AuthMode = Schema.Literal("auto", "static", "setup_token", "oauth_bundle", "cli_credentials").annotations({
+  message: (issue) => ({
+    message: `must be one of "auto" | "static" | "setup_token" | "oauth_bundle" | "cli_credentials", not ${
+      JSON.stringify(issue.actual)
+    }`,
+    override: true
+  })
+})
+
+/** @since 0.1.0 */
+export type AuthMode = typeof AuthMode.Type
+
+const SetupTokenValue = Schema.String.pipe(
+  Schema.filter((s) => s === "" || setupTokenProblem(s) === undefined, {
+    message: (issue) => setupTokenProblem(String(issue.actual)) ?? "invalid setup token"
+  })
+)
+
+const HttpUrl = Schema.String.pipe(
+  Schema.filter((s) => /^https?:\/\/[^\s/]+/.test(s), {
+    message: () => "must be an http(s) URL such as https://api.anthropic.com"
+  })
+)
+
+const AuthFile = Schema.Struct({
+  mode: Schema.optional(AuthMode),
+  bundle: Schema.optional(Schema.String),
+  setup_token: Schema.optional(SetupTokenValue),
+  setup_token_file: Schema.optional(Schema.String),
+  cli_credentials: Schema.optional(Schema.String),
+  token_url: Schema.optional(HttpUrl),
+  authorize_url: Schema.optional(HttpUrl),
+  client_id: Schema.optional(Schema.String),
+  scopes: Schema.optional(Schema.Union(Schema.String, Schema.Array(Schema.String)))
+})
+
+/**
+ * The `providers.anthropic` section as written in the file.
+ *
+ * @since 0.1.0
+ */
+export const AnthropicProviderFile = Schema.Struct({
+  api_key: Schema.optional(Schema.String),
+  base_url: Schema.optional(HttpUrl),
+  anthropic_version: Schema.optional(Schema.String),
+  betas: Schema.optional(Schema.Array(Schema.String)),
+  rate_limit: Schema.optional(Schema.Struct({
+    requests_per_second: Schema.optional(NumberLike.pipe(Schema.compose(Schema.Number.pipe(Schema.positive({
+      message: () => "must be a number above 0 (fractions allowed, e.g. 0.5); leave it out for no limit"
+    })))))
+  })),
+  retry: Schema.optional(Schema.Struct({
+    max_retries: Schema.optional(NumberLike.pipe(Schema.compose(Schema.Number.pipe(Schema.int(), Schema.nonNegative()))))
+  })),
+  timeout_ms: Schema.optional(NumberLike.pipe(Schema.compose(Schema.Number.pipe(Schema.int(), Schema.positive())))),
+  stream_idle_timeout_ms: Schema.optional(
+    NumberLike.pipe(Schema.compose(Schema.Number.pipe(Schema.int(), Schema.positive())))
+  ),
+  auth: Schema.optional(AuthFile)
+})
+
+/**
+ * The per-agent model selection: `model: {provider: anthropic, model: claude-haiku-4-5}`.
+ *
+ * @since 0.1.0
+ */
+export const ModelSelection = Schema.Struct({
+  provider: Schema.Literal("anthropic").annotations({
+    message: (issue) => ({
+      message: `this client serves provider "anthropic" only, not ${JSON.stringify(issue.actual)}`,
+      override: true
+    })
+  }),
+  model: Schema.NonEmptyTrimmedString
+})
+
+/** @since 0.1.0 */
+export type ModelSelection = typeof ModelSelection.Type
+
+const LlmFile = Schema.Struct({
+  providers: Schema.Struct({
+    anthropic: Schema.optional(AnthropicProviderFile)
+  }),
+  model: Schema.optional(ModelSelection)
+})
+
+// ---------------------------------------------------------------------------------------------------------------
+// The resolved settings
+// ---------------------------------------------------------------------------------------------------------------
+
+/**
+ * The Anthropic provider's settings with defaults applied and paths made absolute.
+ *
+ * @since 0.1.0
+ */
+export interface AnthropicSettings {
+  /** Where the settings came from (a file path or `<config object>`), for error messages. */
+  readonly source: string
+  readonly apiKey: Option.Option<Redacted.Redacted<string>>
+  readonly baseUrl: string
+  readonly anthropicVersion: string
+  readonly betas: ReadonlyArray<string>
+  /** `None`: no limit. */
+  readonly requestsPerSecond: Option.Option<number>
+  readonly maxRetries: number
+  readonly timeoutMs: number
+  readonly streamIdleTimeoutMs: number
+  readonly auth: {
+    readonly mode: AuthMode
+    readonly bundle: string
+    readonly setupToken: Option.Option<Redacted.Redacted<string>>
+    readonly setupTokenFile: string
+    readonly cliCredentials: string
+    readonly tokenUrl: string
+    readonly authorizeUrl: string
+    readonly clientId: string
+    readonly scopes: ReadonlyArray<string>
+  }
+  /** The `model:` selection in the same file, if any. */
+  readonly model: Option.Option<ModelSelection>
+}
+
+/** Idle time allowed between two chunks of a stream before it fails. */
+export const DEFAULT_STREAM_IDLE_TIMEOUT_MS = 60_000
+
+/**
+ * The settings as a service, provided to Credentials, RateLimiter and the HTTP client.
+ *
+ * @since 0.1.0
+ * @category tags
+ */
+export class AnthropicConfig extends Context.Tag("effect-anthropic/AnthropicConfig")<
+  AnthropicConfig,
+  AnthropicSettings
+>() {}
+
+/**
+ * What {@link load} reads.
+ *
+ * @since 0.1.0
+ */
+export interface LoadOptions {
+  /** Defaults to `config/llm.yaml`; ignored when `config` is given. */
+  readonly configPath?: string | undefined
+  /** The configuration as an object of the file's shape (top-level `providers:`). */
+  readonly config?: unknown
+  /** Where `${VAR}`, HOME and CLAUDE_CONFIG_DIR are read. Defaults to `process.env`. */
+  readonly env?: Env | undefined
+  /** What relative paths resolve against. Defaults to `process.cwd()`. */
+  readonly cwd?: string | undefined
+}
+
+const INLINE = "<config object>"
+
+const FIXES: ReadonlyArray<readonly [RegExp, string]> = [
+  [/auth\.mode$/, "set it to one of auto, static, setup_token, oauth_bundle, cli_credentials (or leave it out for auto)"],
+  [/auth\.setup_token$/, SETUP_TOKEN_FIX],
+  [/requests_per_second$/, "write a number above 0 such as 2 or 0.5, or remove rate_limit for no limit"],
+  [/max_retries$/, "write a whole number, 0 or more (default 2)"],
+  [/_ms$/, "write a whole number of milliseconds above 0"],
+  [/_url$/, "write a full URL such as https://api.anthropic.com"],
+  [/^model\.provider$/, "set model.provider to anthropic (other providers are served by other clients)"],
+  [/^model\.model$/, "name a model, e.g. claude-haiku-4-5"],
+  [/betas/, "write a list of strings, e.g. [prompt-caching-2024-07-31]"]
+]
+
+const fixFor = (keyPath: string, problem: string): string => {
+  if (problem.startsWith("is unexpected")) {
+    return "remove the key or correct its spelling; the README lists every key"
+  }
+  for (const [pattern, fix] of FIXES) if (pattern.test(keyPath)) return fix
+  return "correct the value; the README lists every key with its type"
+}
+
+const formatPath = (p: ReadonlyArray<PropertyKey>): string =>
+  p.map((k, i) => typeof k === "number" ? `[${k}]` : `${i === 0 ? "" : "."}${String(k)}`).join("")
+
+/** Interpolate every string scalar of the parsed tree, naming the key of the first failure. */
+const interpolateTree = (
+  node: unknown,
+  env: Env,
+  at: ReadonlyArray<PropertyKey>,
+  file: string
+): Either.Either<unknown, ConfigError> => {
+  if (typeof node === "string") {
+    const result = interpolate(node, env)
+    return result instanceof InterpolationError
+      ? Either.left(new ConfigError({ file, path: formatPath(at), problem: result.problem, fix: result.fix }))
+      : Either.right(result)
+  }
+  if (Array.isArray(node)) {
+    const out: Array<unknown> = []
+    for (let i = 0; i < node.length; i++) {
+      const r = interpolateTree(node[i], env, [...at, i], file)
+      if (Either.isLeft(r)) return r
+      out.push(r.right)
+    }
+    return Either.right(out)
+  }
+  if (node !== null && typeof node === "object") {
+    const out: Record<string, unknown> = {}
+    for (const [k, v] of Object.entries(node)) {
+      const r = interpolateTree(v, env, [...at, k], file)
+      if (Either.isLeft(r)) return r
+      out[k] = r.right
+    }
+    return Either.right(out)
+  }
+  return Either.right(node)
+}
+
+const decodeFile = (raw: unknown, file: string): Either.Either<typeof LlmFile.Type, ConfigError> => {
+  if (raw === null || typeof raw !== "object" || Array.isArray(raw)) {
+    return Either.left(
+      new ConfigError({
+        file,
+        problem: "the configuration is not a mapping",
+        fix: "start the file with `providers:` and put the client's keys under `providers.anthropic` (see the README)"
+      })
+    )
+  }
+  const result = Schema.decodeUnknownEither(LlmFile)(raw, { errors: "first" })
+  if (Either.isRight(result)) {
+    // Keys under providers.anthropic are checked strictly: a typo there must not silently fall back to a default.
+    const anthropic = (raw as { providers?: { anthropic?: unknown } }).providers?.anthropic
+    const strict = Schema.decodeUnknownEither(AnthropicProviderFile)(anthropic ?? {}, {
+      errors: "first",
+      onExcessProperty: "error"
+    })
+    if (Either.isLeft(strict)) return Either.left(toConfigError(strict.left, file, ["providers", "anthropic"]))
+    return Either.right(result.right)
+  }
+  return Either.left(toConfigError(result.left, file, []))
+}
+
+const toConfigError = (error: ParseResult.ParseError, file: string, prefix: ReadonlyArray<PropertyKey>) => {
+  const issue = ParseResult.ArrayFormatter.formatErrorSync(error)[0]
+  const keyPath = formatPath([...prefix, ...(issue?.path ?? [])])
+  const problem = issue?.message ?? "invalid value"
+  const redactedProblem = keyPath.endsWith("setup_token") || keyPath.endsWith("api_key")
+    ? problem.replace(/actual .*$/s, "actual <redacted>")
+    : problem
+  return new ConfigError({
+    file,
+    path: keyPath === "" ? undefined : keyPath,
+    problem: redactedProblem,
+    fix: fixFor(keyPath, problem)
+  })
+}
+
+const nonEmpty = (s: string | undefined): Option.Option<string> =>
+  s === undefined || s.trim() === "" ? Option.none() : Option.some(s.trim())
+
+const homeOf = (env: Env): string => env.HOME ?? os.homedir()
+
+/** Relative paths resolve against the working directory; `~/` against HOME. */
+const resolvePath = (p: string, env: Env, cwd: string): string =>
+  path.resolve(cwd, p === "~" ? homeOf(env) : p.startsWith("~/") ? path.join(homeOf(env), p.slice(2)) : p)
+
+/**
+ * Where the Claude Code CLI keeps its credentials: `${CLAUDE_CONFIG_DIR:-$HOME/.claude}/.credentials.json`.
+ *
+ * @since 0.1.0
+ */
+export const defaultCliCredentialsPath = (env: Env): string =>
+  path.join(nonEmpty(env.CLAUDE_CONFIG_DIR).pipe(Option.getOrElse(() => path.join(homeOf(env), ".claude"))), ".credentials.json")
+
+const toSettings = (
+  file: typeof LlmFile.Type,
+  source: string,
+  env: Env,
+  cwd: string
+): AnthropicSettings => {
+  const p = file.providers.anthropic ?? {}
+  const auth = p.auth ?? {}
+  const scopes = auth.scopes === undefined
+    ? DEFAULT_SCOPES
+    : typeof auth.scopes === "string"
+    ? auth.scopes.split(/\s+/).filter((s) => s !== "")
+    : auth.scopes
+  return {
+    source,
+    apiKey: nonEmpty(p.api_key).pipe(Option.map(redact)),
+    baseUrl: (p.base_url ?? DEFAULT_BASE_URL).replace(/\/+$/, ""),
+    anthropicVersion: p.anthropic_version ?? DEFAULT_ANTHROPIC_VERSION,
+    betas: (p.betas ?? []).map((b) => b.trim()).filter((b) => b !== ""),
+    requestsPerSecond: Option.fromNullable(p.rate_limit?.requests_per_second),
+    maxRetries: p.retry?.max_retries ?? DEFAULT_MAX_RETRIES,
+    timeoutMs: p.timeout_ms ?? DEFAULT_TIMEOUT_MS,
+    streamIdleTimeoutMs: p.stream_idle_timeout_ms ?? DEFAULT_STREAM_IDLE_TIMEOUT_MS,
+    auth: {
+      mode: auth.mode ?? "auto",
+      bundle: resolvePath(auth.bundle ?? DEFAULT_BUNDLE, env, cwd),
+      setupToken: nonEmpty(auth.setup_token).pipe(Option.map(redact)),
+      setupTokenFile: resolvePath(auth.setup_token_file ?? DEFAULT_SETUP_TOKEN_FILE, env, cwd),
+      cliCredentials: auth.cli_credentials === undefined
+        ? defaultCliCredentialsPath(env)
+        : resolvePath(auth.cli_credentials, env, cwd),
+      tokenUrl: auth.token_url ?? DEFAULT_TOKEN_URL,
+      authorizeUrl: auth.authorize_url ?? DEFAULT_AUTHORIZE_URL,
+      clientId: auth.client_id ?? DEFAULT_CLIENT_ID,
+      scopes
+    },
+    model: Option.fromNullable(file.model)
+  }
+}
+
+const redact = (s: string) => Redacted.make(s)
+
+/**
+ * Parse configuration already in memory (the file's shape), interpolating from `env`.
+ *
+ * @since 0.1.0
+ */
+export const fromObject = (
+  config: unknown,
+  options: { readonly env?: Env | undefined; readonly cwd?: string | undefined; readonly source?: string } = {}
+): Either.Either<AnthropicSettings, ConfigError> => {
+  const env = options.env ?? process.env
+  const source = options.source ?? INLINE
+  return interpolateTree(config, env, [], source).pipe(
+    Either.flatMap((tree) => decodeFile(tree, source)),
+    Either.map((file) => toSettings(file, source, env, options.cwd ?? process.cwd()))
+  )
+}
+
+/**
+ * Parse YAML text (the content of `config/llm.yaml`).
+ *
+ * @since 0.1.0
+ */
+export const fromYaml = (
+  text: string,
+  options: { readonly env?: Env | undefined; readonly cwd?: string | undefined; readonly source?: string } = {}
+): Either.Either<AnthropicSettings, ConfigError> => {
+  const source = options.source ?? INLINE
+  const doc = YAML.parseDocument(text, { prettyErrors: true, uniqueKeys: true })
+  const firstError = doc.errors[0]
+  if (firstError !== undefined) {
+    const where = firstError.linePos?.[0]
+    return Either.left(
+      new ConfigError({
+        file: source,
+        path: where === undefined ? undefined : `line ${where.line}, column ${where.col}`,
+        problem: `invalid YAML (${firstError.code}): ${firstError.message.split("\n")[0]}`,
+        fix: "correct the YAML syntax at that line (indent with spaces, quote values containing \": \" or \"#\")"
+      })
+    )
+  }
+  return fromObject(doc.toJS() ?? {}, { ...options, source })
+}
+
+/**
+ * Load the settings: `options.config` when given, else the YAML file at `options.configPath` (default
+ * `config/llm.yaml`). Fails with one {@link ConfigError} naming the file, the key and the fix.
+ *
+ * @since 0.1.0
+ */
+export const load = (options: LoadOptions = {}): Effect.Effect<AnthropicSettings, ConfigError> =>
+  Effect.suspend(() => {
+    const cwd = options.cwd ?? process.cwd()
+    if (options.config !== undefined) {
+      return fromObject(options.config, { env: options.env, cwd })
+    }
+    const configPath = path.resolve(cwd, options.configPath ?? DEFAULT_CONFIG_PATH)
+    return Effect.tryPromise({
+      try: () => fs.readFile(configPath, "utf8"),
+      catch: (cause) =>
+        new ConfigError({
+          file: configPath,
+          problem: (cause as NodeJS.ErrnoException).code === "ENOENT"
+            ? "the configuration file does not exist"
+            : `the configuration file cannot be read (${(cause as NodeJS.ErrnoException).code ?? String(cause)})`,
+          fix: `create it (the README has an example), or pass another path (configPath / --config)`
+        })
+    }).pipe(Effect.flatMap((text) => fromYaml(text, { env: options.env, cwd, source: configPath })))
+  })
+
+/**
+ * Decode a per-agent `model:` selection from anywhere (an agent's own config, say).
+ *
+ * @since 0.1.0
+ */
+export const decodeModelSelection = (
+  input: unknown,
+  file = INLINE
+): Either.Either<ModelSelection, ConfigError> =>
+  Schema.decodeUnknownEither(ModelSelection)(input, { errors: "first" }).pipe(
+    Either.mapLeft((e) => toConfigError(e, file, ["model"]))
+  )
+
+/**
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer = (settings: AnthropicSettings): Layer.Layer<AnthropicConfig> =>
+  Layer.succeed(AnthropicConfig, settings)
+
+/**
+ * The settings loaded from a file or object, as a layer.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerLoad = (options: LoadOptions = {}): Layer.Layer<AnthropicConfig, ConfigError> =>
+  Layer.effect(AnthropicConfig, load(options))

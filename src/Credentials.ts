@@ -1,0 +1,349 @@
+/**
+ * Credentials: which credential the client uses and the auth headers for each request.
+ *
+ * Modes (`auth.mode`): `static` (API key), `setup_token`, `oauth_bundle`, `cli_credentials` (the Claude Code CLI's
+ * own file) and `auto`, which takes the first of: bundle file → CLI credentials → setup token → API key, and
+ * otherwise fails with {@link NoCredentials} listing every source and why it was skipped.
+ *
+ * OAuth tokens (bundle and CLI) live in a `Ref`; a 401/403 marks the token that was sent as stale.
+ *
+ * @since 0.1.0
+ */
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
+import * as Ref from "effect/Ref"
+import { AnthropicConfig, type AnthropicSettings } from "./Config.js"
+import { ConfigError, type CredentialKind, NoCredentials, type SourceReport } from "./Errors.js"
+import {
+  type FileRead,
+  type OAuthToken,
+  readBundle,
+  readCliCredentials,
+  readSetupTokenFile
+} from "./internal/credentialFiles.js"
+
+export type { OAuthToken } from "./internal/credentialFiles.js"
+
+/**
+ * The beta flag the API requires next to an OAuth bearer token.
+ *
+ * @since 0.1.0
+ */
+export const OAUTH_BETA = "oauth-2025-04-20"
+
+/**
+ * What one request carries to authenticate: exactly one auth header, plus the betas that credential needs.
+ *
+ * @since 0.1.0
+ */
+export interface AuthHeaders {
+  readonly kind: CredentialKind
+  /** `x-api-key` for API keys, `authorization` (`Bearer …`) for every OAuth-style token. Never both. */
+  readonly header: "x-api-key" | "authorization"
+  readonly value: Redacted.Redacted<string>
+  readonly betas: ReadonlyArray<string>
+}
+
+/**
+ * A credential as resolution found it.
+ *
+ * @since 0.1.0
+ */
+export type ResolvedCredential =
+  | { readonly kind: "api_key"; readonly location: string; readonly key: Redacted.Redacted<string> }
+  | { readonly kind: "setup_token"; readonly location: string; readonly token: Redacted.Redacted<string> }
+  | {
+    readonly kind: "oauth_bundle" | "cli_credentials"
+    readonly location: string
+    readonly token: OAuthToken
+  }
+
+/**
+ * The outcome of resolution: the credential chosen and what every source looked like.
+ *
+ * @since 0.1.0
+ */
+export interface Resolution {
+  readonly credential: ResolvedCredential
+  readonly report: ReadonlyArray<SourceReport>
+}
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface Service {
+  readonly kind: CredentialKind
+  /** Where the credential came from (a path or a config key); never the secret. */
+  readonly location: string
+  /** What resolution saw, source by source. */
+  readonly report: ReadonlyArray<SourceReport>
+  /** The auth headers for the next request. */
+  readonly authorize: Effect.Effect<AuthHeaders>
+  /**
+   * Called after a 401/403. Marks the token that was sent as stale (only if it is still the current one, so a late
+   * answer to an old token cannot spoil a fresh one). A no-op for API keys and setup tokens, which cannot refresh.
+   */
+  readonly markStale: (sent: AuthHeaders) => Effect.Effect<void>
+  /** Whether the current OAuth token is marked stale. Always false for keys and setup tokens. */
+  readonly isStale: Effect.Effect<boolean>
+}
+
+/**
+ * @since 0.1.0
+ * @category tags
+ */
+export class Credentials extends Context.Tag("effect-anthropic/Credentials")<Credentials, Service>() {}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Resolution
+// ---------------------------------------------------------------------------------------------------------------
+
+type Source = SourceReport["source"]
+
+type Probe =
+  | { readonly _tag: "Found"; readonly credential: ResolvedCredential }
+  | { readonly _tag: "Skipped"; readonly reason: string }
+  | { readonly _tag: "Invalid"; readonly error: ConfigError }
+
+interface Probed {
+  readonly source: Source
+  readonly location: string
+  readonly probe: Probe
+}
+
+const fromFile = <A>(
+  read: FileRead<A>,
+  missingReason: string,
+  found: (value: A) => ResolvedCredential
+): Probe => {
+  switch (read._tag) {
+    case "Missing":
+      return { _tag: "Skipped", reason: missingReason }
+    case "Invalid":
+      return { _tag: "Invalid", error: read.error }
+    case "Found":
+      return { _tag: "Found", credential: found(read.value) }
+  }
+}
+
+const probeBundle = (s: AnthropicSettings): Effect.Effect<Probed, ConfigError> =>
+  Effect.map(readBundle(s.auth.bundle), (read) => ({
+    source: "oauth_bundle",
+    location: s.auth.bundle,
+    probe: fromFile(read, "no bundle file (run `effect-anthropic login` to create one)", (token) => ({
+      kind: "oauth_bundle",
+      location: s.auth.bundle,
+      token
+    }))
+  }))
+
+const probeCli = (s: AnthropicSettings): Effect.Effect<Probed, ConfigError> =>
+  Effect.map(readCliCredentials(s.auth.cliCredentials), (read) => ({
+    source: "cli_credentials",
+    location: s.auth.cliCredentials,
+    probe: fromFile(read, "no Claude Code CLI credentials file", (token) => ({
+      kind: "cli_credentials",
+      location: s.auth.cliCredentials,
+      token
+    }))
+  }))
+
+const probeSetupToken = (s: AnthropicSettings): Effect.Effect<Probed, ConfigError> =>
+  Option.match(s.auth.setupToken, {
+    onSome: (token) =>
+      Effect.succeed<Probed>({
+        source: "setup_token",
+        location: "auth.setup_token",
+        probe: { _tag: "Found", credential: { kind: "setup_token", location: "auth.setup_token", token } }
+      }),
+    onNone: () =>
+      Effect.map(readSetupTokenFile(s.auth.setupTokenFile), (read): Probed => ({
+        source: "setup_token",
+        location: s.auth.setupTokenFile,
+        probe: fromFile(read, "auth.setup_token is empty and there is no setup token file", (token) => ({
+          kind: "setup_token",
+          location: s.auth.setupTokenFile,
+          token
+        }))
+      }))
+  })
+
+const probeApiKey = (s: AnthropicSettings): Effect.Effect<Probed> =>
+  Effect.succeed({
+    source: "api_key",
+    location: "providers.anthropic.api_key",
+    probe: Option.match(s.apiKey, {
+      onNone: () => ({ _tag: "Skipped", reason: "api_key is empty (is ANTHROPIC_API_KEY set?)" }),
+      onSome: (key) => ({
+        _tag: "Found",
+        credential: { kind: "api_key", location: "providers.anthropic.api_key", key }
+      })
+    })
+  })
+
+/** The sources each mode looks at, in order. */
+const sourcesFor = (s: AnthropicSettings): ReadonlyArray<Effect.Effect<Probed, ConfigError>> => {
+  switch (s.auth.mode) {
+    case "auto":
+      return [probeBundle(s), probeCli(s), probeSetupToken(s), probeApiKey(s)]
+    case "oauth_bundle":
+      return [probeBundle(s)]
+    case "cli_credentials":
+      return [probeCli(s)]
+    case "setup_token":
+      return [probeSetupToken(s)]
+    case "static":
+      return [probeApiKey(s)]
+  }
+}
+
+/**
+ * Find the credential the settings call for. Every source of the mode is looked at (so the report is complete);
+ * the first one found wins. A source that exists but is malformed fails resolution with its ConfigError when it
+ * comes before the winner, except the CLI file, which `auto` skips as the seed says ("if it exists and is valid").
+ *
+ * @since 0.1.0
+ */
+export const resolve = (settings: AnthropicSettings): Effect.Effect<Resolution, ConfigError | NoCredentials> =>
+  Effect.gen(function*() {
+    const probed = yield* Effect.all(sourcesFor(settings))
+    const lenient = settings.auth.mode === "auto"
+    let chosen: ResolvedCredential | undefined
+    const report: Array<SourceReport> = []
+    for (const { location, probe, source } of probed) {
+      const entry = { source, location }
+      if (chosen !== undefined) {
+        report.push({
+          ...entry,
+          used: false,
+          reason: probe._tag === "Found"
+            ? `available, but ${chosen.kind} comes first`
+            : probe._tag === "Invalid"
+            ? `not usable: ${probe.error.problem}`
+            : probe.reason
+        })
+        continue
+      }
+      switch (probe._tag) {
+        case "Found":
+          chosen = probe.credential
+          report.push({ ...entry, used: true, reason: "used" })
+          break
+        case "Skipped":
+          report.push({ ...entry, used: false, reason: probe.reason })
+          break
+        case "Invalid":
+          if (lenient && source === "cli_credentials") {
+            report.push({ ...entry, used: false, reason: `not usable: ${probe.error.problem}` })
+            break
+          }
+          return yield* probe.error
+      }
+    }
+    if (chosen === undefined) {
+      return yield* new NoCredentials({ mode: settings.auth.mode, tried: report })
+    }
+    return { credential: chosen, report }
+  })
+
+// ---------------------------------------------------------------------------------------------------------------
+// The service
+// ---------------------------------------------------------------------------------------------------------------
+
+const bearer = (kind: CredentialKind, token: Redacted.Redacted<string>): AuthHeaders => ({
+  kind,
+  header: "authorization",
+  value: Redacted.make(`Bearer ${Redacted.value(token)}`),
+  betas: [OAUTH_BETA]
+})
+
+interface TokenState {
+  readonly token: OAuthToken
+  readonly stale: boolean
+}
+
+const fixed = (credential: ResolvedCredential, auth: AuthHeaders, report: ReadonlyArray<SourceReport>): Service => ({
+  kind: credential.kind,
+  location: credential.location,
+  report,
+  authorize: Effect.succeed(auth),
+  markStale: () => Effect.void,
+  isStale: Effect.succeed(false)
+})
+
+/**
+ * The service for a resolved credential.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const fromResolution = ({ credential, report }: Resolution): Effect.Effect<Service> => {
+  switch (credential.kind) {
+    case "api_key":
+      return Effect.succeed(
+        fixed(credential, { kind: "api_key", header: "x-api-key", value: credential.key, betas: [] }, report)
+      )
+    case "setup_token":
+      return Effect.succeed(fixed(credential, bearer("setup_token", credential.token), report))
+    case "oauth_bundle":
+    case "cli_credentials":
+      return Effect.map(Ref.make<TokenState>({ token: credential.token, stale: false }), (state) => ({
+        kind: credential.kind,
+        location: credential.location,
+        report,
+        authorize: Effect.map(Ref.get(state), ({ token }) => bearer(credential.kind, token.accessToken)),
+        markStale: (sent) =>
+          Ref.update(state, (current) =>
+            Redacted.value(bearer(credential.kind, current.token.accessToken).value) === Redacted.value(sent.value)
+              ? { ...current, stale: true }
+              : current),
+        isStale: Effect.map(Ref.get(state), (s) => s.stale)
+      }))
+  }
+}
+
+/**
+ * Resolve the credential from the settings and build the service.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make: Effect.Effect<Service, ConfigError | NoCredentials, AnthropicConfig> = Effect.flatMap(
+  AnthropicConfig,
+  (settings) => Effect.flatMap(resolve(settings), fromResolution)
+)
+
+/**
+ * Credentials from the configuration (`auth.mode`, files, `api_key`).
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer: Layer.Layer<Credentials, ConfigError | NoCredentials, AnthropicConfig> = Layer.effect(
+  Credentials,
+  make
+)
+
+/**
+ * A fixed credential of any kind, without files or configuration: for tests and for programs that hold the
+ * secret themselves. `layerFixed("api_key", "sk-ant-api03-…")`.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerFixed = (kind: CredentialKind, secret: string): Layer.Layer<Credentials> => {
+  const value = Redacted.make(secret)
+  const credential: ResolvedCredential = kind === "api_key"
+    ? { kind, location: "<fixed>", key: value }
+    : kind === "setup_token"
+    ? { kind, location: "<fixed>", token: value }
+    : { kind, location: "<fixed>", token: { accessToken: value, refreshToken: Option.none(), expiresAt: Option.none() } }
+  return Layer.effect(
+    Credentials,
+    fromResolution({ credential, report: [{ source: kind, location: "<fixed>", used: true, reason: "used" }] })
+  )
+}

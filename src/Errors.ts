@@ -1,0 +1,228 @@
+/**
+ * Every failure the client reports, as tagged errors for the typed error channel.
+ *
+ * The API errors (`RateLimit`, `CredentialInvalid`, `ServerError`, `Other`) follow the seed's classification table
+ * and carry the HTTP status, the API's error `type` and message and the `request-id`. None of them ever holds a
+ * secret: errors name the *kind* of credential, never its value.
+ *
+ * @since 0.1.0
+ */
+import * as Schema from "effect/Schema"
+
+/**
+ * Which kind of credential a request carried.
+ *
+ * @since 0.1.0
+ */
+export const CredentialKind = Schema.Literal("api_key", "setup_token", "oauth_bundle", "cli_credentials")
+
+/**
+ * @since 0.1.0
+ */
+export type CredentialKind = typeof CredentialKind.Type
+
+/** Human words for each kind, used in messages. */
+export const describeCredentialKind = (kind: CredentialKind): string => {
+  switch (kind) {
+    case "api_key":
+      return "API key (x-api-key)"
+    case "setup_token":
+      return "setup token (OAuth bearer)"
+    case "oauth_bundle":
+      return "OAuth bundle access token"
+    case "cli_credentials":
+      return "Claude Code CLI OAuth access token"
+  }
+}
+
+const ApiErrorFields = {
+  /** HTTP status of the answer. */
+  status: Schema.Number,
+  /** The API's `error.type`, e.g. `rate_limit_error`, `overloaded_error`; `unknown` when the body had none. */
+  errorType: Schema.String,
+  /** The API's `error.message` (secrets scrubbed). */
+  apiMessage: Schema.String,
+  /** The `request-id` header (or body field), for Anthropic support. */
+  requestId: Schema.optional(Schema.String),
+  /** Whether the client's retry policy treats this answer as retryable (after `x-should-retry`). */
+  retryable: Schema.Boolean
+}
+
+const describeApi = (self: {
+  readonly status: number
+  readonly errorType: string
+  readonly apiMessage: string
+  readonly requestId?: string | undefined
+}): string =>
+  `HTTP ${self.status} ${self.errorType}: ${self.apiMessage}` +
+  (self.requestId === undefined ? "" : ` (request-id ${self.requestId})`)
+
+/**
+ * A configuration problem: a missing or unreadable file, invalid YAML, an unknown key or mode, a value of the wrong
+ * type, a malformed setup token. Always names where (`file`, `path`) and how to fix it.
+ *
+ * @since 0.1.0
+ */
+export class ConfigError extends Schema.TaggedError<ConfigError>("effect-anthropic/ConfigError")("ConfigError", {
+  /** The file at fault, or `<config object>` for inline configuration. */
+  file: Schema.String,
+  /** The key path inside the file (`providers.anthropic.auth.mode`), or a field of a credential file. */
+  path: Schema.optional(Schema.String),
+  problem: Schema.String,
+  fix: Schema.String
+}) {
+  override get message(): string {
+    return `${this.file}${this.path === undefined ? "" : `: ${this.path}`}: ${this.problem}. Fix: ${this.fix}`
+  }
+}
+
+/**
+ * One credential source that resolution looked at, and what it found.
+ *
+ * @since 0.1.0
+ */
+export const SourceReport = Schema.Struct({
+  source: Schema.Literal("oauth_bundle", "cli_credentials", "setup_token", "api_key"),
+  /** Where it looked (a file path or a config key); never a secret. */
+  location: Schema.String,
+  used: Schema.Boolean,
+  reason: Schema.String
+})
+
+/**
+ * @since 0.1.0
+ */
+export type SourceReport = typeof SourceReport.Type
+
+/**
+ * No credential source produced a usable credential. Lists every source tried and why each was skipped.
+ *
+ * @since 0.1.0
+ */
+export class NoCredentials extends Schema.TaggedError<NoCredentials>("effect-anthropic/NoCredentials")(
+  "NoCredentials",
+  {
+    mode: Schema.String,
+    tried: Schema.Array(SourceReport)
+  }
+) {
+  override get message(): string {
+    const lines = this.tried.map((t) => `  - ${t.source} (${t.location}): ${t.reason}`)
+    return [
+      `No Anthropic credentials found (auth.mode: ${this.mode}). Sources tried:`,
+      ...lines,
+      "Fix: run `effect-anthropic login`, set ANTHROPIC_API_KEY, or put a setup token in the setup_token_file."
+    ].join("\n")
+  }
+}
+
+/**
+ * 429: rate limited. `retryAfterMs` comes from `retry-after-ms` or `retry-after`, else 60 000. Retried after it.
+ *
+ * @since 0.1.0
+ */
+export class RateLimit extends Schema.TaggedError<RateLimit>("effect-anthropic/RateLimit")("RateLimit", {
+  ...ApiErrorFields,
+  retryAfterMs: Schema.Number
+}) {
+  override get message(): string {
+    return `Rate limited: ${describeApi(this)}; retry after ${this.retryAfterMs} ms`
+  }
+}
+
+/**
+ * 401 / 403 (or the API's refusal of a subscription credential): the credential was rejected. Never retried. For
+ * OAuth and CLI tokens the token is marked stale, so the next call refreshes it first.
+ *
+ * @since 0.1.0
+ */
+export class CredentialInvalid extends Schema.TaggedError<CredentialInvalid>("effect-anthropic/CredentialInvalid")(
+  "CredentialInvalid",
+  {
+    ...ApiErrorFields,
+    credential: CredentialKind,
+    /** `rejected`: 401/403; `subscription_policy`: Anthropic refuses this subscription token outside Claude Code. */
+    reason: Schema.Literal("rejected", "subscription_policy")
+  }
+) {
+  override get message(): string {
+    const kind = describeCredentialKind(this.credential)
+    if (this.reason === "subscription_policy") {
+      return `The ${kind} was refused by Anthropic's policy: ${describeApi(this)}. ` +
+        "Anthropic allows claude.ai subscription credentials only in products it has approved; " +
+        "use an API key (auth.mode: static) for this application."
+    }
+    const hint = this.credential === "api_key"
+      ? "check ANTHROPIC_API_KEY / providers.anthropic.api_key"
+      : this.credential === "setup_token"
+      ? "create a new setup token (`claude setup-token`)"
+      : "the token was marked stale and the next call refreshes it; if this repeats, run `effect-anthropic login`"
+    return `The ${kind} was rejected: ${describeApi(this)}. Fix: ${hint}`
+  }
+}
+
+/**
+ * 5xx, including 529 `overloaded_error`. Retried.
+ *
+ * @since 0.1.0
+ */
+export class ServerError extends Schema.TaggedError<ServerError>("effect-anthropic/ServerError")("ServerError", {
+  ...ApiErrorFields,
+  retryAfterMs: Schema.optional(Schema.Number)
+}) {
+  override get message(): string {
+    return `Anthropic server error: ${describeApi(this)}`
+  }
+}
+
+/**
+ * Any other answer the client cannot use: other 4xx (fail fast) or a body that is not what the API promises.
+ *
+ * @since 0.1.0
+ */
+export class Other extends Schema.TaggedError<Other>("effect-anthropic/Other")("Other", {
+  ...ApiErrorFields,
+  retryAfterMs: Schema.optional(Schema.Number)
+}) {
+  override get message(): string {
+    return `Anthropic API error: ${describeApi(this)}`
+  }
+}
+
+/**
+ * The request never got an answer: connection refused or reset, DNS failure, or `timeout_ms` elapsed. Retried.
+ *
+ * @since 0.1.0
+ */
+export class ConnectionError extends Schema.TaggedError<ConnectionError>("effect-anthropic/ConnectionError")(
+  "ConnectionError",
+  {
+    reason: Schema.Literal("transport", "timeout"),
+    /** `METHOD url` of the request (no headers, no body). */
+    request: Schema.String,
+    detail: Schema.String
+  }
+) {
+  override get message(): string {
+    return this.reason === "timeout"
+      ? `${this.request} timed out: ${this.detail}`
+      : `${this.request} failed before an answer: ${this.detail}`
+  }
+}
+
+/**
+ * Any error a Messages API call can fail with.
+ *
+ * @since 0.1.0
+ */
+export type ApiError = RateLimit | CredentialInvalid | ServerError | Other | ConnectionError
+
+/**
+ * Everything a call may fail with, building the client included.
+ *
+ * @since 0.1.0
+ */
+export type LlmError = ApiError | ConfigError | NoCredentials
+
+/** Whether the retry policy should try again after this error. */
+export const isRetryable = (error: ApiError): boolean => error._tag === "ConnectionError" ? true : error.retryable

@@ -1,0 +1,30 @@
+/**
+ * effect-anthropic: an Effect-TS client for the Anthropic Messages API.
+ *
+ * Effect programs use the modules (`AnthropicClient.layerConfig()`, …); plain async code uses `createClient`.
+ *
+ * @since 0.1.0
+ */
+export * as AnthropicClient from "./AnthropicClient.js"
+export * as AnthropicHttpClient from "./AnthropicHttpClient.js"
+export * as Config from "./Config.js"
+export * as Credentials from "./Credentials.js"
+export * as Errors from "./Errors.js"
+export * as Messages from "./Messages.js"
+export * as Promise from "./Promise.js"
+export * as RateLimiter from "./RateLimiter.js"
+export * as StandIn from "./testing/StandIn.js"
+export * as TestLayers from "./testing/TestLayers.js"
+
+export {
+  ConfigError,
+  ConnectionError,
+  CredentialInvalid,
+  NoCredentials,
+  Other,
+  RateLimit,
+  ServerError
+} from "./Errors.js"
+export type { ApiError, LlmError } from "./Errors.js"
+export type { Client, CreateClientOptions } from "./Promise.js"
+export { createClient } from "./Promise.js"

@@ -1,0 +1,140 @@
+/**
+ * Reading the three credential files: the OAuth bundle, the Claude Code CLI credentials, the setup token file.
+ * Each read says whether the file is missing, present but unusable (with a ConfigError naming the field), or found.
+ */
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Option from "effect/Option"
+import * as ParseResult from "effect/ParseResult"
+import * as Redacted from "effect/Redacted"
+import * as Schema from "effect/Schema"
+import * as fs from "node:fs/promises"
+import { ConfigError } from "../Errors.js"
+import { SETUP_TOKEN_FIX, setupTokenProblem } from "./tokens.js"
+
+/** An OAuth access token with what is needed to refresh it. */
+export interface OAuthToken {
+  readonly accessToken: Redacted.Redacted<string>
+  readonly refreshToken: Option.Option<Redacted.Redacted<string>>
+  /** Epoch milliseconds; `None` when the source did not say. */
+  readonly expiresAt: Option.Option<number>
+}
+
+export type FileRead<A> =
+  | { readonly _tag: "Missing" }
+  | { readonly _tag: "Invalid"; readonly error: ConfigError }
+  | { readonly _tag: "Found"; readonly value: A }
+
+const missing: FileRead<never> = { _tag: "Missing" }
+const invalid = (error: ConfigError): FileRead<never> => ({ _tag: "Invalid", error })
+const found = <A>(value: A): FileRead<A> => ({ _tag: "Found", value })
+
+/** The file's text, or None when it does not exist. Other I/O failures are reported against the file. */
+export const readText = (file: string): Effect.Effect<Option.Option<string>, ConfigError> =>
+  Effect.tryPromise({
+    try: () => fs.readFile(file, "utf8").then(Option.some),
+    catch: (cause) => cause as NodeJS.ErrnoException
+  }).pipe(
+    Effect.catchAll((cause) =>
+      cause.code === "ENOENT" || cause.code === "ENOTDIR"
+        ? Effect.succeed(Option.none<string>())
+        : Effect.fail(
+          new ConfigError({
+            file,
+            problem: `the file cannot be read (${cause.code ?? "I/O error"})`,
+            fix: "check that the path is a readable file (and its permissions)"
+          })
+        )
+    )
+  )
+
+const parseJson = (text: string, file: string, fix: string): Either.Either<unknown, ConfigError> =>
+  Either.try({
+    try: () => JSON.parse(text) as unknown,
+    catch: () => new ConfigError({ file, problem: "the file is not valid JSON", fix })
+  })
+
+const decodeWith = <A, I>(schema: Schema.Schema<A, I>, input: unknown, file: string, fix: string) =>
+  Schema.decodeUnknownEither(schema)(input, { errors: "first" }).pipe(
+    Either.mapLeft((error) => {
+      const issue = ParseResult.ArrayFormatter.formatErrorSync(error)[0]
+      return new ConfigError({
+        file,
+        path: issue?.path.join("."),
+        // The formatter quotes actual values; they may be tokens, so drop them.
+        problem: (issue?.message ?? "invalid content").replace(/"[^"]*"/g, "\"<redacted>\""),
+        fix
+      })
+    })
+  )
+
+/** ISO 8601 text or epoch milliseconds. */
+const Instant = Schema.Union(
+  Schema.Number,
+  Schema.String.pipe(
+    Schema.filter((s) => !Number.isNaN(Date.parse(s)), { message: () => "must be an ISO 8601 date-time" })
+  )
+)
+const toMillis = (instant: number | string): number => typeof instant === "number" ? instant : Date.parse(instant)
+
+/** `{access_token, refresh_token, expires_at}` as the login wizard writes it. */
+export const BundleFile = Schema.Struct({
+  access_token: Schema.NonEmptyString,
+  refresh_token: Schema.NonEmptyString,
+  expires_at: Instant
+})
+
+const BUNDLE_FIX = "run `effect-anthropic login` to write a fresh bundle, or delete the file"
+
+export const readBundle = (file: string): Effect.Effect<FileRead<OAuthToken>, ConfigError> =>
+  Effect.map(readText(file), (text) => {
+    if (Option.isNone(text)) return missing
+    const decoded = parseJson(text.value, file, BUNDLE_FIX).pipe(
+      Either.flatMap((json) => decodeWith(BundleFile, json, file, BUNDLE_FIX))
+    )
+    return Either.isLeft(decoded) ? invalid(decoded.left) : found({
+      accessToken: Redacted.make(decoded.right.access_token),
+      refreshToken: Option.some(Redacted.make(decoded.right.refresh_token)),
+      expiresAt: Option.some(toMillis(decoded.right.expires_at))
+    })
+  })
+
+/** The part of `~/.claude/.credentials.json` this client reads; every other key is left alone. */
+export const CliCredentialsFile = Schema.Struct({
+  claudeAiOauth: Schema.Struct({
+    accessToken: Schema.NonEmptyString,
+    refreshToken: Schema.optional(Schema.String),
+    expiresAt: Schema.optional(Schema.Number)
+  })
+})
+
+const CLI_FIX = "log in again with the Claude Code CLI (`claude`), or pin another auth.mode"
+
+export const readCliCredentials = (file: string): Effect.Effect<FileRead<OAuthToken>, ConfigError> =>
+  Effect.map(readText(file), (text) => {
+    if (Option.isNone(text)) return missing
+    const decoded = parseJson(text.value, file, CLI_FIX).pipe(
+      Either.flatMap((json) => decodeWith(CliCredentialsFile, json, file, CLI_FIX))
+    )
+    if (Either.isLeft(decoded)) return invalid(decoded.left)
+    const oauth = decoded.right.claudeAiOauth
+    return found({
+      accessToken: Redacted.make(oauth.accessToken),
+      refreshToken: Option.fromNullable(oauth.refreshToken).pipe(
+        Option.filter((t) => t !== ""),
+        Option.map(Redacted.make)
+      ),
+      expiresAt: Option.fromNullable(oauth.expiresAt)
+    })
+  })
+
+/** One setup token on one line; refused with the same rule as an inline `auth.setup_token`. */
+export const readSetupTokenFile = (file: string): Effect.Effect<FileRead<Redacted.Redacted<string>>, ConfigError> =>
+  Effect.map(readText(file), (text) => {
+    if (Option.isNone(text)) return missing
+    const token = text.value.trim()
+    const problem = token === "" ? "the file is empty" : setupTokenProblem(token)
+    return problem === undefined
+      ? found(Redacted.make(token))
+      : invalid(new ConfigError({ file, problem, fix: SETUP_TOKEN_FIX }))
+  })

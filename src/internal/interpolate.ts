@@ -1,0 +1,102 @@
+/**
+ * Shell-style environment interpolation for configuration strings.
+ *
+ * Supported: `${VAR}` (an error when VAR is unset), `${VAR:-default}` (default when unset or empty),
+ * `${VAR-default}` (default only when unset), `$VAR`, and `$$` for a literal `$`. Defaults may nest
+ * (`${CLAUDE_CONFIG_DIR:-${HOME}/.claude}`).
+ */
+
+export type Env = Readonly<Record<string, string | undefined>>
+
+export class InterpolationError {
+  constructor(readonly problem: string, readonly fix: string) {}
+}
+
+const NAME = /[A-Za-z_][A-Za-z0-9_]*/y
+
+/** Returns the interpolated string, or an `InterpolationError` saying which variable is at fault. */
+export const interpolate = (input: string, env: Env): string | InterpolationError => {
+  if (!input.includes("$")) return input
+  let out = ""
+  let i = 0
+  while (i < input.length) {
+    const ch = input[i]!
+    if (ch !== "$") {
+      out += ch
+      i++
+      continue
+    }
+    const next = input[i + 1]
+    if (next === "$") {
+      out += "$"
+      i += 2
+      continue
+    }
+    if (next === "{") {
+      const close = matchingBrace(input, i + 1)
+      if (close < 0) {
+        return new InterpolationError(
+          `unclosed "\${" in "${input}"`,
+          "close it with \"}\", or write \"$$\" for a literal \"$\""
+        )
+      }
+      const resolved = expression(input.slice(i + 2, close), env)
+      if (resolved instanceof InterpolationError) return resolved
+      out += resolved
+      i = close + 1
+      continue
+    }
+    NAME.lastIndex = i + 1
+    const name = NAME.exec(input)
+    if (name === null) {
+      out += "$"
+      i++
+      continue
+    }
+    out += env[name[0]] ?? ""
+    i += 1 + name[0].length
+  }
+  return out
+}
+
+const matchingBrace = (input: string, open: number): number => {
+  let depth = 0
+  for (let j = open; j < input.length; j++) {
+    if (input[j] === "{") depth++
+    else if (input[j] === "}" && --depth === 0) return j
+  }
+  return -1
+}
+
+const expression = (body: string, env: Env): string | InterpolationError => {
+  NAME.lastIndex = 0
+  const name = NAME.exec(body)
+  if (name === null) {
+    return new InterpolationError(
+      `"\${${body}}" does not start with a variable name`,
+      "write ${NAME}, ${NAME:-default} or ${NAME-default}"
+    )
+  }
+  const variable = name[0]
+  const rest = body.slice(variable.length)
+  const value = env[variable]
+  if (rest === "") {
+    if (value === undefined) {
+      return new InterpolationError(
+        `environment variable ${variable} is not set`,
+        `set ${variable}, or give a default with \${${variable}:-default}`
+      )
+    }
+    return value
+  }
+  if (rest.startsWith(":-")) {
+    return value === undefined || value === "" ? interpolate(rest.slice(2), env) : value
+  }
+  if (rest.startsWith("-")) {
+    return value === undefined ? interpolate(rest.slice(1), env) : value
+  }
+  return new InterpolationError(
+    `unsupported expression "\${${body}}"`,
+    "write ${NAME}, ${NAME:-default} or ${NAME-default}"
+  )
+}

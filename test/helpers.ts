@@ -1,0 +1,63 @@
+/** Shared test helpers: temp dirs, the loopback stand-in, and driving TestClock while real I/O happens. */
+import * as Chunk from "effect/Chunk"
+import * as Effect from "effect/Effect"
+import type * as Exit from "effect/Exit"
+import * as Fiber from "effect/Fiber"
+import * as Option from "effect/Option"
+import type * as Scope from "effect/Scope"
+import * as TestClock from "effect/TestClock"
+import * as fs from "node:fs/promises"
+import * as os from "node:os"
+import * as path from "node:path"
+
+/** A real pause (not TestClock) to let loopback I/O progress. */
+export const realPause = (ms = 1): Effect.Effect<void> =>
+  Effect.promise(() => new Promise<void>((resolve) => setTimeout(resolve, ms)))
+
+/** A temporary directory removed with the scope. */
+export const tempDir: Effect.Effect<string, never, Scope.Scope> = Effect.acquireRelease(
+  Effect.promise(() => fs.mkdtemp(path.join(os.tmpdir(), "effect-anthropic-"))),
+  (dir) => Effect.promise(() => fs.rm(dir, { recursive: true, force: true }))
+)
+
+export const writeFile = (file: string, content: string) =>
+  Effect.promise(async () => {
+    await fs.mkdir(path.dirname(file), { recursive: true })
+    await fs.writeFile(file, content)
+  })
+
+/** Poll (in real time) until `condition` holds; fails the test after `timeoutMs`. */
+export const eventually = (condition: () => boolean, timeoutMs = 5000): Effect.Effect<void> =>
+  Effect.gen(function*() {
+    const deadline = Date.now() + timeoutMs
+    while (!condition()) {
+      if (Date.now() > deadline) return yield* Effect.die(new Error("condition not met in time"))
+      yield* realPause(2)
+    }
+  })
+
+/**
+ * Run `effect` under TestClock, moving the clock to each wake-up the program schedules (never further than
+ * `horizonMs` ahead, so request timeouts do not fire while real I/O is in flight). Returns the exit and the waits.
+ */
+export const runClocked = <A, E>(
+  effect: Effect.Effect<A, E>,
+  horizonMs = 120_000
+): Effect.Effect<{ readonly exit: Exit.Exit<A, E>; readonly waits: ReadonlyArray<number> }> =>
+  Effect.gen(function*() {
+    const fiber = yield* Effect.fork(effect)
+    const waits: Array<number> = []
+    while (true) {
+      const done = yield* Fiber.poll(fiber)
+      if (Option.isSome(done)) return { exit: done.value, waits }
+      const now = yield* TestClock.currentTimeMillis
+      const due = Chunk.toReadonlyArray(yield* TestClock.sleeps()).filter((t) => t - now <= horizonMs)
+      if (due.length > 0) {
+        const wait = Math.min(...due) - now
+        waits.push(wait)
+        yield* TestClock.adjust(wait)
+      } else {
+        yield* realPause(1)
+      }
+    }
+  })
