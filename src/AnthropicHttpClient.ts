@@ -101,7 +101,8 @@ export const make: Effect.Effect<Service, never, HttpClient.HttpClient | Credent
     const settings = yield* AnthropicConfig
     const credentials = yield* Credentials
     const limiter = yield* RateLimiter
-    const http = yield* HttpClient.HttpClient
+    // Trace headers (b3, traceparent) are of no use to the API; spans are still recorded locally.
+    const http = (yield* HttpClient.HttpClient).pipe(HttpClient.withTracerPropagation(false))
     const policy = retryPolicy(settings.maxRetries)
     const baseHeaders = {
       "anthropic-version": settings.anthropicVersion,

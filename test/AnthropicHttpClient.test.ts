@@ -1,0 +1,310 @@
+import { describe, expect, it } from "@effect/vitest"
+import * as Cause from "effect/Cause"
+import * as Chunk from "effect/Chunk"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Fiber from "effect/Fiber"
+import * as Option from "effect/Option"
+import * as TestClock from "effect/TestClock"
+import * as path from "node:path"
+import type { ApiError } from "../src/Errors.js"
+import * as StandIn from "../src/testing/StandIn.js"
+import { API_KEY, hello, stack } from "./fixtures.js"
+import { eventually, realPause, runClocked, tempDir, writeFile } from "./helpers.js"
+
+/** The typed failure of an exit, or a test failure. */
+const errorOf = <A>(exit: Exit.Exit<A, ApiError>): ApiError =>
+  Exit.match(exit, {
+    onSuccess: () => {
+      throw new Error("expected a failure")
+    },
+    onFailure: (cause) => Option.getOrThrowWith(Cause.failureOption(cause), () => new Error(Cause.pretty(cause)))
+  })
+
+describe("AnthropicHttpClient: the error table", () => {
+  it.scoped("429 without retry headers waits the 60 s fallback, exactly", () =>
+    Effect.gen(function*() {
+      const standIn = yield* StandIn.scoped({ replies: [StandIn.error(429)] })
+      const { client } = yield* stack({ api_key: API_KEY, base_url: standIn.url })
+      const fiber = yield* Effect.fork(client.createMessage(hello))
+      yield* eventually(() => standIn.requests.length === 1)
+      // Wait until the retry is scheduled, then walk the clock up to the edge.
+      while (Chunk.isEmpty(yield* TestClock.sleeps())) yield* realPause()
+      yield* TestClock.adjust("59999 millis")
+      yield* realPause(50)
+      expect(standIn.requests.length).toBe(1)
+      yield* TestClock.adjust("1 millis")
+      yield* eventually(() => standIn.requests.length === 2)
+      const msg = yield* Fiber.join(fiber)
+      expect(msg.content[0]).toEqual({ type: "text", text: "echo: hello" })
+    }))
+
+  it.scoped("429 honours retry-after (seconds), retry-after-ms (first) and an HTTP date", () =>
+    Effect.gen(function*() {
+      const standIn = yield* StandIn.scoped({
+        replies: [
+          StandIn.error(429, { retryAfter: "3" }),
+          StandIn.error(429, { retryAfter: "30", retryAfterMs: "1500" }),
+          // TestClock starts at the epoch, so this date is 20 s after the test's "now".
+          StandIn.error(429, { retryAfter: new Date(20_000).toUTCString() })
+        ]
+      })
+      const { client } = yield* stack({ api_key: API_KEY, base_url: standIn.url, retry: { max_retries: 3 } })
+      const { exit, waits } = yield* runClocked(client.createMessage(hello))
+      expect(Exit.isSuccess(exit)).toBe(true)
+      expect(waits[0]).toBe(3000)
+      expect(waits[1]).toBe(1500)
+      expect(waits[2]).toBe(20_000 - 3000 - 1500)
+      expect(standIn.requests.length).toBe(4)
+    }))
+
+  it.scoped("429 exhausts max_retries and fails with RateLimit carrying status, type, message and request-id", () =>
+    Effect.gen(function*() {
+      const standIn = yield* StandIn.scoped()
+      standIn.setDefault(StandIn.error(429, { retryAfterMs: "10", message: "Number of requests has exceeded your rate limit" }))
+      const { client } = yield* stack({ api_key: API_KEY, base_url: standIn.url, retry: { max_retries: 2 } })
+      const { exit, waits } = yield* runClocked(client.createMessage(hello))
+      const error = errorOf(exit)
+      expect(error._tag).toBe("RateLimit")
+      if (error._tag !== "RateLimit") return
+      expect(error.retryAfterMs).toBe(10)
+      expect(error.status).toBe(429)
+      expect(error.errorType).toBe("rate_limit_error")
+      expect(error.apiMessage).toBe("Number of requests has exceeded your rate limit")
+      expect(error.requestId).toMatch(/^req_/)
+      expect(standIn.requests.length).toBe(3)
+      expect(waits).toEqual([10, 10])
+    }))
+
+  for (const status of [401, 403]) {
+    it.scoped(`${status} → CredentialInvalid naming the API key, never retried`, () =>
+      Effect.gen(function*() {
+        const standIn = yield* StandIn.scoped()
+        standIn.setDefault(StandIn.error(status, { shouldRetry: true }))
+        const { client, credentials } = yield* stack({ api_key: API_KEY, base_url: standIn.url })
+        const { exit } = yield* runClocked(client.createMessage(hello))
+        const error = errorOf(exit)
+        expect(error._tag).toBe("CredentialInvalid")
+        if (error._tag !== "CredentialInvalid") return
+        expect(error.credential).toBe("api_key")
+        expect(error.status).toBe(status)
+        expect(error.message).toContain("API key")
+        expect(standIn.requests.length).toBe(1)
+        expect(yield* credentials.isStale).toBe(false)
+      }))
+  }
+
+  it.scoped("401 on an OAuth bundle token → CredentialInvalid naming OAuth and marks the token stale", () =>
+    Effect.gen(function*() {
+      const dir = yield* tempDir
+      const bundle = path.join(dir, "bundle.json")
+      yield* writeFile(
+        bundle,
+        JSON.stringify({ access_token: "sk-ant-oat01-a", refresh_token: "sk-ant-ort01-r", expires_at: "2099-01-01T00:00:00Z" })
+      )
+      const standIn = yield* StandIn.scoped({ replies: [StandIn.error(401)] })
+      const { client, credentials } = yield* stack({ base_url: standIn.url, auth: { mode: "oauth_bundle", bundle } })
+      expect(yield* credentials.isStale).toBe(false)
+      const { exit } = yield* runClocked(client.createMessage(hello))
+      const error = errorOf(exit)
+      expect(error._tag).toBe("CredentialInvalid")
+      if (error._tag !== "CredentialInvalid") return
+      expect(error.credential).toBe("oauth_bundle")
+      expect(error.message).toContain("OAuth")
+      expect(standIn.requests.length).toBe(1)
+      expect(yield* credentials.isStale).toBe(true)
+    }))
+
+  it.scoped("400 'only authorized for use with Claude Code' on a subscription token explains the policy", () =>
+    Effect.gen(function*() {
+      const token = "sk-ant-oat01-" + "p".repeat(80)
+      const standIn = yield* StandIn.scoped({
+        replies: [
+          StandIn.error(400, {
+            message: "This credential is only authorized for use with Claude Code and cannot be used for other API requests."
+          })
+        ]
+      })
+      const { client } = yield* stack({ base_url: standIn.url, auth: { mode: "setup_token", setup_token: token } })
+      const { exit } = yield* runClocked(client.createMessage(hello))
+      const error = errorOf(exit)
+      expect(error._tag).toBe("CredentialInvalid")
+      if (error._tag !== "CredentialInvalid") return
+      expect(error.reason).toBe("subscription_policy")
+      expect(error.message).toContain("approved")
+      expect(error.message).toContain("auth.mode: static")
+      expect(standIn.requests.length).toBe(1)
+    }))
+
+  for (const status of [500, 502, 503, 529]) {
+    it.scoped(`${status} → ServerError, retried with backoff until it succeeds`, () =>
+      Effect.gen(function*() {
+        const standIn = yield* StandIn.scoped({ replies: [StandIn.error(status), StandIn.error(status)] })
+        const { client } = yield* stack({ api_key: API_KEY, base_url: standIn.url })
+        const { exit, waits } = yield* runClocked(client.createMessage(hello))
+        expect(Exit.isSuccess(exit)).toBe(true)
+        expect(standIn.requests.length).toBe(3)
+        // min(0.5·2ⁿ, 8) s less up to 25 % jitter
+        expect(waits[0]).toBeGreaterThanOrEqual(375)
+        expect(waits[0]).toBeLessThanOrEqual(500)
+        expect(waits[1]).toBeGreaterThanOrEqual(750)
+        expect(waits[1]).toBeLessThanOrEqual(1000)
+      }))
+  }
+
+  it.scoped("529 gives up after max_retries with ServerError overloaded_error", () =>
+    Effect.gen(function*() {
+      const standIn = yield* StandIn.scoped()
+      standIn.setDefault(StandIn.error(529, { message: "Overloaded" }))
+      const { client } = yield* stack({ api_key: API_KEY, base_url: standIn.url, retry: { max_retries: 4 } })
+      const { exit, waits } = yield* runClocked(client.createMessage(hello))
+      const error = errorOf(exit)
+      expect(error._tag).toBe("ServerError")
+      if (error._tag !== "ServerError") return
+      expect(error.status).toBe(529)
+      expect(error.errorType).toBe("overloaded_error")
+      expect(error.apiMessage).toBe("Overloaded")
+      expect(standIn.requests.length).toBe(5)
+      expect(waits.length).toBe(4)
+      expect(waits[3]).toBeGreaterThanOrEqual(3000) // 0.5·2³ = 4 s, less jitter
+    }))
+
+  for (const status of [400, 404, 409, 413, 422]) {
+    it.scoped(`${status} → Other, fails fast`, () =>
+      Effect.gen(function*() {
+        const standIn = yield* StandIn.scoped({ replies: [StandIn.error(status)] })
+        const { client } = yield* stack({ api_key: API_KEY, base_url: standIn.url })
+        const { exit } = yield* runClocked(client.createMessage(hello))
+        const error = errorOf(exit)
+        expect(error._tag).toBe("Other")
+        expect(standIn.requests.length).toBe(1)
+      }))
+  }
+
+  it.scoped("x-should-retry: false stops a 529 retry; true makes a 400 retryable; 401 stays final", () =>
+    Effect.gen(function*() {
+      const standIn = yield* StandIn.scoped({
+        replies: [
+          StandIn.error(529, { shouldRetry: false }),
+          StandIn.error(400, { shouldRetry: true }),
+          StandIn.text("after a retried 400"),
+          StandIn.error(401, { shouldRetry: true })
+        ]
+      })
+      const { client } = yield* stack({ api_key: API_KEY, base_url: standIn.url })
+      const first = yield* runClocked(client.createMessage(hello))
+      expect(errorOf(first.exit)._tag).toBe("ServerError")
+      expect(standIn.requests.length).toBe(1)
+      const second = yield* runClocked(client.createMessage(hello))
+      expect(Exit.isSuccess(second.exit)).toBe(true)
+      expect(standIn.requests.length).toBe(3)
+      const third = yield* runClocked(client.createMessage(hello))
+      expect(errorOf(third.exit)._tag).toBe("CredentialInvalid")
+      expect(standIn.requests.length).toBe(4)
+    }))
+
+  it.scoped("a 5xx retry-after within a minute is honoured", () =>
+    Effect.gen(function*() {
+      const standIn = yield* StandIn.scoped({ replies: [StandIn.error(503, { retryAfter: "2" })] })
+      const { client } = yield* stack({ api_key: API_KEY, base_url: standIn.url })
+      const { exit, waits } = yield* runClocked(client.createMessage(hello))
+      expect(Exit.isSuccess(exit)).toBe(true)
+      expect(waits).toEqual([2000])
+    }))
+
+  it.scoped("a dropped connection is a ConnectionError and is retried", () =>
+    Effect.gen(function*() {
+      const standIn = yield* StandIn.scoped({ replies: [{ type: "hangup" }, { type: "hangup" }] })
+      const { client } = yield* stack({ api_key: API_KEY, base_url: standIn.url })
+      const { exit } = yield* runClocked(client.createMessage(hello))
+      expect(Exit.isSuccess(exit)).toBe(true)
+      expect(standIn.requests.length).toBe(3)
+    }))
+
+  it.scoped("a refused connection fails with ConnectionError after max_retries + 1 attempts", () =>
+    Effect.gen(function*() {
+      const standIn = yield* StandIn.scoped()
+      const url = standIn.url
+      yield* Effect.promise(() => standIn.close())
+      const { client } = yield* stack({ api_key: API_KEY, base_url: url, retry: { max_retries: 1 } })
+      const { exit, waits } = yield* runClocked(client.createMessage(hello))
+      const error = errorOf(exit)
+      expect(error._tag).toBe("ConnectionError")
+      expect(error.message).toContain("ECONNREFUSED")
+      expect(waits.length).toBe(1)
+    }))
+
+  it.scoped("timeout_ms bounds each attempt", () =>
+    Effect.gen(function*() {
+      const standIn = yield* StandIn.scoped({ replies: [{ type: "stall" }] })
+      const { client } = yield* stack({ api_key: API_KEY, base_url: standIn.url, timeout_ms: 5000 })
+      const { exit, waits } = yield* runClocked(client.createMessage(hello))
+      expect(Exit.isSuccess(exit)).toBe(true)
+      expect(waits[0]).toBe(5000)
+      expect(standIn.requests.length).toBe(2)
+    }))
+
+  it.scoped("max_retries: 0 sends exactly one request", () =>
+    Effect.gen(function*() {
+      const standIn = yield* StandIn.scoped()
+      standIn.setDefault(StandIn.error(500))
+      const { client } = yield* stack({ api_key: API_KEY, base_url: standIn.url, retry: { max_retries: 0 } })
+      const { exit } = yield* runClocked(client.createMessage(hello))
+      expect(errorOf(exit)._tag).toBe("ServerError")
+      expect(standIn.requests.length).toBe(1)
+    }))
+
+  it.scoped("a 200 that is not JSON is Other invalid_response, not retried", () =>
+    Effect.gen(function*() {
+      const standIn = yield* StandIn.scoped({ replies: [{ type: "raw", status: 200, body: "<html>proxy</html>" }] })
+      const { client } = yield* stack({ api_key: API_KEY, base_url: standIn.url })
+      const { exit } = yield* runClocked(client.createMessage(hello))
+      const error = errorOf(exit)
+      expect(error._tag).toBe("Other")
+      if (error._tag === "Other") expect(error.errorType).toBe("invalid_response")
+      expect(standIn.requests.length).toBe(1)
+    }))
+})
+
+describe("RateLimiter through the client", () => {
+  it.scoped("spaces concurrent callers at 2 requests per second", () =>
+    Effect.gen(function*() {
+      const standIn = yield* StandIn.scoped()
+      const { client } = yield* stack({
+        api_key: API_KEY,
+        base_url: standIn.url,
+        rate_limit: { requests_per_second: 2 }
+      })
+      const fiber = yield* Effect.fork(Effect.all(Array.from({ length: 5 }, () => client.createMessage(hello)), {
+        concurrency: "unbounded"
+      }))
+      yield* eventually(() => standIn.requests.length === 1)
+      for (let n = 2; n <= 5; n++) {
+        yield* TestClock.adjust("499 millis")
+        yield* realPause(40)
+        expect(standIn.requests.length).toBe(n - 1)
+        yield* TestClock.adjust("1 millis")
+        yield* eventually(() => standIn.requests.length === n)
+      }
+      const results = yield* Fiber.join(fiber)
+      expect(results.length).toBe(5)
+    }))
+
+  it.scoped("a fractional rate (0.5 rps) spaces calls two seconds apart; retries take slots too", () =>
+    Effect.gen(function*() {
+      const standIn = yield* StandIn.scoped({ replies: [StandIn.error(500, { retryAfterMs: "0" })] })
+      const { client } = yield* stack({
+        api_key: API_KEY,
+        base_url: standIn.url,
+        rate_limit: { requests_per_second: 0.5 }
+      })
+      const fiber = yield* Effect.fork(client.createMessage(hello))
+      yield* eventually(() => standIn.requests.length === 1)
+      yield* TestClock.adjust("1999 millis")
+      yield* realPause(40)
+      expect(standIn.requests.length).toBe(1)
+      yield* TestClock.adjust("1 millis")
+      yield* eventually(() => standIn.requests.length === 2)
+      yield* Fiber.join(fiber)
+    }))
+})

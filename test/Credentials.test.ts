@@ -1,0 +1,249 @@
+import { describe, expect, it } from "@effect/vitest"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as path from "node:path"
+import * as AnthropicClient from "../src/AnthropicClient.js"
+import * as Config from "../src/Config.js"
+import * as Credentials from "../src/Credentials.js"
+import type { ConfigError, NoCredentials } from "../src/Errors.js"
+import * as StandIn from "../src/testing/StandIn.js"
+import { tempDir, writeFile } from "./helpers.js"
+
+const SETUP_TOKEN = "sk-ant-oat01-setup" + "s".repeat(80)
+const BUNDLE_ACCESS = "sk-ant-oat01-bundle-access"
+const CLI_ACCESS = "sk-ant-oat01-cli-access"
+const API_KEY = "sk-ant-api03-static-key"
+
+interface Present {
+  readonly bundle: boolean
+  readonly cli: boolean
+  readonly setupToken: boolean
+  readonly apiKey: boolean
+}
+
+/** Lay out the sources that are present in a fresh directory; returns the config and env that point at them. */
+const layout = (dir: string, present: Present, mode?: string, extra: Record<string, unknown> = {}) =>
+  Effect.gen(function*() {
+    const secrets = path.join(dir, "secrets")
+    if (present.bundle) {
+      yield* writeFile(
+        path.join(secrets, "anthropic_oauth.json"),
+        JSON.stringify({ access_token: BUNDLE_ACCESS, refresh_token: "sk-ant-ort01-r", expires_at: "2099-01-01T00:00:00Z" })
+      )
+    }
+    if (present.cli) {
+      yield* writeFile(
+        path.join(dir, "home", ".claude", ".credentials.json"),
+        JSON.stringify({
+          claudeAiOauth: { accessToken: CLI_ACCESS, refreshToken: "sk-ant-ort01-c", expiresAt: 4070908800000 },
+          other: true
+        })
+      )
+    }
+    if (present.setupToken) yield* writeFile(path.join(secrets, "anthropic_setup_token"), SETUP_TOKEN + "\n")
+    return {
+      config: {
+        providers: {
+          anthropic: {
+            api_key: "${ANTHROPIC_API_KEY:-}",
+            auth: {
+              ...(mode === undefined ? {} : { mode }),
+              bundle: path.join(secrets, "anthropic_oauth.json"),
+              setup_token_file: path.join(secrets, "anthropic_setup_token")
+            },
+            ...extra
+          }
+        }
+      },
+      env: { HOME: path.join(dir, "home"), ...(present.apiKey ? { ANTHROPIC_API_KEY: API_KEY } : {}) }
+    }
+  })
+
+const resolveIn = (dir: string, present: Present, mode?: string) =>
+  Effect.gen(function*() {
+    const { config, env } = yield* layout(dir, present, mode)
+    const settings = yield* Config.load({ config, env })
+    return yield* Credentials.resolve(settings)
+  })
+
+const combos: ReadonlyArray<Present> = Array.from({ length: 16 }, (_, i) => ({
+  bundle: (i & 8) !== 0,
+  cli: (i & 4) !== 0,
+  setupToken: (i & 2) !== 0,
+  apiKey: (i & 1) !== 0
+}))
+
+const expectedKind = (p: Present) =>
+  p.bundle ? "oauth_bundle" : p.cli ? "cli_credentials" : p.setupToken ? "setup_token" : p.apiKey ? "api_key" : undefined
+
+describe("Credentials: auto resolution", () => {
+  for (const present of combos) {
+    const label = Object.entries(present).filter(([, v]) => v).map(([k]) => k).join(" + ") || "nothing"
+    it.scoped(`${label} → ${expectedKind(present) ?? "NoCredentials"}`, () =>
+      Effect.gen(function*() {
+        const dir = yield* tempDir
+        const result = yield* Effect.either(resolveIn(dir, present))
+        const kind = expectedKind(present)
+        if (kind === undefined) {
+          expect(result._tag).toBe("Left")
+          const error = (result as { left: NoCredentials | ConfigError }).left as NoCredentials
+          expect(error._tag).toBe("NoCredentials")
+          expect(error.tried.map((t) => t.source)).toEqual(["oauth_bundle", "cli_credentials", "setup_token", "api_key"])
+          expect(error.tried.every((t) => !t.used && t.reason.length > 0)).toBe(true)
+          expect(error.message).toContain("no bundle file")
+          expect(error.message).toContain("no Claude Code CLI credentials file")
+          expect(error.message).toContain("ANTHROPIC_API_KEY")
+          return
+        }
+        expect(result._tag).toBe("Right")
+        const { credential, report } = (result as { right: Credentials.Resolution }).right
+        expect(credential.kind).toBe(kind)
+        expect(report.map((r) => r.source)).toEqual(["oauth_bundle", "cli_credentials", "setup_token", "api_key"])
+        expect(report.filter((r) => r.used).map((r) => r.source)).toEqual([kind])
+      }))
+  }
+})
+
+describe("Credentials: pinned modes use only their own source", () => {
+  const all: Present = { bundle: true, cli: true, setupToken: true, apiKey: true }
+  const none: Present = { bundle: false, cli: false, setupToken: false, apiKey: false }
+  const pinned = [
+    ["static", "api_key"],
+    ["setup_token", "setup_token"],
+    ["oauth_bundle", "oauth_bundle"],
+    ["cli_credentials", "cli_credentials"]
+  ] as const
+  for (const [mode, kind] of pinned) {
+    it.scoped(`${mode} picks ${kind} even when every source exists`, () =>
+      Effect.gen(function*() {
+        const { credential, report } = yield* resolveIn(yield* tempDir, all, mode)
+        expect(credential.kind).toBe(kind)
+        expect(report.map((r) => r.source)).toEqual([kind])
+      }))
+    it.scoped(`${mode} without its source fails with NoCredentials naming only it`, () =>
+      Effect.gen(function*() {
+        const error = yield* Effect.flip(resolveIn(yield* tempDir, { ...all, ...none, apiKey: kind !== "api_key" }, mode))
+        expect(error._tag).toBe("NoCredentials")
+        expect((error as NoCredentials).tried.map((t) => t.source)).toEqual([kind])
+      }))
+  }
+
+  it.scoped("an inline setup_token wins over the setup token file", () =>
+    Effect.gen(function*() {
+      const dir = yield* tempDir
+      const { config, env } = yield* layout(dir, { ...none, setupToken: true }, "setup_token")
+      config.providers.anthropic.auth = { ...config.providers.anthropic.auth, setup_token: SETUP_TOKEN } as never
+      const { credential } = yield* Credentials.resolve(yield* Config.load({ config, env }))
+      expect(credential.location).toBe("auth.setup_token")
+    }))
+})
+
+describe("Credentials: unusable files", () => {
+  it.scoped("a malformed bundle fails with a ConfigError naming the file and field", () =>
+    Effect.gen(function*() {
+      const dir = yield* tempDir
+      const { config, env } = yield* layout(dir, { bundle: false, cli: false, setupToken: false, apiKey: true })
+      const bundle = path.join(dir, "secrets", "anthropic_oauth.json")
+      yield* writeFile(bundle, JSON.stringify({ access_token: "sk-ant-oat01-x", expires_at: "2099-01-01T00:00:00Z" }))
+      const error = yield* Effect.flip(Effect.flatMap(Config.load({ config, env }), Credentials.resolve))
+      expect(error._tag).toBe("ConfigError")
+      expect((error as ConfigError).file).toBe(bundle)
+      expect((error as ConfigError).path).toBe("refresh_token")
+      expect(error.message).toContain("effect-anthropic login")
+    }))
+
+  it.scoped("a bundle that is not JSON is refused without echoing its content", () =>
+    Effect.gen(function*() {
+      const dir = yield* tempDir
+      const { config, env } = yield* layout(dir, { bundle: false, cli: false, setupToken: false, apiKey: false })
+      yield* writeFile(path.join(dir, "secrets", "anthropic_oauth.json"), "sk-ant-oat01-leaked{")
+      const error = yield* Effect.flip(Effect.flatMap(Config.load({ config, env }), Credentials.resolve))
+      expect(error.message).toContain("not valid JSON")
+      expect(error.message).not.toContain("leaked")
+    }))
+
+  it.scoped("auto skips a malformed CLI file with its reason; the pinned mode refuses it", () =>
+    Effect.gen(function*() {
+      const dir = yield* tempDir
+      const { config, env } = yield* layout(dir, { bundle: false, cli: false, setupToken: false, apiKey: true })
+      yield* writeFile(path.join(dir, "home", ".claude", ".credentials.json"), JSON.stringify({ claudeAiOauth: {} }))
+      const settings = yield* Config.load({ config, env })
+      const { credential, report } = yield* Credentials.resolve(settings)
+      expect(credential.kind).toBe("api_key")
+      expect(report[1]!.reason).toContain("not usable")
+      const pinned = yield* Effect.flip(
+        Credentials.resolve({ ...settings, auth: { ...settings.auth, mode: "cli_credentials" } })
+      )
+      expect(pinned._tag).toBe("ConfigError")
+      expect((pinned as ConfigError).path).toBe("claudeAiOauth.accessToken")
+    }))
+
+  it.scoped("a setup token file holding a short token is refused at load, naming the file", () =>
+    Effect.gen(function*() {
+      const dir = yield* tempDir
+      const { config, env } = yield* layout(dir, { bundle: false, cli: false, setupToken: false, apiKey: true })
+      const file = path.join(dir, "secrets", "anthropic_setup_token")
+      yield* writeFile(file, "sk-ant-oat01-short\n")
+      const error = yield* Effect.flip(Effect.flatMap(Config.load({ config, env }), Credentials.resolve))
+      expect(error._tag).toBe("ConfigError")
+      expect((error as ConfigError).file).toBe(file)
+      expect(error.message).toContain("at least 80 characters")
+      expect(error.message).not.toContain("sk-ant-oat01-short")
+    }))
+})
+
+describe("Credentials: each mode's exact headers on the wire", () => {
+  const cases = [
+    { mode: "static", present: { apiKey: true }, auth: ["x-api-key", API_KEY] },
+    { mode: "setup_token", present: { setupToken: true }, auth: ["authorization", `Bearer ${SETUP_TOKEN}`] },
+    { mode: "oauth_bundle", present: { bundle: true }, auth: ["authorization", `Bearer ${BUNDLE_ACCESS}`] },
+    { mode: "cli_credentials", present: { cli: true }, auth: ["authorization", `Bearer ${CLI_ACCESS}`] }
+  ] as const
+  for (const c of cases) {
+    it.scoped(c.mode, () =>
+      Effect.gen(function*() {
+        const dir = yield* tempDir
+        const standIn = yield* StandIn.scoped()
+        const present = { bundle: false, cli: false, setupToken: false, apiKey: false, ...c.present }
+        const { config, env } = yield* layout(dir, present, c.mode, {
+          base_url: standIn.url,
+          betas: ["prompt-caching-2024-07-31"]
+        })
+        const services = yield* Layer.build(AnthropicClient.layerConfig({ config, env }))
+        const client = Context.get(services, AnthropicClient.AnthropicClient)
+        const msg = yield* client.createMessage(
+          { model: "claude-haiku-4-5", max_tokens: 16, messages: [{ role: "user", content: "hi" }] },
+          { betas: ["token-efficient-tools-2025-02-19", "prompt-caching-2024-07-31"] }
+        )
+        expect(msg.content[0]).toEqual({ type: "text", text: "echo: hi" })
+        const headers = standIn.requests[0]!.headers
+        expect(headers[c.auth[0]]).toBe(c.auth[1])
+        expect(headers["anthropic-version"]).toBe("2023-06-01")
+        expect(headers["content-type"]).toBe("application/json")
+        const oauth = c.mode !== "static"
+        // Never both auth headers.
+        expect(headers[oauth ? "x-api-key" : "authorization"]).toBeUndefined()
+        expect(headers["anthropic-beta"]).toBe(
+          oauth
+            ? "oauth-2025-04-20,prompt-caching-2024-07-31,token-efficient-tools-2025-02-19"
+            : "prompt-caching-2024-07-31,token-efficient-tools-2025-02-19"
+        )
+      }))
+  }
+
+  it.scoped("without betas an API key request carries no anthropic-beta header", () =>
+    Effect.gen(function*() {
+      const dir = yield* tempDir
+      const standIn = yield* StandIn.scoped()
+      const { config, env } = yield* layout(dir, { bundle: false, cli: false, setupToken: false, apiKey: true }, "static", {
+        base_url: standIn.url
+      })
+      yield* Effect.flatMap(AnthropicClient.AnthropicClient, (c) =>
+        c.countTokens({ model: "claude-haiku-4-5", messages: [{ role: "user", content: "hi" }] })).pipe(
+          Effect.provide(AnthropicClient.layerConfig({ config, env }))
+        )
+      expect(standIn.requests[0]!.path).toBe("/v1/messages/count_tokens")
+      expect(standIn.requests[0]!.headers["anthropic-beta"]).toBeUndefined()
+    }))
+})

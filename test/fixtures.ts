@@ -1,0 +1,25 @@
+/** Building the real client stack against a loopback stand-in, inside the test's scope. */
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as AnthropicClient from "../src/AnthropicClient.js"
+import * as Credentials from "../src/Credentials.js"
+import type * as Messages from "../src/Messages.js"
+
+export const API_KEY = "sk-ant-api03-test-key-do-not-leak"
+
+export const hello: Messages.MessageCreateParams = {
+  model: "claude-haiku-4-5",
+  max_tokens: 64,
+  messages: [{ role: "user", content: "hello" }]
+}
+
+/** The whole stack from an inline `providers.anthropic` section; lives as long as the test's scope. */
+export const stack = (anthropic: Record<string, unknown>, env: Record<string, string> = {}) =>
+  Effect.map(
+    Layer.build(AnthropicClient.layerConfig({ config: { providers: { anthropic } }, env })),
+    (services) => ({
+      client: Context.get(services, AnthropicClient.AnthropicClient),
+      credentials: Context.get(services, Credentials.Credentials)
+    })
+  )
