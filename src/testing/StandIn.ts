@@ -59,6 +59,8 @@ export interface StandIn {
   readonly url: string
   /** Every request received, in order. */
   readonly requests: ReadonlyArray<RecordedRequest>
+  /** Requests whose client went away before the answer was complete (an aborted call), by arrival order. */
+  readonly abandoned: ReadonlyArray<RecordedRequest>
   /** Replies for the next requests, in order; once used up the default echo answers. */
   readonly enqueue: (...replies: ReadonlyArray<Reply>) => void
   /** Replace the default answer given when the queue is empty. */
@@ -67,6 +69,8 @@ export interface StandIn {
 }
 
 let counter = 0
+/** Answers the stand-in itself cut off, so they do not count as abandoned by the client. */
+const hungUp = new WeakSet<http.ServerResponse>()
 const nextId = (prefix: string) => `${prefix}_${(++counter).toString().padStart(6, "0")}`
 
 /**
@@ -197,6 +201,7 @@ const send = (res: http.ServerResponse, reply: Reply, request: RecordedRequest, 
     case "dynamic":
       return send(res, reply.reply(request), request, stalled)
     case "hangup":
+      hungUp.add(res)
       res.socket?.destroy()
       return
     case "stall":
@@ -225,6 +230,7 @@ export const start = async (options: { readonly replies?: ReadonlyArray<Reply> }
   const queue: Array<Reply> = [...(options.replies ?? [])]
   const requests: Array<RecordedRequest> = []
   const stalled = new Set<http.ServerResponse>()
+  const abandoned: Array<RecordedRequest> = []
   let fallback: Reply = echo
   const server = http.createServer((req, res) => {
     const chunks: Array<Buffer> = []
@@ -247,6 +253,9 @@ export const start = async (options: { readonly replies?: ReadonlyArray<Reply> }
         receivedAt: Date.now()
       }
       requests.push(recorded)
+      res.on("close", () => {
+        if (!res.writableFinished && !hungUp.has(res)) abandoned.push(recorded)
+      })
       if (!recorded.path.startsWith("/v1/messages")) {
         return send(res, error(404, { message: `no route ${recorded.method} ${recorded.path}` }), recorded, stalled)
       }
@@ -258,6 +267,7 @@ export const start = async (options: { readonly replies?: ReadonlyArray<Reply> }
   return {
     url: `http://127.0.0.1:${port}`,
     requests,
+    abandoned,
     enqueue: (...replies) => {
       queue.push(...replies)
     },

@@ -1,0 +1,122 @@
+import { describe, expect, it } from "vitest"
+import * as path from "node:path"
+import * as fs from "node:fs/promises"
+import * as os from "node:os"
+import { ConfigError, createClient, NoCredentials, Other } from "../src/index.js"
+import * as StandIn from "../src/testing/StandIn.js"
+import { API_KEY, hello } from "./fixtures.js"
+
+const withStandIn = async (f: (standIn: StandIn.StandIn) => Promise<void>) => {
+  const standIn = await StandIn.start()
+  try {
+    await f(standIn)
+  } finally {
+    await standIn.close()
+  }
+}
+
+const configFor = (standIn: StandIn.StandIn, extra: Record<string, unknown> = {}) => ({
+  providers: { anthropic: { api_key: "${KEY}", base_url: standIn.url, ...extra } }
+})
+
+describe("createClient (Promise facade)", () => {
+  it("creates a message and counts tokens", () =>
+    withStandIn(async (standIn) => {
+      const client = await createClient({ config: configFor(standIn), env: { KEY: API_KEY } })
+      try {
+        const msg = await client.messages.create(hello)
+        expect(msg.type).toBe("message")
+        expect(msg.content).toEqual([{ type: "text", text: "echo: hello" }])
+        const n = await client.messages.countTokens({ model: hello.model, messages: hello.messages })
+        expect(n.input_tokens).toBeGreaterThan(0)
+        expect(client.credential.kind).toBe("api_key")
+        expect(standIn.requests[0]!.headers["x-api-key"]).toBe(API_KEY)
+      } finally {
+        await client.close()
+      }
+    }))
+
+  it("rejects with the tagged error itself", () =>
+    withStandIn(async (standIn) => {
+      standIn.enqueue(StandIn.error(400, { message: "max_tokens: Field required" }))
+      const client = await createClient({ config: configFor(standIn), env: { KEY: API_KEY } })
+      try {
+        const err = await client.messages.create(hello).then(() => undefined, (e: unknown) => e)
+        expect(err).toBeInstanceOf(Other)
+        expect((err as Other)._tag).toBe("Other")
+        expect((err as Other).status).toBe(400)
+        expect((err as Other).apiMessage).toBe("max_tokens: Field required")
+        expect((err as Other).message).toContain("HTTP 400 invalid_request_error")
+      } finally {
+        await client.close()
+      }
+    }))
+
+  it("rejects building with ConfigError or NoCredentials", async () => {
+    const bad = await createClient({ config: { providers: { anthropic: { auth: { mode: "nope" } } } }, env: {} }).then(
+      () => undefined,
+      (e: unknown) => e
+    )
+    expect(bad).toBeInstanceOf(ConfigError)
+    expect((bad as ConfigError)._tag).toBe("ConfigError")
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), "ea-"))
+    try {
+      const none = await createClient({
+        config: {
+          providers: {
+            anthropic: {
+              auth: { bundle: path.join(dir, "b.json"), setup_token_file: path.join(dir, "t") }
+            }
+          }
+        },
+        env: { HOME: dir }
+      }).then(() => undefined, (e: unknown) => e)
+      expect(none).toBeInstanceOf(NoCredentials)
+      expect((none as NoCredentials).tried.length).toBe(4)
+    } finally {
+      await fs.rm(dir, { recursive: true, force: true })
+    }
+  })
+
+  it("reads config/llm.yaml by default, with ${VAR} from env", () =>
+    withStandIn(async (standIn) => {
+      const client = await createClient({
+        env: { ANTHROPIC_API_KEY: API_KEY, ANTHROPIC_BASE_URL: standIn.url, ANTHROPIC_AUTH_MODE: "static", HOME: "/nonexistent" }
+      })
+      try {
+        await client.messages.create(hello)
+        expect(standIn.requests[0]!.headers["x-api-key"]).toBe(API_KEY)
+      } finally {
+        await client.close()
+      }
+    }))
+
+  it("an aborted signal interrupts the call and its request", () =>
+    withStandIn(async (standIn) => {
+      standIn.enqueue({ type: "stall" })
+      const client = await createClient({ config: configFor(standIn), env: { KEY: API_KEY } })
+      try {
+        const controller = new AbortController()
+        const pending = client.messages.create(hello, { signal: controller.signal })
+        while (standIn.requests.length === 0) await new Promise((r) => setTimeout(r, 2))
+        const reason = new Error("user cancelled")
+        controller.abort(reason)
+        const err = await pending.then(() => undefined, (e: unknown) => e)
+        expect(err).toBe(reason)
+        expect(standIn.requests.length).toBe(1)
+        // The HTTP request was aborted: the server saw its client go away.
+        while (standIn.abandoned.length === 0) await new Promise((r) => setTimeout(r, 2))
+        expect(standIn.abandoned[0]).toBe(standIn.requests[0])
+      } finally {
+        await client.close()
+      }
+    }))
+
+  it("close() releases the client", () =>
+    withStandIn(async (standIn) => {
+      const client = await createClient({ config: configFor(standIn), env: { KEY: API_KEY } })
+      await client.messages.create(hello)
+      await client.close()
+      await expect(client.messages.create(hello)).rejects.toBeDefined()
+    }))
+})
