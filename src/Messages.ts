@@ -352,3 +352,14 @@ export const textOf = (message: Pick<Message, "content">): string => {
  */
 export const toolUses = (message: Pick<Message, "content">): ReadonlyArray<ToolUseBlock> =>
   message.content.filter((b): b is ToolUseBlock => b.type === "tool_use")
+
+/**
+ * A response as the assistant turn of the next request (tool-use loops): its blocks go back unchanged, thinking
+ * signatures included, as the API requires.
+ *
+ * @since 0.1.0
+ */
+export const assistantTurn = (message: Pick<Message, "content">): MessageParam => ({
+  role: "assistant",
+  content: message.content as ReadonlyArray<ContentBlockParam>
+})

@@ -1,0 +1,157 @@
+/**
+ * The demo: the full stack (config, credentials, rate limiter, retries, Messages) against the loopback stand-in,
+ * or, with `--live`, against the real API with the credentials `config/llm.yaml` resolves.
+ */
+import * as Console from "effect/Console"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as FiberRef from "effect/FiberRef"
+import * as HashSet from "effect/HashSet"
+import * as Layer from "effect/Layer"
+import * as Logger from "effect/Logger"
+import * as LogLevel from "effect/LogLevel"
+import * as Option from "effect/Option"
+import type * as Scope from "effect/Scope"
+import * as AnthropicClient from "../AnthropicClient.js"
+import * as Config from "../Config.js"
+import * as Credentials from "../Credentials.js"
+import type { LlmError } from "../Errors.js"
+import * as Messages from "../Messages.js"
+import * as StandIn from "../testing/StandIn.js"
+
+export interface DemoOptions {
+  readonly live: boolean
+  readonly configPath?: string | undefined
+}
+
+const DEMO_MODEL = "claude-haiku-4-5"
+
+const weatherTool: Messages.Tool = {
+  name: "get_weather",
+  description: "Current weather for a city",
+  input_schema: { type: "object", properties: { city: { type: "string" } }, required: ["city"] }
+}
+
+/** The local implementation of the demo's tool. */
+const getWeather = (input: unknown): string => {
+  const city = typeof input === "object" && input !== null && "city" in input ? String(input.city) : "somewhere"
+  return JSON.stringify({ city, temperature_c: 18, sky: "sunny" })
+}
+
+/** Scripted answers for the offline run: the tool round trip is driven by what the request carries. */
+const toolScript: StandIn.Reply = {
+  type: "dynamic",
+  reply: (request) => {
+    const last = request.body?.messages?.at(-1)
+    const result = Array.isArray(last?.content) ? last.content.find((b: any) => b?.type === "tool_result") : undefined
+    if (result !== undefined) {
+      const weather = JSON.parse(String(result.content)) as { city: string; temperature_c: number; sky: string }
+      return StandIn.text(`It is ${weather.temperature_c} °C and ${weather.sky} in ${weather.city}.`)
+    }
+    return StandIn.toolUse("get_weather", { city: "Paris" }, "Let me check the weather.")
+  }
+}
+
+/** Retries are logged at debug level by the client; the demo shows them. */
+const retryLogger = Logger.make(({ message }) => {
+  const text = Array.isArray(message) ? message.join(" ") : String(message)
+  globalThis.console.log(`   ↻ ${text}`)
+})
+
+const step = (n: number, title: string) => Console.log(`\n[${n}] ${title}`)
+
+const settingsFor = (
+  options: DemoOptions
+): Effect.Effect<{ settings: Config.AnthropicSettings; standIn?: StandIn.StandIn }, LlmError, Scope.Scope> =>
+  options.live
+    ? Effect.map(Config.load({ configPath: options.configPath }), (settings) => ({ settings }))
+    : Effect.gen(function*() {
+      const standIn = yield* StandIn.scoped()
+      yield* Console.log(`Loopback Messages API stand-in listening on ${standIn.url}`)
+      const settings = yield* Config.fromObject({
+        providers: {
+          anthropic: {
+            api_key: "sk-ant-api03-demo-key-for-the-loopback-stand-in",
+            base_url: standIn.url,
+            rate_limit: { requests_per_second: 2 },
+            retry: { max_retries: 2 },
+            auth: { mode: "static" }
+          }
+        }
+      })
+      return { settings, standIn }
+    })
+
+export const run = (options: DemoOptions): Effect.Effect<void, LlmError, Scope.Scope> =>
+  Effect.gen(function*() {
+    const { settings, standIn } = yield* settingsFor(options)
+    const services = yield* Layer.build(AnthropicClient.layerSettings(settings))
+    const client = Context.get(services, AnthropicClient.AnthropicClient)
+    const credentials = Context.get(services, Credentials.Credentials)
+    const model = Option.match(settings.model, { onNone: () => DEMO_MODEL, onSome: (m) => m.model })
+
+    yield* Console.log(
+      `Target: ${settings.baseUrl}  credential: ${credentials.kind} (${credentials.location})  rate limit: ${
+        Option.match(settings.requestsPerSecond, { onNone: () => "none", onSome: (r) => `${r} req/s` })
+      }  max_retries: ${settings.maxRetries}`
+    )
+
+    yield* step(1, "Chat")
+    standIn?.enqueue(StandIn.text("Hello! Effect makes TypeScript programs typed, composable and testable."))
+    const question = "In one sentence: what is Effect-TS?"
+    yield* Console.log(`   > ${question}`)
+    const chat = yield* client.createMessage({
+      model,
+      max_tokens: 200,
+      messages: [{ role: "user", content: question }]
+    })
+    yield* Console.log(`   < ${Messages.textOf(chat)}`)
+    yield* Console.log(`     (${chat.usage.input_tokens} tokens in, ${chat.usage.output_tokens} out, stop: ${chat.stop_reason})`)
+
+    yield* step(2, "Tool call round trip")
+    standIn?.enqueue(toolScript, toolScript)
+    const ask: Messages.MessageParam = { role: "user", content: "What is the weather in Paris? Use the tool." }
+    const first = yield* client.createMessage({ model, max_tokens: 300, tools: [weatherTool], messages: [ask] })
+    const calls = Messages.toolUses(first)
+    for (const call of calls) yield* Console.log(`   model asks: ${call.name}(${JSON.stringify(call.input)})`)
+    if (calls.length === 0) {
+      yield* Console.log(`   < ${Messages.textOf(first)} (the model answered without the tool)`)
+    } else {
+      const results: Array<Messages.ContentBlockParam> = calls.map((call) => ({
+        type: "tool_result",
+        tool_use_id: call.id,
+        content: getWeather(call.input)
+      }))
+      for (const r of results) if (r.type === "tool_result") yield* Console.log(`   tool returns: ${String(r.content)}`)
+      const final = yield* client.createMessage({
+        model,
+        max_tokens: 300,
+        tools: [weatherTool],
+        messages: [ask, Messages.assistantTurn(first), { role: "user", content: results }]
+      })
+      yield* Console.log(`   < ${Messages.textOf(final)}`)
+    }
+
+    yield* step(3, "A 429 answered, retried after retry-after-ms")
+    if (standIn === undefined) {
+      yield* Console.log("   skipped: the real API cannot be asked for a 429")
+    } else {
+      standIn.enqueue(StandIn.error(429, { retryAfterMs: "700" }), StandIn.text("Made it on the second attempt."))
+      const before = standIn.requests.length
+      const retried = yield* client.createMessage({
+        model,
+        max_tokens: 50,
+        messages: [{ role: "user", content: "Are you there?" }]
+      }).pipe(
+        Effect.locally(FiberRef.currentLoggers, HashSet.make(retryLogger)),
+        Logger.withMinimumLogLevel(LogLevel.Debug)
+      )
+      yield* Console.log(`   < ${Messages.textOf(retried)} (${standIn.requests.length - before} requests sent)`)
+    }
+
+    yield* step(4, "Count tokens")
+    const count = yield* client.countTokens({ model, messages: [{ role: "user", content: question }] })
+    yield* Console.log(`   ${count.input_tokens} input tokens for the chat question`)
+
+    yield* Console.log("\nDemo finished.")
+  })
