@@ -118,10 +118,13 @@ export type Services =
  */
 export const layerFrom = <E1, E2>(parts: {
   readonly config: Layer.Layer<Config.AnthropicConfig, E1>
-  readonly credentials: Layer.Layer<Credentials.Credentials, E2, Config.AnthropicConfig>
+  readonly credentials: Layer.Layer<Credentials.Credentials, E2, Config.AnthropicConfig | HttpClient.HttpClient>
   readonly httpClient: Layer.Layer<HttpClient.HttpClient>
 }): Layer.Layer<Services, E1 | E2> => {
-  const base = Layer.merge(parts.credentials, RateLimiter.layerConfig).pipe(Layer.provideMerge(parts.config))
+  const base = Layer.merge(parts.credentials, RateLimiter.layerConfig).pipe(
+    Layer.provide(parts.httpClient),
+    Layer.provideMerge(parts.config)
+  )
   const http = AnthropicHttpClient.layerWithoutHttpClient.pipe(
     Layer.provide(parts.httpClient),
     Layer.provideMerge(base)

@@ -14,9 +14,17 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
-import * as Ref from "effect/Ref"
+import type * as Scope from "effect/Scope"
 import { AnthropicConfig, type AnthropicSettings } from "./Config.js"
-import { ConfigError, type CredentialKind, NoCredentials, type SourceReport } from "./Errors.js"
+import type * as HttpClient from "@effect/platform/HttpClient"
+import {
+  ConfigError,
+  type CredentialKind,
+  type LoginRequired,
+  NoCredentials,
+  type RefreshFailed,
+  type SourceReport
+} from "./Errors.js"
 import {
   type FileRead,
   type OAuthToken,
@@ -24,6 +32,8 @@ import {
   readCliCredentials,
   readSetupTokenFile
 } from "./internal/credentialFiles.js"
+import { bundleStore, cliStore } from "./internal/tokenStore.js"
+import * as TokenRefresher from "./TokenRefresher.js"
 
 export type { OAuthToken } from "./internal/credentialFiles.js"
 
@@ -43,7 +53,10 @@ export interface AuthHeaders {
   readonly kind: CredentialKind
   /** `x-api-key` for API keys, `authorization` (`Bearer …`) for every OAuth-style token. Never both. */
   readonly header: "x-api-key" | "authorization"
+  /** The header's value (`Bearer …` for tokens). */
   readonly value: Redacted.Redacted<string>
+  /** The credential itself, to tell which token a 401 answered. */
+  readonly token: Redacted.Redacted<string>
   readonly betas: ReadonlyArray<string>
 }
 
@@ -81,8 +94,8 @@ export interface Service {
   readonly location: string
   /** What resolution saw, source by source. */
   readonly report: ReadonlyArray<SourceReport>
-  /** The auth headers for the next request. */
-  readonly authorize: Effect.Effect<AuthHeaders>
+  /** The auth headers for the next request (an OAuth token is refreshed first when stale or expiring). */
+  readonly authorize: Effect.Effect<AuthHeaders, LoginRequired | RefreshFailed>
   /**
    * Called after a 401/403. Marks the token that was sent as stale (only if it is still the current one, so a late
    * answer to an old token cannot spoil a fresh one). A no-op for API keys and setup tokens, which cannot refresh.
@@ -90,6 +103,8 @@ export interface Service {
   readonly markStale: (sent: AuthHeaders) => Effect.Effect<void>
   /** Whether the current OAuth token is marked stale. Always false for keys and setup tokens. */
   readonly isStale: Effect.Effect<boolean>
+  /** The refresher behind an OAuth bundle or CLI token read from a file. */
+  readonly refresher: Option.Option<TokenRefresher.Service>
 }
 
 /**
@@ -258,13 +273,9 @@ const bearer = (kind: CredentialKind, token: Redacted.Redacted<string>): AuthHea
   kind,
   header: "authorization",
   value: Redacted.make(`Bearer ${Redacted.value(token)}`),
+  token,
   betas: [OAUTH_BETA]
 })
-
-interface TokenState {
-  readonly token: OAuthToken
-  readonly stale: boolean
-}
 
 const fixed = (credential: ResolvedCredential, auth: AuthHeaders, report: ReadonlyArray<SourceReport>): Service => ({
   kind: credential.kind,
@@ -272,37 +283,58 @@ const fixed = (credential: ResolvedCredential, auth: AuthHeaders, report: Readon
   report,
   authorize: Effect.succeed(auth),
   markStale: () => Effect.void,
-  isStale: Effect.succeed(false)
+  isStale: Effect.succeed(false),
+  refresher: Option.none()
+})
+
+const refreshing = (
+  credential: ResolvedCredential,
+  refresher: TokenRefresher.Service,
+  report: ReadonlyArray<SourceReport>
+): Service => ({
+  kind: credential.kind,
+  location: credential.location,
+  report,
+  authorize: Effect.map(refresher.get, (token) => bearer(credential.kind, token)),
+  markStale: (sent) => refresher.markStale(sent.token),
+  isStale: Effect.map(refresher.snapshot, (s) => s.stale),
+  refresher: Option.some(refresher)
 })
 
 /**
- * The service for a resolved credential.
+ * The service for a resolved credential. Tokens from the OAuth bundle or the CLI file get a {@link TokenRefresher}
+ * (refresh from `auth.token_url`, persisted back to their file); `fixed: true` skips it (a token held in memory).
  *
  * @since 0.1.0
  * @category constructors
  */
-export const fromResolution = ({ credential, report }: Resolution): Effect.Effect<Service> => {
+export const fromResolution = (
+  { credential, report }: Resolution,
+  settings: Pick<AnthropicSettings, "auth" | "maxRetries">
+): Effect.Effect<Service, never, Scope.Scope | HttpClient.HttpClient> => {
   switch (credential.kind) {
     case "api_key":
-      return Effect.succeed(
-        fixed(credential, { kind: "api_key", header: "x-api-key", value: credential.key, betas: [] }, report)
-      )
+      return Effect.succeed(fixed(credential, {
+        kind: "api_key",
+        header: "x-api-key",
+        value: credential.key,
+        token: credential.key,
+        betas: []
+      }, report))
     case "setup_token":
       return Effect.succeed(fixed(credential, bearer("setup_token", credential.token), report))
     case "oauth_bundle":
     case "cli_credentials":
-      return Effect.map(Ref.make<TokenState>({ token: credential.token, stale: false }), (state) => ({
-        kind: credential.kind,
-        location: credential.location,
-        report,
-        authorize: Effect.map(Ref.get(state), ({ token }) => bearer(credential.kind, token.accessToken)),
-        markStale: (sent) =>
-          Ref.update(state, (current) =>
-            Redacted.value(bearer(credential.kind, current.token.accessToken).value) === Redacted.value(sent.value)
-              ? { ...current, stale: true }
-              : current),
-        isStale: Effect.map(Ref.get(state), (s) => s.stale)
-      }))
+      return Effect.map(
+        TokenRefresher.make({
+          store: credential.kind === "oauth_bundle" ? bundleStore(credential.location) : cliStore(credential.location),
+          initial: credential.token,
+          tokenUrl: settings.auth.tokenUrl,
+          clientId: settings.auth.clientId,
+          maxRetries: settings.maxRetries
+        }),
+        (refresher) => refreshing(credential, refresher, report)
+      )
   }
 }
 
@@ -312,9 +344,13 @@ export const fromResolution = ({ credential, report }: Resolution): Effect.Effec
  * @since 0.1.0
  * @category constructors
  */
-export const make: Effect.Effect<Service, ConfigError | NoCredentials, AnthropicConfig> = Effect.flatMap(
+export const make: Effect.Effect<
+  Service,
+  ConfigError | NoCredentials,
+  AnthropicConfig | Scope.Scope | HttpClient.HttpClient
+> = Effect.flatMap(
   AnthropicConfig,
-  (settings) => Effect.flatMap(resolve(settings), fromResolution)
+  (settings) => Effect.flatMap(resolve(settings), (resolution) => fromResolution(resolution, settings))
 )
 
 /**
@@ -323,10 +359,8 @@ export const make: Effect.Effect<Service, ConfigError | NoCredentials, Anthropic
  * @since 0.1.0
  * @category layers
  */
-export const layer: Layer.Layer<Credentials, ConfigError | NoCredentials, AnthropicConfig> = Layer.effect(
-  Credentials,
-  make
-)
+export const layer: Layer.Layer<Credentials, ConfigError | NoCredentials, AnthropicConfig | HttpClient.HttpClient> =
+  Layer.scoped(Credentials, make)
 
 /**
  * A fixed credential of any kind, without files or configuration: for tests and for programs that hold the
@@ -342,8 +376,16 @@ export const layerFixed = (kind: CredentialKind, secret: string): Layer.Layer<Cr
     : kind === "setup_token"
     ? { kind, location: "<fixed>", token: value }
     : { kind, location: "<fixed>", token: { accessToken: value, refreshToken: Option.none(), expiresAt: Option.none() } }
-  return Layer.effect(
+  const report = [{ source: kind, location: "<fixed>", used: true, reason: "used" }]
+  // A fixed token is sent as it is: nothing to refresh it from.
+  return Layer.succeed(
     Credentials,
-    fromResolution({ credential, report: [{ source: kind, location: "<fixed>", used: true, reason: "used" }] })
+    fixed(credential, kind === "api_key" ? {
+      kind,
+      header: "x-api-key",
+      value,
+      token: value,
+      betas: []
+    } : bearer(kind, value), report)
   )
 }

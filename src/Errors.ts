@@ -211,11 +211,67 @@ export class ConnectionError extends Schema.TaggedError<ConnectionError>("effect
 }
 
 /**
+ * The OAuth refresh token was refused (`invalid_grant`: used, revoked or expired) or there is none. Only a new login
+ * helps. The credential file is left as it was.
+ *
+ * @since 0.1.0
+ */
+export class LoginRequired extends Schema.TaggedError<LoginRequired>("effect-anthropic/LoginRequired")(
+  "LoginRequired",
+  {
+    credential: CredentialKind,
+    /** The credential file. */
+    location: Schema.String,
+    detail: Schema.String
+  }
+) {
+  override get message(): string {
+    const how = this.credential === "cli_credentials"
+      ? "log in again with the Claude Code CLI (`claude`)"
+      : "run `effect-anthropic login` to sign in again"
+    return `The ${describeCredentialKind(this.credential)} from ${this.location} cannot be refreshed: ${this.detail}. Fix: ${how}`
+  }
+}
+
+/**
+ * Refreshing the OAuth token failed for another reason (the token endpoint kept failing, answered something
+ * unexpected, or the credential file could not be locked). Transient causes were already retried.
+ *
+ * @since 0.1.0
+ */
+export class RefreshFailed extends Schema.TaggedError<RefreshFailed>("effect-anthropic/RefreshFailed")(
+  "RefreshFailed",
+  {
+    credential: CredentialKind,
+    location: Schema.String,
+    detail: Schema.String
+  }
+) {
+  override get message(): string {
+    return `Refreshing the ${describeCredentialKind(this.credential)} from ${this.location} failed: ${this.detail}`
+  }
+}
+
+/**
+ * The login wizard could not finish: a refused or mismatched callback, a malformed pasted code, or a failed code
+ * exchange. Nothing was written.
+ *
+ * @since 0.1.0
+ */
+export class LoginFailed extends Schema.TaggedError<LoginFailed>("effect-anthropic/LoginFailed")("LoginFailed", {
+  detail: Schema.String
+}) {
+  override get message(): string {
+    return `Login failed: ${this.detail}`
+  }
+}
+
+/**
  * Any error a Messages API call can fail with.
  *
  * @since 0.1.0
  */
-export type ApiError = RateLimit | CredentialInvalid | ServerError | Other | ConnectionError
+export type ApiError = RateLimit | CredentialInvalid | ServerError | Other | ConnectionError | LoginRequired | RefreshFailed
 
 /**
  * Everything a call may fail with, building the client included.
@@ -225,4 +281,15 @@ export type ApiError = RateLimit | CredentialInvalid | ServerError | Other | Con
 export type LlmError = ApiError | ConfigError | NoCredentials
 
 /** Whether the retry policy should try again after this error. */
-export const isRetryable = (error: ApiError): boolean => error._tag === "ConnectionError" ? true : error.retryable
+export const isRetryable = (error: ApiError): boolean => {
+  switch (error._tag) {
+    case "ConnectionError":
+      return true
+    case "LoginRequired":
+    case "RefreshFailed":
+      // The refresh has its own retries; repeating the whole call would repeat those.
+      return false
+    default:
+      return error.retryable
+  }
+}

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
+import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
@@ -94,8 +95,8 @@ describe("no secret in any error, log or rendering", () => {
       })
       expectNoSecret(settings)
       expect(JSON.stringify(settings)).toContain("<redacted>")
-      const service = yield* Credentials.fromResolution(yield* Credentials.resolve(settings))
+      const service = yield* Credentials.fromResolution(yield* Credentials.resolve(settings), settings)
       expectNoSecret(service)
       expectNoSecret(yield* service.authorize)
-    }).pipe(Effect.runPromise))
+    }).pipe(Effect.scoped, Effect.provide(NodeHttpClient.layerUndici), Effect.runPromise))
 })

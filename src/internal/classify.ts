@@ -127,7 +127,7 @@ const backoff = (attempt: number): Effect.Effect<Duration.Duration> =>
 /** How long to wait before retry number `attempt + 1`: the server's word where it gave one, else backoff. */
 export const retryDelay = (error: ApiError, attempt: number): Effect.Effect<Duration.Duration> => {
   if (error._tag === "RateLimit") return Effect.succeed(Duration.millis(error.retryAfterMs))
-  const after = error._tag === "ConnectionError" || error._tag === "CredentialInvalid" ? undefined : error.retryAfterMs
+  const after = error._tag === "ServerError" || error._tag === "Other" ? error.retryAfterMs : undefined
   // Like the SDK, trust a server-given delay only within a minute; otherwise our own backoff.
   return after !== undefined && after <= 60_000 ? Effect.succeed(Duration.millis(after)) : backoff(attempt)
 }

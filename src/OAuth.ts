@@ -1,0 +1,203 @@
+/**
+ * The OAuth protocol pieces: PKCE (S256), the authorize URL, the code exchange and the refresh request.
+ *
+ * Both token requests POST JSON to `auth.token_url`; transient failures (5xx, 429, connection) are retried with the
+ * client's retry policy. A refused refresh token (`invalid_grant`) is {@link LoginRequired}.
+ *
+ * @since 0.1.0
+ */
+import * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import * as Clock from "effect/Clock"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
+import * as Schema from "effect/Schema"
+import { createHash, randomBytes } from "node:crypto"
+import { type ApiError, ConnectionError, type CredentialKind, LoginFailed, LoginRequired, Other, RefreshFailed } from "./Errors.js"
+import { classify, retryPolicy } from "./internal/classify.js"
+import type { OAuthToken } from "./internal/credentialFiles.js"
+
+/**
+ * Where the hosted callback shows the user `code#state` to paste back.
+ *
+ * @since 0.1.0
+ */
+export const DEFAULT_MANUAL_REDIRECT_URL = "https://platform.claude.com/oauth/code/callback"
+
+/**
+ * A PKCE verifier with its S256 challenge, and an independent `state`.
+ *
+ * @since 0.1.0
+ */
+export interface Pkce {
+  readonly verifier: string
+  readonly challenge: string
+  readonly state: string
+}
+
+/** @since 0.1.0 */
+export const challengeOf = (verifier: string): string => createHash("sha256").update(verifier).digest("base64url")
+
+/**
+ * Fresh PKCE values: verifier and state are separate 32-byte random base64url strings (never the same value).
+ *
+ * @since 0.1.0
+ */
+export const makePkce = (): Pkce => {
+  const verifier = randomBytes(32).toString("base64url")
+  return { verifier, challenge: challengeOf(verifier), state: randomBytes(32).toString("base64url") }
+}
+
+/**
+ * The URL the user opens to authorize.
+ *
+ * @since 0.1.0
+ */
+export const authorizeUrl = (options: {
+  readonly authorizeUrl: string
+  readonly clientId: string
+  readonly redirectUri: string
+  readonly scopes: ReadonlyArray<string>
+  readonly pkce: Pkce
+}): string => {
+  const url = new URL(options.authorizeUrl)
+  url.searchParams.set("code", "true")
+  url.searchParams.set("client_id", options.clientId)
+  url.searchParams.set("response_type", "code")
+  url.searchParams.set("redirect_uri", options.redirectUri)
+  url.searchParams.set("scope", options.scopes.join(" "))
+  url.searchParams.set("code_challenge", options.pkce.challenge)
+  url.searchParams.set("code_challenge_method", "S256")
+  url.searchParams.set("state", options.pkce.state)
+  return url.toString()
+}
+
+/**
+ * The token endpoint's answer.
+ *
+ * @since 0.1.0
+ */
+export const TokenResponse = Schema.Struct({
+  access_token: Schema.NonEmptyString,
+  refresh_token: Schema.optional(Schema.String),
+  expires_in: Schema.Number,
+  scope: Schema.optional(Schema.String)
+})
+
+const decodeTokenResponse = Schema.decodeUnknown(TokenResponse)
+
+/**
+ * Turn a token response into a token, `expires_in` counted from now (the Clock's).
+ *
+ * @since 0.1.0
+ */
+export const toToken = (
+  response: typeof TokenResponse.Type,
+  nowMs: number,
+  previousRefresh: Option.Option<Redacted.Redacted<string>> = Option.none()
+): OAuthToken => ({
+  accessToken: Redacted.make(response.access_token),
+  // Refresh tokens rotate; an answer without one keeps the old.
+  refreshToken: response.refresh_token !== undefined && response.refresh_token !== ""
+    ? Option.some(Redacted.make(response.refresh_token))
+    : previousRefresh,
+  expiresAt: Option.some(nowMs + response.expires_in * 1000)
+})
+
+/** POST JSON to the token endpoint; non-2xx classified, transient failures retried. */
+const postToken = (
+  tokenUrl: string,
+  body: Record<string, string>,
+  maxRetries: number
+): Effect.Effect<typeof TokenResponse.Type, ApiError, HttpClient.HttpClient> =>
+  Effect.gen(function*() {
+    const http = (yield* HttpClient.HttpClient).pipe(HttpClient.withTracerPropagation(false))
+    const request = HttpClientRequest.post(tokenUrl).pipe(
+      HttpClientRequest.setHeader("accept", "application/json"),
+      HttpClientRequest.bodyText(JSON.stringify(body), "application/json")
+    )
+    const attempt = Effect.gen(function*() {
+      const response = yield* http.execute(request).pipe(
+        Effect.mapError((e) => new ConnectionError({ reason: "transport", request: `POST ${tokenUrl}`, detail: e.message }))
+      )
+      const text = yield* response.text.pipe(
+        Effect.mapError((e) => new ConnectionError({ reason: "transport", request: `POST ${tokenUrl}`, detail: e.message }))
+      )
+      if (response.status < 200 || response.status >= 300) {
+        return yield* classify(response.status, (n) => response.headers[n], text, "oauth_bundle", yield* Clock.currentTimeMillis)
+      }
+      const invalid = new Other({
+        status: response.status,
+        errorType: "invalid_response",
+        apiMessage: "the token endpoint's answer has no access_token / expires_in",
+        retryable: false
+      })
+      const json = yield* Effect.try({ try: () => JSON.parse(text) as unknown, catch: () => invalid })
+      return yield* Effect.mapError(decodeTokenResponse(json), () => invalid)
+    })
+    return yield* Effect.retry(attempt, retryPolicy(maxRetries))
+  })
+
+/**
+ * Refresh: `{grant_type: "refresh_token", refresh_token, client_id}`. Returns the rotated token.
+ *
+ * @since 0.1.0
+ */
+export const refresh = (options: {
+  readonly tokenUrl: string
+  readonly clientId: string
+  readonly refreshToken: Redacted.Redacted<string>
+  readonly maxRetries: number
+  readonly credential: CredentialKind
+  readonly location: string
+}): Effect.Effect<OAuthToken, LoginRequired | RefreshFailed, HttpClient.HttpClient> =>
+  postToken(options.tokenUrl, {
+    grant_type: "refresh_token",
+    refresh_token: Redacted.value(options.refreshToken),
+    client_id: options.clientId
+  }, options.maxRetries).pipe(
+    Effect.flatMap((response) =>
+      Effect.map(Clock.currentTimeMillis, (now) => toToken(response, now, Option.some(options.refreshToken)))
+    ),
+    Effect.mapError((error) =>
+      error._tag === "LoginRequired" || error._tag === "RefreshFailed"
+        ? error
+        : "errorType" in error && (error.errorType === "invalid_grant" || error.status === 401)
+        ? new LoginRequired({
+          credential: options.credential,
+          location: options.location,
+          detail: `the token endpoint refused the refresh token (${error.errorType}: ${error.apiMessage})`
+        })
+        : new RefreshFailed({ credential: options.credential, location: options.location, detail: error.message })
+    )
+  )
+
+/**
+ * Exchange an authorization code: `{grant_type: "authorization_code", code, state, client_id, redirect_uri,
+ * code_verifier}` (the same `redirect_uri` the authorize URL carried).
+ *
+ * @since 0.1.0
+ */
+export const exchangeCode = (options: {
+  readonly tokenUrl: string
+  readonly clientId: string
+  readonly code: string
+  readonly state: string
+  readonly redirectUri: string
+  readonly verifier: string
+  readonly maxRetries: number
+}): Effect.Effect<OAuthToken, LoginFailed, HttpClient.HttpClient> =>
+  postToken(options.tokenUrl, {
+    grant_type: "authorization_code",
+    code: options.code,
+    state: options.state,
+    client_id: options.clientId,
+    redirect_uri: options.redirectUri,
+    code_verifier: options.verifier
+  }, options.maxRetries).pipe(
+    Effect.flatMap((response) => Effect.map(Clock.currentTimeMillis, (now) => toToken(response, now))),
+    Effect.mapError((error) =>
+      new LoginFailed({ detail: `the code exchange at ${options.tokenUrl} failed: ${error.message}` })
+    )
+  )
