@@ -16,6 +16,7 @@
  */
 import * as Effect from "effect/Effect"
 import type * as Scope from "effect/Scope"
+import { createHash, randomBytes } from "node:crypto"
 import * as http from "node:http"
 import type { AddressInfo } from "node:net"
 import type * as Messages from "../Messages.js"
@@ -57,7 +58,7 @@ export type Reply =
 export interface StandIn {
   /** `http://127.0.0.1:PORT`, for `base_url`. */
   readonly url: string
-  /** Every request received, in order. */
+  /** Every Messages API request received, in order (token requests are in `oauth.tokenRequests`). */
   readonly requests: ReadonlyArray<RecordedRequest>
   /** Requests whose client went away before the answer was complete (an aborted call), by arrival order. */
   readonly abandoned: ReadonlyArray<RecordedRequest>
@@ -65,7 +66,44 @@ export interface StandIn {
   readonly enqueue: (...replies: ReadonlyArray<Reply>) => void
   /** Replace the default answer given when the queue is empty. */
   readonly setDefault: (reply: Reply) => void
+  /** The OAuth side: token endpoint (`/v1/oauth/token`) and authorize page (`/oauth/authorize`). */
+  readonly oauth: OAuthServer
   readonly close: () => Promise<void>
+}
+
+/**
+ * The stand-in's OAuth authorization server. Refresh tokens rotate (a used one gets 400 `invalid_grant`), codes are
+ * bound to their PKCE challenge and redirect URI, and issued access tokens can be required on `/v1/messages`.
+ *
+ * @since 0.1.0
+ */
+export interface OAuthServer {
+  /** `${url}/v1/oauth/token`, for `auth.token_url`. */
+  readonly tokenUrl: string
+  /** `${url}/oauth/authorize`, for `auth.authorize_url`. */
+  readonly authorizeUrl: string
+  /** Mint a token pair as a login would. */
+  readonly issue: (expiresInSeconds?: number) => TokenPair
+  /** Every request to the token endpoint, in order. */
+  readonly tokenRequests: ReadonlyArray<RecordedRequest>
+  /** Successful refresh grants so far. */
+  readonly refreshes: () => number
+  /** Lifetime of tokens issued from now on (seconds, default 3600). */
+  readonly setExpiresIn: (seconds: number) => void
+  /** When on, a Bearer token on `/v1/messages` must be one this server issued and not yet expired (else 401). */
+  readonly requireIssuedTokens: (on: boolean) => void
+  /** Scripted answers for the next token requests, before the real logic. */
+  readonly enqueueToken: (...replies: ReadonlyArray<Reply>) => void
+}
+
+/**
+ * @since 0.1.0
+ */
+export interface TokenPair {
+  readonly access_token: string
+  readonly refresh_token: string
+  readonly expires_in: number
+  readonly scope: string
 }
 
 let counter = 0
@@ -196,6 +234,98 @@ export const echo: Reply = {
       : text(`echo: ${lastUserText(request.body)}`, { model: String(request.body?.model ?? "claude-haiku-4-5") })
 }
 
+const makeOAuth = (url: string) => {
+  const access = new Map<string, number>()
+  const refresh = new Set<string>()
+  const codes = new Map<string, { challenge: string; redirectUri: string; state: string }>()
+  const tokenRequests: Array<RecordedRequest> = []
+  const queue: Array<Reply> = []
+  let expiresIn = 3600
+  let refreshes = 0
+  let requireIssued = false
+  const secret = () => randomBytes(24).toString("base64url")
+  const issue = (seconds = expiresIn): TokenPair => {
+    const pair = {
+      access_token: `sk-ant-oat01-${secret()}`,
+      refresh_token: `sk-ant-ort01-${secret()}`,
+      expires_in: seconds,
+      scope: "user:inference user:profile"
+    }
+    access.set(pair.access_token, Date.now() + seconds * 1000)
+    refresh.add(pair.refresh_token)
+    return pair
+  }
+  const invalidGrant = (description: string): Reply => ({
+    type: "json",
+    status: 400,
+    body: { error: "invalid_grant", error_description: description }
+  })
+  const token = (request: RecordedRequest): Reply => {
+    tokenRequests.push(request)
+    const scripted = queue.shift()
+    if (scripted !== undefined) return scripted
+    const body = request.body ?? {}
+    if (body.grant_type === "refresh_token") {
+      if (!refresh.delete(body.refresh_token)) return invalidGrant("Refresh token not found or invalid")
+      refreshes++
+      return { type: "json", status: 200, body: issue() }
+    }
+    if (body.grant_type === "authorization_code") {
+      const grant = codes.get(body.code)
+      codes.delete(body.code)
+      if (grant === undefined) return invalidGrant("Invalid authorization code")
+      if (createHash("sha256").update(String(body.code_verifier)).digest("base64url") !== grant.challenge) {
+        return invalidGrant("PKCE verification failed")
+      }
+      if (body.redirect_uri !== grant.redirectUri) return invalidGrant("redirect_uri mismatch")
+      if (body.state !== grant.state) return invalidGrant("state mismatch")
+      return { type: "json", status: 200, body: issue() }
+    }
+    return { type: "json", status: 400, body: { error: "unsupported_grant_type" } }
+  }
+  /** The authorize page approves at once: a loopback redirect URI gets a 302, the hosted one shows code#state. */
+  const authorize = (request: RecordedRequest): Reply => {
+    const query = new URL(request.path, url).searchParams
+    const redirectUri = query.get("redirect_uri") ?? ""
+    const state = query.get("state") ?? ""
+    const code = secret()
+    codes.set(code, { challenge: query.get("code_challenge") ?? "", redirectUri, state })
+    if (/^http:\/\/(localhost|127\.0\.0\.1)(:\d+)?\//.test(redirectUri)) {
+      const location = new URL(redirectUri)
+      location.searchParams.set("code", code)
+      location.searchParams.set("state", state)
+      return { type: "raw", status: 302, body: "", headers: { location: location.toString() } }
+    }
+    return { type: "raw", status: 200, body: `${code}#${state}` }
+  }
+  /** A Bearer token that this server did not issue, or that expired, gets a 401. */
+  const checkBearer = (request: RecordedRequest): Reply | undefined => {
+    const auth = request.headers["authorization"]
+    if (!requireIssued || auth === undefined) return undefined
+    const expires = access.get(auth.replace(/^Bearer /, ""))
+    return expires !== undefined && expires > Date.now()
+      ? undefined
+      : error(401, { errorType: "authentication_error", message: "Invalid bearer token" })
+  }
+  const server: OAuthServer = {
+    tokenUrl: `${url}/v1/oauth/token`,
+    authorizeUrl: `${url}/oauth/authorize`,
+    issue,
+    tokenRequests,
+    refreshes: () => refreshes,
+    setExpiresIn: (seconds) => {
+      expiresIn = seconds
+    },
+    requireIssuedTokens: (on) => {
+      requireIssued = on
+    },
+    enqueueToken: (...replies) => {
+      queue.push(...replies)
+    }
+  }
+  return { server, token, authorize, checkBearer }
+}
+
 const send = (res: http.ServerResponse, reply: Reply, request: RecordedRequest, stalled: Set<http.ServerResponse>) => {
   switch (reply.type) {
     case "dynamic":
@@ -232,6 +362,7 @@ export const start = async (options: { readonly replies?: ReadonlyArray<Reply> }
   const stalled = new Set<http.ServerResponse>()
   const abandoned: Array<RecordedRequest> = []
   let fallback: Reply = echo
+  let oauth: ReturnType<typeof makeOAuth>
   const server = http.createServer((req, res) => {
     const chunks: Array<Buffer> = []
     req.on("data", (c: Buffer) => chunks.push(c))
@@ -252,20 +383,25 @@ export const start = async (options: { readonly replies?: ReadonlyArray<Reply> }
         body,
         receivedAt: Date.now()
       }
-      requests.push(recorded)
+      if (recorded.path.startsWith("/v1/messages")) requests.push(recorded)
       res.on("close", () => {
         if (!res.writableFinished && !hungUp.has(res)) abandoned.push(recorded)
       })
+      const route = recorded.path.split("?")[0]
+      if (route === "/v1/oauth/token" && recorded.method === "POST") return send(res, oauth.token(recorded), recorded, stalled)
+      if (route === "/oauth/authorize") return send(res, oauth.authorize(recorded), recorded, stalled)
       if (!recorded.path.startsWith("/v1/messages")) {
         return send(res, error(404, { message: `no route ${recorded.method} ${recorded.path}` }), recorded, stalled)
       }
-      send(res, queue.shift() ?? fallback, recorded, stalled)
+      send(res, oauth.checkBearer(recorded) ?? queue.shift() ?? fallback, recorded, stalled)
     })
   })
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve))
   const { port } = server.address() as AddressInfo
+  oauth = makeOAuth(`http://127.0.0.1:${port}`)
   return {
     url: `http://127.0.0.1:${port}`,
+    oauth: oauth.server,
     requests,
     abandoned,
     enqueue: (...replies) => {

@@ -1,0 +1,254 @@
+import { describe, expect, it } from "@effect/vitest"
+import * as Cause from "effect/Cause"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Fiber from "effect/Fiber"
+import * as Option from "effect/Option"
+import * as Scope from "effect/Scope"
+import * as TestClock from "effect/TestClock"
+import { writeFileSync } from "node:fs"
+import * as fs from "node:fs/promises"
+import * as path from "node:path"
+import * as StandIn from "../src/testing/StandIn.js"
+import { hello, stack } from "./fixtures.js"
+import { eventually, realPause, runClocked, tempDir, writeFile } from "./helpers.js"
+
+const HOUR = 3_600_000
+
+const readJson = (file: string) => Effect.promise(async () => JSON.parse(await fs.readFile(file, "utf8")))
+const modeOf = (file: string) => Effect.promise(async () => (await fs.stat(file)).mode & 0o777)
+
+const writeBundle = (file: string, pair: StandIn.TokenPair, expiresAtMs: number) =>
+  writeFile(
+    file,
+    JSON.stringify({ access_token: pair.access_token, refresh_token: pair.refresh_token, expires_at: new Date(expiresAtMs).toISOString() })
+  )
+
+/** A bundle-backed client against the stand-in; the bundle's token expires at `expiresAtMs` (TestClock time). */
+const bundleSetup = (expiresAtMs: number, extra: Record<string, unknown> = {}) =>
+  Effect.gen(function*() {
+    const dir = yield* tempDir
+    const standIn = yield* StandIn.scoped()
+    const bundle = path.join(dir, "secrets", "anthropic_oauth.json")
+    const pair = standIn.oauth.issue()
+    yield* writeBundle(bundle, pair, expiresAtMs)
+    const { client, credentials } = yield* stack({
+      base_url: standIn.url,
+      auth: { mode: "oauth_bundle", bundle, token_url: standIn.oauth.tokenUrl },
+      ...extra
+    })
+    return { dir, standIn, bundle, pair, client, credentials }
+  })
+
+describe("TokenRefresher: scheduled refresh", () => {
+  it.scoped("no refresh before expires_at − 60 s, exactly one right at it, persisted atomically with mode 0600", () =>
+    Effect.gen(function*() {
+      const { bundle, pair, standIn } = yield* bundleSetup(HOUR)
+      yield* realPause(30)
+      yield* TestClock.adjust(HOUR - 60_000 - 1)
+      yield* realPause(60)
+      expect(standIn.oauth.tokenRequests.length).toBe(0)
+      yield* TestClock.adjust(1)
+      yield* eventually(() => standIn.oauth.tokenRequests.length === 1)
+      const request = standIn.oauth.tokenRequests[0]!.body
+      expect(request).toEqual({
+        grant_type: "refresh_token",
+        refresh_token: pair.refresh_token,
+        client_id: "9d1c250a-e61b-44d9-88ed-5944d1962f5e"
+      })
+      yield* eventually(() => standIn.oauth.refreshes() === 1)
+      // Wait for the write, then check what landed.
+      let saved: any
+      for (let i = 0; i < 200; i++) {
+        saved = yield* readJson(bundle)
+        if (saved.access_token !== pair.access_token) break
+        yield* realPause(5)
+      }
+      expect(saved.access_token).not.toBe(pair.access_token)
+      expect(saved.refresh_token).not.toBe(pair.refresh_token)
+      expect(saved.access_token).toMatch(/^sk-ant-oat01-/)
+      expect(Date.parse(saved.expires_at)).toBe(HOUR - 60_000 + HOUR)
+      expect(yield* modeOf(bundle)).toBe(0o600)
+      // No stray temp files next to it.
+      expect((yield* Effect.promise(() => fs.readdir(path.dirname(bundle)))).filter((f) => f.includes("tmp"))).toEqual([])
+      // The next window is an hour later: nothing more until then.
+      yield* TestClock.adjust(HOUR - 60_000 - 1)
+      yield* realPause(60)
+      expect(standIn.oauth.tokenRequests.length).toBe(1)
+    }))
+
+  it.scoped("closing the client stops the background fiber", () =>
+    Effect.gen(function*() {
+      const dir = yield* tempDir
+      const standIn = yield* StandIn.scoped()
+      const bundle = path.join(dir, "b.json")
+      yield* writeBundle(bundle, standIn.oauth.issue(), HOUR)
+      const scope = yield* Scope.make()
+      yield* stack({ base_url: standIn.url, auth: { mode: "oauth_bundle", bundle, token_url: standIn.oauth.tokenUrl } }).pipe(
+        Scope.extend(scope)
+      )
+      yield* Scope.close(scope, Exit.void)
+      yield* TestClock.adjust(2 * HOUR)
+      yield* realPause(60)
+      expect(standIn.oauth.tokenRequests.length).toBe(0)
+    }))
+})
+
+describe("TokenRefresher: on demand", () => {
+  it.scoped("1,000 concurrent calls on an expired token cause exactly one refresh POST", () =>
+    Effect.gen(function*() {
+      const { bundle, client, pair, standIn } = yield* bundleSetup(30_000) // already inside the 60 s window
+      const results = yield* Effect.all(Array.from({ length: 1000 }, () => client.createMessage(hello)), {
+        concurrency: "unbounded"
+      })
+      expect(results.length).toBe(1000)
+      expect(standIn.oauth.tokenRequests.length).toBe(1)
+      const saved = yield* readJson(bundle)
+      expect(saved.access_token).not.toBe(pair.access_token)
+      // Every request went out with the new token.
+      const sent = new Set(standIn.requests.map((r) => r.headers["authorization"]))
+      expect([...sent]).toEqual([`Bearer ${saved.access_token}`])
+    }))
+
+  it.scoped("a 401 marks the token stale; the call fails fast; the next call refreshes first, at once", () =>
+    Effect.gen(function*() {
+      const { bundle, client, credentials, pair, standIn } = yield* bundleSetup(10 * HOUR)
+      standIn.enqueue(StandIn.error(401))
+      const first = yield* Effect.flip(client.createMessage(hello))
+      expect(first._tag).toBe("CredentialInvalid")
+      expect(standIn.requests.length).toBe(1)
+      expect(standIn.oauth.tokenRequests.length).toBe(0)
+      expect(yield* credentials.isStale).toBe(true)
+      yield* client.createMessage(hello)
+      expect(standIn.oauth.tokenRequests.length).toBe(1)
+      const saved = yield* readJson(bundle)
+      expect(standIn.requests[0]!.headers["authorization"]).toBe(`Bearer ${pair.access_token}`)
+      expect(standIn.requests[1]!.headers["authorization"]).toBe(`Bearer ${saved.access_token}`)
+      expect(yield* credentials.isStale).toBe(false)
+    }))
+
+  it.scoped("transient refresh failures (5xx, dropped connection) are retried with backoff", () =>
+    Effect.gen(function*() {
+      const { client, standIn } = yield* bundleSetup(0)
+      standIn.oauth.enqueueToken(StandIn.error(503), { type: "hangup" })
+      const { exit, waits } = yield* runClocked(client.createMessage(hello))
+      expect(Exit.isSuccess(exit)).toBe(true)
+      expect(standIn.oauth.tokenRequests.length).toBe(3)
+      expect(waits.filter((w) => w < 60_000).length).toBeGreaterThanOrEqual(2)
+    }))
+
+  it.scoped("invalid_grant: a clear LoginRequired, the file untouched, and the dead token not sent again", () =>
+    Effect.gen(function*() {
+      const dir = yield* tempDir
+      const standIn = yield* StandIn.scoped()
+      const bundle = path.join(dir, "b.json")
+      const content = JSON.stringify({
+        access_token: "sk-ant-oat01-old",
+        refresh_token: "sk-ant-ort01-already-used",
+        expires_at: new Date(0).toISOString()
+      })
+      yield* writeFile(bundle, content)
+      const { client } = yield* stack({
+        base_url: standIn.url,
+        auth: { mode: "oauth_bundle", bundle, token_url: standIn.oauth.tokenUrl }
+      })
+      const { exit } = yield* runClocked(client.createMessage(hello))
+      const error = Exit.isFailure(exit) ? Option.getOrUndefined(Cause.failureOption(exit.cause)) : undefined
+      expect(error?._tag).toBe("LoginRequired")
+      expect(error?.message).toContain("invalid_grant")
+      expect(error?.message).toContain("effect-anthropic login")
+      expect(error?.message).not.toContain("already-used")
+      expect(yield* Effect.promise(() => fs.readFile(bundle, "utf8"))).toBe(content)
+      expect(standIn.requests.length).toBe(0)
+      const again = yield* runClocked(client.createMessage(hello))
+      expect(Exit.isFailure(again.exit)).toBe(true)
+      expect(standIn.oauth.tokenRequests.length).toBe(1)
+    }))
+
+  it.scoped("after taking the lock, a token another process already wrote is used without a POST", () =>
+    Effect.gen(function*() {
+      const { bundle, client, standIn } = yield* bundleSetup(0)
+      // "Another process" refreshed and saved before this one got to it.
+      const theirs = standIn.oauth.issue()
+      yield* writeBundle(bundle, theirs, 5 * HOUR)
+      yield* client.createMessage(hello)
+      expect(standIn.oauth.tokenRequests.length).toBe(0)
+      expect(standIn.requests[0]!.headers["authorization"]).toBe(`Bearer ${theirs.access_token}`)
+    }))
+
+  it.scoped("after a failed refresh, a valid token someone else wrote meanwhile is accepted", () =>
+    Effect.gen(function*() {
+      const { bundle, client, standIn } = yield* bundleSetup(0)
+      const theirs = standIn.oauth.issue()
+      standIn.oauth.enqueueToken({
+        type: "dynamic",
+        reply: () => {
+          // While our refresh is in flight, another writer rotates the token and saves it.
+          writeFileSync(
+            bundle,
+            JSON.stringify({ access_token: theirs.access_token, refresh_token: theirs.refresh_token, expires_at: new Date(5 * HOUR).toISOString() })
+          )
+          return { type: "json", status: 400, body: { error: "invalid_grant", error_description: "Refresh token already used" } }
+        }
+      })
+      yield* client.createMessage(hello)
+      expect(standIn.oauth.tokenRequests.length).toBe(1)
+      expect(standIn.requests[0]!.headers["authorization"]).toBe(`Bearer ${theirs.access_token}`)
+    }))
+})
+
+describe("TokenRefresher: Claude Code CLI credentials", () => {
+  it.scoped("a rotated token is written back in place, every other key kept, mode 0600", () =>
+    Effect.gen(function*() {
+      const dir = yield* tempDir
+      const standIn = yield* StandIn.scoped()
+      const pair = standIn.oauth.issue()
+      const file = path.join(dir, "home", ".claude", ".credentials.json")
+      const original = {
+        claudeAiOauth: {
+          accessToken: pair.access_token,
+          refreshToken: pair.refresh_token,
+          expiresAt: 10_000,
+          scopes: ["user:inference", "user:profile"],
+          subscriptionType: "max",
+          rateLimitTier: "default_claude_max_20x"
+        },
+        mcpOAuth: { "some-server": { accessToken: "x" } }
+      }
+      yield* writeFile(file, JSON.stringify(original))
+      yield* Effect.promise(() => fs.chmod(file, 0o644))
+      const { client } = yield* stack(
+        { base_url: standIn.url, auth: { mode: "auto", token_url: standIn.oauth.tokenUrl, bundle: path.join(dir, "none.json"), setup_token_file: path.join(dir, "none") } },
+        { HOME: path.join(dir, "home") }
+      )
+      yield* client.createMessage(hello)
+      expect(standIn.oauth.tokenRequests.length).toBe(1)
+      const saved = yield* readJson(file)
+      expect(saved.mcpOAuth).toEqual(original.mcpOAuth)
+      expect(saved.claudeAiOauth.scopes).toEqual(original.claudeAiOauth.scopes)
+      expect(saved.claudeAiOauth.subscriptionType).toBe("max")
+      expect(saved.claudeAiOauth.rateLimitTier).toBe("default_claude_max_20x")
+      expect(saved.claudeAiOauth.accessToken).not.toBe(pair.access_token)
+      expect(saved.claudeAiOauth.refreshToken).not.toBe(pair.refresh_token)
+      expect(saved.claudeAiOauth.expiresAt).toBe(HOUR)
+      expect(yield* modeOf(file)).toBe(0o600)
+      expect(standIn.requests[0]!.headers["authorization"]).toBe(`Bearer ${saved.claudeAiOauth.accessToken}`)
+    }))
+})
+
+describe("TokenRefresher: background fiber survives a failed refresh", () => {
+  it.scoped("a failing background refresh is retried later, and calls keep working once it succeeds", () =>
+    Effect.gen(function*() {
+      const { client, standIn } = yield* bundleSetup(HOUR, { retry: { max_retries: 0 } })
+      standIn.oauth.enqueueToken(StandIn.error(500))
+      yield* realPause(30)
+      yield* TestClock.adjust(HOUR - 60_000)
+      yield* eventually(() => standIn.oauth.tokenRequests.length === 1)
+      yield* realPause(30)
+      yield* TestClock.adjust(30_000)
+      yield* eventually(() => standIn.oauth.tokenRequests.length === 2)
+      const fiber = yield* Effect.fork(client.createMessage(hello))
+      yield* Fiber.join(fiber)
+      expect(standIn.oauth.refreshes()).toBe(1)
+    }))
+})
