@@ -32,6 +32,8 @@ export const DEFAULT_ANTHROPIC_VERSION = "2023-06-01"
 export const DEFAULT_TOKEN_URL = "https://console.anthropic.com/v1/oauth/token"
 /** @since 0.1.0 */
 export const DEFAULT_AUTHORIZE_URL = "https://claude.com/cai/oauth/authorize"
+/** The hosted OAuth callback that shows the user `code#state` to paste back. */
+export const DEFAULT_MANUAL_REDIRECT_URL = "https://platform.claude.com/oauth/code/callback"
 /** The OAuth client id shared with the Claude Code CLI. */
 export const DEFAULT_CLIENT_ID = "9d1c250a-e61b-44d9-88ed-5944d1962f5e"
 /** @since 0.1.0 */
@@ -89,6 +91,7 @@ const AuthFile = Schema.Struct({
   cli_credentials: Schema.optional(Schema.String),
   token_url: Schema.optional(HttpUrl),
   authorize_url: Schema.optional(HttpUrl),
+  manual_redirect_url: Schema.optional(HttpUrl),
   client_id: Schema.optional(Schema.String),
   scopes: Schema.optional(Schema.Union(Schema.String, Schema.Array(Schema.String)))
 })
@@ -172,6 +175,8 @@ export interface AnthropicSettings {
     readonly cliCredentials: string
     readonly tokenUrl: string
     readonly authorizeUrl: string
+    /** The hosted callback that shows `code#state` for pasting (headless logins). */
+    readonly manualRedirectUrl: string
     readonly clientId: string
     readonly scopes: ReadonlyArray<string>
   }
@@ -357,6 +362,7 @@ const toSettings = (
         : resolvePath(auth.cli_credentials, env, cwd),
       tokenUrl: auth.token_url ?? DEFAULT_TOKEN_URL,
       authorizeUrl: auth.authorize_url ?? DEFAULT_AUTHORIZE_URL,
+      manualRedirectUrl: auth.manual_redirect_url ?? DEFAULT_MANUAL_REDIRECT_URL,
       clientId: auth.client_id ?? DEFAULT_CLIENT_ID,
       scopes
     },

@@ -19,13 +19,6 @@ import { classify, retryPolicy } from "./internal/classify.js"
 import type { OAuthToken } from "./internal/credentialFiles.js"
 
 /**
- * Where the hosted callback shows the user `code#state` to paste back.
- *
- * @since 0.1.0
- */
-export const DEFAULT_MANUAL_REDIRECT_URL = "https://platform.claude.com/oauth/code/callback"
-
-/**
  * A PKCE verifier with its S256 challenge, and an independent `state`.
  *
  * @since 0.1.0

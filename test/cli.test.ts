@@ -1,8 +1,10 @@
-import { describe, expect, it } from "vitest"
-import { execFile } from "node:child_process"
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { createClient } from "../src/index.js"
+import { execFile, spawn } from "node:child_process"
 import * as fs from "node:fs/promises"
 import * as os from "node:os"
 import * as path from "node:path"
+import * as StandIn from "../src/testing/StandIn.js"
 
 /** Run the CLI from source in its own process, as a user would. */
 const cli = (args: ReadonlyArray<string>, env: Record<string, string> = {}) =>
@@ -43,5 +45,91 @@ describe("effect-anthropic CLI", () => {
     expect(code).toBe(1)
     expect(stderr).toContain("No Anthropic credentials found")
     expect(stderr).toContain("oauth_bundle")
+  })
+
+  describe("login, status, logout", () => {
+    let dir = ""
+    let standIn: StandIn.StandIn
+    let config = ""
+    beforeAll(async () => {
+      dir = await fs.mkdtemp(path.join(os.tmpdir(), "ea-auth-"))
+      standIn = await StandIn.start()
+      config = path.join(dir, "llm.yaml")
+      await fs.writeFile(
+        config,
+        [
+          "providers:",
+          "  anthropic:",
+          `    base_url: ${standIn.url}`,
+          "    auth:",
+          `      bundle: ${dir}/secrets/anthropic_oauth.json`,
+          `      setup_token_file: ${dir}/secrets/anthropic_setup_token`,
+          `      token_url: ${standIn.oauth.tokenUrl}`,
+          `      authorize_url: ${standIn.oauth.authorizeUrl}`,
+          ""
+        ].join("\n")
+      )
+    })
+    afterAll(async () => {
+      await standIn.close()
+      await fs.rm(dir, { recursive: true, force: true })
+    })
+
+    it("login --no-browser takes a code pasted on stdin and writes the bundle", async () => {
+      const child = spawn(process.execPath, ["--import", "tsx", "src/cli/main.ts", "login", "--no-browser", "--config", config], {
+        env: { PATH: process.env.PATH ?? "", HOME: dir }
+      })
+      let out = ""
+      child.stdout.on("data", (d) => (out += d))
+      child.stderr.on("data", (d) => (out += d))
+      const exited = new Promise<number>((resolve) => child.on("exit", (code) => resolve(code ?? 1)))
+      while (!/Waiting for/.test(out)) await new Promise((r) => setTimeout(r, 20))
+      const manual = out.match(/http:\/\/127\.0\.0\.1:\d+\/oauth\/authorize\?\S+/g)![1]!
+      const shown = await (await fetch(manual)).text()
+      child.stdin.write(`${shown}\n`)
+      expect(await exited).toBe(0)
+      expect(out).toContain("Authorized (pasted code)")
+      const bundle = JSON.parse(await fs.readFile(path.join(dir, "secrets", "anthropic_oauth.json"), "utf8"))
+      expect(bundle.access_token).toMatch(/^sk-ant-oat01-/)
+      expect(out).not.toContain(bundle.access_token)
+    })
+
+    it("status names the credential in use, why the others are skipped, and the expiry, with no secret", async () => {
+      const { code, stdout } = await cli(["status", "--config", config], { HOME: dir, ANTHROPIC_API_KEY: "sk-ant-api03-unused" })
+      expect(code).toBe(0)
+      expect(stdout).toContain("✓ oauth_bundle")
+      expect(stdout).toContain("no Claude Code CLI credentials file")
+      expect(stdout).toContain("In use: oauth_bundle")
+      expect(stdout).toMatch(/access token expires \S+ \(in 60 min\)/)
+      expect(stdout).toMatch(/fingerprint: [0-9a-f]{8}/)
+      const bundle = JSON.parse(await fs.readFile(path.join(dir, "secrets", "anthropic_oauth.json"), "utf8"))
+      expect(stdout).not.toContain(bundle.access_token)
+      expect(stdout).not.toContain(bundle.refresh_token)
+    })
+
+    it("the bundle written by login works for a call", async () => {
+      const client = await createClient({ configPath: config, env: { HOME: dir } })
+      try {
+        standIn.oauth.requireIssuedTokens(true)
+        const msg = await client.messages.create({ model: "m", max_tokens: 8, messages: [{ role: "user", content: "hi" }] })
+        expect(msg.type).toBe("message")
+        expect(client.credential.kind).toBe("oauth_bundle")
+      } finally {
+        standIn.oauth.requireIssuedTokens(false)
+        await client.close()
+      }
+    })
+
+    it("logout removes the bundle; status then reports no credential", async () => {
+      const out = await cli(["logout", "--config", config], { HOME: dir })
+      expect(out.code).toBe(0)
+      expect(out.stdout).toContain("Removed the OAuth bundle")
+      await expect(fs.access(path.join(dir, "secrets", "anthropic_oauth.json"))).rejects.toBeDefined()
+      const again = await cli(["logout", "--config", config], { HOME: dir })
+      expect(again.stdout).toContain("nothing to do")
+      const status = await cli(["status", "--config", config], { HOME: dir })
+      expect(status.code).toBe(1)
+      expect(status.stdout).toContain("No usable credential")
+    })
   })
 })

@@ -1,19 +1,42 @@
 #!/usr/bin/env node
 /**
- * The `effect-anthropic` command line.
+ * The `effect-anthropic` command line: demo, login, status, logout.
  */
 import * as Command from "@effect/cli/Command"
 import * as Options from "@effect/cli/Options"
 import * as NodeContext from "@effect/platform-node/NodeContext"
+import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
+import * as Queue from "effect/Queue"
+import * as readline from "node:readline"
+import * as Config from "../Config.js"
+import * as Auth from "./auth.js"
 import * as Demo from "./demo.js"
 
-const configOption = Options.file("config").pipe(
+const configOption = Options.text("config").pipe(
   Options.withDescription("path of the configuration file (default config/llm.yaml)"),
   Options.optional
+)
+
+const loadSettings = (config: Option.Option<string>) => Config.load({ configPath: Option.getOrUndefined(config) })
+
+const exitWith = (code: number) =>
+  Effect.sync(() => {
+    process.exitCode = code
+  })
+
+/** Lines typed on stdin, for the paste path of `login`; the reader is closed with the scope. */
+const stdinLines = Effect.acquireRelease(
+  Effect.gen(function*() {
+    const lines = yield* Queue.unbounded<string>()
+    const reader = readline.createInterface({ input: process.stdin, terminal: false })
+    reader.on("line", (line) => Queue.unsafeOffer(lines, line))
+    return { lines, reader }
+  }),
+  ({ reader }) => Effect.sync(() => reader.close())
 )
 
 const demo = Command.make(
@@ -27,24 +50,49 @@ const demo = Command.make(
   ({ config, live }) => Effect.scoped(Demo.run({ live, configPath: Option.getOrUndefined(config) }))
 ).pipe(Command.withDescription("run the demo against the loopback stand-in (or the real API with --live)"))
 
+const login = Command.make(
+  "login",
+  {
+    noBrowser: Options.boolean("no-browser").pipe(Options.withDescription("do not try to open a browser")),
+    config: configOption
+  },
+  ({ config, noBrowser }) =>
+    Effect.gen(function*() {
+      const settings = yield* loadSettings(config)
+      const { lines } = yield* stdinLines
+      yield* Auth.login({ settings, openBrowser: !noBrowser, pasted: lines })
+    }).pipe(Effect.scoped, Effect.provide(NodeHttpClient.layerUndici))
+).pipe(Command.withDescription("sign in with your Anthropic account (OAuth PKCE) and write the OAuth bundle"))
+
+const status = Command.make(
+  "status",
+  { config: configOption },
+  ({ config }) =>
+    Effect.flatMap(loadSettings(config), Auth.status).pipe(
+      Effect.flatMap((ok) => ok ? Effect.void : exitWith(1))
+    )
+).pipe(Command.withDescription("show which credential is used, why the others are not, and when it expires"))
+
+const logout = Command.make(
+  "logout",
+  { config: configOption },
+  ({ config }) => Effect.flatMap(loadSettings(config), Auth.logout)
+).pipe(Command.withDescription("remove the OAuth bundle"))
+
 const root = Command.make("effect-anthropic").pipe(
   Command.withDescription("An Effect-TS client for the Anthropic Messages API"),
-  Command.withSubcommands([demo])
+  Command.withSubcommands([demo, login, status, logout])
 )
 
 const cli = Command.run(root, { name: "effect-anthropic", version: "0.1.0" })
 
 Effect.suspend(() => cli(process.argv)).pipe(
-  // Tagged errors carry a message written for people: print it, not a stack.
-  Effect.tapErrorTag("ConfigError", (e) => Console.error(e.message)),
+  // Our tagged errors carry a message written for people: print it, not a stack. (@effect/cli has already
+  // printed its own validation errors.)
   Effect.catchAll((error) =>
     Effect.zipRight(
-      "_tag" in (error as object) && (error as { _tag: string })._tag !== "ConfigError"
-        ? Console.error(`${(error as { _tag: string })._tag}: ${(error as Error).message}`)
-        : Effect.void,
-      Effect.sync(() => {
-        process.exitCode = 1
-      })
+      error instanceof Error && "_tag" in error ? Console.error(`${String(error._tag)}: ${error.message}`) : Effect.void,
+      exitWith(1)
     )
   ),
   Effect.provide(NodeContext.layer),

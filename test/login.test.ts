@@ -1,0 +1,170 @@
+import { describe, expect, it } from "@effect/vitest"
+import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
+import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
+import * as Queue from "effect/Queue"
+import * as TestClock from "effect/TestClock"
+import { createHash } from "node:crypto"
+import * as fs from "node:fs/promises"
+import * as path from "node:path"
+import * as Auth from "../src/cli/auth.js"
+import * as Config from "../src/Config.js"
+import * as StandIn from "../src/testing/StandIn.js"
+import { eventually, tempDir } from "./helpers.js"
+
+const setup = Effect.gen(function*() {
+  const dir = yield* tempDir
+  const standIn = yield* StandIn.scoped()
+  const bundle = path.join(dir, "secrets", "anthropic_oauth.json")
+  const settings = yield* Config.load({
+    config: {
+      providers: {
+        anthropic: {
+          auth: {
+            bundle,
+            token_url: standIn.oauth.tokenUrl,
+            authorize_url: standIn.oauth.authorizeUrl,
+            // The stand-in plays the hosted page that shows code#state.
+            manual_redirect_url: "https://platform.claude.com/oauth/code/callback"
+          }
+        }
+      }
+    },
+    env: {}
+  })
+  const lines: Array<string> = []
+  const pasted = yield* Queue.unbounded<string>()
+  const print = (line: string) => Effect.sync(() => void lines.push(line))
+  return { standIn, bundle, settings, lines, pasted, print }
+})
+
+const urlsIn = (lines: ReadonlyArray<string>) =>
+  lines.join("\n").match(/http:\/\/127\.0\.0\.1:\d+\/oauth\/authorize\?\S+/g) ?? []
+
+const readBundle = (file: string) => Effect.promise(async () => JSON.parse(await fs.readFile(file, "utf8")))
+
+describe("login (PKCE wizard)", () => {
+  it.scoped("end to end through the browser callback: the test plays the browser", () =>
+    Effect.gen(function*() {
+      const { bundle, lines, pasted, print, settings, standIn } = yield* setup
+      let authorizeUrl = ""
+      const browser = (url: string) =>
+        Effect.promise(async () => {
+          authorizeUrl = url
+          const approve = await fetch(url, { redirect: "manual" })
+          const callback = approve.headers.get("location")!
+          const landed = await fetch(callback)
+          await landed.text()
+        })
+      const result = yield* Auth.login({ settings, openBrowser: true, pasted, launch: browser, print }).pipe(
+        Effect.provide(NodeHttpClient.layerUndici)
+      )
+      expect(result.bundle).toBe(bundle)
+
+      // The authorize URL: PKCE S256, separate verifier and state, loopback redirect.
+      const query = new URL(authorizeUrl).searchParams
+      expect(query.get("code")).toBe("true")
+      expect(query.get("client_id")).toBe("9d1c250a-e61b-44d9-88ed-5944d1962f5e")
+      expect(query.get("response_type")).toBe("code")
+      expect(query.get("redirect_uri")).toMatch(/^http:\/\/localhost:\d+\/callback$/)
+      expect(query.get("scope")).toBe("user:profile user:inference")
+      expect(query.get("code_challenge_method")).toBe("S256")
+      const exchange = standIn.oauth.tokenRequests[0]!.body
+      expect(exchange.grant_type).toBe("authorization_code")
+      expect(exchange.redirect_uri).toBe(query.get("redirect_uri"))
+      expect(exchange.state).toBe(query.get("state"))
+      expect(exchange.code_verifier).not.toBe(query.get("state"))
+      expect(createHash("sha256").update(exchange.code_verifier).digest("base64url")).toBe(query.get("code_challenge"))
+
+      // The bundle holds what the server issued, mode 0600.
+      const saved = yield* readBundle(bundle)
+      expect(saved.access_token).toMatch(/^sk-ant-oat01-/)
+      expect(saved.refresh_token).toMatch(/^sk-ant-ort01-/)
+      expect(Date.parse(saved.expires_at)).toBe(result.expiresAt)
+      expect((yield* Effect.promise(() => fs.stat(bundle))).mode & 0o777).toBe(0o600)
+      expect(lines.join("\n")).toContain(`Saved the OAuth bundle to ${bundle}`)
+      expect(lines.join("\n")).not.toContain(saved.access_token)
+    }))
+
+  it.scoped("the paste path: code#state from the hosted page, malformed and foreign values refused", () =>
+    Effect.gen(function*() {
+      const { bundle, lines, pasted, print, settings, standIn } = yield* setup
+      const fiber = yield* Effect.fork(
+        Auth.login({ settings, openBrowser: false, pasted, print }).pipe(Effect.provide(NodeHttpClient.layerUndici))
+      )
+      yield* eventually(() => urlsIn(lines).length === 2)
+      const manual = urlsIn(lines)[1]!
+      expect(new URL(manual).searchParams.get("redirect_uri")).toBe("https://platform.claude.com/oauth/code/callback")
+      // The user signs in elsewhere; the hosted page shows code#state.
+      const shown = yield* Effect.promise(() => fetch(manual).then((r) => r.text()))
+      const [code, state] = shown.split("#") as [string, string]
+
+      yield* Queue.offer(pasted, code)
+      yield* eventually(() => lines.some((l) => l.includes("in the form code#state")))
+      yield* Queue.offer(pasted, `${code}#not-this-login`)
+      yield* eventually(() => lines.some((l) => l.includes("state does not match")))
+      expect(standIn.oauth.tokenRequests.length).toBe(0)
+
+      yield* Queue.offer(pasted, `  ${code}#${state}  `)
+      yield* Fiber.join(fiber)
+      expect(standIn.oauth.tokenRequests[0]!.body.redirect_uri).toBe("https://platform.claude.com/oauth/code/callback")
+      expect(lines.join("\n")).toContain("Authorized (pasted code)")
+      expect((yield* readBundle(bundle)).access_token).toMatch(/^sk-ant-oat01-/)
+    }))
+
+  it.scoped("a browser callback with a wrong or missing state is refused; nothing is exchanged", () =>
+    Effect.gen(function*() {
+      const { bundle, lines, pasted, print, settings, standIn } = yield* setup
+      const fiber = yield* Effect.fork(
+        Auth.login({ settings, openBrowser: false, pasted, print }).pipe(Effect.provide(NodeHttpClient.layerUndici))
+      )
+      yield* eventually(() => urlsIn(lines).length === 2)
+      const redirect = new URL(new URL(urlsIn(lines)[0]!).searchParams.get("redirect_uri")!)
+      const base = `http://127.0.0.1:${redirect.port}/callback`
+      const wrong = yield* Effect.promise(() => fetch(`${base}?code=abc&state=forged`))
+      expect(wrong.status).toBe(400)
+      expect(yield* Effect.promise(() => wrong.text())).toContain("state does not match")
+      const missing = yield* Effect.promise(() => fetch(`${base}?state=x`))
+      expect(missing.status).toBe(400)
+      const elsewhere = yield* Effect.promise(() => fetch(`http://127.0.0.1:${redirect.port}/other`))
+      expect(elsewhere.status).toBe(404)
+      expect(lines.filter((l) => l.startsWith("Refused a browser callback")).length).toBe(2)
+      expect(standIn.oauth.tokenRequests.length).toBe(0)
+      yield* Fiber.interrupt(fiber)
+      expect(yield* Effect.promise(() => fs.access(bundle).then(() => true, () => false))).toBe(false)
+    }))
+
+  it.scoped("gives up with LoginFailed when nothing arrives in time", () =>
+    Effect.gen(function*() {
+      const { lines, pasted, print, settings } = yield* setup
+      const fiber = yield* Effect.fork(
+        Auth.login({ settings, openBrowser: false, pasted, print, timeout: "10 minutes" }).pipe(
+          Effect.provide(NodeHttpClient.layerUndici),
+          Effect.flip
+        )
+      )
+      yield* eventually(() => lines.some((l) => l.startsWith("Waiting for")))
+      yield* TestClock.adjust("10 minutes")
+      const error = yield* Fiber.join(fiber)
+      expect(error._tag).toBe("LoginFailed")
+      expect(error.message).toContain("in time")
+    }))
+
+  it.scoped("a failed code exchange is LoginFailed and writes nothing", () =>
+    Effect.gen(function*() {
+      const { bundle, pasted, print, settings, standIn } = yield* setup
+      standIn.oauth.enqueueToken({ type: "json", status: 400, body: { error: "invalid_grant", error_description: "bad code" } })
+      const browser = (url: string) =>
+        Effect.promise(async () => {
+          const approve = await fetch(url, { redirect: "manual" })
+          await (await fetch(approve.headers.get("location")!)).text()
+        })
+      const error = yield* Auth.login({ settings, openBrowser: true, pasted, launch: browser, print }).pipe(
+        Effect.provide(NodeHttpClient.layerUndici),
+        Effect.flip
+      )
+      expect(error._tag).toBe("LoginFailed")
+      expect(error.message).toContain("bad code")
+      expect(yield* Effect.promise(() => fs.access(bundle).then(() => true, () => false))).toBe(false)
+    }))
+})
