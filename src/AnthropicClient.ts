@@ -5,15 +5,19 @@
  */
 import type * as HttpClient from "@effect/platform/HttpClient"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
+import * as Cause from "effect/Cause"
 import * as Context from "effect/Context"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
+import * as Stream from "effect/Stream"
 import * as AnthropicHttpClient from "./AnthropicHttpClient.js"
 import * as Config from "./Config.js"
 import * as Credentials from "./Credentials.js"
-import { type ApiError, type ConfigError, type NoCredentials, Other } from "./Errors.js"
+import { type ApiError, type ConfigError, type NoCredentials, Other, StreamError } from "./Errors.js"
+import * as MessageStream from "./MessageStream.js"
 import * as Messages from "./Messages.js"
 import * as RateLimiter from "./RateLimiter.js"
 
@@ -39,6 +43,16 @@ export interface Service {
     params: Messages.MessageCreateParams,
     options?: CallOptions
   ) => Effect.Effect<Messages.Message, ApiError>
+  /**
+   * `POST /v1/messages` with `stream: true`: the events as they arrive. A non-2xx answer before the stream is
+   * classified and retried like `createMessage`; once events flow nothing is retried. Interrupting the stream aborts
+   * the request. Fails with `StreamError` when the connection ends before `message_stop` or stays silent for
+   * `stream_idle_timeout_ms`, and with the matching tagged error on a mid-stream `event: error`.
+   */
+  readonly stream: (
+    params: Messages.MessageCreateParams,
+    options?: CallOptions
+  ) => Stream.Stream<Messages.MessageStreamEvent, ApiError>
   /** `POST /v1/messages/count_tokens`: `{ input_tokens }`. */
   readonly countTokens: (
     params: Messages.CountTokensParams,
@@ -74,17 +88,52 @@ const decodeCount = decodeAnswer(Messages.MessageTokensCount, "token count")
  * @since 0.1.0
  * @category constructors
  */
-export const make: Effect.Effect<Service, never, AnthropicHttpClient.AnthropicHttpClient> = Effect.map(
-  AnthropicHttpClient.AnthropicHttpClient,
-  (http): Service => ({
+export const make: Effect.Effect<
+  Service,
+  never,
+  AnthropicHttpClient.AnthropicHttpClient | Config.AnthropicConfig
+> = Effect.gen(function*() {
+  const http = yield* AnthropicHttpClient.AnthropicHttpClient
+  const settings = yield* Config.AnthropicConfig
+  const idle = Duration.millis(settings.streamIdleTimeoutMs)
+  return {
     createMessage: (params, options) =>
       http.json({ path: "/v1/messages", body: { ...params, stream: undefined }, ...options }).pipe(
         Effect.flatMap(decodeMessage)
       ),
+    stream: (params, options) =>
+      Stream.unwrap(http.execute(
+        {
+          path: "/v1/messages",
+          body: { ...params, stream: true },
+          betas: options?.betas,
+          headers: { ...options?.headers, accept: "text/event-stream" }
+        },
+        (response, auth) => {
+          const requestId = response.headers["request-id"]
+          const idleError = new StreamError({
+            reason: "idle_timeout",
+            detail: `no bytes for stream_idle_timeout_ms (${settings.streamIdleTimeoutMs} ms)`,
+            requestId
+          })
+          return Effect.succeed(response.stream.pipe(
+            Stream.mapError((error) =>
+              new StreamError({ reason: "truncated", detail: `the connection broke: ${causeText(error)}`, requestId })
+            ),
+            Stream.timeoutFailCause(() => Cause.fail(idleError), idle),
+            MessageStream.decodeSse({ credential: auth.kind, requestId })
+          ))
+        }
+      )),
     countTokens: (params, options) =>
       http.json({ path: "/v1/messages/count_tokens", body: params, ...options }).pipe(Effect.flatMap(decodeCount))
-  })
-)
+  }
+})
+
+const causeText = (error: { readonly cause?: unknown; readonly message: string }): string => {
+  const cause = error.cause as (Error & { code?: string }) | undefined
+  return cause?.code ?? cause?.message ?? error.message
+}
 
 /**
  * The client over an already provided HTTP layer.
@@ -92,7 +141,11 @@ export const make: Effect.Effect<Service, never, AnthropicHttpClient.AnthropicHt
  * @since 0.1.0
  * @category layers
  */
-export const layer: Layer.Layer<AnthropicClient, never, AnthropicHttpClient.AnthropicHttpClient> = Layer.effect(
+export const layer: Layer.Layer<
+  AnthropicClient,
+  never,
+  AnthropicHttpClient.AnthropicHttpClient | Config.AnthropicConfig
+> = Layer.effect(
   AnthropicClient,
   make
 )

@@ -50,7 +50,7 @@ export interface Service {
    */
   readonly execute: <A>(
     options: RequestOptions,
-    read: (response: HttpClientResponse.HttpClientResponse) => Effect.Effect<A, ApiError>
+    read: (response: HttpClientResponse.HttpClientResponse, auth: AuthHeaders) => Effect.Effect<A, ApiError>
   ) => Effect.Effect<A, ApiError>
   /** {@link execute} reading the answer as JSON. */
   readonly json: (options: RequestOptions) => Effect.Effect<unknown, ApiError>
@@ -120,7 +120,7 @@ export const make: Effect.Effect<Service, never, HttpClient.HttpClient | Credent
 
     const execute = <A>(
       options: RequestOptions,
-      read: (response: HttpClientResponse.HttpClientResponse) => Effect.Effect<A, ApiError>
+      read: (response: HttpClientResponse.HttpClientResponse, auth: AuthHeaders) => Effect.Effect<A, ApiError>
     ): Effect.Effect<A, ApiError> => {
       const request = HttpClientRequest.post(settings.baseUrl + options.path).pipe(
         HttpClientRequest.setHeaders(baseHeaders),
@@ -131,7 +131,7 @@ export const make: Effect.Effect<Service, never, HttpClient.HttpClient | Credent
         const response = yield* http.execute(HttpClientRequest.setHeaders(request, authHeaders(auth, options))).pipe(
           Effect.mapError(transportError(request))
         )
-        if (response.status >= 200 && response.status < 300) return yield* read(response)
+        if (response.status >= 200 && response.status < 300) return yield* read(response, auth)
         const text = yield* response.text.pipe(Effect.orElseSucceed(() => ""))
         const error = classify(response.status, (name) => response.headers[name], text, auth.kind, yield* Clock.currentTimeMillis)
         if (error._tag === "CredentialInvalid" && error.reason === "rejected") yield* credentials.markStale(auth)

@@ -253,6 +253,28 @@ export class RefreshFailed extends Schema.TaggedError<RefreshFailed>("effect-ant
 }
 
 /**
+ * A stream that broke after it started: the connection ended before `message_stop` (`truncated`), no bytes arrived
+ * for `stream_idle_timeout_ms` (`idle_timeout`), or an event could not be read (`malformed`). Not retried: events
+ * were already delivered.
+ *
+ * @since 0.1.0
+ */
+export class StreamError extends Schema.TaggedError<StreamError>("effect-anthropic/StreamError")("StreamError", {
+  reason: Schema.Literal("truncated", "idle_timeout", "malformed"),
+  detail: Schema.String,
+  requestId: Schema.optional(Schema.String)
+}) {
+  override get message(): string {
+    const what = this.reason === "truncated"
+      ? "the stream ended before message_stop"
+      : this.reason === "idle_timeout"
+      ? "the stream went silent"
+      : "the stream sent an unreadable event"
+    return `${what}: ${this.detail}` + (this.requestId === undefined ? "" : ` (request-id ${this.requestId})`)
+  }
+}
+
+/**
  * The login wizard could not finish: a refused or mismatched callback, a malformed pasted code, or a failed code
  * exchange. Nothing was written.
  *
@@ -271,7 +293,15 @@ export class LoginFailed extends Schema.TaggedError<LoginFailed>("effect-anthrop
  *
  * @since 0.1.0
  */
-export type ApiError = RateLimit | CredentialInvalid | ServerError | Other | ConnectionError | LoginRequired | RefreshFailed
+export type ApiError =
+  | RateLimit
+  | CredentialInvalid
+  | ServerError
+  | Other
+  | ConnectionError
+  | LoginRequired
+  | RefreshFailed
+  | StreamError
 
 /**
  * Everything a call may fail with, building the client included.
@@ -287,6 +317,7 @@ export const isRetryable = (error: ApiError): boolean => {
       return true
     case "LoginRequired":
     case "RefreshFailed":
+    case "StreamError":
       // The refresh has its own retries; repeating the whole call would repeat those.
       return false
     default:

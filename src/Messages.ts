@@ -363,3 +363,126 @@ export const assistantTurn = (message: Pick<Message, "content">): MessageParam =
   role: "assistant",
   content: message.content as ReadonlyArray<ContentBlockParam>
 })
+
+// ---------------------------------------------------------------------------------------------------------------
+// Streaming events (SSE)
+// ---------------------------------------------------------------------------------------------------------------
+
+/** @since 0.1.0 */
+export const TextDelta = Schema.Struct({ type: Schema.Literal("text_delta"), text: Schema.String })
+/** The first `partial_json` of a block may be "". */
+export const InputJsonDelta = Schema.Struct({ type: Schema.Literal("input_json_delta"), partial_json: Schema.String })
+/** @since 0.1.0 */
+export const ThinkingDelta = Schema.Struct({ type: Schema.Literal("thinking_delta"), thinking: Schema.String })
+/** @since 0.1.0 */
+export const SignatureDelta = Schema.Struct({ type: Schema.Literal("signature_delta"), signature: Schema.String })
+/** @since 0.1.0 */
+export const CitationsDelta = Schema.Struct({ type: Schema.Literal("citations_delta"), citation: JsonObject })
+
+/** @since 0.1.0 */
+export const KNOWN_DELTA_TYPES: ReadonlySet<string> = new Set([
+  "text_delta",
+  "input_json_delta",
+  "thinking_delta",
+  "signature_delta",
+  "citations_delta"
+])
+
+/** A delta of a kind this client does not model: passed through, ignored by accumulation. */
+export const OtherDelta = Schema.Struct(
+  { type: Schema.String.pipe(Schema.filter((t) => !KNOWN_DELTA_TYPES.has(t))) },
+  JsonObject
+)
+
+/** @since 0.1.0 */
+export const ContentBlockDelta = Schema.Union(TextDelta, InputJsonDelta, ThinkingDelta, SignatureDelta, CitationsDelta, OtherDelta)
+
+/** @since 0.1.0 */
+export const MessageStartEvent = Schema.Struct({ type: Schema.Literal("message_start"), message: Message })
+/** @since 0.1.0 */
+export const ContentBlockStartEvent = Schema.Struct({
+  type: Schema.Literal("content_block_start"),
+  index: Schema.Number,
+  content_block: ContentBlock
+})
+/** @since 0.1.0 */
+export const ContentBlockDeltaEvent = Schema.Struct({
+  type: Schema.Literal("content_block_delta"),
+  index: Schema.Number,
+  delta: ContentBlockDelta
+})
+/** @since 0.1.0 */
+export const ContentBlockStopEvent = Schema.Struct({ type: Schema.Literal("content_block_stop"), index: Schema.Number })
+
+/**
+ * `usage` in `message_delta`: `output_tokens` is cumulative; newer API versions also send input and cache counts.
+ *
+ * @since 0.1.0
+ */
+export const MessageDeltaUsage = Schema.Struct({
+  output_tokens: Schema.Number,
+  input_tokens: Schema.optional(Schema.NullOr(Schema.Number)),
+  cache_creation_input_tokens: Schema.optional(Schema.NullOr(Schema.Number)),
+  cache_read_input_tokens: Schema.optional(Schema.NullOr(Schema.Number)),
+  server_tool_use: Schema.optional(Schema.NullOr(JsonObject))
+})
+
+/** @since 0.1.0 */
+export const MessageDeltaEvent = Schema.Struct({
+  type: Schema.Literal("message_delta"),
+  delta: Schema.Struct({
+    stop_reason: Schema.NullOr(StopReason),
+    stop_sequence: Schema.optional(Schema.NullOr(Schema.String))
+  }),
+  usage: MessageDeltaUsage
+})
+/** @since 0.1.0 */
+export const MessageStopEvent = Schema.Struct({ type: Schema.Literal("message_stop") })
+/** @since 0.1.0 */
+export const PingEvent = Schema.Struct({ type: Schema.Literal("ping") })
+/** @since 0.1.0 */
+export const ErrorEvent = Schema.Struct({
+  type: Schema.Literal("error"),
+  error: Schema.Struct({ type: Schema.String, message: Schema.String })
+})
+
+/** @since 0.1.0 */
+export const KNOWN_EVENT_TYPES: ReadonlySet<string> = new Set([
+  "message_start",
+  "content_block_start",
+  "content_block_delta",
+  "content_block_stop",
+  "message_delta",
+  "message_stop",
+  "ping",
+  "error"
+])
+
+/**
+ * An event type the API added after this client: passed through unchanged.
+ *
+ * @since 0.1.0
+ */
+export const OtherEvent = Schema.Struct(
+  { type: Schema.String.pipe(Schema.filter((t) => !KNOWN_EVENT_TYPES.has(t))) },
+  JsonObject
+)
+
+/**
+ * Every event `stream()` emits (`ping` and `error` are handled by the client and not emitted).
+ *
+ * @since 0.1.0
+ */
+export const MessageStreamEvent = Schema.Union(
+  MessageStartEvent,
+  ContentBlockStartEvent,
+  ContentBlockDeltaEvent,
+  ContentBlockStopEvent,
+  MessageDeltaEvent,
+  MessageStopEvent,
+  PingEvent,
+  ErrorEvent,
+  OtherEvent
+)
+/** @since 0.1.0 */
+export type MessageStreamEvent = typeof MessageStreamEvent.Type

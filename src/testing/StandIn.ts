@@ -51,6 +51,18 @@ export type Reply =
   | { readonly type: "stall" }
   /** Compute the reply from the request. */
   | { readonly type: "dynamic"; readonly reply: (request: RecordedRequest) => Reply }
+  /** A 200 `text/event-stream`: the SSE body, written in `chunkSize`-byte writes, optionally broken off. */
+  | {
+    readonly type: "stream"
+    /** Rendered SSE (see {@link sse}), as text or bytes. */
+    readonly body: string | Uint8Array
+    readonly chunkSize?: number
+    /** Destroy the connection after this many bytes (a cut connection). */
+    readonly cutAfter?: number
+    /** Stop writing after this many bytes and keep the connection open (a stall). */
+    readonly stallAfter?: number
+    readonly headers?: Record<string, string>
+  }
 
 /**
  * @since 0.1.0
@@ -231,6 +243,8 @@ export const echo: Reply = {
   reply: (request) =>
     request.path.startsWith("/v1/messages/count_tokens")
       ? { type: "json", status: 200, body: { input_tokens: Math.ceil(JSON.stringify(request.body ?? "").length / 4) } }
+      : request.body?.stream === true
+      ? streamOf(messageJson([{ type: "text", text: `echo: ${lastUserText(request.body)}` }], { model: String(request.body?.model ?? "claude-haiku-4-5") }))
       : text(`echo: ${lastUserText(request.body)}`, { model: String(request.body?.model ?? "claude-haiku-4-5") })
 }
 
@@ -326,6 +340,157 @@ const makeOAuth = (url: string) => {
   return { server, token, authorize, checkBearer }
 }
 
+/**
+ * One SSE event: `event:` name and its `data` (JSON-encoded unless already a string).
+ *
+ * @since 0.1.0
+ */
+export interface SseEvent {
+  readonly event: string
+  readonly data: unknown
+}
+
+/**
+ * Render events as an SSE body. Multi-line `data` is split into several `data:` lines, as the format requires.
+ *
+ * @since 0.1.0
+ */
+export const sse = (events: ReadonlyArray<SseEvent>, options: { readonly lineEnding?: "\n" | "\r\n" } = {}): string => {
+  const nl = options.lineEnding ?? "\n"
+  let out = ""
+  for (const e of events) {
+    const data = typeof e.data === "string" ? e.data : JSON.stringify(e.data)
+    out += `event: ${e.event}${nl}`
+    for (const line of data.split("\n")) out += `data: ${line}${nl}`
+    out += nl
+  }
+  return out
+}
+
+const pieces = (text: string, n: number): Array<string> => {
+  const size = Math.max(1, Math.ceil(text.length / Math.max(1, n)))
+  const out: Array<string> = []
+  for (let i = 0; i < text.length; i += size) out.push(text.slice(i, i + size))
+  return out
+}
+
+/**
+ * The events the API streams for `message`: `message_start`, a `ping`, per block `content_block_start`, deltas of
+ * every kind (`text_delta`, `input_json_delta` starting with "", `thinking_delta`, `signature_delta`,
+ * `citations_delta`), `content_block_stop`, then `message_delta` and `message_stop`.
+ *
+ * @since 0.1.0
+ */
+export const streamEventsOf = (message: Messages.Message, options: { readonly piecesPerBlock?: number } = {}): Array<SseEvent> => {
+  const n = options.piecesPerBlock ?? 3
+  const events: Array<SseEvent> = [
+    {
+      event: "message_start",
+      data: {
+        type: "message_start",
+        message: { ...message, content: [], stop_reason: null, stop_sequence: null, usage: { ...message.usage, output_tokens: 1 } }
+      }
+    },
+    { event: "ping", data: { type: "ping" } }
+  ]
+  message.content.forEach((block, index) => {
+    const delta = (d: Record<string, unknown>) => events.push({ event: "content_block_delta", data: { type: "content_block_delta", index, delta: d } })
+    const b = block as Record<string, any>
+    switch (block.type) {
+      case "text": {
+        events.push({ event: "content_block_start", data: { type: "content_block_start", index, content_block: { type: "text", text: "", ...(b.citations ? { citations: null } : {}) } } })
+        for (const citation of b.citations ?? []) delta({ type: "citations_delta", citation })
+        for (const piece of pieces(b.text, n)) delta({ type: "text_delta", text: piece })
+        break
+      }
+      case "tool_use":
+      case "server_tool_use": {
+        events.push({ event: "content_block_start", data: { type: "content_block_start", index, content_block: { ...b, input: {} } } })
+        delta({ type: "input_json_delta", partial_json: "" })
+        for (const piece of pieces(JSON.stringify(b.input), n)) delta({ type: "input_json_delta", partial_json: piece })
+        break
+      }
+      case "thinking": {
+        events.push({ event: "content_block_start", data: { type: "content_block_start", index, content_block: { type: "thinking", thinking: "", signature: "" } } })
+        for (const piece of pieces(b.thinking, n)) delta({ type: "thinking_delta", thinking: piece })
+        delta({ type: "signature_delta", signature: b.signature })
+        break
+      }
+      default:
+        events.push({ event: "content_block_start", data: { type: "content_block_start", index, content_block: b } })
+    }
+    events.push({ event: "content_block_stop", data: { type: "content_block_stop", index } })
+  })
+  events.push(
+    {
+      event: "message_delta",
+      data: {
+        type: "message_delta",
+        delta: { stop_reason: message.stop_reason, stop_sequence: message.stop_sequence ?? null },
+        usage: { output_tokens: message.usage.output_tokens }
+      }
+    },
+    { event: "message_stop", data: { type: "message_stop" } }
+  )
+  return events
+}
+
+/**
+ * A streamed reply of `message` (every event kind its blocks call for).
+ *
+ * @since 0.1.0
+ */
+export const streamOf = (
+  message: Messages.Message,
+  options: { readonly piecesPerBlock?: number; readonly chunkSize?: number; readonly lineEnding?: "\n" | "\r\n" } = {}
+): Reply => ({ type: "stream", body: sse(streamEventsOf(message, options), options), ...(options.chunkSize === undefined ? {} : { chunkSize: options.chunkSize }) })
+
+/**
+ * A streamed text reply.
+ *
+ * @since 0.1.0
+ */
+export const streamText = (value: string, options: { readonly piecesPerBlock?: number; readonly chunkSize?: number } = {}): Reply =>
+  streamOf(messageJson([{ type: "text", text: value }]), options)
+
+/**
+ * A stream that starts, then fails with `event: error` (`overloaded_error` by default) after some text.
+ *
+ * @since 0.1.0
+ */
+export const streamError = (errorType = "overloaded_error", message = "Overloaded"): Reply => {
+  const events = streamEventsOf(messageJson([{ type: "text", text: "partial answer" }]))
+  return {
+    type: "stream",
+    body: sse([
+      ...events.slice(0, 5),
+      { event: "error", data: { type: "error", error: { type: errorType, message } } }
+    ])
+  }
+}
+
+const writeStream = async (res: http.ServerResponse, reply: Extract<Reply, { type: "stream" }>, stalled: Set<http.ServerResponse>) => {
+  const body = typeof reply.body === "string" ? Buffer.from(reply.body) : Buffer.from(reply.body.buffer, reply.body.byteOffset, reply.body.byteLength)
+  res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache", "request-id": nextId("req"), ...reply.headers })
+  const limit = Math.min(body.length, reply.cutAfter ?? Infinity, reply.stallAfter ?? Infinity)
+  const size = reply.chunkSize ?? limit
+  for (let at = 0; at < limit; at += size) {
+    if (res.destroyed) return
+    const ok = res.write(body.subarray(at, Math.min(limit, at + size)))
+    if (!ok) await new Promise<void>((resolve) => res.once("drain", resolve).once("close", resolve))
+    // Small writes stand for separate network packets: let each leave before the next.
+    if (reply.chunkSize !== undefined && reply.chunkSize < 4096) await new Promise((r) => setImmediate(r))
+  }
+  if (reply.cutAfter !== undefined && reply.cutAfter < body.length) {
+    hungUp.add(res)
+    res.socket?.destroy()
+  } else if (reply.stallAfter !== undefined && reply.stallAfter < body.length) {
+    stalled.add(res)
+  } else {
+    res.end()
+  }
+}
+
 const send = (res: http.ServerResponse, reply: Reply, request: RecordedRequest, stalled: Set<http.ServerResponse>) => {
   switch (reply.type) {
     case "dynamic":
@@ -336,6 +501,9 @@ const send = (res: http.ServerResponse, reply: Reply, request: RecordedRequest, 
       return
     case "stall":
       stalled.add(res)
+      return
+    case "stream":
+      void writeStream(res, reply, stalled)
       return
     case "json":
     case "raw": {

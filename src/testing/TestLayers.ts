@@ -47,6 +47,11 @@ const toResponse = (reply: Response | Reply, request: RecordedRequest): Response
       return json(reply.status, reply.body, reply.headers)
     case "raw":
       return new Response(reply.body, { status: reply.status, headers: reply.headers ?? {} })
+    case "stream":
+      if (reply.cutAfter !== undefined || reply.stallAfter !== undefined) {
+        throw new Error("the fake HTTP layer cannot cut or stall a stream; use the loopback StandIn for that")
+      }
+      return new Response(reply.body as BodyInit, { status: 200, headers: { "content-type": "text/event-stream", ...reply.headers } })
     case "hangup":
     case "stall":
       throw new Error(`the fake HTTP layer cannot ${reply.type}; use the loopback StandIn for that`)

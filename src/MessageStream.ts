@@ -1,0 +1,288 @@
+/**
+ * Streaming: SSE bytes → typed events, and events → the final `Message`.
+ *
+ * The hot path works a network chunk at a time: bytes are decoded and fed to `eventsource-parser`, each event's data
+ * is `JSON.parse`d once, and the events of one chunk leave as one Effect `Chunk`. There is no per-event Schema
+ * decode (events are typed by the schemas in `Messages`, which callers can apply themselves when they want
+ * validation).
+ *
+ * - `ping` events are dropped (liveness is the idle timeout's job).
+ * - `event: error` fails the stream with the matching tagged error (`overloaded_error` → `ServerError` 529, …).
+ * - Event types this client does not know are passed through unchanged; accumulation ignores them.
+ * - A byte stream that ends before `message_stop` fails with `StreamError { reason: "truncated" }`.
+ *
+ * @since 0.1.0
+ */
+import * as Chunk from "effect/Chunk"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import * as Stream from "effect/Stream"
+import type { Mutable } from "effect/Types"
+import { createParser } from "eventsource-parser"
+import { type ApiError, type CredentialKind, StreamError } from "./Errors.js"
+import { classify } from "./internal/classify.js"
+import type * as Messages from "./Messages.js"
+
+/** The HTTP status each error type stands for, to classify an `event: error` like an HTTP answer. */
+const STATUS_OF_ERROR_TYPE: Readonly<Record<string, number>> = {
+  invalid_request_error: 400,
+  authentication_error: 401,
+  permission_error: 403,
+  not_found_error: 404,
+  request_too_large: 413,
+  rate_limit_error: 429,
+  api_error: 500,
+  overloaded_error: 529
+}
+
+/**
+ * The tagged error for a mid-stream `event: error` payload.
+ *
+ * @since 0.1.0
+ */
+export const errorFromEvent = (data: string, credential: CredentialKind, requestId?: string): ApiError => {
+  let type = "unknown"
+  try {
+    type = (JSON.parse(data) as { error?: { type?: string } }).error?.type ?? "unknown"
+  } catch {
+    // classify keeps the raw text as the message
+  }
+  const status = STATUS_OF_ERROR_TYPE[type] ?? 500
+  // Mid-stream errors are not retried: events were already delivered.
+  return classify(status, (name) => (name === "request-id" ? requestId : name === "x-should-retry" ? "false" : undefined), data, credential, 0)
+}
+
+/**
+ * Turn SSE bytes into events, a network chunk at a time. Fails on `event: error`, on unreadable JSON, and when the
+ * bytes end before `message_stop`; ends right after `message_stop`.
+ *
+ * @since 0.1.0
+ */
+export const decodeSse = (options: { readonly credential: CredentialKind; readonly requestId?: string | undefined }) =>
+<E, R>(bytes: Stream.Stream<Uint8Array, E, R>): Stream.Stream<Messages.MessageStreamEvent, E | ApiError, R> =>
+  Stream.suspend(() => {
+    const decoder = new TextDecoder()
+    let batch: Array<Messages.MessageStreamEvent> = []
+    let failure: ApiError | undefined
+    let stopped = false
+    const parser = createParser({
+      onEvent: (message) => {
+        if (failure !== undefined || stopped) return
+        if (message.event === "ping") return
+        if (message.event === "error") {
+          failure = errorFromEvent(message.data, options.credential, options.requestId)
+          return
+        }
+        let event: Messages.MessageStreamEvent
+        try {
+          event = JSON.parse(message.data)
+        } catch {
+          failure = new StreamError({
+            reason: "malformed",
+            detail: `the data of a "${message.event ?? "message"}" event is not JSON`,
+            requestId: options.requestId
+          })
+          return
+        }
+        if (typeof event !== "object" || event === null || typeof event.type !== "string") {
+          failure = new StreamError({ reason: "malformed", detail: "an event without a type", requestId: options.requestId })
+          return
+        }
+        if (event.type === "ping") return
+        batch.push(event)
+        if (event.type === "message_stop") stopped = true
+      }
+    })
+    const feed = (chunk: Chunk.Chunk<Uint8Array>): Effect.Effect<Chunk.Chunk<Messages.MessageStreamEvent>, ApiError> => {
+      for (const bytes of chunk) parser.feed(decoder.decode(bytes, { stream: true }))
+      const out = batch
+      batch = []
+      // Events that came before an error go out first; the failure follows on the next pull (or at the end).
+      if (failure !== undefined && out.length === 0) return Effect.fail(failure)
+      return Effect.succeed(Chunk.unsafeFromArray(out))
+    }
+    const ended = Stream.suspend(() =>
+      failure !== undefined ? Stream.fail(failure) : stopped ? Stream.empty : Stream.fail(
+        new StreamError({
+          reason: "truncated",
+          detail: "the connection closed before message_stop",
+          requestId: options.requestId
+        })
+      )
+    )
+    return bytes.pipe(
+      Stream.mapChunksEffect(feed),
+      Stream.takeUntil((event) => event.type === "message_stop"),
+      Stream.concat(ended)
+    )
+  })
+
+// ---------------------------------------------------------------------------------------------------------------
+// Accumulation
+// ---------------------------------------------------------------------------------------------------------------
+
+type MutableBlock = { type: string; [key: string]: unknown }
+
+/**
+ * Builds the final `Message` from events, and exposes the partial state while it streams: the message so far and,
+ * for a tool call in progress, the JSON text of its input so far.
+ *
+ * @since 0.1.0
+ */
+export class MessageAccumulator {
+  private message: (Mutable<Omit<Messages.Message, "content">> & { content: Array<MutableBlock> }) | undefined
+  private readonly json = new Map<number, string>()
+  private stopped = false
+
+  /** Feed one event. Fails (throws StreamError) on a tool input that is not valid JSON when its block stops. */
+  push(event: Messages.MessageStreamEvent): void {
+    switch (event.type) {
+      case "message_start": {
+        const m = (event as typeof Messages.MessageStartEvent.Type).message
+        this.message = { ...m, usage: { ...m.usage }, content: m.content.map((b) => ({ ...b })) as Array<MutableBlock> }
+        return
+      }
+      case "content_block_start": {
+        const e = event as typeof Messages.ContentBlockStartEvent.Type
+        this.current().content[e.index] = { ...(e.content_block as MutableBlock) }
+        return
+      }
+      case "content_block_delta": {
+        const e = event as typeof Messages.ContentBlockDeltaEvent.Type
+        const block = this.current().content[e.index]
+        if (block === undefined) return
+        const delta = e.delta as { type: string; [key: string]: any }
+        switch (delta.type) {
+          case "text_delta":
+            block.text = (block.text as string ?? "") + delta.text
+            return
+          case "input_json_delta":
+            this.json.set(e.index, (this.json.get(e.index) ?? "") + delta.partial_json)
+            return
+          case "thinking_delta":
+            block.thinking = (block.thinking as string ?? "") + delta.thinking
+            return
+          case "signature_delta":
+            block.signature = delta.signature
+            return
+          case "citations_delta":
+            block.citations = [...((block.citations as Array<unknown> | null | undefined) ?? []), delta.citation]
+            return
+        }
+        return
+      }
+      case "content_block_stop": {
+        const e = event as typeof Messages.ContentBlockStopEvent.Type
+        const text = this.json.get(e.index)
+        const block = this.current().content[e.index]
+        if (text === undefined || block === undefined) return
+        this.json.delete(e.index)
+        try {
+          block.input = text === "" ? {} : JSON.parse(text)
+        } catch {
+          throw new StreamError({ reason: "malformed", detail: `the input of tool call ${String(block.id)} is not valid JSON` })
+        }
+        return
+      }
+      case "message_delta": {
+        const e = event as typeof Messages.MessageDeltaEvent.Type
+        const m = this.current()
+        m.stop_reason = e.delta.stop_reason
+        if (e.delta.stop_sequence !== undefined) m.stop_sequence = e.delta.stop_sequence
+        const usage: Record<string, unknown> = { ...m.usage }
+        for (const [key, value] of Object.entries(e.usage)) if (value !== null && value !== undefined) usage[key] = value
+        m.usage = usage as unknown as Messages.Usage
+        return
+      }
+      case "message_stop":
+        this.stopped = true
+        return
+    }
+  }
+
+  /** The message so far (a snapshot; tool inputs are filled in when their block stops). */
+  get snapshot(): Option.Option<Messages.Message> {
+    return this.message === undefined
+      ? Option.none()
+      : Option.some({ ...this.message, content: this.message.content.map((b) => ({ ...b })) } as Messages.Message)
+  }
+
+  /** The JSON text of a tool call's input received so far, while its block is open. */
+  partialInput(index: number): Option.Option<string> {
+    return Option.fromNullable(this.json.get(index))
+  }
+
+  /** Whether `message_stop` was seen. */
+  get done(): boolean {
+    return this.stopped
+  }
+
+  /** The final message; fails unless the stream reached `message_stop`. */
+  final(): Messages.Message {
+    if (!this.stopped || this.message === undefined) {
+      throw new StreamError({ reason: "truncated", detail: "the events ended before message_stop" })
+    }
+    return this.message as unknown as Messages.Message
+  }
+
+  private current() {
+    if (this.message === undefined) {
+      throw new StreamError({ reason: "malformed", detail: "an event arrived before message_start" })
+    }
+    return this.message
+  }
+}
+
+const guarded = <A>(f: () => A): Effect.Effect<A, StreamError> =>
+  Effect.try({
+    try: f,
+    catch: (e) => e instanceof StreamError ? e : new StreamError({ reason: "malformed", detail: String(e) })
+  })
+
+/**
+ * Run a stream of events to its final `Message`.
+ *
+ * @since 0.1.0
+ */
+export const finalMessage = <E, R>(
+  events: Stream.Stream<Messages.MessageStreamEvent, E, R>
+): Effect.Effect<Messages.Message, E | StreamError, R> =>
+  Effect.suspend(() => {
+    const acc = new MessageAccumulator()
+    return events.pipe(
+      Stream.runForEachChunk((chunk) =>
+        guarded(() => {
+          for (const event of chunk) acc.push(event)
+        })
+      ),
+      Effect.zipRight(guarded(() => acc.final()))
+    )
+  })
+
+/**
+ * The events, each with the accumulator after it: the partial message and tool input while it streams.
+ *
+ * @since 0.1.0
+ */
+export const withAccumulator = <E, R>(
+  events: Stream.Stream<Messages.MessageStreamEvent, E, R>
+): Stream.Stream<readonly [Messages.MessageStreamEvent, MessageAccumulator], E | StreamError, R> =>
+  Stream.suspend(() => {
+    const acc = new MessageAccumulator()
+    return Stream.mapEffect(events, (event) => guarded(() => {
+      acc.push(event)
+      return [event, acc] as const
+    }))
+  })
+
+/**
+ * Just the text as it arrives.
+ *
+ * @since 0.1.0
+ */
+export const textDeltas = <E, R>(events: Stream.Stream<Messages.MessageStreamEvent, E, R>): Stream.Stream<string, E, R> =>
+  Stream.filterMap(events, (event) =>
+    event.type === "content_block_delta" &&
+      (event as typeof Messages.ContentBlockDeltaEvent.Type).delta.type === "text_delta"
+      ? Option.some(((event as typeof Messages.ContentBlockDeltaEvent.Type).delta as { text: string }).text)
+      : Option.none())
