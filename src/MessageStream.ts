@@ -101,6 +101,14 @@ export const decodeSse = (options: { readonly credential: CredentialKind; readon
       if (failure !== undefined && out.length === 0) return Effect.fail(failure)
       return Effect.succeed(Chunk.unsafeFromArray(out))
     }
+    // At the end of the bytes, an event held back by a trailing CR (which might have been half of a CRLF) is
+    // complete: one more LF lets the parser see that. (After a normal "\n\n" it is an empty line: no event.)
+    const flushed = Stream.suspend(() => {
+      parser.feed(decoder.decode() + "\n")
+      const out = batch
+      batch = []
+      return Stream.fromChunk(Chunk.unsafeFromArray(out))
+    })
     const ended = Stream.suspend(() =>
       failure !== undefined ? Stream.fail(failure) : stopped ? Stream.empty : Stream.fail(
         new StreamError({
@@ -112,6 +120,7 @@ export const decodeSse = (options: { readonly credential: CredentialKind; readon
     )
     return bytes.pipe(
       Stream.mapChunksEffect(feed),
+      Stream.concat(flushed),
       Stream.takeUntil((event) => event.type === "message_stop"),
       Stream.concat(ended)
     )

@@ -13,16 +13,22 @@
  * @since 0.1.0
  */
 import * as Cause from "effect/Cause"
+import * as Chunk from "effect/Chunk"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import type * as Layer from "effect/Layer"
 import * as ManagedRuntime from "effect/ManagedRuntime"
 import * as Option from "effect/Option"
+import * as Scope from "effect/Scope"
+import * as Stream from "effect/Stream"
 import * as AnthropicClient from "./AnthropicClient.js"
 import type * as Config from "./Config.js"
 import * as Credentials from "./Credentials.js"
 import type { CredentialKind, SourceReport } from "./Errors.js"
+import type { ApiError } from "./Errors.js"
+import * as MessagesText from "./Messages.js"
 import type * as Messages from "./Messages.js"
+import * as MessageStream from "./MessageStream.js"
 
 /**
  * @since 0.1.0
@@ -46,9 +52,23 @@ export interface RequestOptions extends AnthropicClient.CallOptions {
 /**
  * @since 0.1.0
  */
+/**
+ * A streamed reply for plain code: iterate the API's events with `for await`, or just await `finalMessage()` /
+ * `finalText()` (which consume the stream themselves when nobody iterates). Leaving the loop early, calling
+ * `abort()` or aborting the signal aborts the request.
+ *
+ * @since 0.1.0
+ */
+export interface MessageStreamHandle extends AsyncIterable<Messages.MessageStreamEvent> {
+  readonly finalMessage: () => Promise<Messages.Message>
+  readonly finalText: () => Promise<string>
+  readonly abort: () => Promise<void>
+}
+
 export interface Client {
   readonly messages: {
     readonly create: (params: Messages.MessageCreateParams, options?: RequestOptions) => Promise<Messages.Message>
+    readonly stream: (params: Messages.MessageCreateParams, options?: RequestOptions) => MessageStreamHandle
     readonly countTokens: (
       params: Messages.CountTokensParams,
       options?: RequestOptions
@@ -97,16 +117,134 @@ export const fromLayer = async <E>(layer: Layer.Layer<AnthropicClient.Services, 
     options?: { readonly signal?: AbortSignal | undefined }
   ): Promise<A> => runtime.runPromiseExit(effect, options).then((exit) => settle(exit, options?.signal))
   const credentials = await run(Credentials.Credentials)
+  const client = await run(AnthropicClient.AnthropicClient)
   return {
     messages: {
       create: (params, options) =>
         run(Effect.flatMap(AnthropicClient.AnthropicClient, (c) => c.createMessage(params, options)), options),
+      // The layer is built by now: its errors cannot occur any more.
+      stream: (params, options) =>
+        streamHandle(
+          runtime as unknown as ManagedRuntime.ManagedRuntime<AnthropicClient.Services, never>,
+          client.stream(params, options),
+          options?.signal
+        ),
       countTokens: (params, options) =>
         run(Effect.flatMap(AnthropicClient.AnthropicClient, (c) => c.countTokens(params, options)), options)
     },
     credential: { kind: credentials.kind, location: credentials.location, report: credentials.report },
     run,
     close: () => runtime.dispose()
+  }
+}
+
+/**
+ * Pull the Effect stream a chunk at a time; events inside a chunk are handed out without touching Effect again.
+ */
+const streamHandle = (
+  runtime: ManagedRuntime.ManagedRuntime<AnthropicClient.Services, never>,
+  stream: Stream.Stream<Messages.MessageStreamEvent, ApiError>,
+  signal: AbortSignal | undefined
+): MessageStreamHandle => {
+  const accumulator = new MessageStream.MessageAccumulator()
+  let scope: Scope.CloseableScope | undefined
+  let pull: Effect.Effect<Chunk.Chunk<Messages.MessageStreamEvent>, Option.Option<ApiError>> | undefined
+  let buffer: ReadonlyArray<Messages.MessageStreamEvent> = []
+  let index = 0
+  let finished = false
+  let iterating = false
+  let resolveFinal!: (message: Messages.Message) => void
+  let rejectFinal!: (error: unknown) => void
+  const final = new Promise<Messages.Message>((resolve, reject) => {
+    resolveFinal = resolve
+    rejectFinal = reject
+  })
+  final.catch(() => {}) // reported to whoever awaits finalMessage()
+
+  const close = async () => {
+    const open = scope
+    scope = undefined
+    if (open !== undefined) await runtime.runPromise(Scope.close(open, Exit.void))
+  }
+  const finish = async (error?: unknown) => {
+    if (finished) return
+    finished = true
+    await close()
+    if (error !== undefined) return rejectFinal(error)
+    try {
+      resolveFinal(accumulator.final())
+    } catch (e) {
+      rejectFinal(e)
+    }
+  }
+  signal?.addEventListener("abort", () => void finish(signal.reason), { once: true })
+
+  /** Loads the next chunk into the buffer; false at the end. */
+  const load = async (): Promise<boolean> => {
+    if (finished) return false
+    if (pull === undefined) {
+      scope = await runtime.runPromise(Scope.make())
+      pull = await runtime.runPromise(Scope.extend(Stream.toPull(stream), scope))
+    }
+    const exit = await runtime.runPromiseExit(pull, { signal })
+    if (Exit.isSuccess(exit)) {
+      buffer = Chunk.toReadonlyArray(exit.value)
+      index = 0
+      try {
+        for (const event of buffer) accumulator.push(event)
+      } catch (error) {
+        await finish(error)
+        throw error
+      }
+      return true
+    }
+    const failure = Cause.failureOption(exit.cause)
+    if (Option.isSome(failure) && Option.isNone(failure.value)) {
+      await finish()
+      return false
+    }
+    let error: unknown
+    try {
+      settle(Exit.failCause(Cause.map(exit.cause, (e) => Option.getOrThrow(e))), signal)
+    } catch (e) {
+      error = e
+    }
+    await finish(error)
+    throw error
+  }
+
+  const drain = async () => {
+    while (await load()) { /* the accumulator sees every chunk */ }
+  }
+
+  const finalMessage = () => {
+    if (!iterating) {
+      iterating = true
+      void drain().catch(() => {})
+    }
+    return final
+  }
+
+  return {
+    [Symbol.asyncIterator]: () => {
+      if (iterating) throw new Error("a message stream can be iterated only once")
+      iterating = true
+      return {
+        next: async () => {
+          while (index >= buffer.length) {
+            if (!(await load())) return { value: undefined, done: true }
+          }
+          return { value: buffer[index++]!, done: false }
+        },
+        return: async () => {
+          await finish(new DOMException("The stream was closed before its end", "AbortError"))
+          return { value: undefined, done: true }
+        }
+      }
+    },
+    finalMessage,
+    finalText: () => finalMessage().then(MessagesText.textOf),
+    abort: () => finish(new DOMException("The stream was aborted", "AbortError"))
   }
 }
 

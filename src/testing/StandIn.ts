@@ -476,8 +476,11 @@ const writeStream = async (res: http.ServerResponse, reply: Extract<Reply, { typ
   const size = reply.chunkSize ?? limit
   for (let at = 0; at < limit; at += size) {
     if (res.destroyed) return
-    const ok = res.write(body.subarray(at, Math.min(limit, at + size)))
-    if (!ok) await new Promise<void>((resolve) => res.once("drain", resolve).once("close", resolve))
+    // Wait until each write is handed to the socket, so a cut or stall that follows comes after these bytes.
+    await new Promise<void>((resolve) => {
+      res.write(body.subarray(at, Math.min(limit, at + size)), () => resolve())
+      res.once("close", resolve)
+    })
     // Small writes stand for separate network packets: let each leave before the next.
     if (reply.chunkSize !== undefined && reply.chunkSize < 4096) await new Promise((r) => setImmediate(r))
   }

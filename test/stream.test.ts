@@ -1,0 +1,289 @@
+import { describe, expect, it } from "@effect/vitest"
+import * as Cause from "effect/Cause"
+import * as Chunk from "effect/Chunk"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Fiber from "effect/Fiber"
+import * as Option from "effect/Option"
+import * as Stream from "effect/Stream"
+import * as fc from "fast-check"
+import type { ApiError } from "../src/Errors.js"
+import type * as Messages from "../src/Messages.js"
+import * as MessageStream from "../src/MessageStream.js"
+import { createClient } from "../src/Promise.js"
+import * as StandIn from "../src/testing/StandIn.js"
+import { API_KEY, hello, stack } from "./fixtures.js"
+import { eventually, runClocked } from "./helpers.js"
+
+/** A reply that uses every block and delta kind, with non-ASCII text to split inside characters. */
+const rich: Messages.Message = StandIn.messageJson([
+  { type: "thinking", thinking: "Weighing the options… ünïcödé 🤔", signature: "EqQBCgIYAhIMsig==" },
+  { type: "redacted_thinking", data: "EmwKAhgBEgy3va" },
+  {
+    type: "text",
+    text: "Paris is the capital — 首都 — of France. 🇫🇷",
+    citations: [{ type: "char_location", cited_text: "Paris", document_index: 0, start_char_index: 0, end_char_index: 5 }]
+  },
+  { type: "server_tool_use", id: "srvtoolu_1", name: "web_search", input: { query: "weather Paris" } },
+  { type: "web_search_tool_result", tool_use_id: "srvtoolu_1", content: [{ type: "web_search_result", url: "https://x" }] },
+  { type: "tool_use", id: "toolu_1", name: "get_weather", input: { city: "Paris", units: ["c", "f"], nested: { deep: true } } }
+] as never, { stop_reason: "tool_use", usage: { input_tokens: 20, output_tokens: 42 } })
+
+const encoder = new TextEncoder()
+
+const decodeChunks = (chunks: ReadonlyArray<Uint8Array>) =>
+  Stream.fromIterable(chunks).pipe(MessageStream.decodeSse({ credential: "api_key" }))
+
+const collect = (chunks: ReadonlyArray<Uint8Array>) => Effect.runSync(Stream.runCollect(decodeChunks(chunks)).pipe(Effect.map(Chunk.toReadonlyArray)))
+const finalOf = (chunks: ReadonlyArray<Uint8Array>) => Effect.runSync(MessageStream.finalMessage(decodeChunks(chunks)))
+
+/** Split bytes at the given cut points. */
+const splitAt = (bytes: Uint8Array, cuts: ReadonlyArray<number>): Array<Uint8Array> => {
+  const points = [...new Set(cuts.map((c) => c % (bytes.length + 1)))].sort((a, b) => a - b)
+  const out: Array<Uint8Array> = []
+  let last = 0
+  for (const p of [...points, bytes.length]) {
+    out.push(bytes.subarray(last, p))
+    last = p
+  }
+  return out
+}
+
+/** SSE with the awkward parts the format allows: comments, multi-line data, CRLF or CR line endings. */
+const awkwardSse = (message: Messages.Message, lineEnding: "\n" | "\r\n" | "\r") => {
+  let out = `: a comment line${lineEnding}${lineEnding}`
+  for (const e of StandIn.streamEventsOf(message)) {
+    out += `event: ${e.event}${lineEnding}`
+    // Pretty-printed JSON spreads the data over several data: lines; the parser joins them with "\n".
+    for (const line of JSON.stringify(e.data, null, 1).split("\n")) out += `data: ${line}${lineEnding}`
+    out += `: keep-alive${lineEnding}${lineEnding}`
+  }
+  return encoder.encode(out)
+}
+
+const failureOf = <A>(exit: Exit.Exit<A, ApiError>): ApiError =>
+  Exit.match(exit, {
+    onSuccess: () => {
+      throw new Error("expected a failure")
+    },
+    onFailure: (cause) => Option.getOrThrowWith(Cause.failureOption(cause), () => new Error(Cause.pretty(cause)))
+  })
+
+describe("MessageStream: parsing", () => {
+  const whole = encoder.encode(StandIn.sse(StandIn.streamEventsOf(rich)))
+  const expectedEvents = collect([whole])
+
+  it("accumulates every block and delta kind back into the message", () => {
+    expect(finalOf([whole])).toEqual(rich)
+    expect(expectedEvents.some((e) => e.type === "ping")).toBe(false)
+    const deltas = new Set(expectedEvents.flatMap((e) => e.type === "content_block_delta" ? [(e as any).delta.type] : []))
+    expect([...deltas].sort()).toEqual(["citations_delta", "input_json_delta", "signature_delta", "text_delta", "thinking_delta"])
+  })
+
+  it("property: every way of splitting the stream into chunks gives the same events and final message", () => {
+    fc.assert(
+      fc.property(fc.array(fc.nat(), { maxLength: 40 }), fc.constantFrom<"\n" | "\r\n" | "\r">("\n", "\r\n", "\r"), (cuts, nl) => {
+        const bytes = nl === "\n" ? whole : awkwardSse(rich, nl)
+        const chunks = splitAt(bytes, cuts)
+        expect(collect(chunks)).toEqual(expectedEvents)
+        expect(finalOf(chunks)).toEqual(rich)
+      }),
+      { numRuns: 300 }
+    )
+  })
+
+  it("byte-at-a-time with CRLF, comments and multi-line data", () => {
+    const bytes = awkwardSse(rich, "\r\n")
+    const chunks = Array.from(bytes, (b) => Uint8Array.of(b))
+    expect(collect(chunks)).toEqual(expectedEvents)
+  })
+
+  it("passes unknown event types through and the accumulator ignores them", () => {
+    const events = StandIn.streamEventsOf(StandIn.messageJson([{ type: "text", text: "hi" }]))
+    events.splice(2, 0, { event: "brand_new_event", data: { type: "brand_new_event", payload: 1 } })
+    const chunks = [encoder.encode(StandIn.sse(events))]
+    expect(collect(chunks).map((e) => e.type)).toContain("brand_new_event")
+    expect(Messages_text(finalOf(chunks))).toBe("hi")
+  })
+
+  it("shows the partial tool input while it streams", () => {
+    const message = StandIn.messageJson([{ type: "tool_use", id: "t1", name: "f", input: { a: "long value here" } }])
+    const chunks = [encoder.encode(StandIn.sse(StandIn.streamEventsOf(message, { piecesPerBlock: 4 })))]
+    const partials = Effect.runSync(
+      MessageStream.withAccumulator(decodeChunks(chunks)).pipe(
+        Stream.filterMap(([, acc]) => acc.partialInput(0)),
+        Stream.runCollect
+      )
+    )
+    const seen = Chunk.toReadonlyArray(partials)
+    expect(seen[0]).toBe("")
+    expect(seen.at(-1)).toBe(JSON.stringify({ a: "long value here" }))
+    expect(seen.length).toBeGreaterThan(3)
+  })
+
+  it("a stream that stops before message_stop is truncated, never a silent end", () => {
+    const events = StandIn.streamEventsOf(rich)
+    const chunks = [encoder.encode(StandIn.sse(events.slice(0, -2)))]
+    const exit = Effect.runSyncExit(Stream.runDrain(decodeChunks(chunks)))
+    const error = failureOf(exit)
+    expect(error._tag).toBe("StreamError")
+    if (error._tag === "StreamError") expect(error.reason).toBe("truncated")
+  })
+
+  it("malformed data fails with StreamError malformed", () => {
+    const exit = Effect.runSyncExit(Stream.runDrain(decodeChunks([encoder.encode("event: message_start\ndata: {oops\n\n")])))
+    const error = failureOf(exit)
+    expect(error._tag === "StreamError" && error.reason).toBe("malformed")
+  })
+
+  for (const [errorType, tag, status] of [
+    ["overloaded_error", "ServerError", 529],
+    ["api_error", "ServerError", 500],
+    ["rate_limit_error", "RateLimit", 429],
+    ["invalid_request_error", "Other", 400],
+    ["authentication_error", "CredentialInvalid", 401]
+  ] as const) {
+    it(`a mid-stream ${errorType} event fails with ${tag} ${status}, after the events before it`, () => {
+      const events = StandIn.streamEventsOf(StandIn.messageJson([{ type: "text", text: "partial" }])).slice(0, 4)
+      events.push({ event: "error", data: { type: "error", error: { type: errorType, message: "boom" } } })
+      const stream = decodeChunks([encoder.encode(StandIn.sse(events))])
+      const seen: Array<string> = []
+      const exit = Effect.runSyncExit(Stream.runForEach(stream, (e) => Effect.sync(() => void seen.push(e.type))))
+      const error = failureOf(exit)
+      expect(error._tag).toBe(tag)
+      expect((error as { status: number }).status).toBe(status)
+      expect((error as { apiMessage: string }).apiMessage).toBe("boom")
+      expect(seen).toEqual(["message_start", "content_block_start", "content_block_delta"])
+    })
+  }
+})
+
+const Messages_text = (m: Messages.Message) => m.content.flatMap((b) => b.type === "text" ? [(b as { text: string }).text] : []).join("")
+
+describe("AnthropicClient.stream over HTTP", () => {
+  it.scoped("streams events and the final message, sending stream: true and accept: text/event-stream", () =>
+    Effect.gen(function*() {
+      const standIn = yield* StandIn.scoped({ replies: [StandIn.streamOf(rich, { chunkSize: 7 })] })
+      const { client } = yield* stack({ api_key: API_KEY, base_url: standIn.url })
+      const message = yield* MessageStream.finalMessage(client.stream(hello))
+      expect(message).toEqual(rich)
+      expect(standIn.requests[0]!.body.stream).toBe(true)
+      expect(standIn.requests[0]!.headers["accept"]).toBe("text/event-stream")
+    }))
+
+  it.scoped("a 429 before the stream is retried (rate limiter and credentials included)", () =>
+    Effect.gen(function*() {
+      const standIn = yield* StandIn.scoped({ replies: [StandIn.error(429, { retryAfterMs: "250" }), StandIn.streamText("after the retry")] })
+      const { client } = yield* stack({ api_key: API_KEY, base_url: standIn.url, rate_limit: { requests_per_second: 10 } })
+      const { exit, waits } = yield* runClocked(MessageStream.finalMessage(client.stream(hello)))
+      expect(Exit.isSuccess(exit) && Messages_text(exit.value)).toBe("after the retry")
+      expect(standIn.requests.length).toBe(2)
+      // The retry went out 250 ms after the 429 (the clock also stops at the limiter's 100 ms slots).
+      expect(waits.reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(250)
+      expect(standIn.requests[1]!.headers["x-api-key"]).toBe(API_KEY)
+    }))
+
+  it.scoped("a mid-stream overloaded_error is ServerError 529 and is not retried", () =>
+    Effect.gen(function*() {
+      const standIn = yield* StandIn.scoped({ replies: [StandIn.streamError()] })
+      const { client } = yield* stack({ api_key: API_KEY, base_url: standIn.url })
+      const { exit } = yield* runClocked(Stream.runDrain(client.stream(hello)))
+      const error = failureOf(exit)
+      expect(error._tag).toBe("ServerError")
+      expect((error as { status: number }).status).toBe(529)
+      expect((error as { requestId?: string }).requestId).toMatch(/^req_/)
+      expect(standIn.requests.length).toBe(1)
+    }))
+
+  it.scoped("a connection cut mid-stream is StreamError truncated", () =>
+    Effect.gen(function*() {
+      const standIn = yield* StandIn.scoped({ replies: [{ ...StandIn.streamOf(rich), cutAfter: 400 }] as Array<StandIn.Reply> })
+      const { client } = yield* stack({ api_key: API_KEY, base_url: standIn.url })
+      const { exit } = yield* runClocked(Stream.runDrain(client.stream(hello)))
+      const error = failureOf(exit)
+      expect(error._tag === "StreamError" && error.reason).toBe("truncated")
+      expect(standIn.requests.length).toBe(1)
+    }))
+
+  it.scoped("no bytes for stream_idle_timeout_ms fails with StreamError idle_timeout (TestClock)", () =>
+    Effect.gen(function*() {
+      const standIn = yield* StandIn.scoped({ replies: [{ ...StandIn.streamOf(rich), stallAfter: 300 }] as Array<StandIn.Reply> })
+      const { client } = yield* stack({ api_key: API_KEY, base_url: standIn.url, stream_idle_timeout_ms: 5000 })
+      const { exit, waits } = yield* runClocked(Stream.runDrain(client.stream(hello)))
+      const error = failureOf(exit)
+      expect(error._tag === "StreamError" && error.reason).toBe("idle_timeout")
+      expect(error.message).toContain("5000 ms")
+      expect(waits.at(-1)).toBe(5000)
+    }))
+
+  it.scoped("interrupting the stream aborts the request: the server sees its client go", () =>
+    Effect.gen(function*() {
+      const standIn = yield* StandIn.scoped({ replies: [{ ...StandIn.streamOf(rich), stallAfter: 300 }] as Array<StandIn.Reply> })
+      const { client } = yield* stack({ api_key: API_KEY, base_url: standIn.url })
+      const first = yield* Effect.fork(Stream.runHead(client.stream(hello)))
+      const event = yield* Fiber.join(first)
+      expect(Option.map(event, (e) => e.type)).toEqual(Option.some("message_start"))
+      yield* eventually(() => standIn.abandoned.length === 1)
+    }))
+})
+
+describe("createClient().messages.stream (Promise facade)", () => {
+  const withClient = async (replies: ReadonlyArray<StandIn.Reply>, f: (client: Awaited<ReturnType<typeof createClient>>, standIn: StandIn.StandIn) => Promise<void>) => {
+    const standIn = await StandIn.start({ replies })
+    const client = await createClient({ config: { providers: { anthropic: { api_key: API_KEY, base_url: standIn.url } } }, env: {} })
+    try {
+      await f(client, standIn)
+    } finally {
+      await client.close()
+      await standIn.close()
+    }
+  }
+
+  it("for await over the events, then finalMessage()", () =>
+    withClient([StandIn.streamOf(rich, { chunkSize: 50 })], async (client) => {
+      const stream = client.messages.stream(hello)
+      const types: Array<string> = []
+      for await (const event of stream) types.push(event.type)
+      expect(types[0]).toBe("message_start")
+      expect(types.at(-1)).toBe("message_stop")
+      expect(await stream.finalMessage()).toEqual(rich)
+    }))
+
+  it("finalText() without iterating", () =>
+    withClient([StandIn.streamText("just the text, please")], async (client) => {
+      expect(await client.messages.stream(hello).finalText()).toBe("just the text, please")
+    }))
+
+  it("leaving the loop early aborts the request", () =>
+    withClient([{ ...StandIn.streamOf(rich), stallAfter: 300 } as StandIn.Reply], async (client, standIn) => {
+      const stream = client.messages.stream(hello)
+      for await (const event of stream) {
+        expect(event.type).toBe("message_start")
+        break
+      }
+      while (standIn.abandoned.length === 0) await new Promise((r) => setTimeout(r, 5))
+      await expect(stream.finalMessage()).rejects.toBeDefined()
+    }))
+
+  it("rejects with the tagged error mid-stream", () =>
+    withClient([StandIn.streamError()], async (client) => {
+      const stream = client.messages.stream(hello)
+      const err = await (async () => {
+        for await (const _ of stream) { /* drain */ }
+      })().then(() => undefined, (e: unknown) => e)
+      expect((err as { _tag: string })._tag).toBe("ServerError")
+      await expect(stream.finalMessage()).rejects.toBe(err)
+    }))
+
+  it("an aborted signal stops the stream", () =>
+    withClient([{ ...StandIn.streamOf(rich), stallAfter: 300 } as StandIn.Reply], async (client, standIn) => {
+      const controller = new AbortController()
+      const stream = client.messages.stream(hello, { signal: controller.signal })
+      const pending = stream.finalMessage()
+      while (standIn.requests.length === 0) await new Promise((r) => setTimeout(r, 5))
+      const reason = new Error("stop")
+      controller.abort(reason)
+      await expect(pending).rejects.toBe(reason)
+      while (standIn.abandoned.length === 0) await new Promise((r) => setTimeout(r, 5))
+    }))
+})
