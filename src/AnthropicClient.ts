@@ -7,11 +7,13 @@ import type * as HttpClient from "@effect/platform/HttpClient"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import * as Cause from "effect/Cause"
 import * as Context from "effect/Context"
-import * as Duration from "effect/Duration"
+import * as ExecutionStrategy from "effect/ExecutionStrategy"
+import * as Exit from "effect/Exit"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
+import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import * as AnthropicHttpClient from "./AnthropicHttpClient.js"
 import * as Config from "./Config.js"
@@ -95,36 +97,64 @@ export const make: Effect.Effect<
 > = Effect.gen(function*() {
   const http = yield* AnthropicHttpClient.AnthropicHttpClient
   const settings = yield* Config.AnthropicConfig
-  const idle = Duration.millis(settings.streamIdleTimeoutMs)
   return {
     createMessage: (params, options) =>
       http.json({ path: "/v1/messages", body: { ...params, stream: undefined }, ...options }).pipe(
         Effect.flatMap(decodeMessage)
       ),
     stream: (params, options) =>
-      Stream.unwrap(http.execute(
-        {
-          path: "/v1/messages",
-          body: { ...params, stream: true },
-          betas: options?.betas,
-          headers: { ...options?.headers, accept: "text/event-stream" }
-        },
-        (response, auth) => {
-          const requestId = response.headers["request-id"]
-          const idleError = new StreamError({
-            reason: "idle_timeout",
-            detail: `no bytes for stream_idle_timeout_ms (${settings.streamIdleTimeoutMs} ms)`,
-            requestId
-          })
-          return Effect.succeed(response.stream.pipe(
-            Stream.mapError((error) =>
-              new StreamError({ reason: "truncated", detail: `the connection broke: ${causeText(error)}`, requestId })
-            ),
-            Stream.timeoutFailCause(() => Cause.fail(idleError), idle),
-            MessageStream.decodeSse({ credential: auth.kind, requestId })
-          ))
-        }
-      )),
+      Stream.unwrapScoped(Effect.gen(function*() {
+        // The request lives in a scope of its own inside the stream's: the stream's end closes it, and so does
+        // the idle watchdog, which aborts a response whose body stays silent.
+        const requestScope = yield* Scope.fork(yield* Effect.scope, ExecutionStrategy.sequential)
+        const clock = yield* Effect.clock
+        return yield* http.execute(
+          {
+            path: "/v1/messages",
+            body: { ...params, stream: true },
+            betas: options?.betas,
+            headers: { ...options?.headers, accept: "text/event-stream" },
+            scope: requestScope
+          },
+          (response, auth) =>
+            Effect.gen(function*() {
+              const requestId = response.headers["request-id"]
+              let lastBytes = clock.unsafeCurrentTimeMillis()
+              let idle = false
+              // One fiber beside the stream instead of a timer per read: reads only stamp the time.
+              const watchdog: Effect.Effect<void> = Effect.suspend(() => {
+                const quiet = clock.unsafeCurrentTimeMillis() - lastBytes
+                if (quiet < settings.streamIdleTimeoutMs) {
+                  return Effect.zipRight(Effect.sleep(settings.streamIdleTimeoutMs - quiet), watchdog)
+                }
+                idle = true
+                return Scope.close(requestScope, Exit.void)
+              })
+              yield* Effect.forkIn(watchdog, requestScope)
+              return response.stream.pipe(MessageStream.decodeSse({
+                credential: auth.kind,
+                requestId,
+                onBytes: () => {
+                  lastBytes = clock.unsafeCurrentTimeMillis()
+                },
+                onBroken: (cause) =>
+                  idle
+                    ? new StreamError({
+                      reason: "idle_timeout",
+                      detail: `no bytes for stream_idle_timeout_ms (${settings.streamIdleTimeoutMs} ms)`,
+                      requestId
+                    })
+                    : new StreamError({
+                      reason: "truncated",
+                      detail: cause === undefined
+                        ? "the connection closed before message_stop"
+                        : `the connection broke: ${causeText(Cause.squash(cause) as Error)}`,
+                      requestId
+                    })
+              }))
+            })
+        )
+      })),
     countTokens: (params, options) =>
       http.json({ path: "/v1/messages/count_tokens", body: params, ...options }).pipe(Effect.flatMap(decodeCount))
   }

@@ -16,6 +16,7 @@ import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
+import * as Scope from "effect/Scope"
 import { AnthropicConfig } from "./Config.js"
 import { type AuthHeaders, Credentials } from "./Credentials.js"
 import { type ApiError, ConnectionError, Other } from "./Errors.js"
@@ -36,6 +37,11 @@ export interface RequestOptions {
   readonly betas?: ReadonlyArray<string> | undefined
   /** Extra headers for this request. */
   readonly headers?: Readonly<Record<string, string>> | undefined
+  /**
+   * Ties the request to this scope: closing it aborts the request, even after its answer has arrived (streams use
+   * it to end a response whose body went silent). Without it the request ends with the calling fiber.
+   */
+  readonly scope?: Scope.Scope | undefined
 }
 
 /**
@@ -103,6 +109,7 @@ export const make: Effect.Effect<Service, never, HttpClient.HttpClient | Credent
     const limiter = yield* RateLimiter
     // Trace headers (b3, traceparent) are of no use to the API; spans are still recorded locally.
     const http = (yield* HttpClient.HttpClient).pipe(HttpClient.withTracerPropagation(false))
+    const scopedHttp = HttpClient.withScope(http)
     const policy = retryPolicy(settings.maxRetries)
     const baseHeaders = {
       "anthropic-version": settings.anthropicVersion,
@@ -128,9 +135,12 @@ export const make: Effect.Effect<Service, never, HttpClient.HttpClient | Credent
       )
       const send = Effect.gen(function*() {
         const auth = yield* credentials.authorize
-        const response = yield* http.execute(HttpClientRequest.setHeaders(request, authHeaders(auth, options))).pipe(
-          Effect.mapError(transportError(request))
-        )
+        const withAuth = HttpClientRequest.setHeaders(request, authHeaders(auth, options))
+        const response = yield* (options.scope === undefined
+          ? http.execute(withAuth)
+          : Effect.provideService(scopedHttp.execute(withAuth), Scope.Scope, options.scope)).pipe(
+            Effect.mapError(transportError(request))
+          )
         if (response.status >= 200 && response.status < 300) return yield* read(response, auth)
         const text = yield* response.text.pipe(Effect.orElseSucceed(() => ""))
         const error = classify(response.status, (name) => response.headers[name], text, auth.kind, yield* Clock.currentTimeMillis)

@@ -13,6 +13,8 @@
  *
  * @since 0.1.0
  */
+import * as Cause from "effect/Cause"
+import * as Channel from "effect/Channel"
 import * as Chunk from "effect/Chunk"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
@@ -22,6 +24,11 @@ import { createParser } from "eventsource-parser"
 import { type ApiError, type CredentialKind, StreamError } from "./Errors.js"
 import { classify } from "./internal/classify.js"
 import type * as Messages from "./Messages.js"
+
+const brokenDetail = (cause: Cause.Cause<unknown>): string => {
+  const error = Cause.squash(cause) as { cause?: { code?: string; message?: string }; message?: string }
+  return error?.cause?.code ?? error?.cause?.message ?? error?.message ?? "connection error"
+}
 
 /** The HTTP status each error type stands for, to classify an `event: error` like an HTTP answer. */
 const STATUS_OF_ERROR_TYPE: Readonly<Record<string, number>> = {
@@ -54,12 +61,23 @@ export const errorFromEvent = (data: string, credential: CredentialKind, request
 
 /**
  * Turn SSE bytes into events, a network chunk at a time. Fails on `event: error`, on unreadable JSON, and when the
- * bytes end before `message_stop`; ends right after `message_stop`.
+ * bytes fail or end before `message_stop` (a failure of the bytes becomes a `StreamError`, see `onBroken`); ends
+ * right after `message_stop`.
  *
  * @since 0.1.0
  */
-export const decodeSse = (options: { readonly credential: CredentialKind; readonly requestId?: string | undefined }) =>
-<E, R>(bytes: Stream.Stream<Uint8Array, E, R>): Stream.Stream<Messages.MessageStreamEvent, E | ApiError, R> =>
+export const decodeSse = (options: {
+  readonly credential: CredentialKind
+  readonly requestId?: string | undefined
+  /** Called for every chunk of bytes (the idle watchdog's heartbeat). */
+  readonly onBytes?: (() => void) | undefined
+  /**
+   * The error to fail with when the bytes fail or end early, given what happened (a broken connection's cause, or
+   * `undefined` for an early end). Defaults to `StreamError { reason: "truncated" }`.
+   */
+  readonly onBroken?: ((cause: Cause.Cause<unknown> | undefined) => ApiError) | undefined
+}) =>
+<E, R>(bytes: Stream.Stream<Uint8Array, E, R>): Stream.Stream<Messages.MessageStreamEvent, ApiError, R> =>
   Stream.suspend(() => {
     const decoder = new TextDecoder()
     let batch: Array<Messages.MessageStreamEvent> = []
@@ -93,37 +111,53 @@ export const decodeSse = (options: { readonly credential: CredentialKind; readon
         if (event.type === "message_stop") stopped = true
       }
     })
-    const feed = (chunk: Chunk.Chunk<Uint8Array>): Effect.Effect<Chunk.Chunk<Messages.MessageStreamEvent>, ApiError> => {
-      for (const bytes of chunk) parser.feed(decoder.decode(bytes, { stream: true }))
+    const take = () => {
       const out = batch
       batch = []
-      // Events that came before an error go out first; the failure follows on the next pull (or at the end).
-      if (failure !== undefined && out.length === 0) return Effect.fail(failure)
-      return Effect.succeed(Chunk.unsafeFromArray(out))
+      return Chunk.unsafeFromArray(out)
     }
-    // At the end of the bytes, an event held back by a trailing CR (which might have been half of a CRLF) is
-    // complete: one more LF lets the parser see that. (After a normal "\n\n" it is an empty line: no event.)
-    const flushed = Stream.suspend(() => {
-      parser.feed(decoder.decode() + "\n")
-      const out = batch
-      batch = []
-      return Stream.fromChunk(Chunk.unsafeFromArray(out))
+    const broken = (cause: Cause.Cause<unknown> | undefined): ApiError =>
+      options.onBroken?.(cause) ?? new StreamError({
+        reason: "truncated",
+        detail: cause === undefined
+          ? "the connection closed before message_stop"
+          : `the connection broke before message_stop: ${brokenDetail(cause)}`,
+        requestId: options.requestId
+      })
+    // One loop over the byte chunks: each input chunk becomes one output chunk of events. The loop stops reading
+    // at message_stop (closing the request) and fails on an error event after handing out the events before it.
+    type Loop = Channel.Channel<
+      Chunk.Chunk<Messages.MessageStreamEvent>,
+      Chunk.Chunk<Uint8Array>,
+      ApiError,
+      E,
+      unknown,
+      unknown
+    >
+    const emitThen = (next: () => Loop): Loop => {
+      const out = take()
+      return out.length === 0 ? next() : Channel.zipRight(Channel.write(out), Channel.suspend(next))
+    }
+    const after = (): Loop =>
+      failure !== undefined ? Channel.fail(failure) : stopped ? Channel.void : loop
+    const loop: Loop = Channel.readWithCause({
+      onInput: (chunk: Chunk.Chunk<Uint8Array>) => {
+        options.onBytes?.()
+        for (const bytes of chunk) parser.feed(decoder.decode(bytes, { stream: true }))
+        return emitThen(after)
+      },
+      onFailure: (cause) => {
+        const interrupted = Cause.isInterruptedOnly(cause)
+        return interrupted ? Channel.failCause(cause as Cause.Cause<never>) : Channel.fail(broken(cause))
+      },
+      onDone: () => {
+        // An event held back by a trailing CR (which might have been half of a CRLF) is complete at the end:
+        // one more LF lets the parser see that (after a normal "\n\n" it is an empty line: no event).
+        parser.feed(decoder.decode() + "\n")
+        return emitThen(() => failure !== undefined ? Channel.fail(failure) : stopped ? Channel.void : Channel.fail(broken(undefined)))
+      }
     })
-    const ended = Stream.suspend(() =>
-      failure !== undefined ? Stream.fail(failure) : stopped ? Stream.empty : Stream.fail(
-        new StreamError({
-          reason: "truncated",
-          detail: "the connection closed before message_stop",
-          requestId: options.requestId
-        })
-      )
-    )
-    return bytes.pipe(
-      Stream.mapChunksEffect(feed),
-      Stream.concat(flushed),
-      Stream.takeUntil((event) => event.type === "message_stop"),
-      Stream.concat(ended)
-    )
+    return Stream.pipeThroughChannel(bytes, loop)
   })
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -229,13 +229,16 @@ const streamHandle = (
     [Symbol.asyncIterator]: () => {
       if (iterating) throw new Error("a message stream can be iterated only once")
       iterating = true
+      const slowNext = async (): Promise<IteratorResult<Messages.MessageStreamEvent>> => {
+        while (index >= buffer.length) {
+          if (!(await load())) return { value: undefined, done: true }
+        }
+        return { value: buffer[index++]!, done: false }
+      }
       return {
-        next: async () => {
-          while (index >= buffer.length) {
-            if (!(await load())) return { value: undefined, done: true }
-          }
-          return { value: buffer[index++]!, done: false }
-        },
+        // Events already in the buffer are handed out without an async function's extra ticks.
+        next: () =>
+          index < buffer.length ? Promise.resolve({ value: buffer[index++]!, done: false }) : slowNext(),
         return: async () => {
           await finish(new DOMException("The stream was closed before its end", "AbortError"))
           return { value: undefined, done: true }

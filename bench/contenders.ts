@@ -1,0 +1,151 @@
+// One contender of the benchmark, run in a fresh process so that no contender's JIT state or heap affects another:
+//   node --import tsx bench/contenders.ts <contender> <stand-in url> <rounds>
+// Prints {"times":[ms, …],"count":n} after one warm-up run.
+import Anthropic from "@anthropic-ai/sdk"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Scope from "effect/Scope"
+import * as Stream from "effect/Stream"
+import { createParser } from "eventsource-parser"
+import { Agent, request } from "undici"
+import * as AnthropicClient from "../src/AnthropicClient.js"
+import { createClient } from "../src/Promise.js"
+
+const [name, url, roundsText] = process.argv.slice(2) as [string, string, string]
+const CALLS = Number(process.env.CALLS ?? 5000)
+const CONCURRENCY = Number(process.env.CONCURRENCY ?? 32)
+const apiKey = "sk-ant-api03-bench"
+const params = { model: "claude-haiku-4-5", max_tokens: 1024, messages: [{ role: "user" as const, content: "Go." }] }
+const headers = { "x-api-key": apiKey, "anthropic-version": "2023-06-01", "content-type": "application/json" }
+const config = { providers: { anthropic: { api_key: apiKey, base_url: url } } }
+
+/** CALLS calls, CONCURRENCY at a time. */
+const manyCalls = (call: () => Promise<unknown>) => async () => {
+  let next = 0
+  const worker = async () => {
+    while (next++ < CALLS) await call()
+  }
+  await Promise.all(Array.from({ length: CONCURRENCY }, worker))
+  return CALLS
+}
+
+const effectClient = async () => {
+  const scope = Effect.runSync(Scope.make())
+  const services = await Effect.runPromise(Layer.buildWithScope(AnthropicClient.layerConfig({ config, env: {} }), scope))
+  return Context.get(services, AnthropicClient.AnthropicClient)
+}
+
+const make = async (): Promise<() => Promise<number>> => {
+  switch (name) {
+    case "floor-stream": {
+      const dispatcher = new Agent()
+      return async () => {
+        const res = await request(`${url}/v1/messages`, {
+          method: "POST",
+          headers,
+          body: JSON.stringify({ ...params, stream: true }),
+          dispatcher
+        })
+        let n = 0
+        const parser = createParser({
+          onEvent: (e) => {
+            JSON.parse(e.data)
+            n++
+          }
+        })
+        const decoder = new TextDecoder()
+        for await (const chunk of res.body) parser.feed(decoder.decode(chunk, { stream: true }))
+        return n
+      }
+    }
+    case "sdk-stream": {
+      const sdk = new Anthropic({ apiKey, baseURL: url, maxRetries: 0 })
+      return async () => {
+        let n = 0
+        const stream = await sdk.messages.create({ ...params, stream: true })
+        for await (const _ of stream) n++
+        return n
+      }
+    }
+    case "sdk-message-stream": {
+      // The SDK's helper with the same shape as ours: events plus finalMessage().
+      const sdk = new Anthropic({ apiKey, baseURL: url, maxRetries: 0 })
+      return async () => {
+        let n = 0
+        const stream = sdk.messages.stream(params)
+        for await (const _ of stream) n++
+        await stream.finalMessage()
+        return n
+      }
+    }
+    case "ours-stream": {
+      // The stream pulled chunk by chunk (Stream.toPull), as MessageStream.finalMessage and the Promise client do.
+      const client = await effectClient()
+      return () =>
+        Effect.runPromise(Effect.scoped(Effect.gen(function*() {
+          const pull = yield* Stream.toPull(client.stream(params))
+          let n = 0
+          while (true) {
+            const chunk = yield* Effect.option(pull)
+            if (chunk._tag === "None") return n
+            for (const _ of chunk.value) n++
+          }
+        })))
+    }
+    case "ours-stream-runforeach": {
+      // The same stream run with Stream.runForEachChunk (Effect's sink-based runner).
+      const client = await effectClient()
+      return () =>
+        Effect.runPromise(Effect.suspend(() => {
+          let n = 0
+          return Stream.runForEachChunk(client.stream(params), (chunk) =>
+            Effect.sync(() => {
+              for (const _ of chunk) n++
+            })).pipe(Effect.map(() => n))
+        }))
+    }
+    case "ours-promise-stream": {
+      const client = await createClient({ config, env: {} })
+      return async () => {
+        let n = 0
+        const stream = client.messages.stream(params)
+        for await (const _ of stream) n++
+        await stream.finalMessage()
+        return n
+      }
+    }
+    case "floor-calls": {
+      const dispatcher = new Agent()
+      return manyCalls(async () => {
+        const res = await request(`${url}/v1/messages`, { method: "POST", headers, body: JSON.stringify(params), dispatcher })
+        return JSON.parse(await res.body.text())
+      })
+    }
+    case "sdk-calls": {
+      const sdk = new Anthropic({ apiKey, baseURL: url, maxRetries: 0 })
+      return manyCalls(() => sdk.messages.create(params))
+    }
+    case "ours-calls": {
+      const client = await effectClient()
+      return manyCalls(() => Effect.runPromise(client.createMessage(params)))
+    }
+    case "ours-promise-calls": {
+      const client = await createClient({ config, env: {} })
+      return manyCalls(() => client.messages.create(params))
+    }
+    default:
+      throw new Error(`unknown contender ${name}`)
+  }
+}
+
+const run = await make()
+const count = await run() // warm-up
+const times: Array<number> = []
+for (let i = 0; i < Number(roundsText); i++) {
+  const t0 = performance.now()
+  await run()
+  times.push(performance.now() - t0)
+}
+console.log(JSON.stringify({ times, count }))
+process.exit(0)
