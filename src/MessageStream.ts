@@ -247,7 +247,7 @@ export class MessageAccumulator {
   get snapshot(): Option.Option<Messages.Message> {
     return this.message === undefined
       ? Option.none()
-      : Option.some({ ...this.message, content: this.message.content.map((b) => ({ ...b })) } as Messages.Message)
+      : Option.some({ ...this.message, content: this.message.content.map((b) => ({ ...b })) } as unknown as Messages.Message)
   }
 
   /** The JSON text of a tool call's input received so far, while its block is open. */
@@ -317,6 +317,14 @@ export const withAccumulator = <E, R>(
       return [event, acc] as const
     }))
   })
+
+/**
+ * The text a `text_delta` event carries, else `undefined`: `Stream.tap((e) => …deltaText(e)…)` without narrowing.
+ *
+ * @since 0.1.0
+ */
+export const deltaText = (event: Messages.MessageStreamEvent): string | undefined =>
+  event.type === "content_block_delta" && event.delta.type === "text_delta" ? event.delta.text : undefined
 
 /**
  * Just the text as it arrives.

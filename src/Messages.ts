@@ -285,14 +285,16 @@ export const RedactedThinkingBlock = Schema.Struct({
 export const KNOWN_BLOCK_TYPES: ReadonlySet<string> = new Set(["text", "tool_use", "thinking", "redacted_thinking"])
 
 /**
- * A block of a type this client does not model (server tool use, web search results, new kinds): kept whole.
+ * A block of a type this client does not model (server tool use, web search results, new kinds): accepted and kept
+ * whole at run time. Its static type is `never`, so that `block.type === "text"` narrows the known blocks; handle
+ * such blocks in a `default` branch.
  *
  * @since 0.1.0
  */
-export const OtherBlock = Schema.Struct(
+export const OtherBlock: Schema.Schema<never> = Schema.Struct(
   { type: Schema.String.pipe(Schema.filter((t) => !KNOWN_BLOCK_TYPES.has(t))) },
   JsonObject
-)
+) as unknown as Schema.Schema<never>
 
 /** @since 0.1.0 */
 export const ContentBlock = Schema.Union(TextBlock, ToolUseBlock, ThinkingBlock, RedactedThinkingBlock, OtherBlock)
@@ -388,11 +390,11 @@ export const KNOWN_DELTA_TYPES: ReadonlySet<string> = new Set([
   "citations_delta"
 ])
 
-/** A delta of a kind this client does not model: passed through, ignored by accumulation. */
-export const OtherDelta = Schema.Struct(
+/** A delta of a kind this client does not model: passed through, ignored by accumulation (static type `never`). */
+export const OtherDelta: Schema.Schema<never> = Schema.Struct(
   { type: Schema.String.pipe(Schema.filter((t) => !KNOWN_DELTA_TYPES.has(t))) },
   JsonObject
-)
+) as unknown as Schema.Schema<never>
 
 /** @since 0.1.0 */
 export const ContentBlockDelta = Schema.Union(TextDelta, InputJsonDelta, ThinkingDelta, SignatureDelta, CitationsDelta, OtherDelta)
@@ -459,14 +461,14 @@ export const KNOWN_EVENT_TYPES: ReadonlySet<string> = new Set([
 ])
 
 /**
- * An event type the API added after this client: passed through unchanged.
+ * An event type the API added after this client: passed through unchanged (static type `never`, as for blocks).
  *
  * @since 0.1.0
  */
-export const OtherEvent = Schema.Struct(
+export const OtherEvent: Schema.Schema<never> = Schema.Struct(
   { type: Schema.String.pipe(Schema.filter((t) => !KNOWN_EVENT_TYPES.has(t))) },
   JsonObject
-)
+) as unknown as Schema.Schema<never>
 
 /**
  * Every event `stream()` emits (`ping` and `error` are handled by the client and not emitted).

@@ -11,6 +11,9 @@ export * as Config from "./Config.js"
 export * as Credentials from "./Credentials.js"
 export * as Errors from "./Errors.js"
 export * as Messages from "./Messages.js"
+export * as MessageStream from "./MessageStream.js"
+export * as OAuth from "./OAuth.js"
+export * as TokenRefresher from "./TokenRefresher.js"
 export * as Promise from "./Promise.js"
 export * as RateLimiter from "./RateLimiter.js"
 export * as StandIn from "./testing/StandIn.js"
@@ -19,6 +22,10 @@ export * as TestLayers from "./testing/TestLayers.js"
 export {
   ConfigError,
   ConnectionError,
+  LoginFailed,
+  LoginRequired,
+  RefreshFailed,
+  StreamError,
   CredentialInvalid,
   NoCredentials,
   Other,
@@ -26,5 +33,5 @@ export {
   ServerError
 } from "./Errors.js"
 export type { ApiError, LlmError } from "./Errors.js"
-export type { Client, CreateClientOptions } from "./Promise.js"
+export type { Client, CreateClientOptions, MessageStreamHandle } from "./Promise.js"
 export { createClient } from "./Promise.js"

@@ -27,6 +27,8 @@ describe("effect-anthropic CLI", () => {
     expect(stdout).toContain("[1] Chat")
     expect(stdout).toContain("model asks: get_weather")
     expect(stdout).toContain("It is 18 °C and sunny in Paris.")
+    expect(stdout).toContain("[3] A streamed reply, printed as it arrives")
+    expect(stdout).toContain("Streaming arrives as server-sent events: message_start")
     expect(stdout).toContain("↻ RateLimit: retry 1 of 2 in 700 ms")
     expect(stdout).toContain("(2 requests sent)")
     expect(stdout).toContain("Demo finished.")
@@ -130,6 +132,62 @@ describe("effect-anthropic CLI", () => {
       const status = await cli(["status", "--config", config], { HOME: dir })
       expect(status.code).toBe(1)
       expect(status.stdout).toContain("No usable credential")
+    })
+  })
+
+  describe("chat", () => {
+    let dir = ""
+    let standIn: StandIn.StandIn
+    let config = ""
+    beforeAll(async () => {
+      dir = await fs.mkdtemp(path.join(os.tmpdir(), "ea-chat-"))
+      standIn = await StandIn.start()
+      config = path.join(dir, "llm.yaml")
+      await fs.writeFile(
+        config,
+        [
+          "providers:",
+          "  anthropic:",
+          "    api_key: ${ANTHROPIC_API_KEY:-}",
+          `    base_url: ${standIn.url}`,
+          "    auth:",
+          "      mode: static",
+          "model:",
+          "  provider: anthropic",
+          "  model: claude-chat-test",
+          ""
+        ].join("\n")
+      )
+    })
+    afterAll(async () => {
+      await standIn.close()
+      await fs.rm(dir, { recursive: true, force: true })
+    })
+
+    it("streams the reply to stdout with the config's model and shows the credential source", async () => {
+      standIn.enqueue(StandIn.streamText("Bonjour! Streaming works.", { piecesPerBlock: 6 }))
+      const { code, stderr, stdout } = await cli(["chat", "Say hello", "--config", config], {
+        ANTHROPIC_API_KEY: "sk-ant-api03-chat"
+      })
+      expect(code).toBe(0)
+      expect(stdout).toBe("Bonjour! Streaming works.\n")
+      expect(stderr).toContain("[claude-chat-test via api_key from providers.anthropic.api_key]")
+      const request = standIn.requests.at(-1)!
+      expect(request.body.model).toBe("claude-chat-test")
+      expect(request.body.stream).toBe(true)
+      expect(request.body.messages).toEqual([{ role: "user", content: "Say hello" }])
+      expect(stderr).not.toContain("sk-ant-api03-chat")
+    })
+
+    it("--model overrides the selection; a failure is one clear message", async () => {
+      standIn.enqueue(StandIn.streamText("ok"))
+      const ok = await cli(["chat", "x", "--model", "claude-other", "--config", config], { ANTHROPIC_API_KEY: "sk-ant-api03-chat" })
+      expect(ok.code).toBe(0)
+      expect(standIn.requests.at(-1)!.body.model).toBe("claude-other")
+      standIn.enqueue(StandIn.error(401, { message: "invalid x-api-key" }))
+      const bad = await cli(["chat", "x", "--config", config], { ANTHROPIC_API_KEY: "sk-ant-api03-wrong" })
+      expect(bad.code).toBe(1)
+      expect(bad.stderr).toContain("CredentialInvalid: The API key (x-api-key) was rejected")
     })
   })
 })

@@ -12,11 +12,13 @@ import * as Logger from "effect/Logger"
 import * as LogLevel from "effect/LogLevel"
 import * as Option from "effect/Option"
 import type * as Scope from "effect/Scope"
+import * as Stream from "effect/Stream"
 import * as AnthropicClient from "../AnthropicClient.js"
 import * as Config from "../Config.js"
 import * as Credentials from "../Credentials.js"
 import type { LlmError } from "../Errors.js"
 import * as Messages from "../Messages.js"
+import * as MessageStream from "../MessageStream.js"
 import * as StandIn from "../testing/StandIn.js"
 
 export interface DemoOptions {
@@ -132,7 +134,26 @@ export const run = (options: DemoOptions): Effect.Effect<void, LlmError, Scope.S
       yield* Console.log(`   < ${Messages.textOf(final)}`)
     }
 
-    yield* step(3, "A 429 answered, retried after retry-after-ms")
+    yield* step(3, "A streamed reply, printed as it arrives")
+    standIn?.enqueue(
+      StandIn.streamText(
+        "Streaming arrives as server-sent events: message_start, content blocks with their deltas, message_delta " +
+          "with the stop reason and usage, then message_stop.",
+        { piecesPerBlock: 24, chunkSize: 48 }
+      )
+    )
+    yield* Console.log("   > Explain streaming in one sentence.")
+    yield* Effect.sync(() => process.stdout.write("   < "))
+    const streamed = yield* MessageStream.finalMessage(
+      client.stream({ model, max_tokens: 200, messages: [{ role: "user", content: "Explain streaming in one sentence." }] })
+        .pipe(Stream.tap((event) => {
+          const delta = event.type === "content_block_delta" ? (event as { delta: { type: string; text?: string } }).delta : undefined
+          return delta?.type === "text_delta" ? Effect.sync(() => process.stdout.write(delta.text ?? "")) : Effect.void
+        }))
+    )
+    yield* Console.log(`\n     (${streamed.usage.output_tokens} tokens out, stop: ${streamed.stop_reason})`)
+
+    yield* step(4, "A 429 answered, retried after retry-after-ms")
     if (standIn === undefined) {
       yield* Console.log("   skipped: the real API cannot be asked for a 429")
     } else {
@@ -149,7 +170,7 @@ export const run = (options: DemoOptions): Effect.Effect<void, LlmError, Scope.S
       yield* Console.log(`   < ${Messages.textOf(retried)} (${standIn.requests.length - before} requests sent)`)
     }
 
-    yield* step(4, "Count tokens")
+    yield* step(5, "Count tokens")
     const count = yield* client.countTokens({ model, messages: [{ role: "user", content: question }] })
     yield* Console.log(`   ${count.input_tokens} input tokens for the chat question`)
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
- * The `effect-anthropic` command line: demo, login, status, logout.
+ * The `effect-anthropic` command line: demo, chat, login, status, logout.
  */
+import * as Args from "@effect/cli/Args"
 import * as Command from "@effect/cli/Command"
 import * as Options from "@effect/cli/Options"
 import * as NodeContext from "@effect/platform-node/NodeContext"
@@ -14,6 +15,7 @@ import * as Queue from "effect/Queue"
 import * as readline from "node:readline"
 import * as Config from "../Config.js"
 import * as Auth from "./auth.js"
+import * as Chat from "./chat.js"
 import * as Demo from "./demo.js"
 
 const configOption = Options.text("config").pipe(
@@ -79,9 +81,32 @@ const logout = Command.make(
   ({ config }) => Effect.flatMap(loadSettings(config), Auth.logout)
 ).pipe(Command.withDescription("remove the OAuth bundle"))
 
+const chat = Command.make(
+  "chat",
+  {
+    prompt: Args.text({ name: "prompt" }).pipe(Args.withDescription("what to ask")),
+    model: Options.text("model").pipe(
+      Options.withDescription("the model (default: the config's model: selection, else claude-haiku-4-5)"),
+      Options.optional
+    ),
+    system: Options.text("system").pipe(Options.withDescription("a system prompt"), Options.optional),
+    maxTokens: Options.integer("max-tokens").pipe(Options.withDefault(1024)),
+    config: configOption
+  },
+  ({ config, maxTokens, model, prompt, system }) =>
+    Effect.scoped(Chat.chat({
+      prompt,
+      configPath: Option.getOrUndefined(config),
+      model: Option.getOrUndefined(model),
+      system: Option.getOrUndefined(system),
+      maxTokens,
+      write: (text) => process.stdout.write(text)
+    }))
+).pipe(Command.withDescription("stream Claude's answer to a prompt, with the configured credential and model"))
+
 const root = Command.make("effect-anthropic").pipe(
   Command.withDescription("An Effect-TS client for the Anthropic Messages API"),
-  Command.withSubcommands([demo, login, status, logout])
+  Command.withSubcommands([demo, chat, login, status, logout])
 )
 
 const cli = Command.run(root, { name: "effect-anthropic", version: "0.1.0" })

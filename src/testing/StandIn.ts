@@ -396,7 +396,7 @@ export const streamEventsOf = (message: Messages.Message, options: { readonly pi
   message.content.forEach((block, index) => {
     const delta = (d: Record<string, unknown>) => events.push({ event: "content_block_delta", data: { type: "content_block_delta", index, delta: d } })
     const b = block as Record<string, any>
-    switch (block.type) {
+    switch ((block as { readonly type: string }).type) {
       case "text": {
         events.push({ event: "content_block_start", data: { type: "content_block_start", index, content_block: { type: "text", text: "", ...(b.citations ? { citations: null } : {}) } } })
         for (const citation of b.citations ?? []) delta({ type: "citations_delta", citation })
@@ -474,13 +474,14 @@ const writeStream = async (res: http.ServerResponse, reply: Extract<Reply, { typ
   res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache", "request-id": nextId("req"), ...reply.headers })
   const limit = Math.min(body.length, reply.cutAfter ?? Infinity, reply.stallAfter ?? Infinity)
   const size = reply.chunkSize ?? limit
+  const closed = new Promise<void>((resolve) => res.once("close", resolve))
   for (let at = 0; at < limit; at += size) {
     if (res.destroyed) return
     // Wait until each write is handed to the socket, so a cut or stall that follows comes after these bytes.
-    await new Promise<void>((resolve) => {
-      res.write(body.subarray(at, Math.min(limit, at + size)), () => resolve())
-      res.once("close", resolve)
-    })
+    await Promise.race([
+      new Promise<void>((resolve) => res.write(body.subarray(at, Math.min(limit, at + size)), () => resolve())),
+      closed
+    ])
     // Small writes stand for separate network packets: let each leave before the next.
     if (reply.chunkSize !== undefined && reply.chunkSize < 4096) await new Promise((r) => setImmediate(r))
   }

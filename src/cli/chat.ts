@@ -1,0 +1,58 @@
+/**
+ * `chat "prompt"`: streams Claude's reply to the terminal with the credential `config/llm.yaml` resolves.
+ */
+import * as Console from "effect/Console"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import type * as Scope from "effect/Scope"
+import * as Stream from "effect/Stream"
+import * as AnthropicClient from "../AnthropicClient.js"
+import * as Config from "../Config.js"
+import * as Credentials from "../Credentials.js"
+import type { LlmError } from "../Errors.js"
+import * as MessageStream from "../MessageStream.js"
+
+export interface ChatOptions {
+  readonly prompt: string
+  readonly configPath?: string | undefined
+  /** Overrides the config's `model:` selection. */
+  readonly model?: string | undefined
+  readonly system?: string | undefined
+  readonly maxTokens: number
+  /** Where the reply's text goes (stdout); status lines go to stderr. */
+  readonly write: (text: string) => void
+}
+
+/** The model: `--model`, else the config's `model: {provider, model}`, else claude-haiku-4-5. */
+export const DEFAULT_CHAT_MODEL = "claude-haiku-4-5"
+
+export const chat = (options: ChatOptions): Effect.Effect<void, LlmError, Scope.Scope> =>
+  Effect.gen(function*() {
+    const settings = yield* Config.load({ configPath: options.configPath })
+    const model = options.model ??
+      Option.match(settings.model, { onNone: () => DEFAULT_CHAT_MODEL, onSome: (selection) => selection.model })
+    const services = yield* Layer.build(AnthropicClient.layerSettings(settings))
+    const client = Context.get(services, AnthropicClient.AnthropicClient)
+    const credentials = Context.get(services, Credentials.Credentials)
+    yield* Console.error(`[${model} via ${credentials.kind} from ${credentials.location}]`)
+    const message = yield* MessageStream.finalMessage(
+      client.stream({
+        model,
+        max_tokens: options.maxTokens,
+        ...(options.system === undefined ? {} : { system: options.system }),
+        messages: [{ role: "user", content: options.prompt }]
+      }).pipe(
+        Stream.tap((event) => {
+          if (event.type !== "content_block_delta") return Effect.void
+          const delta = (event as { delta: { type: string; text?: string } }).delta
+          return delta.type === "text_delta" ? Effect.sync(() => options.write(delta.text ?? "")) : Effect.void
+        })
+      )
+    )
+    options.write("\n")
+    yield* Console.error(
+      `[${message.usage.input_tokens} tokens in, ${message.usage.output_tokens} out, stop: ${message.stop_reason}]`
+    )
+  })
