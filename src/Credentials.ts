@@ -145,27 +145,34 @@ const fromFile = <A>(
   }
 }
 
-const probeBundle = (s: AnthropicSettings): Effect.Effect<Probed, ConfigError> =>
-  Effect.map(readBundle(s.auth.bundle), (read) => ({
-    source: "oauth_bundle",
-    location: s.auth.bundle,
-    probe: fromFile(read, "no bundle file (run `effect-anthropic login` to create one)", (token) => ({
-      kind: "oauth_bundle",
-      location: s.auth.bundle,
-      token
-    }))
+/** The bundle and the CLI file: an OAuth token read from a file. */
+const probeTokenFile = (
+  kind: "oauth_bundle" | "cli_credentials",
+  location: string,
+  read: Effect.Effect<FileRead<OAuthToken>, ConfigError>,
+  missingReason: string
+): Effect.Effect<Probed, ConfigError> =>
+  Effect.map(read, (result) => ({
+    source: kind,
+    location,
+    probe: fromFile(result, missingReason, (token) => ({ kind, location, token }))
   }))
 
-const probeCli = (s: AnthropicSettings): Effect.Effect<Probed, ConfigError> =>
-  Effect.map(readCliCredentials(s.auth.cliCredentials), (read) => ({
-    source: "cli_credentials",
-    location: s.auth.cliCredentials,
-    probe: fromFile(read, "no Claude Code CLI credentials file", (token) => ({
-      kind: "cli_credentials",
-      location: s.auth.cliCredentials,
-      token
-    }))
-  }))
+const probeBundle = (s: AnthropicSettings) =>
+  probeTokenFile(
+    "oauth_bundle",
+    s.auth.bundle,
+    readBundle(s.auth.bundle),
+    "no bundle file (run `effect-anthropic login` to create one)"
+  )
+
+const probeCli = (s: AnthropicSettings) =>
+  probeTokenFile(
+    "cli_credentials",
+    s.auth.cliCredentials,
+    readCliCredentials(s.auth.cliCredentials),
+    "no Claude Code CLI credentials file"
+  )
 
 const probeSetupToken = (s: AnthropicSettings): Effect.Effect<Probed, ConfigError> =>
   Option.match(s.auth.setupToken, {

@@ -1,25 +1,14 @@
 import { describe, expect, it } from "@effect/vitest"
-import * as Cause from "effect/Cause"
 import * as Chunk from "effect/Chunk"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
-import * as Option from "effect/Option"
 import * as TestClock from "effect/TestClock"
 import * as path from "node:path"
-import type { ApiError } from "../src/Errors.js"
 import * as StandIn from "../src/testing/StandIn.js"
 import { API_KEY, hello, stack } from "./fixtures.js"
-import { eventually, realPause, runClocked, tempDir, writeFile } from "./helpers.js"
+import { eventually, failureOf, realPause, runClocked, tempDir, writeFile } from "./helpers.js"
 
-/** The typed failure of an exit, or a test failure. */
-const errorOf = <A>(exit: Exit.Exit<A, ApiError>): ApiError =>
-  Exit.match(exit, {
-    onSuccess: () => {
-      throw new Error("expected a failure")
-    },
-    onFailure: (cause) => Option.getOrThrowWith(Cause.failureOption(cause), () => new Error(Cause.pretty(cause)))
-  })
 
 describe("AnthropicHttpClient: the error table", () => {
   it.scoped("429 without retry headers waits the 60 s fallback, exactly", () =>
@@ -64,7 +53,7 @@ describe("AnthropicHttpClient: the error table", () => {
       standIn.setDefault(StandIn.error(429, { retryAfterMs: "10", message: "Number of requests has exceeded your rate limit" }))
       const { client } = yield* stack({ api_key: API_KEY, base_url: standIn.url, retry: { max_retries: 2 } })
       const { exit, waits } = yield* runClocked(client.createMessage(hello))
-      const error = errorOf(exit)
+      const error = failureOf(exit)
       expect(error._tag).toBe("RateLimit")
       if (error._tag !== "RateLimit") return
       expect(error.retryAfterMs).toBe(10)
@@ -83,7 +72,7 @@ describe("AnthropicHttpClient: the error table", () => {
         standIn.setDefault(StandIn.error(status, { shouldRetry: true }))
         const { client, credentials } = yield* stack({ api_key: API_KEY, base_url: standIn.url })
         const { exit } = yield* runClocked(client.createMessage(hello))
-        const error = errorOf(exit)
+        const error = failureOf(exit)
         expect(error._tag).toBe("CredentialInvalid")
         if (error._tag !== "CredentialInvalid") return
         expect(error.credential).toBe("api_key")
@@ -106,7 +95,7 @@ describe("AnthropicHttpClient: the error table", () => {
       const { client, credentials } = yield* stack({ base_url: standIn.url, auth: { mode: "oauth_bundle", bundle } })
       expect(yield* credentials.isStale).toBe(false)
       const { exit } = yield* runClocked(client.createMessage(hello))
-      const error = errorOf(exit)
+      const error = failureOf(exit)
       expect(error._tag).toBe("CredentialInvalid")
       if (error._tag !== "CredentialInvalid") return
       expect(error.credential).toBe("oauth_bundle")
@@ -127,7 +116,7 @@ describe("AnthropicHttpClient: the error table", () => {
       })
       const { client } = yield* stack({ base_url: standIn.url, auth: { mode: "setup_token", setup_token: token } })
       const { exit } = yield* runClocked(client.createMessage(hello))
-      const error = errorOf(exit)
+      const error = failureOf(exit)
       expect(error._tag).toBe("CredentialInvalid")
       if (error._tag !== "CredentialInvalid") return
       expect(error.reason).toBe("subscription_policy")
@@ -158,7 +147,7 @@ describe("AnthropicHttpClient: the error table", () => {
       standIn.setDefault(StandIn.error(529, { message: "Overloaded" }))
       const { client } = yield* stack({ api_key: API_KEY, base_url: standIn.url, retry: { max_retries: 4 } })
       const { exit, waits } = yield* runClocked(client.createMessage(hello))
-      const error = errorOf(exit)
+      const error = failureOf(exit)
       expect(error._tag).toBe("ServerError")
       if (error._tag !== "ServerError") return
       expect(error.status).toBe(529)
@@ -175,7 +164,7 @@ describe("AnthropicHttpClient: the error table", () => {
         const standIn = yield* StandIn.scoped({ replies: [StandIn.error(status)] })
         const { client } = yield* stack({ api_key: API_KEY, base_url: standIn.url })
         const { exit } = yield* runClocked(client.createMessage(hello))
-        const error = errorOf(exit)
+        const error = failureOf(exit)
         expect(error._tag).toBe("Other")
         expect(standIn.requests.length).toBe(1)
       }))
@@ -193,13 +182,13 @@ describe("AnthropicHttpClient: the error table", () => {
       })
       const { client } = yield* stack({ api_key: API_KEY, base_url: standIn.url })
       const first = yield* runClocked(client.createMessage(hello))
-      expect(errorOf(first.exit)._tag).toBe("ServerError")
+      expect(failureOf(first.exit)._tag).toBe("ServerError")
       expect(standIn.requests.length).toBe(1)
       const second = yield* runClocked(client.createMessage(hello))
       expect(Exit.isSuccess(second.exit)).toBe(true)
       expect(standIn.requests.length).toBe(3)
       const third = yield* runClocked(client.createMessage(hello))
-      expect(errorOf(third.exit)._tag).toBe("CredentialInvalid")
+      expect(failureOf(third.exit)._tag).toBe("CredentialInvalid")
       expect(standIn.requests.length).toBe(4)
     }))
 
@@ -228,7 +217,7 @@ describe("AnthropicHttpClient: the error table", () => {
       yield* Effect.promise(() => standIn.close())
       const { client } = yield* stack({ api_key: API_KEY, base_url: url, retry: { max_retries: 1 } })
       const { exit, waits } = yield* runClocked(client.createMessage(hello))
-      const error = errorOf(exit)
+      const error = failureOf(exit)
       expect(error._tag).toBe("ConnectionError")
       expect(error.message).toContain("ECONNREFUSED")
       expect(waits.length).toBe(1)
@@ -250,7 +239,7 @@ describe("AnthropicHttpClient: the error table", () => {
       standIn.setDefault(StandIn.error(500))
       const { client } = yield* stack({ api_key: API_KEY, base_url: standIn.url, retry: { max_retries: 0 } })
       const { exit } = yield* runClocked(client.createMessage(hello))
-      expect(errorOf(exit)._tag).toBe("ServerError")
+      expect(failureOf(exit)._tag).toBe("ServerError")
       expect(standIn.requests.length).toBe(1)
     }))
 
@@ -259,7 +248,7 @@ describe("AnthropicHttpClient: the error table", () => {
       const standIn = yield* StandIn.scoped({ replies: [{ type: "raw", status: 200, body: "<html>proxy</html>" }] })
       const { client } = yield* stack({ api_key: API_KEY, base_url: standIn.url })
       const { exit } = yield* runClocked(client.createMessage(hello))
-      const error = errorOf(exit)
+      const error = failureOf(exit)
       expect(error._tag).toBe("Other")
       if (error._tag === "Other") expect(error.errorType).toBe("invalid_response")
       expect(standIn.requests.length).toBe(1)

@@ -17,6 +17,22 @@ const cli = (args: ReadonlyArray<string>, env: Record<string, string> = {}) =>
     )
   })
 
+/** A temp dir, a stand-in and a config file written from `lines(dir, standIn)`, for one describe block. */
+const fixture = (prefix: string, lines: (dir: string, standIn: StandIn.StandIn) => ReadonlyArray<string>) => {
+  const state = { dir: "", config: "", standIn: undefined as unknown as StandIn.StandIn }
+  beforeAll(async () => {
+    state.dir = await fs.mkdtemp(path.join(os.tmpdir(), prefix))
+    state.standIn = await StandIn.start()
+    state.config = path.join(state.dir, "llm.yaml")
+    await fs.writeFile(state.config, [...lines(state.dir, state.standIn), ""].join("\n"))
+  })
+  afterAll(async () => {
+    await state.standIn.close()
+    await fs.rm(state.dir, { recursive: true, force: true })
+  })
+  return state
+}
+
 describe("effect-anthropic CLI", () => {
   it("demo runs offline against the stand-in and prints every step", async () => {
     const { code, stderr, stdout } = await cli(["demo"])
@@ -50,36 +66,20 @@ describe("effect-anthropic CLI", () => {
   })
 
   describe("login, status, logout", () => {
-    let dir = ""
-    let standIn: StandIn.StandIn
-    let config = ""
-    beforeAll(async () => {
-      dir = await fs.mkdtemp(path.join(os.tmpdir(), "ea-auth-"))
-      standIn = await StandIn.start()
-      config = path.join(dir, "llm.yaml")
-      await fs.writeFile(
-        config,
-        [
-          "providers:",
-          "  anthropic:",
-          `    base_url: ${standIn.url}`,
-          "    auth:",
-          `      bundle: ${dir}/secrets/anthropic_oauth.json`,
-          `      setup_token_file: ${dir}/secrets/anthropic_setup_token`,
-          `      token_url: ${standIn.oauth.tokenUrl}`,
-          `      authorize_url: ${standIn.oauth.authorizeUrl}`,
-          ""
-        ].join("\n")
-      )
-    })
-    afterAll(async () => {
-      await standIn.close()
-      await fs.rm(dir, { recursive: true, force: true })
-    })
+    const f = fixture("ea-auth-", (dir, standIn) => [
+      "providers:",
+      "  anthropic:",
+      `    base_url: ${standIn.url}`,
+      "    auth:",
+      `      bundle: ${dir}/secrets/anthropic_oauth.json`,
+      `      setup_token_file: ${dir}/secrets/anthropic_setup_token`,
+      `      token_url: ${standIn.oauth.tokenUrl}`,
+      `      authorize_url: ${standIn.oauth.authorizeUrl}`
+    ])
 
     it("login --no-browser takes a code pasted on stdin and writes the bundle", async () => {
-      const child = spawn(process.execPath, ["--import", "tsx", "src/cli/main.ts", "login", "--no-browser", "--config", config], {
-        env: { PATH: process.env.PATH ?? "", HOME: dir }
+      const child = spawn(process.execPath, ["--import", "tsx", "src/cli/main.ts", "login", "--no-browser", "--config", f.config], {
+        env: { PATH: process.env.PATH ?? "", HOME: f.dir }
       })
       let out = ""
       child.stdout.on("data", (d) => (out += d))
@@ -91,88 +91,72 @@ describe("effect-anthropic CLI", () => {
       child.stdin.write(`${shown}\n`)
       expect(await exited).toBe(0)
       expect(out).toContain("Authorized (pasted code)")
-      const bundle = JSON.parse(await fs.readFile(path.join(dir, "secrets", "anthropic_oauth.json"), "utf8"))
+      const bundle = JSON.parse(await fs.readFile(path.join(f.dir, "secrets", "anthropic_oauth.json"), "utf8"))
       expect(bundle.access_token).toMatch(/^sk-ant-oat01-/)
       expect(out).not.toContain(bundle.access_token)
     })
 
     it("status names the credential in use, why the others are skipped, and the expiry, with no secret", async () => {
-      const { code, stdout } = await cli(["status", "--config", config], { HOME: dir, ANTHROPIC_API_KEY: "sk-ant-api03-unused" })
+      const { code, stdout } = await cli(["status", "--config", f.config], { HOME: f.dir, ANTHROPIC_API_KEY: "sk-ant-api03-unused" })
       expect(code).toBe(0)
       expect(stdout).toContain("✓ oauth_bundle")
       expect(stdout).toContain("no Claude Code CLI credentials file")
       expect(stdout).toContain("In use: oauth_bundle")
       expect(stdout).toMatch(/access token expires \S+ \(in 60 min\)/)
       expect(stdout).toMatch(/fingerprint: [0-9a-f]{8}/)
-      const bundle = JSON.parse(await fs.readFile(path.join(dir, "secrets", "anthropic_oauth.json"), "utf8"))
+      const bundle = JSON.parse(await fs.readFile(path.join(f.dir, "secrets", "anthropic_oauth.json"), "utf8"))
       expect(stdout).not.toContain(bundle.access_token)
       expect(stdout).not.toContain(bundle.refresh_token)
     })
 
     it("the bundle written by login works for a call", async () => {
-      const client = await createClient({ configPath: config, env: { HOME: dir } })
+      const client = await createClient({ configPath: f.config, env: { HOME: f.dir } })
       try {
-        standIn.oauth.requireIssuedTokens(true)
+        f.standIn.oauth.requireIssuedTokens(true)
         const msg = await client.messages.create({ model: "m", max_tokens: 8, messages: [{ role: "user", content: "hi" }] })
         expect(msg.type).toBe("message")
         expect(client.credential.kind).toBe("oauth_bundle")
       } finally {
-        standIn.oauth.requireIssuedTokens(false)
+        f.standIn.oauth.requireIssuedTokens(false)
         await client.close()
       }
     })
 
     it("logout removes the bundle; status then reports no credential", async () => {
-      const out = await cli(["logout", "--config", config], { HOME: dir })
+      const out = await cli(["logout", "--config", f.config], { HOME: f.dir })
       expect(out.code).toBe(0)
       expect(out.stdout).toContain("Removed the OAuth bundle")
-      await expect(fs.access(path.join(dir, "secrets", "anthropic_oauth.json"))).rejects.toBeDefined()
-      const again = await cli(["logout", "--config", config], { HOME: dir })
+      await expect(fs.access(path.join(f.dir, "secrets", "anthropic_oauth.json"))).rejects.toBeDefined()
+      const again = await cli(["logout", "--config", f.config], { HOME: f.dir })
       expect(again.stdout).toContain("nothing to do")
-      const status = await cli(["status", "--config", config], { HOME: dir })
+      const status = await cli(["status", "--config", f.config], { HOME: f.dir })
       expect(status.code).toBe(1)
       expect(status.stdout).toContain("No usable credential")
     })
   })
 
   describe("chat", () => {
-    let dir = ""
-    let standIn: StandIn.StandIn
-    let config = ""
-    beforeAll(async () => {
-      dir = await fs.mkdtemp(path.join(os.tmpdir(), "ea-chat-"))
-      standIn = await StandIn.start()
-      config = path.join(dir, "llm.yaml")
-      await fs.writeFile(
-        config,
-        [
-          "providers:",
-          "  anthropic:",
-          "    api_key: ${ANTHROPIC_API_KEY:-}",
-          `    base_url: ${standIn.url}`,
-          "    auth:",
-          "      mode: static",
-          "model:",
-          "  provider: anthropic",
-          "  model: claude-chat-test",
-          ""
-        ].join("\n")
-      )
-    })
-    afterAll(async () => {
-      await standIn.close()
-      await fs.rm(dir, { recursive: true, force: true })
-    })
+    const f = fixture("ea-chat-", (_, standIn) => [
+      "providers:",
+      "  anthropic:",
+      "    api_key: ${ANTHROPIC_API_KEY:-}",
+      `    base_url: ${standIn.url}`,
+      "    auth:",
+      "      mode: static",
+      "model:",
+      "  provider: anthropic",
+      "  model: claude-chat-test"
+    ])
 
     it("streams the reply to stdout with the config's model and shows the credential source", async () => {
-      standIn.enqueue(StandIn.streamText("Bonjour! Streaming works.", { piecesPerBlock: 6 }))
-      const { code, stderr, stdout } = await cli(["chat", "Say hello", "--config", config], {
+      f.standIn.enqueue(StandIn.streamText("Bonjour! Streaming works.", { piecesPerBlock: 6 }))
+      const { code, stderr, stdout } = await cli(["chat", "Say hello", "--config", f.config], {
         ANTHROPIC_API_KEY: "sk-ant-api03-chat"
       })
       expect(code).toBe(0)
       expect(stdout).toBe("Bonjour! Streaming works.\n")
       expect(stderr).toContain("[claude-chat-test via api_key from providers.anthropic.api_key]")
-      const request = standIn.requests.at(-1)!
+      const request = f.standIn.requests.at(-1)!
       expect(request.body.model).toBe("claude-chat-test")
       expect(request.body.stream).toBe(true)
       expect(request.body.messages).toEqual([{ role: "user", content: "Say hello" }])
@@ -180,12 +164,12 @@ describe("effect-anthropic CLI", () => {
     })
 
     it("--model overrides the selection; a failure is one clear message", async () => {
-      standIn.enqueue(StandIn.streamText("ok"))
-      const ok = await cli(["chat", "x", "--model", "claude-other", "--config", config], { ANTHROPIC_API_KEY: "sk-ant-api03-chat" })
+      f.standIn.enqueue(StandIn.streamText("ok"))
+      const ok = await cli(["chat", "x", "--model", "claude-other", "--config", f.config], { ANTHROPIC_API_KEY: "sk-ant-api03-chat" })
       expect(ok.code).toBe(0)
-      expect(standIn.requests.at(-1)!.body.model).toBe("claude-other")
-      standIn.enqueue(StandIn.error(401, { message: "invalid x-api-key" }))
-      const bad = await cli(["chat", "x", "--config", config], { ANTHROPIC_API_KEY: "sk-ant-api03-wrong" })
+      expect(f.standIn.requests.at(-1)!.body.model).toBe("claude-other")
+      f.standIn.enqueue(StandIn.error(401, { message: "invalid x-api-key" }))
+      const bad = await cli(["chat", "x", "--config", f.config], { ANTHROPIC_API_KEY: "sk-ant-api03-wrong" })
       expect(bad.code).toBe(1)
       expect(bad.stderr).toContain("CredentialInvalid: The API key (x-api-key) was rejected")
     })

@@ -1,7 +1,8 @@
 /** Shared test helpers: temp dirs, the loopback stand-in, and driving TestClock while real I/O happens. */
+import * as Cause from "effect/Cause"
 import * as Chunk from "effect/Chunk"
 import * as Effect from "effect/Effect"
-import type * as Exit from "effect/Exit"
+import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
 import * as Option from "effect/Option"
 import type * as Scope from "effect/Scope"
@@ -60,4 +61,13 @@ export const runClocked = <A, E>(
         yield* realPause(1)
       }
     }
+  })
+
+/** The typed failure of an exit; a test failure if it succeeded or died. */
+export const failureOf = <A, E>(exit: Exit.Exit<A, E>): E =>
+  Exit.match(exit, {
+    onSuccess: () => {
+      throw new Error("expected a failure")
+    },
+    onFailure: (cause) => Option.getOrThrowWith(Cause.failureOption(cause), () => new Error(Cause.pretty(cause)))
   })

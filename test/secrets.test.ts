@@ -1,16 +1,13 @@
 import { describe, expect, it } from "@effect/vitest"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
-import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
-import * as Exit from "effect/Exit"
-import * as Option from "effect/Option"
 import * as path from "node:path"
 import { inspect } from "node:util"
 import * as Config from "../src/Config.js"
 import * as Credentials from "../src/Credentials.js"
 import * as StandIn from "../src/testing/StandIn.js"
 import { hello, stack } from "./fixtures.js"
-import { runClocked, tempDir, writeFile } from "./helpers.js"
+import { failureOf, runClocked, tempDir, writeFile } from "./helpers.js"
 
 const KEY = "sk-ant-api03-TOPSECRETKEYVALUE"
 const TOKEN = "sk-ant-oat01-TOPSECRETTOKEN" + "x".repeat(70)
@@ -28,13 +25,6 @@ const expectNoSecret = (value: unknown) => {
   for (const text of renderings(value)) for (const part of SECRET_PARTS) expect(text).not.toContain(part)
 }
 
-const failure = <A, E>(exit: Exit.Exit<A, E>): E =>
-  Exit.match(exit, {
-    onSuccess: () => {
-      throw new Error("expected a failure")
-    },
-    onFailure: (cause) => Option.getOrThrow(Cause.failureOption(cause))
-  })
 
 describe("no secret in any error, log or rendering", () => {
   it.scoped("API errors — even when the API echoes the credential back", () =>
@@ -51,7 +41,7 @@ describe("no secret in any error, log or rendering", () => {
       const tags = new Set<string>()
       for (const reply of replies) {
         standIn.enqueue(reply)
-        const error = failure((yield* runClocked(client.createMessage(hello))).exit)
+        const error = failureOf((yield* runClocked(client.createMessage(hello))).exit)
         tags.add(error._tag)
         expectNoSecret(error)
       }
@@ -64,7 +54,7 @@ describe("no secret in any error, log or rendering", () => {
       const url = standIn.url
       yield* Effect.promise(() => standIn.close())
       const { client } = yield* stack({ api_key: KEY, base_url: url, retry: { max_retries: 0 } })
-      expectNoSecret(failure((yield* runClocked(client.createMessage(hello))).exit))
+      expectNoSecret(failureOf((yield* runClocked(client.createMessage(hello))).exit))
 
       const short = Config.fromYaml(`providers:\n  anthropic:\n    auth:\n      setup_token: sk-ant-oat01-TOPSECRET\n`)
       expect(short._tag).toBe("Left")
@@ -78,13 +68,13 @@ describe("no secret in any error, log or rendering", () => {
       const bundle = path.join(dir, "bundle.json")
       yield* writeFile(bundle, JSON.stringify({ access_token: TOKEN, refresh_token: 42, expires_at: "x" }))
       const settings = yield* Config.load({ config: { providers: { anthropic: { auth: { bundle } } } }, env: {} })
-      expectNoSecret(failure(yield* Effect.exit(Credentials.resolve(settings))))
+      expectNoSecret(failureOf(yield* Effect.exit(Credentials.resolve(settings))))
 
       const none = yield* Config.load({
         config: { providers: { anthropic: { auth: { mode: "static" } } } },
         env: {}
       })
-      expectNoSecret(failure(yield* Effect.exit(Credentials.resolve(none))))
+      expectNoSecret(failureOf(yield* Effect.exit(Credentials.resolve(none))))
     }))
 
   it("settings and the credentials service render secrets as <redacted>", () =>

@@ -1,5 +1,4 @@
 import { describe, expect, it } from "@effect/vitest"
-import * as Cause from "effect/Cause"
 import * as Chunk from "effect/Chunk"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
@@ -7,13 +6,12 @@ import * as Fiber from "effect/Fiber"
 import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
 import * as fc from "fast-check"
-import type { ApiError } from "../src/Errors.js"
 import type * as Messages from "../src/Messages.js"
 import * as MessageStream from "../src/MessageStream.js"
 import { createClient } from "../src/Promise.js"
 import * as StandIn from "../src/testing/StandIn.js"
 import { API_KEY, hello, stack } from "./fixtures.js"
-import { eventually, runClocked } from "./helpers.js"
+import { eventually, failureOf, runClocked } from "./helpers.js"
 
 /** A reply that uses every block and delta kind, with non-ASCII text to split inside characters. */
 const rich: Messages.Message = StandIn.messageJson([
@@ -61,13 +59,6 @@ const awkwardSse = (message: Messages.Message, lineEnding: "\n" | "\r\n" | "\r")
   return encoder.encode(out)
 }
 
-const failureOf = <A>(exit: Exit.Exit<A, ApiError>): ApiError =>
-  Exit.match(exit, {
-    onSuccess: () => {
-      throw new Error("expected a failure")
-    },
-    onFailure: (cause) => Option.getOrThrowWith(Cause.failureOption(cause), () => new Error(Cause.pretty(cause)))
-  })
 
 describe("MessageStream: parsing", () => {
   const whole = encoder.encode(StandIn.sse(StandIn.streamEventsOf(rich)))

@@ -54,6 +54,19 @@ const parseJson = (text: string, file: string, fix: string): Either.Either<unkno
     catch: () => new ConfigError({ file, problem: "the file is not valid JSON", fix })
   })
 
+/** Read a JSON credential file through `schema`, then shape what it holds with `toValue`. */
+const readJsonFile = <A, I, B>(
+  file: string,
+  schema: Schema.Schema<A, I>,
+  fix: string,
+  toValue: (decoded: A) => B
+): Effect.Effect<FileRead<B>, ConfigError> =>
+  Effect.map(readText(file), (text) => {
+    if (Option.isNone(text)) return missing
+    const decoded = parseJson(text.value, file, fix).pipe(Either.flatMap((json) => decodeWith(schema, json, file, fix)))
+    return Either.isLeft(decoded) ? invalid(decoded.left) : found(toValue(decoded.right))
+  })
+
 const decodeWith = <A, I>(schema: Schema.Schema<A, I>, input: unknown, file: string, fix: string) =>
   Schema.decodeUnknownEither(schema)(input, { errors: "first" }).pipe(
     Either.mapLeft((error) => {
@@ -87,17 +100,11 @@ export const BundleFile = Schema.Struct({
 const BUNDLE_FIX = "run `effect-anthropic login` to write a fresh bundle, or delete the file"
 
 export const readBundle = (file: string): Effect.Effect<FileRead<OAuthToken>, ConfigError> =>
-  Effect.map(readText(file), (text) => {
-    if (Option.isNone(text)) return missing
-    const decoded = parseJson(text.value, file, BUNDLE_FIX).pipe(
-      Either.flatMap((json) => decodeWith(BundleFile, json, file, BUNDLE_FIX))
-    )
-    return Either.isLeft(decoded) ? invalid(decoded.left) : found({
-      accessToken: Redacted.make(decoded.right.access_token),
-      refreshToken: Option.some(Redacted.make(decoded.right.refresh_token)),
-      expiresAt: Option.some(toMillis(decoded.right.expires_at))
-    })
-  })
+  readJsonFile(file, BundleFile, BUNDLE_FIX, (bundle): OAuthToken => ({
+    accessToken: Redacted.make(bundle.access_token),
+    refreshToken: Option.some(Redacted.make(bundle.refresh_token)),
+    expiresAt: Option.some(toMillis(bundle.expires_at))
+  }))
 
 /** The part of `~/.claude/.credentials.json` this client reads; every other key is left alone. */
 export const CliCredentialsFile = Schema.Struct({
@@ -111,22 +118,14 @@ export const CliCredentialsFile = Schema.Struct({
 const CLI_FIX = "log in again with the Claude Code CLI (`claude`), or pin another auth.mode"
 
 export const readCliCredentials = (file: string): Effect.Effect<FileRead<OAuthToken>, ConfigError> =>
-  Effect.map(readText(file), (text) => {
-    if (Option.isNone(text)) return missing
-    const decoded = parseJson(text.value, file, CLI_FIX).pipe(
-      Either.flatMap((json) => decodeWith(CliCredentialsFile, json, file, CLI_FIX))
-    )
-    if (Either.isLeft(decoded)) return invalid(decoded.left)
-    const oauth = decoded.right.claudeAiOauth
-    return found({
-      accessToken: Redacted.make(oauth.accessToken),
-      refreshToken: Option.fromNullable(oauth.refreshToken).pipe(
-        Option.filter((t) => t !== ""),
-        Option.map(Redacted.make)
-      ),
-      expiresAt: Option.fromNullable(oauth.expiresAt)
-    })
-  })
+  readJsonFile(file, CliCredentialsFile, CLI_FIX, ({ claudeAiOauth: oauth }): OAuthToken => ({
+    accessToken: Redacted.make(oauth.accessToken),
+    refreshToken: Option.fromNullable(oauth.refreshToken).pipe(
+      Option.filter((t) => t !== ""),
+      Option.map(Redacted.make)
+    ),
+    expiresAt: Option.fromNullable(oauth.expiresAt)
+  }))
 
 /** One setup token on one line; refused with the same rule as an inline `auth.setup_token`. */
 export const readSetupTokenFile = (file: string): Effect.Effect<FileRead<Redacted.Redacted<string>>, ConfigError> =>
