@@ -298,15 +298,21 @@ const refreshing = (
   credential: ResolvedCredential,
   refresher: TokenRefresher.Service,
   report: ReadonlyArray<SourceReport>
-): Service => ({
-  kind: credential.kind,
-  location: credential.location,
-  report,
-  authorize: Effect.map(refresher.get, (token) => bearer(credential.kind, token)),
-  markStale: (sent) => refresher.markStale(sent.token),
-  isStale: Effect.map(refresher.snapshot, (s) => s.stale),
-  refresher: Option.some(refresher)
-})
+): Service => {
+  // The headers change only when the token does: build them once per token, not once per request.
+  let last: AuthHeaders | undefined
+  const headersFor = (token: Redacted.Redacted<string>) =>
+    last !== undefined && last.token === token ? last : (last = bearer(credential.kind, token))
+  return {
+    kind: credential.kind,
+    location: credential.location,
+    report,
+    authorize: Effect.map(refresher.get, headersFor),
+    markStale: (sent) => refresher.markStale(sent.token),
+    isStale: Effect.map(refresher.snapshot, (s) => s.stale),
+    refresher: Option.some(refresher)
+  }
+}
 
 /**
  * The service for a resolved credential. Tokens from the OAuth bundle or the CLI file get a {@link TokenRefresher}
