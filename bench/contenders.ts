@@ -2,6 +2,9 @@
 //   node --import tsx bench/contenders.ts <contender> <stand-in url> <rounds>
 // Prints {"times":[ms, …],"count":n} after one warm-up run.
 import Anthropic from "@anthropic-ai/sdk"
+import * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
@@ -121,6 +124,21 @@ const make = async (): Promise<() => Promise<number>> => {
         const res = await request(`${url}/v1/messages`, { method: "POST", headers, body: JSON.stringify(params), dispatcher })
         return JSON.parse(await res.body.text())
       })
+    }
+    case "platform-calls": {
+      // @effect/platform's HttpClient on undici, nothing of this client: what the HTTP layer itself costs.
+      const scope = Effect.runSync(Scope.make())
+      const http = HttpClient.withTracerDisabledWhen(
+        Context.get(await Effect.runPromise(Layer.buildWithScope(NodeHttpClient.layerUndici, scope)), HttpClient.HttpClient),
+        () => true
+      )
+      const body = JSON.stringify(params)
+      return manyCalls(() =>
+        Effect.runPromise(Effect.flatMap(
+          http.execute(HttpClientRequest.post(`${url}/v1/messages`).pipe(HttpClientRequest.setHeaders(headers), HttpClientRequest.bodyText(body, "application/json"))),
+          (response) => Effect.map(response.text, (text) => JSON.parse(text))
+        ))
+      )
     }
     case "sdk-calls": {
       const sdk = new Anthropic({ apiKey, baseURL: url, maxRetries: 0 })

@@ -67,6 +67,7 @@ if (only === undefined || only === "calls") {
   await measure("Non-streaming: 5,000 calls at concurrency 32", {
     "floor: undici + JSON.parse": "floor-calls",
     "official SDK (@anthropic-ai/sdk)": "sdk-calls",
+    "@effect/platform HttpClient alone (undici, no tracing)": "platform-calls",
     "effect-anthropic: Effect": "ours-calls",
     "effect-anthropic: Promise client": "ours-promise-calls"
   })

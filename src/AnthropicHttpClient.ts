@@ -20,7 +20,7 @@ import * as Scope from "effect/Scope"
 import { AnthropicConfig } from "./Config.js"
 import { type AuthHeaders, Credentials } from "./Credentials.js"
 import { type ApiError, ConnectionError, Other } from "./Errors.js"
-import { classify, retryPolicy } from "./internal/classify.js"
+import { classify, withRetries } from "./internal/classify.js"
 import { RateLimiter } from "./RateLimiter.js"
 
 /**
@@ -110,7 +110,6 @@ export const make: Effect.Effect<Service, never, HttpClient.HttpClient | Credent
     // Trace headers (b3, traceparent) are of no use to the API; spans are still recorded locally.
     const http = (yield* HttpClient.HttpClient).pipe(HttpClient.withTracerPropagation(false))
     const scopedHttp = HttpClient.withScope(http)
-    const policy = retryPolicy(settings.maxRetries)
     const baseHeaders = {
       "anthropic-version": settings.anthropicVersion,
       "content-type": "application/json",
@@ -158,7 +157,7 @@ export const make: Effect.Effect<Service, never, HttpClient.HttpClient | Credent
         })
       )
       // The limiter is outside the timeout: waiting for a slot is not the server being slow.
-      return Effect.zipRight(limiter.take, send).pipe(Effect.retry(policy))
+      return withRetries(Effect.zipRight(limiter.take, send), settings.maxRetries)
     }
 
     const json = (options: RequestOptions) =>

@@ -15,7 +15,7 @@ import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import { createHash, randomBytes } from "node:crypto"
 import { type ApiError, ConnectionError, type CredentialKind, LoginFailed, LoginRequired, Other, RefreshFailed } from "./Errors.js"
-import { classify, retryPolicy } from "./internal/classify.js"
+import { classify, withRetries } from "./internal/classify.js"
 import type { OAuthToken } from "./internal/credentialFiles.js"
 
 /**
@@ -129,7 +129,7 @@ const postToken = (
       const json = yield* Effect.try({ try: () => JSON.parse(text) as unknown, catch: () => invalid })
       return yield* Effect.mapError(decodeTokenResponse(json), () => invalid)
     })
-    return yield* Effect.retry(attempt, retryPolicy(maxRetries))
+    return yield* withRetries(attempt, maxRetries)
   })
 
 /**

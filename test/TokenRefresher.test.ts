@@ -167,13 +167,16 @@ describe("TokenRefresher: on demand", () => {
 
   it.scoped("after taking the lock, a token another process already wrote is used without a POST", () =>
     Effect.gen(function*() {
-      const { bundle, client, standIn } = yield* bundleSetup(0)
+      // Not due for hours, so no background refresh: a 401 makes the token stale instead.
+      const { bundle, client, standIn } = yield* bundleSetup(10 * HOUR)
+      standIn.enqueue(StandIn.error(401))
+      yield* Effect.flip(client.createMessage(hello))
       // "Another process" refreshed and saved before this one got to it.
       const theirs = standIn.oauth.issue()
       yield* writeBundle(bundle, theirs, 5 * HOUR)
       yield* client.createMessage(hello)
       expect(standIn.oauth.tokenRequests.length).toBe(0)
-      expect(standIn.requests[0]!.headers["authorization"]).toBe(`Bearer ${theirs.access_token}`)
+      expect(standIn.requests[1]!.headers["authorization"]).toBe(`Bearer ${theirs.access_token}`)
     }))
 
   it.scoped("after a failed refresh, a valid token someone else wrote meanwhile is accepted", () =>

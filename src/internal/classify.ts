@@ -147,3 +147,24 @@ export const retryPolicy = (maxRetries: number): Schedule.Schedule<unknown, ApiE
         ).pipe(Effect.annotateLogs({ error: error.message })))
     )
   )
+
+/**
+ * `effect` retried by {@link retryPolicy}. The schedule's driver is made only after a first failure, so a call that
+ * succeeds at once pays nothing for retries.
+ */
+export const withRetries = <A, R>(
+  effect: Effect.Effect<A, ApiError, R>,
+  maxRetries: number
+): Effect.Effect<A, ApiError, R> => {
+  if (maxRetries <= 0) return effect
+  const policy = retryPolicy(maxRetries)
+  return Effect.catchAll(effect, (first) =>
+    Effect.flatMap(Schedule.driver(policy), (driver) => {
+      const again = (error: ApiError): Effect.Effect<A, ApiError, R> =>
+        Effect.matchEffect(driver.next(error), {
+          onFailure: () => Effect.fail(error),
+          onSuccess: () => Effect.catchAll(effect, again)
+        })
+      return again(first)
+    }))
+}
