@@ -120,8 +120,7 @@ export const fromLayer = async <E>(layer: Layer.Layer<AnthropicClient.Services, 
   const client = await run(AnthropicClient.AnthropicClient)
   return {
     messages: {
-      create: (params, options) =>
-        run(Effect.flatMap(AnthropicClient.AnthropicClient, (c) => c.createMessage(params, options)), options),
+      create: (params, options) => run(client.createMessage(params, options), options),
       // The layer is built by now: its errors cannot occur any more.
       stream: (params, options) =>
         streamHandle(
@@ -129,8 +128,7 @@ export const fromLayer = async <E>(layer: Layer.Layer<AnthropicClient.Services, 
           client.stream(params, options),
           options?.signal
         ),
-      countTokens: (params, options) =>
-        run(Effect.flatMap(AnthropicClient.AnthropicClient, (c) => c.countTokens(params, options)), options)
+      countTokens: (params, options) => run(client.countTokens(params, options), options)
     },
     credential: { kind: credentials.kind, location: credentials.location, report: credentials.report },
     run,
