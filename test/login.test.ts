@@ -41,6 +41,18 @@ const setup = Effect.gen(function*() {
 const urlsIn = (lines: ReadonlyArray<string>) =>
   lines.join("\n").match(/http:\/\/127\.0\.0\.1:\d+\/oauth\/authorize\?\S+/g) ?? []
 
+/** The test as the browser: open the authorize URL, follow its redirect to the wizard's callback. */
+const playBrowser = (onOpen: (url: string) => void = () => {}) => (url: string) =>
+  Effect.promise(async () => {
+    onOpen(url)
+    const approve = await fetch(url, { redirect: "manual" })
+    await (await fetch(approve.headers.get("location")!)).text()
+  })
+
+/** The wizard without a browser, running in the background. */
+const forkLogin = (options: Omit<Auth.LoginOptions, "openBrowser">) =>
+  Effect.fork(Auth.login({ ...options, openBrowser: false }).pipe(Effect.provide(NodeHttpClient.layerUndici)))
+
 const readBundle = (file: string) => Effect.promise(async () => JSON.parse(await fs.readFile(file, "utf8")))
 
 describe("login (PKCE wizard)", () => {
@@ -48,14 +60,9 @@ describe("login (PKCE wizard)", () => {
     Effect.gen(function*() {
       const { bundle, lines, pasted, print, settings, standIn } = yield* setup
       let authorizeUrl = ""
-      const browser = (url: string) =>
-        Effect.promise(async () => {
-          authorizeUrl = url
-          const approve = await fetch(url, { redirect: "manual" })
-          const callback = approve.headers.get("location")!
-          const landed = await fetch(callback)
-          await landed.text()
-        })
+      const browser = playBrowser((url) => {
+        authorizeUrl = url
+      })
       const result = yield* Auth.login({ settings, openBrowser: true, pasted, launch: browser, print }).pipe(
         Effect.provide(NodeHttpClient.layerUndici)
       )
@@ -89,9 +96,7 @@ describe("login (PKCE wizard)", () => {
   it.scoped("the paste path: code#state from the hosted page, malformed and foreign values refused", () =>
     Effect.gen(function*() {
       const { bundle, lines, pasted, print, settings, standIn } = yield* setup
-      const fiber = yield* Effect.fork(
-        Auth.login({ settings, openBrowser: false, pasted, print }).pipe(Effect.provide(NodeHttpClient.layerUndici))
-      )
+      const fiber = yield* forkLogin({ settings, pasted, print })
       yield* eventually(() => urlsIn(lines).length === 2)
       const manual = urlsIn(lines)[1]!
       expect(new URL(manual).searchParams.get("redirect_uri")).toBe("https://platform.claude.com/oauth/code/callback")
@@ -115,9 +120,7 @@ describe("login (PKCE wizard)", () => {
   it.scoped("a browser callback with a wrong or missing state is refused; nothing is exchanged", () =>
     Effect.gen(function*() {
       const { bundle, lines, pasted, print, settings, standIn } = yield* setup
-      const fiber = yield* Effect.fork(
-        Auth.login({ settings, openBrowser: false, pasted, print }).pipe(Effect.provide(NodeHttpClient.layerUndici))
-      )
+      const fiber = yield* forkLogin({ settings, pasted, print })
       yield* eventually(() => urlsIn(lines).length === 2)
       const redirect = new URL(new URL(urlsIn(lines)[0]!).searchParams.get("redirect_uri")!)
       const base = `http://127.0.0.1:${redirect.port}/callback`
@@ -154,12 +157,7 @@ describe("login (PKCE wizard)", () => {
     Effect.gen(function*() {
       const { bundle, pasted, print, settings, standIn } = yield* setup
       standIn.oauth.enqueueToken({ type: "json", status: 400, body: { error: "invalid_grant", error_description: "bad code" } })
-      const browser = (url: string) =>
-        Effect.promise(async () => {
-          const approve = await fetch(url, { redirect: "manual" })
-          await (await fetch(approve.headers.get("location")!)).text()
-        })
-      const error = yield* Auth.login({ settings, openBrowser: true, pasted, launch: browser, print }).pipe(
+      const error = yield* Auth.login({ settings, openBrowser: true, pasted, launch: playBrowser(), print }).pipe(
         Effect.provide(NodeHttpClient.layerUndici),
         Effect.flip
       )
