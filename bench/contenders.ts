@@ -14,6 +14,7 @@ import { createParser } from "eventsource-parser"
 import { Agent, request } from "undici"
 import * as AnthropicClient from "../src/AnthropicClient.js"
 import { createClient } from "../src/Promise.js"
+import * as UndiciHttpClient from "../src/UndiciHttpClient.js"
 
 const [name, url, roundsText] = process.argv.slice(2) as [string, string, string]
 const CALLS = Number(process.env.CALLS ?? 5000)
@@ -132,6 +133,18 @@ const make = async (): Promise<() => Promise<number>> => {
         Context.get(await Effect.runPromise(Layer.buildWithScope(NodeHttpClient.layerUndici, scope)), HttpClient.HttpClient),
         () => true
       )
+      const body = JSON.stringify(params)
+      return manyCalls(() =>
+        Effect.runPromise(Effect.flatMap(
+          http.execute(HttpClientRequest.post(`${url}/v1/messages`).pipe(HttpClientRequest.setHeaders(headers), HttpClientRequest.bodyText(body, "application/json"))),
+          (response) => Effect.map(response.text, (text) => JSON.parse(text))
+        ))
+      )
+    }
+    case "undici-httpclient-calls": {
+      // This project's HttpClient (UndiciHttpClient) alone, nothing else of the client.
+      const scope = Effect.runSync(Scope.make())
+      const http = Context.get(await Effect.runPromise(Layer.buildWithScope(UndiciHttpClient.layer, scope)), HttpClient.HttpClient)
       const body = JSON.stringify(params)
       return manyCalls(() =>
         Effect.runPromise(Effect.flatMap(

@@ -43,10 +43,10 @@ const measure = async (title: string, contenders: Record<string, string>) => {
   }
   const floor = median(times[names[0]!]!)
   console.log(`\n${title}`)
-  console.log(`${"contender".padEnd(48)} ${"median ms".padStart(9)} ${"× floor".padStart(8)}  count`)
+  console.log(`${"contender".padEnd(72)} ${"median ms".padStart(9)} ${"× floor".padStart(8)}  count`)
   for (const label of names) {
     const m = median(times[label]!)
-    console.log(`${label.padEnd(48)} ${m.toFixed(0).padStart(9)} ${(m / floor).toFixed(2).padStart(8)}  ${counts[label]}`)
+    console.log(`${label.padEnd(72)} ${m.toFixed(0).padStart(9)} ${(m / floor).toFixed(2).padStart(8)}  ${counts[label]}`)
   }
 }
 
@@ -67,7 +67,8 @@ if (only === undefined || only === "calls") {
   await measure("Non-streaming: 5,000 calls at concurrency 32", {
     "floor: undici + JSON.parse": "floor-calls",
     "official SDK (@anthropic-ai/sdk)": "sdk-calls",
-    "@effect/platform HttpClient alone (undici, no tracing)": "platform-calls",
+    "@effect/platform HttpClient alone (NodeHttpClient.layerUndici, no tracing)": "platform-calls",
+    "this project's UndiciHttpClient alone": "undici-httpclient-calls",
     "effect-anthropic: Effect": "ours-calls",
     "effect-anthropic: Promise client": "ours-promise-calls"
   })

@@ -2,19 +2,21 @@
  * The HTTP layer under every API call: base URL and headers, the rate limiter before each attempt, the credential's
  * auth header, classification of non-2xx answers into tagged errors, and the retry policy.
  *
- * Built on `@effect/platform`'s `HttpClient`; {@link layer} provides it with undici (`NodeHttpClient.layerUndici`).
+ * Built on `@effect/platform`'s `HttpClient`; {@link layer} provides it with undici (`UndiciHttpClient.layer`).
  *
  * @since 0.1.0
  */
+import * as HttpBody from "@effect/platform/HttpBody"
 import * as HttpClient from "@effect/platform/HttpClient"
 import type * as HttpClientError from "@effect/platform/HttpClientError"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
-import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
-import * as Clock from "effect/Clock"
+import * as Cause from "effect/Cause"
 import * as Context from "effect/Context"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Scope from "effect/Scope"
 import { AnthropicConfig } from "./Config.js"
@@ -22,6 +24,7 @@ import { type AuthHeaders, Credentials } from "./Credentials.js"
 import { type ApiError, ConnectionError, Other } from "./Errors.js"
 import { classify, withRetries } from "./internal/classify.js"
 import { RateLimiter } from "./RateLimiter.js"
+import * as UndiciHttpClient from "./UndiciHttpClient.js"
 
 /**
  * One API request.
@@ -71,15 +74,15 @@ export class AnthropicHttpClient extends Context.Tag("effect-anthropic/Anthropic
   Service
 >() {}
 
-const describe = (request: HttpClientRequest.HttpClientRequest) => `${request.method} ${request.url}`
-
-const transportError = (request: HttpClientRequest.HttpClientRequest) =>
-(error: HttpClientError.HttpClientError): ConnectionError =>
-  new ConnectionError({
-    reason: "transport",
-    request: describe(request),
-    detail: causeText(error.cause) ?? error.message
-  })
+/** A transport failure, or the client's own timeout (a `Cause.TimeoutException` from `UndiciHttpClient`). */
+const connectionError = (
+  request: string,
+  error: HttpClientError.HttpClientError,
+  timeoutDetail: string
+): ConnectionError =>
+  Cause.isTimeoutException(error.cause)
+    ? new ConnectionError({ reason: "timeout", request, detail: timeoutDetail })
+    : new ConnectionError({ reason: "transport", request, detail: causeText(error.cause) ?? error.message })
 
 const causeText = (cause: unknown): string | undefined => {
   if (!(cause instanceof Error)) return undefined
@@ -107,76 +110,101 @@ export const make: Effect.Effect<Service, never, HttpClient.HttpClient | Credent
     const settings = yield* AnthropicConfig
     const credentials = yield* Credentials
     const limiter = yield* RateLimiter
-    // Trace headers (b3, traceparent) are of no use to the API; spans are still recorded locally.
-    const http = (yield* HttpClient.HttpClient).pipe(HttpClient.withTracerPropagation(false))
+    const client = yield* HttpClient.HttpClient
+    const clock = yield* Effect.clock
+    // `UndiciHttpClient` made with a timeout bounds every request itself for next to nothing; any other client gets
+    // `Effect.timeoutFail` around each attempt (two fibers per call: ~50 µs) and is told not to send trace headers
+    // (b3, traceparent), which are of no use to the API (`UndiciHttpClient` sends none).
+    const bounded = Option.exists(UndiciHttpClient.timeoutOf(client), (d) => Duration.toMillis(d) <= settings.timeoutMs)
+    const http = bounded ? client : client.pipe(HttpClient.withTracerPropagation(false))
     const scopedHttp = HttpClient.withScope(http)
+    const timeoutDetail = `no complete answer within timeout_ms (${settings.timeoutMs} ms)`
     const baseHeaders = {
       "anthropic-version": settings.anthropicVersion,
       "content-type": "application/json",
       accept: "application/json"
     }
 
-    const authHeaders = (auth: AuthHeaders, options: RequestOptions): Record<string, string> => {
-      const headers: Record<string, string> = { ...options.headers }
+    const buildHeaders = (auth: AuthHeaders, options: RequestOptions): Record<string, string> => {
+      const headers: Record<string, string> = { ...baseHeaders, ...options.headers }
       headers[auth.header] = Redacted.value(auth.value)
       const betas = mergeBetas(auth.betas, settings.betas, options.betas)
       if (betas !== "") headers["anthropic-beta"] = betas
       return headers
     }
+    // Most calls add no headers or betas of their own: one header record per credential serves them all.
+    const plainHeaders = new WeakMap<AuthHeaders, Record<string, string>>()
+    const headersFor = (auth: AuthHeaders, options: RequestOptions): Record<string, string> => {
+      if (options.headers !== undefined || options.betas !== undefined) return buildHeaders(auth, options)
+      let headers = plainHeaders.get(auth)
+      if (headers === undefined) plainHeaders.set(auth, headers = buildHeaders(auth, options))
+      return headers
+    }
+
+    const failed = (
+      response: HttpClientResponse.HttpClientResponse,
+      auth: AuthHeaders
+    ): Effect.Effect<never, ApiError> =>
+      Effect.flatMap(Effect.orElseSucceed(response.text, () => ""), (text) => {
+        const error = classify(
+          response.status,
+          (name) => response.headers[name],
+          text,
+          auth.kind,
+          clock.unsafeCurrentTimeMillis()
+        )
+        return error._tag === "CredentialInvalid" && error.reason === "rejected"
+          ? Effect.zipRight(credentials.markStale(auth), Effect.fail(error))
+          : Effect.fail(error)
+      })
 
     const execute = <A>(
       options: RequestOptions,
       read: (response: HttpClientResponse.HttpClientResponse, auth: AuthHeaders) => Effect.Effect<A, ApiError>
     ): Effect.Effect<A, ApiError> => {
-      const request = HttpClientRequest.post(settings.baseUrl + options.path).pipe(
-        HttpClientRequest.setHeaders(baseHeaders),
-        HttpClientRequest.bodyText(JSON.stringify(options.body), "application/json")
-      )
-      const send = Effect.gen(function*() {
-        const auth = yield* credentials.authorize
-        const withAuth = HttpClientRequest.setHeaders(request, authHeaders(auth, options))
-        const response = yield* (options.scope === undefined
-          ? http.execute(withAuth)
-          : Effect.provideService(scopedHttp.execute(withAuth), Scope.Scope, options.scope)).pipe(
-            Effect.mapError(transportError(request))
-          )
-        if (response.status >= 200 && response.status < 300) return yield* read(response, auth)
-        const text = yield* response.text.pipe(Effect.orElseSucceed(() => ""))
-        const error = classify(response.status, (name) => response.headers[name], text, auth.kind, yield* Clock.currentTimeMillis)
-        if (error._tag === "CredentialInvalid" && error.reason === "rejected") yield* credentials.markStale(auth)
-        return yield* error
-      }).pipe(
-        Effect.timeoutFail({
-          duration: settings.timeoutMs,
-          onTimeout: () =>
-            new ConnectionError({
-              reason: "timeout",
-              request: describe(request),
-              detail: `no complete answer within timeout_ms (${settings.timeoutMs} ms)`
-            })
-        })
-      )
+      const url = settings.baseUrl + options.path
+      const description = `POST ${url}`
+      const body = HttpBody.text(JSON.stringify(options.body), "application/json")
+      const toConnectionError = (error: HttpClientError.HttpClientError) => connectionError(description, error, timeoutDetail)
+      // Written as plain flatMaps, not Effect.gen: this runs for every call and a generator costs microseconds.
+      const send = Effect.flatMap(credentials.authorize, (auth) => {
+        const request = HttpClientRequest.post(url, { headers: headersFor(auth, options), body })
+        const sent = options.scope === undefined
+          ? http.execute(request)
+          : Effect.provideService(scopedHttp.execute(request), Scope.Scope, options.scope)
+        return Effect.flatMap(Effect.mapError(sent, toConnectionError), (response) =>
+          response.status >= 200 && response.status < 300
+            ? read(response, auth)
+            : failed(response, auth))
+      })
+      const attempt = bounded ? send : Effect.timeoutFail(send, {
+        duration: settings.timeoutMs,
+        onTimeout: () => new ConnectionError({ reason: "timeout", request: description, detail: timeoutDetail })
+      })
       // The limiter is outside the timeout: waiting for a slot is not the server being slow.
-      return withRetries(Effect.zipRight(limiter.take, send), settings.maxRetries)
+      return withRetries(Effect.zipRight(limiter.take, attempt), settings.maxRetries)
     }
 
     const json = (options: RequestOptions) =>
       execute(options, (response) =>
-        response.text.pipe(
-          Effect.mapError(transportError(response.request)),
-          Effect.flatMap((text) =>
-            Effect.try({
-              try: () => JSON.parse(text) as unknown,
-              catch: () =>
+        Effect.flatMap(
+          Effect.mapError(response.text, (error) =>
+            connectionError(`POST ${settings.baseUrl}${options.path}`, error, timeoutDetail)),
+          (text) => {
+            try {
+              return Effect.succeed(JSON.parse(text) as unknown)
+            } catch {
+              return Effect.fail(
                 new Other({
                   status: response.status,
                   errorType: "invalid_response",
-                  apiMessage: `the answer to ${describe(response.request)} is not JSON`,
+                  apiMessage: `the answer to POST ${settings.baseUrl}${options.path} is not JSON`,
                   requestId: response.headers["request-id"],
                   retryable: false
                 })
-            })
-          )
+              )
+            }
+          }
         ))
 
     return { execute, json }
@@ -195,10 +223,13 @@ export const layerWithoutHttpClient: Layer.Layer<
 > = Layer.effect(AnthropicHttpClient, make)
 
 /**
- * The HTTP client on undici.
+ * The HTTP client on undici (`UndiciHttpClient`, bounded by `timeout_ms`).
  *
  * @since 0.1.0
  * @category layers
  */
-export const layer: Layer.Layer<AnthropicHttpClient, never, Credentials | RateLimiter | AnthropicConfig> =
-  layerWithoutHttpClient.pipe(Layer.provide(NodeHttpClient.layerUndici))
+export const layer: Layer.Layer<AnthropicHttpClient, never, Credentials | RateLimiter | AnthropicConfig> = Layer
+  .unwrapEffect(
+    Effect.map(AnthropicConfig, (settings) =>
+      layerWithoutHttpClient.pipe(Layer.provide(UndiciHttpClient.layerWith({ timeout: settings.timeoutMs }))))
+  )

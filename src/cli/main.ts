@@ -6,7 +6,6 @@ import * as Args from "@effect/cli/Args"
 import * as Command from "@effect/cli/Command"
 import * as Options from "@effect/cli/Options"
 import * as NodeContext from "@effect/platform-node/NodeContext"
-import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
@@ -14,6 +13,7 @@ import * as Option from "effect/Option"
 import * as Queue from "effect/Queue"
 import * as readline from "node:readline"
 import * as Config from "../Config.js"
+import * as UndiciHttpClient from "../UndiciHttpClient.js"
 import * as Auth from "./auth.js"
 import * as Chat from "./chat.js"
 import * as Demo from "./demo.js"
@@ -63,7 +63,7 @@ const login = Command.make(
       const settings = yield* loadSettings(config)
       const { lines } = yield* stdinLines
       yield* Auth.login({ settings, openBrowser: !noBrowser, pasted: lines })
-    }).pipe(Effect.scoped, Effect.provide(NodeHttpClient.layerUndici))
+    }).pipe(Effect.scoped, Effect.provide(UndiciHttpClient.layer))
 ).pipe(Command.withDescription("sign in with your Anthropic account (OAuth PKCE) and write the OAuth bundle"))
 
 const status = Command.make(
