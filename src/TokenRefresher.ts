@@ -1,6 +1,7 @@
 /**
  * The OAuth token refresher: the current token in a `Ref`, refreshes serialized behind a `Semaphore(1)`, and a fiber
- * (forked in the layer's scope) that sleeps until 60 s before `expires_at`, refreshes, persists and reschedules.
+ * (forked in the layer's scope) that sleeps until 60 s before `expires_at`, refreshes, persists and reschedules. Its
+ * timer does not keep Node alive: a script that forgets `close()` still exits.
  *
  * - A 401/403 marks the token stale (`markStale`); the next `get` refreshes before the request is sent.
  * - Any number of concurrent callers that find the token stale or expiring cause exactly one refresh: they queue on
@@ -23,6 +24,7 @@ import * as Redacted from "effect/Redacted"
 import * as Ref from "effect/Ref"
 import type * as Scope from "effect/Scope"
 import { LoginRequired, type RefreshFailed } from "./Errors.js"
+import * as BackgroundSleep from "./internal/backgroundSleep.js"
 import type { OAuthToken } from "./internal/credentialFiles.js"
 import type { TokenStore } from "./internal/tokenStore.js"
 import { fingerprint } from "./internal/tokens.js"
@@ -221,14 +223,14 @@ export const make = (
       const due = Option.match(s.token.expiresAt, { onNone: () => undefined, onSome: (at) => at - windowMs })
       if (due === undefined) {
         // Nothing to schedule; look again later in case the file gains an expiry.
-        return yield* Effect.sleep(Duration.hours(1))
+        return yield* BackgroundSleep.sleep(Duration.hours(1))
       }
-      if (now < due && !s.stale) return yield* Effect.sleep(due - now)
+      if (now < due && !s.stale) return yield* BackgroundSleep.sleep(due - now)
       yield* refreshIfNeeded(s.token.accessToken, false).pipe(
         Effect.catchAll((error) =>
           Effect.zipRight(
             Effect.logWarning(`background token refresh: ${error.message}`),
-            Effect.sleep(error._tag === "LoginRequired" ? BACKGROUND_RETRY_LOGIN : BACKGROUND_RETRY)
+            BackgroundSleep.sleep(error._tag === "LoginRequired" ? BACKGROUND_RETRY_LOGIN : BACKGROUND_RETRY)
           )
         )
       )

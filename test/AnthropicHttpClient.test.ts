@@ -1,11 +1,15 @@
 import { describe, expect, it } from "@effect/vitest"
 import * as Chunk from "effect/Chunk"
+import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
+import * as Layer from "effect/Layer"
 import * as TestClock from "effect/TestClock"
 import * as path from "node:path"
+import * as AnthropicClient from "../src/AnthropicClient.js"
 import * as StandIn from "../src/testing/StandIn.js"
+import * as TestLayers from "../src/testing/TestLayers.js"
 import { API_KEY, hello, stack } from "./fixtures.js"
 import { eventually, failureOf, realPause, runClocked, tempDir, writeFile } from "./helpers.js"
 
@@ -17,8 +21,8 @@ describe("AnthropicHttpClient: the error table", () => {
       const { client } = yield* stack({ api_key: API_KEY, base_url: standIn.url })
       const fiber = yield* Effect.fork(client.createMessage(hello))
       yield* eventually(() => standIn.requests.length === 1)
-      // Wait until the retry is scheduled, then walk the clock up to the edge.
-      while (Chunk.isEmpty(yield* TestClock.sleeps())) yield* realPause()
+      // Wait until the retry is scheduled (not the request deadlines' 600 s watchdog), then walk the clock up to the edge.
+      while (!Chunk.some(yield* TestClock.sleeps(), (at) => at <= 120_000)) yield* realPause()
       yield* TestClock.adjust("59999 millis")
       yield* realPause(50)
       expect(standIn.requests.length).toBe(1)
@@ -252,6 +256,31 @@ describe("AnthropicHttpClient: the error table", () => {
       expect(error._tag).toBe("Other")
       if (error._tag === "Other") expect(error.errorType).toBe("invalid_response")
       expect(standIn.requests.length).toBe(1)
+    }))
+})
+
+describe("AnthropicHttpClient over another HttpClient", () => {
+  it.scoped("timeout_ms still bounds each attempt (Effect.timeoutFail instead of UndiciHttpClient's deadlines)", () =>
+    Effect.gen(function*() {
+      let calls = 0
+      const services = yield* Layer.build(TestLayers.layer({
+        // A fake server that never answers.
+        http: () => {
+          calls++
+          return new Promise<never>(() => {})
+        },
+        config: { providers: { anthropic: { timeout_ms: 5000, retry: { max_retries: 1 } } } }
+      }))
+      const client = Context.get(services, AnthropicClient.AnthropicClient)
+      const { exit, waits } = yield* runClocked(client.createMessage(hello))
+      const error = failureOf(exit)
+      expect(error._tag).toBe("ConnectionError")
+      if (error._tag === "ConnectionError") {
+        expect(error.reason).toBe("timeout")
+        expect(error.detail).toContain("timeout_ms (5000 ms)")
+      }
+      expect(waits[0]).toBe(5000)
+      expect(calls).toBe(2)
     }))
 })
 

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest"
 import * as path from "node:path"
 import * as fs from "node:fs/promises"
 import * as os from "node:os"
+import { execFile } from "node:child_process"
 import { ConfigError, createClient, NoCredentials, Other } from "../src/index.js"
 import * as StandIn from "../src/testing/StandIn.js"
 import { API_KEY, hello } from "./fixtures.js"
@@ -119,4 +120,37 @@ describe("createClient (Promise facade)", () => {
       await client.close()
       await expect(client.messages.create(hello)).rejects.toBeDefined()
     }))
+})
+
+describe("createClient: background fibers never keep Node running", () => {
+  it("a script that never calls close() exits once its calls are done (request deadlines, scheduled refresh)", () =>
+    withStandIn(async (standIn) => {
+      const dir = await fs.mkdtemp(path.join(os.tmpdir(), "effect-anthropic-exit-"))
+      try {
+        const bundle = path.join(dir, "bundle.json")
+        // Expires in an hour: the refresher's fiber sleeps until 60 s before that.
+        const expiresAt = new Date(Date.now() + 3_600_000).toISOString()
+        await fs.writeFile(bundle, JSON.stringify({ access_token: "sk-ant-oat01-a", refresh_token: "sk-ant-ort01-r", expires_at: expiresAt }))
+        const script = path.join(dir, "script.mts")
+        const index = path.resolve("src/index.ts")
+        await fs.writeFile(script, [
+          `import { createClient } from ${JSON.stringify(index)}`,
+          `const base = { base_url: ${JSON.stringify(standIn.url)} }`,
+          `const keyed = await createClient({ config: { providers: { anthropic: { ...base, api_key: "${API_KEY}" } } } })`,
+          `const oauth = await createClient({ config: { providers: { anthropic: { ...base, auth: { mode: "oauth_bundle", bundle: ${JSON.stringify(bundle)} } } } } })`,
+          `console.log((await keyed.messages.create(${JSON.stringify(hello)})).type, (await oauth.messages.create(${JSON.stringify(hello)})).type)`
+        ].join("\n"))
+        const started = Date.now()
+        const { code, stdout } = await new Promise<{ code: number | null; stdout: string }>((resolve) => {
+          execFile(process.execPath, ["--import", "tsx", script], { timeout: 30_000 }, (error, stdout) =>
+            resolve({ code: error === null ? 0 : (error as { code?: number }).code ?? null, stdout }))
+        })
+        expect(stdout.trim()).toBe("message message")
+        expect(code).toBe(0)
+        expect(Date.now() - started).toBeLessThan(30_000)
+        expect(standIn.requests.map((r) => r.headers.authorization ?? "x-api-key")).toEqual(["x-api-key", "Bearer sk-ant-oat01-a"])
+      } finally {
+        await fs.rm(dir, { recursive: true, force: true })
+      }
+    }), 40_000)
 })

@@ -7,10 +7,9 @@
  * is left, and runs `expire` for each deadline it finds overdue. It sleeps on Effect's `Clock` (so `TestClock` drives
  * it in tests), and with the default clock on an unref'd timer: a pending deadline never keeps the process alive.
  */
-import * as Clock from "effect/Clock"
-import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import type * as Scope from "effect/Scope"
+import { backgroundSleep } from "./backgroundSleep.js"
 
 export interface Deadline {
   /** The request is complete (or no longer bounded): never expire. */
@@ -30,22 +29,6 @@ class Entry implements Deadline {
     this.expire = undefined
   }
 }
-
-/** The clock every fiber has unless a test replaces it. */
-const defaultClock = Effect.runSync(Effect.clock)
-
-/**
- * `clock.sleep`, except that on the default clock the timer is unref'd: a background fiber waiting on it does not
- * keep Node running.
- */
-export const backgroundSleep = (clock: Clock.Clock, ms: number): Effect.Effect<void> =>
-  clock !== defaultClock
-    ? clock.sleep(Duration.millis(ms))
-    : Effect.async<void>((resume) => {
-      const timer = setTimeout(() => resume(Effect.void), Math.min(ms, 2 ** 31 - 1))
-      timer.unref()
-      return Effect.sync(() => clearTimeout(timer))
-    })
 
 /** The deadlines and their fiber, which lives as long as the scope. */
 export const make = (timeoutMs: number): Effect.Effect<Deadlines, never, Scope.Scope> =>
