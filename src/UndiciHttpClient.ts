@@ -65,8 +65,9 @@ export const make = (dispatcher: Dispatcher, options: Options = {}): Effect.Effe
   Effect.map(
     options.timeout === undefined ? Effect.succeed(undefined) : Deadlines.make(Duration.toMillis(options.timeout)),
     (deadlines) => {
+      const send = makeSend(dispatcher, deadlines)
       const client = HttpClient.makeWith<never, never, HttpClientError.HttpClientError, never>(
-        (effect) => Effect.flatMap(effect, (request) => send(dispatcher, deadlines, request)),
+        (effect) => Effect.flatMap(effect, send),
         Effect.succeed
       )
       return deadlines === undefined ? client : Object.assign(client, { [TimeoutTypeId]: deadlines.timeoutMs })
@@ -123,16 +124,33 @@ const unread = globalValue(
 /** Buffered body bytes above which undici is paused until a reader catches up. */
 const HIGH_WATER_MARK = 1 << 20
 
-const send = (
-  dispatcher: Dispatcher,
-  deadlines: Deadlines.Deadlines | undefined,
-  request: HttpClientRequest.HttpClientRequest
-): Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.RequestError> => {
-  const url = UrlParams.makeUrl(request.url, request.urlParams, request.hash)
-  if (url._tag === "Left") {
-    return Effect.fail(new HttpClientError.RequestError({ request, reason: "InvalidUrl", cause: url.left }))
+/** Where undici sends a request: the origin, and the path with its query and fragment. */
+interface Target {
+  readonly origin: string
+  readonly path: string
+}
+
+/**
+ * The request sender of one client. It remembers the last URL it parsed: a client sends most requests to the same
+ * few URLs, and `new URL` is a noticeable part of a loopback call.
+ */
+const makeSend = (dispatcher: Dispatcher, deadlines: Deadlines.Deadlines | undefined) => {
+  let lastUrl = ""
+  let lastTarget: Target | undefined
+  const targetOf = (request: HttpClientRequest.HttpClientRequest): Target | HttpClientError.RequestError => {
+    const plain = request.urlParams.length === 0 && Option.isNone(request.hash)
+    if (plain && request.url === lastUrl && lastTarget !== undefined) return lastTarget
+    const url = UrlParams.makeUrl(request.url, request.urlParams, request.hash)
+    if (url._tag === "Left") return new HttpClientError.RequestError({ request, reason: "InvalidUrl", cause: url.left })
+    const target = { origin: url.right.origin, path: url.right.pathname + url.right.search + url.right.hash }
+    if (plain) {
+      lastUrl = request.url
+      lastTarget = target
+    }
+    return target
   }
-  return Effect.flatMap(bodyOf(request), (body) =>
+
+  const dispatch = (request: HttpClientRequest.HttpClientRequest, target: Target, body: Body) =>
     Effect.async<HttpClientResponse.HttpClientResponse, HttpClientError.RequestError>((resume) => {
       const exchange = new Exchange(request, resume)
       const scoped = scopedRequests.get(request)
@@ -144,12 +162,12 @@ const send = (
       }
       try {
         dispatcher.dispatch({
-          origin: url.right.origin,
-          path: url.right.pathname + url.right.search + url.right.hash,
+          origin: target.origin,
+          path: target.path,
           method: request.method,
           headers: request.headers,
           body,
-          // Timeouts are the caller's business (Effect.timeout and friends), as with the platform's client.
+          // undici's own timers are off: the deadline above (or the caller) bounds the request.
           headersTimeout: 60 * 60 * 1000,
           bodyTimeout: 0
         }, exchange)
@@ -157,28 +175,36 @@ const send = (
         exchange.onResponseError(undefined, cause as Error)
       }
       return Effect.sync(() => exchange.abort(new Error("the request was interrupted")))
-    }))
+    })
+
+  return (
+    request: HttpClientRequest.HttpClientRequest
+  ): Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.RequestError> => {
+    const target = targetOf(request)
+    if (target instanceof HttpClientError.RequestError) return Effect.fail(target)
+    const body = request.body
+    switch (body._tag) {
+      case "Empty":
+        return dispatch(request, target, null)
+      case "Uint8Array":
+        return dispatch(request, target, body.body)
+      case "Raw":
+        return dispatch(request, target, body.body as Body)
+      case "FormData":
+        return dispatch(request, target, body.formData as unknown as Body) // undici takes the global FormData
+      case "Stream":
+        return Effect.flatMap(
+          Effect.mapError(
+            NodeStream.toReadable(body.stream),
+            (cause) => new HttpClientError.RequestError({ request, reason: "Encode", cause })
+          ),
+          (readable) => dispatch(request, target, readable)
+        )
+    }
+  }
 }
 
 type Body = Exclude<Dispatcher.DispatchOptions["body"], undefined>
-
-const bodyOf = (request: HttpClientRequest.HttpClientRequest): Effect.Effect<Body, HttpClientError.RequestError> => {
-  const body = request.body
-  switch (body._tag) {
-    case "Empty":
-      return Effect.succeed(null)
-    case "Uint8Array":
-      return Effect.succeed(body.body)
-    case "Raw":
-      return Effect.succeed(body.body as Body)
-    case "FormData":
-      return Effect.succeed(body.formData as unknown as Body) // undici takes the global FormData
-    case "Stream":
-      return NodeStream.toReadable(body.stream).pipe(
-        Effect.mapError((cause) => new HttpClientError.RequestError({ request, reason: "Encode", cause }))
-      )
-  }
-}
 
 /**
  * One request in flight: undici's handler, and the body's buffer between undici and the reader.
@@ -290,7 +316,7 @@ class Exchange implements Dispatcher.DispatchHandler {
 class UndiciResponse extends Inspectable.Class implements HttpClientResponse.HttpClientResponse {
   readonly [HttpIncomingMessage.TypeId]: HttpIncomingMessage.TypeId = HttpIncomingMessage.TypeId
   readonly [HttpClientResponse.TypeId]: HttpClientResponse.TypeId = HttpClientResponse.TypeId
-  readonly headers: Headers.Headers
+  private parsedHeaders: Headers.Headers | undefined
 
   constructor(
     readonly request: HttpClientRequest.HttpClientRequest,
@@ -299,7 +325,11 @@ class UndiciResponse extends Inspectable.Class implements HttpClientResponse.Htt
     private readonly exchange: Exchange
   ) {
     super()
-    this.headers = Headers.fromInput(rawHeaders)
+  }
+
+  /** Built on first use: most answers are read without a look at their headers. */
+  get headers(): Headers.Headers {
+    return this.parsedHeaders ??= Headers.fromInput(this.rawHeaders)
   }
 
   get cookies(): Cookies.Cookies {

@@ -18,6 +18,7 @@ export * as Promise from "./Promise.js"
 export * as RateLimiter from "./RateLimiter.js"
 export * as StandIn from "./testing/StandIn.js"
 export * as TestLayers from "./testing/TestLayers.js"
+export * as UndiciHttpClient from "./UndiciHttpClient.js"
 
 export {
   ConfigError,
