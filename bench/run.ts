@@ -2,14 +2,14 @@
 // its own process.
 //   streaming:      one stream of 400k text deltas   (floor: undici + eventsource-parser + JSON.parse)
 //   non-streaming:  5,000 calls at concurrency 32     (floor: undici + JSON.parse)
-// Every contender runs in a fresh process (a warm-up, then ROUNDS timed runs); the sequence of contenders is run
-// PASSES times, interleaved, and the median of all timed runs is reported with its ratio to the floor.
+// Every contender runs in a fresh process (two warm-ups, then ROUNDS timed runs); the sequence of contenders is run
+// PASSES times, interleaved; reported: the median of all timed runs, and the median of per-pass ratios to the floor.
 import { execFile, spawn } from "node:child_process"
 import { once } from "node:events"
 import * as readline from "node:readline"
 
-const ROUNDS = Number(process.env.ROUNDS ?? 3)
-const PASSES = Number(process.env.PASSES ?? 3)
+const ROUNDS = Number(process.env.ROUNDS ?? 5)
+const PASSES = Number(process.env.PASSES ?? 5)
 const only = process.argv[2] // "stream" | "calls" | undefined (both)
 
 const server = spawn(process.execPath, ["--import", "tsx", "bench/standin-server.ts"], {
@@ -30,28 +30,39 @@ const contender = (name: string) =>
 
 const median = (xs: ReadonlyArray<number>) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
 
+/**
+ * Each pass runs the floor, then every contender, each in a fresh process. A contender's ratio is taken against the
+ * floor of its own pass (seconds apart), and the median of those per-pass ratios is reported: this machine's speed
+ * drifts by tens of percent over minutes, which pairing cancels where a ratio of overall medians would not.
+ */
 const measure = async (title: string, contenders: Record<string, string>) => {
   const names = Object.keys(contenders)
   const times: Record<string, Array<number>> = Object.fromEntries(names.map((n) => [n, []]))
+  const ratios: Record<string, Array<number>> = Object.fromEntries(names.map((n) => [n, []]))
   const counts: Record<string, number> = {}
   for (let pass = 0; pass < PASSES; pass++) {
+    let floor = 0
     for (const label of names) {
       const result = await contender(contenders[label]!)
+      const m = median(result.times)
+      if (label === names[0]) floor = m
       times[label]!.push(...result.times)
+      ratios[label]!.push(m / floor)
       counts[label] = result.count
     }
   }
-  const floor = median(times[names[0]!]!)
   console.log(`\n${title}`)
   console.log(`${"contender".padEnd(72)} ${"median ms".padStart(9)} ${"× floor".padStart(8)}  count`)
   for (const label of names) {
     const m = median(times[label]!)
-    console.log(`${label.padEnd(72)} ${m.toFixed(0).padStart(9)} ${(m / floor).toFixed(2).padStart(8)}  ${counts[label]}`)
+    const r = median(ratios[label]!)
+    console.log(`${label.padEnd(72)} ${m.toFixed(0).padStart(9)} ${r.toFixed(2).padStart(8)}  ${counts[label]}`)
   }
 }
 
 console.log(
-  `node ${process.version}; each contender in a fresh process: warm-up + ${ROUNDS} runs, ${PASSES} passes; medians`
+  `node ${process.version}; each contender in a fresh process: 2 warm-ups + ${ROUNDS} runs, ${PASSES} passes; ` +
+    "medians, ratios against the floor of the same pass"
 )
 if (only === undefined || only === "stream") {
   await measure(`Streaming: one stream of ${deltas} text deltas (${(bytes / 1e6).toFixed(1)} MB)`, {

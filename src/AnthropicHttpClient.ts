@@ -186,10 +186,10 @@ export const make: Effect.Effect<Service, never, HttpClient.HttpClient | Credent
     }
 
     const json = (options: RequestOptions) =>
-      execute(options, (response) =>
-        Effect.flatMap(
-          Effect.mapError(response.text, (error) =>
-            connectionError(`POST ${settings.baseUrl}${options.path}`, error, timeoutDetail)),
+      execute(options, (response) => {
+        const description = `POST ${response.request.url}`
+        return Effect.flatMap(
+          Effect.mapError(response.text, (error) => connectionError(description, error, timeoutDetail)),
           (text) => {
             try {
               return Effect.succeed(JSON.parse(text) as unknown)
@@ -198,14 +198,15 @@ export const make: Effect.Effect<Service, never, HttpClient.HttpClient | Credent
                 new Other({
                   status: response.status,
                   errorType: "invalid_response",
-                  apiMessage: `the answer to POST ${settings.baseUrl}${options.path} is not JSON`,
+                  apiMessage: `the answer to ${description} is not JSON`,
                   requestId: response.headers["request-id"],
                   retryable: false
                 })
               )
             }
           }
-        ))
+        )
+      })
 
     return { execute, json }
   })

@@ -4,7 +4,7 @@
  *
  * Why a second one: `NodeHttpClient.layerUndici` goes through undici's `request()` (a Node `Readable` per body, an
  * `AbortSignal` listener per request) and `HttpClient.make`'s per-request machinery (an `AbortController`, an
- * uninterruptible region, a wrapped response). Measured on 5,000 small calls that costs about 3× raw undici before
+ * uninterruptible region, a wrapped response). Measured on 5,000 small calls that costs 2–3× raw undici before
  * anything of this client runs. Here a request is one undici handler object: the body arrives in its callbacks, a
  * waiting reader is resumed directly, interruption aborts through undici's own controller.
  *
