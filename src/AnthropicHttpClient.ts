@@ -172,10 +172,11 @@ export const make: Effect.Effect<Service, never, HttpClient.HttpClient | Credent
         const sent = options.scope === undefined
           ? http.execute(request)
           : Effect.provideService(scopedHttp.execute(request), Scope.Scope, options.scope)
-        return Effect.flatMap(Effect.mapError(sent, toConnectionError), (response) =>
-          response.status >= 200 && response.status < 300
-            ? read(response, auth)
-            : failed(response, auth))
+        return Effect.matchEffect(sent, {
+          onFailure: (error) => Effect.fail(toConnectionError(error)),
+          onSuccess: (response) =>
+            response.status >= 200 && response.status < 300 ? read(response, auth) : failed(response, auth)
+        })
       })
       const attempt = bounded ? send : Effect.timeoutFail(send, {
         duration: settings.timeoutMs,
@@ -188,9 +189,9 @@ export const make: Effect.Effect<Service, never, HttpClient.HttpClient | Credent
     const json = (options: RequestOptions) =>
       execute(options, (response) => {
         const description = `POST ${response.request.url}`
-        return Effect.flatMap(
-          Effect.mapError(response.text, (error) => connectionError(description, error, timeoutDetail)),
-          (text) => {
+        return Effect.matchEffect(response.text, {
+          onFailure: (error) => Effect.fail(connectionError(description, error, timeoutDetail)),
+          onSuccess: (text) => {
             try {
               return Effect.succeed(JSON.parse(text) as unknown)
             } catch {
@@ -205,7 +206,7 @@ export const make: Effect.Effect<Service, never, HttpClient.HttpClient | Credent
               )
             }
           }
-        )
+        })
       })
 
     return { execute, json }

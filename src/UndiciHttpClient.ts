@@ -347,25 +347,32 @@ class UndiciResponse extends Inspectable.Class implements HttpClientResponse.Htt
 
   /** The whole body, once it has arrived. */
   get arrayBuffer(): Effect.Effect<ArrayBuffer, HttpClientError.ResponseError> {
-    return Effect.map(this.bytes, (bytes) => bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer)
+    return this.whole((bytes) => bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer)
   }
 
-  private get bytes(): Effect.Effect<Buffer, HttpClientError.ResponseError> {
+  get text(): Effect.Effect<string, HttpClientError.ResponseError> {
+    return this.whole((bytes) => bytes.toString("utf8"))
+  }
+
+  /**
+   * `f` of the whole body. A body that is already complete (most small answers are by the time they are read) is
+   * answered at once, without a suspended effect in between; otherwise the read waits for the end.
+   */
+  private whole<A>(f: (bytes: Buffer) => A): Effect.Effect<A, HttpClientError.ResponseError> {
     const exchange = this.exchange
-    const complete = (): Effect.Effect<Buffer, HttpClientError.ResponseError> =>
-      exchange.failure !== undefined ? Effect.fail(this.decodeError(exchange.failure)) : Effect.succeed(Buffer.concat(exchange.chunks))
+    const complete = (): Effect.Effect<A, HttpClientError.ResponseError> =>
+      exchange.failure !== undefined
+        ? Effect.fail(this.decodeError(exchange.failure))
+        : Effect.succeed(f(Buffer.concat(exchange.chunks)))
+    if (exchange.done || exchange.failure !== undefined) return complete()
     return Effect.suspend(() => {
       if (exchange.done || exchange.failure !== undefined) return complete()
-      return Effect.async<Buffer, HttpClientError.ResponseError>((resume) => {
+      return Effect.async<A, HttpClientError.ResponseError>((resume) => {
         const check = () => (exchange.done || exchange.failure !== undefined ? resume(complete()) : exchange.onChange(check))
         exchange.onChange(check)
         return Effect.sync(() => exchange.abort(new Error("the body read was interrupted")))
       })
     })
-  }
-
-  get text(): Effect.Effect<string, HttpClientError.ResponseError> {
-    return Effect.map(this.bytes, (bytes) => bytes.toString("utf8"))
   }
 
   get json(): Effect.Effect<unknown, HttpClientError.ResponseError> {
@@ -382,9 +389,9 @@ class UndiciResponse extends Inspectable.Class implements HttpClientResponse.Htt
   }
 
   get formData(): Effect.Effect<FormData, HttpClientError.ResponseError> {
-    return Effect.flatMap(this.bytes, (bytes) =>
+    return Effect.flatMap(this.whole((bytes) => new Uint8Array(bytes)), (bytes) =>
       Effect.tryPromise({
-        try: () => new Response(new Uint8Array(bytes), { headers: this.headers }).formData(),
+        try: () => new Response(bytes, { headers: this.headers }).formData(),
         catch: (cause) => this.decodeError(cause)
       }))
   }
