@@ -229,7 +229,11 @@ export const layerFrom = <E1, E2>(parts: {
 export const layerSettings = (
   settings: Config.AnthropicSettings
 ): Layer.Layer<Services, ConfigError | NoCredentials> =>
-  layerFrom({ config: Config.layer(settings), credentials: Credentials.layer, httpClient: UndiciHttpClient.layerWith({ timeout: settings.timeoutMs }) })
+  layerFrom({
+    config: Config.layer(settings),
+    credentials: Credentials.layer,
+    httpClient: UndiciHttpClient.layerWith({ timeout: settings.timeoutMs })
+  })
 
 /**
  * The whole stack from `config/llm.yaml` (or `options.configPath`, or `options.config`).
