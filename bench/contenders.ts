@@ -40,6 +40,23 @@ const effectClient = async () => {
   return Context.get(services, AnthropicClient.AnthropicClient)
 }
 
+/** Calls through an `HttpClient` alone: one POST, the body read as text and parsed. */
+const httpClientCalls = async (
+  layer: Layer.Layer<HttpClient.HttpClient>,
+  configure: (http: HttpClient.HttpClient) => HttpClient.HttpClient
+) => {
+  const scope = Effect.runSync(Scope.make())
+  const http = configure(Context.get(await Effect.runPromise(Layer.buildWithScope(layer, scope)), HttpClient.HttpClient))
+  const body = JSON.stringify(params)
+  return manyCalls(() => {
+    const request = HttpClientRequest.post(`${url}/v1/messages`).pipe(
+      HttpClientRequest.setHeaders(headers),
+      HttpClientRequest.bodyText(body, "application/json")
+    )
+    return Effect.runPromise(Effect.flatMap(http.execute(request), (response) => Effect.map(response.text, JSON.parse)))
+  })
+}
+
 const make = async (): Promise<() => Promise<number>> => {
   switch (name) {
     case "floor-stream": {
@@ -126,33 +143,12 @@ const make = async (): Promise<() => Promise<number>> => {
         return JSON.parse(await res.body.text())
       })
     }
-    case "platform-calls": {
+    case "platform-calls":
       // @effect/platform's HttpClient on undici, nothing of this client: what the HTTP layer itself costs.
-      const scope = Effect.runSync(Scope.make())
-      const http = HttpClient.withTracerDisabledWhen(
-        Context.get(await Effect.runPromise(Layer.buildWithScope(NodeHttpClient.layerUndici, scope)), HttpClient.HttpClient),
-        () => true
-      )
-      const body = JSON.stringify(params)
-      return manyCalls(() =>
-        Effect.runPromise(Effect.flatMap(
-          http.execute(HttpClientRequest.post(`${url}/v1/messages`).pipe(HttpClientRequest.setHeaders(headers), HttpClientRequest.bodyText(body, "application/json"))),
-          (response) => Effect.map(response.text, (text) => JSON.parse(text))
-        ))
-      )
-    }
-    case "undici-httpclient-calls": {
+      return httpClientCalls(NodeHttpClient.layerUndici, HttpClient.withTracerDisabledWhen(() => true))
+    case "undici-httpclient-calls":
       // This project's HttpClient (UndiciHttpClient) alone, nothing else of the client.
-      const scope = Effect.runSync(Scope.make())
-      const http = Context.get(await Effect.runPromise(Layer.buildWithScope(UndiciHttpClient.layer, scope)), HttpClient.HttpClient)
-      const body = JSON.stringify(params)
-      return manyCalls(() =>
-        Effect.runPromise(Effect.flatMap(
-          http.execute(HttpClientRequest.post(`${url}/v1/messages`).pipe(HttpClientRequest.setHeaders(headers), HttpClientRequest.bodyText(body, "application/json"))),
-          (response) => Effect.map(response.text, (text) => JSON.parse(text))
-        ))
-      )
-    }
+      return httpClientCalls(UndiciHttpClient.layer, (http) => http)
     case "sdk-calls": {
       const sdk = new Anthropic({ apiKey, baseURL: url, maxRetries: 0 })
       return manyCalls(() => sdk.messages.create(params))
