@@ -40,6 +40,14 @@ const effectClient = async () => {
   return Context.get(services, AnthropicClient.AnthropicClient)
 }
 
+/** The same consumer for both clients' stream helpers: every event, then the final message. */
+const eventsThenFinal = async (stream: AsyncIterable<unknown> & { finalMessage(): Promise<unknown> }) => {
+  let n = 0
+  for await (const _ of stream) n++
+  await stream.finalMessage()
+  return n
+}
+
 /** Calls through an `HttpClient` alone: one POST, the body read as text and parsed. */
 const httpClientCalls = async (
   layer: Layer.Layer<HttpClient.HttpClient>,
@@ -92,13 +100,7 @@ const make = async (): Promise<() => Promise<number>> => {
     case "sdk-message-stream": {
       // The SDK's helper with the same shape as ours: events plus finalMessage().
       const sdk = new Anthropic({ apiKey, baseURL: url, maxRetries: 0 })
-      return async () => {
-        let n = 0
-        const stream = sdk.messages.stream(params)
-        for await (const _ of stream) n++
-        await stream.finalMessage()
-        return n
-      }
+      return () => eventsThenFinal(sdk.messages.stream(params))
     }
     case "ours-stream": {
       // The stream pulled chunk by chunk (Stream.toPull), as MessageStream.finalMessage and the Promise client do.
@@ -128,13 +130,7 @@ const make = async (): Promise<() => Promise<number>> => {
     }
     case "ours-promise-stream": {
       const client = await createClient({ config, env: {} })
-      return async () => {
-        let n = 0
-        const stream = client.messages.stream(params)
-        for await (const _ of stream) n++
-        await stream.finalMessage()
-        return n
-      }
+      return () => eventsThenFinal(client.messages.stream(params))
     }
     case "floor-calls": {
       const dispatcher = new Agent()
