@@ -44,6 +44,8 @@ export const DEFAULT_BUNDLE = "./secrets/anthropic_oauth.json"
 export const DEFAULT_SETUP_TOKEN_FILE = "./secrets/anthropic_setup_token"
 /** @since 0.1.0 */
 export const DEFAULT_MAX_RETRIES = 2
+/** The longest `retry-after` honoured; longer asks fail at once (a sleep past 2^31 ms would never end). */
+export const DEFAULT_MAX_RETRY_AFTER_MS = 60_000
 /** Per attempt, as the official SDK. */
 export const DEFAULT_TIMEOUT_MS = 600_000
 
@@ -112,7 +114,10 @@ export const AnthropicProviderFile = Schema.Struct({
     })))))
   })),
   retry: Schema.optional(Schema.Struct({
-    max_retries: Schema.optional(NumberLike.pipe(Schema.compose(Schema.Number.pipe(Schema.int(), Schema.nonNegative()))))
+    max_retries: Schema.optional(NumberLike.pipe(Schema.compose(Schema.Number.pipe(Schema.int(), Schema.nonNegative())))),
+    max_retry_after_ms: Schema.optional(
+      NumberLike.pipe(Schema.compose(Schema.Number.pipe(Schema.int(), Schema.nonNegative())))
+    )
   })),
   timeout_ms: Schema.optional(NumberLike.pipe(Schema.compose(Schema.Number.pipe(Schema.int(), Schema.positive())))),
   stream_idle_timeout_ms: Schema.optional(
@@ -165,6 +170,8 @@ export interface AnthropicSettings {
   /** `None`: no limit. */
   readonly requestsPerSecond: Option.Option<number>
   readonly maxRetries: number
+  /** The longest server-requested wait (`retry-after`) the client honours; a longer one fails the call at once. */
+  readonly maxRetryAfterMs: number
   readonly timeoutMs: number
   readonly streamIdleTimeoutMs: number
   readonly auth: {
@@ -221,6 +228,7 @@ const FIXES: ReadonlyArray<readonly [RegExp, string]> = [
   [/auth\.setup_token$/, SETUP_TOKEN_FIX],
   [/requests_per_second$/, "write a number above 0 such as 2 or 0.5, or remove rate_limit for no limit"],
   [/max_retries$/, "write a whole number, 0 or more (default 2)"],
+  [/max_retry_after_ms$/, "write a whole number of milliseconds, 0 or more (default 60000)"],
   [/_ms$/, "write a whole number of milliseconds above 0"],
   [/_url$/, "write a full URL such as https://api.anthropic.com"],
   [/^model\.provider$/, "set model.provider to anthropic (other providers are served by other clients)"],
@@ -350,6 +358,7 @@ const toSettings = (
     betas: (p.betas ?? []).map((b) => b.trim()).filter((b) => b !== ""),
     requestsPerSecond: Option.fromNullable(p.rate_limit?.requests_per_second),
     maxRetries: p.retry?.max_retries ?? DEFAULT_MAX_RETRIES,
+    maxRetryAfterMs: p.retry?.max_retry_after_ms ?? DEFAULT_MAX_RETRY_AFTER_MS,
     timeoutMs: p.timeout_ms ?? DEFAULT_TIMEOUT_MS,
     streamIdleTimeoutMs: p.stream_idle_timeout_ms ?? DEFAULT_STREAM_IDLE_TIMEOUT_MS,
     auth: {

@@ -123,9 +123,18 @@ export class NoCredentials extends Schema.TaggedError<NoCredentials>("effect-ant
  */
 export class RateLimit extends Schema.TaggedError<RateLimit>("effect-anthropic/RateLimit")("RateLimit", {
   ...ApiErrorFields,
-  retryAfterMs: Schema.Number
+  retryAfterMs: Schema.Number,
+  /**
+   * The organization's spend limit is reached (`error.details.error_code: "enforced_spend_limit_reached"`): no retry
+   * can succeed until someone raises the limit, so the call fails at once.
+   */
+  spendLimitReached: Schema.optionalWith(Schema.Boolean, { default: () => false })
 }) {
   override get message(): string {
+    if (this.spendLimitReached) {
+      return `Spend limit reached: ${describeApi(this)}. Fix: raise the organization's spend limit in the Anthropic ` +
+        "Console (Settings → Limits); retrying cannot help until then"
+    }
     return `Rate limited: ${describeApi(this)}; retry after ${this.retryAfterMs} ms`
   }
 }
@@ -271,6 +280,20 @@ export class StreamError extends Schema.TaggedError<StreamError>("effect-anthrop
       ? "the stream went silent"
       : "the stream sent an unreadable event"
     return `${what}: ${this.detail}` + (this.requestId === undefined ? "" : ` (request-id ${this.requestId})`)
+  }
+}
+
+/**
+ * The call was made on a Promise client after `client.close()` (or was still running when it closed). Create a new
+ * client with `createClient()`.
+ *
+ * @since 0.1.0
+ */
+export class ClientClosed extends Schema.TaggedError<ClientClosed>("effect-anthropic/ClientClosed")("ClientClosed", {
+  detail: Schema.String
+}) {
+  override get message(): string {
+    return `The client is closed: ${this.detail}. Fix: create a new client with createClient()`
   }
 }
 

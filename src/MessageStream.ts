@@ -54,7 +54,8 @@ export const errorFromEvent = (data: string, credential: CredentialKind, request
   } catch {
     // classify keeps the raw text as the message
   }
-  const status = STATUS_OF_ERROR_TYPE[type] ?? 500
+  // An own-property lookup: `error.type` is the server's text ("constructor", "toString", …), not a key we trust.
+  const status = Object.hasOwn(STATUS_OF_ERROR_TYPE, type) ? STATUS_OF_ERROR_TYPE[type]! : 500
   // Mid-stream errors are not retried: events were already delivered.
   return classify(status, (name) => (name === "request-id" ? requestId : name === "x-should-retry" ? "false" : undefined), data, credential, 0)
 }
@@ -69,8 +70,13 @@ export const errorFromEvent = (data: string, credential: CredentialKind, request
 export const decodeSse = (options: {
   readonly credential: CredentialKind
   readonly requestId?: string | undefined
-  /** Called for every chunk of bytes (the idle watchdog's heartbeat). */
+  /** Called for every chunk of bytes as it is read (the idle watchdog's heartbeat). */
   readonly onBytes?: (() => void) | undefined
+  /**
+   * Called each time the decoder starts waiting for more bytes, after handing out the events it had. Between this
+   * and the next `onBytes` the consumer is waiting on the connection: the only time silence is the server's.
+   */
+  readonly onWaiting?: (() => void) | undefined
   /**
    * The error to fail with when the bytes fail or end early, given what happened (a broken connection's cause, or
    * `undefined` for an early end). Defaults to `StreamError { reason: "truncated" }`.
@@ -138,8 +144,12 @@ export const decodeSse = (options: {
       const out = take()
       return out.length === 0 ? next() : Channel.zipRight(Channel.write(out), Channel.suspend(next))
     }
-    const after = (): Loop =>
-      failure !== undefined ? Channel.fail(failure) : stopped ? Channel.void : loop
+    const after = (): Loop => {
+      if (failure !== undefined) return Channel.fail(failure)
+      if (stopped) return Channel.void
+      options.onWaiting?.()
+      return loop
+    }
     const loop: Loop = Channel.readWithCause({
       onInput: (chunk: Chunk.Chunk<Uint8Array>) => {
         options.onBytes?.()

@@ -21,6 +21,7 @@ export * as TestLayers from "./testing/TestLayers.js"
 export * as UndiciHttpClient from "./UndiciHttpClient.js"
 
 export {
+  ClientClosed,
   ConfigError,
   ConnectionError,
   LoginFailed,
