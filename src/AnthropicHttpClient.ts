@@ -11,7 +11,6 @@ import * as HttpClient from "@effect/platform/HttpClient"
 import type * as HttpClientError from "@effect/platform/HttpClientError"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
-import * as Cause from "effect/Cause"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -23,6 +22,7 @@ import { AnthropicConfig } from "./Config.js"
 import { type AuthHeaders, Credentials } from "./Credentials.js"
 import { type ApiError, ConnectionError, Other } from "./Errors.js"
 import { classify, withRetries } from "./internal/classify.js"
+import { connectionError, readError } from "./internal/transportErrors.js"
 import { RateLimiter } from "./RateLimiter.js"
 import * as UndiciHttpClient from "./UndiciHttpClient.js"
 
@@ -73,23 +73,6 @@ export class AnthropicHttpClient extends Context.Tag("effect-anthropic/Anthropic
   AnthropicHttpClient,
   Service
 >() {}
-
-/** A transport failure, or the client's own timeout (a `Cause.TimeoutException` from `UndiciHttpClient`). */
-const connectionError = (
-  request: string,
-  error: HttpClientError.HttpClientError,
-  timeoutDetail: string
-): ConnectionError =>
-  Cause.isTimeoutException(error.cause)
-    ? new ConnectionError({ reason: "timeout", request, detail: timeoutDetail })
-    : new ConnectionError({ reason: "transport", request, detail: causeText(error.cause) ?? error.message })
-
-const causeText = (cause: unknown): string | undefined => {
-  if (!(cause instanceof Error)) return undefined
-  const code = (cause as NodeJS.ErrnoException).code
-  const inner = cause.cause instanceof Error ? causeText(cause.cause) : undefined
-  return inner ?? (code !== undefined ? `${code}: ${cause.message}` : cause.message)
-}
 
 /** Merge beta lists into one `anthropic-beta` value, first occurrence wins, no duplicates. */
 export const mergeBetas = (...lists: ReadonlyArray<ReadonlyArray<string> | undefined>): string => {
@@ -183,14 +166,14 @@ export const make: Effect.Effect<Service, never, HttpClient.HttpClient | Credent
         onTimeout: () => new ConnectionError({ reason: "timeout", request: description, detail: timeoutDetail })
       })
       // The limiter is outside the timeout: waiting for a slot is not the server being slow.
-      return withRetries(Effect.zipRight(limiter.take, attempt), settings.maxRetries)
+      return withRetries(Effect.zipRight(limiter.take, attempt), settings)
     }
 
     const json = (options: RequestOptions) =>
       execute(options, (response) => {
         const description = `POST ${response.request.url}`
         return Effect.matchEffect(response.text, {
-          onFailure: (error) => Effect.fail(connectionError(description, error, timeoutDetail)),
+          onFailure: (error) => Effect.fail(readError(description, response, error, timeoutDetail)),
           onSuccess: (text) => {
             try {
               return Effect.succeed(JSON.parse(text) as unknown)

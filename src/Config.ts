@@ -20,7 +20,7 @@ import * as path from "node:path"
 import * as YAML from "yaml"
 import { ConfigError } from "./Errors.js"
 import { type Env, interpolate, InterpolationError } from "./internal/interpolate.js"
-import { SETUP_TOKEN_FIX, setupTokenProblem } from "./internal/tokens.js"
+import { decodeProblem, describeValue, SETUP_TOKEN_FIX, setupTokenProblem } from "./internal/tokens.js"
 
 /** @since 0.1.0 */
 export const DEFAULT_CONFIG_PATH = "config/llm.yaml"
@@ -48,6 +48,14 @@ export const DEFAULT_MAX_RETRIES = 2
 export const DEFAULT_MAX_RETRY_AFTER_MS = 60_000
 /** Per attempt, as the official SDK. */
 export const DEFAULT_TIMEOUT_MS = 600_000
+/** The slowest `rate_limit.requests_per_second`: one request every 1,000 s. */
+export const MIN_REQUESTS_PER_SECOND = 0.001
+/** The fastest: the limiter spaces requests at millisecond resolution, so more than 1,000/s could not be honoured. */
+export const MAX_REQUESTS_PER_SECOND = 1000
+/** How deep the configuration may nest (the file itself is 4 levels); past this it is refused, not recursed into. */
+const MAX_CONFIG_DEPTH = 32
+/** YAML alias references allowed when the file is turned into data: enough for any real file, not for "billion laughs". */
+const MAX_YAML_ALIASES = 100
 
 // ---------------------------------------------------------------------------------------------------------------
 // The file's schema, in the file's own key names
@@ -64,7 +72,7 @@ const NumberLike = Schema.Union(Schema.Number, Schema.NumberFromString)
 export const AuthMode = Schema.Literal("auto", "static", "setup_token", "oauth_bundle", "cli_credentials").annotations({
   message: (issue) => ({
     message: `must be one of "auto" | "static" | "setup_token" | "oauth_bundle" | "cli_credentials", not ${
-      JSON.stringify(issue.actual)
+      describeValue(issue.actual)
     }`,
     override: true
   })
@@ -109,9 +117,13 @@ export const AnthropicProviderFile = Schema.Struct({
   anthropic_version: Schema.optional(Schema.String),
   betas: Schema.optional(Schema.Array(Schema.String)),
   rate_limit: Schema.optional(Schema.Struct({
-    requests_per_second: Schema.optional(NumberLike.pipe(Schema.compose(Schema.Number.pipe(Schema.positive({
-      message: () => "must be a number above 0 (fractions allowed, e.g. 0.5); leave it out for no limit"
-    })))))
+    requests_per_second: Schema.optional(NumberLike.pipe(Schema.compose(Schema.Number.pipe(
+      Schema.between(MIN_REQUESTS_PER_SECOND, MAX_REQUESTS_PER_SECOND, {
+        message: (issue) =>
+          `must be a number from ${MIN_REQUESTS_PER_SECOND} to ${MAX_REQUESTS_PER_SECOND} (fractions allowed, e.g. 0.5), ` +
+          `not ${describeValue(issue.actual)}`
+      })
+    ))))
   })),
   retry: Schema.optional(Schema.Struct({
     max_retries: Schema.optional(NumberLike.pipe(Schema.compose(Schema.Number.pipe(Schema.int(), Schema.nonNegative())))),
@@ -134,7 +146,7 @@ export const AnthropicProviderFile = Schema.Struct({
 export const ModelSelection = Schema.Struct({
   provider: Schema.Literal("anthropic").annotations({
     message: (issue) => ({
-      message: `this client serves provider "anthropic" only, not ${JSON.stringify(issue.actual)}`,
+      message: `this client serves provider "anthropic" only, not ${describeValue(issue.actual)}`,
       override: true
     })
   }),
@@ -226,14 +238,19 @@ const INLINE = "<config object>"
 const FIXES: ReadonlyArray<readonly [RegExp, string]> = [
   [/auth\.mode$/, "set it to one of auto, static, setup_token, oauth_bundle, cli_credentials (or leave it out for auto)"],
   [/auth\.setup_token$/, SETUP_TOKEN_FIX],
-  [/requests_per_second$/, "write a number above 0 such as 2 or 0.5, or remove rate_limit for no limit"],
+  [
+    /requests_per_second$/,
+    `write a number from ${MIN_REQUESTS_PER_SECOND} to ${MAX_REQUESTS_PER_SECOND} such as 2 or 0.5, or remove rate_limit ` +
+    "for no limit"
+  ],
   [/max_retries$/, "write a whole number, 0 or more (default 2)"],
   [/max_retry_after_ms$/, "write a whole number of milliseconds, 0 or more (default 60000)"],
   [/_ms$/, "write a whole number of milliseconds above 0"],
   [/_url$/, "write a full URL such as https://api.anthropic.com"],
   [/^model\.provider$/, "set model.provider to anthropic (other providers are served by other clients)"],
   [/^model\.model$/, "name a model, e.g. claude-haiku-4-5"],
-  [/betas/, "write a list of strings, e.g. [prompt-caching-2024-07-31]"]
+  [/betas/, "write a list of strings, e.g. [prompt-caching-2024-07-31]"],
+  [/auth\.scopes/, "write the scopes as one string (\"user:profile user:inference\") or a list of strings"]
 ]
 
 const fixFor = (keyPath: string, problem: string): string => {
@@ -254,6 +271,17 @@ const interpolateTree = (
   at: ReadonlyArray<PropertyKey>,
   file: string
 ): Either.Either<unknown, ConfigError> => {
+  if (at.length > MAX_CONFIG_DEPTH) {
+    // A real file is 4 levels deep; a cyclic object or a pathological file must not exhaust the stack.
+    return Either.left(
+      new ConfigError({
+        file,
+        path: formatPath(at.slice(0, 4)),
+        problem: `nests more than ${MAX_CONFIG_DEPTH} levels deep`,
+        fix: "keep to the shape shown in the README (providers.anthropic.<key>); remove the nested values"
+      })
+    )
+  }
   if (typeof node === "string") {
     const result = interpolate(node, env)
     return result instanceof InterpolationError
@@ -299,25 +327,24 @@ const decodeFile = (raw: unknown, file: string): Either.Either<typeof LlmFile.Ty
       errors: "first",
       onExcessProperty: "error"
     })
-    if (Either.isLeft(strict)) return Either.left(toConfigError(strict.left, file, ["providers", "anthropic"]))
+    if (Either.isLeft(strict)) {
+      return Either.left(toConfigError(strict.left, anthropic ?? {}, file, ["providers", "anthropic"]))
+    }
     return Either.right(result.right)
   }
-  return Either.left(toConfigError(result.left, file, []))
+  return Either.left(toConfigError(result.left, raw, file, []))
 }
 
-const toConfigError = (error: ParseResult.ParseError, file: string, prefix: ReadonlyArray<PropertyKey>) => {
-  const issue = ParseResult.ArrayFormatter.formatErrorSync(error)[0]
-  const keyPath = formatPath([...prefix, ...(issue?.path ?? [])])
-  const problem = issue?.message ?? "invalid value"
-  const redactedProblem = keyPath.endsWith("setup_token") || keyPath.endsWith("api_key")
-    ? problem.replace(/actual .*$/s, "actual <redacted>")
-    : problem
-  return new ConfigError({
-    file,
-    path: keyPath === "" ? undefined : keyPath,
-    problem: redactedProblem,
-    fix: fixFor(keyPath, problem)
-  })
+/** One ConfigError for a failed decode of `input` (found at `prefix` in the file): the key, the problem, the fix. */
+const toConfigError = (
+  error: ParseResult.ParseError,
+  input: unknown,
+  file: string,
+  prefix: ReadonlyArray<PropertyKey>
+): ConfigError => {
+  const { path: at, problem } = decodeProblem(error, input)
+  const keyPath = formatPath([...prefix, ...at])
+  return new ConfigError({ file, path: keyPath === "" ? undefined : keyPath, problem, fix: fixFor(keyPath, problem) })
 }
 
 const nonEmpty = (s: string | undefined): Option.Option<string> =>
@@ -416,13 +443,42 @@ export const fromYaml = (
       new ConfigError({
         file: source,
         path: where === undefined ? undefined : `line ${where.line}, column ${where.col}`,
-        problem: `invalid YAML (${firstError.code}): ${firstError.message.split("\n")[0]}`,
+        problem: `invalid YAML (${firstError.code}): ${yamlErrorWords(firstError)}`,
         fix: "correct the YAML syntax at that line (indent with spaces, quote values containing \": \" or \"#\")"
       })
     )
   }
-  return fromObject(doc.toJS() ?? {}, { ...options, source })
+  return yamlToData(doc, source).pipe(Either.flatMap((data) => fromObject(data ?? {}, { ...options, source })))
 }
+
+/**
+ * The parser's description of a YAML error without the source text a few of its messages quote (an unresolved tag,
+ * a block scalar header's extra characters, an escape sequence): the file may hold secrets.
+ */
+const yamlErrorWords = (error: YAML.YAMLError): string => {
+  const words = error.message.split("\n")[0]!.replace(/ at line \d+, column \d+:?$/, "").split(": ")[0]!
+  return error.code === "BAD_DQ_ESCAPE" || error.code === "BAD_SCALAR_START" ? words.replace(/ \S+$/, "") : words
+}
+
+/**
+ * The document as plain data. Aliases are counted (`maxAliasCount`): a few aliases expanding into each other
+ * ("billion laughs") would otherwise build an exponentially large tree. `yaml` throws for that and for an alias
+ * without its anchor; its message may quote the alias name, so it is not passed on.
+ */
+const yamlToData = (doc: YAML.Document, file: string): Either.Either<unknown, ConfigError> =>
+  Either.try({
+    try: () => doc.toJS({ maxAliasCount: MAX_YAML_ALIASES }) as unknown,
+    catch: (cause) =>
+      new ConfigError({
+        file,
+        problem: cause instanceof Error && /alias count/i.test(cause.message)
+          ? `YAML aliases (*name) expand to more than ${MAX_YAML_ALIASES} references`
+          : cause instanceof Error && /unresolved alias/i.test(cause.message)
+          ? "a YAML alias (*name) refers to an anchor (&name) that is not defined before it"
+          : "the YAML cannot be turned into data",
+        fix: "write the values out instead of repeating them through anchors and aliases (&name / *name)"
+      })
+  })
 
 /**
  * Load the settings: `options.config` when given, else the YAML file at `options.configPath` (default
@@ -460,7 +516,7 @@ export const decodeModelSelection = (
   file = INLINE
 ): Either.Either<ModelSelection, ConfigError> =>
   Schema.decodeUnknownEither(ModelSelection)(input, { errors: "first" }).pipe(
-    Either.mapLeft((e) => toConfigError(e, file, ["model"]))
+    Either.mapLeft((e) => toConfigError(e, input, file, ["model"]))
   )
 
 /**

@@ -323,7 +323,7 @@ const refreshing = (
  */
 export const fromResolution = (
   { credential, report }: Resolution,
-  settings: Pick<AnthropicSettings, "auth" | "maxRetries">
+  settings: Pick<AnthropicSettings, "auth" | "maxRetries" | "maxRetryAfterMs">
 ): Effect.Effect<Service, never, Scope.Scope | HttpClient.HttpClient> => {
   switch (credential.kind) {
     case "api_key":
@@ -338,15 +338,18 @@ export const fromResolution = (
       return Effect.succeed(fixed(credential, bearer("setup_token", credential.token), report))
     case "oauth_bundle":
     case "cli_credentials":
-      return Effect.map(
-        TokenRefresher.make({
-          store: credential.kind === "oauth_bundle" ? bundleStore(credential.location) : cliStore(credential.location),
-          initial: credential.token,
-          tokenUrl: settings.auth.tokenUrl,
-          clientId: settings.auth.clientId,
-          maxRetries: settings.maxRetries
-        }),
-        (refresher) => refreshing(credential, refresher, report)
+      return (credential.kind === "oauth_bundle" ? bundleStore(credential.location) : cliStore(credential.location)).pipe(
+        Effect.flatMap((store) =>
+          TokenRefresher.make({
+            store,
+            initial: credential.token,
+            tokenUrl: settings.auth.tokenUrl,
+            clientId: settings.auth.clientId,
+            maxRetries: settings.maxRetries,
+            maxRetryAfterMs: settings.maxRetryAfterMs
+          })
+        ),
+        Effect.map((refresher) => refreshing(credential, refresher, report))
       )
   }
 }

@@ -3,11 +3,36 @@
  *
  * The API errors (`RateLimit`, `CredentialInvalid`, `ServerError`, `Other`) follow the seed's classification table
  * and carry the HTTP status, the API's error `type` and message and the `request-id`. None of them ever holds a
- * secret: errors name the *kind* of credential, never its value.
+ * secret: errors name the *kind* of credential, never its value, and every string field of every error is passed
+ * through the secret scrubber when the error is made (decoded ones included), whichever code path made it.
  *
  * @since 0.1.0
  */
+import * as Predicate from "effect/Predicate"
 import * as Schema from "effect/Schema"
+import { scrubSecrets } from "./internal/tokens.js"
+
+/** Strings masked, lists and records walked; anything else (numbers, literals) kept. */
+const scrubFields = (value: unknown): unknown => {
+  if (typeof value === "string") return scrubSecrets(value)
+  if (Array.isArray(value)) return value.map(scrubFields)
+  if (Predicate.isRecord(value)) {
+    return Object.fromEntries(Object.entries(value).map(([key, field]) => [key, scrubFields(field)]))
+  }
+  return value
+}
+
+/**
+ * The error class `Base` with its constructor's props scrubbed before they are validated and stored, so an API or
+ * token endpoint echoing a key (in any field, with or without its `sk-ant-` prefix) never reaches a message, `toJSON`
+ * or `inspect`. The constructor's signature is `Base`'s own.
+ */
+const scrubbing = <Base extends new(...args: Array<any>) => object>(base: Base): Base =>
+  class extends base {
+    constructor(...args: Array<any>) {
+      super(scrubFields(args[0]), ...args.slice(1))
+    }
+  }
 
 /**
  * Which kind of credential a request carried.
@@ -63,14 +88,14 @@ const describeApi = (self: {
  *
  * @since 0.1.0
  */
-export class ConfigError extends Schema.TaggedError<ConfigError>("effect-anthropic/ConfigError")("ConfigError", {
+export class ConfigError extends scrubbing(Schema.TaggedError<ConfigError>("effect-anthropic/ConfigError")("ConfigError", {
   /** The file at fault, or `<config object>` for inline configuration. */
   file: Schema.String,
   /** The key path inside the file (`providers.anthropic.auth.mode`), or a field of a credential file. */
   path: Schema.optional(Schema.String),
   problem: Schema.String,
   fix: Schema.String
-}) {
+})) {
   override get message(): string {
     return `${this.file}${this.path === undefined ? "" : `: ${this.path}`}: ${this.problem}. Fix: ${this.fix}`
   }
@@ -99,13 +124,13 @@ export type SourceReport = typeof SourceReport.Type
  *
  * @since 0.1.0
  */
-export class NoCredentials extends Schema.TaggedError<NoCredentials>("effect-anthropic/NoCredentials")(
+export class NoCredentials extends scrubbing(Schema.TaggedError<NoCredentials>("effect-anthropic/NoCredentials")(
   "NoCredentials",
   {
     mode: Schema.String,
     tried: Schema.Array(SourceReport)
   }
-) {
+)) {
   override get message(): string {
     const lines = this.tried.map((t) => `  - ${t.source} (${t.location}): ${t.reason}`)
     return [
@@ -121,7 +146,7 @@ export class NoCredentials extends Schema.TaggedError<NoCredentials>("effect-ant
  *
  * @since 0.1.0
  */
-export class RateLimit extends Schema.TaggedError<RateLimit>("effect-anthropic/RateLimit")("RateLimit", {
+export class RateLimit extends scrubbing(Schema.TaggedError<RateLimit>("effect-anthropic/RateLimit")("RateLimit", {
   ...ApiErrorFields,
   retryAfterMs: Schema.Number,
   /**
@@ -129,7 +154,7 @@ export class RateLimit extends Schema.TaggedError<RateLimit>("effect-anthropic/R
    * can succeed until someone raises the limit, so the call fails at once.
    */
   spendLimitReached: Schema.optionalWith(Schema.Boolean, { default: () => false })
-}) {
+})) {
   override get message(): string {
     if (this.spendLimitReached) {
       return `Spend limit reached: ${describeApi(this)}. Fix: raise the organization's spend limit in the Anthropic ` +
@@ -145,7 +170,7 @@ export class RateLimit extends Schema.TaggedError<RateLimit>("effect-anthropic/R
  *
  * @since 0.1.0
  */
-export class CredentialInvalid extends Schema.TaggedError<CredentialInvalid>("effect-anthropic/CredentialInvalid")(
+export class CredentialInvalid extends scrubbing(Schema.TaggedError<CredentialInvalid>("effect-anthropic/CredentialInvalid")(
   "CredentialInvalid",
   {
     ...ApiErrorFields,
@@ -153,7 +178,7 @@ export class CredentialInvalid extends Schema.TaggedError<CredentialInvalid>("ef
     /** `rejected`: 401/403; `subscription_policy`: Anthropic refuses this subscription token outside Claude Code. */
     reason: Schema.Literal("rejected", "subscription_policy")
   }
-) {
+)) {
   override get message(): string {
     const kind = describeCredentialKind(this.credential)
     if (this.reason === "subscription_policy") {
@@ -175,10 +200,10 @@ export class CredentialInvalid extends Schema.TaggedError<CredentialInvalid>("ef
  *
  * @since 0.1.0
  */
-export class ServerError extends Schema.TaggedError<ServerError>("effect-anthropic/ServerError")("ServerError", {
+export class ServerError extends scrubbing(Schema.TaggedError<ServerError>("effect-anthropic/ServerError")("ServerError", {
   ...ApiErrorFields,
   retryAfterMs: Schema.optional(Schema.Number)
-}) {
+})) {
   override get message(): string {
     return `Anthropic server error: ${describeApi(this)}`
   }
@@ -189,10 +214,10 @@ export class ServerError extends Schema.TaggedError<ServerError>("effect-anthrop
  *
  * @since 0.1.0
  */
-export class Other extends Schema.TaggedError<Other>("effect-anthropic/Other")("Other", {
+export class Other extends scrubbing(Schema.TaggedError<Other>("effect-anthropic/Other")("Other", {
   ...ApiErrorFields,
   retryAfterMs: Schema.optional(Schema.Number)
-}) {
+})) {
   override get message(): string {
     return `Anthropic API error: ${describeApi(this)}`
   }
@@ -203,7 +228,7 @@ export class Other extends Schema.TaggedError<Other>("effect-anthropic/Other")("
  *
  * @since 0.1.0
  */
-export class ConnectionError extends Schema.TaggedError<ConnectionError>("effect-anthropic/ConnectionError")(
+export class ConnectionError extends scrubbing(Schema.TaggedError<ConnectionError>("effect-anthropic/ConnectionError")(
   "ConnectionError",
   {
     reason: Schema.Literal("transport", "timeout"),
@@ -211,7 +236,7 @@ export class ConnectionError extends Schema.TaggedError<ConnectionError>("effect
     request: Schema.String,
     detail: Schema.String
   }
-) {
+)) {
   override get message(): string {
     return this.reason === "timeout"
       ? `${this.request} timed out: ${this.detail}`
@@ -225,7 +250,7 @@ export class ConnectionError extends Schema.TaggedError<ConnectionError>("effect
  *
  * @since 0.1.0
  */
-export class LoginRequired extends Schema.TaggedError<LoginRequired>("effect-anthropic/LoginRequired")(
+export class LoginRequired extends scrubbing(Schema.TaggedError<LoginRequired>("effect-anthropic/LoginRequired")(
   "LoginRequired",
   {
     credential: CredentialKind,
@@ -233,7 +258,7 @@ export class LoginRequired extends Schema.TaggedError<LoginRequired>("effect-ant
     location: Schema.String,
     detail: Schema.String
   }
-) {
+)) {
   override get message(): string {
     const how = this.credential === "cli_credentials"
       ? "log in again with the Claude Code CLI (`claude`)"
@@ -248,14 +273,14 @@ export class LoginRequired extends Schema.TaggedError<LoginRequired>("effect-ant
  *
  * @since 0.1.0
  */
-export class RefreshFailed extends Schema.TaggedError<RefreshFailed>("effect-anthropic/RefreshFailed")(
+export class RefreshFailed extends scrubbing(Schema.TaggedError<RefreshFailed>("effect-anthropic/RefreshFailed")(
   "RefreshFailed",
   {
     credential: CredentialKind,
     location: Schema.String,
     detail: Schema.String
   }
-) {
+)) {
   override get message(): string {
     return `Refreshing the ${describeCredentialKind(this.credential)} from ${this.location} failed: ${this.detail}`
   }
@@ -268,11 +293,11 @@ export class RefreshFailed extends Schema.TaggedError<RefreshFailed>("effect-ant
  *
  * @since 0.1.0
  */
-export class StreamError extends Schema.TaggedError<StreamError>("effect-anthropic/StreamError")("StreamError", {
+export class StreamError extends scrubbing(Schema.TaggedError<StreamError>("effect-anthropic/StreamError")("StreamError", {
   reason: Schema.Literal("truncated", "idle_timeout", "malformed"),
   detail: Schema.String,
   requestId: Schema.optional(Schema.String)
-}) {
+})) {
   override get message(): string {
     const what = this.reason === "truncated"
       ? "the stream ended before message_stop"
@@ -289,9 +314,9 @@ export class StreamError extends Schema.TaggedError<StreamError>("effect-anthrop
  *
  * @since 0.1.0
  */
-export class ClientClosed extends Schema.TaggedError<ClientClosed>("effect-anthropic/ClientClosed")("ClientClosed", {
+export class ClientClosed extends scrubbing(Schema.TaggedError<ClientClosed>("effect-anthropic/ClientClosed")("ClientClosed", {
   detail: Schema.String
-}) {
+})) {
   override get message(): string {
     return `The client is closed: ${this.detail}. Fix: create a new client with createClient()`
   }
@@ -303,9 +328,9 @@ export class ClientClosed extends Schema.TaggedError<ClientClosed>("effect-anthr
  *
  * @since 0.1.0
  */
-export class LoginFailed extends Schema.TaggedError<LoginFailed>("effect-anthropic/LoginFailed")("LoginFailed", {
+export class LoginFailed extends scrubbing(Schema.TaggedError<LoginFailed>("effect-anthropic/LoginFailed")("LoginFailed", {
   detail: Schema.String
-}) {
+})) {
   override get message(): string {
     return `Login failed: ${this.detail}`
   }

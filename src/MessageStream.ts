@@ -175,19 +175,158 @@ export const decodeSse = (options: {
 // ---------------------------------------------------------------------------------------------------------------
 
 type MutableBlock = { type: string; [key: string]: unknown }
+type MutableMessage = Mutable<Omit<Messages.Message, "content" | "usage">> & {
+  content: Array<MutableBlock>
+  usage: Record<string, unknown>
+}
+
+const malformed = (detail: string) => new StreamError({ reason: "malformed", detail })
+
+/**
+ * Lay `fields` (one part of a `message_delta`) over `target`: every field is kept, whatever its name, except that a
+ * null never erases a value set before (usage counters and `container` are null where they do not apply; the official
+ * SDK keeps the earlier value too).
+ */
+const mergeFields = (target: Record<string, unknown>, fields: unknown): void => {
+  if (typeof fields !== "object" || fields === null) return
+  for (const [key, value] of Object.entries(fields)) {
+    if (value === null && Object.hasOwn(target, key) && target[key] != null) continue
+    // An own field even when the server names it `__proto__`, as JSON.parse makes it.
+    Object.defineProperty(target, key, { value, writable: true, enumerable: true, configurable: true })
+  }
+}
+
+// Partial JSON: the rules of the official SDK's vendored partial-json-parser, so that a cut tool input reads the same
+// in both (a property test holds them to it). Not the `partial-json` package: it keeps a string cut mid-way, so
+// inputs would differ from the SDK's, and it assigns keys with `obj[key] =` (a `"__proto__"` key sets a prototype).
+
+const isWhitespace = (char: string | undefined) => char === " " || char === "\t" || char === "\n" || char === "\r"
+const LITERALS = ["true", "false", "null"]
+const JSON_NUMBER = /^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?$/
+
+/**
+ * Token kinds: brackets, `:`, `,`, `"` (a whole string), `v` (a whole number or literal), `?` (a number that may go
+ * on, or one cut short like `1.`).
+ */
+interface Tokens {
+  readonly kinds: Array<string>
+  /** Where each token ends in the text. */
+  readonly ends: Array<number>
+  /** The brackets still open at the end, outermost first. */
+  readonly open: Array<string>
+}
+
+/** The index of the quote that closes a string whose text starts at `from` (after an even run of backslashes), or -1. */
+const closingQuote = (text: string, from: number): number => {
+  for (let end = text.indexOf("\"", from); end !== -1; end = text.indexOf("\"", end + 1)) {
+    let backslashes = 0
+    while (end - backslashes - 1 >= from && text[end - backslashes - 1] === "\\") backslashes++
+    if (backslashes % 2 === 0) return end
+  }
+  return -1
+}
+
+const continuesNumber = (text: string, at: number): boolean => {
+  const char = text[at]!
+  return /[0-9.eE]/.test(char) || ((char === "+" || char === "-") && /[eE]/.test(text[at - 1]!))
+}
+
+/** The tokens of JSON text that may be cut off at its end; `undefined` when the text is anything else. */
+const tokenize = (text: string): Tokens | undefined => {
+  const tokens: Tokens = { kinds: [], ends: [], open: [] }
+  const token = (kind: string, end: number) => {
+    tokens.kinds.push(kind)
+    tokens.ends.push(end)
+    return end
+  }
+  let at = 0
+  while (at < text.length) {
+    const char = text[at]!
+    if (isWhitespace(char)) {
+      at++
+    } else if (char === "{" || char === "[") {
+      tokens.open.push(char)
+      at = token(char, at + 1)
+    } else if (char === "}" || char === "]") {
+      if (tokens.open.pop() !== (char === "}" ? "{" : "[")) return undefined
+      at = token(char, at + 1)
+    } else if (char === ":" || char === ",") {
+      at = token(char, at + 1)
+    } else if (char === "\"") {
+      const end = closingQuote(text, at + 1)
+      if (end === -1) break // a string cut off is dropped
+      at = token("\"", end + 1)
+    } else if (/[0-9.-]/.test(char)) {
+      let end = at + 1
+      while (end < text.length && continuesNumber(text, end)) end++
+      at = token(end === text.length || !JSON_NUMBER.test(text.slice(at, end)) ? "?" : "v", end)
+    } else if (/[a-z]/i.test(char)) {
+      let end = at + 1
+      while (end < text.length && /[a-z]/i.test(text[end]!)) end++
+      const word = text.slice(at, end)
+      if (LITERALS.includes(word)) {
+        at = token("v", end)
+      } else if (LITERALS.some((literal) => literal.startsWith(word)) && [...text.slice(end)].every(isWhitespace)) {
+        break // a literal cut off is dropped
+      } else {
+        return undefined
+      }
+    } else {
+      return undefined
+    }
+  }
+  return tokens
+}
+
+/** How many tokens to keep: drop a trailing `:`, number that may go on, key without its value, and one `,`. */
+const completeLength = ({ kinds, open }: Tokens): number => {
+  // Brackets are never dropped, so the innermost open one is the same for every token looked at.
+  const inObject = open.at(-1) === "{"
+  let length = kinds.length
+  while (length > 0) {
+    const kind = kinds[length - 1]
+    const before = kinds[length - 2]
+    if (kind === ":" || kind === "?" || (kind === "\"" && inObject && (before === "," || before === "{"))) {
+      length--
+      continue
+    }
+    return kind === "," ? length - 1 : length
+  }
+  return 0
+}
+
+/**
+ * Parse JSON that may be cut off, as a tool input is when `max_tokens` stops the model mid-call: drop the unfinished
+ * tail, close the open brackets, `JSON.parse`. Text that is not JSON cut short throws.
+ */
+const parsePartialJson = (text: string): unknown => {
+  const tokens = tokenize(text)
+  if (tokens === undefined) return JSON.parse(text) // to throw as it would
+  const length = completeLength(tokens)
+  let completed = text.slice(0, length === 0 ? 0 : tokens.ends[length - 1])
+  for (let i = tokens.open.length - 1; i >= 0; i--) completed += tokens.open[i] === "{" ? "}" : "]"
+  return JSON.parse(completed)
+}
 
 /**
  * Builds the final `Message` from events, and exposes the partial state while it streams: the message so far and,
  * for a tool call in progress, the JSON text of its input so far.
  *
+ * Blocks are appended in the order their `content_block_start` arrives, as the official SDK does (a start may repeat
+ * an index: real traffic has it), but a start may not skip ahead, and a delta or stop must name a block that exists;
+ * anything else fails with `StreamError { reason: "malformed" }`.
+ *
  * @since 0.1.0
  */
 export class MessageAccumulator {
-  private message: (Mutable<Omit<Messages.Message, "content">> & { content: Array<MutableBlock> }) | undefined
+  private message: MutableMessage | undefined
+  /** The JSON text of each open tool call's input, by block index, until its block stops. */
   private readonly json = new Map<number, string>()
+  /** The last partial parse of each open tool input, so that reading snapshots as it streams stays linear. */
+  private readonly partial = new Map<number, { readonly text: string; readonly input: unknown }>()
   private stopped = false
 
-  /** Feed one event. Fails (throws StreamError) on a tool input that is not valid JSON when its block stops. */
+  /** Feed one event. Throws a `StreamError` (malformed) on events that do not fit the message so far. */
   push(event: Messages.MessageStreamEvent): void {
     switch (event.type) {
       case "message_start": {
@@ -197,13 +336,16 @@ export class MessageAccumulator {
       }
       case "content_block_start": {
         const e = event as typeof Messages.ContentBlockStartEvent.Type
-        this.current().content[e.index] = { ...(e.content_block as MutableBlock) }
+        const content = this.current().content
+        if (typeof e.index !== "number" || e.index > content.length) {
+          throw malformed(`content_block_start for index ${String(e.index)} skips ahead of the ${content.length} blocks so far`)
+        }
+        content.push({ ...(e.content_block as MutableBlock) })
         return
       }
       case "content_block_delta": {
         const e = event as typeof Messages.ContentBlockDeltaEvent.Type
-        const block = this.current().content[e.index]
-        if (block === undefined) return
+        const block = this.blockAt(e.index, "content_block_delta")
         const delta = e.delta as { type: string; [key: string]: any }
         switch (delta.type) {
           case "text_delta":
@@ -226,25 +368,27 @@ export class MessageAccumulator {
       }
       case "content_block_stop": {
         const e = event as typeof Messages.ContentBlockStopEvent.Type
+        const block = this.blockAt(e.index, "content_block_stop")
         const text = this.json.get(e.index)
-        const block = this.current().content[e.index]
-        if (text === undefined || block === undefined) return
+        if (text === undefined) return
         this.json.delete(e.index)
+        this.partial.delete(e.index)
         try {
           block.input = text === "" ? {} : JSON.parse(text)
         } catch {
-          throw new StreamError({ reason: "malformed", detail: `the input of tool call ${String(block.id)} is not valid JSON` })
+          throw malformed(`the input of tool call ${String(block.id)} is not valid JSON`)
         }
         return
       }
       case "message_delta": {
-        const e = event as typeof Messages.MessageDeltaEvent.Type
+        // `delta` holds the message's last top-level fields (stop_reason, stop_details, container, …), `usage` its
+        // final counters, and any other field (context_management, …) belongs to the message as it is.
+        const { delta, type: _type, usage, ...rest } = event as typeof Messages.MessageDeltaEvent.Type
         const m = this.current()
-        m.stop_reason = e.delta.stop_reason
-        if (e.delta.stop_sequence !== undefined) m.stop_sequence = e.delta.stop_sequence
-        const usage: Record<string, unknown> = { ...m.usage }
-        for (const [key, value] of Object.entries(e.usage)) if (value !== null && value !== undefined) usage[key] = value
-        m.usage = usage as unknown as Messages.Usage
+        mergeFields(m, delta)
+        m.usage = { ...m.usage } // earlier snapshots keep theirs
+        mergeFields(m.usage, usage)
+        mergeFields(m, rest)
         return
       }
       case "message_stop":
@@ -253,11 +397,18 @@ export class MessageAccumulator {
     }
   }
 
-  /** The message so far (a snapshot; tool inputs are filled in when their block stops). */
+  /** The message so far (a snapshot; the input of a tool call in progress is what its JSON so far holds). */
   get snapshot(): Option.Option<Messages.Message> {
-    return this.message === undefined
-      ? Option.none()
-      : Option.some({ ...this.message, content: this.message.content.map((b) => ({ ...b })) } as unknown as Messages.Message)
+    if (this.message === undefined) return Option.none()
+    const content = this.message.content.map((b) => ({ ...b }))
+    for (const [index, text] of this.json) {
+      try {
+        content[index]!.input = this.partialValue(index, text)
+      } catch {
+        // not JSON so far: the block keeps the input its start gave, and the stop will fail
+      }
+    }
+    return Option.some({ ...this.message, content } as unknown as Messages.Message)
   }
 
   /** The JSON text of a tool call's input received so far, while its block is open. */
@@ -270,19 +421,44 @@ export class MessageAccumulator {
     return this.stopped
   }
 
-  /** The final message; fails unless the stream reached `message_stop`. */
+  /**
+   * The final message; fails unless the stream reached `message_stop`. A tool call cut off by `max_tokens` has no
+   * `content_block_stop`: its input is what its JSON so far holds, as the official SDK gives it.
+   */
   final(): Messages.Message {
     if (!this.stopped || this.message === undefined) {
       throw new StreamError({ reason: "truncated", detail: "the events ended before message_stop" })
     }
+    for (const [index, text] of this.json) {
+      const block = this.message.content[index]!
+      try {
+        block.input = this.partialValue(index, text)
+      } catch {
+        throw malformed(`the input of tool call ${String(block.id)} is not JSON cut short`)
+      }
+    }
+    this.json.clear()
+    this.partial.clear()
     return this.message as unknown as Messages.Message
   }
 
-  private current() {
-    if (this.message === undefined) {
-      throw new StreamError({ reason: "malformed", detail: "an event arrived before message_start" })
-    }
+  private current(): MutableMessage {
+    if (this.message === undefined) throw malformed("an event arrived before message_start")
     return this.message
+  }
+
+  private blockAt(index: number, event: string): MutableBlock {
+    const block = typeof index === "number" ? this.current().content[index] : undefined
+    if (block === undefined) throw malformed(`${event} for index ${String(index)}, where no block was started`)
+    return block
+  }
+
+  private partialValue(index: number, text: string): unknown {
+    const last = this.partial.get(index)
+    if (last?.text === text) return last.input
+    const input = text === "" ? {} : parsePartialJson(text)
+    this.partial.set(index, { text, input })
+    return input
   }
 }
 

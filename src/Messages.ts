@@ -314,6 +314,15 @@ export const Usage = Schema.Struct({
 export type Usage = typeof Usage.Type
 
 /**
+ * Top-level fields a streamed message learns only from `message_delta`: why a refusal stopped, and the code-execution
+ * container to reuse (`{ id, expires_at, … }`).
+ */
+const endFields = {
+  stop_details: Schema.optional(Schema.NullOr(JsonObject)),
+  container: Schema.optional(Schema.NullOr(JsonObject))
+}
+
+/**
  * The API's Message.
  *
  * @since 0.1.0
@@ -326,6 +335,7 @@ export const Message = Schema.Struct({
   content: Schema.Array(ContentBlock),
   stop_reason: Schema.NullOr(StopReason),
   stop_sequence: Schema.optional(Schema.NullOr(Schema.String)),
+  ...endFields,
   usage: Usage
 })
 /** @since 0.1.0 */
@@ -434,7 +444,8 @@ export const MessageDeltaEvent = Schema.Struct({
   type: Schema.Literal("message_delta"),
   delta: Schema.Struct({
     stop_reason: Schema.NullOr(StopReason),
-    stop_sequence: Schema.optional(Schema.NullOr(Schema.String))
+    stop_sequence: Schema.optional(Schema.NullOr(Schema.String)),
+    ...endFields
   }),
   usage: MessageDeltaUsage
 })

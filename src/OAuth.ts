@@ -14,8 +14,9 @@ import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import { createHash, randomBytes } from "node:crypto"
-import { type ApiError, ConnectionError, type CredentialKind, LoginFailed, LoginRequired, Other, RefreshFailed } from "./Errors.js"
-import { classify, withRetries } from "./internal/classify.js"
+import { type ApiError, type CredentialKind, LoginFailed, LoginRequired, Other, RefreshFailed } from "./Errors.js"
+import { classify, type RetryOptions, withRetries } from "./internal/classify.js"
+import { connectionError, readError } from "./internal/transportErrors.js"
 import type { OAuthToken } from "./internal/credentialFiles.js"
 
 /**
@@ -81,7 +82,20 @@ export const TokenResponse = Schema.Struct({
 const decodeTokenResponse = Schema.decodeUnknown(TokenResponse)
 
 /**
- * Turn a token response into a token, `expires_in` counted from now (the Clock's).
+ * The longest `expires_in` believed: a year. A longer (or non-finite) one is clamped to it: refusing the answer would
+ * throw away the rotated refresh token, the old one being dead already, and a 401 still marks the token stale.
+ *
+ * @since 0.1.0
+ */
+export const MAX_TOKEN_LIFETIME_S = 366 * 24 * 3600
+
+/** `expires_in` as a usable number of seconds: within 0 … {@link MAX_TOKEN_LIFETIME_S}. */
+const lifetimeSeconds = (expiresIn: number): number =>
+  Number.isNaN(expiresIn) ? 0 : Math.min(Math.max(expiresIn, 0), MAX_TOKEN_LIFETIME_S)
+
+/**
+ * Turn a token response into a token, `expires_in` counted from now (the Clock's) and clamped to
+ * 0 … {@link MAX_TOKEN_LIFETIME_S}, so the expiry is always a valid date.
  *
  * @since 0.1.0
  */
@@ -95,14 +109,14 @@ export const toToken = (
   refreshToken: response.refresh_token !== undefined && response.refresh_token !== ""
     ? Option.some(Redacted.make(response.refresh_token))
     : previousRefresh,
-  expiresAt: Option.some(nowMs + response.expires_in * 1000)
+  expiresAt: Option.some(nowMs + Math.round(lifetimeSeconds(response.expires_in) * 1000))
 })
 
 /** POST JSON to the token endpoint; non-2xx classified, transient failures retried. */
 const postToken = (
   tokenUrl: string,
   body: Record<string, string>,
-  maxRetries: number
+  retry: RetryOptions
 ): Effect.Effect<typeof TokenResponse.Type, ApiError, HttpClient.HttpClient> =>
   Effect.gen(function*() {
     const http = (yield* HttpClient.HttpClient).pipe(HttpClient.withTracerPropagation(false))
@@ -110,13 +124,13 @@ const postToken = (
       HttpClientRequest.setHeader("accept", "application/json"),
       HttpClientRequest.bodyText(JSON.stringify(body), "application/json")
     )
+    const description = `POST ${tokenUrl}`
+    const timeoutDetail = "no complete answer from the token endpoint within timeout_ms"
     const attempt = Effect.gen(function*() {
       const response = yield* http.execute(request).pipe(
-        Effect.mapError((e) => new ConnectionError({ reason: "transport", request: `POST ${tokenUrl}`, detail: e.message }))
+        Effect.mapError((e) => connectionError(description, e, timeoutDetail))
       )
-      const text = yield* response.text.pipe(
-        Effect.mapError((e) => new ConnectionError({ reason: "transport", request: `POST ${tokenUrl}`, detail: e.message }))
-      )
+      const text = yield* response.text.pipe(Effect.mapError((e) => readError(description, response, e, timeoutDetail)))
       if (response.status < 200 || response.status >= 300) {
         return yield* classify(response.status, (n) => response.headers[n], text, "oauth_bundle", yield* Clock.currentTimeMillis)
       }
@@ -129,7 +143,7 @@ const postToken = (
       const json = yield* Effect.try({ try: () => JSON.parse(text) as unknown, catch: () => invalid })
       return yield* Effect.mapError(decodeTokenResponse(json), () => invalid)
     })
-    return yield* withRetries(attempt, maxRetries)
+    return yield* withRetries(attempt, retry)
   })
 
 /**
@@ -142,6 +156,8 @@ export const refresh = (options: {
   readonly clientId: string
   readonly refreshToken: Redacted.Redacted<string>
   readonly maxRetries: number
+  /** The longest `retry-after` honoured; a 429 asking for more fails at once. */
+  readonly maxRetryAfterMs: number
   readonly credential: CredentialKind
   readonly location: string
 }): Effect.Effect<OAuthToken, LoginRequired | RefreshFailed, HttpClient.HttpClient> =>
@@ -149,7 +165,7 @@ export const refresh = (options: {
     grant_type: "refresh_token",
     refresh_token: Redacted.value(options.refreshToken),
     client_id: options.clientId
-  }, options.maxRetries).pipe(
+  }, options).pipe(
     Effect.flatMap((response) =>
       Effect.map(Clock.currentTimeMillis, (now) => toToken(response, now, Option.some(options.refreshToken)))
     ),
@@ -180,6 +196,7 @@ export const exchangeCode = (options: {
   readonly redirectUri: string
   readonly verifier: string
   readonly maxRetries: number
+  readonly maxRetryAfterMs: number
 }): Effect.Effect<OAuthToken, LoginFailed, HttpClient.HttpClient> =>
   postToken(options.tokenUrl, {
     grant_type: "authorization_code",
@@ -188,7 +205,7 @@ export const exchangeCode = (options: {
     client_id: options.clientId,
     redirect_uri: options.redirectUri,
     code_verifier: options.verifier
-  }, options.maxRetries).pipe(
+  }, options).pipe(
     Effect.flatMap((response) => Effect.map(Clock.currentTimeMillis, (now) => toToken(response, now))),
     Effect.mapError((error) =>
       new LoginFailed({ detail: `the code exchange at ${options.tokenUrl} failed: ${error.message}` })

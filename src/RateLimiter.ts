@@ -8,6 +8,7 @@
  * @since 0.1.0
  */
 import * as Context from "effect/Context"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
@@ -33,20 +34,26 @@ export class RateLimiter extends Context.Tag("effect-anthropic/RateLimiter")<Rat
 const unlimited: Service = { take: Effect.void }
 
 /**
- * A limiter for `requestsPerSecond`, or none when it is `None`. Its refill fiber lives in the scope.
+ * A limiter for `requestsPerSecond`, or none when it is `None` (or `Infinity`). Its refill fiber lives in the scope.
+ *
+ * Any finite rate above 0 is accepted: the interval is built as a number (a string such as `"1e-7 millis"` is not a
+ * valid duration). Effect's token bucket rounds the interval up to whole milliseconds, so rates above 1,000/s run at
+ * 1,000/s; very slow rates wait as long as they say. A rate of 0, below 0 or NaN is a programming error (a defect).
  *
  * @since 0.1.0
  * @category constructors
  */
 export const make = (requestsPerSecond: Option.Option<number>): Effect.Effect<Service, never, Scope.Scope> =>
-  Option.match(requestsPerSecond, {
+  Option.match(Option.filter(requestsPerSecond, (rps) => rps !== Infinity), {
     onNone: () => Effect.succeed(unlimited),
     onSome: (rps) =>
-      // A token bucket of one token refilled every 1/rps seconds: even spacing, no burst.
-      Effect.map(
-        EffectRateLimiter.make({ limit: 1, interval: `${1000 / rps} millis`, algorithm: "token-bucket" }),
-        (limit): Service => ({ take: limit(Effect.void) })
-      )
+      rps > 0
+        ? Effect.map(
+          // A token bucket of one token refilled every 1/rps seconds: even spacing, no burst.
+          EffectRateLimiter.make({ limit: 1, interval: Duration.millis(1000 / rps), algorithm: "token-bucket" }),
+          (limit): Service => ({ take: limit(Effect.void) })
+        )
+        : Effect.dieMessage(`RateLimiter: requests per second must be a number above 0, not ${rps}`)
   })
 
 /**

@@ -37,6 +37,23 @@ import * as OAuth from "./OAuth.js"
  */
 export const REFRESH_BEFORE_EXPIRY = Duration.seconds(60)
 
+/**
+ * The least time between two refreshes made because of the expiry. A token whose whole lifetime falls inside the
+ * 60 s window (an `expires_in` of 60 or less) would otherwise be refreshed again at once, forever; meanwhile calls
+ * keep using it. A 401/403 (a stale token) is not held back by it.
+ *
+ * @since 0.1.0
+ */
+export const REFRESH_FLOOR = Duration.seconds(30)
+
+/**
+ * After a failed refresh, calls within this time fail at once with the same error instead of asking the token
+ * endpoint again; the first call after it tries again.
+ *
+ * @since 0.1.0
+ */
+export const FAILURE_COOL_DOWN = Duration.seconds(10)
+
 /** After a failed background refresh, wait this long before trying again (a refused token needs a person). */
 const BACKGROUND_RETRY = Duration.seconds(30)
 const BACKGROUND_RETRY_LOGIN = Duration.minutes(5)
@@ -89,7 +106,11 @@ export interface Options {
   readonly clientId: string
   /** Retries of a transient refresh failure. */
   readonly maxRetries: number
+  /** The longest `retry-after` of the token endpoint that is honoured. */
+  readonly maxRetryAfterMs: number
 }
+
+type RefreshError = LoginRequired | RefreshFailed
 
 interface State {
   readonly token: OAuthToken
@@ -97,17 +118,51 @@ interface State {
   /** The refresh token the endpoint refused (`invalid_grant`): never sent again. */
   readonly refused: Option.Option<string>
   readonly refreshes: number
+  /** Refresh attempts ended so far, however they ended: a caller that waited sees whether one ended meanwhile. */
+  readonly attempts: number
+  /** When the token was last replaced by a refresh (ours or another process's): the floor counts from it. */
+  readonly renewedAt: Option.Option<number>
+  /** How the last attempt ended, if it failed. */
+  readonly failure: Option.Option<{ readonly error: RefreshError; readonly at: number }>
+  /** The access token this process last read from or wrote to the file. */
+  readonly lastOnDisk: Redacted.Redacted<string>
 }
 
 const same = (a: Redacted.Redacted<string>, b: Redacted.Redacted<string>) => Redacted.value(a) === Redacted.value(b)
 
 const windowMs = Duration.toMillis(REFRESH_BEFORE_EXPIRY)
+const floorMs = Duration.toMillis(REFRESH_FLOOR)
+const coolDownMs = Duration.toMillis(FAILURE_COOL_DOWN)
 
 /** Whether `token` may be sent at `now` without refreshing it first. */
 const fresh = (token: OAuthToken, now: number): boolean =>
   Option.match(token.expiresAt, { onNone: () => true, onSome: (at) => now < at - windowMs })
 
-const needsRefresh = (state: State, now: number) => state.stale || !fresh(state.token, now)
+/** Renewed less than the floor ago: the expiry alone does not call for another refresh yet. */
+const withinFloor = (state: State, now: number): boolean =>
+  Option.exists(state.renewedAt, (at) => now - at < floorMs)
+
+const needsRefresh = (state: State, now: number) =>
+  state.stale || (!fresh(state.token, now) && !withinFloor(state, now))
+
+/** The failure of an attempt that ended less than the cool-down ago. */
+const recentFailure = (state: State, now: number): Option.Option<RefreshError> =>
+  Option.flatMap(state.failure, (f) => now - f.at < coolDownMs ? Option.some(f.error) : Option.none())
+
+/** When the background fiber should refresh next: 60 s before expiry, never sooner than the floor allows. */
+const dueAt = (state: State): number | undefined =>
+  Option.match(state.token.expiresAt, {
+    onNone: () => undefined,
+    onSome: (at) => Math.max(at - windowMs, Option.getOrElse(Option.map(state.renewedAt, (r) => r + floorMs), () => 0))
+  })
+
+/**
+ * Whether the file's token replaces the one held: it is neither that one nor the one this process last saw in the
+ * file, so another process (a refresh, a login) wrote it. A file still holding what we last saw is not newer, even
+ * if it differs from ours: our own save failed (a read-only mount) and its refresh token is dead.
+ */
+const replaces = (state: State, onDisk: OAuthToken): boolean =>
+  !same(onDisk.accessToken, state.token.accessToken) && !same(onDisk.accessToken, state.lastOnDisk)
 
 /**
  * Build the refresher and fork its background fiber into the scope.
@@ -121,30 +176,97 @@ export const make = (
   Effect.gen(function*() {
     const { store } = options
     const context = yield* Effect.context<HttpClient.HttpClient>()
-    const state = yield* Ref.make<State>({ token: options.initial, stale: false, refused: Option.none(), refreshes: 0 })
+    const state = yield* Ref.make<State>({
+      token: options.initial,
+      stale: false,
+      refused: Option.none(),
+      refreshes: 0,
+      attempts: 0,
+      renewedAt: Option.none(),
+      failure: Option.none(),
+      lastOnDisk: options.initial.accessToken
+    })
     const permit = yield* Effect.makeSemaphore(1)
 
-    const adopt = (token: OAuthToken) =>
-      Ref.update(state, (s) => ({ ...s, token, stale: false, refused: Option.none() }))
+    /** The attempt ended with this token, refreshed by us or (`!refreshed`) read from the file. */
+    const succeeded = (token: OAuthToken, refreshed: boolean) =>
+      Effect.flatMap(Clock.currentTimeMillis, (now) =>
+        Ref.update(state, (s) => ({
+          token,
+          stale: false,
+          refused: Option.none(),
+          refreshes: s.refreshes + (refreshed ? 1 : 0),
+          attempts: s.attempts + 1,
+          renewedAt: Option.some(now),
+          failure: Option.none(),
+          lastOnDisk: refreshed ? s.lastOnDisk : token.accessToken
+        })))
 
-    /** The file's token, when it is a different one that may be used now (another process refreshed). */
-    const newerOnDisk = (current: OAuthToken, now: number) =>
-      Effect.map(Effect.either(store.read), (read) =>
-        read._tag === "Right" && read.right._tag === "Found" &&
-          !same(read.right.value.accessToken, current.accessToken) && fresh(read.right.value, now)
+    /** The attempt failed: remember the error for the callers waiting on it and for the cool-down. */
+    const failed = (error: RefreshError): Effect.Effect<never, RefreshError> =>
+      Effect.flatMap(Clock.currentTimeMillis, (now) =>
+        Effect.zipRight(
+          Ref.update(state, (s) => ({ ...s, attempts: s.attempts + 1, failure: Option.some({ error, at: now }) })),
+          Effect.fail(error)
+        ))
+
+    /** The file's token, when it replaces the one held (another process refreshed, or someone logged in). */
+    const replacementOnDisk = Effect.flatMap(Effect.either(store.read), (read) =>
+      Effect.map(Ref.get(state), (s) =>
+        read._tag === "Right" && read.right._tag === "Found" && replaces(s, read.right.value)
           ? Option.some(read.right.value)
-          : Option.none())
+          : Option.none()))
 
-    /** The refresh itself, under the file lock: re-read, maybe skip, POST, persist. */
-    const refreshLocked = (force: boolean) =>
+    /** POST the refresh token; on failure, a token someone else wrote meanwhile is accepted instead. */
+    const post = (refreshToken: Redacted.Redacted<string>): Effect.Effect<void, RefreshError> =>
+      OAuth.refresh({
+        tokenUrl: options.tokenUrl,
+        clientId: options.clientId,
+        refreshToken,
+        maxRetries: options.maxRetries,
+        maxRetryAfterMs: options.maxRetryAfterMs,
+        credential: store.kind,
+        location: store.location
+      }).pipe(
+        Effect.provide(context),
+        Effect.matchEffect({
+          onSuccess: (token) =>
+            Effect.zipRight(
+              // The old refresh token is dead now: keep the new one in memory even if saving it fails.
+              succeeded(token, true),
+              store.write(token).pipe(
+                Effect.zipRight(Ref.update(state, (s) => ({ ...s, lastOnDisk: token.accessToken }))),
+                Effect.zipRight(Effect.logDebug(
+                  `${store.kind}: refreshed, token ${fingerprint(Redacted.value(token.accessToken))}`
+                )),
+                Effect.catchAll((error) => Effect.logWarning(`${error.message}; the new token is kept in memory`))
+              )
+            ),
+          onFailure: (error) =>
+            // Someone else may have rotated the token meanwhile (and so made ours invalid): take theirs.
+            Effect.flatMap(replacementOnDisk, (theirs): Effect.Effect<void, RefreshError> =>
+              Option.isSome(theirs)
+                ? succeeded(theirs.value, false)
+                : error._tag === "LoginRequired"
+                ? Effect.zipRight(
+                  Ref.update(state, (s) => ({ ...s, refused: Option.some(Redacted.value(refreshToken)) })),
+                  Effect.fail(error)
+                )
+                : Effect.fail(error))
+        })
+      )
+
+    /** One attempt, under the file lock: re-read (maybe another process refreshed), else POST and persist. */
+    const attempt = (force: boolean): Effect.Effect<void, RefreshError> =>
       store.withLock(Effect.gen(function*() {
-        const now = yield* Clock.currentTimeMillis
-        const current = yield* Ref.get(state)
-        const onDisk = yield* newerOnDisk(current.token, now)
-        if (Option.isSome(onDisk)) {
-          yield* Effect.logDebug(`${store.kind}: another process refreshed ${store.location}; using its token`)
-          return yield* adopt(onDisk.value)
+        const theirs = yield* replacementOnDisk
+        if (Option.isSome(theirs)) {
+          yield* Effect.logDebug(`${store.kind}: ${store.location} holds a newer token; using it`)
+          yield* succeeded(theirs.value, false)
+          // Theirs may itself be inside the window: then refresh it (with its own, live refresh token).
+          if (fresh(theirs.value, yield* Clock.currentTimeMillis)) return
         }
+        const current = yield* Ref.get(state)
         const refreshToken = current.token.refreshToken
         if (Option.isNone(refreshToken)) {
           return yield* new LoginRequired({
@@ -160,73 +282,44 @@ export const make = (
             detail: "its refresh token was already refused (invalid_grant)"
           })
         }
-        const next = yield* OAuth.refresh({
-          tokenUrl: options.tokenUrl,
-          clientId: options.clientId,
-          refreshToken: refreshToken.value,
-          maxRetries: options.maxRetries,
-          credential: store.kind,
-          location: store.location
-        }).pipe(
-          Effect.provide(context),
-          Effect.map(Option.some),
-          Effect.catchAll((error) =>
-            // Someone else may have rotated the token meanwhile (and so made ours invalid): accept theirs.
-            Effect.flatMap(Clock.currentTimeMillis, (later) => newerOnDisk(current.token, later)).pipe(
-              Effect.flatMap(Option.match({
-                onSome: (token) => Effect.as(adopt(token), Option.none<OAuthToken>()),
-                onNone: () =>
-                  Effect.zipRight(
-                    error._tag === "LoginRequired"
-                      ? Ref.update(state, (s) => ({ ...s, refused: Option.some(Redacted.value(refreshToken.value)) }))
-                      : Effect.void,
-                    Effect.fail(error)
-                  )
-              }))
-            )
-          )
-        )
-        if (Option.isNone(next)) return
-        // The old refresh token is dead now: keep the new one in memory even if saving it fails.
-        yield* Ref.update(state, (s) => ({
-          token: next.value,
-          stale: false,
-          refused: Option.none(),
-          refreshes: s.refreshes + 1
-        }))
-        yield* store.write(next.value).pipe(
-          Effect.catchAll((error) => Effect.logWarning(error.message))
-        )
-        yield* Effect.logDebug(`${store.kind}: refreshed, token ${fingerprint(Redacted.value(next.value.accessToken))}`)
-      }))
+        yield* post(refreshToken.value)
+      })).pipe(Effect.catchAll(failed))
 
-    /** Single flight: whoever gets the permit refreshes; the others find the fresh token when they get it. */
-    const refreshIfNeeded = (seen: Redacted.Redacted<string>, force: boolean) =>
+    /**
+     * Single flight with a shared outcome: whoever gets the permit makes the attempt; whoever waited behind it gets
+     * that attempt's result (the fresh token, or its error) instead of making another.
+     */
+    const refreshIfNeeded = (seen: State, force: boolean): Effect.Effect<Redacted.Redacted<string>, RefreshError> =>
       permit.withPermits(1)(Effect.gen(function*() {
-        const now = yield* Clock.currentTimeMillis
         const s = yield* Ref.get(state)
-        const changed = !same(s.token.accessToken, seen)
-        if (force ? changed : !needsRefresh(s, now)) return s.token.accessToken
-        yield* refreshLocked(force)
+        if (s.attempts !== seen.attempts) {
+          if (Option.isSome(s.failure)) return yield* Effect.fail(s.failure.value.error)
+          return s.token.accessToken
+        }
+        if (!force && !needsRefresh(s, yield* Clock.currentTimeMillis)) return s.token.accessToken
+        yield* attempt(force)
         return (yield* Ref.get(state)).token.accessToken
       }))
 
     const get = Effect.gen(function*() {
       const s = yield* Ref.get(state)
-      if (!needsRefresh(s, yield* Clock.currentTimeMillis)) return s.token.accessToken
-      return yield* refreshIfNeeded(s.token.accessToken, false)
+      const now = yield* Clock.currentTimeMillis
+      if (!needsRefresh(s, now)) return s.token.accessToken
+      const recent = recentFailure(s, now)
+      if (Option.isSome(recent)) return yield* Effect.fail(recent.value)
+      return yield* refreshIfNeeded(s, false)
     })
 
     const background: Effect.Effect<never> = Effect.gen(function*() {
       const s = yield* Ref.get(state)
       const now = yield* Clock.currentTimeMillis
-      const due = Option.match(s.token.expiresAt, { onNone: () => undefined, onSome: (at) => at - windowMs })
+      const due = dueAt(s)
       if (due === undefined) {
         // Nothing to schedule; look again later in case the file gains an expiry.
         return yield* BackgroundSleep.sleep(Duration.hours(1))
       }
       if (now < due && !s.stale) return yield* BackgroundSleep.sleep(due - now)
-      yield* refreshIfNeeded(s.token.accessToken, false).pipe(
+      yield* refreshIfNeeded(s, false).pipe(
         Effect.catchAll((error) =>
           Effect.zipRight(
             Effect.logWarning(`background token refresh: ${error.message}`),
@@ -243,7 +336,7 @@ export const make = (
       location: store.location,
       get,
       markStale: (sent) => Ref.update(state, (s) => same(s.token.accessToken, sent) ? { ...s, stale: true } : s),
-      refresh: Effect.flatMap(Ref.get(state), (s) => refreshIfNeeded(s.token.accessToken, true)),
+      refresh: Effect.flatMap(Ref.get(state), (s) => refreshIfNeeded(s, true)),
       snapshot: Effect.map(Ref.get(state), (s) => ({
         expiresAt: s.token.expiresAt,
         stale: s.stale,

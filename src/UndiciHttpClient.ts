@@ -51,7 +51,28 @@ export interface Options {
    * request, unlike `Effect.timeout` around each one. Default: none.
    */
   readonly timeout?: Duration.DurationInput | undefined
+  /**
+   * The largest body read whole (`text`, `json`, `arrayBuffer`, …); a longer one is aborted and the read fails with
+   * a `Decode` error whose `cause` is a {@link BodyTooLarge}. A body read as a `stream` is not limited. Default
+   * 64 MiB: far above any Messages API answer, far below what would exhaust memory.
+   */
+  readonly maxBodyBytes?: number | undefined
 }
+
+/**
+ * The `cause` of a whole-body read that went past {@link Options.maxBodyBytes}.
+ *
+ * @since 0.1.0
+ */
+export class BodyTooLarge extends Error {
+  constructor(readonly limit: number) {
+    super(`the body is larger than ${limit} bytes (maxBodyBytes)`)
+    this.name = "BodyTooLarge"
+  }
+}
+
+/** Default of {@link Options.maxBodyBytes}. */
+export const DEFAULT_MAX_BODY_BYTES = 64 * 1024 * 1024
 
 const TimeoutTypeId: unique symbol = Symbol.for("effect-anthropic/UndiciHttpClient/timeout")
 
@@ -65,7 +86,7 @@ export const make = (dispatcher: Dispatcher, options: Options = {}): Effect.Effe
   Effect.map(
     options.timeout === undefined ? Effect.succeed(undefined) : Deadlines.make(Duration.toMillis(options.timeout)),
     (deadlines) => {
-      const send = makeSend(dispatcher, deadlines)
+      const send = makeSend(dispatcher, deadlines, options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES)
       const client = HttpClient.makeWith<never, never, HttpClientError.HttpClientError, never>(
         (effect) => Effect.flatMap(effect, send),
         Effect.succeed
@@ -134,7 +155,7 @@ interface Target {
  * The request sender of one client. It remembers the last URL it parsed: a client sends most requests to the same
  * few URLs, and `new URL` is a noticeable part of a loopback call.
  */
-const makeSend = (dispatcher: Dispatcher, deadlines: Deadlines.Deadlines | undefined) => {
+const makeSend = (dispatcher: Dispatcher, deadlines: Deadlines.Deadlines | undefined, maxBodyBytes: number) => {
   let lastUrl = ""
   let lastTarget: Target | undefined
   const targetOf = (request: HttpClientRequest.HttpClientRequest): Target | HttpClientError.RequestError => {
@@ -152,7 +173,7 @@ const makeSend = (dispatcher: Dispatcher, deadlines: Deadlines.Deadlines | undef
 
   const dispatch = (request: HttpClientRequest.HttpClientRequest, target: Target, body: Body) =>
     Effect.async<HttpClientResponse.HttpClientResponse, HttpClientError.RequestError>((resume) => {
-      const exchange = new Exchange(request, resume)
+      const exchange = new Exchange(request, resume, maxBodyBytes)
       const scoped = scopedRequests.get(request)
       if (scoped !== undefined) exchange.linkTo(scoped.signal)
       if (deadlines !== undefined) {
@@ -218,6 +239,11 @@ class Exchange implements Dispatcher.DispatchHandler {
   /** Body bytes not yet taken by a stream reader (whole-body readers keep them: `text` may be read twice). */
   chunks: Array<Uint8Array> = []
   private buffered = 0
+  /**
+   * A whole-body reader is waiting: undici must not be paused any more (only a stream reader's `take` would resume
+   * it, and a body over the high-water mark would then never complete), but the body is bounded by `maxBodyBytes`.
+   */
+  private readingWhole = false
   done = false
   failure: Error | undefined = undefined
   private wake: (() => void) | undefined
@@ -226,7 +252,8 @@ class Exchange implements Dispatcher.DispatchHandler {
     readonly request: HttpClientRequest.HttpClientRequest,
     private readonly resume: (
       effect: Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.RequestError>
-    ) => void
+    ) => void,
+    private readonly maxBodyBytes: number
   ) {}
 
   linkTo(signal: AbortSignal): void {
@@ -266,8 +293,20 @@ class Exchange implements Dispatcher.DispatchHandler {
   onResponseData(controller: Dispatcher.DispatchController, chunk: Uint8Array): void {
     this.chunks.push(chunk)
     this.buffered += chunk.length
-    if (this.buffered > HIGH_WATER_MARK) controller.pause()
+    if (this.readingWhole) {
+      if (this.buffered > this.maxBodyBytes) return this.abort(new BodyTooLarge(this.maxBodyBytes))
+    } else if (this.buffered > HIGH_WATER_MARK) {
+      controller.pause()
+    }
     this.notify()
+  }
+
+  /** A whole-body read waits for the end: let undici go on, and bound what it may buffer. */
+  readWhole(): void {
+    if (this.readingWhole) return
+    this.readingWhole = true
+    if (this.buffered > this.maxBodyBytes) return this.abort(new BodyTooLarge(this.maxBodyBytes))
+    if (this.controller?.paused === true) this.controller.resume()
   }
 
   onResponseEnd(): void {
@@ -366,6 +405,7 @@ class UndiciResponse extends Inspectable.Class implements HttpClientResponse.Htt
         : Effect.succeed(f(Buffer.concat(exchange.chunks)))
     if (exchange.done || exchange.failure !== undefined) return complete()
     return Effect.suspend(() => {
+      exchange.readWhole()
       if (exchange.done || exchange.failure !== undefined) return complete()
       return Effect.async<A, HttpClientError.ResponseError>((resume) => {
         const check = () => (exchange.done || exchange.failure !== undefined ? resume(complete()) : exchange.onChange(check))

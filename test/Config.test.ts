@@ -1,11 +1,15 @@
 import { describe, expect, it } from "@effect/vitest"
+import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
+import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as path from "node:path"
+import { inspect } from "node:util"
 import * as Config from "../src/Config.js"
 import { ConfigError } from "../src/Errors.js"
+import * as RateLimiter from "../src/RateLimiter.js"
 import { tempDir, writeFile } from "./helpers.js"
 
 const GOOD_SETUP_TOKEN = "sk-ant-oat01-" + "a".repeat(90)
@@ -18,6 +22,29 @@ const errorOf = (result: Either.Either<Config.AnthropicSettings, ConfigError>): 
   expect(result.left).toBeInstanceOf(ConfigError)
   return result.left
 }
+
+const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")
+
+/** `requests_per_second` values refused, and how each is described (never echoed). */
+const RATES_OUT_OF_BOUNDS: ReadonlyArray<readonly [string, string]> = [
+  ["0", "zero"],
+  ["-2", "a negative whole number"],
+  ["0.0001", "a fraction"],
+  ["1e-30", "a fraction"],
+  ["1e10", "a whole number"],
+  ["1e21", "a number too large to be exact"],
+  ["1e400", "an infinite number"],
+  [".nan", "NaN (not a number)"],
+  ["\"${RPS:-0}\"", "zero"]
+]
+
+/** `timeout_ms` / `stream_idle_timeout_ms` values refused: 0 would time out every call at once. */
+const BAD_MILLISECONDS: ReadonlyArray<readonly [string, RegExp]> = [
+  ["0", /^must be a positive number, not zero$/],
+  ["-5", /^must be a positive number, not a negative whole number$/],
+  ["1.5", /^must be an integer, not a fraction$/],
+  ["\"${TIMEOUT:-0}\"", /^must be a positive number, not zero \(as text\)$/]
+]
 
 describe("Config", () => {
   it("fills every default", () => {
@@ -140,16 +167,25 @@ providers:
         name: "a wrong type",
         yaml: "providers:\n  anthropic:\n    rate_limit:\n      requests_per_second: fast\n",
         path: "providers.anthropic.rate_limit.requests_per_second",
-        says: /fast/,
-        fix: /number above 0/
+        says: /^must be a number, not a string of 4 characters$/,
+        fix: /number from 0\.001 to 1000/
       },
-      {
-        name: "a zero rate",
-        yaml: "providers:\n  anthropic:\n    rate_limit:\n      requests_per_second: 0\n",
+      ...RATES_OUT_OF_BOUNDS.map(([rate, found]) => ({
+        name: `a rate of ${rate} (outside 0.001 to 1000)`,
+        yaml: `providers:\n  anthropic:\n    rate_limit:\n      requests_per_second: ${rate}\n`,
         path: "providers.anthropic.rate_limit.requests_per_second",
-        says: /above 0/,
-        fix: /number above 0/
-      },
+        says: new RegExp(`^must be a number from 0\\.001 to 1000 \\(.*\\), not ${escape(found)}$`),
+        fix: /number from 0\.001 to 1000/
+      })),
+      ...["timeout_ms", "stream_idle_timeout_ms"].flatMap((key) =>
+        BAD_MILLISECONDS.map(([value, says]) => ({
+          name: `${key}: ${value}`,
+          yaml: `providers:\n  anthropic:\n    ${key}: ${value}\n`,
+          path: `providers.anthropic.${key}`,
+          says,
+          fix: /whole number of milliseconds above 0/
+        }))
+      ),
       {
         name: "negative retries",
         yaml: "providers:\n  anthropic:\n    retry:\n      max_retries: -1\n",
@@ -161,7 +197,7 @@ providers:
         name: "betas not a list",
         yaml: "providers:\n  anthropic:\n    betas: 3\n",
         path: "providers.anthropic.betas",
-        says: /Expected/,
+        says: /^must be a list of strings, not a whole number$/,
         fix: /list of strings/
       },
       {
@@ -249,6 +285,164 @@ providers:
         const error = yield* Effect.flip(Config.load({ configPath: file }))
         expect(error.file).toBe(file)
         expect(error.path).toBe("providers.anthropic.auth.mode")
+      }))
+  })
+
+  describe("never echoes a value of the file in any field of the error", () => {
+    // One secret shaped like an Anthropic key, one that is not (the scrubber would not know it): neither may appear.
+    const BODY = "Zq7TOPSECRETvX9kLm2Pw4Rt"
+    const SECRETS = [`sk-ant-api03-${BODY}`, `hunter2-${BODY}`]
+    const under = (lines: string) => `providers:\n  anthropic:\n${lines}\n`
+    const shapes: ReadonlyArray<readonly [string, (secret: string) => string]> = [
+      ["an unclosed ${ in a default", (x) => under(`    api_key: \${ANTHROPIC_API_KEY:-${x}`)],
+      ["a shell operator the interpolation does not support", (x) => under(`    api_key: \${X:?${x}}`)],
+      ["an expression without a variable name", (x) => under(`    api_key: "\${!${x}}"`)],
+      ["a key where a list is expected", (x) => under(`    betas: ${x}`)],
+      ["a key inside a list of mappings", (x) => under(`    betas: [{ token: ${x} }]`)],
+      ["a key where a list of strings is expected, among numbers", (x) => under(`    betas: [1, ${x}]`)],
+      ["a key as the whole auth section", (x) => under(`    auth: "${x}"`)],
+      ["a key where a number is expected", (x) => under(`    rate_limit:\n      requests_per_second: ${x}`)],
+      ["a key where a whole number is expected", (x) => under(`    timeout_ms: ${x}`)],
+      ["a key as the auth mode", (x) => under(`    auth:\n      mode: ${x}`)],
+      ["a key in the scopes list", (x) => under(`    auth:\n      scopes: [${x}, 3]`)],
+      ["a key in a list where a string is expected", (x) => under(`    api_key: [${x}]`)],
+      ["a key under api_key as a mapping", (x) => under(`    api_key:\n      value: ${x}`)],
+      ["a key as a URL", (x) => under(`    base_url: ${x}`)],
+      ["a key as the setup token", (x) => under(`    auth:\n      setup_token: ${x}`)],
+      ["a key as the model provider", (x) => `providers:\n  anthropic: {}\nmodel:\n  provider: ${x}\n  model: m\n`],
+      ["a key as the providers section", (x) => `providers: ${x}\n`],
+      ["a key as a YAML alias", (x) => under(`    api_key: *${x}`)],
+      ["a key after a block scalar header", (x) => under(`    api_key: |${x}\n      text`)]
+    ]
+    const renderings = (error: ConfigError) => [
+      error.message,
+      error.stack ?? "",
+      String(error),
+      JSON.stringify(error),
+      inspect(error, { depth: 10 }),
+      JSON.stringify([error.file, error.path, error.problem, error.fix])
+    ]
+    for (const [name, yamlOf] of shapes) {
+      for (const secret of SECRETS) {
+        it(`${name} (${secret.slice(0, 8)}…)`, () => {
+          const error = errorOf(fromYaml(yamlOf(secret)))
+          expect(error.file).toBe("llm.yaml")
+          expect(error.fix.length).toBeGreaterThan(0)
+          for (const text of renderings(error)) {
+            // No 6 characters in a row of the secret's body, anywhere.
+            for (let i = 0; i + 6 <= BODY.length; i++) expect(text).not.toContain(BODY.slice(i, i + 6))
+            expect(text).not.toContain("hunter2")
+          }
+        })
+      }
+    }
+
+    it("describes what it found: the type, the length, at most that it starts with sk-ant-", () => {
+      const error = errorOf(fromYaml(under(`    betas: sk-ant-api03-${BODY}`)))
+      expect(error.path).toBe("providers.anthropic.betas")
+      expect(error.problem).toBe(`must be a list of strings, not a string of 37 characters starting with "sk-ant-"`)
+      const unclosed = errorOf(fromYaml(under(`    api_key: \${ANTHROPIC_API_KEY:-hunter2`)))
+      expect(unclosed.path).toBe("providers.anthropic.api_key")
+      expect(unclosed.problem).toBe(`"\${" at character 1 of this 28-character value is never closed`)
+      const operator = errorOf(fromYaml(under(`    api_key: \${KEY:?hunter2}`)))
+      expect(operator.problem).toBe("unsupported operator ${KEY:?…}")
+      expect(operator.fix).toContain("${NAME:-default}")
+    })
+  })
+
+  describe("setup token length: at least 80 characters", () => {
+    const tokenOf = (length: number) => "sk-ant-oat01-" + "t".repeat(length - "sk-ant-oat01-".length)
+    const withToken = (token: string) => fromYaml(`providers:\n  anthropic:\n    auth:\n      setup_token: ${token}\n`)
+
+    it("exactly 80 is accepted", () => {
+      const settings = Either.getOrThrow(withToken(tokenOf(80)))
+      expect(settings.auth.setupToken.pipe(Option.map(Redacted.value))).toEqual(Option.some(tokenOf(80)))
+    })
+
+    it("79 is refused, naming the length", () => {
+      const error = errorOf(withToken(tokenOf(79)))
+      expect(error.path).toBe("providers.anthropic.auth.setup_token")
+      expect(error.problem).toBe("a setup token is at least 80 characters and this one has 79")
+    })
+  })
+
+  describe("files that would exhaust memory or the stack are one ConfigError", () => {
+    it.scoped("YAML aliases expanding exponentially (billion laughs)", () =>
+      Effect.gen(function*() {
+        const dir = yield* tempDir
+        const file = path.join(dir, "llm.yaml")
+        const levels = ["a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]"]
+        for (const name of "bcdefghi") {
+          const previous = String.fromCharCode(name.charCodeAt(0) - 1)
+          levels.push(`${name}: &${name} [${Array(9).fill(`*${previous}`).join(", ")}]`)
+        }
+        yield* writeFile(file, [...levels, "providers:", "  anthropic:", "    betas: *i", ""].join("\n"))
+        const error = yield* Effect.flip(Config.load({ configPath: file }))
+        expect(error).toBeInstanceOf(ConfigError)
+        expect(error.file).toBe(file)
+        expect(error.problem).toContain("aliases")
+        expect(error.fix).toContain("anchors and aliases")
+      }))
+
+    it("a few aliases are still fine", () => {
+      const settings = Either.getOrThrow(
+        fromYaml("common: &b [prompt-caching-2024-07-31]\nproviders:\n  anthropic:\n    betas: *b\n")
+      )
+      expect(settings.betas).toEqual(["prompt-caching-2024-07-31"])
+    })
+
+    const nested = (depth: number) => "${A:-".repeat(depth) + "x" + "}".repeat(depth)
+
+    it.scoped("${A:-${A:-…}} nested 5,000 deep", () =>
+      Effect.gen(function*() {
+        const dir = yield* tempDir
+        const file = path.join(dir, "llm.yaml")
+        yield* writeFile(file, `providers:\n  anthropic:\n    api_key: "${nested(5000)}"\n`)
+        const error = yield* Effect.flip(Config.load({ configPath: file, env: {} }))
+        expect(error).toBeInstanceOf(ConfigError)
+        expect(error.file).toBe(file)
+        expect(error.path).toBe("providers.anthropic.api_key")
+        expect(error.problem).toContain("more than 32 levels")
+        expect(error.fix).toContain("at most 32")
+      }))
+
+    it("32 levels of ${…} are fine", () => {
+      const settings = Either.getOrThrow(fromYaml(`providers:\n  anthropic:\n    anthropic_version: "${nested(32)}"\n`))
+      expect(settings.anthropicVersion).toBe("x")
+      expect(Either.isLeft(fromYaml(`providers:\n  anthropic:\n    anthropic_version: "${nested(33)}"\n`))).toBe(true)
+    })
+
+    it("an inline configuration that refers to itself", () => {
+      const cyclic: Record<string, unknown> = {}
+      cyclic.self = cyclic
+      const result = Config.fromObject({ providers: { anthropic: { auth: cyclic } } }, { env: {} })
+      const error = errorOf(result)
+      expect(error.problem).toContain("nests more than 32 levels")
+    })
+  })
+
+  describe("rate_limit.requests_per_second", () => {
+    it("takes the bounds themselves", () => {
+      for (const rate of [0.001, 1000]) {
+        const settings = Either.getOrThrow(fromYaml(`providers:\n  anthropic:\n    rate_limit:\n      requests_per_second: ${rate}\n`))
+        expect(settings.requestsPerSecond).toEqual(Option.some(rate))
+      }
+    })
+
+    it.scoped("RateLimiter.layer builds and serves with any finite rate above 0, given in code", () =>
+      Effect.gen(function*() {
+        for (const rate of [1e10, 1e21, 1e-30, 1e-7, 1 / 3, 3, Number.MAX_VALUE, Number.MIN_VALUE]) {
+          const services = yield* Layer.build(RateLimiter.layer(Option.some(rate)))
+          // The first slot is free at once: no initial wait, at any rate.
+          yield* Context.get(services, RateLimiter.RateLimiter).take
+        }
+      }))
+
+    it.scoped("a rate of 0 or below given in code is a defect that says so", () =>
+      Effect.gen(function*() {
+        const exit = yield* Effect.exit(Layer.build(RateLimiter.layer(Option.some(0))))
+        expect(exit._tag).toBe("Failure")
+        expect(inspect(exit)).toContain("requests per second must be a number above 0")
       }))
   })
 

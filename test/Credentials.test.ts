@@ -193,6 +193,92 @@ describe("Credentials: unusable files", () => {
     }))
 })
 
+describe("Credentials: setup token file length", () => {
+  const tokenOf = (length: number) => "sk-ant-oat01-" + "f".repeat(length - "sk-ant-oat01-".length)
+  const withTokenFile = (token: string) =>
+    Effect.gen(function*() {
+      const dir = yield* tempDir
+      const { config, env } = yield* layout(dir, { bundle: false, cli: false, setupToken: false, apiKey: false }, "setup_token")
+      const file = path.join(dir, "secrets", "anthropic_setup_token")
+      yield* writeFile(file, token + "\n")
+      return { file, result: yield* Effect.either(Effect.flatMap(Config.load({ config, env }), Credentials.resolve)) }
+    })
+
+  it.scoped("exactly 80 characters is accepted", () =>
+    Effect.gen(function*() {
+      const { result } = yield* withTokenFile(tokenOf(80))
+      expect(result._tag).toBe("Right")
+      const { credential } = (result as { right: Credentials.Resolution }).right
+      expect(credential.kind).toBe("setup_token")
+    }))
+
+  it.scoped("79 characters is refused, naming the file and the length", () =>
+    Effect.gen(function*() {
+      const { file, result } = yield* withTokenFile(tokenOf(79))
+      expect(result._tag).toBe("Left")
+      const error = (result as { left: ConfigError }).left
+      expect(error._tag).toBe("ConfigError")
+      expect(error.file).toBe(file)
+      expect(error.problem).toBe("a setup token is at least 80 characters and this one has 79")
+    }))
+})
+
+describe("Credentials: expiry instants outside any plausible date are refused at load", () => {
+  // 1e300 ms is past what a JavaScript Date can hold: `status` used to crash on it with "Invalid time value".
+  const badBundleExpiries: ReadonlyArray<unknown> = [1e300, -1, 8.64e15 + 1, "+275760-09-13T00:00:00.001Z", "3000-01-01T00:00:00Z", "NaN"]
+
+  for (const expiresAt of badBundleExpiries) {
+    it.scoped(`a bundle whose expires_at is ${JSON.stringify(expiresAt)}`, () =>
+      Effect.gen(function*() {
+        const dir = yield* tempDir
+        const { config, env } = yield* layout(dir, { bundle: false, cli: false, setupToken: false, apiKey: true })
+        const bundle = path.join(dir, "secrets", "anthropic_oauth.json")
+        yield* writeFile(bundle, JSON.stringify({ access_token: BUNDLE_ACCESS, refresh_token: "sk-ant-ort01-r", expires_at: expiresAt }))
+        const error = yield* Effect.flip(Effect.flatMap(Config.load({ config, env }), Credentials.resolve))
+        expect(error._tag).toBe("ConfigError")
+        expect((error as ConfigError).file).toBe(bundle)
+        expect((error as ConfigError).path).toBe("expires_at")
+        expect(error.message).toContain("from 1970-01-01 up to 3000-01-01")
+        expect(error.message).not.toContain(String(expiresAt))
+      }))
+  }
+
+  it.scoped("the last plausible instants are accepted: ISO text and epoch milliseconds", () =>
+    Effect.gen(function*() {
+      for (const expiresAt of ["2999-12-31T23:59:59.999Z", Date.UTC(3000, 0, 1) - 1, 0]) {
+        const dir = yield* tempDir
+        const { config, env } = yield* layout(dir, { bundle: false, cli: false, setupToken: false, apiKey: false })
+        yield* writeFile(
+          path.join(dir, "secrets", "anthropic_oauth.json"),
+          JSON.stringify({ access_token: BUNDLE_ACCESS, refresh_token: "sk-ant-ort01-r", expires_at: expiresAt })
+        )
+        const { credential } = yield* Credentials.resolve(yield* Config.load({ config, env }))
+        expect(credential.kind).toBe("oauth_bundle")
+      }
+    }))
+
+  it.scoped("a CLI file whose expiresAt is 1e300: auto skips it with its reason, the pinned mode refuses it", () =>
+    Effect.gen(function*() {
+      const dir = yield* tempDir
+      const { config, env } = yield* layout(dir, { bundle: false, cli: false, setupToken: false, apiKey: true })
+      const file = path.join(dir, "home", ".claude", ".credentials.json")
+      yield* writeFile(
+        file,
+        JSON.stringify({ claudeAiOauth: { accessToken: CLI_ACCESS, refreshToken: "sk-ant-ort01-c", expiresAt: 1e300 } })
+      )
+      const settings = yield* Config.load({ config, env })
+      const { credential, report } = yield* Credentials.resolve(settings)
+      expect(credential.kind).toBe("api_key")
+      expect(report[1]!.source).toBe("cli_credentials")
+      expect(report[1]!.reason).toContain("not usable: must be a date from 1970-01-01 up to 3000-01-01")
+      const pinned = yield* Effect.flip(Credentials.resolve({ ...settings, auth: { ...settings.auth, mode: "cli_credentials" } }))
+      expect(pinned._tag).toBe("ConfigError")
+      expect((pinned as ConfigError).file).toBe(file)
+      expect((pinned as ConfigError).path).toBe("claudeAiOauth.expiresAt")
+      expect(pinned.message).not.toContain("1e+300")
+    }))
+})
+
 describe("Credentials: each mode's exact headers on the wire", () => {
   const cases = [
     { mode: "static", present: { apiKey: true }, auth: ["x-api-key", API_KEY] },

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
-import { interpolate, InterpolationError } from "../src/internal/interpolate.js"
+import { interpolate, InterpolationError, MAX_NESTING } from "../src/internal/interpolate.js"
 
 const env = { HOME: "/home/ada", EMPTY: "", KEY: "sk-ant-api03-abc" }
 
@@ -40,5 +40,28 @@ describe("interpolate", () => {
     expect(interpolate("${HOME", env)).toBeInstanceOf(InterpolationError)
     expect(interpolate("${1X}", env)).toBeInstanceOf(InterpolationError)
     expect(interpolate("${HOME:?x}", env)).toBeInstanceOf(InterpolationError)
+  })
+  it("never quotes the text it refuses: a default is where keys get pasted", () => {
+    const secret = "sk-ant-api03-Zq7TOPSECRETvX9k"
+    for (const input of [`\${KEY:-${secret}`, `\${X:?${secret}}`, `\${X:+${secret}}`, `\${X ${secret}}`, `\${-${secret}}`]) {
+      const error = interpolate(input, env)
+      expect(error).toBeInstanceOf(InterpolationError)
+      const { fix, problem } = error as InterpolationError
+      expect(`${problem} ${fix}`).not.toContain("TOPSECRET")
+    }
+    expect((interpolate("${X:?boom}", env) as InterpolationError).problem).toBe("unsupported operator ${X:?…}")
+    expect((interpolate("${X boom}", env) as InterpolationError).problem).toBe("unsupported expression after ${X")
+    expect((interpolate("ab${X:-boom", env) as InterpolationError).problem).toBe(
+      "\"${\" at character 3 of this 11-character value is never closed"
+    )
+  })
+  it(`nests defaults at most ${MAX_NESTING} levels deep, without recursing further`, () => {
+    const nested = (depth: number) => "${UNSET:-".repeat(depth) + "end" + "}".repeat(depth)
+    expect(interpolate(nested(MAX_NESTING), env)).toBe("end")
+    for (const depth of [MAX_NESTING + 1, 5_000, 100_000]) {
+      const error = interpolate(nested(depth), env)
+      expect(error).toBeInstanceOf(InterpolationError)
+      expect((error as InterpolationError).problem).toContain(`more than ${MAX_NESTING} levels deep`)
+    }
   })
 })

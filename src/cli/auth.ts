@@ -17,8 +17,7 @@ import type { AddressInfo } from "node:net"
 import type { AnthropicSettings } from "../Config.js"
 import * as Credentials from "../Credentials.js"
 import { ConfigError, LoginFailed, type NoCredentials } from "../Errors.js"
-import { writeFileAtomic } from "../internal/atomicFile.js"
-import { bundleJson } from "../internal/tokenStore.js"
+import { bundleStore } from "../internal/tokenStore.js"
 import { fingerprint } from "../internal/tokens.js"
 import * as OAuth from "../OAuth.js"
 
@@ -178,12 +177,14 @@ export const login = (
       state: authorization.state,
       redirectUri: authorization.redirectUri,
       verifier: pkce.verifier,
-      maxRetries: options.settings.maxRetries
+      maxRetries: options.settings.maxRetries,
+      maxRetryAfterMs: options.settings.maxRetryAfterMs
     })
-    yield* Effect.tryPromise({
-      try: () => writeFileAtomic(auth.bundle, bundleJson(token)),
-      catch: (cause) => new LoginFailed({ detail: `could not write ${auth.bundle}: ${(cause as Error).message}` })
-    })
+    // Under the refresher's lock: a refresh that began before the login cannot write its token over the new one.
+    const store = yield* bundleStore(auth.bundle)
+    yield* store.withLock(store.write(token)).pipe(
+      Effect.mapError((error) => new LoginFailed({ detail: `could not write ${auth.bundle}: ${error.detail}` }))
+    )
     const expiresAt = Option.getOrElse(token.expiresAt, () => 0)
     yield* print(`Saved the OAuth bundle to ${auth.bundle} (mode 0600); the access token expires ${new Date(expiresAt).toISOString()}.`)
     return { bundle: auth.bundle, expiresAt }

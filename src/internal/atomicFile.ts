@@ -1,32 +1,43 @@
 /** Writing files that hold secrets: whole or not at all, never readable by others. */
 import { randomBytes } from "node:crypto"
-import * as fs from "node:fs/promises"
+import nodeFs from "node:fs"
 import * as path from "node:path"
+import type { FileSystem } from "./secretFileSystem.js"
 
 /** Mode for every file holding a credential. */
 export const SECRET_FILE_MODE = 0o600
 
 /**
- * Write `content` to `file` atomically: a temp file in the same directory (mode 0600), flushed, then renamed over
- * the target. A crash leaves either the old file or the new one, never a torn or empty one.
+ * Write `content` to `file` atomically: a temp file in the same directory (mode 0600), flushed to disk, then renamed
+ * over the target, and the directory flushed so the rename itself survives a power cut. A crash leaves either the
+ * old file or the new one, never a torn or empty one; a failure (a full disk, a read-only mount) leaves no temp file.
  */
-export const writeFileAtomic = async (file: string, content: string): Promise<void> => {
+export const writeFileAtomic = async (file: string, content: string, fs: FileSystem = nodeFs): Promise<void> => {
   const dir = path.dirname(file)
-  await fs.mkdir(dir, { recursive: true, mode: 0o700 })
+  await fs.promises.mkdir(dir, { recursive: true, mode: 0o700 })
   const temp = path.join(dir, `.${path.basename(file)}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`)
-  const handle = await fs.open(temp, "wx", SECRET_FILE_MODE)
+  const handle = await fs.promises.open(temp, "wx", SECRET_FILE_MODE)
   try {
-    await handle.writeFile(content, "utf8")
-    await handle.sync()
-  } finally {
-    await handle.close()
-  }
-  try {
+    try {
+      await handle.writeFile(content, "utf8")
+      await handle.sync()
+    } finally {
+      await handle.close()
+    }
     // The umask may have narrowed the mode further, never widened it; set it exactly.
-    await fs.chmod(temp, SECRET_FILE_MODE)
-    await fs.rename(temp, file)
+    await fs.promises.chmod(temp, SECRET_FILE_MODE)
+    await fs.promises.rename(temp, file)
   } catch (error) {
-    await fs.rm(temp, { force: true })
+    await fs.promises.rm(temp, { force: true }).catch(() => undefined)
     throw error
   }
+  await syncDirectory(fs, dir)
+}
+
+/** Best effort: some file systems refuse to open or fsync a directory, and the data is already in place. */
+const syncDirectory = async (fs: FileSystem, dir: string): Promise<void> => {
+  const handle = await fs.promises.open(dir, "r").catch(() => undefined)
+  if (handle === undefined) return
+  await handle.sync().catch(() => undefined)
+  await handle.close().catch(() => undefined)
 }

@@ -21,6 +21,8 @@ interface ErrorBody {
   readonly errorType: string
   readonly apiMessage: string
   readonly requestId: string | undefined
+  /** `error.details.error_code`, where the API gives one (`enforced_spend_limit_reached`). */
+  readonly errorCode: string | undefined
 }
 
 const MAX_MESSAGE = 1000
@@ -28,24 +30,27 @@ const MAX_MESSAGE = 1000
 export const parseErrorBody = (text: string): ErrorBody => {
   try {
     const json = JSON.parse(text) as {
-      error?: { type?: unknown; message?: unknown } | string
+      error?: { type?: unknown; message?: unknown; details?: { error_code?: unknown } | null } | string
       error_description?: unknown
       request_id?: unknown
-    }
-    const error = json.error
+    } | null
+    const error = json?.error
     if (typeof error === "object" && error !== null) {
+      const errorCode = error.details?.error_code
       return {
         errorType: typeof error.type === "string" ? error.type : "unknown",
         apiMessage: scrubSecrets(typeof error.message === "string" ? error.message : JSON.stringify(error)),
-        requestId: typeof json.request_id === "string" ? json.request_id : undefined
+        requestId: typeof json!.request_id === "string" ? json!.request_id : undefined,
+        errorCode: typeof errorCode === "string" ? errorCode : undefined
       }
     }
     // OAuth endpoints answer `{"error":"invalid_grant","error_description":"…"}`.
     if (typeof error === "string") {
       return {
         errorType: error,
-        apiMessage: scrubSecrets(typeof json.error_description === "string" ? json.error_description : error),
-        requestId: undefined
+        apiMessage: scrubSecrets(typeof json!.error_description === "string" ? json!.error_description : error),
+        requestId: undefined,
+        errorCode: undefined
       }
     }
   } catch {
@@ -54,7 +59,8 @@ export const parseErrorBody = (text: string): ErrorBody => {
   return {
     errorType: "unknown",
     apiMessage: scrubSecrets(text.trim().slice(0, MAX_MESSAGE)) || "(empty body)",
-    requestId: undefined
+    requestId: undefined,
+    errorCode: undefined
   }
 }
 
@@ -89,6 +95,12 @@ const SUBSCRIPTION_POLICY = /only authorized for use with Claude Code/i
 /** The 60 s the seed prescribes when a 429 carries no retry header. */
 export const RATE_LIMIT_FALLBACK_MS = 60_000
 
+/** The 429 that only a person can end: the organization's spend limit is reached. */
+const SPEND_LIMIT_REACHED = "enforced_spend_limit_reached"
+
+/** Statuses retried like the official SDK: request timeout and conflict (besides 429 and 5xx). */
+const RETRIED_CLIENT_ERRORS: ReadonlySet<number> = new Set([408, 409])
+
 export const classify = (
   status: number,
   header: HeaderLookup,
@@ -106,7 +118,14 @@ export const classify = (
   const override = shouldRetry(header)
   const after = retryAfterMs(header, nowMs)
   if (status === 429) {
-    return new RateLimit({ ...fields, retryable: override ?? true, retryAfterMs: after ?? RATE_LIMIT_FALLBACK_MS })
+    const spendLimitReached = body.errorCode === SPEND_LIMIT_REACHED
+    return new RateLimit({
+      ...fields,
+      // No retry can pass a spend limit, whatever x-should-retry says.
+      retryable: !spendLimitReached && (override ?? true),
+      retryAfterMs: after ?? RATE_LIMIT_FALLBACK_MS,
+      spendLimitReached
+    })
   }
   if (status === 401 || status === 403) {
     return new CredentialInvalid({ ...fields, retryable: false, credential, reason: "rejected" })
@@ -117,33 +136,60 @@ export const classify = (
   if (status >= 500) {
     return new ServerError({ ...fields, retryable: override ?? true, retryAfterMs: after })
   }
-  return new Other({ ...fields, retryable: override ?? false, retryAfterMs: after })
+  return new Other({ ...fields, retryable: override ?? RETRIED_CLIENT_ERRORS.has(status), retryAfterMs: after })
 }
+
+/**
+ * How retries behave: how many, and the longest server-requested wait (`retry-after`) that is honoured.
+ */
+export interface RetryOptions {
+  readonly maxRetries: number
+  readonly maxRetryAfterMs: number
+}
+
+/** Effect treats a sleep over 2^31 − 1 ms as endless: no wait may be longer, whatever the configuration says. */
+const LONGEST_SLEEP_MS = 2 ** 31 - 1
 
 /** The official SDK's backoff: min(0.5·2ⁿ, 8) s, less up to 25 % jitter. */
 const backoff = (attempt: number): Effect.Effect<Duration.Duration> =>
   Effect.map(Random.next, (r) => Duration.millis(Math.min(500 * 2 ** attempt, 8000) * (1 - 0.25 * r)))
 
-/** How long to wait before retry number `attempt + 1`: the server's word where it gave one, else backoff. */
-export const retryDelay = (error: ApiError, attempt: number): Effect.Effect<Duration.Duration> => {
+/**
+ * Whether a retry may follow `error`. A 429 asking to wait longer than `maxRetryAfterMs` is not retried: the call
+ * fails at once with the server's `retryAfterMs`, instead of hanging for as long as the server likes.
+ */
+export const mayRetry = (error: ApiError, options: RetryOptions): boolean =>
+  isRetryable(error) &&
+  (error._tag !== "RateLimit" || error.retryAfterMs <= Math.min(options.maxRetryAfterMs, LONGEST_SLEEP_MS))
+
+/**
+ * How long to wait before retry number `attempt + 1`: the server's word where it gave one within
+ * `maxRetryAfterMs`, else backoff (as the SDK, which trusts a server-given delay only within a minute).
+ */
+export const retryDelay = (
+  error: ApiError,
+  attempt: number,
+  maxRetryAfterMs: number
+): Effect.Effect<Duration.Duration> => {
   if (error._tag === "RateLimit") return Effect.succeed(Duration.millis(error.retryAfterMs))
   const after = error._tag === "ServerError" || error._tag === "Other" ? error.retryAfterMs : undefined
-  // Like the SDK, trust a server-given delay only within a minute; otherwise our own backoff.
-  return after !== undefined && after <= 60_000 ? Effect.succeed(Duration.millis(after)) : backoff(attempt)
+  return after !== undefined && after <= Math.min(maxRetryAfterMs, LONGEST_SLEEP_MS)
+    ? Effect.succeed(Duration.millis(after))
+    : backoff(attempt)
 }
 
 /**
- * The retry policy: at most `maxRetries` retries, only of retryable errors, each after {@link retryDelay}.
- * Retries are logged at debug level.
+ * The retry policy: at most `maxRetries` retries, only of errors {@link mayRetry} allows, each after
+ * {@link retryDelay}. Retries are logged at debug level.
  */
-export const retryPolicy = (maxRetries: number): Schedule.Schedule<unknown, ApiError> =>
+export const retryPolicy = (options: RetryOptions): Schedule.Schedule<unknown, ApiError> =>
   Schedule.identity<ApiError>().pipe(
-    Schedule.intersect(Schedule.recurs(maxRetries)),
-    Schedule.whileInput(isRetryable),
+    Schedule.intersect(Schedule.recurs(options.maxRetries)),
+    Schedule.whileInput((error: ApiError) => mayRetry(error, options)),
     Schedule.addDelayEffect(([error, attempt]) =>
-      Effect.tap(retryDelay(error, attempt), (delay) =>
+      Effect.tap(retryDelay(error, attempt, options.maxRetryAfterMs), (delay) =>
         Effect.logDebug(
-          `${error._tag}: retry ${attempt + 1} of ${maxRetries} in ${Math.round(Duration.toMillis(delay))} ms`
+          `${error._tag}: retry ${attempt + 1} of ${options.maxRetries} in ${Math.round(Duration.toMillis(delay))} ms`
         ).pipe(Effect.annotateLogs({ error: error.message })))
     )
   )
@@ -154,10 +200,10 @@ export const retryPolicy = (maxRetries: number): Schedule.Schedule<unknown, ApiE
  */
 export const withRetries = <A, R>(
   effect: Effect.Effect<A, ApiError, R>,
-  maxRetries: number
+  options: RetryOptions
 ): Effect.Effect<A, ApiError, R> => {
-  if (maxRetries <= 0) return effect
-  const policy = retryPolicy(maxRetries)
+  if (options.maxRetries <= 0) return effect
+  const policy = retryPolicy(options)
   return Effect.catchAll(effect, (first) =>
     Effect.flatMap(Schedule.driver(policy), (driver) => {
       const again = (error: ApiError): Effect.Effect<A, ApiError, R> =>

@@ -5,12 +5,11 @@
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
-import * as ParseResult from "effect/ParseResult"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import * as fs from "node:fs/promises"
 import { ConfigError } from "../Errors.js"
-import { SETUP_TOKEN_FIX, setupTokenProblem } from "./tokens.js"
+import { decodeProblem, SETUP_TOKEN_FIX, setupTokenProblem } from "./tokens.js"
 
 /** An OAuth access token with what is needed to refresh it. */
 export interface OAuthToken {
@@ -70,22 +69,34 @@ const readJsonFile = <A, I, B>(
 const decodeWith = <A, I>(schema: Schema.Schema<A, I>, input: unknown, file: string, fix: string) =>
   Schema.decodeUnknownEither(schema)(input, { errors: "first" }).pipe(
     Either.mapLeft((error) => {
-      const issue = ParseResult.ArrayFormatter.formatErrorSync(error)[0]
-      return new ConfigError({
-        file,
-        path: issue?.path.join("."),
-        // The formatter quotes actual values; they may be tokens, so drop them.
-        problem: (issue?.message ?? "invalid content").replace(/"[^"]*"/g, "\"<redacted>\""),
-        fix
-      })
+      // Described, never quoted: a token pasted into the wrong field must not come back in the error.
+      const { path, problem } = decodeProblem(error, input)
+      return new ConfigError({ file, path: path.length === 0 ? undefined : path.join("."), problem, fix })
     })
   )
 
+/**
+ * Expiry instants are believed from the epoch to the year 3000: outside that a value is a corrupted file or a
+ * mistake and, past ±8.64e15 ms, not even a JavaScript `Date` (which `status` and the refresher format). The epoch,
+ * not a recent year, is the lower bound because a clock under test (`TestClock`) starts there.
+ */
+const LATEST_EXPIRY = Date.UTC(3000, 0, 1)
+const EXPIRY_RANGE = "a date from 1970-01-01 up to 3000-01-01"
+
+const plausibleExpiry = (ms: number): boolean => ms >= 0 && ms < LATEST_EXPIRY
+
+/** Epoch milliseconds, as the Claude Code CLI writes them. */
+const EpochMillis = Schema.Number.pipe(
+  Schema.filter(plausibleExpiry, { message: () => `must be ${EXPIRY_RANGE}, in epoch milliseconds` })
+)
+
 /** ISO 8601 text or epoch milliseconds. */
 const Instant = Schema.Union(
-  Schema.Number,
+  EpochMillis,
   Schema.String.pipe(
-    Schema.filter((s) => !Number.isNaN(Date.parse(s)), { message: () => "must be an ISO 8601 date-time" })
+    Schema.filter((s) => plausibleExpiry(Date.parse(s)), {
+      message: () => `must be ${EXPIRY_RANGE} as ISO 8601 text (2026-05-01T12:00:00.000Z) or epoch milliseconds`
+    })
   )
 )
 const toMillis = (instant: number | string): number => typeof instant === "number" ? instant : Date.parse(instant)
@@ -111,7 +122,7 @@ export const CliCredentialsFile = Schema.Struct({
   claudeAiOauth: Schema.Struct({
     accessToken: Schema.NonEmptyString,
     refreshToken: Schema.optional(Schema.String),
-    expiresAt: Schema.optional(Schema.Number)
+    expiresAt: Schema.optional(EpochMillis)
   })
 })
 

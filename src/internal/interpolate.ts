@@ -3,7 +3,9 @@
  *
  * Supported: `${VAR}` (an error when VAR is unset), `${VAR:-default}` (default when unset or empty),
  * `${VAR-default}` (default only when unset), `$VAR`, and `$$` for a literal `$`. Defaults may nest
- * (`${CLAUDE_CONFIG_DIR:-${HOME}/.claude}`).
+ * (`${CLAUDE_CONFIG_DIR:-${HOME}/.claude}`), at most {@link MAX_NESTING} deep.
+ *
+ * Errors name the variable and the position, never the text: a default is often where a key is pasted.
  */
 
 export type Env = Readonly<Record<string, string | undefined>>
@@ -12,11 +14,27 @@ export class InterpolationError {
   constructor(readonly problem: string, readonly fix: string) {}
 }
 
+/** At most this many `${…}` inside one another; a real file nests two or three. */
+export const MAX_NESTING = 32
+
 const NAME = /[A-Za-z_][A-Za-z0-9_]*/y
 
+const SUPPORTED = "write ${NAME}, ${NAME:-default} or ${NAME-default}"
+
+/** Shell operators people reach for, which are named back (they are syntax, not a value) when refused. */
+const SHELL_OPERATORS = [":?", ":+", ":=", "?", "+", "="]
+
 /** Returns the interpolated string, or an `InterpolationError` saying which variable is at fault. */
-export const interpolate = (input: string, env: Env): string | InterpolationError => {
+export const interpolate = (input: string, env: Env): string | InterpolationError => interpolateAt(input, env, 0)
+
+const interpolateAt = (input: string, env: Env, depth: number): string | InterpolationError => {
   if (!input.includes("$")) return input
+  if (depth >= MAX_NESTING) {
+    return new InterpolationError(
+      `"\${…}" nests more than ${MAX_NESTING} levels deep (\${A:-\${B:-…}})`,
+      `nest at most ${MAX_NESTING} levels of \${…}, or set one of the variables`
+    )
+  }
   let out = ""
   let i = 0
   while (i < input.length) {
@@ -36,11 +54,11 @@ export const interpolate = (input: string, env: Env): string | InterpolationErro
       const close = matchingBrace(input, i + 1)
       if (close < 0) {
         return new InterpolationError(
-          `unclosed "\${" in "${input}"`,
+          `"\${" at character ${i + 1} of this ${input.length}-character value is never closed`,
           "close it with \"}\", or write \"$$\" for a literal \"$\""
         )
       }
-      const resolved = expression(input.slice(i + 2, close), env)
+      const resolved = expression(input.slice(i + 2, close), env, depth)
       if (resolved instanceof InterpolationError) return resolved
       out += resolved
       i = close + 1
@@ -68,14 +86,11 @@ const matchingBrace = (input: string, open: number): number => {
   return -1
 }
 
-const expression = (body: string, env: Env): string | InterpolationError => {
+const expression = (body: string, env: Env, depth: number): string | InterpolationError => {
   NAME.lastIndex = 0
   const name = NAME.exec(body)
   if (name === null) {
-    return new InterpolationError(
-      `"\${${body}}" does not start with a variable name`,
-      "write ${NAME}, ${NAME:-default} or ${NAME-default}"
-    )
+    return new InterpolationError("an expression \"${…}\" does not start with a variable name", SUPPORTED)
   }
   const variable = name[0]
   const rest = body.slice(variable.length)
@@ -90,13 +105,16 @@ const expression = (body: string, env: Env): string | InterpolationError => {
     return value
   }
   if (rest.startsWith(":-")) {
-    return value === undefined || value === "" ? interpolate(rest.slice(2), env) : value
+    return value === undefined || value === "" ? interpolateAt(rest.slice(2), env, depth + 1) : value
   }
   if (rest.startsWith("-")) {
-    return value === undefined ? interpolate(rest.slice(1), env) : value
+    return value === undefined ? interpolateAt(rest.slice(1), env, depth + 1) : value
   }
+  const operator = SHELL_OPERATORS.find((op) => rest.startsWith(op))
   return new InterpolationError(
-    `unsupported expression "\${${body}}"`,
-    "write ${NAME}, ${NAME:-default} or ${NAME-default}"
+    operator === undefined
+      ? `unsupported expression after \${${variable}`
+      : `unsupported operator \${${variable}${operator}…}`,
+    SUPPORTED
   )
 }

@@ -1,0 +1,18 @@
+/**
+ * The file system the credential files are locked and written through: Node's own `fs`, as a `Context.Reference`
+ * so that nothing has to provide it. Tests put a wrapper of the real `fs` in its place to produce what a loopback
+ * test cannot produce for real: a read-only mount, a full disk, the order of a write's system calls.
+ */
+import * as Context from "effect/Context"
+import nodeFs from "node:fs"
+
+/**
+ * The parts of `node:fs` used: the promise API for writes, the callback API for `proper-lockfile`. It must be an
+ * extensible object (not the ES module namespace): `proper-lockfile` caches a fact about the file system on it.
+ */
+export type FileSystem = typeof nodeFs
+
+export class SecretFileSystem extends Context.Reference<SecretFileSystem>()(
+  "effect-anthropic/internal/SecretFileSystem",
+  { defaultValue: (): FileSystem => nodeFs }
+) {}

@@ -1,0 +1,46 @@
+/**
+ * Failures below HTTP: a request that got no answer, or an answer whose body could not be read, as tagged errors.
+ */
+import type * as HttpClientError from "@effect/platform/HttpClientError"
+import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import * as Cause from "effect/Cause"
+import { type ApiError, ConnectionError, Other } from "../Errors.js"
+import { BodyTooLarge } from "../UndiciHttpClient.js"
+
+/** The innermost useful words of an error chain: `ECONNRESET: socket hang up`. */
+export const causeText = (cause: unknown): string | undefined => {
+  if (!(cause instanceof Error)) return undefined
+  const code = (cause as NodeJS.ErrnoException).code
+  const inner = cause.cause instanceof Error ? causeText(cause.cause) : undefined
+  return inner ?? (code !== undefined ? `${code}: ${cause.message}` : cause.message)
+}
+
+/**
+ * A transport failure, or the client's own timeout (a `Cause.TimeoutException` from `UndiciHttpClient`).
+ * `request` is `METHOD url`; `timeoutDetail` says which bound ran out.
+ */
+export const connectionError = (
+  request: string,
+  error: HttpClientError.HttpClientError,
+  timeoutDetail: string
+): ConnectionError =>
+  Cause.isTimeoutException(error.cause)
+    ? new ConnectionError({ reason: "timeout", request, detail: timeoutDetail })
+    : new ConnectionError({ reason: "transport", request, detail: causeText(error.cause) ?? error.message })
+
+/** A body that could not be read whole: too large (no retry makes it smaller), else a broken or slow connection. */
+export const readError = (
+  request: string,
+  response: HttpClientResponse.HttpClientResponse,
+  error: HttpClientError.HttpClientError,
+  timeoutDetail: string
+): ApiError =>
+  error.cause instanceof BodyTooLarge
+    ? new Other({
+      status: response.status,
+      errorType: "invalid_response",
+      apiMessage: `the answer to ${request} is ${error.cause.message}`,
+      requestId: response.headers["request-id"],
+      retryable: false
+    })
+    : connectionError(request, error, timeoutDetail)
