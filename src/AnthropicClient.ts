@@ -6,10 +6,10 @@
 import type * as HttpClient from "@effect/platform/HttpClient"
 import * as Cause from "effect/Cause"
 import * as Context from "effect/Context"
-import * as ExecutionStrategy from "effect/ExecutionStrategy"
 import * as Exit from "effect/Exit"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
 import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
 import * as Scope from "effect/Scope"
@@ -17,7 +17,15 @@ import * as Stream from "effect/Stream"
 import * as AnthropicHttpClient from "./AnthropicHttpClient.js"
 import * as Config from "./Config.js"
 import * as Credentials from "./Credentials.js"
-import { type ApiError, type ConfigError, type NoCredentials, Other, StreamError } from "./Errors.js"
+import {
+  type ApiError,
+  type ConfigError,
+  type NoCredentials,
+  Other,
+  RateLimit,
+  ServerError,
+  StreamError
+} from "./Errors.js"
 import * as MessageStream from "./MessageStream.js"
 import * as Messages from "./Messages.js"
 import * as RateLimiter from "./RateLimiter.js"
@@ -109,44 +117,50 @@ export const make: Effect.Effect<
       ),
     stream: (params, options) =>
       Stream.unwrapScoped(Effect.gen(function*() {
-        // The request lives in a scope of its own inside the stream's: the stream's end closes it, and so does
-        // the idle watchdog, which aborts a response whose body stays silent.
-        const requestScope = yield* Scope.fork(yield* Effect.scope, ExecutionStrategy.sequential)
         const clock = yield* Effect.clock
+        const streamScope = yield* Effect.scope
         return yield* http.execute(
           {
             path: "/v1/messages",
             body: { ...params, stream: true },
             betas: options?.betas,
             headers: { ...options?.headers, accept: "text/event-stream" },
-            scope: requestScope
+            // Each attempt's request gets a scope forked from the stream's: the stream's end closes it, and so
+            // does the idle watchdog, which aborts a response whose body stays silent.
+            scope: streamScope
           },
-          (response, auth) =>
+          (response, auth, requestScope) =>
             Effect.gen(function*() {
+              const scope = requestScope!
               const requestId = response.headers["request-id"]
-              let lastBytes = clock.unsafeCurrentTimeMillis()
+              // The idle clock runs only while the client waits on the connection (from a read until its bytes):
+              // a consumer that takes its time is not the server going silent.
+              let waitingSince: number | undefined = clock.unsafeCurrentTimeMillis()
               let idle = false
+              const idleMs = settings.streamIdleTimeoutMs
               // One fiber beside the stream instead of a timer per read: reads only stamp the time.
               const watchdog: Effect.Effect<void> = Effect.suspend(() => {
-                const quiet = clock.unsafeCurrentTimeMillis() - lastBytes
-                if (quiet < settings.streamIdleTimeoutMs) {
-                  return Effect.zipRight(Effect.sleep(settings.streamIdleTimeoutMs - quiet), watchdog)
-                }
+                if (waitingSince === undefined) return Effect.zipRight(Effect.sleep(idleMs), watchdog)
+                const quiet = clock.unsafeCurrentTimeMillis() - waitingSince
+                if (quiet < idleMs) return Effect.zipRight(Effect.sleep(idleMs - quiet), watchdog)
                 idle = true
-                return Scope.close(requestScope, Exit.void)
+                return Scope.close(scope, Exit.void)
               })
-              yield* Effect.forkIn(watchdog, requestScope)
-              return response.stream.pipe(MessageStream.decodeSse({
+              yield* Effect.forkIn(watchdog, scope)
+              const events = response.stream.pipe(MessageStream.decodeSse({
                 credential: auth.kind,
                 requestId,
                 onBytes: () => {
-                  lastBytes = clock.unsafeCurrentTimeMillis()
+                  waitingSince = undefined
+                },
+                onWaiting: () => {
+                  waitingSince = clock.unsafeCurrentTimeMillis()
                 },
                 onBroken: (cause) =>
                   idle
                     ? new StreamError({
                       reason: "idle_timeout",
-                      detail: `no bytes for stream_idle_timeout_ms (${settings.streamIdleTimeoutMs} ms)`,
+                      detail: `no bytes for stream_idle_timeout_ms (${idleMs} ms)`,
                       requestId
                     })
                     : new StreamError({
@@ -157,6 +171,15 @@ export const make: Effect.Effect<
                       requestId
                     })
               }))
+              // The first events are read inside the attempt: an `event: error` before any event (an overload at
+              // the start) is retried like the same HTTP answer would be, since nothing was delivered yet.
+              const pull = yield* Scope.extend(Stream.toPull(events), scope)
+              const first = yield* Effect.mapError(pull, Option.match({
+                onNone: (): ApiError =>
+                  new StreamError({ reason: "truncated", detail: "the stream ended before any event", requestId }),
+                onSome: retryableBeforeEvents
+              }))
+              return Stream.concat(Stream.fromChunk(first), Stream.repeatEffectChunkOption(pull))
             })
         )
       })),
@@ -164,6 +187,21 @@ export const make: Effect.Effect<
       http.json({ path: "/v1/messages/count_tokens", body: params, ...options }).pipe(Effect.flatMap(decodeCount))
   }
 })
+
+/**
+ * An error event that came before any other event is classified as the same HTTP answer would be: retryable where
+ * the answer would be (`overloaded_error` as a 529, `api_error` as a 500, `rate_limit_error` as a 429).
+ */
+const retryableBeforeEvents = (error: ApiError): ApiError => {
+  switch (error._tag) {
+    case "ServerError":
+      return new ServerError({ ...error, retryable: true })
+    case "RateLimit":
+      return error.spendLimitReached ? error : new RateLimit({ ...error, retryable: true })
+    default:
+      return error
+  }
+}
 
 const causeText = (error: { readonly cause?: unknown; readonly message: string }): string => {
   const cause = error.cause as (Error & { code?: string }) | undefined

@@ -14,6 +14,8 @@ import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as ExecutionStrategy from "effect/ExecutionStrategy"
+import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
@@ -41,11 +43,25 @@ export interface RequestOptions {
   /** Extra headers for this request. */
   readonly headers?: Readonly<Record<string, string>> | undefined
   /**
-   * Ties the request to this scope: closing it aborts the request, even after its answer has arrived (streams use
-   * it to end a response whose body went silent). Without it the request ends with the calling fiber.
+   * Ties the request to this scope: each attempt's request lives in a scope of its own forked from it (handed to
+   * `read`), so closing either aborts the request, even after its answer has arrived (streams use it to end a
+   * response whose body went silent). A failed attempt's scope is closed before the next attempt. Without it the
+   * request ends with the calling fiber.
    */
   readonly scope?: Scope.Scope | undefined
 }
+
+/**
+ * Reads a 2xx answer inside its attempt. `scope` is the attempt's request scope when {@link RequestOptions.scope}
+ * was given: resources that live as long as the answer (a stream's reader) belong there.
+ *
+ * @since 0.1.0
+ */
+export type Read<A> = (
+  response: HttpClientResponse.HttpClientResponse,
+  auth: AuthHeaders,
+  scope: Scope.CloseableScope | undefined
+) => Effect.Effect<A, ApiError>
 
 /**
  * @since 0.1.0
@@ -57,10 +73,7 @@ export interface Service {
    * inside the same attempt (so a body that breaks off while being read is retried like a failed connection).
    * `timeout_ms` bounds each attempt, from sending until `read` is done.
    */
-  readonly execute: <A>(
-    options: RequestOptions,
-    read: (response: HttpClientResponse.HttpClientResponse, auth: AuthHeaders) => Effect.Effect<A, ApiError>
-  ) => Effect.Effect<A, ApiError>
+  readonly execute: <A>(options: RequestOptions, read: Read<A>) => Effect.Effect<A, ApiError>
   /** {@link execute} reading the answer as JSON. */
   readonly json: (options: RequestOptions) => Effect.Effect<unknown, ApiError>
 }
@@ -141,26 +154,32 @@ export const make: Effect.Effect<Service, never, HttpClient.HttpClient | Credent
           : Effect.fail(error)
       })
 
-    const execute = <A>(
-      options: RequestOptions,
-      read: (response: HttpClientResponse.HttpClientResponse, auth: AuthHeaders) => Effect.Effect<A, ApiError>
-    ): Effect.Effect<A, ApiError> => {
+    const execute = <A>(options: RequestOptions, read: Read<A>): Effect.Effect<A, ApiError> => {
       const url = settings.baseUrl + options.path
       const description = `POST ${url}`
       const body = HttpBody.text(JSON.stringify(options.body), "application/json")
       const toConnectionError = (error: HttpClientError.HttpClientError) => connectionError(description, error, timeoutDetail)
       // Written as plain flatMaps, not Effect.gen: this runs for every call and a generator costs microseconds.
-      const send = Effect.flatMap(credentials.authorize, (auth) => {
+      const sendWith = (auth: AuthHeaders, scope: Scope.CloseableScope | undefined) => {
         const request = HttpClientRequest.post(url, { headers: headersFor(auth, options), body })
-        const sent = options.scope === undefined
+        const sent = scope === undefined
           ? http.execute(request)
-          : Effect.provideService(scopedHttp.execute(request), Scope.Scope, options.scope)
+          : Effect.provideService(scopedHttp.execute(request), Scope.Scope, scope)
         return Effect.matchEffect(sent, {
           onFailure: (error) => Effect.fail(toConnectionError(error)),
           onSuccess: (response) =>
-            response.status >= 200 && response.status < 300 ? read(response, auth) : failed(response, auth)
+            response.status >= 200 && response.status < 300 ? read(response, auth, scope) : failed(response, auth)
         })
-      })
+      }
+      const parent = options.scope
+      const send = Effect.flatMap(
+        credentials.authorize,
+        (auth) =>
+          parent === undefined ? sendWith(auth, undefined) : Effect.flatMap(
+            Scope.fork(parent, ExecutionStrategy.sequential),
+            (scope) => Effect.onError(sendWith(auth, scope), (cause) => Scope.close(scope, Exit.failCause(cause)))
+          )
+      )
       const attempt = bounded ? send : Effect.timeoutFail(send, {
         duration: settings.timeoutMs,
         onTimeout: () => new ConnectionError({ reason: "timeout", request: description, detail: timeoutDetail })

@@ -24,7 +24,7 @@ import * as Stream from "effect/Stream"
 import * as AnthropicClient from "./AnthropicClient.js"
 import type * as Config from "./Config.js"
 import * as Credentials from "./Credentials.js"
-import type { CredentialKind, SourceReport } from "./Errors.js"
+import { ClientClosed, type CredentialKind, type SourceReport } from "./Errors.js"
 import type { ApiError } from "./Errors.js"
 import * as MessagesText from "./Messages.js"
 import type * as Messages from "./Messages.js"
@@ -89,16 +89,22 @@ export interface Client {
   readonly close: () => Promise<void>
 }
 
-/** Reject with the error itself rather than Effect's FiberFailure wrapper. */
-const settle = <A, E>(exit: Exit.Exit<A, E>, signal?: AbortSignal): A => {
+/**
+ * Reject with the error itself rather than Effect's FiberFailure wrapper. An interruption is the caller's abort
+ * (the signal's reason), or the client closing under the call.
+ */
+const settle = <A, E>(exit: Exit.Exit<A, E>, signal?: AbortSignal, closed?: () => ClientClosed | undefined): A => {
   if (Exit.isSuccess(exit)) return exit.value
   const failure = Cause.failureOption(exit.cause)
   if (Option.isSome(failure)) throw failure.value
   if (Cause.isInterruptedOnly(exit.cause)) {
-    throw signal?.aborted ? signal.reason : new DOMException("The operation was interrupted", "AbortError")
+    if (signal?.aborted) throw signal.reason
+    throw closed?.() ?? new DOMException("The operation was interrupted", "AbortError")
   }
   throw Cause.squash(exit.cause)
 }
+
+const closedError = (detail: string) => new ClientClosed({ detail })
 
 /**
  * A client over any layer that provides the whole stack (tests use this with fake layers).
@@ -112,28 +118,59 @@ export const fromLayer = async <E>(layer: Layer.Layer<AnthropicClient.Services, 
     await runtime.dispose()
     settle(built)
   }
+  // Once closed, every call (and every stream) rejects with ClientClosed, never with the runtime's bare string.
+  let closing: Promise<void> | undefined
+  const closed = () => closing === undefined ? undefined : closedError("client.close() was called")
   const run = <A, E2>(
     effect: Effect.Effect<A, E2, AnthropicClient.Services>,
     options?: { readonly signal?: AbortSignal | undefined }
-  ): Promise<A> => runtime.runPromiseExit(effect, options).then((exit) => settle(exit, options?.signal))
+  ): Promise<A> => {
+    const refused = closed()
+    if (refused !== undefined) return Promise.reject(refused)
+    return runtime.runPromiseExit(effect, options).then(
+      (exit) => settle(exit, options?.signal, closed),
+      (error: unknown) => Promise.reject(closed() ?? error)
+    )
+  }
   const credentials = await run(Credentials.Credentials)
   const client = await run(AnthropicClient.AnthropicClient)
+  const streams = new Set<StreamControl>()
   return {
     messages: {
       create: (params, options) => run(client.createMessage(params, options), options),
-      // The layer is built by now: its errors cannot occur any more.
-      stream: (params, options) =>
-        streamHandle(
+      stream: (params, options) => {
+        const handle = streamHandle(
+          // The layer is built by now: its errors cannot occur any more.
           runtime as unknown as ManagedRuntime.ManagedRuntime<AnthropicClient.Services, never>,
           client.stream(params, options),
-          options?.signal
-        ),
+          options?.signal,
+          { closed, opened: (s) => streams.add(s), ended: (s) => streams.delete(s) }
+        )
+        return handle
+      },
       countTokens: (params, options) => run(client.countTokens(params, options), options)
     },
     credential: { kind: credentials.kind, location: credentials.location, report: credentials.report },
     run,
-    close: () => runtime.dispose()
+    close: () =>
+      closing ??= (async () => {
+        const error = closedError("client.close() was called while the stream was open")
+        await Promise.all([...streams].map((s) => s.fail(error)))
+        await runtime.dispose()
+      })()
   }
+}
+
+/** How the client sees an open stream: it can end it (when closing), and is told when it ends. */
+interface StreamControl {
+  readonly fail: (error: unknown) => Promise<void>
+}
+
+interface StreamHooks {
+  /** The ClientClosed error once the client is closed. */
+  readonly closed: () => ClientClosed | undefined
+  readonly opened: (control: StreamControl) => void
+  readonly ended: (control: StreamControl) => void
 }
 
 /**
@@ -142,7 +179,8 @@ export const fromLayer = async <E>(layer: Layer.Layer<AnthropicClient.Services, 
 const streamHandle = (
   runtime: ManagedRuntime.ManagedRuntime<AnthropicClient.Services, never>,
   stream: Stream.Stream<Messages.MessageStreamEvent, ApiError>,
-  signal: AbortSignal | undefined
+  signal: AbortSignal | undefined,
+  hooks: StreamHooks
 ): MessageStreamHandle => {
   const accumulator = new MessageStream.MessageAccumulator()
   let scope: Scope.CloseableScope | undefined
@@ -159,14 +197,19 @@ const streamHandle = (
   })
   final.catch(() => {}) // reported to whoever awaits finalMessage()
 
+  // Why the stream was ended from outside (abort(), the signal, close()): what a pending read reports then.
+  let endedBy: { readonly error: unknown } | undefined
   const close = async () => {
     const open = scope
     scope = undefined
-    if (open !== undefined) await runtime.runPromise(Scope.close(open, Exit.void))
+    // After the runtime is disposed nothing can run on it; closing the scope directly still aborts the request.
+    if (open !== undefined) await Effect.runPromise(Scope.close(open, Exit.void))
   }
+  const control: StreamControl = { fail: (error) => finish(error) }
   const finish = async (error?: unknown) => {
     if (finished) return
     finished = true
+    hooks.ended(control)
     await close()
     if (error !== undefined) return rejectFinal(error)
     try {
@@ -175,16 +218,34 @@ const streamHandle = (
       rejectFinal(e)
     }
   }
-  signal?.addEventListener("abort", () => void finish(signal.reason), { once: true })
+  // A function, so the check after an await is not narrowed away by the one before it.
+  const endedFromOutside = () => endedBy
+  const end = (error: unknown) => {
+    endedBy ??= { error }
+    return finish(error)
+  }
+  signal?.addEventListener("abort", () => void end(signal.reason), { once: true })
 
   /** Loads the next chunk into the buffer; false at the end. */
   const load = async (): Promise<boolean> => {
+    if (endedBy !== undefined) throw endedBy.error
     if (finished) return false
+    const refused = hooks.closed()
+    if (refused !== undefined) {
+      await end(refused)
+      throw refused
+    }
     if (pull === undefined) {
+      hooks.opened(control)
       scope = await runtime.runPromise(Scope.make())
       pull = await runtime.runPromise(Scope.extend(Stream.toPull(stream), scope))
     }
-    const exit = await runtime.runPromiseExit(pull, { signal })
+    const exit = await runtime.runPromiseExit(pull, { signal }).catch((error: unknown) => {
+      throw hooks.closed() ?? error
+    })
+    // Ended from outside while this read waited: report that, not the broken connection it caused.
+    const outside = endedFromOutside()
+    if (outside !== undefined) throw outside.error
     if (Exit.isSuccess(exit)) {
       buffer = Chunk.toReadonlyArray(exit.value)
       index = 0
@@ -203,7 +264,7 @@ const streamHandle = (
     }
     let error: unknown
     try {
-      settle(Exit.failCause(Cause.map(exit.cause, (e) => Option.getOrThrow(e))), signal)
+      settle(Exit.failCause(Cause.map(exit.cause, (e) => Option.getOrThrow(e))), signal, hooks.closed)
     } catch (e) {
       error = e
     }
@@ -238,14 +299,14 @@ const streamHandle = (
         next: () =>
           index < buffer.length ? Promise.resolve({ value: buffer[index++]!, done: false }) : slowNext(),
         return: async () => {
-          await finish(new DOMException("The stream was closed before its end", "AbortError"))
+          await end(new DOMException("The stream was closed before its end", "AbortError"))
           return { value: undefined, done: true }
         }
       }
     },
     finalMessage,
     finalText: () => finalMessage().then(MessagesText.textOf),
-    abort: () => finish(new DOMException("The stream was aborted", "AbortError"))
+    abort: () => end(new DOMException("The stream was aborted", "AbortError"))
   }
 }
 
