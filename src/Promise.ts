@@ -16,6 +16,7 @@ import * as Cause from "effect/Cause"
 import * as Chunk from "effect/Chunk"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
+import * as Fiber from "effect/Fiber"
 import type * as Layer from "effect/Layer"
 import * as ManagedRuntime from "effect/ManagedRuntime"
 import * as Option from "effect/Option"
@@ -121,16 +122,31 @@ export const fromLayer = async <E>(layer: Layer.Layer<AnthropicClient.Services, 
   // Once closed, every call (and every stream) rejects with ClientClosed, never with the runtime's bare string.
   let closing: Promise<void> | undefined
   const closed = () => closing === undefined ? undefined : closedError("client.close() was called")
+  // Calls in flight, interrupted by close(): the runtime's disposal alone would leave them running on a closed stack.
+  const inFlight = new Set<Fiber.RuntimeFiber<unknown, unknown>>()
   const run = <A, E2>(
     effect: Effect.Effect<A, E2, AnthropicClient.Services>,
     options?: { readonly signal?: AbortSignal | undefined }
   ): Promise<A> => {
     const refused = closed()
     if (refused !== undefined) return Promise.reject(refused)
-    return runtime.runPromiseExit(effect, options).then(
-      (exit) => settle(exit, options?.signal, closed),
-      (error: unknown) => Promise.reject(closed() ?? error)
-    )
+    const signal = options?.signal
+    return new Promise<A>((resolve, reject) => {
+      const fiber = runtime.runFork(effect)
+      inFlight.add(fiber)
+      const abort = () => fiber.unsafeInterruptAsFork(fiber.id())
+      if (signal?.aborted) abort()
+      else signal?.addEventListener("abort", abort, { once: true })
+      fiber.addObserver((exit) => {
+        inFlight.delete(fiber)
+        signal?.removeEventListener("abort", abort)
+        try {
+          resolve(settle(exit, signal, closed))
+        } catch (error) {
+          reject(error)
+        }
+      })
+    })
   }
   const credentials = await run(Credentials.Credentials)
   const client = await run(AnthropicClient.AnthropicClient)
@@ -156,6 +172,7 @@ export const fromLayer = async <E>(layer: Layer.Layer<AnthropicClient.Services, 
       closing ??= (async () => {
         const error = closedError("client.close() was called while the stream was open")
         await Promise.all([...streams].map((s) => s.fail(error)))
+        await Effect.runPromise(Fiber.interruptAll(inFlight))
         await runtime.dispose()
       })()
   }
@@ -205,7 +222,7 @@ const streamHandle = (
     // After the runtime is disposed nothing can run on it; closing the scope directly still aborts the request.
     if (open !== undefined) await Effect.runPromise(Scope.close(open, Exit.void))
   }
-  const control: StreamControl = { fail: (error) => finish(error) }
+  const control: StreamControl = { fail: (error) => end(error) }
   const finish = async (error?: unknown) => {
     if (finished) return
     finished = true

@@ -63,6 +63,43 @@ export type Reply =
     readonly stallAfter?: number
     readonly headers?: Record<string, string>
   }
+  /** A 200 `text/event-stream` written by the test as it goes: see {@link live}. */
+  | { readonly type: "live"; readonly connect: (channel: LiveChannel) => void }
+
+/**
+ * The server side of a {@link live} stream: what the test writes reaches the client as one network write.
+ *
+ * @since 0.1.0
+ */
+export interface LiveChannel {
+  /** Write bytes (SSE text); resolves once they are handed to the socket. */
+  readonly write: (text: string) => Promise<void>
+  /** End the answer normally. */
+  readonly end: () => void
+  /** Drop the connection. */
+  readonly hangup: () => void
+}
+
+/**
+ * A streamed answer the test writes itself, at the pace it wants (paced by `TestClock`, say): the reply, and the
+ * channel once the request has arrived.
+ *
+ * ```ts
+ * const { reply, channel } = StandIn.live()
+ * standIn.enqueue(reply)
+ * const ch = await channel
+ * await ch.write(StandIn.sse([event]))
+ * ```
+ *
+ * @since 0.1.0
+ */
+export const live = (): { readonly reply: Reply; readonly channel: Promise<LiveChannel> } => {
+  let connected!: (channel: LiveChannel) => void
+  const channel = new Promise<LiveChannel>((resolve) => {
+    connected = resolve
+  })
+  return { reply: { type: "live", connect: connected }, channel }
+}
 
 /**
  * @since 0.1.0
@@ -508,6 +545,19 @@ const send = (res: http.ServerResponse, reply: Reply, request: RecordedRequest, 
       return
     case "stream":
       void writeStream(res, reply, stalled)
+      return
+    case "live":
+      res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache", "request-id": nextId("req") })
+      res.flushHeaders()
+      stalled.add(res)
+      reply.connect({
+        write: (text) => new Promise<void>((resolve) => res.write(text, () => resolve())),
+        end: () => res.end(),
+        hangup: () => {
+          hungUp.add(res)
+          res.socket?.destroy()
+        }
+      })
       return
     case "json":
     case "raw": {

@@ -54,6 +54,7 @@ const toResponse = (reply: Response | Reply, request: RecordedRequest): Response
       return new Response(reply.body as BodyInit, { status: 200, headers: { "content-type": "text/event-stream", ...reply.headers } })
     case "hangup":
     case "stall":
+    case "live":
       throw new Error(`the fake HTTP layer cannot ${reply.type}; use the loopback StandIn for that`)
   }
 }
