@@ -162,7 +162,7 @@ describe("AnthropicHttpClient: the error table", () => {
       expect(waits[3]).toBeGreaterThanOrEqual(3000) // 0.5·2³ = 4 s, less jitter
     }))
 
-  for (const status of [400, 404, 409, 413, 422]) {
+  for (const status of [400, 404, 413, 422]) {
     it.scoped(`${status} → Other, fails fast`, () =>
       Effect.gen(function*() {
         const standIn = yield* StandIn.scoped({ replies: [StandIn.error(status)] })
@@ -256,6 +256,135 @@ describe("AnthropicHttpClient: the error table", () => {
       expect(error._tag).toBe("Other")
       if (error._tag === "Other") expect(error.errorType).toBe("invalid_response")
       expect(standIn.requests.length).toBe(1)
+    }))
+})
+
+describe("AnthropicHttpClient: hostile and unusual answers", () => {
+  it.scoped("a 2 MB Message and a 3 MB error body arrive whole (bodies over 1 MiB once never completed)", () =>
+    Effect.gen(function*() {
+      const big = "x".repeat(2 * 1024 * 1024)
+      const standIn = yield* StandIn.scoped({
+        replies: [
+          StandIn.text(big),
+          {
+            type: "json",
+            status: 400,
+            headers: { "request-id": "req_big" },
+            body: {
+              type: "error",
+              error: { type: "invalid_request_error", message: "the API's own message" },
+              padding: "y".repeat(3 * 1024 * 1024)
+            }
+          }
+        ]
+      })
+      const { client } = yield* stack({ api_key: API_KEY, base_url: standIn.url, retry: { max_retries: 0 } })
+      const message = yield* client.createMessage(hello)
+      expect(message.content).toEqual([{ type: "text", text: big }])
+      const error = yield* Effect.flip(client.createMessage(hello))
+      expect(error._tag).toBe("Other")
+      if (error._tag !== "Other") return
+      expect(error.errorType).toBe("invalid_request_error")
+      expect(error.apiMessage).toBe("the API's own message")
+      expect(error.requestId).toBe("req_big")
+    }))
+
+  for (
+    const [header, expectedMs] of [[{ retryAfter: String(10 ** 12) }, 10 ** 15], [{ retryAfterMs: "1e12" }, 10 ** 12]] as const
+  ) {
+    it.scoped(`a 429 asking to wait past retry.max_retry_after_ms (${JSON.stringify(header)}) fails at once`, () =>
+      Effect.gen(function*() {
+        const standIn = yield* StandIn.scoped({ replies: [StandIn.error(429, header)] })
+        const { client } = yield* stack({ api_key: API_KEY, base_url: standIn.url, retry: { max_retries: 5 } })
+        const { exit, waits } = yield* runClocked(client.createMessage(hello))
+        const error = failureOf(exit)
+        expect(error._tag).toBe("RateLimit")
+        if (error._tag === "RateLimit") expect(error.retryAfterMs).toBe(expectedMs)
+        expect(waits).toEqual([])
+        expect(standIn.requests.length).toBe(1)
+      }))
+  }
+
+  it.scoped("retry.max_retry_after_ms sets the cap: a wait at it is honoured, one past it fails at once", () =>
+    Effect.gen(function*() {
+      const standIn = yield* StandIn.scoped({
+        replies: [StandIn.error(429, { retryAfterMs: "5000" }), StandIn.text("ok"), StandIn.error(429, { retryAfterMs: "5001" })]
+      })
+      const { client } = yield* stack({
+        api_key: API_KEY,
+        base_url: standIn.url,
+        retry: { max_retries: 3, max_retry_after_ms: 5000 }
+      })
+      const first = yield* runClocked(client.createMessage(hello))
+      expect(Exit.isSuccess(first.exit)).toBe(true)
+      expect(first.waits).toEqual([5000])
+      const second = yield* runClocked(client.createMessage(hello))
+      expect(failureOf(second.exit)._tag).toBe("RateLimit")
+      expect(second.waits).toEqual([])
+      expect(standIn.requests.length).toBe(3)
+    }))
+
+  it.scoped("a 429 for a reached spend limit fails at once, says so, and tells how to fix it", () =>
+    Effect.gen(function*() {
+      const standIn = yield* StandIn.scoped({
+        replies: [{
+          type: "json",
+          status: 429,
+          // Even a server inviting a retry cannot make this one pass.
+          headers: { "request-id": "req_spend", "x-should-retry": "true" },
+          body: {
+            type: "error",
+            error: {
+              type: "rate_limit_error",
+              message: "You have reached your specified API usage limits.",
+              details: { error_code: "enforced_spend_limit_reached" }
+            }
+          }
+        }]
+      })
+      const { client } = yield* stack({ api_key: API_KEY, base_url: standIn.url, retry: { max_retries: 3 } })
+      const { exit, waits } = yield* runClocked(client.createMessage(hello))
+      const error = failureOf(exit)
+      expect(error._tag).toBe("RateLimit")
+      if (error._tag !== "RateLimit") return
+      expect(error.spendLimitReached).toBe(true)
+      expect(error.retryable).toBe(false)
+      expect(error.message).toContain("raise the organization's spend limit")
+      expect(waits).toEqual([])
+      expect(standIn.requests.length).toBe(1)
+    }))
+
+  it.scoped("an ordinary 429 says it is not the spend limit", () =>
+    Effect.gen(function*() {
+      const standIn = yield* StandIn.scoped({ replies: [StandIn.error(429, { retryAfterMs: "1" })] })
+      const { client } = yield* stack({ api_key: API_KEY, base_url: standIn.url, retry: { max_retries: 0 } })
+      const error = yield* Effect.flip(client.createMessage(hello))
+      expect(error._tag === "RateLimit" && error.spendLimitReached).toBe(false)
+    }))
+
+  for (const status of [408, 409]) {
+    it.scoped(`${status} is retried, as the official SDK does`, () =>
+      Effect.gen(function*() {
+        const standIn = yield* StandIn.scoped({ replies: [StandIn.error(status)] })
+        const { client } = yield* stack({ api_key: API_KEY, base_url: standIn.url })
+        const { exit, waits } = yield* runClocked(client.createMessage(hello))
+        expect(Exit.isSuccess(exit)).toBe(true)
+        expect(standIn.requests.length).toBe(2)
+        expect(waits.length).toBe(1)
+      }))
+  }
+
+  it.scoped("backoff is capped at 8 s: with max_retries 7 on a 5xx no wait is longer, the later ones reach it", () =>
+    Effect.gen(function*() {
+      const standIn = yield* StandIn.scoped()
+      standIn.setDefault(StandIn.error(500))
+      const { client } = yield* stack({ api_key: API_KEY, base_url: standIn.url, retry: { max_retries: 7 } })
+      const { exit, waits } = yield* runClocked(client.createMessage(hello))
+      expect(failureOf(exit)._tag).toBe("ServerError")
+      expect(waits.length).toBe(7)
+      for (const wait of waits) expect(wait).toBeLessThanOrEqual(8000)
+      // 0.5·2⁴ = 8 s and beyond: capped at 8 s, less up to 25 % jitter.
+      for (const wait of waits.slice(4)) expect(wait).toBeGreaterThanOrEqual(6000)
     }))
 })
 

@@ -1,15 +1,21 @@
 import { describe, expect, it } from "@effect/vitest"
 import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
+import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Scope from "effect/Scope"
 import * as TestClock from "effect/TestClock"
 import { writeFileSync } from "node:fs"
 import * as fs from "node:fs/promises"
 import * as path from "node:path"
+import * as AnthropicClient from "../src/AnthropicClient.js"
+import * as Config from "../src/Config.js"
+import * as Credentials from "../src/Credentials.js"
 import * as StandIn from "../src/testing/StandIn.js"
+import * as UndiciHttpClient from "../src/UndiciHttpClient.js"
 import { hello, stack } from "./fixtures.js"
 import { eventually, realPause, runClocked, tempDir, writeFile } from "./helpers.js"
 
@@ -77,20 +83,40 @@ describe("TokenRefresher: scheduled refresh", () => {
       expect(standIn.oauth.tokenRequests.length).toBe(1)
     }))
 
-  it.scoped("closing the client stops the background fiber", () =>
+  it.scoped("closing the client stops the background fiber (its HTTP client outliving it would show a leak)", () =>
     Effect.gen(function*() {
       const dir = yield* tempDir
       const standIn = yield* StandIn.scoped()
-      const bundle = path.join(dir, "b.json")
-      yield* writeBundle(bundle, standIn.oauth.issue(), HOUR)
+      // An HttpClient that outlives the client's scope: a leaked refresher fiber could still reach the stand-in.
+      const http = yield* Layer.build(UndiciHttpClient.layer)
+      const layerFor = (bundle: string) => {
+        const settings = Config.fromObject({
+          providers: { anthropic: { base_url: standIn.url, auth: { mode: "oauth_bundle", bundle, token_url: standIn.oauth.tokenUrl } } }
+        }, { env: {} })
+        if (Either.isLeft(settings)) throw settings.left
+        return AnthropicClient.layerFrom({
+          config: Config.layer(settings.right),
+          credentials: Credentials.layer,
+          httpClient: Layer.succeedContext(http)
+        })
+      }
+      const open = path.join(dir, "open.json")
+      const closed = path.join(dir, "closed.json")
+      yield* writeBundle(open, standIn.oauth.issue(), HOUR)
+      yield* writeBundle(closed, standIn.oauth.issue(), HOUR)
+      yield* Layer.build(layerFor(open))
       const scope = yield* Scope.make()
-      yield* stack({ base_url: standIn.url, auth: { mode: "oauth_bundle", bundle, token_url: standIn.oauth.tokenUrl } }).pipe(
-        Scope.extend(scope)
-      )
+      yield* Layer.buildWithScope(layerFor(closed), scope)
       yield* Scope.close(scope, Exit.void)
+      yield* realPause(30)
       yield* TestClock.adjust(2 * HOUR)
-      yield* realPause(60)
-      expect(standIn.oauth.tokenRequests.length).toBe(0)
+      // The open client's fiber refreshes; the closed one's must not.
+      yield* eventually(() => standIn.oauth.tokenRequests.length >= 1)
+      yield* realPause(100)
+      const refreshed = standIn.oauth.tokenRequests.map((r) => r.body.refresh_token)
+      const closedToken = JSON.parse(yield* Effect.promise(() => fs.readFile(closed, "utf8"))).refresh_token
+      expect(refreshed.length).toBe(1)
+      expect(refreshed).not.toContain(closedToken)
     }))
 })
 
@@ -177,6 +203,70 @@ describe("TokenRefresher: on demand", () => {
       yield* client.createMessage(hello)
       expect(standIn.oauth.tokenRequests.length).toBe(0)
       expect(standIn.requests[1]!.headers["authorization"]).toBe(`Bearer ${theirs.access_token}`)
+    }))
+
+  it.scoped("the call's own refresh fails (invalid_grant) while another writer saves a valid token: the call adopts it", () =>
+    Effect.gen(function*() {
+      // Far from expiry, so the background fiber stays asleep: the failing refresh is the call's own.
+      const { bundle, client, credentials, standIn } = yield* bundleSetup(10 * HOUR)
+      standIn.enqueue(StandIn.error(401))
+      yield* Effect.flip(client.createMessage(hello))
+      expect(yield* credentials.isStale).toBe(true)
+      const theirs = standIn.oauth.issue()
+      standIn.oauth.enqueueToken({
+        type: "dynamic",
+        reply: () => {
+          writeFileSync(
+            bundle,
+            JSON.stringify({ access_token: theirs.access_token, refresh_token: theirs.refresh_token, expires_at: new Date(8 * HOUR).toISOString() })
+          )
+          return { type: "json", status: 400, body: { error: "invalid_grant", error_description: "Refresh token already used" } }
+        }
+      })
+      const message = yield* client.createMessage(hello)
+      expect(message.type).toBe("message")
+      expect(standIn.oauth.tokenRequests.length).toBe(1)
+      expect(standIn.requests[1]!.headers["authorization"]).toBe(`Bearer ${theirs.access_token}`)
+      expect(yield* credentials.isStale).toBe(false)
+    }))
+
+  it.scoped("a late 401 for the old token after a refresh leaves the new token fresh", () =>
+    Effect.gen(function*() {
+      const { client, credentials, standIn } = yield* bundleSetup(10 * HOUR)
+      let answerLate!: (reply: StandIn.Reply) => void
+      const late = new Promise<StandIn.Reply>((resolve) => {
+        answerLate = resolve
+      })
+      // The first call's answer is held back; the second gets a 401 that makes the token stale.
+      standIn.enqueue({ type: "later", reply: late }, StandIn.error(401))
+      const slow = yield* Effect.fork(Effect.either(client.createMessage(hello)))
+      yield* eventually(() => standIn.requests.length === 1)
+      yield* Effect.flip(client.createMessage(hello))
+      // The third call refreshes, and its token is the new one.
+      yield* client.createMessage(hello)
+      expect(standIn.oauth.tokenRequests.length).toBe(1)
+      const fresh = standIn.requests[2]!.headers["authorization"]
+      expect(fresh).not.toBe(standIn.requests[0]!.headers["authorization"])
+      // Now the first call's 401 arrives: it answered the old token.
+      answerLate(StandIn.error(401))
+      const first = yield* Fiber.join(slow)
+      expect(Either.isLeft(first) && first.left._tag).toBe("CredentialInvalid")
+      expect(yield* credentials.isStale).toBe(false)
+      yield* client.createMessage(hello)
+      expect(standIn.oauth.tokenRequests.length).toBe(1)
+      expect(standIn.requests[3]!.headers["authorization"]).toBe(fresh)
+    }))
+
+  it.scoped("a 403 marks an OAuth token stale too: the next call refreshes first", () =>
+    Effect.gen(function*() {
+      const { client, credentials, standIn } = yield* bundleSetup(10 * HOUR)
+      standIn.enqueue(StandIn.error(403))
+      const error = yield* Effect.flip(client.createMessage(hello))
+      expect(error._tag).toBe("CredentialInvalid")
+      expect(yield* credentials.isStale).toBe(true)
+      yield* client.createMessage(hello)
+      expect(standIn.oauth.tokenRequests.length).toBe(1)
+      expect(standIn.requests[1]!.headers["authorization"]).not.toBe(standIn.requests[0]!.headers["authorization"])
     }))
 
   it.scoped("after a failed refresh, a valid token someone else wrote meanwhile is accepted", () =>

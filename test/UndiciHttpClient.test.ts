@@ -134,6 +134,37 @@ describe("UndiciHttpClient: response bodies as streams", () => {
     }))
 })
 
+describe("UndiciHttpClient: bodies read whole", () => {
+  it.scoped("bodies far over the 1 MiB pause mark arrive whole when read as text, json or bytes", () =>
+    Effect.gen(function*() {
+      const big = "b".repeat(5 * 1024 * 1024)
+      const standIn = yield* StandIn.scoped({ replies: [StandIn.text(big), StandIn.text(big), StandIn.text(big)] })
+      const http = yield* client()
+      const text = yield* Effect.flatMap(http.execute(post(standIn.url, {})), (r) => r.text)
+      expect(JSON.parse(text).content[0].text).toBe(big)
+      const json = (yield* Effect.flatMap(http.execute(post(standIn.url, {})), (r) => r.json)) as any
+      expect(json.content[0].text.length).toBe(big.length)
+      // Read late: the body was paused at the mark while nobody read it, and resumes when someone does.
+      const response = yield* http.execute(post(standIn.url, {}))
+      yield* realPause(100)
+      expect((yield* response.arrayBuffer).byteLength).toBe(text.length)
+    }))
+
+  it.scoped("a body over maxBodyBytes read whole fails with BodyTooLarge and the request is aborted", () =>
+    Effect.gen(function*() {
+      const standIn = yield* StandIn.scoped({ replies: [StandIn.text("c".repeat(3 * 1024 * 1024))] })
+      const http = yield* client({ maxBodyBytes: 2 * 1024 * 1024 })
+      const error = yield* Effect.flip(Effect.flatMap(http.execute(post(standIn.url, {})), (r) => r.text))
+      expect(error._tag).toBe("ResponseError")
+      expect(causeOf(error)).toBeInstanceOf(UndiciHttpClient.BodyTooLarge)
+      // A stream reader is not limited.
+      standIn.enqueue(StandIn.text("d".repeat(3 * 1024 * 1024)))
+      const streamed = yield* Effect.flatMap(http.execute(post(standIn.url, {})), (r) =>
+        Stream.runFold(r.stream, 0, (n, bytes) => n + bytes.length))
+      expect(streamed).toBeGreaterThan(3 * 1024 * 1024)
+    }))
+})
+
 describe("UndiciHttpClient: interruption and scopes", () => {
   it.scoped("interrupting a request that has no answer yet aborts it", () =>
     Effect.gen(function*() {

@@ -10,7 +10,8 @@ import * as path from "node:path"
 import * as Auth from "../src/cli/auth.js"
 import * as Config from "../src/Config.js"
 import * as StandIn from "../src/testing/StandIn.js"
-import { eventually, tempDir } from "./helpers.js"
+import { hello, stack } from "./fixtures.js"
+import { eventually, realPause, tempDir } from "./helpers.js"
 
 const setup = Effect.gen(function*() {
   const dir = yield* tempDir
@@ -164,5 +165,44 @@ describe("login (PKCE wizard)", () => {
       expect(error._tag).toBe("LoginFailed")
       expect(error.message).toContain("bad code")
       expect(yield* Effect.promise(() => fs.access(bundle).then(() => true, () => false))).toBe(false)
+    }))
+
+  it.scoped("login writes under the refresher's lock: a refresh that began before it cannot overwrite the new login", () =>
+    Effect.gen(function*() {
+      const { bundle, pasted, print, settings, standIn } = yield* setup
+      // A client on the same bundle, whose token is due: its refresh takes the lock and waits for the endpoint.
+      const old = standIn.oauth.issue()
+      yield* Effect.promise(async () => {
+        await fs.mkdir(path.dirname(bundle), { recursive: true })
+        await fs.writeFile(bundle, JSON.stringify({ ...old, expires_at: new Date(0).toISOString() }))
+      })
+      let answerRefresh!: (reply: StandIn.Reply) => void
+      standIn.oauth.enqueueToken({ type: "later", reply: new Promise((resolve) => (answerRefresh = resolve)) })
+      const { client } = yield* stack({
+        base_url: standIn.url,
+        auth: { mode: "oauth_bundle", bundle, token_url: standIn.oauth.tokenUrl }
+      })
+      const call = yield* Effect.fork(client.createMessage(hello))
+      yield* eventually(() => standIn.oauth.tokenRequests.length === 1)
+      // The login runs to the point of writing, and must wait for the lock.
+      const login = yield* Effect.fork(
+        Auth.login({ settings, openBrowser: true, pasted, launch: playBrowser(), print }).pipe(
+          Effect.provide(NodeHttpClient.layerUndici)
+        )
+      )
+      yield* eventually(() => standIn.oauth.tokenRequests.length === 2)
+      const loggedIn = standIn.oauth.tokenRequests[1]!.body.code !== undefined
+      expect(loggedIn).toBe(true)
+      yield* realPause(150)
+      expect((yield* readBundle(bundle)).access_token).toBe(old.access_token)
+      // The refresh now ends and writes; then the login writes, last.
+      const refreshed = standIn.oauth.issue()
+      answerRefresh({ type: "json", status: 200, body: refreshed })
+      yield* Fiber.join(call)
+      yield* Fiber.join(login)
+      const saved = yield* readBundle(bundle)
+      expect(saved.access_token).not.toBe(refreshed.access_token)
+      expect(saved.access_token).not.toBe(old.access_token)
+      expect(saved.access_token).toMatch(/^sk-ant-oat01-/)
     }))
 })

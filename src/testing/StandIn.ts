@@ -63,6 +63,8 @@ export type Reply =
     readonly stallAfter?: number
     readonly headers?: Record<string, string>
   }
+  /** Answer with `reply` once it resolves (an answer held back while the test does something else). */
+  | { readonly type: "later"; readonly reply: Promise<Reply> }
   /** A 200 `text/event-stream` written by the test as it goes: see {@link live}. */
   | { readonly type: "live"; readonly connect: (channel: LiveChannel) => void }
 
@@ -545,6 +547,9 @@ const send = (res: http.ServerResponse, reply: Reply, request: RecordedRequest, 
       return
     case "stream":
       void writeStream(res, reply, stalled)
+      return
+    case "later":
+      void reply.reply.then((later) => send(res, later, request, stalled))
       return
     case "live":
       res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache", "request-id": nextId("req") })

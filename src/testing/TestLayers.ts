@@ -55,6 +55,7 @@ const toResponse = (reply: Response | Reply, request: RecordedRequest): Response
     case "hangup":
     case "stall":
     case "live":
+    case "later":
       throw new Error(`the fake HTTP layer cannot ${reply.type}; use the loopback StandIn for that`)
   }
 }

@@ -1,0 +1,352 @@
+/**
+ * The refresher against a failing token endpoint, short-lived and absurd tokens, and a file system that is read-only,
+ * full or reached through a symlink.
+ */
+import { describe, expect, it } from "@effect/vitest"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Exit from "effect/Exit"
+import * as Logger from "effect/Logger"
+import * as TestClock from "effect/TestClock"
+import nodeFs from "node:fs"
+import * as fs from "node:fs/promises"
+import * as path from "node:path"
+import * as Config from "../src/Config.js"
+import * as Credentials from "../src/Credentials.js"
+import { type FileSystem, SecretFileSystem } from "../src/internal/secretFileSystem.js"
+import * as StandIn from "../src/testing/StandIn.js"
+import { hello, stack } from "./fixtures.js"
+import { eventually, failureOf, realPause, runClocked, tempDir, writeFile } from "./helpers.js"
+
+const HOUR = 3_600_000
+
+const readJson = (file: string) => Effect.promise(async () => JSON.parse(await fs.readFile(file, "utf8")))
+
+const writeBundle = (file: string, pair: { access_token: string; refresh_token: string }, expiresAtMs: number) =>
+  writeFile(
+    file,
+    JSON.stringify({ access_token: pair.access_token, refresh_token: pair.refresh_token, expires_at: new Date(expiresAtMs).toISOString() })
+  )
+
+/** A bundle-backed client against the stand-in (the bundle's token expires at `expiresAtMs`, TestClock time). */
+const bundleSetup = (
+  expiresAtMs: number,
+  extra: Record<string, unknown> = {},
+  fileSystem?: FileSystem,
+  logs?: Array<string>
+) =>
+  Effect.gen(function*() {
+    const dir = yield* tempDir
+    const standIn = yield* StandIn.scoped()
+    const bundle = path.join(dir, "secrets", "anthropic_oauth.json")
+    const pair = standIn.oauth.issue()
+    yield* writeBundle(bundle, pair, expiresAtMs)
+    const built = stack({
+      base_url: standIn.url,
+      auth: { mode: "oauth_bundle", bundle, token_url: standIn.oauth.tokenUrl },
+      ...extra
+    })
+    const withFs = fileSystem === undefined ? built : Effect.provideService(built, SecretFileSystem, fileSystem)
+    // The background fiber is forked while the stack is built: it logs with the loggers of that moment.
+    const { client, credentials } = yield* (logs === undefined ? withFs : capturingLogs(withFs, logs))
+    return { dir, standIn, bundle, pair, client, credentials }
+  })
+
+/** Log lines written while `effect` runs. */
+const capturingLogs = <A, E, R>(effect: Effect.Effect<A, E, R>, lines: Array<string>) =>
+  Effect.provide(
+    effect,
+    Logger.replace(Logger.defaultLogger, Logger.make(({ message }) => lines.push(String(message))))
+  )
+
+const errnoError = (code: string, syscall: string, file: string) =>
+  Object.assign(new Error(`${code}: ${syscall} '${file}'`), { code, syscall, path: file })
+
+/** The real `fs` with faults: the lock directory and/or temp files refused with `code`, calls recorded. */
+const faultyFs = (options: {
+  readonly lock?: string
+  readonly create?: string
+  readonly write?: string
+  readonly calls?: Array<string>
+}): FileSystem => {
+  const record = (call: string) => options.calls?.push(call)
+  const wrapHandle = (handle: fs.FileHandle): fs.FileHandle =>
+    new Proxy(handle, {
+      get(target, key) {
+        const value = Reflect.get(target, key) as unknown
+        if (typeof value !== "function") return value
+        if (key === "writeFile" || key === "sync" || key === "close") {
+          return (...args: Array<unknown>) => {
+            record(String(key))
+            if (key === "writeFile" && options.write !== undefined) {
+              return Promise.reject(errnoError(options.write, "write", "temp"))
+            }
+            return (value as (...a: Array<unknown>) => unknown).apply(target, args)
+          }
+        }
+        return (value as (...a: Array<unknown>) => unknown).bind(target)
+      }
+    })
+  const promises = {
+    ...nodeFs.promises,
+    open: async (file: string, flags?: string, mode?: number) => {
+      if (flags === "wx") {
+        record("open")
+        if (options.create !== undefined) throw errnoError(options.create, "open", file)
+      }
+      return wrapHandle(await nodeFs.promises.open(file, flags, mode))
+    },
+    rename: (from: string, to: string) => {
+      record("rename")
+      return nodeFs.promises.rename(from, to)
+    }
+  }
+  const mkdir = (file: string, ...rest: Array<any>) => {
+    if (file.endsWith(".lock")) {
+      record("lock")
+      if (options.lock !== undefined) return rest.at(-1)(errnoError(options.lock, "mkdir", file))
+    }
+    return (nodeFs.mkdir as any)(file, ...rest)
+  }
+  return { ...nodeFs, promises, mkdir } as unknown as FileSystem
+}
+
+const tempFilesIn = (dir: string) =>
+  Effect.promise(async () => (await fs.readdir(dir)).filter((f) => f.endsWith(".tmp")))
+
+describe("a failing token endpoint: one attempt, one outcome for everyone waiting", () => {
+  it.scoped("10 concurrent calls while the endpoint answers 500: one attempt (1 + max_retries POSTs), all get its error", () =>
+    Effect.gen(function*() {
+      const { client, standIn } = yield* bundleSetup(30_000) // already inside the 60 s window
+      standIn.oauth.enqueueToken(...Array.from({ length: 40 }, () => StandIn.error(500)))
+      const { exit } = yield* runClocked(
+        Effect.all(Array.from({ length: 10 }, () => Effect.either(client.createMessage(hello))), { concurrency: "unbounded" })
+      )
+      expect(Exit.isSuccess(exit)).toBe(true)
+      if (!Exit.isSuccess(exit)) return
+      expect(exit.value.map((r) => Either.isLeft(r) ? r.left._tag : "ok")).toEqual(Array(10).fill("RefreshFailed"))
+      expect(standIn.oauth.tokenRequests.length).toBe(3)
+      expect(standIn.requests.length).toBe(0)
+    }))
+
+  it.scoped("5 callers during a 429 from the token endpoint: one attempt with its retries", () =>
+    Effect.gen(function*() {
+      const { client, standIn } = yield* bundleSetup(30_000)
+      standIn.oauth.enqueueToken(...Array.from({ length: 20 }, () => StandIn.error(429, { retryAfter: "1" })))
+      const { exit } = yield* runClocked(
+        Effect.all(Array.from({ length: 5 }, () => Effect.either(client.createMessage(hello))), { concurrency: "unbounded" })
+      )
+      if (!Exit.isSuccess(exit)) throw new Error("expected every call to settle")
+      expect(exit.value.every((r) => Either.isLeft(r) && r.left._tag === "RefreshFailed")).toBe(true)
+      expect(standIn.oauth.tokenRequests.length).toBe(3)
+    }))
+
+  it.scoped("after a failure, calls within the cool-down fail at once with it; the first call after it tries again", () =>
+    Effect.gen(function*() {
+      // Expires in an hour, but a 401 makes it stale: no background refresh in the way.
+      const { client, standIn } = yield* bundleSetup(HOUR, { retry: { max_retries: 0 } })
+      standIn.enqueue(StandIn.error(401))
+      yield* Effect.flip(client.createMessage(hello))
+      standIn.oauth.enqueueToken(StandIn.error(500, { message: "token endpoint down" }))
+      const first = yield* Effect.flip(client.createMessage(hello))
+      expect(first._tag).toBe("RefreshFailed")
+      expect(standIn.oauth.tokenRequests.length).toBe(1)
+      yield* TestClock.adjust(9_000)
+      const second = yield* Effect.flip(client.createMessage(hello))
+      expect(second).toBe(first)
+      expect(standIn.oauth.tokenRequests.length).toBe(1)
+      yield* TestClock.adjust(1_001)
+      yield* client.createMessage(hello)
+      expect(standIn.oauth.tokenRequests.length).toBe(2)
+      expect(standIn.requests.length).toBe(2)
+    }))
+
+  it.scoped("a 429 from the token endpoint asking to wait past retry.max_retry_after_ms fails the refresh at once", () =>
+    Effect.gen(function*() {
+      const { client, standIn } = yield* bundleSetup(30_000, { retry: { max_retries: 3 } })
+      standIn.oauth.enqueueToken(StandIn.error(429, { retryAfter: String(10 ** 12) }))
+      const { exit, waits } = yield* runClocked(client.createMessage(hello))
+      const error = failureOf(exit)
+      expect(error._tag).toBe("RefreshFailed")
+      expect(error.message).toContain("retry after 1000000000000000 ms")
+      expect(waits.filter((w) => w > 0 && w < 60_000)).toEqual([])
+      expect(standIn.oauth.tokenRequests.length).toBe(1)
+    }))
+
+  it.scoped("a token answer of 2 MB arrives whole", () =>
+    Effect.gen(function*() {
+      const { bundle, client, standIn } = yield* bundleSetup(30_000)
+      const pair = standIn.oauth.issue()
+      standIn.oauth.enqueueToken({ type: "json", status: 200, body: { ...pair, account: { padding: "z".repeat(2 << 20) } } })
+      yield* client.createMessage(hello)
+      expect((yield* readJson(bundle)).access_token).toBe(pair.access_token)
+    }))
+})
+
+describe("short-lived and absurd token lifetimes", () => {
+  for (const expiresIn of [30, 0]) {
+    it.scoped(`expires_in ${expiresIn}: refreshed at most once per floor (30 s), and calls keep working meanwhile`, () =>
+      Effect.gen(function*() {
+        const { client, standIn } = yield* bundleSetup(30_000)
+        standIn.oauth.setExpiresIn(expiresIn)
+        yield* client.createMessage(hello)
+        expect(standIn.oauth.tokenRequests.length).toBe(1)
+        // Ten minutes in 5 s steps, a call at each step.
+        for (let step = 0; step < 120; step++) {
+          yield* TestClock.adjust(5_000)
+          yield* realPause(2)
+          yield* client.createMessage(hello)
+        }
+        yield* realPause(50)
+        const posts = standIn.oauth.tokenRequests.length
+        expect(posts).toBeGreaterThanOrEqual(15)
+        expect(posts).toBeLessThanOrEqual(1 + 600_000 / 30_000)
+        expect(standIn.requests.length).toBe(121)
+        // Every token a refresh brought was used by calls before the next refresh.
+        const tokens = new Set(standIn.requests.map((r) => r.headers["authorization"]))
+        expect(tokens.size).toBe(posts)
+      }))
+  }
+
+  for (const expiresIn of ["1e300", "1e400", "-5"]) {
+    it.scoped(`expires_in ${expiresIn}: clamped, the rotated tokens saved with a valid expiry, status still works`, () =>
+      Effect.gen(function*() {
+        const { bundle, client, dir, standIn } = yield* bundleSetup(30_000)
+        standIn.oauth.enqueueToken({
+          type: "raw",
+          status: 200,
+          headers: { "content-type": "application/json" },
+          body: `{"access_token":"sk-ant-oat01-${"n".repeat(40)}","refresh_token":"sk-ant-ort01-${"r".repeat(40)}",` +
+            `"expires_in":${expiresIn}}`
+        })
+        yield* client.createMessage(hello)
+        const saved = yield* readJson(bundle)
+        expect(saved.refresh_token).toBe(`sk-ant-ort01-${"r".repeat(40)}`)
+        const expiresAt = Date.parse(saved.expires_at)
+        const now = yield* TestClock.currentTimeMillis
+        expect(expiresAt).toBe(expiresIn === "-5" ? now : now + 366 * 24 * HOUR)
+        // The file loads again (the bundle's expires_at is a real date).
+        const settings = Config.fromObject(
+          { providers: { anthropic: { auth: { mode: "oauth_bundle", bundle } } } },
+          { env: { HOME: dir } }
+        )
+        if (Either.isLeft(settings)) throw settings.left
+        const resolution = yield* Credentials.resolve(settings.right)
+        expect(resolution.credential.kind).toBe("oauth_bundle")
+      }))
+  }
+})
+
+describe("credential files on hostile file systems", () => {
+  it.scoped("a read-only secrets directory: the lock fails fast, the refresh happens, the token is kept in memory", () =>
+    Effect.gen(function*() {
+      const calls: Array<string> = []
+      const logs: Array<string> = []
+      const { bundle, client, standIn } = yield* bundleSetup(
+        30_000,
+        {},
+        faultyFs({ lock: "EROFS", create: "EROFS", calls }),
+        logs
+      )
+      const before = yield* Effect.promise(() => fs.readFile(bundle, "utf8"))
+      yield* capturingLogs(client.createMessage(hello), logs)
+      // One try at the lock, not a minute of retries.
+      expect(calls.filter((c) => c === "lock")).toEqual(["lock"])
+      expect(standIn.oauth.tokenRequests.length).toBe(1)
+      expect(yield* Effect.promise(() => fs.readFile(bundle, "utf8"))).toBe(before)
+      expect(logs.some((l) => l.includes("cannot be locked (EROFS"))).toBe(true)
+      expect(logs.some((l) => l.includes("kept in memory"))).toBe(true)
+      // The refreshed token is the one in use, and it is not refreshed again.
+      yield* client.createMessage(hello)
+      expect(standIn.oauth.tokenRequests.length).toBe(1)
+      expect(new Set(standIn.requests.map((r) => r.headers["authorization"])).size).toBe(1)
+      expect(standIn.requests[0]!.headers["authorization"]).not.toContain(JSON.parse(before).access_token)
+    }))
+
+  for (const code of ["EACCES", "EPERM"]) {
+    it.scoped(`a lock refused with ${code} is not retried either`, () =>
+      Effect.gen(function*() {
+        const calls: Array<string> = []
+        const { client, standIn } = yield* bundleSetup(30_000, {}, faultyFs({ lock: code, calls }))
+        yield* client.createMessage(hello)
+        expect(calls.filter((c) => c === "lock")).toEqual(["lock"])
+        expect(standIn.oauth.tokenRequests.length).toBe(1)
+      }))
+  }
+
+  it.scoped("a full disk: the failed temp file is removed, the old file intact, the new token kept in memory", () =>
+    Effect.gen(function*() {
+      const { bundle, client, standIn } = yield* bundleSetup(30_000, {}, faultyFs({ write: "ENOSPC" }))
+      const before = yield* Effect.promise(() => fs.readFile(bundle, "utf8"))
+      yield* client.createMessage(hello)
+      expect(standIn.oauth.tokenRequests.length).toBe(1)
+      expect(yield* tempFilesIn(path.dirname(bundle))).toEqual([])
+      expect(yield* Effect.promise(() => fs.readFile(bundle, "utf8"))).toBe(before)
+      yield* client.createMessage(hello)
+      expect(standIn.oauth.tokenRequests.length).toBe(1)
+    }))
+
+  it.scoped("the atomic write flushes the temp file before renaming it over the target", () =>
+    Effect.gen(function*() {
+      const calls: Array<string> = []
+      const { client } = yield* bundleSetup(30_000, {}, faultyFs({ calls }))
+      yield* client.createMessage(hello)
+      const write = calls.filter((c) => c !== "lock")
+      // The temp file written and flushed, closed, renamed; then the directory flushed so the rename lasts.
+      expect(write).toEqual(["open", "writeFile", "sync", "close", "rename", "sync", "close"])
+    }))
+
+  it.scoped("the refreshed file replaces the old one (a new inode), never a rewrite in place", () =>
+    Effect.gen(function*() {
+      const { bundle, client, pair } = yield* bundleSetup(30_000)
+      const before = yield* Effect.promise(() => fs.stat(bundle))
+      yield* client.createMessage(hello)
+      const after = yield* Effect.promise(() => fs.stat(bundle))
+      expect((yield* readJson(bundle)).access_token).not.toBe(pair.access_token)
+      expect(after.ino).not.toBe(before.ino)
+    }))
+
+  it.scoped("a bundle path that is a symlink: the target gets the new token, the link stays a link", () =>
+    Effect.gen(function*() {
+      const dir = yield* tempDir
+      const standIn = yield* StandIn.scoped()
+      const target = path.join(dir, "vault", "real-bundle.json")
+      const link = path.join(dir, "secrets", "anthropic_oauth.json")
+      const pair = standIn.oauth.issue()
+      yield* writeBundle(target, pair, 30_000)
+      yield* Effect.promise(async () => {
+        await fs.mkdir(path.dirname(link), { recursive: true })
+        await fs.symlink(path.relative(path.dirname(link), target), link)
+      })
+      const { client } = yield* stack({
+        base_url: standIn.url,
+        auth: { mode: "oauth_bundle", bundle: link, token_url: standIn.oauth.tokenUrl }
+      })
+      yield* client.createMessage(hello)
+      expect((yield* Effect.promise(() => fs.lstat(link))).isSymbolicLink()).toBe(true)
+      const saved = yield* readJson(target)
+      expect(saved.access_token).not.toBe(pair.access_token)
+      expect(standIn.requests[0]!.headers["authorization"]).toBe(`Bearer ${saved.access_token}`)
+      // The lock was taken next to the target, and is gone.
+      expect(yield* Effect.promise(() => fs.readdir(path.dirname(target)))).toEqual(["real-bundle.json"])
+      expect(yield* Effect.promise(() => fs.readdir(path.dirname(link)))).toEqual(["anthropic_oauth.json"])
+    }))
+
+  it.scoped("two clients in one process on one bundle: one refresh POST for the expiry", () =>
+    Effect.gen(function*() {
+      // Two clients in one process on one bundle behave like two processes: the lock and the re-read keep it to
+      // one POST per expiry.
+      const dir = yield* tempDir
+      const standIn = yield* StandIn.scoped()
+      const bundle = path.join(dir, "b.json")
+      yield* writeBundle(bundle, standIn.oauth.issue(), 30_000)
+      const config = { base_url: standIn.url, auth: { mode: "oauth_bundle", bundle, token_url: standIn.oauth.tokenUrl } }
+      const a = yield* stack(config)
+      const b = yield* stack(config)
+      yield* a.client.createMessage(hello)
+      yield* eventually(() => standIn.oauth.tokenRequests.length === 1)
+      yield* b.client.createMessage(hello)
+      expect(standIn.oauth.tokenRequests.length).toBe(1)
+      expect(standIn.requests[0]!.headers["authorization"]).toBe(standIn.requests[1]!.headers["authorization"])
+    }))
+})
