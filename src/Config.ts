@@ -54,7 +54,7 @@ export const MIN_REQUESTS_PER_SECOND = 0.001
 export const MAX_REQUESTS_PER_SECOND = 1000
 /** How deep the configuration may nest (the file itself is 4 levels); past this it is refused, not recursed into. */
 const MAX_CONFIG_DEPTH = 32
-/** YAML alias references allowed when the file is turned into data: enough for any real file, not for "billion laughs". */
+/** Alias references (`*name`) allowed in one file: plenty for a real file, far too few for a "billion laughs". */
 const MAX_YAML_ALIASES = 100
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -120,8 +120,8 @@ export const AnthropicProviderFile = Schema.Struct({
     requests_per_second: Schema.optional(NumberLike.pipe(Schema.compose(Schema.Number.pipe(
       Schema.between(MIN_REQUESTS_PER_SECOND, MAX_REQUESTS_PER_SECOND, {
         message: (issue) =>
-          `must be a number from ${MIN_REQUESTS_PER_SECOND} to ${MAX_REQUESTS_PER_SECOND} (fractions allowed, e.g. 0.5), ` +
-          `not ${describeValue(issue.actual)}`
+          `must be a number from ${MIN_REQUESTS_PER_SECOND} to ${MAX_REQUESTS_PER_SECOND} ` +
+          `(fractions allowed, e.g. 0.5), not ${describeValue(issue.actual)}`
       })
     ))))
   })),
@@ -240,8 +240,8 @@ const FIXES: ReadonlyArray<readonly [RegExp, string]> = [
   [/auth\.setup_token$/, SETUP_TOKEN_FIX],
   [
     /requests_per_second$/,
-    `write a number from ${MIN_REQUESTS_PER_SECOND} to ${MAX_REQUESTS_PER_SECOND} such as 2 or 0.5, or remove rate_limit ` +
-    "for no limit"
+    `write a number from ${MIN_REQUESTS_PER_SECOND} to ${MAX_REQUESTS_PER_SECOND} such as 2 or 0.5, ` +
+    "or remove rate_limit for no limit"
   ],
   [/max_retries$/, "write a whole number, 0 or more (default 2)"],
   [/max_retry_after_ms$/, "write a whole number of milliseconds, 0 or more (default 60000)"],

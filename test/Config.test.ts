@@ -23,7 +23,7 @@ const errorOf = (result: Either.Either<Config.AnthropicSettings, ConfigError>): 
   return result.left
 }
 
-const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")
 
 /** `requests_per_second` values refused, and how each is described (never echoed). */
 const RATES_OUT_OF_BOUNDS: ReadonlyArray<readonly [string, string]> = [
@@ -174,7 +174,7 @@ providers:
         name: `a rate of ${rate} (outside 0.001 to 1000)`,
         yaml: `providers:\n  anthropic:\n    rate_limit:\n      requests_per_second: ${rate}\n`,
         path: "providers.anthropic.rate_limit.requests_per_second",
-        says: new RegExp(`^must be a number from 0\\.001 to 1000 \\(.*\\), not ${escape(found)}$`),
+        says: new RegExp(`^must be a number from 0\\.001 to 1000 \\(.*\\), not ${escapeRegExp(found)}$`),
         fix: /number from 0\.001 to 1000/
       })),
       ...["timeout_ms", "stream_idle_timeout_ms"].flatMap((key) =>
@@ -424,7 +424,8 @@ providers:
   describe("rate_limit.requests_per_second", () => {
     it("takes the bounds themselves", () => {
       for (const rate of [0.001, 1000]) {
-        const settings = Either.getOrThrow(fromYaml(`providers:\n  anthropic:\n    rate_limit:\n      requests_per_second: ${rate}\n`))
+        const yaml = `providers:\n  anthropic:\n    rate_limit:\n      requests_per_second: ${rate}\n`
+        const settings = Either.getOrThrow(fromYaml(yaml))
         expect(settings.requestsPerSecond).toEqual(Option.some(rate))
       }
     })

@@ -198,7 +198,8 @@ describe("Credentials: setup token file length", () => {
   const withTokenFile = (token: string) =>
     Effect.gen(function*() {
       const dir = yield* tempDir
-      const { config, env } = yield* layout(dir, { bundle: false, cli: false, setupToken: false, apiKey: false }, "setup_token")
+      const none = { bundle: false, cli: false, setupToken: false, apiKey: false }
+      const { config, env } = yield* layout(dir, none, "setup_token")
       const file = path.join(dir, "secrets", "anthropic_setup_token")
       yield* writeFile(file, token + "\n")
       return { file, result: yield* Effect.either(Effect.flatMap(Config.load({ config, env }), Credentials.resolve)) }
@@ -225,7 +226,14 @@ describe("Credentials: setup token file length", () => {
 
 describe("Credentials: expiry instants outside any plausible date are refused at load", () => {
   // 1e300 ms is past what a JavaScript Date can hold: `status` used to crash on it with "Invalid time value".
-  const badBundleExpiries: ReadonlyArray<unknown> = [1e300, -1, 8.64e15 + 1, "+275760-09-13T00:00:00.001Z", "3000-01-01T00:00:00Z", "NaN"]
+  const badBundleExpiries: ReadonlyArray<unknown> = [
+    1e300,
+    -1,
+    8.64e15 + 1,
+    "+275760-09-13T00:00:00.001Z",
+    "3000-01-01T00:00:00Z",
+    "NaN"
+  ]
 
   for (const expiresAt of badBundleExpiries) {
     it.scoped(`a bundle whose expires_at is ${JSON.stringify(expiresAt)}`, () =>
@@ -233,7 +241,10 @@ describe("Credentials: expiry instants outside any plausible date are refused at
         const dir = yield* tempDir
         const { config, env } = yield* layout(dir, { bundle: false, cli: false, setupToken: false, apiKey: true })
         const bundle = path.join(dir, "secrets", "anthropic_oauth.json")
-        yield* writeFile(bundle, JSON.stringify({ access_token: BUNDLE_ACCESS, refresh_token: "sk-ant-ort01-r", expires_at: expiresAt }))
+        yield* writeFile(
+          bundle,
+          JSON.stringify({ access_token: BUNDLE_ACCESS, refresh_token: "sk-ant-ort01-r", expires_at: expiresAt })
+        )
         const error = yield* Effect.flip(Effect.flatMap(Config.load({ config, env }), Credentials.resolve))
         expect(error._tag).toBe("ConfigError")
         expect((error as ConfigError).file).toBe(bundle)
@@ -271,7 +282,9 @@ describe("Credentials: expiry instants outside any plausible date are refused at
       expect(credential.kind).toBe("api_key")
       expect(report[1]!.source).toBe("cli_credentials")
       expect(report[1]!.reason).toContain("not usable: must be a date from 1970-01-01 up to 3000-01-01")
-      const pinned = yield* Effect.flip(Credentials.resolve({ ...settings, auth: { ...settings.auth, mode: "cli_credentials" } }))
+      const pinned = yield* Effect.flip(
+        Credentials.resolve({ ...settings, auth: { ...settings.auth, mode: "cli_credentials" } })
+      )
       expect(pinned._tag).toBe("ConfigError")
       expect((pinned as ConfigError).file).toBe(file)
       expect((pinned as ConfigError).path).toBe("claudeAiOauth.expiresAt")

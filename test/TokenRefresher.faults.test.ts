@@ -3,6 +3,7 @@
  * full or reached through a symlink.
  */
 import { describe, expect, it } from "@effect/vitest"
+import * as Chunk from "effect/Chunk"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Exit from "effect/Exit"
@@ -191,6 +192,14 @@ describe("short-lived and absurd token lifetimes", () => {
         standIn.oauth.setExpiresIn(expiresIn)
         yield* client.createMessage(hello)
         expect(standIn.oauth.tokenRequests.length).toBe(1)
+        // The background fiber sleeps until the floor has passed (it does not spin on a token always "due").
+        const now = yield* TestClock.currentTimeMillis
+        let sleeps = yield* TestClock.sleeps()
+        for (let i = 0; i < 100 && !Chunk.some(sleeps, (at) => at === now + 30_000); i++) {
+          yield* realPause(2)
+          sleeps = yield* TestClock.sleeps()
+        }
+        expect(Chunk.toReadonlyArray(sleeps)).toContain(now + 30_000)
         // Ten minutes in 5 s steps, a call at each step.
         for (let step = 0; step < 120; step++) {
           yield* TestClock.adjust(5_000)

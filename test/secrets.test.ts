@@ -48,7 +48,11 @@ const expiredBundleClient = (extra: Record<string, unknown> = {}) =>
     const pair = standIn.oauth.issue()
     yield* writeFile(
       bundle,
-      JSON.stringify({ access_token: pair.access_token, refresh_token: pair.refresh_token, expires_at: new Date(0).toISOString() })
+      JSON.stringify({
+        access_token: pair.access_token,
+        refresh_token: pair.refresh_token,
+        expires_at: new Date(0).toISOString()
+      })
     )
     const { client } = yield* stack({
       base_url: standIn.url,
@@ -142,7 +146,13 @@ describe("no secret in any error, log or rendering", () => {
     const plain = "req_011CffsirYGiLLcYcNXyb8wu: model claude-opus-4-1-20250805 (claude-haiku-4-5) not found; " +
       "see /home/ada/.claude/.credentials.json and https://api01-eu.example.com/v1/messages; import ort01 report"
     expect(scrubSecrets(plain)).toBe(plain)
-    const error = new Errors.Other({ status: 404, errorType: "not_found_error", apiMessage: plain, requestId: "req_011CffsirYGiLLcYcNXyb8wu", retryable: false })
+    const error = new Errors.Other({
+      status: 404,
+      errorType: "not_found_error",
+      apiMessage: plain,
+      requestId: "req_011CffsirYGiLLcYcNXyb8wu",
+      retryable: false
+    })
     expect(error.apiMessage).toBe(plain)
     expect(error.requestId).toBe("req_011CffsirYGiLLcYcNXyb8wu")
     const once = scrubSecrets(ECHOED)

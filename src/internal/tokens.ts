@@ -25,8 +25,8 @@ export const SETUP_TOKEN_FIX = "paste the whole token printed by `claude setup-t
  * bodies echoed without `sk-ant-` (`api03-…`, `oat01-…`, `ort01-…`). A bare kind needs 8 characters of body, so host
  * names such as `api01-eu` stay readable; anything after `sk-ant-` is masked whatever its length or kind.
  *
- * Group 1 is the part kept: the kind (`sk-ant-api03-`, `ort01-`), or just `sk-ant-` for a shape not known yet. The
- * masked form (`sk-ant-api03-…[redacted]`) does not match again, so scrubbing twice changes nothing.
+ * The captured group is the part kept: the kind (`sk-ant-api03-`, `ort01-`), or just `sk-ant-` for a shape not known
+ * yet. The masked form (`sk-ant-api03-…[redacted]`) does not match again, so scrubbing twice changes nothing.
  */
 const SECRET =
   /(sk-ant-[a-z]+\d{2}-)[\w-]+|(sk-ant-)(?![a-z]+\d{2}-)[\w-]+|(?<![A-Za-z0-9])((?:api|oat|ort|admin)\d{2}-)[\w-]{8,}/g
@@ -87,7 +87,7 @@ const inWords = (expected: string): string => {
 
 const valueAt = (input: unknown, path: ReadonlyArray<PropertyKey>): unknown =>
   path.reduce<unknown>(
-    (node, key) => (node !== null && typeof node === "object" ? (node as Record<PropertyKey, unknown>)[key] : undefined),
+    (node, key) => node !== null && typeof node === "object" ? (node as Record<PropertyKey, unknown>)[key] : undefined,
     input
   )
 
