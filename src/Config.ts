@@ -20,7 +20,8 @@ import * as path from "node:path"
 import * as YAML from "yaml"
 import { ConfigError } from "./Errors.js"
 import { type Env, interpolate, InterpolationError } from "./internal/interpolate.js"
-import { decodeProblem, describeValue, SETUP_TOKEN_FIX, setupTokenProblem } from "./internal/tokens.js"
+import { decodeProblem, describeValue } from "./internal/describeValue.js"
+import { SETUP_TOKEN_FIX, setupTokenProblem } from "./internal/tokens.js"
 
 /** @since 0.1.0 */
 export const DEFAULT_CONFIG_PATH = "config/llm.yaml"
@@ -63,6 +64,17 @@ const MAX_YAML_ALIASES = 100
 
 /** Numbers may come from `${VAR}` interpolation, which yields strings. */
 const NumberLike = Schema.Union(Schema.Number, Schema.NumberFromString)
+
+/**
+ * The longest wait Effect's clock can keep: a sleep past 2^31 − 1 ms never ends, so a larger bound would mean none.
+ *
+ * @since 0.1.0
+ */
+export const MAX_MILLISECONDS = 2 ** 31 - 1
+
+/** A whole number of milliseconds from `min` to {@link MAX_MILLISECONDS} (about 24.8 days). */
+const Milliseconds = (min: number) =>
+  NumberLike.pipe(Schema.compose(Schema.Number.pipe(Schema.int(), Schema.between(min, MAX_MILLISECONDS))))
 
 /**
  * The auth modes. `cli_credentials` pins the Claude Code CLI import (an extension of the seed's four).
@@ -127,14 +139,10 @@ export const AnthropicProviderFile = Schema.Struct({
   })),
   retry: Schema.optional(Schema.Struct({
     max_retries: Schema.optional(NumberLike.pipe(Schema.compose(Schema.Number.pipe(Schema.int(), Schema.nonNegative())))),
-    max_retry_after_ms: Schema.optional(
-      NumberLike.pipe(Schema.compose(Schema.Number.pipe(Schema.int(), Schema.nonNegative())))
-    )
+    max_retry_after_ms: Schema.optional(Milliseconds(0))
   })),
-  timeout_ms: Schema.optional(NumberLike.pipe(Schema.compose(Schema.Number.pipe(Schema.int(), Schema.positive())))),
-  stream_idle_timeout_ms: Schema.optional(
-    NumberLike.pipe(Schema.compose(Schema.Number.pipe(Schema.int(), Schema.positive())))
-  ),
+  timeout_ms: Schema.optional(Milliseconds(1)),
+  stream_idle_timeout_ms: Schema.optional(Milliseconds(1)),
   auth: Schema.optional(AuthFile)
 })
 
@@ -244,8 +252,8 @@ const FIXES: ReadonlyArray<readonly [RegExp, string]> = [
     "or remove rate_limit for no limit"
   ],
   [/max_retries$/, "write a whole number, 0 or more (default 2)"],
-  [/max_retry_after_ms$/, "write a whole number of milliseconds, 0 or more (default 60000)"],
-  [/_ms$/, "write a whole number of milliseconds above 0"],
+  [/max_retry_after_ms$/, `write a whole number of milliseconds from 0 to ${MAX_MILLISECONDS} (default 60000)`],
+  [/_ms$/, `write a whole number of milliseconds from 1 to ${MAX_MILLISECONDS}`],
   [/_url$/, "write a full URL such as https://api.anthropic.com"],
   [/^model\.provider$/, "set model.provider to anthropic (other providers are served by other clients)"],
   [/^model\.model$/, "name a model, e.g. claude-haiku-4-5"],

@@ -38,12 +38,16 @@ const RATES_OUT_OF_BOUNDS: ReadonlyArray<readonly [string, string]> = [
   ["\"${RPS:-0}\"", "zero"]
 ]
 
-/** `timeout_ms` / `stream_idle_timeout_ms` values refused: 0 would time out every call at once. */
+/**
+ * `timeout_ms` / `stream_idle_timeout_ms` values refused: 0 would time out every call at once, and a wait past
+ * 2^31 − 1 ms would never end (Effect's clock treats it as endless).
+ */
 const BAD_MILLISECONDS: ReadonlyArray<readonly [string, RegExp]> = [
-  ["0", /^must be a positive number, not zero$/],
-  ["-5", /^must be a positive number, not a negative whole number$/],
+  ["0", /^must be a number between 1 and 2147483647, not zero$/],
+  ["-5", /^must be a number between 1 and 2147483647, not a negative whole number$/],
   ["1.5", /^must be an integer, not a fraction$/],
-  ["\"${TIMEOUT:-0}\"", /^must be a positive number, not zero \(as text\)$/]
+  ["\"${TIMEOUT:-0}\"", /^must be a number between 1 and 2147483647, not zero \(as text\)$/],
+  ["2147483648", /^must be a number between 1 and 2147483647, not a whole number$/]
 ]
 
 describe("Config", () => {
@@ -183,7 +187,7 @@ providers:
           yaml: `providers:\n  anthropic:\n    ${key}: ${value}\n`,
           path: `providers.anthropic.${key}`,
           says,
-          fix: /whole number of milliseconds above 0/
+          fix: /whole number of milliseconds from 1 to 2147483647/
         }))
       ),
       {

@@ -14,7 +14,6 @@ import {
   RateLimit,
   ServerError
 } from "../Errors.js"
-import { scrubSecrets } from "./tokens.js"
 
 /** What the API puts in an error body: `{"type":"error","error":{"type","message"},"request_id"}`. */
 interface ErrorBody {
@@ -25,7 +24,10 @@ interface ErrorBody {
   readonly errorCode: string | undefined
 }
 
-const MAX_MESSAGE = 1000
+/** The most of an API message an error keeps: a hostile body may be megabytes long. (Errors scrub secrets.) */
+const MAX_MESSAGE = 2000
+
+const clip = (text: string): string => text.length <= MAX_MESSAGE ? text : `${text.slice(0, MAX_MESSAGE)}… (cut)`
 
 export const parseErrorBody = (text: string): ErrorBody => {
   try {
@@ -39,7 +41,7 @@ export const parseErrorBody = (text: string): ErrorBody => {
       const errorCode = error.details?.error_code
       return {
         errorType: typeof error.type === "string" ? error.type : "unknown",
-        apiMessage: scrubSecrets(typeof error.message === "string" ? error.message : JSON.stringify(error)),
+        apiMessage: clip(typeof error.message === "string" ? error.message : JSON.stringify(error)),
         requestId: typeof json!.request_id === "string" ? json!.request_id : undefined,
         errorCode: typeof errorCode === "string" ? errorCode : undefined
       }
@@ -48,7 +50,7 @@ export const parseErrorBody = (text: string): ErrorBody => {
     if (typeof error === "string") {
       return {
         errorType: error,
-        apiMessage: scrubSecrets(typeof json!.error_description === "string" ? json!.error_description : error),
+        apiMessage: clip(typeof json!.error_description === "string" ? json!.error_description : error),
         requestId: undefined,
         errorCode: undefined
       }
@@ -58,7 +60,7 @@ export const parseErrorBody = (text: string): ErrorBody => {
   }
   return {
     errorType: "unknown",
-    apiMessage: scrubSecrets(text.trim().slice(0, MAX_MESSAGE)) || "(empty body)",
+    apiMessage: clip(text.trim()) || "(empty body)",
     requestId: undefined,
     errorCode: undefined
   }

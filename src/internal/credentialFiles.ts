@@ -9,7 +9,8 @@ import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import * as fs from "node:fs/promises"
 import { ConfigError } from "../Errors.js"
-import { decodeProblem, SETUP_TOKEN_FIX, setupTokenProblem } from "./tokens.js"
+import { decodeProblem } from "./describeValue.js"
+import { SETUP_TOKEN_FIX, setupTokenProblem } from "./tokens.js"
 
 /** An OAuth access token with what is needed to refresh it. */
 export interface OAuthToken {
