@@ -223,6 +223,10 @@ const sourcesFor = (s: AnthropicSettings): ReadonlyArray<Effect.Effect<Probed, C
   }
 }
 
+/** Why a file that exists was not used: the field at fault and what is wrong with it. */
+const notUsable = (error: ConfigError): string =>
+  `not usable: ${error.path === undefined ? "" : `${error.path} `}${error.problem}`
+
 /**
  * Find the credential the settings call for. Every source of the mode is looked at (so the report is complete);
  * the first one found wins. A source that exists but is malformed fails resolution with its ConfigError when it
@@ -245,7 +249,7 @@ export const resolve = (settings: AnthropicSettings): Effect.Effect<Resolution, 
           reason: probe._tag === "Found"
             ? `available, but ${chosen.kind} comes first`
             : probe._tag === "Invalid"
-            ? `not usable: ${probe.error.problem}`
+            ? notUsable(probe.error)
             : probe.reason
         })
         continue
@@ -260,7 +264,7 @@ export const resolve = (settings: AnthropicSettings): Effect.Effect<Resolution, 
           break
         case "Invalid":
           if (lenient && source === "cli_credentials") {
-            report.push({ ...entry, used: false, reason: `not usable: ${probe.error.problem}` })
+            report.push({ ...entry, used: false, reason: notUsable(probe.error) })
             break
           }
           return yield* probe.error

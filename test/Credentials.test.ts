@@ -281,7 +281,7 @@ describe("Credentials: expiry instants outside any plausible date are refused at
       const { credential, report } = yield* Credentials.resolve(settings)
       expect(credential.kind).toBe("api_key")
       expect(report[1]!.source).toBe("cli_credentials")
-      expect(report[1]!.reason).toContain("not usable: must be a date from 1970-01-01 up to 3000-01-01")
+      expect(report[1]!.reason).toContain("not usable: claudeAiOauth.expiresAt must be a date from 1970-01-01 up to 3000-01-01")
       const pinned = yield* Effect.flip(
         Credentials.resolve({ ...settings, auth: { ...settings.auth, mode: "cli_credentials" } })
       )
