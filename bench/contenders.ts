@@ -36,7 +36,7 @@ const manyCalls = (call: () => Promise<unknown>) => async () => {
 
 const effectClient = async () => {
   const scope = Effect.runSync(Scope.make())
-  const services = await Effect.runPromise(Layer.buildWithScope(AnthropicClient.layerConfig({ config, env: {} }), scope))
+  const services = await Effect.runPromise(Layer.buildWithScope(AnthropicClient.layerFile({ config, env: {} }), scope))
   return Context.get(services, AnthropicClient.AnthropicClient)
 }
 

@@ -16,6 +16,6 @@ const program = Effect.gen(function*() {
 )
 
 program.pipe(
-  Effect.provide(AnthropicClient.layerConfig({ configPath: "config/llm.yaml" })),
+  Effect.provide(AnthropicClient.layerFile({ configPath: "config/llm.yaml" })),
   Effect.runPromise
 ).then(console.log, (e) => console.error(e.message))

@@ -5,6 +5,8 @@
  */
 import type * as HttpClient from "@effect/platform/HttpClient"
 import * as Cause from "effect/Cause"
+import type * as Config from "effect/Config"
+import type * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
 import * as Exit from "effect/Exit"
 import * as Effect from "effect/Effect"
@@ -15,11 +17,11 @@ import * as Schema from "effect/Schema"
 import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import * as AnthropicHttpClient from "./AnthropicHttpClient.js"
-import * as Config from "./Config.js"
+import * as AnthropicConfig from "./AnthropicConfig.js"
 import * as Credentials from "./Credentials.js"
 import {
   type ApiError,
-  type ConfigError,
+  type AnthropicConfigError,
   type NoCredentials,
   Other,
   RateLimit,
@@ -106,10 +108,10 @@ const decodeCount = decodeAnswer(Messages.MessageTokensCount, "token count")
 export const make: Effect.Effect<
   Service,
   never,
-  AnthropicHttpClient.AnthropicHttpClient | Config.AnthropicConfig
+  AnthropicHttpClient.AnthropicHttpClient | AnthropicConfig.AnthropicConfig
 > = Effect.gen(function*() {
   const http = yield* AnthropicHttpClient.AnthropicHttpClient
-  const settings = yield* Config.AnthropicConfig
+  const settings = yield* AnthropicConfig.AnthropicConfig
   return {
     createMessage: (params, options) =>
       http.json({ path: "/v1/messages", body: { ...params, stream: undefined }, ...options }).pipe(
@@ -217,7 +219,7 @@ const causeText = (error: { readonly cause?: unknown; readonly message: string }
 export const layer: Layer.Layer<
   AnthropicClient,
   never,
-  AnthropicHttpClient.AnthropicHttpClient | Config.AnthropicConfig
+  AnthropicHttpClient.AnthropicHttpClient | AnthropicConfig.AnthropicConfig
 > = Layer.effect(
   AnthropicClient,
   make
@@ -233,7 +235,7 @@ export type Services =
   | AnthropicHttpClient.AnthropicHttpClient
   | Credentials.Credentials
   | RateLimiter.RateLimiter
-  | Config.AnthropicConfig
+  | AnthropicConfig.AnthropicConfig
 
 /**
  * Assemble the stack from its parts: the settings, the credentials (which may read the settings) and the
@@ -243,15 +245,17 @@ export type Services =
  * @category layers
  */
 export const layerFrom = <E1, E2>(parts: {
-  readonly config: Layer.Layer<Config.AnthropicConfig, E1>
-  readonly credentials: Layer.Layer<Credentials.Credentials, E2, Config.AnthropicConfig | HttpClient.HttpClient>
+  readonly config: Layer.Layer<AnthropicConfig.AnthropicConfig, E1>
+  readonly credentials: Layer.Layer<Credentials.Credentials, E2, AnthropicConfig.AnthropicConfig | HttpClient.HttpClient>
   readonly httpClient: Layer.Layer<HttpClient.HttpClient>
+  /** How the client treats that `HttpClient` (see `AnthropicHttpClient.Options`); the default suits any client. */
+  readonly httpClientOptions?: AnthropicHttpClient.Options | undefined
 }): Layer.Layer<Services, E1 | E2> => {
-  const base = Layer.merge(parts.credentials, RateLimiter.layerConfig).pipe(
+  const base = Layer.merge(parts.credentials, RateLimiter.layerFromSettings).pipe(
     Layer.provide(parts.httpClient),
     Layer.provideMerge(parts.config)
   )
-  const http = AnthropicHttpClient.layerWithoutHttpClient.pipe(
+  const http = AnthropicHttpClient.layerWithoutHttpClient(parts.httpClientOptions).pipe(
     Layer.provide(parts.httpClient),
     Layer.provideMerge(base)
   )
@@ -265,19 +269,36 @@ export const layerFrom = <E1, E2>(parts: {
  * @category layers
  */
 export const layerSettings = (
-  settings: Config.AnthropicSettings
-): Layer.Layer<Services, ConfigError | NoCredentials> =>
+  settings: AnthropicConfig.AnthropicSettings
+): Layer.Layer<Services, AnthropicConfigError | NoCredentials> =>
   layerFrom({
-    config: Config.layer(settings),
+    config: AnthropicConfig.layer(settings),
     credentials: Credentials.layer,
-    httpClient: UndiciHttpClient.layerWith({ timeout: settings.timeoutMs })
+    httpClient: UndiciHttpClient.layerWith({ timeout: settings.timeoutMs }),
+    httpClientOptions: AnthropicHttpClient.undiciOptions
   })
 
 /**
- * The whole stack from `config/llm.yaml` (or `options.configPath`, or `options.config`).
+ * The whole stack from a YAML file: `config/llm.yaml` when it exists (else the built-in defaults, which read the
+ * environment), `options.configPath` (which must exist), or `options.config` (an object of the file's shape).
  *
  * @since 0.1.0
  * @category layers
  */
-export const layerConfig = (options: Config.LoadOptions = {}): Layer.Layer<Services, ConfigError | NoCredentials> =>
-  Layer.unwrapEffect(Effect.map(Config.load(options), layerSettings))
+export const layerFile = (
+  options: AnthropicConfig.LoadOptions = {}
+): Layer.Layer<Services, AnthropicConfigError | NoCredentials> =>
+  Layer.unwrapEffect(Effect.map(AnthropicConfig.load(options), layerSettings))
+
+/**
+ * The whole stack from Effect `Config` values: the options given (`{ apiKey: Config.redacted("MY_KEY") }`), and for
+ * the rest the file's defaults, reading `ANTHROPIC_API_KEY`, `ANTHROPIC_BASE_URL` and `ANTHROPIC_AUTH_MODE` from the
+ * current `ConfigProvider`. With no options at all it is the environment alone.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerConfig = (
+  options: Config.Config.Wrap<AnthropicConfig.ConfigOptions> = {}
+): Layer.Layer<Services, ConfigError.ConfigError | AnthropicConfigError | NoCredentials> =>
+  Layer.unwrapEffect(Effect.map(AnthropicConfig.fromConfig(options), layerSettings))

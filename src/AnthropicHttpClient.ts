@@ -12,15 +12,13 @@ import type * as HttpClientError from "@effect/platform/HttpClientError"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as Context from "effect/Context"
-import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as ExecutionStrategy from "effect/ExecutionStrategy"
 import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
-import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Scope from "effect/Scope"
-import { AnthropicConfig } from "./Config.js"
+import { AnthropicConfig } from "./AnthropicConfig.js"
 import { type AuthHeaders, Credentials } from "./Credentials.js"
 import { type ApiError, ConnectionError, Other } from "./Errors.js"
 import { classify, withRetries } from "./internal/classify.js"
@@ -98,21 +96,43 @@ export const mergeBetas = (...lists: ReadonlyArray<ReadonlyArray<string> | undef
 }
 
 /**
+ * How the client treats the `HttpClient` underneath.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Options {
+  /**
+   * Who bounds each attempt by `timeout_ms`. `"attempt"` (the default): `Effect.timeoutFail` around each attempt,
+   * which works with any `HttpClient` (two fibers per call: about 50 µs). `"client"`: the `HttpClient` does it
+   * itself, as `UndiciHttpClient.layerWith({ timeout })` does for next to nothing; say so only for such a client.
+   */
+  readonly timeout?: "attempt" | "client" | undefined
+  /**
+   * Trace headers (b3, `traceparent`): `"off"` (the default) turns the platform's propagation off, since the API
+   * has no use for them; `"client"` leaves them to the `HttpClient` (`UndiciHttpClient` sends none, and skipping
+   * the switch saves about 10 µs a call).
+   */
+  readonly traceHeaders?: "off" | "client" | undefined
+}
+
+/**
+ * The client over the `HttpClient`, credentials, limiter and settings in context.
+ *
  * @since 0.1.0
  * @category constructors
  */
-export const make: Effect.Effect<Service, never, HttpClient.HttpClient | Credentials | RateLimiter | AnthropicConfig> =
+export const make = (
+  options: Options = {}
+): Effect.Effect<Service, never, HttpClient.HttpClient | Credentials | RateLimiter | AnthropicConfig> =>
   Effect.gen(function*() {
     const settings = yield* AnthropicConfig
     const credentials = yield* Credentials
     const limiter = yield* RateLimiter
     const client = yield* HttpClient.HttpClient
     const clock = yield* Effect.clock
-    // `UndiciHttpClient` made with a timeout bounds every request itself for next to nothing; any other client gets
-    // `Effect.timeoutFail` around each attempt (two fibers per call: ~50 µs) and is told not to send trace headers
-    // (b3, traceparent), which are of no use to the API (`UndiciHttpClient` sends none).
-    const bounded = Option.exists(UndiciHttpClient.timeoutOf(client), (d) => Duration.toMillis(d) <= settings.timeoutMs)
-    const http = bounded ? client : client.pipe(HttpClient.withTracerPropagation(false))
+    const bounded = options.timeout === "client"
+    const http = options.traceHeaders === "client" ? client : client.pipe(HttpClient.withTracerPropagation(false))
     const scopedHttp = HttpClient.withScope(http)
     const timeoutDetail = `no complete answer within timeout_ms (${settings.timeoutMs} ms)`
     const baseHeaders = {
@@ -215,16 +235,20 @@ export const make: Effect.Effect<Service, never, HttpClient.HttpClient | Credent
   })
 
 /**
- * The HTTP client on whatever `HttpClient` is provided (a fake one in tests).
+ * The HTTP client on whatever `HttpClient` is provided (`NodeHttpClient.layerUndici`, a proxy-aware one, a fake one
+ * in tests). With `{ timeout: "client", traceHeaders: "client" }` for an `UndiciHttpClient` made with a timeout.
  *
  * @since 0.1.0
  * @category layers
  */
-export const layerWithoutHttpClient: Layer.Layer<
+export const layerWithoutHttpClient = (options: Options = {}): Layer.Layer<
   AnthropicHttpClient,
   never,
   HttpClient.HttpClient | Credentials | RateLimiter | AnthropicConfig
-> = Layer.effect(AnthropicHttpClient, make)
+> => Layer.effect(AnthropicHttpClient, make(options))
+
+/** How the client treats an `UndiciHttpClient` made with `timeout_ms`: it bounds requests and sends no trace headers. */
+export const undiciOptions: Options = { timeout: "client", traceHeaders: "client" }
 
 /**
  * The HTTP client on undici (`UndiciHttpClient`, bounded by `timeout_ms`).
@@ -235,5 +259,7 @@ export const layerWithoutHttpClient: Layer.Layer<
 export const layer: Layer.Layer<AnthropicHttpClient, never, Credentials | RateLimiter | AnthropicConfig> = Layer
   .unwrapEffect(
     Effect.map(AnthropicConfig, (settings) =>
-      layerWithoutHttpClient.pipe(Layer.provide(UndiciHttpClient.layerWith({ timeout: settings.timeoutMs }))))
+      layerWithoutHttpClient(undiciOptions).pipe(
+        Layer.provide(UndiciHttpClient.layerWith({ timeout: settings.timeoutMs }))
+      ))
   )

@@ -15,10 +15,10 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import type * as Scope from "effect/Scope"
-import { AnthropicConfig, type AnthropicSettings } from "./Config.js"
+import { AnthropicConfig, type AnthropicSettings } from "./AnthropicConfig.js"
 import type * as HttpClient from "@effect/platform/HttpClient"
 import {
-  ConfigError,
+  AnthropicConfigError,
   type CredentialKind,
   type LoginRequired,
   NoCredentials,
@@ -122,7 +122,7 @@ type Source = SourceReport["source"]
 type Probe =
   | { readonly _tag: "Found"; readonly credential: ResolvedCredential }
   | { readonly _tag: "Skipped"; readonly reason: string }
-  | { readonly _tag: "Invalid"; readonly error: ConfigError }
+  | { readonly _tag: "Invalid"; readonly error: AnthropicConfigError }
 
 interface Probed {
   readonly source: Source
@@ -149,9 +149,9 @@ const fromFile = <A>(
 const probeTokenFile = (
   kind: "oauth_bundle" | "cli_credentials",
   location: string,
-  read: Effect.Effect<FileRead<OAuthToken>, ConfigError>,
+  read: Effect.Effect<FileRead<OAuthToken>, AnthropicConfigError>,
   missingReason: string
-): Effect.Effect<Probed, ConfigError> =>
+): Effect.Effect<Probed, AnthropicConfigError> =>
   Effect.map(read, (result) => ({
     source: kind,
     location,
@@ -174,7 +174,7 @@ const probeCli = (s: AnthropicSettings) =>
     "no Claude Code CLI credentials file"
   )
 
-const probeSetupToken = (s: AnthropicSettings): Effect.Effect<Probed, ConfigError> =>
+const probeSetupToken = (s: AnthropicSettings): Effect.Effect<Probed, AnthropicConfigError> =>
   Option.match(s.auth.setupToken, {
     onSome: (token) =>
       Effect.succeed<Probed>({
@@ -197,18 +197,15 @@ const probeSetupToken = (s: AnthropicSettings): Effect.Effect<Probed, ConfigErro
 const probeApiKey = (s: AnthropicSettings): Effect.Effect<Probed> =>
   Effect.succeed({
     source: "api_key",
-    location: "providers.anthropic.api_key",
+    location: s.apiKeyLocation,
     probe: Option.match(s.apiKey, {
-      onNone: () => ({ _tag: "Skipped", reason: "api_key is empty (is ANTHROPIC_API_KEY set?)" }),
-      onSome: (key) => ({
-        _tag: "Found",
-        credential: { kind: "api_key", location: "providers.anthropic.api_key", key }
-      })
+      onNone: () => ({ _tag: "Skipped", reason: s.apiKeyMissing }),
+      onSome: (key) => ({ _tag: "Found", credential: { kind: "api_key", location: s.apiKeyLocation, key } })
     })
   })
 
 /** The sources each mode looks at, in order. */
-const sourcesFor = (s: AnthropicSettings): ReadonlyArray<Effect.Effect<Probed, ConfigError>> => {
+const sourcesFor = (s: AnthropicSettings): ReadonlyArray<Effect.Effect<Probed, AnthropicConfigError>> => {
   switch (s.auth.mode) {
     case "auto":
       return [probeBundle(s), probeCli(s), probeSetupToken(s), probeApiKey(s)]
@@ -224,17 +221,17 @@ const sourcesFor = (s: AnthropicSettings): ReadonlyArray<Effect.Effect<Probed, C
 }
 
 /** Why a file that exists was not used: the field at fault and what is wrong with it. */
-const notUsable = (error: ConfigError): string =>
+const notUsable = (error: AnthropicConfigError): string =>
   `not usable: ${error.path === undefined ? "" : `${error.path} `}${error.problem}`
 
 /**
  * Find the credential the settings call for. Every source of the mode is looked at (so the report is complete);
- * the first one found wins. A source that exists but is malformed fails resolution with its ConfigError when it
+ * the first one found wins. A source that exists but is malformed fails resolution with its AnthropicConfigError when it
  * comes before the winner, except the CLI file, which `auto` skips as the seed says ("if it exists and is valid").
  *
  * @since 0.1.0
  */
-export const resolve = (settings: AnthropicSettings): Effect.Effect<Resolution, ConfigError | NoCredentials> =>
+export const resolve = (settings: AnthropicSettings): Effect.Effect<Resolution, AnthropicConfigError | NoCredentials> =>
   Effect.gen(function*() {
     const probed = yield* Effect.all(sourcesFor(settings))
     const lenient = settings.auth.mode === "auto"
@@ -366,7 +363,7 @@ export const fromResolution = (
  */
 export const make: Effect.Effect<
   Service,
-  ConfigError | NoCredentials,
+  AnthropicConfigError | NoCredentials,
   AnthropicConfig | Scope.Scope | HttpClient.HttpClient
 > = Effect.flatMap(
   AnthropicConfig,
@@ -379,7 +376,7 @@ export const make: Effect.Effect<
  * @since 0.1.0
  * @category layers
  */
-export const layer: Layer.Layer<Credentials, ConfigError | NoCredentials, AnthropicConfig | HttpClient.HttpClient> =
+export const layer: Layer.Layer<Credentials, AnthropicConfigError | NoCredentials, AnthropicConfig | HttpClient.HttpClient> =
   Layer.scoped(Credentials, make)
 
 /**

@@ -88,7 +88,7 @@ const describeApi = (self: {
  *
  * @since 0.1.0
  */
-export class ConfigError extends scrubbing(Schema.TaggedError<ConfigError>("effect-anthropic/ConfigError")("ConfigError", {
+export class AnthropicConfigError extends scrubbing(Schema.TaggedError<AnthropicConfigError>("effect-anthropic/AnthropicConfigError")("AnthropicConfigError", {
   /** The file at fault, or `<config object>` for inline configuration. */
   file: Schema.String,
   /** The key path inside the file (`providers.anthropic.auth.mode`), or a field of a credential file. */
@@ -356,7 +356,7 @@ export type ApiError =
  *
  * @since 0.1.0
  */
-export type LlmError = ApiError | ConfigError | NoCredentials
+export type LlmError = ApiError | AnthropicConfigError | NoCredentials
 
 /** Whether the retry policy should try again after this error. */
 export const isRetryable = (error: ApiError): boolean => {

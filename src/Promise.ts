@@ -23,7 +23,7 @@ import * as Option from "effect/Option"
 import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import * as AnthropicClient from "./AnthropicClient.js"
-import type * as Config from "./Config.js"
+import type * as AnthropicConfig from "./AnthropicConfig.js"
 import * as Credentials from "./Credentials.js"
 import { ClientClosed, type CredentialKind, type SourceReport } from "./Errors.js"
 import type { ApiError } from "./Errors.js"
@@ -35,12 +35,17 @@ import * as MessageStream from "./MessageStream.js"
  * @since 0.1.0
  */
 export interface CreateClientOptions {
-  /** Defaults to `config/llm.yaml`. */
+  /**
+   * The YAML file. Without it, `config/llm.yaml` is read if it exists, else the built-in defaults apply: the
+   * environment alone (`ANTHROPIC_API_KEY`, `ANTHROPIC_BASE_URL`, `auth.mode: auto`). A path given here must exist.
+   */
   readonly configPath?: string
   /** The configuration as an object of the same shape as `config/llm.yaml` (top-level `providers:`). */
   readonly config?: object
   /** Where `${VAR}`, HOME and CLAUDE_CONFIG_DIR are read. Defaults to `process.env`. */
   readonly env?: Record<string, string | undefined>
+  /** What `config/llm.yaml` and relative paths resolve against. Defaults to `process.cwd()`. */
+  readonly cwd?: string
 }
 
 /**
@@ -328,10 +333,10 @@ const streamHandle = (
 }
 
 /**
- * Build a client from `config/llm.yaml` (or `configPath`, or `config`). Rejects with a `ConfigError` or
+ * Build a client from `config/llm.yaml` (or `configPath`, or `config`). Rejects with a `AnthropicConfigError` or
  * `NoCredentials` when the configuration or the credentials are unusable.
  *
  * @since 0.1.0
  */
 export const createClient = (options: CreateClientOptions = {}): Promise<Client> =>
-  fromLayer(AnthropicClient.layerConfig(options satisfies Config.LoadOptions))
+  fromLayer(AnthropicClient.layerFile(options satisfies AnthropicConfig.LoadOptions))

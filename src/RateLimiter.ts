@@ -14,7 +14,7 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as EffectRateLimiter from "effect/RateLimiter"
 import type * as Scope from "effect/Scope"
-import { AnthropicConfig } from "./Config.js"
+import { AnthropicConfig } from "./AnthropicConfig.js"
 
 /**
  * @since 0.1.0
@@ -64,12 +64,12 @@ export const layer = (requestsPerSecond: Option.Option<number>): Layer.Layer<Rat
   Layer.scoped(RateLimiter, make(requestsPerSecond))
 
 /**
- * The limiter from `rate_limit.requests_per_second` in the configuration.
+ * The limiter from `rate_limit.requests_per_second` of the settings in context (the `AnthropicConfig` service).
  *
  * @since 0.1.0
  * @category layers
  */
-export const layerConfig: Layer.Layer<RateLimiter, never, AnthropicConfig> = Layer.scoped(
+export const layerFromSettings: Layer.Layer<RateLimiter, never, AnthropicConfig> = Layer.scoped(
   RateLimiter,
   Effect.flatMap(AnthropicConfig, (settings) => make(settings.requestsPerSecond))
 )

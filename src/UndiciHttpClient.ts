@@ -8,9 +8,12 @@
  * anything of this client runs. Here a request is one undici handler object: the body arrives in its callbacks, a
  * waiting reader is resumed directly, interruption aborts through undici's own controller.
  *
- * Semantics follow the platform's clients: interrupting the request or a body read aborts the request; an answer
- * whose body is never read is aborted once it is garbage-collected; `HttpClient.withScope` ties the request to a
- * scope. The body can be read once as a `stream`, or any number of times as `text` / `json` / `arrayBuffer`.
+ * Semantics follow the platform's clients: interrupting the request or a body read aborts the request; ending a body
+ * read as a `stream` (or closing the scope it was pulled in) aborts it; an answer whose body is never read is aborted
+ * once it is garbage-collected. The body can be read once as a `stream`, or any number of times as `text` / `json` /
+ * `arrayBuffer`. It uses only the platform's public API, so `HttpClient.withScope` (which talks to the platform's own
+ * clients through a private channel) does not apply: tie a request to a scope by interrupting it, or by reading its
+ * body as a stream in that scope.
  *
  * @since 0.1.0
  */
@@ -22,7 +25,6 @@ import type * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as HttpIncomingMessage from "@effect/platform/HttpIncomingMessage"
 import * as UrlParams from "@effect/platform/UrlParams"
-import * as NodeStream from "@effect/platform-node/NodeStream"
 import * as Cause from "effect/Cause"
 import * as Chunk from "effect/Chunk"
 import * as Duration from "effect/Duration"
@@ -33,6 +35,7 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
+import { Readable } from "node:stream"
 import { Agent, type Dispatcher } from "undici"
 import * as Deadlines from "./internal/deadlines.js"
 
@@ -74,8 +77,6 @@ export class BodyTooLarge extends Error {
 /** Default of {@link Options.maxBodyBytes}. */
 export const DEFAULT_MAX_BODY_BYTES = 64 * 1024 * 1024
 
-const TimeoutTypeId: unique symbol = Symbol.for("effect-anthropic/UndiciHttpClient/timeout")
-
 /**
  * An `HttpClient` sending through `dispatcher`. With a `timeout`, its watchdog fiber lives in the scope.
  *
@@ -87,24 +88,12 @@ export const make = (dispatcher: Dispatcher, options: Options = {}): Effect.Effe
     options.timeout === undefined ? Effect.succeed(undefined) : Deadlines.make(Duration.toMillis(options.timeout)),
     (deadlines) => {
       const send = makeSend(dispatcher, deadlines, options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES)
-      const client = HttpClient.makeWith<never, never, HttpClientError.HttpClientError, never>(
+      return HttpClient.makeWith<never, never, HttpClientError.HttpClientError, never>(
         (effect) => Effect.flatMap(effect, send),
         Effect.succeed
       )
-      return deadlines === undefined ? client : Object.assign(client, { [TimeoutTypeId]: deadlines.timeoutMs })
     }
   )
-
-/**
- * The bound this module's client puts on every request (see {@link Options.timeout}), if `client` is such a client
- * made with a `timeout`. Callers that need a bound use it to skip their own.
- *
- * @since 0.1.0
- */
-export const timeoutOf = (client: HttpClient.HttpClient): Option.Option<Duration.Duration> => {
-  const ms = (client as { readonly [TimeoutTypeId]?: number })[TimeoutTypeId]
-  return ms === undefined ? Option.none() : Option.some(Duration.millis(ms))
-}
 
 /**
  * The client on an undici `Agent` of its own, closed with the layer.
@@ -128,13 +117,6 @@ export const layerWith = (options: Options): Layer.Layer<HttpClient.HttpClient> 
  * @category layers
  */
 export const layer: Layer.Layer<HttpClient.HttpClient> = layerWith({})
-
-// `HttpClient.withScope` records the scope's AbortController for the request here (a `globalValue`, so this is the
-// platform's own map); honouring it keeps `withScope` working with this client.
-const scopedRequests = globalValue(
-  "@effect/platform/HttpClient/scopedRequests",
-  () => new WeakMap<HttpClientRequest.HttpClientRequest, AbortController>()
-)
 
 // An answer nobody reads would hold its connection (and, paused, never finish): abort it once it is unreachable.
 const unread = globalValue(
@@ -174,8 +156,6 @@ const makeSend = (dispatcher: Dispatcher, deadlines: Deadlines.Deadlines | undef
   const dispatch = (request: HttpClientRequest.HttpClientRequest, target: Target, body: Body) =>
     Effect.async<HttpClientResponse.HttpClientResponse, HttpClientError.RequestError>((resume) => {
       const exchange = new Exchange(request, resume, maxBodyBytes)
-      const scoped = scopedRequests.get(request)
-      if (scoped !== undefined) exchange.linkTo(scoped.signal)
       if (deadlines !== undefined) {
         exchange.deadline = deadlines.arm(() =>
           exchange.abort(new Cause.TimeoutException(`no complete answer within ${deadlines.timeoutMs} ms`))
@@ -214,12 +194,10 @@ const makeSend = (dispatcher: Dispatcher, deadlines: Deadlines.Deadlines | undef
       case "FormData":
         return dispatch(request, target, body.formData as unknown as Body) // undici takes the global FormData
       case "Stream":
+        // A Node Readable over the stream, run on the caller's runtime; a failing stream fails the request.
         return Effect.flatMap(
-          Effect.mapError(
-            NodeStream.toReadable(body.stream),
-            (cause) => new HttpClientError.RequestError({ request, reason: "Encode", cause })
-          ),
-          (readable) => dispatch(request, target, readable)
+          Stream.toAsyncIterableEffect(body.stream),
+          (chunks) => dispatch(request, target, Readable.from(chunks, { objectMode: false }))
         )
     }
   }
@@ -255,11 +233,6 @@ class Exchange implements Dispatcher.DispatchHandler {
     ) => void,
     private readonly maxBodyBytes: number
   ) {}
-
-  linkTo(signal: AbortSignal): void {
-    if (signal.aborted) return this.abort(new Error("the request's scope was closed"))
-    signal.addEventListener("abort", () => this.abort(new Error("the request's scope was closed")), { once: true })
-  }
 
   /** Abort unless the answer is complete. Before undici has started the request, fail now and abort when it does. */
   abort(reason: Error): void {

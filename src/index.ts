@@ -1,13 +1,13 @@
 /**
  * effect-anthropic: an Effect-TS client for the Anthropic Messages API.
  *
- * Effect programs use the modules (`AnthropicClient.layerConfig()`, …); plain async code uses `createClient`.
+ * Effect programs use the modules (`AnthropicClient.layerConfig()`, `AnthropicClient.layerFile()`, …); plain async code uses `createClient`.
  *
  * @since 0.1.0
  */
 export * as AnthropicClient from "./AnthropicClient.js"
 export * as AnthropicHttpClient from "./AnthropicHttpClient.js"
-export * as Config from "./Config.js"
+export * as AnthropicConfig from "./AnthropicConfig.js"
 export * as Credentials from "./Credentials.js"
 export * as Errors from "./Errors.js"
 export * as Messages from "./Messages.js"
@@ -22,7 +22,7 @@ export * as UndiciHttpClient from "./UndiciHttpClient.js"
 
 export {
   ClientClosed,
-  ConfigError,
+  AnthropicConfigError,
   ConnectionError,
   LoginFailed,
   LoginRequired,

@@ -4,9 +4,9 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as path from "node:path"
 import * as AnthropicClient from "../src/AnthropicClient.js"
-import * as Config from "../src/Config.js"
+import * as AnthropicConfig from "../src/AnthropicConfig.js"
 import * as Credentials from "../src/Credentials.js"
-import type { ConfigError, NoCredentials } from "../src/Errors.js"
+import type { AnthropicConfigError, NoCredentials } from "../src/Errors.js"
 import * as StandIn from "../src/testing/StandIn.js"
 import { tempDir, writeFile } from "./helpers.js"
 
@@ -63,7 +63,7 @@ const layout = (dir: string, present: Present, mode?: string, extra: Record<stri
 const resolveIn = (dir: string, present: Present, mode?: string) =>
   Effect.gen(function*() {
     const { config, env } = yield* layout(dir, present, mode)
-    const settings = yield* Config.load({ config, env })
+    const settings = yield* AnthropicConfig.load({ config, env })
     return yield* Credentials.resolve(settings)
   })
 
@@ -87,7 +87,7 @@ describe("Credentials: auto resolution", () => {
         const kind = expectedKind(present)
         if (kind === undefined) {
           expect(result._tag).toBe("Left")
-          const error = (result as { left: NoCredentials | ConfigError }).left as NoCredentials
+          const error = (result as { left: NoCredentials | AnthropicConfigError }).left as NoCredentials
           expect(error._tag).toBe("NoCredentials")
           expect(error.tried.map((t) => t.source)).toEqual(["oauth_bundle", "cli_credentials", "setup_token", "api_key"])
           expect(error.tried.every((t) => !t.used && t.reason.length > 0)).toBe(true)
@@ -134,22 +134,22 @@ describe("Credentials: pinned modes use only their own source", () => {
       const dir = yield* tempDir
       const { config, env } = yield* layout(dir, { ...none, setupToken: true }, "setup_token")
       config.providers.anthropic.auth = { ...config.providers.anthropic.auth, setup_token: SETUP_TOKEN } as never
-      const { credential } = yield* Credentials.resolve(yield* Config.load({ config, env }))
+      const { credential } = yield* Credentials.resolve(yield* AnthropicConfig.load({ config, env }))
       expect(credential.location).toBe("auth.setup_token")
     }))
 })
 
 describe("Credentials: unusable files", () => {
-  it.scoped("a malformed bundle fails with a ConfigError naming the file and field", () =>
+  it.scoped("a malformed bundle fails with a AnthropicConfigError naming the file and field", () =>
     Effect.gen(function*() {
       const dir = yield* tempDir
       const { config, env } = yield* layout(dir, { bundle: false, cli: false, setupToken: false, apiKey: true })
       const bundle = path.join(dir, "secrets", "anthropic_oauth.json")
       yield* writeFile(bundle, JSON.stringify({ access_token: "sk-ant-oat01-x", expires_at: "2099-01-01T00:00:00Z" }))
-      const error = yield* Effect.flip(Effect.flatMap(Config.load({ config, env }), Credentials.resolve))
-      expect(error._tag).toBe("ConfigError")
-      expect((error as ConfigError).file).toBe(bundle)
-      expect((error as ConfigError).path).toBe("refresh_token")
+      const error = yield* Effect.flip(Effect.flatMap(AnthropicConfig.load({ config, env }), Credentials.resolve))
+      expect(error._tag).toBe("AnthropicConfigError")
+      expect((error as AnthropicConfigError).file).toBe(bundle)
+      expect((error as AnthropicConfigError).path).toBe("refresh_token")
       expect(error.message).toContain("effect-anthropic login")
     }))
 
@@ -158,7 +158,7 @@ describe("Credentials: unusable files", () => {
       const dir = yield* tempDir
       const { config, env } = yield* layout(dir, { bundle: false, cli: false, setupToken: false, apiKey: false })
       yield* writeFile(path.join(dir, "secrets", "anthropic_oauth.json"), "sk-ant-oat01-leaked{")
-      const error = yield* Effect.flip(Effect.flatMap(Config.load({ config, env }), Credentials.resolve))
+      const error = yield* Effect.flip(Effect.flatMap(AnthropicConfig.load({ config, env }), Credentials.resolve))
       expect(error.message).toContain("not valid JSON")
       expect(error.message).not.toContain("leaked")
     }))
@@ -168,15 +168,15 @@ describe("Credentials: unusable files", () => {
       const dir = yield* tempDir
       const { config, env } = yield* layout(dir, { bundle: false, cli: false, setupToken: false, apiKey: true })
       yield* writeFile(path.join(dir, "home", ".claude", ".credentials.json"), JSON.stringify({ claudeAiOauth: {} }))
-      const settings = yield* Config.load({ config, env })
+      const settings = yield* AnthropicConfig.load({ config, env })
       const { credential, report } = yield* Credentials.resolve(settings)
       expect(credential.kind).toBe("api_key")
       expect(report[1]!.reason).toContain("not usable")
       const pinned = yield* Effect.flip(
         Credentials.resolve({ ...settings, auth: { ...settings.auth, mode: "cli_credentials" } })
       )
-      expect(pinned._tag).toBe("ConfigError")
-      expect((pinned as ConfigError).path).toBe("claudeAiOauth.accessToken")
+      expect(pinned._tag).toBe("AnthropicConfigError")
+      expect((pinned as AnthropicConfigError).path).toBe("claudeAiOauth.accessToken")
     }))
 
   it.scoped("a setup token file holding a short token is refused at load, naming the file", () =>
@@ -185,9 +185,9 @@ describe("Credentials: unusable files", () => {
       const { config, env } = yield* layout(dir, { bundle: false, cli: false, setupToken: false, apiKey: true })
       const file = path.join(dir, "secrets", "anthropic_setup_token")
       yield* writeFile(file, "sk-ant-oat01-short\n")
-      const error = yield* Effect.flip(Effect.flatMap(Config.load({ config, env }), Credentials.resolve))
-      expect(error._tag).toBe("ConfigError")
-      expect((error as ConfigError).file).toBe(file)
+      const error = yield* Effect.flip(Effect.flatMap(AnthropicConfig.load({ config, env }), Credentials.resolve))
+      expect(error._tag).toBe("AnthropicConfigError")
+      expect((error as AnthropicConfigError).file).toBe(file)
       expect(error.message).toContain("at least 80 characters")
       expect(error.message).not.toContain("sk-ant-oat01-short")
     }))
@@ -202,7 +202,7 @@ describe("Credentials: setup token file length", () => {
       const { config, env } = yield* layout(dir, none, "setup_token")
       const file = path.join(dir, "secrets", "anthropic_setup_token")
       yield* writeFile(file, token + "\n")
-      return { file, result: yield* Effect.either(Effect.flatMap(Config.load({ config, env }), Credentials.resolve)) }
+      return { file, result: yield* Effect.either(Effect.flatMap(AnthropicConfig.load({ config, env }), Credentials.resolve)) }
     })
 
   it.scoped("exactly 80 characters is accepted", () =>
@@ -217,8 +217,8 @@ describe("Credentials: setup token file length", () => {
     Effect.gen(function*() {
       const { file, result } = yield* withTokenFile(tokenOf(79))
       expect(result._tag).toBe("Left")
-      const error = (result as { left: ConfigError }).left
-      expect(error._tag).toBe("ConfigError")
+      const error = (result as { left: AnthropicConfigError }).left
+      expect(error._tag).toBe("AnthropicConfigError")
       expect(error.file).toBe(file)
       expect(error.problem).toBe("a setup token is at least 80 characters and this one has 79")
     }))
@@ -245,10 +245,10 @@ describe("Credentials: expiry instants outside any plausible date are refused at
           bundle,
           JSON.stringify({ access_token: BUNDLE_ACCESS, refresh_token: "sk-ant-ort01-r", expires_at: expiresAt })
         )
-        const error = yield* Effect.flip(Effect.flatMap(Config.load({ config, env }), Credentials.resolve))
-        expect(error._tag).toBe("ConfigError")
-        expect((error as ConfigError).file).toBe(bundle)
-        expect((error as ConfigError).path).toBe("expires_at")
+        const error = yield* Effect.flip(Effect.flatMap(AnthropicConfig.load({ config, env }), Credentials.resolve))
+        expect(error._tag).toBe("AnthropicConfigError")
+        expect((error as AnthropicConfigError).file).toBe(bundle)
+        expect((error as AnthropicConfigError).path).toBe("expires_at")
         expect(error.message).toContain("from 1970-01-01 up to 3000-01-01")
         expect(error.message).not.toContain(String(expiresAt))
       }))
@@ -263,7 +263,7 @@ describe("Credentials: expiry instants outside any plausible date are refused at
           path.join(dir, "secrets", "anthropic_oauth.json"),
           JSON.stringify({ access_token: BUNDLE_ACCESS, refresh_token: "sk-ant-ort01-r", expires_at: expiresAt })
         )
-        const { credential } = yield* Credentials.resolve(yield* Config.load({ config, env }))
+        const { credential } = yield* Credentials.resolve(yield* AnthropicConfig.load({ config, env }))
         expect(credential.kind).toBe("oauth_bundle")
       }
     }))
@@ -277,7 +277,7 @@ describe("Credentials: expiry instants outside any plausible date are refused at
         file,
         JSON.stringify({ claudeAiOauth: { accessToken: CLI_ACCESS, refreshToken: "sk-ant-ort01-c", expiresAt: 1e300 } })
       )
-      const settings = yield* Config.load({ config, env })
+      const settings = yield* AnthropicConfig.load({ config, env })
       const { credential, report } = yield* Credentials.resolve(settings)
       expect(credential.kind).toBe("api_key")
       expect(report[1]!.source).toBe("cli_credentials")
@@ -285,9 +285,9 @@ describe("Credentials: expiry instants outside any plausible date are refused at
       const pinned = yield* Effect.flip(
         Credentials.resolve({ ...settings, auth: { ...settings.auth, mode: "cli_credentials" } })
       )
-      expect(pinned._tag).toBe("ConfigError")
-      expect((pinned as ConfigError).file).toBe(file)
-      expect((pinned as ConfigError).path).toBe("claudeAiOauth.expiresAt")
+      expect(pinned._tag).toBe("AnthropicConfigError")
+      expect((pinned as AnthropicConfigError).file).toBe(file)
+      expect((pinned as AnthropicConfigError).path).toBe("claudeAiOauth.expiresAt")
       expect(pinned.message).not.toContain("1e+300")
     }))
 })
@@ -309,7 +309,7 @@ describe("Credentials: each mode's exact headers on the wire", () => {
           base_url: standIn.url,
           betas: ["prompt-caching-2024-07-31"]
         })
-        const services = yield* Layer.build(AnthropicClient.layerConfig({ config, env }))
+        const services = yield* Layer.build(AnthropicClient.layerFile({ config, env }))
         const client = Context.get(services, AnthropicClient.AnthropicClient)
         const msg = yield* client.createMessage(
           { model: "claude-haiku-4-5", max_tokens: 16, messages: [{ role: "user", content: "hi" }] },
@@ -340,7 +340,7 @@ describe("Credentials: each mode's exact headers on the wire", () => {
       })
       yield* Effect.flatMap(AnthropicClient.AnthropicClient, (c) =>
         c.countTokens({ model: "claude-haiku-4-5", messages: [{ role: "user", content: "hi" }] })).pipe(
-          Effect.provide(AnthropicClient.layerConfig({ config, env }))
+          Effect.provide(AnthropicClient.layerFile({ config, env }))
         )
       expect(standIn.requests[0]!.path).toBe("/v1/messages/count_tokens")
       expect(standIn.requests[0]!.headers["anthropic-beta"]).toBeUndefined()

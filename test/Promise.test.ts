@@ -3,7 +3,7 @@ import * as path from "node:path"
 import * as fs from "node:fs/promises"
 import * as os from "node:os"
 import { execFile } from "node:child_process"
-import { ClientClosed, ConfigError, createClient, NoCredentials, Other } from "../src/index.js"
+import { ClientClosed, AnthropicConfigError, createClient, NoCredentials, Other } from "../src/index.js"
 import * as StandIn from "../src/testing/StandIn.js"
 import { API_KEY, hello } from "./fixtures.js"
 
@@ -53,13 +53,13 @@ describe("createClient (Promise facade)", () => {
       }
     }))
 
-  it("rejects building with ConfigError or NoCredentials", async () => {
+  it("rejects building with AnthropicConfigError or NoCredentials", async () => {
     const bad = await createClient({ config: { providers: { anthropic: { auth: { mode: "nope" } } } }, env: {} }).then(
       () => undefined,
       (e: unknown) => e
     )
-    expect(bad).toBeInstanceOf(ConfigError)
-    expect((bad as ConfigError)._tag).toBe("ConfigError")
+    expect(bad).toBeInstanceOf(AnthropicConfigError)
+    expect((bad as AnthropicConfigError)._tag).toBe("AnthropicConfigError")
     const dir = await fs.mkdtemp(path.join(os.tmpdir(), "ea-"))
     try {
       const none = await createClient({

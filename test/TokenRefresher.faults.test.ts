@@ -12,7 +12,7 @@ import * as TestClock from "effect/TestClock"
 import nodeFs from "node:fs"
 import * as fs from "node:fs/promises"
 import * as path from "node:path"
-import * as Config from "../src/Config.js"
+import * as AnthropicConfig from "../src/AnthropicConfig.js"
 import * as Credentials from "../src/Credentials.js"
 import { type FileSystem, SecretFileSystem } from "../src/internal/secretFileSystem.js"
 import * as StandIn from "../src/testing/StandIn.js"
@@ -235,7 +235,7 @@ describe("short-lived and absurd token lifetimes", () => {
         const now = yield* TestClock.currentTimeMillis
         expect(expiresAt).toBe(expiresIn === "-5" ? now : now + 366 * 24 * HOUR)
         // The file loads again (the bundle's expires_at is a real date).
-        const settings = Config.fromObject(
+        const settings = AnthropicConfig.fromObject(
           { providers: { anthropic: { auth: { mode: "oauth_bundle", bundle } } } },
           { env: { HOME: dir } }
         )

@@ -12,7 +12,7 @@ import { writeFileSync } from "node:fs"
 import * as fs from "node:fs/promises"
 import * as path from "node:path"
 import * as AnthropicClient from "../src/AnthropicClient.js"
-import * as Config from "../src/Config.js"
+import * as AnthropicConfig from "../src/AnthropicConfig.js"
 import * as Credentials from "../src/Credentials.js"
 import * as StandIn from "../src/testing/StandIn.js"
 import * as UndiciHttpClient from "../src/UndiciHttpClient.js"
@@ -90,12 +90,12 @@ describe("TokenRefresher: scheduled refresh", () => {
       // An HttpClient that outlives the client's scope: a leaked refresher fiber could still reach the stand-in.
       const http = yield* Layer.build(UndiciHttpClient.layer)
       const layerFor = (bundle: string) => {
-        const settings = Config.fromObject({
+        const settings = AnthropicConfig.fromObject({
           providers: { anthropic: { base_url: standIn.url, auth: { mode: "oauth_bundle", bundle, token_url: standIn.oauth.tokenUrl } } }
         }, { env: {} })
         if (Either.isLeft(settings)) throw settings.left
         return AnthropicClient.layerFrom({
-          config: Config.layer(settings.right),
+          config: AnthropicConfig.layer(settings.right),
           credentials: Credentials.layer,
           httpClient: Layer.succeedContext(http)
         })

@@ -5,7 +5,6 @@ import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as Cause from "effect/Cause"
 import * as Chunk from "effect/Chunk"
 import * as Context from "effect/Context"
-import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
@@ -187,13 +186,15 @@ describe("UndiciHttpClient: interruption and scopes", () => {
       yield* eventually(() => standIn.abandoned.length === 1)
     }))
 
-  it.scoped("HttpClient.withScope: closing the scope aborts the request, even after its answer arrived", () =>
+  it.scoped("closing the scope a body stream is pulled in aborts the request, even while a read waits", () =>
     Effect.gen(function*() {
       const standIn = yield* StandIn.scoped({ replies: [{ type: "stream", body: "x".repeat(10_000), stallAfter: 100 }] })
-      const http = HttpClient.withScope(yield* client())
+      const http = yield* client()
+      const response = yield* http.execute(post(standIn.url, {}))
       const scope = yield* Scope.make()
-      const response = yield* Effect.provideService(http.execute(post(standIn.url, {})), Scope.Scope, scope)
-      const reading = yield* Effect.fork(Stream.runDrain(response.stream))
+      const pull = yield* Scope.extend(Stream.toPull(response.stream), scope)
+      yield* pull
+      const reading = yield* Effect.fork(pull)
       yield* realPause(20)
       yield* Scope.close(scope, Exit.void)
       const exit = yield* Fiber.await(reading)
@@ -207,7 +208,6 @@ describe("UndiciHttpClient: timeout (one watchdog fiber, TestClock)", () => {
     Effect.gen(function*() {
       const standIn = yield* StandIn.scoped({ replies: [{ type: "stall" }] })
       const http = yield* client({ timeout: "5 seconds" })
-      expect(Option.map(UndiciHttpClient.timeoutOf(http), Duration.toMillis)).toEqual(Option.some(5000))
       const { exit, waits } = yield* runClocked(http.execute(post(standIn.url, {})), 10_000)
       const error = failureOf(exit)
       expect(error._tag).toBe("RequestError")

@@ -134,7 +134,7 @@ describe("effect-anthropic CLI", () => {
       await writeIssuedBundle(1e300)
       const { code, stderr, stdout } = await cli(["status", "--config", f.config], { HOME: f.dir })
       expect(code).toBe(1)
-      expect(stderr).toContain(`ConfigError: ${bundleFile()}: expires_at: must be a date from 1970-01-01 up to 3000-01-01`)
+      expect(stderr).toContain(`AnthropicConfigError: ${bundleFile()}: expires_at: must be a date from 1970-01-01 up to 3000-01-01`)
       expect(stderr).toContain("effect-anthropic login")
       expect(`${stdout}${stderr}`).not.toMatch(/RangeError|Invalid time value|1e\+300/)
     })

@@ -17,7 +17,7 @@ export const hello: Messages.MessageCreateParams = {
 /** The whole stack from an inline `providers.anthropic` section; lives as long as the test's scope. */
 export const stack = (anthropic: Record<string, unknown>, env: Record<string, string> = {}) =>
   Effect.map(
-    Layer.build(AnthropicClient.layerConfig({ config: { providers: { anthropic } }, env })),
+    Layer.build(AnthropicClient.layerFile({ config: { providers: { anthropic } }, env })),
     (services) => ({
       client: Context.get(services, AnthropicClient.AnthropicClient),
       credentials: Context.get(services, Credentials.Credentials)

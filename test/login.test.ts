@@ -8,7 +8,7 @@ import { createHash } from "node:crypto"
 import * as fs from "node:fs/promises"
 import * as path from "node:path"
 import * as Auth from "../src/cli/auth.js"
-import * as Config from "../src/Config.js"
+import * as AnthropicConfig from "../src/AnthropicConfig.js"
 import * as StandIn from "../src/testing/StandIn.js"
 import { hello, stack } from "./fixtures.js"
 import { eventually, realPause, tempDir } from "./helpers.js"
@@ -17,7 +17,7 @@ const setup = Effect.gen(function*() {
   const dir = yield* tempDir
   const standIn = yield* StandIn.scoped()
   const bundle = path.join(dir, "secrets", "anthropic_oauth.json")
-  const settings = yield* Config.load({
+  const settings = yield* AnthropicConfig.load({
     config: {
       providers: {
         anthropic: {

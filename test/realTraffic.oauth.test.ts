@@ -10,7 +10,7 @@ import * as Exit from "effect/Exit"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
-import * as Config from "../src/Config.js"
+import * as AnthropicConfig from "../src/AnthropicConfig.js"
 import * as Credentials from "../src/Credentials.js"
 import * as StandIn from "../src/testing/StandIn.js"
 import { hello, stack } from "./fixtures.js"
@@ -110,7 +110,7 @@ const cliClient = (entry: Recorded, mode: "auto" | "cli_credentials") =>
     const home = yield* tempDir
     const standIn = yield* StandIn.scoped()
     yield* writeFile(path.join(home, ".claude", ".credentials.json"), textOf(entry))
-    const settings = Config.fromObject({
+    const settings = AnthropicConfig.fromObject({
       providers: {
         anthropic: {
           base_url: standIn.url,
@@ -171,6 +171,6 @@ describe.skipIf(!present)("real traffic: Claude Code credential files", () => {
       }
       const pinned = yield* cliClient(entry, "cli_credentials")
       const refused = yield* Effect.flip(Credentials.resolve(pinned.settings))
-      expect(refused._tag).toBe("ConfigError")
+      expect(refused._tag).toBe("AnthropicConfigError")
     }))
 })

@@ -4,7 +4,7 @@ import * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
 import * as path from "node:path"
 import { inspect } from "node:util"
-import * as Config from "../src/Config.js"
+import * as AnthropicConfig from "../src/AnthropicConfig.js"
 import * as Credentials from "../src/Credentials.js"
 import * as Errors from "../src/Errors.js"
 import { scrubSecrets } from "../src/internal/tokens.js"
@@ -85,7 +85,7 @@ describe("no secret in any error, log or rendering", () => {
       expect([...tags].sort()).toEqual(["CredentialInvalid", "Other", "RateLimit", "ServerError"])
     }))
 
-  it.scoped("ConnectionError, ConfigError and NoCredentials", () =>
+  it.scoped("ConnectionError, AnthropicConfigError and NoCredentials", () =>
     Effect.gen(function*() {
       const standIn = yield* StandIn.scoped()
       const url = standIn.url
@@ -93,21 +93,21 @@ describe("no secret in any error, log or rendering", () => {
       const { client } = yield* stack({ api_key: KEY, base_url: url, retry: { max_retries: 0 } })
       expectNoSecret(failureOf((yield* runClocked(client.createMessage(hello))).exit))
 
-      const short = Config.fromYaml(`providers:\n  anthropic:\n    auth:\n      setup_token: sk-ant-oat01-TOPSECRET\n`)
+      const short = AnthropicConfig.fromYaml(`providers:\n  anthropic:\n    auth:\n      setup_token: sk-ant-oat01-TOPSECRET\n`)
       expect(short._tag).toBe("Left")
       expectNoSecret(short)
 
-      const wrongType = Config.fromObject({ providers: { anthropic: { api_key: ["sk-ant-api03-TOPSECRET"] } } })
+      const wrongType = AnthropicConfig.fromObject({ providers: { anthropic: { api_key: ["sk-ant-api03-TOPSECRET"] } } })
       expect(wrongType._tag).toBe("Left")
       expectNoSecret(wrongType)
 
       const dir = yield* tempDir
       const bundle = path.join(dir, "bundle.json")
       yield* writeFile(bundle, JSON.stringify({ access_token: TOKEN, refresh_token: 42, expires_at: "x" }))
-      const settings = yield* Config.load({ config: { providers: { anthropic: { auth: { bundle } } } }, env: {} })
+      const settings = yield* AnthropicConfig.load({ config: { providers: { anthropic: { auth: { bundle } } } }, env: {} })
       expectNoSecret(failureOf(yield* Effect.exit(Credentials.resolve(settings))))
 
-      const none = yield* Config.load({
+      const none = yield* AnthropicConfig.load({
         config: { providers: { anthropic: { auth: { mode: "static" } } } },
         env: {}
       })
@@ -123,7 +123,7 @@ describe("no secret in any error, log or rendering", () => {
       new Errors.CredentialInvalid({ ...api, credential: "api_key", reason: "rejected" }),
       new Errors.LoginRequired({ credential: "oauth_bundle", location: ECHOED, detail: ECHOED }),
       new Errors.RefreshFailed({ credential: "cli_credentials", location: ECHOED, detail: ECHOED }),
-      new Errors.ConfigError({ file: ECHOED, path: ECHOED, problem: ECHOED, fix: ECHOED }),
+      new Errors.AnthropicConfigError({ file: ECHOED, path: ECHOED, problem: ECHOED, fix: ECHOED }),
       new Errors.StreamError({ reason: "malformed", detail: ECHOED, requestId: ECHOED }),
       new Errors.ConnectionError({ reason: "transport", request: ECHOED, detail: ECHOED }),
       new Errors.NoCredentials({
@@ -201,14 +201,14 @@ describe("no secret in any error, log or rendering", () => {
     Effect.gen(function*() {
       const dir = yield* tempDir
       const bundle = path.join(dir, "bundle.json")
-      const settings = yield* Config.load({ config: { providers: { anthropic: { auth: { bundle } } } }, env: {} })
+      const settings = yield* AnthropicConfig.load({ config: { providers: { anthropic: { auth: { bundle } } } }, env: {} })
       // One token the scrubber knows by its shape, and one it cannot know (a bare secret): neither may come back.
       for (const pasted of [TOKEN, "hunter2-TOPSECRET-refresh"]) {
         yield* writeFile(bundle, JSON.stringify({ access_token: TOKEN, refresh_token: TOKEN, expires_at: pasted }))
         const error = failureOf(yield* Effect.exit(Credentials.resolve(settings)))
-        expect(error._tag).toBe("ConfigError")
-        expect((error as Errors.ConfigError).file).toBe(bundle)
-        expect((error as Errors.ConfigError).path).toBe("expires_at")
+        expect(error._tag).toBe("AnthropicConfigError")
+        expect((error as Errors.AnthropicConfigError).file).toBe(bundle)
+        expect((error as Errors.AnthropicConfigError).path).toBe("expires_at")
         expect(error.message).toContain("ISO 8601")
         expectNoSecret(error, [...SECRET_PARTS, "hunter2"])
       }
@@ -216,7 +216,7 @@ describe("no secret in any error, log or rendering", () => {
 
   it("settings and the credentials service render secrets as <redacted>", () =>
     Effect.gen(function*() {
-      const settings = yield* Config.load({
+      const settings = yield* AnthropicConfig.load({
         config: { providers: { anthropic: { api_key: KEY, auth: { setup_token: TOKEN } } } },
         env: {}
       })

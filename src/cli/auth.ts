@@ -14,9 +14,9 @@ import { spawn } from "node:child_process"
 import * as fs from "node:fs/promises"
 import * as http from "node:http"
 import type { AddressInfo } from "node:net"
-import type { AnthropicSettings } from "../Config.js"
+import type { AnthropicSettings } from "../AnthropicConfig.js"
 import * as Credentials from "../Credentials.js"
-import { ConfigError, LoginFailed, type NoCredentials } from "../Errors.js"
+import { AnthropicConfigError, LoginFailed, type NoCredentials } from "../Errors.js"
 import { bundleStore } from "../internal/tokenStore.js"
 import { fingerprint } from "../internal/tokens.js"
 import * as OAuth from "../OAuth.js"
@@ -207,12 +207,12 @@ const humanDuration = (ms: number): string => {
 }
 
 /** Which credential `auth.mode` picks and why each other source was skipped; expiry; never a secret. */
-export const status = (settings: AnthropicSettings): Effect.Effect<boolean, ConfigError> =>
+export const status = (settings: AnthropicSettings): Effect.Effect<boolean, AnthropicConfigError> =>
   Effect.gen(function*() {
     yield* Console.log(`Configuration: ${settings.source} (auth.mode: ${settings.auth.mode})`)
     const resolved = yield* Effect.either(Credentials.resolve(settings))
     const report = resolved._tag === "Right" ? resolved.right.report : (resolved.left as NoCredentials).tried
-    if (resolved._tag === "Left" && resolved.left._tag === "ConfigError") return yield* resolved.left
+    if (resolved._tag === "Left" && resolved.left._tag === "AnthropicConfigError") return yield* resolved.left
     for (const r of report) {
       yield* Console.log(`  ${r.used ? "✓" : "·"} ${r.source.padEnd(15)} ${r.location}\n      ${r.reason}`)
     }
@@ -245,14 +245,14 @@ export const status = (settings: AnthropicSettings): Effect.Effect<boolean, Conf
 // ---------------------------------------------------------------------------------------------------------------
 
 /** Removes the OAuth bundle. */
-export const logout = (settings: AnthropicSettings): Effect.Effect<void, ConfigError> =>
+export const logout = (settings: AnthropicSettings): Effect.Effect<void, AnthropicConfigError> =>
   Effect.tryPromise({
     try: () => fs.rm(settings.auth.bundle).then(() => true, (e: NodeJS.ErrnoException) => {
       if (e.code === "ENOENT") return false
       throw e
     }),
     catch: (cause) =>
-      new ConfigError({
+      new AnthropicConfigError({
         file: settings.auth.bundle,
         problem: `the bundle cannot be removed (${(cause as NodeJS.ErrnoException).code ?? "I/O error"})`,
         fix: "check the file's permissions"

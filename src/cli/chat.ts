@@ -9,7 +9,7 @@ import * as Option from "effect/Option"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import * as AnthropicClient from "../AnthropicClient.js"
-import * as Config from "../Config.js"
+import * as AnthropicConfig from "../AnthropicConfig.js"
 import * as Credentials from "../Credentials.js"
 import type { LlmError } from "../Errors.js"
 import * as MessageStream from "../MessageStream.js"
@@ -30,7 +30,7 @@ export const DEFAULT_CHAT_MODEL = "claude-haiku-4-5"
 
 export const chat = (options: ChatOptions): Effect.Effect<void, LlmError, Scope.Scope> =>
   Effect.gen(function*() {
-    const settings = yield* Config.load({ configPath: options.configPath })
+    const settings = yield* AnthropicConfig.load({ configPath: options.configPath })
     const model = options.model ??
       Option.match(settings.model, { onNone: () => DEFAULT_CHAT_MODEL, onSome: (selection) => selection.model })
     const services = yield* Layer.build(AnthropicClient.layerSettings(settings))

@@ -14,7 +14,7 @@ import * as Option from "effect/Option"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import * as AnthropicClient from "../AnthropicClient.js"
-import * as Config from "../Config.js"
+import * as AnthropicConfig from "../AnthropicConfig.js"
 import * as Credentials from "../Credentials.js"
 import type { LlmError } from "../Errors.js"
 import * as Messages from "../Messages.js"
@@ -64,13 +64,13 @@ const step = (n: number, title: string) => Console.log(`\n[${n}] ${title}`)
 
 const settingsFor = (
   options: DemoOptions
-): Effect.Effect<{ settings: Config.AnthropicSettings; standIn?: StandIn.StandIn }, LlmError, Scope.Scope> =>
+): Effect.Effect<{ settings: AnthropicConfig.AnthropicSettings; standIn?: StandIn.StandIn }, LlmError, Scope.Scope> =>
   options.live
-    ? Effect.map(Config.load({ configPath: options.configPath }), (settings) => ({ settings }))
+    ? Effect.map(AnthropicConfig.load({ configPath: options.configPath }), (settings) => ({ settings }))
     : Effect.gen(function*() {
       const standIn = yield* StandIn.scoped()
       yield* Console.log(`Loopback Messages API stand-in listening on ${standIn.url}`)
-      const settings = yield* Config.fromObject({
+      const settings = yield* AnthropicConfig.fromObject({
         providers: {
           anthropic: {
             api_key: "sk-ant-api03-demo-key-for-the-loopback-stand-in",

@@ -12,7 +12,7 @@ import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Queue from "effect/Queue"
 import * as readline from "node:readline"
-import * as Config from "../Config.js"
+import * as AnthropicConfig from "../AnthropicConfig.js"
 import * as UndiciHttpClient from "../UndiciHttpClient.js"
 import * as Auth from "./auth.js"
 import * as Chat from "./chat.js"
@@ -23,7 +23,7 @@ const configOption = Options.text("config").pipe(
   Options.optional
 )
 
-const loadSettings = (config: Option.Option<string>) => Config.load({ configPath: Option.getOrUndefined(config) })
+const loadSettings = (config: Option.Option<string>) => AnthropicConfig.load({ configPath: Option.getOrUndefined(config) })
 
 const exitWith = (code: number) =>
   Effect.sync(() => {

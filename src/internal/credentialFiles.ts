@@ -1,6 +1,6 @@
 /**
  * Reading the three credential files: the OAuth bundle, the Claude Code CLI credentials, the setup token file.
- * Each read says whether the file is missing, present but unusable (with a ConfigError naming the field), or found.
+ * Each read says whether the file is missing, present but unusable (with a AnthropicConfigError naming the field), or found.
  */
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
@@ -8,7 +8,7 @@ import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import * as fs from "node:fs/promises"
-import { ConfigError } from "../Errors.js"
+import { AnthropicConfigError } from "../Errors.js"
 import { decodeProblem } from "./describeValue.js"
 import { SETUP_TOKEN_FIX, setupTokenProblem } from "./tokens.js"
 
@@ -22,15 +22,15 @@ export interface OAuthToken {
 
 export type FileRead<A> =
   | { readonly _tag: "Missing" }
-  | { readonly _tag: "Invalid"; readonly error: ConfigError }
+  | { readonly _tag: "Invalid"; readonly error: AnthropicConfigError }
   | { readonly _tag: "Found"; readonly value: A }
 
 const missing: FileRead<never> = { _tag: "Missing" }
-const invalid = (error: ConfigError): FileRead<never> => ({ _tag: "Invalid", error })
+const invalid = (error: AnthropicConfigError): FileRead<never> => ({ _tag: "Invalid", error })
 const found = <A>(value: A): FileRead<A> => ({ _tag: "Found", value })
 
 /** The file's text, or None when it does not exist. Other I/O failures are reported against the file. */
-export const readText = (file: string): Effect.Effect<Option.Option<string>, ConfigError> =>
+export const readText = (file: string): Effect.Effect<Option.Option<string>, AnthropicConfigError> =>
   Effect.tryPromise({
     try: () => fs.readFile(file, "utf8").then(Option.some),
     catch: (cause) => cause as NodeJS.ErrnoException
@@ -39,7 +39,7 @@ export const readText = (file: string): Effect.Effect<Option.Option<string>, Con
       cause.code === "ENOENT" || cause.code === "ENOTDIR"
         ? Effect.succeed(Option.none<string>())
         : Effect.fail(
-          new ConfigError({
+          new AnthropicConfigError({
             file,
             problem: `the file cannot be read (${cause.code ?? "I/O error"})`,
             fix: "check that the path is a readable file (and its permissions)"
@@ -48,10 +48,10 @@ export const readText = (file: string): Effect.Effect<Option.Option<string>, Con
     )
   )
 
-const parseJson = (text: string, file: string, fix: string): Either.Either<unknown, ConfigError> =>
+const parseJson = (text: string, file: string, fix: string): Either.Either<unknown, AnthropicConfigError> =>
   Either.try({
     try: () => JSON.parse(text) as unknown,
-    catch: () => new ConfigError({ file, problem: "the file is not valid JSON", fix })
+    catch: () => new AnthropicConfigError({ file, problem: "the file is not valid JSON", fix })
   })
 
 /** Read a JSON credential file through `schema`, then shape what it holds with `toValue`. */
@@ -60,7 +60,7 @@ const readJsonFile = <A, I, B>(
   schema: Schema.Schema<A, I>,
   fix: string,
   toValue: (decoded: A) => B
-): Effect.Effect<FileRead<B>, ConfigError> =>
+): Effect.Effect<FileRead<B>, AnthropicConfigError> =>
   Effect.map(readText(file), (text) => {
     if (Option.isNone(text)) return missing
     const decoded = parseJson(text.value, file, fix).pipe(Either.flatMap((json) => decodeWith(schema, json, file, fix)))
@@ -72,7 +72,7 @@ const decodeWith = <A, I>(schema: Schema.Schema<A, I>, input: unknown, file: str
     Either.mapLeft((error) => {
       // Described, never quoted: a token pasted into the wrong field must not come back in the error.
       const { path, problem } = decodeProblem(error, input)
-      return new ConfigError({ file, path: path.length === 0 ? undefined : path.join("."), problem, fix })
+      return new AnthropicConfigError({ file, path: path.length === 0 ? undefined : path.join("."), problem, fix })
     })
   )
 
@@ -111,7 +111,7 @@ export const BundleFile = Schema.Struct({
 
 const BUNDLE_FIX = "run `effect-anthropic login` to write a fresh bundle, or delete the file"
 
-export const readBundle = (file: string): Effect.Effect<FileRead<OAuthToken>, ConfigError> =>
+export const readBundle = (file: string): Effect.Effect<FileRead<OAuthToken>, AnthropicConfigError> =>
   readJsonFile(file, BundleFile, BUNDLE_FIX, (bundle): OAuthToken => ({
     accessToken: Redacted.make(bundle.access_token),
     refreshToken: Option.some(Redacted.make(bundle.refresh_token)),
@@ -129,7 +129,7 @@ export const CliCredentialsFile = Schema.Struct({
 
 const CLI_FIX = "log in again with the Claude Code CLI (`claude`), or pin another auth.mode"
 
-export const readCliCredentials = (file: string): Effect.Effect<FileRead<OAuthToken>, ConfigError> =>
+export const readCliCredentials = (file: string): Effect.Effect<FileRead<OAuthToken>, AnthropicConfigError> =>
   readJsonFile(file, CliCredentialsFile, CLI_FIX, ({ claudeAiOauth: oauth }): OAuthToken => ({
     accessToken: Redacted.make(oauth.accessToken),
     refreshToken: Option.fromNullable(oauth.refreshToken).pipe(
@@ -140,12 +140,12 @@ export const readCliCredentials = (file: string): Effect.Effect<FileRead<OAuthTo
   }))
 
 /** One setup token on one line; refused with the same rule as an inline `auth.setup_token`. */
-export const readSetupTokenFile = (file: string): Effect.Effect<FileRead<Redacted.Redacted<string>>, ConfigError> =>
+export const readSetupTokenFile = (file: string): Effect.Effect<FileRead<Redacted.Redacted<string>>, AnthropicConfigError> =>
   Effect.map(readText(file), (text) => {
     if (Option.isNone(text)) return missing
     const token = text.value.trim()
     const problem = token === "" ? "the file is empty" : setupTokenProblem(token)
     return problem === undefined
       ? found(Redacted.make(token))
-      : invalid(new ConfigError({ file, problem, fix: SETUP_TOKEN_FIX }))
+      : invalid(new AnthropicConfigError({ file, problem, fix: SETUP_TOKEN_FIX }))
   })

@@ -66,7 +66,7 @@ const valueAt = (input: unknown, path: ReadonlyArray<PropertyKey>): unknown =>
 const OWN_MESSAGE_TAGS: ReadonlySet<string> = new Set(["Refinement", "Type", "Composite"])
 
 /**
- * Why `input` failed to decode, for a `ConfigError`: the path of the first bad key and a problem that names what was
+ * Why `input` failed to decode, for a `AnthropicConfigError`: the path of the first bad key and a problem that names what was
  * expected and describes (never quotes) what was found. The formatter's own text quotes values, so only the schema's
  * side of it is kept.
  */

@@ -11,7 +11,7 @@ import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as path from "node:path"
 import * as lockfile from "proper-lockfile"
-import type { ConfigError } from "../Errors.js"
+import type { AnthropicConfigError } from "../Errors.js"
 import { RefreshFailed } from "../Errors.js"
 import { writeFileAtomic } from "./atomicFile.js"
 import { type FileRead, type OAuthToken, readBundle, readCliCredentials } from "./credentialFiles.js"
@@ -23,7 +23,7 @@ export interface TokenStore {
   readonly location: string
   /** The file actually locked and written: `location` with symlinks resolved. */
   readonly target: string
-  readonly read: Effect.Effect<FileRead<OAuthToken>, ConfigError>
+  readonly read: Effect.Effect<FileRead<OAuthToken>, AnthropicConfigError>
   readonly write: (token: OAuthToken) => Effect.Effect<void, RefreshFailed>
   /**
    * Run `effect` holding the file's cross-process lock. Where no lock can be taken because the directory is
@@ -94,7 +94,7 @@ const resolveTarget = async (fs: FileSystem, file: string, hops = 0): Promise<st
 const makeStore = (
   kind: TokenStore["kind"],
   location: string,
-  read: Effect.Effect<FileRead<OAuthToken>, ConfigError>,
+  read: Effect.Effect<FileRead<OAuthToken>, AnthropicConfigError>,
   render: (fs: FileSystem, target: string, token: OAuthToken) => Promise<string>
 ): Effect.Effect<TokenStore> =>
   Effect.gen(function*() {

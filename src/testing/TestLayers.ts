@@ -15,9 +15,9 @@ import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as AnthropicClient from "../AnthropicClient.js"
-import * as Config from "../Config.js"
+import * as AnthropicConfig from "../AnthropicConfig.js"
 import * as Credentials from "../Credentials.js"
-import type { ConfigError, CredentialKind, NoCredentials } from "../Errors.js"
+import type { AnthropicConfigError, CredentialKind, NoCredentials } from "../Errors.js"
 import type { RecordedRequest, Reply } from "./StandIn.js"
 import { echo } from "./StandIn.js"
 
@@ -110,8 +110,8 @@ export interface Options {
  * @since 0.1.0
  * @category layers
  */
-export const layer = (options: Options = {}): Layer.Layer<AnthropicClient.Services, ConfigError | NoCredentials> => {
-  const config = Config.layerLoad({ config: options.config ?? { providers: { anthropic: {} } }, env: options.env ?? {} })
+export const layer = (options: Options = {}): Layer.Layer<AnthropicClient.Services, AnthropicConfigError | NoCredentials> => {
+  const config = AnthropicConfig.layerFile({ config: options.config ?? { providers: { anthropic: {} } }, env: options.env ?? {} })
   const creds = options.credentials === undefined
     ? Credentials.layerFixed("api_key", "sk-ant-api03-test")
     : "fromConfig" in options.credentials

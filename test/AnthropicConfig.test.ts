@@ -7,19 +7,19 @@ import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as path from "node:path"
 import { inspect } from "node:util"
-import * as Config from "../src/Config.js"
-import { ConfigError } from "../src/Errors.js"
+import * as AnthropicConfig from "../src/AnthropicConfig.js"
+import { AnthropicConfigError } from "../src/Errors.js"
 import * as RateLimiter from "../src/RateLimiter.js"
 import { tempDir, writeFile } from "./helpers.js"
 
 const GOOD_SETUP_TOKEN = "sk-ant-oat01-" + "a".repeat(90)
 
 const fromYaml = (yaml: string, env: Record<string, string> = {}) =>
-  Config.fromYaml(yaml, { env: { HOME: "/home/ada", ...env }, cwd: "/work/app", source: "llm.yaml" })
+  AnthropicConfig.fromYaml(yaml, { env: { HOME: "/home/ada", ...env }, cwd: "/work/app", source: "llm.yaml" })
 
-const errorOf = (result: Either.Either<Config.AnthropicSettings, ConfigError>): ConfigError => {
-  if (Either.isRight(result)) throw new Error("expected a ConfigError")
-  expect(result.left).toBeInstanceOf(ConfigError)
+const errorOf = (result: Either.Either<AnthropicConfig.AnthropicSettings, AnthropicConfigError>): AnthropicConfigError => {
+  if (Either.isRight(result)) throw new Error("expected a AnthropicConfigError")
+  expect(result.left).toBeInstanceOf(AnthropicConfigError)
   return result.left
 }
 
@@ -145,13 +145,13 @@ providers:
 
   it("loads the project's own config/llm.yaml", () =>
     Effect.gen(function*() {
-      const s = yield* Config.load({ env: { HOME: "/home/ada" } })
+      const s = yield* AnthropicConfig.load({ env: { HOME: "/home/ada" } })
       expect(s.source).toBe(path.resolve("config/llm.yaml"))
       expect(s.requestsPerSecond).toEqual(Option.some(2))
       expect(s.model).toEqual(Option.some({ provider: "anthropic", model: "claude-haiku-4-5" }))
     }).pipe(Effect.runPromise))
 
-  describe("refuses bad input with one clear ConfigError", () => {
+  describe("refuses bad input with one clear AnthropicConfigError", () => {
     const cases: ReadonlyArray<{ name: string; yaml: string; path?: string; says: RegExp; fix: RegExp }> = [
       {
         name: "invalid YAML",
@@ -275,8 +275,8 @@ providers:
     it.scoped("a missing file", () =>
       Effect.gen(function*() {
         const dir = yield* tempDir
-        const error = yield* Effect.flip(Config.load({ configPath: path.join(dir, "nope.yaml") }))
-        expect(error._tag).toBe("ConfigError")
+        const error = yield* Effect.flip(AnthropicConfig.load({ configPath: path.join(dir, "nope.yaml") }))
+        expect(error._tag).toBe("AnthropicConfigError")
         expect(error.file).toBe(path.join(dir, "nope.yaml"))
         expect(error.problem).toContain("does not exist")
       }))
@@ -286,7 +286,7 @@ providers:
         const dir = yield* tempDir
         const file = path.join(dir, "llm.yaml")
         yield* writeFile(file, "providers:\n  anthropic:\n    auth:\n      mode: magic\n")
-        const error = yield* Effect.flip(Config.load({ configPath: file }))
+        const error = yield* Effect.flip(AnthropicConfig.load({ configPath: file }))
         expect(error.file).toBe(file)
         expect(error.path).toBe("providers.anthropic.auth.mode")
       }))
@@ -318,7 +318,7 @@ providers:
       ["a key as a YAML alias", (x) => under(`    api_key: *${x}`)],
       ["a key after a block scalar header", (x) => under(`    api_key: |${x}\n      text`)]
     ]
-    const renderings = (error: ConfigError) => [
+    const renderings = (error: AnthropicConfigError) => [
       error.message,
       error.stack ?? "",
       String(error),
@@ -370,7 +370,7 @@ providers:
     })
   })
 
-  describe("files that would exhaust memory or the stack are one ConfigError", () => {
+  describe("files that would exhaust memory or the stack are one AnthropicConfigError", () => {
     it.scoped("YAML aliases expanding exponentially (billion laughs)", () =>
       Effect.gen(function*() {
         const dir = yield* tempDir
@@ -381,8 +381,8 @@ providers:
           levels.push(`${name}: &${name} [${Array(9).fill(`*${previous}`).join(", ")}]`)
         }
         yield* writeFile(file, [...levels, "providers:", "  anthropic:", "    betas: *i", ""].join("\n"))
-        const error = yield* Effect.flip(Config.load({ configPath: file }))
-        expect(error).toBeInstanceOf(ConfigError)
+        const error = yield* Effect.flip(AnthropicConfig.load({ configPath: file }))
+        expect(error).toBeInstanceOf(AnthropicConfigError)
         expect(error.file).toBe(file)
         expect(error.problem).toContain("aliases")
         expect(error.fix).toContain("anchors and aliases")
@@ -402,8 +402,8 @@ providers:
         const dir = yield* tempDir
         const file = path.join(dir, "llm.yaml")
         yield* writeFile(file, `providers:\n  anthropic:\n    api_key: "${nested(5000)}"\n`)
-        const error = yield* Effect.flip(Config.load({ configPath: file, env: {} }))
-        expect(error).toBeInstanceOf(ConfigError)
+        const error = yield* Effect.flip(AnthropicConfig.load({ configPath: file, env: {} }))
+        expect(error).toBeInstanceOf(AnthropicConfigError)
         expect(error.file).toBe(file)
         expect(error.path).toBe("providers.anthropic.api_key")
         expect(error.problem).toContain("more than 32 levels")
@@ -419,7 +419,7 @@ providers:
     it("an inline configuration that refers to itself", () => {
       const cyclic: Record<string, unknown> = {}
       cyclic.self = cyclic
-      const result = Config.fromObject({ providers: { anthropic: { auth: cyclic } } }, { env: {} })
+      const result = AnthropicConfig.fromObject({ providers: { anthropic: { auth: cyclic } } }, { env: {} })
       const error = errorOf(result)
       expect(error.problem).toContain("nests more than 32 levels")
     })
@@ -452,9 +452,9 @@ providers:
   })
 
   it("decodes a per-agent model selection", () => {
-    expect(Either.getOrThrow(Config.decodeModelSelection({ provider: "anthropic", model: "claude-haiku-4-5" })))
+    expect(Either.getOrThrow(AnthropicConfig.decodeModelSelection({ provider: "anthropic", model: "claude-haiku-4-5" })))
       .toEqual({ provider: "anthropic", model: "claude-haiku-4-5" })
-    const error = Either.getLeft(Config.decodeModelSelection({ provider: "openai", model: "x" }, "agent.yaml"))
+    const error = Either.getLeft(AnthropicConfig.decodeModelSelection({ provider: "openai", model: "x" }, "agent.yaml"))
     expect(Option.getOrThrow(error).path).toBe("model.provider")
   })
 })

@@ -6,6 +6,8 @@
  *
  * @since 0.1.0
  */
+import * as Config from "effect/Config"
+import type * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
@@ -18,7 +20,7 @@ import * as fs from "node:fs/promises"
 import * as os from "node:os"
 import * as path from "node:path"
 import * as YAML from "yaml"
-import { ConfigError } from "./Errors.js"
+import { AnthropicConfigError } from "./Errors.js"
 import { type Env, interpolate, InterpolationError } from "./internal/interpolate.js"
 import { decodeProblem, describeValue } from "./internal/describeValue.js"
 import { SETUP_TOKEN_FIX, setupTokenProblem } from "./internal/tokens.js"
@@ -184,6 +186,10 @@ export interface AnthropicSettings {
   /** Where the settings came from (a file path or `<config object>`), for error messages. */
   readonly source: string
   readonly apiKey: Option.Option<Redacted.Redacted<string>>
+  /** Where the API key was looked for: `providers.anthropic.api_key`, or `ANTHROPIC_API_KEY` when the key is absent. */
+  readonly apiKeyLocation: string
+  /** Why there is no API key, in words that never blame a variable that is set (used when `apiKey` is `None`). */
+  readonly apiKeyMissing: string
   readonly baseUrl: string
   readonly anthropicVersion: string
   readonly betas: ReadonlyArray<string>
@@ -231,7 +237,10 @@ export class AnthropicConfig extends Context.Tag("effect-anthropic/AnthropicConf
  * @since 0.1.0
  */
 export interface LoadOptions {
-  /** Defaults to `config/llm.yaml`; ignored when `config` is given. */
+  /**
+   * The YAML file; ignored when `config` is given. Without it, `config/llm.yaml` is read if it exists, else the
+   * built-in defaults apply (the environment alone). A path given here must exist.
+   */
   readonly configPath?: string | undefined
   /** The configuration as an object of the file's shape (top-level `providers:`). */
   readonly config?: unknown
@@ -242,6 +251,10 @@ export interface LoadOptions {
 }
 
 const INLINE = "<config object>"
+/** The source of settings made from no file at all (`config/llm.yaml` absent and no path given). */
+const BUILT_IN = "<built-in defaults>"
+/** The source of settings made from Effect `Config` values. */
+const FROM_CONFIG = "<Effect Config>"
 
 const FIXES: ReadonlyArray<readonly [RegExp, string]> = [
   [/auth\.mode$/, "set it to one of auto, static, setup_token, oauth_bundle, cli_credentials (or leave it out for auto)"],
@@ -278,11 +291,11 @@ const interpolateTree = (
   env: Env,
   at: ReadonlyArray<PropertyKey>,
   file: string
-): Either.Either<unknown, ConfigError> => {
+): Either.Either<unknown, AnthropicConfigError> => {
   if (at.length > MAX_CONFIG_DEPTH) {
     // A real file is 4 levels deep; a cyclic object or a pathological file must not exhaust the stack.
     return Either.left(
-      new ConfigError({
+      new AnthropicConfigError({
         file,
         path: formatPath(at.slice(0, 4)),
         problem: `nests more than ${MAX_CONFIG_DEPTH} levels deep`,
@@ -293,7 +306,7 @@ const interpolateTree = (
   if (typeof node === "string") {
     const result = interpolate(node, env)
     return result instanceof InterpolationError
-      ? Either.left(new ConfigError({ file, path: formatPath(at), problem: result.problem, fix: result.fix }))
+      ? Either.left(new AnthropicConfigError({ file, path: formatPath(at), problem: result.problem, fix: result.fix }))
       : Either.right(result)
   }
   if (Array.isArray(node)) {
@@ -317,10 +330,10 @@ const interpolateTree = (
   return Either.right(node)
 }
 
-const decodeFile = (raw: unknown, file: string): Either.Either<typeof LlmFile.Type, ConfigError> => {
+const decodeFile = (raw: unknown, file: string): Either.Either<typeof LlmFile.Type, AnthropicConfigError> => {
   if (raw === null || typeof raw !== "object" || Array.isArray(raw)) {
     return Either.left(
-      new ConfigError({
+      new AnthropicConfigError({
         file,
         problem: "the configuration is not a mapping",
         fix: "start the file with `providers:` and put the client's keys under `providers.anthropic` (see the README)"
@@ -343,16 +356,16 @@ const decodeFile = (raw: unknown, file: string): Either.Either<typeof LlmFile.Ty
   return Either.left(toConfigError(result.left, raw, file, []))
 }
 
-/** One ConfigError for a failed decode of `input` (found at `prefix` in the file): the key, the problem, the fix. */
+/** One AnthropicConfigError for a failed decode of `input` (found at `prefix` in the file): the key, the problem, the fix. */
 const toConfigError = (
   error: ParseResult.ParseError,
   input: unknown,
   file: string,
   prefix: ReadonlyArray<PropertyKey>
-): ConfigError => {
+): AnthropicConfigError => {
   const { path: at, problem } = decodeProblem(error, input)
   const keyPath = formatPath([...prefix, ...at])
-  return new ConfigError({ file, path: keyPath === "" ? undefined : keyPath, problem, fix: fixFor(keyPath, problem) })
+  return new AnthropicConfigError({ file, path: keyPath === "" ? undefined : keyPath, problem, fix: fixFor(keyPath, problem) })
 }
 
 const nonEmpty = (s: string | undefined): Option.Option<string> =>
@@ -372,11 +385,63 @@ const resolvePath = (p: string, env: Env, cwd: string): string =>
 export const defaultCliCredentialsPath = (env: Env): string =>
   path.join(nonEmpty(env.CLAUDE_CONFIG_DIR).pipe(Option.getOrElse(() => path.join(homeOf(env), ".claude"))), ".credentials.json")
 
+/**
+ * The shipped `config/llm.yaml`'s environment lookups, as the defaults of the keys a configuration leaves out: so a
+ * configuration without them (or no file at all) starts from the environment alone, as every peer client does.
+ */
+const ENVIRONMENT_DEFAULTS = {
+  api_key: "${ANTHROPIC_API_KEY:-}",
+  base_url: "${ANTHROPIC_BASE_URL:-" + DEFAULT_BASE_URL + "}",
+  mode: "${ANTHROPIC_AUTH_MODE:-auto}"
+} as const
+
+const isMapping = (value: unknown): value is Record<string, unknown> =>
+  value !== null && typeof value === "object" && !Array.isArray(value)
+
+/** `config` with {@link ENVIRONMENT_DEFAULTS} where its keys are absent; anything else is left for the schema to judge. */
+const withEnvironmentDefaults = (config: unknown): unknown => {
+  // A configuration with keys but no `providers` is a mistake (a misplaced `anthropic:`, say): let the schema say so.
+  if (!isMapping(config) || (config.providers === undefined && Object.keys(config).length > 0)) return config
+  const providers = config.providers ?? {}
+  if (!isMapping(providers)) return config
+  const anthropic = providers.anthropic ?? {}
+  if (!isMapping(anthropic)) return config
+  const auth = anthropic.auth ?? {}
+  if (!isMapping(auth)) return config
+  return {
+    ...config,
+    providers: {
+      ...providers,
+      anthropic: {
+        api_key: ENVIRONMENT_DEFAULTS.api_key,
+        base_url: ENVIRONMENT_DEFAULTS.base_url,
+        ...anthropic,
+        auth: { mode: ENVIRONMENT_DEFAULTS.mode, ...auth }
+      }
+    }
+  }
+}
+
+/** Whether the configuration names `api_key` itself (rather than leaving it to `ANTHROPIC_API_KEY`). */
+const givesApiKey = (config: unknown): boolean =>
+  isMapping(config) && isMapping(config.providers) && isMapping(config.providers.anthropic) &&
+  Object.hasOwn(config.providers.anthropic, "api_key")
+
+/** Why no API key came out of the configuration: the words depend on whether `ANTHROPIC_API_KEY` is set. */
+const apiKeyMissing = (given: boolean, env: Env, source: string): string => {
+  const envSet = nonEmpty(env.ANTHROPIC_API_KEY)._tag === "Some"
+  if (!given) return "ANTHROPIC_API_KEY is not set (and the configuration gives no api_key)"
+  return envSet
+    ? `providers.anthropic.api_key is empty in ${source} (ANTHROPIC_API_KEY is set, but this configuration does not use it)`
+    : "providers.anthropic.api_key is empty and ANTHROPIC_API_KEY is not set"
+}
+
 const toSettings = (
   file: typeof LlmFile.Type,
   source: string,
   env: Env,
-  cwd: string
+  cwd: string,
+  apiKeyGiven: boolean
 ): AnthropicSettings => {
   const p = file.providers.anthropic ?? {}
   const auth = p.auth ?? {}
@@ -388,6 +453,8 @@ const toSettings = (
   return {
     source,
     apiKey: nonEmpty(p.api_key).pipe(Option.map(redact)),
+    apiKeyLocation: apiKeyGiven ? "providers.anthropic.api_key" : "ANTHROPIC_API_KEY",
+    apiKeyMissing: apiKeyMissing(apiKeyGiven, env, source),
     baseUrl: (p.base_url ?? DEFAULT_BASE_URL).replace(/\/+$/, ""),
     anthropicVersion: p.anthropic_version ?? DEFAULT_ANTHROPIC_VERSION,
     betas: (p.betas ?? []).map((b) => b.trim()).filter((b) => b !== ""),
@@ -424,12 +491,12 @@ const redact = (s: string) => Redacted.make(s)
 export const fromObject = (
   config: unknown,
   options: { readonly env?: Env | undefined; readonly cwd?: string | undefined; readonly source?: string } = {}
-): Either.Either<AnthropicSettings, ConfigError> => {
+): Either.Either<AnthropicSettings, AnthropicConfigError> => {
   const env = options.env ?? process.env
   const source = options.source ?? INLINE
-  return interpolateTree(config, env, [], source).pipe(
+  return interpolateTree(withEnvironmentDefaults(config), env, [], source).pipe(
     Either.flatMap((tree) => decodeFile(tree, source)),
-    Either.map((file) => toSettings(file, source, env, options.cwd ?? process.cwd()))
+    Either.map((file) => toSettings(file, source, env, options.cwd ?? process.cwd(), givesApiKey(config)))
   )
 }
 
@@ -441,14 +508,14 @@ export const fromObject = (
 export const fromYaml = (
   text: string,
   options: { readonly env?: Env | undefined; readonly cwd?: string | undefined; readonly source?: string } = {}
-): Either.Either<AnthropicSettings, ConfigError> => {
+): Either.Either<AnthropicSettings, AnthropicConfigError> => {
   const source = options.source ?? INLINE
   const doc = YAML.parseDocument(text, { prettyErrors: true, uniqueKeys: true })
   const firstError = doc.errors[0]
   if (firstError !== undefined) {
     const where = firstError.linePos?.[0]
     return Either.left(
-      new ConfigError({
+      new AnthropicConfigError({
         file: source,
         path: where === undefined ? undefined : `line ${where.line}, column ${where.col}`,
         problem: `invalid YAML (${firstError.code}): ${yamlErrorWords(firstError)}`,
@@ -473,11 +540,11 @@ const yamlErrorWords = (error: YAML.YAMLError): string => {
  * ("billion laughs") would otherwise build an exponentially large tree. `yaml` throws for that and for an alias
  * without its anchor; its message may quote the alias name, so it is not passed on.
  */
-const yamlToData = (doc: YAML.Document, file: string): Either.Either<unknown, ConfigError> =>
+const yamlToData = (doc: YAML.Document, file: string): Either.Either<unknown, AnthropicConfigError> =>
   Either.try({
     try: () => doc.toJS({ maxAliasCount: MAX_YAML_ALIASES }) as unknown,
     catch: (cause) =>
-      new ConfigError({
+      new AnthropicConfigError({
         file,
         problem: cause instanceof Error && /alias count/i.test(cause.message)
           ? `YAML aliases (*name) expand to more than ${MAX_YAML_ALIASES} references`
@@ -490,11 +557,11 @@ const yamlToData = (doc: YAML.Document, file: string): Either.Either<unknown, Co
 
 /**
  * Load the settings: `options.config` when given, else the YAML file at `options.configPath` (default
- * `config/llm.yaml`). Fails with one {@link ConfigError} naming the file, the key and the fix.
+ * `config/llm.yaml`). Fails with one {@link AnthropicConfigError} naming the file, the key and the fix.
  *
  * @since 0.1.0
  */
-export const load = (options: LoadOptions = {}): Effect.Effect<AnthropicSettings, ConfigError> =>
+export const load = (options: LoadOptions = {}): Effect.Effect<AnthropicSettings, AnthropicConfigError> =>
   Effect.suspend(() => {
     const cwd = options.cwd ?? process.cwd()
     if (options.config !== undefined) {
@@ -502,16 +569,23 @@ export const load = (options: LoadOptions = {}): Effect.Effect<AnthropicSettings
     }
     const configPath = path.resolve(cwd, options.configPath ?? DEFAULT_CONFIG_PATH)
     return Effect.tryPromise({
-      try: () => fs.readFile(configPath, "utf8"),
+      try: () => fs.readFile(configPath, "utf8").then(Option.some, (cause: NodeJS.ErrnoException) => {
+        // No file where none was asked for: the built-in defaults (the environment alone).
+        if (cause.code === "ENOENT" && options.configPath === undefined) return Option.none<string>()
+        throw cause
+      }),
       catch: (cause) =>
-        new ConfigError({
+        new AnthropicConfigError({
           file: configPath,
           problem: (cause as NodeJS.ErrnoException).code === "ENOENT"
             ? "the configuration file does not exist"
             : `the configuration file cannot be read (${(cause as NodeJS.ErrnoException).code ?? String(cause)})`,
           fix: `create it (the README has an example), or pass another path (configPath / --config)`
         })
-    }).pipe(Effect.flatMap((text) => fromYaml(text, { env: options.env, cwd, source: configPath })))
+    }).pipe(Effect.flatMap(Option.match({
+      onNone: () => fromObject({}, { env: options.env, cwd, source: BUILT_IN }),
+      onSome: (text) => fromYaml(text, { env: options.env, cwd, source: configPath })
+    })))
   })
 
 /**
@@ -522,7 +596,7 @@ export const load = (options: LoadOptions = {}): Effect.Effect<AnthropicSettings
 export const decodeModelSelection = (
   input: unknown,
   file = INLINE
-): Either.Either<ModelSelection, ConfigError> =>
+): Either.Either<ModelSelection, AnthropicConfigError> =>
   Schema.decodeUnknownEither(ModelSelection)(input, { errors: "first" }).pipe(
     Either.mapLeft((e) => toConfigError(e, input, file, ["model"]))
   )
@@ -535,10 +609,129 @@ export const layer = (settings: AnthropicSettings): Layer.Layer<AnthropicConfig>
   Layer.succeed(AnthropicConfig, settings)
 
 /**
- * The settings loaded from a file or object, as a layer.
+ * The settings loaded from a YAML file or an object of the file's shape (see {@link load}), as a layer.
  *
  * @since 0.1.0
  * @category layers
  */
-export const layerLoad = (options: LoadOptions = {}): Layer.Layer<AnthropicConfig, ConfigError> =>
+export const layerFile = (options: LoadOptions = {}): Layer.Layer<AnthropicConfig, AnthropicConfigError> =>
   Layer.effect(AnthropicConfig, load(options))
+
+// ---------------------------------------------------------------------------------------------------------------
+// From Effect `Config` values
+// ---------------------------------------------------------------------------------------------------------------
+
+/**
+ * The settings as Effect `Config` values supply them: the file's keys, flat and in camelCase, every one optional
+ * (an absent one takes the file's default). Pass a `Config` for each key you set:
+ * `{ apiKey: Config.redacted("MY_ANTHROPIC_KEY"), requestsPerSecond: Config.number("RPS") }`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface ConfigOptions {
+  readonly apiKey?: Redacted.Redacted<string> | undefined
+  readonly baseUrl?: string | undefined
+  readonly anthropicVersion?: string | undefined
+  readonly betas?: ReadonlyArray<string> | undefined
+  readonly requestsPerSecond?: number | undefined
+  readonly maxRetries?: number | undefined
+  readonly maxRetryAfterMs?: number | undefined
+  readonly timeoutMs?: number | undefined
+  readonly streamIdleTimeoutMs?: number | undefined
+  readonly authMode?: string | undefined
+  readonly bundle?: string | undefined
+  readonly setupToken?: Redacted.Redacted<string> | undefined
+  readonly setupTokenFile?: string | undefined
+  readonly cliCredentials?: string | undefined
+  readonly tokenUrl?: string | undefined
+  readonly authorizeUrl?: string | undefined
+  readonly manualRedirectUrl?: string | undefined
+  readonly clientId?: string | undefined
+  readonly scopes?: string | ReadonlyArray<string> | undefined
+}
+
+const optional = <A>(config: Config.Config<A>): Config.Config<A | undefined> =>
+  Config.map(Config.option(config), Option.getOrUndefined)
+
+/**
+ * What the file reads from the environment, read from the `ConfigProvider` instead: the keys a configuration leaves
+ * out default to them (`ANTHROPIC_API_KEY`, `ANTHROPIC_BASE_URL`, `ANTHROPIC_AUTH_MODE`), and paths to HOME and
+ * CLAUDE_CONFIG_DIR.
+ */
+const environment: Config.Config<Env> = Config.all({
+  ANTHROPIC_API_KEY: optional(Config.map(Config.redacted("ANTHROPIC_API_KEY"), Redacted.value)),
+  ANTHROPIC_BASE_URL: optional(Config.string("ANTHROPIC_BASE_URL")),
+  ANTHROPIC_AUTH_MODE: optional(Config.string("ANTHROPIC_AUTH_MODE")),
+  HOME: optional(Config.string("HOME")),
+  CLAUDE_CONFIG_DIR: optional(Config.string("CLAUDE_CONFIG_DIR"))
+})
+
+/** A value from a `Config` is final: `$` is literal there, not the start of a `${VAR}`. */
+const literal = <A>(value: A): A =>
+  (typeof value === "string" ? value.replaceAll("$", "$$$$") : Array.isArray(value) ? value.map(literal) : value) as A
+
+/** The object without its `undefined` fields, and `undefined` when nothing is left. */
+const defined = (fields: Record<string, unknown>): Record<string, unknown> | undefined => {
+  const entries = Object.entries(fields).filter(([, value]) => value !== undefined)
+  return entries.length === 0 ? undefined : Object.fromEntries(entries)
+}
+
+/** The options as a configuration of the file's shape, so that one decoder checks both. */
+const toFileShape = (o: ConfigOptions): unknown => ({
+  providers: {
+    anthropic: defined({
+      api_key: literal(o.apiKey === undefined ? undefined : Redacted.value(o.apiKey)),
+      base_url: literal(o.baseUrl),
+      anthropic_version: literal(o.anthropicVersion),
+      betas: literal(o.betas),
+      rate_limit: defined({ requests_per_second: o.requestsPerSecond }),
+      retry: defined({ max_retries: o.maxRetries, max_retry_after_ms: o.maxRetryAfterMs }),
+      timeout_ms: o.timeoutMs,
+      stream_idle_timeout_ms: o.streamIdleTimeoutMs,
+      auth: defined({
+        mode: literal(o.authMode),
+        bundle: literal(o.bundle),
+        setup_token: literal(o.setupToken === undefined ? undefined : Redacted.value(o.setupToken)),
+        setup_token_file: literal(o.setupTokenFile),
+        cli_credentials: literal(o.cliCredentials),
+        token_url: literal(o.tokenUrl),
+        authorize_url: literal(o.authorizeUrl),
+        manual_redirect_url: literal(o.manualRedirectUrl),
+        client_id: literal(o.clientId),
+        scopes: literal(o.scopes)
+      })
+    }) ?? {}
+  }
+})
+
+/**
+ * The settings from Effect `Config` values: the options given, and for the rest the file's defaults, reading
+ * `ANTHROPIC_API_KEY`, `ANTHROPIC_BASE_URL` and `ANTHROPIC_AUTH_MODE` from the current `ConfigProvider` (the
+ * environment unless you provide another). The values are checked exactly as the file's are.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const fromConfig = (
+  options: Config.Config.Wrap<ConfigOptions> = {}
+): Effect.Effect<AnthropicSettings, ConfigError.ConfigError | AnthropicConfigError> =>
+  Effect.flatMap(
+    Config.all([environment, unwrapOptions(options)]),
+    ([env, input]) => fromObject(toFileShape(input), { env, source: FROM_CONFIG })
+  )
+
+/** `Config.unwrap`, which (effect 3.22) throws on an object without keys: no options is no `Config` to read. */
+const unwrapOptions = (options: Config.Config.Wrap<ConfigOptions>): Config.Config<ConfigOptions> =>
+  Config.isConfig(options) || Object.keys(options).length > 0 ? Config.unwrap(options) : Config.succeed({})
+
+/**
+ * The settings from Effect `Config` values (see {@link fromConfig}), as a layer.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerConfig = (
+  options: Config.Config.Wrap<ConfigOptions> = {}
+): Layer.Layer<AnthropicConfig, ConfigError.ConfigError | AnthropicConfigError> =>
+  Layer.effect(AnthropicConfig, fromConfig(options))
