@@ -4,7 +4,6 @@
  * @since 0.1.0
  */
 import type * as HttpClient from "@effect/platform/HttpClient"
-import * as Cause from "effect/Cause"
 import type * as Config from "effect/Config"
 import type * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
@@ -28,6 +27,7 @@ import {
   ServerError,
   StreamError
 } from "./Errors.js"
+import { causeText } from "./internal/causeText.js"
 import * as MessageStream from "./MessageStream.js"
 import * as Messages from "./Messages.js"
 import * as RateLimiter from "./RateLimiter.js"
@@ -37,6 +37,7 @@ import * as UndiciHttpClient from "./UndiciHttpClient.js"
  * Per-call options.
  *
  * @since 0.1.0
+ * @category models
  */
 export interface CallOptions {
   /** Extra `anthropic-beta` values for this call. */
@@ -169,7 +170,7 @@ export const make: Effect.Effect<
                       reason: "truncated",
                       detail: cause === undefined
                         ? "the connection closed before message_stop"
-                        : `the connection broke: ${causeText(Cause.squash(cause) as Error)}`,
+                        : `the connection broke: ${causeText(cause)}`,
                       requestId
                     })
               }))
@@ -205,10 +206,6 @@ const retryableBeforeEvents = (error: ApiError): ApiError => {
   }
 }
 
-const causeText = (error: { readonly cause?: unknown; readonly message: string }): string => {
-  const cause = error.cause as (Error & { code?: string }) | undefined
-  return cause?.code ?? cause?.message ?? error.message
-}
 
 /**
  * The client over an already provided HTTP layer.
@@ -229,6 +226,7 @@ export const layer: Layer.Layer<
  * Every service of the stack, for programs that want more than the client (the credential in use, say).
  *
  * @since 0.1.0
+ * @category models
  */
 export type Services =
   | AnthropicClient

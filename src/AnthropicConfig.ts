@@ -25,35 +25,87 @@ import { type Env, interpolate, InterpolationError } from "./internal/interpolat
 import { decodeProblem, describeValue } from "./internal/describeValue.js"
 import { SETUP_TOKEN_FIX, setupTokenProblem } from "./internal/tokens.js"
 
-/** @since 0.1.0 */
+/**
+ * @since 0.1.0
+ * @category constants
+ */
 export const DEFAULT_CONFIG_PATH = "config/llm.yaml"
-/** @since 0.1.0 */
+/**
+ * @since 0.1.0
+ * @category constants
+ */
 export const DEFAULT_BASE_URL = "https://api.anthropic.com"
-/** @since 0.1.0 */
+/**
+ * @since 0.1.0
+ * @category constants
+ */
 export const DEFAULT_ANTHROPIC_VERSION = "2023-06-01"
-/** The seed's refresh endpoint. The current Claude Code CLI uses https://platform.claude.com/v1/oauth/token. */
+/**
+ * The seed's refresh endpoint. The current Claude Code CLI uses https://platform.claude.com/v1/oauth/token.
+ *
+ * @category constants
+ */
 export const DEFAULT_TOKEN_URL = "https://console.anthropic.com/v1/oauth/token"
-/** @since 0.1.0 */
+/**
+ * @since 0.1.0
+ * @category constants
+ */
 export const DEFAULT_AUTHORIZE_URL = "https://claude.com/cai/oauth/authorize"
-/** The hosted OAuth callback that shows the user `code#state` to paste back. */
+/**
+ * The hosted OAuth callback that shows the user `code#state` to paste back.
+ *
+ * @category constants
+ */
 export const DEFAULT_MANUAL_REDIRECT_URL = "https://platform.claude.com/oauth/code/callback"
-/** The OAuth client id shared with the Claude Code CLI. */
+/**
+ * The OAuth client id shared with the Claude Code CLI.
+ *
+ * @category constants
+ */
 export const DEFAULT_CLIENT_ID = "9d1c250a-e61b-44d9-88ed-5944d1962f5e"
-/** @since 0.1.0 */
+/**
+ * @since 0.1.0
+ * @category constants
+ */
 export const DEFAULT_SCOPES: ReadonlyArray<string> = ["user:profile", "user:inference"]
-/** @since 0.1.0 */
+/**
+ * @since 0.1.0
+ * @category constants
+ */
 export const DEFAULT_BUNDLE = "./secrets/anthropic_oauth.json"
-/** @since 0.1.0 */
+/**
+ * @since 0.1.0
+ * @category constants
+ */
 export const DEFAULT_SETUP_TOKEN_FILE = "./secrets/anthropic_setup_token"
-/** @since 0.1.0 */
+/**
+ * @since 0.1.0
+ * @category constants
+ */
 export const DEFAULT_MAX_RETRIES = 2
-/** The longest `retry-after` honoured; longer asks fail at once (a sleep past 2^31 ms would never end). */
+/**
+ * The longest `retry-after` honoured; longer asks fail at once (a sleep past 2^31 ms would never end).
+ *
+ * @category constants
+ */
 export const DEFAULT_MAX_RETRY_AFTER_MS = 60_000
-/** Per attempt, as the official SDK. */
+/**
+ * Per attempt, as the official SDK.
+ *
+ * @category constants
+ */
 export const DEFAULT_TIMEOUT_MS = 600_000
-/** The slowest `rate_limit.requests_per_second`: one request every 1,000 s. */
+/**
+ * The slowest `rate_limit.requests_per_second`: one request every 1,000 s.
+ *
+ * @category constants
+ */
 export const MIN_REQUESTS_PER_SECOND = 0.001
-/** The fastest: the limiter spaces requests at millisecond resolution, so more than 1,000/s could not be honoured. */
+/**
+ * The fastest: the limiter spaces requests at millisecond resolution, so more than 1,000/s could not be honoured.
+ *
+ * @category constants
+ */
 export const MAX_REQUESTS_PER_SECOND = 1000
 /** How deep the configuration may nest (the file itself is 4 levels); past this it is refused, not recursed into. */
 const MAX_CONFIG_DEPTH = 32
@@ -71,6 +123,7 @@ const NumberLike = Schema.Union(Schema.Number, Schema.NumberFromString)
  * The longest wait Effect's clock can keep: a sleep past 2^31 − 1 ms never ends, so a larger bound would mean none.
  *
  * @since 0.1.0
+ * @category constants
  */
 export const MAX_MILLISECONDS = 2 ** 31 - 1
 
@@ -82,6 +135,7 @@ const Milliseconds = (min: number) =>
  * The auth modes. `cli_credentials` pins the Claude Code CLI import (an extension of the seed's four).
  *
  * @since 0.1.0
+ * @category schemas
  */
 export const AuthMode = Schema.Literal("auto", "static", "setup_token", "oauth_bundle", "cli_credentials").annotations({
   message: (issue) => ({
@@ -92,7 +146,10 @@ export const AuthMode = Schema.Literal("auto", "static", "setup_token", "oauth_b
   })
 })
 
-/** @since 0.1.0 */
+/**
+ * @since 0.1.0
+ * @category models
+ */
 export type AuthMode = typeof AuthMode.Type
 
 const SetupTokenValue = Schema.String.pipe(
@@ -124,6 +181,7 @@ const AuthFile = Schema.Struct({
  * The `providers.anthropic` section as written in the file.
  *
  * @since 0.1.0
+ * @category schemas
  */
 export const AnthropicProviderFile = Schema.Struct({
   api_key: Schema.optional(Schema.String),
@@ -152,6 +210,7 @@ export const AnthropicProviderFile = Schema.Struct({
  * The per-agent model selection: `model: {provider: anthropic, model: claude-haiku-4-5}`.
  *
  * @since 0.1.0
+ * @category schemas
  */
 export const ModelSelection = Schema.Struct({
   provider: Schema.Literal("anthropic").annotations({
@@ -163,7 +222,10 @@ export const ModelSelection = Schema.Struct({
   model: Schema.NonEmptyTrimmedString
 })
 
-/** @since 0.1.0 */
+/**
+ * @since 0.1.0
+ * @category models
+ */
 export type ModelSelection = typeof ModelSelection.Type
 
 const LlmFile = Schema.Struct({
@@ -181,6 +243,7 @@ const LlmFile = Schema.Struct({
  * The Anthropic provider's settings with defaults applied and paths made absolute.
  *
  * @since 0.1.0
+ * @category models
  */
 export interface AnthropicSettings {
   /** Where the settings came from (a file path or `<config object>`), for error messages. */
@@ -217,7 +280,11 @@ export interface AnthropicSettings {
   readonly model: Option.Option<ModelSelection>
 }
 
-/** Idle time allowed between two chunks of a stream before it fails. */
+/**
+ * Idle time allowed between two chunks of a stream before it fails.
+ *
+ * @category constants
+ */
 export const DEFAULT_STREAM_IDLE_TIMEOUT_MS = 60_000
 
 /**
@@ -235,6 +302,7 @@ export class AnthropicConfig extends Context.Tag("effect-anthropic/AnthropicConf
  * What {@link load} reads.
  *
  * @since 0.1.0
+ * @category models
  */
 export interface LoadOptions {
   /**
@@ -381,6 +449,7 @@ const resolvePath = (p: string, env: Env, cwd: string): string =>
  * Where the Claude Code CLI keeps its credentials: `${CLAUDE_CONFIG_DIR:-$HOME/.claude}/.credentials.json`.
  *
  * @since 0.1.0
+ * @category utils
  */
 export const defaultCliCredentialsPath = (env: Env): string =>
   path.join(nonEmpty(env.CLAUDE_CONFIG_DIR).pipe(Option.getOrElse(() => path.join(homeOf(env), ".claude"))), ".credentials.json")
@@ -487,6 +556,7 @@ const redact = (s: string) => Redacted.make(s)
  * Parse configuration already in memory (the file's shape), interpolating from `env`.
  *
  * @since 0.1.0
+ * @category constructors
  */
 export const fromObject = (
   config: unknown,
@@ -504,6 +574,7 @@ export const fromObject = (
  * Parse YAML text (the content of `config/llm.yaml`).
  *
  * @since 0.1.0
+ * @category constructors
  */
 export const fromYaml = (
   text: string,
@@ -560,6 +631,7 @@ const yamlToData = (doc: YAML.Document, file: string): Either.Either<unknown, An
  * `config/llm.yaml`). Fails with one {@link AnthropicConfigError} naming the file, the key and the fix.
  *
  * @since 0.1.0
+ * @category constructors
  */
 export const load = (options: LoadOptions = {}): Effect.Effect<AnthropicSettings, AnthropicConfigError> =>
   Effect.suspend(() => {
@@ -592,6 +664,7 @@ export const load = (options: LoadOptions = {}): Effect.Effect<AnthropicSettings
  * Decode a per-agent `model:` selection from anywhere (an agent's own config, say).
  *
  * @since 0.1.0
+ * @category constructors
  */
 export const decodeModelSelection = (
   input: unknown,

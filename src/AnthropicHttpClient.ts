@@ -30,6 +30,7 @@ import * as UndiciHttpClient from "./UndiciHttpClient.js"
  * One API request.
  *
  * @since 0.1.0
+ * @category models
  */
 export interface RequestOptions {
   /** Path under `base_url`, e.g. `/v1/messages`. */
@@ -54,6 +55,7 @@ export interface RequestOptions {
  * was given: resources that live as long as the answer (a stream's reader) belong there.
  *
  * @since 0.1.0
+ * @category models
  */
 export type Read<A> = (
   response: HttpClientResponse.HttpClientResponse,
@@ -85,7 +87,11 @@ export class AnthropicHttpClient extends Context.Tag("effect-anthropic/Anthropic
   Service
 >() {}
 
-/** Merge beta lists into one `anthropic-beta` value, first occurrence wins, no duplicates. */
+/**
+ * Merge beta lists into one `anthropic-beta` value, first occurrence wins, no duplicates.
+ *
+ * @category utils
+ */
 export const mergeBetas = (...lists: ReadonlyArray<ReadonlyArray<string> | undefined>): string => {
   const seen = new Set<string>()
   for (const list of lists) {
@@ -247,7 +253,11 @@ export const layerWithoutHttpClient = (options: Options = {}): Layer.Layer<
   HttpClient.HttpClient | Credentials | RateLimiter | AnthropicConfig
 > => Layer.effect(AnthropicHttpClient, make(options))
 
-/** How the client treats an `UndiciHttpClient` made with `timeout_ms`: it bounds requests and sends no trace headers. */
+/**
+ * How the client treats an `UndiciHttpClient` made with `timeout_ms`: it bounds requests and sends no trace headers.
+ *
+ * @category utils
+ */
 export const undiciOptions: Options = { timeout: "client", traceHeaders: "client" }
 
 /**

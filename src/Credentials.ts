@@ -14,7 +14,6 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
-import type * as Scope from "effect/Scope"
 import { AnthropicConfig, type AnthropicSettings } from "./AnthropicConfig.js"
 import type * as HttpClient from "@effect/platform/HttpClient"
 import {
@@ -41,6 +40,7 @@ export type { OAuthToken } from "./internal/credentialFiles.js"
  * The beta flag the API requires next to an OAuth bearer token.
  *
  * @since 0.1.0
+ * @category constants
  */
 export const OAUTH_BETA = "oauth-2025-04-20"
 
@@ -48,6 +48,7 @@ export const OAUTH_BETA = "oauth-2025-04-20"
  * What one request carries to authenticate: exactly one auth header, plus the betas that credential needs.
  *
  * @since 0.1.0
+ * @category models
  */
 export interface AuthHeaders {
   readonly kind: CredentialKind
@@ -64,6 +65,7 @@ export interface AuthHeaders {
  * A credential as resolution found it.
  *
  * @since 0.1.0
+ * @category models
  */
 export type ResolvedCredential =
   | { readonly kind: "api_key"; readonly location: string; readonly key: Redacted.Redacted<string> }
@@ -78,6 +80,7 @@ export type ResolvedCredential =
  * The outcome of resolution: the credential chosen and what every source looked like.
  *
  * @since 0.1.0
+ * @category models
  */
 export interface Resolution {
   readonly credential: ResolvedCredential
@@ -103,8 +106,6 @@ export interface Service {
   readonly markStale: (sent: AuthHeaders) => Effect.Effect<void>
   /** Whether the current OAuth token is marked stale. Always false for keys and setup tokens. */
   readonly isStale: Effect.Effect<boolean>
-  /** The refresher behind an OAuth bundle or CLI token read from a file. */
-  readonly refresher: Option.Option<TokenRefresher.Service>
 }
 
 /**
@@ -230,6 +231,7 @@ const notUsable = (error: AnthropicConfigError): string =>
  * comes before the winner, except the CLI file, which `auto` skips as the seed says ("if it exists and is valid").
  *
  * @since 0.1.0
+ * @category constructors
  */
 export const resolve = (settings: AnthropicSettings): Effect.Effect<Resolution, AnthropicConfigError | NoCredentials> =>
   Effect.gen(function*() {
@@ -291,84 +293,84 @@ const fixed = (credential: ResolvedCredential, auth: AuthHeaders, report: Readon
   report,
   authorize: Effect.succeed(auth),
   markStale: () => Effect.void,
-  isStale: Effect.succeed(false),
-  refresher: Option.none()
+  isStale: Effect.succeed(false)
 })
 
-const refreshing = (
-  credential: ResolvedCredential,
-  refresher: TokenRefresher.Service,
-  report: ReadonlyArray<SourceReport>
-): Service => {
+const apiKeyHeaders = (key: Redacted.Redacted<string>): AuthHeaders => ({
+  kind: "api_key",
+  header: "x-api-key",
+  value: key,
+  token: key,
+  betas: []
+})
+
+/** The service over a refresher: its token, refreshed as it needs, as a bearer header. */
+const refreshing = (refresher: TokenRefresher.Service, report: ReadonlyArray<SourceReport>): Service => {
   // The headers change only when the token does: build them once per token, not once per request.
   let last: AuthHeaders | undefined
   const headersFor = (token: Redacted.Redacted<string>) =>
-    last !== undefined && last.token === token ? last : (last = bearer(credential.kind, token))
+    last !== undefined && last.token === token ? last : (last = bearer(refresher.kind, token))
   return {
-    kind: credential.kind,
-    location: credential.location,
+    kind: refresher.kind,
+    location: refresher.location,
     report,
     authorize: Effect.map(refresher.get, headersFor),
     markStale: (sent) => refresher.markStale(sent.token),
-    isStale: Effect.map(refresher.snapshot, (s) => s.stale),
-    refresher: Option.some(refresher)
+    isStale: Effect.map(refresher.snapshot, (s) => s.stale)
   }
 }
 
 /**
- * The service for a resolved credential. Tokens from the OAuth bundle or the CLI file get a {@link TokenRefresher}
- * (refresh from `auth.token_url`, persisted back to their file); `fixed: true` skips it (a token held in memory).
+ * Credentials over the {@link TokenRefresher} in context: its OAuth token, refreshed as it needs, sent as a bearer
+ * token. `report` is what resolution saw (by default: just this source, used).
  *
  * @since 0.1.0
- * @category constructors
+ * @category layers
  */
-export const fromResolution = (
+export const layerRefreshing = (
+  report?: ReadonlyArray<SourceReport>
+): Layer.Layer<Credentials, never, TokenRefresher.TokenRefresher> =>
+  Layer.effect(
+    Credentials,
+    Effect.map(TokenRefresher.TokenRefresher, (refresher) =>
+      refreshing(
+        refresher,
+        report ?? [{ source: refresher.kind, location: refresher.location, used: true, reason: "used" }]
+      ))
+  )
+
+/**
+ * The layer for a resolved credential. Tokens from the OAuth bundle or the CLI file get a {@link TokenRefresher}
+ * (refresh from `auth.token_url`, persisted back to their file); keys and setup tokens are sent as they are.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerResolved = (
   { credential, report }: Resolution,
   settings: Pick<AnthropicSettings, "auth" | "maxRetries" | "maxRetryAfterMs">
-): Effect.Effect<Service, never, Scope.Scope | HttpClient.HttpClient> => {
+): Layer.Layer<Credentials, never, HttpClient.HttpClient> => {
   switch (credential.kind) {
     case "api_key":
-      return Effect.succeed(fixed(credential, {
-        kind: "api_key",
-        header: "x-api-key",
-        value: credential.key,
-        token: credential.key,
-        betas: []
-      }, report))
+      return Layer.succeed(Credentials, fixed(credential, apiKeyHeaders(credential.key), report))
     case "setup_token":
-      return Effect.succeed(fixed(credential, bearer("setup_token", credential.token), report))
+      return Layer.succeed(Credentials, fixed(credential, bearer("setup_token", credential.token), report))
     case "oauth_bundle":
-    case "cli_credentials":
-      return (credential.kind === "oauth_bundle" ? bundleStore(credential.location) : cliStore(credential.location)).pipe(
-        Effect.flatMap((store) =>
-          TokenRefresher.make({
-            store,
-            initial: credential.token,
-            tokenUrl: settings.auth.tokenUrl,
-            clientId: settings.auth.clientId,
-            maxRetries: settings.maxRetries,
-            maxRetryAfterMs: settings.maxRetryAfterMs
-          })
-        ),
-        Effect.map((refresher) => refreshing(credential, refresher, report))
-      )
+    case "cli_credentials": {
+      const store = credential.kind === "oauth_bundle" ? bundleStore(credential.location) : cliStore(credential.location)
+      const refresher = Layer.unwrapEffect(Effect.map(store, (store) =>
+        TokenRefresher.layer({
+          store,
+          initial: credential.token,
+          tokenUrl: settings.auth.tokenUrl,
+          clientId: settings.auth.clientId,
+          maxRetries: settings.maxRetries,
+          maxRetryAfterMs: settings.maxRetryAfterMs
+        })))
+      return layerRefreshing(report).pipe(Layer.provide(refresher))
+    }
   }
 }
-
-/**
- * Resolve the credential from the settings and build the service.
- *
- * @since 0.1.0
- * @category constructors
- */
-export const make: Effect.Effect<
-  Service,
-  AnthropicConfigError | NoCredentials,
-  AnthropicConfig | Scope.Scope | HttpClient.HttpClient
-> = Effect.flatMap(
-  AnthropicConfig,
-  (settings) => Effect.flatMap(resolve(settings), (resolution) => fromResolution(resolution, settings))
-)
 
 /**
  * Credentials from the configuration (`auth.mode`, files, `api_key`).
@@ -377,32 +379,28 @@ export const make: Effect.Effect<
  * @category layers
  */
 export const layer: Layer.Layer<Credentials, AnthropicConfigError | NoCredentials, AnthropicConfig | HttpClient.HttpClient> =
-  Layer.scoped(Credentials, make)
+  Layer.unwrapEffect(
+    Effect.flatMap(AnthropicConfig, (settings) =>
+      Effect.map(resolve(settings), (resolution) => layerResolved(resolution, settings)))
+  )
 
 /**
  * A fixed credential of any kind, without files or configuration: for tests and for programs that hold the
- * secret themselves. `layerFixed("api_key", "sk-ant-api03-…")`.
+ * secret themselves. `layerFixed("api_key", Redacted.make("sk-ant-api03-…"))`. A token is sent as it is: nothing
+ * refreshes it.
  *
  * @since 0.1.0
  * @category layers
  */
-export const layerFixed = (kind: CredentialKind, secret: string): Layer.Layer<Credentials> => {
-  const value = Redacted.make(secret)
+export const layerFixed = (kind: CredentialKind, secret: Redacted.Redacted<string>): Layer.Layer<Credentials> => {
   const credential: ResolvedCredential = kind === "api_key"
-    ? { kind, location: "<fixed>", key: value }
+    ? { kind, location: "<fixed>", key: secret }
     : kind === "setup_token"
-    ? { kind, location: "<fixed>", token: value }
-    : { kind, location: "<fixed>", token: { accessToken: value, refreshToken: Option.none(), expiresAt: Option.none() } }
+    ? { kind, location: "<fixed>", token: secret }
+    : { kind, location: "<fixed>", token: { accessToken: secret, refreshToken: Option.none(), expiresAt: Option.none() } }
   const report = [{ source: kind, location: "<fixed>", used: true, reason: "used" }]
-  // A fixed token is sent as it is: nothing to refresh it from.
   return Layer.succeed(
     Credentials,
-    fixed(credential, kind === "api_key" ? {
-      kind,
-      header: "x-api-key",
-      value,
-      token: value,
-      betas: []
-    } : bearer(kind, value), report)
+    fixed(credential, kind === "api_key" ? apiKeyHeaders(secret) : bearer(kind, secret), report)
   )
 }

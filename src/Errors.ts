@@ -38,15 +38,21 @@ const scrubbing = <Base extends new(...args: Array<any>) => object>(base: Base):
  * Which kind of credential a request carried.
  *
  * @since 0.1.0
+ * @category schemas
  */
 export const CredentialKind = Schema.Literal("api_key", "setup_token", "oauth_bundle", "cli_credentials")
 
 /**
  * @since 0.1.0
+ * @category models
  */
 export type CredentialKind = typeof CredentialKind.Type
 
-/** Human words for each kind, used in messages. */
+/**
+ * Human words for each kind, used in messages.
+ *
+ * @category utils
+ */
 export const describeCredentialKind = (kind: CredentialKind): string => {
   switch (kind) {
     case "api_key":
@@ -87,6 +93,7 @@ const describeApi = (self: {
  * type, a malformed setup token. Always names where (`file`, `path`) and how to fix it.
  *
  * @since 0.1.0
+ * @category errors
  */
 export class AnthropicConfigError extends scrubbing(Schema.TaggedError<AnthropicConfigError>("effect-anthropic/AnthropicConfigError")("AnthropicConfigError", {
   /** The file at fault, or `<config object>` for inline configuration. */
@@ -105,6 +112,7 @@ export class AnthropicConfigError extends scrubbing(Schema.TaggedError<Anthropic
  * One credential source that resolution looked at, and what it found.
  *
  * @since 0.1.0
+ * @category schemas
  */
 export const SourceReport = Schema.Struct({
   source: Schema.Literal("oauth_bundle", "cli_credentials", "setup_token", "api_key"),
@@ -116,6 +124,7 @@ export const SourceReport = Schema.Struct({
 
 /**
  * @since 0.1.0
+ * @category models
  */
 export type SourceReport = typeof SourceReport.Type
 
@@ -123,6 +132,7 @@ export type SourceReport = typeof SourceReport.Type
  * No credential source produced a usable credential. Lists every source tried and why each was skipped.
  *
  * @since 0.1.0
+ * @category errors
  */
 export class NoCredentials extends scrubbing(Schema.TaggedError<NoCredentials>("effect-anthropic/NoCredentials")(
   "NoCredentials",
@@ -145,6 +155,7 @@ export class NoCredentials extends scrubbing(Schema.TaggedError<NoCredentials>("
  * 429: rate limited. `retryAfterMs` comes from `retry-after-ms` or `retry-after`, else 60 000. Retried after it.
  *
  * @since 0.1.0
+ * @category errors
  */
 export class RateLimit extends scrubbing(Schema.TaggedError<RateLimit>("effect-anthropic/RateLimit")("RateLimit", {
   ...ApiErrorFields,
@@ -169,6 +180,7 @@ export class RateLimit extends scrubbing(Schema.TaggedError<RateLimit>("effect-a
  * OAuth and CLI tokens the token is marked stale, so the next call refreshes it first.
  *
  * @since 0.1.0
+ * @category errors
  */
 export class CredentialInvalid extends scrubbing(Schema.TaggedError<CredentialInvalid>("effect-anthropic/CredentialInvalid")(
   "CredentialInvalid",
@@ -199,6 +211,7 @@ export class CredentialInvalid extends scrubbing(Schema.TaggedError<CredentialIn
  * 5xx, including 529 `overloaded_error`. Retried.
  *
  * @since 0.1.0
+ * @category errors
  */
 export class ServerError extends scrubbing(Schema.TaggedError<ServerError>("effect-anthropic/ServerError")("ServerError", {
   ...ApiErrorFields,
@@ -213,6 +226,7 @@ export class ServerError extends scrubbing(Schema.TaggedError<ServerError>("effe
  * Any other answer the client cannot use: other 4xx (fail fast) or a body that is not what the API promises.
  *
  * @since 0.1.0
+ * @category errors
  */
 export class Other extends scrubbing(Schema.TaggedError<Other>("effect-anthropic/Other")("Other", {
   ...ApiErrorFields,
@@ -227,6 +241,7 @@ export class Other extends scrubbing(Schema.TaggedError<Other>("effect-anthropic
  * The request never got an answer: connection refused or reset, DNS failure, or `timeout_ms` elapsed. Retried.
  *
  * @since 0.1.0
+ * @category errors
  */
 export class ConnectionError extends scrubbing(Schema.TaggedError<ConnectionError>("effect-anthropic/ConnectionError")(
   "ConnectionError",
@@ -249,6 +264,7 @@ export class ConnectionError extends scrubbing(Schema.TaggedError<ConnectionErro
  * helps. The credential file is left as it was.
  *
  * @since 0.1.0
+ * @category errors
  */
 export class LoginRequired extends scrubbing(Schema.TaggedError<LoginRequired>("effect-anthropic/LoginRequired")(
   "LoginRequired",
@@ -272,6 +288,7 @@ export class LoginRequired extends scrubbing(Schema.TaggedError<LoginRequired>("
  * unexpected, or the credential file could not be locked). Transient causes were already retried.
  *
  * @since 0.1.0
+ * @category errors
  */
 export class RefreshFailed extends scrubbing(Schema.TaggedError<RefreshFailed>("effect-anthropic/RefreshFailed")(
   "RefreshFailed",
@@ -292,6 +309,7 @@ export class RefreshFailed extends scrubbing(Schema.TaggedError<RefreshFailed>("
  * were already delivered.
  *
  * @since 0.1.0
+ * @category errors
  */
 export class StreamError extends scrubbing(Schema.TaggedError<StreamError>("effect-anthropic/StreamError")("StreamError", {
   reason: Schema.Literal("truncated", "idle_timeout", "malformed"),
@@ -313,6 +331,7 @@ export class StreamError extends scrubbing(Schema.TaggedError<StreamError>("effe
  * client with `createClient()`.
  *
  * @since 0.1.0
+ * @category errors
  */
 export class ClientClosed extends scrubbing(Schema.TaggedError<ClientClosed>("effect-anthropic/ClientClosed")("ClientClosed", {
   detail: Schema.String
@@ -327,6 +346,7 @@ export class ClientClosed extends scrubbing(Schema.TaggedError<ClientClosed>("ef
  * exchange. Nothing was written.
  *
  * @since 0.1.0
+ * @category errors
  */
 export class LoginFailed extends scrubbing(Schema.TaggedError<LoginFailed>("effect-anthropic/LoginFailed")("LoginFailed", {
   detail: Schema.String
@@ -340,6 +360,7 @@ export class LoginFailed extends scrubbing(Schema.TaggedError<LoginFailed>("effe
  * Any error a Messages API call can fail with.
  *
  * @since 0.1.0
+ * @category models
  */
 export type ApiError =
   | RateLimit
@@ -355,10 +376,15 @@ export type ApiError =
  * Everything a call may fail with, building the client included.
  *
  * @since 0.1.0
+ * @category models
  */
 export type LlmError = ApiError | AnthropicConfigError | NoCredentials
 
-/** Whether the retry policy should try again after this error. */
+/**
+ * Whether the retry policy should try again after this error.
+ *
+ * @category utils
+ */
 export const isRetryable = (error: ApiError): boolean => {
   switch (error._tag) {
     case "ConnectionError":

@@ -22,14 +22,11 @@ import * as Stream from "effect/Stream"
 import type { Mutable } from "effect/Types"
 import { createParser } from "eventsource-parser"
 import { type ApiError, type CredentialKind, StreamError } from "./Errors.js"
+import { causeText } from "./internal/causeText.js"
 import { classify } from "./internal/classify.js"
 import type * as Messages from "./Messages.js"
 import { parsePartialJson } from "./internal/partialJson.js"
 
-const brokenDetail = (cause: Cause.Cause<unknown>): string => {
-  const error = Cause.squash(cause) as { cause?: { code?: string; message?: string }; message?: string }
-  return error?.cause?.code ?? error?.cause?.message ?? error?.message ?? "connection error"
-}
 
 /** The HTTP status each error type stands for, to classify an `event: error` like an HTTP answer. */
 const STATUS_OF_ERROR_TYPE: Readonly<Record<string, number>> = {
@@ -47,6 +44,7 @@ const STATUS_OF_ERROR_TYPE: Readonly<Record<string, number>> = {
  * The tagged error for a mid-stream `event: error` payload.
  *
  * @since 0.1.0
+ * @category utils
  */
 export const errorFromEvent = (data: string, credential: CredentialKind, requestId?: string): ApiError => {
   let type = "unknown"
@@ -67,6 +65,7 @@ export const errorFromEvent = (data: string, credential: CredentialKind, request
  * right after `message_stop`.
  *
  * @since 0.1.0
+ * @category utils
  */
 export const decodeSse = (options: {
   readonly credential: CredentialKind
@@ -128,7 +127,7 @@ export const decodeSse = (options: {
         reason: "truncated",
         detail: cause === undefined
           ? "the connection closed before message_stop"
-          : `the connection broke before message_stop: ${brokenDetail(cause)}`,
+          : `the connection broke before message_stop: ${causeText(cause)}`,
         requestId: options.requestId
       })
     // One loop over the byte chunks: each input chunk becomes one output chunk of events. The loop stops reading
@@ -206,6 +205,7 @@ const mergeFields = (target: Record<string, unknown>, fields: unknown): void => 
  * anything else fails with `StreamError { reason: "malformed" }`.
  *
  * @since 0.1.0
+ * @category models
  */
 export class MessageAccumulator {
   private message: MutableMessage | undefined
@@ -361,6 +361,7 @@ const guarded = <A>(f: () => A): Effect.Effect<A, StreamError> =>
  * Run a stream of events to its final `Message`.
  *
  * @since 0.1.0
+ * @category utils
  */
 export const finalMessage = <E, R>(
   events: Stream.Stream<Messages.MessageStreamEvent, E, R>
@@ -381,6 +382,7 @@ export const finalMessage = <E, R>(
  * The events, each with the accumulator after it: the partial message and tool input while it streams.
  *
  * @since 0.1.0
+ * @category utils
  */
 export const withAccumulator = <E, R>(
   events: Stream.Stream<Messages.MessageStreamEvent, E, R>
@@ -397,6 +399,7 @@ export const withAccumulator = <E, R>(
  * The text a `text_delta` event carries, else `undefined`: `Stream.tap((e) => …deltaText(e)…)` without narrowing.
  *
  * @since 0.1.0
+ * @category utils
  */
 export const deltaText = (event: Messages.MessageStreamEvent): string | undefined =>
   event.type === "content_block_delta" && event.delta.type === "text_delta" ? event.delta.text : undefined
@@ -405,6 +408,7 @@ export const deltaText = (event: Messages.MessageStreamEvent): string | undefine
  * Just the text as it arrives.
  *
  * @since 0.1.0
+ * @category utils
  */
 export const textDeltas = <E, R>(events: Stream.Stream<Messages.MessageStreamEvent, E, R>): Stream.Stream<string, E, R> =>
   Stream.filterMap(events, (event) =>

@@ -18,6 +18,7 @@ import * as Schema from "effect/Schema"
  * Prompt caching breakpoint (at most 4 per request).
  *
  * @since 0.1.0
+ * @category schemas
  */
 export const CacheControl = Schema.Struct({
   type: Schema.Literal("ephemeral"),
@@ -33,6 +34,7 @@ const JsonObject = Schema.Record({ key: Schema.String, value: Schema.Unknown })
  * Stop reasons known today; any other string is kept (the API adds new ones).
  *
  * @since 0.1.0
+ * @category schemas
  */
 export const StopReason = Schema.Union(
   Schema.Literal(
@@ -51,7 +53,10 @@ export const StopReason = Schema.Union(
 // Request content blocks
 // ---------------------------------------------------------------------------------------------------------------
 
-/** @since 0.1.0 */
+/**
+ * @since 0.1.0
+ * @category schemas
+ */
 export const TextBlockParam = Schema.Struct({
   type: Schema.Literal("text"),
   text: Schema.String,
@@ -59,24 +64,36 @@ export const TextBlockParam = Schema.Struct({
   ...cacheable
 })
 
-/** @since 0.1.0 */
+/**
+ * @since 0.1.0
+ * @category schemas
+ */
 export const Base64ImageSource = Schema.Struct({
   type: Schema.Literal("base64"),
   media_type: Schema.Literal("image/jpeg", "image/png", "image/gif", "image/webp"),
   data: Schema.String
 })
 
-/** @since 0.1.0 */
+/**
+ * @since 0.1.0
+ * @category schemas
+ */
 export const UrlImageSource = Schema.Struct({ type: Schema.Literal("url"), url: Schema.String })
 
-/** @since 0.1.0 */
+/**
+ * @since 0.1.0
+ * @category schemas
+ */
 export const ImageBlockParam = Schema.Struct({
   type: Schema.Literal("image"),
   source: Schema.Union(Base64ImageSource, UrlImageSource),
   ...cacheable
 })
 
-/** @since 0.1.0 */
+/**
+ * @since 0.1.0
+ * @category schemas
+ */
 export const DocumentSource = Schema.Union(
   Schema.Struct({ type: Schema.Literal("base64"), media_type: Schema.Literal("application/pdf"), data: Schema.String }),
   Schema.Struct({ type: Schema.Literal("text"), media_type: Schema.Literal("text/plain"), data: Schema.String }),
@@ -87,7 +104,10 @@ export const DocumentSource = Schema.Union(
   })
 )
 
-/** @since 0.1.0 */
+/**
+ * @since 0.1.0
+ * @category schemas
+ */
 export const DocumentBlockParam = Schema.Struct({
   type: Schema.Literal("document"),
   source: DocumentSource,
@@ -97,7 +117,10 @@ export const DocumentBlockParam = Schema.Struct({
   ...cacheable
 })
 
-/** @since 0.1.0 */
+/**
+ * @since 0.1.0
+ * @category schemas
+ */
 export const ToolUseBlockParam = Schema.Struct({
   type: Schema.Literal("tool_use"),
   id: Schema.String,
@@ -106,7 +129,10 @@ export const ToolUseBlockParam = Schema.Struct({
   ...cacheable
 })
 
-/** @since 0.1.0 */
+/**
+ * @since 0.1.0
+ * @category schemas
+ */
 export const ToolResultBlockParam = Schema.Struct({
   type: Schema.Literal("tool_result"),
   tool_use_id: Schema.String,
@@ -121,6 +147,7 @@ export const ToolResultBlockParam = Schema.Struct({
  * A thinking block sent back in a later turn: `signature` must be returned unchanged.
  *
  * @since 0.1.0
+ * @category schemas
  */
 export const ThinkingBlockParam = Schema.Struct({
   type: Schema.Literal("thinking"),
@@ -128,13 +155,19 @@ export const ThinkingBlockParam = Schema.Struct({
   signature: Schema.String
 })
 
-/** @since 0.1.0 */
+/**
+ * @since 0.1.0
+ * @category schemas
+ */
 export const RedactedThinkingBlockParam = Schema.Struct({
   type: Schema.Literal("redacted_thinking"),
   data: Schema.String
 })
 
-/** @since 0.1.0 */
+/**
+ * @since 0.1.0
+ * @category schemas
+ */
 export const ContentBlockParam = Schema.Union(
   TextBlockParam,
   ImageBlockParam,
@@ -144,15 +177,24 @@ export const ContentBlockParam = Schema.Union(
   ThinkingBlockParam,
   RedactedThinkingBlockParam
 )
-/** @since 0.1.0 */
+/**
+ * @since 0.1.0
+ * @category models
+ */
 export type ContentBlockParam = typeof ContentBlockParam.Type
 
-/** @since 0.1.0 */
+/**
+ * @since 0.1.0
+ * @category schemas
+ */
 export const MessageParam = Schema.Struct({
   role: Schema.Literal("user", "assistant"),
   content: Schema.Union(Schema.String, Schema.Array(ContentBlockParam))
 })
-/** @since 0.1.0 */
+/**
+ * @since 0.1.0
+ * @category models
+ */
 export type MessageParam = typeof MessageParam.Type
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -163,6 +205,7 @@ export type MessageParam = typeof MessageParam.Type
  * A client tool: `{name, description, input_schema}`.
  *
  * @since 0.1.0
+ * @category schemas
  */
 export const Tool = Schema.Struct({
   type: Schema.optional(Schema.Literal("custom")),
@@ -171,39 +214,53 @@ export const Tool = Schema.Struct({
   input_schema: Schema.Struct({ type: Schema.Literal("object") }, JsonObject),
   ...cacheable
 })
-/** @since 0.1.0 */
+/**
+ * @since 0.1.0
+ * @category models
+ */
 export type Tool = typeof Tool.Type
 
 /**
  * A server tool (web search, code execution, …): a versioned `type` and the tool's own fields.
  *
  * @since 0.1.0
+ * @category schemas
  */
 export const ServerTool = Schema.Struct({ type: Schema.String, name: Schema.String }, JsonObject)
 
 const parallel = { disable_parallel_tool_use: Schema.optional(Schema.Boolean) }
 
-/** @since 0.1.0 */
+/**
+ * @since 0.1.0
+ * @category schemas
+ */
 export const ToolChoice = Schema.Union(
   Schema.Struct({ type: Schema.Literal("auto"), ...parallel }),
   Schema.Struct({ type: Schema.Literal("any"), ...parallel }),
   Schema.Struct({ type: Schema.Literal("tool"), name: Schema.String, ...parallel }),
   Schema.Struct({ type: Schema.Literal("none") })
 )
-/** @since 0.1.0 */
+/**
+ * @since 0.1.0
+ * @category models
+ */
 export type ToolChoice = typeof ToolChoice.Type
 
 /**
  * Extended thinking: `budget_tokens` ≥ 1024 and below `max_tokens`.
  *
  * @since 0.1.0
+ * @category schemas
  */
 export const ThinkingConfig = Schema.Union(
   Schema.Struct({ type: Schema.Literal("enabled"), budget_tokens: Schema.Number.pipe(Schema.int(), Schema.greaterThanOrEqualTo(1024)) }),
   Schema.Struct({ type: Schema.Literal("disabled") })
 )
 
-/** @since 0.1.0 */
+/**
+ * @since 0.1.0
+ * @category schemas
+ */
 export const Metadata = Schema.Struct({ user_id: Schema.optional(Schema.NullOr(Schema.String)) })
 
 const promptFields = {
@@ -219,6 +276,7 @@ const promptFields = {
  * The body of `POST /v1/messages`.
  *
  * @since 0.1.0
+ * @category schemas
  */
 export const MessageCreateParams = Schema.Struct({
   ...promptFields,
@@ -231,57 +289,88 @@ export const MessageCreateParams = Schema.Struct({
   top_p: Schema.optional(Schema.Number),
   service_tier: Schema.optional(Schema.Literal("auto", "standard_only"))
 })
-/** @since 0.1.0 */
+/**
+ * @since 0.1.0
+ * @category models
+ */
 export type MessageCreateParams = typeof MessageCreateParams.Type
 
 /**
  * The body of `POST /v1/messages/count_tokens`.
  *
  * @since 0.1.0
+ * @category schemas
  */
 export const CountTokensParams = Schema.Struct(promptFields)
-/** @since 0.1.0 */
+/**
+ * @since 0.1.0
+ * @category models
+ */
 export type CountTokensParams = typeof CountTokensParams.Type
 
 // ---------------------------------------------------------------------------------------------------------------
 // Responses
 // ---------------------------------------------------------------------------------------------------------------
 
-/** @since 0.1.0 */
+/**
+ * @since 0.1.0
+ * @category schemas
+ */
 export const TextBlock = Schema.Struct({
   type: Schema.Literal("text"),
   text: Schema.String,
   citations: Schema.optional(Schema.NullOr(Schema.Array(JsonObject)))
 })
-/** @since 0.1.0 */
+/**
+ * @since 0.1.0
+ * @category models
+ */
 export type TextBlock = typeof TextBlock.Type
 
-/** @since 0.1.0 */
+/**
+ * @since 0.1.0
+ * @category schemas
+ */
 export const ToolUseBlock = Schema.Struct({
   type: Schema.Literal("tool_use"),
   id: Schema.String,
   name: Schema.String,
   input: Schema.Unknown
 })
-/** @since 0.1.0 */
+/**
+ * @since 0.1.0
+ * @category models
+ */
 export type ToolUseBlock = typeof ToolUseBlock.Type
 
-/** @since 0.1.0 */
+/**
+ * @since 0.1.0
+ * @category schemas
+ */
 export const ThinkingBlock = Schema.Struct({
   type: Schema.Literal("thinking"),
   thinking: Schema.String,
   signature: Schema.String
 })
-/** @since 0.1.0 */
+/**
+ * @since 0.1.0
+ * @category models
+ */
 export type ThinkingBlock = typeof ThinkingBlock.Type
 
-/** @since 0.1.0 */
+/**
+ * @since 0.1.0
+ * @category schemas
+ */
 export const RedactedThinkingBlock = Schema.Struct({
   type: Schema.Literal("redacted_thinking"),
   data: Schema.String
 })
 
-/** @since 0.1.0 */
+/**
+ * @since 0.1.0
+ * @category constants
+ */
 export const KNOWN_BLOCK_TYPES: ReadonlySet<string> = new Set(["text", "tool_use", "thinking", "redacted_thinking"])
 
 /**
@@ -290,18 +379,28 @@ export const KNOWN_BLOCK_TYPES: ReadonlySet<string> = new Set(["text", "tool_use
  * such blocks in a `default` branch.
  *
  * @since 0.1.0
+ * @category schemas
  */
 export const OtherBlock: Schema.Schema<never> = Schema.Struct(
   { type: Schema.String.pipe(Schema.filter((t) => !KNOWN_BLOCK_TYPES.has(t))) },
   JsonObject
 ) as unknown as Schema.Schema<never>
 
-/** @since 0.1.0 */
+/**
+ * @since 0.1.0
+ * @category schemas
+ */
 export const ContentBlock = Schema.Union(TextBlock, ToolUseBlock, ThinkingBlock, RedactedThinkingBlock, OtherBlock)
-/** @since 0.1.0 */
+/**
+ * @since 0.1.0
+ * @category models
+ */
 export type ContentBlock = typeof ContentBlock.Type
 
-/** @since 0.1.0 */
+/**
+ * @since 0.1.0
+ * @category schemas
+ */
 export const Usage = Schema.Struct({
   input_tokens: Schema.Number,
   output_tokens: Schema.Number,
@@ -310,7 +409,10 @@ export const Usage = Schema.Struct({
   server_tool_use: Schema.optional(Schema.NullOr(JsonObject)),
   service_tier: Schema.optional(Schema.NullOr(Schema.String))
 })
-/** @since 0.1.0 */
+/**
+ * @since 0.1.0
+ * @category models
+ */
 export type Usage = typeof Usage.Type
 
 /**
@@ -326,6 +428,7 @@ const endFields = {
  * The API's Message.
  *
  * @since 0.1.0
+ * @category schemas
  */
 export const Message = Schema.Struct({
   id: Schema.String,
@@ -338,18 +441,28 @@ export const Message = Schema.Struct({
   ...endFields,
   usage: Usage
 })
-/** @since 0.1.0 */
+/**
+ * @since 0.1.0
+ * @category models
+ */
 export type Message = typeof Message.Type
 
-/** @since 0.1.0 */
+/**
+ * @since 0.1.0
+ * @category schemas
+ */
 export const MessageTokensCount = Schema.Struct({ input_tokens: Schema.Number })
-/** @since 0.1.0 */
+/**
+ * @since 0.1.0
+ * @category models
+ */
 export type MessageTokensCount = typeof MessageTokensCount.Type
 
 /**
  * The text of a message's text blocks, joined.
  *
  * @since 0.1.0
+ * @category utils
  */
 export const textOf = (message: Pick<Message, "content">): string => {
   let out = ""
@@ -361,6 +474,7 @@ export const textOf = (message: Pick<Message, "content">): string => {
  * The tool calls a message asks for.
  *
  * @since 0.1.0
+ * @category utils
  */
 export const toolUses = (message: Pick<Message, "content">): ReadonlyArray<ToolUseBlock> =>
   message.content.filter((b): b is ToolUseBlock => b.type === "tool_use")
@@ -370,6 +484,7 @@ export const toolUses = (message: Pick<Message, "content">): ReadonlyArray<ToolU
  * signatures included, as the API requires.
  *
  * @since 0.1.0
+ * @category utils
  */
 export const assistantTurn = (message: Pick<Message, "content">): MessageParam => ({
   role: "assistant",
@@ -380,18 +495,37 @@ export const assistantTurn = (message: Pick<Message, "content">): MessageParam =
 // Streaming events (SSE)
 // ---------------------------------------------------------------------------------------------------------------
 
-/** @since 0.1.0 */
+/**
+ * @since 0.1.0
+ * @category schemas
+ */
 export const TextDelta = Schema.Struct({ type: Schema.Literal("text_delta"), text: Schema.String })
-/** The first `partial_json` of a block may be "". */
+/**
+ * The first `partial_json` of a block may be "".
+ *
+ * @category schemas
+ */
 export const InputJsonDelta = Schema.Struct({ type: Schema.Literal("input_json_delta"), partial_json: Schema.String })
-/** @since 0.1.0 */
+/**
+ * @since 0.1.0
+ * @category schemas
+ */
 export const ThinkingDelta = Schema.Struct({ type: Schema.Literal("thinking_delta"), thinking: Schema.String })
-/** @since 0.1.0 */
+/**
+ * @since 0.1.0
+ * @category schemas
+ */
 export const SignatureDelta = Schema.Struct({ type: Schema.Literal("signature_delta"), signature: Schema.String })
-/** @since 0.1.0 */
+/**
+ * @since 0.1.0
+ * @category schemas
+ */
 export const CitationsDelta = Schema.Struct({ type: Schema.Literal("citations_delta"), citation: JsonObject })
 
-/** @since 0.1.0 */
+/**
+ * @since 0.1.0
+ * @category constants
+ */
 export const KNOWN_DELTA_TYPES: ReadonlySet<string> = new Set([
   "text_delta",
   "input_json_delta",
@@ -400,36 +534,56 @@ export const KNOWN_DELTA_TYPES: ReadonlySet<string> = new Set([
   "citations_delta"
 ])
 
-/** A delta of a kind this client does not model: passed through, ignored by accumulation (static type `never`). */
+/**
+ * A delta of a kind this client does not model: passed through, ignored by accumulation (static type `never`).
+ *
+ * @category schemas
+ */
 export const OtherDelta: Schema.Schema<never> = Schema.Struct(
   { type: Schema.String.pipe(Schema.filter((t) => !KNOWN_DELTA_TYPES.has(t))) },
   JsonObject
 ) as unknown as Schema.Schema<never>
 
-/** @since 0.1.0 */
+/**
+ * @since 0.1.0
+ * @category schemas
+ */
 export const ContentBlockDelta = Schema.Union(TextDelta, InputJsonDelta, ThinkingDelta, SignatureDelta, CitationsDelta, OtherDelta)
 
-/** @since 0.1.0 */
+/**
+ * @since 0.1.0
+ * @category schemas
+ */
 export const MessageStartEvent = Schema.Struct({ type: Schema.Literal("message_start"), message: Message })
-/** @since 0.1.0 */
+/**
+ * @since 0.1.0
+ * @category schemas
+ */
 export const ContentBlockStartEvent = Schema.Struct({
   type: Schema.Literal("content_block_start"),
   index: Schema.Number,
   content_block: ContentBlock
 })
-/** @since 0.1.0 */
+/**
+ * @since 0.1.0
+ * @category schemas
+ */
 export const ContentBlockDeltaEvent = Schema.Struct({
   type: Schema.Literal("content_block_delta"),
   index: Schema.Number,
   delta: ContentBlockDelta
 })
-/** @since 0.1.0 */
+/**
+ * @since 0.1.0
+ * @category schemas
+ */
 export const ContentBlockStopEvent = Schema.Struct({ type: Schema.Literal("content_block_stop"), index: Schema.Number })
 
 /**
  * `usage` in `message_delta`: `output_tokens` is cumulative; newer API versions also send input and cache counts.
  *
  * @since 0.1.0
+ * @category schemas
  */
 export const MessageDeltaUsage = Schema.Struct({
   output_tokens: Schema.Number,
@@ -439,7 +593,10 @@ export const MessageDeltaUsage = Schema.Struct({
   server_tool_use: Schema.optional(Schema.NullOr(JsonObject))
 })
 
-/** @since 0.1.0 */
+/**
+ * @since 0.1.0
+ * @category schemas
+ */
 export const MessageDeltaEvent = Schema.Struct({
   type: Schema.Literal("message_delta"),
   delta: Schema.Struct({
@@ -449,17 +606,29 @@ export const MessageDeltaEvent = Schema.Struct({
   }),
   usage: MessageDeltaUsage
 })
-/** @since 0.1.0 */
+/**
+ * @since 0.1.0
+ * @category schemas
+ */
 export const MessageStopEvent = Schema.Struct({ type: Schema.Literal("message_stop") })
-/** @since 0.1.0 */
+/**
+ * @since 0.1.0
+ * @category schemas
+ */
 export const PingEvent = Schema.Struct({ type: Schema.Literal("ping") })
-/** @since 0.1.0 */
+/**
+ * @since 0.1.0
+ * @category schemas
+ */
 export const ErrorEvent = Schema.Struct({
   type: Schema.Literal("error"),
   error: Schema.Struct({ type: Schema.String, message: Schema.String })
 })
 
-/** @since 0.1.0 */
+/**
+ * @since 0.1.0
+ * @category constants
+ */
 export const KNOWN_EVENT_TYPES: ReadonlySet<string> = new Set([
   "message_start",
   "content_block_start",
@@ -475,6 +644,7 @@ export const KNOWN_EVENT_TYPES: ReadonlySet<string> = new Set([
  * An event type the API added after this client: passed through unchanged (static type `never`, as for blocks).
  *
  * @since 0.1.0
+ * @category schemas
  */
 export const OtherEvent: Schema.Schema<never> = Schema.Struct(
   { type: Schema.String.pipe(Schema.filter((t) => !KNOWN_EVENT_TYPES.has(t))) },
@@ -485,6 +655,7 @@ export const OtherEvent: Schema.Schema<never> = Schema.Struct(
  * Every event `stream()` emits (`ping` and `error` are handled by the client and not emitted).
  *
  * @since 0.1.0
+ * @category schemas
  */
 export const MessageStreamEvent = Schema.Union(
   MessageStartEvent,
@@ -497,5 +668,8 @@ export const MessageStreamEvent = Schema.Union(
   ErrorEvent,
   OtherEvent
 )
-/** @since 0.1.0 */
+/**
+ * @since 0.1.0
+ * @category models
+ */
 export type MessageStreamEvent = typeof MessageStreamEvent.Type

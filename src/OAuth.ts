@@ -23,6 +23,7 @@ import type { OAuthToken } from "./internal/credentialFiles.js"
  * A PKCE verifier with its S256 challenge, and an independent `state`.
  *
  * @since 0.1.0
+ * @category models
  */
 export interface Pkce {
   readonly verifier: string
@@ -30,13 +31,17 @@ export interface Pkce {
   readonly state: string
 }
 
-/** @since 0.1.0 */
+/**
+ * @since 0.1.0
+ * @category utils
+ */
 export const challengeOf = (verifier: string): string => createHash("sha256").update(verifier).digest("base64url")
 
 /**
  * Fresh PKCE values: verifier and state are separate 32-byte random base64url strings (never the same value).
  *
  * @since 0.1.0
+ * @category constructors
  */
 export const makePkce = (): Pkce => {
   const verifier = randomBytes(32).toString("base64url")
@@ -47,6 +52,7 @@ export const makePkce = (): Pkce => {
  * The URL the user opens to authorize.
  *
  * @since 0.1.0
+ * @category utils
  */
 export const authorizeUrl = (options: {
   readonly authorizeUrl: string
@@ -71,6 +77,7 @@ export const authorizeUrl = (options: {
  * The token endpoint's answer.
  *
  * @since 0.1.0
+ * @category schemas
  */
 export const TokenResponse = Schema.Struct({
   access_token: Schema.NonEmptyString,
@@ -86,6 +93,7 @@ const decodeTokenResponse = Schema.decodeUnknown(TokenResponse)
  * throw away the rotated refresh token, the old one being dead already, and a 401 still marks the token stale.
  *
  * @since 0.1.0
+ * @category constants
  */
 export const MAX_TOKEN_LIFETIME_S = 366 * 24 * 3600
 
@@ -98,6 +106,7 @@ const lifetimeSeconds = (expiresIn: number): number =>
  * 0 … {@link MAX_TOKEN_LIFETIME_S}, so the expiry is always a valid date.
  *
  * @since 0.1.0
+ * @category utils
  */
 export const toToken = (
   response: typeof TokenResponse.Type,
@@ -150,6 +159,7 @@ const postToken = (
  * Refresh: `{grant_type: "refresh_token", refresh_token, client_id}`. Returns the rotated token.
  *
  * @since 0.1.0
+ * @category utils
  */
 export const refresh = (options: {
   readonly tokenUrl: string
@@ -187,6 +197,7 @@ export const refresh = (options: {
  * code_verifier}` (the same `redirect_uri` the authorize URL carried).
  *
  * @since 0.1.0
+ * @category utils
  */
 export const exchangeCode = (options: {
   readonly tokenUrl: string

@@ -33,6 +33,7 @@ import * as MessageStream from "./MessageStream.js"
 
 /**
  * @since 0.1.0
+ * @category models
  */
 export interface CreateClientOptions {
   /**
@@ -50,6 +51,7 @@ export interface CreateClientOptions {
 
 /**
  * @since 0.1.0
+ * @category models
  */
 export interface RequestOptions extends AnthropicClient.CallOptions {
   readonly signal?: AbortSignal | undefined
@@ -64,6 +66,7 @@ export interface RequestOptions extends AnthropicClient.CallOptions {
  * `abort()` or aborting the signal aborts the request.
  *
  * @since 0.1.0
+ * @category models
  */
 export interface MessageStreamHandle extends AsyncIterable<Messages.MessageStreamEvent> {
   readonly finalMessage: () => Promise<Messages.Message>
@@ -71,6 +74,9 @@ export interface MessageStreamHandle extends AsyncIterable<Messages.MessageStrea
   readonly abort: () => Promise<void>
 }
 
+/**
+ * @category models
+ */
 export interface Client {
   readonly messages: {
     readonly create: (params: Messages.MessageCreateParams, options?: RequestOptions) => Promise<Messages.Message>
@@ -116,6 +122,7 @@ const closedError = (detail: string) => new ClientClosed({ detail })
  * A client over any layer that provides the whole stack (tests use this with fake layers).
  *
  * @since 0.1.0
+ * @category constructors
  */
 export const fromLayer = async <E>(layer: Layer.Layer<AnthropicClient.Services, E>): Promise<Client> => {
   const runtime = ManagedRuntime.make(layer)
@@ -337,6 +344,7 @@ const streamHandle = (
  * `NoCredentials` when the configuration or the credentials are unusable.
  *
  * @since 0.1.0
+ * @category constructors
  */
 export const createClient = (options: CreateClientOptions = {}): Promise<Client> =>
   fromLayer(AnthropicClient.layerFile(options satisfies AnthropicConfig.LoadOptions))

@@ -34,6 +34,7 @@ import * as OAuth from "./OAuth.js"
  * How long before `expires_at` a token is refreshed.
  *
  * @since 0.1.0
+ * @category constants
  */
 export const REFRESH_BEFORE_EXPIRY = Duration.seconds(60)
 
@@ -43,6 +44,7 @@ export const REFRESH_BEFORE_EXPIRY = Duration.seconds(60)
  * keep using it. A 401/403 (a stale token) is not held back by it.
  *
  * @since 0.1.0
+ * @category constants
  */
 export const REFRESH_FLOOR = Duration.seconds(30)
 
@@ -51,6 +53,7 @@ export const REFRESH_FLOOR = Duration.seconds(30)
  * endpoint again; the first call after it tries again.
  *
  * @since 0.1.0
+ * @category constants
  */
 export const FAILURE_COOL_DOWN = Duration.seconds(10)
 
@@ -62,6 +65,7 @@ const BACKGROUND_RETRY_LOGIN = Duration.minutes(5)
  * What the refresher holds, as {@link Service.snapshot} shows it (no secrets).
  *
  * @since 0.1.0
+ * @category models
  */
 export interface Snapshot {
   readonly expiresAt: Option.Option<number>
@@ -97,6 +101,7 @@ export class TokenRefresher extends Context.Tag("effect-anthropic/TokenRefresher
 
 /**
  * @since 0.1.0
+ * @category models
  */
 export interface Options {
   readonly store: TokenStore

@@ -66,6 +66,7 @@ export interface Options {
  * The `cause` of a whole-body read that went past {@link Options.maxBodyBytes}.
  *
  * @since 0.1.0
+ * @category models
  */
 export class BodyTooLarge extends Error {
   constructor(readonly limit: number) {
@@ -74,7 +75,11 @@ export class BodyTooLarge extends Error {
   }
 }
 
-/** Default of {@link Options.maxBodyBytes}. */
+/**
+ * Default of {@link Options.maxBodyBytes}.
+ *
+ * @category constants
+ */
 export const DEFAULT_MAX_BODY_BYTES = 64 * 1024 * 1024
 
 /**

@@ -1,6 +1,8 @@
 import { describe, expect, it } from "@effect/vitest"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
+import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
 import * as Schema from "effect/Schema"
 import * as path from "node:path"
 import { inspect } from "node:util"
@@ -222,7 +224,8 @@ describe("no secret in any error, log or rendering", () => {
       })
       expectNoSecret(settings)
       expect(JSON.stringify(settings)).toContain("<redacted>")
-      const service = yield* Credentials.fromResolution(yield* Credentials.resolve(settings), settings)
+      const resolution = yield* Credentials.resolve(settings)
+      const service = Context.get(yield* Layer.build(Credentials.layerResolved(resolution, settings)), Credentials.Credentials)
       expectNoSecret(service)
       expectNoSecret(yield* service.authorize)
     }).pipe(Effect.scoped, Effect.provide(NodeHttpClient.layerUndici), Effect.runPromise))

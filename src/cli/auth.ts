@@ -9,6 +9,7 @@ import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Queue from "effect/Queue"
 import * as Redacted from "effect/Redacted"
+import * as Runtime from "effect/Runtime"
 import type * as Scope from "effect/Scope"
 import { spawn } from "node:child_process"
 import * as fs from "node:fs/promises"
@@ -138,7 +139,9 @@ export const login = (
     const print = options.print ?? ((line: string) => Console.log(line))
     const pkce = OAuth.makePkce()
     const accepted = yield* Queue.unbounded<Authorization>()
-    const { redirectUri } = yield* callbackServer(pkce.state, accepted, (line) => Effect.runFork(print(line)))
+    // The callback server's lines are printed on the caller's runtime (its logger, its console).
+    const runFork = Runtime.runFork(yield* Effect.runtime<never>())
+    const { redirectUri } = yield* callbackServer(pkce.state, accepted, (line) => runFork(print(line)))
     const urlFor = (redirect: string) =>
       OAuth.authorizeUrl({
         authorizeUrl: auth.authorizeUrl,

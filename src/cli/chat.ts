@@ -45,9 +45,8 @@ export const chat = (options: ChatOptions): Effect.Effect<void, LlmError, Scope.
         messages: [{ role: "user", content: options.prompt }]
       }).pipe(
         Stream.tap((event) => {
-          if (event.type !== "content_block_delta") return Effect.void
-          const delta = (event as { delta: { type: string; text?: string } }).delta
-          return delta.type === "text_delta" ? Effect.sync(() => options.write(delta.text ?? "")) : Effect.void
+          const text = MessageStream.deltaText(event)
+          return text === undefined ? Effect.void : Effect.sync(() => options.write(text))
         })
       )
     )

@@ -147,8 +147,8 @@ export const run = (options: DemoOptions): Effect.Effect<void, LlmError, Scope.S
     const streamed = yield* MessageStream.finalMessage(
       client.stream({ model, max_tokens: 200, messages: [{ role: "user", content: "Explain streaming in one sentence." }] })
         .pipe(Stream.tap((event) => {
-          const delta = event.type === "content_block_delta" ? (event as { delta: { type: string; text?: string } }).delta : undefined
-          return delta?.type === "text_delta" ? Effect.sync(() => process.stdout.write(delta.text ?? "")) : Effect.void
+          const text = MessageStream.deltaText(event)
+          return text === undefined ? Effect.void : Effect.sync(() => process.stdout.write(text))
         }))
     )
     yield* Console.log(`\n     (${streamed.usage.output_tokens} tokens out, stop: ${streamed.stop_reason})`)

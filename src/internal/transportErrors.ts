@@ -6,14 +6,7 @@ import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as Cause from "effect/Cause"
 import { type ApiError, ConnectionError, Other } from "../Errors.js"
 import { BodyTooLarge } from "../UndiciHttpClient.js"
-
-/** The innermost useful words of an error chain: `ECONNRESET: socket hang up`. */
-export const causeText = (cause: unknown): string | undefined => {
-  if (!(cause instanceof Error)) return undefined
-  const code = (cause as NodeJS.ErrnoException).code
-  const inner = cause.cause instanceof Error ? causeText(cause.cause) : undefined
-  return inner ?? (code !== undefined ? `${code}: ${cause.message}` : cause.message)
-}
+import { causeText } from "./causeText.js"
 
 /**
  * A transport failure, or the client's own timeout (a `Cause.TimeoutException` from `UndiciHttpClient`).
@@ -26,7 +19,7 @@ export const connectionError = (
 ): ConnectionError =>
   Cause.isTimeoutException(error.cause)
     ? new ConnectionError({ reason: "timeout", request, detail: timeoutDetail })
-    : new ConnectionError({ reason: "transport", request, detail: causeText(error.cause) ?? error.message })
+    : new ConnectionError({ reason: "transport", request, detail: causeText(error.cause, error.message) })
 
 /** A body that could not be read whole: too large (no retry makes it smaller), else a broken or slow connection. */
 export const readError = (

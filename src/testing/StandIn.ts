@@ -25,6 +25,7 @@ import type * as Messages from "../Messages.js"
  * A request as the stand-in received it.
  *
  * @since 0.1.0
+ * @category models
  */
 export interface RecordedRequest {
   readonly method: string
@@ -41,6 +42,7 @@ export interface RecordedRequest {
  * What the stand-in answers to one request.
  *
  * @since 0.1.0
+ * @category models
  */
 export type Reply =
   | { readonly type: "json"; readonly status: number; readonly body: unknown; readonly headers?: Record<string, string> }
@@ -72,6 +74,7 @@ export type Reply =
  * The server side of a {@link live} stream: what the test writes reaches the client as one network write.
  *
  * @since 0.1.0
+ * @category models
  */
 export interface LiveChannel {
   /** Write bytes (SSE text); resolves once they are handed to the socket. */
@@ -94,6 +97,7 @@ export interface LiveChannel {
  * ```
  *
  * @since 0.1.0
+ * @category constructors
  */
 export const live = (): { readonly reply: Reply; readonly channel: Promise<LiveChannel> } => {
   let connected!: (channel: LiveChannel) => void
@@ -105,6 +109,7 @@ export const live = (): { readonly reply: Reply; readonly channel: Promise<LiveC
 
 /**
  * @since 0.1.0
+ * @category models
  */
 export interface StandIn {
   /** `http://127.0.0.1:PORT`, for `base_url`. */
@@ -127,6 +132,7 @@ export interface StandIn {
  * bound to their PKCE challenge and redirect URI, and issued access tokens can be required on `/v1/messages`.
  *
  * @since 0.1.0
+ * @category models
  */
 export interface OAuthServer {
   /** `${url}/v1/oauth/token`, for `auth.token_url`. */
@@ -149,6 +155,7 @@ export interface OAuthServer {
 
 /**
  * @since 0.1.0
+ * @category models
  */
 export interface TokenPair {
   readonly access_token: string
@@ -166,6 +173,7 @@ const nextId = (prefix: string) => `${prefix}_${(++counter).toString().padStart(
  * A Message as the API sends it.
  *
  * @since 0.1.0
+ * @category utils
  */
 export const messageJson = (
   content: ReadonlyArray<Messages.ContentBlock>,
@@ -186,6 +194,7 @@ export const messageJson = (
  * A 200 Message with one text block.
  *
  * @since 0.1.0
+ * @category utils
  */
 export const text = (value: string, overrides: Partial<Messages.Message> = {}): Reply => ({
   type: "json",
@@ -197,6 +206,7 @@ export const text = (value: string, overrides: Partial<Messages.Message> = {}): 
  * A 200 Message asking for a tool call.
  *
  * @since 0.1.0
+ * @category utils
  */
 export const toolUse = (name: string, input: unknown, preface?: string): Reply => ({
   type: "json",
@@ -211,6 +221,7 @@ export const toolUse = (name: string, input: unknown, preface?: string): Reply =
  * An API error answer: `{"type":"error","error":{type,message},"request_id"}` with the matching headers.
  *
  * @since 0.1.0
+ * @category utils
  */
 export const error = (
   status: number,
@@ -276,6 +287,7 @@ const lastUserText = (body: any): string => {
  * The default answer: a message echoing the last user text; token counts for count_tokens.
  *
  * @since 0.1.0
+ * @category utils
  */
 export const echo: Reply = {
   type: "dynamic",
@@ -383,6 +395,7 @@ const makeOAuth = (url: string) => {
  * One SSE event: `event:` name and its `data` (JSON-encoded unless already a string).
  *
  * @since 0.1.0
+ * @category models
  */
 export interface SseEvent {
   readonly event: string
@@ -393,6 +406,7 @@ export interface SseEvent {
  * Render events as an SSE body. Multi-line `data` is split into several `data:` lines, as the format requires.
  *
  * @since 0.1.0
+ * @category utils
  */
 export const sse = (events: ReadonlyArray<SseEvent>, options: { readonly lineEnding?: "\n" | "\r\n" } = {}): string => {
   const nl = options.lineEnding ?? "\n"
@@ -419,6 +433,7 @@ const pieces = (text: string, n: number): Array<string> => {
  * `citations_delta`), `content_block_stop`, then `message_delta` and `message_stop`.
  *
  * @since 0.1.0
+ * @category utils
  */
 export const streamEventsOf = (message: Messages.Message, options: { readonly piecesPerBlock?: number } = {}): Array<SseEvent> => {
   const n = options.piecesPerBlock ?? 3
@@ -478,6 +493,7 @@ export const streamEventsOf = (message: Messages.Message, options: { readonly pi
  * A streamed reply of `message` (every event kind its blocks call for).
  *
  * @since 0.1.0
+ * @category utils
  */
 export const streamOf = (
   message: Messages.Message,
@@ -488,6 +504,7 @@ export const streamOf = (
  * A streamed text reply.
  *
  * @since 0.1.0
+ * @category utils
  */
 export const streamText = (value: string, options: { readonly piecesPerBlock?: number; readonly chunkSize?: number } = {}): Reply =>
   streamOf(messageJson([{ type: "text", text: value }]), options)
@@ -496,6 +513,7 @@ export const streamText = (value: string, options: { readonly piecesPerBlock?: n
  * A stream that starts, then fails with `event: error` (`overloaded_error` by default) after some text.
  *
  * @since 0.1.0
+ * @category utils
  */
 export const streamError = (errorType = "overloaded_error", message = "Overloaded"): Reply => {
   const events = streamEventsOf(messageJson([{ type: "text", text: "partial answer" }]))
@@ -582,6 +600,7 @@ const send = (res: http.ServerResponse, reply: Reply, request: RecordedRequest, 
  * Start a stand-in on 127.0.0.1 (a free port).
  *
  * @since 0.1.0
+ * @category constructors
  */
 export const start = async (options: { readonly replies?: ReadonlyArray<Reply> } = {}): Promise<StandIn> => {
   const queue: Array<Reply> = [...(options.replies ?? [])]
@@ -650,6 +669,7 @@ export const start = async (options: { readonly replies?: ReadonlyArray<Reply> }
  * A stand-in that lives as long as the scope.
  *
  * @since 0.1.0
+ * @category constructors
  */
 export const scoped = (options: { readonly replies?: ReadonlyArray<Reply> } = {}): Effect.Effect<StandIn, never, Scope.Scope> =>
   Effect.acquireRelease(Effect.promise(() => start(options)), (s) => Effect.promise(() => s.close()))

@@ -14,6 +14,7 @@ import * as HttpClientError from "@effect/platform/HttpClientError"
 import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as Redacted from "effect/Redacted"
 import * as AnthropicClient from "../AnthropicClient.js"
 import * as AnthropicConfig from "../AnthropicConfig.js"
 import * as Credentials from "../Credentials.js"
@@ -25,6 +26,7 @@ import { echo } from "./StandIn.js"
  * A fake server: a function from the request to a web `Response`, or to one of the stand-in's replies.
  *
  * @since 0.1.0
+ * @category models
  */
 export type Handler = (request: RecordedRequest) => Response | Reply | Promise<Response | Reply>
 
@@ -32,6 +34,7 @@ export type Handler = (request: RecordedRequest) => Response | Reply | Promise<R
  * A JSON `Response`.
  *
  * @since 0.1.0
+ * @category utils
  */
 export const json = (status: number, body: unknown, headers: Record<string, string> = {}): Response =>
   new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json", ...headers } })
@@ -93,6 +96,7 @@ export const httpClient = (handler: Handler = () => echo): Layer.Layer<HttpClien
 
 /**
  * @since 0.1.0
+ * @category models
  */
 export interface Options {
   /** The fake server. Default: the stand-in's echo. */
@@ -113,9 +117,9 @@ export interface Options {
 export const layer = (options: Options = {}): Layer.Layer<AnthropicClient.Services, AnthropicConfigError | NoCredentials> => {
   const config = AnthropicConfig.layerFile({ config: options.config ?? { providers: { anthropic: {} } }, env: options.env ?? {} })
   const creds = options.credentials === undefined
-    ? Credentials.layerFixed("api_key", "sk-ant-api03-test")
+    ? Credentials.layerFixed("api_key", Redacted.make("sk-ant-api03-test"))
     : "fromConfig" in options.credentials
     ? Credentials.layer
-    : Credentials.layerFixed(options.credentials.kind, options.credentials.secret)
+    : Credentials.layerFixed(options.credentials.kind, Redacted.make(options.credentials.secret))
   return AnthropicClient.layerFrom({ config, credentials: creds, httpClient: httpClient(options.http) })
 }
