@@ -5,8 +5,6 @@
 import * as Args from "@effect/cli/Args"
 import * as Command from "@effect/cli/Command"
 import * as Options from "@effect/cli/Options"
-import * as NodeContext from "@effect/platform-node/NodeContext"
-import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
@@ -17,6 +15,7 @@ import * as UndiciHttpClient from "../UndiciHttpClient.js"
 import * as Auth from "./auth.js"
 import * as Chat from "./chat.js"
 import * as Demo from "./demo.js"
+import * as CliRuntime from "./runtime.js"
 
 const configOption = Options.text("config").pipe(
   Options.withDescription("path of the configuration file (default config/llm.yaml)"),
@@ -120,6 +119,6 @@ Effect.suspend(() => cli(process.argv)).pipe(
       exitWith(1)
     )
   ),
-  Effect.provide(NodeContext.layer),
-  NodeRuntime.runMain
+  Effect.provide(CliRuntime.layer),
+  CliRuntime.runMain
 )

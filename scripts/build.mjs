@@ -1,0 +1,44 @@
+// npm run build: the library twice, as Effect's own packages ship it.
+//   dist/esm  tsc's ES modules, declarations and source maps (what `import` and the CLI load)
+//   dist/cjs  the same modules as CommonJS (what `require` loads), so a CommonJS program gets Effect's CommonJS build
+//             too and never a second copy of Effect; the declarations are the ES ones, read as CommonJS there.
+// The CommonJS files are each source file transpiled on its own (the sources are `isolatedModules`-safe).
+import { execFileSync } from "node:child_process"
+import * as fs from "node:fs"
+import * as path from "node:path"
+import { fileURLToPath } from "node:url"
+import ts from "typescript"
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..")
+const dist = path.join(root, "dist")
+fs.rmSync(dist, { recursive: true, force: true })
+execFileSync(process.execPath, [path.join(root, "node_modules/typescript/bin/tsc"), "-p", "tsconfig.build.json"], {
+  cwd: root,
+  stdio: "inherit"
+})
+
+const esm = path.join(dist, "esm")
+const cjs = path.join(dist, "cjs")
+const walk = (dir) => fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+  e.isDirectory() ? walk(path.join(dir, e.name)) : [path.join(dir, e.name)]
+)
+for (const file of walk(path.join(root, "src"))) {
+  if (!file.endsWith(".ts") || file.includes(`${path.sep}cli${path.sep}`)) continue
+  const relative = path.relative(path.join(root, "src"), file).replace(/\.ts$/, "")
+  const { outputText } = ts.transpileModule(fs.readFileSync(file, "utf8"), {
+    fileName: file,
+    compilerOptions: {
+      module: ts.ModuleKind.CommonJS,
+      target: ts.ScriptTarget.ES2022,
+      esModuleInterop: true,
+      verbatimModuleSyntax: false
+    }
+  })
+  fs.mkdirSync(path.dirname(path.join(cjs, relative)), { recursive: true })
+  fs.writeFileSync(path.join(cjs, `${relative}.js`), outputText)
+  for (const declaration of [".d.ts", ".d.ts.map"]) {
+    fs.copyFileSync(path.join(esm, relative + declaration), path.join(cjs, relative + declaration))
+  }
+}
+fs.writeFileSync(path.join(cjs, "package.json"), JSON.stringify({ type: "commonjs" }) + "\n")
+fs.chmodSync(path.join(esm, "cli", "main.js"), 0o755)
