@@ -11,7 +11,7 @@ import * as AnthropicClient from "../src/AnthropicClient.js"
 import * as StandIn from "../src/testing/StandIn.js"
 import * as TestLayers from "../src/testing/TestLayers.js"
 import { API_KEY, hello, stack } from "./fixtures.js"
-import { eventually, failureOf, realPause, runClocked, tempDir, writeFile } from "./helpers.js"
+import { failureOf, realPause, runClocked, tempDir, writeFile } from "./helpers.js"
 
 
 describe("AnthropicHttpClient: the error table", () => {
@@ -20,14 +20,14 @@ describe("AnthropicHttpClient: the error table", () => {
       const standIn = yield* StandIn.scoped({ replies: [StandIn.error(429)] })
       const { client } = yield* stack({ api_key: API_KEY, base_url: standIn.url })
       const fiber = yield* Effect.fork(client.createMessage(hello))
-      yield* eventually(() => standIn.requests.length === 1)
+      yield* StandIn.until(standIn, () => standIn.requests.length === 1)
       // Wait until the retry is scheduled (not the request deadlines' 600 s watchdog), then walk the clock up to the edge.
       while (!Chunk.some(yield* TestClock.sleeps(), (at) => at <= 120_000)) yield* realPause()
       yield* TestClock.adjust("59999 millis")
       yield* realPause(50)
       expect(standIn.requests.length).toBe(1)
       yield* TestClock.adjust("1 millis")
-      yield* eventually(() => standIn.requests.length === 2)
+      yield* StandIn.until(standIn, () => standIn.requests.length === 2)
       const msg = yield* Fiber.join(fiber)
       expect(msg.content[0]).toEqual({ type: "text", text: "echo: hello" })
     }))
@@ -425,13 +425,13 @@ describe("RateLimiter through the client", () => {
       const fiber = yield* Effect.fork(Effect.all(Array.from({ length: 5 }, () => client.createMessage(hello)), {
         concurrency: "unbounded"
       }))
-      yield* eventually(() => standIn.requests.length === 1)
+      yield* StandIn.until(standIn, () => standIn.requests.length === 1)
       for (let n = 2; n <= 5; n++) {
         yield* TestClock.adjust("499 millis")
         yield* realPause(40)
         expect(standIn.requests.length).toBe(n - 1)
         yield* TestClock.adjust("1 millis")
-        yield* eventually(() => standIn.requests.length === n)
+        yield* StandIn.until(standIn, () => standIn.requests.length === n)
       }
       const results = yield* Fiber.join(fiber)
       expect(results.length).toBe(5)
@@ -446,12 +446,12 @@ describe("RateLimiter through the client", () => {
         rate_limit: { requests_per_second: 0.5 }
       })
       const fiber = yield* Effect.fork(client.createMessage(hello))
-      yield* eventually(() => standIn.requests.length === 1)
+      yield* StandIn.until(standIn, () => standIn.requests.length === 1)
       yield* TestClock.adjust("1999 millis")
       yield* realPause(40)
       expect(standIn.requests.length).toBe(1)
       yield* TestClock.adjust("1 millis")
-      yield* eventually(() => standIn.requests.length === 2)
+      yield* StandIn.until(standIn, () => standIn.requests.length === 2)
       yield* Fiber.join(fiber)
     }))
 })

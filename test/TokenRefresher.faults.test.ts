@@ -17,7 +17,7 @@ import * as Credentials from "../src/Credentials.js"
 import { type FileSystem, SecretFileSystem } from "../src/internal/secretFileSystem.js"
 import * as StandIn from "../src/testing/StandIn.js"
 import { hello, stack } from "./fixtures.js"
-import { eventually, failureOf, realPause, runClocked, tempDir, writeFile } from "./helpers.js"
+import { failureOf, realPause, runClocked, tempDir, writeFile } from "./helpers.js"
 
 const HOUR = 3_600_000
 
@@ -353,7 +353,7 @@ describe("credential files on hostile file systems", () => {
       const a = yield* stack(config)
       const b = yield* stack(config)
       yield* a.client.createMessage(hello)
-      yield* eventually(() => standIn.oauth.tokenRequests.length === 1)
+      yield* StandIn.until(standIn, () => standIn.oauth.tokenRequests.length === 1)
       yield* b.client.createMessage(hello)
       expect(standIn.oauth.tokenRequests.length).toBe(1)
       expect(standIn.requests[0]!.headers["authorization"]).toBe(standIn.requests[1]!.headers["authorization"])

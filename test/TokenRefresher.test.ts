@@ -17,7 +17,7 @@ import * as Credentials from "../src/Credentials.js"
 import * as StandIn from "../src/testing/StandIn.js"
 import * as UndiciHttpClient from "../src/UndiciHttpClient.js"
 import { hello, stack } from "./fixtures.js"
-import { eventually, realPause, runClocked, tempDir, writeFile } from "./helpers.js"
+import { realPause, runClocked, tempDir, writeFile } from "./helpers.js"
 
 const HOUR = 3_600_000
 
@@ -55,14 +55,14 @@ describe("TokenRefresher: scheduled refresh", () => {
       yield* realPause(60)
       expect(standIn.oauth.tokenRequests.length).toBe(0)
       yield* TestClock.adjust(1)
-      yield* eventually(() => standIn.oauth.tokenRequests.length === 1)
+      yield* StandIn.until(standIn, () => standIn.oauth.tokenRequests.length === 1)
       const request = standIn.oauth.tokenRequests[0]!.body
       expect(request).toEqual({
         grant_type: "refresh_token",
         refresh_token: pair.refresh_token,
         client_id: "9d1c250a-e61b-44d9-88ed-5944d1962f5e"
       })
-      yield* eventually(() => standIn.oauth.refreshes() === 1)
+      yield* StandIn.until(standIn, () => standIn.oauth.refreshes() === 1)
       // Wait for the write, then check what landed.
       let saved: any
       for (let i = 0; i < 200; i++) {
@@ -114,7 +114,7 @@ describe("TokenRefresher: scheduled refresh", () => {
       // Past the first due time (HOUR − 60 s), not the next one (an hour after that refresh).
       yield* TestClock.adjust(HOUR)
       // The open client's fiber refreshes; the closed one's must not.
-      yield* eventually(() => standIn.oauth.tokenRequests.length >= 1)
+      yield* StandIn.until(standIn, () => standIn.oauth.tokenRequests.length >= 1)
       yield* realPause(100)
       const refreshed = standIn.oauth.tokenRequests.map((r) => r.body.refresh_token)
       expect(refreshed).toEqual([openPair.refresh_token])
@@ -242,7 +242,7 @@ describe("TokenRefresher: on demand", () => {
       // The first call's answer is held back; the second gets a 401 that makes the token stale.
       standIn.enqueue({ type: "later", reply: late }, StandIn.error(401))
       const slow = yield* Effect.fork(Effect.either(client.createMessage(hello)))
-      yield* eventually(() => standIn.requests.length === 1)
+      yield* StandIn.until(standIn, () => standIn.requests.length === 1)
       yield* Effect.flip(client.createMessage(hello))
       // The third call refreshes, and its token is the new one.
       yield* client.createMessage(hello)
@@ -338,10 +338,10 @@ describe("TokenRefresher: background fiber survives a failed refresh", () => {
       standIn.oauth.enqueueToken(StandIn.error(500))
       yield* realPause(30)
       yield* TestClock.adjust(HOUR - 60_000)
-      yield* eventually(() => standIn.oauth.tokenRequests.length === 1)
+      yield* StandIn.until(standIn, () => standIn.oauth.tokenRequests.length === 1)
       yield* realPause(30)
       yield* TestClock.adjust(30_000)
-      yield* eventually(() => standIn.oauth.tokenRequests.length === 2)
+      yield* StandIn.until(standIn, () => standIn.oauth.tokenRequests.length === 2)
       const fiber = yield* Effect.fork(client.createMessage(hello))
       yield* Fiber.join(fiber)
       expect(standIn.oauth.refreshes()).toBe(1)

@@ -15,7 +15,7 @@ import * as Stream from "effect/Stream"
 import * as TestClock from "effect/TestClock"
 import * as StandIn from "../src/testing/StandIn.js"
 import * as UndiciHttpClient from "../src/UndiciHttpClient.js"
-import { eventually, failureOf, realPause, runClocked } from "./helpers.js"
+import { failureOf, realPause, runClocked } from "./helpers.js"
 
 const client = (options: UndiciHttpClient.Options = {}) =>
   Effect.map(Layer.build(UndiciHttpClient.layerWith(options)), Context.get(HttpClient.HttpClient))
@@ -129,7 +129,7 @@ describe("UndiciHttpClient: response bodies as streams", () => {
       const response = yield* http.execute(post(standIn.url, {}))
       const first = yield* response.stream.pipe(Stream.take(1), Stream.runCollect)
       expect(Chunk.size(first)).toBe(1)
-      yield* eventually(() => standIn.abandoned.length === 1)
+      yield* StandIn.until(standIn, () => standIn.abandoned.length === 1)
     }))
 })
 
@@ -170,9 +170,9 @@ describe("UndiciHttpClient: interruption and scopes", () => {
       const standIn = yield* StandIn.scoped({ replies: [{ type: "stall" }] })
       const http = yield* client()
       const fiber = yield* Effect.fork(http.execute(post(standIn.url, {})))
-      yield* eventually(() => standIn.requests.length === 1)
+      yield* StandIn.until(standIn, () => standIn.requests.length === 1)
       yield* Fiber.interrupt(fiber)
-      yield* eventually(() => standIn.abandoned.length === 1)
+      yield* StandIn.until(standIn, () => standIn.abandoned.length === 1)
     }))
 
   it.scoped("interrupting a whole-body read aborts the request", () =>
@@ -183,7 +183,7 @@ describe("UndiciHttpClient: interruption and scopes", () => {
       const fiber = yield* Effect.fork(response.text)
       yield* realPause(20)
       yield* Fiber.interrupt(fiber)
-      yield* eventually(() => standIn.abandoned.length === 1)
+      yield* StandIn.until(standIn, () => standIn.abandoned.length === 1)
     }))
 
   it.scoped("closing the scope a body stream is pulled in aborts the request, even while a read waits", () =>
@@ -199,7 +199,7 @@ describe("UndiciHttpClient: interruption and scopes", () => {
       yield* Scope.close(scope, Exit.void)
       const exit = yield* Fiber.await(reading)
       expect(Exit.isFailure(exit)).toBe(true)
-      yield* eventually(() => standIn.abandoned.length === 1)
+      yield* StandIn.until(standIn, () => standIn.abandoned.length === 1)
     }))
 })
 
@@ -213,7 +213,7 @@ describe("UndiciHttpClient: timeout (one watchdog fiber, TestClock)", () => {
       expect(error._tag).toBe("RequestError")
       expect(Cause.isTimeoutException(causeOf(error))).toBe(true)
       expect(waits).toEqual([5000])
-      yield* eventually(() => standIn.abandoned.length === 1)
+      yield* StandIn.until(standIn, () => standIn.abandoned.length === 1)
     }))
 
   it.scoped("a body read whole is bounded too, from sending", () =>

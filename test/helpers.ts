@@ -27,15 +27,36 @@ export const writeFile = (file: string, content: string) =>
     await fs.writeFile(file, content)
   })
 
-/** Poll (in real time) until `condition` holds; fails the test after `timeoutMs`. */
-export const eventually = (condition: () => boolean, timeoutMs = 5000): Effect.Effect<void> =>
-  Effect.gen(function*() {
-    const deadline = Date.now() + timeoutMs
-    while (!condition()) {
-      if (Date.now() > deadline) return yield* Effect.die(new Error("condition not met in time"))
-      yield* realPause(2)
-    }
-  })
+/**
+ * Lines written by the code under test, with a way to wait for one: the wait is woken by each new line (no
+ * polling) and fails the test after `timeoutMs` of real time.
+ */
+export const lineLog = () => {
+  const lines: Array<string> = []
+  const waiters = new Set<() => void>()
+  const push = (line: string) => {
+    lines.push(line)
+    for (const check of [...waiters]) check()
+  }
+  const until = (condition: (lines: ReadonlyArray<string>) => boolean, timeoutMs = 5000): Effect.Effect<void> =>
+    Effect.promise(() =>
+      new Promise<void>((resolve, reject) => {
+        if (condition(lines)) return resolve()
+        const timer = setTimeout(() => {
+          waiters.delete(check)
+          reject(new Error(`no line came within ${timeoutMs} ms for: ${condition.toString()}`))
+        }, timeoutMs)
+        const check = () => {
+          if (!condition(lines)) return
+          waiters.delete(check)
+          clearTimeout(timer)
+          resolve()
+        }
+        waiters.add(check)
+      })
+    )
+  return { lines, push, until }
+}
 
 /**
  * Run `effect` under TestClock, moving the clock to each wake-up the program schedules (never further than

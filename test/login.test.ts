@@ -11,7 +11,7 @@ import * as Auth from "../src/cli/auth.js"
 import * as AnthropicConfig from "../src/AnthropicConfig.js"
 import * as StandIn from "../src/testing/StandIn.js"
 import { hello, stack } from "./fixtures.js"
-import { eventually, realPause, tempDir } from "./helpers.js"
+import { lineLog, realPause, tempDir } from "./helpers.js"
 
 const setup = Effect.gen(function*() {
   const dir = yield* tempDir
@@ -33,10 +33,10 @@ const setup = Effect.gen(function*() {
     },
     env: {}
   })
-  const lines: Array<string> = []
+  const log = lineLog()
   const pasted = yield* Queue.unbounded<string>()
-  const print = (line: string) => Effect.sync(() => void lines.push(line))
-  return { standIn, bundle, settings, lines, pasted, print }
+  const print = (line: string) => Effect.sync(() => log.push(line))
+  return { standIn, bundle, settings, lines: log.lines, untilLine: log.until, pasted, print }
 })
 
 const urlsIn = (lines: ReadonlyArray<string>) =>
@@ -96,9 +96,9 @@ describe("login (PKCE wizard)", () => {
 
   it.scoped("the paste path: code#state from the hosted page, malformed and foreign values refused", () =>
     Effect.gen(function*() {
-      const { bundle, lines, pasted, print, settings, standIn } = yield* setup
+      const { bundle, lines, pasted, print, settings, standIn, untilLine } = yield* setup
       const fiber = yield* forkLogin({ settings, pasted, print })
-      yield* eventually(() => urlsIn(lines).length === 2)
+      yield* untilLine((lines) => urlsIn(lines).length === 2)
       const manual = urlsIn(lines)[1]!
       expect(new URL(manual).searchParams.get("redirect_uri")).toBe("https://platform.claude.com/oauth/code/callback")
       // The user signs in elsewhere; the hosted page shows code#state.
@@ -106,9 +106,9 @@ describe("login (PKCE wizard)", () => {
       const [code, state] = shown.split("#") as [string, string]
 
       yield* Queue.offer(pasted, code)
-      yield* eventually(() => lines.some((l) => l.includes("in the form code#state")))
+      yield* untilLine((lines) => lines.some((l) => l.includes("in the form code#state")))
       yield* Queue.offer(pasted, `${code}#not-this-login`)
-      yield* eventually(() => lines.some((l) => l.includes("state does not match")))
+      yield* untilLine((lines) => lines.some((l) => l.includes("state does not match")))
       expect(standIn.oauth.tokenRequests.length).toBe(0)
 
       yield* Queue.offer(pasted, `  ${code}#${state}  `)
@@ -120,9 +120,9 @@ describe("login (PKCE wizard)", () => {
 
   it.scoped("a browser callback with a wrong or missing state is refused; nothing is exchanged", () =>
     Effect.gen(function*() {
-      const { bundle, lines, pasted, print, settings, standIn } = yield* setup
+      const { bundle, lines, pasted, print, settings, standIn, untilLine } = yield* setup
       const fiber = yield* forkLogin({ settings, pasted, print })
-      yield* eventually(() => urlsIn(lines).length === 2)
+      yield* untilLine((lines) => urlsIn(lines).length === 2)
       const redirect = new URL(new URL(urlsIn(lines)[0]!).searchParams.get("redirect_uri")!)
       const base = `http://127.0.0.1:${redirect.port}/callback`
       const wrong = yield* Effect.promise(() => fetch(`${base}?code=abc&state=forged`))
@@ -140,14 +140,14 @@ describe("login (PKCE wizard)", () => {
 
   it.scoped("gives up with LoginFailed when nothing arrives in time", () =>
     Effect.gen(function*() {
-      const { lines, pasted, print, settings } = yield* setup
+      const { pasted, print, settings, untilLine } = yield* setup
       const fiber = yield* Effect.fork(
         Auth.login({ settings, openBrowser: false, pasted, print, timeout: "10 minutes" }).pipe(
           Effect.provide(NodeHttpClient.layerUndici),
           Effect.flip
         )
       )
-      yield* eventually(() => lines.some((l) => l.startsWith("Waiting for")))
+      yield* untilLine((lines) => lines.some((l) => l.startsWith("Waiting for")))
       yield* TestClock.adjust("10 minutes")
       const error = yield* Fiber.join(fiber)
       expect(error._tag).toBe("LoginFailed")
@@ -183,14 +183,14 @@ describe("login (PKCE wizard)", () => {
         auth: { mode: "oauth_bundle", bundle, token_url: standIn.oauth.tokenUrl }
       })
       const call = yield* Effect.fork(client.createMessage(hello))
-      yield* eventually(() => standIn.oauth.tokenRequests.length === 1)
+      yield* StandIn.until(standIn, () => standIn.oauth.tokenRequests.length === 1)
       // The login runs to the point of writing, and must wait for the lock.
       const login = yield* Effect.fork(
         Auth.login({ settings, openBrowser: true, pasted, launch: playBrowser(), print }).pipe(
           Effect.provide(NodeHttpClient.layerUndici)
         )
       )
-      yield* eventually(() => standIn.oauth.tokenRequests.length === 2)
+      yield* StandIn.until(standIn, () => standIn.oauth.tokenRequests.length === 2)
       const loggedIn = standIn.oauth.tokenRequests[1]!.body.code !== undefined
       expect(loggedIn).toBe(true)
       yield* realPause(150)

@@ -23,22 +23,22 @@ describe("two OS processes sharing one bundle", () => {
       standIn.oauth.requireIssuedTokens(true)
       const pair = standIn.oauth.issue(120)
       const bundle = path.join(dir, "anthropic_oauth.json")
-      // Due for refresh (60 s before expiry) about 4 s from now, while both workers are running.
+      // Due for refresh (60 s before expiry) about 2.5 s from now, while both workers are running.
       await fs.writeFile(
         bundle,
         JSON.stringify({
           access_token: pair.access_token,
           refresh_token: pair.refresh_token,
-          expires_at: new Date(Date.now() + 64_000).toISOString()
+          expires_at: new Date(Date.now() + 62_500).toISOString()
         }),
         { mode: 0o600 }
       )
-      const env = { STANDIN_URL: standIn.url, BUNDLE: bundle, DURATION_MS: "8000", INTERVAL_MS: "150" }
+      const env = { STANDIN_URL: standIn.url, BUNDLE: bundle, DURATION_MS: "4500", INTERVAL_MS: "100" }
       const [a, b] = await Promise.all([worker(env), worker(env)])
       expect(a.failures).toEqual([])
       expect(b.failures).toEqual([])
-      expect(a.ok).toBeGreaterThan(10)
-      expect(b.ok).toBeGreaterThan(10)
+      expect(a.ok).toBeGreaterThan(8)
+      expect(b.ok).toBeGreaterThan(8)
       expect(standIn.oauth.tokenRequests.length).toBe(1)
       expect(standIn.oauth.refreshes()).toBe(1)
       const saved = JSON.parse(await fs.readFile(bundle, "utf8"))

@@ -11,7 +11,7 @@ import * as MessageStream from "../src/MessageStream.js"
 import { createClient } from "../src/Promise.js"
 import * as StandIn from "../src/testing/StandIn.js"
 import { API_KEY, hello, stack } from "./fixtures.js"
-import { eventually, failureOf, runClocked } from "./helpers.js"
+import { failureOf, runClocked } from "./helpers.js"
 
 /** A reply that uses every block and delta kind, with non-ASCII text to split inside characters. */
 const rich: Messages.Message = StandIn.messageJson([
@@ -224,7 +224,7 @@ describe("AnthropicClient.stream over HTTP", () => {
       const first = yield* Effect.fork(Stream.runHead(client.stream(hello)))
       const event = yield* Fiber.join(first)
       expect(Option.map(event, (e) => e.type)).toEqual(Option.some("message_start"))
-      yield* eventually(() => standIn.abandoned.length === 1)
+      yield* StandIn.until(standIn, () => standIn.abandoned.length === 1)
     }))
 })
 

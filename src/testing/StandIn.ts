@@ -122,6 +122,12 @@ export interface StandIn {
   readonly enqueue: (...replies: ReadonlyArray<Reply>) => void
   /** Replace the default answer given when the queue is empty. */
   readonly setDefault: (reply: Reply) => void
+  /**
+   * Resolves as soon as `condition` holds: checked now and after every request, abandoned request and token request
+   * the stand-in records (no polling). Rejects after `timeoutMs` (default 5,000, real time) naming what it waited for.
+   * In Effect: `StandIn.until(standIn, () => standIn.requests.length === 2)`.
+   */
+  readonly waitFor: (condition: () => boolean, timeoutMs?: number) => Promise<void>
   /** The OAuth side: token endpoint (`/v1/oauth/token`) and authorize page (`/oauth/authorize`). */
   readonly oauth: OAuthServer
   readonly close: () => Promise<void>
@@ -299,7 +305,7 @@ export const echo: Reply = {
       : text(`echo: ${lastUserText(request.body)}`, { model: String(request.body?.model ?? "claude-haiku-4-5") })
 }
 
-const makeOAuth = (url: string) => {
+const makeOAuth = (url: string, recorded: () => void) => {
   const access = new Map<string, number>()
   const refresh = new Set<string>()
   const codes = new Map<string, { challenge: string; redirectUri: string; state: string }>()
@@ -327,6 +333,13 @@ const makeOAuth = (url: string) => {
   })
   const token = (request: RecordedRequest): Reply => {
     tokenRequests.push(request)
+    try {
+      return answer(request)
+    } finally {
+      recorded()
+    }
+  }
+  const answer = (request: RecordedRequest): Reply => {
     const scripted = queue.shift()
     if (scripted !== undefined) return scripted
     const body = request.body ?? {}
@@ -609,6 +622,26 @@ export const start = async (options: { readonly replies?: ReadonlyArray<Reply> }
   const abandoned: Array<RecordedRequest> = []
   let fallback: Reply = echo
   let oauth: ReturnType<typeof makeOAuth>
+  // Waiters of `waitFor`, checked whenever something is recorded.
+  const waiters = new Set<() => void>()
+  const recordedSomething = () => {
+    for (const check of [...waiters]) check()
+  }
+  const waitFor = (condition: () => boolean, timeoutMs = 5000) =>
+    new Promise<void>((resolve, reject) => {
+      if (condition()) return resolve()
+      const timer = setTimeout(() => {
+        waiters.delete(check)
+        reject(new Error(`the stand-in waited ${timeoutMs} ms for: ${condition.toString()}`))
+      }, timeoutMs)
+      const check = () => {
+        if (!condition()) return
+        waiters.delete(check)
+        clearTimeout(timer)
+        resolve()
+      }
+      waiters.add(check)
+    })
   const server = http.createServer((req, res) => {
     const chunks: Array<Buffer> = []
     req.on("data", (c: Buffer) => chunks.push(c))
@@ -631,8 +664,13 @@ export const start = async (options: { readonly replies?: ReadonlyArray<Reply> }
       }
       if (recorded.path.startsWith("/v1/messages")) requests.push(recorded)
       res.on("close", () => {
-        if (!res.writableFinished && !hungUp.has(res)) abandoned.push(recorded)
+        if (!res.writableFinished && !hungUp.has(res)) {
+          abandoned.push(recorded)
+          recordedSomething()
+        }
       })
+      // After the reply is chosen (below), so a waiter sees the request with its answer under way.
+      queueMicrotask(recordedSomething)
       const route = recorded.path.split("?")[0]
       if (route === "/v1/oauth/token" && recorded.method === "POST") return send(res, oauth.token(recorded), recorded, stalled)
       if (route === "/oauth/authorize") return send(res, oauth.authorize(recorded), recorded, stalled)
@@ -644,12 +682,13 @@ export const start = async (options: { readonly replies?: ReadonlyArray<Reply> }
   })
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve))
   const { port } = server.address() as AddressInfo
-  oauth = makeOAuth(`http://127.0.0.1:${port}`)
+  oauth = makeOAuth(`http://127.0.0.1:${port}`, recordedSomething)
   return {
     url: `http://127.0.0.1:${port}`,
     oauth: oauth.server,
     requests,
     abandoned,
+    waitFor,
     enqueue: (...replies) => {
       queue.push(...replies)
     },
@@ -664,6 +703,16 @@ export const start = async (options: { readonly replies?: ReadonlyArray<Reply> }
       })
   }
 }
+
+/**
+ * `standIn.waitFor(condition)` as an Effect: succeeds once the condition holds, dies (a test failure) after
+ * `timeoutMs` of real time.
+ *
+ * @since 0.1.0
+ * @category utils
+ */
+export const until = (standIn: StandIn, condition: () => boolean, timeoutMs?: number): Effect.Effect<void> =>
+  Effect.promise(() => standIn.waitFor(condition, timeoutMs))
 
 /**
  * A stand-in that lives as long as the scope.
