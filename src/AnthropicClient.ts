@@ -19,8 +19,9 @@ import * as AnthropicHttpClient from "./AnthropicHttpClient.js"
 import * as AnthropicConfig from "./AnthropicConfig.js"
 import * as Credentials from "./Credentials.js"
 import {
-  type ApiError,
   type AnthropicConfigError,
+  type ApiError,
+  ConnectionError,
   type NoCredentials,
   Other,
   RateLimit,
@@ -139,14 +140,17 @@ export const make: Effect.Effect<
               // The idle clock runs only while the client waits on the connection (from a read until its bytes):
               // a consumer that takes its time is not the server going silent.
               let waitingSince: number | undefined = clock.unsafeCurrentTimeMillis()
-              let idle = false
+              // The first event is due within timeout_ms of the answer, however many pings come before it.
+              let firstEventBy: number | undefined = clock.unsafeCurrentTimeMillis() + settings.timeoutMs
+              let ended: "idle" | "no_first_event" | undefined
               const idleMs = settings.streamIdleTimeoutMs
               // One fiber beside the stream instead of a timer per read: reads only stamp the time.
               const watchdog: Effect.Effect<void> = Effect.suspend(() => {
-                if (waitingSince === undefined) return Effect.zipRight(Effect.sleep(idleMs), watchdog)
-                const quiet = clock.unsafeCurrentTimeMillis() - waitingSince
-                if (quiet < idleMs) return Effect.zipRight(Effect.sleep(idleMs - quiet), watchdog)
-                idle = true
+                const now = clock.unsafeCurrentTimeMillis()
+                const idleLeft = waitingSince === undefined ? idleMs : idleMs - (now - waitingSince)
+                const firstLeft = firstEventBy === undefined ? Infinity : firstEventBy - now
+                if (idleLeft > 0 && firstLeft > 0) return Effect.zipRight(Effect.sleep(Math.min(idleLeft, firstLeft)), watchdog)
+                ended = idleLeft <= 0 ? "idle" : "no_first_event"
                 return Scope.close(scope, Exit.void)
               })
               yield* Effect.forkIn(watchdog, scope)
@@ -160,10 +164,12 @@ export const make: Effect.Effect<
                   waitingSince = clock.unsafeCurrentTimeMillis()
                 },
                 onBroken: (cause) =>
-                  idle
+                  ended !== undefined
                     ? new StreamError({
                       reason: "idle_timeout",
-                      detail: `no bytes for stream_idle_timeout_ms (${idleMs} ms)`,
+                      detail: ended === "idle"
+                        ? `no bytes for stream_idle_timeout_ms (${idleMs} ms)`
+                        : `no event within timeout_ms (${settings.timeoutMs} ms) of the answer`,
                       requestId
                     })
                     : new StreamError({
@@ -180,8 +186,9 @@ export const make: Effect.Effect<
               const first = yield* Effect.mapError(pull, Option.match({
                 onNone: (): ApiError =>
                   new StreamError({ reason: "truncated", detail: "the stream ended before any event", requestId }),
-                onSome: retryableBeforeEvents
+                onSome: (error) => retryableBeforeEvents(error, `POST ${response.request.url}`)
               }))
+              firstEventBy = undefined
               return Stream.concat(Stream.fromChunk(first), Stream.repeatEffectChunkOption(pull))
             })
         )
@@ -192,15 +199,24 @@ export const make: Effect.Effect<
 })
 
 /**
- * An error event that came before any other event is classified as the same HTTP answer would be: retryable where
- * the answer would be (`overloaded_error` as a 529, `api_error` as a 500, `rate_limit_error` as a 429).
+ * A failure before any event was delivered is retried as `createMessage` would retry it: an error event as the
+ * same HTTP answer (`overloaded_error` as a 529, `api_error` as a 500, `rate_limit_error` as a 429), a connection
+ * that breaks or goes silent (or sends only pings) as a `ConnectionError`.
  */
-const retryableBeforeEvents = (error: ApiError): ApiError => {
+const retryableBeforeEvents = (error: ApiError, request: string): ApiError => {
   switch (error._tag) {
     case "ServerError":
       return new ServerError({ ...error, retryable: true })
     case "RateLimit":
       return error.spendLimitReached ? error : new RateLimit({ ...error, retryable: true })
+    case "StreamError":
+      return error.reason === "malformed"
+        ? error
+        : new ConnectionError({
+          reason: error.reason === "idle_timeout" ? "timeout" : "transport",
+          request,
+          detail: `before the first event: ${error.detail}`
+        })
     default:
       return error
   }

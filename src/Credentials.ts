@@ -348,7 +348,7 @@ export const layerRefreshing = (
  */
 export const layerResolved = (
   { credential, report }: Resolution,
-  settings: Pick<AnthropicSettings, "auth" | "maxRetries" | "maxRetryAfterMs">
+  settings: Pick<AnthropicSettings, "auth" | "maxRetries" | "maxRetryAfterMs" | "timeoutMs">
 ): Layer.Layer<Credentials, never, HttpClient.HttpClient> => {
   switch (credential.kind) {
     case "api_key":
@@ -357,7 +357,10 @@ export const layerResolved = (
       return Layer.succeed(Credentials, fixed(credential, bearer("setup_token", credential.token), report))
     case "oauth_bundle":
     case "cli_credentials": {
-      const store = credential.kind === "oauth_bundle" ? bundleStore(credential.location) : cliStore(credential.location)
+      const storeOptions = { lockWaitMs: settings.timeoutMs }
+      const store = credential.kind === "oauth_bundle"
+        ? bundleStore(credential.location, storeOptions)
+        : cliStore(credential.location, storeOptions)
       const refresher = Layer.unwrapEffect(Effect.map(store, (store) =>
         TokenRefresher.layer({
           store,
@@ -365,7 +368,8 @@ export const layerResolved = (
           tokenUrl: settings.auth.tokenUrl,
           clientId: settings.auth.clientId,
           maxRetries: settings.maxRetries,
-          maxRetryAfterMs: settings.maxRetryAfterMs
+          maxRetryAfterMs: settings.maxRetryAfterMs,
+          timeoutMs: settings.timeoutMs
         })))
       return layerRefreshing(report).pipe(Layer.provide(refresher))
     }

@@ -74,16 +74,18 @@ export const authorizeUrl = (options: {
 }
 
 /**
- * The token endpoint's answer.
+ * The token endpoint's answer. Only `access_token` is required; the other fields are read leniently by
+ * {@link toToken}: once the endpoint has answered, the old refresh token is dead, so an answer with a field of an
+ * unexpected type must still be kept (a string `expires_in`, a list `scope`, a `null` refresh token).
  *
  * @since 0.1.0
  * @category schemas
  */
 export const TokenResponse = Schema.Struct({
   access_token: Schema.NonEmptyString,
-  refresh_token: Schema.optional(Schema.String),
-  expires_in: Schema.Number,
-  scope: Schema.optional(Schema.String)
+  refresh_token: Schema.optional(Schema.Unknown),
+  expires_in: Schema.optional(Schema.Unknown),
+  scope: Schema.optional(Schema.Unknown)
 })
 
 const decodeTokenResponse = Schema.decodeUnknown(TokenResponse)
@@ -97,9 +99,24 @@ const decodeTokenResponse = Schema.decodeUnknown(TokenResponse)
  */
 export const MAX_TOKEN_LIFETIME_S = 366 * 24 * 3600
 
-/** `expires_in` as a usable number of seconds: within 0 … {@link MAX_TOKEN_LIFETIME_S}. */
-const lifetimeSeconds = (expiresIn: number): number =>
-  Number.isNaN(expiresIn) ? 0 : Math.min(Math.max(expiresIn, 0), MAX_TOKEN_LIFETIME_S)
+/**
+ * The lifetime assumed when an answer has no usable `expires_in` (absent, `null`, not a number): an hour. A token
+ * that lives longer is refreshed a little early; one that lives shorter is refreshed after its first 401.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const DEFAULT_TOKEN_LIFETIME_S = 3600
+
+/** `expires_in` as a usable number of seconds: a number or numeric text, within 0 … {@link MAX_TOKEN_LIFETIME_S}. */
+const lifetimeSeconds = (expiresIn: unknown): number => {
+  const seconds = typeof expiresIn === "number"
+    ? expiresIn
+    : typeof expiresIn === "string" && /^\s*[-+]?\d+(\.\d+)?\s*$/.test(expiresIn)
+    ? Number(expiresIn)
+    : DEFAULT_TOKEN_LIFETIME_S
+  return Number.isNaN(seconds) ? 0 : Math.min(Math.max(seconds, 0), MAX_TOKEN_LIFETIME_S)
+}
 
 /**
  * Turn a token response into a token, `expires_in` counted from now (the Clock's) and clamped to
@@ -114,18 +131,17 @@ export const toToken = (
   previousRefresh: Option.Option<Redacted.Redacted<string>> = Option.none()
 ): OAuthToken => ({
   accessToken: Redacted.make(response.access_token),
-  // Refresh tokens rotate; an answer without one keeps the old.
-  refreshToken: response.refresh_token !== undefined && response.refresh_token !== ""
+  // Refresh tokens rotate; an answer without one (or with `null`, or not a string) keeps the old.
+  refreshToken: typeof response.refresh_token === "string" && response.refresh_token !== ""
     ? Option.some(Redacted.make(response.refresh_token))
     : previousRefresh,
   expiresAt: Option.some(nowMs + Math.round(lifetimeSeconds(response.expires_in) * 1000))
 })
 
-/** POST JSON to the token endpoint; non-2xx classified, transient failures retried. */
-const postToken = (
+/** One POST of JSON to the token endpoint; a non-2xx answer classified. */
+const requestToken = (
   tokenUrl: string,
-  body: Record<string, string>,
-  retry: RetryOptions
+  body: Record<string, string>
 ): Effect.Effect<typeof TokenResponse.Type, ApiError, HttpClient.HttpClient> =>
   Effect.gen(function*() {
     const http = (yield* HttpClient.HttpClient).pipe(HttpClient.withTracerPropagation(false))
@@ -135,7 +151,7 @@ const postToken = (
     )
     const description = `POST ${tokenUrl}`
     const timeoutDetail = "no complete answer from the token endpoint within timeout_ms"
-    const attempt = Effect.gen(function*() {
+    return yield* Effect.gen(function*() {
       const response = yield* http.execute(request).pipe(
         Effect.mapError((e) => connectionError(description, e, timeoutDetail))
       )
@@ -146,22 +162,25 @@ const postToken = (
       const invalid = new Other({
         status: response.status,
         errorType: "invalid_response",
-        apiMessage: "the token endpoint's answer has no access_token / expires_in",
+        apiMessage: "the token endpoint's answer has no access_token",
         retryable: false
       })
       const json = yield* Effect.try({ try: () => JSON.parse(text) as unknown, catch: () => invalid })
       return yield* Effect.mapError(decodeTokenResponse(json), () => invalid)
     })
-    return yield* withRetries(attempt, retry)
   })
 
+/** {@link requestToken} with transient failures retried. */
+const postToken = (tokenUrl: string, body: Record<string, string>, retry: RetryOptions) =>
+  withRetries(requestToken(tokenUrl, body), retry)
+
 /**
- * Refresh: `{grant_type: "refresh_token", refresh_token, client_id}`. Returns the rotated token.
+ * What a refresh needs to know.
  *
  * @since 0.1.0
- * @category utils
+ * @category models
  */
-export const refresh = (options: {
+export interface RefreshOptions {
   readonly tokenUrl: string
   readonly clientId: string
   readonly refreshToken: Redacted.Redacted<string>
@@ -170,27 +189,52 @@ export const refresh = (options: {
   readonly maxRetryAfterMs: number
   readonly credential: CredentialKind
   readonly location: string
-}): Effect.Effect<OAuthToken, LoginRequired | RefreshFailed, HttpClient.HttpClient> =>
-  postToken(options.tokenUrl, {
-    grant_type: "refresh_token",
-    refresh_token: Redacted.value(options.refreshToken),
-    client_id: options.clientId
-  }, options).pipe(
-    Effect.flatMap((response) =>
-      Effect.map(Clock.currentTimeMillis, (now) => toToken(response, now, Option.some(options.refreshToken)))
-    ),
-    Effect.mapError((error) =>
-      error._tag === "LoginRequired" || error._tag === "RefreshFailed"
-        ? error
-        : "errorType" in error && (error.errorType === "invalid_grant" || error.status === 401)
-        ? new LoginRequired({
-          credential: options.credential,
-          location: options.location,
-          detail: `the token endpoint refused the refresh token (${error.errorType}: ${error.apiMessage})`
-        })
-        : new RefreshFailed({ credential: options.credential, location: options.location, detail: error.message })
-    )
+}
+
+/**
+ * One refresh request, not retried: the rotated token, or the answer's classified error. For callers that keep
+ * each answer as it comes (the refresher saves a rotated token before anything can interrupt it).
+ *
+ * @since 0.1.0
+ * @category utils
+ */
+export const refreshOnce = (options: RefreshOptions): Effect.Effect<OAuthToken, ApiError, HttpClient.HttpClient> =>
+  Effect.flatMap(
+    requestToken(options.tokenUrl, {
+      grant_type: "refresh_token",
+      refresh_token: Redacted.value(options.refreshToken),
+      client_id: options.clientId
+    }),
+    (response) => Effect.map(Clock.currentTimeMillis, (now) => toToken(response, now, Option.some(options.refreshToken)))
   )
+
+/**
+ * What a failed refresh means: `invalid_grant` (or a 401) is {@link LoginRequired}, anything else
+ * {@link RefreshFailed}.
+ *
+ * @since 0.1.0
+ * @category utils
+ */
+export const refreshError = (error: ApiError, options: RefreshOptions): LoginRequired | RefreshFailed =>
+  error._tag === "LoginRequired" || error._tag === "RefreshFailed"
+    ? error
+    : "errorType" in error && (error.errorType === "invalid_grant" || error.status === 401)
+    ? new LoginRequired({
+      credential: options.credential,
+      location: options.location,
+      detail: `the token endpoint refused the refresh token (${error.errorType}: ${error.apiMessage})`
+    })
+    : new RefreshFailed({ credential: options.credential, location: options.location, detail: error.message })
+
+/**
+ * Refresh: `{grant_type: "refresh_token", refresh_token, client_id}`, transient failures retried. Returns the
+ * rotated token.
+ *
+ * @since 0.1.0
+ * @category utils
+ */
+export const refresh = (options: RefreshOptions): Effect.Effect<OAuthToken, LoginRequired | RefreshFailed, HttpClient.HttpClient> =>
+  Effect.mapError(withRetries(refreshOnce(options), options), (error) => refreshError(error, options))
 
 /**
  * Exchange an authorization code: `{grant_type: "authorization_code", code, state, client_id, redirect_uri,

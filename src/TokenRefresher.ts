@@ -17,7 +17,9 @@ import type * as HttpClient from "@effect/platform/HttpClient"
 import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
+import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
@@ -25,6 +27,7 @@ import * as Ref from "effect/Ref"
 import type * as Scope from "effect/Scope"
 import { LoginRequired, type RefreshFailed } from "./Errors.js"
 import * as BackgroundSleep from "./internal/backgroundSleep.js"
+import { withRetries } from "./internal/classify.js"
 import type { OAuthToken } from "./internal/credentialFiles.js"
 import type { TokenStore } from "./internal/tokenStore.js"
 import { fingerprint } from "./internal/tokens.js"
@@ -113,6 +116,11 @@ export interface Options {
   readonly maxRetries: number
   /** The longest `retry-after` of the token endpoint that is honoured. */
   readonly maxRetryAfterMs: number
+  /**
+   * `timeout_ms`: how long closing the refresher waits for a token request in flight to be answered and saved (the
+   * endpoint may already have rotated the refresh token), and how long a refresh waits for another process's lock.
+   */
+  readonly timeoutMs: number
 }
 
 type RefreshError = LoginRequired | RefreshFailed
@@ -149,6 +157,10 @@ const withinFloor = (state: State, now: number): boolean =>
 
 const needsRefresh = (state: State, now: number) =>
   state.stale || (!fresh(state.token, now) && !withinFloor(state, now))
+
+/** The held token can still be sent: not stale and not past its expiry (a refresh only failed to renew it early). */
+const usable = (state: State, now: number): boolean =>
+  !state.stale && Option.match(state.token.expiresAt, { onNone: () => true, onSome: (at) => now < at })
 
 /** The failure of an attempt that ended less than the cool-down ago. */
 const recentFailure = (state: State, now: number): Option.Option<RefreshError> =>
@@ -192,6 +204,11 @@ export const make = (
       lastOnDisk: options.initial.accessToken
     })
     const permit = yield* Effect.makeSemaphore(1)
+    // The attempt in flight, in a fiber of its own: a caller that gives up (an abort, a timeout) stops waiting for
+    // it, not the attempt, whose token request may already have rotated the refresh token.
+    let inflight: Fiber.RuntimeFiber<void, RefreshError> | undefined
+    // A token request is out (completed once its answer is kept): closing waits for it, not for anything else.
+    let requesting: Deferred.Deferred<void> | undefined
 
     /** The attempt ended with this token, refreshed by us or (`!refreshed`) read from the file. */
     const succeeded = (token: OAuthToken, refreshed: boolean) =>
@@ -222,9 +239,43 @@ export const make = (
           ? Option.some(read.right.value)
           : Option.none()))
 
-    /** POST the refresh token; on failure, a token someone else wrote meanwhile is accepted instead. */
-    const post = (refreshToken: Redacted.Redacted<string>): Effect.Effect<void, RefreshError> =>
-      OAuth.refresh({
+    /**
+     * Keep a refreshed token: in memory at once (the old refresh token is dead now), then in the file, unless the
+     * file was replaced meanwhile by a writer that did not take the lock (a login copied in: it wins) or removed
+     * (a logout: not undone).
+     */
+    const keep = (token: OAuthToken): Effect.Effect<void> =>
+      Effect.flatMap(replacementOnDisk, (theirs) =>
+        Option.isSome(theirs)
+          ? Effect.zipRight(
+            succeeded(theirs.value, false),
+            Effect.logWarning(`${store.location} was replaced during the refresh; using the token it holds`)
+          )
+          : Effect.zipRight(
+            succeeded(token, true),
+            store.write(token).pipe(
+              Effect.zipRight(Ref.update(state, (s) => ({ ...s, lastOnDisk: token.accessToken }))),
+              Effect.zipRight(Effect.logDebug(
+                `${store.kind}: refreshed, token ${fingerprint(Redacted.value(token.accessToken))}`
+              )),
+              Effect.catchAll((error) => Effect.logWarning(`${error.message}; the new token is kept in memory`))
+            )
+          ))
+
+    /**
+     * One token request and, when it succeeds, the saving of its token, as one unit that closing the refresher lets
+     * finish: the endpoint rotates the refresh token as it answers, so an answer that is not kept is a lost login.
+     */
+    const requestAndKeep = (request: OAuth.RefreshOptions) =>
+      Effect.acquireUseRelease(
+        Effect.tap(Deferred.make<void>(), (done) => Effect.sync(() => void (requesting = done))),
+        () => Effect.flatMap(OAuth.refreshOnce(request), keep),
+        (done) => Effect.zipRight(Effect.sync(() => void (requesting = undefined)), Deferred.succeed(done, undefined))
+      )
+
+    /** POST the refresh token (retried); on failure, a token someone else wrote meanwhile is accepted instead. */
+    const post = (refreshToken: Redacted.Redacted<string>): Effect.Effect<void, RefreshError> => {
+      const request: OAuth.RefreshOptions = {
         tokenUrl: options.tokenUrl,
         clientId: options.clientId,
         refreshToken,
@@ -232,34 +283,24 @@ export const make = (
         maxRetryAfterMs: options.maxRetryAfterMs,
         credential: store.kind,
         location: store.location
-      }).pipe(
+      }
+      return withRetries(requestAndKeep(request), options).pipe(
         Effect.provide(context),
-        Effect.matchEffect({
-          onSuccess: (token) =>
-            Effect.zipRight(
-              // The old refresh token is dead now: keep the new one in memory even if saving it fails.
-              succeeded(token, true),
-              store.write(token).pipe(
-                Effect.zipRight(Ref.update(state, (s) => ({ ...s, lastOnDisk: token.accessToken }))),
-                Effect.zipRight(Effect.logDebug(
-                  `${store.kind}: refreshed, token ${fingerprint(Redacted.value(token.accessToken))}`
-                )),
-                Effect.catchAll((error) => Effect.logWarning(`${error.message}; the new token is kept in memory`))
+        Effect.mapError((error) => OAuth.refreshError(error, request)),
+        Effect.catchAll((error) =>
+          // Someone else may have rotated the token meanwhile (and so made ours invalid): take theirs.
+          Effect.flatMap(replacementOnDisk, (theirs): Effect.Effect<void, RefreshError> =>
+            Option.isSome(theirs)
+              ? succeeded(theirs.value, false)
+              : error._tag === "LoginRequired"
+              ? Effect.zipRight(
+                Ref.update(state, (s) => ({ ...s, refused: Option.some(Redacted.value(refreshToken)) })),
+                Effect.fail(error)
               )
-            ),
-          onFailure: (error) =>
-            // Someone else may have rotated the token meanwhile (and so made ours invalid): take theirs.
-            Effect.flatMap(replacementOnDisk, (theirs): Effect.Effect<void, RefreshError> =>
-              Option.isSome(theirs)
-                ? succeeded(theirs.value, false)
-                : error._tag === "LoginRequired"
-                ? Effect.zipRight(
-                  Ref.update(state, (s) => ({ ...s, refused: Option.some(Redacted.value(refreshToken)) })),
-                  Effect.fail(error)
-                )
-                : Effect.fail(error))
-        })
+              : Effect.fail(error))
+        )
       )
+    }
 
     /** One attempt, under the file lock: re-read (maybe another process refreshed), else POST and persist. */
     const attempt = (force: boolean): Effect.Effect<void, RefreshError> =>
@@ -290,30 +331,60 @@ export const make = (
         yield* post(refreshToken.value)
       })).pipe(Effect.catchAll(failed))
 
+    const current = Effect.map(Ref.get(state), (s) => s.token.accessToken)
+
     /**
-     * Single flight with a shared outcome: whoever gets the permit makes the attempt; whoever waited behind it gets
-     * that attempt's result (the fresh token, or its error) instead of making another.
+     * Single flight with a shared outcome. Under the permit, a caller joins the attempt in flight, or takes the
+     * outcome of one that ended while it waited for the permit (the fresh token, or its error), or starts one; the
+     * waiting happens after the permit is released.
      */
     const refreshIfNeeded = (seen: State, force: boolean): Effect.Effect<Redacted.Redacted<string>, RefreshError> =>
-      permit.withPermits(1)(Effect.gen(function*() {
+      Effect.flatten(permit.withPermits(1)(Effect.gen(function*() {
+        if (inflight !== undefined) return Effect.zipRight(Fiber.join(inflight), current)
         const s = yield* Ref.get(state)
         if (s.attempts !== seen.attempts) {
-          if (Option.isSome(s.failure)) return yield* Effect.fail(s.failure.value.error)
-          return s.token.accessToken
+          return Option.match(s.failure, { onNone: () => current, onSome: (f) => Effect.fail(f.error) })
         }
-        if (!force && !needsRefresh(s, yield* Clock.currentTimeMillis)) return s.token.accessToken
-        yield* attempt(force)
-        return (yield* Ref.get(state)).token.accessToken
-      }))
+        if (!force && !needsRefresh(s, yield* Clock.currentTimeMillis)) return current
+        const fiber = yield* Effect.forkDaemon(Effect.ensuring(
+          attempt(force),
+          Effect.sync(() => {
+            inflight = undefined
+          })
+        ))
+        inflight = fiber
+        return Effect.zipRight(Fiber.join(fiber), current)
+      })))
+
+    /** After a failed refresh: the held token while it still works (a refresh only renews early), else the error. */
+    const orStillUsable = (error: RefreshError): Effect.Effect<Redacted.Redacted<string>, RefreshError> =>
+      Effect.flatMap(Effect.all([Ref.get(state), Clock.currentTimeMillis]), ([s, now]) =>
+        usable(s, now)
+          ? Effect.as(Effect.logWarning(`token refresh failed, using the current token until it expires: ${error.message}`), s.token.accessToken)
+          : Effect.fail(error))
 
     const get = Effect.gen(function*() {
       const s = yield* Ref.get(state)
       const now = yield* Clock.currentTimeMillis
       if (!needsRefresh(s, now)) return s.token.accessToken
       const recent = recentFailure(s, now)
-      if (Option.isSome(recent)) return yield* Effect.fail(recent.value)
-      return yield* refreshIfNeeded(s, false)
+      if (Option.isSome(recent)) return yield* (usable(s, now) ? Effect.succeed(s.token.accessToken) : Effect.fail(recent.value))
+      return yield* Effect.catchAll(refreshIfNeeded(s, false), orStillUsable)
     })
+
+    // Closing: a token request in flight is given `timeout_ms` to be answered and kept; anything else (waiting for
+    // the lock, a backoff between retries) stops at once.
+    yield* Effect.addFinalizer(() =>
+      Effect.suspend(() => {
+        const fiber = inflight
+        if (fiber === undefined) return Effect.void
+        const request = requesting
+        const settle = request === undefined
+          ? Effect.void
+          : Effect.ignore(Effect.timeout(Deferred.await(request), options.timeoutMs))
+        return Effect.zipRight(settle, Fiber.interrupt(fiber))
+      })
+    )
 
     const background: Effect.Effect<never> = Effect.gen(function*() {
       const s = yield* Ref.get(state)

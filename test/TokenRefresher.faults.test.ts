@@ -7,11 +7,16 @@ import * as Chunk from "effect/Chunk"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Exit from "effect/Exit"
+import * as Fiber from "effect/Fiber"
+import * as Option from "effect/Option"
+import * as Scope from "effect/Scope"
 import * as Logger from "effect/Logger"
 import * as TestClock from "effect/TestClock"
 import nodeFs from "node:fs"
 import * as fs from "node:fs/promises"
 import * as path from "node:path"
+import * as lockfile from "proper-lockfile"
+import * as Auth from "../src/cli/auth.js"
 import * as AnthropicConfig from "../src/AnthropicConfig.js"
 import * as Credentials from "../src/Credentials.js"
 import { type FileSystem, SecretFileSystem } from "../src/internal/secretFileSystem.js"
@@ -118,7 +123,7 @@ const tempFilesIn = (dir: string) =>
 describe("a failing token endpoint: one attempt, one outcome for everyone waiting", () => {
   it.scoped("10 concurrent calls while the endpoint answers 500: one attempt (1 + max_retries POSTs), all get its error", () =>
     Effect.gen(function*() {
-      const { client, standIn } = yield* bundleSetup(30_000) // already inside the 60 s window
+      const { client, standIn } = yield* bundleSetup(0) // expired: nothing to fall back on
       standIn.oauth.enqueueToken(...Array.from({ length: 40 }, () => StandIn.error(500)))
       const { exit } = yield* runClocked(
         Effect.all(Array.from({ length: 10 }, () => Effect.either(client.createMessage(hello))), { concurrency: "unbounded" })
@@ -132,7 +137,7 @@ describe("a failing token endpoint: one attempt, one outcome for everyone waitin
 
   it.scoped("5 callers during a 429 from the token endpoint: one attempt with its retries", () =>
     Effect.gen(function*() {
-      const { client, standIn } = yield* bundleSetup(30_000)
+      const { client, standIn } = yield* bundleSetup(0)
       standIn.oauth.enqueueToken(...Array.from({ length: 20 }, () => StandIn.error(429, { retryAfter: "1" })))
       const { exit } = yield* runClocked(
         Effect.all(Array.from({ length: 5 }, () => Effect.either(client.createMessage(hello))), { concurrency: "unbounded" })
@@ -162,9 +167,29 @@ describe("a failing token endpoint: one attempt, one outcome for everyone waitin
       expect(standIn.requests.length).toBe(2)
     }))
 
+  it.scoped("while the held token is still valid, a failing endpoint does not fail calls; once it has expired, it does", () =>
+    Effect.gen(function*() {
+      // 30 s left: inside the 60 s window, so every call tries to refresh early.
+      const logs: Array<string> = []
+      const { client, standIn } = yield* bundleSetup(30_000, { retry: { max_retries: 0 } }, undefined, logs)
+      standIn.oauth.enqueueToken(...Array.from({ length: 10 }, () => StandIn.error(503)))
+      const calls = yield* capturingLogs(
+        Effect.all(Array.from({ length: 5 }, () => client.createMessage(hello)), { concurrency: "unbounded" }),
+        logs
+      )
+      expect(calls.length).toBe(5)
+      expect(standIn.requests.length).toBe(5)
+      expect(logs.some((l) => l.includes("using the current token until it expires"))).toBe(true)
+      // Past the expiry the same failure is the call's.
+      yield* TestClock.adjust(31_000)
+      const error = yield* Effect.flip(client.createMessage(hello))
+      expect(error._tag).toBe("RefreshFailed")
+      expect(standIn.requests.length).toBe(5)
+    }))
+
   it.scoped("a 429 from the token endpoint asking to wait past retry.max_retry_after_ms fails the refresh at once", () =>
     Effect.gen(function*() {
-      const { client, standIn } = yield* bundleSetup(30_000, { retry: { max_retries: 3 } })
+      const { client, standIn } = yield* bundleSetup(0, { retry: { max_retries: 3 } })
       standIn.oauth.enqueueToken(StandIn.error(429, { retryAfter: String(10 ** 12) }))
       const { exit, waits } = yield* runClocked(client.createMessage(hello))
       const error = failureOf(exit)
@@ -272,7 +297,7 @@ describe("credential files on hostile file systems", () => {
       expect(standIn.requests[0]!.headers["authorization"]).not.toContain(JSON.parse(before).access_token)
     }))
 
-  for (const code of ["EACCES", "EPERM"]) {
+  for (const code of ["EACCES", "EPERM", "ENOSPC", "EDQUOT"]) {
     it.scoped(`a lock refused with ${code} is not retried either`, () =>
       Effect.gen(function*() {
         const calls: Array<string> = []
@@ -357,5 +382,161 @@ describe("credential files on hostile file systems", () => {
       yield* b.client.createMessage(hello)
       expect(standIn.oauth.tokenRequests.length).toBe(1)
       expect(standIn.requests[0]!.headers["authorization"]).toBe(standIn.requests[1]!.headers["authorization"])
+    }))
+})
+
+describe("a refresh is never lost halfway", () => {
+  /** A bundle client far from expiry whose token a 401 made stale: its next call refreshes, in the caller's stead. */
+  const staleSetup = (extra: Record<string, unknown> = {}, scope?: Scope.Scope) =>
+    Effect.gen(function*() {
+      const dir = yield* tempDir
+      const standIn = yield* StandIn.scoped()
+      const bundle = path.join(dir, "secrets", "anthropic_oauth.json")
+      yield* writeBundle(bundle, standIn.oauth.issue(), 10 * HOUR)
+      const built = stack({ base_url: standIn.url, auth: { mode: "oauth_bundle", bundle, token_url: standIn.oauth.tokenUrl }, ...extra })
+      const { client } = yield* (scope === undefined ? built : Scope.extend(built, scope))
+      standIn.enqueue(StandIn.error(401))
+      yield* Effect.flip(client.createMessage(hello))
+      return { bundle, client, dir, standIn }
+    })
+
+  /** The token endpoint's next answer, held until the test gives it. */
+  const heldTokenAnswer = (standIn: StandIn.StandIn) => {
+    let answer!: (reply: StandIn.Reply) => void
+    standIn.oauth.enqueueToken({ type: "later", reply: new Promise((resolve) => (answer = resolve)) })
+    return (reply: StandIn.Reply) => answer(reply)
+  }
+
+  it.scoped("a caller that gives up mid-refresh (an abort, a timeout) does not lose the rotated token", () =>
+    Effect.gen(function*() {
+      const { bundle, client, standIn } = yield* staleSetup()
+      const answer = heldTokenAnswer(standIn)
+      const call = yield* Effect.fork(client.createMessage(hello))
+      yield* StandIn.until(standIn, () => standIn.oauth.tokenRequests.length === 1)
+      yield* Fiber.interrupt(call)
+      const rotated = standIn.oauth.issue()
+      answer({ type: "json", status: 200, body: rotated })
+      yield* client.createMessage(hello)
+      expect(standIn.oauth.tokenRequests.length).toBe(1)
+      expect(standIn.requests.at(-1)!.headers["authorization"]).toBe(`Bearer ${rotated.access_token}`)
+      expect((yield* readJson(bundle)).refresh_token).toBe(rotated.refresh_token)
+    }))
+
+  it.scoped("closing the client while a token request is out waits for its answer and saves it", () =>
+    Effect.gen(function*() {
+      const scope = yield* Scope.make()
+      const { bundle, client, standIn } = yield* staleSetup({}, scope)
+      const answer = heldTokenAnswer(standIn)
+      yield* Effect.fork(client.createMessage(hello))
+      yield* StandIn.until(standIn, () => standIn.oauth.tokenRequests.length === 1)
+      const closing = yield* Effect.fork(Scope.close(scope, Exit.void))
+      yield* realPause(30)
+      expect(Option.isNone(yield* Fiber.poll(closing))).toBe(true)
+      const rotated = standIn.oauth.issue()
+      answer({ type: "json", status: 200, body: rotated })
+      yield* Fiber.join(closing)
+      expect((yield* readJson(bundle)).refresh_token).toBe(rotated.refresh_token)
+    }))
+
+  it.scoped("closing the client while its refresh waits for another process's lock does not wait for that lock", () =>
+    Effect.gen(function*() {
+      const scope = yield* Scope.make()
+      const { bundle, client } = yield* staleSetup({}, scope)
+      const release = yield* Effect.promise(() => lockfile.lock(bundle, { realpath: false }))
+      yield* Effect.fork(client.createMessage(hello))
+      yield* realPause(50)
+      yield* Scope.close(scope, Exit.void)
+      yield* Effect.promise(() => release())
+    }))
+
+  it.scoped("a lock held by another process is waited for up to timeout_ms, then the refresh fails with ELOCKED", () =>
+    Effect.gen(function*() {
+      const { bundle, client } = yield* staleSetup({ timeout_ms: 400 })
+      const release = yield* Effect.promise(() => lockfile.lock(bundle, { realpath: false }))
+      const error = yield* Effect.flip(client.createMessage(hello))
+      yield* Effect.promise(() => release())
+      expect(error._tag).toBe("RefreshFailed")
+      expect(error.message).toContain("ELOCKED")
+    }))
+
+  for (
+    const [name, extra, lifetimeS] of [
+      ["expires_in as text", { expires_in: "7200", scope: ["user:inference", "user:profile"] }, 7200],
+      ["no expires_in", {}, 3600],
+      ["expires_in null, refresh_token null", { expires_in: null, refresh_token: null }, 3600]
+    ] as const
+  ) {
+    it.scoped(`a token answer with ${name} is kept, not thrown away with its rotated token`, () =>
+      Effect.gen(function*() {
+        const { bundle, client, standIn } = yield* staleSetup()
+        const pair = standIn.oauth.issue()
+        const body: Record<string, unknown> = { access_token: pair.access_token, refresh_token: pair.refresh_token, ...extra }
+        standIn.oauth.enqueueToken({ type: "json", status: 200, body })
+        yield* client.createMessage(hello)
+        const saved = yield* readJson(bundle)
+        expect(saved.access_token).toBe(pair.access_token)
+        if (body.refresh_token !== null) expect(saved.refresh_token).toBe(pair.refresh_token)
+        expect(Date.parse(saved.expires_at)).toBe((yield* TestClock.currentTimeMillis) + lifetimeS * 1000)
+        expect(standIn.requests.at(-1)!.headers["authorization"]).toBe(`Bearer ${pair.access_token}`)
+      }))
+  }
+
+  it.scoped("a bundle replaced outside the lock during a refresh (a login copied in) is kept and used", () =>
+    Effect.gen(function*() {
+      const { bundle, client, standIn } = yield* staleSetup()
+      const answer = heldTokenAnswer(standIn)
+      const call = yield* Effect.fork(client.createMessage(hello))
+      yield* StandIn.until(standIn, () => standIn.oauth.tokenRequests.length === 1)
+      const copiedIn = standIn.oauth.issue()
+      yield* writeBundle(bundle, copiedIn, 20 * HOUR)
+      answer({ type: "json", status: 200, body: standIn.oauth.issue() })
+      yield* Fiber.join(call)
+      expect((yield* readJson(bundle)).access_token).toBe(copiedIn.access_token)
+      expect(standIn.requests.at(-1)!.headers["authorization"]).toBe(`Bearer ${copiedIn.access_token}`)
+    }))
+
+  it.scoped("logout is not undone by a running client's refresh; the new token stays in memory", () =>
+    Effect.gen(function*() {
+      const { bundle, client, dir, standIn } = yield* staleSetup()
+      const settings = Either.getOrThrow(AnthropicConfig.fromObject({ providers: { anthropic: { auth: { bundle } } } }, { env: { HOME: dir } }))
+      yield* Auth.logout(settings)
+      yield* client.createMessage(hello)
+      expect(standIn.oauth.tokenRequests.length).toBe(1)
+      expect(yield* Effect.promise(() => fs.access(bundle).then(() => true, () => false))).toBe(false)
+      yield* client.createMessage(hello)
+      expect(standIn.oauth.tokenRequests.length).toBe(1)
+    }))
+
+  it.scoped("logout of a symlinked bundle removes the file it points to, and the link", () =>
+    Effect.gen(function*() {
+      const dir = yield* tempDir
+      const target = path.join(dir, "vault", "bundle.json")
+      const link = path.join(dir, "secrets", "anthropic_oauth.json")
+      yield* writeBundle(target, { access_token: "sk-ant-oat01-x", refresh_token: "sk-ant-ort01-y" }, HOUR)
+      yield* Effect.promise(async () => {
+        await fs.mkdir(path.dirname(link), { recursive: true })
+        await fs.symlink(target, link)
+      })
+      const settings = Either.getOrThrow(AnthropicConfig.fromObject({ providers: { anthropic: { auth: { bundle: link } } } }, { env: { HOME: dir } }))
+      yield* Auth.logout(settings)
+      const exists = (file: string) => Effect.promise(() => fs.lstat(file).then(() => true, () => false))
+      expect(yield* exists(target)).toBe(false)
+      expect(yield* exists(link)).toBe(false)
+    }))
+
+  it.scoped("temp files a killed writer left (older than a minute) are removed by the next save; fresh ones are not", () =>
+    Effect.gen(function*() {
+      const { bundle, client } = yield* staleSetup()
+      const dir = path.dirname(bundle)
+      const old = path.join(dir, ".anthropic_oauth.json.99999.abcdef.tmp")
+      const fresh = path.join(dir, ".anthropic_oauth.json.99998.fedcba.tmp")
+      yield* Effect.promise(async () => {
+        await fs.writeFile(old, "{\"refresh_token\":\"sk-ant-ort01-left-behind\"}")
+        await fs.writeFile(fresh, "{}")
+        const twoMinutesAgo = new Date(Date.now() - 120_000)
+        await fs.utimes(old, twoMinutesAgo, twoMinutesAgo)
+      })
+      yield* client.createMessage(hello)
+      expect(yield* tempFilesIn(dir)).toEqual([path.basename(fresh)])
     }))
 })

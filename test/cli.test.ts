@@ -76,4 +76,33 @@ describe("effect-anthropic CLI", () => {
       expect(bad.stderr).toContain("CredentialInvalid: The API key (x-api-key) was rejected")
     })
   })
+
+  describe("chat with an OAuth bundle whose refresh fails", () => {
+    const f = fixture("ea-chat-oauth-", (dir, standIn) => [
+      "providers:",
+      "  anthropic:",
+      `    base_url: ${standIn.url}`,
+      "    retry:",
+      "      max_retries: 0",
+      "    auth:",
+      "      mode: oauth_bundle",
+      `      bundle: ${dir}/bundle.json`,
+      `      token_url: ${standIn.oauth.tokenUrl}`
+    ])
+
+    it("log lines go to stderr: stdout holds the answer alone", async () => {
+      const pair = f.standIn.oauth.issue()
+      // 30 s left: the refresh is due, fails, and the still-valid token is used with a warning.
+      await fs.writeFile(
+        path.join(f.dir, "bundle.json"),
+        JSON.stringify({ ...pair, expires_at: new Date(Date.now() + 30_000).toISOString() })
+      )
+      f.standIn.oauth.enqueueToken(StandIn.error(503), StandIn.error(503))
+      f.standIn.enqueue(StandIn.streamText("only the answer"))
+      const { code, stderr, stdout } = await cli(["chat", "hi", "--config", f.config])
+      expect(code).toBe(0)
+      expect(stdout).toBe("only the answer\n")
+      expect(stderr).toContain("using the current token until it expires")
+    })
+  })
 })

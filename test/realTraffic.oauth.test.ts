@@ -7,6 +7,7 @@ import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Exit from "effect/Exit"
+import * as TestClock from "effect/TestClock"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
@@ -48,7 +49,8 @@ const refreshWith = (entry: Recorded, retries = 0) =>
     const standIn = yield* StandIn.scoped()
     const bundle = path.join(dir, "b.json")
     const old = standIn.oauth.issue()
-    yield* writeFile(bundle, JSON.stringify({ ...old, expires_at: new Date(30_000).toISOString() }))
+    // Expired, so a failed refresh is the call's failure (a token still valid would be used instead).
+    yield* writeFile(bundle, JSON.stringify({ ...old, expires_at: new Date(0).toISOString() }))
     standIn.oauth.enqueueToken(replay(entry))
     const { client } = yield* stack({
       base_url: standIn.url,
@@ -154,6 +156,8 @@ describe.skipIf(!present)("real traffic: Claude Code credential files", () => {
         auth: { mode: "auto", bundle: path.join(home, "none.json"), setup_token_file: path.join(home, "none") }
       }, { HOME: home })
       expect(credentials.kind).toBe("cli_credentials")
+      // TestClock starts at the epoch; expiresAt 1 is past a second later.
+      yield* TestClock.adjust(1000)
       const error = yield* Effect.flip(client.createMessage(hello))
       expect(error._tag).toBe("LoginRequired")
       expect(error.message).toContain("no refresh token")

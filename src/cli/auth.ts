@@ -12,7 +12,6 @@ import * as Redacted from "effect/Redacted"
 import * as Runtime from "effect/Runtime"
 import type * as Scope from "effect/Scope"
 import { spawn } from "node:child_process"
-import * as fs from "node:fs/promises"
 import * as http from "node:http"
 import type { AddressInfo } from "node:net"
 import type { AnthropicSettings } from "../AnthropicConfig.js"
@@ -184,8 +183,8 @@ export const login = (
       maxRetryAfterMs: options.settings.maxRetryAfterMs
     })
     // Under the refresher's lock: a refresh that began before the login cannot write its token over the new one.
-    const store = yield* bundleStore(auth.bundle)
-    yield* store.withLock(store.write(token)).pipe(
+    const store = yield* bundleStore(auth.bundle, { lockWaitMs: options.settings.timeoutMs })
+    yield* store.withLock(store.create(token)).pipe(
       Effect.mapError((error) => new LoginFailed({ detail: `could not write ${auth.bundle}: ${error.detail}` }))
     )
     const expiresAt = Option.getOrElse(token.expiresAt, () => 0)
@@ -247,21 +246,25 @@ export const status = (settings: AnthropicSettings): Effect.Effect<boolean, Anth
 // logout
 // ---------------------------------------------------------------------------------------------------------------
 
-/** Removes the OAuth bundle. */
+/**
+ * Removes the OAuth bundle (the file a symlink points to, and the link), under the refresher's lock: a refresh in
+ * another process does not write it back.
+ */
 export const logout = (settings: AnthropicSettings): Effect.Effect<void, AnthropicConfigError> =>
-  Effect.tryPromise({
-    try: () => fs.rm(settings.auth.bundle).then(() => true, (e: NodeJS.ErrnoException) => {
-      if (e.code === "ENOENT") return false
-      throw e
-    }),
-    catch: (cause) =>
-      new AnthropicConfigError({
-        file: settings.auth.bundle,
-        problem: `the bundle cannot be removed (${(cause as NodeJS.ErrnoException).code ?? "I/O error"})`,
-        fix: "check the file's permissions"
-      })
-  }).pipe(
-    Effect.flatMap((removed) =>
-      Console.log(removed ? `Removed the OAuth bundle ${settings.auth.bundle}.` : `No OAuth bundle at ${settings.auth.bundle}; nothing to do.`)
-    )
-  )
+  Effect.flatMap(bundleStore(settings.auth.bundle, { lockWaitMs: settings.timeoutMs }), (store) =>
+    store.withLock(store.remove).pipe(
+      Effect.mapError((error) =>
+        new AnthropicConfigError({
+          file: settings.auth.bundle,
+          problem: `the bundle cannot be removed (${error.detail})`,
+          fix: "check the file's and its directory's permissions"
+        })
+      ),
+      Effect.flatMap((removed) =>
+        Console.log(
+          removed
+            ? `Removed the OAuth bundle ${settings.auth.bundle}.`
+            : `No OAuth bundle at ${settings.auth.bundle}; nothing to do.`
+        )
+      )
+    ))

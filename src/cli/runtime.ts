@@ -12,6 +12,7 @@ import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
+import * as Logger from "effect/Logger"
 import * as readline from "node:readline"
 
 /** A terminal on the process's stdout; a line read from stdin for the rare prompt. */
@@ -32,11 +33,15 @@ const terminal: Terminal.Terminal = {
   display: (text) => Effect.sync(() => void process.stdout.write(text))
 }
 
-/** The services `@effect/cli` runs on. */
+/**
+ * The services `@effect/cli` runs on, and log lines on stderr: stdout is the commands' output (`chat` prints the
+ * answer there), so a warning (a token kept in memory on a read-only mount, say) must not mix into it.
+ */
 export const layer: Layer.Layer<FileSystem.FileSystem | Path.Path | Terminal.Terminal> = Layer.mergeAll(
   FileSystem.layerNoop({}),
   Path.layer,
-  Layer.succeed(Terminal.Terminal, terminal)
+  Layer.succeed(Terminal.Terminal, terminal),
+  Logger.replace(Logger.defaultLogger, Logger.withConsoleError(Logger.logfmtLogger))
 )
 
 /**

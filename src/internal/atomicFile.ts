@@ -15,6 +15,7 @@ export const SECRET_FILE_MODE = 0o600
 export const writeFileAtomic = async (file: string, content: string, fs: FileSystem = nodeFs): Promise<void> => {
   const dir = path.dirname(file)
   await fs.promises.mkdir(dir, { recursive: true, mode: 0o700 })
+  await removeAbandonedTemps(fs, dir, path.basename(file))
   const temp = path.join(dir, `.${path.basename(file)}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`)
   const handle = await fs.promises.open(temp, "wx", SECRET_FILE_MODE)
   try {
@@ -40,4 +41,23 @@ const syncDirectory = async (fs: FileSystem, dir: string): Promise<void> => {
   if (handle === undefined) return
   await handle.sync().catch(() => undefined)
   await handle.close().catch(() => undefined)
+}
+
+/** A temp file older than this was left by a writer that died (a write takes milliseconds). */
+const ABANDONED_AFTER_MS = 60_000
+
+/**
+ * Remove the temp files a killed writer left next to `base` (they may hold a secret). Only old ones: a temp file of
+ * a write in progress elsewhere is seconds old at most. Best effort: a failure here never stops the write.
+ */
+const removeAbandonedTemps = async (fs: FileSystem, dir: string, base: string): Promise<void> => {
+  const names = await fs.promises.readdir(dir).catch(() => [] as Array<string>)
+  const prefix = `.${base}.`
+  const now = Date.now()
+  for (const name of names) {
+    if (!name.startsWith(prefix) || !name.endsWith(".tmp")) continue
+    const temp = path.join(dir, name)
+    const stat = await fs.promises.lstat(temp).catch(() => undefined)
+    if (stat?.isFile() === true && now - stat.mtimeMs > ABANDONED_AFTER_MS) await fs.promises.rm(temp, { force: true }).catch(() => undefined)
+  }
 }

@@ -24,7 +24,15 @@ export interface TokenStore {
   /** The file actually locked and written: `location` with symlinks resolved. */
   readonly target: string
   readonly read: Effect.Effect<FileRead<OAuthToken>, AnthropicConfigError>
+  /**
+   * Save a rotated token over the file. A file that is gone (a logout) is not brought back: that fails, and the
+   * token stays in memory.
+   */
   readonly write: (token: OAuthToken) => Effect.Effect<void, RefreshFailed>
+  /** Write the file whether or not it exists (a login). */
+  readonly create: (token: OAuthToken) => Effect.Effect<void, RefreshFailed>
+  /** Remove the file (the target, and the link that named it); false when there was none (a logout). */
+  readonly remove: Effect.Effect<boolean, RefreshFailed>
   /**
    * Run `effect` holding the file's cross-process lock. Where no lock can be taken because the directory is
    * read-only or not ours (`EROFS`, `EACCES`, `EPERM`: a Kubernetes secret mount, say), `effect` runs without it,
@@ -53,15 +61,21 @@ const readJsonObject = async (fs: FileSystem, file: string): Promise<Record<stri
 
 const lockOptions: lockfile.LockOptions = {
   realpath: false,
-  // A holder that died leaves a lock older than this, which the next taker may break.
+  // A holder that died leaves a lock older than this, which the next taker may break (a live holder keeps it fresh).
   stale: 10_000,
-  retries: { retries: 60, factor: 1.2, minTimeout: 20, maxTimeout: 250 },
   // Losing a lock we hold is reported by the next write, not by crashing the process.
   onCompromised: () => {}
 }
 
-/** Errors that say no lock can ever be taken here: retrying them only wastes seconds. */
-const LOCK_IMPOSSIBLE: ReadonlySet<string | undefined> = new Set(["EROFS", "EACCES", "EPERM"])
+/** How often a taker looks again while another holds the lock. */
+const LOCK_POLL_MS = 100
+
+/**
+ * Errors that say no lock can be taken here, where waiting cannot help: a read-only or foreign directory, and a
+ * full disk or quota (a lock is a directory, which costs a block; the refresh goes ahead and keeps its token in
+ * memory, as when the save fails).
+ */
+const LOCK_UNAVAILABLE: ReadonlySet<string | undefined> = new Set(["EROFS", "EACCES", "EPERM", "ENOSPC", "EDQUOT"])
 
 const codeOf = (cause: unknown): string | undefined => (cause as NodeJS.ErrnoException | undefined)?.code
 
@@ -69,12 +83,41 @@ const codeOf = (cause: unknown): string | undefined => (cause as NodeJS.ErrnoExc
  * Take the lock: one quick try, and retries (in real time, as the other holder works) only while it is held. The
  * directory is made first: `login` may be writing the first file in it.
  */
-const lock = async (fs: FileSystem, file: string): Promise<() => Promise<void>> => {
+const lock = async (fs: FileSystem, file: string, waitMs: number): Promise<() => Promise<void>> => {
   await fs.promises.mkdir(path.dirname(file), { recursive: true, mode: 0o700 })
   return lockfile.lock(file, { ...lockOptions, fs, retries: 0 }).catch((cause: unknown) =>
-    codeOf(cause) === "ELOCKED" ? lockfile.lock(file, { ...lockOptions, fs }) : Promise.reject(cause)
+    codeOf(cause) === "ELOCKED"
+      ? lockfile.lock(file, {
+        ...lockOptions,
+        fs,
+        retries: { retries: Math.ceil(waitMs / LOCK_POLL_MS), factor: 1, minTimeout: LOCK_POLL_MS, maxTimeout: LOCK_POLL_MS }
+      })
+      : Promise.reject(cause)
   )
 }
+
+/** {@link lock} as an Effect that can be interrupted while it waits; a lock taken after that is released. */
+const acquireLock = (fs: FileSystem, file: string, waitMs: number) =>
+  Effect.async<() => Promise<void>, unknown>((resume) => {
+    let abandoned = false
+    lock(fs, file, waitMs).then(
+      (release) => abandoned ? void release().catch(() => undefined) : resume(Effect.succeed(release)),
+      (cause: unknown) => abandoned ? undefined : resume(Effect.fail(cause))
+    )
+    return Effect.sync(() => {
+      abandoned = true
+    })
+  })
+
+/**
+ * How a store waits for the lock: as long as another process may hold it for a refresh of its own (`timeout_ms`),
+ * not a fixed few seconds.
+ */
+export interface StoreOptions {
+  readonly lockWaitMs?: number | undefined
+}
+
+const DEFAULT_LOCK_WAIT_MS = 60_000
 
 /** Follow symlinks to the file they name, also when it does not exist yet (a link to a file login will write). */
 const resolveTarget = async (fs: FileSystem, file: string, hops = 0): Promise<string> => {
@@ -95,9 +138,11 @@ const makeStore = (
   kind: TokenStore["kind"],
   location: string,
   read: Effect.Effect<FileRead<OAuthToken>, AnthropicConfigError>,
-  render: (fs: FileSystem, target: string, token: OAuthToken) => Promise<string>
+  render: (fs: FileSystem, target: string, token: OAuthToken) => Promise<string>,
+  options: StoreOptions
 ): Effect.Effect<TokenStore> =>
   Effect.gen(function*() {
+    const lockWaitMs = options.lockWaitMs ?? DEFAULT_LOCK_WAIT_MS
     const fs = yield* SecretFileSystem
     const target = yield* Effect.promise(() => resolveTarget(fs, location))
     const failed = (what: string) => (cause: unknown) =>
@@ -113,18 +158,44 @@ const makeStore = (
       read,
       write: (token) =>
         Effect.tryPromise({
-          try: async () => writeFileAtomic(target, await render(fs, target, token), fs),
-          catch: failed("could not save the rotated token")
+          try: async () => {
+            // A file removed since it was read (a logout) stays removed.
+            await fs.promises.access(target)
+            await writeFileAtomic(target, await render(fs, target, token), fs)
+          },
+          catch: (cause) =>
+            codeOf(cause) === "ENOENT"
+              ? failed("the file was removed (a logout?), so the rotated token is not written back")(cause)
+              : failed("could not save the rotated token")(cause)
         }),
+      create: (token) =>
+        Effect.tryPromise({
+          try: async () => writeFileAtomic(target, await render(fs, target, token), fs),
+          catch: failed("could not write the file")
+        }),
+      remove: Effect.tryPromise({
+        try: async () => {
+          const removed = await fs.promises.rm(target).then(() => true, (cause: unknown) => {
+            if (codeOf(cause) === "ENOENT") return false
+            throw cause
+          })
+          // The link that named the target goes too: a logout leaves no path to a token behind.
+          if (target !== location) await fs.promises.rm(location, { force: true })
+          return removed
+        },
+        catch: failed("could not remove the file")
+      }),
       withLock: <A, E, R>(effect: Effect.Effect<A, E, R>) =>
         Effect.acquireUseRelease(
-          Effect.tryPromise({ try: () => lock(fs, target), catch: (cause) => cause }).pipe(
+          // Interruptible while it waits (closing the client must not wait for another process's lock); a lock
+          // that arrives after the wait was given up is released at once.
+          Effect.interruptible(acquireLock(fs, target, lockWaitMs)).pipe(
             Effect.catchAll((cause) =>
-              LOCK_IMPOSSIBLE.has(codeOf(cause))
+              LOCK_UNAVAILABLE.has(codeOf(cause))
                 ? Effect.as(
                   Effect.logWarning(
-                    `${location} cannot be locked (${codeOf(cause)}: a read-only or foreign directory); ` +
-                      "refreshing without the cross-process lock"
+                    `${location} cannot be locked (${codeOf(cause)}: a read-only, foreign or full directory); ` +
+                      "going on without the cross-process lock"
                   ),
                   undefined
                 )
@@ -138,14 +209,14 @@ const makeStore = (
   })
 
 /** The OAuth bundle `{access_token, refresh_token, expires_at}`; other keys already in the file are kept. */
-export const bundleStore = (file: string): Effect.Effect<TokenStore> =>
+export const bundleStore = (file: string, options: StoreOptions = {}): Effect.Effect<TokenStore> =>
   makeStore("oauth_bundle", file, readBundle(file), async (fs, target, token) => {
     const existing = await readJsonObject(fs, target).catch(() => ({}))
     return JSON.stringify({ ...existing, ...JSON.parse(bundleJson(token)) }, null, 2) + "\n"
-  })
+  }, options)
 
 /** The Claude Code CLI's `.credentials.json`: only the token fields of `claudeAiOauth` change. */
-export const cliStore = (file: string): Effect.Effect<TokenStore> =>
+export const cliStore = (file: string, options: StoreOptions = {}): Effect.Effect<TokenStore> =>
   makeStore("cli_credentials", file, readCliCredentials(file), async (fs, target, token) => {
     // Never rewrite a file we cannot parse: it holds keys that are not ours.
     const existing = await readJsonObject(fs, target)
@@ -160,4 +231,4 @@ export const cliStore = (file: string): Effect.Effect<TokenStore> =>
       }
     }
     return JSON.stringify(updated)
-  })
+  }, options)
