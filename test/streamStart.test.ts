@@ -2,6 +2,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
+import * as TestClock from "effect/TestClock"
 import * as MessageStream from "../src/MessageStream.js"
 import * as StandIn from "../src/testing/StandIn.js"
 import { API_KEY, hello, stack } from "./fixtures.js"
@@ -47,7 +48,7 @@ describe("stream: before the first event, retried like createMessage", () => {
       // A ping every 500 ms (TestClock), never an event: the idle timeout alone would wait forever.
       const pinger = Effect.gen(function*() {
         const ch = yield* Effect.promise(() => channel)
-        for (let i = 0; i < 20; i++) {
+        for (let i = 0; i < 200; i++) {
           yield* Effect.promise(() => ch.write(ping))
           yield* Effect.sleep(500)
         }
@@ -55,6 +56,8 @@ describe("stream: before the first event, retried like createMessage", () => {
       const { exit } = yield* runClocked(Effect.zipRight(Effect.fork(pinger), MessageStream.finalMessage(client.stream(hello))))
       expect(Exit.isSuccess(exit)).toBe(true)
       expect(standIn.requests.length).toBe(2)
+      // Given up at timeout_ms (2 s), retried after the backoff: not after the pings stopped (100 s).
+      expect(yield* TestClock.currentTimeMillis).toBeLessThanOrEqual(2_500)
       yield* StandIn.until(standIn, () => standIn.abandoned.length === 1)
     }))
 
