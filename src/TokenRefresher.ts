@@ -346,13 +346,12 @@ export const make = (
           return Option.match(s.failure, { onNone: () => current, onSome: (f) => Effect.fail(f.error) })
         }
         if (!force && !needsRefresh(s, yield* Clock.currentTimeMillis)) return current
-        const fiber = yield* Effect.forkDaemon(Effect.ensuring(
-          attempt(force),
-          Effect.sync(() => {
-            inflight = undefined
-          })
-        ))
+        const fiber = yield* Effect.forkDaemon(attempt(force))
         inflight = fiber
+        // Called at once if the attempt is already over: `inflight` never names a finished attempt for long.
+        fiber.addObserver(() => {
+          if (inflight === fiber) inflight = undefined
+        })
         return Effect.zipRight(Fiber.join(fiber), current)
       })))
 
