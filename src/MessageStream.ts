@@ -24,6 +24,7 @@ import { createParser } from "eventsource-parser"
 import { type ApiError, type CredentialKind, StreamError } from "./Errors.js"
 import { causeText } from "./internal/causeText.js"
 import { classify } from "./internal/classify.js"
+import { describeValue } from "./internal/describeValue.js"
 import type * as Messages from "./Messages.js"
 import { parsePartialJson } from "./internal/partialJson.js"
 
@@ -59,10 +60,13 @@ export const errorFromEvent = (data: string, credential: CredentialKind, request
   return classify(status, (name) => (name === "request-id" ? requestId : name === "x-should-retry" ? "false" : undefined), data, credential, 0)
 }
 
+/** The default bound on one SSE event (see `maxEventBytes`): far above any real event, far below what breaks a string. */
+const DEFAULT_MAX_EVENT_BYTES = 64 * 1024 * 1024
+
 /**
- * Turn SSE bytes into events, a network chunk at a time. Fails on `event: error`, on unreadable JSON, and when the
- * bytes fail or end before `message_stop` (a failure of the bytes becomes a `StreamError`, see `onBroken`); ends
- * right after `message_stop`.
+ * Turn SSE bytes into events, a network chunk at a time. Fails on `event: error`, on unreadable JSON, on an event
+ * larger than `maxEventBytes`, and when the bytes fail or end before `message_stop` (a failure of the bytes becomes a
+ * `StreamError`, see `onBroken`); ends right after `message_stop`.
  *
  * @since 0.1.0
  * @category utils
@@ -82,6 +86,13 @@ export const decodeSse = (options: {
    * `undefined` for an early end). Defaults to `StreamError { reason: "truncated" }`.
    */
   readonly onBroken?: ((cause: Cause.Cause<unknown> | undefined) => ApiError) | undefined
+  /**
+   * The most one event may take before it is complete (its unfinished line and its data so far), default 64 MiB:
+   * past it the stream fails with `StreamError { reason: "malformed" }` instead of growing without bound (a line
+   * that never ends, an event of hundreds of MB). Counted as `eventsource-parser` counts its buffer, in characters
+   * of decoded text, which never outnumber the bytes: an event that trips it is larger than that many bytes.
+   */
+  readonly maxEventBytes?: number | undefined
 }) =>
 <E, R>(bytes: Stream.Stream<Uint8Array, E, R>): Stream.Stream<Messages.MessageStreamEvent, ApiError, R> =>
   Stream.suspend(() => {
@@ -89,7 +100,18 @@ export const decodeSse = (options: {
     let batch: Array<Messages.MessageStreamEvent> = []
     let failure: ApiError | undefined
     let stopped = false
+    const maxEventBytes = options.maxEventBytes ?? DEFAULT_MAX_EVENT_BYTES
     const parser = createParser({
+      // The parser's own bound: checked once per feed, it costs the hot path nothing.
+      maxBufferSize: maxEventBytes,
+      onError: (error) => {
+        if (error.type !== "max-buffer-size-exceeded" || failure !== undefined) return
+        failure = new StreamError({
+          reason: "malformed",
+          detail: `an event larger than ${maxEventBytes} bytes`,
+          requestId: options.requestId
+        })
+      },
       onEvent: (message) => {
         if (failure !== undefined || stopped) return
         if (message.event === "ping") return
@@ -153,7 +175,11 @@ export const decodeSse = (options: {
     const loop: Loop = Channel.readWithCause({
       onInput: (chunk: Chunk.Chunk<Uint8Array>) => {
         options.onBytes?.()
-        for (const bytes of chunk) parser.feed(decoder.decode(bytes, { stream: true }))
+        for (const bytes of chunk) {
+          // A parser stopped by its buffer bound throws if fed again.
+          if (failure !== undefined) break
+          parser.feed(decoder.decode(bytes, { stream: true }))
+        }
         return emitThen(after)
       },
       onFailure: (cause) => {
@@ -183,6 +209,28 @@ type MutableMessage = Mutable<Omit<Messages.Message, "content" | "usage">> & {
 const malformed = (detail: string) => new StreamError({ reason: "malformed", detail })
 
 /**
+ * Anything thrown while accumulating is a malformed event: the events come from the wire, and an exception of
+ * another kind (a shape nobody checked) must not reach the caller as a bare `TypeError`.
+ */
+const asStreamError = (error: unknown, event?: string): StreamError =>
+  error instanceof StreamError
+    ? error
+    : malformed(`${event === undefined ? "" : `a ${event} event: `}${error instanceof Error ? error.message : String(error)}`)
+
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === "object" && value !== null && !Array.isArray(value)
+
+/** An index as an error names it: the number, or what the server sent instead (never its text, which may be huge). */
+const indexText = (index: unknown): string => typeof index === "number" ? String(index) : describeValue(index)
+
+/** A delta's text field, which must be a string: `undefined` appended to text would read "undefined". */
+const deltaString = (delta: Record<string, unknown>, field: string): string => {
+  const value = delta[field]
+  if (typeof value !== "string") throw malformed(`a ${String(delta.type)} whose ${field} is not a string (${describeValue(value)})`)
+  return value
+}
+
+/**
  * Lay `fields` (one part of a `message_delta`) over `target`: every field is kept, whatever its name, except that a
  * null never erases a value set before (usage counters and `container` are null where they do not apply; the official
  * SDK keeps the earlier value too).
@@ -196,13 +244,25 @@ const mergeFields = (target: Record<string, unknown>, fields: unknown): void => 
   }
 }
 
+/** A tool input so far that is not the start of any JSON. */
+const NOT_JSON: unique symbol = Symbol("not JSON")
+
+/**
+ * Tool inputs up to this length are parsed afresh for every snapshot; longer ones once they have grown by a quarter
+ * (`REPARSE_GROWTH`). Parsing the whole text at every snapshot would be quadratic in its length (800 kB of input in
+ * small deltas took a minute); this way the parsing a snapshot costs stays linear in the input, amortized.
+ */
+const EXACT_BELOW = 1024
+const REPARSE_GROWTH = 1.25
+
 /**
  * Builds the final `Message` from events, and exposes the partial state while it streams: the message so far and,
  * for a tool call in progress, the JSON text of its input so far.
  *
  * Blocks are appended in the order their `content_block_start` arrives, as the official SDK does (a start may repeat
  * an index: real traffic has it), but a start may not skip ahead, and a delta or stop must name a block that exists;
- * anything else fails with `StreamError { reason: "malformed" }`.
+ * anything else fails with `StreamError { reason: "malformed" }`. So do events of a shape the accumulation cannot use
+ * (a `message_start` without its message, a second `message_start`, a delta without its text, …).
  *
  * @since 0.1.0
  * @category models
@@ -211,43 +271,65 @@ export class MessageAccumulator {
   private message: MutableMessage | undefined
   /** The JSON text of each open tool call's input, by block index, until its block stops. */
   private readonly json = new Map<number, string>()
-  /** The last partial parse of each open tool input, so that reading snapshots as it streams stays linear. */
-  private readonly partial = new Map<number, { readonly text: string; readonly input: unknown }>()
+  /** The last parse of each open tool input, and the length of the text it read. */
+  private readonly partial = new Map<number, { readonly length: number; readonly input: unknown }>()
   private stopped = false
 
-  /** Feed one event. Throws a `StreamError` (malformed) on events that do not fit the message so far. */
+  /**
+   * Feed one event. Throws a `StreamError` (malformed), and nothing else, on an event that does not fit the message
+   * so far or lacks what accumulating it needs.
+   */
   push(event: Messages.MessageStreamEvent): void {
+    try {
+      this.apply(event)
+    } catch (error) {
+      throw asStreamError(error, String((event as { type?: unknown } | null | undefined)?.type))
+    }
+  }
+
+  private apply(event: Messages.MessageStreamEvent): void {
     switch (event.type) {
       case "message_start": {
-        const m = (event as typeof Messages.MessageStartEvent.Type).message
-        this.message = { ...m, usage: { ...m.usage }, content: m.content.map((b) => ({ ...b })) as Array<MutableBlock> }
+        // A second start would erase what the first built (the official SDK throws too).
+        if (this.message !== undefined) throw malformed("a second message_start")
+        const m: unknown = (event as { message?: unknown }).message
+        if (!isObject(m) || !Array.isArray(m.content) || !m.content.every(isObject) || !isObject(m.usage)) {
+          throw malformed("a message_start without a message, its content list or its usage")
+        }
+        this.message = { ...m, usage: { ...m.usage }, content: m.content.map((b) => ({ ...b })) } as MutableMessage
         return
       }
       case "content_block_start": {
-        const e = event as typeof Messages.ContentBlockStartEvent.Type
+        const { content_block: block, index } = event as { content_block?: unknown; index?: unknown }
         const content = this.current().content
-        if (typeof e.index !== "number" || e.index > content.length) {
-          throw malformed(`content_block_start for index ${String(e.index)} skips ahead of the ${content.length} blocks so far`)
+        if (typeof index !== "number" || !Number.isInteger(index) || index < 0) {
+          throw malformed(`content_block_start for index ${indexText(index)}, which is not a block index`)
         }
-        content.push({ ...(e.content_block as MutableBlock) })
+        if (index > content.length) {
+          throw malformed(`content_block_start for index ${index} skips ahead of the ${content.length} blocks so far`)
+        }
+        if (!isObject(block) || typeof block.type !== "string") {
+          throw malformed("a content_block_start without a content_block and its type")
+        }
+        content.push({ ...block } as MutableBlock)
         return
       }
       case "content_block_delta": {
-        const e = event as typeof Messages.ContentBlockDeltaEvent.Type
-        const block = this.blockAt(e.index, "content_block_delta")
-        const delta = e.delta as { type: string; [key: string]: any }
+        const { delta, index } = event as { delta?: unknown; index?: unknown }
+        const block = this.blockAt(index, "content_block_delta")
+        if (!isObject(delta)) throw malformed("a content_block_delta without a delta")
         switch (delta.type) {
           case "text_delta":
-            block.text = (block.text as string ?? "") + delta.text
+            block.text = (block.text as string ?? "") + deltaString(delta, "text")
             return
           case "input_json_delta":
-            this.json.set(e.index, (this.json.get(e.index) ?? "") + delta.partial_json)
+            this.json.set(index as number, (this.json.get(index as number) ?? "") + deltaString(delta, "partial_json"))
             return
           case "thinking_delta":
-            block.thinking = (block.thinking as string ?? "") + delta.thinking
+            block.thinking = (block.thinking as string ?? "") + deltaString(delta, "thinking")
             return
           case "signature_delta":
-            block.signature = delta.signature
+            block.signature = deltaString(delta, "signature")
             return
           case "citations_delta":
             block.citations = [...((block.citations as Array<unknown> | null | undefined) ?? []), delta.citation]
@@ -256,12 +338,12 @@ export class MessageAccumulator {
         return
       }
       case "content_block_stop": {
-        const e = event as typeof Messages.ContentBlockStopEvent.Type
-        const block = this.blockAt(e.index, "content_block_stop")
-        const text = this.json.get(e.index)
+        const index = (event as { index?: unknown }).index
+        const block = this.blockAt(index, "content_block_stop")
+        const text = this.json.get(index as number)
         if (text === undefined) return
-        this.json.delete(e.index)
-        this.partial.delete(e.index)
+        this.json.delete(index as number)
+        this.partial.delete(index as number)
         try {
           block.input = text === "" ? {} : JSON.parse(text)
         } catch {
@@ -281,21 +363,25 @@ export class MessageAccumulator {
         return
       }
       case "message_stop":
+        this.current()
         this.stopped = true
         return
     }
   }
 
-  /** The message so far (a snapshot; the input of a tool call in progress is what its JSON so far holds). */
+  /**
+   * The message so far (a snapshot). The input of a tool call in progress is what its JSON so far holds, re-read as
+   * the text grows: once it is longer than 1 KiB it may lag the text by up to a quarter of its length (reading it
+   * afresh for every snapshot would be quadratic). `partialInput(index)` has the exact text; `final()` and the
+   * block's `content_block_stop` parse it whole.
+   */
   get snapshot(): Option.Option<Messages.Message> {
     if (this.message === undefined) return Option.none()
     const content = this.message.content.map((b) => ({ ...b }))
     for (const [index, text] of this.json) {
-      try {
-        content[index]!.input = this.partialValue(index, text)
-      } catch {
-        // not JSON so far: the block keeps the input its start gave, and the stop will fail
-      }
+      const input = this.partialValue(index, text, this.stopped)
+      // not JSON so far: the block keeps the input its start gave, and the stop will fail
+      if (input !== NOT_JSON) content[index]!.input = input
     }
     return Option.some({ ...this.message, content } as unknown as Messages.Message)
   }
@@ -320,11 +406,9 @@ export class MessageAccumulator {
     }
     for (const [index, text] of this.json) {
       const block = this.message.content[index]!
-      try {
-        block.input = this.partialValue(index, text)
-      } catch {
-        throw malformed(`the input of tool call ${String(block.id)} is not JSON cut short`)
-      }
+      const input = this.partialValue(index, text, true)
+      if (input === NOT_JSON) throw malformed(`the input of tool call ${String(block.id)} is not JSON cut short`)
+      block.input = input
     }
     this.json.clear()
     this.partial.clear()
@@ -336,26 +420,35 @@ export class MessageAccumulator {
     return this.message
   }
 
-  private blockAt(index: number, event: string): MutableBlock {
+  private blockAt(index: unknown, event: string): MutableBlock {
     const block = typeof index === "number" ? this.current().content[index] : undefined
-    if (block === undefined) throw malformed(`${event} for index ${String(index)}, where no block was started`)
+    if (block === undefined) throw malformed(`${event} for index ${indexText(index)}, where no block was started`)
     return block
   }
 
-  private partialValue(index: number, text: string): unknown {
+  /** The tool input its text so far holds; `exact` reads the text as it is now, else a parse a little older may do. */
+  private partialValue(index: number, text: string, exact: boolean): unknown {
     const last = this.partial.get(index)
-    if (last?.text === text) return last.input
-    const input = text === "" ? {} : parsePartialJson(text)
-    this.partial.set(index, { text, input })
+    // The text of an open block only grows, so its length tells whether it changed.
+    if (
+      last !== undefined &&
+      (last.length === text.length ||
+        (!exact && text.length >= EXACT_BELOW && text.length < last.length * REPARSE_GROWTH))
+    ) {
+      return last.input
+    }
+    let input: unknown
+    try {
+      input = text === "" ? {} : parsePartialJson(text)
+    } catch {
+      input = NOT_JSON
+    }
+    this.partial.set(index, { length: text.length, input })
     return input
   }
 }
 
-const guarded = <A>(f: () => A): Effect.Effect<A, StreamError> =>
-  Effect.try({
-    try: f,
-    catch: (e) => e instanceof StreamError ? e : new StreamError({ reason: "malformed", detail: String(e) })
-  })
+const guarded = <A>(f: () => A): Effect.Effect<A, StreamError> => Effect.try({ try: f, catch: (e) => asStreamError(e) })
 
 /**
  * Run a stream of events to its final `Message`.
@@ -397,22 +490,22 @@ export const withAccumulator = <E, R>(
 
 /**
  * The text a `text_delta` event carries, else `undefined`: `Stream.tap((e) => …deltaText(e)…)` without narrowing.
+ * Total: an event of another shape (a delta without its text) is simply not a text delta.
  *
  * @since 0.1.0
  * @category utils
  */
-export const deltaText = (event: Messages.MessageStreamEvent): string | undefined =>
-  event.type === "content_block_delta" && event.delta.type === "text_delta" ? event.delta.text : undefined
+export const deltaText = (event: Messages.MessageStreamEvent): string | undefined => {
+  if (event.type !== "content_block_delta") return undefined
+  const delta: unknown = event.delta
+  return isObject(delta) && delta.type === "text_delta" && typeof delta.text === "string" ? delta.text : undefined
+}
 
 /**
- * Just the text as it arrives.
+ * Just the text as it arrives (the events `deltaText` finds text in).
  *
  * @since 0.1.0
  * @category utils
  */
 export const textDeltas = <E, R>(events: Stream.Stream<Messages.MessageStreamEvent, E, R>): Stream.Stream<string, E, R> =>
-  Stream.filterMap(events, (event) =>
-    event.type === "content_block_delta" &&
-      (event as typeof Messages.ContentBlockDeltaEvent.Type).delta.type === "text_delta"
-      ? Option.some(((event as typeof Messages.ContentBlockDeltaEvent.Type).delta as { text: string }).text)
-      : Option.none())
+  Stream.filterMap(events, (event) => Option.fromNullable(deltaText(event)))

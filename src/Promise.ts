@@ -58,12 +58,12 @@ export interface RequestOptions extends AnthropicClient.CallOptions {
 }
 
 /**
- * @since 0.1.0
- */
-/**
  * A streamed reply for plain code: iterate the API's events with `for await`, or just await `finalMessage()` /
- * `finalText()` (which consume the stream themselves when nobody iterates). Leaving the loop early, calling
- * `abort()` or aborting the signal aborts the request.
+ * `finalText()` (which consume the stream themselves when nobody iterates). It is read once: a second `for await`,
+ * or one after `finalMessage()` started reading, throws a `TypeError`. Leaving the loop early, calling `abort()`,
+ * aborting the signal or closing the client aborts the request at whatever stage it is (waiting for its answer, for
+ * a retry, for the next event); once `message_stop` has arrived the message is complete and `finalMessage()`
+ * resolves whatever ends the stream.
  *
  * @since 0.1.0
  * @category models
@@ -202,22 +202,46 @@ interface StreamHooks {
   readonly ended: (control: StreamControl) => void
 }
 
+type Event = Messages.MessageStreamEvent
+type Pull = Effect.Effect<Chunk.Chunk<Event>, Option.Option<ApiError>>
+
+/** How the stream ended: every read after it throws `error`, or finds the end. */
+type Ended = { readonly failed: false } | { readonly failed: true; readonly error: unknown }
+
+/**
+ * A handle is read once, by one consumer: a second `for await`, or one after `finalMessage()` started reading,
+ * would miss the events already taken. A `TypeError`, as the platform's own one-shot readers use (a locked
+ * `ReadableStream`, a fetch body already read): it is a mistake in the calling code, not an outcome of the call.
+ */
+const alreadyRead = () =>
+  new TypeError(
+    "This message stream is already being read (by a for await, or by finalMessage()/finalText()). Read it once: " +
+      "iterate it with one for await and then await finalMessage(), or just await finalMessage()."
+  )
+
 /**
  * Pull the Effect stream a chunk at a time; events inside a chunk are handed out without touching Effect again.
  */
 const streamHandle = (
   runtime: ManagedRuntime.ManagedRuntime<AnthropicClient.Services, never>,
-  stream: Stream.Stream<Messages.MessageStreamEvent, ApiError>,
+  stream: Stream.Stream<Event, ApiError>,
   signal: AbortSignal | undefined,
   hooks: StreamHooks
 ): MessageStreamHandle => {
   const accumulator = new MessageStream.MessageAccumulator()
+  // Aborted when the stream ends for any reason (abort(), leaving the loop, the signal, close(), the end itself): it
+  // interrupts a pull in flight, and with it the request, its retries and their waits.
+  const controller = new AbortController()
   let scope: Scope.CloseableScope | undefined
-  let pull: Effect.Effect<Chunk.Chunk<Messages.MessageStreamEvent>, Option.Option<ApiError>> | undefined
-  let buffer: ReadonlyArray<Messages.MessageStreamEvent> = []
+  let pull: Pull | undefined
+  let buffer: ReadonlyArray<Event> = []
   let index = 0
-  let finished = false
-  let iterating = false
+  let ended: Ended | undefined
+  let reader: "iterator" | "finalMessage" | undefined
+  // The last pull run, and what settles the read waiting on it as soon as the stream ends (whatever the interrupted
+  // fiber still has to do: an uninterruptible step must not hold the caller's read).
+  let pulling: Promise<unknown> | undefined
+  let wake: (() => void) | undefined
   let resolveFinal!: (message: Messages.Message) => void
   let rejectFinal!: (error: unknown) => void
   const final = new Promise<Messages.Message>((resolve, reject) => {
@@ -226,112 +250,163 @@ const streamHandle = (
   })
   final.catch(() => {}) // reported to whoever awaits finalMessage()
 
-  // Why the stream was ended from outside (abort(), the signal, close()): what a pending read reports then.
-  let endedBy: { readonly error: unknown } | undefined
-  const close = async () => {
+  const control: StreamControl = { fail: (error) => end(error) }
+  const onAbort = () => void end(signal!.reason)
+
+  /**
+   * End the stream once: stop the pull (the read waiting on it settles at once), let go of the signal and the client,
+   * release the request once the pull has stopped, then settle `final`.
+   */
+  const finish = async (error?: { readonly error: unknown }) => {
+    if (ended !== undefined) return
+    let outcome: Ended = error === undefined ? { failed: false } : { failed: true, error: error.error }
+    let message: Messages.Message | undefined
+    if (!outcome.failed) {
+      try {
+        message = accumulator.final()
+      } catch (e) {
+        outcome = { failed: true, error: e }
+      }
+    }
+    ended = outcome
+    controller.abort()
+    wake?.()
+    signal?.removeEventListener("abort", onAbort)
+    hooks.ended(control)
+    await pulling
     const open = scope
     scope = undefined
     // After the runtime is disposed nothing can run on it; closing the scope directly still aborts the request.
     if (open !== undefined) await Effect.runPromise(Scope.close(open, Exit.void))
+    if (outcome.failed) rejectFinal(outcome.error)
+    else resolveFinal(message!)
   }
-  const control: StreamControl = { fail: (error) => end(error) }
-  const finish = async (error?: unknown) => {
-    if (finished) return
-    finished = true
-    hooks.ended(control)
-    await close()
-    if (error !== undefined) return rejectFinal(error)
-    try {
-      resolveFinal(accumulator.final())
-    } catch (e) {
-      rejectFinal(e)
-    }
-  }
-  // A function, so the check after an await is not narrowed away by the one before it.
-  const endedFromOutside = () => endedBy
+  /**
+   * Ended from outside (abort(), leaving the loop, the signal, close()): the next read throws the error, as a
+   * fetch body's does, without the events still buffered. A message already complete still stands.
+   */
   const end = (error: unknown) => {
-    endedBy ??= { error }
-    return finish(error)
+    if (ended !== undefined || accumulator.done) return finish()
+    buffer = []
+    index = 0
+    return finish({ error })
   }
-  signal?.addEventListener("abort", () => void end(signal.reason), { once: true })
 
-  /** Loads the next chunk into the buffer; false at the end. */
+  /** What a read finds once the stream has ended. */
+  const afterEnd = (): false => {
+    if (ended?.failed) throw ended.error
+    return false
+  }
+
+  /** Starts the stream on the first read: registers it with the client and the signal, and makes its pull. */
+  const open = (): Pull => {
+    hooks.opened(control)
+    signal?.addEventListener("abort", onAbort, { once: true })
+    // Synchronous (nothing is sent until the first pull): no await between the checks in load() and the pull.
+    scope = Effect.runSync(Scope.make())
+    return Effect.runSync(Scope.extend(Stream.toPull(stream), scope))
+  }
+
+  const pullOnce = (from: Pull) =>
+    new Promise<Exit.Exit<Chunk.Chunk<Event>, Option.Option<ApiError>> | undefined>((resolve) => {
+      wake = () => resolve(undefined)
+      pulling = runtime.runPromiseExit(from, { signal: controller.signal }).then(resolve)
+    })
+
+  /**
+   * Loads the next chunk into the buffer; false at the end. Never runs twice at once: the iterator queues its reads,
+   * and finalMessage() reads only when nobody iterates.
+   */
   const load = async (): Promise<boolean> => {
-    if (endedBy !== undefined) throw endedBy.error
-    if (finished) return false
+    if (ended !== undefined) return afterEnd()
     const refused = hooks.closed()
     if (refused !== undefined) {
       await end(refused)
-      throw refused
+      return afterEnd()
     }
-    if (pull === undefined) {
-      hooks.opened(control)
-      scope = await runtime.runPromise(Scope.make())
-      pull = await runtime.runPromise(Scope.extend(Stream.toPull(stream), scope))
+    if (signal?.aborted) {
+      await end(signal.reason)
+      return afterEnd()
     }
-    const exit = await runtime.runPromiseExit(pull, { signal }).catch((error: unknown) => {
-      throw hooks.closed() ?? error
-    })
-    // Ended from outside while this read waited: report that, not the broken connection it caused.
-    const outside = endedFromOutside()
-    if (outside !== undefined) throw outside.error
+    pull ??= open()
+    const exit = await pullOnce(pull)
+    wake = undefined
+    // Ended while this read waited: report that (the abort, ClientClosed), not the broken connection it caused.
+    if (ended !== undefined || exit === undefined) return afterEnd()
     if (Exit.isSuccess(exit)) {
-      buffer = Chunk.toReadonlyArray(exit.value)
-      index = 0
+      const events = Chunk.toReadonlyArray(exit.value)
+      let pushed = 0
       try {
-        for (const event of buffer) accumulator.push(event)
+        for (; pushed < events.length; pushed++) accumulator.push(events[pushed]!)
+        buffer = events
       } catch (error) {
-        await finish(error)
-        throw error
+        // The events before the malformed one are handed out first; the read after them throws.
+        buffer = events.slice(0, pushed)
+        await finish({ error })
       }
+      index = 0
       return true
     }
     const failure = Cause.failureOption(exit.cause)
     if (Option.isSome(failure) && Option.isNone(failure.value)) {
       await finish()
-      return false
+      return afterEnd()
     }
-    let error: unknown
     try {
       settle(Exit.failCause(Cause.map(exit.cause, (e) => Option.getOrThrow(e))), signal, hooks.closed)
-    } catch (e) {
-      error = e
+    } catch (error) {
+      await finish({ error })
     }
-    await finish(error)
-    throw error
-  }
-
-  const drain = async () => {
-    while (await load()) { /* the accumulator sees every chunk */ }
+    return afterEnd()
   }
 
   const finalMessage = () => {
-    if (!iterating) {
-      iterating = true
-      void drain().catch(() => {})
+    if (reader === undefined) {
+      reader = "finalMessage"
+      void (async () => {
+        while (await load()) { /* the accumulator sees every chunk */ }
+      })().catch(() => {})
     }
     return final
   }
 
+  const iterator = (): AsyncIterator<Event> => {
+    const slowNext = async (): Promise<IteratorResult<Event>> => {
+      while (index >= buffer.length) {
+        if (!(await load())) return { value: undefined, done: true }
+      }
+      return { value: buffer[index++]!, done: false }
+    }
+    // The last read that waits for a chunk. Later reads queue behind it, so that reads made without awaiting the one
+    // before (legal for an async iterator) get the events in order and load one chunk at a time.
+    let waiting: Promise<IteratorResult<Event>> | undefined
+    return {
+      // Events already in the buffer are handed out without an async function's extra ticks.
+      next: () => {
+        if (waiting === undefined && index < buffer.length) return Promise.resolve({ value: buffer[index++]!, done: false })
+        const read = waiting === undefined ? slowNext() : waiting.then(slowNext, slowNext)
+        waiting = read
+        const settled = () => {
+          if (waiting === read) waiting = undefined
+        }
+        read.then(settled, settled)
+        return read
+      },
+      return: async () => {
+        await end(new DOMException("The stream was closed before its end", "AbortError"))
+        // Nothing comes out of an iterator after its return(), not even the events still buffered.
+        buffer = []
+        index = 0
+        return { value: undefined, done: true }
+      }
+    }
+  }
+
   return {
     [Symbol.asyncIterator]: () => {
-      if (iterating) throw new Error("a message stream can be iterated only once")
-      iterating = true
-      const slowNext = async (): Promise<IteratorResult<Messages.MessageStreamEvent>> => {
-        while (index >= buffer.length) {
-          if (!(await load())) return { value: undefined, done: true }
-        }
-        return { value: buffer[index++]!, done: false }
-      }
-      return {
-        // Events already in the buffer are handed out without an async function's extra ticks.
-        next: () =>
-          index < buffer.length ? Promise.resolve({ value: buffer[index++]!, done: false }) : slowNext(),
-        return: async () => {
-          await end(new DOMException("The stream was closed before its end", "AbortError"))
-          return { value: undefined, done: true }
-        }
-      }
+      if (reader !== undefined) throw alreadyRead()
+      reader = "iterator"
+      return iterator()
     },
     finalMessage,
     finalText: () => finalMessage().then(MessagesText.textOf),

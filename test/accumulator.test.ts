@@ -6,9 +6,19 @@ import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
 import * as fc from "fast-check"
+import { vi } from "vitest"
+import { StreamError } from "../src/Errors.js"
+import * as PartialJson from "../src/internal/partialJson.js"
 import type * as Messages from "../src/Messages.js"
 import * as MessageStream from "../src/MessageStream.js"
 import * as StandIn from "../src/testing/StandIn.js"
+
+// The partial JSON parser, counted: how much text the snapshots of a long tool call make it read (the real parser
+// runs, and every other test sees it unchanged).
+vi.mock(import("../src/internal/partialJson.js"), async (importOriginal) => {
+  const real = await importOriginal()
+  return { ...real, parsePartialJson: vi.fn(real.parsePartialJson) }
+})
 
 type Event = { readonly type: string; readonly [key: string]: unknown }
 
@@ -164,6 +174,40 @@ describe("MessageAccumulator: a tool input cut by max_tokens", () => {
       expect(Chunk.toReadonlyArray(inputs)).toEqual([{}, { city: "Paris", units: ["c"] }, { city: "Paris", units: ["c", "f"] }])
     }))
 
+  it("snapshots read after every delta cost linear parsing, may lag by a quarter, and the final input is exact", () => {
+    // 400 kB of tool input in 4,000 deltas, a snapshot after each (what withAccumulator consumers do). Parsing the
+    // whole text at every snapshot read 800 million characters (12 s); re-reading it as it grows by a quarter reads
+    // a few times its length.
+    const json = JSON.stringify({ items: Array.from({ length: 40_000 }, (_, i) => i % 1000) })
+    const pieces = Array.from({ length: Math.ceil(json.length / 100) }, (_, i) => json.slice(i * 100, i * 100 + 100))
+    const parse = vi.mocked(PartialJson.parsePartialJson)
+    parse.mockClear()
+    const acc = new MessageStream.MessageAccumulator()
+    let sent = ""
+    let laggedMost = 0
+    let deltas = 0
+    for (const event of cutToolCall(pieces)) {
+      acc.push(event as Messages.MessageStreamEvent)
+      const snapshot = Option.getOrThrow(acc.snapshot)
+      const piece = (event as { delta?: { partial_json?: string } }).delta?.partial_json
+      if (piece === undefined) continue
+      sent += piece
+      if (++deltas % 50 !== 0) continue
+      const input = inputOf(snapshot, 1) as { items?: ReadonlyArray<number> }
+      // How far behind the text the snapshot is, in items (every 50th delta): never more than a quarter.
+      const exact = (partialParse(sent) as { items?: ReadonlyArray<number> }).items?.length ?? 0
+      laggedMost = Math.max(laggedMost, (exact - (input.items?.length ?? 0)) / exact)
+    }
+    expect(parse).toHaveBeenCalled()
+    const parsed = parse.mock.calls.reduce((total, [text]) => total + text.length, 0)
+    expect(parsed).toBeLessThan(json.length * 8)
+    expect(laggedMost).toBeGreaterThan(0)
+    expect(laggedMost).toBeLessThanOrEqual(0.25)
+    // After message_stop the snapshot, and the final message, are exact.
+    expect(inputOf(Option.getOrThrow(acc.snapshot), 1)).toEqual(JSON.parse(json))
+    expect(inputOf(acc.final(), 1)).toEqual(JSON.parse(json))
+  })
+
   it("property: every cut of any JSON input reads as the official SDK's partial parser reads it", () => {
     const finalInput = (json: string) => {
       const acc = new MessageStream.MessageAccumulator()
@@ -237,4 +281,70 @@ describe("MessageAccumulator: block indexes", () => {
         expect(seen).toEqual(events.slice(0, -1).map((e) => e.type))
       }))
   }
+})
+
+describe("MessageAccumulator: events of a shape it cannot use", () => {
+  const start = messageStart()
+  const textBlock = blockStart(0, { type: "text", text: "" })
+  for (
+    const [what, before, bad, detail] of [
+      ["a message_start without message", [], { type: "message_start" }, "message_start without a message"],
+      ["a message_start whose content is null", [], messageStart({ content: null }), "message_start without a message"],
+      ["a message_start whose usage is missing", [], messageStart({ usage: undefined }), "its usage"],
+      ["a second message_start (it would erase the content so far)", [start, ...text(0, "first")], start, "a second message_start"],
+      ["a message_stop before message_start", [], { type: "message_stop" }, "before message_start"],
+      ["a content_block_start for index -1", [start], blockStart(-1, { type: "text", text: "" }), "index -1, which is not a block index"],
+      ["a content_block_start for index 0.5", [start], blockStart(0.5, { type: "text", text: "" }), "index 0.5, which is not a block index"],
+      ["a content_block_start without content_block", [start], { type: "content_block_start", index: 0 }, "without a content_block"],
+      ["a content_block_delta without delta", [start, textBlock], { type: "content_block_delta", index: 0 }, "content_block_delta without a delta"],
+      ["a content_block_delta whose delta is null", [start, textBlock], blockDelta(0, null as never), "content_block_delta without a delta"],
+      ["a text_delta without text", [start, textBlock], blockDelta(0, { type: "text_delta" }), "text_delta whose text is not a string"],
+      ["a text_delta whose text is a number", [start, textBlock], blockDelta(0, { type: "text_delta", text: 42 }), "text_delta whose text is not a string"],
+      ["a thinking_delta whose thinking is an object", [start, blockStart(0, { type: "thinking", thinking: "" })], blockDelta(0, { type: "thinking_delta", thinking: {} }), "thinking_delta whose thinking"],
+      ["a signature_delta whose signature is null", [start, blockStart(0, { type: "thinking", thinking: "" })], blockDelta(0, { type: "signature_delta", signature: null }), "signature_delta whose signature"],
+      ["an input_json_delta whose partial_json is a list", [start, blockStart(0, { type: "tool_use", id: "t", name: "f", input: {} })], blockDelta(0, { type: "input_json_delta", partial_json: [] }), "input_json_delta whose partial_json"]
+    ] as const
+  ) {
+    it.effect(`${what}: StreamError malformed naming it, after the events before it`, () =>
+      Effect.gen(function*() {
+        // Pushed by hand: a StreamError (never a TypeError) that says what was wrong.
+        const acc = new MessageStream.MessageAccumulator()
+        for (const event of before) acc.push(event as Messages.MessageStreamEvent)
+        const thrown = (() => {
+          try {
+            acc.push(bad as Messages.MessageStreamEvent)
+          } catch (error) {
+            return error
+          }
+        })()
+        expect(thrown).toBeInstanceOf(StreamError)
+        expect((thrown as StreamError).reason).toBe("malformed")
+        expect((thrown as StreamError).detail).toContain(detail)
+        // Over the wire: the events before it are delivered, then the stream fails with it.
+        const seen: Array<string> = []
+        const error = yield* Effect.flip(
+          MessageStream.withAccumulator(eventsOf([...before, bad, ...messageEnd()])).pipe(
+            Stream.runForEach(([event]) => Effect.sync(() => void seen.push(event.type)))
+          )
+        )
+        expect(error).toEqual(thrown)
+        expect(seen).toEqual(before.map((e) => e.type))
+      }))
+  }
+
+  it("an exception of another kind while accumulating is a StreamError malformed too", () => {
+    const acc = new MessageStream.MessageAccumulator()
+    acc.push(messageStart() as Messages.MessageStreamEvent)
+    // A message_delta whose usage throws when read: nothing the accumulator checks, still not a bare exception.
+    const hostile = { type: "message_delta", delta: {}, get usage(): never { throw new TypeError("boom") } }
+    const thrown = (() => {
+      try {
+        acc.push(hostile as unknown as Messages.MessageStreamEvent)
+      } catch (error) {
+        return error
+      }
+    })()
+    expect(thrown).toBeInstanceOf(StreamError)
+    expect((thrown as StreamError).detail).toBe("a message_delta event: boom")
+  })
 })

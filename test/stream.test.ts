@@ -29,8 +29,8 @@ const rich: Messages.Message = StandIn.messageJson([
 
 const encoder = new TextEncoder()
 
-const decodeChunks = (chunks: ReadonlyArray<Uint8Array>) =>
-  Stream.fromIterable(chunks).pipe(MessageStream.decodeSse({ credential: "api_key" }))
+const decodeChunks = (chunks: ReadonlyArray<Uint8Array>, options: { readonly maxEventBytes?: number } = {}) =>
+  Stream.fromIterable(chunks).pipe(MessageStream.decodeSse({ credential: "api_key", ...options }))
 
 const collect = (chunks: ReadonlyArray<Uint8Array>) => Effect.runSync(Stream.runCollect(decodeChunks(chunks)).pipe(Effect.map(Chunk.toReadonlyArray)))
 const finalOf = (chunks: ReadonlyArray<Uint8Array>) => Effect.runSync(MessageStream.finalMessage(decodeChunks(chunks)))
@@ -129,6 +129,70 @@ describe("MessageStream: parsing", () => {
     const exit = Effect.runSyncExit(Stream.runDrain(decodeChunks([encoder.encode("event: message_start\ndata: {oops\n\n")])))
     const error = failureOf(exit)
     expect(error._tag === "StreamError" && error.reason).toBe("malformed")
+  })
+
+  describe("an event larger than maxEventBytes fails with StreamError malformed, after the events before it", () => {
+    const start = StandIn.sse(StandIn.streamEventsOf(rich).slice(0, 1))
+    const cases = {
+      // A comment line that never ends, and an event whose data: lines never end: both grew without bound.
+      "a line that never ends": [start, ": ", "x".repeat(600), "y".repeat(600)],
+      "an event of many data: lines": [start, "event: content_block_delta\n", ..."data: 0123456789\n".repeat(100).match(/.{1,400}/gs)!]
+    }
+    for (const [what, pieces] of Object.entries(cases)) {
+      it(what, () => {
+        const seen: Array<string> = []
+        const exit = Effect.runSyncExit(
+          Stream.fromIterable(pieces.map((p) => encoder.encode(p))).pipe(
+            MessageStream.decodeSse({ credential: "api_key", requestId: "req_big", maxEventBytes: 1000 }),
+            Stream.runForEach((e) => Effect.sync(() => void seen.push(e.type)))
+          )
+        )
+        const error = failureOf(exit)
+        expect(error._tag === "StreamError" && error.reason).toBe("malformed")
+        expect(error._tag === "StreamError" && error.detail).toBe("an event larger than 1000 bytes")
+        expect(error._tag === "StreamError" && error.requestId).toBe("req_big")
+        expect(seen).toEqual(["message_start"])
+      })
+    }
+
+    it("events just under the bound pass, and the bound is per event, not per stream", () => {
+      const message = StandIn.messageJson([{ type: "text", text: "y".repeat(800) }, { type: "text", text: "z".repeat(800) }])
+      const bytes = encoder.encode(StandIn.sse(StandIn.streamEventsOf(message, { piecesPerBlock: 1 })))
+      expect(bytes.length).toBeGreaterThan(2000)
+      // In 50-byte chunks, so that the bound is checked all along the way.
+      const decoded = decodeChunks(splitAt(bytes, Array.from({ length: bytes.length / 50 }, (_, i) => i * 50)), { maxEventBytes: 1000 })
+      expect(Messages_text(Effect.runSync(MessageStream.finalMessage(decoded)))).toBe("y".repeat(800) + "z".repeat(800))
+    })
+
+    it("by default the bound is 64 MiB: a line that never ends fails once past it, and no more is read", () => {
+      const mib = encoder.encode("x".repeat(1024 * 1024))
+      let fed = 0
+      const exit = Effect.runSyncExit(
+        Stream.concat(Stream.make(encoder.encode(": ")), Stream.repeatEffect(Effect.sync(() => (fed++, mib)))).pipe(
+          Stream.take(200),
+          MessageStream.decodeSse({ credential: "api_key" }),
+          Stream.runDrain
+        )
+      )
+      const error = failureOf(exit)
+      expect(error._tag === "StreamError" && error.detail).toBe(`an event larger than ${64 * 1024 * 1024} bytes`)
+      // ": " and 64 MiB is past the bound: it stopped reading there.
+      expect(fed).toBe(64)
+    })
+  })
+
+  it("deltaText and textDeltas are total: a content_block_delta without its delta or text is no text", () => {
+    const weird = [
+      { type: "content_block_delta", index: 0 },
+      { type: "content_block_delta", index: 0, delta: null },
+      { type: "content_block_delta", index: 0, delta: { type: "text_delta" } },
+      { type: "content_block_delta", index: 0, delta: { type: "text_delta", text: 7 } },
+      { type: "content_block_delta", index: 0, delta: { type: "text_delta", text: "yes" } },
+      { type: "message_stop" }
+    ] as unknown as ReadonlyArray<Messages.MessageStreamEvent>
+    expect(weird.map(MessageStream.deltaText)).toEqual([undefined, undefined, undefined, undefined, "yes", undefined])
+    const texts = Effect.runSync(Stream.runCollect(MessageStream.textDeltas(Stream.fromIterable(weird))))
+    expect(Chunk.toReadonlyArray(texts)).toEqual(["yes"])
   })
 
   for (const [errorType, tag, status] of [
@@ -262,7 +326,7 @@ describe("createClient().messages.stream (Promise facade)", () => {
         expect(event.type).toBe("message_start")
         break
       }
-      while (standIn.abandoned.length === 0) await new Promise((r) => setTimeout(r, 5))
+      await standIn.waitFor(() => standIn.abandoned.length === 1)
       // Leaving the loop is the caller's abort: finalMessage() says so (as fetch does), not a broken stream.
       const error = await stream.finalMessage().then(() => undefined, (e: unknown) => e)
       expect(error).toBeInstanceOf(DOMException)
@@ -285,10 +349,10 @@ describe("createClient().messages.stream (Promise facade)", () => {
       const controller = new AbortController()
       const stream = client.messages.stream(hello, { signal: controller.signal })
       const pending = stream.finalMessage()
-      while (standIn.requests.length === 0) await new Promise((r) => setTimeout(r, 5))
+      await standIn.waitFor(() => standIn.requests.length === 1)
       const reason = new Error("stop")
       controller.abort(reason)
       await expect(pending).rejects.toBe(reason)
-      while (standIn.abandoned.length === 0) await new Promise((r) => setTimeout(r, 5))
+      await standIn.waitFor(() => standIn.abandoned.length === 1)
     }))
 })

@@ -164,9 +164,8 @@ describe("Promise streams: abort and close", () => {
         await ch.write(events[0]!)
         const first = await firstRead
         expect((first.value as Messages.MessageStreamEvent).type).toBe("message_start")
-        // The next read waits on the connection: abort it there.
+        // The next read waits on the connection (its pull starts at once): abort it there.
         const pending = iterator.next().then(() => undefined, (e: unknown) => e)
-        await new Promise((r) => setTimeout(r, 20))
         await stream.abort()
         const loopError = await pending
         const finalError = await stream.finalMessage().then(() => undefined, (e: unknown) => e)
@@ -202,7 +201,7 @@ describe("Promise streams: abort and close", () => {
       await firstRead
       const pendingRead = iterator.next().then(() => undefined, (e: unknown) => e)
       const call = client.messages.create(hello).then(() => undefined, (e: unknown) => e)
-      while (standIn.requests.length < 2) await new Promise((r) => setTimeout(r, 2))
+      await standIn.waitFor(() => standIn.requests.length === 2)
       await client.close()
       expect(((await pendingRead) as ClientClosed)._tag).toBe("ClientClosed")
       expect(((await stream.finalMessage().catch((e: unknown) => e)) as ClientClosed)._tag).toBe("ClientClosed")
