@@ -23,7 +23,7 @@ import * as YAML from "yaml"
 import { AnthropicConfigError } from "./Errors.js"
 import { type Env, interpolate, InterpolationError } from "./internal/interpolate.js"
 import { decodeProblem, describeValue } from "./internal/describeValue.js"
-import { SETUP_TOKEN_FIX, setupTokenProblem } from "./internal/tokens.js"
+import { credentialTextProblem, SETUP_TOKEN_FIX, setupTokenProblem, unsendable } from "./internal/tokens.js"
 
 /**
  * @since 0.1.0
@@ -111,6 +111,13 @@ export const MAX_REQUESTS_PER_SECOND = 1000
 const MAX_CONFIG_DEPTH = 32
 /** Alias references (`*name`) allowed in one file: plenty for a real file, far too few for a "billion laughs". */
 const MAX_YAML_ALIASES = 100
+/**
+ * The largest configuration file read. A real one is a few hundred bytes; the YAML parser's duplicate-key check is
+ * quadratic in the keys of a mapping, and a 256 KiB file of short keys takes seconds to parse, 64 KiB under half a one.
+ */
+const MAX_CONFIG_BYTES = 64 * 1024
+/** The most retries `retry.max_retries` allows: more would retry a failing call for hours. */
+const MAX_RETRIES = 100
 
 // ---------------------------------------------------------------------------------------------------------------
 // The file's schema, in the file's own key names
@@ -152,17 +159,64 @@ export const AuthMode = Schema.Literal("auto", "static", "setup_token", "oauth_b
  */
 export type AuthMode = typeof AuthMode.Type
 
-const SetupTokenValue = Schema.String.pipe(
-  Schema.filter((s) => s === "" || setupTokenProblem(s) === undefined, {
-    message: (issue) => setupTokenProblem(String(issue.actual)) ?? "invalid setup token"
-  })
-)
+/**
+ * A string checked by `problem`, which says why it is refused (never quoting it). Titled `string`: a value that is no
+ * string at all is told "must be a string" (or "a list of strings"), as for a plain string key.
+ */
+const checked = (problem: (s: string) => string | undefined) =>
+  Schema.String.pipe(
+    Schema.filter((s) => problem(s) === undefined, {
+      // Also asked when the value is no string (then the inner "must be a string" is what is said).
+      message: (issue) => (typeof issue.actual === "string" ? problem(issue.actual) : undefined) ?? "invalid",
+      title: "string"
+    })
+  )
 
-const HttpUrl = Schema.String.pipe(
-  Schema.filter((s) => /^https?:\/\/[^\s/]+/.test(s), {
-    message: () => "must be an http(s) URL such as https://api.anthropic.com"
-  })
-)
+/** Loading trims the key and the token, so they are checked trimmed. */
+const SetupTokenValue = checked((s) => s.trim() === "" ? undefined : setupTokenProblem(s.trim()))
+const ApiKeyValue = checked((s) => credentialTextProblem("an API key", s.trim()))
+
+/** Text sent as it is in a header (`anthropic_version`, each beta) or a request (`client_id`). */
+const HeaderText = checked((s) => {
+  const bad = unsendable(s, "text")
+  return bad === undefined ? undefined : `must be printable ASCII on one line, not ${describeValue(s)} holding ${bad}`
+})
+
+/**
+ * Why `text` is refused as a URL, or `undefined`. It must parse as http(s) and carry no credentials (the client would
+ * not send them, and its errors show the URL); a `strict` one (an endpoint the client posts to) has no query or
+ * fragment either. Whitespace and control characters are refused before parsing, which would silently drop some.
+ */
+const urlProblem = (text: string, strict: boolean): string | undefined => {
+  if (/[\s\x00-\x1f\x7f-\x9f]/.test(text)) {
+    return "must be an http(s) URL without spaces, line breaks or other control characters"
+  }
+  let url: URL
+  try {
+    url = new URL(text)
+  } catch {
+    return `must be an http(s) URL such as https://api.anthropic.com, not ${describeValue(text)}`
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    return `must be an http(s) URL such as https://api.anthropic.com, not ${describeValue(text)}`
+  }
+  // The parser forgets an empty `@` (`http://@host`), so the text is read too.
+  if (url.username !== "" || url.password !== "" || /^[a-z][a-z\d+.-]*:[/\\]*[^/\\?#]*@/i.test(text)) {
+    return "must be an http(s) URL without a user name or password (user:password@host): the client does not send " +
+      "them, and the URL shows in error messages and logs"
+  }
+  // `http://h?` parses to an empty search: the text is read here too.
+  if (strict && (url.search !== "" || url.hash !== "" || /[?#]/.test(text))) {
+    return "must be an http(s) URL without a query (?…) or fragment (#…): the URL shows in error messages and logs " +
+      "(and the client adds its paths to base_url)"
+  }
+  return undefined
+}
+
+/** `base_url`, `auth.token_url`: the client adds paths and its errors name the URL. */
+const HttpUrl = checked((s) => urlProblem(s, true))
+/** `auth.authorize_url`, `auth.manual_redirect_url`: pages for a browser, where a query is the page's business. */
+const PageUrl = checked((s) => urlProblem(s, false))
 
 const AuthFile = Schema.Struct({
   mode: Schema.optional(AuthMode),
@@ -171,9 +225,9 @@ const AuthFile = Schema.Struct({
   setup_token_file: Schema.optional(Schema.String),
   cli_credentials: Schema.optional(Schema.String),
   token_url: Schema.optional(HttpUrl),
-  authorize_url: Schema.optional(HttpUrl),
-  manual_redirect_url: Schema.optional(HttpUrl),
-  client_id: Schema.optional(Schema.String),
+  authorize_url: Schema.optional(PageUrl),
+  manual_redirect_url: Schema.optional(PageUrl),
+  client_id: Schema.optional(HeaderText),
   scopes: Schema.optional(Schema.Union(Schema.String, Schema.Array(Schema.String)))
 })
 
@@ -184,10 +238,10 @@ const AuthFile = Schema.Struct({
  * @category schemas
  */
 export const AnthropicProviderFile = Schema.Struct({
-  api_key: Schema.optional(Schema.String),
+  api_key: Schema.optional(ApiKeyValue),
   base_url: Schema.optional(HttpUrl),
-  anthropic_version: Schema.optional(Schema.String),
-  betas: Schema.optional(Schema.Array(Schema.String)),
+  anthropic_version: Schema.optional(HeaderText),
+  betas: Schema.optional(Schema.Array(HeaderText)),
   rate_limit: Schema.optional(Schema.Struct({
     requests_per_second: Schema.optional(NumberLike.pipe(Schema.compose(Schema.Number.pipe(
       Schema.between(MIN_REQUESTS_PER_SECOND, MAX_REQUESTS_PER_SECOND, {
@@ -198,7 +252,11 @@ export const AnthropicProviderFile = Schema.Struct({
     ))))
   })),
   retry: Schema.optional(Schema.Struct({
-    max_retries: Schema.optional(NumberLike.pipe(Schema.compose(Schema.Number.pipe(Schema.int(), Schema.nonNegative())))),
+    max_retries: Schema.optional(NumberLike.pipe(Schema.compose(Schema.Number.pipe(
+      Schema.filter((n) => Number.isInteger(n) && n >= 0 && n <= MAX_RETRIES, {
+        message: (issue) => `must be a whole number from 0 to ${MAX_RETRIES}, not ${describeValue(issue.actual)}`
+      })
+    )))),
     max_retry_after_ms: Schema.optional(Milliseconds(0))
   })),
   timeout_ms: Schema.optional(Milliseconds(1)),
@@ -324,21 +382,29 @@ const BUILT_IN = "<built-in defaults>"
 /** The source of settings made from Effect `Config` values. */
 const FROM_CONFIG = "<Effect Config>"
 
+/** Where credentials go instead of a URL. */
+const NOT_IN_URLS = "credentials belong in api_key / ANTHROPIC_API_KEY or the auth files, never in a URL"
+
 const FIXES: ReadonlyArray<readonly [RegExp, string]> = [
   [/auth\.mode$/, "set it to one of auto, static, setup_token, oauth_bundle, cli_credentials (or leave it out for auto)"],
   [/auth\.setup_token$/, SETUP_TOKEN_FIX],
+  [/^providers\.anthropic\.api_key$/, "put the key alone (sk-ant-api03-…, one line, no spaces or quotes) in api_key or ANTHROPIC_API_KEY"],
+  [/anthropic_version$/, "write the version alone, e.g. 2023-06-01 (or leave it out for the default)"],
+  [/client_id$/, `write the OAuth client id alone, e.g. ${DEFAULT_CLIENT_ID} (or leave it out for the default)`],
   [
     /requests_per_second$/,
     `write a number from ${MIN_REQUESTS_PER_SECOND} to ${MAX_REQUESTS_PER_SECOND} such as 2 or 0.5, ` +
     "or remove rate_limit for no limit"
   ],
-  [/max_retries$/, "write a whole number, 0 or more (default 2)"],
+  [/max_retries$/, `write a whole number from 0 to ${MAX_RETRIES} (default 2)`],
   [/max_retry_after_ms$/, `write a whole number of milliseconds from 0 to ${MAX_MILLISECONDS} (default 60000)`],
   [/_ms$/, `write a whole number of milliseconds from 1 to ${MAX_MILLISECONDS}`],
-  [/_url$/, "write a full URL such as https://api.anthropic.com"],
+  [/base_url$/, `write a full URL alone, such as https://api.anthropic.com (here or in ANTHROPIC_BASE_URL); ${NOT_IN_URLS}`],
+  [/token_url$/, `write the token endpoint's full URL alone, such as https://platform.claude.com/v1/oauth/token; ${NOT_IN_URLS}`],
+  [/_url$/, `write a full URL such as ${DEFAULT_AUTHORIZE_URL}, without user:password@; ${NOT_IN_URLS}`],
   [/^model\.provider$/, "set model.provider to anthropic (other providers are served by other clients)"],
   [/^model\.model$/, "name a model, e.g. claude-haiku-4-5"],
-  [/betas/, "write a list of strings, e.g. [prompt-caching-2024-07-31]"],
+  [/betas/, "write a list of strings, each one beta name, e.g. [prompt-caching-2024-07-31]"],
   [/auth\.scopes/, "write the scopes as one string (\"user:profile user:inference\") or a list of strings"]
 ]
 
@@ -581,6 +647,7 @@ export const fromYaml = (
   options: { readonly env?: Env | undefined; readonly cwd?: string | undefined; readonly source?: string } = {}
 ): Either.Either<AnthropicSettings, AnthropicConfigError> => {
   const source = options.source ?? INLINE
+  if (text.length > MAX_CONFIG_BYTES) return Either.left(tooLarge(source))
   const doc = YAML.parseDocument(text, { prettyErrors: true, uniqueKeys: true })
   const firstError = doc.errors[0]
   if (firstError !== undefined) {
@@ -595,6 +662,33 @@ export const fromYaml = (
     )
   }
   return yamlToData(doc, source).pipe(Either.flatMap((data) => fromObject(data ?? {}, { ...options, source })))
+}
+
+/** A configuration past {@link MAX_CONFIG_BYTES}, refused before it is parsed. */
+const tooLarge = (file: string): AnthropicConfigError =>
+  new AnthropicConfigError({
+    file,
+    problem: `the configuration is larger than ${MAX_CONFIG_BYTES / 1024} KiB, the most this client reads (a real ` +
+      "llm.yaml is a few hundred bytes)",
+    fix: "check that this is the configuration file meant (configPath / --config), and keep only the keys the README lists"
+  })
+
+/**
+ * The file's text, refused when it holds more than {@link MAX_CONFIG_BYTES}: reading stops there, so a huge file (or
+ * an endless one) costs no more than that.
+ */
+const readBounded = async (file: string): Promise<Either.Either<string, AnthropicConfigError>> => {
+  const handle = await fs.open(file, "r")
+  try {
+    const buffer = Buffer.alloc(MAX_CONFIG_BYTES + 1)
+    let length = 0
+    for (let read = -1; read !== 0 && length < buffer.length; length += read) {
+      read = (await handle.read(buffer, length, buffer.length - length, null)).bytesRead
+    }
+    return length > MAX_CONFIG_BYTES ? Either.left(tooLarge(file)) : Either.right(buffer.toString("utf8", 0, length))
+  } finally {
+    await handle.close()
+  }
 }
 
 /**
@@ -641,11 +735,12 @@ export const load = (options: LoadOptions = {}): Effect.Effect<AnthropicSettings
     }
     const configPath = path.resolve(cwd, options.configPath ?? DEFAULT_CONFIG_PATH)
     return Effect.tryPromise({
-      try: () => fs.readFile(configPath, "utf8").then(Option.some, (cause: NodeJS.ErrnoException) => {
-        // No file where none was asked for: the built-in defaults (the environment alone).
-        if (cause.code === "ENOENT" && options.configPath === undefined) return Option.none<string>()
-        throw cause
-      }),
+      try: (): Promise<Option.Option<Either.Either<string, AnthropicConfigError>>> =>
+        readBounded(configPath).then(Option.some, (cause: NodeJS.ErrnoException) => {
+          // No file where none was asked for: the built-in defaults (the environment alone).
+          if (cause.code === "ENOENT" && options.configPath === undefined) return Option.none()
+          throw cause
+        }),
       catch: (cause) =>
         new AnthropicConfigError({
           file: configPath,
@@ -656,7 +751,7 @@ export const load = (options: LoadOptions = {}): Effect.Effect<AnthropicSettings
         })
     }).pipe(Effect.flatMap(Option.match({
       onNone: () => fromObject({}, { env: options.env, cwd, source: BUILT_IN }),
-      onSome: (text) => fromYaml(text, { env: options.env, cwd, source: configPath })
+      onSome: Either.flatMap((text) => fromYaml(text, { env: options.env, cwd, source: configPath }))
     })))
   })
 

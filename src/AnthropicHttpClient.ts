@@ -13,6 +13,7 @@ import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as ExecutionStrategy from "effect/ExecutionStrategy"
 import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
@@ -21,7 +22,7 @@ import * as Scope from "effect/Scope"
 import { AnthropicConfig } from "./AnthropicConfig.js"
 import { type AuthHeaders, Credentials } from "./Credentials.js"
 import { type ApiError, ConnectionError, Other } from "./Errors.js"
-import { classify, withRetries } from "./internal/classify.js"
+import { classify, clip, MAX_IDENTIFIER, withRetries } from "./internal/classify.js"
 import { connectionError, readError } from "./internal/transportErrors.js"
 import { RateLimiter } from "./RateLimiter.js"
 import * as UndiciHttpClient from "./UndiciHttpClient.js"
@@ -35,11 +36,14 @@ import * as UndiciHttpClient from "./UndiciHttpClient.js"
 export interface RequestOptions {
   /** Path under `base_url`, e.g. `/v1/messages`. */
   readonly path: string
-  /** JSON body; serialized once, reused by every attempt. */
+  /** JSON body; serialized once, by the first attempt, and reused by the retries. */
   readonly body: unknown
   /** Extra `anthropic-beta` values for this request, merged with the configured ones and the credential's. */
   readonly betas?: ReadonlyArray<string> | undefined
-  /** Extra headers for this request. */
+  /**
+   * Extra headers for this request, names in any case. `authorization` and `x-api-key` are the credential's alone (a
+   * caller's are dropped); an `anthropic-beta` is merged with the other betas.
+   */
   readonly headers?: Readonly<Record<string, string>> | undefined
   /**
    * Ties the request to this scope: each attempt's request lives in a scope of its own forked from it (handed to
@@ -87,6 +91,9 @@ export class AnthropicHttpClient extends Context.Tag("effect-anthropic/Anthropic
   Service
 >() {}
 
+/** The headers only the credential sets, whatever case a caller writes them in. */
+const AUTH_HEADERS: ReadonlySet<string> = new Set(["authorization", "x-api-key"])
+
 /**
  * Merge beta lists into one `anthropic-beta` value, first occurrence wins, no duplicates.
  *
@@ -100,6 +107,39 @@ export const mergeBetas = (...lists: ReadonlyArray<ReadonlyArray<string> | undef
   }
   return [...seen].join(",")
 }
+
+/**
+ * The params as a JSON body, or an `Other` saying why JSON cannot carry them. It never quotes them: they may hold
+ * anything.
+ */
+const encodeBody = (params: unknown): Either.Either<HttpBody.HttpBody, Other> => {
+  try {
+    const text = JSON.stringify(params)
+    return text === undefined
+      ? Either.left(unencodable("they are not a JSON value (undefined, a function or a symbol)"))
+      : Either.right(HttpBody.text(text, "application/json"))
+  } catch (cause) {
+    return Either.left(unencodable(whyNotJson(cause)))
+  }
+}
+
+/** What `JSON.stringify` refused, in words of our own: its messages name properties of the params. */
+const whyNotJson = (cause: unknown): string =>
+  cause instanceof TypeError && /BigInt/.test(cause.message)
+    ? "they hold a BigInt, for which JSON has no number (convert it with Number() or String())"
+    : cause instanceof TypeError && /circular/i.test(cause.message)
+    ? "they refer to themselves (an object or list inside itself), which JSON cannot write out"
+    : cause instanceof RangeError
+    ? "they nest too deeply to be written out"
+    : `JSON.stringify threw ${cause instanceof Error ? `a ${cause.name}` : "a value that is not an Error"} (a toJSON method?)`
+
+const unencodable = (why: string): Other =>
+  new Other({
+    status: 0,
+    errorType: "invalid_request",
+    apiMessage: `the request params cannot be sent as JSON: ${why}`,
+    retryable: false
+  })
 
 /**
  * How the client treats the `HttpClient` underneath.
@@ -148,9 +188,17 @@ export const make = (
     }
 
     const buildHeaders = (auth: AuthHeaders, options: RequestOptions): Record<string, string> => {
-      const headers: Record<string, string> = { ...baseHeaders, ...options.headers }
+      const headers: Record<string, string> = { ...baseHeaders }
+      let callerBetas: Array<string> | undefined
+      // HTTP header names ignore case: `Authorization` must not travel beside the credential's `x-api-key`.
+      for (const [name, value] of Object.entries(options.headers ?? {})) {
+        const lower = name.toLowerCase()
+        if (lower === "anthropic-beta") (callerBetas ??= []).push(value)
+        else if (!AUTH_HEADERS.has(lower)) headers[lower] = value
+      }
+      // The credential's own header alone: a caller's other auth header would send two credentials.
       headers[auth.header] = Redacted.value(auth.value)
-      const betas = mergeBetas(auth.betas, settings.betas, options.betas)
+      const betas = mergeBetas(auth.betas, settings.betas, options.betas, callerBetas)
       if (betas !== "") headers["anthropic-beta"] = betas
       return headers
     }
@@ -183,11 +231,15 @@ export const make = (
     const execute = <A>(options: RequestOptions, read: Read<A>): Effect.Effect<A, ApiError> => {
       const url = settings.baseUrl + options.path
       const description = `POST ${url}`
-      const body = HttpBody.text(JSON.stringify(options.body), "application/json")
+      // Encoded by the first attempt and reused by the retries; not here, where params JSON cannot write (a BigInt,
+      // a cycle) would throw out of the call that builds the Effect instead of failing it.
+      let body: Either.Either<HttpBody.HttpBody, Other> | undefined
       const toConnectionError = (error: HttpClientError.HttpClientError) => connectionError(description, error, timeoutDetail)
       // Written as plain flatMaps, not Effect.gen: this runs for every call and a generator costs microseconds.
       const sendWith = (auth: AuthHeaders, scope: Scope.CloseableScope | undefined) => {
-        const request = HttpClientRequest.post(url, { headers: headersFor(auth, options), body })
+        const encoded = body ??= encodeBody(options.body)
+        if (Either.isLeft(encoded)) return Effect.fail(encoded.left)
+        const request = HttpClientRequest.post(url, { headers: headersFor(auth, options), body: encoded.right })
         const sent = scope === undefined
           ? http.execute(request)
           : Effect.provideService(scopedHttp.execute(request), Scope.Scope, scope)
@@ -228,7 +280,7 @@ export const make = (
                   status: response.status,
                   errorType: "invalid_response",
                   apiMessage: `the answer to ${description} is not JSON`,
-                  requestId: response.headers["request-id"],
+                  requestId: clip(response.headers["request-id"], MAX_IDENTIFIER),
                   retryable: false
                 })
               )

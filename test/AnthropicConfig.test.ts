@@ -50,6 +50,109 @@ const BAD_MILLISECONDS: ReadonlyArray<readonly [string, RegExp]> = [
   ["2147483648", /^must be a number between 1 and 2147483647, not a whole number$/]
 ]
 
+/** URLs refused at load: one error naming the key, never the URL's secret parts, saying where credentials go. */
+const URL_CASES: ReadonlyArray<{ name: string; yaml: string; path: string; says: RegExp; fix?: RegExp }> = [
+  ...["base_url", "auth.token_url", "auth.authorize_url", "auth.manual_redirect_url"].map((key) => ({
+    name: `${key} with a user name and password`,
+    yaml: yamlAt(key, "http://gwuser:GatewayPassw0rd@127.0.0.1:9/"),
+    path: `providers.anthropic.${key}`,
+    says: /without a user name or password/
+  })),
+  ...["base_url", "auth.token_url"].flatMap((key) => [
+    {
+      name: `${key} with a query`,
+      yaml: yamlAt(key, "http://127.0.0.1:9/proxy?token=GatewayPassw0rd"),
+      path: `providers.anthropic.${key}`,
+      says: /without a query/
+    },
+    {
+      name: `${key} with a fragment`,
+      yaml: yamlAt(key, "http://127.0.0.1:9/#GatewayPassw0rd"),
+      path: `providers.anthropic.${key}`,
+      says: /or fragment/
+    }
+  ]),
+  {
+    name: "base_url with an empty user name (http://@host)",
+    yaml: yamlAt("base_url", "http://@127.0.0.1:9"),
+    path: "providers.anthropic.base_url",
+    says: /without a user name or password/
+  },
+  {
+    name: "base_url with a space in the host",
+    yaml: yamlAt("base_url", "http://a b"),
+    path: "providers.anthropic.base_url",
+    says: /without spaces, line breaks or other control characters/
+  },
+  {
+    // The URL parser would silently drop the tab and go to example.com.
+    name: "base_url with a tab",
+    yaml: yamlAt("base_url", "http://exa\\tmple.com"),
+    path: "providers.anthropic.base_url",
+    says: /without spaces, line breaks or other control characters/
+  },
+  {
+    name: "base_url that is not http(s)",
+    yaml: yamlAt("base_url", "ftp://127.0.0.1/GatewayPassw0rd"),
+    path: "providers.anthropic.base_url",
+    says: /^must be an http\(s\) URL such as https:\/\/api\.anthropic\.com, not a string of 31 characters$/
+  }
+]
+
+/** Values that no HTTP request could carry, refused at load instead of failing every call as a "transport" error. */
+const HEADER_CASES: ReadonlyArray<{ name: string; yaml: string; path: string; says: RegExp; fix: RegExp }> = [
+  {
+    name: "a beta with CR LF (header injection)",
+    yaml: "providers:\n  anthropic:\n    betas: [files-api-2025-04-14, \"a\\r\\nx-evil: GatewayPassw0rd\"]\n",
+    path: "providers.anthropic.betas[1]",
+    says: /^must be printable ASCII on one line, not a string of 26 characters holding a line break$/,
+    fix: /beta name/
+  },
+  {
+    name: "a beta outside ASCII",
+    yaml: "providers:\n  anthropic:\n    betas: [\"ünïcödé\"]\n",
+    path: "providers.anthropic.betas[0]",
+    says: /holding a character outside printable ASCII$/,
+    fix: /beta name/
+  },
+  {
+    name: "anthropic_version with a line break",
+    yaml: "providers:\n  anthropic:\n    anthropic_version: \"2023-06-01\\nx: GatewayPassw0rd\"\n",
+    path: "providers.anthropic.anthropic_version",
+    says: /holding a line break$/,
+    fix: /2023-06-01/
+  },
+  {
+    name: "auth.client_id with a carriage return",
+    yaml: "providers:\n  anthropic:\n    auth:\n      client_id: \"my-client\\rGatewayPassw0rd\"\n",
+    path: "providers.anthropic.auth.client_id",
+    says: /holding a control character$|holding a line break$/,
+    fix: /client id alone/
+  },
+  {
+    name: "an api_key with a space inside",
+    yaml: "providers:\n  anthropic:\n    api_key: \"sk-ant-api03-Gateway Passw0rd\"\n",
+    path: "providers.anthropic.api_key",
+    says: /^an API key is one run of printable ASCII characters, and this one holds a space/,
+    fix: /ANTHROPIC_API_KEY/
+  },
+  {
+    name: "an inline setup token with a line break inside",
+    yaml: `providers:\n  anthropic:\n    auth:\n      setup_token: "sk-ant-oat01-${"G".repeat(40)}\\n${"P".repeat(40)}"\n`,
+    path: "providers.anthropic.auth.setup_token",
+    says: /^a setup token is one run of printable ASCII characters, and this one holds a line break/,
+    fix: /claude setup-token/
+  }
+]
+
+/** `value` (written as a YAML double-quoted string) at `key` under providers.anthropic (`auth.x` nests). */
+function yamlAt(key: string, value: string): string {
+  const [first, second] = key.split(".")
+  return second === undefined
+    ? `providers:\n  anthropic:\n    ${first}: "${value}"\n`
+    : `providers:\n  anthropic:\n    ${first}:\n      ${second}: "${value}"\n`
+}
+
 describe("Config", () => {
   it("fills every default", () => {
     const s = Either.getOrThrow(fromYaml("providers:\n  anthropic: {}\n"))
@@ -194,8 +297,22 @@ providers:
         name: "negative retries",
         yaml: "providers:\n  anthropic:\n    retry:\n      max_retries: -1\n",
         path: "providers.anthropic.retry.max_retries",
-        says: /non-negative|>= 0/,
-        fix: /whole number/
+        says: /^must be a whole number from 0 to 100, not a negative whole number$/,
+        fix: /whole number from 0 to 100/
+      },
+      {
+        name: "1e15 retries (past the bound of 100)",
+        yaml: "providers:\n  anthropic:\n    retry:\n      max_retries: 1000000000000000\n",
+        path: "providers.anthropic.retry.max_retries",
+        says: /^must be a whole number from 0 to 100, not a whole number$/,
+        fix: /whole number from 0 to 100/
+      },
+      {
+        name: "101 retries from a variable",
+        yaml: "providers:\n  anthropic:\n    retry:\n      max_retries: ${RETRIES:-101}\n",
+        path: "providers.anthropic.retry.max_retries",
+        says: /^must be a whole number from 0 to 100, not a whole number$/,
+        fix: /whole number from 0 to 100/
       },
       {
         name: "betas not a list",
@@ -232,6 +349,8 @@ providers:
         says: /http\(s\) URL/,
         fix: /full URL/
       },
+      ...URL_CASES.map((c) => ({ ...c, fix: c.fix ?? /never in a URL/ })),
+      ...HEADER_CASES,
       {
         name: "another provider in the model selection",
         yaml: "providers:\n  anthropic: {}\nmodel:\n  provider: openai\n  model: gpt\n",
@@ -316,7 +435,13 @@ providers:
       ["a key as the model provider", (x) => `providers:\n  anthropic: {}\nmodel:\n  provider: ${x}\n  model: m\n`],
       ["a key as the providers section", (x) => `providers: ${x}\n`],
       ["a key as a YAML alias", (x) => under(`    api_key: *${x}`)],
-      ["a key after a block scalar header", (x) => under(`    api_key: |${x}\n      text`)]
+      ["a key after a block scalar header", (x) => under(`    api_key: |${x}\n      text`)],
+      ["a key as a URL's password", (x) => under(`    base_url: http://gateway:${x}@127.0.0.1:9`)],
+      ["a key in a URL's query", (x) => under(`    base_url: "http://127.0.0.1:9/?key=${x}"`)],
+      ["a key in the token URL's fragment", (x) => under(`    auth:\n      token_url: "https://127.0.0.1:9/t#${x}"`)],
+      ["a key after a line break in a beta", (x) => under(`    betas: ["a\\n${x}"]`)],
+      ["a key pasted twice as api_key", (x) => under(`    api_key: "${x} ${x}"`)],
+      ["a key after a line break in the client id", (x) => under(`    auth:\n      client_id: "id\\r\\n${x}"`)]
     ]
     const renderings = (error: AnthropicConfigError) => [
       error.message,
@@ -354,6 +479,39 @@ providers:
     })
   })
 
+  describe("what still loads beside the new checks", () => {
+    it("a page URL (authorize_url, manual_redirect_url) may carry a query; base_url a path", () => {
+      const settings = Either.getOrThrow(fromYaml(`
+providers:
+  anthropic:
+    base_url: https://gateway.example.com/anthropic/
+    auth:
+      authorize_url: https://claude.ai/oauth/authorize?prompt=login
+      manual_redirect_url: https://platform.claude.com/oauth/code/callback?x=1
+`))
+      expect(settings.baseUrl).toBe("https://gateway.example.com/anthropic")
+      expect(settings.auth.authorizeUrl).toBe("https://claude.ai/oauth/authorize?prompt=login")
+      expect(settings.auth.manualRedirectUrl).toBe("https://platform.claude.com/oauth/code/callback?x=1")
+    })
+
+    it("100 retries, the bound, are accepted", () => {
+      const settings = Either.getOrThrow(fromYaml("providers:\n  anthropic:\n    retry:\n      max_retries: 100\n"))
+      expect(settings.maxRetries).toBe(100)
+    })
+
+    it("an api_key or a setup token with spaces or a line break around it is trimmed, not refused", () => {
+      const token = "sk-ant-oat01-" + "t".repeat(80)
+      const settings = Either.getOrThrow(
+        fromYaml(`providers:\n  anthropic:\n    api_key: "\${KEY}"\n    auth:\n      setup_token: "\${TOKEN}"\n`, {
+          KEY: " sk-ant-api03-key\n",
+          TOKEN: `${token}\r\n`
+        })
+      )
+      expect(settings.apiKey.pipe(Option.map(Redacted.value))).toEqual(Option.some("sk-ant-api03-key"))
+      expect(settings.auth.setupToken.pipe(Option.map(Redacted.value))).toEqual(Option.some(token))
+    })
+  })
+
   describe("setup token length: at least 80 characters", () => {
     const tokenOf = (length: number) => "sk-ant-oat01-" + "t".repeat(length - "sk-ant-oat01-".length)
     const withToken = (token: string) => fromYaml(`providers:\n  anthropic:\n    auth:\n      setup_token: ${token}\n`)
@@ -387,6 +545,47 @@ providers:
         expect(error.problem).toContain("aliases")
         expect(error.fix).toContain("anchors and aliases")
       }))
+
+    /** A file of `bytes` bytes of short top-level keys: the worst case of the parser's quadratic duplicate-key check. */
+    const manyKeys = (bytes: number) => {
+      let text = "providers:\n  anthropic: {}\n"
+      for (let i = 0; text.length < bytes; i++) text += `${i.toString(36)}: 1\n`
+      return text.slice(0, bytes - 1) + "\n"
+    }
+
+    it.scoped("a file just over 64 KiB is refused before it is parsed, naming the file and the limit", () =>
+      Effect.gen(function*() {
+        const dir = yield* tempDir
+        const file = path.join(dir, "llm.yaml")
+        yield* writeFile(file, manyKeys(64 * 1024 + 1))
+        const started = Date.now()
+        const error = yield* Effect.flip(AnthropicConfig.load({ configPath: file, env: {} }))
+        // Parsing it takes about half a second here (a 256 KiB one, eight); refusing it, a millisecond.
+        expect(Date.now() - started).toBeLessThan(250)
+        expect(error.file).toBe(file)
+        expect(error.path).toBeUndefined()
+        expect(error.problem).toBe(
+          "the configuration is larger than 64 KiB, the most this client reads (a real llm.yaml is a few hundred bytes)"
+        )
+        expect(error.fix).toContain("configPath")
+      }))
+
+    it.scoped("a file of exactly 64 KiB is read and parsed", () =>
+      Effect.gen(function*() {
+        const dir = yield* tempDir
+        const file = path.join(dir, "llm.yaml")
+        const comment = "# padding\n".repeat(7000)
+        const text = "providers:\n  anthropic:\n    anthropic_version: \"2024-01-01\"\n" + comment
+        yield* writeFile(file, text.slice(0, 64 * 1024 - 1) + "\n")
+        const settings = yield* AnthropicConfig.load({ configPath: file, env: {} })
+        expect(settings.anthropicVersion).toBe("2024-01-01")
+      }))
+
+    it("fromYaml refuses text over 64 KiB the same way", () => {
+      const error = errorOf(fromYaml(manyKeys(64 * 1024 + 1)))
+      expect(error.file).toBe("llm.yaml")
+      expect(error.problem).toContain("larger than 64 KiB")
+    })
 
     it("a few aliases are still fine", () => {
       const settings = Either.getOrThrow(

@@ -5,9 +5,11 @@ import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
+import * as Stream from "effect/Stream"
 import * as TestClock from "effect/TestClock"
 import * as path from "node:path"
 import * as AnthropicClient from "../src/AnthropicClient.js"
+import type * as Messages from "../src/Messages.js"
 import * as StandIn from "../src/testing/StandIn.js"
 import * as TestLayers from "../src/testing/TestLayers.js"
 import { API_KEY, hello, stack } from "./fixtures.js"
@@ -49,6 +51,62 @@ describe("AnthropicHttpClient: the error table", () => {
       expect(waits[1]).toBe(1500)
       expect(waits[2]).toBe(20_000 - 3000 - 1500)
       expect(standIn.requests.length).toBe(4)
+    }))
+
+  it.scoped("429 honours the obsolete HTTP-date forms (RFC 850, asctime) as UTC", () =>
+    Effect.gen(function*() {
+      const standIn = yield* StandIn.scoped({
+        replies: [
+          StandIn.error(429, { retryAfter: "Thursday, 01-Jan-70 00:00:07 GMT" }),
+          StandIn.error(429, { retryAfter: "Thu Jan  1 00:00:19 1970" })
+        ]
+      })
+      const { client } = yield* stack({ api_key: API_KEY, base_url: standIn.url, retry: { max_retries: 2 } })
+      const { exit, waits } = yield* runClocked(client.createMessage(hello))
+      expect(Exit.isSuccess(exit)).toBe(true)
+      expect(waits).toEqual([7000, 12_000])
+    }))
+
+  // A proxy that sends the header twice: the client sees the values joined with ", ".
+  const duplicated: ReadonlyArray<readonly [string, { retryAfter?: string; retryAfterMs?: string }, number]> = [
+    ["retry-after: 5 sent twice", { retryAfter: "5, 5" }, 5000],
+    ["retry-after: 5 then 10", { retryAfter: "5, 10" }, 5000],
+    ["retry-after-ms: 1500 sent twice", { retryAfterMs: "1500,1500" }, 1500],
+    ["an HTTP-date sent twice", { retryAfter: `${new Date(4000).toUTCString()}, ${new Date(4000).toUTCString()}` }, 4000]
+  ]
+  for (const [name, header, expected] of duplicated) {
+    it.scoped(`429 with ${name} waits for the first value (${expected} ms)`, () =>
+      Effect.gen(function*() {
+        const standIn = yield* StandIn.scoped({ replies: [StandIn.error(429, header)] })
+        const { client } = yield* stack({ api_key: API_KEY, base_url: standIn.url })
+        const { exit, waits } = yield* runClocked(client.createMessage(hello))
+        expect(Exit.isSuccess(exit)).toBe(true)
+        expect(waits).toEqual([expected])
+      }))
+  }
+
+  // Values `Date.parse` used to take (as the year 5, or -1) for a date in the past: an immediate retry.
+  for (const value of ["+5", "-1", "7 8", "0x10", "3 days", "NaN", "1e999", "Infinity"]) {
+    it.scoped(`429 with retry-after: ${value} ignores it and waits the 60 s fallback`, () =>
+      Effect.gen(function*() {
+        const standIn = yield* StandIn.scoped({ replies: [StandIn.error(429, { retryAfter: value })] })
+        const { client } = yield* stack({ api_key: API_KEY, base_url: standIn.url })
+        const { exit, waits } = yield* runClocked(client.createMessage(hello))
+        expect(Exit.isSuccess(exit)).toBe(true)
+        expect(waits).toEqual([60_000])
+      }))
+  }
+
+  it.scoped("a 5xx retry-after-ms of -5 or +5 is ignored: the backoff applies", () =>
+    Effect.gen(function*() {
+      const standIn = yield* StandIn.scoped({
+        replies: [StandIn.error(503, { retryAfterMs: "-5" }), StandIn.error(503, { retryAfterMs: "+5" })]
+      })
+      const { client } = yield* stack({ api_key: API_KEY, base_url: standIn.url })
+      const { exit, waits } = yield* runClocked(client.createMessage(hello))
+      expect(Exit.isSuccess(exit)).toBe(true)
+      expect(waits[0]).toBeGreaterThanOrEqual(375)
+      expect(waits[1]).toBeGreaterThanOrEqual(750)
     }))
 
   it.scoped("429 exhausts max_retries and fails with RateLimit carrying status, type, message and request-id", () =>
@@ -289,6 +347,52 @@ describe("AnthropicHttpClient: hostile and unusual answers", () => {
       expect(error.requestId).toBe("req_big")
     }))
 
+  it.scoped("error.type, request_id, the request-id header and an OAuth error code are clipped like the message", () =>
+    Effect.gen(function*() {
+      const huge = 5_000_000
+      const standIn = yield* StandIn.scoped({
+        replies: [
+          { type: "json", status: 400, body: { type: "error", error: { type: "t".repeat(huge), message: "short" } } },
+          {
+            type: "json",
+            status: 400,
+            body: { type: "error", error: { type: "invalid_request_error", message: "short" }, request_id: "r".repeat(huge) }
+          },
+          // Node's HTTP parser bounds a header at 16 KiB; the error keeps far less.
+          { type: "raw", status: 500, body: "down", headers: { "request-id": "h".repeat(12_000) } },
+          { type: "raw", status: 200, body: "not json", headers: { "request-id": "j".repeat(12_000) } }
+        ]
+      })
+      const { client } = yield* stack({ api_key: API_KEY, base_url: standIn.url, retry: { max_retries: 0 } })
+      for (let i = 0; i < 4; i++) {
+        const error = yield* Effect.flip(client.createMessage(hello))
+        if (error._tag !== "Other" && error._tag !== "ServerError") throw new Error(`unexpected ${error._tag}`)
+        expect(error.errorType.length).toBeLessThanOrEqual(300)
+        expect((error.requestId ?? "").length).toBeLessThanOrEqual(300)
+        expect(error.message.length).toBeLessThan(3000)
+        expect(JSON.stringify(error).length).toBeLessThan(3000)
+      }
+    }))
+
+  it.scoped("the token endpoint's error code is clipped too", () =>
+    Effect.gen(function*() {
+      const dir = yield* tempDir
+      const standIn = yield* StandIn.scoped()
+      const bundle = path.join(dir, "bundle.json")
+      const pair = standIn.oauth.issue()
+      yield* writeFile(bundle, JSON.stringify({ ...pair, expires_at: new Date(0).toISOString() }))
+      standIn.oauth.enqueueToken({ type: "json", status: 400, body: { error: "e".repeat(5_000_000) } })
+      const { client } = yield* stack({
+        base_url: standIn.url,
+        retry: { max_retries: 0 },
+        auth: { mode: "oauth_bundle", bundle, token_url: standIn.oauth.tokenUrl }
+      })
+      const error = failureOf((yield* runClocked(client.createMessage(hello))).exit)
+      expect(error._tag).toBe("RefreshFailed")
+      expect(error.message.length).toBeLessThan(3000)
+      expect(JSON.stringify(error).length).toBeLessThan(6000)
+    }))
+
   for (
     const [header, expectedMs] of [[{ retryAfter: String(10 ** 12) }, 10 ** 15], [{ retryAfterMs: "1e12" }, 10 ** 12]] as const
   ) {
@@ -386,6 +490,86 @@ describe("AnthropicHttpClient: hostile and unusual answers", () => {
       // 0.5·2⁴ = 8 s and beyond: capped at 8 s, less up to 25 % jitter.
       for (const wait of waits.slice(4)) expect(wait).toBeGreaterThanOrEqual(6000)
     }))
+})
+
+describe("AnthropicHttpClient: per-call headers", () => {
+  const SETUP_TOKEN = "sk-ant-oat01-" + "s".repeat(80)
+
+  it.scoped("an API key call: Authorization in any case is dropped, never sent beside x-api-key", () =>
+    Effect.gen(function*() {
+      const standIn = yield* StandIn.scoped()
+      const { client } = yield* stack({ api_key: API_KEY, base_url: standIn.url })
+      yield* client.createMessage(hello, { headers: { Authorization: "Bearer someone-else", "X-API-KEY": "sk-ant-api03-other" } })
+      const headers = standIn.requests[0]!.headers
+      expect(headers["x-api-key"]).toBe(API_KEY)
+      expect(headers.authorization).toBeUndefined()
+    }))
+
+  it.scoped("a token call: X-Api-Key is dropped, the Bearer token wins over a caller's authorization", () =>
+    Effect.gen(function*() {
+      const standIn = yield* StandIn.scoped()
+      const { client } = yield* stack({ base_url: standIn.url, auth: { mode: "setup_token", setup_token: SETUP_TOKEN } })
+      yield* client.createMessage(hello, { headers: { "X-Api-Key": "sk-ant-api03-other", AUTHORIZATION: "Bearer other" } })
+      const headers = standIn.requests[0]!.headers
+      expect(headers.authorization).toBe(`Bearer ${SETUP_TOKEN}`)
+      expect(headers["x-api-key"]).toBeUndefined()
+    }))
+
+  it.scoped("a caller's Anthropic-Beta is merged with the credential's, the configured and the call's betas", () =>
+    Effect.gen(function*() {
+      const standIn = yield* StandIn.scoped()
+      const { client } = yield* stack({
+        base_url: standIn.url,
+        betas: ["prompt-caching-2024-07-31"],
+        auth: { mode: "setup_token", setup_token: SETUP_TOKEN }
+      })
+      yield* client.createMessage(hello, {
+        betas: ["token-efficient-tools-2025-02-19"],
+        headers: { "Anthropic-Beta": "files-api-2025-04-14, prompt-caching-2024-07-31", "X-Trace": "t1" }
+      })
+      const headers = standIn.requests[0]!.headers
+      expect(headers["anthropic-beta"]).toBe(
+        "oauth-2025-04-20,prompt-caching-2024-07-31,token-efficient-tools-2025-02-19,files-api-2025-04-14"
+      )
+      expect(headers["x-trace"]).toBe("t1")
+      // A stream carries its own `accept`; a caller's Anthropic-Beta reaches it too.
+      yield* Stream.runDrain(client.stream(hello, { headers: { "anthropic-BETA": "files-api-2025-04-14" } }))
+      expect(standIn.requests[1]!.headers["anthropic-beta"]).toBe("oauth-2025-04-20,prompt-caching-2024-07-31,files-api-2025-04-14")
+      expect(standIn.requests[1]!.headers.accept).toBe("text/event-stream")
+      // The next plain call is served by the cached headers, untouched by the calls before.
+      yield* client.createMessage(hello)
+      expect(standIn.requests[2]!.headers["anthropic-beta"]).toBe("oauth-2025-04-20,prompt-caching-2024-07-31")
+      expect(standIn.requests[2]!.headers["x-trace"]).toBeUndefined()
+    }))
+})
+
+describe("AnthropicHttpClient: params JSON cannot encode", () => {
+  const cyclic: Record<string, unknown> = { role: "user", content: "hi" }
+  cyclic.loopsBackHere = cyclic
+  const cases: ReadonlyArray<readonly [string, Messages.MessageCreateParams, RegExp]> = [
+    ["a BigInt", { ...hello, metadata: { user_id: 1n as never } }, /hold a BigInt/],
+    ["a cycle", { ...hello, messages: [cyclic as never] }, /refer to themselves/]
+  ]
+  for (const [name, params, why] of cases) {
+    it.scoped(`${name}: createMessage and stream fail with Other invalid_request, nothing sent, no defect`, () =>
+      Effect.gen(function*() {
+        const standIn = yield* StandIn.scoped()
+        const { client } = yield* stack({ api_key: API_KEY, base_url: standIn.url })
+        for (const call of [client.createMessage(params), Stream.runDrain(client.stream(params))]) {
+          const error = failureOf(yield* Effect.exit(call))
+          expect(error._tag).toBe("Other")
+          if (error._tag !== "Other") return
+          expect(error.status).toBe(0)
+          expect(error.errorType).toBe("invalid_request")
+          expect(error.retryable).toBe(false)
+          expect(error.apiMessage).toMatch(/^the request params cannot be sent as JSON: /)
+          expect(error.apiMessage).toMatch(why)
+          // Never quotes the params (a cycle's message from V8 names its properties).
+          expect(error.message).not.toContain("loopsBackHere")
+        }
+        expect(standIn.requests.length).toBe(0)
+      }))
+  }
 })
 
 describe("AnthropicHttpClient over another HttpClient", () => {

@@ -2,12 +2,16 @@ import { describe, expect, it } from "@effect/vitest"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
+import * as TestClock from "effect/TestClock"
 import * as path from "node:path"
 import * as AnthropicClient from "../src/AnthropicClient.js"
 import * as AnthropicConfig from "../src/AnthropicConfig.js"
 import * as Credentials from "../src/Credentials.js"
 import type { AnthropicConfigError, NoCredentials } from "../src/Errors.js"
 import * as StandIn from "../src/testing/StandIn.js"
+import { hello } from "./fixtures.js"
 import { tempDir, writeFile } from "./helpers.js"
 
 const SETUP_TOKEN = "sk-ant-oat01-setup" + "s".repeat(80)
@@ -145,11 +149,11 @@ describe("Credentials: unusable files", () => {
       const dir = yield* tempDir
       const { config, env } = yield* layout(dir, { bundle: false, cli: false, setupToken: false, apiKey: true })
       const bundle = path.join(dir, "secrets", "anthropic_oauth.json")
-      yield* writeFile(bundle, JSON.stringify({ access_token: "sk-ant-oat01-x", expires_at: "2099-01-01T00:00:00Z" }))
+      yield* writeFile(bundle, JSON.stringify({ refresh_token: "sk-ant-ort01-r", expires_at: "2099-01-01T00:00:00Z" }))
       const error = yield* Effect.flip(Effect.flatMap(AnthropicConfig.load({ config, env }), Credentials.resolve))
       expect(error._tag).toBe("AnthropicConfigError")
       expect((error as AnthropicConfigError).file).toBe(bundle)
-      expect((error as AnthropicConfigError).path).toBe("refresh_token")
+      expect((error as AnthropicConfigError).path).toBe("access_token")
       expect(error.message).toContain("effect-anthropic login")
     }))
 
@@ -190,6 +194,115 @@ describe("Credentials: unusable files", () => {
       expect((error as AnthropicConfigError).file).toBe(file)
       expect(error.message).toContain("at least 80 characters")
       expect(error.message).not.toContain("sk-ant-oat01-short")
+    }))
+})
+
+describe("Credentials: a bundle without a refresh token (a token endpoint need not issue one)", () => {
+  const bundles: ReadonlyArray<readonly [string, Record<string, unknown>]> = [
+    ["refresh_token: \"\" (as login writes it)", { refresh_token: "" }],
+    ["no refresh_token key", {}]
+  ]
+  for (const [name, refresh] of bundles) {
+    it.scoped(`${name} loads as a token without refresh token`, () =>
+      Effect.gen(function*() {
+        const dir = yield* tempDir
+        const { config, env } = yield* layout(dir, { bundle: false, cli: false, setupToken: false, apiKey: false })
+        yield* writeFile(
+          path.join(dir, "secrets", "anthropic_oauth.json"),
+          JSON.stringify({ access_token: BUNDLE_ACCESS, ...refresh, expires_at: "2099-01-01T00:00:00Z" })
+        )
+        const { credential } = yield* Credentials.resolve(yield* AnthropicConfig.load({ config, env }))
+        expect(credential.kind).toBe("oauth_bundle")
+        if (credential.kind !== "oauth_bundle") return
+        expect(Option.isNone(credential.token.refreshToken)).toBe(true)
+      }))
+  }
+
+  it.scoped("its token is sent until it expires; then the call fails with LoginRequired", () =>
+    Effect.gen(function*() {
+      const dir = yield* tempDir
+      const standIn = yield* StandIn.scoped()
+      const bundle = path.join(dir, "secrets", "anthropic_oauth.json")
+      const { config, env } = yield* layout(dir, { bundle: false, cli: false, setupToken: false, apiKey: false }, "oauth_bundle", {
+        base_url: standIn.url
+      })
+      config.providers.anthropic.auth = { ...config.providers.anthropic.auth, token_url: standIn.oauth.tokenUrl } as never
+      // TestClock starts at the epoch: the token is valid for an hour.
+      yield* writeFile(bundle, JSON.stringify({ access_token: BUNDLE_ACCESS, refresh_token: "", expires_at: 3_600_000 }))
+      const client = Context.get(yield* Layer.build(AnthropicClient.layerFile({ config, env })), AnthropicClient.AnthropicClient)
+      yield* client.createMessage(hello)
+      expect(standIn.requests[0]!.headers.authorization).toBe(`Bearer ${BUNDLE_ACCESS}`)
+      yield* TestClock.adjust("2 hours")
+      const error = yield* Effect.flip(client.createMessage(hello))
+      expect(error._tag).toBe("LoginRequired")
+      expect(error.message).toContain("effect-anthropic login")
+      expect(standIn.requests.length).toBe(1)
+      expect(standIn.oauth.tokenRequests.length).toBe(0)
+    }))
+})
+
+describe("Credentials: values no header can carry are refused at load, never quoted", () => {
+  const TOKEN = "sk-ant-oat01-" + "Q".repeat(80)
+  const setupTokenFiles: ReadonlyArray<readonly [string, string, RegExp]> = [
+    ["a comment on a second line", `${TOKEN}\n# made by claude setup-token\n`, /^the file holds more than one line/],
+    ["the token pasted twice, on two lines", `${TOKEN}\r\n${TOKEN}\r\n`, /^the file holds more than one line/],
+    ["the token pasted twice, on one line", `${TOKEN} ${TOKEN}\n`, /holds a space, which cannot be sent in a header/],
+    ["a control character inside", `${TOKEN.slice(0, 40)}\u0000${TOKEN.slice(40)}\n`, /holds a control character/]
+  ]
+  for (const [name, content, says] of setupTokenFiles) {
+    it.scoped(`a setup token file with ${name}`, () =>
+      Effect.gen(function*() {
+        const dir = yield* tempDir
+        const { config, env } = yield* layout(dir, { bundle: false, cli: false, setupToken: false, apiKey: false }, "setup_token")
+        const file = path.join(dir, "secrets", "anthropic_setup_token")
+        yield* writeFile(file, content)
+        const error = yield* Effect.flip(Effect.flatMap(AnthropicConfig.load({ config, env }), Credentials.resolve))
+        expect(error._tag).toBe("AnthropicConfigError")
+        expect((error as AnthropicConfigError).file).toBe(file)
+        expect((error as AnthropicConfigError).problem).toMatch(says)
+        expect(error.message).toContain("claude setup-token")
+        for (const text of [error.message, JSON.stringify(error)]) expect(text).not.toContain("QQQQQQ")
+      }))
+  }
+
+  it.scoped("a setup token file with the token and blank lines around it is fine", () =>
+    Effect.gen(function*() {
+      const dir = yield* tempDir
+      const { config, env } = yield* layout(dir, { bundle: false, cli: false, setupToken: false, apiKey: false }, "setup_token")
+      yield* writeFile(path.join(dir, "secrets", "anthropic_setup_token"), `\n  ${TOKEN}  \r\n\n`)
+      const { credential } = yield* Credentials.resolve(yield* AnthropicConfig.load({ config, env }))
+      expect(credential.kind === "setup_token" && Redacted.value(credential.token)).toBe(TOKEN)
+    }))
+
+  it.scoped("a bundle whose access token holds a line break", () =>
+    Effect.gen(function*() {
+      const dir = yield* tempDir
+      const { config, env } = yield* layout(dir, { bundle: false, cli: false, setupToken: false, apiKey: false })
+      const bundle = path.join(dir, "secrets", "anthropic_oauth.json")
+      yield* writeFile(
+        bundle,
+        JSON.stringify({ access_token: "sk-ant-oat01-QQQQQQQQ\r\nx: y", refresh_token: "", expires_at: "2099-01-01T00:00:00Z" })
+      )
+      const error = yield* Effect.flip(Effect.flatMap(AnthropicConfig.load({ config, env }), Credentials.resolve))
+      expect((error as AnthropicConfigError).file).toBe(bundle)
+      expect((error as AnthropicConfigError).path).toBe("access_token")
+      expect((error as AnthropicConfigError).problem).toContain("holds a line break")
+      expect(JSON.stringify(error)).not.toContain("QQQQQQ")
+    }))
+
+  it.scoped("ANTHROPIC_API_KEY holding a space is refused as providers.anthropic.api_key, naming the variable in the fix", () =>
+    Effect.gen(function*() {
+      const dir = yield* tempDir
+      const { config, env } = yield* layout(dir, { bundle: false, cli: false, setupToken: false, apiKey: false })
+      const error = yield* Effect.flip(
+        AnthropicConfig.load({ config, env: { ...env, ANTHROPIC_API_KEY: "sk-ant-api03-QQQQQQQQ QQQQQQQQ" } })
+      )
+      expect(error.path).toBe("providers.anthropic.api_key")
+      expect(error.problem).toBe(
+        "an API key is one run of printable ASCII characters, and this one holds a space, which cannot be sent in a header"
+      )
+      expect(error.fix).toContain("ANTHROPIC_API_KEY")
+      expect(JSON.stringify(error)).not.toContain("QQQQQQ")
     }))
 })
 

@@ -26,8 +26,15 @@ interface ErrorBody {
 
 /** The most of an API message an error keeps: a hostile body may be megabytes long. (Errors scrub secrets.) */
 const MAX_MESSAGE = 2000
+/** The most of an identifier an error keeps (`error.type`, a request id, an OAuth `error`): real ones are short. */
+export const MAX_IDENTIFIER = 256
 
-const clip = (text: string): string => text.length <= MAX_MESSAGE ? text : `${text.slice(0, MAX_MESSAGE)}… (cut)`
+/**
+ * `text` cut to `max` characters and marked as cut. Every field an answer puts into an error goes through it: a
+ * hostile answer can make any of them megabytes long.
+ */
+export const clip = <A extends string | undefined>(text: A, max = MAX_MESSAGE): A =>
+  text === undefined || text.length <= max ? text : `${text.slice(0, max)}… (cut)` as A
 
 export const parseErrorBody = (text: string): ErrorBody => {
   try {
@@ -40,16 +47,16 @@ export const parseErrorBody = (text: string): ErrorBody => {
     if (typeof error === "object" && error !== null) {
       const errorCode = error.details?.error_code
       return {
-        errorType: typeof error.type === "string" ? error.type : "unknown",
+        errorType: typeof error.type === "string" ? clip(error.type, MAX_IDENTIFIER) : "unknown",
         apiMessage: clip(typeof error.message === "string" ? error.message : JSON.stringify(error)),
-        requestId: typeof json!.request_id === "string" ? json!.request_id : undefined,
+        requestId: typeof json!.request_id === "string" ? clip(json!.request_id, MAX_IDENTIFIER) : undefined,
         errorCode: typeof errorCode === "string" ? errorCode : undefined
       }
     }
     // OAuth endpoints answer `{"error":"invalid_grant","error_description":"…"}`.
     if (typeof error === "string") {
       return {
-        errorType: error,
+        errorType: clip(error, MAX_IDENTIFIER),
         apiMessage: clip(typeof json!.error_description === "string" ? json!.error_description : error),
         requestId: undefined,
         errorCode: undefined
@@ -68,21 +75,71 @@ export const parseErrorBody = (text: string): ErrorBody => {
 
 type HeaderLookup = (name: string) => string | undefined
 
-/** `retry-after-ms` (milliseconds) first, then `retry-after` (seconds or an HTTP date). */
+/**
+ * A non-negative decimal number at the start of a header value, up to the end or a comma: a header sent twice arrives
+ * joined as `"5, 10"`, and the first is taken. `retry-after-ms` may use an exponent (`1e12`); `retry-after` may not.
+ */
+const MILLISECONDS = /^(\d+(?:\.\d*)?|\.\d+)(e[-+]?\d+)?\s*(?:,|$)/i
+const SECONDS = /^(\d+(?:\.\d*)?|\.\d+)\s*(?:,|$)/
+
+const DAY = "(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)"
+const MONTH = "(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)"
+const TIME = "(\\d{2}):(\\d{2}):(\\d{2})"
+/** The HTTP-date forms of RFC 9110 §5.6.7, each followed by the end or a comma (a duplicated header). */
+const IMF_FIXDATE = new RegExp(`^${DAY}, (\\d{2}) ${MONTH} (\\d{4}) ${TIME} GMT\\s*(?:,|$)`)
+const RFC_850 = new RegExp(`^(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day, (\\d{2})-${MONTH}-(\\d{2}) ${TIME} GMT\\s*(?:,|$)`)
+const ASCTIME = new RegExp(`^${DAY} ${MONTH} ([ \\d]\\d) ${TIME} (\\d{4})\\s*(?:,|$)`)
+const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+
+/** Epoch milliseconds of a date's parts (all UTC), or `undefined` when they name no real instant (31 Feb, 25:00). */
+const utc = (year: number, month: string, day: string, hh: string, mm: string, ss: string): number | undefined => {
+  const m = MONTHS.indexOf(month)
+  const ms = Date.UTC(year, m, Number(day), Number(hh), Number(mm), Number(ss))
+  const date = new Date(ms)
+  return date.getUTCDate() === Number(day) && date.getUTCMonth() === m && date.getUTCHours() === Number(hh) &&
+      date.getUTCMinutes() === Number(mm) && date.getUTCSeconds() === Number(ss)
+    ? ms
+    : undefined
+}
+
+/** An HTTP-date in any of its three forms, as epoch milliseconds. Never `Date.parse`, which takes "-1" or "5, 10". */
+const httpDate = (value: string, nowMs: number): number | undefined => {
+  let m = IMF_FIXDATE.exec(value)
+  if (m !== null) return utc(Number(m[3]), m[2]!, m[1]!, m[4]!, m[5]!, m[6]!)
+  m = RFC_850.exec(value)
+  if (m !== null) {
+    // A two-digit year more than 50 years ahead is the most recent past year with those digits (RFC 9110).
+    const thisYear = new Date(nowMs).getUTCFullYear()
+    let year = Math.floor(thisYear / 100) * 100 + Number(m[3])
+    if (year > thisYear + 50) year -= 100
+    return utc(year, m[2]!, m[1]!, m[4]!, m[5]!, m[6]!)
+  }
+  m = ASCTIME.exec(value)
+  return m === null ? undefined : utc(Number(m[6]), m[1]!, m[2]!.trim(), m[3]!, m[4]!, m[5]!)
+}
+
+/** A finite number of milliseconds from the first number of `value`, or `undefined`. */
+const delay = (pattern: RegExp, value: string, unitMs: number): number | undefined => {
+  const m = pattern.exec(value)
+  if (m === null) return undefined
+  const ms = Number(m[1]! + (m[2] ?? "")) * unitMs
+  return Number.isFinite(ms) ? ms : undefined
+}
+
+/**
+ * `retry-after-ms` (a non-negative number of milliseconds) first, then `retry-after` (non-negative seconds or an
+ * HTTP-date; a date in the past is 0). Anything else is ignored, so the fallback or the backoff applies.
+ */
 export const retryAfterMs = (header: HeaderLookup, nowMs: number): number | undefined => {
   const ms = header("retry-after-ms")
-  if (ms !== undefined) {
-    const n = Number.parseFloat(ms)
-    if (Number.isFinite(n) && n >= 0) return n
-  }
-  const after = header("retry-after")
-  if (after !== undefined) {
-    const seconds = Number.parseFloat(after)
-    if (Number.isFinite(seconds) && /^\s*[\d.]+\s*$/.test(after)) return Math.max(0, seconds * 1000)
-    const date = Date.parse(after)
-    if (!Number.isNaN(date)) return Math.max(0, date - nowMs)
-  }
-  return undefined
+  const fromMs = ms === undefined ? undefined : delay(MILLISECONDS, ms.trim(), 1)
+  if (fromMs !== undefined) return fromMs
+  const after = header("retry-after")?.trim()
+  if (after === undefined) return undefined
+  const seconds = delay(SECONDS, after, 1000)
+  if (seconds !== undefined) return seconds
+  const date = httpDate(after, nowMs)
+  return date === undefined ? undefined : Math.max(0, date - nowMs)
 }
 
 /** `x-should-retry: true|false` overrides the default; anything else leaves it. */
@@ -115,7 +172,7 @@ export const classify = (
     status,
     errorType: body.errorType,
     apiMessage: body.apiMessage,
-    requestId: header("request-id") ?? body.requestId
+    requestId: clip(header("request-id"), MAX_IDENTIFIER) ?? body.requestId
   }
   const override = shouldRetry(header)
   const after = retryAfterMs(header, nowMs)

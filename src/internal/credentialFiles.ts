@@ -10,7 +10,7 @@ import * as Schema from "effect/Schema"
 import * as fs from "node:fs/promises"
 import { AnthropicConfigError } from "../Errors.js"
 import { decodeProblem } from "./describeValue.js"
-import { SETUP_TOKEN_FIX, setupTokenProblem } from "./tokens.js"
+import { credentialTextProblem, SETUP_TOKEN_FIX, setupTokenProblem } from "./tokens.js"
 
 /** An OAuth access token with what is needed to refresh it. */
 export interface OAuthToken {
@@ -102,10 +102,26 @@ const Instant = Schema.Union(
 )
 const toMillis = (instant: number | string): number => typeof instant === "number" ? instant : Date.parse(instant)
 
-/** `{access_token, refresh_token, expires_at}` as the login wizard writes it. */
+/** An access token, sent as `Authorization: Bearer …`: one run of printable ASCII, or no request could carry it. */
+const AccessToken = Schema.NonEmptyString.pipe(
+  Schema.filter((s) => credentialTextProblem("an access token", s) === undefined, {
+    message: (issue) => credentialTextProblem("an access token", issue.actual as string) ?? "invalid access token"
+  })
+)
+
+/** A refresh token that may be missing or empty: then there is none, and the token works until it expires. */
+const RefreshToken = Schema.optional(Schema.String)
+
+const refreshTokenOf = (token: string | undefined): Option.Option<Redacted.Redacted<string>> =>
+  Option.fromNullable(token).pipe(Option.filter((t) => t !== ""), Option.map(Redacted.make))
+
+/**
+ * `{access_token, refresh_token, expires_at}` as the login wizard writes it. A token endpoint need not issue a refresh
+ * token (RFC 6749), so `refresh_token` may be absent or empty.
+ */
 export const BundleFile = Schema.Struct({
-  access_token: Schema.NonEmptyString,
-  refresh_token: Schema.NonEmptyString,
+  access_token: AccessToken,
+  refresh_token: RefreshToken,
   expires_at: Instant
 })
 
@@ -114,15 +130,15 @@ const BUNDLE_FIX = "run `effect-anthropic login` to write a fresh bundle, or del
 export const readBundle = (file: string): Effect.Effect<FileRead<OAuthToken>, AnthropicConfigError> =>
   readJsonFile(file, BundleFile, BUNDLE_FIX, (bundle): OAuthToken => ({
     accessToken: Redacted.make(bundle.access_token),
-    refreshToken: Option.some(Redacted.make(bundle.refresh_token)),
+    refreshToken: refreshTokenOf(bundle.refresh_token),
     expiresAt: Option.some(toMillis(bundle.expires_at))
   }))
 
 /** The part of `~/.claude/.credentials.json` this client reads; every other key is left alone. */
 export const CliCredentialsFile = Schema.Struct({
   claudeAiOauth: Schema.Struct({
-    accessToken: Schema.NonEmptyString,
-    refreshToken: Schema.optional(Schema.String),
+    accessToken: AccessToken,
+    refreshToken: RefreshToken,
     expiresAt: Schema.optional(EpochMillis)
   })
 })
@@ -132,18 +148,26 @@ const CLI_FIX = "log in again with the Claude Code CLI (`claude`), or pin anothe
 export const readCliCredentials = (file: string): Effect.Effect<FileRead<OAuthToken>, AnthropicConfigError> =>
   readJsonFile(file, CliCredentialsFile, CLI_FIX, ({ claudeAiOauth: oauth }): OAuthToken => ({
     accessToken: Redacted.make(oauth.accessToken),
-    refreshToken: Option.fromNullable(oauth.refreshToken).pipe(
-      Option.filter((t) => t !== ""),
-      Option.map(Redacted.make)
-    ),
+    refreshToken: refreshTokenOf(oauth.refreshToken),
     expiresAt: Option.fromNullable(oauth.expiresAt)
   }))
 
-/** One setup token on one line; refused with the same rule as an inline `auth.setup_token`. */
+/**
+ * One setup token on one line; refused with the same rule as an inline `auth.setup_token`. A second line (a comment,
+ * the token pasted twice) is refused too: it would be sent as part of the token.
+ */
 export const readSetupTokenFile = (file: string): Effect.Effect<FileRead<Redacted.Redacted<string>>, AnthropicConfigError> =>
   Effect.map(readText(file), (text) => {
     if (Option.isNone(text)) return missing
-    const token = text.value.trim()
+    const lines = text.value.split(/\r\n|\r|\n/).map((line) => line.trim()).filter((line) => line !== "")
+    const token = lines[0] ?? ""
+    if (lines.length > 1) {
+      return invalid(new AnthropicConfigError({
+        file,
+        problem: `the file holds more than one line (${lines.length} lines with text)`,
+        fix: "keep only the token in the file, on one line (no comments, no second copy); " + SETUP_TOKEN_FIX
+      }))
+    }
     const problem = token === "" ? "the file is empty" : setupTokenProblem(token)
     return problem === undefined
       ? found(Redacted.make(token))

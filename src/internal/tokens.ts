@@ -3,11 +3,38 @@
 export const SETUP_TOKEN_PREFIX = "sk-ant-oat01-"
 export const SETUP_TOKEN_MIN_LENGTH = 80
 
+/**
+ * What in `text` cannot go into an HTTP header value, in words (never the text), or `undefined` when all of it can.
+ * Printable ASCII only: undici refuses CR, LF and NUL (every attempt would fail as a "transport" error), and other
+ * bytes would reach the server garbled. `"text"` allows spaces inside; `"token"` (a key, a token) does not.
+ */
+export const unsendable = (text: string, kind: "text" | "token"): string | undefined => {
+  const bad = (kind === "text" ? /[^\x20-\x7e]/ : /[^\x21-\x7e]/).exec(text)?.[0]
+  if (bad === undefined) return undefined
+  return bad === "\r" || bad === "\n"
+    ? "a line break"
+    : bad === " "
+    ? "a space"
+    : bad < " " || bad === "\x7f"
+    ? "a control character"
+    : "a character outside printable ASCII"
+}
+
+/** Why a key or token cannot be sent in a header, or `undefined`. `what` names it ("an API key"). */
+export const credentialTextProblem = (what: string, token: string): string | undefined => {
+  const bad = unsendable(token, "token")
+  return bad === undefined
+    ? undefined
+    : `${what} is one run of printable ASCII characters, and this one holds ${bad}, which cannot be sent in a header`
+}
+
 /** Why a setup token is refused, or `undefined` when it is acceptable. Never echoes the token. */
 export const setupTokenProblem = (token: string): string | undefined => {
   if (!token.startsWith(SETUP_TOKEN_PREFIX)) {
     return `a setup token starts with "${SETUP_TOKEN_PREFIX}" and this one does not`
   }
+  const bad = credentialTextProblem("a setup token", token)
+  if (bad !== undefined) return bad
   if (token.length < SETUP_TOKEN_MIN_LENGTH) {
     return `a setup token is at least ${SETUP_TOKEN_MIN_LENGTH} characters and this one has ${token.length}`
   }
