@@ -29,6 +29,7 @@ import {
   StreamError
 } from "./Errors.js"
 import { causeText } from "./internal/causeText.js"
+import { clip, MAX_IDENTIFIER } from "./internal/classify.js"
 import * as MessageStream from "./MessageStream.js"
 import * as Messages from "./Messages.js"
 import * as RateLimiter from "./RateLimiter.js"
@@ -136,7 +137,7 @@ export const make: Effect.Effect<
           (response, auth, requestScope) =>
             Effect.gen(function*() {
               const scope = requestScope!
-              const requestId = response.headers["request-id"]
+              const requestId = clip(response.headers["request-id"], MAX_IDENTIFIER)
               // The idle clock runs only while the client waits on the connection (from a read until its bytes):
               // a consumer that takes its time is not the server going silent.
               let waitingSince: number | undefined = clock.unsafeCurrentTimeMillis()

@@ -2,6 +2,7 @@ import { describe, expect, it } from "@effect/vitest"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
+import * as Option from "effect/Option"
 import * as Queue from "effect/Queue"
 import * as TestClock from "effect/TestClock"
 import { createHash } from "node:crypto"
@@ -9,6 +10,7 @@ import * as fs from "node:fs/promises"
 import * as path from "node:path"
 import * as Auth from "../src/cli/auth.js"
 import * as AnthropicConfig from "../src/AnthropicConfig.js"
+import * as Credentials from "../src/Credentials.js"
 import * as StandIn from "../src/testing/StandIn.js"
 import { hello, stack } from "./fixtures.js"
 import { lineLog, realPause, tempDir } from "./helpers.js"
@@ -204,5 +206,21 @@ describe("login (PKCE wizard)", () => {
       expect(saved.access_token).not.toBe(refreshed.access_token)
       expect(saved.access_token).not.toBe(old.access_token)
       expect(saved.access_token).toMatch(/^sk-ant-oat01-/)
+    }))
+
+  it.scoped("a code exchange answered without a refresh token writes a bundle that loads (and says it cannot refresh)", () =>
+    Effect.gen(function*() {
+      const { bundle, pasted, print, settings, standIn } = yield* setup
+      const pair = standIn.oauth.issue()
+      standIn.oauth.enqueueToken({ type: "json", status: 200, body: { access_token: pair.access_token, expires_in: 3600 } })
+      yield* Auth.login({ settings, openBrowser: true, pasted, launch: playBrowser(), print }).pipe(
+        Effect.provide(NodeHttpClient.layerUndici)
+      )
+      const saved = yield* readBundle(bundle)
+      expect(saved.access_token).toBe(pair.access_token)
+      expect("refresh_token" in saved).toBe(false)
+      const resolution = yield* Credentials.resolve(settings)
+      expect(resolution.credential.kind).toBe("oauth_bundle")
+      if (resolution.credential.kind === "oauth_bundle") expect(Option.isNone(resolution.credential.token.refreshToken)).toBe(true)
     }))
 })

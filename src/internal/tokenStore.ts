@@ -46,7 +46,8 @@ export const bundleJson = (token: OAuthToken): string =>
   JSON.stringify(
     {
       access_token: Redacted.value(token.accessToken),
-      refresh_token: Option.match(token.refreshToken, { onNone: () => "", onSome: Redacted.value }),
+      // A token without one (a login answered without it) has no `refresh_token` key at all.
+      ...Option.match(token.refreshToken, { onNone: () => ({}), onSome: (r) => ({ refresh_token: Redacted.value(r) }) }),
       expires_at: new Date(Option.getOrElse(token.expiresAt, () => 0)).toISOString()
     },
     null,
@@ -211,8 +212,12 @@ const makeStore = (
 /** The OAuth bundle `{access_token, refresh_token, expires_at}`; other keys already in the file are kept. */
 export const bundleStore = (file: string, options: StoreOptions = {}): Effect.Effect<TokenStore> =>
   makeStore("oauth_bundle", file, readBundle(file), async (fs, target, token) => {
-    const existing = await readJsonObject(fs, target).catch(() => ({}))
-    return JSON.stringify({ ...existing, ...JSON.parse(bundleJson(token)) }, null, 2) + "\n"
+    // Other keys already in the file are kept; the token fields are all replaced (a missing refresh token too).
+    const { access_token: _access, expires_at: _expires, refresh_token: _refresh, ...others } = await readJsonObject(
+      fs,
+      target
+    ).catch(() => ({} as Record<string, unknown>))
+    return JSON.stringify({ ...others, ...JSON.parse(bundleJson(token)) }, null, 2) + "\n"
   }, options)
 
 /** The Claude Code CLI's `.credentials.json`: only the token fields of `claudeAiOauth` change. */
