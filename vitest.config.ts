@@ -4,6 +4,11 @@ export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
     testTimeout: 30_000,
-    hookTimeout: 30_000
+    hookTimeout: 30_000,
+    // Worker threads sharing their module cache between files: importing Effect and the stack once per worker
+    // instead of once per file takes the suite from ~57 s to ~37 s. The tests keep no module-level state that
+    // another file could see (every test builds its own stack, stand-in and temp files) and mock no module.
+    pool: "threads",
+    poolOptions: { threads: { isolate: false } }
   }
 })
