@@ -10,7 +10,6 @@ import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
 import * as Option from "effect/Option"
 import * as Scope from "effect/Scope"
-import * as Logger from "effect/Logger"
 import * as TestClock from "effect/TestClock"
 import nodeFs from "node:fs"
 import * as fs from "node:fs/promises"
@@ -19,51 +18,11 @@ import * as lockfile from "proper-lockfile"
 import * as Auth from "../src/cli/auth.js"
 import * as AnthropicConfig from "../src/AnthropicConfig.js"
 import * as Credentials from "../src/Credentials.js"
-import { type FileSystem, SecretFileSystem } from "../src/internal/secretFileSystem.js"
+import type { FileSystem } from "../src/internal/secretFileSystem.js"
 import * as StandIn from "../src/testing/StandIn.js"
 import { hello, stack } from "./fixtures.js"
-import { failureOf, realPause, runClocked, tempDir, writeFile } from "./helpers.js"
-
-const HOUR = 3_600_000
-
-const readJson = (file: string) => Effect.promise(async () => JSON.parse(await fs.readFile(file, "utf8")))
-
-const writeBundle = (file: string, pair: { access_token: string; refresh_token: string }, expiresAtMs: number) =>
-  writeFile(
-    file,
-    JSON.stringify({ access_token: pair.access_token, refresh_token: pair.refresh_token, expires_at: new Date(expiresAtMs).toISOString() })
-  )
-
-/** A bundle-backed client against the stand-in (the bundle's token expires at `expiresAtMs`, TestClock time). */
-const bundleSetup = (
-  expiresAtMs: number,
-  extra: Record<string, unknown> = {},
-  fileSystem?: FileSystem,
-  logs?: Array<string>
-) =>
-  Effect.gen(function*() {
-    const dir = yield* tempDir
-    const standIn = yield* StandIn.scoped()
-    const bundle = path.join(dir, "secrets", "anthropic_oauth.json")
-    const pair = standIn.oauth.issue()
-    yield* writeBundle(bundle, pair, expiresAtMs)
-    const built = stack({
-      base_url: standIn.url,
-      auth: { mode: "oauth_bundle", bundle, token_url: standIn.oauth.tokenUrl },
-      ...extra
-    })
-    const withFs = fileSystem === undefined ? built : Effect.provideService(built, SecretFileSystem, fileSystem)
-    // The background fiber is forked while the stack is built: it logs with the loggers of that moment.
-    const { client, credentials } = yield* (logs === undefined ? withFs : capturingLogs(withFs, logs))
-    return { dir, standIn, bundle, pair, client, credentials }
-  })
-
-/** Log lines written while `effect` runs. */
-const capturingLogs = <A, E, R>(effect: Effect.Effect<A, E, R>, lines: Array<string>) =>
-  Effect.provide(
-    effect,
-    Logger.replace(Logger.defaultLogger, Logger.make(({ message }) => lines.push(String(message))))
-  )
+import { bundleSetup, capturingLogs, HOUR, readJson, writeBundle } from "./bundles.js"
+import { failureOf, realPause, runClocked, tempDir } from "./helpers.js"
 
 const errnoError = (code: string, syscall: string, file: string) =>
   Object.assign(new Error(`${code}: ${syscall} '${file}'`), { code, syscall, path: file })

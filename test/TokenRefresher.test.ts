@@ -8,7 +8,6 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Scope from "effect/Scope"
 import * as TestClock from "effect/TestClock"
-import { writeFileSync } from "node:fs"
 import * as fs from "node:fs/promises"
 import * as path from "node:path"
 import * as AnthropicClient from "../src/AnthropicClient.js"
@@ -17,34 +16,10 @@ import * as Credentials from "../src/Credentials.js"
 import * as StandIn from "../src/testing/StandIn.js"
 import * as UndiciHttpClient from "../src/UndiciHttpClient.js"
 import { hello, stack } from "./fixtures.js"
+import { bundleSetup, HOUR, readJson, refusedWhileAnotherWriterSaves, writeBundle } from "./bundles.js"
 import { realPause, runClocked, tempDir, writeFile } from "./helpers.js"
 
-const HOUR = 3_600_000
-
-const readJson = (file: string) => Effect.promise(async () => JSON.parse(await fs.readFile(file, "utf8")))
 const modeOf = (file: string) => Effect.promise(async () => (await fs.stat(file)).mode & 0o777)
-
-const writeBundle = (file: string, pair: StandIn.TokenPair, expiresAtMs: number) =>
-  writeFile(
-    file,
-    JSON.stringify({ access_token: pair.access_token, refresh_token: pair.refresh_token, expires_at: new Date(expiresAtMs).toISOString() })
-  )
-
-/** A bundle-backed client against the stand-in; the bundle's token expires at `expiresAtMs` (TestClock time). */
-const bundleSetup = (expiresAtMs: number, extra: Record<string, unknown> = {}) =>
-  Effect.gen(function*() {
-    const dir = yield* tempDir
-    const standIn = yield* StandIn.scoped()
-    const bundle = path.join(dir, "secrets", "anthropic_oauth.json")
-    const pair = standIn.oauth.issue()
-    yield* writeBundle(bundle, pair, expiresAtMs)
-    const { client, credentials } = yield* stack({
-      base_url: standIn.url,
-      auth: { mode: "oauth_bundle", bundle, token_url: standIn.oauth.tokenUrl },
-      ...extra
-    })
-    return { dir, standIn, bundle, pair, client, credentials }
-  })
 
 describe("TokenRefresher: scheduled refresh", () => {
   it.scoped("no refresh before expires_at − 60 s, exactly one right at it, persisted atomically with mode 0600", () =>
@@ -215,16 +190,7 @@ describe("TokenRefresher: on demand", () => {
       yield* Effect.flip(client.createMessage(hello))
       expect(yield* credentials.isStale).toBe(true)
       const theirs = standIn.oauth.issue()
-      standIn.oauth.enqueueToken({
-        type: "dynamic",
-        reply: () => {
-          writeFileSync(
-            bundle,
-            JSON.stringify({ access_token: theirs.access_token, refresh_token: theirs.refresh_token, expires_at: new Date(8 * HOUR).toISOString() })
-          )
-          return { type: "json", status: 400, body: { error: "invalid_grant", error_description: "Refresh token already used" } }
-        }
-      })
+      standIn.oauth.enqueueToken(refusedWhileAnotherWriterSaves(bundle, theirs, 8 * HOUR))
       const message = yield* client.createMessage(hello)
       expect(message.type).toBe("message")
       expect(standIn.oauth.tokenRequests.length).toBe(1)
@@ -275,17 +241,7 @@ describe("TokenRefresher: on demand", () => {
     Effect.gen(function*() {
       const { bundle, client, standIn } = yield* bundleSetup(0)
       const theirs = standIn.oauth.issue()
-      standIn.oauth.enqueueToken({
-        type: "dynamic",
-        reply: () => {
-          // While our refresh is in flight, another writer rotates the token and saves it.
-          writeFileSync(
-            bundle,
-            JSON.stringify({ access_token: theirs.access_token, refresh_token: theirs.refresh_token, expires_at: new Date(5 * HOUR).toISOString() })
-          )
-          return { type: "json", status: 400, body: { error: "invalid_grant", error_description: "Refresh token already used" } }
-        }
-      })
+      standIn.oauth.enqueueToken(refusedWhileAnotherWriterSaves(bundle, theirs, 5 * HOUR))
       yield* client.createMessage(hello)
       expect(standIn.oauth.tokenRequests.length).toBe(1)
       expect(standIn.requests[0]!.headers["authorization"]).toBe(`Bearer ${theirs.access_token}`)

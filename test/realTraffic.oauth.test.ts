@@ -106,28 +106,28 @@ describe.skipIf(!present)("real traffic: the token endpoint's recorded answers",
     }))
 })
 
-/** A client in `mode` whose HOME holds the recorded CLI file (and no bundle or setup token). */
+/**
+ * The settings of a client in `mode` whose HOME holds the recorded CLI file (and no bundle or setup token), and
+ * the stack over them.
+ */
 const cliClient = (entry: Recorded, mode: "auto" | "cli_credentials") =>
   Effect.gen(function*() {
     const home = yield* tempDir
     const standIn = yield* StandIn.scoped()
     yield* writeFile(path.join(home, ".claude", ".credentials.json"), textOf(entry))
-    const settings = AnthropicConfig.fromObject({
-      providers: {
-        anthropic: {
-          base_url: standIn.url,
-          retry: { max_retries: 0 },
-          auth: {
-            mode,
-            token_url: standIn.oauth.tokenUrl,
-            bundle: path.join(home, "none.json"),
-            setup_token_file: path.join(home, "none")
-          }
-        }
+    const anthropic = {
+      base_url: standIn.url,
+      retry: { max_retries: 0 },
+      auth: {
+        mode,
+        token_url: standIn.oauth.tokenUrl,
+        bundle: path.join(home, "none.json"),
+        setup_token_file: path.join(home, "none")
       }
-    }, { env: { HOME: home } })
+    }
+    const settings = AnthropicConfig.fromObject({ providers: { anthropic } }, { env: { HOME: home } })
     if (Either.isLeft(settings)) throw settings.left
-    return { home, settings: settings.right, standIn }
+    return { settings: settings.right, standIn, stack: stack(anthropic, { HOME: home }) }
   })
 
 describe.skipIf(!present)("real traffic: Claude Code credential files", () => {
@@ -135,11 +135,9 @@ describe.skipIf(!present)("real traffic: Claude Code credential files", () => {
     it.scoped(`${entry.name}: auto uses it and calls go out with its access token (${entry.expect})`, () =>
       Effect.gen(function*() {
         const recorded = JSON.parse(textOf(entry)).claudeAiOauth
-        const { home, standIn } = yield* cliClient(entry, "auto")
-        const { client, credentials } = yield* stack({
-          base_url: standIn.url,
-          auth: { mode: "auto", bundle: path.join(home, "none.json"), setup_token_file: path.join(home, "none") }
-        }, { HOME: home })
+        const cli = yield* cliClient(entry, "auto")
+        const { standIn } = cli
+        const { client, credentials } = yield* cli.stack
         expect(credentials.kind).toBe("cli_credentials")
         yield* client.createMessage(hello)
         expect(standIn.requests[0]!.headers["authorization"]).toBe(`Bearer ${recorded.accessToken}`)
@@ -150,11 +148,9 @@ describe.skipIf(!present)("real traffic: Claude Code credential files", () => {
   it.scoped("expired-empty-refresh: found, but the first call says a new login is needed", () =>
     Effect.gen(function*() {
       const entry = cliFiles.find((e) => e.name === "expired-empty-refresh")!
-      const { home, standIn } = yield* cliClient(entry, "auto")
-      const { client, credentials } = yield* stack({
-        base_url: standIn.url,
-        auth: { mode: "auto", bundle: path.join(home, "none.json"), setup_token_file: path.join(home, "none") }
-      }, { HOME: home })
+      const cli = yield* cliClient(entry, "auto")
+      const { standIn } = cli
+      const { client, credentials } = yield* cli.stack
       expect(credentials.kind).toBe("cli_credentials")
       // TestClock starts at the epoch; expiresAt 1 is past a second later.
       yield* TestClock.adjust(1000)
