@@ -223,7 +223,6 @@ const retryableBeforeEvents = (error: ApiError, request: string): ApiError => {
   }
 }
 
-
 /**
  * The client over an already provided HTTP layer.
  *

@@ -14,6 +14,8 @@ import {
   RateLimit,
   ServerError
 } from "../Errors.js"
+// Effect treats a sleep past it as endless: no wait may be longer, whatever settings made in code say.
+import { MAX_MILLISECONDS } from "./configSchema.js"
 
 /** What the API puts in an error body: `{"type":"error","error":{"type","message"},"request_id"}`. */
 interface ErrorBody {
@@ -206,8 +208,6 @@ export interface RetryOptions {
   readonly maxRetryAfterMs: number
 }
 
-/** Effect treats a sleep over 2^31 − 1 ms as endless: no wait may be longer, whatever the configuration says. */
-const LONGEST_SLEEP_MS = 2 ** 31 - 1
 
 /** The official SDK's backoff: min(0.5·2ⁿ, 8) s, less up to 25 % jitter. */
 const backoff = (attempt: number): Effect.Effect<Duration.Duration> =>
@@ -219,7 +219,7 @@ const backoff = (attempt: number): Effect.Effect<Duration.Duration> =>
  */
 export const mayRetry = (error: ApiError, options: RetryOptions): boolean =>
   isRetryable(error) &&
-  (error._tag !== "RateLimit" || error.retryAfterMs <= Math.min(options.maxRetryAfterMs, LONGEST_SLEEP_MS))
+  (error._tag !== "RateLimit" || error.retryAfterMs <= Math.min(options.maxRetryAfterMs, MAX_MILLISECONDS))
 
 /**
  * How long to wait before retry number `attempt + 1`: the server's word where it gave one within
@@ -232,7 +232,7 @@ export const retryDelay = (
 ): Effect.Effect<Duration.Duration> => {
   if (error._tag === "RateLimit") return Effect.succeed(Duration.millis(error.retryAfterMs))
   const after = error._tag === "ServerError" || error._tag === "Other" ? error.retryAfterMs : undefined
-  return after !== undefined && after <= Math.min(maxRetryAfterMs, LONGEST_SLEEP_MS)
+  return after !== undefined && after <= Math.min(maxRetryAfterMs, MAX_MILLISECONDS)
     ? Effect.succeed(Duration.millis(after))
     : backoff(attempt)
 }

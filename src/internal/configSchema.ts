@@ -1,0 +1,196 @@
+/**
+ * The schema of `config/llm.yaml`, in the file's own key names, with the bounds and checks every value passes. The
+ * public schemas are exported from `AnthropicConfig`; the loading (interpolation, defaults, paths) is there too.
+ */
+import * as Schema from "effect/Schema"
+import { describeValue } from "./describeValue.js"
+import { credentialTextProblem, setupTokenProblem, unsendable } from "./tokens.js"
+
+/**
+ * The slowest `rate_limit.requests_per_second`: one request every 1,000 s.
+ *
+ * @category constants
+ */
+export const MIN_REQUESTS_PER_SECOND = 0.001
+/**
+ * The fastest: the limiter spaces requests at millisecond resolution, so more than 1,000/s could not be honoured.
+ *
+ * @category constants
+ */
+export const MAX_REQUESTS_PER_SECOND = 1000
+/** The most retries `retry.max_retries` allows: more would retry a failing call for hours. */
+export const MAX_RETRIES = 100
+
+// ---------------------------------------------------------------------------------------------------------------
+// The file's schema, in the file's own key names
+// ---------------------------------------------------------------------------------------------------------------
+
+/** Numbers may come from `${VAR}` interpolation, which yields strings. */
+const NumberLike = Schema.Union(Schema.Number, Schema.NumberFromString)
+
+/**
+ * The longest wait Effect's clock can keep: a sleep past 2^31 − 1 ms never ends, so a larger bound would mean none.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const MAX_MILLISECONDS = 2 ** 31 - 1
+
+/** A whole number of milliseconds from `min` to {@link MAX_MILLISECONDS} (about 24.8 days). */
+const Milliseconds = (min: number) =>
+  NumberLike.pipe(Schema.compose(Schema.Number.pipe(Schema.int(), Schema.between(min, MAX_MILLISECONDS))))
+
+/**
+ * The auth modes. `cli_credentials` pins the Claude Code CLI import (an extension of the seed's four).
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const AuthMode = Schema.Literal("auto", "static", "setup_token", "oauth_bundle", "cli_credentials").annotations({
+  message: (issue) => ({
+    message: `must be one of "auto" | "static" | "setup_token" | "oauth_bundle" | "cli_credentials", not ${
+      describeValue(issue.actual)
+    }`,
+    override: true
+  })
+})
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type AuthMode = typeof AuthMode.Type
+
+/**
+ * A string checked by `problem`, which says why it is refused (never quoting it). Titled `string`: a value that is no
+ * string at all is told "must be a string" (or "a list of strings"), as for a plain string key.
+ */
+const checked = (problem: (s: string) => string | undefined) =>
+  Schema.String.pipe(
+    Schema.filter((s) => problem(s) === undefined, {
+      // Also asked when the value is no string (then the inner "must be a string" is what is said).
+      message: (issue) => (typeof issue.actual === "string" ? problem(issue.actual) : undefined) ?? "invalid",
+      title: "string"
+    })
+  )
+
+/** Loading trims the key and the token, so they are checked trimmed. */
+const SetupTokenValue = checked((s) => s.trim() === "" ? undefined : setupTokenProblem(s.trim()))
+const ApiKeyValue = checked((s) => credentialTextProblem("an API key", s.trim()))
+
+/** Text sent as it is in a header (`anthropic_version`, each beta) or a request (`client_id`). */
+const HeaderText = checked((s) => {
+  const bad = unsendable(s, "text")
+  return bad === undefined ? undefined : `must be printable ASCII on one line, not ${describeValue(s)} holding ${bad}`
+})
+
+/**
+ * Why `text` is refused as a URL, or `undefined`. It must parse as http(s) and carry no credentials (the client would
+ * not send them, and its errors show the URL); a `strict` one (an endpoint the client posts to) has no query or
+ * fragment either. Whitespace and control characters are refused before parsing, which would silently drop some.
+ */
+const urlProblem = (text: string, strict: boolean): string | undefined => {
+  if (/[\s\x00-\x1f\x7f-\x9f]/.test(text)) {
+    return "must be an http(s) URL without spaces, line breaks or other control characters"
+  }
+  let url: URL
+  try {
+    url = new URL(text)
+  } catch {
+    return `must be an http(s) URL such as https://api.anthropic.com, not ${describeValue(text)}`
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    return `must be an http(s) URL such as https://api.anthropic.com, not ${describeValue(text)}`
+  }
+  // The parser forgets an empty `@` (`http://@host`), so the text is read too.
+  if (url.username !== "" || url.password !== "" || /^[a-z][a-z\d+.-]*:[/\\]*[^/\\?#]*@/i.test(text)) {
+    return "must be an http(s) URL without a user name or password (user:password@host): the client does not send " +
+      "them, and the URL shows in error messages and logs"
+  }
+  // `http://h?` parses to an empty search: the text is read here too.
+  if (strict && (url.search !== "" || url.hash !== "" || /[?#]/.test(text))) {
+    return "must be an http(s) URL without a query (?…) or fragment (#…): the URL shows in error messages and logs " +
+      "(and the client adds its paths to base_url)"
+  }
+  return undefined
+}
+
+/** `base_url`, `auth.token_url`: the client adds paths and its errors name the URL. */
+const HttpUrl = checked((s) => urlProblem(s, true))
+/** `auth.authorize_url`, `auth.manual_redirect_url`: pages for a browser, where a query is the page's business. */
+const PageUrl = checked((s) => urlProblem(s, false))
+
+const AuthFile = Schema.Struct({
+  mode: Schema.optional(AuthMode),
+  bundle: Schema.optional(Schema.String),
+  setup_token: Schema.optional(SetupTokenValue),
+  setup_token_file: Schema.optional(Schema.String),
+  cli_credentials: Schema.optional(Schema.String),
+  token_url: Schema.optional(HttpUrl),
+  authorize_url: Schema.optional(PageUrl),
+  manual_redirect_url: Schema.optional(PageUrl),
+  client_id: Schema.optional(HeaderText),
+  scopes: Schema.optional(Schema.Union(Schema.String, Schema.Array(Schema.String)))
+})
+
+/**
+ * The `providers.anthropic` section as written in the file.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const AnthropicProviderFile = Schema.Struct({
+  api_key: Schema.optional(ApiKeyValue),
+  base_url: Schema.optional(HttpUrl),
+  anthropic_version: Schema.optional(HeaderText),
+  betas: Schema.optional(Schema.Array(HeaderText)),
+  rate_limit: Schema.optional(Schema.Struct({
+    requests_per_second: Schema.optional(NumberLike.pipe(Schema.compose(Schema.Number.pipe(
+      Schema.between(MIN_REQUESTS_PER_SECOND, MAX_REQUESTS_PER_SECOND, {
+        message: (issue) =>
+          `must be a number from ${MIN_REQUESTS_PER_SECOND} to ${MAX_REQUESTS_PER_SECOND} ` +
+          `(fractions allowed, e.g. 0.5), not ${describeValue(issue.actual)}`
+      })
+    ))))
+  })),
+  retry: Schema.optional(Schema.Struct({
+    max_retries: Schema.optional(NumberLike.pipe(Schema.compose(Schema.Number.pipe(
+      Schema.filter((n) => Number.isInteger(n) && n >= 0 && n <= MAX_RETRIES, {
+        message: (issue) => `must be a whole number from 0 to ${MAX_RETRIES}, not ${describeValue(issue.actual)}`
+      })
+    )))),
+    max_retry_after_ms: Schema.optional(Milliseconds(0))
+  })),
+  timeout_ms: Schema.optional(Milliseconds(1)),
+  stream_idle_timeout_ms: Schema.optional(Milliseconds(1)),
+  auth: Schema.optional(AuthFile)
+})
+
+/**
+ * The per-agent model selection: `model: {provider: anthropic, model: claude-haiku-4-5}`.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const ModelSelection = Schema.Struct({
+  provider: Schema.Literal("anthropic").annotations({
+    message: (issue) => ({
+      message: `this client serves provider "anthropic" only, not ${describeValue(issue.actual)}`,
+      override: true
+    })
+  }),
+  model: Schema.NonEmptyTrimmedString
+})
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type ModelSelection = typeof ModelSelection.Type
+
+export const LlmFile = Schema.Struct({
+  providers: Schema.Struct({
+    anthropic: Schema.optional(AnthropicProviderFile)
+  }),
+  model: Schema.optional(ModelSelection)
+})

@@ -1,0 +1,94 @@
+/**
+ * Reading `config/llm.yaml` as YAML: bounded in size (the parser's duplicate-key check is quadratic) and in alias
+ * expansion, with errors that never quote the file (it may hold secrets).
+ */
+import * as Either from "effect/Either"
+import * as fs from "node:fs/promises"
+import * as YAML from "yaml"
+import { AnthropicConfigError } from "../Errors.js"
+
+/** Alias references (`*name`) allowed in one file: plenty for a real file, far too few for a "billion laughs". */
+const MAX_YAML_ALIASES = 100
+/**
+ * The largest configuration file read. A real one is a few hundred bytes; the YAML parser's duplicate-key check is
+ * quadratic in the keys of a mapping, and a 256 KiB file of short keys takes seconds to parse, 64 KiB under half a one.
+ */
+const MAX_CONFIG_BYTES = 64 * 1024
+
+/**
+ * YAML text as plain data, or one error naming the file: too large, not YAML (with line and column), or aliases that
+ * expand too far.
+ */
+export const parseYaml = (text: string, source: string): Either.Either<unknown, AnthropicConfigError> => {
+  if (text.length > MAX_CONFIG_BYTES) return Either.left(tooLarge(source))
+  const doc = YAML.parseDocument(text, { prettyErrors: true, uniqueKeys: true })
+  const firstError = doc.errors[0]
+  if (firstError !== undefined) {
+    const where = firstError.linePos?.[0]
+    return Either.left(
+      new AnthropicConfigError({
+        file: source,
+        path: where === undefined ? undefined : `line ${where.line}, column ${where.col}`,
+        problem: `invalid YAML (${firstError.code}): ${yamlErrorWords(firstError)}`,
+        fix: "correct the YAML syntax at that line (indent with spaces, quote values containing \": \" or \"#\")"
+      })
+    )
+  }
+  return yamlToData(doc, source)
+}
+
+/** A configuration past {@link MAX_CONFIG_BYTES}, refused before it is parsed. */
+const tooLarge = (file: string): AnthropicConfigError =>
+  new AnthropicConfigError({
+    file,
+    problem: `the configuration is larger than ${MAX_CONFIG_BYTES / 1024} KiB, the most this client reads (a real ` +
+      "llm.yaml is a few hundred bytes)",
+    fix: "check that this is the configuration file meant (configPath / --config), and keep only the keys the README lists"
+  })
+
+/**
+ * The file's text, refused when it holds more than {@link MAX_CONFIG_BYTES}: reading stops there, so a huge file (or
+ * an endless one) costs no more than that.
+ */
+export const readBounded = async (file: string): Promise<Either.Either<string, AnthropicConfigError>> => {
+  const handle = await fs.open(file, "r")
+  try {
+    const buffer = Buffer.alloc(MAX_CONFIG_BYTES + 1)
+    let length = 0
+    for (let read = -1; read !== 0 && length < buffer.length; length += read) {
+      read = (await handle.read(buffer, length, buffer.length - length, null)).bytesRead
+    }
+    return length > MAX_CONFIG_BYTES ? Either.left(tooLarge(file)) : Either.right(buffer.toString("utf8", 0, length))
+  } finally {
+    await handle.close()
+  }
+}
+
+/**
+ * The parser's description of a YAML error without the source text a few of its messages quote (an unresolved tag,
+ * a block scalar header's extra characters, an escape sequence): the file may hold secrets.
+ */
+const yamlErrorWords = (error: YAML.YAMLError): string => {
+  const words = error.message.split("\n")[0]!.replace(/ at line \d+, column \d+:?$/, "").split(": ")[0]!
+  return error.code === "BAD_DQ_ESCAPE" || error.code === "BAD_SCALAR_START" ? words.replace(/ \S+$/, "") : words
+}
+
+/**
+ * The document as plain data. Aliases are counted (`maxAliasCount`): a few aliases expanding into each other
+ * ("billion laughs") would otherwise build an exponentially large tree. `yaml` throws for that and for an alias
+ * without its anchor; its message may quote the alias name, so it is not passed on.
+ */
+const yamlToData = (doc: YAML.Document, file: string): Either.Either<unknown, AnthropicConfigError> =>
+  Either.try({
+    try: () => doc.toJS({ maxAliasCount: MAX_YAML_ALIASES }) as unknown,
+    catch: (cause) =>
+      new AnthropicConfigError({
+        file,
+        problem: cause instanceof Error && /alias count/i.test(cause.message)
+          ? `YAML aliases (*name) expand to more than ${MAX_YAML_ALIASES} references`
+          : cause instanceof Error && /unresolved alias/i.test(cause.message)
+          ? "a YAML alias (*name) refers to an anchor (&name) that is not defined before it"
+          : "the YAML cannot be turned into data",
+        fix: "write the values out instead of repeating them through anchors and aliases (&name / *name)"
+      })
+  })
