@@ -25,9 +25,8 @@ import { type ApiError, type CredentialKind, StreamError } from "./Errors.js"
 import { causeText } from "./internal/causeText.js"
 import { classify } from "./internal/classify.js"
 import { describeValue } from "./internal/describeValue.js"
-import type * as Messages from "./Messages.js"
 import { parsePartialJson } from "./internal/partialJson.js"
-
+import type * as Messages from "./Messages.js"
 
 /** The HTTP status each error type stands for, to classify an `event: error` like an HTTP answer. */
 const STATUS_OF_ERROR_TYPE: Readonly<Record<string, number>> = {

@@ -18,7 +18,7 @@ const fromYaml = (yaml: string, env: Record<string, string> = {}) =>
   AnthropicConfig.fromYaml(yaml, { env: { HOME: "/home/ada", ...env }, cwd: "/work/app", source: "llm.yaml" })
 
 const errorOf = (result: Either.Either<AnthropicConfig.AnthropicSettings, AnthropicConfigError>): AnthropicConfigError => {
-  if (Either.isRight(result)) throw new Error("expected a AnthropicConfigError")
+  if (Either.isRight(result)) throw new Error("expected an AnthropicConfigError")
   expect(result.left).toBeInstanceOf(AnthropicConfigError)
   return result.left
 }

@@ -144,7 +144,7 @@ describe("Credentials: pinned modes use only their own source", () => {
 })
 
 describe("Credentials: unusable files", () => {
-  it.scoped("a malformed bundle fails with a AnthropicConfigError naming the file and field", () =>
+  it.scoped("a malformed bundle fails with an AnthropicConfigError naming the file and field", () =>
     Effect.gen(function*() {
       const dir = yield* tempDir
       const { config, env } = yield* layout(dir, { bundle: false, cli: false, setupToken: false, apiKey: true })

@@ -5,6 +5,8 @@ import * as Layer from "effect/Layer"
 import * as AnthropicClient from "../src/AnthropicClient.js"
 import * as Credentials from "../src/Credentials.js"
 import type * as Messages from "../src/Messages.js"
+import { type Client, createClient } from "../src/Promise.js"
+import * as StandIn from "../src/testing/StandIn.js"
 
 export const API_KEY = "sk-ant-api03-test-key-do-not-leak"
 
@@ -23,3 +25,24 @@ export const stack = (anthropic: Record<string, unknown>, env: Record<string, st
       credentials: Context.get(services, Credentials.Credentials)
     })
   )
+
+/**
+ * A Promise client (`createClient`) against a fresh stand-in answering `replies` first, both closed after `f`.
+ * `anthropic` adds keys to the client's `providers.anthropic`.
+ */
+export const withPromiseClient = async (
+  f: (client: Client, standIn: StandIn.StandIn) => Promise<void>,
+  options: { readonly replies?: ReadonlyArray<StandIn.Reply>; readonly anthropic?: Record<string, unknown> } = {}
+): Promise<void> => {
+  const standIn = await StandIn.start({ replies: options.replies ?? [] })
+  const client = await createClient({
+    config: { providers: { anthropic: { api_key: API_KEY, base_url: standIn.url, ...options.anthropic } } },
+    env: {}
+  })
+  try {
+    await f(client, standIn)
+  } finally {
+    await client.close()
+    await standIn.close()
+  }
+}

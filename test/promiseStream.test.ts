@@ -8,26 +8,12 @@ import { Agent } from "undici"
 import { describe, expect, it } from "vitest"
 import { ClientClosed, StreamError } from "../src/Errors.js"
 import type * as Messages from "../src/Messages.js"
-import { type Client, createClient } from "../src/Promise.js"
+import type { Client } from "../src/Promise.js"
 import * as StandIn from "../src/testing/StandIn.js"
-import { API_KEY, hello } from "./fixtures.js"
+import { hello, withPromiseClient } from "./fixtures.js"
 
-const withClient = async (
-  f: (client: Client, standIn: StandIn.StandIn) => Promise<void>,
-  extra: Record<string, unknown> = {}
-) => {
-  const standIn = await StandIn.start()
-  const client = await createClient({
-    config: { providers: { anthropic: { api_key: API_KEY, base_url: standIn.url, ...extra } } },
-    env: {}
-  })
-  try {
-    await f(client, standIn)
-  } finally {
-    await client.close()
-    await standIn.close()
-  }
-}
+const withClient = (f: (client: Client, standIn: StandIn.StandIn) => Promise<void>, anthropic: Record<string, unknown> = {}) =>
+  withPromiseClient(f, { anthropic })
 
 /** What `promise` rejects with; a test failure if it resolves. */
 const rejection = (promise: Promise<unknown>): Promise<unknown> =>

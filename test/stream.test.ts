@@ -8,9 +8,9 @@ import * as Stream from "effect/Stream"
 import * as fc from "fast-check"
 import type * as Messages from "../src/Messages.js"
 import * as MessageStream from "../src/MessageStream.js"
-import { createClient } from "../src/Promise.js"
+import type { Client } from "../src/Promise.js"
 import * as StandIn from "../src/testing/StandIn.js"
-import { API_KEY, hello, stack } from "./fixtures.js"
+import { API_KEY, hello, stack, withPromiseClient } from "./fixtures.js"
 import { failureOf, runClocked } from "./helpers.js"
 
 /** A reply that uses every block and delta kind, with non-ASCII text to split inside characters. */
@@ -293,16 +293,8 @@ describe("AnthropicClient.stream over HTTP", () => {
 })
 
 describe("createClient().messages.stream (Promise facade)", () => {
-  const withClient = async (replies: ReadonlyArray<StandIn.Reply>, f: (client: Awaited<ReturnType<typeof createClient>>, standIn: StandIn.StandIn) => Promise<void>) => {
-    const standIn = await StandIn.start({ replies })
-    const client = await createClient({ config: { providers: { anthropic: { api_key: API_KEY, base_url: standIn.url } } }, env: {} })
-    try {
-      await f(client, standIn)
-    } finally {
-      await client.close()
-      await standIn.close()
-    }
-  }
+  const withClient = (replies: ReadonlyArray<StandIn.Reply>, f: (client: Client, standIn: StandIn.StandIn) => Promise<void>) =>
+    withPromiseClient(f, { replies })
 
   it("for await over the events, then finalMessage()", () =>
     withClient([StandIn.streamOf(rich, { chunkSize: 50 })], async (client) => {

@@ -3,11 +3,11 @@ import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Stream from "effect/Stream"
-import { ClientClosed, createClient, type ServerError, type StreamError } from "../src/index.js"
+import { type Client, ClientClosed, createClient, type ServerError, type StreamError } from "../src/index.js"
 import type * as Messages from "../src/Messages.js"
 import * as MessageStream from "../src/MessageStream.js"
 import * as StandIn from "../src/testing/StandIn.js"
-import { API_KEY, hello, stack } from "./fixtures.js"
+import { API_KEY, hello, stack, withPromiseClient } from "./fixtures.js"
 import { failureOf, runClocked } from "./helpers.js"
 
 /** The SSE of a text reply, one event per element (pings left out). */
@@ -133,19 +133,8 @@ describe("stream: an error event before any event is retried like its HTTP answe
 })
 
 describe("Promise streams: abort and close", () => {
-  const withClient = async (f: (standIn: StandIn.StandIn, client: Awaited<ReturnType<typeof createClient>>) => Promise<void>) => {
-    const standIn = await StandIn.start()
-    const client = await createClient({
-      config: { providers: { anthropic: { api_key: API_KEY, base_url: standIn.url } } },
-      env: {}
-    })
-    try {
-      await f(standIn, client)
-    } finally {
-      await client.close()
-      await standIn.close()
-    }
-  }
+  const withClient = (f: (standIn: StandIn.StandIn, client: Client) => Promise<void>) =>
+    withPromiseClient((client, standIn) => f(standIn, client))
 
   it("abort() while a for await waits: the loop and finalMessage() both reject with the abort", () =>
     withClient(async (standIn) => {

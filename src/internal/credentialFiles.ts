@@ -1,6 +1,6 @@
 /**
  * Reading the three credential files: the OAuth bundle, the Claude Code CLI credentials, the setup token file.
- * Each read says whether the file is missing, present but unusable (with a AnthropicConfigError naming the field), or found.
+ * Each read says whether the file is missing, present but unusable (with an AnthropicConfigError naming the field), or found.
  */
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
