@@ -7,29 +7,15 @@ import type * as HttpClient from "@effect/platform/HttpClient"
 import type * as Config from "effect/Config"
 import type * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
-import * as Exit from "effect/Exit"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import * as Option from "effect/Option"
 import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
-import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import * as AnthropicHttpClient from "./AnthropicHttpClient.js"
 import * as AnthropicConfig from "./AnthropicConfig.js"
 import * as Credentials from "./Credentials.js"
-import {
-  type AnthropicConfigError,
-  type ApiError,
-  ConnectionError,
-  type NoCredentials,
-  Other,
-  RateLimit,
-  ServerError,
-  StreamError
-} from "./Errors.js"
-import { causeText } from "./internal/causeText.js"
-import { clip, MAX_IDENTIFIER } from "./internal/classify.js"
+import { type AnthropicConfigError, type ApiError, type NoCredentials, Other } from "./Errors.js"
 import * as MessageStream from "./MessageStream.js"
 import * as Messages from "./Messages.js"
 import * as RateLimiter from "./RateLimiter.js"
@@ -114,114 +100,26 @@ export const make: Effect.Effect<
   AnthropicHttpClient.AnthropicHttpClient | AnthropicConfig.AnthropicConfig
 > = Effect.gen(function*() {
   const http = yield* AnthropicHttpClient.AnthropicHttpClient
-  const settings = yield* AnthropicConfig.AnthropicConfig
   return {
     createMessage: (params, options) =>
       http.json({ path: "/v1/messages", body: { ...params, stream: undefined }, ...options }).pipe(
         Effect.flatMap(decodeMessage)
       ),
     stream: (params, options) =>
-      Stream.unwrapScoped(Effect.gen(function*() {
-        const clock = yield* Effect.clock
-        const streamScope = yield* Effect.scope
-        return yield* http.execute(
-          {
-            path: "/v1/messages",
-            body: { ...params, stream: true },
-            betas: options?.betas,
-            headers: { ...options?.headers, accept: "text/event-stream" },
-            // Each attempt's request gets a scope forked from the stream's: the stream's end closes it, and so
-            // does the idle watchdog, which aborts a response whose body stays silent.
-            scope: streamScope
-          },
-          (response, auth, requestScope) =>
-            Effect.gen(function*() {
-              const scope = requestScope!
-              const requestId = clip(response.headers["request-id"], MAX_IDENTIFIER)
-              // The idle clock runs only while the client waits on the connection (from a read until its bytes):
-              // a consumer that takes its time is not the server going silent.
-              let waitingSince: number | undefined = clock.unsafeCurrentTimeMillis()
-              // The first event is due within timeout_ms of the answer, however many pings come before it.
-              let firstEventBy: number | undefined = clock.unsafeCurrentTimeMillis() + settings.timeoutMs
-              let ended: "idle" | "no_first_event" | undefined
-              const idleMs = settings.streamIdleTimeoutMs
-              // One fiber beside the stream instead of a timer per read: reads only stamp the time.
-              const watchdog: Effect.Effect<void> = Effect.suspend(() => {
-                const now = clock.unsafeCurrentTimeMillis()
-                const idleLeft = waitingSince === undefined ? idleMs : idleMs - (now - waitingSince)
-                const firstLeft = firstEventBy === undefined ? Infinity : firstEventBy - now
-                if (idleLeft > 0 && firstLeft > 0) return Effect.zipRight(Effect.sleep(Math.min(idleLeft, firstLeft)), watchdog)
-                ended = idleLeft <= 0 ? "idle" : "no_first_event"
-                return Scope.close(scope, Exit.void)
-              })
-              yield* Effect.forkIn(watchdog, scope)
-              const events = response.stream.pipe(MessageStream.decodeSse({
-                credential: auth.kind,
-                requestId,
-                onBytes: () => {
-                  waitingSince = undefined
-                },
-                onWaiting: () => {
-                  waitingSince = clock.unsafeCurrentTimeMillis()
-                },
-                onBroken: (cause) =>
-                  ended !== undefined
-                    ? new StreamError({
-                      reason: "idle_timeout",
-                      detail: ended === "idle"
-                        ? `no bytes for stream_idle_timeout_ms (${idleMs} ms)`
-                        : `no event within timeout_ms (${settings.timeoutMs} ms) of the answer`,
-                      requestId
-                    })
-                    : new StreamError({
-                      reason: "truncated",
-                      detail: cause === undefined
-                        ? "the connection closed before message_stop"
-                        : `the connection broke: ${causeText(cause)}`,
-                      requestId
-                    })
-              }))
-              // The first events are read inside the attempt: an `event: error` before any event (an overload at
-              // the start) is retried like the same HTTP answer would be, since nothing was delivered yet.
-              const pull = yield* Scope.extend(Stream.toPull(events), scope)
-              const first = yield* Effect.mapError(pull, Option.match({
-                onNone: (): ApiError =>
-                  new StreamError({ reason: "truncated", detail: "the stream ended before any event", requestId }),
-                onSome: (error) => retryableBeforeEvents(error, `POST ${response.request.url}`)
-              }))
-              firstEventBy = undefined
-              return Stream.concat(Stream.fromChunk(first), Stream.repeatEffectChunkOption(pull))
-            })
-        )
-      })),
+      http.stream(
+        {
+          path: "/v1/messages",
+          body: { ...params, stream: true },
+          ...options,
+          headers: { ...options?.headers, accept: "text/event-stream" },
+          endOfBody: "message_stop"
+        },
+        (body, reader) => body.pipe(MessageStream.decodeSse({ ...reader, onBroken: reader.broken }))
+      ),
     countTokens: (params, options) =>
       http.json({ path: "/v1/messages/count_tokens", body: params, ...options }).pipe(Effect.flatMap(decodeCount))
   }
 })
-
-/**
- * A failure before any event was delivered is retried as `createMessage` would retry it: an error event as the
- * same HTTP answer (`overloaded_error` as a 529, `api_error` as a 500, `rate_limit_error` as a 429), a connection
- * that breaks or goes silent (or sends only pings) as a `ConnectionError`.
- */
-const retryableBeforeEvents = (error: ApiError, request: string): ApiError => {
-  switch (error._tag) {
-    case "ServerError":
-      return new ServerError({ ...error, retryable: true })
-    case "RateLimit":
-      return error.spendLimitReached ? error : new RateLimit({ ...error, retryable: true })
-    case "StreamError":
-      return error.reason === "malformed"
-        ? error
-        : new ConnectionError({
-          reason: error.reason === "idle_timeout" ? "timeout" : "transport",
-          request,
-          detail: `before the first event: ${error.detail}`
-        })
-    default:
-      return error
-  }
-}
 
 /**
  * The client over an already provided HTTP layer.

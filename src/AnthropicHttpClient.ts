@@ -11,18 +11,31 @@ import * as HttpClient from "@effect/platform/HttpClient"
 import type * as HttpClientError from "@effect/platform/HttpClientError"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import type * as Cause from "effect/Cause"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as ExecutionStrategy from "effect/ExecutionStrategy"
 import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Scope from "effect/Scope"
+import * as Stream from "effect/Stream"
 import { AnthropicConfig } from "./AnthropicConfig.js"
 import { type AuthHeaders, Credentials } from "./Credentials.js"
-import { type ApiError, ConnectionError, Other } from "./Errors.js"
+import {
+  type ApiError,
+  ConnectionError,
+  type CredentialKind,
+  Other,
+  RateLimit,
+  ServerError,
+  StreamError
+} from "./Errors.js"
+import { causeText } from "./internal/causeText.js"
 import { classify, clip, MAX_IDENTIFIER, withRetries } from "./internal/classify.js"
+import { MAX_MILLISECONDS } from "./internal/configSchema.js"
 import { connectionError, readError } from "./internal/transportErrors.js"
 import { RateLimiter } from "./RateLimiter.js"
 import * as UndiciHttpClient from "./UndiciHttpClient.js"
@@ -34,10 +47,23 @@ import * as UndiciHttpClient from "./UndiciHttpClient.js"
  * @category models
  */
 export interface RequestOptions {
-  /** Path under `base_url`, e.g. `/v1/messages`. */
+  /** Default `POST`. */
+  readonly method?: "GET" | "POST" | "DELETE" | undefined
+  /** Path under `base_url`, e.g. `/v1/messages`. Path parameters must already be encoded (see {@link pathOf}). */
   readonly path: string
-  /** JSON body; serialized once, by the first attempt, and reused by the retries. */
-  readonly body: unknown
+  /** Query parameters; `undefined` values are left out, a list becomes the parameter repeated. */
+  readonly query?: Readonly<Record<string, string | number | boolean | ReadonlyArray<string> | undefined>> | undefined
+  /** JSON body (POST); serialized once, by the first attempt, and reused by the retries. */
+  readonly body?: unknown
+  /**
+   * A body that is not JSON (a multipart upload), made afresh for each attempt: a retry sends it again from its
+   * start. Takes the place of `body`.
+   */
+  readonly rawBody?: Effect.Effect<HttpBody.HttpBody, ApiError> | undefined
+  /** This request's bound in place of `timeout_ms` (milliseconds, 1 to 2^31-1). */
+  readonly timeoutMs?: number | undefined
+  /** This request's retries in place of `retry.max_retries` (0 to 100). */
+  readonly maxRetries?: number | undefined
   /** Extra `anthropic-beta` values for this request, merged with the configured ones and the credential's. */
   readonly betas?: ReadonlyArray<string> | undefined
   /**
@@ -68,6 +94,34 @@ export type Read<A> = (
 ) => Effect.Effect<A, ApiError>
 
 /**
+ * What a {@link Decode} needs to read a streamed body: who asked, and the idle watchdog's hooks.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface BodyReader {
+  readonly credential: CredentialKind
+  readonly requestId: string | undefined
+  /** Call for every chunk of bytes as it is read (the idle watchdog's heartbeat). */
+  readonly onBytes: () => void
+  /** Call each time the reader starts waiting for more bytes: only then is silence the server's. */
+  readonly onWaiting: () => void
+  /** The error for bytes that failed (their cause) or ended early (`undefined`): idle, first-event or truncated. */
+  readonly broken: (cause: Cause.Cause<unknown> | undefined) => StreamError
+}
+
+/**
+ * Turns a 2xx answer's body into the elements of a {@link Service.stream}.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export type Decode<A> = (
+  body: Stream.Stream<Uint8Array, HttpClientError.ResponseError>,
+  reader: BodyReader
+) => Stream.Stream<A, ApiError>
+
+/**
  * @since 0.1.0
  * @category models
  */
@@ -80,6 +134,21 @@ export interface Service {
   readonly execute: <A>(options: RequestOptions, read: Read<A>) => Effect.Effect<A, ApiError>
   /** {@link execute} reading the answer as JSON. */
   readonly json: (options: RequestOptions) => Effect.Effect<unknown, ApiError>
+  /**
+   * A streamed answer (SSE events, a file's bytes, JSON lines): the request is retried like {@link execute} until
+   * its first element has been read, so a failure before anything was delivered (an error answer, a broken or
+   * silent start, an `event: error` first) is retried as the same HTTP answer would be; after that nothing is. The
+   * first element is due within `timeout_ms` of the answer; later, no bytes for `stream_idle_timeout_ms` fail the
+   * stream with `StreamError { reason: "idle_timeout" }` (the clock runs only while the reader waits on the
+   * connection). Ending or interrupting the stream aborts the request.
+   */
+  readonly stream: <A>(
+    options: Omit<RequestOptions, "scope"> & {
+      /** What the body must reach to be complete, for messages (`message_stop`). */
+      readonly endOfBody?: string | undefined
+    },
+    decode: Decode<A>
+  ) => Stream.Stream<A, ApiError>
 }
 
 /**
@@ -90,6 +159,32 @@ export class AnthropicHttpClient extends Context.Tag("effect-anthropic/Anthropic
   AnthropicHttpClient,
   Service
 >() {}
+
+/**
+ * A path with its parameters encoded: `pathOf("/v1/files/", id)` never lets an id such as `../x` or `a?b` reach
+ * another route, and refuses an empty one (which would name the collection instead of an item).
+ *
+ * @since 0.2.0
+ * @category utils
+ */
+export const pathOf = (
+  template: TemplateStringsArray,
+  ...params: ReadonlyArray<string>
+): Either.Either<string, Other> => {
+  let out = template[0]!
+  for (let i = 0; i < params.length; i++) {
+    const param = params[i]!
+    if (typeof param !== "string" || param === "") {
+      return Either.left(invalidRequest(`an id in ${template.join("{id}")} is empty or not a string`))
+    }
+    out += encodeURIComponent(param) + template[i + 1]!
+  }
+  return Either.right(out)
+}
+
+/** A request refused before sending: the caller's mistake, said in one line, never quoting secrets. */
+export const invalidRequest = (why: string): Other =>
+  new Other({ status: 0, errorType: "invalid_request", apiMessage: why, retryable: false })
 
 /** The headers only the credential sets, whatever case a caller writes them in. */
 const AUTH_HEADERS: ReadonlySet<string> = new Set(["authorization", "x-api-key"])
@@ -133,13 +228,32 @@ const whyNotJson = (cause: unknown): string =>
     ? "they nest too deeply to be written out"
     : `JSON.stringify threw ${cause instanceof Error ? `a ${cause.name}` : "a value that is not an Error"} (a toJSON method?)`
 
-const unencodable = (why: string): Other =>
-  new Other({
-    status: 0,
-    errorType: "invalid_request",
-    apiMessage: `the request params cannot be sent as JSON: ${why}`,
-    retryable: false
-  })
+const unencodable = (why: string): Other => invalidRequest(`the request params cannot be sent as JSON: ${why}`)
+
+/** Per-call `timeoutMs` / `maxRetries` out of range: refused before anything is sent. */
+const checkCallOptions = (options: RequestOptions): Other | undefined => {
+  const { maxRetries, timeoutMs } = options
+  if (timeoutMs !== undefined && !(Number.isFinite(timeoutMs) && timeoutMs >= 1 && timeoutMs <= MAX_MILLISECONDS)) {
+    return invalidRequest(`options.timeoutMs must be a number of milliseconds from 1 to ${MAX_MILLISECONDS}`)
+  }
+  if (maxRetries !== undefined && !(Number.isInteger(maxRetries) && maxRetries >= 0 && maxRetries <= 100)) {
+    return invalidRequest("options.maxRetries must be a whole number from 0 to 100")
+  }
+  return undefined
+}
+
+/** The query string of {@link RequestOptions.query}, with its `?`, or "". */
+const queryString = (query: RequestOptions["query"]): string => {
+  if (query === undefined) return ""
+  const params = new URLSearchParams()
+  for (const [key, value] of Object.entries(query)) {
+    if (value === undefined) continue
+    if (Array.isArray(value)) for (const item of value) params.append(key, item)
+    else params.append(key, String(value))
+  }
+  const text = params.toString()
+  return text === "" ? "" : `?${text}`
+}
 
 /**
  * How the client treats the `HttpClient` underneath.
@@ -228,18 +342,24 @@ export const make = (
           : Effect.fail(error)
       })
 
+    const timeoutDetailOf = (ms: number) =>
+      ms === settings.timeoutMs ? timeoutDetail : `no complete answer within the call's timeoutMs (${ms} ms)`
+
     const execute = <A>(options: RequestOptions, read: Read<A>): Effect.Effect<A, ApiError> => {
-      const url = settings.baseUrl + options.path
-      const description = `POST ${url}`
+      const refused = checkCallOptions(options)
+      if (refused !== undefined) return Effect.fail(refused)
+      const method = options.method ?? "POST"
+      const url = settings.baseUrl + options.path + queryString(options.query)
+      const description = `${method} ${url}`
+      const timeoutMs = options.timeoutMs ?? settings.timeoutMs
+      const detail = timeoutDetailOf(timeoutMs)
       // Encoded by the first attempt and reused by the retries; not here, where params JSON cannot write (a BigInt,
       // a cycle) would throw out of the call that builds the Effect instead of failing it.
       let body: Either.Either<HttpBody.HttpBody, Other> | undefined
-      const toConnectionError = (error: HttpClientError.HttpClientError) => connectionError(description, error, timeoutDetail)
+      const toConnectionError = (error: HttpClientError.HttpClientError) => connectionError(description, error, detail)
       // Written as plain flatMaps, not Effect.gen: this runs for every call and a generator costs microseconds.
-      const sendWith = (auth: AuthHeaders, scope: Scope.CloseableScope | undefined) => {
-        const encoded = body ??= encodeBody(options.body)
-        if (Either.isLeft(encoded)) return Effect.fail(encoded.left)
-        const request = HttpClientRequest.post(url, { headers: headersFor(auth, options), body: encoded.right })
+      const sendBody = (auth: AuthHeaders, scope: Scope.CloseableScope | undefined, payload: HttpBody.HttpBody) => {
+        const request = HttpClientRequest.make(method)(url, { headers: headersFor(auth, options), body: payload })
         const sent = scope === undefined
           ? http.execute(request)
           : Effect.provideService(scopedHttp.execute(request), Scope.Scope, scope)
@@ -248,6 +368,14 @@ export const make = (
           onSuccess: (response) =>
             response.status >= 200 && response.status < 300 ? read(response, auth, scope) : failed(response, auth)
         })
+      }
+      const sendWith = (auth: AuthHeaders, scope: Scope.CloseableScope | undefined) => {
+        if (options.rawBody !== undefined) {
+          return Effect.flatMap(options.rawBody, (payload) => sendBody(auth, scope, payload))
+        }
+        if (options.body === undefined) return sendBody(auth, scope, HttpBody.empty)
+        const encoded = body ??= encodeBody(options.body)
+        return Either.isLeft(encoded) ? Effect.fail(encoded.left) : sendBody(auth, scope, encoded.right)
       }
       const parent = options.scope
       const send = Effect.flatMap(
@@ -258,19 +386,23 @@ export const make = (
             (scope) => Effect.onError(sendWith(auth, scope), (cause) => Scope.close(scope, Exit.failCause(cause)))
           )
       )
-      const attempt = bounded ? send : Effect.timeoutFail(send, {
-        duration: settings.timeoutMs,
-        onTimeout: () => new ConnectionError({ reason: "timeout", request: description, detail: timeoutDetail })
-      })
+      const attempt = bounded
+        ? options.timeoutMs === undefined ? send : UndiciHttpClient.withTimeout(send, timeoutMs)
+        : Effect.timeoutFail(send, {
+          duration: timeoutMs,
+          onTimeout: () => new ConnectionError({ reason: "timeout", request: description, detail })
+        })
       // The limiter is outside the timeout: waiting for a slot is not the server being slow.
-      return withRetries(Effect.zipRight(limiter.take, attempt), settings)
+      const retries = options.maxRetries === undefined ? settings : { ...settings, maxRetries: options.maxRetries }
+      return withRetries(Effect.zipRight(limiter.take, attempt), retries)
     }
 
     const json = (options: RequestOptions) =>
       execute(options, (response) => {
-        const description = `POST ${response.request.url}`
+        const description = `${response.request.method} ${response.request.url}`
         return Effect.matchEffect(response.text, {
-          onFailure: (error) => Effect.fail(readError(description, response, error, timeoutDetail)),
+          onFailure: (error) =>
+            Effect.fail(readError(description, response, error, timeoutDetailOf(options.timeoutMs ?? settings.timeoutMs))),
           onSuccess: (text) => {
             try {
               return Effect.succeed(JSON.parse(text) as unknown)
@@ -289,7 +421,86 @@ export const make = (
         })
       })
 
-    return { execute, json }
+    const stream = <A>(
+      options: Omit<RequestOptions, "scope"> & { readonly endOfBody?: string | undefined },
+      decode: Decode<A>
+    ): Stream.Stream<A, ApiError> =>
+      Stream.unwrapScoped(Effect.flatMap(Effect.scope, (streamScope) =>
+        // Each attempt's request gets a scope forked from the stream's: the stream's end closes it, and so does the
+        // idle watchdog, which aborts a response whose body stays silent.
+        execute({ ...options, scope: streamScope }, (response, auth, requestScope) =>
+          readStream(response, auth, requestScope!, options, decode))))
+
+    const readStream = <A>(
+      response: HttpClientResponse.HttpClientResponse,
+      auth: AuthHeaders,
+      scope: Scope.CloseableScope,
+      options: { readonly timeoutMs?: number | undefined; readonly endOfBody?: string | undefined },
+      decode: Decode<A>
+    ): Effect.Effect<Stream.Stream<A, ApiError>, ApiError> =>
+      Effect.suspend(() => {
+        const requestId = clip(response.headers["request-id"], MAX_IDENTIFIER)
+        const timeoutMs = options.timeoutMs ?? settings.timeoutMs
+        const idleMs = settings.streamIdleTimeoutMs
+        const end = options.endOfBody === undefined ? "the body was complete" : options.endOfBody
+        // The idle clock runs only while the client waits on the connection (from a read until its bytes): a
+        // consumer that takes its time is not the server going silent.
+        let waitingSince: number | undefined = clock.unsafeCurrentTimeMillis()
+        // The first element is due within timeout_ms of the answer, however many pings come before it.
+        let firstBy: number | undefined = clock.unsafeCurrentTimeMillis() + timeoutMs
+        let ended: "idle" | "no_first_event" | undefined
+        // One fiber beside the stream instead of a timer per read: reads only stamp the time.
+        const watchdog: Effect.Effect<void> = Effect.suspend(() => {
+          const now = clock.unsafeCurrentTimeMillis()
+          const idleLeft = waitingSince === undefined ? idleMs : idleMs - (now - waitingSince)
+          const firstLeft = firstBy === undefined ? Infinity : firstBy - now
+          if (idleLeft > 0 && firstLeft > 0) return Effect.zipRight(Effect.sleep(Math.min(idleLeft, firstLeft)), watchdog)
+          ended = idleLeft <= 0 ? "idle" : "no_first_event"
+          return Scope.close(scope, Exit.void)
+        })
+        const reader: BodyReader = {
+          credential: auth.kind,
+          requestId,
+          onBytes: () => {
+            waitingSince = undefined
+          },
+          onWaiting: () => {
+            waitingSince = clock.unsafeCurrentTimeMillis()
+          },
+          broken: (cause) =>
+            ended !== undefined
+              ? new StreamError({
+                reason: "idle_timeout",
+                detail: ended === "idle"
+                  ? `no bytes for stream_idle_timeout_ms (${idleMs} ms)`
+                  : `nothing within ${options.timeoutMs === undefined ? "timeout_ms" : "the call's timeoutMs"} (${timeoutMs} ms) of the answer`,
+                requestId
+              })
+              : new StreamError({
+                reason: "truncated",
+                detail: cause === undefined
+                  ? `the connection closed before ${end}`
+                  : `the connection broke: ${causeText(cause)}`,
+                requestId
+              })
+        }
+        const description = `${response.request.method} ${response.request.url}`
+        return Effect.gen(function*() {
+          yield* Effect.forkIn(watchdog, scope)
+          // The first elements are read inside the attempt: a failure before anything was delivered is retried.
+          const pull = yield* Scope.extend(Stream.toPull(decode(response.stream, reader)), scope)
+          const first = yield* Effect.catchAll(pull, Option.match({
+            onNone: () => Effect.succeed(undefined),
+            onSome: (error) => Effect.fail(retryableBeforeStart(error, description))
+          }))
+          firstBy = undefined
+          return first === undefined
+            ? Stream.empty
+            : Stream.concat(Stream.fromChunk(first), Stream.repeatEffectChunkOption(pull))
+        })
+      })
+
+    return { execute, json, stream }
   })
 
 /**
@@ -325,3 +536,27 @@ export const layer: Layer.Layer<AnthropicHttpClient, never, Credentials | RateLi
         Layer.provide(UndiciHttpClient.layerWith({ timeout: settings.timeoutMs }))
       ))
   )
+
+/**
+ * A failure before anything was delivered is retried as a whole call would retry it: an error event as the same
+ * HTTP answer (`overloaded_error` as a 529, `api_error` as a 500, `rate_limit_error` as a 429), a connection that
+ * breaks or goes silent (or sends only pings) as a `ConnectionError`.
+ */
+const retryableBeforeStart = (error: ApiError, request: string): ApiError => {
+  switch (error._tag) {
+    case "ServerError":
+      return new ServerError({ ...error, retryable: true })
+    case "RateLimit":
+      return error.spendLimitReached ? error : new RateLimit({ ...error, retryable: true })
+    case "StreamError":
+      return error.reason === "malformed"
+        ? error
+        : new ConnectionError({
+          reason: error.reason === "idle_timeout" ? "timeout" : "transport",
+          request,
+          detail: `before the first event: ${error.detail}`
+        })
+    default:
+      return error
+  }
+}

@@ -28,7 +28,9 @@ import * as UrlParams from "@effect/platform/UrlParams"
 import * as Cause from "effect/Cause"
 import * as Chunk from "effect/Chunk"
 import * as Duration from "effect/Duration"
+import { dual } from "effect/Function"
 import * as Effect from "effect/Effect"
+import * as FiberRef from "effect/FiberRef"
 import { globalValue } from "effect/GlobalValue"
 import * as Inspectable from "effect/Inspectable"
 import * as Layer from "effect/Layer"
@@ -90,7 +92,7 @@ export const DEFAULT_MAX_BODY_BYTES = 64 * 1024 * 1024
  */
 export const make = (dispatcher: Dispatcher, options: Options = {}): Effect.Effect<HttpClient.HttpClient, never, Scope.Scope> =>
   Effect.map(
-    options.timeout === undefined ? Effect.succeed(undefined) : Deadlines.make(Duration.toMillis(options.timeout)),
+    Deadlines.make(options.timeout === undefined ? Infinity : Duration.toMillis(options.timeout)),
     (deadlines) => {
       const send = makeSend(dispatcher, deadlines, options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES)
       return HttpClient.makeWith<never, never, HttpClientError.HttpClientError, never>(
@@ -99,6 +101,25 @@ export const make = (dispatcher: Dispatcher, options: Options = {}): Effect.Effe
       )
     }
   )
+
+/** The bound {@link withTimeout} sets for the requests of an effect; `undefined`: the client's own. */
+const currentTimeout = globalValue(
+  "effect-anthropic/UndiciHttpClient/currentTimeout",
+  () => FiberRef.unsafeMake<number | undefined>(undefined)
+)
+
+/**
+ * The requests `effect` sends through an `UndiciHttpClient` are bounded by `timeout` instead of the client's own
+ * {@link Options.timeout} (longer or shorter), with the same semantics and the same watchdog fiber.
+ *
+ * @since 0.2.0
+ * @category combinators
+ */
+export const withTimeout: {
+  (timeout: Duration.DurationInput): <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
+  <A, E, R>(effect: Effect.Effect<A, E, R>, timeout: Duration.DurationInput): Effect.Effect<A, E, R>
+} = dual(2, <A, E, R>(effect: Effect.Effect<A, E, R>, timeout: Duration.DurationInput) =>
+  Effect.locally(effect, currentTimeout, Duration.toMillis(timeout)))
 
 /**
  * The client on an undici `Agent` of its own, closed with the layer.
@@ -142,7 +163,7 @@ interface Target {
  * The request sender of one client. It remembers the last URL it parsed: a client sends most requests to the same
  * few URLs, and `new URL` is a noticeable part of a loopback call.
  */
-const makeSend = (dispatcher: Dispatcher, deadlines: Deadlines.Deadlines | undefined, maxBodyBytes: number) => {
+const makeSend = (dispatcher: Dispatcher, deadlines: Deadlines.Deadlines, maxBodyBytes: number) => {
   let lastUrl = ""
   let lastTarget: Target | undefined
   const targetOf = (request: HttpClientRequest.HttpClientRequest): Target | HttpClientError.RequestError => {
@@ -159,11 +180,17 @@ const makeSend = (dispatcher: Dispatcher, deadlines: Deadlines.Deadlines | undef
   }
 
   const dispatch = (request: HttpClientRequest.HttpClientRequest, target: Target, body: Body) =>
+    Effect.withFiberRuntime<HttpClientResponse.HttpClientResponse, HttpClientError.RequestError>((fiber) =>
+      exchangeOf(request, target, body, fiber.getFiberRef(currentTimeout) ?? deadlines.timeoutMs)
+    )
+
+  const exchangeOf = (request: HttpClientRequest.HttpClientRequest, target: Target, body: Body, timeoutMs: number) =>
     Effect.async<HttpClientResponse.HttpClientResponse, HttpClientError.RequestError>((resume) => {
       const exchange = new Exchange(request, resume, maxBodyBytes)
-      if (deadlines !== undefined) {
-        exchange.deadline = deadlines.arm(() =>
-          exchange.abort(new Cause.TimeoutException(`no complete answer within ${deadlines.timeoutMs} ms`))
+      if (timeoutMs !== Infinity) {
+        exchange.deadline = deadlines.arm(
+          () => exchange.abort(new Cause.TimeoutException(`no complete answer within ${timeoutMs} ms`)),
+          timeoutMs
         )
       }
       try {

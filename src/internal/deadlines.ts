@@ -2,10 +2,12 @@
  * Deadlines for many requests kept by one fiber, instead of a timer race per request (`Effect.timeout` forks two
  * fibers per call: about 50 µs, as much as a whole loopback call).
  *
- * Every deadline is the same `timeoutMs` after arming, so they expire in the order they were armed: a FIFO queue is
- * enough. Arming is a push, disarming sets a flag; the fiber sleeps until the oldest armed deadline, parks when none
- * is left, and runs `expire` for each deadline it finds overdue. It sleeps on Effect's `Clock` (so `TestClock` drives
- * it in tests), and with the default clock on an unref'd timer: a pending deadline never keeps the process alive.
+ * Deadlines of the same length expire in the order they were armed, so each length is a FIFO lane: arming is a push,
+ * disarming sets a flag. Nearly every request uses the default length; a call with its own `timeoutMs` gets a lane
+ * of its own (a handful at most). The fiber sleeps until the earliest lane head, is woken when an arm makes an
+ * earlier deadline (or any deadline while it is parked), and runs `expire` for each deadline it finds overdue. It
+ * sleeps on Effect's `Clock` (so `TestClock` drives it in tests), and with the default clock on an unref'd timer: a
+ * pending deadline never keeps the process alive.
  */
 import * as Effect from "effect/Effect"
 import type * as Scope from "effect/Scope"
@@ -17,16 +19,45 @@ export interface Deadline {
 }
 
 export interface Deadlines {
+  /** The default length. */
   readonly timeoutMs: number
-  /** A deadline `timeoutMs` from now; `expire` runs once if it is not disarmed by then. */
-  readonly arm: (expire: () => void) => Deadline
+  /** A deadline `timeoutMs` (default: the default length) from now; `expire` runs once if not disarmed by then. */
+  readonly arm: (expire: () => void, timeoutMs?: number) => Deadline
 }
 
 class Entry implements Deadline {
   constructor(readonly at: number, public expire: (() => void) | undefined) {}
-  /** Drops `expire` too: the queue keeps the entry until its time, but not what `expire` refers to. */
+  /** Drops `expire` too: the lane keeps the entry until its time, but not what `expire` refers to. */
   disarm(): void {
     this.expire = undefined
+  }
+}
+
+class Lane {
+  queue: Array<Entry> = []
+  head = 0
+  /** Runs what is overdue; the time of the next live deadline, or `undefined` when the lane is empty. */
+  expireUntil(now: number): number | undefined {
+    while (this.head < this.queue.length) {
+      const entry = this.queue[this.head]!
+      const expire = entry.expire
+      if (expire !== undefined && entry.at > now) break
+      this.head++
+      if (expire !== undefined) {
+        entry.expire = undefined
+        expire()
+      }
+    }
+    if (this.head === this.queue.length) {
+      this.queue = []
+      this.head = 0
+      return undefined
+    }
+    if (this.head > 1024) {
+      this.queue = this.queue.slice(this.head)
+      this.head = 0
+    }
+    return this.queue[this.head]!.at
   }
 }
 
@@ -34,43 +65,53 @@ class Entry implements Deadline {
 export const make = (timeoutMs: number): Effect.Effect<Deadlines, never, Scope.Scope> =>
   Effect.gen(function*() {
     const clock = yield* Effect.clock
-    let queue: Array<Entry> = []
-    let head = 0
-    let parked: (() => void) | undefined
+    const lanes = new Map<number, Lane>([[timeoutMs, new Lane()]])
+    /** When the fiber wakes up next (Infinity: parked), and how to wake it sooner. */
+    let wakesAt = Infinity
+    let wake: (() => void) | undefined
+    // An earlier deadline armed while the fiber is between two sleeps: its next sleep ends at once.
+    let wakePending = false
 
-    const arm = (expire: () => void): Deadline => {
-      const entry = new Entry(clock.unsafeCurrentTimeMillis() + timeoutMs, expire)
-      queue.push(entry)
-      if (parked !== undefined) {
-        const wake = parked
-        parked = undefined
-        wake()
+    const arm = (expire: () => void, ms = timeoutMs): Deadline => {
+      let lane = lanes.get(ms)
+      if (lane === undefined) lanes.set(ms, lane = new Lane())
+      const entry = new Entry(clock.unsafeCurrentTimeMillis() + ms, expire)
+      lane.queue.push(entry)
+      if (entry.at < wakesAt) {
+        wakesAt = entry.at
+        const w = wake
+        wake = undefined
+        if (w !== undefined) w()
+        else wakePending = true
       }
       return entry
     }
 
+    const woken = Effect.async<void>((resume) => {
+      if (wakePending) {
+        wakePending = false
+        return resume(Effect.void)
+      }
+      wake = () => resume(Effect.void)
+      return Effect.sync(() => {
+        wake = undefined
+      })
+    })
+
     const watch: Effect.Effect<never> = Effect.suspend(() => {
       const now = clock.unsafeCurrentTimeMillis()
-      while (head < queue.length) {
-        const entry = queue[head]!
-        const expire = entry.expire
-        if (expire !== undefined && entry.at > now) break
-        head++
-        if (expire !== undefined) {
-          entry.expire = undefined
-          expire()
-        }
+      wakePending = false
+      let next = Infinity
+      for (const [ms, lane] of lanes) {
+        const at = lane.expireUntil(now)
+        if (at !== undefined) next = Math.min(next, at)
+        else if (ms !== timeoutMs) lanes.delete(ms)
       }
-      if (head === queue.length) {
-        queue = []
-        head = 0
-        return Effect.zipRight(Effect.async<void>((resume) => void (parked = () => resume(Effect.void))), watch)
-      }
-      if (head > 1024) {
-        queue = queue.slice(head)
-        head = 0
-      }
-      return Effect.zipRight(backgroundSleep(clock, queue[head]!.at - now), watch)
+      wakesAt = next
+      return Effect.zipRight(
+        next === Infinity ? woken : Effect.raceFirst(backgroundSleep(clock, next - now), woken),
+        watch
+      )
     })
     yield* Effect.forkScoped(Effect.interruptible(watch))
     return { timeoutMs, arm }
