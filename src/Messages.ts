@@ -1,170 +1,122 @@
 /**
  * Schemas for the Messages API in its own JSON names (snake_case), as the official SDK keeps them.
  *
- * Requests: text, image (base64 / url), document (PDF base64 / url, plain text, content blocks), tool definitions
- * and `tool_choice`, `tool_use` / `tool_result`, `cache_control`, `thinking` / `redacted_thinking` with signatures,
- * system as a string or blocks, metadata, stop sequences. Responses: every known block, and unknown block types are
- * kept as they came (server tools and new kinds), never rejected.
+ * Requests: every field of the SDK's `MessageCreateParams` (thinking of every kind, `output_config`, `container`,
+ * `service_tier`, `speed`, top-level `cache_control`, …) and the beta `context_management` and `mcp_servers`; text,
+ * image, document (base64, url, text, content, file), search result and tool blocks; every tool definition the SDK
+ * types, and `ServerTool` for the others; the blocks of server tools, MCP, compaction and fallback, sent back.
+ * Responses: every block the SDK types, with typed citations and callers, and blocks of unknown types kept as they
+ * came (statically `never`), never rejected; usage, stop details, container, context management, diagnostics.
+ *
+ * The schemas transform nothing: a JSON value that passes `Schema.is` is its own decoding, extra fields included.
  *
  * @since 0.1.0
  */
 import * as Schema from "effect/Schema"
+import { CacheControl, TextCitation } from "./internal/messages/common.js"
+import {
+  ContainerParams,
+  ContextManagementConfig,
+  DiagnosticsParam,
+  Metadata,
+  OutputConfig,
+  ThinkingConfig
+} from "./internal/messages/config.js"
+import {
+  DocumentBlockParam,
+  ImageBlockParam,
+  RedactedThinkingBlock,
+  RedactedThinkingBlockParam,
+  SearchResultBlockParam,
+  TextBlock,
+  TextBlockParam,
+  ThinkingBlock,
+  ThinkingBlockParam,
+  ToolResultBlockParam,
+  ToolUseBlock,
+  ToolUseBlockParam
+} from "./internal/messages/content.js"
+import {
+  Container,
+  ContextManagementResponse,
+  Diagnostics,
+  MessageDeltaUsage,
+  StopDetails,
+  Usage
+} from "./internal/messages/response.js"
+import { knownTypes, lenient, maybe, openLiteral, otherThan } from "./internal/messages/schema.js"
+import {
+  AdvisorToolResultBlock,
+  AdvisorToolResultBlockParam,
+  BashCodeExecutionToolResultBlock,
+  BashCodeExecutionToolResultBlockParam,
+  CodeExecutionToolResultBlock,
+  CodeExecutionToolResultBlockParam,
+  CompactionBlock,
+  CompactionBlockParam,
+  ContainerUploadBlock,
+  ContainerUploadBlockParam,
+  FallbackBlock,
+  FallbackBlockParam,
+  McpToolListingBlock,
+  McpToolListingBlockParam,
+  McpToolResultBlock,
+  McpToolResultBlockParam,
+  McpToolUseBlock,
+  McpToolUseBlockParam,
+  ServerToolUseBlock,
+  ServerToolUseBlockParam,
+  TextEditorCodeExecutionToolResultBlock,
+  TextEditorCodeExecutionToolResultBlockParam,
+  ToolAdditionBlockParam,
+  ToolRemovalBlockParam,
+  ToolSearchToolResultBlock,
+  ToolSearchToolResultBlockParam,
+  WebFetchToolResultBlock,
+  WebFetchToolResultBlockParam,
+  WebSearchToolResultBlock,
+  WebSearchToolResultBlockParam
+} from "./internal/messages/serverBlocks.js"
+import { McpServerUrlDefinition, ToolChoice, ToolUnion } from "./internal/messages/tools.js"
 
-// ---------------------------------------------------------------------------------------------------------------
-// Shared pieces
-// ---------------------------------------------------------------------------------------------------------------
+export * from "./internal/messages/common.js"
+export * from "./internal/messages/config.js"
+export * from "./internal/messages/content.js"
+export * from "./internal/messages/response.js"
+export * from "./internal/messages/serverBlocks.js"
+export * from "./internal/messages/tools.js"
 
 /**
- * Prompt caching breakpoint (at most 4 per request).
+ * Stop reasons known today (`compaction` with the compaction beta); any other string is kept (the API adds new
+ * ones).
  *
  * @since 0.1.0
  * @category schemas
  */
-export const CacheControl = Schema.Struct({
-  type: Schema.Literal("ephemeral"),
-  ttl: Schema.optional(Schema.Literal("5m", "1h"))
-})
-
-const cacheable = { cache_control: Schema.optional(Schema.NullOr(CacheControl)) }
-
-/** Any JSON object: tool inputs, JSON schemas, citation entries. */
-const JsonObject = Schema.Record({ key: Schema.String, value: Schema.Unknown })
-
-/**
- * Stop reasons known today; any other string is kept (the API adds new ones).
- *
- * @since 0.1.0
- * @category schemas
- */
-export const StopReason = Schema.Union(
-  Schema.Literal(
-    "end_turn",
-    "max_tokens",
-    "stop_sequence",
-    "tool_use",
-    "pause_turn",
-    "refusal",
-    "model_context_window_exceeded"
-  ),
-  Schema.String
+export const StopReason = openLiteral(
+  "end_turn",
+  "max_tokens",
+  "stop_sequence",
+  "tool_use",
+  "pause_turn",
+  "refusal",
+  "model_context_window_exceeded",
+  "compaction"
 )
+/**
+ * @since 0.2.0
+ * @category models
+ */
+export type StopReason = typeof StopReason.Type
 
 // ---------------------------------------------------------------------------------------------------------------
-// Request content blocks
+// The request
 // ---------------------------------------------------------------------------------------------------------------
 
 /**
- * @since 0.1.0
- * @category schemas
- */
-export const TextBlockParam = Schema.Struct({
-  type: Schema.Literal("text"),
-  text: Schema.String,
-  citations: Schema.optional(Schema.NullOr(Schema.Array(JsonObject))),
-  ...cacheable
-})
-
-/**
- * @since 0.1.0
- * @category schemas
- */
-export const Base64ImageSource = Schema.Struct({
-  type: Schema.Literal("base64"),
-  media_type: Schema.Literal("image/jpeg", "image/png", "image/gif", "image/webp"),
-  data: Schema.String
-})
-
-/**
- * @since 0.1.0
- * @category schemas
- */
-export const UrlImageSource = Schema.Struct({ type: Schema.Literal("url"), url: Schema.String })
-
-/**
- * @since 0.1.0
- * @category schemas
- */
-export const ImageBlockParam = Schema.Struct({
-  type: Schema.Literal("image"),
-  source: Schema.Union(Base64ImageSource, UrlImageSource),
-  ...cacheable
-})
-
-/**
- * @since 0.1.0
- * @category schemas
- */
-export const DocumentSource = Schema.Union(
-  Schema.Struct({ type: Schema.Literal("base64"), media_type: Schema.Literal("application/pdf"), data: Schema.String }),
-  Schema.Struct({ type: Schema.Literal("text"), media_type: Schema.Literal("text/plain"), data: Schema.String }),
-  Schema.Struct({ type: Schema.Literal("url"), url: Schema.String }),
-  Schema.Struct({
-    type: Schema.Literal("content"),
-    content: Schema.Union(Schema.String, Schema.Array(Schema.Union(TextBlockParam, ImageBlockParam)))
-  })
-)
-
-/**
- * @since 0.1.0
- * @category schemas
- */
-export const DocumentBlockParam = Schema.Struct({
-  type: Schema.Literal("document"),
-  source: DocumentSource,
-  title: Schema.optional(Schema.NullOr(Schema.String)),
-  context: Schema.optional(Schema.NullOr(Schema.String)),
-  citations: Schema.optional(Schema.Struct({ enabled: Schema.optional(Schema.Boolean) })),
-  ...cacheable
-})
-
-/**
- * @since 0.1.0
- * @category schemas
- */
-export const ToolUseBlockParam = Schema.Struct({
-  type: Schema.Literal("tool_use"),
-  id: Schema.String,
-  name: Schema.String,
-  input: Schema.Unknown,
-  ...cacheable
-})
-
-/**
- * @since 0.1.0
- * @category schemas
- */
-export const ToolResultBlockParam = Schema.Struct({
-  type: Schema.Literal("tool_result"),
-  tool_use_id: Schema.String,
-  content: Schema.optional(
-    Schema.Union(Schema.String, Schema.Array(Schema.Union(TextBlockParam, ImageBlockParam, DocumentBlockParam)))
-  ),
-  is_error: Schema.optional(Schema.Boolean),
-  ...cacheable
-})
-
-/**
- * A thinking block sent back in a later turn: `signature` must be returned unchanged.
+ * A block of a request's message: every block a response gives (sent back in the next turn) and the input-only
+ * ones (images, documents, search results, tool results, tool changes).
  *
- * @since 0.1.0
- * @category schemas
- */
-export const ThinkingBlockParam = Schema.Struct({
-  type: Schema.Literal("thinking"),
-  thinking: Schema.String,
-  signature: Schema.String
-})
-
-/**
- * @since 0.1.0
- * @category schemas
- */
-export const RedactedThinkingBlockParam = Schema.Struct({
-  type: Schema.Literal("redacted_thinking"),
-  data: Schema.String
-})
-
-/**
  * @since 0.1.0
  * @category schemas
  */
@@ -172,10 +124,27 @@ export const ContentBlockParam = Schema.Union(
   TextBlockParam,
   ImageBlockParam,
   DocumentBlockParam,
+  SearchResultBlockParam,
+  ThinkingBlockParam,
+  RedactedThinkingBlockParam,
   ToolUseBlockParam,
   ToolResultBlockParam,
-  ThinkingBlockParam,
-  RedactedThinkingBlockParam
+  ServerToolUseBlockParam,
+  WebSearchToolResultBlockParam,
+  WebFetchToolResultBlockParam,
+  CodeExecutionToolResultBlockParam,
+  BashCodeExecutionToolResultBlockParam,
+  TextEditorCodeExecutionToolResultBlockParam,
+  ToolSearchToolResultBlockParam,
+  AdvisorToolResultBlockParam,
+  ContainerUploadBlockParam,
+  McpToolUseBlockParam,
+  McpToolResultBlockParam,
+  McpToolListingBlockParam,
+  CompactionBlockParam,
+  FallbackBlockParam,
+  ToolAdditionBlockParam,
+  ToolRemovalBlockParam
 )
 /**
  * @since 0.1.0
@@ -184,110 +153,72 @@ export const ContentBlockParam = Schema.Union(
 export type ContentBlockParam = typeof ContentBlockParam.Type
 
 /**
+ * A `system` message among `messages` (text only).
+ *
+ * @since 0.2.0
+ * @category schemas
+ */
+export const SystemMessageParam = Schema.Struct({
+  role: Schema.Literal("system"),
+  content: Schema.Union(Schema.String, Schema.Array(TextBlockParam))
+})
+
+/**
  * @since 0.1.0
  * @category schemas
  */
-export const MessageParam = Schema.Struct({
-  role: Schema.Literal("user", "assistant"),
-  content: Schema.Union(Schema.String, Schema.Array(ContentBlockParam))
-})
+export const MessageParam = Schema.Union(
+  Schema.Struct({
+    role: Schema.Literal("user", "assistant"),
+    content: Schema.Union(Schema.String, Schema.Array(ContentBlockParam))
+  }),
+  SystemMessageParam
+)
 /**
  * @since 0.1.0
  * @category models
  */
 export type MessageParam = typeof MessageParam.Type
 
-// ---------------------------------------------------------------------------------------------------------------
-// Tools, thinking, the request
-// ---------------------------------------------------------------------------------------------------------------
-
-/**
- * A client tool: `{name, description, input_schema}`.
- *
- * @since 0.1.0
- * @category schemas
- */
-export const Tool = Schema.Struct({
-  type: Schema.optional(Schema.Literal("custom")),
-  name: Schema.String,
-  description: Schema.optional(Schema.String),
-  input_schema: Schema.Struct({ type: Schema.Literal("object") }, JsonObject),
-  ...cacheable
-})
-/**
- * @since 0.1.0
- * @category models
- */
-export type Tool = typeof Tool.Type
-
-/**
- * A server tool (web search, code execution, …): a versioned `type` and the tool's own fields.
- *
- * @since 0.1.0
- * @category schemas
- */
-export const ServerTool = Schema.Struct({ type: Schema.String, name: Schema.String }, JsonObject)
-
-const parallel = { disable_parallel_tool_use: Schema.optional(Schema.Boolean) }
-
-/**
- * @since 0.1.0
- * @category schemas
- */
-export const ToolChoice = Schema.Union(
-  Schema.Struct({ type: Schema.Literal("auto"), ...parallel }),
-  Schema.Struct({ type: Schema.Literal("any"), ...parallel }),
-  Schema.Struct({ type: Schema.Literal("tool"), name: Schema.String, ...parallel }),
-  Schema.Struct({ type: Schema.Literal("none") })
-)
-/**
- * @since 0.1.0
- * @category models
- */
-export type ToolChoice = typeof ToolChoice.Type
-
-/**
- * Extended thinking: `budget_tokens` ≥ 1024 and below `max_tokens`.
- *
- * @since 0.1.0
- * @category schemas
- */
-export const ThinkingConfig = Schema.Union(
-  Schema.Struct({ type: Schema.Literal("enabled"), budget_tokens: Schema.Number.pipe(Schema.int(), Schema.greaterThanOrEqualTo(1024)) }),
-  Schema.Struct({ type: Schema.Literal("disabled") })
-)
-
-/**
- * @since 0.1.0
- * @category schemas
- */
-export const Metadata = Schema.Struct({ user_id: Schema.optional(Schema.NullOr(Schema.String)) })
-
+/** What `count_tokens` reads too: everything that makes up the prompt. */
 const promptFields = {
   model: Schema.String,
   messages: Schema.Array(MessageParam),
   system: Schema.optional(Schema.Union(Schema.String, Schema.Array(TextBlockParam))),
-  tools: Schema.optional(Schema.Array(Schema.Union(Tool, ServerTool))),
+  tools: Schema.optional(Schema.Array(ToolUnion)),
   tool_choice: Schema.optional(ToolChoice),
-  thinking: Schema.optional(ThinkingConfig)
+  thinking: Schema.optional(ThinkingConfig),
+  output_config: Schema.optional(OutputConfig),
+  /** A breakpoint the API puts on the last cacheable block. */
+  cache_control: maybe(CacheControl),
+  /** `fast`: high output speed (some models need `anthropic-beta: fast-mode-2026-02-01`). */
+  speed: maybe(Schema.Literal("standard", "fast")),
+  /** Beta: needs `anthropic-beta: context-management-2025-06-27` (see `ContextManagementConfig`). */
+  context_management: maybe(ContextManagementConfig),
+  /** Beta: needs `anthropic-beta: mcp-client-2025-11-20` (or the older `mcp-client-2025-04-04`). */
+  mcp_servers: Schema.optional(Schema.Array(McpServerUrlDefinition))
 }
 
 /**
- * The body of `POST /v1/messages`.
+ * The body of `POST /v1/messages`. `max_tokens` may be 0: the request then only fills the prompt cache.
  *
  * @since 0.1.0
  * @category schemas
  */
 export const MessageCreateParams = Schema.Struct({
   ...promptFields,
-  max_tokens: Schema.Number.pipe(Schema.int(), Schema.positive()),
+  max_tokens: Schema.Number.pipe(Schema.int(), Schema.nonNegative()),
   metadata: Schema.optional(Metadata),
   stop_sequences: Schema.optional(Schema.Array(Schema.String)),
   stream: Schema.optional(Schema.Boolean),
   temperature: Schema.optional(Schema.Number),
   top_k: Schema.optional(Schema.Number),
   top_p: Schema.optional(Schema.Number),
-  service_tier: Schema.optional(Schema.Literal("auto", "standard_only"))
+  service_tier: Schema.optional(Schema.Literal("auto", "standard_only")),
+  container: maybe(ContainerParams),
+  /** Where inference runs (the workspace's `default_inference_geo` if absent). */
+  inference_geo: maybe(Schema.String),
+  diagnostics: maybe(DiagnosticsParam)
 })
 /**
  * @since 0.1.0
@@ -309,88 +240,53 @@ export const CountTokensParams = Schema.Struct(promptFields)
 export type CountTokensParams = typeof CountTokensParams.Type
 
 // ---------------------------------------------------------------------------------------------------------------
-// Responses
+// The response
 // ---------------------------------------------------------------------------------------------------------------
 
-/**
- * @since 0.1.0
- * @category schemas
- */
-export const TextBlock = Schema.Struct({
-  type: Schema.Literal("text"),
-  text: Schema.String,
-  citations: Schema.optional(Schema.NullOr(Schema.Array(JsonObject)))
-})
-/**
- * @since 0.1.0
- * @category models
- */
-export type TextBlock = typeof TextBlock.Type
+/** Every block a response may hold that this client types. */
+const typedBlocks = [
+  TextBlock,
+  ThinkingBlock,
+  RedactedThinkingBlock,
+  ToolUseBlock,
+  ServerToolUseBlock,
+  WebSearchToolResultBlock,
+  WebFetchToolResultBlock,
+  CodeExecutionToolResultBlock,
+  BashCodeExecutionToolResultBlock,
+  TextEditorCodeExecutionToolResultBlock,
+  ToolSearchToolResultBlock,
+  AdvisorToolResultBlock,
+  ContainerUploadBlock,
+  McpToolUseBlock,
+  McpToolResultBlock,
+  McpToolListingBlock,
+  CompactionBlock,
+  FallbackBlock
+] as const
 
 /**
- * @since 0.1.0
- * @category schemas
- */
-export const ToolUseBlock = Schema.Struct({
-  type: Schema.Literal("tool_use"),
-  id: Schema.String,
-  name: Schema.String,
-  input: Schema.Unknown
-})
-/**
- * @since 0.1.0
- * @category models
- */
-export type ToolUseBlock = typeof ToolUseBlock.Type
-
-/**
- * @since 0.1.0
- * @category schemas
- */
-export const ThinkingBlock = Schema.Struct({
-  type: Schema.Literal("thinking"),
-  thinking: Schema.String,
-  signature: Schema.String
-})
-/**
- * @since 0.1.0
- * @category models
- */
-export type ThinkingBlock = typeof ThinkingBlock.Type
-
-/**
- * @since 0.1.0
- * @category schemas
- */
-export const RedactedThinkingBlock = Schema.Struct({
-  type: Schema.Literal("redacted_thinking"),
-  data: Schema.String
-})
-
-/**
+ * The `type` of every block `ContentBlock` types (derived from its members, so it cannot drift from them).
+ *
  * @since 0.1.0
  * @category constants
  */
-export const KNOWN_BLOCK_TYPES: ReadonlySet<string> = new Set(["text", "tool_use", "thinking", "redacted_thinking"])
+export const KNOWN_BLOCK_TYPES: ReadonlySet<string> = knownTypes(typedBlocks)
 
 /**
- * A block of a type this client does not model (server tool use, web search results, new kinds): accepted and kept
- * whole at run time. Its static type is `never`, so that `block.type === "text"` narrows the known blocks; handle
- * such blocks in a `default` branch.
+ * A block of a type this client does not model (a newer kind): accepted and kept whole at run time. Its static type
+ * is `never`, so that `block.type === "text"` narrows the known blocks; handle such blocks in a `default` branch.
  *
  * @since 0.1.0
  * @category schemas
  */
-export const OtherBlock: Schema.Schema<never> = Schema.Struct(
-  { type: Schema.String.pipe(Schema.filter((t) => !KNOWN_BLOCK_TYPES.has(t))) },
-  JsonObject
-) as unknown as Schema.Schema<never>
+export const OtherBlock: Schema.Schema<never> = otherThan(KNOWN_BLOCK_TYPES)
 
 /**
  * @since 0.1.0
  * @category schemas
  */
-export const ContentBlock = Schema.Union(TextBlock, ToolUseBlock, ThinkingBlock, RedactedThinkingBlock, OtherBlock)
+export const ContentBlock = Schema.Union(...typedBlocks, OtherBlock)
 /**
  * @since 0.1.0
  * @category models
@@ -398,30 +294,12 @@ export const ContentBlock = Schema.Union(TextBlock, ToolUseBlock, ThinkingBlock,
 export type ContentBlock = typeof ContentBlock.Type
 
 /**
- * @since 0.1.0
- * @category schemas
- */
-export const Usage = Schema.Struct({
-  input_tokens: Schema.Number,
-  output_tokens: Schema.Number,
-  cache_creation_input_tokens: Schema.optional(Schema.NullOr(Schema.Number)),
-  cache_read_input_tokens: Schema.optional(Schema.NullOr(Schema.Number)),
-  server_tool_use: Schema.optional(Schema.NullOr(JsonObject)),
-  service_tier: Schema.optional(Schema.NullOr(Schema.String))
-})
-/**
- * @since 0.1.0
- * @category models
- */
-export type Usage = typeof Usage.Type
-
-/**
  * Top-level fields a streamed message learns only from `message_delta`: why a refusal stopped, and the code-execution
- * container to reuse (`{ id, expires_at, … }`).
+ * container to reuse (typed as the SDK has it, but kept whatever it holds, as a server tool's result is).
  */
 const endFields = {
-  stop_details: Schema.optional(Schema.NullOr(JsonObject)),
-  container: Schema.optional(Schema.NullOr(JsonObject))
+  stop_details: maybe(StopDetails),
+  container: maybe(lenient(Container))
 }
 
 /**
@@ -437,8 +315,11 @@ export const Message = Schema.Struct({
   model: Schema.String,
   content: Schema.Array(ContentBlock),
   stop_reason: Schema.NullOr(StopReason),
-  stop_sequence: Schema.optional(Schema.NullOr(Schema.String)),
+  stop_sequence: maybe(Schema.String),
   ...endFields,
+  /** Beta: needs `anthropic-beta: context-management-2025-06-27`. */
+  context_management: maybe(ContextManagementResponse),
+  diagnostics: maybe(Diagnostics),
   usage: Usage
 })
 /**
@@ -451,7 +332,11 @@ export type Message = typeof Message.Type
  * @since 0.1.0
  * @category schemas
  */
-export const MessageTokensCount = Schema.Struct({ input_tokens: Schema.Number })
+export const MessageTokensCount = Schema.Struct({
+  input_tokens: Schema.Number,
+  /** Beta (`context-management-2025-06-27`): the count before context management. */
+  context_management: maybe(Schema.Struct({ original_input_tokens: Schema.Number }))
+})
 /**
  * @since 0.1.0
  * @category models
@@ -466,7 +351,7 @@ export type MessageTokensCount = typeof MessageTokensCount.Type
  */
 export const textOf = (message: Pick<Message, "content">): string => {
   let out = ""
-  for (const block of message.content) if (block.type === "text") out += (block as TextBlock).text
+  for (const block of message.content) if (block.type === "text") out += block.text
   return out
 }
 
@@ -481,14 +366,15 @@ export const toolUses = (message: Pick<Message, "content">): ReadonlyArray<ToolU
 
 /**
  * A response as the assistant turn of the next request (tool-use loops): its blocks go back unchanged, thinking
- * signatures included, as the API requires.
+ * signatures, server tool results and compaction included, as the API requires. Every typed response block is a
+ * request block as it is; blocks of unknown types go back as they came.
  *
  * @since 0.1.0
  * @category utils
  */
 export const assistantTurn = (message: Pick<Message, "content">): MessageParam => ({
   role: "assistant",
-  content: message.content as ReadonlyArray<ContentBlockParam>
+  content: message.content
 })
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -503,6 +389,7 @@ export const TextDelta = Schema.Struct({ type: Schema.Literal("text_delta"), tex
 /**
  * The first `partial_json` of a block may be "".
  *
+ * @since 0.1.0
  * @category schemas
  */
 export const InputJsonDelta = Schema.Struct({ type: Schema.Literal("input_json_delta"), partial_json: Schema.String })
@@ -510,7 +397,15 @@ export const InputJsonDelta = Schema.Struct({ type: Schema.Literal("input_json_d
  * @since 0.1.0
  * @category schemas
  */
-export const ThinkingDelta = Schema.Struct({ type: Schema.Literal("thinking_delta"), thinking: Schema.String })
+export const ThinkingDelta = Schema.Struct({
+  type: Schema.Literal("thinking_delta"),
+  thinking: Schema.String,
+  /**
+   * A coarse running estimate's increment, for progress display only. Beta: needs
+   * `anthropic-beta: thinking-token-count-2026-05-13`.
+   */
+  estimated_tokens: maybe(Schema.Number)
+})
 /**
  * @since 0.1.0
  * @category schemas
@@ -520,35 +415,41 @@ export const SignatureDelta = Schema.Struct({ type: Schema.Literal("signature_de
  * @since 0.1.0
  * @category schemas
  */
-export const CitationsDelta = Schema.Struct({ type: Schema.Literal("citations_delta"), citation: JsonObject })
+export const CitationsDelta = Schema.Struct({ type: Schema.Literal("citations_delta"), citation: TextCitation })
+/**
+ * The final value of a `compaction` block (`content` `null`: compaction failed). Beta: needs
+ * `anthropic-beta: compact-2026-01-12`. Accumulation leaves it out, as the SDK's (non-beta) `MessageStream` does.
+ *
+ * @since 0.2.0
+ * @category schemas
+ */
+export const CompactionDelta = Schema.Struct({
+  type: Schema.Literal("compaction_delta"),
+  content: maybe(Schema.String),
+  encrypted_content: maybe(Schema.String)
+})
+
+const typedDeltas = [TextDelta, InputJsonDelta, ThinkingDelta, SignatureDelta, CitationsDelta, CompactionDelta] as const
 
 /**
  * @since 0.1.0
  * @category constants
  */
-export const KNOWN_DELTA_TYPES: ReadonlySet<string> = new Set([
-  "text_delta",
-  "input_json_delta",
-  "thinking_delta",
-  "signature_delta",
-  "citations_delta"
-])
+export const KNOWN_DELTA_TYPES: ReadonlySet<string> = knownTypes(typedDeltas)
 
 /**
  * A delta of a kind this client does not model: passed through, ignored by accumulation (static type `never`).
  *
+ * @since 0.1.0
  * @category schemas
  */
-export const OtherDelta: Schema.Schema<never> = Schema.Struct(
-  { type: Schema.String.pipe(Schema.filter((t) => !KNOWN_DELTA_TYPES.has(t))) },
-  JsonObject
-) as unknown as Schema.Schema<never>
+export const OtherDelta: Schema.Schema<never> = otherThan(KNOWN_DELTA_TYPES)
 
 /**
  * @since 0.1.0
  * @category schemas
  */
-export const ContentBlockDelta = Schema.Union(TextDelta, InputJsonDelta, ThinkingDelta, SignatureDelta, CitationsDelta, OtherDelta)
+export const ContentBlockDelta = Schema.Union(...typedDeltas, OtherDelta)
 
 /**
  * @since 0.1.0
@@ -580,20 +481,6 @@ export const ContentBlockDeltaEvent = Schema.Struct({
 export const ContentBlockStopEvent = Schema.Struct({ type: Schema.Literal("content_block_stop"), index: Schema.Number })
 
 /**
- * `usage` in `message_delta`: `output_tokens` is cumulative; newer API versions also send input and cache counts.
- *
- * @since 0.1.0
- * @category schemas
- */
-export const MessageDeltaUsage = Schema.Struct({
-  output_tokens: Schema.Number,
-  input_tokens: Schema.optional(Schema.NullOr(Schema.Number)),
-  cache_creation_input_tokens: Schema.optional(Schema.NullOr(Schema.Number)),
-  cache_read_input_tokens: Schema.optional(Schema.NullOr(Schema.Number)),
-  server_tool_use: Schema.optional(Schema.NullOr(JsonObject))
-})
-
-/**
  * @since 0.1.0
  * @category schemas
  */
@@ -601,10 +488,12 @@ export const MessageDeltaEvent = Schema.Struct({
   type: Schema.Literal("message_delta"),
   delta: Schema.Struct({
     stop_reason: Schema.NullOr(StopReason),
-    stop_sequence: Schema.optional(Schema.NullOr(Schema.String)),
+    stop_sequence: maybe(Schema.String),
     ...endFields
   }),
-  usage: MessageDeltaUsage
+  usage: MessageDeltaUsage,
+  /** Beta: needs `anthropic-beta: context-management-2025-06-27`. */
+  context_management: maybe(ContextManagementResponse)
 })
 /**
  * @since 0.1.0
@@ -625,39 +514,7 @@ export const ErrorEvent = Schema.Struct({
   error: Schema.Struct({ type: Schema.String, message: Schema.String })
 })
 
-/**
- * @since 0.1.0
- * @category constants
- */
-export const KNOWN_EVENT_TYPES: ReadonlySet<string> = new Set([
-  "message_start",
-  "content_block_start",
-  "content_block_delta",
-  "content_block_stop",
-  "message_delta",
-  "message_stop",
-  "ping",
-  "error"
-])
-
-/**
- * An event type the API added after this client: passed through unchanged (static type `never`, as for blocks).
- *
- * @since 0.1.0
- * @category schemas
- */
-export const OtherEvent: Schema.Schema<never> = Schema.Struct(
-  { type: Schema.String.pipe(Schema.filter((t) => !KNOWN_EVENT_TYPES.has(t))) },
-  JsonObject
-) as unknown as Schema.Schema<never>
-
-/**
- * Every event `stream()` emits (`ping` and `error` are handled by the client and not emitted).
- *
- * @since 0.1.0
- * @category schemas
- */
-export const MessageStreamEvent = Schema.Union(
+const typedEvents = [
   MessageStartEvent,
   ContentBlockStartEvent,
   ContentBlockDeltaEvent,
@@ -665,9 +522,30 @@ export const MessageStreamEvent = Schema.Union(
   MessageDeltaEvent,
   MessageStopEvent,
   PingEvent,
-  ErrorEvent,
-  OtherEvent
-)
+  ErrorEvent
+] as const
+
+/**
+ * @since 0.1.0
+ * @category constants
+ */
+export const KNOWN_EVENT_TYPES: ReadonlySet<string> = knownTypes(typedEvents)
+
+/**
+ * An event type the API added after this client: passed through unchanged (static type `never`, as for blocks).
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const OtherEvent: Schema.Schema<never> = otherThan(KNOWN_EVENT_TYPES)
+
+/**
+ * Every event `stream()` emits (`ping` and `error` are handled by the client and not emitted).
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const MessageStreamEvent = Schema.Union(...typedEvents, OtherEvent)
 /**
  * @since 0.1.0
  * @category models
