@@ -1,5 +1,6 @@
 /**
- * The Messages API as an Effect service: `createMessage`, `countTokens`.
+ * The Anthropic API as an Effect service: Messages (`createMessage`, `stream`, `countTokens`), Models, Message
+ * Batches and Files.
  *
  * @since 0.1.0
  */
@@ -9,36 +10,35 @@ import type * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import * as ParseResult from "effect/ParseResult"
-import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import * as AnthropicHttpClient from "./AnthropicHttpClient.js"
 import * as AnthropicConfig from "./AnthropicConfig.js"
 import * as Credentials from "./Credentials.js"
-import { type AnthropicConfigError, type ApiError, type NoCredentials, Other } from "./Errors.js"
+import * as Files from "./Files.js"
+import type { AnthropicConfigError, ApiError, NoCredentials } from "./Errors.js"
+import { decodeAnswer } from "./internal/decodeAnswer.js"
+import * as MessageBatches from "./MessageBatches.js"
 import * as MessageStream from "./MessageStream.js"
 import * as Messages from "./Messages.js"
+import * as Models from "./Models.js"
 import * as RateLimiter from "./RateLimiter.js"
 import * as UndiciHttpClient from "./UndiciHttpClient.js"
 
 /**
- * Per-call options.
+ * Per-call options: extra betas and headers, and this call's own `timeoutMs` and `maxRetries`.
  *
  * @since 0.1.0
  * @category models
  */
-export interface CallOptions {
-  /** Extra `anthropic-beta` values for this call. */
-  readonly betas?: ReadonlyArray<string> | undefined
-  /** Extra headers for this call. */
-  readonly headers?: Readonly<Record<string, string>> | undefined
-}
+export type CallOptions = AnthropicHttpClient.CallOptions
 
 /**
+ * The Messages API, and beside it Models, Message Batches and Files (see those modules for their methods).
+ *
  * @since 0.1.0
  * @category models
  */
-export interface Service {
+export interface Service extends Models.Service, MessageBatches.Service, Files.Service {
   /** `POST /v1/messages`: the API's Message. */
   readonly createMessage: (
     params: Messages.MessageCreateParams,
@@ -67,26 +67,6 @@ export interface Service {
  */
 export class AnthropicClient extends Context.Tag("effect-anthropic/AnthropicClient")<AnthropicClient, Service>() {}
 
-/**
- * Check a 200 body against its schema; the result is the API's JSON as it came, extra fields included. The schemas
- * transform nothing, so a body that passes `Schema.is` is its own decoding: that check costs a fifth of a decode and
- * the decode runs only to explain a body that fails it.
- */
-const decodeAnswer = <A, I>(schema: Schema.Schema<A, I>, what: string) => {
-  const is = Schema.is(schema)
-  const decode = Schema.decodeUnknown(schema, { onExcessProperty: "preserve", errors: "first" })
-  return (json: unknown): Effect.Effect<A, Other> =>
-    is(json) ? Effect.succeed(json) : Effect.mapError(decode(json), (error) =>
-      new Other({
-        status: 200,
-        errorType: "invalid_response",
-        apiMessage: `the API's ${what} does not match its schema: ${
-          ParseResult.ArrayFormatter.formatErrorSync(error).map((i) => `${i.path.join(".")}: ${i.message}`)[0]
-        }`,
-        retryable: false
-      }))
-}
-
 const decodeMessage = decodeAnswer(Messages.Message, "Message")
 const decodeCount = decodeAnswer(Messages.MessageTokensCount, "token count")
 
@@ -101,6 +81,9 @@ export const make: Effect.Effect<
 > = Effect.gen(function*() {
   const http = yield* AnthropicHttpClient.AnthropicHttpClient
   return {
+    ...Models.make(http),
+    ...MessageBatches.make(http),
+    ...Files.make(http),
     createMessage: (params, options) =>
       http.json({ path: "/v1/messages", body: { ...params, stream: undefined }, ...options }).pipe(
         Effect.flatMap(decodeMessage)

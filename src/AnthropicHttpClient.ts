@@ -11,7 +11,7 @@ import * as HttpClient from "@effect/platform/HttpClient"
 import type * as HttpClientError from "@effect/platform/HttpClientError"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
-import type * as Cause from "effect/Cause"
+import * as Cause from "effect/Cause"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
@@ -41,12 +41,35 @@ import { RateLimiter } from "./RateLimiter.js"
 import * as UndiciHttpClient from "./UndiciHttpClient.js"
 
 /**
+ * What a caller may set for one call of the client.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface CallOptions {
+  /** Extra `anthropic-beta` values for this call. */
+  readonly betas?: ReadonlyArray<string> | undefined
+  /**
+   * Extra headers for this call, names in any case. `authorization` and `x-api-key` are the credential's alone (a
+   * caller's are dropped); an `anthropic-beta` is merged with the other betas.
+   */
+  readonly headers?: Readonly<Record<string, string>> | undefined
+  /**
+   * This call's bound in place of `timeout_ms`, in milliseconds (1 to 2^31-1): each attempt, from sending until the
+   * answer is complete (for a stream, until its first event).
+   */
+  readonly timeoutMs?: number | undefined
+  /** This call's retries in place of `retry.max_retries` (0 to 100). */
+  readonly maxRetries?: number | undefined
+}
+
+/**
  * One API request.
  *
  * @since 0.1.0
  * @category models
  */
-export interface RequestOptions {
+export interface RequestOptions extends CallOptions {
   /** Default `POST`. */
   readonly method?: "GET" | "POST" | "DELETE" | undefined
   /** Path under `base_url`, e.g. `/v1/messages`. Path parameters must already be encoded (see {@link pathOf}). */
@@ -60,17 +83,6 @@ export interface RequestOptions {
    * start. Takes the place of `body`.
    */
   readonly rawBody?: Effect.Effect<HttpBody.HttpBody, ApiError> | undefined
-  /** This request's bound in place of `timeout_ms` (milliseconds, 1 to 2^31-1). */
-  readonly timeoutMs?: number | undefined
-  /** This request's retries in place of `retry.max_retries` (0 to 100). */
-  readonly maxRetries?: number | undefined
-  /** Extra `anthropic-beta` values for this request, merged with the configured ones and the credential's. */
-  readonly betas?: ReadonlyArray<string> | undefined
-  /**
-   * Extra headers for this request, names in any case. `authorization` and `x-api-key` are the credential's alone (a
-   * caller's are dropped); an `anthropic-beta` is merged with the other betas.
-   */
-  readonly headers?: Readonly<Record<string, string>> | undefined
   /**
    * Ties the request to this scope: each attempt's request lives in a scope of its own forked from it (handed to
    * `read`), so closing either aborts the request, even after its answer has arrived (streams use it to end a
@@ -120,6 +132,29 @@ export type Decode<A> = (
   body: Stream.Stream<Uint8Array, HttpClientError.ResponseError>,
   reader: BodyReader
 ) => Stream.Stream<A, ApiError>
+
+/**
+ * A body's bytes as they arrive, with the watchdog's hooks called around each read and a failure of the connection
+ * (or the watchdog's abort) as the reader's `StreamError`: the {@link Decode} of a download.
+ *
+ * @since 0.2.0
+ * @category utils
+ */
+export const watchedBytes: Decode<Uint8Array> = (body, reader) =>
+  Stream.fromPull(Effect.map(Stream.toPull(body), (pull) =>
+    Effect.suspend(() => {
+      reader.onWaiting()
+      return Effect.matchEffect(pull, {
+        onFailure: Option.match({
+          onNone: () => Effect.fail(Option.none()),
+          onSome: (error) => Effect.fail(Option.some(reader.broken(Cause.fail(error))))
+        }),
+        onSuccess: (chunk) => {
+          reader.onBytes()
+          return Effect.succeed(chunk)
+        }
+      })
+    })))
 
 /**
  * @since 0.1.0

@@ -13,23 +13,26 @@
  * @since 0.1.0
  */
 import * as Cause from "effect/Cause"
-import * as Chunk from "effect/Chunk"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
 import type * as Layer from "effect/Layer"
 import * as ManagedRuntime from "effect/ManagedRuntime"
 import * as Option from "effect/Option"
-import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import * as AnthropicClient from "./AnthropicClient.js"
 import type * as AnthropicConfig from "./AnthropicConfig.js"
 import * as Credentials from "./Credentials.js"
+import type * as Files from "./Files.js"
+import type { Page, PageParams } from "./internal/pagination.js"
+import { makeReader, type ReaderOptions, type StreamControl } from "./internal/streamReader.js"
+import type * as MessageBatches from "./MessageBatches.js"
 import { ClientClosed, type CredentialKind, type SourceReport } from "./Errors.js"
 import type { ApiError } from "./Errors.js"
 import * as MessagesText from "./Messages.js"
 import type * as Messages from "./Messages.js"
 import * as MessageStream from "./MessageStream.js"
+import type * as Models from "./Models.js"
 
 /**
  * @since 0.1.0
@@ -75,6 +78,34 @@ export interface MessageStreamHandle extends AsyncIterable<Messages.MessageStrea
 }
 
 /**
+ * A file's bytes for plain code: iterate the chunks with `for await`, or await `bytes()` for all of them. Read once,
+ * like a {@link MessageStreamHandle}; leaving the loop, `abort()`, the signal or `close()` aborts the download.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface DownloadHandle extends AsyncIterable<Uint8Array> {
+  readonly bytes: () => Promise<Uint8Array>
+  readonly abort: () => Promise<void>
+}
+
+/**
+ * What to upload from plain code: a path, bytes, or any `AsyncIterable` of bytes (a Node `Readable`, a web
+ * `ReadableStream`), which is sent once (no retry can replay it). See `Files.UploadSource`.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export type UploadSource =
+  | Extract<Files.UploadSource, { readonly path: string } | { readonly bytes: Uint8Array }>
+  | {
+    readonly stream: AsyncIterable<Uint8Array>
+    readonly filename: string
+    readonly mimeType?: string | undefined
+    readonly size?: number | undefined
+  }
+
+/**
  * @category models
  */
 export interface Client {
@@ -85,6 +116,40 @@ export interface Client {
       params: Messages.CountTokensParams,
       options?: RequestOptions
     ) => Promise<Messages.MessageTokensCount>
+    /** Message Batches (`AnthropicClient`'s `createBatch`, … as Promises and `AsyncIterable`s). */
+    readonly batches: {
+      readonly create: (params: MessageBatches.BatchCreateParams, options?: RequestOptions) => Promise<MessageBatches.MessageBatch>
+      readonly retrieve: (id: string, options?: RequestOptions) => Promise<MessageBatches.MessageBatch>
+      /** Every batch from `params` on; each `for await` lists afresh, fetching pages as it goes. */
+      readonly list: (params?: PageParams, options?: RequestOptions) => AsyncIterable<MessageBatches.MessageBatch>
+      readonly listPage: (params?: PageParams, options?: RequestOptions) => Promise<Page<MessageBatches.MessageBatch>>
+      readonly cancel: (id: string, options?: RequestOptions) => Promise<MessageBatches.MessageBatch>
+      readonly delete: (id: string, options?: RequestOptions) => Promise<MessageBatches.DeletedMessageBatch>
+      /** The results file decoded line by line (constant memory); each `for await` reads it afresh. */
+      readonly results: (id: string, options?: RequestOptions) => AsyncIterable<MessageBatches.BatchResult>
+      /** Resolves with the batch once it has ended (polling with backoff; the signal stops it). */
+      readonly wait: (
+        id: string,
+        options?: RequestOptions & Omit<MessageBatches.WaitOptions, "onPoll"> & {
+          readonly onPoll?: ((batch: MessageBatches.MessageBatch) => void) | undefined
+        }
+      ) => Promise<MessageBatches.MessageBatch>
+    }
+  }
+  readonly models: {
+    /** Every model from `params` on; each `for await` lists afresh, fetching pages as it goes. */
+    readonly list: (params?: Models.ModelListParams, options?: RequestOptions) => AsyncIterable<Models.ModelInfo>
+    readonly listPage: (params?: Models.ModelListParams, options?: RequestOptions) => Promise<Page<Models.ModelInfo>>
+    readonly retrieve: (id: string, options?: RequestOptions) => Promise<Models.ModelInfo>
+  }
+  /** The Files API (beta `files-api-2025-04-14`, sent for you). */
+  readonly files: {
+    readonly upload: (source: UploadSource, options?: RequestOptions) => Promise<Files.FileMetadata>
+    readonly list: (params?: Files.FileListParams, options?: RequestOptions) => AsyncIterable<Files.FileMetadata>
+    readonly listPage: (params?: Files.FileListParams, options?: RequestOptions) => Promise<Page<Files.FileMetadata>>
+    readonly retrieve: (id: string, options?: RequestOptions) => Promise<Files.FileMetadata>
+    readonly download: (id: string, options?: RequestOptions) => DownloadHandle
+    readonly delete: (id: string, options?: RequestOptions) => Promise<Files.DeletedFile>
   }
   /** The credential in use and what every other source looked like (no secrets). */
   readonly credential: {
@@ -162,21 +227,100 @@ export const fromLayer = async <E>(layer: Layer.Layer<AnthropicClient.Services, 
   }
   const credentials = await run(Credentials.Credentials)
   const client = await run(AnthropicClient.AnthropicClient)
+  // The layer is built by now: its errors cannot occur any more.
+  const ready = runtime as unknown as ManagedRuntime.ManagedRuntime<never, never>
   const streams = new Set<StreamControl>()
+  const readerOf = <A, R>(
+    stream: Stream.Stream<A, ApiError>,
+    signal: AbortSignal | undefined,
+    options: ReaderOptions<A, R>,
+    alreadyRead: () => TypeError
+  ) =>
+    makeReader(ready, stream, signal, {
+      closed,
+      opened: (control) => streams.add(control),
+      ended: (control) => streams.delete(control),
+      settle: (exit) => settle(exit, signal, closed)
+    }, options, alreadyRead)
+  /** A list or results file: each `for await` reads the stream afresh. */
+  const iterable = <A>(stream: Stream.Stream<A, ApiError>, options?: RequestOptions): AsyncIterable<A> => ({
+    [Symbol.asyncIterator]: () => readerOf(stream, options?.signal, { result: () => undefined }, messageAlreadyRead).iterator()
+  })
+  const messageStream = (params: Messages.MessageCreateParams, options?: RequestOptions): MessageStreamHandle => {
+    const accumulator = new MessageStream.MessageAccumulator()
+    const reader = readerOf(client.stream(params, options), options?.signal, {
+      accept: (event) => accumulator.push(event),
+      complete: () => accumulator.done,
+      result: () => accumulator.final()
+    }, messageAlreadyRead)
+    return {
+      [Symbol.asyncIterator]: reader.iterator,
+      finalMessage: reader.readAll,
+      finalText: () => reader.readAll().then(MessagesText.textOf),
+      abort: reader.abort
+    }
+  }
+  const download = (id: string, options?: RequestOptions): DownloadHandle => {
+    const chunks: Array<Uint8Array> = []
+    let iterated = false
+    const reader = readerOf(client.downloadFile(id, options), options?.signal, {
+      // bytes() keeps what it reads; a for await hands the chunks out instead.
+      accept: (chunk) => {
+        if (!iterated) chunks.push(chunk)
+      },
+      result: () => Buffer.concat(chunks)
+    }, downloadAlreadyRead)
+    return {
+      [Symbol.asyncIterator]: () => {
+        const iterator = reader.iterator()
+        iterated = true
+        return iterator
+      },
+      bytes: () => reader.readAll() as Promise<Uint8Array>,
+      abort: reader.abort
+    }
+  }
+  const uploadSource = (source: UploadSource): Files.UploadSource =>
+    source !== null && typeof source === "object" && "stream" in source
+      ? { ...source, stream: Stream.fromAsyncIterable(source.stream, (cause) => cause) }
+      : source
   return {
     messages: {
       create: (params, options) => run(client.createMessage(params, options), options),
-      stream: (params, options) => {
-        const handle = streamHandle(
-          // The layer is built by now: its errors cannot occur any more.
-          runtime as unknown as ManagedRuntime.ManagedRuntime<AnthropicClient.Services, never>,
-          client.stream(params, options),
-          options?.signal,
-          { closed, opened: (s) => streams.add(s), ended: (s) => streams.delete(s) }
-        )
-        return handle
-      },
-      countTokens: (params, options) => run(client.countTokens(params, options), options)
+      stream: messageStream,
+      countTokens: (params, options) => run(client.countTokens(params, options), options),
+      batches: {
+        create: (params, options) => run(client.createBatch(params, options), options),
+        retrieve: (id, options) => run(client.retrieveBatch(id, options), options),
+        list: (params, options) => iterable(client.batches(params, options), options),
+        listPage: (params, options) => run(client.listBatches(params, options), options),
+        cancel: (id, options) => run(client.cancelBatch(id, options), options),
+        delete: (id, options) => run(client.deleteBatch(id, options), options),
+        results: (id, options) => iterable(client.batchResults(id, options), options),
+        wait: (id, options) => {
+          const onPoll = options?.onPoll
+          return run(
+            client.waitForBatch(id, {
+              ...options,
+              onPoll: onPoll === undefined ? undefined : (batch) => Effect.sync(() => onPoll(batch))
+            }),
+            options
+          )
+        }
+      }
+    },
+    models: {
+      list: (params, options) => iterable(client.models(params, options), options),
+      listPage: (params, options) => run(client.listModels(params, options), options),
+      retrieve: (id, options) => run(client.retrieveModel(id, options), options)
+    },
+    files: {
+      upload: (source, options) => run(client.uploadFile(uploadSource(source), options), options),
+      list: (params, options) => iterable(client.files(params, options), options),
+      listPage: (params, options) => run(client.listFiles(params, options), options),
+      retrieve: (id, options) => run(client.retrieveFile(id, options), options),
+      download,
+      delete: (id, options) => run(client.deleteFile(id, options), options)
     },
     credential: { kind: credentials.kind, location: credentials.location, report: credentials.report },
     run,
@@ -190,229 +334,19 @@ export const fromLayer = async <E>(layer: Layer.Layer<AnthropicClient.Services, 
   }
 }
 
-/** How the client sees an open stream: it can end it (when closing), and is told when it ends. */
-interface StreamControl {
-  readonly fail: (error: unknown) => Promise<void>
-}
-
-interface StreamHooks {
-  /** The ClientClosed error once the client is closed. */
-  readonly closed: () => ClientClosed | undefined
-  readonly opened: (control: StreamControl) => void
-  readonly ended: (control: StreamControl) => void
-}
-
-type Event = Messages.MessageStreamEvent
-type Pull = Effect.Effect<Chunk.Chunk<Event>, Option.Option<ApiError>>
-
-/** How the stream ended: every read after it throws `error`, or finds the end. */
-type Ended = { readonly failed: false } | { readonly failed: true; readonly error: unknown }
-
 /**
  * A handle is read once, by one consumer: a second `for await`, or one after `finalMessage()` started reading,
  * would miss the events already taken. A `TypeError`, as the platform's own one-shot readers use (a locked
  * `ReadableStream`, a fetch body already read): it is a mistake in the calling code, not an outcome of the call.
  */
-const alreadyRead = () =>
+const alreadyRead = (what: string, whole: string) => () =>
   new TypeError(
-    "This message stream is already being read (by a for await, or by finalMessage()/finalText()). Read it once: " +
-      "iterate it with one for await and then await finalMessage(), or just await finalMessage()."
+    `This ${what} is already being read (by a for await, or by ${whole}). Read it once: ` +
+      `iterate it with one for await, or just await ${whole}.`
   )
 
-/**
- * Pull the Effect stream a chunk at a time; events inside a chunk are handed out without touching Effect again.
- */
-const streamHandle = (
-  runtime: ManagedRuntime.ManagedRuntime<AnthropicClient.Services, never>,
-  stream: Stream.Stream<Event, ApiError>,
-  signal: AbortSignal | undefined,
-  hooks: StreamHooks
-): MessageStreamHandle => {
-  const accumulator = new MessageStream.MessageAccumulator()
-  // Aborted when the stream ends for any reason (abort(), leaving the loop, the signal, close(), the end itself): it
-  // interrupts a pull in flight, and with it the request, its retries and their waits.
-  const controller = new AbortController()
-  let scope: Scope.CloseableScope | undefined
-  let pull: Pull | undefined
-  let buffer: ReadonlyArray<Event> = []
-  let index = 0
-  let ended: Ended | undefined
-  let reader: "iterator" | "finalMessage" | undefined
-  // The last pull run, and what settles the read waiting on it as soon as the stream ends (whatever the interrupted
-  // fiber still has to do: an uninterruptible step must not hold the caller's read).
-  let pulling: Promise<unknown> | undefined
-  let wake: (() => void) | undefined
-  let resolveFinal!: (message: Messages.Message) => void
-  let rejectFinal!: (error: unknown) => void
-  const final = new Promise<Messages.Message>((resolve, reject) => {
-    resolveFinal = resolve
-    rejectFinal = reject
-  })
-  final.catch(() => {}) // reported to whoever awaits finalMessage()
-
-  const control: StreamControl = { fail: (error) => end(error) }
-  const onAbort = () => void end(signal!.reason)
-
-  /**
-   * End the stream once: stop the pull (the read waiting on it settles at once), let go of the signal and the client,
-   * release the request once the pull has stopped, then settle `final`.
-   */
-  const finish = async (error?: { readonly error: unknown }) => {
-    if (ended !== undefined) return
-    let outcome: Ended = error === undefined ? { failed: false } : { failed: true, error: error.error }
-    let message: Messages.Message | undefined
-    if (!outcome.failed) {
-      try {
-        message = accumulator.final()
-      } catch (e) {
-        outcome = { failed: true, error: e }
-      }
-    }
-    ended = outcome
-    controller.abort()
-    wake?.()
-    signal?.removeEventListener("abort", onAbort)
-    hooks.ended(control)
-    await pulling
-    const open = scope
-    scope = undefined
-    // After the runtime is disposed nothing can run on it; closing the scope directly still aborts the request.
-    if (open !== undefined) await Effect.runPromise(Scope.close(open, Exit.void))
-    if (outcome.failed) rejectFinal(outcome.error)
-    else resolveFinal(message!)
-  }
-  /**
-   * Ended from outside (abort(), leaving the loop, the signal, close()): the next read throws the error, as a
-   * fetch body's does, without the events still buffered. A message already complete still stands.
-   */
-  const end = (error: unknown) => {
-    if (ended !== undefined || accumulator.done) return finish()
-    buffer = []
-    index = 0
-    return finish({ error })
-  }
-
-  /** What a read finds once the stream has ended. */
-  const afterEnd = (): false => {
-    if (ended?.failed) throw ended.error
-    return false
-  }
-
-  /** Starts the stream on the first read: registers it with the client and the signal, and makes its pull. */
-  const open = (): Pull => {
-    hooks.opened(control)
-    signal?.addEventListener("abort", onAbort, { once: true })
-    // Synchronous (nothing is sent until the first pull): no await between the checks in load() and the pull.
-    scope = Effect.runSync(Scope.make())
-    return Effect.runSync(Scope.extend(Stream.toPull(stream), scope))
-  }
-
-  const pullOnce = (from: Pull) =>
-    new Promise<Exit.Exit<Chunk.Chunk<Event>, Option.Option<ApiError>> | undefined>((resolve) => {
-      wake = () => resolve(undefined)
-      pulling = runtime.runPromiseExit(from, { signal: controller.signal }).then(resolve)
-    })
-
-  /**
-   * Loads the next chunk into the buffer; false at the end. Never runs twice at once: the iterator queues its reads,
-   * and finalMessage() reads only when nobody iterates.
-   */
-  const load = async (): Promise<boolean> => {
-    if (ended !== undefined) return afterEnd()
-    const refused = hooks.closed()
-    if (refused !== undefined) {
-      await end(refused)
-      return afterEnd()
-    }
-    if (signal?.aborted) {
-      await end(signal.reason)
-      return afterEnd()
-    }
-    pull ??= open()
-    const exit = await pullOnce(pull)
-    wake = undefined
-    // Ended while this read waited: report that (the abort, ClientClosed), not the broken connection it caused.
-    if (ended !== undefined || exit === undefined) return afterEnd()
-    if (Exit.isSuccess(exit)) {
-      const events = Chunk.toReadonlyArray(exit.value)
-      let pushed = 0
-      try {
-        for (; pushed < events.length; pushed++) accumulator.push(events[pushed]!)
-        buffer = events
-      } catch (error) {
-        // The events before the malformed one are handed out first; the read after them throws.
-        buffer = events.slice(0, pushed)
-        await finish({ error })
-      }
-      index = 0
-      return true
-    }
-    const failure = Cause.failureOption(exit.cause)
-    if (Option.isSome(failure) && Option.isNone(failure.value)) {
-      await finish()
-      return afterEnd()
-    }
-    try {
-      settle(Exit.failCause(Cause.map(exit.cause, (e) => Option.getOrThrow(e))), signal, hooks.closed)
-    } catch (error) {
-      await finish({ error })
-    }
-    return afterEnd()
-  }
-
-  const finalMessage = () => {
-    if (reader === undefined) {
-      reader = "finalMessage"
-      void (async () => {
-        while (await load()) { /* the accumulator sees every chunk */ }
-      })().catch(() => {})
-    }
-    return final
-  }
-
-  const iterator = (): AsyncIterator<Event> => {
-    const slowNext = async (): Promise<IteratorResult<Event>> => {
-      while (index >= buffer.length) {
-        if (!(await load())) return { value: undefined, done: true }
-      }
-      return { value: buffer[index++]!, done: false }
-    }
-    // The last read that waits for a chunk. Later reads queue behind it, so that reads made without awaiting the one
-    // before (legal for an async iterator) get the events in order and load one chunk at a time.
-    let waiting: Promise<IteratorResult<Event>> | undefined
-    return {
-      // Events already in the buffer are handed out without an async function's extra ticks.
-      next: () => {
-        if (waiting === undefined && index < buffer.length) return Promise.resolve({ value: buffer[index++]!, done: false })
-        const read = waiting === undefined ? slowNext() : waiting.then(slowNext, slowNext)
-        waiting = read
-        const settled = () => {
-          if (waiting === read) waiting = undefined
-        }
-        read.then(settled, settled)
-        return read
-      },
-      return: async () => {
-        await end(new DOMException("The stream was closed before its end", "AbortError"))
-        // Nothing comes out of an iterator after its return(), not even the events still buffered.
-        buffer = []
-        index = 0
-        return { value: undefined, done: true }
-      }
-    }
-  }
-
-  return {
-    [Symbol.asyncIterator]: () => {
-      if (reader !== undefined) throw alreadyRead()
-      reader = "iterator"
-      return iterator()
-    },
-    finalMessage,
-    finalText: () => finalMessage().then(MessagesText.textOf),
-    abort: () => end(new DOMException("The stream was aborted", "AbortError"))
-  }
-}
+const messageAlreadyRead = alreadyRead("message stream", "finalMessage()/finalText()")
+const downloadAlreadyRead = alreadyRead("download", "bytes()")
 
 /**
  * Build a client from `config/llm.yaml` (or `configPath`, or `config`). Rejects with a `AnthropicConfigError` or

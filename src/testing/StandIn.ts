@@ -19,7 +19,11 @@ import type * as Scope from "effect/Scope"
 import { createHash, randomBytes } from "node:crypto"
 import * as http from "node:http"
 import type { AddressInfo } from "node:net"
+import { type BatchServer, type FileServer, makeResources } from "../internal/standIn/resources.js"
 import type * as Messages from "../Messages.js"
+import type { ModelInfo } from "../Models.js"
+
+export type { BatchServer, FileServer, StoredBatch } from "../internal/standIn/resources.js"
 
 /**
  * A request as the stand-in received it.
@@ -32,8 +36,10 @@ export interface RecordedRequest {
   readonly path: string
   /** Lower-case header names. */
   readonly headers: Readonly<Record<string, string>>
-  /** The parsed JSON body (or the raw text when it is not JSON). */
+  /** The parsed JSON body (or the raw text when it is not JSON; `undefined` for a multipart upload). */
   readonly body: any
+  /** The body's bytes as they came. */
+  readonly raw: Uint8Array
   /** `Date.now()` when the request arrived. */
   readonly receivedAt: number
 }
@@ -69,6 +75,8 @@ export type Reply =
   | { readonly type: "later"; readonly reply: Promise<Reply> }
   /** A 200 `text/event-stream` written by the test as it goes: see {@link live}. */
   | { readonly type: "live"; readonly connect: (channel: LiveChannel) => void }
+  /** Any answer, written on the response by `write` (status, headers, body, pace). */
+  | { readonly type: "write"; readonly write: (res: http.ServerResponse) => void }
 
 /**
  * The server side of a {@link live} stream: what the test writes reaches the client as one network write.
@@ -114,7 +122,7 @@ export const live = (): { readonly reply: Reply; readonly channel: Promise<LiveC
 export interface StandIn {
   /** `http://127.0.0.1:PORT`, for `base_url`. */
   readonly url: string
-  /** Every Messages API request received, in order (token requests are in `oauth.tokenRequests`). */
+  /** Every API request received (`/v1/…`), in order (token requests are in `oauth.tokenRequests`). */
   readonly requests: ReadonlyArray<RecordedRequest>
   /** Requests whose client went away before the answer was complete (an aborted call), by arrival order. */
   readonly abandoned: ReadonlyArray<RecordedRequest>
@@ -130,6 +138,12 @@ export interface StandIn {
   readonly waitFor: (condition: () => boolean, timeoutMs?: number) => Promise<void>
   /** The OAuth side: token endpoint (`/v1/oauth/token`) and authorize page (`/oauth/authorize`). */
   readonly oauth: OAuthServer
+  /** `GET /v1/models` and `/v1/models/{id}` answer from this list (newest first; 25 models to begin with). */
+  readonly models: Array<ModelInfo>
+  /** The Message Batches endpoints' state and controls. */
+  readonly batches: BatchServer
+  /** The Files endpoints' state and controls (they require `anthropic-beta: files-api-2025-04-14`). */
+  readonly files: FileServer
   readonly close: () => Promise<void>
 }
 
@@ -289,6 +303,10 @@ const lastUserText = (body: any): string => {
     .join(" ")
 }
 
+/** The message the default answer gives for these params (batches use it too). */
+const echoMessage = (body: any): Messages.Message =>
+  messageJson([{ type: "text", text: `echo: ${lastUserText(body)}` }], { model: String(body?.model ?? "claude-haiku-4-5") })
+
 /**
  * The default answer: a message echoing the last user text; token counts for count_tokens.
  *
@@ -301,8 +319,8 @@ export const echo: Reply = {
     request.path.startsWith("/v1/messages/count_tokens")
       ? { type: "json", status: 200, body: { input_tokens: Math.ceil(JSON.stringify(request.body ?? "").length / 4) } }
       : request.body?.stream === true
-      ? streamOf(messageJson([{ type: "text", text: `echo: ${lastUserText(request.body)}` }], { model: String(request.body?.model ?? "claude-haiku-4-5") }))
-      : text(`echo: ${lastUserText(request.body)}`, { model: String(request.body?.model ?? "claude-haiku-4-5") })
+      ? streamOf(echoMessage(request.body))
+      : { type: "json", status: 200, body: echoMessage(request.body) }
 }
 
 const makeOAuth = (url: string, recorded: () => void) => {
@@ -582,6 +600,9 @@ const send = (res: http.ServerResponse, reply: Reply, request: RecordedRequest, 
     case "later":
       void reply.reply.then((later) => send(res, later, request, stalled))
       return
+    case "write":
+      reply.write(res)
+      return
     case "live":
       res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache", "request-id": nextId("req") })
       res.flushHeaders()
@@ -622,6 +643,7 @@ export const start = async (options: { readonly replies?: ReadonlyArray<Reply> }
   const abandoned: Array<RecordedRequest> = []
   let fallback: Reply = echo
   let oauth: ReturnType<typeof makeOAuth>
+  const resources = makeResources({ nextId, error, answer: echoMessage })
   // Waiters of `waitFor`, checked whenever something is recorded.
   const waiters = new Set<() => void>()
   const recordedSomething = () => {
@@ -646,12 +668,16 @@ export const start = async (options: { readonly replies?: ReadonlyArray<Reply> }
     const chunks: Array<Buffer> = []
     req.on("data", (c: Buffer) => chunks.push(c))
     req.on("end", () => {
-      const raw = Buffer.concat(chunks).toString("utf8")
-      let body: unknown = raw
-      try {
-        body = raw === "" ? undefined : JSON.parse(raw)
-      } catch {
-        // keep the raw text
+      const bytes = Buffer.concat(chunks)
+      let body: unknown = undefined
+      if (!String(req.headers["content-type"]).startsWith("multipart/")) {
+        const raw = bytes.toString("utf8")
+        body = raw
+        try {
+          body = raw === "" ? undefined : JSON.parse(raw)
+        } catch {
+          // keep the raw text
+        }
       }
       const headers: Record<string, string> = {}
       for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers[k] = String(v)
@@ -660,9 +686,12 @@ export const start = async (options: { readonly replies?: ReadonlyArray<Reply> }
         path: req.url ?? "/",
         headers,
         body,
+        raw: bytes,
         receivedAt: Date.now()
       }
-      if (recorded.path.startsWith("/v1/messages")) requests.push(recorded)
+      const route = recorded.path.split("?")[0]
+      const api = route!.startsWith("/v1/") && route !== "/v1/oauth/token"
+      if (api) requests.push(recorded)
       res.on("close", () => {
         if (!res.writableFinished && !hungUp.has(res)) {
           abandoned.push(recorded)
@@ -671,13 +700,15 @@ export const start = async (options: { readonly replies?: ReadonlyArray<Reply> }
       })
       // After the reply is chosen (below), so a waiter sees the request with its answer under way.
       queueMicrotask(recordedSomething)
-      const route = recorded.path.split("?")[0]
       if (route === "/v1/oauth/token" && recorded.method === "POST") return send(res, oauth.token(recorded), recorded, stalled)
       if (route === "/oauth/authorize") return send(res, oauth.authorize(recorded), recorded, stalled)
-      if (!recorded.path.startsWith("/v1/messages")) {
-        return send(res, error(404, { message: `no route ${recorded.method} ${recorded.path}` }), recorded, stalled)
-      }
-      send(res, oauth.checkBearer(recorded) ?? queue.shift() ?? fallback, recorded, stalled)
+      const messages = route === "/v1/messages" || route === "/v1/messages/count_tokens"
+      const noRoute = error(404, { message: `no route ${recorded.method} ${recorded.path}` })
+      if (!api) return send(res, noRoute, recorded, stalled)
+      // Scripted replies come first, for any endpoint; then the echo for messages, the resources for the rest.
+      const reply = oauth.checkBearer(recorded) ?? queue.shift() ??
+        (messages ? fallback : resources.route(recorded) ?? noRoute)
+      send(res, reply, recorded, stalled)
     })
   })
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve))
@@ -686,6 +717,9 @@ export const start = async (options: { readonly replies?: ReadonlyArray<Reply> }
   return {
     url: `http://127.0.0.1:${port}`,
     oauth: oauth.server,
+    models: resources.models,
+    batches: resources.batches,
+    files: resources.files,
     requests,
     abandoned,
     waitFor,

@@ -59,6 +59,7 @@ const toResponse = (reply: Response | Reply, request: RecordedRequest): Response
     case "stall":
     case "live":
     case "later":
+    case "write":
       throw new Error(`the fake HTTP layer cannot ${reply.type}; use the loopback StandIn for that`)
   }
 }
@@ -73,7 +74,8 @@ export const httpClient = (handler: Handler = () => echo): Layer.Layer<HttpClien
   Layer.succeed(
     HttpClient.HttpClient,
     HttpClient.make((request, url) => {
-      const body = request.body._tag === "Uint8Array" ? decoder.decode(request.body.body) : ""
+      const raw = request.body._tag === "Uint8Array" ? request.body.body : new Uint8Array()
+      const body = decoder.decode(raw)
       let parsed: unknown = body
       try {
         parsed = body === "" ? undefined : JSON.parse(body)
@@ -85,6 +87,7 @@ export const httpClient = (handler: Handler = () => echo): Layer.Layer<HttpClien
         path: url.pathname + url.search,
         headers: request.headers,
         body: parsed,
+        raw,
         receivedAt: Date.now()
       }
       return Effect.tryPromise({

@@ -1,0 +1,116 @@
+/**
+ * The API's list endpoints, a page at a time or as one `Stream` over every page.
+ *
+ * Two page shapes exist: `{ data, has_more, first_id, last_id }` with `after_id` / `before_id` cursors (models,
+ * batches, files as documented), and `{ data, next_page }` with a `page` token (newer endpoints). Both are read.
+ */
+import * as Chunk from "effect/Chunk"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import * as Schema from "effect/Schema"
+import * as Stream from "effect/Stream"
+import { type ApiError, Other } from "../Errors.js"
+import { decodeAnswer } from "./decodeAnswer.js"
+import { maybe } from "./messages/schema.js"
+
+/**
+ * A page of a list.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface Page<A> {
+  readonly data: ReadonlyArray<A>
+  readonly has_more?: boolean | undefined
+  readonly first_id?: string | null | undefined
+  readonly last_id?: string | null | undefined
+  /** The token of the next page, on endpoints that paginate by token. */
+  readonly next_page?: string | null | undefined
+}
+
+/**
+ * The schema of a page of `item`.
+ *
+ * @since 0.2.0
+ * @category schemas
+ */
+export const Page = <A, I>(item: Schema.Schema<A, I>): Schema.Schema<Page<A>, Page<I>> =>
+  Schema.Struct({
+    data: Schema.Array(item),
+    has_more: Schema.optional(Schema.Boolean),
+    first_id: maybe(Schema.String),
+    last_id: maybe(Schema.String),
+    next_page: maybe(Schema.String)
+  })
+
+/**
+ * Where a list starts and how long its pages are. With `before_id`, a `Stream` walks backwards (each next page
+ * before the first id of the last); otherwise forwards from `after_id` (or the start).
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface PageParams {
+  /** Items per page (the API's default is 20, its maximum 1000). */
+  readonly limit?: number | undefined
+  readonly after_id?: string | undefined
+  readonly before_id?: string | undefined
+  /** A page token from `next_page`, on endpoints that paginate by token. */
+  readonly page?: string | undefined
+}
+
+/** The page after `page`, or `None` at the end; a page that claims more but names no way on is the API's fault. */
+const nextParams = <P extends PageParams>(
+  params: P,
+  page: Page<unknown>,
+  what: string
+): Either<Option.Option<P>> => {
+  if (typeof page.next_page === "string" && page.next_page !== "") {
+    return page.next_page === params.page ? stuck(what) : ok(Option.some({ ...params, page: page.next_page }))
+  }
+  if (page.has_more !== true) return ok(Option.none())
+  const backwards = params.before_id !== undefined
+  const cursor = backwards ? page.first_id : page.last_id
+  if (typeof cursor !== "string" || cursor === "") {
+    return bad(`a page of ${what} says has_more but gives no ${backwards ? "first_id" : "last_id"} to go on from`)
+  }
+  if (cursor === (backwards ? params.before_id : params.after_id)) return stuck(what)
+  return ok(Option.some(backwards ? { ...params, before_id: cursor } : { ...params, after_id: cursor }))
+}
+
+type Either<A> = { readonly ok: true; readonly value: A } | { readonly ok: false; readonly error: Other }
+const ok = <A>(value: A): Either<A> => ({ ok: true, value })
+const bad = (why: string): Either<never> => ({
+  ok: false,
+  error: new Other({ status: 200, errorType: "invalid_response", apiMessage: why, retryable: false })
+})
+// A server that hands back the cursor it was given would have the stream ask for the same page forever.
+const stuck = (what: string) => bad(`a page of ${what} points back to itself as the next one`)
+
+/**
+ * A list endpoint: `page(params)` fetches one page (checked against its schema), `all(params)` is every item from
+ * there on as a `Stream`, fetching the next page only when the items before it have been taken.
+ */
+export const makeList = <A, I, P extends PageParams>(
+  item: Schema.Schema<A, I>,
+  what: string,
+  fetch: (params: P) => Effect.Effect<unknown, ApiError>
+) => {
+  const decode = decodeAnswer(Page(item), `page of ${what}`)
+  const page = (params: P): Effect.Effect<Page<A>, ApiError> => Effect.flatMap(fetch(params), decode)
+  const all = (params: P): Stream.Stream<A, ApiError> =>
+    Stream.paginateChunkEffect(params, (current) =>
+      Effect.flatMap(page(current), (answer) => {
+        const next = nextParams(current, answer, what)
+        return next.ok ? Effect.succeed([Chunk.unsafeFromArray(answer.data), next.value] as const) : Effect.fail(next.error)
+      }))
+  return { page, all }
+}
+
+/** The query of a list call: the page params, and `undefined` left out by the HTTP layer. */
+export const pageQuery = (params: PageParams): Record<string, string | number | undefined> => ({
+  limit: params.limit,
+  after_id: params.after_id,
+  before_id: params.before_id,
+  page: params.page
+})
