@@ -357,6 +357,33 @@ export class LoginFailed extends scrubbing(Schema.TaggedError<LoginFailed>("effe
 }
 
 /**
+ * The model's answer does not hold what a `Schema` asked for (`StructuredOutput.decodeOutput`, `toolInputs`): its
+ * text is not JSON, the JSON or a tool's input does not fit the schema, or the answer stopped before it was
+ * complete (`max_tokens`, a refusal). `detail` says which, field by field.
+ *
+ * @since 0.2.0
+ * @category errors
+ */
+export class StructuredOutputError extends scrubbing(Schema.TaggedError<StructuredOutputError>("effect-anthropic/StructuredOutputError")(
+  "StructuredOutputError",
+  {
+    /** Where the value came from: the answer's text (structured output) or a `tool_use` block's input. */
+    source: Schema.Literal("text", "tool_use"),
+    /** The tool, for a tool's input. */
+    name: Schema.optional(Schema.String),
+    detail: Schema.String,
+    /** The answer's `stop_reason`. */
+    stopReason: Schema.optional(Schema.String)
+  }
+)) {
+  override get message(): string {
+    const what = this.source === "text" ? "The structured output" : `The input of tool ${this.name ?? "(unnamed)"}`
+    return `${what} does not fit its schema: ${this.detail}` +
+      (this.stopReason === undefined ? "" : ` (stop_reason ${this.stopReason})`)
+  }
+}
+
+/**
  * Any error a Messages API call can fail with.
  *
  * @since 0.1.0

@@ -20,6 +20,7 @@ export * as TokenRefresher from "./TokenRefresher.js"
 export * as Promise from "./Promise.js"
 export * as RateLimiter from "./RateLimiter.js"
 export * as StandIn from "./testing/StandIn.js"
+export * as StructuredOutput from "./StructuredOutput.js"
 export * as TestLayers from "./testing/TestLayers.js"
 export * as UndiciHttpClient from "./UndiciHttpClient.js"
 
@@ -31,6 +32,7 @@ export {
   LoginRequired,
   RefreshFailed,
   StreamError,
+  StructuredOutputError,
   CredentialInvalid,
   NoCredentials,
   Other,

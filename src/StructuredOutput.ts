@@ -1,0 +1,230 @@
+/**
+ * Effect `Schema`s as the API's JSON schemas, and the model's answers decoded back with them: a tool's
+ * `input_schema` and its `tool_use.input`, or `output_config.format` (structured outputs) and the JSON text of the
+ * answer.
+ *
+ * ```ts
+ * const Weather = Schema.Struct({ city: Schema.String, unit: Schema.Literal("c", "f") })
+ * const params = { ..., output_config: { format: StructuredOutput.outputFormat(Weather) } }
+ * const weather = yield* client.createMessage(params).pipe(Effect.flatMap(StructuredOutput.decodeOutput(Weather)))
+ * ```
+ *
+ * The JSON schema sent is the subset the API accepts for structured outputs and strict tools (the rules of the
+ * official SDK's `transformJSONSchema`): `additionalProperties: false` on every object, `oneOf` as `anyOf`, only the
+ * string formats the API knows, `minItems` only as 0 or 1; any other keyword (`minLength`, `pattern`, `maximum`, …)
+ * is moved into the `description`, so the model still reads it. The `Schema` stays the judge: the answer is decoded
+ * with it, every constraint included, and a mismatch is a `StructuredOutputError`.
+ *
+ * @since 0.2.0
+ */
+import * as Effect from "effect/Effect"
+import * as JSONSchema from "effect/JSONSchema"
+import * as ParseResult from "effect/ParseResult"
+import * as Schema from "effect/Schema"
+import { StructuredOutputError } from "./Errors.js"
+import * as Messages from "./Messages.js"
+
+type Json = Record<string, unknown>
+
+const STRING_FORMATS: ReadonlySet<string> = new Set([
+  "date-time",
+  "time",
+  "date",
+  "duration",
+  "email",
+  "hostname",
+  "uri",
+  "ipv4",
+  "ipv6",
+  "uuid"
+])
+
+const isPrimitive = (value: unknown) => value === null || typeof value !== "object"
+
+/** One schema node in the API's subset; what it cannot carry goes into its description. */
+const strict = (node: Json): Json => {
+  const rest: Json = { ...node }
+  const take = (key: string) => {
+    const value = rest[key]
+    delete rest[key]
+    return value
+  }
+  const out: Json = {}
+  const defs = take("$defs")
+  if (defs !== undefined && typeof defs === "object" && defs !== null) {
+    out.$defs = Object.fromEntries(Object.entries(defs).map(([name, def]) => [name, strict(def as Json)]))
+  }
+  const ref = take("$ref")
+  if (typeof ref === "string") return { ...out, $ref: ref }
+  const enumValues = rest.enum
+  if (Array.isArray(enumValues) && enumValues.length > 0 && enumValues.every(isPrimitive)) out.enum = take("enum")
+  if (rest.const !== undefined && isPrimitive(rest.const)) out.const = take("const")
+  const literal = "enum" in out || "const" in out
+  const declared = take("type")
+  const type = literal ? undefined : declared
+  const anyOf = take("anyOf")
+  const oneOf = take("oneOf")
+  const allOf = take("allOf")
+  take("$schema")
+  if (Array.isArray(anyOf ?? oneOf)) out.anyOf = ((anyOf ?? oneOf) as Array<Json>).map(strict)
+  else if (Array.isArray(allOf)) out.allOf = (allOf as Array<Json>).map(strict)
+  else if (!literal && type !== undefined) out.type = type
+  for (const key of ["description", "title"]) if (rest[key] !== undefined) out[key] = take(key)
+  if (type === "object") {
+    const properties = (take("properties") ?? {}) as Record<string, Json>
+    out.properties = Object.fromEntries(Object.entries(properties).map(([key, schema]) => [key, strict(schema)]))
+    // The API needs every object closed; a record's value schema is kept as words.
+    if (rest.additionalProperties === false) delete rest.additionalProperties
+    out.additionalProperties = false
+    if (rest.required !== undefined) out.required = take("required")
+  } else if (type === "string") {
+    if (typeof rest.format === "string" && STRING_FORMATS.has(rest.format)) out.format = take("format")
+  } else if (type === "array") {
+    if (rest.items !== undefined) out.items = strict(take("items") as Json)
+    if (rest.minItems === 0 || rest.minItems === 1) out.minItems = take("minItems")
+  }
+  const left = Object.entries(rest)
+  if (left.length > 0) {
+    const words = `{${left.map(([key, value]) => `${key}: ${JSON.stringify(value)}`).join(", ")}}`
+    out.description = typeof out.description === "string" ? `${out.description}\n\n${words}` : words
+  }
+  return out
+}
+
+/** The JSON schema of `schema` (its encoded side, what the model writes), a root `$ref` resolved to its object. */
+const jsonSchemaOf = <A, I, R>(schema: Schema.Schema<A, I, R>): Json => {
+  const made = JSONSchema.make(schema) as unknown as Json
+  const { $schema: _, ...root } = made
+  const ref = root.$ref
+  if (typeof ref !== "string" || !ref.startsWith("#/$defs/")) return root
+  const defs = (root.$defs ?? {}) as Record<string, Json>
+  const name = ref.slice("#/$defs/".length)
+  const { [name]: target, ...others } = defs
+  // Other definitions may refer back to the root's: keep it among them.
+  const refersBack = JSON.stringify(others).includes(JSON.stringify(ref))
+  const $defs = refersBack ? defs : others
+  return { ...target, ...(Object.keys($defs).length > 0 ? { $defs } : {}) }
+}
+
+/**
+ * The JSON schema of `schema` in the API's subset (see the module's description). `schema` must describe a JSON
+ * object (a `Schema.Struct` or `Schema.Class`, say): the API wants an object at the root.
+ *
+ * @since 0.2.0
+ * @category constructors
+ */
+export const jsonSchema = <A, I, R>(schema: Schema.Schema<A, I, R>): Json => {
+  const root = strict(jsonSchemaOf(schema))
+  if (root.type !== "object") {
+    throw new TypeError(
+      `StructuredOutput: the schema must describe a JSON object at its root, not ${
+        JSON.stringify(root.type ?? (root.anyOf !== undefined ? "a union" : "this"))
+      }; wrap it in a Schema.Struct`
+    )
+  }
+  return root
+}
+
+/**
+ * `output_config.format` for `schema`: the answer's text is JSON that fits it (structured outputs; works with
+ * extended thinking). Decode the answer with {@link decodeOutput}.
+ *
+ * @since 0.2.0
+ * @category constructors
+ */
+export const outputFormat = <A, I, R>(schema: Schema.Schema<A, I, R>): typeof Messages.JsonOutputFormat.Type => ({
+  type: "json_schema",
+  schema: jsonSchema(schema)
+})
+
+/**
+ * A client tool whose `input_schema` is `schema`'s JSON schema. With `strict: true` the API guarantees inputs that
+ * fit it. Decode the calls with {@link toolInputs}.
+ *
+ * @since 0.2.0
+ * @category constructors
+ */
+export const tool = <A, I, R>(
+  name: string,
+  schema: Schema.Schema<A, I, R>,
+  options: { readonly description?: string; readonly strict?: boolean; readonly cache_control?: Messages.CacheControl } = {}
+): Messages.Tool => ({
+  name,
+  input_schema: jsonSchema(schema) as Messages.Tool["input_schema"],
+  ...(options.description === undefined ? {} : { description: options.description }),
+  ...(options.strict === undefined ? {} : { strict: options.strict }),
+  ...(options.cache_control === undefined ? {} : { cache_control: options.cache_control })
+})
+
+/** Why an answer did not hold what was asked, from its stop reason first: a cut-off answer is not the model's JSON. */
+const stopped = (message: Pick<Messages.Message, "stop_reason">): string | undefined =>
+  message.stop_reason === "max_tokens"
+    ? "the answer was cut off by max_tokens"
+    : message.stop_reason === "refusal"
+    ? "the model refused to answer"
+    : undefined
+
+const decodeWith = <A, I, R>(schema: Schema.Schema<A, I, R>) => {
+  const decode = Schema.decodeUnknown(schema, { errors: "all", onExcessProperty: "ignore" })
+  return (value: unknown, fields: { readonly source: "text" | "tool_use"; readonly name?: string | undefined; readonly stopReason?: string | null | undefined }) =>
+    Effect.mapError(decode(value), (error) =>
+      new StructuredOutputError({
+        ...fields,
+        stopReason: fields.stopReason ?? undefined,
+        detail: ParseResult.TreeFormatter.formatErrorSync(error)
+      }))
+}
+
+/**
+ * The answer's structured output (the JSON text of its text blocks) decoded with `schema`. Fails with a
+ * `StructuredOutputError` when the text is not JSON, does not fit `schema`, or the answer stopped early (`max_tokens`,
+ * a refusal), saying which.
+ *
+ * @since 0.2.0
+ * @category decoding
+ */
+export const decodeOutput = <A, I, R>(schema: Schema.Schema<A, I, R>) => {
+  const decode = decodeWith(schema)
+  return (message: Pick<Messages.Message, "content" | "stop_reason">): Effect.Effect<A, StructuredOutputError, R> => {
+    const early = stopped(message)
+    const stopReason = message.stop_reason
+    if (early !== undefined) return Effect.fail(new StructuredOutputError({ source: "text", detail: early, stopReason: stopReason ?? undefined }))
+    let json: unknown
+    try {
+      json = JSON.parse(Messages.textOf(message))
+    } catch {
+      return Effect.fail(new StructuredOutputError({ source: "text", detail: "the answer's text is not JSON", stopReason: stopReason ?? undefined }))
+    }
+    return decode(json, { source: "text", stopReason })
+  }
+}
+
+/**
+ * The calls of tool `name` in the answer, each `{ id, input }` with its input decoded with `schema` (in the order
+ * the model made them). Fails with a `StructuredOutputError` naming the tool when an input does not fit.
+ *
+ * @since 0.2.0
+ * @category decoding
+ */
+export const toolInputs = <A, I, R>(name: string, schema: Schema.Schema<A, I, R>) => {
+  const decode = decodeWith(schema)
+  return (
+    message: Pick<Messages.Message, "content" | "stop_reason">
+  ): Effect.Effect<ReadonlyArray<{ readonly id: string; readonly input: A }>, StructuredOutputError, R> =>
+    Effect.forEach(
+      Messages.toolUses(message).filter((call) => call.name === name),
+      (call) => Effect.map(decode(call.input, { source: "tool_use", name, stopReason: message.stop_reason }), (input) => ({ id: call.id, input }))
+    )
+}
+
+/**
+ * One `tool_use` block's input decoded with `schema`.
+ *
+ * @since 0.2.0
+ * @category decoding
+ */
+export const decodeToolInput = <A, I, R>(schema: Schema.Schema<A, I, R>) => {
+  const decode = decodeWith(schema)
+  return (block: Messages.ToolUseBlock): Effect.Effect<A, StructuredOutputError, R> =>
+    decode(block.input, { source: "tool_use", name: block.name })
+}
