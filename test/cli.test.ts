@@ -19,6 +19,10 @@ describe("effect-anthropic CLI", () => {
     expect(stdout).toContain("Streaming arrives as server-sent events: message_start")
     expect(stdout).toContain("↻ RateLimit: retry 1 of 2 in 700 ms")
     expect(stdout).toContain("(2 requests sent)")
+    expect(stdout).toContain("… 25 models in all; claude-haiku-4-5 is one of them")
+    expect(stdout).toContain("Paris: 18 °C — Take sunglasses.")
+    expect(stdout).toMatch(/ended: 2 succeeded\n   color-red: echo: A fruit that is red\?\n   color-green: echo: A fruit that is green\?/)
+    expect(stdout).toMatch(/uploaded about-effect.txt \(62 bytes, text\/plain\) as file_\d+/)
     expect(stdout).toContain("Demo finished.")
   })
 
@@ -74,6 +78,30 @@ describe("effect-anthropic CLI", () => {
       const bad = await cli(["chat", "x", "--config", f.config], { ANTHROPIC_API_KEY: "sk-ant-api03-wrong" })
       expect(bad.code).toBe(1)
       expect(bad.stderr).toContain("CredentialInvalid: The API key (x-api-key) was rejected")
+    })
+  })
+
+  describe("models", () => {
+    const f = fixture("ea-models-", (_, standIn) => [
+      "providers:",
+      "  anthropic:",
+      "    api_key: sk-ant-api03-models",
+      `    base_url: ${standIn.url}`,
+      "    auth:",
+      "      mode: static"
+    ])
+
+    it("lists every model, newest first, a line each (all pages); --json gives the API's objects", async () => {
+      const { code, stderr, stdout } = await cli(["models", "--config", f.config])
+      expect(code).toBe(0)
+      expect(stderr).toContain("via api_key from providers.anthropic.api_key]")
+      const lines = stdout.trimEnd().split("\n")
+      expect(lines.length).toBe(25)
+      expect(lines[0]).toMatch(/^claude-opus-4-7\s+Claude Opus 4\.7\s+2026-01-01$/)
+      expect(lines[24]).toContain("(deprecated)")
+      const json = await cli(["models", "--json", "--config", f.config])
+      const models = json.stdout.trimEnd().split("\n").map((line) => JSON.parse(line))
+      expect(models.map((m) => m.id)).toEqual(f.standIn.models.map((m) => m.id))
     })
   })
 

@@ -1,7 +1,9 @@
 /**
- * The demo: the full stack (config, credentials, rate limiter, retries, Messages) against the loopback stand-in,
+ * The demo: the full stack (config, credentials, rate limiter, retries, Messages, Models, Batches, Files) against
+ * the loopback stand-in,
  * or, with `--live`, against the real API with the credentials `config/llm.yaml` resolves.
  */
+import * as Chunk from "effect/Chunk"
 import * as Console from "effect/Console"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
@@ -11,14 +13,17 @@ import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
 import * as LogLevel from "effect/LogLevel"
 import * as Option from "effect/Option"
+import * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import * as AnthropicClient from "../AnthropicClient.js"
 import * as AnthropicConfig from "../AnthropicConfig.js"
 import * as Credentials from "../Credentials.js"
-import type { LlmError } from "../Errors.js"
+import * as Files from "../Files.js"
+import type { LlmError, StructuredOutputError } from "../Errors.js"
 import * as Messages from "../Messages.js"
 import * as MessageStream from "../MessageStream.js"
+import * as StructuredOutput from "../StructuredOutput.js"
 import * as StandIn from "../testing/StandIn.js"
 
 export interface DemoOptions {
@@ -33,6 +38,9 @@ const weatherTool: Messages.Tool = {
   description: "Current weather for a city",
   input_schema: { type: "object", properties: { city: { type: "string" } }, required: ["city"] }
 }
+
+/** What the structured-output step asks for. */
+const Forecast = Schema.Struct({ city: Schema.String, temperature_c: Schema.Number, advice: Schema.String })
 
 /** The local implementation of the demo's tool. */
 const getWeather = (input: unknown): string => {
@@ -75,7 +83,7 @@ const settingsFor = (
           anthropic: {
             api_key: "sk-ant-api03-demo-key-for-the-loopback-stand-in",
             base_url: standIn.url,
-            rate_limit: { requests_per_second: 2 },
+            rate_limit: { requests_per_second: 5 },
             retry: { max_retries: 2 },
             auth: { mode: "static" }
           }
@@ -84,7 +92,7 @@ const settingsFor = (
       return { settings, standIn }
     })
 
-export const run = (options: DemoOptions): Effect.Effect<void, LlmError, Scope.Scope> =>
+export const run = (options: DemoOptions): Effect.Effect<void, LlmError | StructuredOutputError, Scope.Scope> =>
   Effect.gen(function*() {
     const { settings, standIn } = yield* settingsFor(options)
     const services = yield* Layer.build(AnthropicClient.layerSettings(settings))
@@ -173,6 +181,63 @@ export const run = (options: DemoOptions): Effect.Effect<void, LlmError, Scope.S
     yield* step(5, "Count tokens")
     const count = yield* client.countTokens({ model, messages: [{ role: "user", content: question }] })
     yield* Console.log(`   ${count.input_tokens} input tokens for the chat question`)
+
+    yield* step(6, "Models: every page, and the configured model checked against them")
+    const models = Chunk.toReadonlyArray(yield* Stream.runCollect(client.models({ limit: 10 })))
+    for (const m of models.slice(0, 3)) yield* Console.log(`   ${m.id}  ${m.display_name}`)
+    yield* Console.log(`   … ${models.length} models in all; ${
+      models.some((m) => m.id === model || m.id.startsWith(`${model}-`)) ? `${model} is one of them` : `${model} is an alias or not listed`
+    }`)
+
+    yield* step(7, "Structured output decoded with an Effect Schema")
+    standIn?.enqueue(StandIn.text(JSON.stringify({ city: "Paris", temperature_c: 18, advice: "Take sunglasses." })))
+    const forecast = yield* client.createMessage({
+      model,
+      max_tokens: 300,
+      output_config: { format: StructuredOutput.outputFormat(Forecast) },
+      messages: [{ role: "user", content: "Give me a forecast for Paris as JSON." }]
+    }).pipe(Effect.flatMap(StructuredOutput.decodeOutput(Forecast)))
+    yield* Console.log(`   ${forecast.city}: ${forecast.temperature_c} °C — ${forecast.advice}`)
+
+    yield* step(8, "A Message Batch: created, waited for, its results read")
+    if (standIn === undefined) {
+      yield* Console.log("   skipped live: a batch takes minutes to hours (client.createBatch / waitForBatch / batchResults)")
+    } else {
+      const batch = yield* client.createBatch({
+        requests: ["red", "green"].map((color) => ({
+          custom_id: `color-${color}`,
+          params: { model, max_tokens: 50, messages: [{ role: "user" as const, content: `A fruit that is ${color}?` }] }
+        }))
+      })
+      yield* Console.log(`   ${batch.id}: ${batch.processing_status}`)
+      const ended = yield* client.waitForBatch(batch.id, { initialDelay: "50 millis" })
+      yield* Console.log(`   ${ended.processing_status}: ${ended.request_counts.succeeded} succeeded`)
+      yield* Stream.runForEach(client.batchResults(batch.id), (line) =>
+        Console.log(`   ${line.custom_id}: ${line.result.type === "succeeded" ? Messages.textOf(line.result.message) : line.result.type}`))
+    }
+
+    yield* step(9, "Files: a document uploaded once, then referred to by file_id")
+    if (standIn === undefined) {
+      yield* Console.log("   skipped live: it would store a file in your organization (client.uploadFile)")
+    } else {
+      const file = yield* client.uploadFile({
+        bytes: new TextEncoder().encode("Effect is a TypeScript library for typed, composable programs."),
+        filename: "about-effect.txt"
+      })
+      yield* Console.log(`   uploaded ${file.filename} (${file.size_bytes} bytes, ${file.mime_type}) as ${file.id}`)
+      const answer = yield* client.createMessage({
+        model,
+        max_tokens: 100,
+        messages: [{
+          role: "user",
+          content: [
+            { type: "document", source: { type: "file", file_id: file.id } },
+            { type: "text", text: "Summarize the document." }
+          ]
+        }]
+      }, { betas: [Files.BETA] })
+      yield* Console.log(`   < ${Messages.textOf(answer)}`)
+    }
 
     yield* Console.log("\nDemo finished.")
   })

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * The `effect-anthropic` command line: demo, chat, login, status, logout.
+ * The `effect-anthropic` command line: demo, chat, models, login, status, logout.
  */
 import * as Args from "@effect/cli/Args"
 import * as Command from "@effect/cli/Command"
@@ -15,6 +15,7 @@ import * as UndiciHttpClient from "../UndiciHttpClient.js"
 import * as Auth from "./auth.js"
 import * as Chat from "./chat.js"
 import * as Demo from "./demo.js"
+import * as Models from "./models.js"
 import * as CliRuntime from "./runtime.js"
 
 const configOption = Options.text("config").pipe(
@@ -103,9 +104,23 @@ const chat = Command.make(
     }))
 ).pipe(Command.withDescription("stream Claude's answer to a prompt, with the configured credential and model"))
 
+const models = Command.make(
+  "models",
+  {
+    json: Options.boolean("json").pipe(Options.withDescription("one JSON object a line (the API's ModelInfo)")),
+    config: configOption
+  },
+  ({ config, json }) =>
+    Effect.scoped(Models.list({
+      configPath: Option.getOrUndefined(config),
+      json,
+      write: (line) => process.stdout.write(`${line}\n`)
+    }))
+).pipe(Command.withDescription("list the models the configured credential can use, newest first"))
+
 const root = Command.make("effect-anthropic").pipe(
   Command.withDescription("An Effect-TS client for the Anthropic Messages API"),
-  Command.withSubcommands([demo, chat, login, status, logout])
+  Command.withSubcommands([demo, chat, models, login, status, logout])
 )
 
 const cli = Command.run(root, { name: "effect-anthropic", version: "0.1.0" })

@@ -69,19 +69,29 @@ export interface FileServer {
 /** A reply the stand-in writes itself, with backpressure. */
 const writer = (write: (res: http.ServerResponse) => void): Reply => ({ type: "write", write })
 
-const MODEL_LINES = ["opus", "sonnet", "haiku"] as const
+/** Model ids as the API names them (newest first); the catalogue pads them out with older test models. */
+const MODEL_IDS = [
+  ["claude-opus-4-7", "Claude Opus 4.7", "opus"],
+  ["claude-sonnet-4-6", "Claude Sonnet 4.6", "sonnet"],
+  ["claude-opus-4-5-20251101", "Claude Opus 4.5", "opus"],
+  ["claude-haiku-4-5-20251001", "Claude Haiku 4.5", "haiku"],
+  ["claude-sonnet-4-5-20250929", "Claude Sonnet 4.5", "sonnet"],
+  ["claude-opus-4-1-20250805", "Claude Opus 4.1", "opus"],
+  ["claude-opus-4-20250514", "Claude Opus 4", "opus"],
+  ["claude-sonnet-4-20250514", "Claude Sonnet 4", "sonnet"],
+  ["claude-3-7-sonnet-20250219", "Claude Sonnet 3.7", "sonnet"],
+  ["claude-3-5-haiku-20241022", "Claude Haiku 3.5", "haiku"]
+] as const
 
-/** A catalogue of 25 models, newest first: more than one default page (20). */
+/** A catalogue of 25 models, newest first: more than one default page (20); the last five deprecated. */
 export const defaultModels = (): Array<ModelInfo> =>
   Array.from({ length: 25 }, (_, i) => {
-    const line = MODEL_LINES[i % 3]!
-    const version = `${5 - Math.floor(i / 6)}-${9 - (i % 6)}`
-    const day = String(28 - i).padStart(2, "0")
+    const [id, name, line] = MODEL_IDS[i] ?? [`claude-test-${25 - i}`, `Claude Test ${25 - i}`, "haiku"]
     return {
       type: "model",
-      id: `claude-${line}-${version}-202611${day}`,
-      display_name: `Claude ${line[0]!.toUpperCase()}${line.slice(1)} ${version.replace("-", ".")}`,
-      created_at: `2026-11-${day}T00:00:00Z`,
+      id,
+      display_name: name,
+      created_at: new Date(Date.UTC(2026, 0, 1) - i * 30 * 86_400_000).toISOString(),
       lifecycle: i < 20 ? "active" : "deprecated",
       line,
       max_input_tokens: 200_000,
