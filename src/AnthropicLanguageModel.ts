@@ -1,0 +1,359 @@
+/**
+ * An `@effect/ai` provider on this client: `LanguageModel.LanguageModel` over `AnthropicClient`, so `generateText`,
+ * `streamText`, `generateObject`, `Toolkit` tools and `Chat` run with every credential mode, refresh, the rate
+ * limiter, retries and this client's streaming.
+ *
+ * ```ts
+ * const program = LanguageModel.generateText({ prompt: "Hello" }).pipe(
+ *   Effect.provide(AnthropicLanguageModel.model("claude-haiku-4-5", { max_tokens: 1024 })),
+ *   Effect.provide(AnthropicClient.layerConfig())
+ * )
+ * ```
+ *
+ * Request options go in the `Config` (per model, or per call with {@link withConfigOverride}) and in the Prompt's
+ * part and message options under the key `"effect-anthropic"` (cache breakpoints, document titles and citations,
+ * file ids, thinking signatures); `@effect/ai-anthropic`'s key (`anthropic`) is read as well, so its prompts work
+ * here. `generateObject` uses native structured output (`output_config.format`), which works with extended
+ * thinking. Errors are `AiError`s whose `cause` is this client's tagged error ({@link apiError}).
+ *
+ * Needs `@effect/ai` (an optional peer dependency of this package): importing this module is what loads it.
+ *
+ * @since 0.2.0
+ */
+import type * as AiError from "@effect/ai/AiError"
+import * as LanguageModel from "@effect/ai/LanguageModel"
+import * as AiModel from "@effect/ai/Model"
+import type * as Response from "@effect/ai/Response"
+import * as Telemetry from "@effect/ai/Telemetry"
+import * as Context from "effect/Context"
+import * as Chunk from "effect/Chunk"
+import * as Effect from "effect/Effect"
+import { dual } from "effect/Function"
+import * as Layer from "effect/Layer"
+import * as Stream from "effect/Stream"
+import * as AnthropicClient from "./AnthropicClient.js"
+import type { CallOptions } from "./AnthropicHttpClient.js"
+import type { ApiError } from "./Errors.js"
+import * as AnthropicConfig from "./AnthropicConfig.js"
+import { apiErrorOf, toAiError } from "./internal/languageModel/aiError.js"
+import {
+  indexTools,
+  KEY,
+  malformedInput,
+  preparePrompt,
+  prepareToolChoice,
+  prepareTools,
+  TurnCache
+} from "./internal/languageModel/prompt.js"
+import { makeStreamMapper, partsOfMessage } from "./internal/languageModel/response.js"
+import type * as Messages from "./Messages.js"
+import * as StructuredOutput from "./StructuredOutput.js"
+
+/**
+ * The options this provider reads under `"effect-anthropic"` in Prompt parts and messages.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface PartOptions {
+  /** A prompt caching breakpoint after this part (or, on a message, after its last part). At most 4 a request. */
+  readonly cacheControl?: Messages.CacheControl | undefined
+}
+
+/**
+ * @since 0.2.0
+ * @category models
+ */
+export interface FilePartOptions extends PartOptions {
+  /** A file uploaded with the Files API: sent as a `file` source (the Files beta is added for you). */
+  readonly fileId?: string | undefined
+  /** The document's title (default: the part's `fileName`). */
+  readonly title?: string | undefined
+  /** Context about the document the model may use but not cite. */
+  readonly context?: string | undefined
+  /** Citations from this document, answered as `source` parts. */
+  readonly citations?: boolean | { readonly enabled?: boolean | undefined } | undefined
+}
+
+/**
+ * A reasoning part's signature or redacted data, as this provider's responses carry them in their metadata: they
+ * must go back unchanged in later turns.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface ReasoningPartOptions extends PartOptions {
+  readonly signature?: string | undefined
+  readonly redactedData?: string | undefined
+}
+
+/**
+ * What a reasoning part's metadata holds.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export type ReasoningInfo =
+  | { readonly type: "thinking"; readonly signature: string }
+  | { readonly type: "redacted_thinking"; readonly redactedData: string }
+
+/**
+ * What the finish part's metadata holds: the API's usage and stop details as they came.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface FinishInfo {
+  readonly usage: Messages.Usage
+  readonly stopReason: string | null
+  readonly stopSequence?: string | undefined
+  readonly stopDetails?: unknown
+  readonly container?: unknown
+}
+
+declare module "@effect/ai/Prompt" {
+  export interface SystemMessageOptions extends ProviderOptions {
+    readonly "effect-anthropic"?: PartOptions | undefined
+  }
+  export interface UserMessageOptions extends ProviderOptions {
+    readonly "effect-anthropic"?: PartOptions | undefined
+  }
+  export interface AssistantMessageOptions extends ProviderOptions {
+    readonly "effect-anthropic"?: PartOptions | undefined
+  }
+  export interface ToolMessageOptions extends ProviderOptions {
+    readonly "effect-anthropic"?: PartOptions | undefined
+  }
+  export interface TextPartOptions extends ProviderOptions {
+    readonly "effect-anthropic"?: PartOptions | undefined
+  }
+  export interface ReasoningPartOptions extends ProviderOptions {
+    readonly "effect-anthropic"?: import("./AnthropicLanguageModel.js").ReasoningPartOptions | undefined
+  }
+  export interface FilePartOptions extends ProviderOptions {
+    readonly "effect-anthropic"?: import("./AnthropicLanguageModel.js").FilePartOptions | undefined
+  }
+  export interface ToolCallPartOptions extends ProviderOptions {
+    readonly "effect-anthropic"?: PartOptions | undefined
+  }
+  export interface ToolResultPartOptions extends ProviderOptions {
+    readonly "effect-anthropic"?: PartOptions | undefined
+  }
+}
+
+declare module "@effect/ai/Response" {
+  export interface ReasoningPartMetadata extends ProviderMetadata {
+    readonly "effect-anthropic"?: ReasoningInfo | undefined
+  }
+  export interface ReasoningStartPartMetadata extends ProviderMetadata {
+    readonly "effect-anthropic"?: ReasoningInfo | undefined
+  }
+  export interface ReasoningDeltaPartMetadata extends ProviderMetadata {
+    readonly "effect-anthropic"?: ReasoningInfo | undefined
+  }
+  export interface ReasoningEndPartMetadata extends ProviderMetadata {
+    readonly "effect-anthropic"?: ReasoningInfo | undefined
+  }
+  export interface FinishPartMetadata extends ProviderMetadata {
+    readonly "effect-anthropic"?: FinishInfo | undefined
+  }
+  export interface DocumentSourcePartMetadata extends ProviderMetadata {
+    readonly "effect-anthropic"?: { readonly citation: Record<string, unknown> } | undefined
+  }
+  export interface UrlSourcePartMetadata extends ProviderMetadata {
+    readonly "effect-anthropic"?: { readonly citation: Record<string, unknown> } | undefined
+  }
+}
+
+/**
+ * The request's settings besides the prompt and tools: any field of `MessageCreateParams` (`max_tokens`, `thinking`,
+ * `temperature`, `output_config`, `container`, `context_management`, `mcp_servers`, `metadata`, …, and raw `tools`
+ * sent after the toolkit's, for tools this client does not model), and the call's options.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface ConfigService extends Partial<Omit<Messages.MessageCreateParams, "messages" | "stream" | "tool_choice">> {
+  /** Extra `anthropic-beta` values. */
+  readonly betas?: ReadonlyArray<string> | undefined
+  /** `disable_parallel_tool_use` on the tool choice. */
+  readonly disableParallelToolCalls?: boolean | undefined
+  /** The call's bound in place of `timeout_ms`, and its retries in place of `retry.max_retries`. */
+  readonly timeoutMs?: number | undefined
+  readonly maxRetries?: number | undefined
+  readonly headers?: Readonly<Record<string, string>> | undefined
+}
+
+/**
+ * The settings in context, laid over the model's own (see {@link withConfigOverride}).
+ *
+ * @since 0.2.0
+ * @category tags
+ */
+export class Config extends Context.Tag("effect-anthropic/AnthropicLanguageModel/Config")<Config, ConfigService>() {}
+
+/**
+ * `effect` with these settings laid over the ones in context, for every request it makes.
+ *
+ * @since 0.2.0
+ * @category combinators
+ */
+export const withConfigOverride: {
+  (config: ConfigService): <A, E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
+  <A, E, R>(self: Effect.Effect<A, E, R>, config: ConfigService): Effect.Effect<A, E, R>
+} = dual(2, <A, E, R>(self: Effect.Effect<A, E, R>, config: ConfigService) =>
+  Effect.flatMap(Effect.serviceOption(Config), (current) =>
+    Effect.provideService(self, Config, { ...(current._tag === "Some" ? current.value : {}), ...config })))
+
+/**
+ * The tagged error of this client an `AiError` from this provider was made from (`RateLimit` with its
+ * `retryAfterMs`, `CredentialInvalid`, `ServerError`, …), or `undefined`.
+ *
+ * @since 0.2.0
+ * @category utils
+ */
+export const apiError = (error: AiError.AiError): ApiError | undefined => apiErrorOf(error)
+
+/** Our own keys of the Config: not request fields. */
+const callKeys = ["betas", "disableParallelToolCalls", "timeoutMs", "maxRetries", "headers"] as const
+
+/**
+ * The provider over the `AnthropicClient` in context.
+ *
+ * @since 0.2.0
+ * @category constructors
+ */
+export const make = (options: {
+  readonly model: string
+  readonly config?: Omit<ConfigService, "model"> | undefined
+}): Effect.Effect<LanguageModel.Service, never, AnthropicClient.AnthropicClient | AnthropicConfig.AnthropicConfig> =>
+  Effect.gen(function*() {
+    const client = yield* AnthropicClient.AnthropicClient
+    const settings = yield* AnthropicConfig.AnthropicConfig
+    const url = `${settings.baseUrl}/v1/messages`
+    const cache = new TurnCache()
+    const clock = yield* Effect.clock
+    const now = () => new Date(clock.unsafeCurrentTimeMillis()).toISOString()
+
+    /** The request for these provider options: the prompt, the tools, the settings and the call's options. */
+    const prepare = (provider: LanguageModel.ProviderOptions, method: string) =>
+      Effect.flatMap(Effect.serviceOption(Config), (override) => {
+        const merged: ConfigService = {
+          model: options.model,
+          ...options.config,
+          ...(override._tag === "Some" ? override.value : {})
+        }
+        const betas = new Set<string>(merged.betas ?? [])
+        const index = indexTools(provider.tools)
+        const prompt = preparePrompt(provider.prompt, index, cache, betas, method)
+        if (!("messages" in prompt)) return Effect.fail<AiError.AiError>(prompt)
+        const request: Record<string, unknown> = { ...merged }
+        for (const key of callKeys) delete request[key]
+        const configSystem = typeof merged.system === "string"
+          ? [{ type: "text" as const, text: merged.system }]
+          : merged.system ?? []
+        const system = [...configSystem, ...prompt.system]
+        const tools = [...prepareTools(provider.tools, betas), ...(merged.tools ?? [])]
+        let outputConfig = merged.output_config
+        if (provider.responseFormat.type === "json") {
+          try {
+            outputConfig = { ...outputConfig, format: StructuredOutput.outputFormat(provider.responseFormat.schema) }
+          } catch (error) {
+            return Effect.fail<AiError.AiError>(malformedInput(method, (error as Error).message))
+          }
+        }
+        const params = {
+          ...request,
+          max_tokens: merged.max_tokens ?? 4096,
+          messages: prompt.messages,
+          system: system.length === 0 ? undefined : system,
+          tools: tools.length === 0 ? undefined : tools,
+          tool_choice: tools.length === 0 ? undefined : prepareToolChoice(provider.toolChoice, index, merged.disableParallelToolCalls),
+          output_config: outputConfig
+        } as unknown as Messages.MessageCreateParams
+        const call: CallOptions = {
+          ...(betas.size === 0 ? {} : { betas: [...betas] }),
+          ...(merged.headers === undefined ? {} : { headers: merged.headers }),
+          ...(merged.timeoutMs === undefined ? {} : { timeoutMs: merged.timeoutMs }),
+          ...(merged.maxRetries === undefined ? {} : { maxRetries: merged.maxRetries })
+        }
+        Telemetry.addGenAIAnnotations(provider.span, {
+          system: "anthropic",
+          operation: { name: "chat" },
+          request: {
+            model: params.model,
+            maxTokens: params.max_tokens,
+            temperature: params.temperature,
+            topK: params.top_k,
+            topP: params.top_p,
+            stopSequences: params.stop_sequences as Array<string> | undefined
+          }
+        })
+        return Effect.succeed({ params, call, context: { index, documents: prompt.documents, cache, now } })
+      })
+
+    const annotateResponse = (span: LanguageModel.ProviderOptions["span"], message: Pick<Messages.Message, "id" | "model" | "stop_reason" | "usage">) =>
+      Telemetry.addGenAIAnnotations(span, {
+        response: { id: message.id, model: message.model, finishReasons: message.stop_reason === null ? [] : [message.stop_reason] },
+        usage: { inputTokens: message.usage.input_tokens, outputTokens: message.usage.output_tokens }
+      })
+
+    return yield* LanguageModel.make({
+      generateText: (provider) =>
+        Effect.flatMap(prepare(provider, "generateText"), ({ call, context, params }) =>
+          client.createMessage(params, call).pipe(
+            Effect.mapError((error) => toAiError(error, { method: "generateText", url })),
+            Effect.map((message) => {
+              annotateResponse(provider.span, message)
+              return partsOfMessage(message, context) as Array<Response.PartEncoded>
+            })
+          )),
+      streamText: (provider) =>
+        Stream.unwrap(Effect.map(prepare(provider, "streamText"), ({ call, context, params }) => {
+          const map = makeStreamMapper(context)
+          return client.stream(params, call).pipe(
+            Stream.mapError((error) => toAiError(error, { method: "streamText", url })),
+            Stream.mapChunksEffect((events) => {
+              try {
+                return Effect.succeed(Chunk.unsafeFromArray(map(events)))
+              } catch (error) {
+                return Effect.fail(streamFailure(error, url))
+              }
+            })
+          )
+        }))
+    })
+  })
+
+/** What the mapper threw: the accumulator's `StreamError` for an event it cannot use, or a tool input not JSON. */
+const streamFailure = (error: unknown, url: string): AiError.AiError =>
+  typeof error === "object" && error !== null && (error as { _tag?: string })._tag === "StreamError"
+    ? toAiError(error as ApiError, { method: "streamText", url })
+    : malformedInput("streamText", `a tool call's input is not JSON: ${error instanceof Error ? error.message : String(error)}`) as AiError.AiError
+
+/**
+ * The provider as a layer, over the `AnthropicClient` (and its settings) in context.
+ *
+ * @since 0.2.0
+ * @category layers
+ */
+export const layer = (options: {
+  readonly model: string
+  readonly config?: Omit<ConfigService, "model"> | undefined
+}): Layer.Layer<LanguageModel.LanguageModel, never, AnthropicClient.AnthropicClient | AnthropicConfig.AnthropicConfig> =>
+  Layer.effect(LanguageModel.LanguageModel, make(options))
+
+/**
+ * A model for `Effect.provide`, as `@effect/ai` providers offer: `AnthropicLanguageModel.model("claude-…", config)`.
+ * It needs `AnthropicClient` (any of its layers: every credential mode works).
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export const model = (
+  model: string,
+  config?: Omit<ConfigService, "model">
+): AiModel.Model<"anthropic", LanguageModel.LanguageModel, AnthropicClient.AnthropicClient | AnthropicConfig.AnthropicConfig> =>
+  AiModel.make("anthropic", layer({ model, config }))
+
+export { KEY as optionsKey }

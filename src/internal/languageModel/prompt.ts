@@ -1,0 +1,359 @@
+/**
+ * An `@effect/ai` Prompt and tool list as a Messages API request: system, alternating user / assistant turns,
+ * blocks with their cache breakpoints, tools and tool choice.
+ */
+import * as AiError from "@effect/ai/AiError"
+import type * as LanguageModel from "@effect/ai/LanguageModel"
+import type * as Prompt from "@effect/ai/Prompt"
+import * as Tool from "@effect/ai/Tool"
+import { betaFor, callNamesOf } from "../../AnthropicTools.js"
+import { BETA as FILES_BETA } from "../../Files.js"
+import type * as Messages from "../../Messages.js"
+
+/** The key this provider reads in Prompt options and writes in Response metadata. */
+export const KEY = "effect-anthropic"
+
+const MODULE = "AnthropicLanguageModel"
+
+export const malformedInput = (method: string, description: string) =>
+  new AiError.MalformedInput({ module: MODULE, method, description })
+
+/** Our options of a part or message, else `@effect/ai-anthropic`'s (`anthropic`), so its prompts work here too. */
+export const optionsOf = (options: Prompt.ProviderOptions | undefined): Record<string, any> =>
+  (options?.[KEY] ?? options?.["anthropic"] ?? {}) as Record<string, any>
+
+const cacheControlOf = (options: Prompt.ProviderOptions | undefined): Messages.CacheControl | undefined =>
+  optionsOf(options).cacheControl
+
+// ---------------------------------------------------------------------------------------------------------------
+// Tools
+// ---------------------------------------------------------------------------------------------------------------
+
+/** The toolkit's tools by their API names and back: provider-defined tools have both. */
+export interface ToolIndex {
+  /** The toolkit name of a call the API made (`web_search` → `AnthropicWebSearch`); the same for user tools. */
+  readonly toolkitName: (apiName: string) => string | undefined
+  /** The API name of a toolkit tool (`AnthropicBash` → `bash`). */
+  readonly apiName: (name: string) => string
+  /** Whether the API itself runs calls of this API name (server tools). */
+  readonly serverRun: (apiName: string) => boolean
+}
+
+export const indexTools = (tools: ReadonlyArray<Tool.Any>): ToolIndex => {
+  const toToolkit = new Map<string, string>()
+  const toApi = new Map<string, string>()
+  const server = new Set<string>()
+  for (const tool of tools) {
+    if (Tool.isProviderDefined(tool)) {
+      const runsOnServer = !(tool as { requiresHandler?: boolean }).requiresHandler
+      for (const name of callNamesOf(tool.providerName)) {
+        toToolkit.set(name, tool.name)
+        if (runsOnServer) server.add(name)
+      }
+      toApi.set(tool.name, tool.providerName)
+    } else {
+      // A user tool keeps its name both ways, even one called `bash`: only the toolkit says what a name means.
+      toToolkit.set(tool.name, tool.name)
+    }
+  }
+  return {
+    toolkitName: (apiName) => toToolkit.get(apiName),
+    apiName: (name) => toApi.get(name) ?? name,
+    serverRun: (apiName) => server.has(apiName)
+  }
+}
+
+/** The API's form of the toolkit's tools, and the betas their versions need. */
+export const prepareTools = (
+  tools: ReadonlyArray<Tool.Any>,
+  betas: Set<string>
+): Array<Messages.Tool | Messages.ServerTool> =>
+  tools.map((tool) => {
+    if (Tool.isProviderDefined(tool)) {
+      const type = tool.id.slice(tool.id.indexOf(".") + 1)
+      const beta = betaFor(type)
+      if (beta !== undefined) betas.add(beta)
+      // `failureMode` is the toolkit's, not the API's: it must not reach the request.
+      const { failureMode: _, ...args } = (tool.args ?? {}) as Record<string, unknown>
+      return { ...args, type, name: tool.providerName } as Messages.ServerTool
+    }
+    const description = Tool.getDescription(tool as any)
+    return {
+      name: tool.name,
+      ...(description === undefined ? {} : { description }),
+      input_schema: Tool.getJsonSchema(tool as any) as unknown as Messages.Tool["input_schema"]
+    }
+  })
+
+export const prepareToolChoice = (
+  choice: LanguageModel.ProviderOptions["toolChoice"],
+  index: ToolIndex,
+  disableParallel: boolean | undefined
+): Messages.ToolChoice | undefined => {
+  const parallel = disableParallel === undefined ? {} : { disable_parallel_tool_use: disableParallel }
+  if (choice === "none") return { type: "none" }
+  if (choice === "auto") return { type: "auto", ...parallel }
+  if (choice === "required") return { type: "any", ...parallel }
+  if ("tool" in choice) return { type: "tool", name: index.apiName(choice.tool), ...parallel }
+  // `oneOf`: LanguageModel has already narrowed the tools to those.
+  return choice.mode === "required" ? { type: "any", ...parallel } : { type: "auto", ...parallel }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Assistant turns this provider made, sent back exactly as the API sent them
+// ---------------------------------------------------------------------------------------------------------------
+
+/**
+ * The API's own blocks of the assistant turns this provider produced, by what `Prompt.fromResponseParts` keeps of
+ * them (texts, reasoning texts, call ids). `Chat` and `fromResponseParts` drop the thinking signatures and redacted
+ * thinking the API requires back unchanged; when a prompt's assistant message matches a turn made here, its
+ * original blocks are sent instead. Bounded: the oldest turns are forgotten first.
+ */
+export class TurnCache {
+  private readonly turns = new Map<string, ReadonlyArray<Messages.ContentBlockParam>>()
+  constructor(private readonly capacity = 512) {}
+  get(key: string): ReadonlyArray<Messages.ContentBlockParam> | undefined {
+    const blocks = this.turns.get(key)
+    if (blocks !== undefined) {
+      this.turns.delete(key)
+      this.turns.set(key, blocks)
+    }
+    return blocks
+  }
+  set(key: string, blocks: ReadonlyArray<Messages.ContentBlockParam>): void {
+    this.turns.delete(key)
+    this.turns.set(key, blocks)
+    if (this.turns.size > this.capacity) this.turns.delete(this.turns.keys().next().value!)
+  }
+}
+
+/** The key of an assistant message's content: what survives a round trip through a Prompt. */
+export const turnKey = (parts: ReadonlyArray<{ readonly type: string; readonly text?: string; readonly id?: string }>): string =>
+  JSON.stringify(parts.flatMap((part) =>
+    part.type === "text" ? [`t${part.text}`]
+    : part.type === "reasoning" ? [`r${part.text}`]
+    : part.type === "tool-call" ? [`c${part.id}`]
+    : part.type === "tool-result" ? [`x${part.id}`]
+    : []
+  ))
+
+// ---------------------------------------------------------------------------------------------------------------
+// Messages
+// ---------------------------------------------------------------------------------------------------------------
+
+/** A document the prompt holds, in request order: what `document_index` in a citation refers to. */
+export interface DocumentInfo {
+  readonly mediaType: string
+  readonly title: string | undefined
+  readonly fileName: string | undefined
+}
+
+export interface PreparedPrompt {
+  readonly system: Array<Messages.TextBlockParam>
+  readonly messages: Array<Messages.MessageParam>
+  readonly documents: Array<DocumentInfo>
+}
+
+const IMAGE_TYPES: ReadonlySet<string> = new Set(["image/jpeg", "image/png", "image/gif", "image/webp"])
+
+const base64Of = (data: Uint8Array) => Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString("base64")
+
+/** A string that is a URL the API can fetch (anything else is base64 data). */
+const asUrl = (data: string | URL): string | undefined => {
+  if (data instanceof URL) return data.toString()
+  return /^https?:\/\//i.test(data) ? data : undefined
+}
+
+/** A `data:` URL's media type and base64, when the string is one. */
+const dataUrl = (data: string): { readonly mediaType: string; readonly base64: string } | undefined => {
+  const m = /^data:([^;,]+);base64,(.*)$/s.exec(data)
+  return m === null ? undefined : { mediaType: m[1]!, base64: m[2]! }
+}
+
+const filePart = (
+  part: Prompt.FilePart,
+  betas: Set<string>,
+  documents: Array<DocumentInfo>,
+  method: string
+): Messages.ContentBlockParam | AiError.MalformedInput => {
+  const options = optionsOf(part.options)
+  const cache_control = options.cacheControl
+  const cache = cache_control === undefined ? {} : { cache_control }
+  const fileId: unknown = options.fileId
+  const data = part.data
+  const embedded = typeof data === "string" ? dataUrl(data) : undefined
+  const mediaType = part.mediaType === "image/*" ? embedded?.mediaType ?? "image/jpeg" : part.mediaType
+  if (typeof fileId === "string") betas.add(FILES_BETA)
+  if (mediaType.startsWith("image/")) {
+    if (!IMAGE_TYPES.has(mediaType) && typeof fileId !== "string") {
+      return malformedInput(method, `the API takes images as JPEG, PNG, GIF or WebP, not ${mediaType}`)
+    }
+    const url = typeof data === "string" || data instanceof URL ? asUrl(data) : undefined
+    const source = typeof fileId === "string"
+      ? { type: "file" as const, file_id: fileId }
+      : url !== undefined
+      ? { type: "url" as const, url }
+      : {
+        type: "base64" as const,
+        media_type: mediaType as "image/jpeg",
+        data: data instanceof Uint8Array ? base64Of(data) : embedded?.base64 ?? String(data)
+      }
+    return { type: "image", source, ...cache } as Messages.ContentBlockParam
+  }
+  const title: string | undefined = options.title ?? part.fileName
+  const citations = options.citations === undefined
+    ? {}
+    : { citations: typeof options.citations === "boolean" ? { enabled: options.citations } : options.citations }
+  const context = typeof options.context === "string" ? { context: options.context } : {}
+  let source: unknown
+  if (typeof fileId === "string") {
+    source = { type: "file", file_id: fileId }
+  } else if (mediaType === "application/pdf") {
+    const url = typeof data === "string" || data instanceof URL ? asUrl(data) : undefined
+    source = url !== undefined
+      ? { type: "url", url }
+      : { type: "base64", media_type: "application/pdf", data: data instanceof Uint8Array ? base64Of(data) : embedded?.base64 ?? String(data) }
+  } else if (mediaType.startsWith("text/")) {
+    // Text is sent as text: bytes are decoded as UTF-8 (not sent as base64 in a text field).
+    source = { type: "text", media_type: "text/plain", data: data instanceof Uint8Array ? Buffer.from(data).toString("utf8") : String(data) }
+  } else {
+    return malformedInput(method, `the API takes documents as PDF or text, not ${mediaType} (upload it with the Files API and pass options["effect-anthropic"].fileId)`)
+  }
+  documents.push({ mediaType, title, fileName: part.fileName })
+  return { type: "document", source, ...(title === undefined ? {} : { title }), ...context, ...citations, ...cache } as Messages.ContentBlockParam
+}
+
+/** A tool result's content: a string as it is, anything else as its JSON. */
+const resultContent = (result: unknown): string => (typeof result === "string" ? result : JSON.stringify(result) ?? "null")
+
+const isServerBlock = (value: unknown): value is Messages.ContentBlockParam =>
+  typeof value === "object" && value !== null && typeof (value as { type?: unknown }).type === "string" &&
+  /_tool_result$|^mcp_tool_result$/.test((value as { type: string }).type)
+
+const assistantBlocks = (
+  message: Prompt.AssistantMessage,
+  index: ToolIndex,
+  method: string
+): Array<Messages.ContentBlockParam> | AiError.MalformedInput => {
+  const blocks: Array<Messages.ContentBlockParam> = []
+  for (const part of message.content) {
+    const cache_control = cacheControlOf(part.options)
+    const cache = cache_control === undefined ? {} : { cache_control }
+    switch (part.type) {
+      case "text":
+        if (part.text !== "") blocks.push({ type: "text", text: part.text, ...cache })
+        break
+      case "reasoning": {
+        const options = optionsOf(part.options)
+        if (typeof options.redactedData === "string") blocks.push({ type: "redacted_thinking", data: options.redactedData })
+        else if (typeof options.signature === "string") blocks.push({ type: "thinking", thinking: part.text, signature: options.signature })
+        // Thinking without its signature cannot go back to the API (it would refuse the request): left out.
+        break
+      }
+      case "tool-call": {
+        const name = index.apiName(part.name)
+        blocks.push(
+          part.providerExecuted
+            ? { type: "server_tool_use", id: part.id, name, input: part.params, ...cache } as Messages.ContentBlockParam
+            : { type: "tool_use", id: part.id, name, input: part.params, ...cache }
+        )
+        break
+      }
+      case "tool-result":
+        if (!isServerBlock(part.result)) {
+          return malformedInput(method, `the result of provider-executed tool call ${part.id} is not the API's result block`)
+        }
+        blocks.push(part.result)
+        break
+      case "file":
+        // The API takes no files in assistant turns.
+        break
+    }
+  }
+  return blocks
+}
+
+const userBlocks = (
+  message: Prompt.UserMessage | Prompt.ToolMessage,
+  betas: Set<string>,
+  documents: Array<DocumentInfo>,
+  method: string
+): Array<Messages.ContentBlockParam> | AiError.MalformedInput => {
+  const blocks: Array<Messages.ContentBlockParam> = []
+  for (const part of message.content) {
+    const cache_control = cacheControlOf(part.options)
+    const cache = cache_control === undefined ? {} : { cache_control }
+    if (part.type === "text") {
+      if (part.text !== "") blocks.push({ type: "text", text: part.text, ...cache })
+    } else if (part.type === "file") {
+      const block = filePart(part, betas, documents, method)
+      if (block instanceof AiError.MalformedInput) return block
+      blocks.push(block)
+    } else {
+      blocks.push({
+        type: "tool_result",
+        tool_use_id: part.id,
+        content: resultContent(part.result),
+        ...(part.isFailure ? { is_error: true } : {}),
+        ...cache
+      })
+    }
+  }
+  return blocks
+}
+
+/** A message-level cache breakpoint goes on the message's last block. */
+const markLast = (blocks: Array<Messages.ContentBlockParam>, options: Prompt.ProviderOptions) => {
+  const cache_control = cacheControlOf(options)
+  const last = blocks[blocks.length - 1]
+  if (cache_control !== undefined && last !== undefined && !("cache_control" in last && last.cache_control)) {
+    blocks[blocks.length - 1] = { ...last, cache_control } as Messages.ContentBlockParam
+  }
+}
+
+/**
+ * The prompt as the request's `system` and `messages`: every system message joined (in order), consecutive user
+ * and tool messages in one user turn, consecutive assistant messages in one assistant turn, the last assistant
+ * text without trailing whitespace (the API refuses a prefill that ends in it).
+ */
+export const preparePrompt = (
+  prompt: Prompt.Prompt,
+  index: ToolIndex,
+  cache: TurnCache,
+  betas: Set<string>,
+  method: string
+): PreparedPrompt | AiError.MalformedInput => {
+  const system: Array<Messages.TextBlockParam> = []
+  const messages: Array<{ role: "user" | "assistant"; content: Array<Messages.ContentBlockParam> }> = []
+  const documents: Array<DocumentInfo> = []
+  const turn = (role: "user" | "assistant") => {
+    const last = messages[messages.length - 1]
+    if (last !== undefined && last.role === role) return last.content
+    const content: Array<Messages.ContentBlockParam> = []
+    messages.push({ role, content })
+    return content
+  }
+  for (const message of prompt.content) {
+    if (message.role === "system") {
+      const cache_control = cacheControlOf(message.options)
+      if (message.content !== "") system.push({ type: "text", text: message.content, ...(cache_control === undefined ? {} : { cache_control }) })
+      continue
+    }
+    let blocks: Array<Messages.ContentBlockParam> | AiError.MalformedInput
+    if (message.role === "assistant") {
+      const original = cache.get(turnKey(message.content))
+      blocks = original !== undefined ? [...original] : assistantBlocks(message, index, method)
+    } else {
+      blocks = userBlocks(message, betas, documents, method)
+    }
+    if (blocks instanceof AiError.MalformedInput) return blocks
+    markLast(blocks, message.options)
+    turn(message.role === "assistant" ? "assistant" : "user").push(...blocks)
+  }
+  const last = messages[messages.length - 1]
+  if (last?.role === "assistant") {
+    const final = last.content[last.content.length - 1]
+    if (final?.type === "text") last.content[last.content.length - 1] = { ...final, text: final.text.trimEnd() }
+  }
+  return { system, messages: messages.filter((m) => m.content.length > 0), documents }
+}

@@ -1,0 +1,325 @@
+/**
+ * The API's Message, and its stream events, as `@effect/ai` Response parts (encoded: plain objects).
+ */
+import type * as Response from "@effect/ai/Response"
+import * as MessageStream from "../../MessageStream.js"
+import type * as Messages from "../../Messages.js"
+import { type DocumentInfo, KEY, type ToolIndex, type TurnCache, turnKey } from "./prompt.js"
+
+type Part = Response.PartEncoded
+type StreamPart = Response.StreamPartEncoded
+
+export interface Context {
+  readonly index: ToolIndex
+  readonly documents: ReadonlyArray<DocumentInfo>
+  readonly cache: TurnCache
+  readonly now: () => string
+}
+
+/**
+ * The API's stop reason as `@effect/ai`'s finish reason. `pause_turn` is `pause` (send the transcript again to let
+ * the model go on); anything new is `unknown`.
+ */
+export const finishReason = (stopReason: string | null | undefined): Response.FinishReason => {
+  switch (stopReason) {
+    case "end_turn":
+    case "stop_sequence":
+      return "stop"
+    case "max_tokens":
+    case "model_context_window_exceeded":
+      return "length"
+    case "tool_use":
+      return "tool-calls"
+    case "pause_turn":
+      return "pause"
+    case "refusal":
+      return "content-filter"
+    case "compaction":
+      return "other"
+    default:
+      return "unknown"
+  }
+}
+
+/**
+ * Usage in `@effect/ai`'s terms: `inputTokens` is every token of the prompt (the API's `input_tokens` plus the cache
+ * reads and writes, which it counts apart), `cachedInputTokens` the part read from the cache.
+ */
+export const usageOf = (usage: Partial<Messages.Usage> | undefined): typeof Response.Usage.Encoded => {
+  const input = usage?.input_tokens
+  const read = usage?.cache_read_input_tokens ?? 0
+  const written = usage?.cache_creation_input_tokens ?? 0
+  const inputTokens = typeof input === "number" ? input + read + written : undefined
+  const outputTokens = typeof usage?.output_tokens === "number" ? usage.output_tokens : undefined
+  return {
+    inputTokens,
+    outputTokens,
+    totalTokens: inputTokens !== undefined && outputTokens !== undefined ? inputTokens + outputTokens : undefined,
+    cachedInputTokens: usage?.cache_read_input_tokens ?? undefined
+  }
+}
+
+/** A server tool's result block counts as a failure when its content is the API's error object. */
+const resultFailed = (block: Record<string, any>): boolean =>
+  block.is_error === true || (typeof block.content?.type === "string" && block.content.type.endsWith("_error"))
+
+const isResultBlock = (type: string) => type.endsWith("_tool_result") || type === "mcp_tool_result"
+const isServerCall = (type: string) => type === "server_tool_use" || type === "mcp_tool_use"
+
+/** A citation as a source part: a URL for web results, a document of the prompt otherwise. */
+const sourceOf = (citation: Record<string, any>, id: string, documents: ReadonlyArray<DocumentInfo>): Part => {
+  const metadata = { [KEY]: { citation } }
+  const url = citation.type === "web_search_result_location" ? citation.url
+    : citation.type === "search_result_location" && /^https?:\/\//.test(String(citation.source)) ? citation.source
+    : undefined
+  if (typeof url === "string") {
+    return { type: "source", sourceType: "url", id, url, title: citation.title ?? url, metadata } as Part
+  }
+  const document = typeof citation.document_index === "number" ? documents[citation.document_index] : undefined
+  return {
+    type: "source",
+    sourceType: "document",
+    id,
+    mediaType: document?.mediaType ?? "text/plain",
+    title: citation.document_title ?? citation.title ?? document?.title ?? "Untitled",
+    ...(document?.fileName === undefined ? {} : { fileName: document.fileName }),
+    metadata
+  } as Part
+}
+
+/** What the finish part says: the reason, the usage, and the API's own words beside them. */
+const finishOf = (message: Pick<Messages.Message, "stop_reason" | "stop_sequence" | "usage"> & Record<string, any>): Part => ({
+  type: "finish",
+  reason: finishReason(message.stop_reason),
+  usage: usageOf(message.usage),
+  metadata: {
+    [KEY]: {
+      usage: message.usage,
+      stopReason: message.stop_reason,
+      ...(message.stop_sequence == null ? {} : { stopSequence: message.stop_sequence }),
+      ...(message.stop_details == null ? {} : { stopDetails: message.stop_details }),
+      ...(message.container == null ? {} : { container: message.container })
+    }
+  }
+})
+
+/**
+ * The parts of a whole Message: metadata, text (each citation a source after it), reasoning with its signature (or
+ * redacted data) in the metadata, tool calls (named as the toolkit names them), the calls and results of server
+ * tools in the toolkit (`providerExecuted`, the result being the API's block), and the finish. Blocks of kinds the
+ * toolkit does not know are left out of the parts but not of the turn sent back next time.
+ */
+export const partsOfMessage = (message: Messages.Message, context: Context): Array<Part> => {
+  const parts: Array<Part> = [{ type: "response-metadata", id: message.id, modelId: message.model, timestamp: context.now() }]
+  const callNames = new Map<string, string>()
+  let sources = 0
+  for (const raw of message.content) {
+    const block = raw as Record<string, any>
+    const type: string = block.type
+    if (type === "text") {
+      parts.push({ type: "text", text: block.text })
+      for (const citation of block.citations ?? []) parts.push(sourceOf(citation, `${message.id}_source_${sources++}`, context.documents))
+    } else if (type === "thinking") {
+      parts.push({ type: "reasoning", text: block.thinking, metadata: { [KEY]: { type: "thinking", signature: block.signature } } })
+    } else if (type === "redacted_thinking") {
+      parts.push({ type: "reasoning", text: "", metadata: { [KEY]: { type: "redacted_thinking", redactedData: block.data } } })
+    } else if (type === "tool_use") {
+      const name = context.index.toolkitName(block.name) ?? block.name
+      parts.push({
+        type: "tool-call",
+        id: block.id,
+        name,
+        params: block.input,
+        providerExecuted: false,
+        ...(name === block.name ? {} : { providerName: block.name })
+      })
+    } else if (isServerCall(type)) {
+      callNames.set(block.id, block.name)
+      const name = context.index.toolkitName(block.name)
+      if (name !== undefined) {
+        parts.push({ type: "tool-call", id: block.id, name, params: block.input, providerName: block.name, providerExecuted: true })
+      }
+    } else if (isResultBlock(type)) {
+      const apiName = callNames.get(block.tool_use_id)
+      const name = apiName === undefined ? undefined : context.index.toolkitName(apiName)
+      if (name !== undefined) {
+        parts.push({
+          type: "tool-result",
+          id: block.tool_use_id,
+          name,
+          providerName: apiName!,
+          result: block,
+          isFailure: resultFailed(block),
+          providerExecuted: true
+        })
+      }
+    }
+  }
+  parts.push(finishOf(message))
+  context.cache.set(turnKey(parts as any), message.content as ReadonlyArray<Messages.ContentBlockParam>)
+  return parts
+}
+
+interface OpenBlock {
+  readonly kind: "text" | "reasoning" | "tool" | "none"
+  readonly id: string
+  readonly name?: string
+  readonly providerName?: string
+  readonly providerExecuted?: boolean
+  json?: string
+  signature?: string
+}
+
+/**
+ * Maps a message stream's events to stream parts, a chunk of events at a time: text and reasoning as
+ * start / delta / end, tool calls as params start / delta / end and then the call with its parsed params, server
+ * tool results as they come, sources from citation deltas, metadata first and the finish last. Consecutive deltas of
+ * one block in the same chunk (they arrived in the same network read) become one delta: nothing waits for them,
+ * and the stream's consumers see a tenth of the parts.
+ */
+export const makeStreamMapper = (context: Context) => {
+  const accumulator = new MessageStream.MessageAccumulator()
+  const open = new Map<number, OpenBlock>()
+  const callNames = new Map<string, string>()
+  let sources = 0
+  let messageId = ""
+
+  /** Throws what the accumulator throws for an event it cannot use (a `StreamError`), or a `SyntaxError`. */
+  const onEvent = (event: Messages.MessageStreamEvent, out: Array<StreamPart>): void => {
+    accumulator.push(event)
+    const e = event as Record<string, any>
+    switch (e.type) {
+      case "message_start":
+        messageId = e.message.id
+        out.push({ type: "response-metadata", id: e.message.id, modelId: e.message.model, timestamp: context.now() })
+        return
+      case "content_block_start": {
+        const block = e.content_block as Record<string, any>
+        const type: string = block.type
+        const id = String(e.index)
+        if (type === "text") {
+          open.set(e.index, { kind: "text", id })
+          out.push({ type: "text-start", id })
+        } else if (type === "thinking") {
+          open.set(e.index, { kind: "reasoning", id })
+          out.push({ type: "reasoning-start", id })
+        } else if (type === "redacted_thinking") {
+          open.set(e.index, { kind: "reasoning", id })
+          out.push({ type: "reasoning-start", id, metadata: { [KEY]: { type: "redacted_thinking", redactedData: block.data } } })
+        } else if (type === "tool_use" || isServerCall(type)) {
+          const server = type !== "tool_use"
+          if (server) callNames.set(block.id, block.name)
+          const known = context.index.toolkitName(block.name)
+          const name = known ?? (server ? undefined : block.name)
+          if (name === undefined) {
+            open.set(e.index, { kind: "none", id })
+            return
+          }
+          const providerName = server || name !== block.name ? { providerName: block.name } : {}
+          open.set(e.index, { kind: "tool", id: block.id, name, providerExecuted: server, json: "", ...providerName })
+          out.push({ type: "tool-params-start", id: block.id, name, providerExecuted: server, ...providerName })
+        } else if (isResultBlock(type)) {
+          const apiName = callNames.get(block.tool_use_id)
+          const name = apiName === undefined ? undefined : context.index.toolkitName(apiName)
+          if (name !== undefined) {
+            out.push({
+              type: "tool-result",
+              id: block.tool_use_id,
+              name,
+              providerName: apiName!,
+              result: block,
+              isFailure: resultFailed(block),
+              providerExecuted: true
+            })
+          }
+          open.set(e.index, { kind: "none", id })
+        } else {
+          open.set(e.index, { kind: "none", id })
+        }
+        return
+      }
+      case "content_block_delta": {
+        const block = open.get(e.index)
+        const delta = e.delta as Record<string, any>
+        if (block === undefined || block.kind === "none") return
+        switch (delta.type) {
+          case "text_delta":
+            out.push({ type: "text-delta", id: block.id, delta: delta.text })
+            return
+          case "thinking_delta":
+            out.push({ type: "reasoning-delta", id: block.id, delta: delta.thinking })
+            return
+          case "signature_delta":
+            block.signature = delta.signature
+            out.push({ type: "reasoning-delta", id: block.id, delta: "", metadata: { [KEY]: { type: "thinking", signature: delta.signature } } })
+            return
+          case "input_json_delta":
+            if (delta.partial_json === "") return
+            block.json += delta.partial_json
+            out.push({ type: "tool-params-delta", id: block.id, delta: delta.partial_json })
+            return
+          case "citations_delta":
+            out.push(sourceOf(delta.citation, `${messageId}_source_${sources++}`, context.documents) as StreamPart)
+            return
+        }
+        return
+      }
+      case "content_block_stop": {
+        const block = open.get(e.index)
+        open.delete(e.index)
+        if (block === undefined) return
+        if (block.kind === "text") out.push({ type: "text-end", id: block.id })
+        else if (block.kind === "reasoning") {
+          out.push(block.signature === undefined
+            ? { type: "reasoning-end", id: block.id }
+            : { type: "reasoning-end", id: block.id, metadata: { [KEY]: { type: "thinking", signature: block.signature } } })
+        } else if (block.kind === "tool") {
+          out.push({ type: "tool-params-end", id: block.id })
+          out.push({
+            type: "tool-call",
+            id: block.id,
+            name: block.name!,
+            // The accumulator has checked it at this stop: a call whose input is not JSON threw there.
+            params: JSON.parse(block.json === "" ? "{}" : block.json!),
+            providerExecuted: block.providerExecuted ?? false,
+            ...(block.providerName === undefined ? {} : { providerName: block.providerName })
+          })
+        }
+        return
+      }
+      case "message_stop": {
+        const message = accumulator.final()
+        out.push(finishOf(message) as StreamPart)
+        // Keyed by the same parts a whole answer gives, so a turn streamed here is found like one fetched.
+        partsOfMessage(message, context)
+        return
+      }
+    }
+  }
+
+  /** One chunk of events as one chunk of parts, consecutive deltas of one block merged. */
+  return (events: Iterable<Messages.MessageStreamEvent>): Array<StreamPart> => {
+    const out: Array<StreamPart> = []
+    for (const event of events) onEvent(event, out)
+    return coalesce(out)
+  }
+}
+
+/** Adjacent deltas of the same block and kind, without metadata of their own, as one. */
+const coalesce = (parts: Array<StreamPart>): Array<StreamPart> => {
+  if (parts.length < 2) return parts
+  const out: Array<StreamPart> = []
+  for (const part of parts) {
+    const last = out[out.length - 1] as any
+    const p = part as any
+    if (
+      last !== undefined && last.type === p.type && last.id === p.id && p.metadata === undefined &&
+      last.metadata === undefined && (p.type === "text-delta" || p.type === "reasoning-delta" || p.type === "tool-params-delta")
+    ) {
+      out[out.length - 1] = { ...last, delta: last.delta + p.delta }
+    } else {
+      out.push(part)
+    }
+  }
+  return out
+}

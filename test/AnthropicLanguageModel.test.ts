@@ -1,0 +1,488 @@
+/**
+ * The @effect/ai provider through the whole stack against the stand-in: generateText with a toolkit, streamText's
+ * exact parts, failures that fail the stream, generateObject's native structured output, Chat over several turns
+ * (thinking signatures sent back), prompt conversion and the error mapping.
+ */
+import * as AiError from "@effect/ai/AiError"
+import * as Chat from "@effect/ai/Chat"
+import * as LanguageModel from "@effect/ai/LanguageModel"
+import * as Prompt from "@effect/ai/Prompt"
+import * as Tool from "@effect/ai/Tool"
+import * as Toolkit from "@effect/ai/Toolkit"
+import { describe, expect, it } from "@effect/vitest"
+import * as Chunk from "effect/Chunk"
+import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
+import * as Schema from "effect/Schema"
+import * as Stream from "effect/Stream"
+import * as TestClock from "effect/TestClock"
+import * as AnthropicLanguageModel from "../src/AnthropicLanguageModel.js"
+import * as AnthropicTools from "../src/AnthropicTools.js"
+import * as Files from "../src/Files.js"
+import * as StandIn from "../src/testing/StandIn.js"
+import { realPause } from "./helpers.js"
+import { languageModel, message } from "./languageModelFixtures.js"
+
+const GetWeather = Tool.make("get_weather", {
+  description: "The weather in a city",
+  parameters: { city: Schema.String },
+  success: Schema.Struct({ city: Schema.String, celsius: Schema.Number })
+})
+const toolkit = Toolkit.make(GetWeather)
+const handlers = toolkit.toLayer({ get_weather: ({ city }) => Effect.succeed({ city, celsius: 21 }) })
+const searchKit = Toolkit.make(GetWeather, AnthropicTools.WebSearch_20250305({ max_uses: 2 }))
+const searchHandlers = searchKit.toLayer({ get_weather: ({ city }) => Effect.succeed({ city, celsius: 21 }) })
+
+const lastBody = (standIn: StandIn.StandIn) => standIn.requests[standIn.requests.length - 1]!.body
+
+/** A message the API could send with every kind of block the stream mapping handles. */
+const rich = message([
+  { type: "thinking", thinking: "Let me think about Paris.", signature: "sig-abc" },
+  { type: "text", text: "Searching. " },
+  { type: "server_tool_use", id: "srvtoolu_1", name: "web_search", input: { query: "Paris weather" } },
+  {
+    type: "web_search_tool_result",
+    tool_use_id: "srvtoolu_1",
+    content: [{ type: "web_search_result", url: "https://weather.example/paris", title: "Paris", encrypted_content: "e", page_age: null }]
+  },
+  {
+    type: "text",
+    text: "It is sunny.",
+    citations: [{ type: "web_search_result_location", url: "https://weather.example/paris", title: "Paris", encrypted_index: "i", cited_text: "sunny" }]
+  },
+  { type: "tool_use", id: "toolu_9", name: "get_weather", input: { city: "Paris" } }
+], {
+  stop_reason: "tool_use",
+  usage: { input_tokens: 100, output_tokens: 40, cache_read_input_tokens: 900, cache_creation_input_tokens: 50 }
+})
+
+describe("generateText", () => {
+  it.scoped("text, usage with cached input, finish reason and response metadata; the request carries the config", () =>
+    Effect.gen(function*() {
+      const { provide, standIn } = yield* languageModel({ config: { temperature: 0.2, betas: ["some-beta"] } })
+      standIn.enqueue({
+        type: "json",
+        status: 200,
+        body: message([{ type: "text", text: "Hello!" }], {
+          usage: { input_tokens: 10, output_tokens: 5, cache_read_input_tokens: 30, cache_creation_input_tokens: 2 }
+        })
+      })
+      const response = yield* provide(LanguageModel.generateText({ prompt: "Hi" }))
+      expect(response.text).toBe("Hello!")
+      expect(response.finishReason).toBe("stop")
+      expect({ ...response.usage }).toEqual({ inputTokens: 42, outputTokens: 5, totalTokens: 47, cachedInputTokens: 30 })
+      const metadata = response.content.find((p) => p.type === "response-metadata")!
+      expect(metadata.modelId._tag).toBe("Some")
+      const body = lastBody(standIn)
+      expect(body).toMatchObject({ model: "claude-haiku-4-5", max_tokens: 1000, temperature: 0.2, messages: [{ role: "user", content: [{ type: "text", text: "Hi" }] }] })
+      expect(body.betas).toBeUndefined()
+      expect(standIn.requests[0]!.headers["anthropic-beta"]).toBe("some-beta")
+    }))
+
+  it.scoped("a toolkit's tools are sent with their JSON schema; the handler runs and its result is returned", () =>
+    Effect.gen(function*() {
+      const { provide, standIn } = yield* languageModel()
+      standIn.enqueue(StandIn.toolUse("get_weather", { city: "Oslo" }, "Checking."))
+      const response = yield* provide(LanguageModel.generateText({ prompt: "Weather in Oslo?", toolkit })).pipe(Effect.provide(handlers))
+      expect(lastBody(standIn).tools).toEqual([{
+        name: "get_weather",
+        description: "The weather in a city",
+        input_schema: { type: "object", required: ["city"], properties: { city: { type: "string" } }, additionalProperties: false }
+      }])
+      expect(lastBody(standIn).tool_choice).toEqual({ type: "auto" })
+      expect(response.finishReason).toBe("tool-calls")
+      expect(response.toolCalls.map((c) => [c.name, c.params])).toEqual([["get_weather", { city: "Oslo" }]])
+      expect(response.toolResults.map((r) => r.result)).toEqual([{ city: "Oslo", celsius: 21 }])
+    }))
+
+  it.scoped("server tool calls and results (provider-executed), citations as sources, thinking with its signature", () =>
+    Effect.gen(function*() {
+      const { provide, standIn } = yield* languageModel()
+      standIn.enqueue({ type: "json", status: 200, body: rich })
+      const response = yield* provide(LanguageModel.generateText({ prompt: "Weather?", toolkit: searchKit, disableToolCallResolution: true })).pipe(
+        Effect.provide(searchHandlers)
+      )
+      expect(lastBody(standIn).tools[1]).toEqual({ type: "web_search_20250305", name: "web_search", max_uses: 2 })
+      const parts = response.content.map((p) => p.type === "tool-call" || p.type === "tool-result" ? `${p.type}:${p.name}:${p.providerExecuted}` : p.type)
+      expect(parts).toEqual([
+        "response-metadata",
+        "reasoning",
+        "text",
+        "tool-call:AnthropicWebSearch:true",
+        "tool-result:AnthropicWebSearch:true",
+        "text",
+        "source",
+        "tool-call:get_weather:false",
+        "finish"
+      ])
+      const reasoning = response.content.find((p) => p.type === "reasoning")!
+      expect(reasoning.metadata["effect-anthropic"]).toEqual({ type: "thinking", signature: "sig-abc" })
+      const source = response.content.find((p) => p.type === "source")!
+      expect(source).toMatchObject({ sourceType: "url", title: "Paris" })
+      const result = response.content.find((p) => p.type === "tool-result")!
+      expect(result.result).toEqual(rich.content[3])
+      expect({ ...response.usage }).toEqual({ inputTokens: 1050, outputTokens: 40, totalTokens: 1090, cachedInputTokens: 900 })
+    }))
+
+  it.scoped("prompt conversion: every system message, user and tool turns merged, files, cache breakpoints, tool choice", () =>
+    Effect.gen(function*() {
+      const { provide, standIn } = yield* languageModel({ config: { system: "Be brief.", disableParallelToolCalls: true } })
+      const cache = { "effect-anthropic": { cacheControl: { type: "ephemeral" as const } } }
+      yield* provide(LanguageModel.generateText({
+        toolkit,
+        toolChoice: { tool: "get_weather" },
+        prompt: Prompt.make([
+          { role: "system", content: "You are a weather bot." },
+          {
+            role: "user",
+            content: [
+              { type: "text", text: "Look:", options: cache },
+              { type: "file", mediaType: "image/png", data: new Uint8Array([1, 2, 3]) },
+              { type: "file", mediaType: "application/pdf", data: "https://example.com/a.pdf", fileName: "a.pdf", options: { "effect-anthropic": { citations: true } } },
+              { type: "file", mediaType: "text/plain", data: new TextEncoder().encode("plain words") },
+              { type: "file", mediaType: "application/pdf", data: "", options: { "effect-anthropic": { fileId: "file_123" } } }
+            ]
+          },
+          { role: "system", content: "Use Celsius." },
+          { role: "assistant", content: [{ type: "tool-call", id: "toolu_1", name: "get_weather", params: { city: "Rome" } }] },
+          { role: "tool", content: [{ type: "tool-result", id: "toolu_1", name: "get_weather", result: { celsius: 30 }, isFailure: false, providerExecuted: false }] },
+          { role: "user", content: "And tomorrow?", options: cache },
+          { role: "assistant", content: "Tomorrow it will be   " }
+        ])
+      })).pipe(Effect.provide(handlers))
+      const body = lastBody(standIn)
+      expect(body.system).toEqual([
+        { type: "text", text: "Be brief." },
+        { type: "text", text: "You are a weather bot." },
+        { type: "text", text: "Use Celsius." }
+      ])
+      expect(body.messages).toEqual([
+        {
+          role: "user",
+          content: [
+            { type: "text", text: "Look:", cache_control: { type: "ephemeral" } },
+            { type: "image", source: { type: "base64", media_type: "image/png", data: "AQID" } },
+            { type: "document", source: { type: "url", url: "https://example.com/a.pdf" }, title: "a.pdf", citations: { enabled: true } },
+            { type: "document", source: { type: "text", media_type: "text/plain", data: "plain words" } },
+            { type: "document", source: { type: "file", file_id: "file_123" } }
+          ]
+        },
+        { role: "assistant", content: [{ type: "tool_use", id: "toolu_1", name: "get_weather", input: { city: "Rome" } }] },
+        {
+          role: "user",
+          content: [
+            { type: "tool_result", tool_use_id: "toolu_1", content: '{"celsius":30}' },
+            { type: "text", text: "And tomorrow?", cache_control: { type: "ephemeral" } }
+          ]
+        },
+        // A prefill: the API refuses one that ends in whitespace.
+        { role: "assistant", content: [{ type: "text", text: "Tomorrow it will be" }] }
+      ])
+      expect(body.tool_choice).toEqual({ type: "tool", name: "get_weather", disable_parallel_tool_use: true })
+      expect(body.disableParallelToolCalls).toBeUndefined()
+      expect(standIn.requests[0]!.headers["anthropic-beta"]).toBe(Files.BETA)
+    }))
+
+  it.scoped("a file the API cannot take is a MalformedInput before anything is sent", () =>
+    Effect.gen(function*() {
+      const { provide, standIn } = yield* languageModel()
+      const error = yield* Effect.flip(provide(LanguageModel.generateText({
+        prompt: [{ role: "user", content: [{ type: "file", mediaType: "application/zip", data: new Uint8Array([1]) }] }]
+      })))
+      expect(error._tag).toBe("MalformedInput")
+      expect(error.message).toContain("not application/zip")
+      expect(standIn.requests).toEqual([])
+    }))
+})
+
+describe("streamText", () => {
+  it.scoped("the exact parts for thinking, text, a server tool, citations and tool input deltas, as they arrive", () =>
+    Effect.gen(function*() {
+      const { provideStream, standIn } = yield* languageModel()
+      // One network write per event: no two deltas arrive together.
+      standIn.enqueue(StandIn.streamOf(rich as never, { piecesPerBlock: 2, chunkSize: 1 }))
+      const parts = Chunk.toReadonlyArray(yield* Stream.runCollect(
+        provideStream(LanguageModel.streamText({ prompt: "Weather?", toolkit: searchKit, disableToolCallResolution: true }))
+      ).pipe(Effect.provide(searchHandlers)))
+      const shown = parts.map((p) => {
+        switch (p.type) {
+          case "text-delta":
+          case "reasoning-delta":
+          case "tool-params-delta":
+            return `${p.type}:${p.id}:${p.delta}`
+          case "tool-params-start":
+          case "tool-call":
+          case "tool-result":
+            return `${p.type}:${p.id}:${p.name}`
+          case "text-start":
+          case "text-end":
+          case "reasoning-start":
+          case "reasoning-end":
+          case "tool-params-end":
+            return `${p.type}:${p.id}`
+          default:
+            return p.type
+        }
+      })
+      expect(shown).toEqual([
+        "response-metadata",
+        "reasoning-start:0",
+        "reasoning-delta:0:Let me think ",
+        "reasoning-delta:0:about Paris.",
+        "reasoning-delta:0:",
+        "reasoning-end:0",
+        "text-start:1",
+        "text-delta:1:Search",
+        "text-delta:1:ing. ",
+        "text-end:1",
+        "tool-params-start:srvtoolu_1:AnthropicWebSearch",
+        'tool-params-delta:srvtoolu_1:{"query":"Par',
+        'tool-params-delta:srvtoolu_1:is weather"}',
+        "tool-params-end:srvtoolu_1",
+        "tool-call:srvtoolu_1:AnthropicWebSearch",
+        "tool-result:srvtoolu_1:AnthropicWebSearch",
+        "text-start:4",
+        "source",
+        "text-delta:4:It is ",
+        "text-delta:4:sunny.",
+        "text-end:4",
+        "tool-params-start:toolu_9:get_weather",
+        'tool-params-delta:toolu_9:{"city":',
+        'tool-params-delta:toolu_9:"Paris"}',
+        "tool-params-end:toolu_9",
+        "tool-call:toolu_9:get_weather",
+        "finish"
+      ])
+      const signature = parts.find((p) => p.type === "reasoning-delta" && p.delta === "")!
+      expect(signature.metadata["effect-anthropic"]).toEqual({ type: "thinking", signature: "sig-abc" })
+      const call = parts.find((p) => p.type === "tool-call" && p.id === "toolu_9")!
+      expect(call.type === "tool-call" && call.params).toEqual({ city: "Paris" })
+      const finish = parts[parts.length - 1]!
+      expect(finish.type === "finish" && finish.reason).toBe("tool-calls")
+      expect(finish.type === "finish" && { ...finish.usage }).toEqual({ inputTokens: 1050, outputTokens: 40, totalTokens: 1090, cachedInputTokens: 900 })
+    }))
+
+  it.scoped("deltas that arrive in one network read come out as one delta", () =>
+    Effect.gen(function*() {
+      const { provideStream, standIn } = yield* languageModel()
+      standIn.enqueue(StandIn.streamText("one two three four five six", { piecesPerBlock: 6 }))
+      const parts = Chunk.toReadonlyArray(yield* Stream.runCollect(provideStream(LanguageModel.streamText({ prompt: "count" }))))
+      expect(parts.filter((p) => p.type === "text-delta").map((p) => p.type === "text-delta" && p.delta)).toEqual(["one two three four five six"])
+    }))
+
+  it.scoped("an error event mid-stream fails the stream with the AiError of the tagged error, after the parts before", () =>
+    Effect.gen(function*() {
+      const { provideStream, standIn } = yield* languageModel()
+      standIn.enqueue(StandIn.streamError("overloaded_error", "Overloaded"))
+      const seen: Array<string> = []
+      const error = yield* Effect.flip(Stream.runForEach(
+        provideStream(LanguageModel.streamText({ prompt: "Hi" })),
+        (part) => Effect.sync(() => seen.push(part.type))
+      ))
+      expect(seen).toEqual(["response-metadata", "text-start", "text-delta"])
+      expect(error).toMatchObject({ _tag: "HttpResponseError", reason: "StatusCode", response: { status: 529 } })
+      expect(AnthropicLanguageModel.apiError(error)).toMatchObject({ _tag: "ServerError", errorType: "overloaded_error" })
+    }))
+
+  it.scoped("a stream cut off, or one that goes silent, fails too: never a quiet end", () =>
+    Effect.gen(function*() {
+      const { provideStream, standIn } = yield* languageModel({ anthropic: { stream_idle_timeout_ms: 1000, retry: { max_retries: 0 } } })
+      standIn.enqueue({ ...StandIn.streamText("a long answer that breaks"), cutAfter: 500 } as StandIn.Reply)
+      const cut = yield* Effect.flip(Stream.runDrain(provideStream(LanguageModel.streamText({ prompt: "Hi" }))))
+      expect(cut._tag).toBe("HttpRequestError")
+      expect(AnthropicLanguageModel.apiError(cut)).toMatchObject({ _tag: "StreamError", reason: "truncated" })
+      standIn.enqueue({ ...StandIn.streamText("an answer that stops"), stallAfter: 500 } as StandIn.Reply)
+      const fiber = yield* Effect.fork(Stream.runDrain(provideStream(LanguageModel.streamText({ prompt: "Hi" }))))
+      yield* StandIn.until(standIn, () => standIn.requests.length === 2)
+      yield* realPause(50)
+      yield* TestClock.adjust("1 second")
+      const silent = yield* Effect.flip(Fiber.join(fiber))
+      expect(AnthropicLanguageModel.apiError(silent)).toMatchObject({ _tag: "StreamError", reason: "idle_timeout" })
+    }))
+})
+
+describe("generateObject", () => {
+  const Forecast = Schema.Struct({ city: Schema.String, celsius: Schema.Number.pipe(Schema.between(-90, 60)) })
+
+  it.scoped("native structured output: output_config.format with the schema's JSON schema, with extended thinking", () =>
+    Effect.gen(function*() {
+      const { provide, standIn } = yield* languageModel({ config: { max_tokens: 4000, thinking: { type: "enabled", budget_tokens: 1024 }, output_config: { effort: "low" } } })
+      standIn.enqueue({
+        type: "json",
+        status: 200,
+        body: message([
+          { type: "thinking", thinking: "hmm", signature: "s" },
+          { type: "text", text: '{"city":"Paris","celsius":21}' }
+        ])
+      })
+      const response = yield* provide(LanguageModel.generateObject({ prompt: "Forecast for Paris", schema: Forecast }))
+      expect(response.value).toEqual({ city: "Paris", celsius: 21 })
+      const body = lastBody(standIn)
+      expect(body.output_config).toEqual({
+        effort: "low",
+        format: {
+          type: "json_schema",
+          schema: {
+            type: "object",
+            properties: {
+              city: { type: "string" },
+              celsius: { type: "number", description: "a number between -90 and 60\n\n{minimum: -90, maximum: 60}", title: "between(-90, 60)" }
+            },
+            additionalProperties: false,
+            required: ["city", "celsius"]
+          }
+        }
+      })
+      expect(body.thinking).toEqual({ type: "enabled", budget_tokens: 1024 })
+      // No forced tool: the API refuses one together with extended thinking.
+      expect(body.tools).toBeUndefined()
+      expect(body.tool_choice).toBeUndefined()
+    }))
+
+  it.scoped("an answer that does not fit the schema is @effect/ai's MalformedOutput", () =>
+    Effect.gen(function*() {
+      const { provide, standIn } = yield* languageModel()
+      standIn.enqueue(StandIn.text('{"city":"Paris","celsius":500}'))
+      const error = yield* Effect.flip(provide(LanguageModel.generateObject({ prompt: "Forecast", schema: Forecast })))
+      expect(error._tag).toBe("MalformedOutput")
+    }))
+})
+
+describe("Chat over several turns", () => {
+  it.scoped("thinking signatures and redacted thinking go back unchanged, though Chat's history drops them", () =>
+    Effect.gen(function*() {
+      const { provide, standIn } = yield* languageModel({ config: { max_tokens: 4000, thinking: { type: "enabled", budget_tokens: 2000 } } })
+      const first = [
+        { type: "thinking", thinking: "First thoughts.", signature: "sig-1" },
+        { type: "redacted_thinking", data: "opaque-data" },
+        { type: "text", text: "Hello, I am Claude." }
+      ]
+      standIn.enqueue({ type: "json", status: 200, body: message(first) })
+      standIn.enqueue(StandIn.streamOf(message([
+        { type: "thinking", thinking: "Second thoughts.", signature: "sig-2" },
+        { type: "text", text: "Nice to meet you." }
+      ]) as never))
+      standIn.enqueue(StandIn.text("Goodbye."))
+      const result = yield* provide(Effect.gen(function*() {
+        const chat = yield* Chat.empty
+        yield* chat.generateText({ prompt: "Hi" })
+        yield* Stream.runDrain(chat.streamText({ prompt: "Who are you?" }))
+        const last = yield* chat.generateText({ prompt: "Bye" })
+        return { last, history: yield* chat.exportJson }
+      }))
+      expect(result.last.text).toBe("Goodbye.")
+      const third = lastBody(standIn).messages
+      expect(third).toEqual([
+        { role: "user", content: [{ type: "text", text: "Hi" }] },
+        { role: "assistant", content: first },
+        { role: "user", content: [{ type: "text", text: "Who are you?" }] },
+        {
+          role: "assistant",
+          content: [
+            { type: "thinking", thinking: "Second thoughts.", signature: "sig-2" },
+            { type: "text", text: "Nice to meet you." }
+          ]
+        },
+        { role: "user", content: [{ type: "text", text: "Bye" }] }
+      ])
+      // What Chat keeps itself has no signatures: the provider matched its turns to the ones it made.
+      expect(result.history).not.toContain("sig-1")
+    }))
+
+  it.scoped("a reasoning part carrying its signature in its options is sent as thinking; one without is left out", () =>
+    Effect.gen(function*() {
+      const { provide, standIn } = yield* languageModel()
+      yield* provide(LanguageModel.generateText({
+        prompt: [
+          { role: "user", content: "Q" },
+          {
+            role: "assistant",
+            content: [
+              { type: "reasoning", text: "kept", options: { "effect-anthropic": { signature: "sig-x" } } },
+              { type: "reasoning", text: "no signature" },
+              { type: "text", text: "A" }
+            ]
+          },
+          { role: "user", content: "Q2" }
+        ]
+      }))
+      expect(lastBody(standIn).messages[1]).toEqual({
+        role: "assistant",
+        content: [{ type: "thinking", thinking: "kept", signature: "sig-x" }, { type: "text", text: "A" }]
+      })
+    }))
+})
+
+describe("errors as AiError, the tagged error kept", () => {
+  it.scoped("429: HttpResponseError with status, retry-after-ms and request-id; apiError gives the RateLimit", () =>
+    Effect.gen(function*() {
+      const { provide, standIn } = yield* languageModel({ anthropic: { retry: { max_retries: 0 } } })
+      standIn.enqueue(StandIn.error(429, { retryAfterMs: "1234", message: "slow down" }))
+      const error = yield* Effect.flip(provide(LanguageModel.generateText({ prompt: "Hi" })))
+      expect(error).toBeInstanceOf(AiError.HttpResponseError)
+      if (error._tag !== "HttpResponseError") throw new Error("narrowing")
+      expect(error.response.status).toBe(429)
+      expect(error.response.headers["retry-after-ms"]).toBe("1234")
+      expect(error.response.headers["request-id"]).toMatch(/^req_/)
+      expect(JSON.parse(error.body!)).toEqual({ type: "error", error: { type: "rate_limit_error", message: "slow down" } })
+      expect(error.description).toContain("Rate limited")
+      const original = AnthropicLanguageModel.apiError(error)
+      expect(original).toMatchObject({ _tag: "RateLimit", retryAfterMs: 1234, status: 429 })
+      expect(JSON.stringify(error)).not.toContain("sk-ant")
+    }))
+
+  it.scoped("401 keeps CredentialInvalid; no answer is HttpRequestError over ConnectionError", () =>
+    Effect.gen(function*() {
+      const { provide, standIn } = yield* languageModel({ anthropic: { retry: { max_retries: 0 } } })
+      standIn.enqueue(StandIn.error(401))
+      const rejected = yield* Effect.flip(provide(LanguageModel.generateText({ prompt: "Hi" })))
+      expect(AnthropicLanguageModel.apiError(rejected)).toMatchObject({ _tag: "CredentialInvalid", credential: "api_key" })
+      standIn.enqueue({ type: "hangup" })
+      const dropped = yield* Effect.flip(provide(LanguageModel.generateText({ prompt: "Hi" })))
+      expect(dropped).toMatchObject({ _tag: "HttpRequestError", reason: "Transport" })
+      expect(AnthropicLanguageModel.apiError(dropped)?._tag).toBe("ConnectionError")
+    }))
+})
+
+describe("provider-defined tools", () => {
+  it.scoped("typed args sent as the API's tool (failureMode never leaks); bash calls reach the bash handler by its API name", () =>
+    Effect.gen(function*() {
+      const { provide, standIn } = yield* languageModel()
+      const kit = Toolkit.make(
+        AnthropicTools.Bash_20250124({ failureMode: "return" }),
+        AnthropicTools.TextEditor_20250728({ max_characters: 10_000 }),
+        AnthropicTools.Memory_20250818({}),
+        AnthropicTools.WebFetch_20250910({ max_uses: 1, citations: { enabled: true } }),
+        AnthropicTools.CodeExecution_20250825({})
+      )
+      const layer = kit.toLayer({
+        AnthropicBash: ({ command }) => Effect.succeed(`ran ${command}`),
+        AnthropicTextEditor: () => Effect.succeed("edited"),
+        AnthropicMemory: () => Effect.succeed("remembered")
+      })
+      standIn.enqueue(StandIn.toolUse("bash", { command: "ls" }))
+      const response = yield* provide(LanguageModel.generateText({ prompt: "list files", toolkit: kit })).pipe(Effect.provide(layer))
+      expect(lastBody(standIn).tools).toEqual([
+        { type: "bash_20250124", name: "bash" },
+        { type: "text_editor_20250728", name: "str_replace_based_edit_tool", max_characters: 10_000 },
+        { type: "memory_20250818", name: "memory" },
+        { type: "web_fetch_20250910", name: "web_fetch", max_uses: 1, citations: { enabled: true } },
+        { type: "code_execution_20250825", name: "code_execution" }
+      ])
+      expect(response.toolCalls.map((c) => [c.name, c.providerName])).toEqual([["AnthropicBash", "bash"]])
+      expect(response.toolResults.map((r) => r.result)).toEqual(["ran ls"])
+    }))
+
+  it.scoped("a user tool called bash is the user's: no renaming when the toolkit has no Anthropic bash", () =>
+    Effect.gen(function*() {
+      const { provide, standIn } = yield* languageModel()
+      const Bash = Tool.make("bash", { parameters: { command: Schema.String }, success: Schema.String })
+      const kit = Toolkit.make(Bash)
+      standIn.enqueue(StandIn.toolUse("bash", { command: "pwd" }))
+      const response = yield* provide(LanguageModel.generateText({ prompt: "where", toolkit: kit })).pipe(
+        Effect.provide(kit.toLayer({ bash: ({ command }) => Effect.succeed(`mine: ${command}`) }))
+      )
+      expect(response.toolResults.map((r) => r.result)).toEqual(["mine: pwd"])
+      expect(lastBody(standIn).tools).toEqual([{ name: "bash", input_schema: { type: "object", required: ["command"], properties: { command: { type: "string" } }, additionalProperties: false } }])
+    }))
+})
