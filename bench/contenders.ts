@@ -12,7 +12,9 @@ import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import { createParser } from "eventsource-parser"
 import { Agent, request } from "undici"
+import * as LanguageModel from "@effect/ai/LanguageModel"
 import * as AnthropicClient from "../src/AnthropicClient.js"
+import * as AnthropicLanguageModel from "../src/AnthropicLanguageModel.js"
 import { createClient } from "../src/Promise.js"
 import * as UndiciHttpClient from "../src/UndiciHttpClient.js"
 
@@ -126,6 +128,23 @@ const make = async (): Promise<() => Promise<number>> => {
             Effect.sync(() => {
               for (const _ of chunk) n++
             })).pipe(Effect.map(() => n))
+        }))
+    }
+    case "ours-ai-streamtext": {
+      // @effect/ai's LanguageModel.streamText on this client (AnthropicLanguageModel), every part consumed.
+      const scope = Effect.runSync(Scope.make())
+      const stack = AnthropicClient.layerFile({ config, env: {} })
+      const services = await Effect.runPromise(Layer.buildWithScope(
+        AnthropicLanguageModel.model(params.model, { max_tokens: params.max_tokens }).pipe(Layer.provideMerge(stack)),
+        scope
+      ))
+      return () =>
+        Effect.runPromise(Effect.suspend(() => {
+          let n = 0
+          return Stream.runForEach(LanguageModel.streamText({ prompt: "Go." }), () =>
+            Effect.sync(() => {
+              n++
+            })).pipe(Effect.map(() => n), Effect.provide(services))
         }))
     }
     case "ours-promise-stream": {

@@ -71,7 +71,8 @@ if (only === undefined || only === "stream") {
     "official SDK: messages.stream(), for await + finalMessage()": "sdk-message-stream",
     "effect-anthropic: Effect Stream, pulled": "ours-stream",
     "effect-anthropic: Effect Stream, runForEachChunk": "ours-stream-runforeach",
-    "effect-anthropic: Promise client, for await + finalMessage()": "ours-promise-stream"
+    "effect-anthropic: Promise client, for await + finalMessage()": "ours-promise-stream",
+    "@effect/ai LanguageModel.streamText on effect-anthropic, runForEach": "ours-ai-streamtext"
   })
 }
 if (only === undefined || only === "calls") {

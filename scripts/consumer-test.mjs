@@ -4,6 +4,10 @@
 //   - an ES module consumer typechecks with NodeNext and Bundler resolution (strict), a CommonJS one with NodeNext;
 //   - the README's TypeScript examples typecheck as written, against the installed package;
 //   - both consumers run against the loopback stand-in; `npx effect-anthropic status` and `demo` run;
+//   - without @effect/ai installed (an optional peer), nothing of the above needs it;
+//   - then with @effect/ai 0.37 and @effect/ai-anthropic 0.27 installed: the README's @effect/ai examples and an
+//     application using this package's provider beside ai-anthropic's typecheck (skipLibCheck off: the two
+//     augmentations must not clash) and run against the stand-in;
 //   - nothing prints Effect's "Executing an Effect versioned …" warning (a second runtime).
 import { execFileSync, spawnSync } from "node:child_process"
 import * as fs from "node:fs"
@@ -53,10 +57,14 @@ try {
   step("the README's TypeScript examples, as written")
   const readme = fs.readFileSync(path.join(root, "README.md"), "utf8")
   const blocks = [...readme.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1])
+  const needsAi = (code) => /from "@effect\/ai/.test(code)
   fs.mkdirSync(path.join(app, "readme"))
-  // Each block is a module of its own (`export {}` makes even an import-free block one).
-  blocks.forEach((code, i) => fs.writeFileSync(path.join(app, "readme", `example-${i + 1}.ts`), `${code}\nexport {}\n`))
-  console.log(`  ${blocks.length} examples`)
+  fs.mkdirSync(path.join(app, "readme-ai"))
+  // Each block is a module of its own (`export {}` makes even an import-free block one); those on @effect/ai are
+  // checked once it is installed.
+  blocks.forEach((code, i) =>
+    fs.writeFileSync(path.join(app, needsAi(code) ? "readme-ai" : "readme", `example-${i + 1}.ts`), `${code}\nexport {}\n`))
+  console.log(`  ${blocks.filter((code) => !needsAi(code)).length} examples (and ${blocks.filter(needsAi).length} on @effect/ai, below)`)
 
   step("typecheck: NodeNext (ESM + CommonJS + README) and Bundler (ESM + README), strict")
   run(process.execPath, [tsc, "-p", "tsconfig.nodenext.json"])
@@ -76,6 +84,12 @@ try {
   if (/consumer-status/.test(status)) fail(`status printed the key:\n${status}`)
   const demo = run(npm, ["exec", "--", "effect-anthropic", "demo"], { env: { HOME: home } })
   if (!/Demo finished\./.test(demo)) fail(`the demo did not finish:\n${demo}`)
+
+  step("with @effect/ai 0.37 and @effect/ai-anthropic 0.27 installed")
+  run(npm, ["install", "--no-audit", "--no-fund", "@effect/ai@0.37.0", "@effect/ai-anthropic@0.27.0"])
+  run(npm, ["ls", "effect"])
+  run(process.execPath, [tsc, "-p", "tsconfig.ai.json"])
+  console.log(`  ${run(process.execPath, ["out/ai.js"]).trim()}`)
   console.log("\nconsumer test: all passed")
 } finally {
   fs.rmSync(work, { recursive: true, force: true })

@@ -50,12 +50,13 @@ import type * as Messages from "./Messages.js"
 import * as StructuredOutput from "./StructuredOutput.js"
 
 /**
- * The options this provider reads under `"effect-anthropic"` in Prompt parts and messages.
+ * The options this provider reads under `"effect-anthropic"` in Prompt parts and messages. (These are type aliases,
+ * not interfaces: `@effect/ai`'s option records have a string index signature, which only object types fit.)
  *
  * @since 0.2.0
  * @category models
  */
-export interface PartOptions {
+export type PartOptions = {
   /** A prompt caching breakpoint after this part (or, on a message, after its last part). At most 4 a request. */
   readonly cacheControl?: Messages.CacheControl | undefined
 }
@@ -64,7 +65,7 @@ export interface PartOptions {
  * @since 0.2.0
  * @category models
  */
-export interface FilePartOptions extends PartOptions {
+export type FilePartOptions = PartOptions & {
   /** A file uploaded with the Files API: sent as a `file` source (the Files beta is added for you). */
   readonly fileId?: string | undefined
   /** The document's title (default: the part's `fileName`). */
@@ -82,7 +83,7 @@ export interface FilePartOptions extends PartOptions {
  * @since 0.2.0
  * @category models
  */
-export interface ReasoningPartOptions extends PartOptions {
+export type ReasoningPartOptions = PartOptions & {
   readonly signature?: string | undefined
   readonly redactedData?: string | undefined
 }
@@ -103,7 +104,7 @@ export type ReasoningInfo =
  * @since 0.2.0
  * @category models
  */
-export interface FinishInfo {
+export type FinishInfo = {
   readonly usage: Messages.Usage
   readonly stopReason: string | null
   readonly stopSequence?: string | undefined

@@ -244,11 +244,9 @@ export const makeStreamMapper = (context: Context) => {
         if (block === undefined || block.kind === "none") return
         switch (delta.type) {
           case "text_delta":
-            out.push({ type: "text-delta", id: block.id, delta: delta.text })
-            return
+            return emitDelta(out, "text-delta", block.id, delta.text)
           case "thinking_delta":
-            out.push({ type: "reasoning-delta", id: block.id, delta: delta.thinking })
-            return
+            return emitDelta(out, "reasoning-delta", block.id, delta.thinking)
           case "signature_delta":
             block.signature = delta.signature
             out.push({ type: "reasoning-delta", id: block.id, delta: "", metadata: { [KEY]: { type: "thinking", signature: delta.signature } } })
@@ -256,8 +254,7 @@ export const makeStreamMapper = (context: Context) => {
           case "input_json_delta":
             if (delta.partial_json === "") return
             block.json += delta.partial_json
-            out.push({ type: "tool-params-delta", id: block.id, delta: delta.partial_json })
-            return
+            return emitDelta(out, "tool-params-delta", block.id, delta.partial_json)
           case "citations_delta":
             out.push(sourceOf(delta.citation, `${messageId}_source_${sources++}`, context.documents) as StreamPart)
             return
@@ -301,25 +298,19 @@ export const makeStreamMapper = (context: Context) => {
   return (events: Iterable<Messages.MessageStreamEvent>): Array<StreamPart> => {
     const out: Array<StreamPart> = []
     for (const event of events) onEvent(event, out)
-    return coalesce(out)
+    return out
   }
 }
 
-/** Adjacent deltas of the same block and kind, without metadata of their own, as one. */
-const coalesce = (parts: Array<StreamPart>): Array<StreamPart> => {
-  if (parts.length < 2) return parts
-  const out: Array<StreamPart> = []
-  for (const part of parts) {
-    const last = out[out.length - 1] as any
-    const p = part as any
-    if (
-      last !== undefined && last.type === p.type && last.id === p.id && p.metadata === undefined &&
-      last.metadata === undefined && (p.type === "text-delta" || p.type === "reasoning-delta" || p.type === "tool-params-delta")
-    ) {
-      out[out.length - 1] = { ...last, delta: last.delta + p.delta }
-    } else {
-      out.push(part)
-    }
-  }
-  return out
+type DeltaPart = { type: "text-delta" | "reasoning-delta" | "tool-params-delta"; id: string; delta: string; metadata?: unknown }
+
+/**
+ * A delta, appended to the previous part when that is a delta of the same block with no metadata: the parts of one
+ * chunk are ours until it is handed out, so the merge mutates (a copy per merged delta cost 20 % of a 400k-delta
+ * stream).
+ */
+const emitDelta = (out: Array<StreamPart>, type: DeltaPart["type"], id: string, delta: string): void => {
+  const last = out[out.length - 1] as DeltaPart | undefined
+  if (last !== undefined && last.type === type && last.id === id && last.metadata === undefined) last.delta += delta
+  else out.push({ type, id, delta } as StreamPart)
 }
