@@ -10,6 +10,7 @@ import type * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import * as AnthropicHttpClient from "./AnthropicHttpClient.js"
 import * as AnthropicConfig from "./AnthropicConfig.js"
@@ -22,6 +23,7 @@ import * as MessageStream from "./MessageStream.js"
 import * as Messages from "./Messages.js"
 import * as Models from "./Models.js"
 import * as RateLimiter from "./RateLimiter.js"
+import type * as ResponseMetadata from "./ResponseMetadata.js"
 import * as UndiciHttpClient from "./UndiciHttpClient.js"
 
 /**
@@ -31,6 +33,32 @@ import * as UndiciHttpClient from "./UndiciHttpClient.js"
  * @category models
  */
 export type CallOptions = AnthropicHttpClient.CallOptions
+
+/**
+ * An answer with its metadata.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface MessageWithResponse {
+  readonly message: Messages.Message
+  readonly requestId: string | undefined
+  readonly rateLimits: ResponseMetadata.RateLimits
+  readonly headers: Readonly<Record<string, string>>
+}
+
+/**
+ * A started stream with its answer's metadata.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface StreamWithResponse {
+  readonly events: Stream.Stream<Messages.MessageStreamEvent, ApiError>
+  readonly requestId: string | undefined
+  readonly rateLimits: ResponseMetadata.RateLimits
+  readonly headers: Readonly<Record<string, string>>
+}
 
 /**
  * The Messages API, and beside it Models, Message Batches and Files (see those modules for their methods).
@@ -54,6 +82,22 @@ export interface Service extends Models.Service, MessageBatches.Service, Files.S
     params: Messages.MessageCreateParams,
     options?: CallOptions
   ) => Stream.Stream<Messages.MessageStreamEvent, ApiError>
+  /**
+   * {@link createMessage}, with the answer's metadata: its `request-id`, every header, and the rate limits its
+   * `anthropic-ratelimit-*` headers report.
+   */
+  readonly createMessageWithResponse: (
+    params: Messages.MessageCreateParams,
+    options?: CallOptions
+  ) => Effect.Effect<MessageWithResponse, ApiError>
+  /**
+   * {@link stream}, started: the request is sent (and retried) until its first event, and the answer's metadata
+   * comes with the events, which live as long as the scope.
+   */
+  readonly streamWithResponse: (
+    params: Messages.MessageCreateParams,
+    options?: CallOptions
+  ) => Effect.Effect<StreamWithResponse, ApiError, Scope.Scope>
   /** `POST /v1/messages/count_tokens`: `{ input_tokens }`. */
   readonly countTokens: (
     params: Messages.CountTokensParams,
@@ -68,6 +112,24 @@ export interface Service extends Models.Service, MessageBatches.Service, Files.S
 export class AnthropicClient extends Context.Tag("effect-anthropic/AnthropicClient")<AnthropicClient, Service>() {}
 
 const decodeMessage = decodeAnswer(Messages.Message, "Message")
+
+/** A Messages request for the rate limiter: its model's limits, and `max_tokens` of output to reserve. */
+const meterOf = (params: Messages.MessageCreateParams) => ({
+  model: typeof params?.model === "string" ? params.model : undefined,
+  maxTokens: typeof params?.max_tokens === "number" ? params.max_tokens : 0
+})
+
+const streamRequest = (params: Messages.MessageCreateParams, options: CallOptions | undefined) => ({
+  path: "/v1/messages",
+  body: { ...params, stream: true },
+  ...options,
+  headers: { ...options?.headers, accept: "text/event-stream" },
+  endOfBody: "message_stop",
+  meter: meterOf(params)
+})
+
+const decodeEvents: AnthropicHttpClient.Decode<Messages.MessageStreamEvent> = (body, reader) =>
+  body.pipe(MessageStream.decodeSse({ ...reader, onBroken: reader.broken }))
 const decodeCount = decodeAnswer(Messages.MessageTokensCount, "token count")
 
 /**
@@ -85,20 +147,27 @@ export const make: Effect.Effect<
     ...MessageBatches.make(http),
     ...Files.make(http),
     createMessage: (params, options) =>
-      http.json({ path: "/v1/messages", body: { ...params, stream: undefined }, ...options }).pipe(
+      http.json({ path: "/v1/messages", body: { ...params, stream: undefined }, ...options, meter: meterOf(params) }).pipe(
         Effect.flatMap(decodeMessage)
       ),
-    stream: (params, options) =>
-      http.stream(
-        {
-          path: "/v1/messages",
-          body: { ...params, stream: true },
-          ...options,
-          headers: { ...options?.headers, accept: "text/event-stream" },
-          endOfBody: "message_stop"
-        },
-        (body, reader) => body.pipe(MessageStream.decodeSse({ ...reader, onBroken: reader.broken }))
+    createMessageWithResponse: (params, options) =>
+      http.jsonWithResponse({ path: "/v1/messages", body: { ...params, stream: undefined }, ...options, meter: meterOf(params) }).pipe(
+        Effect.flatMap(({ json, response }) =>
+          Effect.map(decodeMessage(json), (message) => ({
+            message,
+            requestId: response.requestId,
+            rateLimits: response.rateLimits,
+            headers: response.headers
+          })))
       ),
+    stream: (params, options) => http.stream(streamRequest(params, options), decodeEvents),
+    streamWithResponse: (params, options) =>
+      Effect.map(http.streamWithResponse(streamRequest(params, options), decodeEvents), ({ response, stream }) => ({
+        events: stream,
+        requestId: response.requestId,
+        rateLimits: response.rateLimits,
+        headers: response.headers
+      })),
     countTokens: (params, options) =>
       http.json({ path: "/v1/messages/count_tokens", body: params, ...options }).pipe(Effect.flatMap(decodeCount))
   }
@@ -145,7 +214,7 @@ export const layerFrom = <E1, E2>(parts: {
   readonly httpClient: Layer.Layer<HttpClient.HttpClient>
   /** How the client treats that `HttpClient` (see `AnthropicHttpClient.Options`); the default suits any client. */
   readonly httpClientOptions?: AnthropicHttpClient.Options | undefined
-}): Layer.Layer<Services, E1 | E2> => {
+}): Layer.Layer<Services, E1 | E2 | AnthropicConfigError> => {
   const base = Layer.merge(parts.credentials, RateLimiter.layerFromSettings).pipe(
     Layer.provide(parts.httpClient),
     Layer.provideMerge(parts.config)

@@ -163,6 +163,8 @@ export interface AnthropicSettings {
   readonly betas: ReadonlyArray<string>
   /** `None`: no limit. */
   readonly requestsPerSecond: Option.Option<number>
+  /** `rate_limit`'s per-minute limits, the store that keeps them, and whether the API's headers adjust them. */
+  readonly rateLimit: RateLimitSettings
   readonly maxRetries: number
   /** The longest server-requested wait (`retry-after`) the client honours; a longer one fails the call at once. */
   readonly maxRetryAfterMs: number
@@ -184,6 +186,42 @@ export interface AnthropicSettings {
   /** The `model:` selection in the same file, if any. */
   readonly model: Option.Option<ModelSelection>
 }
+
+/**
+ * Per-minute limits (any of them may be absent: not limited here).
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface MinuteLimits {
+  readonly requestsPerMinute?: number | undefined
+  readonly inputTokensPerMinute?: number | undefined
+  readonly outputTokensPerMinute?: number | undefined
+}
+
+/**
+ * @since 0.2.0
+ * @category models
+ */
+export interface RateLimitSettings extends MinuteLimits {
+  /** Limits of their own for some models, in place of the ones above for those models. */
+  readonly models: Readonly<Record<string, MinuteLimits>>
+  /** The API's `anthropic-ratelimit-*` headers tighten the limits, and a 429 pauses every call (default true). */
+  readonly adaptive: boolean
+  /** Where the budget lives: this process (`memory`) or one Redis shared by every process (`redis`). */
+  readonly store: "memory" | "redis"
+  /** `redis_url` (it may hold a password). */
+  readonly redisUrl: Option.Option<Redacted.Redacted<string>>
+  /** The Redis keys' prefix. */
+  readonly keyPrefix: string
+}
+
+/**
+ * The Redis keys' prefix when `rate_limit.key_prefix` is absent.
+ *
+ * @category constants
+ */
+export const DEFAULT_KEY_PREFIX = "effect-anthropic:ratelimit:"
 
 /**
  * Idle time allowed between two chunks of a stream before it fails.
@@ -246,6 +284,11 @@ const FIXES: ReadonlyArray<readonly [RegExp, string]> = [
   [/max_retries$/, `write a whole number from 0 to ${MAX_RETRIES} (default 2)`],
   [/max_retry_after_ms$/, `write a whole number of milliseconds from 0 to ${MAX_MILLISECONDS} (default 60000)`],
   [/_ms$/, `write a whole number of milliseconds from 1 to ${MAX_MILLISECONDS}`],
+  [/per_minute$/, "write a whole number, e.g. 50 (requests) or 40000 (tokens), or leave the key out for no limit"],
+  [/rate_limit\.adaptive$/, "write true (the API's headers adjust the limits, the default) or false"],
+  [/rate_limit\.store$/, "write memory (one process, the default) or redis (shared, with redis_url)"],
+  [/redis_url$/, "write the Redis server's URL, e.g. redis://127.0.0.1:6379/0 (rediss:// for TLS; a password may go in it)"],
+  [/key_prefix$/, "write a short prefix without spaces, e.g. myapp:anthropic: (the default is effect-anthropic:ratelimit:)"],
   [/base_url$/, `write a full URL alone, such as https://api.anthropic.com (here or in ANTHROPIC_BASE_URL); ${NOT_IN_URLS}`],
   [/token_url$/, `write the token endpoint's full URL alone, such as https://platform.claude.com/v1/oauth/token; ${NOT_IN_URLS}`],
   [/_url$/, `write a full URL such as ${DEFAULT_AUTHORIZE_URL}, without user:password@; ${NOT_IN_URLS}`],
@@ -331,6 +374,17 @@ const decodeFile = (raw: unknown, file: string): Either.Either<typeof LlmFile.Ty
     })
     if (Either.isLeft(strict)) {
       return Either.left(toConfigError(strict.left, anthropic ?? {}, file, ["providers", "anthropic"]))
+    }
+    const limits = result.right.providers.anthropic?.rate_limit
+    if (limits?.store === "redis" && limits.redis_url === undefined) {
+      return Either.left(
+        new AnthropicConfigError({
+          file,
+          path: "providers.anthropic.rate_limit.redis_url",
+          problem: "is missing, and rate_limit.store is redis",
+          fix: "add redis_url: redis://host:6379/0 (the Redis every process shares), or set store: memory"
+        })
+      )
     }
     return Either.right(result.right)
   }
@@ -441,6 +495,7 @@ const toSettings = (
     anthropicVersion: p.anthropic_version ?? DEFAULT_ANTHROPIC_VERSION,
     betas: (p.betas ?? []).map((b) => b.trim()).filter((b) => b !== ""),
     requestsPerSecond: Option.fromNullable(p.rate_limit?.requests_per_second),
+    rateLimit: rateLimitOf(p.rate_limit),
     maxRetries: p.retry?.max_retries ?? DEFAULT_MAX_RETRIES,
     maxRetryAfterMs: p.retry?.max_retry_after_ms ?? DEFAULT_MAX_RETRY_AFTER_MS,
     timeoutMs: p.timeout_ms ?? DEFAULT_TIMEOUT_MS,
@@ -464,6 +519,25 @@ const toSettings = (
 }
 
 const redact = (s: string) => Redacted.make(s)
+
+const minuteLimitsOf = (limits: {
+  readonly requests_per_minute?: number | undefined
+  readonly input_tokens_per_minute?: number | undefined
+  readonly output_tokens_per_minute?: number | undefined
+}): MinuteLimits => ({
+  ...(limits.requests_per_minute === undefined ? {} : { requestsPerMinute: limits.requests_per_minute }),
+  ...(limits.input_tokens_per_minute === undefined ? {} : { inputTokensPerMinute: limits.input_tokens_per_minute }),
+  ...(limits.output_tokens_per_minute === undefined ? {} : { outputTokensPerMinute: limits.output_tokens_per_minute })
+})
+
+const rateLimitOf = (file: NonNullable<NonNullable<typeof LlmFile.Type.providers.anthropic>["rate_limit"]> | undefined): RateLimitSettings => ({
+  ...minuteLimitsOf(file ?? {}),
+  models: Object.fromEntries(Object.entries(file?.models ?? {}).map(([model, limits]) => [model, minuteLimitsOf(limits)])),
+  adaptive: file?.adaptive ?? true,
+  store: file?.store ?? "memory",
+  redisUrl: Option.fromNullable(file?.redis_url).pipe(Option.map(redact)),
+  keyPrefix: file?.key_prefix ?? DEFAULT_KEY_PREFIX
+})
 
 /**
  * Parse configuration already in memory (the file's shape), interpolating from `env`.
@@ -580,6 +654,19 @@ export interface ConfigOptions {
   readonly anthropicVersion?: string | undefined
   readonly betas?: ReadonlyArray<string> | undefined
   readonly requestsPerSecond?: number | undefined
+  readonly requestsPerMinute?: number | undefined
+  readonly inputTokensPerMinute?: number | undefined
+  readonly outputTokensPerMinute?: number | undefined
+  /** `rate_limit.models`: per model, `{ requests_per_minute, input_tokens_per_minute, output_tokens_per_minute }`. */
+  readonly rateLimitModels?: Readonly<Record<string, {
+    readonly requests_per_minute?: number | undefined
+    readonly input_tokens_per_minute?: number | undefined
+    readonly output_tokens_per_minute?: number | undefined
+  }>> | undefined
+  readonly rateLimitAdaptive?: boolean | undefined
+  readonly rateLimitStore?: "memory" | "redis" | undefined
+  readonly redisUrl?: Redacted.Redacted<string> | undefined
+  readonly rateLimitKeyPrefix?: string | undefined
   readonly maxRetries?: number | undefined
   readonly maxRetryAfterMs?: number | undefined
   readonly timeoutMs?: number | undefined
@@ -630,7 +717,17 @@ const toFileShape = (o: ConfigOptions): unknown => ({
       base_url: literal(o.baseUrl),
       anthropic_version: literal(o.anthropicVersion),
       betas: literal(o.betas),
-      rate_limit: defined({ requests_per_second: o.requestsPerSecond }),
+      rate_limit: defined({
+        requests_per_second: o.requestsPerSecond,
+        requests_per_minute: o.requestsPerMinute,
+        input_tokens_per_minute: o.inputTokensPerMinute,
+        output_tokens_per_minute: o.outputTokensPerMinute,
+        models: literal(o.rateLimitModels),
+        adaptive: o.rateLimitAdaptive,
+        store: literal(o.rateLimitStore),
+        redis_url: literal(o.redisUrl === undefined ? undefined : Redacted.value(o.redisUrl)),
+        key_prefix: literal(o.rateLimitKeyPrefix)
+      }),
       retry: defined({ max_retries: o.maxRetries, max_retry_after_ms: o.maxRetryAfterMs }),
       timeout_ms: o.timeoutMs,
       stream_idle_timeout_ms: o.streamIdleTimeoutMs,

@@ -36,6 +36,8 @@ import {
 import { causeText } from "./internal/causeText.js"
 import { classify, clip, MAX_IDENTIFIER, withRetries } from "./internal/classify.js"
 import { MAX_MILLISECONDS } from "./internal/configSchema.js"
+import { estimateInputTokens } from "./internal/rateLimiter/estimate.js"
+import * as ResponseMetadata from "./ResponseMetadata.js"
 import { connectionError, readError } from "./internal/transportErrors.js"
 import { RateLimiter } from "./RateLimiter.js"
 import * as UndiciHttpClient from "./UndiciHttpClient.js"
@@ -84,6 +86,12 @@ export interface RequestOptions extends CallOptions {
    */
   readonly rawBody?: Effect.Effect<HttpBody.HttpBody, ApiError> | undefined
   /**
+   * A Messages request: before each attempt the rate limiter reserves one request, the body's estimated input
+   * tokens and `maxTokens` of output for `model`, corrected from the answer's `usage` (a failed attempt gives its
+   * tokens back). Without it an attempt takes only a request slot.
+   */
+  readonly meter?: { readonly model: string | undefined; readonly maxTokens: number } | undefined
+  /**
    * Ties the request to this scope: each attempt's request lives in a scope of its own forked from it (handed to
    * `read`), so closing either aborts the request, even after its answer has arrived (streams use it to end a
    * response whose body went silent). A failed attempt's scope is closed before the next attempt. Without it the
@@ -102,8 +110,27 @@ export interface RequestOptions extends CallOptions {
 export type Read<A> = (
   response: HttpClientResponse.HttpClientResponse,
   auth: AuthHeaders,
-  scope: Scope.CloseableScope | undefined
+  scope: Scope.CloseableScope | undefined,
+  charge: Charge
 ) => Effect.Effect<A, ApiError>
+
+/**
+ * An attempt's rate-limit reservation, settled from what the answer used (see {@link RequestOptions.meter}).
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface Charge {
+  readonly settle: (usage: { readonly inputTokens: number; readonly outputTokens: number } | undefined) => Effect.Effect<void>
+}
+
+/** What an answer's `usage` counts against the limits: input tokens and cache writes, output tokens. */
+export const chargedUsage = (usage: unknown): { inputTokens: number; outputTokens: number } | undefined => {
+  if (typeof usage !== "object" || usage === null) return undefined
+  const u = usage as Record<string, unknown>
+  const n = (v: unknown) => (typeof v === "number" && Number.isFinite(v) && v >= 0 ? v : 0)
+  return { inputTokens: n(u.input_tokens) + n(u.cache_creation_input_tokens), outputTokens: n(u.output_tokens) }
+}
 
 /**
  * What a {@link Decode} needs to read a streamed body: who asked, and the idle watchdog's hooks.
@@ -120,6 +147,8 @@ export interface BodyReader {
   readonly onWaiting: () => void
   /** The error for bytes that failed (their cause) or ended early (`undefined`): idle, first-event or truncated. */
   readonly broken: (cause: Cause.Cause<unknown> | undefined) => StreamError
+  /** Record what the answer has used so far (an event's `usage`): the reservation is settled with it at the end. */
+  readonly used: (usage: { readonly inputTokens?: number; readonly outputTokens?: number }) => void
 }
 
 /**
@@ -169,6 +198,10 @@ export interface Service {
   readonly execute: <A>(options: RequestOptions, read: Read<A>) => Effect.Effect<A, ApiError>
   /** {@link execute} reading the answer as JSON. */
   readonly json: (options: RequestOptions) => Effect.Effect<unknown, ApiError>
+  /** {@link json}, with the answer's metadata (request id, headers, rate limits). */
+  readonly jsonWithResponse: (
+    options: RequestOptions
+  ) => Effect.Effect<{ readonly json: unknown; readonly response: ResponseMetadata.ResponseMetadata }, ApiError>
   /**
    * A streamed answer (SSE events, a file's bytes, JSON lines): the request is retried like {@link execute} until
    * its first element has been read, so a failure before anything was delivered (an error answer, a broken or
@@ -184,6 +217,14 @@ export interface Service {
     },
     decode: Decode<A>
   ) => Stream.Stream<A, ApiError>
+  /**
+   * {@link stream}, started: the request is sent and retried until its first element, and the answer's metadata
+   * comes with the stream of its elements, which lives as long as the scope (or until it is read to its end).
+   */
+  readonly streamWithResponse: <A>(
+    options: Omit<RequestOptions, "scope"> & { readonly endOfBody?: string | undefined },
+    decode: Decode<A>
+  ) => Effect.Effect<{ readonly stream: Stream.Stream<A, ApiError>; readonly response: ResponseMetadata.ResponseMetadata }, ApiError, Scope.Scope>
 }
 
 /**
@@ -242,12 +283,12 @@ export const mergeBetas = (...lists: ReadonlyArray<ReadonlyArray<string> | undef
  * The params as a JSON body, or an `Other` saying why JSON cannot carry them. It never quotes them: they may hold
  * anything.
  */
-const encodeBody = (params: unknown): Either.Either<HttpBody.HttpBody, Other> => {
+const encodeBody = (params: unknown, metered: boolean): Either.Either<{ body: HttpBody.HttpBody; inputTokens: number }, Other> => {
   try {
     const text = JSON.stringify(params)
     return text === undefined
       ? Either.left(unencodable("they are not a JSON value (undefined, a function or a symbol)"))
-      : Either.right(HttpBody.text(text, "application/json"))
+      : Either.right({ body: HttpBody.text(text, "application/json"), inputTokens: metered ? estimateInputTokens(text) : 0 })
   } catch (cause) {
     return Either.left(unencodable(whyNotJson(cause)))
   }
@@ -370,12 +411,21 @@ export const make = (
           (name) => response.headers[name],
           text,
           auth.kind,
-          clock.unsafeCurrentTimeMillis()
+          clock.unsafeCurrentTimeMillis(),
+          response.status === 429 ? response.headers : undefined
         )
-        return error._tag === "CredentialInvalid" && error.reason === "rejected"
-          ? Effect.zipRight(credentials.markStale(auth), Effect.fail(error))
-          : Effect.fail(error)
+        if (error._tag === "CredentialInvalid" && error.reason === "rejected") {
+          return Effect.zipRight(credentials.markStale(auth), Effect.fail(error))
+        }
+        // Every call of the client waits out a 429 that will be retried, not only the one that got it.
+        if (error._tag === "RateLimit" && error.retryable && error.retryAfterMs <= settings.maxRetryAfterMs) {
+          return Effect.zipRight(limiter.pause(error.retryAfterMs), Effect.fail(error))
+        }
+        return Effect.fail(error)
       })
+
+    const adaptive = limiter.description.adaptive
+    const noCharge: Charge = { settle: () => Effect.void }
 
     const timeoutDetailOf = (ms: number) =>
       ms === settings.timeoutMs ? timeoutDetail : `no complete answer within the call's timeoutMs (${ms} ms)`
@@ -390,90 +440,153 @@ export const make = (
       const detail = timeoutDetailOf(timeoutMs)
       // Encoded by the first attempt and reused by the retries; not here, where params JSON cannot write (a BigInt,
       // a cycle) would throw out of the call that builds the Effect instead of failing it.
-      let body: Either.Either<HttpBody.HttpBody, Other> | undefined
+      let body: Either.Either<{ body: HttpBody.HttpBody; inputTokens: number }, Other> | undefined
+      const meter = options.meter
       const toConnectionError = (error: HttpClientError.HttpClientError) => connectionError(description, error, detail)
       // Written as plain flatMaps, not Effect.gen: this runs for every call and a generator costs microseconds.
-      const sendBody = (auth: AuthHeaders, scope: Scope.CloseableScope | undefined, payload: HttpBody.HttpBody) => {
+      const sendBody = (
+        auth: AuthHeaders,
+        scope: Scope.CloseableScope | undefined,
+        payload: HttpBody.HttpBody,
+        charge: Charge
+      ) => {
         const request = HttpClientRequest.make(method)(url, { headers: headersFor(auth, options), body: payload })
         const sent = scope === undefined
           ? http.execute(request)
           : Effect.provideService(scopedHttp.execute(request), Scope.Scope, scope)
         return Effect.matchEffect(sent, {
           onFailure: (error) => Effect.fail(toConnectionError(error)),
-          onSuccess: (response) =>
-            response.status >= 200 && response.status < 300 ? read(response, auth, scope) : failed(response, auth)
-        })
-      }
-      const sendWith = (auth: AuthHeaders, scope: Scope.CloseableScope | undefined) => {
-        if (options.rawBody !== undefined) {
-          return Effect.flatMap(options.rawBody, (payload) => sendBody(auth, scope, payload))
-        }
-        if (options.body === undefined) return sendBody(auth, scope, HttpBody.empty)
-        const encoded = body ??= encodeBody(options.body)
-        return Either.isLeft(encoded) ? Effect.fail(encoded.left) : sendBody(auth, scope, encoded.right)
-      }
-      const parent = options.scope
-      const send = Effect.flatMap(
-        credentials.authorize,
-        (auth) =>
-          parent === undefined ? sendWith(auth, undefined) : Effect.flatMap(
-            Scope.fork(parent, ExecutionStrategy.sequential),
-            (scope) => Effect.onError(sendWith(auth, scope), (cause) => Scope.close(scope, Exit.failCause(cause)))
-          )
-      )
-      const attempt = bounded
-        ? options.timeoutMs === undefined ? send : UndiciHttpClient.withTimeout(send, timeoutMs)
-        : Effect.timeoutFail(send, {
-          duration: timeoutMs,
-          onTimeout: () => new ConnectionError({ reason: "timeout", request: description, detail })
-        })
-      // The limiter is outside the timeout: waiting for a slot is not the server being slow.
-      const retries = options.maxRetries === undefined ? settings : { ...settings, maxRetries: options.maxRetries }
-      return withRetries(Effect.zipRight(limiter.take, attempt), retries)
-    }
-
-    const json = (options: RequestOptions) =>
-      execute(options, (response) => {
-        const description = `${response.request.method} ${response.request.url}`
-        return Effect.matchEffect(response.text, {
-          onFailure: (error) =>
-            Effect.fail(readError(description, response, error, timeoutDetailOf(options.timeoutMs ?? settings.timeoutMs))),
-          onSuccess: (text) => {
-            try {
-              return Effect.succeed(JSON.parse(text) as unknown)
-            } catch {
-              return Effect.fail(
-                new Other({
-                  status: response.status,
-                  errorType: "invalid_response",
-                  apiMessage: `the answer to ${description} is not JSON`,
-                  requestId: clip(response.headers["request-id"], MAX_IDENTIFIER),
-                  retryable: false
-                })
-              )
-            }
+          onSuccess: (response) => {
+            const answered = response.status >= 200 && response.status < 300
+              ? read(response, auth, scope, charge)
+              : failed(response, auth)
+            // The API's word on the limits, from every answer (adaptive limiting).
+            return adaptive
+              ? Effect.zipRight(limiter.observe(meter?.model, ResponseMetadata.rateLimitsOf(response.headers)), answered)
+              : answered
           }
         })
+      }
+      const sendWith = (auth: AuthHeaders, _: undefined, payload: HttpBody.HttpBody, charge: Charge) =>
+        parentScope === undefined ? sendBody(auth, undefined, payload, charge) : Effect.flatMap(
+          Scope.fork(parentScope, ExecutionStrategy.sequential),
+          (forked) => Effect.onError(sendBody(auth, forked, payload, charge), (cause) => Scope.close(forked, Exit.failCause(cause)))
+        )
+      const parentScope = options.scope
+      const bound = <X, E>(send: Effect.Effect<X, E | ConnectionError>): Effect.Effect<X, E | ConnectionError> =>
+        bounded
+          ? options.timeoutMs === undefined ? send : UndiciHttpClient.withTimeout(send, timeoutMs)
+          : Effect.timeoutFail(send, {
+            duration: timeoutMs,
+            onTimeout: () => new ConnectionError({ reason: "timeout", request: description, detail })
+          })
+      /** One attempt: a reservation (outside the timeout: waiting for the budget is not the server being slow), then the request. */
+      const attemptWith = (payload: HttpBody.HttpBody, inputTokens: number) => {
+        const reserve = meter === undefined
+          ? Effect.as(limiter.take, noCharge)
+          : limiter.reserve({ model: meter.model, inputTokens, outputTokens: meter.maxTokens })
+        return Effect.flatMap(reserve, (charge) =>
+          Effect.onError(
+            bound(Effect.flatMap(credentials.authorize, (auth) => sendWith(auth, undefined, payload, charge))),
+            () => charge.settle(undefined)
+          ))
+      }
+      const attempt: Effect.Effect<A, ApiError> = options.rawBody !== undefined
+        ? Effect.flatMap(options.rawBody, (payload) => attemptWith(payload, 0))
+        : options.body === undefined
+        ? attemptWith(HttpBody.empty, 0)
+        : Effect.suspend(() => {
+          const encoded = body ??= encodeBody(options.body, meter !== undefined)
+          return Either.isLeft(encoded) ? Effect.fail(encoded.left) : attemptWith(encoded.right.body, encoded.right.inputTokens)
+        })
+      const retries = options.maxRetries === undefined ? settings : { ...settings, maxRetries: options.maxRetries }
+      return withRetries(attempt, retries)
+    }
+
+    const readJson = (options: RequestOptions) =>
+    (response: HttpClientResponse.HttpClientResponse, charge: Charge): Effect.Effect<unknown, ApiError> => {
+      const description = `${response.request.method} ${response.request.url}`
+      return Effect.matchEffect(response.text, {
+        onFailure: (error) =>
+          Effect.fail(readError(description, response, error, timeoutDetailOf(options.timeoutMs ?? settings.timeoutMs))),
+        onSuccess: (text) => {
+          let json: unknown
+          try {
+            json = JSON.parse(text)
+          } catch {
+            return Effect.fail(
+              new Other({
+                status: response.status,
+                errorType: "invalid_response",
+                apiMessage: `the answer to ${description} is not JSON`,
+                requestId: clip(response.headers["request-id"], MAX_IDENTIFIER),
+                retryable: false
+              })
+            )
+          }
+          return options.meter === undefined
+            ? Effect.succeed(json)
+            : Effect.as(charge.settle(chargedUsage((json as { usage?: unknown } | null)?.usage)), json)
+        }
       })
+    }
+
+    const json = (options: RequestOptions) => {
+      const read = readJson(options)
+      return execute(options, (response, _auth, _scope, charge) => read(response, charge))
+    }
+
+    const jsonWithResponse = (options: RequestOptions) => {
+      const read = readJson(options)
+      return execute(options, (response, _auth, _scope, charge) =>
+        Effect.map(read(response, charge), (json) => ({
+          json,
+          response: ResponseMetadata.fromHeaders(response.status, response.headers)
+        })))
+    }
+
+    const started = <A>(
+      options: Omit<RequestOptions, "scope"> & { readonly endOfBody?: string | undefined },
+      decode: Decode<A>,
+      streamScope: Scope.Scope
+    ) =>
+      // Each attempt's request gets a scope forked from the stream's: the stream's end closes it, and so does the
+      // idle watchdog, which aborts a response whose body stays silent.
+      execute({ ...options, scope: streamScope }, (response, auth, requestScope, charge) =>
+        Effect.map(readStream(response, auth, requestScope!, options, decode, charge), (stream) => ({
+          stream,
+          response
+        })))
 
     const stream = <A>(
       options: Omit<RequestOptions, "scope"> & { readonly endOfBody?: string | undefined },
       decode: Decode<A>
     ): Stream.Stream<A, ApiError> =>
       Stream.unwrapScoped(Effect.flatMap(Effect.scope, (streamScope) =>
-        // Each attempt's request gets a scope forked from the stream's: the stream's end closes it, and so does the
-        // idle watchdog, which aborts a response whose body stays silent.
-        execute({ ...options, scope: streamScope }, (response, auth, requestScope) =>
-          readStream(response, auth, requestScope!, options, decode))))
+        Effect.map(started(options, decode, streamScope), (s) => s.stream)))
+
+    const streamWithResponse = <A>(
+      options: Omit<RequestOptions, "scope"> & { readonly endOfBody?: string | undefined },
+      decode: Decode<A>
+    ) =>
+      Effect.flatMap(Effect.scope, (streamScope) =>
+        Effect.map(started(options, decode, streamScope), ({ response, stream }) => ({
+          stream,
+          response: ResponseMetadata.fromHeaders(response.status, response.headers)
+        })))
 
     const readStream = <A>(
       response: HttpClientResponse.HttpClientResponse,
       auth: AuthHeaders,
       scope: Scope.CloseableScope,
       options: { readonly timeoutMs?: number | undefined; readonly endOfBody?: string | undefined },
-      decode: Decode<A>
+      decode: Decode<A>,
+      charge: Charge
     ): Effect.Effect<Stream.Stream<A, ApiError>, ApiError> =>
       Effect.suspend(() => {
+        // What the answer has used, from its events; the reservation is settled with it when the stream ends.
+        let inputTokens: number | undefined
+        let outputTokens: number | undefined
         const requestId = clip(response.headers["request-id"], MAX_IDENTIFIER)
         const timeoutMs = options.timeoutMs ?? settings.timeoutMs
         const idleMs = settings.streamIdleTimeoutMs
@@ -517,8 +630,19 @@ export const make = (
                   ? `the connection closed before ${end}`
                   : `the connection broke: ${causeText(cause)}`,
                 requestId
-              })
+              }),
+          used: (usage) => {
+            if (usage.inputTokens !== undefined) inputTokens = usage.inputTokens
+            if (usage.outputTokens !== undefined) outputTokens = usage.outputTokens
+          }
         }
+        const settle = Effect.suspend(() =>
+          charge.settle(
+            inputTokens === undefined && outputTokens === undefined
+              ? undefined
+              : { inputTokens: inputTokens ?? 0, outputTokens: outputTokens ?? 0 }
+          )
+        )
         const description = `${response.request.method} ${response.request.url}`
         return Effect.gen(function*() {
           yield* Effect.forkIn(watchdog, scope)
@@ -529,13 +653,16 @@ export const make = (
             onSome: (error) => Effect.fail(retryableBeforeStart(error, description))
           }))
           firstBy = undefined
-          return first === undefined
-            ? Stream.empty
-            : Stream.concat(Stream.fromChunk(first), Stream.repeatEffectChunkOption(pull))
+          return Stream.ensuring(
+            first === undefined
+              ? Stream.empty
+              : Stream.concat(Stream.fromChunk(first), Stream.repeatEffectChunkOption(pull)),
+            settle
+          )
         })
       })
 
-    return { execute, json, stream }
+    return { execute, json, jsonWithResponse, stream, streamWithResponse }
   })
 
 /**

@@ -11,6 +11,7 @@
 import * as Predicate from "effect/Predicate"
 import * as Schema from "effect/Schema"
 import { scrubSecrets } from "./internal/tokens.js"
+import { RateLimits } from "./ResponseMetadata.js"
 
 /** Strings masked, lists and records walked; anything else (numbers, literals) kept. */
 const scrubFields = (value: unknown): unknown => {
@@ -164,7 +165,9 @@ export class RateLimit extends scrubbing(Schema.TaggedError<RateLimit>("effect-a
    * The organization's spend limit is reached (`error.details.error_code: "enforced_spend_limit_reached"`): no retry
    * can succeed until someone raises the limit, so the call fails at once.
    */
-  spendLimitReached: Schema.optionalWith(Schema.Boolean, { default: () => false })
+  spendLimitReached: Schema.optionalWith(Schema.Boolean, { default: () => false }),
+  /** The limits the 429's `anthropic-ratelimit-*` headers report (which one ran out, and when it resets). */
+  rateLimits: Schema.optional(RateLimits)
 })) {
   override get message(): string {
     if (this.spendLimitReached) {

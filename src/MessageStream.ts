@@ -59,6 +59,24 @@ export const errorFromEvent = (data: string, credential: CredentialKind, request
   return classify(status, (name) => (name === "request-id" ? requestId : name === "x-should-retry" ? "false" : undefined), data, credential, 0)
 }
 
+/** The usage an event reports, in the rate limits' terms; events of a bad shape report nothing. */
+const reportUsage = (
+  event: Messages.MessageStreamEvent,
+  used: (usage: { readonly inputTokens?: number; readonly outputTokens?: number }) => void
+) => {
+  const usage = (event.type === "message_start" ? (event as { message?: { usage?: unknown } }).message?.usage : (event as { usage?: unknown }).usage) as
+    | Record<string, unknown>
+    | undefined
+  if (typeof usage !== "object" || usage === null) return
+  const n = (v: unknown) => (typeof v === "number" && Number.isFinite(v) && v >= 0 ? v : undefined)
+  const input = n(usage.input_tokens)
+  const output = n(usage.output_tokens)
+  used({
+    ...(input === undefined ? {} : { inputTokens: input + (n(usage.cache_creation_input_tokens) ?? 0) }),
+    ...(output === undefined ? {} : { outputTokens: output })
+  })
+}
+
 /** The default bound on one SSE event (see `maxEventBytes`): far above any real event, far below what breaks a string. */
 const DEFAULT_MAX_EVENT_BYTES = 64 * 1024 * 1024
 
@@ -92,6 +110,11 @@ export const decodeSse = (options: {
    * of decoded text, which never outnumber the bytes: an event that trips it is larger than that many bytes.
    */
   readonly maxEventBytes?: number | undefined
+  /**
+   * Told what the answer has used so far, from `message_start` and each `message_delta` (input tokens counting the
+   * cache writes, as the rate limits do): for the rate limiter's reservation.
+   */
+  readonly used?: ((usage: { readonly inputTokens?: number; readonly outputTokens?: number }) => void) | undefined
 }) =>
 <E, R>(bytes: Stream.Stream<Uint8Array, E, R>): Stream.Stream<Messages.MessageStreamEvent, ApiError, R> =>
   Stream.suspend(() => {
@@ -100,6 +123,7 @@ export const decodeSse = (options: {
     let failure: ApiError | undefined
     let stopped = false
     const maxEventBytes = options.maxEventBytes ?? DEFAULT_MAX_EVENT_BYTES
+    const used = options.used
     const parser = createParser({
       // The parser's own bound: checked once per feed, it costs the hot path nothing.
       maxBufferSize: maxEventBytes,
@@ -136,6 +160,9 @@ export const decodeSse = (options: {
         if (event.type === "ping") return
         batch.push(event)
         if (event.type === "message_stop") stopped = true
+        else if (used !== undefined && (event.type === "message_start" || event.type === "message_delta")) {
+          reportUsage(event, used)
+        }
       }
     })
     const take = () => {

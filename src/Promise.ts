@@ -33,6 +33,7 @@ import * as MessagesText from "./Messages.js"
 import type * as Messages from "./Messages.js"
 import * as MessageStream from "./MessageStream.js"
 import type * as Models from "./Models.js"
+import type { RateLimits } from "./ResponseMetadata.js"
 
 /**
  * @since 0.1.0
@@ -75,6 +76,34 @@ export interface MessageStreamHandle extends AsyncIterable<Messages.MessageStrea
   readonly finalMessage: () => Promise<Messages.Message>
   readonly finalText: () => Promise<string>
   readonly abort: () => Promise<void>
+  /**
+   * The answer's metadata (request id, headers, rate limits), once its headers and first event have arrived. It
+   * starts the request if nobody reads the stream yet; the events are still all there for the one reader.
+   */
+  readonly withResponse: () => Promise<ResponseInfo>
+}
+
+/**
+ * An answer's metadata: its `request-id`, every header, and the rate limits they report.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface ResponseInfo {
+  readonly requestId: string | undefined
+  readonly rateLimits: RateLimits
+  readonly headers: Readonly<Record<string, string>>
+}
+
+/**
+ * What `messages.create` returns: the Message's promise, and `withResponse()` for the Message with its metadata
+ * (one request either way), as the official SDK has it.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface MessagePromise extends Promise<Messages.Message> {
+  readonly withResponse: () => Promise<ResponseInfo & { readonly message: Messages.Message }>
 }
 
 /**
@@ -110,7 +139,7 @@ export type UploadSource =
  */
 export interface Client {
   readonly messages: {
-    readonly create: (params: Messages.MessageCreateParams, options?: RequestOptions) => Promise<Messages.Message>
+    readonly create: (params: Messages.MessageCreateParams, options?: RequestOptions) => MessagePromise
     readonly stream: (params: Messages.MessageCreateParams, options?: RequestOptions) => MessageStreamHandle
     readonly countTokens: (
       params: Messages.CountTokensParams,
@@ -248,16 +277,33 @@ export const fromLayer = async <E>(layer: Layer.Layer<AnthropicClient.Services, 
   })
   const messageStream = (params: Messages.MessageCreateParams, options?: RequestOptions): MessageStreamHandle => {
     const accumulator = new MessageStream.MessageAccumulator()
-    const reader = readerOf(client.stream(params, options), options?.signal, {
+    let resolveInfo!: (info: ResponseInfo) => void
+    let rejectInfo!: (error: unknown) => void
+    const info = new Promise<ResponseInfo>((resolve, reject) => {
+      resolveInfo = resolve
+      rejectInfo = reject
+    })
+    info.catch(() => {})
+    const events = Stream.unwrapScoped(Effect.map(client.streamWithResponse(params, options), (started) => {
+      resolveInfo({ requestId: started.requestId, rateLimits: started.rateLimits, headers: started.headers })
+      return started.events
+    }))
+    const reader = readerOf(events, options?.signal, {
       accept: (event) => accumulator.push(event),
       complete: () => accumulator.done,
       result: () => accumulator.final()
     }, messageAlreadyRead)
+    // A stream that ends before its headers were had settles the metadata with its failure.
+    reader.ended.then(() => rejectInfo(new TypeError("the stream ended before its answer arrived")), rejectInfo)
     return {
       [Symbol.asyncIterator]: reader.iterator,
       finalMessage: reader.readAll,
       finalText: () => reader.readAll().then(MessagesText.textOf),
-      abort: reader.abort
+      abort: reader.abort,
+      withResponse: () => {
+        void reader.prefetch()
+        return info
+      }
     }
   }
   const download = (id: string, options?: RequestOptions): DownloadHandle => {
@@ -286,7 +332,14 @@ export const fromLayer = async <E>(layer: Layer.Layer<AnthropicClient.Services, 
       : source
   return {
     messages: {
-      create: (params, options) => run(client.createMessage(params, options), options),
+      create: (params, options) => {
+        const full = run(client.createMessageWithResponse(params, options), options)
+        const message = full.then((answer) => answer.message) as MessagePromise
+        // Whichever of the two the caller awaits gets the failure; the other must not be an unhandled rejection.
+        full.catch(() => {})
+        message.catch(() => {})
+        return Object.assign(message, { withResponse: () => full })
+      },
       stream: messageStream,
       countTokens: (params, options) => run(client.countTokens(params, options), options),
       batches: {

@@ -26,17 +26,10 @@ interface ErrorBody {
   readonly errorCode: string | undefined
 }
 
-/** The most of an API message an error keeps: a hostile body may be megabytes long. (Errors scrub secrets.) */
-const MAX_MESSAGE = 2000
-/** The most of an identifier an error keeps (`error.type`, a request id, an OAuth `error`): real ones are short. */
-export const MAX_IDENTIFIER = 256
+import { rateLimitsOf } from "../ResponseMetadata.js"
+import { clip, MAX_IDENTIFIER } from "./clip.js"
 
-/**
- * `text` cut to `max` characters and marked as cut. Every field an answer puts into an error goes through it: a
- * hostile answer can make any of them megabytes long.
- */
-export const clip = <A extends string | undefined>(text: A, max = MAX_MESSAGE): A =>
-  text === undefined || text.length <= max ? text : `${text.slice(0, max)}… (cut)` as A
+export { clip, MAX_IDENTIFIER }
 
 export const parseErrorBody = (text: string): ErrorBody => {
   try {
@@ -167,7 +160,9 @@ export const classify = (
   header: HeaderLookup,
   bodyText: string,
   credential: CredentialKind,
-  nowMs: number
+  nowMs: number,
+  /** Every header of the answer, for the rate limits a 429 reports. */
+  headers?: Readonly<Record<string, string>> | undefined
 ): ApiError => {
   const body = parseErrorBody(bodyText)
   const fields = {
@@ -185,7 +180,8 @@ export const classify = (
       // No retry can pass a spend limit, whatever x-should-retry says.
       retryable: !spendLimitReached && (override ?? true),
       retryAfterMs: after ?? RATE_LIMIT_FALLBACK_MS,
-      spendLimitReached
+      spendLimitReached,
+      ...(headers === undefined ? {} : { rateLimits: rateLimitsOf(headers) })
     })
   }
   if (status === 401 || status === 403) {

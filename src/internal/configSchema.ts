@@ -18,6 +18,9 @@ export const MIN_REQUESTS_PER_SECOND = 0.001
  * @category constants
  */
 export const MAX_REQUESTS_PER_SECOND = 1000
+/** The largest per-minute limit (`requests_per_minute`, `…_tokens_per_minute`): far above any organization's. */
+export const MAX_PER_MINUTE = 1_000_000_000
+
 /** The most retries `retry.max_retries` allows: more would retry a failing call for hours. */
 export const MAX_RETRIES = 100
 
@@ -115,6 +118,61 @@ const urlProblem = (text: string, strict: boolean): string | undefined => {
   return undefined
 }
 
+/**
+ * `rate_limit.redis_url`: `redis://` or `rediss://` (TLS), with a password if the server needs one (it is kept
+ * `Redacted`, never shown; errors name the host only).
+ */
+const RedisUrl = checked((s) => {
+  if (/[\s\x00-\x1f\x7f-\x9f]/.test(s)) return "must be a redis:// or rediss:// URL without spaces or control characters"
+  let url: URL
+  try {
+    url = new URL(s)
+  } catch {
+    return `must be a URL such as redis://127.0.0.1:6379/0, not ${describeValue(s)}`
+  }
+  if (url.protocol !== "redis:" && url.protocol !== "rediss:") {
+    return "must be a redis:// or rediss:// URL such as redis://127.0.0.1:6379/0"
+  }
+  if (url.hostname === "") return "must name a host, as in redis://127.0.0.1:6379"
+  if (url.pathname !== "" && url.pathname !== "/" && !/^\/\d{1,2}$/.test(url.pathname)) {
+    return "may end with a database number only, as in redis://host:6379/2"
+  }
+  return undefined
+})
+
+/** Booleans may come from `${VAR}` interpolation as `true` / `false`. */
+const BooleanLike = Schema.Union(
+  Schema.Boolean,
+  Schema.transform(Schema.Literal("true", "false"), Schema.Boolean, {
+    strict: true,
+    decode: (s) => s === "true",
+    encode: (b) => (b ? "true" : "false")
+  })
+).annotations({
+  message: (issue) => ({ message: `must be true or false, not ${describeValue(issue.actual)}`, override: true })
+})
+
+/** A per-minute limit: a whole number from 1. */
+const PerMinute = NumberLike.pipe(Schema.compose(Schema.Number.pipe(
+  Schema.filter((n) => Number.isInteger(n) && n >= 1 && n <= MAX_PER_MINUTE, {
+    message: (issue) => `must be a whole number from 1 to ${MAX_PER_MINUTE}, not ${describeValue(issue.actual)}`
+  })
+)))
+
+/** The limits one model (or every model) has per minute. */
+const MinuteLimits = {
+  requests_per_minute: Schema.optional(PerMinute),
+  input_tokens_per_minute: Schema.optional(PerMinute),
+  output_tokens_per_minute: Schema.optional(PerMinute)
+}
+
+/** `rate_limit.key_prefix`: the Redis keys' prefix, so several budgets (or applications) can share one Redis. */
+const KeyPrefix = checked((s) =>
+  s.length >= 1 && s.length <= 100 && /^[\x21-\x7e]+$/.test(s)
+    ? undefined
+    : "must be 1 to 100 printable ASCII characters without spaces, e.g. effect-anthropic:ratelimit:"
+)
+
 /** `base_url`, `auth.token_url`: the client adds paths and its errors name the URL. */
 const HttpUrl = checked((s) => urlProblem(s, true))
 /** `auth.authorize_url`, `auth.manual_redirect_url`: pages for a browser, where a query is the page's business. */
@@ -151,7 +209,16 @@ export const AnthropicProviderFile = Schema.Struct({
           `must be a number from ${MIN_REQUESTS_PER_SECOND} to ${MAX_REQUESTS_PER_SECOND} ` +
           `(fractions allowed, e.g. 0.5), not ${describeValue(issue.actual)}`
       })
-    ))))
+    )))),
+    ...MinuteLimits,
+    /** Per model, in place of the limits above for that model. */
+    models: Schema.optional(Schema.Record({ key: Schema.String, value: Schema.Struct(MinuteLimits) })),
+    adaptive: Schema.optional(BooleanLike),
+    store: Schema.optional(Schema.Literal("memory", "redis").annotations({
+      message: (issue) => ({ message: `must be memory or redis, not ${describeValue(issue.actual)}`, override: true })
+    })),
+    redis_url: Schema.optional(RedisUrl),
+    key_prefix: Schema.optional(KeyPrefix)
   })),
   retry: Schema.optional(Schema.Struct({
     max_retries: Schema.optional(NumberLike.pipe(Schema.compose(Schema.Number.pipe(

@@ -44,6 +44,10 @@ export interface Reader<A, R> {
   /** Consumes the stream unless an iterator does, and gives its outcome. */
   readonly readAll: () => Promise<R>
   readonly abort: () => Promise<void>
+  /** Starts the stream (loads its first chunk) without reading it: its elements stay for the one reader. */
+  readonly prefetch: () => Promise<void>
+  /** The outcome, once the stream has ended, without reading it. */
+  readonly ended: Promise<R>
 }
 
 type Pull<A, E> = Effect.Effect<Chunk.Chunk<A>, Option.Option<E>>
@@ -148,9 +152,21 @@ export const makeReader = <A, E, R>(
 
   /**
    * Loads the next chunk into the buffer; false at the end. Never runs twice at once: the iterator queues its reads,
-   * and readAll() reads only when nobody iterates.
+   * readAll() reads only when nobody iterates, and a prefetch shares the load in flight.
    */
-  const load = async (): Promise<boolean> => {
+  let loading: Promise<boolean> | undefined
+  const load = (): Promise<boolean> => {
+    if (loading === undefined) {
+      const current = loadOnce()
+      loading = current
+      const clear = () => {
+        if (loading === current) loading = undefined
+      }
+      current.then(clear, clear)
+    }
+    return loading
+  }
+  const loadOnce = async (): Promise<boolean> => {
     if (ended !== undefined) return afterEnd()
     const refused = hooks.closed()
     if (refused !== undefined) {
@@ -246,6 +262,11 @@ export const makeReader = <A, E, R>(
       return makeIterator()
     },
     readAll,
-    abort: () => end(new DOMException("The stream was aborted", "AbortError"))
+    abort: () => end(new DOMException("The stream was aborted", "AbortError")),
+    prefetch: async () => {
+      if (ended !== undefined || pull !== undefined) return
+      await load().catch(() => {})
+    },
+    ended: result
   }
 }

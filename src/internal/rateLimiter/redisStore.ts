@@ -1,0 +1,181 @@
+/**
+ * The shared budget in Redis: `@effect/experimental`'s `RateLimiter` over its Redis store, kept alive across Redis
+ * outages. One ioredis connection of our own (with an error listener) watches Redis and holds the 429 pause key; the
+ * experimental store is made while Redis is reachable and dropped when it is not. (Its own connection, left to
+ * itself, prints every failed reconnection to stderr and dies on close while Redis is down: so it never reconnects
+ * on its own, and a new one is made when ours is back.)
+ *
+ * While Redis is unreachable every operation fails at once (no command waits for a connection), and the limiter
+ * falls back to limits kept in this process.
+ */
+import * as ExperimentalRateLimiter from "@effect/experimental/RateLimiter"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Redacted from "effect/Redacted"
+import * as Runtime from "effect/Runtime"
+import * as Scope from "effect/Scope"
+import type { RedisOptions } from "ioredis"
+import { AnthropicConfigError } from "../../Errors.js"
+
+export interface ConsumeOptions {
+  readonly key: string
+  readonly limit: number
+  readonly windowMs: number
+  readonly tokens: number
+}
+
+/** A budget store: where token buckets and the pause live. */
+export interface Store {
+  readonly consume: (options: ConsumeOptions) => Effect.Effect<ExperimentalRateLimiter.ConsumeResult, StoreDown>
+  /** Milliseconds left of the current 429 pause (0: none). */
+  readonly pauseLeft: Effect.Effect<number, StoreDown>
+  /** Pause every call for `ms` (never shortening a longer pause). */
+  readonly pauseFor: (ms: number) => Effect.Effect<void, StoreDown>
+  /** Where the budget lives, for `status` (never a password). */
+  readonly location: string
+}
+
+/** Redis could not be used for this operation. */
+export class StoreDown {
+  readonly _tag = "StoreDown"
+  constructor(readonly reason: string) {}
+}
+
+/** The URL as ioredis options, and as it may be shown (without credentials). */
+export const redisOptions = (url: Redacted.Redacted<string>): { readonly options: RedisOptions; readonly location: string } => {
+  const parsed = new URL(Redacted.value(url))
+  const db = parsed.pathname.length > 1 ? Number(parsed.pathname.slice(1)) : 0
+  const options: RedisOptions = {
+    host: parsed.hostname.replace(/^\[|\]$/g, ""),
+    port: parsed.port === "" ? 6379 : Number(parsed.port),
+    db,
+    ...(parsed.username === "" ? {} : { username: decodeURIComponent(parsed.username) }),
+    ...(parsed.password === "" ? {} : { password: decodeURIComponent(parsed.password) }),
+    ...(parsed.protocol === "rediss:" ? { tls: {} } : {})
+  }
+  return { options, location: `${parsed.protocol}//${parsed.host}/${db}` }
+}
+
+/** Command timeout: a Redis that stops answering must not hold calls. */
+const COMMAND_TIMEOUT_MS = 1000
+
+const PAUSE = `
+local left = redis.call("PTTL", KEYS[1])
+if left < tonumber(ARGV[1]) then redis.call("SET", KEYS[1], "1", "PX", ARGV[1]) end
+return 0`
+
+/**
+ * The store over the Redis at `url`, its connections closed with the scope. `onChange` is told when Redis becomes
+ * unreachable or reachable again (for one warning per outage).
+ */
+export const make = (
+  url: Redacted.Redacted<string>,
+  prefix: string,
+  onChange: (reachable: boolean, reason: string) => Effect.Effect<void>
+): Effect.Effect<Store, AnthropicConfigError, Scope.Scope> =>
+  Effect.gen(function*() {
+    const { location, options } = redisOptions(url)
+    const modules = yield* Effect.tryPromise({
+      try: () => Promise.all([import("ioredis"), import("@effect/experimental/RateLimiter/Redis")]),
+      catch: () =>
+        new AnthropicConfigError({
+          file: "rate_limit",
+          path: "rate_limit.store",
+          problem: "is redis, but the ioredis package is not installed",
+          fix: "npm install ioredis (version 5), or set rate_limit.store: memory"
+        })
+    })
+    const [{ Redis }, RedisStore] = modules
+    const runtime = yield* Effect.runtime<never>()
+    const run = Runtime.runFork(runtime)
+
+    let current: { readonly limiter: ExperimentalRateLimiter.RateLimiter; readonly scope: Scope.CloseableScope } | undefined
+    let reachable = false
+    let closing = false
+
+    const drop = Effect.suspend(() => {
+      const old = current
+      current = undefined
+      // Closing a store whose connection is gone fails (its quit() rejects): that is nothing to report.
+      return old === undefined ? Effect.void : Effect.ignore(Effect.exit(Scope.close(old.scope, Exit.void)))
+    })
+
+    const connect = Effect.gen(function*() {
+      yield* drop
+      const scope = yield* Scope.make()
+      const store = yield* RedisStore.make({
+        ...(options as Parameters<typeof RedisStore.make>[0]),
+        prefix,
+        // Never reconnects by itself (see the module's comment); never waits for a connection without bound.
+        retryStrategy: () => null,
+        maxRetriesPerRequest: 0,
+        commandTimeout: COMMAND_TIMEOUT_MS
+      }).pipe(Scope.extend(scope))
+      const limiter = yield* ExperimentalRateLimiter.make.pipe(
+        Effect.provideService(ExperimentalRateLimiter.RateLimiterStore, store)
+      )
+      if (closing) return yield* Scope.close(scope, Exit.void).pipe(Effect.exit, Effect.ignore)
+      current = { limiter, scope }
+    })
+
+    const watch = new Redis({
+      ...options,
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      commandTimeout: COMMAND_TIMEOUT_MS,
+      connectTimeout: 5000,
+      retryStrategy: (times: number) => (closing ? null : Math.min(times * 200, 2000))
+    })
+    const changed = (now: boolean, reason: string) => {
+      if (now === reachable || closing) return
+      reachable = now
+      run(onChange(now, reason))
+    }
+    watch.on("ready", () => {
+      changed(true, "connected")
+      run(connect)
+    })
+    watch.on("error", (error: Error) => changed(false, (error as { code?: string }).code ?? error.message))
+    watch.on("close", () => {
+      changed(false, "the connection closed")
+      run(drop)
+    })
+    yield* Effect.addFinalizer(() =>
+      Effect.suspend(() => {
+        closing = true
+        watch.disconnect()
+        return drop
+      })
+    )
+
+    const down = (reason: string) => new StoreDown(reason)
+    const pauseKey = `${prefix}pause`
+    return {
+      location,
+      consume: ({ key, limit, tokens, windowMs }) =>
+        current === undefined
+          ? Effect.fail(down("Redis is not reachable"))
+          : Effect.mapError(
+            current.limiter.consume({
+              key,
+              limit,
+              window: windowMs,
+              tokens,
+              algorithm: "token-bucket",
+              onExceeded: "delay"
+            }),
+            (error) => down(error.message)
+          ),
+      pauseLeft: Effect.tryPromise({
+        try: async () => Math.max(0, Number(await watch.pttl(pauseKey))),
+        catch: (error) => down(String(error))
+      }),
+      pauseFor: (ms) =>
+        Effect.tryPromise({
+          try: async () => {
+            await watch.eval(PAUSE, 1, pauseKey, String(Math.max(1, Math.ceil(ms))))
+          },
+          catch: (error) => down(String(error))
+        })
+    }
+  })
