@@ -19,11 +19,13 @@ import type * as Scope from "effect/Scope"
 import { createHash, randomBytes } from "node:crypto"
 import * as http from "node:http"
 import type { AddressInfo } from "node:net"
+import { type Charge, inputTokensOf, makeRateLimits, type StandInLimits } from "../internal/standIn/rateLimits.js"
 import { type BatchServer, type FileServer, makeResources } from "../internal/standIn/resources.js"
 import type * as Messages from "../Messages.js"
 import type { ModelInfo } from "../Models.js"
 
 export type { BatchServer, FileServer, StoredBatch } from "../internal/standIn/resources.js"
+export type { Charge, StandInLimits } from "../internal/standIn/rateLimits.js"
 
 /**
  * A request as the stand-in received it.
@@ -144,6 +146,15 @@ export interface StandIn {
   readonly batches: BatchServer
   /** The Files endpoints' state and controls (they require `anthropic-beta: files-api-2025-04-14`). */
   readonly files: FileServer
+  /**
+   * The rate limits of `POST /v1/messages` answered by the default echo: token buckets per minute, as the API keeps
+   * them, reported in `anthropic-ratelimit-*` headers on every answer, a 429 with `retry-after` when exceeded.
+   * Generous by default (4,000 requests, 2M input and 400k output tokens a minute); `set` others, read `charges`.
+   */
+  readonly rateLimits: {
+    readonly set: (limits: Partial<StandInLimits>) => void
+    readonly charges: ReadonlyArray<Charge>
+  }
   readonly close: () => Promise<void>
 }
 
@@ -304,8 +315,17 @@ const lastUserText = (body: any): string => {
 }
 
 /** The message the default answer gives for these params (batches use it too). */
-const echoMessage = (body: any): Messages.Message =>
-  messageJson([{ type: "text", text: `echo: ${lastUserText(body)}` }], { model: String(body?.model ?? "claude-haiku-4-5") })
+const echoMessage = (body: any): Messages.Message => {
+  const text = `echo: ${lastUserText(body)}`
+  return messageJson([{ type: "text", text }], {
+    model: String(body?.model ?? "claude-haiku-4-5"),
+    // The tokens the stand-in counts and charges (see its rate limits).
+    usage: { input_tokens: inputTokensOf(body), output_tokens: outputTokensOf(text) }
+  })
+}
+
+/** The output tokens of an answer's text, as the stand-in counts them. */
+const outputTokensOf = (text: string) => Math.max(1, Math.ceil(text.length / 4))
 
 /**
  * The default answer: a message echoing the last user text; token counts for count_tokens.
@@ -557,6 +577,20 @@ export const streamError = (errorType = "overloaded_error", message = "Overloade
   }
 }
 
+/** A reply with these headers added (its own win). */
+const withHeaders = (reply: Reply, headers: Record<string, string>, request: RecordedRequest): Reply => {
+  switch (reply.type) {
+    case "dynamic":
+      return withHeaders(reply.reply(request), headers, request)
+    case "json":
+    case "raw":
+    case "stream":
+      return { ...reply, headers: { ...headers, ...reply.headers } }
+    default:
+      return reply
+  }
+}
+
 const writeStream = async (res: http.ServerResponse, reply: Extract<Reply, { type: "stream" }>, stalled: Set<http.ServerResponse>) => {
   const body = typeof reply.body === "string" ? Buffer.from(reply.body) : Buffer.from(reply.body.buffer, reply.body.byteOffset, reply.body.byteLength)
   res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache", "request-id": nextId("req"), ...reply.headers })
@@ -622,6 +656,8 @@ const send = (res: http.ServerResponse, reply: Reply, request: RecordedRequest, 
       res.writeHead(reply.status, {
         "content-type": reply.type === "json" ? "application/json" : "text/plain",
         "content-length": Buffer.byteLength(body),
+        // The API names every answer.
+        ...(request.path.startsWith("/v1/") ? { "request-id": nextId("req") } : {}),
         ...reply.headers
       })
       res.end(body)
@@ -636,7 +672,11 @@ const send = (res: http.ServerResponse, reply: Reply, request: RecordedRequest, 
  * @since 0.1.0
  * @category constructors
  */
-export const start = async (options: { readonly replies?: ReadonlyArray<Reply> } = {}): Promise<StandIn> => {
+export const start = async (options: {
+  readonly replies?: ReadonlyArray<Reply>
+  /** The stand-in's clock for its rate limits (epoch ms): a test's `TestClock`, say. Default `Date.now`. */
+  readonly now?: (() => number) | undefined
+} = {}): Promise<StandIn> => {
   const queue: Array<Reply> = [...(options.replies ?? [])]
   const requests: Array<RecordedRequest> = []
   const stalled = new Set<http.ServerResponse>()
@@ -644,6 +684,7 @@ export const start = async (options: { readonly replies?: ReadonlyArray<Reply> }
   let fallback: Reply = echo
   let oauth: ReturnType<typeof makeOAuth>
   const resources = makeResources({ nextId, error, answer: echoMessage })
+  const limits = makeRateLimits(options.now ?? Date.now)
   // Waiters of `waitFor`, checked whenever something is recorded.
   const waiters = new Set<() => void>()
   const recordedSomething = () => {
@@ -664,6 +705,19 @@ export const start = async (options: { readonly replies?: ReadonlyArray<Reply> }
       }
       waiters.add(check)
     })
+  /** The default answer to a Messages request, through the rate limits: charged and reported, or a 429. */
+  const limited = (request: RecordedRequest): Reply => {
+    const decision = limits.arrive(inputTokensOf(request.body))
+    if (decision.retryAfterMs !== undefined) {
+      return error(429, {
+        retryAfter: String(Math.ceil(decision.retryAfterMs / 1000)),
+        retryAfterMs: String(decision.retryAfterMs),
+        headers: decision.headers
+      })
+    }
+    decision.settle(outputTokensOf(`echo: ${lastUserText(request.body)}`))
+    return withHeaders(fallback, decision.headers, request)
+  }
   const server = http.createServer((req, res) => {
     const chunks: Array<Buffer> = []
     req.on("data", (c: Buffer) => chunks.push(c))
@@ -707,7 +761,11 @@ export const start = async (options: { readonly replies?: ReadonlyArray<Reply> }
       if (!api) return send(res, noRoute, recorded, stalled)
       // Scripted replies come first, for any endpoint; then the echo for messages, the resources for the rest.
       const reply = oauth.checkBearer(recorded) ?? queue.shift() ??
-        (messages ? fallback : resources.route(recorded) ?? noRoute)
+        (route === "/v1/messages" && recorded.method === "POST"
+          ? limited(recorded)
+          : messages
+          ? fallback
+          : resources.route(recorded) ?? noRoute)
       send(res, reply, recorded, stalled)
     })
   })
@@ -718,6 +776,7 @@ export const start = async (options: { readonly replies?: ReadonlyArray<Reply> }
     url: `http://127.0.0.1:${port}`,
     oauth: oauth.server,
     models: resources.models,
+    rateLimits: { set: limits.set, charges: limits.charges },
     batches: resources.batches,
     files: resources.files,
     requests,
@@ -754,5 +813,5 @@ export const until = (standIn: StandIn, condition: () => boolean, timeoutMs?: nu
  * @since 0.1.0
  * @category constructors
  */
-export const scoped = (options: { readonly replies?: ReadonlyArray<Reply> } = {}): Effect.Effect<StandIn, never, Scope.Scope> =>
+export const scoped = (options: Parameters<typeof start>[0] = {}): Effect.Effect<StandIn, never, Scope.Scope> =>
   Effect.acquireRelease(Effect.promise(() => start(options)), (s) => Effect.promise(() => s.close()))
