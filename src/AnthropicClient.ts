@@ -13,6 +13,7 @@ import * as Layer from "effect/Layer"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import * as AnthropicHttpClient from "./AnthropicHttpClient.js"
+import { callOptionsOf } from "./AnthropicHttpClient.js"
 import * as AnthropicConfig from "./AnthropicConfig.js"
 import * as Credentials from "./Credentials.js"
 import * as Files from "./Files.js"
@@ -122,7 +123,7 @@ const meterOf = (params: Messages.MessageCreateParams) => ({
 const streamRequest = (params: Messages.MessageCreateParams, options: CallOptions | undefined) => ({
   path: "/v1/messages",
   body: { ...params, stream: true },
-  ...options,
+  ...callOptionsOf(options),
   headers: { ...options?.headers, accept: "text/event-stream" },
   endOfBody: "message_stop",
   meter: meterOf(params)
@@ -147,11 +148,11 @@ export const make: Effect.Effect<
     ...MessageBatches.make(http),
     ...Files.make(http),
     createMessage: (params, options) =>
-      http.json({ path: "/v1/messages", body: { ...params, stream: undefined }, ...options, meter: meterOf(params) }).pipe(
+      http.json({ ...callOptionsOf(options), path: "/v1/messages", body: { ...params, stream: undefined }, meter: meterOf(params) }).pipe(
         Effect.flatMap(decodeMessage)
       ),
     createMessageWithResponse: (params, options) =>
-      http.jsonWithResponse({ path: "/v1/messages", body: { ...params, stream: undefined }, ...options, meter: meterOf(params) }).pipe(
+      http.jsonWithResponse({ ...callOptionsOf(options), path: "/v1/messages", body: { ...params, stream: undefined }, meter: meterOf(params) }).pipe(
         Effect.flatMap(({ json, response }) =>
           Effect.map(decodeMessage(json), (message) => ({
             message,
@@ -169,7 +170,7 @@ export const make: Effect.Effect<
         headers: response.headers
       })),
     countTokens: (params, options) =>
-      http.json({ path: "/v1/messages/count_tokens", body: params, ...options }).pipe(Effect.flatMap(decodeCount))
+      http.json({ ...callOptionsOf(options), path: "/v1/messages/count_tokens", body: params }).pipe(Effect.flatMap(decodeCount))
   }
 })
 

@@ -12,6 +12,7 @@ import type * as HttpClientError from "@effect/platform/HttpClientError"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as Cause from "effect/Cause"
+import * as Chunk from "effect/Chunk"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
@@ -66,6 +67,23 @@ export interface CallOptions {
 }
 
 /**
+ * Only the call options of `options`: a caller (or code without types) cannot slip a path, method or body in
+ * through them.
+ *
+ * @since 0.2.0
+ * @category utils
+ */
+export const callOptionsOf = (options: CallOptions | undefined): CallOptions => {
+  if (options === undefined) return {}
+  const out: { -readonly [K in keyof CallOptions]: CallOptions[K] } = {}
+  if (options.betas !== undefined) out.betas = options.betas
+  if (options.headers !== undefined) out.headers = options.headers
+  if (options.timeoutMs !== undefined) out.timeoutMs = options.timeoutMs
+  if (options.maxRetries !== undefined) out.maxRetries = options.maxRetries
+  return out
+}
+
+/**
  * One API request.
  *
  * @since 0.1.0
@@ -91,6 +109,14 @@ export interface RequestOptions extends CallOptions {
    * tokens back). Without it an attempt takes only a request slot.
    */
   readonly meter?: { readonly model: string | undefined; readonly maxTokens: number } | undefined
+  /**
+   * Which failures are retried: `all` the retryable ones (the default), or only those after which the request surely
+   * was not carried out (`unprocessed`: a 429, a 529 overload), for requests that must not happen twice (creating a
+   * batch, uploading a file, deleting).
+   */
+  readonly retry?: "all" | "unprocessed" | undefined
+  /** Why the body could not be sent, when it was its source that failed (then no retry): see `Files`. */
+  readonly bodyFailure?: (() => ApiError | undefined) | undefined
   /**
    * Ties the request to this scope: each attempt's request lives in a scope of its own forked from it (handed to
    * `read`), so closing either aborts the request, even after its answer has arrived (streams use it to end a
@@ -236,6 +262,8 @@ export class AnthropicHttpClient extends Context.Tag("effect-anthropic/Anthropic
   Service
 >() {}
 
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/
+
 /**
  * A path with its parameters encoded: `pathOf("/v1/files/", id)` never lets an id such as `../x` or `a?b` reach
  * another route, and refuses an empty one (which would name the collection instead of an item).
@@ -250,8 +278,9 @@ export const pathOf = (
   let out = template[0]!
   for (let i = 0; i < params.length; i++) {
     const param = params[i]!
-    if (typeof param !== "string" || param === "") {
-      return Either.left(invalidRequest(`an id in ${template.join("{id}")} is empty or not a string`))
+    if (typeof param !== "string" || param === "" || param === "." || param === ".." || LONE_SURROGATE.test(param)) {
+      // `.` and `..` would be resolved as path segments; a lone surrogate cannot be encoded.
+      return Either.left(invalidRequest(`an id in ${template.join("{id}")} is empty, ".", "..", not a string or not valid text`))
     }
     out += encodeURIComponent(param) + template[i + 1]!
   }
@@ -283,14 +312,27 @@ export const mergeBetas = (...lists: ReadonlyArray<ReadonlyArray<string> | undef
  * The params as a JSON body, or an `Other` saying why JSON cannot carry them. It never quotes them: they may hold
  * anything.
  */
-const encodeBody = (params: unknown, metered: boolean): Either.Either<{ body: HttpBody.HttpBody; inputTokens: number }, Other> => {
+const encodeBody = (params: unknown, metered: boolean): Either.Either<{ body: HttpBody.HttpBody; inputTokens: number }, Other> =>
+  Either.map(
+    jsonText(params, "the request params"),
+    (text) => ({ body: HttpBody.text(text, "application/json"), inputTokens: metered ? estimateInputTokens(text) : 0 })
+  )
+
+/**
+ * `value` as JSON text, or an `Other` (`invalid_request`) saying in our own words why JSON cannot carry it (its own
+ * messages name properties of the value). `what` names the value in the message.
+ *
+ * @since 0.2.0
+ * @category utils
+ */
+export const jsonText = (value: unknown, what: string): Either.Either<string, Other> => {
   try {
-    const text = JSON.stringify(params)
+    const text = JSON.stringify(value)
     return text === undefined
-      ? Either.left(unencodable("they are not a JSON value (undefined, a function or a symbol)"))
-      : Either.right({ body: HttpBody.text(text, "application/json"), inputTokens: metered ? estimateInputTokens(text) : 0 })
+      ? Either.left(invalidRequest(`${what} cannot be sent as JSON: they are not a JSON value (undefined, a function or a symbol)`))
+      : Either.right(text)
   } catch (cause) {
-    return Either.left(unencodable(whyNotJson(cause)))
+    return Either.left(invalidRequest(`${what} cannot be sent as JSON: ${whyNotJson(cause)}`))
   }
 }
 
@@ -303,8 +345,6 @@ const whyNotJson = (cause: unknown): string =>
     : cause instanceof RangeError
     ? "they nest too deeply to be written out"
     : `JSON.stringify threw ${cause instanceof Error ? `a ${cause.name}` : "a value that is not an Error"} (a toJSON method?)`
-
-const unencodable = (why: string): Other => invalidRequest(`the request params cannot be sent as JSON: ${why}`)
 
 /** Per-call `timeoutMs` / `maxRetries` out of range: refused before anything is sent. */
 const checkCallOptions = (options: RequestOptions): Other | undefined => {
@@ -455,7 +495,8 @@ export const make = (
           ? http.execute(request)
           : Effect.provideService(scopedHttp.execute(request), Scope.Scope, scope)
         return Effect.matchEffect(sent, {
-          onFailure: (error) => Effect.fail(toConnectionError(error)),
+          // A body that failed to be read (a file, a caller's stream) is the caller's problem, not the network's.
+          onFailure: (error) => Effect.fail(options.bodyFailure?.() ?? toConnectionError(error)),
           onSuccess: (response) => {
             const answered = response.status >= 200 && response.status < 300
               ? read(response, auth, scope, charge)
@@ -485,9 +526,11 @@ export const make = (
         const reserve = meter === undefined
           ? Effect.as(limiter.take, noCharge)
           : limiter.reserve({ model: meter.model, inputTokens, outputTokens: meter.maxTokens })
+        // The bound is on the exchange only, never on `authorize`: a refresh it starts is shared by every caller
+        // and must keep `timeout_ms`, whatever bound this one call has (a refresh cut short can lose the token).
         return Effect.flatMap(reserve, (charge) =>
           Effect.onError(
-            bound(Effect.flatMap(credentials.authorize, (auth) => sendWith(auth, undefined, payload, charge))),
+            Effect.flatMap(credentials.authorize, (auth) => bound(sendWith(auth, undefined, payload, charge))),
             () => charge.settle(undefined)
           ))
       }
@@ -499,7 +542,11 @@ export const make = (
           const encoded = body ??= encodeBody(options.body, meter !== undefined)
           return Either.isLeft(encoded) ? Effect.fail(encoded.left) : attemptWith(encoded.right.body, encoded.right.inputTokens)
         })
-      const retries = options.maxRetries === undefined ? settings : { ...settings, maxRetries: options.maxRetries }
+      const retries = {
+        ...settings,
+        ...(options.maxRetries === undefined ? {} : { maxRetries: options.maxRetries }),
+        ...(options.retry === "unprocessed" ? { only: surelyUnprocessed } : {})
+      }
       return withRetries(attempt, retries)
     }
 
@@ -648,10 +695,15 @@ export const make = (
           yield* Effect.forkIn(watchdog, scope)
           // The first elements are read inside the attempt: a failure before anything was delivered is retried.
           const pull = yield* Scope.extend(Stream.toPull(decode(response.stream, reader)), scope)
-          const first = yield* Effect.catchAll(pull, Option.match({
-            onNone: () => Effect.succeed(undefined),
-            onSome: (error) => Effect.fail(retryableBeforeStart(error, description))
-          }))
+          // Until a chunk that holds something: a decoder may hand out empty chunks (a read that completed no line).
+          const pullSome: Effect.Effect<Chunk.Chunk<A> | undefined, ApiError> = Effect.flatMap(
+            Effect.catchAll(pull, Option.match({
+              onNone: () => Effect.succeed(undefined),
+              onSome: (error) => Effect.fail(retryableBeforeStart(error, description))
+            })),
+            (chunk) => (chunk !== undefined && Chunk.isEmpty(chunk) ? pullSome : Effect.succeed(chunk))
+          )
+          const first = yield* pullSome
           firstBy = undefined
           return Stream.ensuring(
             first === undefined
@@ -698,6 +750,10 @@ export const layer: Layer.Layer<AnthropicHttpClient, never, Credentials | RateLi
         Layer.provide(UndiciHttpClient.layerWith({ timeout: settings.timeoutMs }))
       ))
   )
+
+/** A 429 or an overload: the API did not carry the request out, so even a request that must not run twice may be retried. */
+const surelyUnprocessed = (error: ApiError): boolean =>
+  error._tag === "RateLimit" || (error._tag === "ServerError" && error.status === 529)
 
 /**
  * A failure before anything was delivered is retried as a whole call would retry it: an error event as the same

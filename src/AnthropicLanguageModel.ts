@@ -20,7 +20,7 @@
  *
  * @since 0.2.0
  */
-import type * as AiError from "@effect/ai/AiError"
+import * as AiError from "@effect/ai/AiError"
 import * as LanguageModel from "@effect/ai/LanguageModel"
 import * as AiModel from "@effect/ai/Model"
 import type * as Response from "@effect/ai/Response"
@@ -247,14 +247,15 @@ export const make = (options: {
         const betas = new Set<string>(merged.betas ?? [])
         const index = indexTools(provider.tools)
         const prompt = preparePrompt(provider.prompt, index, cache, betas, method)
-        if (!("messages" in prompt)) return Effect.fail<AiError.AiError>(prompt)
+        if (prompt instanceof AiError.MalformedInput) return Effect.fail<AiError.AiError>(prompt)
         const request: Record<string, unknown> = { ...merged }
         for (const key of callKeys) delete request[key]
         const configSystem = typeof merged.system === "string"
           ? [{ type: "text" as const, text: merged.system }]
           : merged.system ?? []
         const system = [...configSystem, ...prompt.system]
-        const tools = [...prepareTools(provider.tools, betas), ...(merged.tools ?? [])]
+        const tools = prepareTools(provider.tools, merged.tools ?? [], betas, method)
+        if (!Array.isArray(tools)) return Effect.fail<AiError.AiError>(tools)
         let outputConfig = merged.output_config
         if (provider.responseFormat.type === "json") {
           try {
@@ -326,11 +327,16 @@ export const make = (options: {
     })
   })
 
-/** What the mapper threw: the accumulator's `StreamError` for an event it cannot use, or a tool input not JSON. */
+/** What the mapper threw: the accumulator's `StreamError` for an event it cannot use, else an event of a shape it did not expect. */
 const streamFailure = (error: unknown, url: string): AiError.AiError =>
   typeof error === "object" && error !== null && (error as { _tag?: string })._tag === "StreamError"
     ? toAiError(error as ApiError, { method: "streamText", url })
-    : malformedInput("streamText", `a tool call's input is not JSON: ${error instanceof Error ? error.message : String(error)}`) as AiError.AiError
+    : new AiError.MalformedOutput({
+      module: "AnthropicLanguageModel",
+      method: "streamText",
+      description: `an event of the answer could not be read: ${error instanceof Error ? error.message : String(error)}`,
+      cause: error
+    })
 
 /**
  * The provider as a layer, over the `AnthropicClient` (and its settings) in context.

@@ -320,11 +320,12 @@ export class StreamError extends scrubbing(Schema.TaggedError<StreamError>("effe
   requestId: Schema.optional(Schema.String)
 })) {
   override get message(): string {
+    // Said of any streamed answer: a message stream, a download, a batch's results file.
     const what = this.reason === "truncated"
-      ? "the stream ended before message_stop"
+      ? "the stream ended before its end"
       : this.reason === "idle_timeout"
       ? "the stream went silent"
-      : "the stream sent an unreadable event"
+      : "the stream sent something unreadable"
     return `${what}: ${this.detail}` + (this.requestId === undefined ? "" : ` (request-id ${this.requestId})`)
   }
 }

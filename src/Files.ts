@@ -17,7 +17,7 @@ import { randomBytes } from "node:crypto"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import type * as AnthropicHttpClient from "./AnthropicHttpClient.js"
-import { type CallOptions, invalidRequest, pathOf, watchedBytes } from "./AnthropicHttpClient.js"
+import { callOptionsOf, type CallOptions, invalidRequest, pathOf, watchedBytes } from "./AnthropicHttpClient.js"
 import type { ApiError } from "./Errors.js"
 import { decodeAnswer } from "./internal/decodeAnswer.js"
 import { maybe } from "./internal/messages/schema.js"
@@ -158,39 +158,88 @@ const headerSafe = (value: string) => !/[\r\n]/.test(value)
 
 const encoder = new TextEncoder()
 
-/** One upload's multipart body around the file's bytes: `stream` made afresh each time it is sent. */
-const multipart = (filename: string, mimeType: string, size: number | undefined, file: () => Stream.Stream<Uint8Array, unknown>) => {
-  const boundary = `----effect-anthropic-${randomBytes(16).toString("hex")}`
-  const head = encoder.encode(
-    `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename=${quoted(filename)}\r\n` +
-      `Content-Type: ${mimeType}\r\n\r\n`
-  )
-  const tail = encoder.encode(`\r\n--${boundary}--\r\n`)
-  return () =>
-    HttpBody.stream(
-      Stream.concat(Stream.make(head), Stream.concat(file(), Stream.make(tail))),
+/**
+ * What went wrong with an upload's source in its last attempt: a file that could not be read, a caller's stream that
+ * failed or gave another size than it declared. The request then failed because of it, which is the caller's problem
+ * (reported as such, never retried), not the network's.
+ */
+interface SourceWatch {
+  failure: ApiError | undefined
+}
+
+/**
+ * The bytes of `file()` checked as they are sent: a failure of the source, or a total that is not `size`, is noted in
+ * `watch` and fails the body.
+ */
+const watched = (
+  file: () => Stream.Stream<Uint8Array, unknown>,
+  size: number | undefined,
+  watch: SourceWatch,
+  failed: (cause: unknown) => ApiError
+): Stream.Stream<Uint8Array, unknown> =>
+  Stream.suspend(() => {
+    let sent = 0
+    const wrongSize = () =>
+      invalidRequest(`the upload's source gave ${sent} bytes, not the ${size} its size said`)
+    return file().pipe(
+      Stream.mapError((cause) => (watch.failure = failed(cause))),
+      Stream.tap((chunk) =>
+        Effect.suspend(() => {
+          sent += chunk.length
+          return size !== undefined && sent > size ? Effect.fail(watch.failure = wrongSize()) : Effect.void
+        })
+      ),
+      Stream.concat(Stream.suspend(() =>
+        size !== undefined && sent !== size ? Stream.fail(watch.failure = wrongSize()) : Stream.empty
+      ))
+    )
+  })
+
+/** One upload's multipart body around the file's bytes, made afresh each time it is sent. */
+const multipart = (
+  filename: string,
+  mimeType: string,
+  size: number | undefined,
+  file: () => Stream.Stream<Uint8Array, unknown>,
+  watch: SourceWatch,
+  failed: (cause: unknown) => ApiError
+) =>
+  Effect.sync(() => {
+    watch.failure = undefined
+    const boundary = `----effect-anthropic-${randomBytes(16).toString("hex")}`
+    const head = encoder.encode(
+      `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename=${quoted(filename)}\r\n` +
+        `Content-Type: ${mimeType}\r\n\r\n`
+    )
+    const tail = encoder.encode(`\r\n--${boundary}--\r\n`)
+    return HttpBody.stream(
+      Stream.concat(Stream.make(head), Stream.concat(watched(file, size, watch, failed), Stream.make(tail))),
       `multipart/form-data; boundary=${boundary}`,
       size === undefined ? undefined : head.length + size + tail.length
     )
-}
+  })
 
-/** A file on disk, read as it is sent; a file that cannot be read fails before anything is sent, naming it. */
-const fromPath = (file: string, filename: string, mimeType: string): Effect.Effect<HttpBody.HttpBody, ApiError> =>
+/**
+ * A file on disk, read as it is sent. It must be a readable file before anything is sent (the error names it); if it
+ * cannot be read while being sent, the upload fails with that, not with a network error.
+ */
+const fromPath = (file: string, filename: string, mimeType: string, watch: SourceWatch): Effect.Effect<HttpBody.HttpBody, ApiError> =>
   Effect.flatMap(
     Effect.tryPromise({
-      try: () => fs.promises.stat(file),
+      try: async () => {
+        const stat = await fs.promises.stat(file)
+        if (stat.isFile()) await fs.promises.access(file, fs.constants.R_OK)
+        return stat
+      },
       catch: (cause) => unreadable(file, cause)
     }),
     (stat) =>
       stat.isFile()
-        ? Effect.sync(multipart(filename, mimeType, stat.size, () =>
+        ? multipart(filename, mimeType, stat.size, () =>
           // Opened when the body is sent, and closed when it ends, fails or is interrupted.
           Stream.suspend(() =>
-            Stream.fromAsyncIterable(
-              fs.createReadStream(file, { highWaterMark: 256 * 1024 }) as AsyncIterable<Uint8Array>,
-              (cause) => unreadable(file, cause)
-            )
-          )))
+            Stream.fromAsyncIterable(fs.createReadStream(file, { highWaterMark: 256 * 1024 }) as AsyncIterable<Uint8Array>, (e) => e)
+          ), watch, (cause) => unreadable(file, cause))
         : Effect.fail(invalidRequest(`cannot upload ${file}: it is not a file`))
   )
 
@@ -201,8 +250,16 @@ const unreadable = (file: string, cause: unknown) =>
     }`
   )
 
+const streamFailed = (cause: unknown) =>
+  typeof cause === "object" && cause !== null && (cause as { _tag?: string })._tag === "Other"
+    ? cause as ApiError
+    : invalidRequest(`the upload's stream failed: ${cause instanceof Error ? cause.message : String(cause)}`)
+
 /** The source as a body made per attempt, and whether a retry may send it again. */
-const bodyOf = (source: UploadSource): Either.Either<{ body: Effect.Effect<HttpBody.HttpBody, ApiError>; replayable: boolean }, ApiError> => {
+const bodyOf = (
+  source: UploadSource,
+  watch: SourceWatch
+): Either.Either<{ body: Effect.Effect<HttpBody.HttpBody, ApiError>; replayable: boolean }, ApiError> => {
   if (source === null || typeof source !== "object") return Either.left(invalidRequest("uploadFile needs { path }, { bytes, filename } or { stream, filename }"))
   const name = "path" in source && typeof source.path === "string" && source.filename === undefined
     ? path.basename(source.path)
@@ -210,12 +267,12 @@ const bodyOf = (source: UploadSource): Either.Either<{ body: Effect.Effect<HttpB
   if (typeof name !== "string" || name === "") return Either.left(invalidRequest("an upload needs a filename"))
   const mimeType = source.mimeType ?? guessMimeType(name)
   if (!headerSafe(mimeType)) return Either.left(invalidRequest("an upload's mimeType must be one line"))
-  if ("path" in source) return Either.right({ body: fromPath(source.path, name, mimeType), replayable: true })
+  if ("path" in source) return Either.right({ body: fromPath(source.path, name, mimeType, watch), replayable: true })
   if ("bytes" in source) {
     if (!(source.bytes instanceof Uint8Array)) return Either.left(invalidRequest("an upload's bytes must be a Uint8Array"))
     const bytes = source.bytes
     return Either.right({
-      body: Effect.sync(multipart(name, mimeType, bytes.length, () => Stream.make(bytes))),
+      body: multipart(name, mimeType, bytes.length, () => Stream.make(bytes), watch, streamFailed),
       replayable: true
     })
   }
@@ -224,7 +281,7 @@ const bodyOf = (source: UploadSource): Either.Either<{ body: Effect.Effect<HttpB
     if (size !== undefined && !(Number.isSafeInteger(size) && size >= 0)) {
       return Either.left(invalidRequest("an upload's size must be a whole number of bytes"))
     }
-    return Either.right({ body: Effect.sync(multipart(name, mimeType, size, () => source.stream)), replayable: false })
+    return Either.right({ body: multipart(name, mimeType, size, () => source.stream, watch, streamFailed), replayable: false })
   }
   return Either.left(invalidRequest("uploadFile needs { path }, { bytes, filename } or { stream, filename }"))
 }
@@ -234,40 +291,46 @@ const decodeDeleted = decodeAnswer(DeletedFile, "deleted file")
 
 /** The Files methods over the HTTP client. */
 export const make = (http: AnthropicHttpClient.Service): Service => {
-  const beta = (options: CallOptions | undefined): CallOptions => ({ ...options, betas: [BETA, ...(options?.betas ?? [])] })
+  const beta = (options: CallOptions | undefined): CallOptions => ({ ...callOptionsOf(options), betas: [BETA, ...(options?.betas ?? [])] })
   const onFile = <A>(id: string, f: (path: string) => A, fail: (error: ApiError) => A): A =>
     Either.match(pathOf`/v1/files/${id}`, { onLeft: fail, onRight: f })
   const list = (options: CallOptions | undefined) =>
     makeList(FileMetadata, "files", (params: FileListParams) =>
-      http.json({ method: "GET", path: "/v1/files", query: { ...pageQuery(params), ids: params.ids }, ...beta(options) }))
+      http.json({ ...beta(options), method: "GET", path: "/v1/files", query: { ...pageQuery(params), ids: params.ids } }))
   return {
     uploadFile: (source, options) =>
-      Either.match(bodyOf(source), {
-        onLeft: Effect.fail,
-        onRight: ({ body, replayable }) =>
-          Effect.flatMap(
-            http.json({
-              path: "/v1/files",
-              rawBody: body,
-              ...beta(options),
-              ...(replayable ? {} : { maxRetries: 0 })
-            }),
-            decodeFile
-          )
+      Effect.suspend(() => {
+        const watch: SourceWatch = { failure: undefined }
+        return Either.match(bodyOf(source, watch), {
+          onLeft: Effect.fail,
+          onRight: ({ body, replayable }) =>
+            Effect.flatMap(
+              http.json({
+                ...beta(options),
+                path: "/v1/files",
+                rawBody: body,
+                bodyFailure: () => watch.failure,
+                // A second upload after a lost answer would be a second file: retried only when surely not stored.
+                retry: "unprocessed",
+                ...(replayable ? {} : { maxRetries: 0 })
+              }),
+              decodeFile
+            )
+        })
       }),
     listFiles: (params = {}, options) => list(options).page(params),
     files: (params = {}, options) => list(options).all(params),
     retrieveFile: (id, options) =>
-      onFile(id, (path) => Effect.flatMap(http.json({ method: "GET", path, ...beta(options) }), decodeFile), Effect.fail),
+      onFile(id, (path) => Effect.flatMap(http.json({ ...beta(options), method: "GET", path }), decodeFile), Effect.fail),
     downloadFile: (id, options) =>
       onFile(
         id,
         (path) =>
           http.stream(
             {
+              ...beta(options),
               method: "GET",
               path: `${path}/content`,
-              ...beta(options),
               headers: { accept: "application/binary", ...options?.headers }
             },
             watchedBytes
@@ -275,6 +338,6 @@ export const make = (http: AnthropicHttpClient.Service): Service => {
         Stream.fail
       ),
     deleteFile: (id, options) =>
-      onFile(id, (path) => Effect.flatMap(http.json({ method: "DELETE", path, ...beta(options) }), decodeDeleted), Effect.fail)
+      onFile(id, (path) => Effect.flatMap(http.json({ ...beta(options), method: "DELETE", path, retry: "unprocessed" }), decodeDeleted), Effect.fail)
   }
 }

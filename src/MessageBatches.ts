@@ -16,7 +16,7 @@ import * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import type * as AnthropicHttpClient from "./AnthropicHttpClient.js"
-import { type CallOptions, invalidRequest, pathOf, watchedBytes } from "./AnthropicHttpClient.js"
+import { callOptionsOf, type CallOptions, invalidRequest, jsonText, pathOf, watchedBytes } from "./AnthropicHttpClient.js"
 import type { ApiError } from "./Errors.js"
 import { clip } from "./internal/classify.js"
 import { decodeAnswer, firstIssue } from "./internal/decodeAnswer.js"
@@ -176,7 +176,7 @@ const CUSTOM_ID = /^[a-zA-Z0-9_-]{1,64}$/
 const validateParams = Schema.validateEither(Messages.MessageCreateParams, { errors: "first" })
 
 /** `requests` checked as the API will check them, the body encoded once: or why it cannot be sent. */
-const prepareBatch = (params: BatchCreateParams): Either.Either<HttpBody.HttpBody, ApiError> => {
+const prepareBatch = (params: BatchCreateParams, validate: boolean): Either.Either<HttpBody.HttpBody, ApiError> => {
   const requests: unknown = params?.requests
   if (!Array.isArray(requests) || requests.length === 0) {
     return Either.left(invalidRequest("a batch needs `requests`: a non-empty list of { custom_id, params }"))
@@ -194,22 +194,23 @@ const prepareBatch = (params: BatchCreateParams): Either.Either<HttpBody.HttpBod
     }
     if (seen.has(id)) return Either.left(invalidRequest(`${where}: custom_id is used twice in the batch`))
     seen.add(id)
-    const checked = validateParams(request?.params)
-    if (Either.isLeft(checked)) return Either.left(invalidRequest(`${where}: params.${firstIssue(checked.left)}`))
-    if (request!.params!.stream === true) {
+    if (typeof request?.params !== "object" || request.params === null || Array.isArray(request.params)) {
+      return Either.left(invalidRequest(`${where}: params must be the request's MessageCreateParams (an object)`))
+    }
+    if (validate) {
+      const checked = validateParams(request.params)
+      if (Either.isLeft(checked)) return Either.left(invalidRequest(clip(`${where}: params.${firstIssue(checked.left)}`)))
+    }
+    if (request.params.stream === true) {
       return Either.left(invalidRequest(`${where}: params.stream must not be true (batch results are never streamed)`))
     }
   }
-  let text: string
-  try {
-    text = JSON.stringify({ requests })
-  } catch {
-    return Either.left(invalidRequest("the batch cannot be sent as JSON (a BigInt, or an object inside itself)"))
-  }
-  const body = HttpBody.text(text, "application/json")
-  return body.contentLength > LIMITS.maxBodyBytes
-    ? Either.left(invalidRequest(`a batch's body is at most ${LIMITS.maxBodyBytes} bytes; this one is ${body.contentLength}`))
-    : Either.right(body)
+  return Either.flatMap(jsonText({ requests }, "the batch's requests"), (text) => {
+    const body = HttpBody.text(text, "application/json")
+    return body.contentLength > LIMITS.maxBodyBytes
+      ? Either.left(invalidRequest(`a batch's body is at most ${LIMITS.maxBodyBytes} bytes; this one is ${body.contentLength}`))
+      : Either.right(body)
+  })
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -217,8 +218,22 @@ const prepareBatch = (params: BatchCreateParams): Either.Either<HttpBody.HttpBod
 // ---------------------------------------------------------------------------------------------------------------
 
 /**
- * How {@link Service.waitForBatch} polls: first after `initialDelay` (default 1 s), each wait twice the one before,
- * never more than `maxDelay` (default 60 s).
+ * {@link Service.createBatch}'s options.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface CreateBatchOptions extends CallOptions {
+  /**
+   * Check each request's `params` against `MessageCreateParams` before sending (default true). Turn it off to send
+   * a field or value the API has and this client's schemas do not yet know (the API checks every request anyway).
+   */
+  readonly validate?: boolean | undefined
+}
+
+/**
+ * How {@link Service.waitForBatch} polls: at once, then after `initialDelay` (default 1 s, at least 1 ms), each wait
+ * twice the one before, never more than `maxDelay` (default 60 s, at least `initialDelay`).
  *
  * @since 0.2.0
  * @category models
@@ -242,7 +257,7 @@ export interface Service {
    * `custom_id`, at most 100,000 requests and 256 MB): a bad one fails with `Other { errorType: "invalid_request" }`
    * naming its index, custom_id and field, and nothing is sent.
    */
-  readonly createBatch: (params: BatchCreateParams, options?: CallOptions) => Effect.Effect<MessageBatch, ApiError>
+  readonly createBatch: (params: BatchCreateParams, options?: CreateBatchOptions) => Effect.Effect<MessageBatch, ApiError>
   /** `GET /v1/messages/batches/{id}`. */
   readonly retrieveBatch: (id: string, options?: CallOptions) => Effect.Effect<MessageBatch, ApiError>
   /** `GET /v1/messages/batches`: one page (newest first). */
@@ -284,18 +299,19 @@ export const make = (http: AnthropicHttpClient.Service): Service => {
 
   const list = (options: CallOptions | undefined) =>
     makeList(MessageBatch, "message batches", (params: PageParams) =>
-      http.json({ method: "GET", path: "/v1/messages/batches", query: pageQuery(params), ...options }))
+      http.json({ ...callOptionsOf(options), method: "GET", path: "/v1/messages/batches", query: pageQuery(params) }))
 
   const retrieveBatch = (id: string, options?: CallOptions) =>
-    onBatch(id, "", (path) => Effect.flatMap(http.json({ method: "GET", path, ...options }), decodeBatch))
+    onBatch(id, "", (path) => Effect.flatMap(http.json({ ...callOptionsOf(options), method: "GET", path }), decodeBatch))
 
   return {
     createBatch: (params, options) =>
-      Either.match(prepareBatch(params), {
+      Either.match(prepareBatch(params, options?.validate ?? true), {
         onLeft: Effect.fail,
         onRight: (body) =>
           Effect.flatMap(
-            http.json({ path: "/v1/messages/batches", rawBody: Effect.succeed(body), ...options }),
+            // Retried only when the API surely did not create it: a retry after a lost answer would make two batches.
+            http.json({ ...callOptionsOf(options), path: "/v1/messages/batches", rawBody: Effect.succeed(body), retry: "unprocessed" }),
             decodeBatch
           )
       }),
@@ -303,15 +319,16 @@ export const make = (http: AnthropicHttpClient.Service): Service => {
     listBatches: (params = {}, options) => list(options).page(params),
     batches: (params = {}, options) => list(options).all(params),
     cancelBatch: (id, options) =>
-      onBatch(id, "/cancel", (path) => Effect.flatMap(http.json({ path, ...options }), decodeBatch)),
+      onBatch(id, "/cancel", (path) => Effect.flatMap(http.json({ ...callOptionsOf(options), path }), decodeBatch)),
     deleteBatch: (id, options) =>
-      onBatch(id, "", (path) => Effect.flatMap(http.json({ method: "DELETE", path, ...options }), decodeDeleted)),
+      onBatch(id, "", (path) =>
+        Effect.flatMap(http.json({ ...callOptionsOf(options), method: "DELETE", path, retry: "unprocessed" }), decodeDeleted)),
     batchResults: (id, options) =>
       Either.match(pathOf`/v1/messages/batches/${id}/results`, {
         onLeft: Stream.fail,
         onRight: (path) =>
           http.stream(
-            { method: "GET", path, ...options, headers: { accept: "application/binary", ...options?.headers } },
+            { ...callOptionsOf(options), method: "GET", path, headers: { accept: "application/binary", ...options?.headers } },
             (body, reader) =>
               watchedBytes(body, reader).pipe(
                 decodeJsonLines<BatchResult>({ requestId: reader.requestId, check: whyNotAResult })
@@ -319,8 +336,10 @@ export const make = (http: AnthropicHttpClient.Service): Service => {
           )
       }),
     waitForBatch: (id, options = {}) => {
-      const maxDelay = Duration.decode(options.maxDelay ?? "60 seconds")
-      const schedule = Schedule.exponential(options.initialDelay ?? "1 second", 2).pipe(
+      // At least a millisecond between polls, and a cap no shorter than the first wait: no busy loop on the API.
+      const initialDelay = Duration.max(Duration.decode(options.initialDelay ?? "1 second"), Duration.millis(1))
+      const maxDelay = Duration.max(Duration.decode(options.maxDelay ?? "60 seconds"), initialDelay)
+      const schedule = Schedule.exponential(initialDelay, 2).pipe(
         Schedule.modifyDelay((delay) => Duration.min(delay, maxDelay)),
         Schedule.whileInput((batch: MessageBatch) => batch.processing_status !== "ended"),
         // The schedule's output is the last batch retrieved: the ended one.
@@ -336,6 +355,6 @@ export const make = (http: AnthropicHttpClient.Service): Service => {
 
 /** Why the `index`-th value of a results file is not a result, or `undefined` when it is one. */
 const whyNotAResult = (value: unknown, index: number): string | undefined =>
-  isResult(value) ? undefined : `result ${index + 1} of the results file: ${
+  isResult(value) ? undefined : clip(`result ${index + 1} of the results file: ${
     Either.match(explainResult(value), { onLeft: firstIssue, onRight: () => "not a result" })
-  }`
+  }`)

@@ -412,6 +412,14 @@ export class MessageAccumulator {
     return Option.some({ ...this.message, content } as unknown as Messages.Message)
   }
 
+  /**
+   * The input of the tool call at `index` as the accumulator holds it: after its `content_block_stop` its whole
+   * input (the start's own when no delta came); before, the start's.
+   */
+  inputAt(index: number): unknown {
+    return this.message?.content[index]?.input
+  }
+
   /** The JSON text of a tool call's input received so far, while its block is open. */
   partialInput(index: number): Option.Option<string> {
     return Option.fromNullable(this.json.get(index))

@@ -11,7 +11,7 @@ import * as Either from "effect/Either"
 import * as Schema from "effect/Schema"
 import type * as Stream from "effect/Stream"
 import type * as AnthropicHttpClient from "./AnthropicHttpClient.js"
-import { type CallOptions, pathOf } from "./AnthropicHttpClient.js"
+import { callOptionsOf, type CallOptions, pathOf } from "./AnthropicHttpClient.js"
 import type { ApiError } from "./Errors.js"
 import { decodeAnswer } from "./internal/decodeAnswer.js"
 import { lenient, maybe, openLiteral } from "./internal/messages/schema.js"
@@ -111,10 +111,10 @@ export const make = (http: AnthropicHttpClient.Service): Service => {
   const list = (options: CallOptions | undefined) =>
     makeList(ModelInfo, "models", (params: ModelListParams) =>
       http.json({
+        ...callOptionsOf(options),
         method: "GET",
         path: "/v1/models",
-        query: { ...pageQuery(params), lifecycle: params.lifecycle },
-        ...options
+        query: { ...pageQuery(params), lifecycle: params.lifecycle }
       }))
   return {
     listModels: (params = {}, options) => list(options).page(params),
@@ -122,7 +122,7 @@ export const make = (http: AnthropicHttpClient.Service): Service => {
     retrieveModel: (id, options) =>
       Either.match(pathOf`/v1/models/${id}`, {
         onLeft: Effect.fail,
-        onRight: (path) => Effect.flatMap(http.json({ method: "GET", path, ...options }), decodeModel)
+        onRight: (path) => Effect.flatMap(http.json({ ...callOptionsOf(options), method: "GET", path }), decodeModel)
       })
   }
 }

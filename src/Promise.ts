@@ -322,7 +322,8 @@ export const fromLayer = async <E>(layer: Layer.Layer<AnthropicClient.Services, 
         iterated = true
         return iterator
       },
-      bytes: () => reader.readAll() as Promise<Uint8Array>,
+      // After (or during) a for await the chunks were handed out, not kept: there are no bytes to give.
+      bytes: () => (iterated ? Promise.reject(downloadAlreadyRead()) : reader.readAll() as Promise<Uint8Array>),
       abort: reader.abort
     }
   }

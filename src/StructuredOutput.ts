@@ -100,8 +100,8 @@ const jsonSchemaOf = <A, I, R>(schema: Schema.Schema<A, I, R>): Json => {
   const defs = (root.$defs ?? {}) as Record<string, Json>
   const name = ref.slice("#/$defs/".length)
   const { [name]: target, ...others } = defs
-  // Other definitions may refer back to the root's: keep it among them.
-  const refersBack = JSON.stringify(others).includes(JSON.stringify(ref))
+  // The root's own definition, or another, may refer back to it (a recursive schema): then it stays among them.
+  const refersBack = JSON.stringify(defs).includes(JSON.stringify(ref))
   const $defs = refersBack ? defs : others
   return { ...target, ...(Object.keys($defs).length > 0 ? { $defs } : {}) }
 }

@@ -29,6 +29,8 @@ import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Ref from "effect/Ref"
 import * as Schema from "effect/Schema"
+import { clip } from "./internal/clip.js"
+import { scrubSecrets } from "./internal/tokens.js"
 
 /**
  * @since 0.2.0
@@ -62,15 +64,25 @@ export interface Result<Tools extends Record<string, Tool.Any>> {
   readonly stoppedBy: "finish" | "maxSteps"
 }
 
-/** What a failed handler tells the model: its message, never a stack. */
-const failureText = (failure: unknown): string =>
+/** What a failed handler tells the model: its message, never a stack, any key or token in it masked. */
+const failureText = (failure: unknown): string => scrubSecrets(clip(describeFailure(failure)))
+
+const describeFailure = (failure: unknown): string =>
   typeof failure === "string"
     ? failure
     : failure instanceof Error
     ? `${failure.name}: ${failure.message}`
     : typeof failure === "object" && failure !== null && typeof (failure as { message?: unknown }).message === "string"
     ? (failure as { message: string }).message
-    : JSON.stringify(failure) ?? String(failure)
+    : safeJson(failure)
+
+const safeJson = (value: unknown): string => {
+  try {
+    return JSON.stringify(value) ?? String(value)
+  } catch {
+    return "the tool failed (its error cannot be written out)"
+  }
+}
 
 /** One call run through the toolkit: its result, or its failure as a failed result. */
 const runCall = <Tools extends Record<string, Tool.Any>>(
@@ -100,6 +112,10 @@ const runCall = <Tools extends Record<string, Tool.Any>>(
   })
 }
 
+/** A count from options: a whole number from 1, else the default (NaN, 0 or a fraction must not stop the loop cold). */
+const wholeAtLeastOne = (value: number | undefined, fallback: number): number =>
+  value !== undefined && Number.isFinite(value) && value >= 1 ? Math.floor(value) : fallback
+
 /**
  * Runs the loop (see the module's description).
  *
@@ -113,8 +129,8 @@ export const run = <Tools extends Record<string, Tool.Any>, E = never, R = never
     const toolkit: Toolkit.WithHandler<Tools> = Effect.isEffect(options.toolkit)
       ? yield* (options.toolkit as Effect.Effect<Toolkit.WithHandler<Tools>, E, R>)
       : options.toolkit as Toolkit.WithHandler<Tools>
-    const maxSteps = Math.max(1, options.maxSteps ?? 10)
-    const concurrency = Math.max(1, options.concurrency ?? 4)
+    const maxSteps = wholeAtLeastOne(options.maxSteps, 10)
+    const concurrency = wholeAtLeastOne(options.concurrency, 4)
     let transcript = Prompt.make(options.prompt)
     const steps: Array<LanguageModel.GenerateTextResponse<Tools>> = []
     while (steps.length < maxSteps) {

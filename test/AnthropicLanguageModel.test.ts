@@ -349,44 +349,62 @@ describe("generateObject", () => {
 })
 
 describe("Chat over several turns", () => {
-  it.scoped("thinking signatures and redacted thinking go back unchanged, though Chat's history drops them", () =>
+  it.scoped("a tool-use turn's thinking signature and redacted thinking go back unchanged, though Chat's history drops them", () =>
     Effect.gen(function*() {
       const { provide, standIn } = yield* languageModel({ config: { max_tokens: 4000, thinking: { type: "enabled", budget_tokens: 2000 } } })
       const first = [
         { type: "thinking", thinking: "First thoughts.", signature: "sig-1" },
         { type: "redacted_thinking", data: "opaque-data" },
-        { type: "text", text: "Hello, I am Claude." }
+        { type: "text", text: "Let me check." },
+        { type: "tool_use", id: "toolu_chat_1", name: "get_weather", input: { city: "Paris" } }
       ]
-      standIn.enqueue({ type: "json", status: 200, body: message(first) })
+      standIn.enqueue({ type: "json", status: 200, body: message(first, { stop_reason: "tool_use" }) })
       standIn.enqueue(StandIn.streamOf(message([
         { type: "thinking", thinking: "Second thoughts.", signature: "sig-2" },
-        { type: "text", text: "Nice to meet you." }
+        { type: "text", text: "It is 21 degrees." }
       ]) as never))
       standIn.enqueue(StandIn.text("Goodbye."))
-      const result = yield* provide(Effect.gen(function*() {
+      const history = yield* provide(Effect.gen(function*() {
         const chat = yield* Chat.empty
-        yield* chat.generateText({ prompt: "Hi" })
-        yield* Stream.runDrain(chat.streamText({ prompt: "Who are you?" }))
-        const last = yield* chat.generateText({ prompt: "Bye" })
-        return { last, history: yield* chat.exportJson }
-      }))
-      expect(result.last.text).toBe("Goodbye.")
-      const third = lastBody(standIn).messages
-      expect(third).toEqual([
-        { role: "user", content: [{ type: "text", text: "Hi" }] },
-        { role: "assistant", content: first },
-        { role: "user", content: [{ type: "text", text: "Who are you?" }] },
-        {
-          role: "assistant",
-          content: [
-            { type: "thinking", thinking: "Second thoughts.", signature: "sig-2" },
-            { type: "text", text: "Nice to meet you." }
-          ]
-        },
+        yield* chat.generateText({ prompt: "Weather in Paris?", toolkit })
+        yield* Stream.runDrain(chat.streamText({ prompt: "And so?", toolkit }))
+        yield* chat.generateText({ prompt: "Bye" })
+        return yield* chat.exportJson
+      })).pipe(Effect.provide(handlers))
+      const turn = { role: "assistant", content: first }
+      const results = { type: "tool_result", tool_use_id: "toolu_chat_1", content: '{"city":"Paris","celsius":21}' }
+      // Continuing after the tool call: the turn goes back as the API sent it, signature and redacted data included.
+      expect(standIn.requests[1]!.body.messages).toEqual([
+        { role: "user", content: [{ type: "text", text: "Weather in Paris?" }] },
+        turn,
+        { role: "user", content: [results, { type: "text", text: "And so?" }] }
+      ])
+      // A turn without tool calls needs nothing back (the API drops earlier turns' thinking): its text alone goes.
+      expect(standIn.requests[2]!.body.messages.slice(1)).toEqual([
+        turn,
+        { role: "user", content: [results, { type: "text", text: "And so?" }] },
+        { role: "assistant", content: [{ type: "text", text: "It is 21 degrees." }] },
         { role: "user", content: [{ type: "text", text: "Bye" }] }
       ])
-      // What Chat keeps itself has no signatures: the provider matched its turns to the ones it made.
-      expect(result.history).not.toContain("sig-1")
+      // What Chat keeps itself has no signatures: the provider matched the turn to the one it made.
+      expect(history).not.toContain("sig-1")
+    }))
+
+  it.scoped("another conversation's turn with the same words is never taken for this one's (its blocks stay its own)", () =>
+    Effect.gen(function*() {
+      const { provide, standIn } = yield* languageModel()
+      const cited = [{
+        type: "text",
+        text: "Done.",
+        citations: [{ type: "char_location", cited_text: "ALICE: confidential", document_index: 0, start_char_index: 0, end_char_index: 5 }]
+      }]
+      standIn.enqueue({ type: "json", status: 200, body: message(cited) })
+      yield* provide(LanguageModel.generateText({ prompt: "Alice asks" }))
+      yield* provide(LanguageModel.generateText({
+        prompt: [{ role: "user", content: "Bob asks" }, { role: "assistant", content: "Done." }, { role: "user", content: "Thanks" }]
+      }))
+      expect(JSON.stringify(lastBody(standIn))).not.toContain("ALICE")
+      expect(lastBody(standIn).messages[1]).toEqual({ role: "assistant", content: [{ type: "text", text: "Done." }] })
     }))
 
   it.scoped("a reasoning part carrying its signature in its options is sent as thinking; one without is left out", () =>

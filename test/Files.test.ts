@@ -80,22 +80,43 @@ describe("Files: upload and download", () => {
       expect(refused).toMatchObject({ _tag: "Other", errorType: "invalid_request" })
     }))
 
-  it.scoped("a path or bytes upload is retried after a 500 and sent again whole; a stream is sent once", () =>
+  it.scoped("an upload is retried only when the API surely stored nothing (529), then sent again whole; a stream is sent once", () =>
     Effect.gen(function*() {
       const { standIn, client } = yield* setup({ retry: { max_retries: 2 } })
       const dir = yield* tempDir
       const file = path.join(dir, "data.csv")
       yield* Effect.promise(() => fs.writeFile(file, "a,b\n1,2\n"))
-      standIn.enqueue(StandIn.error(500, { retryAfterMs: "0" }))
+      standIn.enqueue(StandIn.error(529, { retryAfterMs: "0" }))
       const meta = yield* client.uploadFile({ path: file })
       expect(meta.size_bytes).toBe(8)
       expect(standIn.requests.length).toBe(2)
       // Both attempts carried the whole file (each with a boundary of its own).
       for (const request of standIn.requests) expect(Buffer.from(request.raw).toString()).toContain("\r\n\r\na,b\n1,2\n\r\n--")
+      // A 500 may come after the file was stored: a second upload would be a second file.
       standIn.enqueue(StandIn.error(500, { retryAfterMs: "0" }))
-      const once = yield* Effect.flip(client.uploadFile({ stream: Stream.make(new Uint8Array([1])), filename: "s.bin" }))
-      expect(once).toMatchObject({ _tag: "ServerError", status: 500 })
+      expect(yield* Effect.flip(client.uploadFile({ path: file }))).toMatchObject({ _tag: "ServerError", status: 500 })
       expect(standIn.requests.length).toBe(3)
+      standIn.enqueue(StandIn.error(529, { retryAfterMs: "0" }))
+      const once = yield* Effect.flip(client.uploadFile({ stream: Stream.make(new Uint8Array([1])), filename: "s.bin" }))
+      expect(once).toMatchObject({ _tag: "ServerError", status: 529 })
+      expect(standIn.requests.length).toBe(4)
+    }))
+
+  it.scoped("a source that fails or gives another size than it said is the caller's error, not retried", () =>
+    Effect.gen(function*() {
+      const { standIn, client } = yield* setup({ retry: { max_retries: 2 } })
+      const failing = yield* Effect.flip(client.uploadFile({
+        stream: Stream.concat(Stream.make(new Uint8Array(100)), Stream.fail(new Error("disk gone"))),
+        filename: "x.bin"
+      }))
+      expect(failing).toMatchObject({ _tag: "Other", status: 0, errorType: "invalid_request" })
+      expect(failing.message).toContain("the upload's stream failed: disk gone")
+      const short = yield* Effect.flip(client.uploadFile({ stream: Stream.make(new Uint8Array(10)), filename: "y.bin", size: 20 }))
+      expect(short.message).toContain("the upload's source gave 10 bytes, not the 20 its size said")
+      const long = yield* Effect.flip(client.uploadFile({ stream: Stream.make(new Uint8Array(30)), filename: "z.bin", size: 20 }))
+      expect(long.message).toContain("its size said")
+      expect(standIn.files.all()).toEqual([])
+      expect(standIn.requests.length).toBeLessThanOrEqual(3)
     }))
 
   it.scoped("a file that cannot be read fails before anything is sent, naming it", () =>

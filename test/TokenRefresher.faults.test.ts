@@ -381,6 +381,23 @@ describe("a refresh is never lost halfway", () => {
       expect((yield* readJson(bundle)).refresh_token).toBe(rotated.refresh_token)
     }))
 
+  it.scoped("a call's own short timeoutMs never bounds the shared refresh it starts (a cut refresh could lose the token)", () =>
+    Effect.gen(function*() {
+      const { bundle, client, standIn } = yield* staleSetup()
+      const answer = heldTokenAnswer(standIn)
+      const call = yield* Effect.fork(client.createMessage(hello, { timeoutMs: 150 }))
+      yield* StandIn.until(standIn, () => standIn.oauth.tokenRequests.length === 1)
+      // Far past the call's 150 ms, well within timeout_ms: the token request is still out, not aborted.
+      yield* TestClock.adjust("2 seconds")
+      yield* realPause(30)
+      expect(standIn.abandoned.filter((r) => r.path.startsWith("/v1/oauth"))).toEqual([])
+      const rotated = standIn.oauth.issue()
+      answer({ type: "json", status: 200, body: rotated })
+      yield* Fiber.join(call)
+      expect((yield* readJson(bundle)).refresh_token).toBe(rotated.refresh_token)
+      expect(standIn.requests.at(-1)!.headers["authorization"]).toBe(`Bearer ${rotated.access_token}`)
+    }))
+
   it.scoped("closing the client while a token request is out waits for its answer and saves it", () =>
     Effect.gen(function*() {
       const scope = yield* Scope.make()

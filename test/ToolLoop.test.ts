@@ -9,6 +9,7 @@ import { describe, expect, it } from "@effect/vitest"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
+import * as AnthropicTools from "../src/AnthropicTools.js"
 import * as StandIn from "../src/testing/StandIn.js"
 import * as ToolLoop from "../src/ToolLoop.js"
 import { languageModel, message } from "./languageModelFixtures.js"
@@ -137,8 +138,10 @@ describe("ToolLoop.run", () => {
         { type: "text", text: "Still searching" }
       ]
       standIn.enqueue({ type: "json", status: 200, body: message(paused, { stop_reason: "pause_turn" }) }, StandIn.text("Found it."))
-      const handlers = toolkit.toLayer({ lookup: () => Effect.succeed("x") })
-      const result = yield* provide(ToolLoop.run({ prompt: "search", toolkit })).pipe(Effect.provide(handlers))
+      // The server tool is in the toolkit: its call's id is what lets the provider send the paused turn back whole.
+      const searching = Toolkit.make(Lookup, AnthropicTools.WebSearch_20250305({}))
+      const handlers = searching.toLayer({ lookup: () => Effect.succeed("x") })
+      const result = yield* provide(ToolLoop.run({ prompt: "search", toolkit: searching })).pipe(Effect.provide(handlers))
       expect(result.steps.map((s) => s.finishReason)).toEqual(["pause", "stop"])
       expect(bodies(standIn)[1]!.messages).toEqual([
         { role: "user", content: [{ type: "text", text: "search" }] },

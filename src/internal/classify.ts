@@ -202,6 +202,8 @@ export const classify = (
 export interface RetryOptions {
   readonly maxRetries: number
   readonly maxRetryAfterMs: number
+  /** Retry only the errors this allows, besides the usual rules (requests that must not run twice). */
+  readonly only?: ((error: ApiError) => boolean) | undefined
 }
 
 
@@ -214,7 +216,7 @@ const backoff = (attempt: number): Effect.Effect<Duration.Duration> =>
  * fails at once with the server's `retryAfterMs`, instead of hanging for as long as the server likes.
  */
 export const mayRetry = (error: ApiError, options: RetryOptions): boolean =>
-  isRetryable(error) &&
+  isRetryable(error) && (options.only === undefined || options.only(error)) &&
   (error._tag !== "RateLimit" || error.retryAfterMs <= Math.min(options.maxRetryAfterMs, MAX_MILLISECONDS))
 
 /**

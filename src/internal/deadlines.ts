@@ -26,16 +26,36 @@ export interface Deadlines {
 }
 
 class Entry implements Deadline {
-  constructor(readonly at: number, public expire: (() => void) | undefined) {}
+  constructor(readonly at: number, public expire: (() => void) | undefined, private readonly lane: Lane) {}
   /** Drops `expire` too: the lane keeps the entry until its time, but not what `expire` refers to. */
   disarm(): void {
+    if (this.expire === undefined) return
     this.expire = undefined
+    this.lane.disarmed()
   }
 }
 
 class Lane {
   queue: Array<Entry> = []
   head = 0
+  /** Armed entries not yet expired or disarmed. */
+  live = 0
+  push(entry: Entry): void {
+    this.queue.push(entry)
+    this.live++
+  }
+  /**
+   * Behind one slow request every finished one stays queued until the slow one's time: when most of the lane is
+   * dead weight, it is dropped (an entry is never expired early or late: order is kept).
+   */
+  disarmed(): void {
+    this.live--
+    const waiting = this.queue.length - this.head
+    if (waiting > 4096 && this.live * 4 < waiting) {
+      this.queue = this.queue.slice(this.head).filter((entry) => entry.expire !== undefined)
+      this.head = 0
+    }
+  }
   /** Runs what is overdue; the time of the next live deadline, or `undefined` when the lane is empty. */
   expireUntil(now: number): number | undefined {
     while (this.head < this.queue.length) {
@@ -45,6 +65,7 @@ class Lane {
       this.head++
       if (expire !== undefined) {
         entry.expire = undefined
+        this.live--
         expire()
       }
     }
@@ -75,8 +96,8 @@ export const make = (timeoutMs: number): Effect.Effect<Deadlines, never, Scope.S
     const arm = (expire: () => void, ms = timeoutMs): Deadline => {
       let lane = lanes.get(ms)
       if (lane === undefined) lanes.set(ms, lane = new Lane())
-      const entry = new Entry(clock.unsafeCurrentTimeMillis() + ms, expire)
-      lane.queue.push(entry)
+      const entry = new Entry(clock.unsafeCurrentTimeMillis() + ms, expire, lane)
+      lane.push(entry)
       if (entry.at < wakesAt) {
         wakesAt = entry.at
         const w = wake

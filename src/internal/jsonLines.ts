@@ -27,7 +27,8 @@ export const decodeJsonLines = <A = unknown>(options: {
 <E, R>(bytes: Stream.Stream<Uint8Array, E, R>): Stream.Stream<A, E | StreamError, R> =>
   Stream.suspend(() => {
     const maxLineBytes = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES
-    const decoder = new TextDecoder()
+    // Fatal: bytes that are not UTF-8 are a malformed line, not replacement characters in a result.
+    const decoder = new TextDecoder("utf-8", { fatal: true })
     let rest = ""
     let lineNumber = 0
     let values = 0
@@ -74,7 +75,15 @@ export const decodeJsonLines = <A = unknown>(options: {
       if (failed !== undefined) return Effect.fail(failed)
       const out: Array<A> = []
       for (const piece of chunk) {
-        failed = feed(decoder.decode(piece, { stream: true }), out)
+        let text: string
+        try {
+          text = decoder.decode(piece, { stream: true })
+        } catch {
+          lineNumber++
+          failed = malformed("not UTF-8 text")
+          break
+        }
+        failed = feed(text, out)
         if (failed !== undefined) break
       }
       return Effect.succeed(Chunk.unsafeFromArray(out))
@@ -82,7 +91,14 @@ export const decodeJsonLines = <A = unknown>(options: {
     const last = Stream.suspend(() => {
       if (failed !== undefined) return Stream.fail(failed)
       const out: Array<A> = []
-      const failure = parseLine(rest + decoder.decode(), out)
+      let tail: string
+      try {
+        tail = decoder.decode()
+      } catch {
+        lineNumber++
+        return Stream.fail(malformed("not UTF-8 text"))
+      }
+      const failure = parseLine(rest + tail, out)
       rest = ""
       return failure !== undefined ? Stream.fail(failure) : Stream.fromIterable(out)
     })

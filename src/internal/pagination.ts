@@ -9,6 +9,7 @@ import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
+import { invalidRequest } from "../AnthropicHttpClient.js"
 import { type ApiError, Other } from "../Errors.js"
 import { decodeAnswer } from "./decodeAnswer.js"
 import { maybe } from "./messages/schema.js"
@@ -59,14 +60,24 @@ export interface PageParams {
   readonly page?: string | undefined
 }
 
-/** The page after `page`, or `None` at the end; a page that claims more but names no way on is the API's fault. */
+/**
+ * The page after `page`, or `None` at the end. A page that claims more but names no way on, or a way on the walk
+ * has already taken (a cursor or token seen before: the server pointing back, however many pages), is the API's
+ * fault: the stream fails instead of going round for ever.
+ */
 const nextParams = <P extends PageParams>(
   params: P,
   page: Page<unknown>,
-  what: string
+  what: string,
+  seen: Set<string>
 ): Either<Option.Option<P>> => {
+  if (page.has_more === false) return ok(Option.none())
   if (typeof page.next_page === "string" && page.next_page !== "") {
-    return page.next_page === params.page ? stuck(what) : ok(Option.some({ ...params, page: page.next_page }))
+    if (seen.has(`page:${page.next_page}`)) return stuck(what)
+    seen.add(`page:${page.next_page}`)
+    // A token replaces the cursors: sending both would ask for two places at once.
+    const { after_id: _a, before_id: _b, ...rest } = params
+    return ok(Option.some({ ...rest, page: page.next_page } as P))
   }
   if (page.has_more !== true) return ok(Option.none())
   const backwards = params.before_id !== undefined
@@ -74,7 +85,8 @@ const nextParams = <P extends PageParams>(
   if (typeof cursor !== "string" || cursor === "") {
     return bad(`a page of ${what} says has_more but gives no ${backwards ? "first_id" : "last_id"} to go on from`)
   }
-  if (cursor === (backwards ? params.before_id : params.after_id)) return stuck(what)
+  if (seen.has(`id:${cursor}`)) return stuck(what)
+  seen.add(`id:${cursor}`)
   return ok(Option.some(backwards ? { ...params, before_id: cursor } : { ...params, after_id: cursor }))
 }
 
@@ -84,8 +96,15 @@ const bad = (why: string): Either<never> => ({
   ok: false,
   error: new Other({ status: 200, errorType: "invalid_response", apiMessage: why, retryable: false })
 })
-// A server that hands back the cursor it was given would have the stream ask for the same page forever.
-const stuck = (what: string) => bad(`a page of ${what} points back to itself as the next one`)
+const stuck = (what: string) => bad(`a page of ${what} points back to a page already listed`)
+
+/** `limit` out of the API's range: refused before anything is sent. */
+const badLimit = (params: PageParams): Other | undefined => {
+  const limit: unknown = params.limit
+  return limit === undefined || (typeof limit === "number" && Number.isInteger(limit) && limit >= 1 && limit <= 1000)
+    ? undefined
+    : invalidRequest("limit must be a whole number from 1 to 1000")
+}
 
 /**
  * A list endpoint: `page(params)` fetches one page (checked against its schema), `all(params)` is every item from
@@ -97,13 +116,23 @@ export const makeList = <A, I, P extends PageParams>(
   fetch: (params: P) => Effect.Effect<unknown, ApiError>
 ) => {
   const decode = decodeAnswer(Page(item), `page of ${what}`)
-  const page = (params: P): Effect.Effect<Page<A>, ApiError> => Effect.flatMap(fetch(params), decode)
+  const page = (params: P): Effect.Effect<Page<A>, ApiError> => {
+    const refused = badLimit(params)
+    return refused === undefined ? Effect.flatMap(fetch(params), decode) : Effect.fail(refused)
+  }
   const all = (params: P): Stream.Stream<A, ApiError> =>
-    Stream.paginateChunkEffect(params, (current) =>
-      Effect.flatMap(page(current), (answer) => {
-        const next = nextParams(current, answer, what)
-        return next.ok ? Effect.succeed([Chunk.unsafeFromArray(answer.data), next.value] as const) : Effect.fail(next.error)
-      }))
+    Stream.suspend(() => {
+      // The cursors of this walk: each next page must be one not listed yet.
+      const seen = new Set<string>()
+      if (params.after_id !== undefined) seen.add(`id:${params.after_id}`)
+      if (params.before_id !== undefined) seen.add(`id:${params.before_id}`)
+      if (params.page !== undefined) seen.add(`page:${params.page}`)
+      return Stream.paginateChunkEffect(params, (current) =>
+        Effect.flatMap(page(current), (answer) => {
+          const next = nextParams(current, answer, what, seen)
+          return next.ok ? Effect.succeed([Chunk.unsafeFromArray(answer.data), next.value] as const) : Effect.fail(next.error)
+        }))
+    })
   return { page, all }
 }
 

@@ -577,6 +577,12 @@ export const streamError = (errorType = "overloaded_error", message = "Overloade
   }
 }
 
+/** An error body's own `request_id`, when it could be a header (a test may make it megabytes long). */
+const bodyRequestId = (body: unknown): string | undefined => {
+  const id = (body as { request_id?: unknown } | null)?.request_id
+  return typeof id === "string" && id.length <= 200 && /^[\x21-\x7e]+$/.test(id) ? id : undefined
+}
+
 /** A reply with these headers added (its own win). */
 const withHeaders = (reply: Reply, headers: Record<string, string>, request: RecordedRequest): Reply => {
   switch (reply.type) {
@@ -656,8 +662,11 @@ const send = (res: http.ServerResponse, reply: Reply, request: RecordedRequest, 
       res.writeHead(reply.status, {
         "content-type": reply.type === "json" ? "application/json" : "text/plain",
         "content-length": Buffer.byteLength(body),
-        // The API names every answer.
-        ...(request.path.startsWith("/v1/") ? { "request-id": nextId("req") } : {}),
+        // The API names every answer (an error body's own request_id is the same one).
+        // (A raw reply is sent as written: a recording keeps its own headers.)
+        ...(reply.type === "json" && request.path.startsWith("/v1/")
+          ? { "request-id": bodyRequestId(reply.body) ?? nextId("req") }
+          : {}),
         ...reply.headers
       })
       res.end(body)

@@ -6,9 +6,13 @@ import * as AiError from "@effect/ai/AiError"
 import type * as LanguageModel from "@effect/ai/LanguageModel"
 import type * as Prompt from "@effect/ai/Prompt"
 import * as Tool from "@effect/ai/Tool"
+import * as Either from "effect/Either"
+import { createHash } from "node:crypto"
 import { betaFor, callNamesOf } from "../../AnthropicTools.js"
+import { jsonText } from "../../AnthropicHttpClient.js"
 import { BETA as FILES_BETA } from "../../Files.js"
 import type * as Messages from "../../Messages.js"
+import { isResultBlock } from "./blocks.js"
 
 /** The key this provider reads in Prompt options and writes in Response metadata. */
 export const KEY = "effect-anthropic"
@@ -66,24 +70,38 @@ export const indexTools = (tools: ReadonlyArray<Tool.Any>): ToolIndex => {
 /** The API's form of the toolkit's tools, and the betas their versions need. */
 export const prepareTools = (
   tools: ReadonlyArray<Tool.Any>,
-  betas: Set<string>
-): Array<Messages.Tool | Messages.ServerTool> =>
-  tools.map((tool) => {
-    if (Tool.isProviderDefined(tool)) {
-      const type = tool.id.slice(tool.id.indexOf(".") + 1)
-      const beta = betaFor(type)
-      if (beta !== undefined) betas.add(beta)
-      // `failureMode` is the toolkit's, not the API's: it must not reach the request.
-      const { failureMode: _, ...args } = (tool.args ?? {}) as Record<string, unknown>
-      return { ...args, type, name: tool.providerName } as Messages.ServerTool
-    }
-    const description = Tool.getDescription(tool as any)
-    return {
-      name: tool.name,
-      ...(description === undefined ? {} : { description }),
-      input_schema: Tool.getJsonSchema(tool as any) as unknown as Messages.Tool["input_schema"]
-    }
-  })
+  extra: ReadonlyArray<Messages.Tool | Messages.ServerTool>,
+  betas: Set<string>,
+  method: string
+): Array<Messages.Tool | Messages.ServerTool> | AiError.MalformedInput => {
+  const prepared = [...tools.map((tool) => prepareTool(tool, betas)), ...extra]
+  const seen = new Set<string>()
+  for (const tool of prepared) {
+    const name = (tool as { name?: string }).name
+    if (name === undefined) continue
+    // The API would take whichever came last, and a call of that name would go to either handler.
+    if (seen.has(name)) return malformedInput(method, `two tools are named ${JSON.stringify(name)} for the API`)
+    seen.add(name)
+  }
+  return prepared
+}
+
+const prepareTool = (tool: Tool.Any, betas: Set<string>): Messages.Tool | Messages.ServerTool => {
+  if (Tool.isProviderDefined(tool)) {
+    const type = tool.id.slice(tool.id.indexOf(".") + 1)
+    const beta = betaFor(type)
+    if (beta !== undefined) betas.add(beta)
+    // `failureMode` is the toolkit's, not the API's: it must not reach the request.
+    const { failureMode: _, ...args } = (tool.args ?? {}) as Record<string, unknown>
+    return { ...args, type, name: tool.providerName } as Messages.ServerTool
+  }
+  const description = Tool.getDescription(tool as any)
+  return {
+    name: tool.name,
+    ...(description === undefined ? {} : { description }),
+    input_schema: Tool.getJsonSchema(tool as any) as unknown as Messages.Tool["input_schema"]
+  }
+}
 
 export const prepareToolChoice = (
   choice: LanguageModel.ProviderOptions["toolChoice"],
@@ -103,39 +121,63 @@ export const prepareToolChoice = (
 // Assistant turns this provider made, sent back exactly as the API sent them
 // ---------------------------------------------------------------------------------------------------------------
 
+/** The parts of an assistant turn as a Prompt keeps them (and as this provider's answers emit them). */
+type TurnPart = { readonly type: string; readonly text?: string; readonly id?: string }
+
 /**
- * The API's own blocks of the assistant turns this provider produced, by what `Prompt.fromResponseParts` keeps of
- * them (texts, reasoning texts, call ids). `Chat` and `fromResponseParts` drop the thinking signatures and redacted
- * thinking the API requires back unchanged; when a prompt's assistant message matches a turn made here, its
- * original blocks are sent instead. Bounded: the oldest turns are forgotten first.
+ * The API's own blocks of the tool-calling assistant turns this provider produced, by what a Prompt keeps of them.
+ * `Chat` and `fromResponseParts` drop the thinking signatures and redacted thinking the API requires back unchanged
+ * in a tool-use turn; when a prompt's assistant message matches such a turn, its original blocks are sent instead.
+ *
+ * Only turns that hold a call id the API minted (`toolu_…`, `srvtoolu_…`) are kept and matched: the ids make a
+ * turn's key its own, so another conversation's turn that says the same words can never match it (a turn without
+ * tool calls needs nothing back: the API drops earlier turns' thinking). Bounded by entries and by bytes; the
+ * oldest go first; keys are digests, not the texts.
  */
 export class TurnCache {
-  private readonly turns = new Map<string, ReadonlyArray<Messages.ContentBlockParam>>()
-  constructor(private readonly capacity = 512) {}
-  get(key: string): ReadonlyArray<Messages.ContentBlockParam> | undefined {
-    const blocks = this.turns.get(key)
-    if (blocks !== undefined) {
-      this.turns.delete(key)
-      this.turns.set(key, blocks)
-    }
-    return blocks
+  private readonly turns = new Map<string, { readonly blocks: ReadonlyArray<Messages.ContentBlockParam>; readonly bytes: number }>()
+  private bytes = 0
+  constructor(private readonly capacity = 512, private readonly maxBytes = 16 * 1024 * 1024) {}
+  get(parts: ReadonlyArray<TurnPart>): ReadonlyArray<Messages.ContentBlockParam> | undefined {
+    const key = turnKey(parts)
+    const entry = key === undefined ? undefined : this.turns.get(key)
+    if (entry === undefined) return undefined
+    this.turns.delete(key!)
+    this.turns.set(key!, entry)
+    return entry.blocks
   }
-  set(key: string, blocks: ReadonlyArray<Messages.ContentBlockParam>): void {
+  set(parts: ReadonlyArray<TurnPart>, blocks: ReadonlyArray<Messages.ContentBlockParam>): void {
+    const key = turnKey(parts)
+    if (key === undefined) return
+    const bytes = JSON.stringify(blocks)?.length ?? 0
+    if (bytes > this.maxBytes) return
+    this.forget(key)
+    this.turns.set(key, { blocks, bytes })
+    this.bytes += bytes
+    while (this.turns.size > this.capacity || this.bytes > this.maxBytes) this.forget(this.turns.keys().next().value!)
+  }
+  private forget(key: string): void {
+    const entry = this.turns.get(key)
+    if (entry === undefined) return
     this.turns.delete(key)
-    this.turns.set(key, blocks)
-    if (this.turns.size > this.capacity) this.turns.delete(this.turns.keys().next().value!)
+    this.bytes -= entry.bytes
   }
 }
 
-/** The key of an assistant message's content: what survives a round trip through a Prompt. */
-export const turnKey = (parts: ReadonlyArray<{ readonly type: string; readonly text?: string; readonly id?: string }>): string =>
-  JSON.stringify(parts.flatMap((part) =>
-    part.type === "text" ? [`t${part.text}`]
-    : part.type === "reasoning" ? [`r${part.text}`]
-    : part.type === "tool-call" ? [`c${part.id}`]
-    : part.type === "tool-result" ? [`x${part.id}`]
-    : []
-  ))
+/** The key of an assistant turn's content, or `undefined` when it holds no call id the API minted. */
+const turnKey = (parts: ReadonlyArray<TurnPart>): string | undefined => {
+  const items: Array<string> = []
+  let ids = 0
+  for (const part of parts) {
+    if (part.type === "text") items.push(`t${part.text}`)
+    else if (part.type === "reasoning") items.push(`r${part.text}`)
+    else if (part.type === "tool-call" || part.type === "tool-result") {
+      items.push(`${part.type === "tool-call" ? "c" : "x"}${part.id}`)
+      ids++
+    }
+  }
+  return ids === 0 ? undefined : createHash("sha256").update(JSON.stringify(items)).digest("base64url")
+}
 
 // ---------------------------------------------------------------------------------------------------------------
 // Messages
@@ -223,12 +265,13 @@ const filePart = (
   return { type: "document", source, ...(title === undefined ? {} : { title }), ...context, ...citations, ...cache } as Messages.ContentBlockParam
 }
 
-/** A tool result's content: a string as it is, anything else as its JSON. */
-const resultContent = (result: unknown): string => (typeof result === "string" ? result : JSON.stringify(result) ?? "null")
+/** A tool result's content: a string as it is, anything else as its JSON (or why JSON cannot carry it). */
+const resultContent = (result: unknown, id: string): Either.Either<string, { readonly apiMessage: string }> =>
+  typeof result === "string" ? Either.right(result) : jsonText(result ?? null, `the result of tool call ${id}`)
 
 const isServerBlock = (value: unknown): value is Messages.ContentBlockParam =>
   typeof value === "object" && value !== null && typeof (value as { type?: unknown }).type === "string" &&
-  /_tool_result$|^mcp_tool_result$/.test((value as { type: string }).type)
+  isResultBlock((value as { type: string }).type)
 
 const assistantBlocks = (
   message: Prompt.AssistantMessage,
@@ -241,7 +284,8 @@ const assistantBlocks = (
     const cache = cache_control === undefined ? {} : { cache_control }
     switch (part.type) {
       case "text":
-        if (part.text !== "") blocks.push({ type: "text", text: part.text, ...cache })
+        // The API refuses empty and whitespace-only text blocks.
+        if (part.text.trim() !== "") blocks.push({ type: "text", text: part.text, ...cache })
         break
       case "reasoning": {
         const options = optionsOf(part.options)
@@ -284,16 +328,18 @@ const userBlocks = (
     const cache_control = cacheControlOf(part.options)
     const cache = cache_control === undefined ? {} : { cache_control }
     if (part.type === "text") {
-      if (part.text !== "") blocks.push({ type: "text", text: part.text, ...cache })
+      if (part.text.trim() !== "") blocks.push({ type: "text", text: part.text, ...cache })
     } else if (part.type === "file") {
       const block = filePart(part, betas, documents, method)
       if (block instanceof AiError.MalformedInput) return block
       blocks.push(block)
     } else {
+      const content = resultContent(part.result, part.id)
+      if (Either.isLeft(content)) return malformedInput(method, content.left.apiMessage)
       blocks.push({
         type: "tool_result",
         tool_use_id: part.id,
-        content: resultContent(part.result),
+        content: content.right,
         ...(part.isFailure ? { is_error: true } : {}),
         ...cache
       })
@@ -341,7 +387,7 @@ export const preparePrompt = (
     }
     let blocks: Array<Messages.ContentBlockParam> | AiError.MalformedInput
     if (message.role === "assistant") {
-      const original = cache.get(turnKey(message.content))
+      const original = cache.get(message.content)
       blocks = original !== undefined ? [...original] : assistantBlocks(message, index, method)
     } else {
       blocks = userBlocks(message, betas, documents, method)
@@ -353,7 +399,15 @@ export const preparePrompt = (
   const last = messages[messages.length - 1]
   if (last?.role === "assistant") {
     const final = last.content[last.content.length - 1]
-    if (final?.type === "text") last.content[last.content.length - 1] = { ...final, text: final.text.trimEnd() }
+    if (final?.type === "text") {
+      const text = final.text.trimEnd()
+      if (text === "") last.content.pop()
+      else last.content[last.content.length - 1] = { ...final, text }
+    }
   }
-  return { system, messages: messages.filter((m) => m.content.length > 0), documents }
+  const sent = messages.filter((m) => m.content.length > 0)
+  if (sent.length === 0) {
+    return malformedInput(method, "the prompt holds no message to send (no text, file or tool part outside the system prompt)")
+  }
+  return { system, messages: sent, documents }
 }

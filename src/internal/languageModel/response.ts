@@ -4,7 +4,8 @@
 import type * as Response from "@effect/ai/Response"
 import * as MessageStream from "../../MessageStream.js"
 import type * as Messages from "../../Messages.js"
-import { type DocumentInfo, KEY, type ToolIndex, type TurnCache, turnKey } from "./prompt.js"
+import { isResultBlock, isServerCall } from "./blocks.js"
+import { type DocumentInfo, KEY, type ToolIndex, type TurnCache } from "./prompt.js"
 
 type Part = Response.PartEncoded
 type StreamPart = Response.StreamPartEncoded
@@ -63,11 +64,11 @@ export const usageOf = (usage: Partial<Messages.Usage> | undefined): typeof Resp
 const resultFailed = (block: Record<string, any>): boolean =>
   block.is_error === true || (typeof block.content?.type === "string" && block.content.type.endsWith("_error"))
 
-const isResultBlock = (type: string) => type.endsWith("_tool_result") || type === "mcp_tool_result"
-const isServerCall = (type: string) => type === "server_tool_use" || type === "mcp_tool_use"
+
 
 /** A citation as a source part: a URL for web results, a document of the prompt otherwise. */
-const sourceOf = (citation: Record<string, any>, id: string, documents: ReadonlyArray<DocumentInfo>): Part => {
+const sourceOf = (citation: Record<string, any>, id: string, documents: ReadonlyArray<DocumentInfo>): Part | undefined => {
+  if (typeof citation !== "object" || citation === null) return undefined
   const metadata = { [KEY]: { citation } }
   const url = citation.type === "web_search_result_location" ? citation.url
     : citation.type === "search_result_location" && /^https?:\/\//.test(String(citation.source)) ? citation.source
@@ -118,7 +119,10 @@ export const partsOfMessage = (message: Messages.Message, context: Context): Arr
     const type: string = block.type
     if (type === "text") {
       parts.push({ type: "text", text: block.text })
-      for (const citation of block.citations ?? []) parts.push(sourceOf(citation, `${message.id}_source_${sources++}`, context.documents))
+      for (const citation of Array.isArray(block.citations) ? block.citations : []) {
+        const source = sourceOf(citation, `${message.id}_source_${sources++}`, context.documents)
+        if (source !== undefined) parts.push(source)
+      }
     } else if (type === "thinking") {
       parts.push({ type: "reasoning", text: block.thinking, metadata: { [KEY]: { type: "thinking", signature: block.signature } } })
     } else if (type === "redacted_thinking") {
@@ -156,7 +160,7 @@ export const partsOfMessage = (message: Messages.Message, context: Context): Arr
     }
   }
   parts.push(finishOf(message))
-  context.cache.set(turnKey(parts as any), message.content as ReadonlyArray<Messages.ContentBlockParam>)
+  context.cache.set(parts as any, message.content as ReadonlyArray<Messages.ContentBlockParam>)
   return parts
 }
 
@@ -166,8 +170,27 @@ interface OpenBlock {
   readonly name?: string
   readonly providerName?: string
   readonly providerExecuted?: boolean
-  json?: string
   signature?: string
+}
+
+/** A block's end part(s): a tool call's params end, then the call with its input. */
+const close = (block: OpenBlock, input: unknown, out: Array<StreamPart>) => {
+  if (block.kind === "text") return void out.push({ type: "text-end", id: block.id })
+  if (block.kind === "reasoning") {
+    return void out.push(block.signature === undefined
+      ? { type: "reasoning-end", id: block.id }
+      : { type: "reasoning-end", id: block.id, metadata: { [KEY]: { type: "thinking", signature: block.signature } } })
+  }
+  if (block.kind !== "tool") return
+  out.push({ type: "tool-params-end", id: block.id })
+  out.push({
+    type: "tool-call",
+    id: block.id,
+    name: block.name!,
+    params: input ?? {},
+    providerExecuted: block.providerExecuted ?? false,
+    ...(block.providerName === undefined ? {} : { providerName: block.providerName })
+  })
 }
 
 /**
@@ -184,7 +207,7 @@ export const makeStreamMapper = (context: Context) => {
   let sources = 0
   let messageId = ""
 
-  /** Throws what the accumulator throws for an event it cannot use (a `StreamError`), or a `SyntaxError`. */
+  /** Throws what the accumulator throws for an event it cannot use (a `StreamError`). */
   const onEvent = (event: Messages.MessageStreamEvent, out: Array<StreamPart>): void => {
     accumulator.push(event)
     const e = event as Record<string, any>
@@ -216,7 +239,7 @@ export const makeStreamMapper = (context: Context) => {
             return
           }
           const providerName = server || name !== block.name ? { providerName: block.name } : {}
-          open.set(e.index, { kind: "tool", id: block.id, name, providerExecuted: server, json: "", ...providerName })
+          open.set(e.index, { kind: "tool", id: block.id, name, providerExecuted: server, ...providerName })
           out.push({ type: "tool-params-start", id: block.id, name, providerExecuted: server, ...providerName })
         } else if (isResultBlock(type)) {
           const apiName = callNames.get(block.tool_use_id)
@@ -253,39 +276,27 @@ export const makeStreamMapper = (context: Context) => {
             return
           case "input_json_delta":
             if (delta.partial_json === "") return
-            block.json += delta.partial_json
             return emitDelta(out, "tool-params-delta", block.id, delta.partial_json)
-          case "citations_delta":
-            out.push(sourceOf(delta.citation, `${messageId}_source_${sources++}`, context.documents) as StreamPart)
+          case "citations_delta": {
+            const source = sourceOf(delta.citation, `${messageId}_source_${sources++}`, context.documents)
+            if (source !== undefined) out.push(source as StreamPart)
             return
+          }
         }
         return
       }
       case "content_block_stop": {
         const block = open.get(e.index)
         open.delete(e.index)
-        if (block === undefined) return
-        if (block.kind === "text") out.push({ type: "text-end", id: block.id })
-        else if (block.kind === "reasoning") {
-          out.push(block.signature === undefined
-            ? { type: "reasoning-end", id: block.id }
-            : { type: "reasoning-end", id: block.id, metadata: { [KEY]: { type: "thinking", signature: block.signature } } })
-        } else if (block.kind === "tool") {
-          out.push({ type: "tool-params-end", id: block.id })
-          out.push({
-            type: "tool-call",
-            id: block.id,
-            name: block.name!,
-            // The accumulator has checked it at this stop: a call whose input is not JSON threw there.
-            params: JSON.parse(block.json === "" ? "{}" : block.json!),
-            providerExecuted: block.providerExecuted ?? false,
-            ...(block.providerName === undefined ? {} : { providerName: block.providerName })
-          })
-        }
+        if (block !== undefined) close(block, accumulator.inputAt(e.index), out)
         return
       }
       case "message_stop": {
         const message = accumulator.final()
+        // A block cut off by max_tokens has no stop: it ends here (a tool call with what its input holds), as a whole
+        // answer has it, so that nothing of it is lost from a history built from the parts.
+        for (const [index, block] of open) close(block, (message.content[index] as { input?: unknown } | undefined)?.input, out)
+        open.clear()
         out.push(finishOf(message) as StreamPart)
         // Keyed by the same parts a whole answer gives, so a turn streamed here is found like one fetched.
         partsOfMessage(message, context)

@@ -326,7 +326,12 @@ export const makeResources = (helpers: Helpers) => {
   /** The answer to a request on one of these routes, or `undefined`. */
   const route = (request: RecordedRequest): Reply | undefined => {
     const url = new URL(request.path, "http://stand-in")
-    const parts = url.pathname.split("/").slice(1).map(decodeURIComponent) // ["v1", "models", id?]
+    let parts: Array<string> // ["v1", "models", id?]
+    try {
+      parts = url.pathname.split("/").slice(1).map(decodeURIComponent)
+    } catch {
+      return helpers.error(400, { message: "the path is not valid percent-encoded text" })
+    }
     const method = request.method
     if (parts[0] !== "v1") return undefined
     if (parts[1] === "models") {

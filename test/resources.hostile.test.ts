@@ -1,0 +1,166 @@
+/**
+ * Models, Batches and Files against hostile servers and careless callers: ids that would leave their route,
+ * pagination that goes round, a results file cut inside its first line or not UTF-8, bad `limit`s, a download read
+ * twice, a busy poll, and a stand-in path that is not valid percent-encoding.
+ */
+import { describe, expect, it } from "@effect/vitest"
+import * as Chunk from "effect/Chunk"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Stream from "effect/Stream"
+import * as StandIn from "../src/testing/StandIn.js"
+import { API_KEY, stack, withPromiseClient } from "./fixtures.js"
+import { runClocked } from "./helpers.js"
+
+const setup = (anthropic: Record<string, unknown> = {}) =>
+  Effect.gen(function*() {
+    const standIn = yield* StandIn.scoped()
+    const { client } = yield* stack({ api_key: API_KEY, base_url: standIn.url, ...anthropic })
+    return { standIn, client }
+  })
+
+const page = (ids: ReadonlyArray<string>, more: Record<string, unknown>): StandIn.Reply => ({
+  type: "json",
+  status: 200,
+  body: { data: ids.map((id) => ({ type: "model", id, display_name: id, created_at: "2026-01-01T00:00:00Z" })), ...more }
+})
+
+describe("ids", () => {
+  it.scoped('".", ".." and text that is not valid Unicode are refused before sending: no other route is reached', () =>
+    Effect.gen(function*() {
+      const { client, standIn } = yield* setup()
+      const refused = [
+        client.retrieveBatch("."),
+        client.cancelBatch(".."),
+        client.deleteFile("."),
+        Stream.runDrain(client.downloadFile("..")),
+        client.retrieveModel("\uD800"),
+        client.retrieveFile("a\uDC00b")
+      ]
+      for (const call of refused) {
+        expect(yield* Effect.flip(call as Effect.Effect<unknown, { errorType: string }>)).toMatchObject({ _tag: "Other", errorType: "invalid_request" })
+      }
+      expect(standIn.requests).toEqual([])
+      // Dots inside an id are just characters.
+      yield* Effect.flip(client.retrieveModel("a..b"))
+      expect(standIn.requests[0]!.path).toBe("/v1/models/a..b")
+    }))
+})
+
+describe("pagination", () => {
+  it.scoped("a cursor pointing back two pages, or a token cycle, fails instead of going round", () =>
+    Effect.gen(function*() {
+      const { client, standIn } = yield* setup()
+      standIn.enqueue(page(["a"], { has_more: true, last_id: "a" }), page(["b"], { has_more: true, last_id: "b" }), page(["c"], { has_more: true, last_id: "a" }))
+      const cycle = yield* Effect.flip(Stream.runDrain(client.models()))
+      expect(cycle.message).toContain("points back to a page already listed")
+      expect(standIn.requests.length).toBe(3)
+      standIn.enqueue(page(["a"], { next_page: "t1" }), page(["b"], { next_page: "t2" }), page(["c"], { next_page: "t1" }))
+      const tokens = yield* Effect.flip(Stream.runDrain(client.models()))
+      expect(tokens.message).toContain("points back")
+      expect(standIn.requests.length).toBe(6)
+    }))
+
+  it.scoped("a token replaces the cursors, and has_more: false ends the walk even beside a token", () =>
+    Effect.gen(function*() {
+      const { client, standIn } = yield* setup()
+      standIn.enqueue(page(["a"], { next_page: "t1" }), page(["b"], { next_page: "t2", has_more: false }))
+      const ids = Chunk.toReadonlyArray(yield* Stream.runCollect(client.models({ after_id: "zzz" }))).map((m) => m.id)
+      expect(ids).toEqual(["a", "b"])
+      expect(standIn.requests.map((r) => r.path)).toEqual(["/v1/models?after_id=zzz", "/v1/models?page=t1"])
+    }))
+
+  it.scoped("a limit outside 1–1000 is refused before sending", () =>
+    Effect.gen(function*() {
+      const { client, standIn } = yield* setup()
+      for (const limit of [0, 1.5, Number.NaN, -1, Infinity, 1001]) {
+        const error = yield* Effect.flip(client.listModels({ limit }))
+        expect(error).toMatchObject({ errorType: "invalid_request" })
+        expect(error.message).toContain("limit must be a whole number from 1 to 1000")
+      }
+      expect(standIn.requests).toEqual([])
+    }))
+})
+
+describe("batch results and polling", () => {
+  const ended = Effect.gen(function*() {
+    const { client, standIn } = yield* setup({ retry: { max_retries: 1 } })
+    standIn.batches.setEndAfterPolls(0)
+    const batch = yield* client.createBatch({ requests: [{ custom_id: "a", params: { model: "m", max_tokens: 1, messages: [{ role: "user", content: "x" }] } }] })
+    return { client, standIn, batch }
+  })
+
+  it.scoped("a connection cut inside the first line is retried (nothing was delivered)", () =>
+    Effect.gen(function*() {
+      const { batch, client, standIn } = yield* ended
+      standIn.enqueue({ type: "stream", body: '{"custom_id":"a","result":{"type":"canc', cutAfter: 20 })
+      const { exit } = yield* runClocked(Stream.runCollect(client.batchResults(batch.id)))
+      expect(Exit.map(exit, (c) => Chunk.toReadonlyArray(c).map((r) => r.custom_id))).toEqual(Exit.succeed(["a"]))
+      expect(standIn.requests.filter((r) => r.path.endsWith("/results")).length).toBe(2)
+    }))
+
+  it.scoped("a results file that is not UTF-8 is a malformed line, not replacement characters", () =>
+    Effect.gen(function*() {
+      const { batch, client, standIn } = yield* ended
+      const line = Buffer.concat([Buffer.from('{"custom_id":"'), Buffer.from([0xff, 0xfe]), Buffer.from('","result":{"type":"canceled"}}\n')])
+      standIn.enqueue({ type: "stream", body: new Uint8Array(line) })
+      const error = yield* Effect.flip(Stream.runDrain(client.batchResults(batch.id)))
+      expect(error).toMatchObject({ _tag: "StreamError", reason: "malformed", detail: "line 1: not UTF-8 text" })
+    }))
+
+  it.scoped("waitForBatch never polls in a busy loop: a zero or negative delay is a millisecond", () =>
+    Effect.gen(function*() {
+      const { client, standIn } = yield* setup()
+      standIn.batches.setEndAfterPolls(5)
+      const batch = yield* client.createBatch({ requests: [{ custom_id: "a", params: { model: "m", max_tokens: 1, messages: [{ role: "user", content: "x" }] } }] })
+      const { waits } = yield* runClocked(client.waitForBatch(batch.id, { initialDelay: 0, maxDelay: -5 }))
+      expect(waits).toEqual([1, 1, 1, 1])
+    }))
+
+  it.scoped("a batch is not created twice: a 500 after the create is not retried, a 529 is", () =>
+    Effect.gen(function*() {
+      const { client, standIn } = yield* setup({ retry: { max_retries: 2 } })
+      const requests = { requests: [{ custom_id: "a", params: { model: "m", max_tokens: 1, messages: [{ role: "user" as const, content: "x" }] } }] }
+      standIn.enqueue(StandIn.error(500, { retryAfterMs: "0" }))
+      expect(yield* Effect.flip(client.createBatch(requests))).toMatchObject({ _tag: "ServerError", status: 500 })
+      expect(standIn.requests.length).toBe(1)
+      standIn.enqueue(StandIn.error(529, { retryAfterMs: "0" }))
+      const { exit } = yield* runClocked(client.createBatch(requests))
+      expect(Exit.isSuccess(exit)).toBe(true)
+      expect(standIn.requests.length).toBe(3)
+      expect(standIn.batches.all().length).toBe(1)
+    }))
+
+  it.scoped("validate: false sends params this client's schemas do not know yet", () =>
+    Effect.gen(function*() {
+      const { client, standIn } = yield* setup()
+      const params = { model: "m", max_tokens: 1, messages: [{ role: "user", content: "x" }], service_tier: "priority" }
+      expect(yield* Effect.flip(client.createBatch({ requests: [{ custom_id: "a", params }] } as never))).toMatchObject({ errorType: "invalid_request" })
+      yield* client.createBatch({ requests: [{ custom_id: "a", params }] } as never, { validate: false })
+      expect(standIn.requests[0]!.body.requests[0].params.service_tier).toBe("priority")
+      const notObject = yield* Effect.flip(client.createBatch({ requests: [{ custom_id: "a", params: null }] } as never, { validate: false }))
+      expect(notObject.message).toContain("params must be the request's MessageCreateParams")
+      expect(notObject.message.length).toBeLessThan(400)
+    }))
+})
+
+describe("Promise downloads", () => {
+  it("bytes() after a for await is a TypeError, never an empty file", () =>
+    withPromiseClient(async (client, standIn) => {
+      standIn.files.setDownloadableUploads(true)
+      const file = await client.files.upload({ bytes: new Uint8Array(1000).fill(7), filename: "a.bin" })
+      const handle = client.files.download(file.id)
+      let got = 0
+      for await (const chunk of handle) got += chunk.length
+      expect(got).toBe(1000)
+      await expect(handle.bytes()).rejects.toBeInstanceOf(TypeError)
+    }))
+})
+
+describe("the stand-in", () => {
+  it("a path that is not valid percent-encoding is its 400, not a crash", () =>
+    withPromiseClient(async (_client, standIn) => {
+      const response = await fetch(`${standIn.url}/v1/files/%E0%A4%A`, { headers: { "anthropic-beta": "files-api-2025-04-14" } })
+      expect(response.status).toBe(400)
+    }))
+})
