@@ -148,19 +148,30 @@ export const makeWith = (options: Options): Effect.Effect<Service, AnthropicConf
     let shared: RedisStore.Store | undefined
     if (rateLimit.store === "redis" && Option.isSome(rateLimit.redisUrl)) {
       const where = RedisStore.redisOptions(rateLimit.redisUrl.value).location
-      shared = yield* RedisStore.make(rateLimit.redisUrl.value, rateLimit.keyPrefix, (reachable, reason) =>
-        reachable
-          ? Effect.logInfo(`rate limits: Redis at ${where} is reachable: the budget is shared`)
-          : Effect.logWarning(
+      let outage = false
+      shared = yield* RedisStore.make(rateLimit.redisUrl.value, rateLimit.keyPrefix, (reachable, reason) => {
+        if (!reachable) {
+          outage = true
+          return Effect.logWarning(
             `rate limits: Redis at ${where} is not reachable (${reason}); limits are kept in this process until it is back`
-          ))
+          )
+        }
+        // Connecting at the start is not news; coming back after an outage is.
+        const back = outage
+        outage = false
+        const line = `rate limits: Redis at ${where} is reachable: the budget is shared`
+        return back ? Effect.logInfo(line) : Effect.logDebug(line)
+      })
     }
     const location = shared?.location ?? local.location
     /** The shared store, else this process's when Redis cannot be used right now. */
     const use = <A>(f: (store: RedisStore.Store | typeof local) => Effect.Effect<A, RedisStore.StoreDown>): Effect.Effect<A> =>
-      shared === undefined
-        ? Effect.orDie(f(local))
-        : Effect.catchAll(f(shared), () => Effect.orDie(f(local)))
+      // Suspended: which store is usable is decided at each use, not when the effect is built.
+      Effect.suspend(() =>
+        shared === undefined
+          ? Effect.orDie(f(local))
+          : Effect.catchAll(f(shared), () => Effect.orDie(f(local)))
+      )
 
     const scopeOf = (model: string | undefined) => (model !== undefined && model in rateLimit.models ? model : "*")
     const configured = (scope: string): MinuteLimits => (scope === "*" ? rateLimit : rateLimit.models[scope]!)
@@ -186,9 +197,9 @@ export const makeWith = (options: Options): Effect.Effect<Service, AnthropicConf
     const slot = rps === undefined
       ? Effect.void
       : Effect.flatMap(
-        // One token refilled every 1/rps seconds: even spacing, no burst.
-        use((store) => store.consume({ key: "rps", limit: 1, windowMs: 1000 / rps, tokens: 1 })),
-        ({ delay }) => (Duration.isZero(delay) ? Effect.void : Effect.sleep(delay))
+        // One slot every 1/rps seconds: even spacing, no burst.
+        use((store) => store.nextSlot("rps", 1000 / rps)),
+        (ms) => (ms > 0 ? Effect.sleep(ms) : Effect.void)
       )
     const take = Effect.zipRight(waitForPause, slot)
 

@@ -9,6 +9,7 @@
  * falls back to limits kept in this process.
  */
 import * as ExperimentalRateLimiter from "@effect/experimental/RateLimiter"
+import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Redacted from "effect/Redacted"
@@ -27,6 +28,11 @@ export interface ConsumeOptions {
 /** A budget store: where token buckets and the pause live. */
 export interface Store {
   readonly consume: (options: ConsumeOptions) => Effect.Effect<ExperimentalRateLimiter.ConsumeResult, StoreDown>
+  /**
+   * Takes the next free slot of a series spaced `intervalMs` apart (GCRA) and returns how many milliseconds until
+   * it. Exact, unlike a token bucket of one token, whose delay ignores the time since its last refill.
+   */
+  readonly nextSlot: (key: string, intervalMs: number) => Effect.Effect<number, StoreDown>
   /** Milliseconds left of the current 429 pause (0: none). */
   readonly pauseLeft: Effect.Effect<number, StoreDown>
   /** Pause every call for `ms` (never shortening a longer pause). */
@@ -58,11 +64,63 @@ export const redisOptions = (url: Redacted.Redacted<string>): { readonly options
 
 /** Command timeout: a Redis that stops answering must not hold calls. */
 const COMMAND_TIMEOUT_MS = 1000
+/** How long reaching Redis may take before it counts as unreachable (at start: how long building the store waits). */
+const CONNECT_TIMEOUT_MS = 5000
+
+// The slot series on Redis's own clock (TIME), so hosts with skewed clocks still space their requests right.
+const NEXT_SLOT = `
+local t = redis.call("TIME")
+local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
+local interval = tonumber(ARGV[1])
+local next = math.max(tonumber(redis.call("GET", KEYS[1]) or "0"), now)
+redis.call("SET", KEYS[1], tostring(next + interval), "PX", math.ceil(next + interval - now) + 1000)
+return math.ceil(next - now)`
+
+/** A wait on the real clock: it bounds network time, which a test clock does not drive. */
+const networkWait = (ms: number) =>
+  Effect.async<void>((resume) => {
+    const timer = setTimeout(() => resume(Effect.void), ms)
+    return Effect.sync(() => clearTimeout(timer))
+  })
 
 const PAUSE = `
 local left = redis.call("PTTL", KEYS[1])
 if left < tonumber(ARGV[1]) then redis.call("SET", KEYS[1], "1", "PX", ARGV[1]) end
 return 0`
+
+/**
+ * Whether the Redis at `url` answers a PING, within a few seconds (for `status`). Never fails.
+ */
+export const probe = (url: Redacted.Redacted<string>): Effect.Effect<{ readonly reachable: boolean; readonly detail: string }> =>
+  Effect.promise(async () => {
+    const { options } = redisOptions(url)
+    let Redis: typeof import("ioredis").Redis
+    try {
+      Redis = (await import("ioredis")).Redis
+    } catch {
+      return { reachable: false, detail: "the ioredis package is not installed (npm install ioredis)" }
+    }
+    const redis = new Redis({
+      ...options,
+      lazyConnect: true,
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      retryStrategy: () => null,
+      connectTimeout: 2000,
+      commandTimeout: COMMAND_TIMEOUT_MS
+    })
+    let failure = ""
+    redis.on("error", (error: Error) => (failure = (error as { code?: string }).code ?? error.message))
+    try {
+      await redis.connect()
+      await redis.ping()
+      return { reachable: true, detail: "answers PING" }
+    } catch (error) {
+      return { reachable: false, detail: failure !== "" ? failure : (error as { code?: string }).code ?? String(error) }
+    } finally {
+      redis.disconnect()
+    }
+  })
 
 /**
  * The store over the Redis at `url`, its connections closed with the scope. `onChange` is told when Redis becomes
@@ -90,8 +148,19 @@ export const make = (
     const run = Runtime.runFork(runtime)
 
     let current: { readonly limiter: ExperimentalRateLimiter.RateLimiter; readonly scope: Scope.CloseableScope } | undefined
-    let reachable = false
+    // Unknown until the first connection or failure: both are said once.
+    let reachable: boolean | undefined
     let closing = false
+
+    // Settled by the first connection or failure: the store is handed out only then, so the first calls of a
+    // process do not all fall back to local limits (a burst) while Redis is still being reached.
+    const settled = yield* Deferred.make<void>()
+    const changed = (now: boolean, reason: string) => {
+      Deferred.unsafeDone(settled, Exit.void)
+      if (now === reachable || closing) return
+      reachable = now
+      run(onChange(now, reason))
+    }
 
     const drop = Effect.suspend(() => {
       const old = current
@@ -116,6 +185,8 @@ export const make = (
       )
       if (closing) return yield* Scope.close(scope, Exit.void).pipe(Effect.exit, Effect.ignore)
       current = { limiter, scope }
+      // Reachable once the store is there to use, not merely once our own connection is.
+      changed(true, "connected")
     })
 
     const watch = new Redis({
@@ -123,18 +194,10 @@ export const make = (
       enableOfflineQueue: false,
       maxRetriesPerRequest: 0,
       commandTimeout: COMMAND_TIMEOUT_MS,
-      connectTimeout: 5000,
+      connectTimeout: CONNECT_TIMEOUT_MS,
       retryStrategy: (times: number) => (closing ? null : Math.min(times * 200, 2000))
     })
-    const changed = (now: boolean, reason: string) => {
-      if (now === reachable || closing) return
-      reachable = now
-      run(onChange(now, reason))
-    }
-    watch.on("ready", () => {
-      changed(true, "connected")
-      run(connect)
-    })
+    watch.on("ready", () => run(connect))
     watch.on("error", (error: Error) => changed(false, (error as { code?: string }).code ?? error.message))
     watch.on("close", () => {
       changed(false, "the connection closed")
@@ -148,24 +211,37 @@ export const make = (
       })
     )
 
+    yield* Effect.raceFirst(Deferred.await(settled), networkWait(CONNECT_TIMEOUT_MS + COMMAND_TIMEOUT_MS))
+
     const down = (reason: string) => new StoreDown(reason)
     const pauseKey = `${prefix}pause`
     return {
       location,
       consume: ({ key, limit, tokens, windowMs }) =>
-        current === undefined
-          ? Effect.fail(down("Redis is not reachable"))
-          : Effect.mapError(
-            current.limiter.consume({
-              key,
-              limit,
-              window: windowMs,
-              tokens,
-              algorithm: "token-bucket",
-              onExceeded: "delay"
-            }),
-            (error) => down(error.message)
-          ),
+        Effect.suspend(() =>
+          current === undefined
+            ? Effect.fail(down("Redis is not reachable"))
+            : Effect.mapError(
+              current.limiter.consume({
+                key,
+                limit,
+                window: windowMs,
+                tokens,
+                algorithm: "token-bucket",
+                onExceeded: "delay"
+              }),
+              (error) => down(error.message)
+            )
+        ),
+      nextSlot: (key, intervalMs) =>
+        Effect.suspend(() =>
+          current === undefined
+            ? Effect.fail(down("Redis is not reachable"))
+            : Effect.tryPromise({
+              try: async () => Number(await watch.eval(NEXT_SLOT, 1, `${prefix}${key}`, String(intervalMs))),
+              catch: (error) => down(String(error))
+            })
+        ),
       pauseLeft: Effect.tryPromise({
         try: async () => Math.max(0, Number(await watch.pttl(pauseKey))),
         catch: (error) => down(String(error))
