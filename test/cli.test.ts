@@ -3,7 +3,9 @@ import * as fs from "node:fs/promises"
 import * as os from "node:os"
 import * as path from "node:path"
 import * as StandIn from "../src/testing/StandIn.js"
+import { afterAll, beforeAll } from "vitest"
 import { cli, fixture } from "./cliHelpers.js"
+import { freePort, type RunningRedis, redisServer, startRedis } from "./redis.js"
 
 describe("effect-anthropic CLI", () => {
   it("demo runs offline against the stand-in and prints every step", async () => {
@@ -131,6 +133,97 @@ describe("effect-anthropic CLI", () => {
       expect(code).toBe(0)
       expect(stdout).toBe("only the answer\n")
       expect(stderr).toContain("using the current token until it expires")
+    })
+  })
+
+  describe("status: rate limits", () => {
+    const f = fixture("ea-status-", (_, standIn) => [
+      "providers:",
+      "  anthropic:",
+      "    api_key: sk-ant-api03-status-secret-key",
+      `    base_url: ${standIn.url}`,
+      "    auth:",
+      "      mode: static",
+      "    rate_limit:",
+      "      requests_per_second: 5",
+      "      input_tokens_per_minute: 40000",
+      "      models:",
+      "        claude-opus-4-7:",
+      "          requests_per_minute: 50",
+      "          output_tokens_per_minute: 8000"
+    ])
+
+    it("status shows the configured limits and the store; --json gives the same as one object", async () => {
+      const { code, stdout } = await cli(["status", "--config", f.config])
+      expect(code).toBe(0)
+      expect(stdout).toContain("Rate limits:\n  store: memory (this process)\n  requests per second: 5\n  per minute: 40000 input tokens a minute")
+      expect(stdout).toContain("    claude-opus-4-7: 50 requests, 8000 output tokens a minute")
+      expect(stdout).toContain("adaptive: on")
+      const json = await cli(["status", "--json", "--config", f.config])
+      expect(json.code).toBe(0)
+      const report = JSON.parse(json.stdout)
+      expect(report).toMatchObject({
+        authMode: "static",
+        inUse: { kind: "api_key", location: "providers.anthropic.api_key" },
+        rateLimit: {
+          store: "memory",
+          adaptive: true,
+          requestsPerSecond: 5,
+          requestsPerMinute: null,
+          inputTokensPerMinute: 40000,
+          outputTokensPerMinute: null,
+          models: { "claude-opus-4-7": { requestsPerMinute: 50, outputTokensPerMinute: 8000 } }
+        }
+      })
+      expect(report.inUse.fingerprint).toMatch(/^[0-9a-f]{8}/)
+      expect(json.stdout).not.toContain("status-secret-key")
+    })
+  })
+
+  describe.skipIf(redisServer === undefined)("status: a Redis store", () => {
+    let redis: RunningRedis
+    let dir = ""
+    beforeAll(async () => {
+      redis = await startRedis(undefined, ["--requirepass", "hunter2-redis-pass"])
+      dir = await fs.mkdtemp(path.join(os.tmpdir(), "ea-status-redis-"))
+    })
+    afterAll(async () => {
+      await redis.stop()
+      await fs.rm(dir, { recursive: true, force: true })
+    })
+    const configFor = async (url: string) => {
+      const file = path.join(dir, `llm-${Math.random().toString(36).slice(2)}.yaml`)
+      await fs.writeFile(file, [
+        "providers:",
+        "  anthropic:",
+        "    api_key: sk-ant-api03-status",
+        "    auth:",
+        "      mode: static",
+        "    rate_limit:",
+        "      store: redis",
+        `      redis_url: ${url}`,
+        "      key_prefix: \"team-a:\"",
+        ""
+      ].join("\n"))
+      return file
+    }
+
+    it("says whether the Redis answers, and never shows its password", async () => {
+      const up = await cli(["status", "--config", await configFor(`redis://:hunter2-redis-pass@127.0.0.1:${redis.port}/2`)])
+      expect(up.code).toBe(0)
+      expect(up.stdout).toContain(`store: redis redis://127.0.0.1:${redis.port}/2, keys team-a:*: reachable`)
+      const port = await freePort()
+      const down = await cli(["status", "--json", "--config", await configFor(`redis://:hunter2-redis-pass@127.0.0.1:${port}/0`)])
+      expect(down.code).toBe(0)
+      expect(JSON.parse(down.stdout).rateLimit.redis).toEqual({
+        url: `redis://127.0.0.1:${port}/0`,
+        keyPrefix: "team-a:",
+        reachable: false,
+        detail: "ECONNREFUSED"
+      })
+      const wrongPassword = await cli(["status", "--config", await configFor(`redis://:wrong@127.0.0.1:${redis.port}/0`)])
+      expect(wrongPassword.stdout).toMatch(/keys team-a:\*: not reachable \(WRONGPASS/)
+      for (const out of [up, down, wrongPassword]) expect(`${out.stdout}${out.stderr}`).not.toMatch(/hunter2|:wrong@/)
     })
   })
 })

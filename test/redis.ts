@@ -34,12 +34,15 @@ export interface RunningRedis {
   readonly stop: () => Promise<void>
 }
 
-/** Starts `redis-server` on `port` (a free one by default) and waits until it accepts connections. */
-export const startRedis = async (port?: number): Promise<RunningRedis> => {
+/**
+ * Starts `redis-server` on `port` (a free one by default), with `extraArgs` (`--requirepass`, say), and waits until
+ * it accepts connections.
+ */
+export const startRedis = async (port?: number, extraArgs: ReadonlyArray<string> = []): Promise<RunningRedis> => {
   if (redisServer === undefined) throw new Error("redis-server is not installed (apt-get install redis-server)")
   const at = port ?? await freePort()
   const child: ChildProcess = spawn(redisServer, [
-    "--port", String(at), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--protected-mode", "yes"
+    "--port", String(at), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--protected-mode", "yes", ...extraArgs
   ], { stdio: ["ignore", "pipe", "pipe"] })
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()))
   await new Promise<void>((resolve, reject) => {

@@ -1,5 +1,5 @@
 /**
- * The credential commands: `login` (PKCE wizard), `status`, `logout`.
+ * The credential commands: `login` (PKCE wizard), `status` (credentials and rate limits), `logout`.
  */
 import type * as HttpClient from "@effect/platform/HttpClient"
 import * as Clock from "effect/Clock"
@@ -14,9 +14,10 @@ import type * as Scope from "effect/Scope"
 import { spawn } from "node:child_process"
 import * as http from "node:http"
 import type { AddressInfo } from "node:net"
-import type { AnthropicSettings } from "../AnthropicConfig.js"
+import type { AnthropicSettings, MinuteLimits } from "../AnthropicConfig.js"
 import * as Credentials from "../Credentials.js"
 import { AnthropicConfigError, LoginFailed, type NoCredentials } from "../Errors.js"
+import * as RedisStore from "../internal/rateLimiter/redisStore.js"
 import { bundleStore } from "../internal/tokenStore.js"
 import { fingerprint } from "../internal/tokens.js"
 import * as OAuth from "../OAuth.js"
@@ -208,38 +209,135 @@ const humanDuration = (ms: number): string => {
   return ms >= 0 ? `in ${text}` : `${text} ago`
 }
 
-/** Which credential `auth.mode` picks and why each other source was skipped; expiry; never a secret. */
-export const status = (settings: AnthropicSettings): Effect.Effect<boolean, AnthropicConfigError> =>
+/** What `status` reports: which credential is used and why the others are not, and the rate limits. Never a secret. */
+export interface StatusReport {
+  readonly config: string
+  readonly authMode: string
+  readonly sources: ReadonlyArray<{ readonly source: string; readonly location: string; readonly used: boolean; readonly reason: string }>
+  readonly inUse: {
+    readonly kind: string
+    readonly location: string
+    readonly fingerprint: string
+    /** For OAuth credentials: when the access token expires (ISO), or null when unknown. */
+    readonly expiresAt?: string | null
+    readonly refreshToken?: boolean
+  } | null
+  readonly rateLimit: {
+    readonly store: "memory" | "redis"
+    /** The Redis (never its password), for store redis. */
+    readonly redis?: { readonly url: string; readonly keyPrefix: string; readonly reachable: boolean; readonly detail: string }
+    readonly adaptive: boolean
+    readonly requestsPerSecond: number | null
+    readonly requestsPerMinute: number | null
+    readonly inputTokensPerMinute: number | null
+    readonly outputTokensPerMinute: number | null
+    readonly models: Readonly<Record<string, MinuteLimits>>
+  }
+}
+
+/** The status report for these settings: credentials resolved as a call would, Redis probed (a bounded wait). */
+export const statusReport = (settings: AnthropicSettings): Effect.Effect<StatusReport, AnthropicConfigError> =>
   Effect.gen(function*() {
-    yield* Console.log(`Configuration: ${settings.source} (auth.mode: ${settings.auth.mode})`)
     const resolved = yield* Effect.either(Credentials.resolve(settings))
-    const report = resolved._tag === "Right" ? resolved.right.report : (resolved.left as NoCredentials).tried
     if (resolved._tag === "Left" && resolved.left._tag === "AnthropicConfigError") return yield* resolved.left
-    for (const r of report) {
-      yield* Console.log(`  ${r.used ? "✓" : "·"} ${r.source.padEnd(15)} ${r.location}\n      ${r.reason}`)
+    const report = resolved._tag === "Right" ? resolved.right.report : (resolved.left as NoCredentials).tried
+    let inUse: StatusReport["inUse"] = null
+    if (resolved._tag === "Right") {
+      const { credential } = resolved.right
+      const secret = credential.kind === "api_key" ? credential.key : credential.kind === "setup_token" ? credential.token : credential.token.accessToken
+      inUse = {
+        kind: credential.kind,
+        location: credential.location,
+        fingerprint: fingerprint(Redacted.value(secret)),
+        ...(credential.kind === "oauth_bundle" || credential.kind === "cli_credentials"
+          ? {
+            expiresAt: Option.match(credential.token.expiresAt, { onNone: () => null, onSome: (at) => new Date(at).toISOString() }),
+            refreshToken: Option.isSome(credential.token.refreshToken)
+          }
+          : {})
+      }
     }
-    if (resolved._tag === "Left") {
-      yield* Console.log("\nNo usable credential: run `effect-anthropic login`, set ANTHROPIC_API_KEY, or add a setup token.")
-      return false
+    const limits = settings.rateLimit
+    const redisUrl = limits.store === "redis" ? Option.getOrUndefined(limits.redisUrl) : undefined
+    const redis = redisUrl === undefined ? undefined : {
+      url: RedisStore.redisOptions(redisUrl).location,
+      keyPrefix: limits.keyPrefix,
+      ...(yield* RedisStore.probe(redisUrl))
     }
-    const { credential } = resolved.right
-    yield* Console.log(`\nIn use: ${credential.kind} from ${credential.location}`)
-    const secret = credential.kind === "api_key" ? credential.key : credential.kind === "setup_token" ? credential.token : credential.token.accessToken
-    yield* Console.log(`  fingerprint: ${fingerprint(Redacted.value(secret))}`)
-    if (credential.kind === "oauth_bundle" || credential.kind === "cli_credentials") {
-      const now = yield* Clock.currentTimeMillis
-      yield* Option.match(credential.token.expiresAt, {
-        onNone: () => Console.log("  expiry: unknown"),
-        onSome: (at) =>
-          Console.log(
-            `  access token expires ${new Date(at).toISOString()} (${humanDuration(at - now)}); refreshed ${
-              humanDuration(at - 60_000 - now)
-            }`
-          )
-      })
-      yield* Console.log(`  refresh token: ${Option.isSome(credential.token.refreshToken) ? "present" : "absent"}`)
+    return {
+      config: settings.source,
+      authMode: settings.auth.mode,
+      sources: report.map(({ location, reason, source, used }) => ({ source, location, used, reason })),
+      inUse,
+      rateLimit: {
+        store: limits.store,
+        ...(redis === undefined ? {} : { redis }),
+        adaptive: limits.adaptive,
+        requestsPerSecond: Option.getOrNull(settings.requestsPerSecond),
+        requestsPerMinute: limits.requestsPerMinute ?? null,
+        inputTokensPerMinute: limits.inputTokensPerMinute ?? null,
+        outputTokensPerMinute: limits.outputTokensPerMinute ?? null,
+        models: limits.models
+      }
     }
-    return true
+  })
+
+const perMinute = (limits: MinuteLimits): string => {
+  const parts = [
+    limits.requestsPerMinute === undefined ? undefined : `${limits.requestsPerMinute} requests`,
+    limits.inputTokensPerMinute === undefined ? undefined : `${limits.inputTokensPerMinute} input tokens`,
+    limits.outputTokensPerMinute === undefined ? undefined : `${limits.outputTokensPerMinute} output tokens`
+  ].filter((part) => part !== undefined)
+  return parts.length === 0 ? "none" : `${parts.join(", ")} a minute`
+}
+
+/** The report as lines for a person. */
+const statusLines = (report: StatusReport, now: number): Array<string> => {
+  const lines = [`Configuration: ${report.config} (auth.mode: ${report.authMode})`]
+  for (const r of report.sources) lines.push(`  ${r.used ? "✓" : "·"} ${r.source.padEnd(15)} ${r.location}\n      ${r.reason}`)
+  const { inUse } = report
+  if (inUse === null) {
+    lines.push("\nNo usable credential: run `effect-anthropic login`, set ANTHROPIC_API_KEY, or add a setup token.")
+  } else {
+    lines.push(`\nIn use: ${inUse.kind} from ${inUse.location}`, `  fingerprint: ${inUse.fingerprint}`)
+    if (inUse.expiresAt === null) lines.push("  expiry: unknown")
+    if (typeof inUse.expiresAt === "string") {
+      const at = Date.parse(inUse.expiresAt)
+      lines.push(`  access token expires ${inUse.expiresAt} (${humanDuration(at - now)}); refreshed ${humanDuration(at - 60_000 - now)}`)
+    }
+    if (inUse.refreshToken !== undefined) lines.push(`  refresh token: ${inUse.refreshToken ? "present" : "absent"}`)
+  }
+  const limits = report.rateLimit
+  const { redis } = limits
+  lines.push(
+    "\nRate limits:",
+    `  store: ${
+      redis === undefined
+        ? "memory (this process)"
+        : `redis ${redis.url}, keys ${redis.keyPrefix}*: ${redis.reachable ? "reachable" : `not reachable (${redis.detail}); calls would use limits kept in each process`}`
+    }`,
+    `  requests per second: ${limits.requestsPerSecond ?? "no limit"}`,
+    `  per minute: ${perMinute({
+      ...(limits.requestsPerMinute === null ? {} : { requestsPerMinute: limits.requestsPerMinute }),
+      ...(limits.inputTokensPerMinute === null ? {} : { inputTokensPerMinute: limits.inputTokensPerMinute }),
+      ...(limits.outputTokensPerMinute === null ? {} : { outputTokensPerMinute: limits.outputTokensPerMinute })
+    })}`
+  )
+  for (const [model, own] of Object.entries(limits.models)) lines.push(`    ${model}: ${perMinute(own)}`)
+  lines.push(`  adaptive: ${limits.adaptive ? "on (the API's anthropic-ratelimit-* headers tighten these; a 429 pauses every call)" : "off"}`)
+  return lines
+}
+
+/**
+ * Prints the status report (as text, or as one JSON object with `json`); succeeds with whether a credential is
+ * usable.
+ */
+export const status = (settings: AnthropicSettings, options: { readonly json?: boolean } = {}): Effect.Effect<boolean, AnthropicConfigError> =>
+  Effect.gen(function*() {
+    const report = yield* statusReport(settings)
+    const now = yield* Clock.currentTimeMillis
+    yield* Console.log(options.json === true ? JSON.stringify(report, null, 2) : statusLines(report, now).join("\n"))
+    return report.inUse !== null
   })
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -68,12 +68,15 @@ const login = Command.make(
 
 const status = Command.make(
   "status",
-  { config: configOption },
-  ({ config }) =>
-    Effect.flatMap(loadSettings(config), Auth.status).pipe(
+  {
+    json: Options.boolean("json").pipe(Options.withDescription("the report as one JSON object")),
+    config: configOption
+  },
+  ({ config, json }) =>
+    Effect.flatMap(loadSettings(config), (settings) => Auth.status(settings, { json })).pipe(
       Effect.flatMap((ok) => ok ? Effect.void : exitWith(1))
     )
-).pipe(Command.withDescription("show which credential is used, why the others are not, and when it expires"))
+).pipe(Command.withDescription("show which credential is used, why the others are not, when it expires, and the rate limits"))
 
 const logout = Command.make(
   "logout",
