@@ -571,9 +571,9 @@ export const make = (
               })
             )
           }
-          return options.meter === undefined
-            ? Effect.succeed(json)
-            : Effect.as(charge.settle(chargedUsage((json as { usage?: unknown } | null)?.usage)), json)
+          const used = options.meter === undefined ? undefined : chargedUsage((json as { usage?: unknown } | null)?.usage)
+          // An answer without usage was still processed (and charged): its reservation stands as estimated.
+          return used === undefined ? Effect.succeed(json) : Effect.as(charge.settle(used), json)
         }
       })
     }

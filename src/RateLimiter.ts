@@ -173,7 +173,8 @@ export const makeWith = (options: Options): Effect.Effect<Service, AnthropicConf
           : Effect.catchAll(f(shared), () => Effect.orDie(f(local)))
       )
 
-    const scopeOf = (model: string | undefined) => (model !== undefined && model in rateLimit.models ? model : "*")
+    // Own keys only: a model named `constructor` or `__proto__` must not find Object.prototype's (absent) limits.
+    const scopeOf = (model: string | undefined) => (model !== undefined && Object.hasOwn(rateLimit.models, model) ? model : "*")
     const configured = (scope: string): MinuteLimits => (scope === "*" ? rateLimit : rateLimit.models[scope]!)
     /** Limits the API reported, by scope. */
     const learned = new Map<string, Partial<Record<Dimension, number>>>()
@@ -204,8 +205,14 @@ export const makeWith = (options: Options): Effect.Effect<Service, AnthropicConf
     const take = Effect.zipRight(waitForPause, slot)
 
     const reserve = (cost: Cost): Effect.Effect<Reservation> =>
+      Effect.zipRight(take, Effect.uninterruptibleMask((restore) => reserveTokens(cost, restore)))
+
+    /**
+     * Takes the cost from every bucket, then waits until they all have room. Taking is not interrupted half-way;
+     * a call interrupted while it waits (its own timeout, a shutdown) gives everything back, as it sent nothing.
+     */
+    const reserveTokens = (cost: Cost, restore: <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>): Effect.Effect<Reservation> =>
       Effect.gen(function*() {
-        yield* take
         const scope = scopeOf(cost.model)
         const reserved: Array<{ key: string; limit: number; dimension: Dimension; tokens: number }> = []
         let wait = 0
@@ -219,7 +226,11 @@ export const makeWith = (options: Options): Effect.Effect<Service, AnthropicConf
           wait = Math.max(wait, Duration.toMillis(result.delay))
           reserved.push({ key, limit, dimension, tokens: Math.min(tokens, limit) })
         }
-        if (wait > 0) yield* Effect.sleep(wait)
+        if (wait > 0) {
+          yield* restore(Effect.sleep(wait)).pipe(
+            Effect.onInterrupt(() => Effect.forEach(reserved, ({ key, limit, tokens }) => consume(key, limit, -tokens), { discard: true }))
+          )
+        }
         if (reserved.every((r) => r.dimension === "requests")) return noReservation
         return {
           settle: (usage) =>

@@ -126,6 +126,52 @@ describe.skipIf(redisServer === undefined)("rate limits shared through Redis", (
       expect(log.lines.filter((l) => /not reachable/.test(l)).length).toBe(1)
     }), 30_000)
 
+  it.scopedLive("a Redis that stops answering (frozen) or refuses the scripts: one warning, then calls do not wait on it", () =>
+    Effect.gen(function*() {
+      const log = lineLog()
+      const redis = yield* Effect.promise(() => startRedis())
+      yield* Effect.addFinalizer(() => Effect.promise(() => redis.stop()))
+      const standIn = yield* StandIn.scoped()
+      const { client } = yield* withLogs(stack({
+        api_key: API_KEY,
+        base_url: standIn.url,
+        rate_limit: { requests_per_second: 200, store: "redis", redis_url: redis.url, key_prefix: `frozen-${Date.now()}:` }
+      }), log.push)
+      yield* log.until((lines) => lines.some((l) => /is reachable: the budget is shared/.test(l)))
+      yield* client.createMessage(hello)
+
+      redis.freeze(true)
+      // The first call finds out (a command's 1 s bound); the ones after it use the local limits at once.
+      yield* client.createMessage(hello)
+      const started = Date.now()
+      for (let i = 0; i < 5; i++) yield* client.createMessage(hello)
+      expect(Date.now() - started).toBeLessThan(500)
+      expect(log.lines.filter((l) => /is not reachable \(Command timed out\)/.test(l)).length).toBe(1)
+
+      redis.freeze(false)
+      yield* log.until((lines) => lines.filter((l) => /is reachable: the budget is shared/.test(l)).length === 2, 10_000)
+      expect(standIn.requests.length).toBe(7)
+    }), 30_000)
+
+  it.scopedLive("a Redis that answers PING but refuses EVAL: a warning naming the error, local limits", () =>
+    Effect.gen(function*() {
+      const log = lineLog()
+      const redis = yield* Effect.promise(() => startRedis(undefined, ["--rename-command", "EVAL", "", "--rename-command", "EVALSHA", ""]))
+      yield* Effect.addFinalizer(() => Effect.promise(() => redis.stop()))
+      const standIn = yield* StandIn.scoped()
+      const { client } = yield* withLogs(stack({
+        api_key: API_KEY,
+        base_url: standIn.url,
+        rate_limit: { requests_per_second: 200, store: "redis", redis_url: redis.url }
+      }), log.push)
+      yield* log.until((lines) => lines.some((l) => /is reachable/.test(l)))
+      for (let i = 0; i < 3; i++) yield* client.createMessage(hello)
+      expect(standIn.requests.length).toBe(3)
+      const warnings = log.lines.filter((l) => /is not reachable/.test(l))
+      expect(warnings.length).toBe(1)
+      expect(warnings[0]).toMatch(/unknown command/i)
+    }), 30_000)
+
   it.scoped("store: redis without redis_url is one clear configuration error", () =>
     Effect.gen(function*() {
       const error = yield* Effect.flip(stack({ api_key: API_KEY, rate_limit: { store: "redis" } }))

@@ -179,6 +179,36 @@ describe("pacing by tokens", () => {
     }))
 })
 
+describe("reservations under stress", () => {
+  it.scoped("a model named like an Object.prototype property gets the global limits, not none", () =>
+    Effect.gen(function*() {
+      const { client, standIn } = yield* setup({ requests_per_minute: 2, adaptive: false })
+      const odd = { ...hello, model: "constructor" }
+      const fiber = yield* Effect.fork(Effect.all([client.createMessage(odd), client.createMessage(odd), client.createMessage(odd)], { concurrency: "unbounded" }))
+      yield* StandIn.until(standIn, () => standIn.requests.length === 2)
+      yield* realPause(30)
+      expect(standIn.requests.length).toBe(2)
+      yield* TestClock.adjust("30 seconds")
+      yield* StandIn.until(standIn, () => standIn.requests.length === 3)
+      yield* Fiber.join(fiber)
+    }))
+
+  it.scoped("calls interrupted while they wait for budget give it back: the next call is not held by them", () =>
+    Effect.gen(function*() {
+      const { client, standIn } = yield* setup({ requests_per_minute: 60, adaptive: false })
+      // The minute's budget used up, then 30 calls queued behind it and abandoned (their callers' timeouts, say).
+      yield* Effect.forEach(Array.from({ length: 60 }), () => client.createMessage(hello), { concurrency: "unbounded" })
+      const waiting = yield* Effect.fork(Effect.all(Array.from({ length: 30 }, () => client.createMessage(hello)), { concurrency: "unbounded" }))
+      yield* realPause(30)
+      yield* Fiber.interrupt(waiting)
+      expect(standIn.requests.length).toBe(60)
+      // One request refills in a second: a fresh call waits that long, not 31 s behind the abandoned ones.
+      const { waits } = yield* runClocked(client.createMessage(hello))
+      expect(waits.reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(1000)
+      expect(standIn.requests.length).toBe(61)
+    }))
+})
+
 describe("adaptive limits", () => {
   it.scoped("limits learned from the headers pace a client that has none: no 429", () =>
     Effect.gen(function*() {

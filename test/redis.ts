@@ -30,6 +30,8 @@ export const freePort = () =>
 export interface RunningRedis {
   readonly url: string
   readonly port: number
+  /** Freezes the server (SIGSTOP: connections stay open, nothing answers) or thaws it (SIGCONT). */
+  readonly freeze: (frozen: boolean) => void
   /** Stops the server (SIGTERM) and waits for it to exit. */
   readonly stop: () => Promise<void>
 }
@@ -63,8 +65,12 @@ export const startRedis = async (port?: number, extraArgs: ReadonlyArray<string>
   return {
     url: `redis://127.0.0.1:${at}/0`,
     port: at,
+    freeze: (frozen) => void child.kill(frozen ? "SIGSTOP" : "SIGCONT"),
     stop: async () => {
-      if (child.exitCode === null) child.kill("SIGTERM")
+      if (child.exitCode === null) {
+        child.kill("SIGCONT")
+        child.kill("SIGTERM")
+      }
       await exited
     }
   }

@@ -51,12 +51,20 @@ export class StoreDown {
 export const redisOptions = (url: Redacted.Redacted<string>): { readonly options: RedisOptions; readonly location: string } => {
   const parsed = new URL(Redacted.value(url))
   const db = parsed.pathname.length > 1 ? Number(parsed.pathname.slice(1)) : 0
+  // A bare `%` in a password is not an escape: then the text is the password as written.
+  const decode = (text: string) => {
+    try {
+      return decodeURIComponent(text)
+    } catch {
+      return text
+    }
+  }
   const options: RedisOptions = {
     host: parsed.hostname.replace(/^\[|\]$/g, ""),
     port: parsed.port === "" ? 6379 : Number(parsed.port),
     db,
-    ...(parsed.username === "" ? {} : { username: decodeURIComponent(parsed.username) }),
-    ...(parsed.password === "" ? {} : { password: decodeURIComponent(parsed.password) }),
+    ...(parsed.username === "" ? {} : { username: decode(parsed.username) }),
+    ...(parsed.password === "" ? {} : { password: decode(parsed.password) }),
     ...(parsed.protocol === "rediss:" ? { tls: {} } : {})
   }
   return { options, location: `${parsed.protocol}//${parsed.host}/${db}` }
@@ -64,6 +72,9 @@ export const redisOptions = (url: Redacted.Redacted<string>): { readonly options
 
 /** Command timeout: a Redis that stops answering must not hold calls. */
 const COMMAND_TIMEOUT_MS = 1000
+/** After a failed command, the first wait before Redis is tried again, and the longest. */
+const RECHECK_MIN_MS = 2000
+const RECHECK_MAX_MS = 60_000
 /** How long reaching Redis may take before it counts as unreachable (at start: how long building the store waits). */
 const CONNECT_TIMEOUT_MS = 5000
 
@@ -213,14 +224,55 @@ export const make = (
 
     yield* Effect.raceFirst(Deferred.await(settled), networkWait(CONNECT_TIMEOUT_MS + COMMAND_TIMEOUT_MS))
 
-    const down = (reason: string) => new StoreDown(reason)
+    /**
+     * A command failed (timed out on a Redis that stopped answering, refused by one that errs, on a connection that
+     * closed): Redis counts as unreachable at once, so later calls use the local limits without waiting on it, until
+     * a PING answers again. A Redis that answers PING but keeps failing commands is tried again less and less often.
+     */
+    let recheckMs = RECHECK_MIN_MS
+    let connectedAt = 0
+    let recheck: ReturnType<typeof setTimeout> | undefined
+    const scheduleRecheck = () => {
+      if (closing || recheck !== undefined) return
+      recheck = setTimeout(() => {
+        recheck = undefined
+        if (closing) return
+        watch.ping().then(
+          () => {
+            connectedAt = Date.now()
+            run(connect)
+          },
+          scheduleRecheck
+        )
+      }, recheckMs)
+      recheck.unref()
+    }
+    const failed = (error: unknown): StoreDown => {
+      const reason = error instanceof Error ? ((error as { code?: string }).code ?? error.message) : String(error)
+      if (current !== undefined) {
+        // Failing again soon after coming back: wait longer before the next try.
+        recheckMs = Date.now() - connectedAt < RECHECK_MAX_MS ? Math.min(recheckMs * 2, RECHECK_MAX_MS) : RECHECK_MIN_MS
+        run(drop)
+        changed(false, reason)
+        scheduleRecheck()
+      }
+      return new StoreDown(reason)
+    }
+    yield* Effect.addFinalizer(() => Effect.sync(() => clearTimeout(recheck)))
+    /** Runs a command while Redis is usable; fails at once when it is not. */
+    const command = <A>(f: () => Promise<A>): Effect.Effect<A, StoreDown> =>
+      Effect.suspend(() =>
+        current === undefined
+          ? Effect.fail(new StoreDown("Redis is not reachable"))
+          : Effect.tryPromise({ try: f, catch: failed })
+      )
     const pauseKey = `${prefix}pause`
     return {
       location,
       consume: ({ key, limit, tokens, windowMs }) =>
         Effect.suspend(() =>
           current === undefined
-            ? Effect.fail(down("Redis is not reachable"))
+            ? Effect.fail(new StoreDown("Redis is not reachable"))
             : Effect.mapError(
               current.limiter.consume({
                 key,
@@ -230,28 +282,15 @@ export const make = (
                 algorithm: "token-bucket",
                 onExceeded: "delay"
               }),
-              (error) => down(error.message)
+              (error) => failed(error.reason === "StoreError" ? error.message : error.reason)
             )
         ),
       nextSlot: (key, intervalMs) =>
-        Effect.suspend(() =>
-          current === undefined
-            ? Effect.fail(down("Redis is not reachable"))
-            : Effect.tryPromise({
-              try: async () => Number(await watch.eval(NEXT_SLOT, 1, `${prefix}${key}`, String(intervalMs))),
-              catch: (error) => down(String(error))
-            })
-        ),
-      pauseLeft: Effect.tryPromise({
-        try: async () => Math.max(0, Number(await watch.pttl(pauseKey))),
-        catch: (error) => down(String(error))
-      }),
+        command(async () => Number(await watch.eval(NEXT_SLOT, 1, `${prefix}${key}`, String(intervalMs)))),
+      pauseLeft: command(async () => Math.max(0, Number(await watch.pttl(pauseKey)))),
       pauseFor: (ms) =>
-        Effect.tryPromise({
-          try: async () => {
-            await watch.eval(PAUSE, 1, pauseKey, String(Math.max(1, Math.ceil(ms))))
-          },
-          catch: (error) => down(String(error))
+        command(async () => {
+          await watch.eval(PAUSE, 1, pauseKey, String(Math.max(1, Math.ceil(ms))))
         })
     }
   })
