@@ -5,6 +5,7 @@ import Anthropic from "@anthropic-ai/sdk"
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
+import * as Chunk from "effect/Chunk"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
@@ -15,6 +16,7 @@ import { Agent, request } from "undici"
 import * as LanguageModel from "@effect/ai/LanguageModel"
 import * as AnthropicClient from "../src/AnthropicClient.js"
 import * as AnthropicLanguageModel from "../src/AnthropicLanguageModel.js"
+import * as MessageStream from "../src/MessageStream.js"
 import { createClient } from "../src/Promise.js"
 import * as UndiciHttpClient from "../src/UndiciHttpClient.js"
 
@@ -90,6 +92,64 @@ const make = async (): Promise<() => Promise<number>> => {
         return n
       }
     }
+    case "floor-generator": {
+      // The floor's events handed out one by one through an async generator: what a for await costs by itself.
+      const dispatcher = new Agent()
+      const events = async function*() {
+        const res = await request(`${url}/v1/messages`, {
+          method: "POST",
+          headers,
+          body: JSON.stringify({ ...params, stream: true }),
+          dispatcher
+        })
+        let batch: Array<unknown> = []
+        const parser = createParser({ onEvent: (e) => batch.push(JSON.parse(e.data)) })
+        const decoder = new TextDecoder()
+        for await (const chunk of res.body) {
+          parser.feed(decoder.decode(chunk, { stream: true }))
+          const out = batch
+          batch = []
+          for (const event of out) yield event
+        }
+      }
+      return async () => {
+        let n = 0
+        for await (const _ of events()) n++
+        return n
+      }
+    }
+    case "floor-effect-stream": {
+      // The floor's events as a bare Effect Stream, one Chunk per network chunk, run with Stream.runForEach: what
+      // an Effect stream costs by itself.
+      const dispatcher = new Agent()
+      const events = Stream.unwrap(Effect.promise(async () => {
+        const res = await request(`${url}/v1/messages`, {
+          method: "POST",
+          headers,
+          body: JSON.stringify({ ...params, stream: true }),
+          dispatcher
+        })
+        let batch: Array<unknown> = []
+        const parser = createParser({ onEvent: (e) => batch.push(JSON.parse(e.data)) })
+        const decoder = new TextDecoder()
+        return Stream.fromAsyncIterable(res.body as AsyncIterable<Uint8Array>, (e) => e).pipe(
+          Stream.mapConcatChunk((chunk) => {
+            parser.feed(decoder.decode(chunk, { stream: true }))
+            const out = batch
+            batch = []
+            return Chunk.unsafeFromArray(out)
+          })
+        )
+      }))
+      return () =>
+        Effect.runPromise(Effect.suspend(() => {
+          let n = 0
+          return Stream.runForEach(events, () =>
+            Effect.sync(() => {
+              n++
+            })).pipe(Effect.map(() => n))
+        }))
+    }
     case "sdk-stream": {
       const sdk = new Anthropic({ apiKey, baseURL: url, maxRetries: 0 })
       return async () => {
@@ -129,6 +189,37 @@ const make = async (): Promise<() => Promise<number>> => {
               for (const _ of chunk) n++
             })).pipe(Effect.map(() => n))
         }))
+    }
+    case "ours-stream-runforeach-each": {
+      // What users write: Stream.runForEach over client.stream, an effect per event.
+      const client = await effectClient()
+      return () =>
+        Effect.runPromise(Effect.suspend(() => {
+          let n = 0
+          return Stream.runForEach(client.stream(params), () =>
+            Effect.sync(() => {
+              n++
+            })).pipe(Effect.map(() => n))
+        }))
+    }
+    case "ours-finalmessage": {
+      // MessageStream.finalMessage over client.stream: the whole Message, in Effect.
+      const client = await effectClient()
+      return () => Effect.runPromise(Effect.map(MessageStream.finalMessage(client.stream(params)), (m) => m.content.length))
+    }
+    case "ours-promise-forawait": {
+      // The Promise client's for await alone, without finalMessage().
+      const client = await createClient({ config, env: {} })
+      return async () => {
+        let n = 0
+        for await (const _ of client.messages.stream(params)) n++
+        return n
+      }
+    }
+    case "ours-promise-final": {
+      // The Promise client's finalMessage() alone (it consumes the stream itself).
+      const client = await createClient({ config, env: {} })
+      return () => client.messages.stream(params).finalMessage().then((m) => m.content.length)
     }
     case "ours-ai-streamtext": {
       // @effect/ai's LanguageModel.streamText on this client (AnthropicLanguageModel), every part consumed.

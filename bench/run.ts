@@ -36,7 +36,9 @@ const median = (xs: ReadonlyArray<number>) => [...xs].sort((a, b) => a - b)[Math
  * drifts by tens of percent over minutes, which pairing cancels where a ratio of overall medians would not.
  */
 const measure = async (title: string, contenders: Record<string, string>) => {
-  const names = Object.keys(contenders)
+  // CONTENDERS=a,b (contender ids) runs those alone, beside the floor.
+  const picked = process.env.CONTENDERS?.split(",")
+  const names = Object.keys(contenders).filter((n, i) => i === 0 || picked === undefined || picked.includes(contenders[n]!))
   const times: Record<string, Array<number>> = Object.fromEntries(names.map((n) => [n, []]))
   const ratios: Record<string, Array<number>> = Object.fromEntries(names.map((n) => [n, []]))
   const counts: Record<string, number> = {}
@@ -67,11 +69,17 @@ console.log(
 if (only === undefined || only === "stream") {
   await measure(`Streaming: one stream of ${deltas} text deltas (${(bytes / 1e6).toFixed(1)} MB)`, {
     "floor: undici + eventsource-parser + JSON.parse": "floor-stream",
+    "floor's events through an async generator, for await": "floor-generator",
+    "floor's events as a bare Effect Stream, Stream.runForEach": "floor-effect-stream",
     "official SDK: messages.create({stream: true}), for await": "sdk-stream",
     "official SDK: messages.stream(), for await + finalMessage()": "sdk-message-stream",
-    "effect-anthropic: Effect Stream, pulled": "ours-stream",
-    "effect-anthropic: Effect Stream, runForEachChunk": "ours-stream-runforeach",
-    "effect-anthropic: Promise client, for await + finalMessage()": "ours-promise-stream",
+    "effect-anthropic Promise: for await": "ours-promise-forawait",
+    "effect-anthropic Promise: for await + finalMessage()": "ours-promise-stream",
+    "effect-anthropic Promise: finalMessage()": "ours-promise-final",
+    "effect-anthropic Effect: Stream.runForEach(client.stream)": "ours-stream-runforeach-each",
+    "effect-anthropic Effect: MessageStream.finalMessage": "ours-finalmessage",
+    "effect-anthropic Effect: Stream.runForEachChunk(client.stream)": "ours-stream-runforeach",
+    "effect-anthropic Effect: client.stream pulled a chunk at a time": "ours-stream",
     "@effect/ai LanguageModel.streamText on effect-anthropic, runForEach": "ours-ai-streamtext"
   })
 }

@@ -270,6 +270,16 @@ const mergeFields = (target: Record<string, unknown>, fields: unknown): void => 
   }
 }
 
+/** Deltas of one block's text or thinking, waiting to be joined onto it. */
+interface PendingText {
+  readonly block: MutableBlock
+  readonly field: "text" | "thinking"
+  readonly pieces: Array<string>
+}
+
+/** How many deltas are joined at once: enough that the joins' own rope nodes do not count. */
+const JOIN_EVERY = 1024
+
 /** A tool input so far that is not the start of any JSON. */
 const NOT_JSON: unique symbol = Symbol("not JSON")
 
@@ -299,6 +309,12 @@ export class MessageAccumulator {
   private readonly json = new Map<number, string>()
   /** The last parse of each open tool input, and the length of the text it read. */
   private readonly partial = new Map<number, { readonly length: number; readonly input: unknown }>()
+  /**
+   * Text and thinking deltas not yet joined into their block, by block index. Appending each delta to the block's
+   * string made a rope node per delta (32 bytes each: a 100 MB stream of 5-character deltas held 29 MB for 4 MB of
+   * text); joined in runs they cost about the text itself (measured: 29 MB → 6 MB of heap for that stream).
+   */
+  private readonly pending: Array<PendingText | undefined> = []
   private stopped = false
 
   /**
@@ -346,13 +362,13 @@ export class MessageAccumulator {
         if (!isObject(delta)) throw malformed("a content_block_delta without a delta")
         switch (delta.type) {
           case "text_delta":
-            block.text = (block.text as string ?? "") + deltaString(delta, "text")
+            this.append(index as number, block, "text", deltaString(delta, "text"))
             return
           case "input_json_delta":
             this.json.set(index as number, (this.json.get(index as number) ?? "") + deltaString(delta, "partial_json"))
             return
           case "thinking_delta":
-            block.thinking = (block.thinking as string ?? "") + deltaString(delta, "thinking")
+            this.append(index as number, block, "thinking", deltaString(delta, "thinking"))
             return
           case "signature_delta":
             block.signature = deltaString(delta, "signature")
@@ -403,6 +419,7 @@ export class MessageAccumulator {
    */
   get snapshot(): Option.Option<Messages.Message> {
     if (this.message === undefined) return Option.none()
+    this.flush()
     const content = this.message.content.map((b) => ({ ...b }))
     for (const [index, text] of this.json) {
       const input = this.partialValue(index, text, this.stopped)
@@ -438,6 +455,7 @@ export class MessageAccumulator {
     if (!this.stopped || this.message === undefined) {
       throw new StreamError({ reason: "truncated", detail: "the events ended before message_stop" })
     }
+    this.flush()
     for (const [index, text] of this.json) {
       const block = this.message.content[index]!
       const input = this.partialValue(index, text, true)
@@ -447,6 +465,29 @@ export class MessageAccumulator {
     this.json.clear()
     this.partial.clear()
     return this.message as unknown as Messages.Message
+  }
+
+  /** Keeps a text or thinking delta for its block; a new field or block first joins what the block had pending. */
+  private append(index: number, block: MutableBlock, field: "text" | "thinking", text: string): void {
+    let pending = this.pending[index]
+    if (pending === undefined || pending.field !== field || pending.block !== block) {
+      if (pending !== undefined) this.join(pending)
+      pending = this.pending[index] = { block, field, pieces: [] }
+    }
+    pending.pieces.push(text)
+    if (pending.pieces.length >= JOIN_EVERY) this.join(pending)
+  }
+
+  private join(pending: PendingText): void {
+    if (pending.pieces.length === 0) return
+    const { block, field } = pending
+    block[field] = ((block[field] as string | undefined) ?? "") + pending.pieces.join("")
+    pending.pieces.length = 0
+  }
+
+  /** Joins every pending delta into its block: before anyone reads the message. */
+  private flush(): void {
+    for (const pending of this.pending) if (pending !== undefined) this.join(pending)
   }
 
   private current(): MutableMessage {
