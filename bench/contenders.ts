@@ -69,6 +69,23 @@ const httpClientCalls = async (
   })
 }
 
+/** The floor's request, and a function giving the parsed events of each network chunk of its body. */
+const floorEvents = async (dispatcher: Agent) => {
+  const res = await request(`${url}/v1/messages`, { method: "POST", headers, body: JSON.stringify({ ...params, stream: true }), dispatcher })
+  let batch: Array<unknown> = []
+  const parser = createParser({ onEvent: (e) => batch.push(JSON.parse(e.data)) })
+  const decoder = new TextDecoder()
+  return {
+    body: res.body as AsyncIterable<Uint8Array>,
+    eventsOf: (chunk: Uint8Array) => {
+      parser.feed(decoder.decode(chunk, { stream: true }))
+      const out = batch
+      batch = []
+      return out
+    }
+  }
+}
+
 const make = async (): Promise<() => Promise<number>> => {
   switch (name) {
     case "floor-stream": {
@@ -96,21 +113,8 @@ const make = async (): Promise<() => Promise<number>> => {
       // The floor's events handed out one by one through an async generator: what a for await costs by itself.
       const dispatcher = new Agent()
       const events = async function*() {
-        const res = await request(`${url}/v1/messages`, {
-          method: "POST",
-          headers,
-          body: JSON.stringify({ ...params, stream: true }),
-          dispatcher
-        })
-        let batch: Array<unknown> = []
-        const parser = createParser({ onEvent: (e) => batch.push(JSON.parse(e.data)) })
-        const decoder = new TextDecoder()
-        for await (const chunk of res.body) {
-          parser.feed(decoder.decode(chunk, { stream: true }))
-          const out = batch
-          batch = []
-          for (const event of out) yield event
-        }
+        const { body, eventsOf } = await floorEvents(dispatcher)
+        for await (const chunk of body) for (const event of eventsOf(chunk)) yield event
       }
       return async () => {
         let n = 0
@@ -123,23 +127,8 @@ const make = async (): Promise<() => Promise<number>> => {
       // an Effect stream costs by itself.
       const dispatcher = new Agent()
       const events = Stream.unwrap(Effect.promise(async () => {
-        const res = await request(`${url}/v1/messages`, {
-          method: "POST",
-          headers,
-          body: JSON.stringify({ ...params, stream: true }),
-          dispatcher
-        })
-        let batch: Array<unknown> = []
-        const parser = createParser({ onEvent: (e) => batch.push(JSON.parse(e.data)) })
-        const decoder = new TextDecoder()
-        return Stream.fromAsyncIterable(res.body as AsyncIterable<Uint8Array>, (e) => e).pipe(
-          Stream.mapConcatChunk((chunk) => {
-            parser.feed(decoder.decode(chunk, { stream: true }))
-            const out = batch
-            batch = []
-            return Chunk.unsafeFromArray(out)
-          })
-        )
+        const { body, eventsOf } = await floorEvents(dispatcher)
+        return Stream.fromAsyncIterable(body, (e) => e).pipe(Stream.mapConcatChunk((chunk) => Chunk.unsafeFromArray(eventsOf(chunk))))
       }))
       return () =>
         Effect.runPromise(Effect.suspend(() => {
