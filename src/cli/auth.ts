@@ -282,11 +282,12 @@ export const statusReport = (settings: AnthropicSettings): Effect.Effect<StatusR
     }
   })
 
-const perMinute = (limits: MinuteLimits): string => {
+/** Limits as a line; absent (`undefined`, or the report's `null`) is no limit. */
+const perMinute = (limits: { readonly [K in keyof MinuteLimits]: number | null | undefined }): string => {
   const parts = [
-    limits.requestsPerMinute === undefined ? undefined : `${limits.requestsPerMinute} requests`,
-    limits.inputTokensPerMinute === undefined ? undefined : `${limits.inputTokensPerMinute} input tokens`,
-    limits.outputTokensPerMinute === undefined ? undefined : `${limits.outputTokensPerMinute} output tokens`
+    limits.requestsPerMinute == null ? undefined : `${limits.requestsPerMinute} requests`,
+    limits.inputTokensPerMinute == null ? undefined : `${limits.inputTokensPerMinute} input tokens`,
+    limits.outputTokensPerMinute == null ? undefined : `${limits.outputTokensPerMinute} output tokens`
   ].filter((part) => part !== undefined)
   return parts.length === 0 ? "none" : `${parts.join(", ")} a minute`
 }
@@ -317,11 +318,7 @@ const statusLines = (report: StatusReport, now: number): Array<string> => {
         : `redis ${redis.url}, keys ${redis.keyPrefix}*: ${redis.reachable ? "reachable" : `not reachable (${redis.detail}); calls would use limits kept in each process`}`
     }`,
     `  requests per second: ${limits.requestsPerSecond ?? "no limit"}`,
-    `  per minute: ${perMinute({
-      ...(limits.requestsPerMinute === null ? {} : { requestsPerMinute: limits.requestsPerMinute }),
-      ...(limits.inputTokensPerMinute === null ? {} : { inputTokensPerMinute: limits.inputTokensPerMinute }),
-      ...(limits.outputTokensPerMinute === null ? {} : { outputTokensPerMinute: limits.outputTokensPerMinute })
-    })}`
+    `  per minute: ${perMinute(limits)}`
   )
   for (const [model, own] of Object.entries(limits.models)) lines.push(`    ${model}: ${perMinute(own)}`)
   lines.push(`  adaptive: ${limits.adaptive ? "on (the API's anthropic-ratelimit-* headers tighten these; a 429 pauses every call)" : "off"}`)

@@ -259,31 +259,19 @@ export const make = (
       return new StoreDown(reason)
     }
     yield* Effect.addFinalizer(() => Effect.sync(() => clearTimeout(recheck)))
-    /** Runs a command while Redis is usable; fails at once when it is not. */
-    const command = <A>(f: () => Promise<A>): Effect.Effect<A, StoreDown> =>
-      Effect.suspend(() =>
-        current === undefined
-          ? Effect.fail(new StoreDown("Redis is not reachable"))
-          : Effect.tryPromise({ try: f, catch: failed })
-      )
+    /** Uses the store while Redis is usable; fails at once when it is not. */
+    const whileUp = <A>(f: (limiter: ExperimentalRateLimiter.RateLimiter) => Effect.Effect<A, StoreDown>): Effect.Effect<A, StoreDown> =>
+      Effect.suspend(() => current === undefined ? Effect.fail(new StoreDown("Redis is not reachable")) : f(current.limiter))
+    const command = <A>(f: () => Promise<A>): Effect.Effect<A, StoreDown> => whileUp(() => Effect.tryPromise({ try: f, catch: failed }))
     const pauseKey = `${prefix}pause`
     return {
       location,
       consume: ({ key, limit, tokens, windowMs }) =>
-        Effect.suspend(() =>
-          current === undefined
-            ? Effect.fail(new StoreDown("Redis is not reachable"))
-            : Effect.mapError(
-              current.limiter.consume({
-                key,
-                limit,
-                window: windowMs,
-                tokens,
-                algorithm: "token-bucket",
-                onExceeded: "delay"
-              }),
-              (error) => failed(error.reason === "StoreError" ? error.message : error.reason)
-            )
+        whileUp((limiter) =>
+          Effect.mapError(
+            limiter.consume({ key, limit, window: windowMs, tokens, algorithm: "token-bucket", onExceeded: "delay" }),
+            (error) => failed(error.reason === "StoreError" ? error.message : error.reason)
+          )
         ),
       nextSlot: (key, intervalMs) =>
         command(async () => Number(await watch.eval(NEXT_SLOT, 1, `${prefix}${key}`, String(intervalMs)))),
