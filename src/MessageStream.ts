@@ -534,17 +534,25 @@ const guarded = <A>(f: () => A): Effect.Effect<A, StreamError> => Effect.try({ t
 export const finalMessage = <E, R>(
   events: Stream.Stream<Messages.MessageStreamEvent, E, R>
 ): Effect.Effect<Messages.Message, E | StreamError, R> =>
-  Effect.suspend(() => {
+  // A pull loop rather than Stream.runForEachChunk: the sink-based runner leaves a chain of its dead steps in the
+  // old generation, each keeping the next chunk of events alive through young-generation collections (measured on
+  // 400k events: scavenges ~3.5x slower, the heap growing to ~180 MB between full collections).
+  Effect.scoped(Effect.flatMap(Stream.toPull(events), (pull) => {
     const acc = new MessageAccumulator()
-    return events.pipe(
-      Stream.runForEachChunk((chunk) =>
-        guarded(() => {
+    const loop: Effect.Effect<Messages.Message, E | StreamError, R> = Effect.matchEffect(pull, {
+      onFailure: (end): Effect.Effect<Messages.Message, E | StreamError> =>
+        Option.isNone(end) ? guarded(() => acc.final()) : Effect.fail(end.value),
+      onSuccess: (chunk) => {
+        try {
           for (const event of chunk) acc.push(event)
-        })
-      ),
-      Effect.zipRight(guarded(() => acc.final()))
-    )
-  })
+        } catch (error) {
+          return Effect.fail(asStreamError(error))
+        }
+        return loop
+      }
+    })
+    return loop
+  }))
 
 /**
  * The events, each with the accumulator after it: the partial message and tool input while it streams.

@@ -50,7 +50,6 @@ export interface Reader<A, R> {
   readonly ended: Promise<R>
 }
 
-type Pull<A, E> = Effect.Effect<Chunk.Chunk<A>, Option.Option<E>>
 
 /** How the stream ended: every read after it throws `error`, or finds the end. */
 type Ended = { readonly failed: false } | { readonly failed: true; readonly error: unknown }
@@ -68,7 +67,10 @@ export const makeReader = <A, E, R>(
 ): Reader<A, R> => {
   const controller = new AbortController()
   let scope: Scope.CloseableScope | undefined
-  let pull: Pull<A, E> | undefined
+  /** Loads the next chunk into `pulled`; fails with `None` at the end. */
+  type Pull = Effect.Effect<void, Option.Option<E>>
+  let pull: Pull | undefined
+  let pulled: Chunk.Chunk<A> | undefined
   let buffer: ReadonlyArray<A> = []
   let index = 0
   let ended: Ended | undefined
@@ -136,16 +138,23 @@ export const makeReader = <A, E, R>(
   }
 
   /** Starts the stream on the first read: registers it with the client and the signal, and makes its pull. */
-  const open = (): Pull<A, E> => {
+  const open = (): Pull => {
     hooks.opened(control)
     signal?.addEventListener("abort", onAbort, { once: true })
     // Synchronous (nothing is sent until the first pull): no await between the checks in load() and the pull.
     scope = Effect.runSync(Scope.make())
-    return Effect.runSync(Scope.extend(Stream.toPull(stream), scope))
+    const pullChunk = Effect.runSync(Scope.extend(Stream.toPull(stream), scope))
+    // The chunk leaves through `pulled`, and the pull's fiber ends with void. A pull that waited for bytes long
+    // enough for its fiber to be moved to the old generation would otherwise keep its chunk, dead, alive through
+    // every young-generation collection until the next full one (measured on 400k events: scavenges 4.5x
+    // slower, the heap growing by tens of MB per stream, the Promise `for await` 10-15% slower).
+    return Effect.map(pullChunk, (chunk) => {
+      pulled = chunk
+    })
   }
 
-  const pullOnce = (from: Pull<A, E>) =>
-    new Promise<Exit.Exit<Chunk.Chunk<A>, Option.Option<E>> | undefined>((resolve) => {
+  const pullOnce = (from: Pull) =>
+    new Promise<Exit.Exit<void, Option.Option<E>> | undefined>((resolve) => {
       wake = () => resolve(undefined)
       pulling = runtime.runPromiseExit(from, { signal: controller.signal }).then(resolve)
     })
@@ -183,7 +192,8 @@ export const makeReader = <A, E, R>(
     // Ended while this read waited: report that (the abort, ClientClosed), not the broken connection it caused.
     if (ended !== undefined || exit === undefined) return afterEnd()
     if (Exit.isSuccess(exit)) {
-      const elements = Chunk.toReadonlyArray(exit.value)
+      const elements = Chunk.toReadonlyArray(pulled!)
+      pulled = undefined
       if (accept === undefined) {
         buffer = elements
       } else {
