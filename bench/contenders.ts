@@ -1,6 +1,6 @@
 // One contender of the benchmark, run in a fresh process so that no contender's JIT state or heap affects another:
 //   node --import tsx bench/contenders.ts <contender> <stand-in url> <rounds>
-// Prints {"times":[ms, …],"count":n} after two warm-up runs.
+// Prints {"times":[ms, …],"cpu":[ms, …],"count":n} after two warm-up runs: wall and CPU time of each timed run.
 import Anthropic from "@anthropic-ai/sdk"
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
@@ -266,10 +266,16 @@ const run = await make()
 await run()
 const count = await run()
 const times: Array<number> = []
+// CPU time of this process (all its threads: the JIT's and the garbage collector's too): unlike wall time it leaves
+// out the time this machine's host takes the CPU away (steal, 10-20 % here and bursty).
+const cpu: Array<number> = []
 for (let i = 0; i < Number(roundsText); i++) {
+  const c0 = process.cpuUsage()
   const t0 = performance.now()
   await run()
   times.push(performance.now() - t0)
+  const used = process.cpuUsage(c0)
+  cpu.push((used.user + used.system) / 1000)
 }
-console.log(JSON.stringify({ times, count }))
+console.log(JSON.stringify({ times, cpu, count }))
 process.exit(0)

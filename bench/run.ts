@@ -3,7 +3,8 @@
 //   streaming:      one stream of 400k text deltas   (floor: undici + eventsource-parser + JSON.parse)
 //   non-streaming:  5,000 calls at concurrency 32     (floor: undici + JSON.parse)
 // Every contender runs in a fresh process (two warm-ups, then ROUNDS timed runs); the sequence of contenders is run
-// PASSES times, interleaved; reported: the median of all timed runs, and the median of per-pass ratios to the floor.
+// PASSES times, interleaved; reported: the median of all timed runs, and the median of per-pass ratios to the floor,
+// in wall time and in the contender process's CPU time (which leaves out the time the host steals from this VM).
 import { execFile, spawn } from "node:child_process"
 import { once } from "node:events"
 import * as readline from "node:readline"
@@ -19,7 +20,7 @@ const [line] = (await once(readline.createInterface({ input: server.stdout! }), 
 const { bytes, deltas, url } = JSON.parse(line) as { url: string; bytes: number; deltas: number }
 
 const contender = (name: string) =>
-  new Promise<{ times: Array<number>; count: number }>((resolve, reject) =>
+  new Promise<{ times: Array<number>; cpu: Array<number>; count: number }>((resolve, reject) =>
     execFile(
       process.execPath,
       ["--import", "tsx", "bench/contenders.ts", name, url, String(ROUNDS)],
@@ -39,26 +40,43 @@ const measure = async (title: string, contenders: Record<string, string>) => {
   // CONTENDERS=a,b (contender ids) runs those alone, beside the floor.
   const picked = process.env.CONTENDERS?.split(",")
   const names = Object.keys(contenders).filter((n, i) => i === 0 || picked === undefined || picked.includes(contenders[n]!))
-  const times: Record<string, Array<number>> = Object.fromEntries(names.map((n) => [n, []]))
-  const ratios: Record<string, Array<number>> = Object.fromEntries(names.map((n) => [n, []]))
+  const wall = series(names)
+  const cpu = series(names)
   const counts: Record<string, number> = {}
   for (let pass = 0; pass < PASSES; pass++) {
-    let floor = 0
     for (const label of names) {
       const result = await contender(contenders[label]!)
-      const m = median(result.times)
-      if (label === names[0]) floor = m
-      times[label]!.push(...result.times)
-      ratios[label]!.push(m / floor)
+      wall.add(label, result.times, label === names[0])
+      cpu.add(label, result.cpu, label === names[0])
       counts[label] = result.count
     }
   }
   console.log(`\n${title}`)
-  console.log(`${"contender".padEnd(72)} ${"median ms".padStart(9)} ${"× floor".padStart(8)}  count`)
+  console.log(
+    `${"contender".padEnd(72)} ${"median ms".padStart(9)} ${"× floor".padStart(8)} ${"CPU ms".padStart(7)} ${"CPU × floor".padStart(11)}  count`
+  )
   for (const label of names) {
-    const m = median(times[label]!)
-    const r = median(ratios[label]!)
-    console.log(`${label.padEnd(72)} ${m.toFixed(0).padStart(9)} ${r.toFixed(2).padStart(8)}  ${counts[label]}`)
+    console.log(
+      `${label.padEnd(72)} ${wall.median(label).toFixed(0).padStart(9)} ${wall.ratio(label).toFixed(2).padStart(8)} ` +
+        `${cpu.median(label).toFixed(0).padStart(7)} ${cpu.ratio(label).toFixed(2).padStart(11)}  ${counts[label]}`
+    )
+  }
+}
+
+/** One measure (wall or CPU) of every contender: all its timed runs, and its ratio to the floor of each pass. */
+const series = (names: ReadonlyArray<string>) => {
+  const runs: Record<string, Array<number>> = Object.fromEntries(names.map((n) => [n, []]))
+  const ratios: Record<string, Array<number>> = Object.fromEntries(names.map((n) => [n, []]))
+  let floor = 0
+  return {
+    add: (label: string, values: ReadonlyArray<number>, isFloor: boolean) => {
+      const m = median(values)
+      if (isFloor) floor = m
+      runs[label]!.push(...values)
+      ratios[label]!.push(m / floor)
+    },
+    median: (label: string) => median(runs[label]!),
+    ratio: (label: string) => median(ratios[label]!)
   }
 }
 
