@@ -542,14 +542,13 @@ export const finalMessage = <E, R>(
     const loop: Effect.Effect<Messages.Message, E | StreamError, R> = Effect.matchEffect(pull, {
       onFailure: (end): Effect.Effect<Messages.Message, E | StreamError> =>
         Option.isNone(end) ? guarded(() => acc.final()) : Effect.fail(end.value),
-      onSuccess: (chunk) => {
-        try {
-          for (const event of chunk) acc.push(event)
-        } catch (error) {
-          return Effect.fail(asStreamError(error))
-        }
-        return loop
-      }
+      onSuccess: (chunk) =>
+        Effect.zipRight(
+          guarded(() => {
+            for (const event of chunk) acc.push(event)
+          }),
+          loop
+        )
     })
     return loop
   }))

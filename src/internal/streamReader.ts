@@ -50,7 +50,6 @@ export interface Reader<A, R> {
   readonly ended: Promise<R>
 }
 
-
 /** How the stream ended: every read after it throws `error`, or finds the end. */
 type Ended = { readonly failed: false } | { readonly failed: true; readonly error: unknown }
 
