@@ -129,8 +129,9 @@ const streamRequest = (params: Messages.MessageCreateParams, options: CallOption
   meter: meterOf(params)
 })
 
-const decodeEvents: AnthropicHttpClient.Decode<Messages.MessageStreamEvent> = (body, reader) =>
-  body.pipe(MessageStream.decodeSse({ ...reader, onBroken: reader.broken }))
+const decodeEvents = AnthropicHttpClient.pullDecode((body, reader) =>
+  MessageStream.decodeSsePull({ ...reader, onBroken: reader.broken })(body)
+)
 const decodeCount = decodeAnswer(Messages.MessageTokensCount, "token count")
 
 /**

@@ -189,6 +189,25 @@ export type Decode<A> = (
 ) => Stream.Stream<A, ApiError>
 
 /**
+ * A {@link Decode} on pulls: given the body's pull, the pull of the stream's elements. The client's own decoders are
+ * this (no Stream between the bytes and the elements: each Stream layer runs a channel executor per chunk); make one
+ * with {@link pullDecode}.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface PullDecode<A> {
+  readonly _tag: "PullDecode"
+  readonly decode: (body: UndiciHttpClient.Pull, reader: BodyReader) => Effect.Effect<Chunk.Chunk<A>, Option.Option<ApiError>>
+}
+
+/**
+ * @since 0.2.0
+ * @category constructors
+ */
+export const pullDecode = <A>(decode: PullDecode<A>["decode"]): PullDecode<A> => ({ _tag: "PullDecode", decode })
+
+/**
  * A body's bytes as they arrive, with the watchdog's hooks called around each read and a failure of the connection
  * (or the watchdog's abort) as the reader's `StreamError`: the {@link Decode} of a download.
  *
@@ -241,7 +260,7 @@ export interface Service {
       /** What the body must reach to be complete, for messages (`message_stop`). */
       readonly endOfBody?: string | undefined
     },
-    decode: Decode<A>
+    decode: Decode<A> | PullDecode<A>
   ) => Stream.Stream<A, ApiError>
   /**
    * {@link stream}, started: the request is sent and retried until its first element, and the answer's metadata
@@ -249,7 +268,7 @@ export interface Service {
    */
   readonly streamWithResponse: <A>(
     options: Omit<RequestOptions, "scope"> & { readonly endOfBody?: string | undefined },
-    decode: Decode<A>
+    decode: Decode<A> | PullDecode<A>
   ) => Effect.Effect<{ readonly stream: Stream.Stream<A, ApiError>; readonly response: ResponseMetadata.ResponseMetadata }, ApiError, Scope.Scope>
 }
 
@@ -594,7 +613,7 @@ export const make = (
 
     const started = <A>(
       options: Omit<RequestOptions, "scope"> & { readonly endOfBody?: string | undefined },
-      decode: Decode<A>,
+      decode: Decode<A> | PullDecode<A>,
       streamScope: Scope.Scope
     ) =>
       // Each attempt's request gets a scope forked from the stream's: the stream's end closes it, and so does the
@@ -607,14 +626,14 @@ export const make = (
 
     const stream = <A>(
       options: Omit<RequestOptions, "scope"> & { readonly endOfBody?: string | undefined },
-      decode: Decode<A>
+      decode: Decode<A> | PullDecode<A>
     ): Stream.Stream<A, ApiError> =>
       Stream.unwrapScoped(Effect.flatMap(Effect.scope, (streamScope) =>
         Effect.map(started(options, decode, streamScope), (s) => s.stream)))
 
     const streamWithResponse = <A>(
       options: Omit<RequestOptions, "scope"> & { readonly endOfBody?: string | undefined },
-      decode: Decode<A>
+      decode: Decode<A> | PullDecode<A>
     ) =>
       Effect.flatMap(Effect.scope, (streamScope) =>
         Effect.map(started(options, decode, streamScope), ({ response, stream }) => ({
@@ -627,7 +646,7 @@ export const make = (
       auth: AuthHeaders,
       scope: Scope.CloseableScope,
       options: { readonly timeoutMs?: number | undefined; readonly endOfBody?: string | undefined },
-      decode: Decode<A>,
+      decode: Decode<A> | PullDecode<A>,
       charge: Charge
     ): Effect.Effect<Stream.Stream<A, ApiError>, ApiError> =>
       Effect.suspend(() => {
@@ -694,7 +713,9 @@ export const make = (
         return Effect.gen(function*() {
           yield* Effect.forkIn(watchdog, scope)
           // The first elements are read inside the attempt: a failure before anything was delivered is retried.
-          const pull = yield* Scope.extend(Stream.toPull(decode(response.stream, reader)), scope)
+          const pull = typeof decode === "function"
+            ? yield* Scope.extend(Stream.toPull(decode(response.stream, reader)), scope)
+            : decode.decode(yield* Scope.extend(UndiciHttpClient.toPull(response), scope), reader)
           // Until a chunk that holds something: a decoder may hand out empty chunks (a read that completed no line).
           const pullSome: Effect.Effect<Chunk.Chunk<A> | undefined, ApiError> = Effect.flatMap(
             Effect.catchAll(pull, Option.match({
@@ -705,11 +726,12 @@ export const make = (
           )
           const first = yield* pullSome
           firstBy = undefined
+          // However the stream ends, the request ends with it (and its watchdog), even when the scope lives on.
           return Stream.ensuring(
             first === undefined
               ? Stream.empty
               : Stream.concat(Stream.fromChunk(first), Stream.repeatEffectChunkOption(pull)),
-            settle
+            Effect.zipRight(Scope.close(scope, Exit.void), settle)
           )
         })
       })

@@ -14,7 +14,6 @@
  * @since 0.1.0
  */
 import * as Cause from "effect/Cause"
-import * as Channel from "effect/Channel"
 import * as Chunk from "effect/Chunk"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
@@ -81,14 +80,12 @@ const reportUsage = (
 const DEFAULT_MAX_EVENT_BYTES = 64 * 1024 * 1024
 
 /**
- * Turn SSE bytes into events, a network chunk at a time. Fails on `event: error`, on unreadable JSON, on an event
- * larger than `maxEventBytes`, and when the bytes fail or end before `message_stop` (a failure of the bytes becomes a
- * `StreamError`, see `onBroken`); ends right after `message_stop`.
+ * What {@link decodeSse} and {@link decodeSsePull} are told.
  *
- * @since 0.1.0
- * @category utils
+ * @since 0.2.0
+ * @category models
  */
-export const decodeSse = (options: {
+export interface DecodeSseOptions {
   readonly credential: CredentialKind
   readonly requestId?: string | undefined
   /** Called for every chunk of bytes as it is read (the idle watchdog's heartbeat). */
@@ -115,112 +112,128 @@ export const decodeSse = (options: {
    * cache writes, as the rate limits do): for the rate limiter's reservation.
    */
   readonly used?: ((usage: { readonly inputTokens?: number; readonly outputTokens?: number }) => void) | undefined
-}) =>
-<E, R>(bytes: Stream.Stream<Uint8Array, E, R>): Stream.Stream<Messages.MessageStreamEvent, ApiError, R> =>
-  Stream.suspend(() => {
-    const decoder = new TextDecoder()
-    let batch: Array<Messages.MessageStreamEvent> = []
-    let failure: ApiError | undefined
-    let stopped = false
-    const maxEventBytes = options.maxEventBytes ?? DEFAULT_MAX_EVENT_BYTES
-    const used = options.used
-    const parser = createParser({
-      // The parser's own bound: checked once per feed, it costs the hot path nothing.
-      maxBufferSize: maxEventBytes,
-      onError: (error) => {
-        if (error.type !== "max-buffer-size-exceeded" || failure !== undefined) return
-        failure = new StreamError({
-          reason: "malformed",
-          detail: `an event larger than ${maxEventBytes} bytes`,
-          requestId: options.requestId
-        })
-      },
-      onEvent: (message) => {
-        if (failure !== undefined || stopped) return
-        if (message.event === "ping") return
-        if (message.event === "error") {
-          failure = errorFromEvent(message.data, options.credential, options.requestId)
-          return
-        }
-        let event: Messages.MessageStreamEvent
-        try {
-          event = JSON.parse(message.data)
-        } catch {
-          failure = new StreamError({
-            reason: "malformed",
-            detail: `the data of a "${message.event ?? "message"}" event is not JSON`,
-            requestId: options.requestId
-          })
-          return
-        }
-        if (typeof event !== "object" || event === null || typeof event.type !== "string") {
-          failure = new StreamError({ reason: "malformed", detail: "an event without a type", requestId: options.requestId })
-          return
-        }
-        if (event.type === "ping") return
-        batch.push(event)
-        if (event.type === "message_stop") stopped = true
-        else if (used !== undefined && (event.type === "message_start" || event.type === "message_delta")) {
-          reportUsage(event, used)
-        }
+}
+
+/**
+ * A stream's pull, as `Stream.toPull` gives it: its next chunk, failing with `None` at the end.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export type Pull<A, E, R = never> = Effect.Effect<Chunk.Chunk<A>, Option.Option<E>, R>
+
+/**
+ * {@link decodeSse} on pulls: each pull reads byte chunks until they complete at least one event and gives those
+ * events as one chunk (never an empty one). No Stream in between: the client's own path, where every Stream layer
+ * would run a channel executor of its own per chunk.
+ *
+ * @since 0.2.0
+ * @category utils
+ */
+export const decodeSsePull = (options: DecodeSseOptions) =>
+<E, R>(bytes: Pull<Uint8Array, E, R>): Pull<Messages.MessageStreamEvent, ApiError, R> => {
+  const decoder = new TextDecoder()
+  let batch: Array<Messages.MessageStreamEvent> = []
+  // How the events end once `batch` is handed out: an error, or the end (message_stop).
+  let failure: ApiError | undefined
+  let stopped = false
+  const maxEventBytes = options.maxEventBytes ?? DEFAULT_MAX_EVENT_BYTES
+  const { onBytes, onWaiting, used } = options
+  const malformedEvent = (detail: string) => new StreamError({ reason: "malformed", detail, requestId: options.requestId })
+  const parser = createParser({
+    // The parser's own bound: checked once per feed, it costs the hot path nothing.
+    maxBufferSize: maxEventBytes,
+    onError: (error) => {
+      if (error.type !== "max-buffer-size-exceeded" || failure !== undefined) return
+      failure = malformedEvent(`an event larger than ${maxEventBytes} bytes`)
+    },
+    onEvent: (message) => {
+      if (failure !== undefined || stopped) return
+      if (message.event === "ping") return
+      if (message.event === "error") {
+        failure = errorFromEvent(message.data, options.credential, options.requestId)
+        return
       }
+      let event: Messages.MessageStreamEvent
+      try {
+        event = JSON.parse(message.data)
+      } catch {
+        failure = malformedEvent(`the data of a "${message.event ?? "message"}" event is not JSON`)
+        return
+      }
+      if (typeof event !== "object" || event === null || typeof event.type !== "string") {
+        failure = malformedEvent("an event without a type")
+        return
+      }
+      if (event.type === "ping") return
+      batch.push(event)
+      if (event.type === "message_stop") stopped = true
+      else if (used !== undefined && (event.type === "message_start" || event.type === "message_delta")) {
+        reportUsage(event, used)
+      }
+    }
+  })
+  const broken = (cause: Cause.Cause<unknown> | undefined): ApiError =>
+    options.onBroken?.(cause) ?? new StreamError({
+      reason: "truncated",
+      detail: cause === undefined
+        ? "the connection closed before message_stop"
+        : `the connection broke before message_stop: ${causeText(cause)}`,
+      requestId: options.requestId
     })
-    const take = () => {
+  // The events so far; with none, what the events' end is, or the next read.
+  const next = (): Pull<Messages.MessageStreamEvent, ApiError, R> => {
+    if (batch.length > 0) {
       const out = batch
       batch = []
-      return Chunk.unsafeFromArray(out)
+      return Effect.succeed(Chunk.unsafeFromArray(out))
     }
-    const broken = (cause: Cause.Cause<unknown> | undefined): ApiError =>
-      options.onBroken?.(cause) ?? new StreamError({
-        reason: "truncated",
-        detail: cause === undefined
-          ? "the connection closed before message_stop"
-          : `the connection broke before message_stop: ${causeText(cause)}`,
-        requestId: options.requestId
-      })
-    // One loop over the byte chunks: each input chunk becomes one output chunk of events. The loop stops reading
-    // at message_stop (closing the request) and fails on an error event after handing out the events before it.
-    type Loop = Channel.Channel<
-      Chunk.Chunk<Messages.MessageStreamEvent>,
-      Chunk.Chunk<Uint8Array>,
-      ApiError,
-      E,
-      unknown,
-      unknown
-    >
-    const emitThen = (next: () => Loop): Loop => {
-      const out = take()
-      return out.length === 0 ? next() : Channel.zipRight(Channel.write(out), Channel.suspend(next))
+    if (failure !== undefined) return Effect.fail(Option.some(failure))
+    if (stopped) return Effect.fail(Option.none())
+    return read()
+  }
+  const onChunk = (chunk: Chunk.Chunk<Uint8Array>) => {
+    onBytes?.()
+    for (const bytes of chunk) {
+      // A parser stopped by its buffer bound throws if fed again.
+      if (failure !== undefined) break
+      parser.feed(decoder.decode(bytes, { stream: true }))
     }
-    const after = (): Loop => {
-      if (failure !== undefined) return Channel.fail(failure)
-      if (stopped) return Channel.void
-      options.onWaiting?.()
-      return loop
+    return next()
+  }
+  const onFailure = (cause: Cause.Cause<Option.Option<E>>): Pull<Messages.MessageStreamEvent, ApiError, R> => {
+    if (Cause.isInterruptedOnly(cause)) return Effect.failCause(cause as Cause.Cause<never>)
+    const error = Cause.failureOption(cause)
+    // A defect breaks the stream as a failed read does.
+    if (error._tag === "None") return Effect.fail(Option.some(broken(cause)))
+    if (error.value._tag === "None") {
+      // An event held back by a trailing CR (which might have been half of a CRLF) is complete at the end:
+      // one more LF lets the parser see that (after a normal "\n\n" it is an empty line: no event).
+      if (failure === undefined) parser.feed(decoder.decode() + "\n")
+      if (failure === undefined && !stopped) failure = broken(undefined)
+      return next()
     }
-    const loop: Loop = Channel.readWithCause({
-      onInput: (chunk: Chunk.Chunk<Uint8Array>) => {
-        options.onBytes?.()
-        for (const bytes of chunk) {
-          // A parser stopped by its buffer bound throws if fed again.
-          if (failure !== undefined) break
-          parser.feed(decoder.decode(bytes, { stream: true }))
-        }
-        return emitThen(after)
-      },
-      onFailure: (cause) => {
-        const interrupted = Cause.isInterruptedOnly(cause)
-        return interrupted ? Channel.failCause(cause as Cause.Cause<never>) : Channel.fail(broken(cause))
-      },
-      onDone: () => {
-        // An event held back by a trailing CR (which might have been half of a CRLF) is complete at the end:
-        // one more LF lets the parser see that (after a normal "\n\n" it is an empty line: no event).
-        parser.feed(decoder.decode() + "\n")
-        return emitThen(() => failure !== undefined ? Channel.fail(failure) : stopped ? Channel.void : Channel.fail(broken(undefined)))
-      }
-    })
-    return Stream.pipeThroughChannel(bytes, loop)
-  })
+    // The bytes failed: their error without the pull's Option is the cause of the break.
+    return Effect.fail(Option.some(broken(Cause.fail(error.value.value))))
+  }
+  const read = () => {
+    onWaiting?.()
+    return Effect.matchCauseEffect(bytes, { onFailure, onSuccess: onChunk })
+  }
+  return Effect.suspend(next)
+}
+
+/**
+ * Turn SSE bytes into events, a network chunk at a time. Fails on `event: error`, on unreadable JSON, on an event
+ * larger than `maxEventBytes`, and when the bytes fail or end before `message_stop` (a failure of the bytes becomes a
+ * `StreamError`, see `onBroken`); ends right after `message_stop`, without reading further.
+ *
+ * @since 0.1.0
+ * @category utils
+ */
+export const decodeSse = (options: DecodeSseOptions) =>
+<E, R>(bytes: Stream.Stream<Uint8Array, E, R>): Stream.Stream<Messages.MessageStreamEvent, ApiError, R> =>
+  Stream.fromPull(Effect.map(Stream.toPull(bytes), decodeSsePull(options)))
 
 // ---------------------------------------------------------------------------------------------------------------
 // Accumulation

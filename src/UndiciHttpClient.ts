@@ -144,6 +144,25 @@ export const layerWith = (options: Options): Layer.Layer<HttpClient.HttpClient> 
  */
 export const layer: Layer.Layer<HttpClient.HttpClient> = layerWith({})
 
+/**
+ * A body's pull: its next chunks of bytes, failing with `None` at the end.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export type Pull = Effect.Effect<Chunk.Chunk<Uint8Array>, Option.Option<HttpClientError.ResponseError>>
+
+/**
+ * An answer's body as a pull in the scope, like `Stream.toPull(response.stream)`: closing the scope aborts the
+ * request unless it is complete. An answer of this client is pulled directly, without a Stream (and its channel
+ * executor) in between; any other answer through its `stream`.
+ *
+ * @since 0.2.0
+ * @category utils
+ */
+export const toPull = (response: HttpClientResponse.HttpClientResponse): Effect.Effect<Pull, never, Scope.Scope> =>
+  response instanceof UndiciResponse ? response.pull : Stream.toPull(response.stream)
+
 // An answer nobody reads would hold its connection (and, paused, never finish): abort it once it is unreachable.
 const unread = globalValue(
   "effect-anthropic/UndiciHttpClient/unread",
@@ -443,19 +462,25 @@ class UndiciResponse extends Inspectable.Class implements HttpClientResponse.Htt
 
   /** The body as it arrives, each read taking every chunk buffered so far. Ending early aborts the request. */
   get stream(): Stream.Stream<Uint8Array, HttpClientError.ResponseError> {
+    return Stream.fromPull(this.pull)
+  }
+
+  /** {@link stream}'s pull, without a Stream around it (see {@link toPull}). */
+  get pull(): Effect.Effect<Pull, never, Scope.Scope> {
     const exchange = this.exchange
-    const pull: Effect.Effect<Chunk.Chunk<Uint8Array>, Option.Option<HttpClientError.ResponseError>> = Effect.suspend(
-      () => {
-        if (exchange.chunks.length > 0) return Effect.succeed(Chunk.unsafeFromArray(exchange.take()))
-        if (exchange.failure !== undefined) return Effect.fail(Option.some(this.decodeError(exchange.failure)))
-        if (exchange.done) return Effect.fail(Option.none())
-        return Effect.async<void>((resume) => exchange.onChange(() => resume(Effect.void))).pipe(Effect.zipRight(pull))
-      }
+    const pull: Pull = Effect.suspend(() => {
+      if (exchange.chunks.length > 0) return Effect.succeed(Chunk.unsafeFromArray(exchange.take()))
+      if (exchange.failure !== undefined) return Effect.fail(Option.some(this.decodeError(exchange.failure)))
+      if (exchange.done) return Effect.fail(Option.none())
+      return Effect.async<void>((resume) => exchange.onChange(() => resume(Effect.void))).pipe(Effect.zipRight(pull))
+    })
+    return Effect.zipRight(
+      Effect.addFinalizer(() => Effect.sync(() => exchange.abort(new Error("the body stream ended before the body")))),
+      Effect.sync(() => {
+        exchange.unbound()
+        return pull
+      })
     )
-    return Stream.suspend(() => {
-      exchange.unbound()
-      return Stream.repeatEffectChunkOption(pull)
-    }).pipe(Stream.ensuring(Effect.sync(() => exchange.abort(new Error("the body stream ended before the body")))))
   }
 
   toJSON(): unknown {
