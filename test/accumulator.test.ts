@@ -287,6 +287,10 @@ describe("MessageAccumulator: events of a shape it cannot use", () => {
       ["a content_block_delta whose delta is null", [start, textBlock], blockDelta(0, null as never), "content_block_delta without a delta"],
       ["a text_delta without text", [start, textBlock], blockDelta(0, { type: "text_delta" }), "text_delta whose text is not a string"],
       ["a text_delta whose text is a number", [start, textBlock], blockDelta(0, { type: "text_delta", text: 42 }), "text_delta whose text is not a string"],
+      // The same with text already pending for the block (the accumulator's fast path for text deltas).
+      ["a text_delta without text, after one", [start, textBlock, blockDelta(0, { type: "text_delta", text: "a" })], blockDelta(0, { type: "text_delta" }), "text_delta whose text is not a string"],
+      ["a text_delta whose index is the string \"0\", after one", [start, textBlock, blockDelta(0, { type: "text_delta", text: "a" })], { type: "content_block_delta", index: "0", delta: { type: "text_delta", text: "b" } }, "where no block was started"],
+      ["a content_block_delta whose delta is null, after a text_delta", [start, textBlock, blockDelta(0, { type: "text_delta", text: "a" })], blockDelta(0, null as never), "content_block_delta without a delta"],
       ["a thinking_delta whose thinking is an object", [start, blockStart(0, { type: "thinking", thinking: "" })], blockDelta(0, { type: "thinking_delta", thinking: {} }), "thinking_delta whose thinking"],
       ["a signature_delta whose signature is null", [start, blockStart(0, { type: "thinking", thinking: "" })], blockDelta(0, { type: "signature_delta", signature: null }), "signature_delta whose signature"],
       ["an input_json_delta whose partial_json is a list", [start, blockStart(0, { type: "tool_use", id: "t", name: "f", input: {} })], blockDelta(0, { type: "input_json_delta", partial_json: [] }), "input_json_delta whose partial_json"]
