@@ -8,16 +8,18 @@
  */
 import * as HttpBody from "@effect/platform/HttpBody"
 import * as HttpClient from "@effect/platform/HttpClient"
-import type * as HttpClientError from "@effect/platform/HttpClientError"
+import * as HttpClientError from "@effect/platform/HttpClientError"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as Cause from "effect/Cause"
 import * as Chunk from "effect/Chunk"
 import * as Context from "effect/Context"
+import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as ExecutionStrategy from "effect/ExecutionStrategy"
 import * as Exit from "effect/Exit"
+import * as FiberId from "effect/FiberId"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
@@ -663,6 +665,17 @@ export const make = (
         // The first element is due within timeout_ms of the answer, however many pings come before it.
         let firstBy: number | undefined = clock.unsafeCurrentTimeMillis() + timeoutMs
         let ended: "idle" | "no_first_event" | undefined
+        // Closing the scope aborts a read of this client's answers. Another client's read is failed through `stopped`
+        // instead (closing its scope left a silent body waited on forever, or ended it as if it were complete); its
+        // request is aborted when the failure has closed the scope.
+        const stopped = Deferred.unsafeMake<never, HttpClientError.ResponseError>(FiberId.none)
+        const endsWithScope = UndiciHttpClient.readEndsWithScope(response)
+        const body = () => endsWithScope ? response.stream : Stream.interruptWhenDeferred(response.stream, stopped)
+        const stop = (why: string) =>
+          endsWithScope ? Scope.close(scope, Exit.void) : Deferred.fail(
+            stopped,
+            new HttpClientError.ResponseError({ request: response.request, response, reason: "Decode", cause: new Cause.TimeoutException(why) })
+          )
         // One fiber beside the stream instead of a timer per read: reads only stamp the time.
         const watchdog: Effect.Effect<void> = Effect.suspend(() => {
           const now = clock.unsafeCurrentTimeMillis()
@@ -670,7 +683,7 @@ export const make = (
           const firstLeft = firstBy === undefined ? Infinity : firstBy - now
           if (idleLeft > 0 && firstLeft > 0) return Effect.zipRight(Effect.sleep(Math.min(idleLeft, firstLeft)), watchdog)
           ended = idleLeft <= 0 ? "idle" : "no_first_event"
-          return Scope.close(scope, Exit.void)
+          return stop(ended === "idle" ? "the body went silent" : "no first element in time")
         })
         const reader: BodyReader = {
           credential: auth.kind,
@@ -714,8 +727,11 @@ export const make = (
           yield* Effect.forkIn(watchdog, scope)
           // The first elements are read inside the attempt: a failure before anything was delivered is retried.
           const pull = typeof decode === "function"
-            ? yield* Scope.extend(Stream.toPull(decode(response.stream, reader)), scope)
-            : decode.decode(yield* Scope.extend(UndiciHttpClient.toPull(response), scope), reader)
+            ? yield* Scope.extend(Stream.toPull(decode(body(), reader)), scope)
+            : decode.decode(
+              yield* Scope.extend(endsWithScope ? UndiciHttpClient.toPull(response) : Stream.toPull(body()), scope),
+              reader
+            )
           // Until a chunk that holds something: a decoder may hand out empty chunks (a read that completed no line).
           const pullSome: Effect.Effect<Chunk.Chunk<A> | undefined, ApiError> = Effect.flatMap(
             Effect.catchAll(pull, Option.match({

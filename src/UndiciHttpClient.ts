@@ -153,15 +153,24 @@ export const layer: Layer.Layer<HttpClient.HttpClient> = layerWith({})
 export type Pull = Effect.Effect<Chunk.Chunk<Uint8Array>, Option.Option<HttpClientError.ResponseError>>
 
 /**
- * An answer's body as a pull in the scope, like `Stream.toPull(response.stream)`: closing the scope aborts the
- * request unless it is complete. An answer of this client is pulled directly, without a Stream (and its channel
- * executor) in between; any other answer through its `stream`.
+ * An answer's body as a pull in the scope, like `Stream.toPull(response.stream)`. An answer of this client is pulled
+ * directly, without a Stream (and its channel executor) in between; any other answer through its `stream`.
  *
  * @since 0.2.0
  * @category utils
  */
 export const toPull = (response: HttpClientResponse.HttpClientResponse): Effect.Effect<Pull, never, Scope.Scope> =>
   response instanceof UndiciResponse ? response.pull : Stream.toPull(response.stream)
+
+/**
+ * Whether closing the scope a body is read in ends a read in progress (it aborts the request): true of this
+ * client's answers. Another client's read may wait on, whatever its scope: interrupt it to end it.
+ *
+ * @since 0.2.0
+ * @category utils
+ */
+export const readEndsWithScope = (response: HttpClientResponse.HttpClientResponse): boolean =>
+  response instanceof UndiciResponse
 
 // An answer nobody reads would hold its connection (and, paused, never finish): abort it once it is unreachable.
 const unread = globalValue(

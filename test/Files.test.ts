@@ -3,6 +3,7 @@
  * retried only when they can be replayed), downloads byte for byte, listing, deleting, the beta header, hostile
  * downloads, and the Promise client.
  */
+import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import { describe, expect, it } from "@effect/vitest"
 import * as Chunk from "effect/Chunk"
 import * as Effect from "effect/Effect"
@@ -16,7 +17,7 @@ import * as path from "node:path"
 import { Readable } from "node:stream"
 import * as Files from "../src/Files.js"
 import * as StandIn from "../src/testing/StandIn.js"
-import { API_KEY, stack, withPromiseClient } from "./fixtures.js"
+import { API_KEY, stack, stackOn, withPromiseClient } from "./fixtures.js"
 import { realPause, runClocked, tempDir } from "./helpers.js"
 
 const setup = (anthropic: Record<string, unknown> = {}) =>
@@ -179,6 +180,20 @@ describe("Files: hostile downloads", () => {
       expect(error).toMatchObject({ _tag: "StreamError", reason: "idle_timeout" })
       expect(seen.reduce((a, b) => a + b, 0)).toBe(4000)
       yield* StandIn.until(standIn, () => standIn.abandoned.length === 1)
+    }))
+
+  it.scoped("through another HttpClient (NodeHttpClient.layerUndici), a silent download fails with idle_timeout too", () =>
+    Effect.gen(function*() {
+      const standIn = yield* StandIn.scoped()
+      const client = yield* stackOn(NodeHttpClient.layerUndici, { base_url: standIn.url, stream_idle_timeout_ms: 1000 })
+      standIn.enqueue({ type: "stream", body: "x".repeat(10_000), stallAfter: 4000 })
+      const seen: Array<number> = []
+      const fiber = yield* Effect.fork(Stream.runForEach(client.downloadFile("file_1"), (c) => Effect.sync(() => seen.push(c.length))))
+      while (seen.length === 0) yield* realPause()
+      yield* TestClock.adjust("1 second")
+      const error = yield* Effect.flip(Fiber.join(fiber))
+      expect(error).toMatchObject({ _tag: "StreamError", reason: "idle_timeout" })
+      expect(seen.reduce((a, b) => a + b, 0)).toBe(4000)
     }))
 
   it.scoped("a connection dropped before the first byte is retried; one cut after bytes is a StreamError", () =>

@@ -1,8 +1,11 @@
 /** Building the real client stack against a loopback stand-in, inside the test's scope. */
+import type * as HttpClient from "@effect/platform/HttpClient"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import * as AnthropicClient from "../src/AnthropicClient.js"
+import * as AnthropicConfig from "../src/AnthropicConfig.js"
 import * as Credentials from "../src/Credentials.js"
 import type * as Messages from "../src/Messages.js"
 import { type Client, createClient } from "../src/Promise.js"
@@ -25,6 +28,22 @@ export const stack = (anthropic: Record<string, unknown>, env: Record<string, st
       credentials: Context.get(services, Credentials.Credentials)
     })
   )
+
+/**
+ * {@link stack} on another `HttpClient` (`NodeHttpClient.layerUndici`, say), as `layerFrom` builds it for users who
+ * bring their own: an API key of {@link API_KEY} and `anthropic`'s keys.
+ */
+export const stackOn = (httpClient: Layer.Layer<HttpClient.HttpClient>, anthropic: Record<string, unknown>) =>
+  Effect.gen(function*() {
+    const settings = AnthropicConfig.fromObject({ providers: { anthropic: { api_key: API_KEY, ...anthropic } } }, { env: {} })
+    if (Either.isLeft(settings)) return yield* Effect.die(settings.left)
+    const services = yield* Layer.build(AnthropicClient.layerFrom({
+      config: AnthropicConfig.layer(settings.right),
+      credentials: Credentials.layer,
+      httpClient
+    }))
+    return Context.get(services, AnthropicClient.AnthropicClient)
+  })
 
 /**
  * A Promise client (`createClient`) against a fresh stand-in answering `replies` first, both closed after `f`.
