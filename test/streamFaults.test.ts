@@ -3,7 +3,9 @@ import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
+import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
+import type * as AnthropicClient from "../src/AnthropicClient.js"
 import { type Client, ClientClosed, createClient, type ServerError, type StreamError } from "../src/index.js"
 import type * as Messages from "../src/Messages.js"
 import * as MessageStream from "../src/MessageStream.js"
@@ -16,6 +18,24 @@ const eventsOf = (text: string, pieces: number) =>
   StandIn.streamEventsOf(StandIn.messageJson([{ type: "text", text }]), { piecesPerBlock: pieces })
     .filter((e) => e.event !== "ping")
     .map((e) => StandIn.sse([e]))
+
+/** Two events, then silence with the connection open (idle timeout 1 s): the stream fails with idle_timeout. */
+const silentAfterTwoEvents = <E>(clientFor: (url: string) => Effect.Effect<AnthropicClient.Service, E, Scope.Scope>) =>
+  Effect.gen(function*() {
+    const standIn = yield* StandIn.scoped()
+    const { channel, reply } = StandIn.live()
+    standIn.enqueue(reply)
+    const client = yield* clientFor(standIn.url)
+    const events = eventsOf("a b c", 3)
+    const server = Effect.gen(function*() {
+      const ch = yield* Effect.promise(() => channel)
+      yield* Effect.promise(() => ch.write(events[0]! + events[1]!))
+    })
+    const { exit } = yield* runClocked(Effect.zipRight(Effect.fork(server), Stream.runCollect(client.stream(hello))))
+    const error = failureOf(exit) as StreamError
+    expect(error._tag).toBe("StreamError")
+    expect(error.reason).toBe("idle_timeout")
+  })
 
 const overloadedAtStart = (type = "overloaded_error"): StandIn.Reply => ({
   type: "stream",
@@ -74,22 +94,7 @@ describe("stream idle timeout: silence on the connection, not a slow consumer", 
     }))
 
   it.scoped("a server silent for the idle timeout while the client waits fails with idle_timeout", () =>
-    Effect.gen(function*() {
-      const standIn = yield* StandIn.scoped()
-      const { channel, reply } = StandIn.live()
-      standIn.enqueue(reply)
-      const { client } = yield* stack({ api_key: API_KEY, base_url: standIn.url, stream_idle_timeout_ms: 1000 })
-      const events = eventsOf("a b c", 3)
-      const server = Effect.gen(function*() {
-        const ch = yield* Effect.promise(() => channel)
-        // Two events, then silence (the connection stays open).
-        yield* Effect.promise(() => ch.write(events[0]! + events[1]!))
-      })
-      const { exit } = yield* runClocked(Effect.zipRight(Effect.fork(server), Stream.runCollect(client.stream(hello))))
-      const error = failureOf(exit) as StreamError
-      expect(error._tag).toBe("StreamError")
-      expect(error.reason).toBe("idle_timeout")
-    }))
+    silentAfterTwoEvents((url) => Effect.map(stack({ api_key: API_KEY, base_url: url, stream_idle_timeout_ms: 1000 }), (s) => s.client)))
 })
 
 describe("stream: an error event before any event is retried like its HTTP answer", () => {
@@ -228,19 +233,5 @@ describe("stream through another HttpClient (NodeHttpClient.layerUndici): the sa
     }))
 
   it.scoped("silence after the first events for stream_idle_timeout_ms: StreamError idle_timeout", () =>
-    Effect.gen(function*() {
-      const standIn = yield* StandIn.scoped()
-      const { channel, reply } = StandIn.live()
-      standIn.enqueue(reply)
-      const client = yield* nodeStack({ base_url: standIn.url, stream_idle_timeout_ms: 1000 })
-      const events = eventsOf("a b c", 3)
-      const server = Effect.gen(function*() {
-        const ch = yield* Effect.promise(() => channel)
-        yield* Effect.promise(() => ch.write(events[0]! + events[1]!))
-      })
-      const { exit } = yield* runClocked(Effect.zipRight(Effect.fork(server), Stream.runCollect(client.stream(hello))))
-      const error = failureOf(exit) as StreamError
-      expect(error._tag).toBe("StreamError")
-      expect(error.reason).toBe("idle_timeout")
-    }))
+    silentAfterTwoEvents((url) => nodeStack({ base_url: url, stream_idle_timeout_ms: 1000 })))
 })
