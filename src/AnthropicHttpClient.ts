@@ -742,12 +742,16 @@ export const make = (
           )
           const first = yield* pullSome
           firstBy = undefined
-          // However the stream ends, the request ends with it (and its watchdog), even when the scope lives on.
+          // A read that reaches the end or fails releases the request (and its watchdog) at once, even when the scope
+          // lives on (`streamWithResponse`); a run stopped early leaves it to the next run or the scope.
+          const release = Scope.close(scope, Exit.void)
+          if (first === undefined) yield* release
+          const rest = Effect.onError(pull, (cause) => Cause.isInterruptedOnly(cause) ? Effect.void : release)
           return Stream.ensuring(
             first === undefined
               ? Stream.empty
-              : Stream.concat(Stream.fromChunk(first), Stream.repeatEffectChunkOption(pull)),
-            Effect.zipRight(Scope.close(scope, Exit.void), settle)
+              : Stream.concat(Stream.fromChunk(first), Stream.repeatEffectChunkOption(rest)),
+            settle
           )
         })
       })

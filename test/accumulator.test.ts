@@ -271,6 +271,14 @@ describe("MessageAccumulator: block indexes", () => {
 })
 
 describe("MessageAccumulator: events of a shape it cannot use", () => {
+  it("null or undefined as an event: StreamError malformed, never a TypeError", () => {
+    for (const bad of [null, undefined]) {
+      const acc = new MessageStream.MessageAccumulator()
+      acc.push(messageStart() as Messages.MessageStreamEvent)
+      expect(() => acc.push(bad as never)).toThrow(StreamError)
+    }
+  })
+
   const start = messageStart()
   const textBlock = blockStart(0, { type: "text", text: "" })
   for (

@@ -155,6 +155,15 @@ describe("MessageStream: parsing", () => {
       })
     }
 
+    it("what trails message_stop is not read: a huge unfinished event after it, in the same read or the next, is no error", () => {
+      const whole = StandIn.sse(StandIn.streamEventsOf(StandIn.messageJson([{ type: "text", text: "hi" }])))
+      for (const pieces of [[whole + "data: " + "x".repeat(5000)], [whole, "data: " + "x".repeat(5000)]]) {
+        const events = Stream.fromChunk(Chunk.fromIterable(pieces.map((p) => encoder.encode(p))))
+          .pipe(MessageStream.decodeSse({ credential: "api_key", maxEventBytes: 2000 }))
+        expect(Messages_text(Effect.runSync(MessageStream.finalMessage(events)))).toBe("hi")
+      }
+    })
+
     it("events just under the bound pass, and the bound is per event, not per stream", () => {
       const message = StandIn.messageJson([{ type: "text", text: "y".repeat(800) }, { type: "text", text: "z".repeat(800) }])
       const bytes = encoder.encode(StandIn.sse(StandIn.streamEventsOf(message, { piecesPerBlock: 1 })))
@@ -279,6 +288,28 @@ describe("AnthropicClient.stream over HTTP", () => {
       expect(error._tag === "StreamError" && error.reason).toBe("idle_timeout")
       expect(error.message).toContain("5000 ms")
       expect(waits.at(-1)).toBe(5000)
+    }))
+
+  it.scoped("streamWithResponse: a run stopped early leaves the rest to the next run; a run to the end releases the request at once", () =>
+    Effect.gen(function*() {
+      const standIn = yield* StandIn.scoped()
+      const { channel, reply } = StandIn.live()
+      standIn.enqueue(reply)
+      const { client } = yield* stack({ api_key: API_KEY, base_url: standIn.url })
+      const events = StandIn.streamEventsOf(rich).map((e) => StandIn.sse([e]))
+      const starting = yield* Effect.fork(client.streamWithResponse(hello))
+      const ch = yield* Effect.promise(() => channel)
+      yield* Effect.promise(() => ch.write(events[0]!))
+      const started = yield* Fiber.join(starting)
+      const head = yield* Stream.runHead(started.events)
+      expect(Option.map(head, (e) => e.type)).toEqual(Option.some("message_start"))
+      // The rest only now, and no end: the body goes silent after message_stop.
+      yield* Effect.promise(() => ch.write(events.slice(1).join("")))
+      const all = yield* Stream.runCollect(started.events)
+      expect(Option.map(Chunk.last(all), (e) => e.type)).toEqual(Option.some("message_stop"))
+      expect(standIn.abandoned.length).toBe(0)
+      // Released while the scope is still open.
+      yield* StandIn.until(standIn, () => standIn.abandoned.length === 1)
     }))
 
   it.scoped("interrupting the stream aborts the request: the server sees its client go", () =>
