@@ -210,8 +210,10 @@ export const decodeSsePull = (options: DecodeSseOptions) =>
     if (error.value._tag === "None") {
       // An event held back by a trailing CR (which might have been half of a CRLF) is complete at the end:
       // one more LF lets the parser see that (after a normal "\n\n" it is an empty line: no event).
-      if (failure === undefined && !stopped) parser.feed(decoder.decode() + "\n")
-      if (failure === undefined && !stopped) failure = broken(undefined)
+      if (failure === undefined && !stopped) {
+        parser.feed(decoder.decode() + "\n")
+        if (failure === undefined && !stopped) failure = broken(undefined)
+      }
       return next()
     }
     // The bytes failed: their error without the pull's Option is the cause of the break.
@@ -345,8 +347,7 @@ export class MessageAccumulator {
         pending !== undefined && pending.field === "text" && typeof delta === "object" && delta !== null &&
         delta.type === "text_delta" && typeof delta.text === "string" && this.message!.content[event.index] === pending.block
       ) {
-        pending.pieces.push(delta.text)
-        if (pending.pieces.length >= JOIN_EVERY) this.join(pending)
+        this.append(event.index, pending.block, "text", delta.text)
         return
       }
     }

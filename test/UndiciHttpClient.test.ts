@@ -1,5 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import * as HttpClient from "@effect/platform/HttpClient"
+import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import type * as HttpClientError from "@effect/platform/HttpClientError"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as Cause from "effect/Cause"
@@ -129,6 +130,47 @@ describe("UndiciHttpClient: response bodies as streams", () => {
       const response = yield* http.execute(post(standIn.url, {}))
       const first = yield* response.stream.pipe(Stream.take(1), Stream.runCollect)
       expect(Chunk.size(first)).toBe(1)
+      yield* StandIn.until(standIn, () => standIn.abandoned.length === 1)
+    }))
+})
+
+describe("UndiciHttpClient.toPull: a body as a pull, from this client or another", () => {
+  /** Pulls a body to its end: its bytes, or the read's failure. */
+  const pullAll = (pull: UndiciHttpClient.Pull) =>
+    Effect.gen(function*() {
+      const parts: Array<Uint8Array> = []
+      while (true) {
+        const chunk = yield* Effect.catchAll(pull, Option.match({ onNone: () => Effect.succeed(undefined), onSome: Effect.fail }))
+        if (chunk === undefined) return Buffer.concat(parts)
+        parts.push(...chunk)
+      }
+    })
+
+  for (const [name, layer] of [["UndiciHttpClient", UndiciHttpClient.layer], ["NodeHttpClient.layerUndici", NodeHttpClient.layerUndici]] as const) {
+    it.scoped(`${name}: every byte in order; readEndsWithScope says whose answer it is`, () =>
+      Effect.gen(function*() {
+        const body = new Uint8Array(300_000).map((_, i) => i % 251)
+        const standIn = yield* StandIn.scoped({ replies: [{ type: "stream", body, chunkSize: 65_536 }] })
+        const http = Context.get(yield* Layer.build(layer), HttpClient.HttpClient)
+        const response = yield* http.execute(post(standIn.url, {}))
+        expect(UndiciHttpClient.readEndsWithScope(response)).toBe(name === "UndiciHttpClient")
+        const received = yield* pullAll(yield* UndiciHttpClient.toPull(response))
+        expect(received.equals(Buffer.from(body))).toBe(true)
+      }))
+  }
+
+  it.scoped("closing the scope of this client's pull aborts the request, even while a read waits", () =>
+    Effect.gen(function*() {
+      const standIn = yield* StandIn.scoped({ replies: [{ type: "stream", body: "x".repeat(10_000), stallAfter: 500 }] })
+      const http = yield* client()
+      const response = yield* http.execute(post(standIn.url, {}))
+      const scope = yield* Scope.make()
+      const pull = yield* Scope.extend(UndiciHttpClient.toPull(response), scope)
+      const reading = yield* Effect.fork(pullAll(pull))
+      yield* StandIn.until(standIn, () => standIn.requests.length === 1)
+      yield* Scope.close(scope, Exit.void)
+      const exit = yield* Fiber.await(reading)
+      expect(Exit.isFailure(exit)).toBe(true)
       yield* StandIn.until(standIn, () => standIn.abandoned.length === 1)
     }))
 })
