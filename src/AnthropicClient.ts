@@ -56,6 +56,12 @@ export interface MessageWithResponse {
  */
 export interface StreamWithResponse {
   readonly events: Stream.Stream<Messages.MessageStreamEvent, ApiError>
+  /**
+   * The same events a chunk at a time (failing with `None` at the end), for a loop without a Stream around them:
+   * each Stream layer runs a channel executor per chunk (measured: 7 % of the floor on 400k events). Read
+   * `events` or `pull`, not both.
+   */
+  readonly pull: MessageStream.Pull<Messages.MessageStreamEvent, ApiError>
   readonly requestId: string | undefined
   readonly rateLimits: ResponseMetadata.RateLimits
   readonly headers: Readonly<Record<string, string>>
@@ -164,8 +170,9 @@ export const make: Effect.Effect<
       ),
     stream: (params, options) => http.stream(streamRequest(params, options), decodeEvents),
     streamWithResponse: (params, options) =>
-      Effect.map(http.streamWithResponse(streamRequest(params, options), decodeEvents), ({ response, stream }) => ({
+      Effect.map(http.streamWithResponse(streamRequest(params, options), decodeEvents), ({ pull, response, stream }) => ({
         events: stream,
+        pull,
         requestId: response.requestId,
         rateLimits: response.rateLimits,
         headers: response.headers

@@ -40,6 +40,7 @@ import { causeText } from "./internal/causeText.js"
 import { classify, clip, MAX_IDENTIFIER, withRetries } from "./internal/classify.js"
 import { MAX_MILLISECONDS } from "./internal/configSchema.js"
 import { estimateInputTokens } from "./internal/rateLimiter/estimate.js"
+import type * as MessageStream from "./MessageStream.js"
 import * as ResponseMetadata from "./ResponseMetadata.js"
 import { connectionError, readError } from "./internal/transportErrors.js"
 import { RateLimiter } from "./RateLimiter.js"
@@ -200,7 +201,7 @@ export type Decode<A> = (
  */
 export interface PullDecode<A> {
   readonly _tag: "PullDecode"
-  readonly decode: (body: UndiciHttpClient.Pull, reader: BodyReader) => Effect.Effect<Chunk.Chunk<A>, Option.Option<ApiError>>
+  readonly decode: (body: UndiciHttpClient.Pull, reader: BodyReader) => MessageStream.Pull<A, ApiError>
 }
 
 /**
@@ -266,12 +267,26 @@ export interface Service {
   ) => Stream.Stream<A, ApiError>
   /**
    * {@link stream}, started: the request is sent and retried until its first element, and the answer's metadata
-   * comes with the stream of its elements, which lives as long as the scope (or until it is read to its end).
+   * comes with its elements, which live as long as the scope (or until they are read to their end): as a `stream`,
+   * and as a `pull` for a loop that wants no Stream around it (read one of them, not both).
    */
   readonly streamWithResponse: <A>(
     options: Omit<RequestOptions, "scope"> & { readonly endOfBody?: string | undefined },
     decode: Decode<A> | PullDecode<A>
-  ) => Effect.Effect<{ readonly stream: Stream.Stream<A, ApiError>; readonly response: ResponseMetadata.ResponseMetadata }, ApiError, Scope.Scope>
+  ) => Effect.Effect<StartedStream<A>, ApiError, Scope.Scope>
+}
+
+/**
+ * A started stream ({@link Service.streamWithResponse}): its elements, and the answer's metadata.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface StartedStream<A> {
+  readonly stream: Stream.Stream<A, ApiError>
+  /** The same elements a chunk at a time, failing with `None` at the end. */
+  readonly pull: MessageStream.Pull<A, ApiError>
+  readonly response: ResponseMetadata.ResponseMetadata
 }
 
 /**
@@ -621,10 +636,7 @@ export const make = (
       // Each attempt's request gets a scope forked from the stream's: the stream's end closes it, and so does the
       // idle watchdog, which aborts a response whose body stays silent.
       execute({ ...options, scope: streamScope }, (response, auth, requestScope, charge) =>
-        Effect.map(readStream(response, auth, requestScope!, options, decode, charge), (stream) => ({
-          stream,
-          response
-        })))
+        Effect.map(readStream(response, auth, requestScope!, options, decode, charge), (read) => ({ ...read, response })))
 
     const stream = <A>(
       options: Omit<RequestOptions, "scope"> & { readonly endOfBody?: string | undefined },
@@ -638,8 +650,9 @@ export const make = (
       decode: Decode<A> | PullDecode<A>
     ) =>
       Effect.flatMap(Effect.scope, (streamScope) =>
-        Effect.map(started(options, decode, streamScope), ({ response, stream }) => ({
+        Effect.map(started(options, decode, streamScope), ({ pull, response, stream }) => ({
           stream,
+          pull,
           response: ResponseMetadata.fromHeaders(response.status, response.headers)
         })))
 
@@ -650,7 +663,7 @@ export const make = (
       options: { readonly timeoutMs?: number | undefined; readonly endOfBody?: string | undefined },
       decode: Decode<A> | PullDecode<A>,
       charge: Charge
-    ): Effect.Effect<Stream.Stream<A, ApiError>, ApiError> =>
+    ): Effect.Effect<{ readonly stream: Stream.Stream<A, ApiError>; readonly pull: MessageStream.Pull<A, ApiError> }, ApiError> =>
       Effect.suspend(() => {
         // What the answer has used, from its events; the reservation is settled with it when the stream ends.
         let inputTokens: number | undefined
@@ -742,17 +755,26 @@ export const make = (
           )
           const first = yield* pullSome
           firstBy = undefined
+          // From here the attempt cannot fail: the reservation is settled once, when the request is released (however
+          // many runs read the stream, and whether they read it to its end or not).
+          yield* Scope.addFinalizer(scope, settle)
           // A read that reaches the end or fails releases the request (and its watchdog) at once, even when the scope
           // lives on (`streamWithResponse`); a run stopped early leaves it to the next run or the scope.
           const release = Scope.close(scope, Exit.void)
           if (first === undefined) yield* release
           const rest = Effect.onError(pull, (cause) => Cause.isInterruptedOnly(cause) ? Effect.void : release)
-          return Stream.ensuring(
-            first === undefined
+          let firstTaken = first === undefined
+          const end: MessageStream.Pull<A, ApiError> = Effect.fail(Option.none())
+          return {
+            stream: first === undefined
               ? Stream.empty
               : Stream.concat(Stream.fromChunk(first), Stream.repeatEffectChunkOption(rest)),
-            settle
-          )
+            pull: first === undefined ? end : Effect.suspend(() => {
+              if (firstTaken) return rest
+              firstTaken = true
+              return Effect.succeed(first)
+            })
+          }
         })
       })
 

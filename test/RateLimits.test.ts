@@ -161,6 +161,25 @@ describe("pacing by tokens", () => {
       expect(standIn.requests.length).toBe(6)
     }))
 
+  it.scoped("a stream read in two runs is corrected once: its output reservation is not given back twice", () =>
+    Effect.gen(function*() {
+      // The held stream's idle watchdog sleeps past the horizon runClocked advances the clock to.
+      const { client } = yield* setup({ output_tokens_per_minute: 1000, adaptive: false }, { stream_idle_timeout_ms: 600_000 })
+      const big = { ...hello, max_tokens: 500 }
+      // B holds 500 until its scope closes; A is peeked, then read to its end.
+      const held = yield* client.streamWithResponse(big)
+      const peeked = yield* client.streamWithResponse(big)
+      yield* Stream.runHead(peeked.events)
+      const rest = yield* Stream.runCollect(peeked.events)
+      expect(Chunk.last(rest).pipe((last) => last._tag === "Some" && last.value.type)).toBe("message_stop")
+      // A used a few tokens and holds nothing now; B still holds 500: a third 500 waits for the minute to refill.
+      // Settled at each run's end, A gave back its 500 twice and the third call went at once.
+      const { exit, waits } = yield* runClocked(client.createMessage(big))
+      expect(Exit.isSuccess(exit)).toBe(true)
+      expect(waits.length).toBeGreaterThan(0)
+      expect(held.requestId).toMatch(/^req_/)
+    }))
+
   it.scoped("a model with limits of its own is paced apart; the others are not", () =>
     Effect.gen(function*() {
       const { client, standIn } = yield* setup({ models: { "claude-opus-4-7": { requests_per_minute: 2 } } })

@@ -312,6 +312,46 @@ describe("AnthropicClient.stream over HTTP", () => {
       yield* StandIn.until(standIn, () => standIn.abandoned.length === 1)
     }))
 
+  it.scoped("streamWithResponse's pull: the same events a chunk at a time, None at the end and after it, the request released there", () =>
+    Effect.gen(function*() {
+      const standIn = yield* StandIn.scoped()
+      const { channel, reply } = StandIn.live()
+      standIn.enqueue(reply)
+      const { client } = yield* stack({ api_key: API_KEY, base_url: standIn.url })
+      const events = StandIn.streamEventsOf(rich).map((e) => StandIn.sse([e]))
+      const starting = yield* Effect.fork(client.streamWithResponse(hello))
+      const ch = yield* Effect.promise(() => channel)
+      yield* Effect.promise(() => ch.write(events[0]!))
+      const started = yield* Fiber.join(starting)
+      const first = yield* started.pull
+      expect(Chunk.toReadonlyArray(first).map((e) => e.type)).toEqual(["message_start"])
+      // The rest, and no end of the body: message_stop ends the events.
+      yield* Effect.promise(() => ch.write(events.slice(1).join("")))
+      const rest: Array<Messages.MessageStreamEvent> = []
+      while (true) {
+        const chunk = yield* Effect.option(started.pull)
+        if (Option.isNone(chunk)) break
+        rest.push(...chunk.value)
+      }
+      expect([...first, ...rest]).toEqual(StandIn.streamEventsOf(rich).map((e) => e.data as Messages.MessageStreamEvent).filter((e) => e.type !== "ping"))
+      expect(yield* Effect.option(started.pull)).toEqual(Option.none())
+      // Released while the scope is still open.
+      yield* StandIn.until(standIn, () => standIn.abandoned.length === 1)
+    }))
+
+  it.scoped("streamWithResponse's pull fails mid-stream with the tagged error, and stays failed", () =>
+    Effect.gen(function*() {
+      const standIn = yield* StandIn.scoped({ replies: [{ ...StandIn.streamOf(rich), cutAfter: 400 }] as Array<StandIn.Reply> })
+      const { client } = yield* stack({ api_key: API_KEY, base_url: standIn.url })
+      const started = yield* client.streamWithResponse(hello)
+      const read = Effect.gen(function*() {
+        while (true) yield* started.pull
+      })
+      const error = failureOf(yield* Effect.exit(read))
+      expect(Option.isSome(error) && error.value._tag === "StreamError" && error.value.reason).toBe("truncated")
+      expect(failureOf(yield* Effect.exit(started.pull))).toEqual(error)
+    }))
+
   it.scoped("interrupting the stream aborts the request: the server sees its client go", () =>
     Effect.gen(function*() {
       const standIn = yield* StandIn.scoped({ replies: [{ ...StandIn.streamOf(rich), stallAfter: 300 }] as Array<StandIn.Reply> })
