@@ -2,7 +2,8 @@
  * Streaming: SSE bytes → typed events, and events → the final `Message`.
  *
  * The hot path works a network chunk at a time: bytes are decoded and fed to `eventsource-parser`, each event's data
- * is `JSON.parse`d once, and the events of one chunk leave as one Effect `Chunk`. There is no per-event Schema
+ * is `JSON.parse`d once (the common `content_block_delta` through a fast path, see `internal/eventJson.ts`), and the
+ * events of one chunk leave as one Effect `Chunk`. There is no per-event Schema
  * decode (events are typed by the schemas in `Messages`, which callers can apply themselves when they want
  * validation).
  *
@@ -24,6 +25,7 @@ import { type ApiError, type CredentialKind, StreamError } from "./Errors.js"
 import { causeText } from "./internal/causeText.js"
 import { classify } from "./internal/classify.js"
 import { describeValue } from "./internal/describeValue.js"
+import { parseEventData } from "./internal/eventJson.js"
 import { parsePartialJson } from "./internal/partialJson.js"
 import type * as Messages from "./Messages.js"
 
@@ -157,7 +159,7 @@ export const decodeSsePull = (options: DecodeSseOptions) =>
       }
       let event: Messages.MessageStreamEvent
       try {
-        event = JSON.parse(message.data)
+        event = parseEventData(message.data) as Messages.MessageStreamEvent
       } catch {
         failure = malformedEvent(`the data of a "${message.event ?? "message"}" event is not JSON`)
         return
