@@ -167,6 +167,20 @@ const make = async (): Promise<() => Promise<number>> => {
           }
         })))
     }
+    case "ours-stream-pull": {
+      // The started stream's own pull (streamWithResponse), with no Stream around it.
+      const client = await effectClient()
+      return () =>
+        Effect.runPromise(Effect.scoped(Effect.gen(function*() {
+          const { pull } = yield* client.streamWithResponse(params)
+          let n = 0
+          while (true) {
+            const chunk = yield* Effect.option(pull)
+            if (chunk._tag === "None") return n
+            for (const _ of chunk.value) n++
+          }
+        })))
+    }
     case "ours-stream-runforeach": {
       // The same stream run with Stream.runForEachChunk (Effect's sink-based runner).
       const client = await effectClient()

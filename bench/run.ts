@@ -98,6 +98,7 @@ if (only === undefined || only === "stream") {
     "effect-anthropic Effect: MessageStream.finalMessage": "ours-finalmessage",
     "effect-anthropic Effect: Stream.runForEachChunk(client.stream)": "ours-stream-runforeach",
     "effect-anthropic Effect: client.stream pulled a chunk at a time": "ours-stream",
+    "effect-anthropic Effect: streamWithResponse's pull, a chunk at a time": "ours-stream-pull",
     "@effect/ai LanguageModel.streamText on effect-anthropic, runForEach": "ours-ai-streamtext"
   })
 }
