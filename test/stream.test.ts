@@ -290,21 +290,27 @@ describe("AnthropicClient.stream over HTTP", () => {
       expect(waits.at(-1)).toBe(5000)
     }))
 
+  /** streamWithResponse on a live reply, started by its first event; `writeRest` sends the others and leaves the body open. */
+  const startedLive = Effect.gen(function*() {
+    const standIn = yield* StandIn.scoped()
+    const { channel, reply } = StandIn.live()
+    standIn.enqueue(reply)
+    const { client } = yield* stack({ api_key: API_KEY, base_url: standIn.url })
+    const events = StandIn.streamEventsOf(rich).map((e) => StandIn.sse([e]))
+    const starting = yield* Effect.fork(client.streamWithResponse(hello))
+    const ch = yield* Effect.promise(() => channel)
+    yield* Effect.promise(() => ch.write(events[0]!))
+    const started = yield* Fiber.join(starting)
+    return { standIn, started, writeRest: Effect.promise(() => ch.write(events.slice(1).join(""))) }
+  })
+
   it.scoped("streamWithResponse: a run stopped early leaves the rest to the next run; a run to the end releases the request at once", () =>
     Effect.gen(function*() {
-      const standIn = yield* StandIn.scoped()
-      const { channel, reply } = StandIn.live()
-      standIn.enqueue(reply)
-      const { client } = yield* stack({ api_key: API_KEY, base_url: standIn.url })
-      const events = StandIn.streamEventsOf(rich).map((e) => StandIn.sse([e]))
-      const starting = yield* Effect.fork(client.streamWithResponse(hello))
-      const ch = yield* Effect.promise(() => channel)
-      yield* Effect.promise(() => ch.write(events[0]!))
-      const started = yield* Fiber.join(starting)
+      const { standIn, started, writeRest } = yield* startedLive
       const head = yield* Stream.runHead(started.events)
       expect(Option.map(head, (e) => e.type)).toEqual(Option.some("message_start"))
       // The rest only now, and no end: the body goes silent after message_stop.
-      yield* Effect.promise(() => ch.write(events.slice(1).join("")))
+      yield* writeRest
       const all = yield* Stream.runCollect(started.events)
       expect(Option.map(Chunk.last(all), (e) => e.type)).toEqual(Option.some("message_stop"))
       expect(standIn.abandoned.length).toBe(0)
@@ -314,19 +320,11 @@ describe("AnthropicClient.stream over HTTP", () => {
 
   it.scoped("streamWithResponse's pull: the same events a chunk at a time, None at the end and after it, the request released there", () =>
     Effect.gen(function*() {
-      const standIn = yield* StandIn.scoped()
-      const { channel, reply } = StandIn.live()
-      standIn.enqueue(reply)
-      const { client } = yield* stack({ api_key: API_KEY, base_url: standIn.url })
-      const events = StandIn.streamEventsOf(rich).map((e) => StandIn.sse([e]))
-      const starting = yield* Effect.fork(client.streamWithResponse(hello))
-      const ch = yield* Effect.promise(() => channel)
-      yield* Effect.promise(() => ch.write(events[0]!))
-      const started = yield* Fiber.join(starting)
+      const { standIn, started, writeRest } = yield* startedLive
       const first = yield* started.pull
       expect(Chunk.toReadonlyArray(first).map((e) => e.type)).toEqual(["message_start"])
       // The rest, and no end of the body: message_stop ends the events.
-      yield* Effect.promise(() => ch.write(events.slice(1).join("")))
+      yield* writeRest
       const rest: Array<Messages.MessageStreamEvent> = []
       while (true) {
         const chunk = yield* Effect.option(started.pull)
