@@ -301,6 +301,23 @@ export class AnthropicHttpClient extends Context.Tag("effect-anthropic/Anthropic
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/
 
 /**
+ * A reservation that is settled at most once. A stream's attempt interrupted after its first event (another client's
+ * exchange runs in a fiber of its own, which may have finished) gives the reservation back, and its request's scope,
+ * closing, would settle it again.
+ */
+const settledOnce = (reservation: Charge): Charge => {
+  let settled = false
+  return {
+    settle: (usage) =>
+      Effect.suspend(() => {
+        if (settled) return Effect.void
+        settled = true
+        return reservation.settle(usage)
+      })
+  }
+}
+
+/**
  * A path with its parameters encoded: `pathOf("/v1/files/", id)` never lets an id such as `../x` or `a?b` reach
  * another route, and refuses an empty one (which would name the collection instead of an item).
  *
@@ -561,7 +578,7 @@ export const make = (
       const attemptWith = (payload: HttpBody.HttpBody, inputTokens: number) => {
         const reserve = meter === undefined
           ? Effect.as(limiter.take, noCharge)
-          : limiter.reserve({ model: meter.model, inputTokens, outputTokens: meter.maxTokens })
+          : Effect.map(limiter.reserve({ model: meter.model, inputTokens, outputTokens: meter.maxTokens }), settledOnce)
         // The bound is on the exchange only, never on `authorize`: a refresh it starts is shared by every caller
         // and must keep `timeout_ms`, whatever bound this one call has (a refresh cut short can lose the token).
         return Effect.flatMap(reserve, (charge) =>
@@ -755,14 +772,18 @@ export const make = (
           )
           const first = yield* pullSome
           firstBy = undefined
-          // From here the attempt cannot fail: the reservation is settled once, when the request is released (however
-          // many runs read the stream, and whether they read it to its end or not).
+          // The reservation is settled when the request is released, once however many runs read the stream, and
+          // whether they read it to its end or not (an attempt interrupted from here has settled it already).
           yield* Scope.addFinalizer(scope, settle)
           // A read that reaches the end or fails releases the request (and its watchdog) at once, even when the scope
           // lives on (`streamWithResponse`); a run stopped early leaves it to the next run or the scope.
           const release = Scope.close(scope, Exit.void)
           if (first === undefined) yield* release
-          const rest = Effect.onError(pull, (cause) => Cause.isInterruptedOnly(cause) ? Effect.void : release)
+          // A read given up on (a timeout, a race) leaves nobody waiting on the connection: the idle clock stops.
+          const stopWaiting = Effect.sync(() => {
+            waitingSince = undefined
+          })
+          const rest = Effect.onError(pull, (cause) => Cause.isInterruptedOnly(cause) ? stopWaiting : release)
           let firstTaken = first === undefined
           const end: MessageStream.Pull<A, ApiError> = Effect.fail(Option.none())
           return {

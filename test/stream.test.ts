@@ -5,13 +5,14 @@ import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
 import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
+import * as TestClock from "effect/TestClock"
 import * as fc from "fast-check"
 import type * as Messages from "../src/Messages.js"
 import * as MessageStream from "../src/MessageStream.js"
 import type { Client } from "../src/Promise.js"
 import * as StandIn from "../src/testing/StandIn.js"
 import { API_KEY, hello, stack, withPromiseClient } from "./fixtures.js"
-import { failureOf, runClocked } from "./helpers.js"
+import { failureOf, realPause, runClocked } from "./helpers.js"
 
 /** A reply that uses every block and delta kind, with non-ASCII text to split inside characters. */
 const rich: Messages.Message = StandIn.messageJson([
@@ -291,11 +292,11 @@ describe("AnthropicClient.stream over HTTP", () => {
     }))
 
   /** streamWithResponse on a live reply, started by its first event; `writeRest` sends the others and leaves the body open. */
-  const startedLive = Effect.gen(function*() {
+  const startedLive = (settings: Record<string, unknown> = {}) => Effect.gen(function*() {
     const standIn = yield* StandIn.scoped()
     const { channel, reply } = StandIn.live()
     standIn.enqueue(reply)
-    const { client } = yield* stack({ api_key: API_KEY, base_url: standIn.url })
+    const { client } = yield* stack({ api_key: API_KEY, base_url: standIn.url, ...settings })
     const events = StandIn.streamEventsOf(rich).map((e) => StandIn.sse([e]))
     const starting = yield* Effect.fork(client.streamWithResponse(hello))
     const ch = yield* Effect.promise(() => channel)
@@ -306,7 +307,7 @@ describe("AnthropicClient.stream over HTTP", () => {
 
   it.scoped("streamWithResponse: a run stopped early leaves the rest to the next run; a run to the end releases the request at once", () =>
     Effect.gen(function*() {
-      const { standIn, started, writeRest } = yield* startedLive
+      const { standIn, started, writeRest } = yield* startedLive()
       const head = yield* Stream.runHead(started.events)
       expect(Option.map(head, (e) => e.type)).toEqual(Option.some("message_start"))
       // The rest only now, and no end: the body goes silent after message_stop.
@@ -320,7 +321,7 @@ describe("AnthropicClient.stream over HTTP", () => {
 
   it.scoped("streamWithResponse's pull: the same events a chunk at a time, None at the end and after it, the request released there", () =>
     Effect.gen(function*() {
-      const { standIn, started, writeRest } = yield* startedLive
+      const { standIn, started, writeRest } = yield* startedLive()
       const first = yield* started.pull
       expect(Chunk.toReadonlyArray(first).map((e) => e.type)).toEqual(["message_start"])
       // The rest, and no end of the body: message_stop ends the events.
@@ -335,6 +336,23 @@ describe("AnthropicClient.stream over HTTP", () => {
       expect(yield* Effect.option(started.pull)).toEqual(Option.none())
       // Released while the scope is still open.
       yield* StandIn.until(standIn, () => standIn.abandoned.length === 1)
+    }))
+
+  it.scoped("a pull given up on stops the idle clock: a consumer away longer than stream_idle_timeout_ms still gets the events", () =>
+    Effect.gen(function*() {
+      const { started, writeRest } = yield* startedLive({ stream_idle_timeout_ms: 1000 })
+      yield* started.pull
+      // A poll that gives up after 100 ms: from then on nobody waits on the connection.
+      const poll = yield* Effect.fork(Effect.either(Effect.timeout(started.pull, "100 millis")))
+      yield* realPause(10)
+      yield* TestClock.adjust(100)
+      expect((yield* Fiber.join(poll))._tag).toBe("Left")
+      // The consumer does other work for 2 s; then the server sends the rest, and the consumer pulls again.
+      yield* TestClock.adjust(2000)
+      yield* realPause(20)
+      yield* writeRest
+      const next = yield* Effect.either(started.pull)
+      expect(next._tag === "Right" ? next.right.length : Option.getOrUndefined(next.left)).toBeGreaterThan(0)
     }))
 
   it.scoped("streamWithResponse's pull fails mid-stream with the tagged error, and stays failed", () =>
