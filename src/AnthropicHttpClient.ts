@@ -680,9 +680,9 @@ export const make = (
       options: { readonly timeoutMs?: number | undefined; readonly endOfBody?: string | undefined },
       decode: Decode<A> | PullDecode<A>,
       charge: Charge
-    ): Effect.Effect<{ readonly stream: Stream.Stream<A, ApiError>; readonly pull: MessageStream.Pull<A, ApiError> }, ApiError> =>
+    ): Effect.Effect<Omit<StartedStream<A>, "response">, ApiError> =>
       Effect.suspend(() => {
-        // What the answer has used, from its events; the reservation is settled with it when the stream ends.
+        // What the answer has used, from its events; the reservation is settled with it when the request is released.
         let inputTokens: number | undefined
         let outputTokens: number | undefined
         const requestId = clip(response.headers["request-id"], MAX_IDENTIFIER)
@@ -784,13 +784,12 @@ export const make = (
             waitingSince = undefined
           })
           const rest = Effect.onError(pull, (cause) => Cause.isInterruptedOnly(cause) ? stopWaiting : release)
-          let firstTaken = first === undefined
-          const end: MessageStream.Pull<A, ApiError> = Effect.fail(Option.none())
+          let firstTaken = false
           return {
             stream: first === undefined
               ? Stream.empty
               : Stream.concat(Stream.fromChunk(first), Stream.repeatEffectChunkOption(rest)),
-            pull: first === undefined ? end : Effect.suspend(() => {
+            pull: first === undefined ? Effect.fail(Option.none()) : Effect.suspend(() => {
               if (firstTaken) return rest
               firstTaken = true
               return Effect.succeed(first)

@@ -14,6 +14,7 @@ import * as Option from "effect/Option"
 import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import type { ClientClosed } from "../Errors.js"
+import type * as MessageStream from "../MessageStream.js"
 
 /** How the client sees an open stream: it can end it (when closing), and is told when it ends. */
 export interface StreamControl {
@@ -53,15 +54,15 @@ export interface Reader<A, R> {
 /** How the stream ended: every read after it throws `error`, or finds the end. */
 type Ended = { readonly failed: false } | { readonly failed: true; readonly error: unknown }
 
-/**
- * Pull the stream a chunk at a time; elements inside a chunk are handed out without touching Effect again.
- */
 /** Where a reader's chunks come from: a pull made in the reader's scope (by the first read), as `Stream.toPull` makes one. */
-export type Source<A, E> = Effect.Effect<Effect.Effect<Chunk.Chunk<A>, Option.Option<E>>, E, Scope.Scope>
+export type Source<A, E> = Effect.Effect<MessageStream.Pull<A, E>, E, Scope.Scope>
 
 /** A stream as a reader's source. */
 export const fromStream = <A, E>(stream: Stream.Stream<A, E>): Source<A, E> => Stream.toPull(stream)
 
+/**
+ * Pull the source a chunk at a time; elements inside a chunk are handed out without touching Effect again.
+ */
 export const makeReader = <A, E, R>(
   runtime: ManagedRuntime.ManagedRuntime<never, never>,
   source: Source<A, E>,
