@@ -115,11 +115,11 @@ describe("Models", () => {
   it.scoped("a hostile page: has_more without a cursor, or pointing back to itself, fails instead of looping", () =>
     Effect.gen(function*() {
       const { standIn, client } = yield* setup
-      standIn.enqueue(pageJson([], { has_more: true }))
+      standIn.enqueue(pageJson(["a"], { has_more: true, last_id: "" }))
       const noCursor = yield* Effect.flip(Stream.runDrain(client.models()))
       expect(noCursor).toMatchObject({ _tag: "Other", errorType: "invalid_response" })
       expect(noCursor.message).toContain("has_more but gives no last_id")
-      standIn.enqueue(pageJson(["a"], { has_more: true }), pageJson(["a"], { has_more: true }))
+      standIn.enqueue(pageJson(["a"], { has_more: true }), pageJson(["b"], { has_more: true, last_id: "a" }))
       const loop = yield* Effect.flip(Stream.runDrain(client.models()))
       expect(loop.message).toContain("points back to a page already listed")
       expect(standIn.requests.length).toBe(3)
@@ -132,11 +132,11 @@ describe("Models", () => {
     Effect.gen(function*() {
       const { standIn, client } = yield* setup
       standIn.enqueue(
-        { type: "json", status: 200, body: { data: [], next_page: "tok1" } },
+        { type: "json", status: 200, body: { data: [{ type: "model", id: "a", display_name: "a", created_at: "2026-01-01T00:00:00Z" }], next_page: "tok1" } },
         pageJson(["b"], {})
       )
       const ids = Chunk.toReadonlyArray(yield* Stream.runCollect(client.models())).map((m) => m.id)
-      expect(ids).toEqual(["b"])
+      expect(ids).toEqual(["a", "b"])
       expect(standIn.requests.map((r) => r.path)).toEqual(["/v1/models", "/v1/models?page=tok1"])
     }))
 })

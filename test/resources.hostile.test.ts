@@ -8,9 +8,12 @@ import * as Chunk from "effect/Chunk"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Stream from "effect/Stream"
+import type * as AnthropicClient from "../src/AnthropicClient.js"
 import * as StandIn from "../src/testing/StandIn.js"
+import * as path from "node:path"
+import * as CliModels from "../src/cli/models.js"
 import { API_KEY, stack, withPromiseClient } from "./fixtures.js"
-import { runClocked } from "./helpers.js"
+import { runClocked, tempDir, writeFile } from "./helpers.js"
 
 const setup = (anthropic: Record<string, unknown> = {}) =>
   Effect.gen(function*() {
@@ -59,6 +62,77 @@ describe("pagination", () => {
       const tokens = yield* Effect.flip(Stream.runDrain(client.models()))
       expect(tokens.message).toContain("points back")
       expect(standIn.requests.length).toBe(6)
+    }))
+
+  /** Empty pages that always claim more, each with a fresh cursor and token: a server that never ends its list. */
+  const endless = (n = 50): ReadonlyArray<StandIn.Reply> =>
+    Array.from({ length: n }, (_, i) => ({
+      type: "json",
+      status: 200,
+      body: { data: [], has_more: true, first_id: `f${i}`, last_id: `l${i}`, next_page: `p${i}` }
+    }))
+
+  it.scoped("an empty page ends every list, whatever it claims (models, batches, files; forwards and backwards)", () =>
+    Effect.gen(function*() {
+      const lists = [
+        (client: AnthropicClient.Service) => client.models(),
+        (client: AnthropicClient.Service) => client.batches(),
+        (client: AnthropicClient.Service) => client.files(),
+        (client: AnthropicClient.Service) => client.models({ before_id: "x" })
+      ]
+      for (const list of lists) {
+        const { client, standIn } = yield* setup()
+        standIn.enqueue(...endless())
+        expect(Chunk.size(yield* Stream.runCollect(list(client) as Stream.Stream<unknown, unknown>))).toBe(0)
+        expect(standIn.requests.length).toBe(1)
+      }
+      const { client, standIn } = yield* setup()
+      standIn.enqueue(page(["a"], { has_more: true, last_id: "a" }), ...endless())
+      expect(Chunk.toReadonlyArray(yield* Stream.runCollect(client.models())).map((m) => m.id)).toEqual(["a"])
+      expect(standIn.requests.length).toBe(2)
+    }))
+
+  it("an empty page ends every list of the Promise client", async () => {
+    for (const list of ["models", "batches", "files"] as const) {
+      await withPromiseClient(async (client, standIn) => {
+        let items = 0
+        const iterable: AsyncIterable<unknown> = list === "models"
+          ? client.models.list()
+          : list === "batches"
+          ? client.messages.batches.list()
+          : client.files.list()
+        for await (const _ of iterable) items++
+        expect(items).toBe(0)
+        expect(standIn.requests.length).toBe(1)
+      }, { replies: endless() })
+    }
+  })
+
+  it.scoped("the models command ends on an empty page", () =>
+    Effect.gen(function*() {
+      const standIn = yield* StandIn.scoped()
+      const dir = yield* tempDir
+      const configPath = path.join(dir, "llm.yaml")
+      yield* writeFile(configPath, `providers:\n  anthropic:\n    api_key: ${API_KEY}\n    base_url: ${standIn.url}\n`)
+      standIn.enqueue(page(["a"], { has_more: true, last_id: "a" }), ...endless())
+      const lines: Array<string> = []
+      yield* CliModels.list({ configPath, json: true, write: (line) => lines.push(line) })
+      expect(lines.map((line) => JSON.parse(line).id)).toEqual(["a"])
+      expect(standIn.requests.length).toBe(2)
+    }))
+
+  it.scoped("a page that lists only items already listed, under a fresh cursor, fails instead of going round", () =>
+    Effect.gen(function*() {
+      const { client, standIn } = yield* setup()
+      standIn.enqueue(
+        page(["a", "b"], { has_more: true, last_id: "b" }),
+        page(["c"], { has_more: true, last_id: "c" }),
+        ...Array.from({ length: 20 }, (_, i) => page(i % 2 === 0 ? ["a", "b"] : ["c"], { has_more: true, last_id: `n${i}` }))
+      )
+      const error = yield* Effect.flip(Stream.runDrain(client.models()))
+      expect(error).toMatchObject({ _tag: "Other", errorType: "invalid_response" })
+      expect(error.message).toContain("lists only items already listed")
+      expect(standIn.requests.length).toBe(3)
     }))
 
   it.scoped("a token replaces the cursors, and has_more: false ends the walk even beside a token", () =>

@@ -61,9 +61,10 @@ export interface PageParams {
 }
 
 /**
- * The page after `page`, or `None` at the end. A page that claims more but names no way on, or a way on the walk
- * has already taken (a cursor or token seen before: the server pointing back, however many pages), is the API's
- * fault: the stream fails instead of going round for ever.
+ * The page after `page`, or `None` at the end. An empty page is the end whatever it claims (as the official SDK
+ * has it): a server answering empty pages with a fresh cursor each time would otherwise be listed for ever. A page
+ * that claims more but names no way on, or a way on the walk has already taken (a cursor or token seen before: the
+ * server pointing back, however many pages), is the API's fault: the stream fails instead of going round for ever.
  */
 const nextParams = <P extends PageParams>(
   params: P,
@@ -71,7 +72,7 @@ const nextParams = <P extends PageParams>(
   what: string,
   seen: Set<string>
 ): Either<Option.Option<P>> => {
-  if (page.has_more === false) return ok(Option.none())
+  if (page.has_more === false || page.data.length === 0) return ok(Option.none())
   if (typeof page.next_page === "string" && page.next_page !== "") {
     if (seen.has(`page:${page.next_page}`)) return stuck(what)
     seen.add(`page:${page.next_page}`)
@@ -98,6 +99,23 @@ const bad = (why: string): Either<never> => ({
 })
 const stuck = (what: string) => bad(`a page of ${what} points back to a page already listed`)
 
+/**
+ * Whether `page` lists anything the walk has not listed yet (items are told apart by their `id`; items without one
+ * always count as new). A page of items all listed before, under a fresh cursor, is the walk going round.
+ */
+const bringsNew = (page: Page<unknown>, listed: Set<string>): boolean => {
+  let fresh = false
+  for (const item of page.data) {
+    const id = (item as { readonly id?: unknown } | null)?.id
+    if (typeof id !== "string") fresh = true
+    else if (!listed.has(id)) {
+      listed.add(id)
+      fresh = true
+    }
+  }
+  return fresh
+}
+
 /** `limit` out of the API's range: refused before anything is sent. */
 const badLimit = (params: PageParams): Other | undefined => {
   const limit: unknown = params.limit
@@ -122,14 +140,18 @@ export const makeList = <A, I, P extends PageParams>(
   }
   const all = (params: P): Stream.Stream<A, ApiError> =>
     Stream.suspend(() => {
-      // The cursors of this walk: each next page must be one not listed yet.
+      // The cursors of this walk: each next page must be one not listed yet; and the ids it listed, each page
+      // bringing at least one new.
       const seen = new Set<string>()
+      const listed = new Set<string>()
       if (params.after_id !== undefined) seen.add(`id:${params.after_id}`)
       if (params.before_id !== undefined) seen.add(`id:${params.before_id}`)
       if (params.page !== undefined) seen.add(`page:${params.page}`)
       return Stream.paginateChunkEffect(params, (current) =>
         Effect.flatMap(page(current), (answer) => {
-          const next = nextParams(current, answer, what, seen)
+          const next = answer.data.length === 0 || bringsNew(answer, listed)
+            ? nextParams(current, answer, what, seen)
+            : bad(`a page of ${what} lists only items already listed`)
           return next.ok ? Effect.succeed([Chunk.unsafeFromArray(answer.data), next.value] as const) : Effect.fail(next.error)
         }))
     })
