@@ -624,6 +624,28 @@ providers:
     })
   })
 
+  describe("retry.max_retries: a whole number from 0 to 100", () => {
+    const retriesYaml = (value: string) => `providers:\n  anthropic:\n    retry:\n      max_retries: ${value}\n`
+
+    it("takes the bounds themselves, 0 and 100, from a file and from an object", () => {
+      for (const retries of [0, 100]) {
+        expect(Either.getOrThrow(fromYaml(retriesYaml(String(retries)))).maxRetries).toBe(retries)
+        const settings = AnthropicConfig.fromObject({ providers: { anthropic: { retry: { max_retries: retries } } } }, { env: {} })
+        expect(Either.getOrThrow(settings).maxRetries).toBe(retries)
+      }
+    })
+
+    for (const [value, found] of [["101", "a whole number"], ["-1", "a negative whole number"], ["1.5", "a fraction"], ["x", "a string of 1 character"]] as const) {
+      it(`refuses ${value}, naming the key and the bounds`, () => {
+        const error = errorOf(fromYaml(retriesYaml(value)))
+        expect(error.path).toBe("providers.anthropic.retry.max_retries")
+        expect(error.problem).toContain(`not ${found}`)
+        expect(error.fix).toBe("write a whole number from 0 to 100 (default 2)")
+        expect(error.message).toContain("providers.anthropic.retry.max_retries")
+      })
+    }
+  })
+
   describe("rate_limit.requests_per_second", () => {
     it("takes the bounds themselves", () => {
       for (const rate of [0.001, 1000]) {

@@ -107,6 +107,28 @@ describe("Message Batches: a batch through to its results", () => {
       expect(yield* Effect.flip(client.retrieveBatch(batch.id))).toMatchObject({ status: 404, errorType: "not_found_error" })
     }))
 
+  it.scoped("waitForBatch after a cancel polls on through canceling and returns only once the batch has ended", () =>
+    Effect.gen(function*() {
+      const { standIn, client } = yield* setup
+      standIn.batches.setEndAfterPolls(100)
+      const batch = yield* client.createBatch(requests("a", "b"))
+      const canceling = yield* client.cancelBatch(batch.id)
+      expect(canceling.processing_status).toBe("canceling")
+      // The API takes a while to cancel: three polls still find it canceling, the fourth finds it ended.
+      const stillCanceling: StandIn.Reply = { type: "json", status: 200, body: canceling }
+      standIn.enqueue(stillCanceling, stillCanceling, stillCanceling)
+      const polls: Array<string> = []
+      const { exit, waits } = yield* runClocked(client.waitForBatch(batch.id, {
+        onPoll: (b) => Effect.sync(() => polls.push(b.processing_status))
+      }))
+      expect(polls).toEqual(["canceling", "canceling", "canceling", "ended"])
+      expect(waits).toEqual([1000, 2000, 4000])
+      const ended = Exit.getOrElse(exit, () => undefined as never)
+      expect(ended.processing_status).toBe("ended")
+      expect(ended.request_counts).toEqual({ processing: 0, succeeded: 0, errored: 0, canceled: 2, expired: 0 })
+      expect(standIn.requests.filter((r) => r.method === "GET").length).toBe(4)
+    }))
+
   it.scoped("results of a batch still running: the API's 400, not an empty stream", () =>
     Effect.gen(function*() {
       const { client } = yield* setup
@@ -187,7 +209,7 @@ describe("Message Batches: hostile results files", () => {
   })
   const line = (id: string) => JSON.stringify({ custom_id: id, result: { type: "canceled" } })
 
-  it.scoped("blank lines, CRLF and a last line without a newline are read; a bad line fails after the ones before", () =>
+  it.scoped("blank lines and CRLF are read; a bad line fails after the ones before", () =>
     Effect.gen(function*() {
       const { standIn, client, batch } = yield* ended
       standIn.batches.setResultLines(batch.id, () => [line("a") + "\r", "", line("b") + "\n" + line("c")])
@@ -237,6 +259,78 @@ describe("Message Batches: hostile results files", () => {
       expect(seen).toEqual(["a"])
       expect(error).toMatchObject({ _tag: "StreamError", reason: "truncated" })
     }))
+})
+
+describe("Message Batches: a results file whose last line has no newline", () => {
+  // The last line holds characters of 2, 3 and 4 bytes, so cuts fall inside them too.
+  const first = JSON.stringify({ custom_id: "first", result: { type: "canceled" } })
+  const last = JSON.stringify({
+    custom_id: "last",
+    result: { type: "succeeded", message: StandIn.messageJson([{ type: "text", text: "café ✓ 首都 🇫🇷" }], { id: "msg_last" }) }
+  })
+  const file = new TextEncoder().encode(`${first}\n${last}`)
+  const lastStart = first.length + 1
+  const expected = [JSON.parse(first), JSON.parse(last)]
+
+  /** The file's bytes cut at `cuts`, each piece its own network write (the next one after the client could read it). */
+  const cutAt = (cuts: ReadonlyArray<number>): StandIn.Reply => ({
+    type: "write",
+    write: (res) => {
+      res.writeHead(200, { "content-type": "application/x-jsonl", "request-id": "req_results" })
+      const points = [0, ...cuts, file.length]
+      const next = (i: number): void => {
+        if (i === points.length - 1 || res.destroyed) return void res.end()
+        res.write(file.subarray(points[i], points[i + 1]), () => setTimeout(() => next(i + 1), 1))
+      }
+      next(0)
+    }
+  })
+  /** Every byte its own write. */
+  const byteByByte: StandIn.Reply = {
+    type: "stream",
+    body: file,
+    chunkSize: 1,
+    headers: { "content-type": "application/x-jsonl" }
+  }
+  // Cuts all along the last line, at every byte of its non-ASCII text and its end, and a few in the first line.
+  const textAt = lastStart + new TextEncoder().encode(last.slice(0, last.indexOf("café"))).length
+  const cuts = [...new Set([
+    1, 20, lastStart - 1,
+    ...Array.from({ length: Math.ceil((file.length - lastStart) / 9) }, (_, i) => lastStart + i * 9),
+    ...Array.from({ length: 26 }, (_, i) => textAt + i),
+    file.length - 2, file.length - 1
+  ])].sort((a, b) => a - b)
+
+  it.scoped("through the Effect API: whole, byte by byte, and cut all along the last line", () =>
+    Effect.gen(function*() {
+      const { standIn, client } = yield* setup
+      const read = Effect.map(Stream.runCollect(client.batchResults("msgbatch_1")), Chunk.toReadonlyArray)
+      standIn.enqueue({ type: "raw", status: 200, body: `${first}\n${last}`, headers: { "content-type": "application/x-jsonl" } })
+      expect(yield* read).toEqual(expected)
+      standIn.enqueue(byteByByte)
+      expect(yield* read).toEqual(expected)
+      for (const cut of cuts) {
+        standIn.enqueue(cutAt([cut]))
+        expect({ cut, results: yield* read }).toEqual({ cut, results: expected })
+      }
+    }))
+
+  it("through the Promise client: whole, byte by byte, and cut inside the last line", () =>
+    withPromiseClient(async (client, standIn) => {
+      const read = async () => {
+        const results: Array<MessageBatches.BatchResult> = []
+        for await (const result of client.messages.batches.results("msgbatch_1")) results.push(result)
+        return results
+      }
+      standIn.enqueue({ type: "raw", status: 200, body: `${first}\n${last}`, headers: { "content-type": "application/x-jsonl" } })
+      expect(await read()).toEqual(expected)
+      standIn.enqueue(byteByByte)
+      expect(await read()).toEqual(expected)
+      for (const cut of cuts.filter((_, i) => i % 3 === 0)) {
+        standIn.enqueue(cutAt([cut]))
+        expect({ cut, results: await read() }).toEqual({ cut, results: expected })
+      }
+    }), 60_000)
 })
 
 describe("Message Batches: a 100 MB results file", () => {

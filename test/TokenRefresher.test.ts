@@ -130,6 +130,25 @@ describe("TokenRefresher: on demand", () => {
       expect(yield* credentials.isStale).toBe(false)
     }))
 
+  it.scoped("a 401 for a token refreshed a moment ago (inside the 30 s floor) still forces another refresh", () =>
+    Effect.gen(function*() {
+      const { client, credentials, standIn } = yield* bundleSetup(10 * HOUR)
+      standIn.enqueue(StandIn.error(401))
+      yield* Effect.flip(client.createMessage(hello))
+      yield* client.createMessage(hello)
+      expect(standIn.oauth.tokenRequests.length).toBe(1)
+      const renewed = standIn.requests[1]!.headers["authorization"]
+      // The clock has not moved: the API refuses the token just renewed, and that must not wait out the floor.
+      standIn.enqueue(StandIn.error(401))
+      expect((yield* Effect.flip(client.createMessage(hello)))._tag).toBe("CredentialInvalid")
+      expect(standIn.requests[2]!.headers["authorization"]).toBe(renewed)
+      expect(yield* credentials.isStale).toBe(true)
+      yield* client.createMessage(hello)
+      expect(standIn.oauth.tokenRequests.length).toBe(2)
+      expect(standIn.requests[3]!.headers["authorization"]).not.toBe(renewed)
+      expect(yield* credentials.isStale).toBe(false)
+    }))
+
   it.scoped("transient refresh failures (5xx, dropped connection) are retried with backoff", () =>
     Effect.gen(function*() {
       const { client, standIn } = yield* bundleSetup(0)

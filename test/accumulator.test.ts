@@ -1,4 +1,7 @@
-/** MessageAccumulator on synthetic streams: message_delta fields, tool input cut by max_tokens, block index rules. */
+/**
+ * MessageAccumulator: through a streamed call against a loopback server (empty tool inputs, citations), then on
+ * synthetic streams (message_delta fields, tool input cut by max_tokens, block index rules).
+ */
 import { partialParse } from "@anthropic-ai/sdk/_vendor/partial-json-parser/parser"
 import { describe, expect, it } from "@effect/vitest"
 import * as Chunk from "effect/Chunk"
@@ -10,6 +13,7 @@ import { StreamError } from "../src/Errors.js"
 import type * as Messages from "../src/Messages.js"
 import * as MessageStream from "../src/MessageStream.js"
 import * as StandIn from "../src/testing/StandIn.js"
+import { API_KEY, hello, stack } from "./fixtures.js"
 
 type Event = { readonly type: string; readonly [key: string]: unknown }
 
@@ -55,6 +59,74 @@ const messageEnd = (delta: Record<string, unknown> = { stop_reason: "end_turn", 
   { type: "message_delta", delta, usage },
   { type: "message_stop" }
 ]
+
+/** The final message of a streamed call whose answer is these events, as the API writes them, over loopback. */
+const streamedFinal = (events: ReadonlyArray<Event>) =>
+  Effect.gen(function*() {
+    const standIn = yield* StandIn.scoped({
+      replies: [{ type: "stream", body: StandIn.sse(events.map((data) => ({ event: data.type, data }))) }]
+    })
+    const { client } = yield* stack({ api_key: API_KEY, base_url: standIn.url })
+    return yield* MessageStream.finalMessage(client.stream(hello))
+  })
+
+/** A reply as the API streams it (shapes from recorded traffic): message_start, ping, `blocks`, message_delta, stop. */
+const apiStream = (blocks: ReadonlyArray<Event>, stopReason = "tool_use"): ReadonlyArray<Event> => [
+  messageStart({
+    id: "msg_019Q1hrJbZG26Fb9BQhrkHEr",
+    usage: { input_tokens: 377, cache_creation_input_tokens: 0, cache_read_input_tokens: 0, output_tokens: 1, service_tier: "standard" }
+  }),
+  { type: "ping" },
+  ...blocks,
+  ...messageEnd({ stop_reason: stopReason, stop_sequence: null }, { output_tokens: 41 })
+]
+const toolStart = (index: number) =>
+  blockStart(index, { type: "tool_use", id: "toolu_01NRLabsLyVHZPKxbKvkfSMn", name: "get_time", input: {} })
+
+describe("MessageAccumulator through a streamed call", () => {
+  it.scoped("a tool call whose only input_json_delta is \"\" has input {}", () =>
+    Effect.gen(function*() {
+      const message = yield* streamedFinal(apiStream([
+        ...text(0, "Let me check the time."),
+        toolStart(1),
+        blockDelta(1, { type: "input_json_delta", partial_json: "" }),
+        blockStop(1)
+      ]))
+      expect(message.content).toEqual([
+        { type: "text", text: "Let me check the time." },
+        { type: "tool_use", id: "toolu_01NRLabsLyVHZPKxbKvkfSMn", name: "get_time", input: {} }
+      ])
+      expect(message.stop_reason).toBe("tool_use")
+    }))
+
+  it.scoped("a tool call with no input_json_delta at all has input {}", () =>
+    Effect.gen(function*() {
+      const message = yield* streamedFinal(apiStream([toolStart(0), blockStop(0)]))
+      expect(message.content).toEqual([{ type: "tool_use", id: "toolu_01NRLabsLyVHZPKxbKvkfSMn", name: "get_time", input: {} }])
+    }))
+
+  it.scoped("two citations_delta on one text block are both kept, in order", () =>
+    Effect.gen(function*() {
+      const citation = (cited_text: string) => ({
+        type: "web_search_result_location",
+        cited_text,
+        url: "https://www.apple.com/newsroom/2025/09/apple-ginza/",
+        title: "Apple Ginza",
+        encrypted_index: `Eo8BCioICBgC${cited_text.length}`
+      })
+      const first = citation("Apple today announced the grand reopening of Apple Ginza.")
+      const second = citation("Apple Ginza opens to customers Friday, September 26.")
+      const message = yield* streamedFinal(apiStream([
+        blockStart(0, { citations: [], type: "text", text: "" }),
+        blockDelta(0, { type: "citations_delta", citation: first }),
+        blockDelta(0, { type: "citations_delta", citation: second }),
+        blockDelta(0, { type: "text_delta", text: "Apple Ginza reopens " }),
+        blockDelta(0, { type: "text_delta", text: "on September 26." }),
+        blockStop(0)
+      ], "end_turn"))
+      expect(message.content).toEqual([{ type: "text", text: "Apple Ginza reopens on September 26.", citations: [first, second] }])
+    }))
+})
 
 describe("MessageAccumulator: message_delta", () => {
   it.effect("keeps every field of delta, usage and the event itself, as the non-streamed Message has them", () =>

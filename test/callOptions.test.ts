@@ -6,6 +6,7 @@ import { describe, expect, it } from "@effect/vitest"
 import * as Chunk from "effect/Chunk"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
 import * as Stream from "effect/Stream"
 import * as TestClock from "effect/TestClock"
@@ -83,7 +84,7 @@ describe("per-call timeoutMs", () => {
         expect(error).toMatchObject({ _tag: "Other", status: 0, errorType: "invalid_request" })
         expect(error.message).toContain("options.timeoutMs must be a number of milliseconds from 1 to 2147483647")
       }
-      for (const maxRetries of [-1, 1.5, 101]) {
+      for (const maxRetries of [-1, 1.5, 101, "x" as never]) {
         const error = yield* Effect.flip(client.createMessage(hello, { maxRetries }))
         expect(error.message).toContain("options.maxRetries must be a whole number from 0 to 100")
       }
@@ -107,6 +108,20 @@ describe("per-call maxRetries", () => {
       const { client: retrying } = yield* stack({ api_key: API_KEY, base_url: standIn.url, retry: { max_retries: 5 } })
       yield* runClocked(retrying.createMessage(hello, { maxRetries: 0 }))
       expect(standIn.requests.length).toBe(6)
+    }))
+
+  it.scoped("takes the bounds themselves: 0 retries nothing, 100 retries until the answer comes", () =>
+    Effect.gen(function*() {
+      const standIn = yield* StandIn.scoped()
+      const { client } = yield* stack({ api_key: API_KEY, base_url: standIn.url, retry: { max_retries: 2 } })
+      standIn.enqueue(StandIn.error(500, { retryAfterMs: "0" }))
+      const none = yield* runClocked(client.createMessage(hello, { maxRetries: 0 }))
+      expect(failureOf(none.exit)._tag).toBe("ServerError")
+      expect(standIn.requests.length).toBe(1)
+      standIn.enqueue(StandIn.error(500, { retryAfterMs: "0" }), StandIn.error(500, { retryAfterMs: "0" }), StandIn.error(500, { retryAfterMs: "0" }))
+      const many = yield* runClocked(client.createMessage(hello, { maxRetries: 100 }))
+      expect(Exit.isSuccess(many.exit)).toBe(true)
+      expect(standIn.requests.length).toBe(5)
     }))
 })
 
