@@ -24,7 +24,8 @@ import * as MessageStream from "./MessageStream.js"
 import * as Messages from "./Messages.js"
 import * as Models from "./Models.js"
 import * as RateLimiter from "./RateLimiter.js"
-import type * as ResponseMetadata from "./ResponseMetadata.js"
+import { currentSink, type Sink } from "./internal/responseSink.js"
+import * as ResponseMetadata from "./ResponseMetadata.js"
 import * as UndiciHttpClient from "./UndiciHttpClient.js"
 
 /**
@@ -44,6 +45,7 @@ export type CallOptions = AnthropicHttpClient.CallOptions
 export interface MessageWithResponse {
   readonly message: Messages.Message
   readonly requestId: string | undefined
+  readonly status: number
   readonly rateLimits: ResponseMetadata.RateLimits
   readonly headers: Readonly<Record<string, string>>
 }
@@ -63,6 +65,7 @@ export interface StreamWithResponse {
    */
   readonly pull: MessageStream.Pull<Messages.MessageStreamEvent, ApiError>
   readonly requestId: string | undefined
+  readonly status: number
   readonly rateLimits: ResponseMetadata.RateLimits
   readonly headers: Readonly<Record<string, string>>
 }
@@ -111,6 +114,40 @@ export interface Service extends Models.Service, MessageBatches.Service, Files.S
     options?: CallOptions
   ) => Effect.Effect<Messages.MessageTokensCount, ApiError>
 }
+
+/**
+ * A call's result with the metadata of its answer (see {@link withResponse}).
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface WithResponse<A> extends ResponseMetadata.ResponseMetadata {
+  readonly data: A
+}
+
+/**
+ * Runs `effect` and gives its result with the metadata of the last API answer it received: the `request-id`, the
+ * status, every header and the rate limits they report. For any call of the client — Models, Batches, Files,
+ * `countTokens`, a download or a results file read to its end (`withResponse(Stream.runCollect(…))`):
+ *
+ * ```ts
+ * const { data: model, requestId, rateLimits } = yield* AnthropicClient.withResponse(client.retrieveModel("claude-haiku-4-5"))
+ * ```
+ *
+ * An effect that makes several calls (a list walked page by page, `waitForBatch`'s polls) gives its last answer's.
+ * An effect that succeeds without any answer is a defect (it was not a call of this client).
+ *
+ * @since 0.2.0
+ * @category combinators
+ */
+export const withResponse = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<WithResponse<A>, E, R> =>
+  Effect.suspend(() => {
+    const sink: Sink = { last: undefined }
+    return Effect.flatMap(Effect.locally(effect, currentSink, sink), (data) =>
+      sink.last === undefined
+        ? Effect.dieMessage("AnthropicClient.withResponse: the effect received no answer from the API (is it a call of this client?)")
+        : Effect.succeed({ data, ...ResponseMetadata.fromHeaders(sink.last.status, sink.last.headers) }))
+  })
 
 /**
  * @since 0.1.0
@@ -164,6 +201,7 @@ export const make: Effect.Effect<
           Effect.map(decodeMessage(json), (message) => ({
             message,
             requestId: response.requestId,
+            status: response.status,
             rateLimits: response.rateLimits,
             headers: response.headers
           })))
@@ -174,6 +212,7 @@ export const make: Effect.Effect<
         events: stream,
         pull,
         requestId: response.requestId,
+        status: response.status,
         rateLimits: response.rateLimits,
         headers: response.headers
       })),

@@ -37,6 +37,7 @@ import {
   StreamError
 } from "./Errors.js"
 import { causeText } from "./internal/causeText.js"
+import { currentSink } from "./internal/responseSink.js"
 import { classify, clip, MAX_IDENTIFIER, withRetries } from "./internal/classify.js"
 import { MAX_MILLISECONDS } from "./internal/configSchema.js"
 import { estimateInputTokens } from "./internal/rateLimiter/estimate.js"
@@ -517,6 +518,14 @@ export const make = (
         return Effect.fail(error)
       })
 
+    /** A 2xx answer, recorded for `AnthropicClient.withResponse` when the fiber listens. */
+    const recorded = <X, E>(response: HttpClientResponse.HttpClientResponse, read: Effect.Effect<X, E>) =>
+      Effect.withFiberRuntime<X, E>((fiber) => {
+        const sink = fiber.getFiberRef(currentSink)
+        if (sink !== undefined) sink.last = response
+        return read
+      })
+
     const adaptive = limiter.description.adaptive
     const noCharge: Charge = { settle: () => Effect.void }
 
@@ -552,7 +561,7 @@ export const make = (
           onFailure: (error) => Effect.fail(options.bodyFailure?.() ?? toConnectionError(error)),
           onSuccess: (response) => {
             const answered = response.status >= 200 && response.status < 300
-              ? read(response, auth, scope, charge)
+              ? recorded(response, read(response, auth, scope, charge))
               : failed(response, auth)
             // The API's word on the limits, from every answer (adaptive limiting).
             return adaptive

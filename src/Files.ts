@@ -9,9 +9,12 @@
  * @since 0.2.0
  */
 import * as HttpBody from "@effect/platform/HttpBody"
+import type * as Chunk from "effect/Chunk"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
+import type * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
+import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import { randomBytes } from "node:crypto"
 import * as fs from "node:fs"
@@ -22,6 +25,7 @@ import type { ApiError } from "./Errors.js"
 import { decodeAnswer } from "./internal/decodeAnswer.js"
 import { maybe } from "./internal/messages/schema.js"
 import { makeList, type Page, pageQuery, type PageParams } from "./internal/pagination.js"
+import type * as ResponseMetadata from "./ResponseMetadata.js"
 
 /**
  * The `anthropic-beta` value of the Files API.
@@ -117,6 +121,15 @@ export interface Service {
    * first bytes arrive; then bounded by `stream_idle_timeout_ms` of silence, like a message stream.
    */
   readonly downloadFile: (id: string, options?: CallOptions) => Stream.Stream<Uint8Array, ApiError>
+  /**
+   * {@link downloadFile}, started: the request is sent (and retried) until its first bytes, and the answer's
+   * metadata (`request-id`, headers, rate limits) comes with the bytes, which live as long as the scope: as a
+   * `stream`, and as a `pull` for a loop without a Stream around it (read one of them, not both).
+   */
+  readonly downloadFileWithResponse: (
+    id: string,
+    options?: CallOptions
+  ) => Effect.Effect<StartedDownload, ApiError, Scope.Scope>
   /** `DELETE /v1/files/{id}`. */
   readonly deleteFile: (id: string, options?: CallOptions) => Effect.Effect<DeletedFile, ApiError>
 }
@@ -289,6 +302,18 @@ const bodyOf = (
 const decodeFile = decodeAnswer(FileMetadata, "file metadata")
 const decodeDeleted = decodeAnswer(DeletedFile, "deleted file")
 
+/**
+ * A started download: its bytes, and its answer's metadata.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface StartedDownload extends ResponseMetadata.ResponseMetadata {
+  readonly stream: Stream.Stream<Uint8Array, ApiError>
+  /** The same bytes a chunk at a time, failing with `None` at the end. */
+  readonly pull: Effect.Effect<Chunk.Chunk<Uint8Array>, Option.Option<ApiError>>
+}
+
 /** The Files methods over the HTTP client. */
 export const make = (http: AnthropicHttpClient.Service): Service => {
   const beta = (options: CallOptions | undefined): CallOptions => ({ ...callOptionsOf(options), betas: [BETA, ...(options?.betas ?? [])] })
@@ -297,6 +322,12 @@ export const make = (http: AnthropicHttpClient.Service): Service => {
   const list = (options: CallOptions | undefined) =>
     makeList(FileMetadata, "files", (params: FileListParams) =>
       http.json({ ...beta(options), method: "GET", path: "/v1/files", query: { ...pageQuery(params), ids: params.ids } }))
+  const download = (path: string, options: CallOptions | undefined) => ({
+    ...beta(options),
+    method: "GET" as const,
+    path: `${path}/content`,
+    headers: { accept: "application/binary", ...options?.headers }
+  })
   return {
     uploadFile: (source, options) =>
       Effect.suspend(() => {
@@ -322,20 +353,16 @@ export const make = (http: AnthropicHttpClient.Service): Service => {
     files: (params = {}, options) => list(options).all(params),
     retrieveFile: (id, options) =>
       onFile(id, (path) => Effect.flatMap(http.json({ ...beta(options), method: "GET", path }), decodeFile), Effect.fail),
-    downloadFile: (id, options) =>
+    downloadFile: (id, options) => onFile(id, (path) => http.stream(download(path, options), watchedBytes), Stream.fail),
+    downloadFileWithResponse: (id, options) =>
       onFile(
         id,
         (path) =>
-          http.stream(
-            {
-              ...beta(options),
-              method: "GET",
-              path: `${path}/content`,
-              headers: { accept: "application/binary", ...options?.headers }
-            },
-            watchedBytes
+          Effect.map(
+            http.streamWithResponse(download(path, options), watchedBytes),
+            ({ pull, response, stream }) => ({ ...response, stream, pull })
           ),
-        Stream.fail
+        Effect.fail
       ),
     deleteFile: (id, options) =>
       onFile(id, (path) => Effect.flatMap(http.json({ ...beta(options), method: "DELETE", path, retry: "unprocessed" }), decodeDeleted), Effect.fail)

@@ -19,6 +19,7 @@ import * as Fiber from "effect/Fiber"
 import type * as Layer from "effect/Layer"
 import * as ManagedRuntime from "effect/ManagedRuntime"
 import * as Option from "effect/Option"
+import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import * as AnthropicClient from "./AnthropicClient.js"
 import type * as AnthropicConfig from "./AnthropicConfig.js"
@@ -91,19 +92,31 @@ export interface MessageStreamHandle extends AsyncIterable<Messages.MessageStrea
  */
 export interface ResponseInfo {
   readonly requestId: string | undefined
+  /** The answer's HTTP status (a 2xx). */
+  readonly status: number
   readonly rateLimits: RateLimits
   readonly headers: Readonly<Record<string, string>>
 }
 
 /**
- * What `messages.create` returns: the Message's promise, and `withResponse()` for the Message with its metadata
- * (one request either way), as the official SDK has it.
+ * What every call returns: the result's promise, and `withResponse()` for the result (`data`) with its answer's
+ * metadata (one request either way), as the official SDK has it. For `batches.wait`, the last poll's answer.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface ApiPromise<A> extends Promise<A> {
+  readonly withResponse: () => Promise<ResponseInfo & { readonly data: A }>
+}
+
+/**
+ * What `messages.create` returns: an {@link ApiPromise} whose `withResponse()` also names the Message `message`.
  *
  * @since 0.2.0
  * @category models
  */
 export interface MessagePromise extends Promise<Messages.Message> {
-  readonly withResponse: () => Promise<ResponseInfo & { readonly message: Messages.Message }>
+  readonly withResponse: () => Promise<ResponseInfo & { readonly data: Messages.Message; readonly message: Messages.Message }>
 }
 
 /**
@@ -116,6 +129,11 @@ export interface MessagePromise extends Promise<Messages.Message> {
 export interface DownloadHandle extends AsyncIterable<Uint8Array> {
   readonly bytes: () => Promise<Uint8Array>
   readonly abort: () => Promise<void>
+  /**
+   * The answer's metadata (request id, headers, rate limits), once its headers and first bytes have arrived. It
+   * starts the download if nobody reads it yet; the bytes are still all there for the one reader.
+   */
+  readonly withResponse: () => Promise<ResponseInfo>
 }
 
 /**
@@ -144,16 +162,16 @@ export interface Client {
     readonly countTokens: (
       params: Messages.CountTokensParams,
       options?: RequestOptions
-    ) => Promise<Messages.MessageTokensCount>
+    ) => ApiPromise<Messages.MessageTokensCount>
     /** Message Batches (`AnthropicClient`'s `createBatch`, … as Promises and `AsyncIterable`s). */
     readonly batches: {
-      readonly create: (params: MessageBatches.BatchCreateParams, options?: RequestOptions) => Promise<MessageBatches.MessageBatch>
-      readonly retrieve: (id: string, options?: RequestOptions) => Promise<MessageBatches.MessageBatch>
+      readonly create: (params: MessageBatches.BatchCreateParams, options?: RequestOptions) => ApiPromise<MessageBatches.MessageBatch>
+      readonly retrieve: (id: string, options?: RequestOptions) => ApiPromise<MessageBatches.MessageBatch>
       /** Every batch from `params` on; each `for await` lists afresh, fetching pages as it goes. */
       readonly list: (params?: PageParams, options?: RequestOptions) => AsyncIterable<MessageBatches.MessageBatch>
-      readonly listPage: (params?: PageParams, options?: RequestOptions) => Promise<Page<MessageBatches.MessageBatch>>
-      readonly cancel: (id: string, options?: RequestOptions) => Promise<MessageBatches.MessageBatch>
-      readonly delete: (id: string, options?: RequestOptions) => Promise<MessageBatches.DeletedMessageBatch>
+      readonly listPage: (params?: PageParams, options?: RequestOptions) => ApiPromise<Page<MessageBatches.MessageBatch>>
+      readonly cancel: (id: string, options?: RequestOptions) => ApiPromise<MessageBatches.MessageBatch>
+      readonly delete: (id: string, options?: RequestOptions) => ApiPromise<MessageBatches.DeletedMessageBatch>
       /** The results file decoded line by line (constant memory); each `for await` reads it afresh. */
       readonly results: (id: string, options?: RequestOptions) => AsyncIterable<MessageBatches.BatchResult>
       /** Resolves with the batch once it has ended (polling with backoff; the signal stops it). */
@@ -162,23 +180,23 @@ export interface Client {
         options?: RequestOptions & Omit<MessageBatches.WaitOptions, "onPoll"> & {
           readonly onPoll?: ((batch: MessageBatches.MessageBatch) => void) | undefined
         }
-      ) => Promise<MessageBatches.MessageBatch>
+      ) => ApiPromise<MessageBatches.MessageBatch>
     }
   }
   readonly models: {
     /** Every model from `params` on; each `for await` lists afresh, fetching pages as it goes. */
     readonly list: (params?: Models.ModelListParams, options?: RequestOptions) => AsyncIterable<Models.ModelInfo>
-    readonly listPage: (params?: Models.ModelListParams, options?: RequestOptions) => Promise<Page<Models.ModelInfo>>
-    readonly retrieve: (id: string, options?: RequestOptions) => Promise<Models.ModelInfo>
+    readonly listPage: (params?: Models.ModelListParams, options?: RequestOptions) => ApiPromise<Page<Models.ModelInfo>>
+    readonly retrieve: (id: string, options?: RequestOptions) => ApiPromise<Models.ModelInfo>
   }
   /** The Files API (beta `files-api-2025-04-14`, sent for you). */
   readonly files: {
-    readonly upload: (source: UploadSource, options?: RequestOptions) => Promise<Files.FileMetadata>
+    readonly upload: (source: UploadSource, options?: RequestOptions) => ApiPromise<Files.FileMetadata>
     readonly list: (params?: Files.FileListParams, options?: RequestOptions) => AsyncIterable<Files.FileMetadata>
-    readonly listPage: (params?: Files.FileListParams, options?: RequestOptions) => Promise<Page<Files.FileMetadata>>
-    readonly retrieve: (id: string, options?: RequestOptions) => Promise<Files.FileMetadata>
+    readonly listPage: (params?: Files.FileListParams, options?: RequestOptions) => ApiPromise<Page<Files.FileMetadata>>
+    readonly retrieve: (id: string, options?: RequestOptions) => ApiPromise<Files.FileMetadata>
     readonly download: (id: string, options?: RequestOptions) => DownloadHandle
-    readonly delete: (id: string, options?: RequestOptions) => Promise<Files.DeletedFile>
+    readonly delete: (id: string, options?: RequestOptions) => ApiPromise<Files.DeletedFile>
   }
   /** The credential in use and what every other source looked like (no secrets). */
   readonly credential: {
@@ -271,12 +289,28 @@ export const fromLayer = async <E>(layer: Layer.Layer<AnthropicClient.Services, 
       ended: (control) => streams.delete(control),
       settle: (exit) => settle(exit, signal, closed)
     }, options, alreadyRead)
+  /** A call: its result, and the result with its answer's metadata, from one request. */
+  const call = <A>(effect: Effect.Effect<A, ApiError, AnthropicClient.Services>, options?: RequestOptions): ApiPromise<A> => {
+    const full = run(AnthropicClient.withResponse(effect), options).then(
+      ({ data, headers, rateLimits, requestId, status }) => ({ data, requestId, status, rateLimits, headers })
+    )
+    const data = full.then((answer) => answer.data)
+    // Whichever of the two the caller awaits gets the failure; the other must not be an unhandled rejection.
+    full.catch(() => {})
+    data.catch(() => {})
+    return Object.assign(data, { withResponse: () => full })
+  }
   /** A list or results file: each `for await` reads the stream afresh. */
   const iterable = <A>(stream: Stream.Stream<A, ApiError>, options?: RequestOptions): AsyncIterable<A> => ({
     [Symbol.asyncIterator]: () => readerOf(fromStream(stream), options?.signal, { result: () => undefined }, messageAlreadyRead).iterator()
   })
-  const messageStream = (params: Messages.MessageCreateParams, options?: RequestOptions): MessageStreamHandle => {
-    const accumulator = new MessageStream.MessageAccumulator()
+  /**
+   * A started stream as a reader's source, and its answer's metadata: settled once the answer arrived, or with the
+   * failure of a stream that ended before it (call `settleWith` with the reader).
+   */
+  const startedSource = <A>(
+    started: Effect.Effect<ResponseInfo & { readonly pull: MessageStream.Pull<A, ApiError> }, ApiError, Scope.Scope>
+  ) => {
     let resolveInfo!: (info: ResponseInfo) => void
     let rejectInfo!: (error: unknown) => void
     const info = new Promise<ResponseInfo>((resolve, reject) => {
@@ -284,18 +318,24 @@ export const fromLayer = async <E>(layer: Layer.Layer<AnthropicClient.Services, 
       rejectInfo = reject
     })
     info.catch(() => {})
-    // The started stream's pull, without a Stream around it (measured: 1–3 % of the floor on 400k events).
-    const events = Effect.map(client.streamWithResponse(params, options), (started) => {
-      resolveInfo({ requestId: started.requestId, rateLimits: started.rateLimits, headers: started.headers })
-      return started.pull
+    const source: Source<A, ApiError> = Effect.map(started, ({ headers, pull, rateLimits, requestId, status }) => {
+      resolveInfo({ requestId, status, rateLimits, headers })
+      return pull
     })
-    const reader = readerOf(events, options?.signal, {
+    const settleWith = (reader: { readonly ended: Promise<unknown> }) =>
+      reader.ended.then(() => rejectInfo(new TypeError("the stream ended before its answer arrived")), rejectInfo)
+    return { source, info, settleWith }
+  }
+  const messageStream = (params: Messages.MessageCreateParams, options?: RequestOptions): MessageStreamHandle => {
+    const accumulator = new MessageStream.MessageAccumulator()
+    // The started stream's pull, without a Stream around it (measured: 1–3 % of the floor on 400k events).
+    const { info, settleWith, source } = startedSource(client.streamWithResponse(params, options))
+    const reader = readerOf(source, options?.signal, {
       accept: (event) => accumulator.push(event),
       complete: () => accumulator.done,
       result: () => accumulator.final()
     }, messageAlreadyRead)
-    // A stream that ends before its headers were had settles the metadata with its failure.
-    reader.ended.then(() => rejectInfo(new TypeError("the stream ended before its answer arrived")), rejectInfo)
+    settleWith(reader)
     return {
       [Symbol.asyncIterator]: reader.iterator,
       finalMessage: reader.readAll,
@@ -310,13 +350,15 @@ export const fromLayer = async <E>(layer: Layer.Layer<AnthropicClient.Services, 
   const download = (id: string, options?: RequestOptions): DownloadHandle => {
     const chunks: Array<Uint8Array> = []
     let iterated = false
-    const reader = readerOf(fromStream(client.downloadFile(id, options)), options?.signal, {
+    const { info, settleWith, source } = startedSource(client.downloadFileWithResponse(id, options))
+    const reader = readerOf(source, options?.signal, {
       // bytes() keeps what it reads; a for await hands the chunks out instead.
       accept: (chunk) => {
         if (!iterated) chunks.push(chunk)
       },
       result: () => Buffer.concat(chunks)
     }, downloadAlreadyRead)
+    settleWith(reader)
     return {
       [Symbol.asyncIterator]: () => {
         const iterator = reader.iterator()
@@ -325,7 +367,11 @@ export const fromLayer = async <E>(layer: Layer.Layer<AnthropicClient.Services, 
       },
       // After (or during) a for await the chunks were handed out, not kept: there are no bytes to give.
       bytes: () => (iterated ? Promise.reject(downloadAlreadyRead()) : reader.readAll() as Promise<Uint8Array>),
-      abort: reader.abort
+      abort: reader.abort,
+      withResponse: () => {
+        void reader.prefetch()
+        return info
+      }
     }
   }
   const uploadSource = (source: UploadSource): Files.UploadSource =>
@@ -335,26 +381,24 @@ export const fromLayer = async <E>(layer: Layer.Layer<AnthropicClient.Services, 
   return {
     messages: {
       create: (params, options) => {
-        const full = run(client.createMessageWithResponse(params, options), options)
-        const message = full.then((answer) => answer.message) as MessagePromise
-        // Whichever of the two the caller awaits gets the failure; the other must not be an unhandled rejection.
+        const created = call(client.createMessage(params, options), options)
+        const full = created.withResponse().then((answer) => ({ ...answer, message: answer.data }))
         full.catch(() => {})
-        message.catch(() => {})
-        return Object.assign(message, { withResponse: () => full })
+        return Object.assign(created as Promise<Messages.Message>, { withResponse: () => full })
       },
       stream: messageStream,
-      countTokens: (params, options) => run(client.countTokens(params, options), options),
+      countTokens: (params, options) => call(client.countTokens(params, options), options),
       batches: {
-        create: (params, options) => run(client.createBatch(params, options), options),
-        retrieve: (id, options) => run(client.retrieveBatch(id, options), options),
+        create: (params, options) => call(client.createBatch(params, options), options),
+        retrieve: (id, options) => call(client.retrieveBatch(id, options), options),
         list: (params, options) => iterable(client.batches(params, options), options),
-        listPage: (params, options) => run(client.listBatches(params, options), options),
-        cancel: (id, options) => run(client.cancelBatch(id, options), options),
-        delete: (id, options) => run(client.deleteBatch(id, options), options),
+        listPage: (params, options) => call(client.listBatches(params, options), options),
+        cancel: (id, options) => call(client.cancelBatch(id, options), options),
+        delete: (id, options) => call(client.deleteBatch(id, options), options),
         results: (id, options) => iterable(client.batchResults(id, options), options),
         wait: (id, options) => {
           const onPoll = options?.onPoll
-          return run(
+          return call(
             client.waitForBatch(id, {
               ...options,
               onPoll: onPoll === undefined ? undefined : (batch) => Effect.sync(() => onPoll(batch))
@@ -366,16 +410,16 @@ export const fromLayer = async <E>(layer: Layer.Layer<AnthropicClient.Services, 
     },
     models: {
       list: (params, options) => iterable(client.models(params, options), options),
-      listPage: (params, options) => run(client.listModels(params, options), options),
-      retrieve: (id, options) => run(client.retrieveModel(id, options), options)
+      listPage: (params, options) => call(client.listModels(params, options), options),
+      retrieve: (id, options) => call(client.retrieveModel(id, options), options)
     },
     files: {
-      upload: (source, options) => run(client.uploadFile(uploadSource(source), options), options),
+      upload: (source, options) => call(client.uploadFile(uploadSource(source), options), options),
       list: (params, options) => iterable(client.files(params, options), options),
-      listPage: (params, options) => run(client.listFiles(params, options), options),
-      retrieve: (id, options) => run(client.retrieveFile(id, options), options),
+      listPage: (params, options) => call(client.listFiles(params, options), options),
+      retrieve: (id, options) => call(client.retrieveFile(id, options), options),
       download,
-      delete: (id, options) => run(client.deleteFile(id, options), options)
+      delete: (id, options) => call(client.deleteFile(id, options), options)
     },
     credential: { kind: credentials.kind, location: credentials.location, report: credentials.report },
     run,

@@ -153,8 +153,8 @@ const drained = (res: http.ServerResponse) =>
   })
 
 /** Writes `lines` as the answer, waiting for the socket whenever it is full: memory stays flat for any size. */
-const writeLines = (lines: Iterable<string> | AsyncIterable<string>, contentType: string): Reply => writer((res) => {
-  res.writeHead(200, { "content-type": contentType })
+const writeLines = (lines: Iterable<string> | AsyncIterable<string>, contentType: string, requestId: string): Reply => writer((res) => {
+  res.writeHead(200, { "content-type": contentType, "request-id": requestId })
   void (async () => {
     for await (const line of lines) {
       if (res.destroyed) return
@@ -167,8 +167,8 @@ const writeLines = (lines: Iterable<string> | AsyncIterable<string>, contentType
 })
 
 /** Writes `bytes` in 64 KiB pieces, waiting for the socket when it is full. */
-const writeBytes = (bytes: Uint8Array, contentType: string): Reply => writer((res) => {
-  res.writeHead(200, { "content-type": contentType, "content-length": bytes.length })
+const writeBytes = (bytes: Uint8Array, contentType: string, requestId: string): Reply => writer((res) => {
+  res.writeHead(200, { "content-type": contentType, "content-length": bytes.length, "request-id": requestId })
   void (async () => {
     for (let at = 0; at < bytes.length; at += 65_536) {
       if (res.destroyed) return
@@ -272,7 +272,7 @@ export const makeResources = (helpers: Helpers) => {
       if (stored.batch.processing_status !== "ended" || stored.lines === undefined) {
         return helpers.error(400, { message: `message batch ${id} has not ended: its results are not ready` })
       }
-      return writeLines(stored.lines(), "application/x-jsonl")
+      return writeLines(stored.lines(), "application/x-jsonl", helpers.nextId("req"))
     }
     return helpers.error(405, { message: `${method} not allowed here` })
   }
@@ -314,7 +314,7 @@ export const makeResources = (helpers: Helpers) => {
       if (stored.metadata.downloadable !== true) {
         return helpers.error(400, { message: `file ${id} is not downloadable (only files made by tools are)` })
       }
-      return writeBytes(stored.bytes, stored.metadata.mime_type)
+      return writeBytes(stored.bytes, stored.metadata.mime_type, helpers.nextId("req"))
     }
     if (action === undefined && method === "DELETE") {
       files.splice(files.indexOf(stored), 1)

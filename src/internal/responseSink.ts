@@ -1,0 +1,18 @@
+/**
+ * Where an answer's metadata goes while `AnthropicClient.withResponse` listens: the HTTP layer records each 2xx
+ * answer's status and headers in the fiber's sink, if it has one. Recording is a field write; the headers are
+ * parsed only when the metadata is asked for.
+ */
+import * as FiberRef from "effect/FiberRef"
+
+export interface Answer {
+  readonly status: number
+  readonly headers: Readonly<Record<string, string>>
+}
+
+/** The last 2xx answer a listened-to effect received. */
+export interface Sink {
+  last: Answer | undefined
+}
+
+export const currentSink: FiberRef.FiberRef<Sink | undefined> = FiberRef.unsafeMake<Sink | undefined>(undefined)
