@@ -46,6 +46,8 @@ export interface MessageWithResponse {
   readonly message: Messages.Message
   readonly requestId: string | undefined
   readonly status: number
+  /** Milliseconds the call waited for this client's rate limiter before it was sent. */
+  readonly limiterWaitMs: number
   readonly rateLimits: ResponseMetadata.RateLimits
   readonly headers: Readonly<Record<string, string>>
 }
@@ -66,6 +68,8 @@ export interface StreamWithResponse {
   readonly pull: MessageStream.Pull<Messages.MessageStreamEvent, ApiError>
   readonly requestId: string | undefined
   readonly status: number
+  /** Milliseconds the call waited for this client's rate limiter before it was sent. */
+  readonly limiterWaitMs: number
   readonly rateLimits: ResponseMetadata.RateLimits
   readonly headers: Readonly<Record<string, string>>
 }
@@ -146,7 +150,7 @@ export const withResponse = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Ef
     return Effect.flatMap(Effect.locally(effect, currentSink, sink), (data) =>
       sink.last === undefined
         ? Effect.dieMessage("AnthropicClient.withResponse: the effect received no answer from the API (is it a call of this client?)")
-        : Effect.succeed({ data, ...ResponseMetadata.fromHeaders(sink.last.status, sink.last.headers) }))
+        : Effect.succeed({ data, ...ResponseMetadata.fromHeaders(sink.last.status, sink.last.headers, sink.last.waitedMs) }))
   })
 
 /**
@@ -202,6 +206,7 @@ export const make: Effect.Effect<
             message,
             requestId: response.requestId,
             status: response.status,
+            limiterWaitMs: response.limiterWaitMs,
             rateLimits: response.rateLimits,
             headers: response.headers
           })))
@@ -213,6 +218,7 @@ export const make: Effect.Effect<
         pull,
         requestId: response.requestId,
         status: response.status,
+        limiterWaitMs: response.limiterWaitMs,
         rateLimits: response.rateLimits,
         headers: response.headers
       })),

@@ -26,6 +26,7 @@ import {
   type AuthMode,
   LlmFile,
   MAX_MILLISECONDS,
+  MAX_CONCURRENT,
   MAX_RETRIES,
   MAX_REQUESTS_PER_SECOND,
   MIN_REQUESTS_PER_SECOND,
@@ -214,6 +215,10 @@ export interface RateLimitSettings extends MinuteLimits {
   readonly redisUrl: Option.Option<Redacted.Redacted<string>>
   /** The Redis keys' prefix. */
   readonly keyPrefix: string
+  /** The longest a call waits for budget before it fails with `RateLimit` (default 300 000). */
+  readonly maxWaitMs?: number | undefined
+  /** The most requests in flight at once (per client; with Redis, per key prefix). */
+  readonly maxConcurrent?: number | undefined
 }
 
 /**
@@ -222,6 +227,14 @@ export interface RateLimitSettings extends MinuteLimits {
  * @category constants
  */
 export const DEFAULT_KEY_PREFIX = "effect-anthropic:ratelimit:"
+
+/**
+ * The longest a call waits for the rate limiter when `rate_limit.max_wait_ms` is absent: five minutes, longer than
+ * any per-minute budget takes to refill.
+ *
+ * @category constants
+ */
+export const DEFAULT_MAX_WAIT_MS = 300_000
 
 /**
  * Idle time allowed between two chunks of a stream before it fails.
@@ -283,6 +296,8 @@ const FIXES: ReadonlyArray<readonly [RegExp, string]> = [
   ],
   [/max_retries$/, `write a whole number from 0 to ${MAX_RETRIES} (default 2)`],
   [/max_retry_after_ms$/, `write a whole number of milliseconds from 0 to ${MAX_MILLISECONDS} (default 60000)`],
+  [/max_wait_ms$/, `write a whole number of milliseconds from 0 to ${MAX_MILLISECONDS} (default ${DEFAULT_MAX_WAIT_MS})`],
+  [/max_concurrent$/, `write a whole number from 1 to ${MAX_CONCURRENT}, or leave it out for no cap`],
   [/_ms$/, `write a whole number of milliseconds from 1 to ${MAX_MILLISECONDS}`],
   [/per_minute$/, "write a whole number, e.g. 50 (requests) or 40000 (tokens), or leave the key out for no limit"],
   [/rate_limit\.adaptive$/, "write true (the API's headers adjust the limits, the default) or false"],
@@ -536,7 +551,9 @@ const rateLimitOf = (file: NonNullable<NonNullable<typeof LlmFile.Type.providers
   adaptive: file?.adaptive ?? true,
   store: file?.store ?? "memory",
   redisUrl: Option.fromNullable(file?.redis_url).pipe(Option.map(redact)),
-  keyPrefix: file?.key_prefix ?? DEFAULT_KEY_PREFIX
+  keyPrefix: file?.key_prefix ?? DEFAULT_KEY_PREFIX,
+  maxWaitMs: file?.max_wait_ms ?? DEFAULT_MAX_WAIT_MS,
+  maxConcurrent: file?.max_concurrent
 })
 
 /**
@@ -667,6 +684,10 @@ export interface ConfigOptions {
   readonly rateLimitStore?: "memory" | "redis" | undefined
   readonly redisUrl?: Redacted.Redacted<string> | undefined
   readonly rateLimitKeyPrefix?: string | undefined
+  /** `rate_limit.max_wait_ms`. */
+  readonly rateLimitMaxWaitMs?: number | undefined
+  /** `rate_limit.max_concurrent`. */
+  readonly rateLimitMaxConcurrent?: number | undefined
   readonly maxRetries?: number | undefined
   readonly maxRetryAfterMs?: number | undefined
   readonly timeoutMs?: number | undefined
@@ -726,7 +747,9 @@ const toFileShape = (o: ConfigOptions): unknown => ({
         adaptive: o.rateLimitAdaptive,
         store: literal(o.rateLimitStore),
         redis_url: literal(o.redisUrl === undefined ? undefined : Redacted.value(o.redisUrl)),
-        key_prefix: literal(o.rateLimitKeyPrefix)
+        key_prefix: literal(o.rateLimitKeyPrefix),
+        max_wait_ms: o.rateLimitMaxWaitMs,
+        max_concurrent: o.rateLimitMaxConcurrent
       }),
       retry: defined({ max_retries: o.maxRetries, max_retry_after_ms: o.maxRetryAfterMs }),
       timeout_ms: o.timeoutMs,

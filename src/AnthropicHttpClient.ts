@@ -44,7 +44,7 @@ import { estimateInputTokens } from "./internal/rateLimiter/estimate.js"
 import type * as MessageStream from "./MessageStream.js"
 import * as ResponseMetadata from "./ResponseMetadata.js"
 import { connectionError, readError } from "./internal/transportErrors.js"
-import { RateLimiter } from "./RateLimiter.js"
+import * as RateLimiter from "./RateLimiter.js"
 import * as UndiciHttpClient from "./UndiciHttpClient.js"
 
 /**
@@ -151,7 +151,12 @@ export type Read<A> = (
  * @category models
  */
 export interface Charge {
+  /** Settles from what the answer used; `undefined`: nothing (a failed attempt). Once: later calls do nothing. */
   readonly settle: (usage: { readonly inputTokens: number; readonly outputTokens: number } | undefined) => Effect.Effect<void>
+  /** Settles as reserved: an answer that says nothing of its usage was still carried out (and charged). */
+  readonly settleAsReserved: Effect.Effect<void>
+  /** Milliseconds the call has waited for the rate limiter, every attempt so far. */
+  readonly waitedMs: number
 }
 
 /** What an answer's `usage` counts against the limits: input tokens and cache writes, output tokens. */
@@ -302,20 +307,20 @@ export class AnthropicHttpClient extends Context.Tag("effect-anthropic/Anthropic
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/
 
 /**
- * A reservation that is settled at most once. A stream's attempt interrupted after its first event (another client's
- * exchange runs in a fiber of its own, which may have finished) gives the reservation back, and its request's scope,
+ * An attempt's reservation as a {@link Charge}, settled exactly once: every attempt is settled (its place among the
+ * requests in flight is freed then), and a stream's attempt interrupted after its first event (another client's
+ * exchange runs in a fiber of its own, which may have finished) gives the reservation back while its request's scope,
  * closing, would settle it again.
  */
-const settledOnce = (reservation: Charge): Charge => {
+const chargeOf = (reservation: RateLimiter.Reservation, reserved: RateLimiter.Usage | undefined, waitedMs: number): Charge => {
   let settled = false
-  return {
-    settle: (usage) =>
-      Effect.suspend(() => {
-        if (settled) return Effect.void
-        settled = true
-        return reservation.settle(usage)
-      })
-  }
+  const settle = (usage: RateLimiter.Usage | undefined) =>
+    Effect.suspend(() => {
+      if (settled) return Effect.void
+      settled = true
+      return reservation.settle(usage)
+    })
+  return { settle, settleAsReserved: settle(reserved), waitedMs }
 }
 
 /**
@@ -454,11 +459,11 @@ export interface Options {
  */
 export const make = (
   options: Options = {}
-): Effect.Effect<Service, never, HttpClient.HttpClient | Credentials | RateLimiter | AnthropicConfig> =>
+): Effect.Effect<Service, never, HttpClient.HttpClient | Credentials | RateLimiter.RateLimiter | AnthropicConfig> =>
   Effect.gen(function*() {
     const settings = yield* AnthropicConfig
     const credentials = yield* Credentials
-    const limiter = yield* RateLimiter
+    const limiter = yield* RateLimiter.RateLimiter
     const client = yield* HttpClient.HttpClient
     const clock = yield* Effect.clock
     const bounded = options.timeout === "client"
@@ -519,15 +524,14 @@ export const make = (
       })
 
     /** A 2xx answer, recorded for `AnthropicClient.withResponse` when the fiber listens. */
-    const recorded = <X, E>(response: HttpClientResponse.HttpClientResponse, read: Effect.Effect<X, E>) =>
+    const recorded = <X, E>(response: HttpClientResponse.HttpClientResponse, waitedMs: number, read: Effect.Effect<X, E>) =>
       Effect.withFiberRuntime<X, E>((fiber) => {
         const sink = fiber.getFiberRef(currentSink)
-        if (sink !== undefined) sink.last = response
+        if (sink !== undefined) sink.last = { status: response.status, headers: response.headers, waitedMs }
         return read
       })
 
     const adaptive = limiter.description.adaptive
-    const noCharge: Charge = { settle: () => Effect.void }
 
     const timeoutDetailOf = (ms: number) =>
       ms === settings.timeoutMs ? timeoutDetail : `no complete answer within the call's timeoutMs (${ms} ms)`
@@ -561,12 +565,11 @@ export const make = (
           onFailure: (error) => Effect.fail(options.bodyFailure?.() ?? toConnectionError(error)),
           onSuccess: (response) => {
             const answered = response.status >= 200 && response.status < 300
-              ? recorded(response, read(response, auth, scope, charge))
+              ? recorded(response, charge.waitedMs, read(response, auth, scope, charge))
               : failed(response, auth)
-            // The API's word on the limits, from every answer (adaptive limiting).
-            return adaptive
-              ? Effect.zipRight(limiter.observe(meter?.model, ResponseMetadata.rateLimitsOf(response.headers)), answered)
-              : answered
+            // The API's word on the limits, from every answer (adaptive limiting); nothing to learn is the common case.
+            const learned = adaptive ? limiter.observeHeaders(meter?.model, response.headers) : Effect.void
+            return learned === Effect.void ? answered : Effect.zipRight(learned, answered)
           }
         })
       }
@@ -583,18 +586,21 @@ export const make = (
             duration: timeoutMs,
             onTimeout: () => new ConnectionError({ reason: "timeout", request: description, detail })
           })
+      // What this call has waited for the limiter, every attempt (for its response metadata).
+      let waitedMs = 0
       /** One attempt: a reservation (outside the timeout: waiting for the budget is not the server being slow), then the request. */
       const attemptWith = (payload: HttpBody.HttpBody, inputTokens: number) => {
-        const reserve = meter === undefined
-          ? Effect.as(limiter.take, noCharge)
-          : Effect.map(limiter.reserve({ model: meter.model, inputTokens, outputTokens: meter.maxTokens }), settledOnce)
+        const cost = meter === undefined ? undefined : { model: meter.model, inputTokens, outputTokens: meter.maxTokens }
         // The bound is on the exchange only, never on `authorize`: a refresh it starts is shared by every caller
         // and must keep `timeout_ms`, whatever bound this one call has (a refresh cut short can lose the token).
-        return Effect.flatMap(reserve, (charge) =>
-          Effect.onError(
+        return Effect.flatMap(limiter.admit(cost), (reservation) => {
+          waitedMs += reservation.waitedMs
+          const charge = chargeOf(reservation, cost, waitedMs)
+          return Effect.onError(
             Effect.flatMap(credentials.authorize, (auth) => bound(sendWith(auth, undefined, payload, charge))),
             () => charge.settle(undefined)
-          ))
+          )
+        })
       }
       const attempt: Effect.Effect<A, ApiError> = options.rawBody !== undefined
         ? Effect.flatMap(options.rawBody, (payload) => attemptWith(payload, 0))
@@ -635,7 +641,7 @@ export const make = (
           }
           const used = options.meter === undefined ? undefined : chargedUsage((json as { usage?: unknown } | null)?.usage)
           // An answer without usage was still processed (and charged): its reservation stands as estimated.
-          return used === undefined ? Effect.succeed(json) : Effect.as(charge.settle(used), json)
+          return Effect.as(used === undefined ? charge.settleAsReserved : charge.settle(used), json)
         }
       })
     }
@@ -650,7 +656,7 @@ export const make = (
       return execute(options, (response, _auth, _scope, charge) =>
         Effect.map(read(response, charge), (json) => ({
           json,
-          response: ResponseMetadata.fromHeaders(response.status, response.headers)
+          response: ResponseMetadata.fromHeaders(response.status, response.headers, charge.waitedMs)
         })))
     }
 
@@ -662,7 +668,11 @@ export const make = (
       // Each attempt's request gets a scope forked from the stream's: the stream's end closes it, and so does the
       // idle watchdog, which aborts a response whose body stays silent.
       execute({ ...options, scope: streamScope }, (response, auth, requestScope, charge) =>
-        Effect.map(readStream(response, auth, requestScope!, options, decode, charge), (read) => ({ ...read, response })))
+        Effect.map(readStream(response, auth, requestScope!, options, decode, charge), (read) => ({
+          ...read,
+          response,
+          waitedMs: charge.waitedMs
+        })))
 
     const stream = <A>(
       options: Omit<RequestOptions, "scope"> & { readonly endOfBody?: string | undefined },
@@ -676,10 +686,10 @@ export const make = (
       decode: Decode<A> | PullDecode<A>
     ) =>
       Effect.flatMap(Effect.scope, (streamScope) =>
-        Effect.map(started(options, decode, streamScope), ({ pull, response, stream }) => ({
+        Effect.map(started(options, decode, streamScope), ({ pull, response, stream, waitedMs }) => ({
           stream,
           pull,
-          response: ResponseMetadata.fromHeaders(response.status, response.headers)
+          response: ResponseMetadata.fromHeaders(response.status, response.headers, waitedMs)
         })))
 
     const readStream = <A>(
@@ -820,7 +830,7 @@ export const make = (
 export const layerWithoutHttpClient = (options: Options = {}): Layer.Layer<
   AnthropicHttpClient,
   never,
-  HttpClient.HttpClient | Credentials | RateLimiter | AnthropicConfig
+  HttpClient.HttpClient | Credentials | RateLimiter.RateLimiter | AnthropicConfig
 > => Layer.effect(AnthropicHttpClient, make(options))
 
 /**
@@ -836,7 +846,7 @@ export const undiciOptions: Options = { timeout: "client", traceHeaders: "client
  * @since 0.1.0
  * @category layers
  */
-export const layer: Layer.Layer<AnthropicHttpClient, never, Credentials | RateLimiter | AnthropicConfig> = Layer
+export const layer: Layer.Layer<AnthropicHttpClient, never, Credentials | RateLimiter.RateLimiter | AnthropicConfig> = Layer
   .unwrapEffect(
     Effect.map(AnthropicConfig, (settings) =>
       layerWithoutHttpClient(undiciOptions).pipe(

@@ -167,9 +167,26 @@ export class RateLimit extends scrubbing(Schema.TaggedError<RateLimit>("effect-a
    */
   spendLimitReached: Schema.optionalWith(Schema.Boolean, { default: () => false }),
   /** The limits the 429's `anthropic-ratelimit-*` headers report (which one ran out, and when it resets). */
-  rateLimits: Schema.optional(RateLimits)
+  rateLimits: Schema.optional(RateLimits),
+  /**
+   * Set when this client's rate limiter refused to wait longer (no request was sent): which limit held the call —
+   * `pause` (a 429's retry-after), `requests_per_second`, `requests_per_minute`, `input_tokens_per_minute`,
+   * `output_tokens_per_minute` or `max_concurrent` —, whose it is (`configured` in `rate_limit`, `learned` from the
+   * API's headers, the `api`'s reported budget until its reset) and for which model (`scope`).
+   */
+  heldBy: Schema.optional(Schema.Struct({
+    limit: Schema.String,
+    source: Schema.Literal("configured", "learned", "api"),
+    scope: Schema.optional(Schema.String)
+  }))
 })) {
   override get message(): string {
+    if (this.heldBy !== undefined) {
+      return `Rate limited by this client, nothing was sent: ${this.apiMessage}. Fix: ` +
+        (this.heldBy.limit === "pause"
+          ? "wait and try again later (or raise retry.max_retry_after_ms)"
+          : "raise rate_limit.max_wait_ms, send fewer calls at once, or raise the limit if yours is configured lower than the API's")
+    }
     if (this.spendLimitReached) {
       return `Spend limit reached: ${describeApi(this)}. Fix: raise the organization's spend limit in the Anthropic ` +
         "Console (Settings → Limits); retrying cannot help until then"

@@ -94,6 +94,8 @@ export interface ResponseInfo {
   readonly requestId: string | undefined
   /** The answer's HTTP status (a 2xx). */
   readonly status: number
+  /** Milliseconds the call waited for this client's rate limiter before it was sent. */
+  readonly limiterWaitMs: number
   readonly rateLimits: RateLimits
   readonly headers: Readonly<Record<string, string>>
 }
@@ -292,7 +294,7 @@ export const fromLayer = async <E>(layer: Layer.Layer<AnthropicClient.Services, 
   /** A call: its result, and the result with its answer's metadata, from one request. */
   const call = <A>(effect: Effect.Effect<A, ApiError, AnthropicClient.Services>, options?: RequestOptions): ApiPromise<A> => {
     const full = run(AnthropicClient.withResponse(effect), options).then(
-      ({ data, headers, rateLimits, requestId, status }) => ({ data, requestId, status, rateLimits, headers })
+      ({ data, headers, limiterWaitMs, rateLimits, requestId, status }) => ({ data, requestId, status, limiterWaitMs, rateLimits, headers })
     )
     const data = full.then((answer) => answer.data)
     // Whichever of the two the caller awaits gets the failure; the other must not be an unhandled rejection.
@@ -318,8 +320,8 @@ export const fromLayer = async <E>(layer: Layer.Layer<AnthropicClient.Services, 
       rejectInfo = reject
     })
     info.catch(() => {})
-    const source: Source<A, ApiError> = Effect.map(started, ({ headers, pull, rateLimits, requestId, status }) => {
-      resolveInfo({ requestId, status, rateLimits, headers })
+    const source: Source<A, ApiError> = Effect.map(started, ({ headers, limiterWaitMs, pull, rateLimits, requestId, status }) => {
+      resolveInfo({ requestId, status, limiterWaitMs, rateLimits, headers })
       return pull
     })
     const settleWith = (reader: { readonly ended: Promise<unknown> }) =>

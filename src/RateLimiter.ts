@@ -1,7 +1,8 @@
 /**
- * The client-side rate limiter: `rate_limit.requests_per_second`, and the API's own kinds of limit — requests,
- * input tokens and output tokens per minute, for every model or per model — shared by every call through one
- * client, or through Redis by every process and host on one budget.
+ * The client-side rate limiter: `rate_limit.requests_per_second`, the API's own kinds of limit — requests, input
+ * tokens and output tokens per minute, for every model or per model —, the budget the API reports in its headers,
+ * the 429 pause and a cap on requests in flight, shared by every call through one client, or through Redis by every
+ * process and host on one key prefix.
  *
  * - **Requests per second** are spaced evenly, one every `1 / requests_per_second` seconds, with no initial burst.
  *   Every attempt takes a slot, retries included.
@@ -10,27 +11,37 @@
  *   sent it reserves one request, its estimated input tokens (see `internal/rateLimiter/estimate.ts`) and its
  *   `max_tokens` of output; when the answer comes, the reservation is corrected from its `usage` (input tokens plus
  *   cache writes, and output tokens, as the API counts them); a failed attempt gives its tokens back.
- * - **Adaptive** (`rate_limit.adaptive`, default true): the `anthropic-ratelimit-*` headers of every answer teach the
- *   limits (the lower of the configured and the reported one applies) and what remains (a budget the API says is
- *   lower than ours is lowered); a 429 with `retry-after` pauses every call of the client (of every process, with
- *   Redis) until then.
- * - **Store** (`rate_limit.store`): `memory` keeps the budget in this process; `redis` keeps it in the Redis at
- *   `redis_url`, so every process and host shares it. The buckets are `@effect/experimental`'s `RateLimiter` over its
- *   memory or Redis store. When Redis is unreachable (at start or mid-run) the limiter keeps the limits in this
- *   process and logs one warning, and one more when Redis is back; calls go on.
+ * - **Adaptive** (`rate_limit.adaptive`, default true): every answer's `anthropic-ratelimit-*` headers teach the
+ *   model's limits (a bucket of its own, beside any configured one: a reported limit never raises a configured one)
+ *   and what remains until each limit's reset: once the API reports less left than a request needs (`remaining: 0`,
+ *   say), no request of that model is sent before that limit's reset. A 429 with `retry-after` pauses every call of
+ *   the client — those already waiting for a slot or for budget too — until then.
+ * - **Bounds**: a pause longer than `retry.max_retry_after_ms` fails the call at once with `RateLimit`, as such a
+ *   429 does; a call that would wait longer than `rate_limit.max_wait_ms` (default 300 000) for budget fails with
+ *   `RateLimit` whose `heldBy` names the limit that held it. Nothing is sent in either case.
+ * - **Concurrency** (`rate_limit.max_concurrent`): at most that many requests in flight per client (with Redis, per
+ *   key prefix: the whole fleet), a stream counting until it ends.
+ * - **Store** (`rate_limit.store`): `memory` keeps all of it in this process; `redis` keeps it in the Redis at
+ *   `redis_url` on Redis's own clock, so every process and host shares the budget, what the API taught and the pause.
+ *   When Redis is unreachable, or answers with something the limiter did not write, the limiter keeps the limits in
+ *   this process and logs one warning saying which, and one more when Redis is back; calls go on.
+ *
+ * With no limit configured and nothing learned an attempt's admission is a few map lookups (the bench's unary row).
  *
  * @since 0.1.0
  */
 import * as Context from "effect/Context"
-import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import type * as Scope from "effect/Scope"
 import { AnthropicConfig, type AnthropicSettings, type MinuteLimits } from "./AnthropicConfig.js"
-import type { AnthropicConfigError } from "./Errors.js"
+import type { AnthropicConfigError, RateLimit } from "./Errors.js"
+import * as Limiter from "./internal/rateLimiter/limiter.js"
 import * as MemoryStore from "./internal/rateLimiter/memoryStore.js"
 import * as RedisStore from "./internal/rateLimiter/redisStore.js"
+import { reportsOf } from "./internal/rateLimiter/reports.js"
+import { type Dimension, LIMIT_NAME, type Report, type Store } from "./internal/rateLimiter/store.js"
 import type { RateLimits } from "./ResponseMetadata.js"
 
 /**
@@ -57,18 +68,24 @@ export interface Usage {
 }
 
 /**
- * A reservation made by {@link Service.reserve}.
+ * An attempt's hold on the budget, made by {@link Service.reserve} or {@link Service.admit}: settle it once, when
+ * the attempt is over.
  *
  * @since 0.2.0
  * @category models
  */
 export interface Reservation {
-  /** Corrects the reservation from what the answer used; `undefined`: nothing was used (a failed attempt). */
+  /**
+   * Corrects the reservation from what the answer used (`undefined`: nothing was used, a failed attempt) and frees
+   * its place among the requests in flight.
+   */
   readonly settle: (usage: Usage | undefined) => Effect.Effect<void>
+  /** How long the attempt waited for the limiter before it could be sent, in milliseconds. */
+  readonly waitedMs: number
 }
 
 /**
- * The limits in force for one scope (every model, or one model), for `status`.
+ * The limits in force, for `status`.
  *
  * @since 0.2.0
  * @category models
@@ -79,6 +96,46 @@ export interface Description {
   readonly requestsPerSecond: number | undefined
   readonly limits: MinuteLimits
   readonly models: Readonly<Record<string, MinuteLimits>>
+  readonly maxWaitMs: number
+  readonly maxConcurrent: number | undefined
+}
+
+/**
+ * One budget as it is now, for one scope (a model, or `*` for every model) and one limit.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface Budget {
+  readonly scope: string
+  readonly limit: "requests_per_minute" | "input_tokens_per_minute" | "output_tokens_per_minute"
+  /** The limit configured in `rate_limit` (for the scope's model, or every model), and what its bucket holds now. */
+  readonly configured?: { readonly limit: number; readonly available: number } | undefined
+  /** The limit the API reported for this model, and what its bucket holds now. */
+  readonly learned?: { readonly limit: number; readonly available: number } | undefined
+  /** What the API last reported remaining (less what was sent since), and when it said it is full again. */
+  readonly api?: { readonly remaining: number; readonly resetAtMs: number | undefined } | undefined
+}
+
+/**
+ * The limiter as it is now: where the budget lives, the pause, the requests in flight and the calls waiting (with
+ * what holds them), and every budget known.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface Snapshot {
+  readonly store: string
+  /** Milliseconds left of the 429 pause (0: none). */
+  readonly pausedForMs: number
+  /** This client's requests sent and not yet over (a stream until it ends). */
+  readonly inFlight: number
+  readonly maxConcurrent: number | undefined
+  /** This client's attempts waiting for the limiter now. */
+  readonly waiting: number
+  /** The same, by what holds them: `pause`, `requests_per_second`, `requests_per_minute`, …, `max_concurrent`. */
+  readonly waitingFor: Readonly<Record<string, number>>
+  readonly budgets: ReadonlyArray<Budget>
 }
 
 /**
@@ -86,14 +143,20 @@ export interface Description {
  * @category models
  */
 export interface Service {
-  /** Waits for the next request slot (requests per second, and any 429 pause): calls outside Messages. */
-  readonly take: Effect.Effect<void>
-  /** Waits until the budget has room for this Messages request, and reserves it. */
-  readonly reserve: (cost: Cost) => Effect.Effect<Reservation>
-  /** Learns from an answer's `anthropic-ratelimit-*` headers (adaptive only). */
+  /** Waits for the pause and the next per-second slot: for requests sent outside this client (`AiAnthropicCredentials`). */
+  readonly take: Effect.Effect<void, RateLimit>
+  /** Waits until the budget has room for this Messages request, reserves it, and takes its place in flight. */
+  readonly reserve: (cost: Cost) => Effect.Effect<Reservation, RateLimit>
+  /** {@link reserve} for any attempt: a Messages request's cost, or `undefined` for calls that take only a slot. */
+  readonly admit: (cost: Cost | undefined) => Effect.Effect<Reservation, RateLimit>
+  /** Learns from an answer's limits (adaptive only). */
   readonly observe: (model: string | undefined, limits: RateLimits) => Effect.Effect<void>
+  /** Learns from an answer's headers as they came (adaptive only): what the HTTP client calls on every answer. */
+  readonly observeHeaders: (model: string | undefined, headers: Readonly<Record<string, string>>) => Effect.Effect<void>
   /** Pauses every call for `ms` (a 429's `retry-after`; adaptive only). */
   readonly pause: (ms: number) => Effect.Effect<void>
+  /** The limiter as it is now. */
+  readonly snapshot: Effect.Effect<Snapshot>
   readonly description: Description
 }
 
@@ -103,31 +166,60 @@ export interface Service {
  */
 export class RateLimiter extends Context.Tag("effect-anthropic/RateLimiter")<RateLimiter, Service>() {}
 
-const noReservation: Reservation = { settle: () => Effect.void }
+const noReservation: Reservation = { settle: () => Effect.void, waitedMs: 0 }
 
 const unlimited: Service = {
   take: Effect.void,
   reserve: () => Effect.succeed(noReservation),
+  admit: () => Effect.succeed(noReservation),
   observe: () => Effect.void,
+  observeHeaders: () => Effect.void,
   pause: () => Effect.void,
-  description: { store: "none", adaptive: false, requestsPerSecond: undefined, limits: {}, models: {} }
+  snapshot: Effect.succeed({ store: "none", pausedForMs: 0, inFlight: 0, maxConcurrent: undefined, waiting: 0, waitingFor: {}, budgets: [] }),
+  description: {
+    store: "none",
+    adaptive: false,
+    requestsPerSecond: undefined,
+    limits: {},
+    models: {},
+    maxWaitMs: Infinity,
+    maxConcurrent: undefined
+  }
 }
 
-const MINUTE = 60_000
-type Dimension = "requests" | "input" | "output"
-const CONFIGURED: Record<Dimension, keyof MinuteLimits> = {
-  requests: "requestsPerMinute",
-  input: "inputTokensPerMinute",
-  output: "outputTokensPerMinute"
+/** What a limiter is built from: the file's `rate_limit` section, and the bound on a 429's pause. */
+export type Options = Pick<AnthropicSettings, "requestsPerSecond" | "rateLimit"> & {
+  readonly maxRetryAfterMs?: number | undefined
 }
-const REPORTED: Record<Dimension, keyof RateLimits> = { requests: "requests", input: "inputTokens", output: "outputTokens" }
 
-/** What a limiter is built from: the file's `rate_limit` section as settings. */
-export type Options = Pick<AnthropicSettings, "requestsPerSecond" | "rateLimit">
+/** The default `rate_limit.max_wait_ms`. */
+const DEFAULT_MAX_WAIT_MS = 300_000
+/** The default `retry.max_retry_after_ms`. */
+const DEFAULT_MAX_RETRY_AFTER_MS = 60_000
+
+const dimensionsOf = (limits: MinuteLimits): Partial<Record<Dimension, number>> => ({
+  ...(limits.requestsPerMinute === undefined ? {} : { requests: limits.requestsPerMinute }),
+  ...(limits.inputTokensPerMinute === undefined ? {} : { input: limits.inputTokensPerMinute }),
+  ...(limits.outputTokensPerMinute === undefined ? {} : { output: limits.outputTokensPerMinute })
+})
+
+/** The API's limits as reports for the store. */
+const reportsOfLimits = (limits: RateLimits): ReadonlyArray<Report> =>
+  ([["requests", limits.requests], ["input", limits.inputTokens], ["output", limits.outputTokens]] as const).flatMap(
+    ([dimension, limit]) =>
+      limit === undefined || (limit.limit === undefined && limit.remaining === undefined)
+        ? []
+        : [{
+          dimension,
+          limit: limit.limit !== undefined && limit.limit >= 1 ? limit.limit : undefined,
+          remaining: limit.remaining,
+          resetAtMs: limit.resetAtMs
+        }]
+  )
 
 /**
- * A limiter for these settings, its store's connections in the scope. With no limit at all and adaptive off it
- * costs nothing.
+ * A limiter for these settings, its store's connections in the scope. With no limit at all, adaptive off and no
+ * concurrency cap it costs nothing.
  *
  * @since 0.2.0
  * @category constructors
@@ -139,143 +231,53 @@ export const makeWith = (options: Options): Effect.Effect<Service, AnthropicConf
     if (rps !== undefined && !(rps > 0)) {
       return yield* Effect.dieMessage(`RateLimiter: requests per second must be a number above 0, not ${rps}`)
     }
+    const maxConcurrent = rateLimit.maxConcurrent
     const anyMinute = [rateLimit, ...Object.values(rateLimit.models)].some((l) =>
       l.requestsPerMinute !== undefined || l.inputTokensPerMinute !== undefined || l.outputTokensPerMinute !== undefined
     )
-    if (rps === undefined && !anyMinute && !rateLimit.adaptive) return unlimited
+    if (rps === undefined && !anyMinute && !rateLimit.adaptive && maxConcurrent === undefined) return unlimited
 
-    const local = yield* MemoryStore.make
-    let shared: RedisStore.Store | undefined
-    if (rateLimit.store === "redis" && Option.isSome(rateLimit.redisUrl)) {
-      const where = RedisStore.redisOptions(rateLimit.redisUrl.value).location
-      let outage = false
-      shared = yield* RedisStore.make(rateLimit.redisUrl.value, rateLimit.keyPrefix, (reachable, reason) => {
-        if (!reachable) {
-          outage = true
-          return Effect.logWarning(
-            `rate limits: Redis at ${where} is not reachable (${reason}); limits are kept in this process until it is back`
-          )
-        }
-        // Connecting at the start is not news; coming back after an outage is.
-        const back = outage
-        outage = false
-        const line = `rate limits: Redis at ${where} is reachable: the budget is shared`
-        return back ? Effect.logInfo(line) : Effect.logDebug(line)
-      })
-    }
-    const location = shared?.location ?? local.location
-    /** The shared store, else this process's when Redis cannot be used right now. */
-    const use = <A>(f: (store: RedisStore.Store | typeof local) => Effect.Effect<A, RedisStore.StoreDown>): Effect.Effect<A> =>
+    const clock = yield* Effect.clock
+    const local = MemoryStore.make(clock)
+    const shared = rateLimit.store === "redis" && Option.isSome(rateLimit.redisUrl)
+      ? yield* RedisStore.make(rateLimit.redisUrl.value, rateLimit.keyPrefix, RedisStore.logChanges(rateLimit.redisUrl.value))
+      : undefined
+    /** The shared store, else this process's while Redis cannot be used right now. */
+    const withStore: Limiter.WithStore = shared === undefined
+      ? (f) => Effect.orDie(f(local))
       // Suspended: which store is usable is decided at each use, not when the effect is built.
-      Effect.suspend(() =>
-        shared === undefined
-          ? Effect.orDie(f(local))
-          : Effect.catchAll(f(shared), () => Effect.orDie(f(local)))
-      )
-
-    // Own keys only: a model named `constructor` or `__proto__` must not find Object.prototype's (absent) limits.
-    const scopeOf = (model: string | undefined) => (model !== undefined && Object.hasOwn(rateLimit.models, model) ? model : "*")
-    const configured = (scope: string): MinuteLimits => (scope === "*" ? rateLimit : rateLimit.models[scope]!)
-    /** Limits the API reported, by scope. */
-    const learned = new Map<string, Partial<Record<Dimension, number>>>()
-    /** What each bucket had left after its last use, by key. */
-    const lastRemaining = new Map<string, number>()
-
-    const limitOf = (scope: string, dimension: Dimension): number | undefined => {
-      const mine = configured(scope)[CONFIGURED[dimension]]
-      const theirs = learned.get(scope)?.[dimension]
-      return mine === undefined ? theirs : theirs === undefined ? mine : Math.min(mine, theirs)
-    }
-    const keyOf = (scope: string, dimension: Dimension) => `${scope}:${dimension}`
-
-    const consume = (key: string, limit: number, tokens: number) =>
-      Effect.tap(
-        use((store) => store.consume({ key, limit, windowMs: MINUTE, tokens: Math.min(tokens, limit) })),
-        (result) => Effect.sync(() => lastRemaining.set(key, result.remaining))
-      )
-
-    const waitForPause = Effect.flatMap(use((store) => store.pauseLeft), (ms) => (ms > 0 ? Effect.sleep(ms) : Effect.void))
-    const slot = rps === undefined
-      ? Effect.void
-      : Effect.flatMap(
-        // One slot every 1/rps seconds: even spacing, no burst.
-        use((store) => store.nextSlot("rps", 1000 / rps)),
-        (ms) => (ms > 0 ? Effect.sleep(ms) : Effect.void)
-      )
-    const take = Effect.zipRight(waitForPause, slot)
-
-    const reserve = (cost: Cost): Effect.Effect<Reservation> =>
-      Effect.zipRight(take, Effect.uninterruptibleMask((restore) => reserveTokens(cost, restore)))
-
-    /**
-     * Takes the cost from every bucket, then waits until they all have room. Taking is not interrupted half-way;
-     * a call interrupted while it waits (its own timeout, a shutdown) gives everything back, as it sent nothing.
-     */
-    const reserveTokens = (cost: Cost, restore: <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>): Effect.Effect<Reservation> =>
-      Effect.gen(function*() {
-        const scope = scopeOf(cost.model)
-        const reserved: Array<{ key: string; limit: number; dimension: Dimension; tokens: number }> = []
-        let wait = 0
-        for (const dimension of ["requests", "input", "output"] as const) {
-          const limit = limitOf(scope, dimension)
-          if (limit === undefined) continue
-          const tokens = dimension === "requests" ? 1 : dimension === "input" ? cost.inputTokens : cost.outputTokens
-          if (tokens <= 0) continue
-          const key = keyOf(scope, dimension)
-          const result = yield* consume(key, limit, tokens)
-          wait = Math.max(wait, Duration.toMillis(result.delay))
-          reserved.push({ key, limit, dimension, tokens: Math.min(tokens, limit) })
-        }
-        if (wait > 0) {
-          yield* restore(Effect.sleep(wait)).pipe(
-            Effect.onInterrupt(() => Effect.forEach(reserved, ({ key, limit, tokens }) => consume(key, limit, -tokens), { discard: true }))
-          )
-        }
-        if (reserved.every((r) => r.dimension === "requests")) return noReservation
-        return {
-          settle: (usage) =>
-            Effect.forEach(reserved, ({ dimension, key, limit, tokens }) => {
-              if (dimension === "requests") return Effect.void
-              const used = usage === undefined ? 0 : dimension === "input" ? usage.inputTokens : usage.outputTokens
-              const delta = Math.min(used, limit) - tokens
-              // A correction: more tokens when the answer used more than reserved, some back when it used less.
-              return delta === 0 ? Effect.void : Effect.asVoid(consume(key, limit, delta))
-            }, { discard: true })
-        }
-      })
-
-    const observe = (model: string | undefined, limits: RateLimits): Effect.Effect<void> => {
-      if (!rateLimit.adaptive) return Effect.void
-      const scope = scopeOf(model)
-      return Effect.forEach(["requests", "input", "output"] as const, (dimension) => {
-        const reported = limits[REPORTED[dimension]] as { limit?: number; remaining?: number } | undefined
-        if (reported === undefined) return Effect.void
-        if (reported.limit !== undefined && reported.limit >= 1) {
-          const known = learned.get(scope) ?? {}
-          known[dimension] = reported.limit
-          learned.set(scope, known)
-        }
-        const key = keyOf(scope, dimension)
-        const ours = lastRemaining.get(key)
-        const limit = limitOf(scope, dimension)
-        // The API has less left than we think (other clients on the key, a budget already used): use up the gap.
-        return reported.remaining !== undefined && ours !== undefined && limit !== undefined && reported.remaining < ours
-          ? Effect.asVoid(consume(key, limit, ours - reported.remaining))
-          : Effect.void
-      }, { discard: true })
-    }
-
+      : (f) => Effect.catchAll(f(shared), () => Effect.orDie(f(local)))
+    const maxWaitMs = rateLimit.maxWaitMs ?? DEFAULT_MAX_WAIT_MS
+    const limiter = Limiter.make({
+      requestsPerSecond: rps,
+      limits: dimensionsOf(rateLimit),
+      models: Object.fromEntries(Object.entries(rateLimit.models).map(([model, limits]) => [model, dimensionsOf(limits)])),
+      adaptive: rateLimit.adaptive,
+      maxWaitMs,
+      maxRetryAfterMs: options.maxRetryAfterMs ?? DEFAULT_MAX_RETRY_AFTER_MS,
+      maxConcurrent
+    }, withStore, () => shared === undefined ? local.location : shared.usable() ? shared.location : `${local.location}: Redis at ${shared.location} cannot be used now`, clock)
+    const observe = (model: string | undefined, reports: ReadonlyArray<Report>) =>
+      rateLimit.adaptive ? limiter.observe(model, reports) : Effect.void
     return {
-      take,
-      reserve,
-      observe,
-      pause: (ms) => (rateLimit.adaptive && ms > 0 ? use((store) => store.pauseFor(ms)) : Effect.void),
+      take: Effect.flatMap(limiter.admit(undefined, false), (reservation) => reservation.settle(undefined)),
+      reserve: (cost) => limiter.admit(cost, true),
+      admit: (cost) => limiter.admit(cost, true),
+      observe: (model, limits) => observe(model, reportsOfLimits(limits)),
+      observeHeaders: (model, headers) => rateLimit.adaptive ? observe(model, reportsOf(headers)) : Effect.void,
+      pause: (ms) => (rateLimit.adaptive && ms > 0 ? withStore((store: Store) => store.pauseFor(ms)) : Effect.void),
+      snapshot: Effect.map(limiter.snapshot, (snapshot) => ({
+        ...snapshot,
+        budgets: snapshot.budgets.map(({ dimension, ...budget }) => ({ ...budget, limit: LIMIT_NAME[dimension] as Budget["limit"] }))
+      })),
       description: {
-        store: location,
+        store: shared?.location ?? local.location,
         adaptive: rateLimit.adaptive,
         requestsPerSecond: rps,
         limits: { ...rateLimit, models: undefined } as MinuteLimits,
-        models: rateLimit.models
+        models: rateLimit.models,
+        maxWaitMs,
+        maxConcurrent
       }
     }
   })
@@ -304,7 +306,8 @@ export const layer = (requestsPerSecond: Option.Option<number>): Layer.Layer<Rat
   Layer.scoped(RateLimiter, make(requestsPerSecond))
 
 /**
- * The limiter from `rate_limit` of the settings in context (the `AnthropicConfig` service).
+ * The limiter from `rate_limit` (and `retry.max_retry_after_ms`) of the settings in context (the `AnthropicConfig`
+ * service).
  *
  * @since 0.1.0
  * @category layers

@@ -12,6 +12,7 @@
  */
 import * as Schema from "effect/Schema"
 import { clip, MAX_IDENTIFIER } from "./internal/clip.js"
+import { numberOf, timeOf } from "./internal/headerValues.js"
 
 /**
  * One limit: its size per minute, what remains of it, and when it is full again (RFC 3339 as sent, and epoch ms).
@@ -103,29 +104,11 @@ export interface ResponseMetadata {
   /** Every header, names in lower case (as the HTTP client gives them). */
   readonly headers: Readonly<Record<string, string>>
   readonly rateLimits: RateLimits
+  /** Milliseconds the call waited for this client's rate limiter before it was sent (every attempt). */
+  readonly limiterWaitMs: number
 }
-
-/** The longest header value read: a real one is short; a hostile one may be megabytes. */
-const MAX_VALUE = 256
 
 type Lookup = (name: string) => string | undefined
-
-const numberOf = (value: string | undefined): number | undefined => {
-  if (value === undefined || value.length > MAX_VALUE) return undefined
-  const text = value.split(",")[0]!.trim()
-  if (!/^\d+(\.\d+)?$/.test(text)) return undefined
-  const n = Number(text)
-  return Number.isFinite(n) ? n : undefined
-}
-
-/** An RFC 3339 time, as sent and as epoch ms; anything else is left out. */
-const timeOf = (value: string | undefined): { reset?: string; resetAtMs?: number } => {
-  if (value === undefined || value.length > 64) return {}
-  const text = value.trim()
-  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/.test(text)) return {}
-  const ms = Date.parse(text)
-  return Number.isFinite(ms) ? { reset: text, resetAtMs: ms } : {}
-}
 
 /** Epoch seconds (the unified headers' form) as epoch ms. */
 const epochSecondsOf = (value: string | undefined): number | undefined => {
@@ -217,9 +200,14 @@ export const rateLimitsOf = (headers: Readonly<Record<string, string>>): RateLim
  * @since 0.2.0
  * @category constructors
  */
-export const fromHeaders = (status: number, headers: Readonly<Record<string, string>>): ResponseMetadata => ({
+export const fromHeaders = (
+  status: number,
+  headers: Readonly<Record<string, string>>,
+  limiterWaitMs = 0
+): ResponseMetadata => ({
   requestId: clip(headers["request-id"], MAX_IDENTIFIER),
   status,
   headers,
-  rateLimits: rateLimitsOf(headers)
+  rateLimits: rateLimitsOf(headers),
+  limiterWaitMs
 })

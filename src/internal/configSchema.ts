@@ -21,6 +21,9 @@ export const MAX_REQUESTS_PER_SECOND = 1000
 /** The largest per-minute limit (`requests_per_minute`, `…_tokens_per_minute`): far above any organization's. */
 export const MAX_PER_MINUTE = 1_000_000_000
 
+/** The largest `rate_limit.max_concurrent`: far above what one host's sockets allow. */
+export const MAX_CONCURRENT = 100_000
+
 /** The most retries `retry.max_retries` allows: more would retry a failing call for hours. */
 export const MAX_RETRIES = 100
 
@@ -218,7 +221,13 @@ export const AnthropicProviderFile = Schema.Struct({
       message: (issue) => ({ message: `must be memory or redis, not ${describeValue(issue.actual)}`, override: true })
     })),
     redis_url: Schema.optional(RedisUrl),
-    key_prefix: Schema.optional(KeyPrefix)
+    key_prefix: Schema.optional(KeyPrefix),
+    max_wait_ms: Schema.optional(Milliseconds(0)),
+    max_concurrent: Schema.optional(NumberLike.pipe(Schema.compose(Schema.Number.pipe(
+      Schema.filter((n) => Number.isInteger(n) && n >= 1 && n <= MAX_CONCURRENT, {
+        message: (issue) => `must be a whole number from 1 to ${MAX_CONCURRENT}, not ${describeValue(issue.actual)}`
+      })
+    ))))
   })),
   retry: Schema.optional(Schema.Struct({
     max_retries: Schema.optional(NumberLike.pipe(Schema.compose(Schema.Number.pipe(

@@ -8,6 +8,8 @@ import * as FiberRef from "effect/FiberRef"
 export interface Answer {
   readonly status: number
   readonly headers: Readonly<Record<string, string>>
+  /** Milliseconds the call waited for the rate limiter. */
+  readonly waitedMs: number
 }
 
 /** The last 2xx answer a listened-to effect received. */

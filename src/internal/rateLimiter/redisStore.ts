@@ -1,51 +1,41 @@
 /**
- * The shared budget in Redis: `@effect/experimental`'s `RateLimiter` over its Redis store, kept alive across Redis
- * outages. One ioredis connection of our own (with an error listener) watches Redis and holds the 429 pause key; the
- * experimental store is made while Redis is reachable and dropped when it is not. (Its own connection, left to
- * itself, prints every failed reconnection to stderr and dies on close while Redis is down: so it never reconnects
- * on its own, and a new one is made when ours is back.)
+ * The shared budget in Redis: the memory store's rules (`memoryStore.ts`) as Lua scripts run on Redis's own clock
+ * (`TIME`), so hosts with skewed clocks agree, and an attempt is admitted in one round trip. Keys, under the
+ * configured prefix: `pause`, `rps` (the per-second slots), `inflight` (a sorted set of leases on the concurrency
+ * permits, renewed while held, so a process killed mid-request frees its permits within a lease), and per scope and
+ * dimension `c:{scope}:{dim}` (a configured bucket), `l:{scope}:{dim}` (a learned limit) with its bucket
+ * `lb:{scope}:{dim}`, and `api:{scope}:{dim}` (what the API reported remaining, until when).
  *
- * While Redis is unreachable every operation fails at once (no command waits for a connection), and the limiter
- * falls back to limits kept in this process.
+ * Why not `@effect/experimental`'s Redis store (which this store used before): its token bucket takes the calling
+ * host's clock, refills in whole tokens, keeps its keys for ever, and its module imports `ioredis` at its top, which
+ * breaks bundlers for programs that never use Redis.
+ *
+ * One ioredis connection, made when the store is built, never waits for a connection (no offline queue, a command
+ * timeout): while Redis is unreachable, or after it answered something the store did not write (a corrupted or
+ * foreign key), every operation fails at once and the limiter falls back to limits kept in this process, until a
+ * PING answers again (tried less and less often while commands keep failing).
  */
-import * as ExperimentalRateLimiter from "@effect/experimental/RateLimiter"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Redacted from "effect/Redacted"
 import * as Runtime from "effect/Runtime"
-import * as Scope from "effect/Scope"
-import type { RedisOptions } from "ioredis"
+import type * as Scope from "effect/Scope"
+import { randomBytes } from "node:crypto"
+import type { Redis as RedisClient, RedisOptions } from "ioredis"
 import { AnthropicConfigError } from "../../Errors.js"
-
-export interface ConsumeOptions {
-  readonly key: string
-  readonly limit: number
-  readonly windowMs: number
-  readonly tokens: number
-}
-
-/** A budget store: where token buckets and the pause live. */
-export interface Store {
-  readonly consume: (options: ConsumeOptions) => Effect.Effect<ExperimentalRateLimiter.ConsumeResult, StoreDown>
-  /**
-   * Takes the next free slot of a series spaced `intervalMs` apart (GCRA) and returns how many milliseconds until
-   * it. Exact, unlike a token bucket of one token, whose delay ignores the time since its last refill.
-   */
-  readonly nextSlot: (key: string, intervalMs: number) => Effect.Effect<number, StoreDown>
-  /** Milliseconds left of the current 429 pause (0: none). */
-  readonly pauseLeft: Effect.Effect<number, StoreDown>
-  /** Pause every call for `ms` (never shortening a longer pause). */
-  readonly pauseFor: (ms: number) => Effect.Effect<void, StoreDown>
-  /** Where the budget lives, for `status` (never a password). */
-  readonly location: string
-}
-
-/** Redis could not be used for this operation. */
-export class StoreDown {
-  readonly _tag = "StoreDown"
-  constructor(readonly reason: string) {}
-}
+import {
+  type Admission,
+  type BudgetView,
+  type Correction,
+  type Demand,
+  type Dimension,
+  DIMENSIONS,
+  type Holder,
+  type Report,
+  type Store,
+  StoreDown
+} from "./store.js"
 
 /** The URL as ioredis options, and as it may be shown (without credentials). */
 export const redisOptions = (url: Redacted.Redacted<string>): { readonly options: RedisOptions; readonly location: string } => {
@@ -77,15 +67,221 @@ const RECHECK_MIN_MS = 2000
 const RECHECK_MAX_MS = 60_000
 /** How long reaching Redis may take before it counts as unreachable (at start: how long building the store waits). */
 const CONNECT_TIMEOUT_MS = 5000
+/** A concurrency permit's lease: renewed every third of it while held. */
+const LEASE_MS = 30_000
+/** How often a call waiting for a permit asks again (another process's release is not announced). */
+const PERMIT_POLL_MS = 25
+/** What the API taught is kept an hour (a learned limit is refreshed by every answer). */
+const LEARNED_TTL_MS = 3_600_000
 
-// The slot series on Redis's own clock (TIME), so hosts with skewed clocks still space their requests right.
-const NEXT_SLOT = `
+/** The scripts' marker for a key holding what the store did not write. */
+const GARBAGE = "EA_GARBAGE"
+
+/** Shared by every script: Redis's clock, and reading a number the store wrote (anything else fails the script). */
+const PRELUDE = `
 local t = redis.call("TIME")
-local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
-local interval = tonumber(ARGV[1])
-local next = math.max(tonumber(redis.call("GET", KEYS[1]) or "0"), now)
-redis.call("SET", KEYS[1], tostring(next + interval), "PX", math.ceil(next + interval - now) + 1000)
-return math.ceil(next - now)`
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local MINUTE = 60000
+local function num(key, value)
+  if value == false or value == nil or value == "" then return nil end
+  local n = tonumber(value)
+  if n == nil or n ~= n then error({ err = "${GARBAGE} " .. key }) end
+  return n
+end
+local function level_of(key, limit)
+  local fields = redis.call("HMGET", key, "l", "t")
+  local l = num(key, fields[1])
+  if l == nil then return limit end
+  local at = num(key, fields[2]) or now
+  return math.min(limit, l + math.max(0, now - at) * limit / MINUTE)
+end
+local function store_level(key, level, limit)
+  redis.call("HSET", key, "l", tostring(level), "t", tostring(now), "c", tostring(limit))
+  local refill = math.ceil((limit - level) * MINUTE / limit)
+  redis.call("PEXPIRE", key, math.max(1000, refill + 1000))
+end
+local function take(key, limit, tokens)
+  local level = level_of(key, limit) - math.min(tokens, limit)
+  store_level(key, level, limit)
+  if level >= 0 then return 0 end
+  return math.ceil(-level * MINUTE / limit)
+end
+local function give(key, reserved, used)
+  local limit = num(key, redis.call("HGET", key, "c"))
+  if limit == nil then return end
+  local delta = math.min(reserved, limit) - math.min(used, limit)
+  store_level(key, math.min(limit, level_of(key, limit) + delta), limit)
+end
+-- The API's budget: { remaining, reset or nil, limit or nil }, refilled to its limit once its reset has passed.
+local function api_of(key)
+  local fields = redis.call("HMGET", key, "r", "z", "c")
+  local r = num(key, fields[1])
+  if r == nil then return nil end
+  local z = num(key, fields[2])
+  local c = num(key, fields[3])
+  if z ~= nil and now >= z then
+    if c == nil then
+      redis.call("DEL", key)
+      return nil
+    end
+    r = c
+    z = nil
+    redis.call("HSET", key, "r", tostring(r), "z", "")
+  end
+  return { r, z, c }
+end
+`
+
+/**
+ * KEYS: pause, rps, then four per need (configured bucket, learned limit, learned bucket, API budget).
+ * ARGV: slot interval ("" none), then two per need (tokens, configured limit or "").
+ * Returns {0, ms} paused, {1, ms, need} held by the API's budget, {2, wait, holder kind, need} admitted
+ * (holder kind: 0 none, 1 per-second slot, 2 configured, 3 learned).
+ */
+const ADMIT = `${PRELUDE}
+local paused = redis.call("PTTL", KEYS[1])
+if paused > 0 then return { 0, paused } end
+if paused == -1 then error({ err = "${GARBAGE} " .. KEYS[1] }) end
+local needs = (#ARGV - 1) / 2
+for i = 1, needs do
+  local tokens = tonumber(ARGV[2 * i])
+  if tokens > 0 then
+    local api = api_of(KEYS[2 + 4 * i])
+    if api ~= nil and api[2] ~= nil and api[1] < math.min(tokens, api[3] or math.huge) then
+      return { 1, api[2] - now, i }
+    end
+  end
+end
+local wait, kind, at = 0, 0, 0
+if ARGV[1] ~= "" then
+  local interval = tonumber(ARGV[1])
+  local next = math.max(num(KEYS[2], redis.call("GET", KEYS[2])) or 0, now)
+  redis.call("SET", KEYS[2], tostring(next + interval), "PX", math.ceil(next + interval - now) + 1000)
+  if next - now > wait then wait, kind, at = next - now, 1, 0 end
+end
+for i = 1, needs do
+  local tokens = tonumber(ARGV[2 * i])
+  if tokens > 0 then
+    local base = 4 * i - 1
+    if ARGV[2 * i + 1] ~= "" then
+      local w = take(KEYS[base], tonumber(ARGV[2 * i + 1]), tokens)
+      if w > wait then wait, kind, at = w, 2, i end
+    end
+    local learned = num(KEYS[base + 1], redis.call("GET", KEYS[base + 1]))
+    if learned ~= nil then
+      local w = take(KEYS[base + 2], learned, tokens)
+      if w > wait then wait, kind, at = w, 3, i end
+    end
+    local api = api_of(KEYS[base + 3])
+    if api ~= nil then
+      redis.call("HINCRBYFLOAT", KEYS[base + 3], "r", -math.min(tokens, api[3] or math.huge))
+    end
+  end
+end
+return { 2, math.ceil(wait), kind, at }`
+
+/** KEYS: three per correction (configured bucket, learned bucket, API budget). ARGV: two per correction (reserved, used). */
+const CORRECT = `${PRELUDE}
+for i = 1, #ARGV / 2 do
+  local reserved = tonumber(ARGV[2 * i - 1])
+  local used = tonumber(ARGV[2 * i])
+  give(KEYS[3 * i - 2], reserved, used)
+  give(KEYS[3 * i - 1], reserved, used)
+  local api = api_of(KEYS[3 * i])
+  if api ~= nil then
+    local limit = api[3] or math.huge
+    redis.call("HINCRBYFLOAT", KEYS[3 * i], "r", math.min(reserved, limit) - math.min(used, limit))
+  end
+end
+return 0`
+
+/** KEYS: two per report (learned limit, API budget). ARGV: three per report (limit, remaining, reset; "" for none). */
+const LEARN = `${PRELUDE}
+for i = 1, #ARGV / 3 do
+  local limit = ARGV[3 * i - 2]
+  local remaining = ARGV[3 * i - 1]
+  local reset = ARGV[3 * i]
+  if limit ~= "" then redis.call("SET", KEYS[2 * i - 1], limit, "PX", ${LEARNED_TTL_MS}) end
+  if remaining ~= "" then
+    local key = KEYS[2 * i]
+    if limit == "" then
+      limit = redis.call("HGET", key, "c") or ""
+      num(key, limit)
+    end
+    if reset ~= "" and tonumber(reset) <= now then reset = "" end
+    redis.call("HSET", key, "r", remaining, "z", reset, "c", limit)
+    redis.call("PEXPIRE", key, ${LEARNED_TTL_MS})
+  end
+end
+return 0`
+
+/**
+ * KEYS: four per budget (configured bucket, learned limit, learned bucket, API budget). ARGV: the configured limit
+ * of each ("" none). Returns five numbers per budget (-1: none): configured available, learned limit, learned
+ * available, API remaining, API reset.
+ */
+const INSPECT = `${PRELUDE}
+local out = {}
+for i = 1, #ARGV do
+  local base = 4 * i - 3
+  local configured = ARGV[i]
+  if configured ~= "" then
+    table.insert(out, tostring(level_of(KEYS[base], tonumber(configured))))
+  else
+    table.insert(out, "-1")
+  end
+  local learned = num(KEYS[base + 1], redis.call("GET", KEYS[base + 1]))
+  table.insert(out, tostring(learned or -1))
+  table.insert(out, learned and tostring(level_of(KEYS[base + 2], learned)) or "-1")
+  local api = api_of(KEYS[base + 3])
+  table.insert(out, api and tostring(api[1]) or "-1")
+  table.insert(out, api and api[2] and tostring(api[2]) or "-1")
+end
+return out`
+
+/** KEYS: pause. ARGV: ms. Never shortens a longer pause. */
+const PAUSE = `
+local left = redis.call("PTTL", KEYS[1])
+if left < tonumber(ARGV[1]) then redis.call("SET", KEYS[1], "1", "PX", ARGV[1]) end
+return 0`
+
+/** KEYS: inflight. ARGV: holder, limit, lease. 1 when the permit was taken. */
+const ACQUIRE = `
+local t = redis.call("TIME")
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call("ZREMRANGEBYSCORE", KEYS[1], "-inf", now)
+if redis.call("ZCARD", KEYS[1]) >= tonumber(ARGV[2]) then return 0 end
+redis.call("ZADD", KEYS[1], now + tonumber(ARGV[3]), ARGV[1])
+redis.call("PEXPIRE", KEYS[1], tonumber(ARGV[3]) * 2)
+return 1`
+
+/** KEYS: inflight. ARGV: lease, holders. Extends the leases of the holders still there. */
+const RENEW = `
+local t = redis.call("TIME")
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+for i = 2, #ARGV do redis.call("ZADD", KEYS[1], "XX", now + tonumber(ARGV[1]), ARGV[i]) end
+redis.call("PEXPIRE", KEYS[1], tonumber(ARGV[1]) * 2)
+return 0`
+
+interface Scripts {
+  eaAdmit(...args: Array<string | number>): Promise<unknown>
+  eaCorrect(...args: Array<string | number>): Promise<unknown>
+  eaLearn(...args: Array<string | number>): Promise<unknown>
+  eaInspect(...args: Array<string | number>): Promise<unknown>
+  eaPause(...args: Array<string | number>): Promise<unknown>
+  eaAcquire(...args: Array<string | number>): Promise<unknown>
+  eaRenew(...args: Array<string | number>): Promise<unknown>
+}
+
+const SCRIPTS: ReadonlyArray<readonly [keyof Scripts, string]> = [
+  ["eaAdmit", ADMIT],
+  ["eaCorrect", CORRECT],
+  ["eaLearn", LEARN],
+  ["eaInspect", INSPECT],
+  ["eaPause", PAUSE],
+  ["eaAcquire", ACQUIRE],
+  ["eaRenew", RENEW]
+]
 
 /** A wait on the real clock: it bounds network time, which a test clock does not drive. */
 const networkWait = (ms: number) =>
@@ -94,10 +290,15 @@ const networkWait = (ms: number) =>
     return Effect.sync(() => clearTimeout(timer))
   })
 
-const PAUSE = `
-local left = redis.call("PTTL", KEYS[1])
-if left < tonumber(ARGV[1]) then redis.call("SET", KEYS[1], "1", "PX", ARGV[1]) end
-return 0`
+/** An answer of the shape the scripts give, else the store did not write what Redis holds. */
+const numbers = (reply: unknown, what: string): ReadonlyArray<number> => {
+  if (!Array.isArray(reply) || reply.some((x) => typeof x !== "number" && typeof x !== "string")) {
+    throw new StoreDown(`Redis answered ${what} with something the rate limiter did not write`, "garbage")
+  }
+  const out = reply.map(Number)
+  if (out.some((x) => !Number.isFinite(x))) throw new StoreDown(`Redis answered ${what} with something the rate limiter did not write`, "garbage")
+  return out
+}
 
 /**
  * Whether the Redis at `url` answers a PING, within a few seconds (for `status`). Never fails.
@@ -133,19 +334,40 @@ export const probe = (url: Redacted.Redacted<string>): Effect.Effect<{ readonly 
     }
   })
 
-/**
- * The store over the Redis at `url`, its connections closed with the scope. `onChange` is told when Redis becomes
- * unreachable or reachable again (for one warning per outage).
- */
+/** What the store tells of Redis: usable again, or not (unreachable, or holding what the store did not write). */
+export type OnChange = (usable: boolean, reason: string, kind: StoreDown["kind"]) => Effect.Effect<void>
+
+/** One warning when Redis cannot be used (saying why), one line when it is back. */
+export const logChanges = (url: Redacted.Redacted<string>): OnChange => {
+  const where = redisOptions(url).location
+  let outage = false
+  return (usable, reason, kind) => {
+    if (!usable) {
+      outage = true
+      return Effect.logWarning(
+        kind === "garbage"
+          ? `rate limits: Redis at ${where} holds something the rate limiter did not write (${reason}); limits are kept in this process until it is fixed (delete the rate limiter's keys)`
+          : `rate limits: Redis at ${where} is not reachable (${reason}); limits are kept in this process until it is back`
+      )
+    }
+    // Connecting at the start is not news; coming back after an outage is.
+    const back = outage
+    outage = false
+    const line = `rate limits: Redis at ${where} is reachable: the budget is shared`
+    return back ? Effect.logInfo(line) : Effect.logDebug(line)
+  }
+}
+
+/** The store over the Redis at `url`, its connection closed with the scope. */
 export const make = (
   url: Redacted.Redacted<string>,
   prefix: string,
-  onChange: (reachable: boolean, reason: string) => Effect.Effect<void>
-): Effect.Effect<Store, AnthropicConfigError, Scope.Scope> =>
+  onChange: OnChange
+): Effect.Effect<Store & { readonly usable: () => boolean }, AnthropicConfigError, Scope.Scope> =>
   Effect.gen(function*() {
     const { location, options } = redisOptions(url)
-    const modules = yield* Effect.tryPromise({
-      try: () => Promise.all([import("ioredis"), import("@effect/experimental/RateLimiter/Redis")]),
+    const { Redis } = yield* Effect.tryPromise({
+      try: () => import("ioredis"),
       catch: () =>
         new AnthropicConfigError({
           file: "rate_limit",
@@ -154,131 +376,226 @@ export const make = (
           fix: "npm install ioredis (version 5), or set rate_limit.store: memory"
         })
     })
-    const [{ Redis }, RedisStore] = modules
     const runtime = yield* Effect.runtime<never>()
     const run = Runtime.runFork(runtime)
 
-    let current: { readonly limiter: ExperimentalRateLimiter.RateLimiter; readonly scope: Scope.CloseableScope } | undefined
     // Unknown until the first connection or failure: both are said once.
-    let reachable: boolean | undefined
+    let usable: boolean | undefined
     let closing = false
-
     // Settled by the first connection or failure: the store is handed out only then, so the first calls of a
     // process do not all fall back to local limits (a burst) while Redis is still being reached.
     const settled = yield* Deferred.make<void>()
-    const changed = (now: boolean, reason: string) => {
+    const changed = (now: boolean, reason: string, kind: StoreDown["kind"] = "unreachable") => {
       Deferred.unsafeDone(settled, Exit.void)
-      if (now === reachable || closing) return
-      reachable = now
-      run(onChange(now, reason))
+      if (now === usable || closing) return
+      usable = now
+      run(onChange(now, reason, kind))
     }
 
-    const drop = Effect.suspend(() => {
-      const old = current
-      current = undefined
-      // Closing a store whose connection is gone fails (its quit() rejects): that is nothing to report.
-      return old === undefined ? Effect.void : Effect.ignore(Effect.exit(Scope.close(old.scope, Exit.void)))
-    })
-
-    const connect = Effect.gen(function*() {
-      yield* drop
-      const scope = yield* Scope.make()
-      const store = yield* RedisStore.make({
-        ...(options as Parameters<typeof RedisStore.make>[0]),
-        prefix,
-        // Never reconnects by itself (see the module's comment); never waits for a connection without bound.
-        retryStrategy: () => null,
-        maxRetriesPerRequest: 0,
-        commandTimeout: COMMAND_TIMEOUT_MS
-      }).pipe(Scope.extend(scope))
-      const limiter = yield* ExperimentalRateLimiter.make.pipe(
-        Effect.provideService(ExperimentalRateLimiter.RateLimiterStore, store)
-      )
-      if (closing) return yield* Scope.close(scope, Exit.void).pipe(Effect.exit, Effect.ignore)
-      current = { limiter, scope }
-      // Reachable once the store is there to use, not merely once our own connection is.
-      changed(true, "connected")
-    })
-
-    const watch = new Redis({
+    const redis = new Redis({
       ...options,
       enableOfflineQueue: false,
       maxRetriesPerRequest: 0,
       commandTimeout: COMMAND_TIMEOUT_MS,
       connectTimeout: CONNECT_TIMEOUT_MS,
       retryStrategy: (times: number) => (closing ? null : Math.min(times * 200, 2000))
-    })
-    watch.on("ready", () => run(connect))
-    watch.on("error", (error: Error) => changed(false, (error as { code?: string }).code ?? error.message))
-    watch.on("close", () => {
-      changed(false, "the connection closed")
-      run(drop)
-    })
+    }) as RedisClient & Scripts
+    for (const [name, lua] of SCRIPTS) redis.defineCommand(name, { lua })
+    redis.on("ready", () => changed(true, "connected"))
+    redis.on("error", (error: Error) => changed(false, (error as { code?: string }).code ?? error.message))
+    redis.on("close", () => changed(false, "the connection closed"))
     yield* Effect.addFinalizer(() =>
-      Effect.suspend(() => {
+      Effect.sync(() => {
         closing = true
-        watch.disconnect()
-        return drop
+        redis.disconnect()
       })
     )
-
     yield* Effect.raceFirst(Deferred.await(settled), networkWait(CONNECT_TIMEOUT_MS + COMMAND_TIMEOUT_MS))
 
     /**
      * A command failed (timed out on a Redis that stopped answering, refused by one that errs, on a connection that
-     * closed): Redis counts as unreachable at once, so later calls use the local limits without waiting on it, until
-     * a PING answers again. A Redis that answers PING but keeps failing commands is tried again less and less often.
+     * closed, or on a key holding what the store did not write): Redis counts as unusable at once, so later calls
+     * use the local limits without waiting on it, until a PING answers again. A Redis that answers PING but keeps
+     * failing commands is tried again less and less often.
      */
     let recheckMs = RECHECK_MIN_MS
-    let connectedAt = 0
+    let usableSince = 0
     let recheck: ReturnType<typeof setTimeout> | undefined
     const scheduleRecheck = () => {
       if (closing || recheck !== undefined) return
       recheck = setTimeout(() => {
         recheck = undefined
         if (closing) return
-        watch.ping().then(
+        redis.ping().then(
           () => {
-            connectedAt = Date.now()
-            run(connect)
+            usableSince = Date.now()
+            changed(true, "answers again")
           },
           scheduleRecheck
         )
       }, recheckMs)
       recheck.unref()
     }
+    yield* Effect.addFinalizer(() => Effect.sync(() => clearTimeout(recheck)))
     const failed = (error: unknown): StoreDown => {
-      const reason = error instanceof Error ? ((error as { code?: string }).code ?? error.message) : String(error)
-      if (current !== undefined) {
+      const down = error instanceof StoreDown ? error : downOf(error)
+      if (usable === true) {
         // Failing again soon after coming back: wait longer before the next try.
-        recheckMs = Date.now() - connectedAt < RECHECK_MAX_MS ? Math.min(recheckMs * 2, RECHECK_MAX_MS) : RECHECK_MIN_MS
-        run(drop)
-        changed(false, reason)
+        recheckMs = Date.now() - usableSince < RECHECK_MAX_MS ? Math.min(recheckMs * 2, RECHECK_MAX_MS) : RECHECK_MIN_MS
+        changed(false, down.reason, down.kind)
         scheduleRecheck()
       }
-      return new StoreDown(reason)
+      return down
     }
-    yield* Effect.addFinalizer(() => Effect.sync(() => clearTimeout(recheck)))
-    /** Uses the store while Redis is usable; fails at once when it is not. */
-    const whileUp = <A>(f: (limiter: ExperimentalRateLimiter.RateLimiter) => Effect.Effect<A, StoreDown>): Effect.Effect<A, StoreDown> =>
-      Effect.suspend(() => current === undefined ? Effect.fail(new StoreDown("Redis is not reachable")) : f(current.limiter))
-    const command = <A>(f: () => Promise<A>): Effect.Effect<A, StoreDown> => whileUp(() => Effect.tryPromise({ try: f, catch: failed }))
+    /** A command while Redis is usable; fails at once when it is not. */
+    const command = <A>(f: () => Promise<A>): Effect.Effect<A, StoreDown> =>
+      Effect.suspend(() =>
+        usable === true ? Effect.tryPromise({ try: f, catch: failed }) : Effect.fail(new StoreDown("Redis cannot be used now"))
+      )
+
+    const key = (kind: string, scope: string, dimension: Dimension) => `${prefix}${kind}:${scope}:${dimension}`
     const pauseKey = `${prefix}pause`
+    const inflightKey = `${prefix}inflight`
+    const me = randomBytes(6).toString("hex")
+    const held = new Set<string>()
+
+    const admit = (demand: Demand): Effect.Effect<Admission, StoreDown> => {
+      const keys = [pauseKey, `${prefix}rps`]
+      const args: Array<string | number> = [demand.slotIntervalMs === undefined ? "" : demand.slotIntervalMs]
+      for (const need of demand.needs) {
+        keys.push(
+          key("c", demand.limitScope, need.dimension),
+          key("l", demand.scope, need.dimension),
+          key("lb", demand.scope, need.dimension),
+          key("api", demand.scope, need.dimension)
+        )
+        args.push(need.tokens, need.configured ?? "")
+      }
+      return command(async () => {
+        const reply = numbers(await redis.eaAdmit(keys.length, ...keys, ...args), "an admission")
+        return admissionOf(reply, demand)
+      })
+    }
+
+    const correct = (demand: Demand, corrections: ReadonlyArray<Correction>) => {
+      const keys: Array<string> = []
+      const args: Array<number> = []
+      for (const { dimension, reserved, used } of corrections) {
+        keys.push(key("c", demand.limitScope, dimension), key("lb", demand.scope, dimension), key("api", demand.scope, dimension))
+        args.push(reserved, used ?? 0)
+      }
+      return command(() => redis.eaCorrect(keys.length, ...keys, ...args)).pipe(Effect.asVoid)
+    }
+
+    const learn = (scope: string, reports: ReadonlyArray<Report>) => {
+      const keys: Array<string> = []
+      const args: Array<string | number> = []
+      for (const report of reports) {
+        keys.push(key("l", scope, report.dimension), key("api", scope, report.dimension))
+        args.push(report.limit ?? "", report.remaining ?? "", report.resetAtMs ?? "")
+      }
+      return command(() => redis.eaLearn(keys.length, ...keys, ...args)).pipe(Effect.asVoid)
+    }
+
+    const inspect: Store["inspect"] = (scopes) => {
+      const keys: Array<string> = []
+      const args: Array<string | number> = []
+      const which: Array<{ scope: string; dimension: Dimension; configured: number | undefined }> = []
+      for (const { configured, limitScope, scope } of scopes) {
+        for (const dimension of DIMENSIONS) {
+          keys.push(key("c", limitScope, dimension), key("l", scope, dimension), key("lb", scope, dimension), key("api", scope, dimension))
+          args.push(configured[dimension] ?? "")
+          which.push({ scope, dimension, configured: configured[dimension] })
+        }
+      }
+      return command(async () => {
+        const reply = numbers(await redis.eaInspect(keys.length, ...keys, ...args), "a snapshot")
+        return which.flatMap(({ configured, dimension, scope }, i): Array<BudgetView> => {
+          const [available, learned, learnedAvailable, remaining, reset] = reply.slice(5 * i, 5 * i + 5) as [number, number, number, number, number]
+          if (configured === undefined && learned < 0 && remaining < 0) return []
+          return [{
+            scope,
+            dimension,
+            configured: configured === undefined ? undefined : { limit: configured, available },
+            learned: learned < 0 ? undefined : { limit: learned, available: learnedAvailable },
+            api: remaining < 0 ? undefined : { remaining, resetAtMs: reset < 0 ? undefined : reset }
+          }]
+        })
+      })
+    }
+
+    // Renews the leases of the permits this process holds, so they outlive a lease only while really held.
+    const renew = setInterval(() => {
+      if (held.size === 0 || usable !== true) return
+      redis.eaRenew(1, inflightKey, LEASE_MS, ...held).catch(() => {})
+    }, LEASE_MS / 3)
+    renew.unref()
+    yield* Effect.addFinalizer(() => Effect.sync(() => clearInterval(renew)))
+
     return {
       location,
-      consume: ({ key, limit, tokens, windowMs }) =>
-        whileUp((limiter) =>
-          Effect.mapError(
-            limiter.consume({ key, limit, window: windowMs, tokens, algorithm: "token-bucket", onExceeded: "delay" }),
-            (error) => failed(error.reason === "StoreError" ? error.message : error.reason)
-          )
-        ),
-      nextSlot: (key, intervalMs) =>
-        command(async () => Number(await watch.eval(NEXT_SLOT, 1, `${prefix}${key}`, String(intervalMs)))),
-      pauseLeft: command(async () => Math.max(0, Number(await watch.pttl(pauseKey)))),
-      pauseFor: (ms) =>
+      usable: () => usable === true,
+      admit,
+      correct,
+      learn,
+      pauseLeft: command(async () => {
+        const left = Number(await redis.pttl(pauseKey))
+        if (left === -1) throw new StoreDown(`${pauseKey} has no expiry`, "garbage")
+        return Math.max(0, left)
+      }),
+      pauseFor: (ms) => command(() => redis.eaPause(1, pauseKey, Math.max(1, Math.ceil(ms)))).pipe(Effect.asVoid),
+      tryAcquire: (holder, limit) =>
         command(async () => {
-          await watch.eval(PAUSE, 1, pauseKey, String(Math.max(1, Math.ceil(ms))))
-        })
+          const id = `${me}:${holder}`
+          const taken = Number(await redis.eaAcquire(1, inflightKey, id, limit, LEASE_MS)) === 1
+          if (taken) held.add(id)
+          return taken
+        }),
+      release: (holder) =>
+        Effect.suspend(() => {
+          const id = `${me}:${holder}`
+          held.delete(id)
+          return command(() => redis.zrem(inflightKey, id)).pipe(Effect.asVoid)
+        }),
+      permitReleased: networkWait(PERMIT_POLL_MS),
+      inspect
     }
   })
+
+/** The script's answer as an admission. */
+const admissionOf = (reply: ReadonlyArray<number>, demand: Demand): Admission => {
+  const need = (i: number) => demand.needs[i - 1]
+  switch (reply[0]) {
+    case 0:
+      return { _tag: "Paused", ms: reply[1]! }
+    case 1: {
+      const held = need(reply[2]!)
+      if (held === undefined) throw new StoreDown("Redis answered an admission with something the rate limiter did not write", "garbage")
+      return { _tag: "Held", ms: Math.max(0, reply[1]!), holder: { kind: "api", dimension: held.dimension, scope: demand.scope } }
+    }
+    case 2: {
+      const kind = reply[2]
+      const at = need(reply[3]!)
+      const holder: Holder | undefined = kind === 1
+        ? { kind: "requests_per_second" }
+        : kind === 2 && at !== undefined
+        ? { kind: "configured", dimension: at.dimension, scope: demand.limitScope }
+        : kind === 3 && at !== undefined
+        ? { kind: "learned", dimension: at.dimension, scope: demand.scope }
+        : undefined
+      return { _tag: "Admitted", waitMs: reply[1]!, holder }
+    }
+    default:
+      throw new StoreDown("Redis answered an admission with something the rate limiter did not write", "garbage")
+  }
+}
+
+/** A failed command as the store's failure: a key the store did not write, or Redis not usable. */
+const downOf = (error: unknown): StoreDown => {
+  const message = error instanceof Error ? error.message : String(error)
+  if (message.includes(GARBAGE) || message.includes("WRONGTYPE")) {
+    const at = message.match(new RegExp(`${GARBAGE} (\\S+)`))?.[1]
+    return new StoreDown(at === undefined ? "a key holds a value of another type" : `${at} holds a value it did not write`, "garbage")
+  }
+  return new StoreDown(error instanceof Error ? ((error as { code?: string }).code ?? error.message) : message)
+}
