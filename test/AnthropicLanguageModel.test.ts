@@ -23,6 +23,7 @@ import * as TestClock from "effect/TestClock"
 import * as AnthropicLanguageModel from "../src/AnthropicLanguageModel.js"
 import * as AnthropicTools from "../src/AnthropicTools.js"
 import * as Files from "../src/Files.js"
+import { TurnCache } from "../src/internal/languageModel/prompt.js"
 import * as StandIn from "../src/testing/StandIn.js"
 import * as UndiciHttpClient from "../src/UndiciHttpClient.js"
 import { API_KEY } from "./fixtures.js"
@@ -435,6 +436,70 @@ describe("Chat over several turns", () => {
         content: [{ type: "thinking", thinking: "kept", signature: "sig-x" }, { type: "text", text: "A" }]
       })
     }))
+})
+
+describe("what the provider remembers of its turns", () => {
+  const thinking = { max_tokens: 4000, thinking: { type: "enabled" as const, budget_tokens: 2000 } }
+  const first = [
+    { type: "thinking", thinking: "First thoughts.", signature: "sig-1" },
+    { type: "redacted_thinking", data: "opaque-data" },
+    { type: "tool_use", id: "toolu_restored", name: "get_weather", input: { city: "Paris" } }
+  ]
+
+  it.scoped("a history restored on another provider instance has no signatures: its thinking and redacted thinking are left out", () =>
+    Effect.gen(function*() {
+      const { provide, standIn } = yield* languageModel({ config: thinking })
+      standIn.enqueue({ type: "json", status: 200, body: message(first, { stop_reason: "tool_use" }) }, StandIn.text("21 degrees."), StandIn.text("Again."))
+      const exported = yield* provide(Effect.gen(function*() {
+        const chat = yield* Chat.empty
+        yield* chat.generateText({ prompt: "Weather in Paris?", toolkit })
+        return yield* chat.exportJson
+      })).pipe(Effect.provide(handlers))
+      // The same history, restored where this provider was built again (another process, or a layer built per call).
+      const again = AnthropicLanguageModel.layer({ model: "claude-haiku-4-5", config: thinking })
+      yield* provide(Effect.gen(function*() {
+        const chat = yield* Chat.fromJson(exported)
+        yield* chat.generateText({ prompt: "And so?" })
+      }).pipe(Effect.provide(again)))
+      expect(standIn.requests[1]!.body.messages[1]).toEqual({
+        role: "assistant",
+        content: [{ type: "tool_use", id: "toolu_restored", name: "get_weather", input: { city: "Paris" } }]
+      })
+      // On the instance that made the turn, the same history goes back whole.
+      yield* provide(Effect.gen(function*() {
+        const chat = yield* Chat.fromJson(exported)
+        yield* chat.generateText({ prompt: "And so?" })
+      }))
+      expect(standIn.requests[2]!.body.messages[1]).toEqual({ role: "assistant", content: first })
+    }))
+
+  it("at most 512 turns and 16 MiB of blocks, the least recently used forgotten first; only turns with a call id are kept", () => {
+    const parts = (i: number) => [{ type: "text", text: `turn ${i}` }, { type: "tool-call", id: `toolu_${i}` }]
+    const blocks = (i: number) => [{ type: "text" as const, text: `turn ${i}` }]
+    const cache = new TurnCache()
+    for (let i = 0; i < 512; i++) cache.set(parts(i), blocks(i))
+    expect(cache.get(parts(0))).toEqual(blocks(0))
+    cache.set(parts(512), blocks(512))
+    // Turn 0 was used last: turn 1 is the one forgotten.
+    expect(cache.get(parts(1))).toBeUndefined()
+    expect(cache.get(parts(0))).toEqual(blocks(0))
+    expect(cache.get(parts(512))).toEqual(blocks(512))
+
+    const big = (i: number) => [{ type: "text" as const, text: "x".repeat(6 * 1024 * 1024 + i) }]
+    const bytes = new TurnCache()
+    bytes.set(parts(0), big(0))
+    bytes.set(parts(1), big(1))
+    bytes.set(parts(2), big(2))
+    expect(bytes.get(parts(0))).toBeUndefined()
+    expect(bytes.get(parts(1))).toEqual(big(1))
+    bytes.set(parts(3), [{ type: "text", text: "x".repeat(17 * 1024 * 1024) }])
+    expect(bytes.get(parts(3))).toBeUndefined()
+    expect(bytes.get(parts(1))).toEqual(big(1))
+
+    const words = new TurnCache()
+    words.set([{ type: "text", text: "no call" }], blocks(0))
+    expect(words.get([{ type: "text", text: "no call" }])).toBeUndefined()
+  })
 })
 
 describe("errors as AiError, the tagged error kept", () => {
