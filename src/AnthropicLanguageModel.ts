@@ -14,7 +14,8 @@
  * part and message options under the key `"effect-anthropic"` (cache breakpoints, document titles and citations,
  * file ids, thinking signatures); `@effect/ai-anthropic`'s key (`anthropic`) is read as well, so its prompts work
  * here, and Response metadata is written under it too, in its shapes, so code written for it reads it unchanged.
- * `generateObject` uses native structured output (`output_config.format`), which works with extended thinking. Errors are `AiError`s whose `cause` is this client's tagged error ({@link apiError}).
+ * `generateObject` uses native structured output (`output_config.format`), which works with extended thinking.
+ * Errors are `AiError`s whose `cause` is this client's tagged error ({@link apiError}).
  *
  * Needs `@effect/ai` (an optional peer dependency of this package): importing this module is what loads it.
  *

@@ -237,7 +237,7 @@ const present = (
 ) =>
 (chunk: Chunk.Chunk<Response.AnyPart>): Effect.Effect<Chunk.Chunk<Response.AnyPart>> => {
   const parts = Chunk.toReadonlyArray(chunk)
-  seen.push(...parts)
+  for (const part of parts) seen.push(part)
   if (!parts.some((part) => part.type === "tool-call")) return Effect.succeed(chunk)
   return Effect.map(
     Effect.forEach(parts, (part): Effect.Effect<Response.AnyPart> =>
