@@ -473,6 +473,36 @@ describe("what the provider remembers of its turns", () => {
       expect(standIn.requests[2]!.body.messages[1]).toEqual({ role: "assistant", content: first })
     }))
 
+  it.scoped("a matched turn goes as the API sent it: its parts' options are not applied, a message's cache breakpoint is", () =>
+    Effect.gen(function*() {
+      const { provide, standIn } = yield* languageModel()
+      const blocks = [
+        { type: "text", text: "Let me check." },
+        { type: "tool_use", id: "toolu_cached", name: "get_weather", input: { city: "Oslo" } }
+      ]
+      standIn.enqueue({ type: "json", status: 200, body: message(blocks, { stop_reason: "tool_use" }) })
+      yield* provide(LanguageModel.generateText({ prompt: "Weather in Oslo?", toolkit, disableToolCallResolution: true })).pipe(Effect.provide(handlers))
+      const cache = { "effect-anthropic": { cacheControl: { type: "ephemeral" as const } } }
+      yield* provide(LanguageModel.generateText({
+        prompt: [
+          { role: "user", content: "Weather in Oslo?" },
+          {
+            role: "assistant",
+            options: cache,
+            content: [
+              { type: "text", text: "Let me check.", options: cache },
+              { type: "tool-call", id: "toolu_cached", name: "get_weather", params: { city: "Oslo" } }
+            ]
+          },
+          { role: "tool", content: [{ type: "tool-result", id: "toolu_cached", name: "get_weather", result: "cold", isFailure: false, providerExecuted: false }] }
+        ]
+      }))
+      expect(lastBody(standIn).messages[1]).toEqual({
+        role: "assistant",
+        content: [blocks[0], { ...blocks[1], cache_control: { type: "ephemeral" } }]
+      })
+    }))
+
   it("at most 512 turns and 16 MiB of blocks, the least recently used forgotten first; only turns with a call id are kept", () => {
     const parts = (i: number) => [{ type: "text", text: `turn ${i}` }, { type: "tool-call", id: `toolu_${i}` }]
     const blocks = (i: number) => [{ type: "text" as const, text: `turn ${i}` }]
