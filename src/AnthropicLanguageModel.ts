@@ -13,8 +13,9 @@
  * Request options go in the `Config` (per model, or per call with {@link withConfigOverride}) and in the Prompt's
  * part and message options under the key `"effect-anthropic"` (cache breakpoints, document titles and citations,
  * file ids, thinking signatures); `@effect/ai-anthropic`'s key (`anthropic`) is read as well, so its prompts work
- * here. `generateObject` uses native structured output (`output_config.format`), which works with extended
- * thinking. Errors are `AiError`s whose `cause` is this client's tagged error ({@link apiError}).
+ * here, and Response metadata is written under it too, in its shapes, so code written for it reads it unchanged.
+ * `generateObject` uses native structured output (`output_config.format`), which works with extended thinking.
+ * Errors are `AiError`s whose `cause` is this client's tagged error ({@link apiError}).
  *
  * Needs `@effect/ai` (an optional peer dependency of this package): importing this module is what loads it.
  *
@@ -25,6 +26,7 @@ import * as LanguageModel from "@effect/ai/LanguageModel"
 import * as AiModel from "@effect/ai/Model"
 import type * as Response from "@effect/ai/Response"
 import * as Telemetry from "@effect/ai/Telemetry"
+import type * as Tokenizer from "@effect/ai/Tokenizer"
 import * as Context from "effect/Context"
 import * as Chunk from "effect/Chunk"
 import * as Effect from "effect/Effect"
@@ -35,6 +37,7 @@ import * as AnthropicClient from "./AnthropicClient.js"
 import type { CallOptions } from "./AnthropicHttpClient.js"
 import type { ApiError } from "./Errors.js"
 import * as AnthropicConfig from "./AnthropicConfig.js"
+import * as AnthropicTokenizer from "./AnthropicTokenizer.js"
 import { apiErrorOf, toAiError } from "./internal/languageModel/aiError.js"
 import {
   indexTools,
@@ -362,5 +365,36 @@ export const model = (
   config?: Omit<ConfigService, "model">
 ): AiModel.Model<"anthropic", LanguageModel.LanguageModel, AnthropicClient.AnthropicClient | AnthropicConfig.AnthropicConfig> =>
   AiModel.make("anthropic", layer({ model, config }))
+
+/**
+ * {@link layer} with the model's `Tokenizer` ({@link AnthropicTokenizer.layer}), as `@effect/ai-anthropic`'s
+ * `layerWithTokenizer`.
+ *
+ * @since 0.2.0
+ * @category layers
+ */
+export const layerWithTokenizer = (options: {
+  readonly model: string
+  readonly config?: Omit<ConfigService, "model"> | undefined
+}): Layer.Layer<
+  LanguageModel.LanguageModel | Tokenizer.Tokenizer | AnthropicTokenizer.AnthropicTokenizer,
+  never,
+  AnthropicClient.AnthropicClient | AnthropicConfig.AnthropicConfig
+> => Layer.merge(layer(options), AnthropicTokenizer.layer({ model: options.model }))
+
+/**
+ * {@link model} with the model's `Tokenizer`, as `@effect/ai-anthropic`'s `modelWithTokenizer`.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export const modelWithTokenizer = (
+  model: string,
+  config?: Omit<ConfigService, "model">
+): AiModel.Model<
+  "anthropic",
+  LanguageModel.LanguageModel | Tokenizer.Tokenizer | AnthropicTokenizer.AnthropicTokenizer,
+  AnthropicClient.AnthropicClient | AnthropicConfig.AnthropicConfig
+> => AiModel.make("anthropic", layerWithTokenizer({ model, config }))
 
 export { KEY as optionsKey }

@@ -9,17 +9,24 @@ import * as LanguageModel from "@effect/ai/LanguageModel"
 import * as Prompt from "@effect/ai/Prompt"
 import * as Tool from "@effect/ai/Tool"
 import * as Toolkit from "@effect/ai/Toolkit"
+import * as AiAnthropicClient from "@effect/ai-anthropic/AnthropicClient"
+import * as AiAnthropicLanguageModel from "@effect/ai-anthropic/AnthropicLanguageModel"
 import { describe, expect, it } from "@effect/vitest"
 import * as Chunk from "effect/Chunk"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
+import * as Layer from "effect/Layer"
+import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import * as TestClock from "effect/TestClock"
 import * as AnthropicLanguageModel from "../src/AnthropicLanguageModel.js"
 import * as AnthropicTools from "../src/AnthropicTools.js"
 import * as Files from "../src/Files.js"
+import { TurnCache } from "../src/internal/languageModel/prompt.js"
 import * as StandIn from "../src/testing/StandIn.js"
+import * as UndiciHttpClient from "../src/UndiciHttpClient.js"
+import { API_KEY } from "./fixtures.js"
 import { realPause } from "./helpers.js"
 import { languageModel, message } from "./languageModelFixtures.js"
 
@@ -431,6 +438,100 @@ describe("Chat over several turns", () => {
     }))
 })
 
+describe("what the provider remembers of its turns", () => {
+  const thinking = { max_tokens: 4000, thinking: { type: "enabled" as const, budget_tokens: 2000 } }
+  const first = [
+    { type: "thinking", thinking: "First thoughts.", signature: "sig-1" },
+    { type: "redacted_thinking", data: "opaque-data" },
+    { type: "tool_use", id: "toolu_restored", name: "get_weather", input: { city: "Paris" } }
+  ]
+
+  it.scoped("a history restored on another provider instance has no signatures: its thinking and redacted thinking are left out", () =>
+    Effect.gen(function*() {
+      const { provide, standIn } = yield* languageModel({ config: thinking })
+      standIn.enqueue({ type: "json", status: 200, body: message(first, { stop_reason: "tool_use" }) }, StandIn.text("21 degrees."), StandIn.text("Again."))
+      const exported = yield* provide(Effect.gen(function*() {
+        const chat = yield* Chat.empty
+        yield* chat.generateText({ prompt: "Weather in Paris?", toolkit })
+        return yield* chat.exportJson
+      })).pipe(Effect.provide(handlers))
+      // The same history, restored where this provider was built again (another process, or a layer built per call).
+      const again = AnthropicLanguageModel.layer({ model: "claude-haiku-4-5", config: thinking })
+      yield* provide(Effect.gen(function*() {
+        const chat = yield* Chat.fromJson(exported)
+        yield* chat.generateText({ prompt: "And so?" })
+      }).pipe(Effect.provide(again)))
+      expect(standIn.requests[1]!.body.messages[1]).toEqual({
+        role: "assistant",
+        content: [{ type: "tool_use", id: "toolu_restored", name: "get_weather", input: { city: "Paris" } }]
+      })
+      // On the instance that made the turn, the same history goes back whole.
+      yield* provide(Effect.gen(function*() {
+        const chat = yield* Chat.fromJson(exported)
+        yield* chat.generateText({ prompt: "And so?" })
+      }))
+      expect(standIn.requests[2]!.body.messages[1]).toEqual({ role: "assistant", content: first })
+    }))
+
+  it.scoped("a matched turn goes as the API sent it: its parts' options are not applied, a message's cache breakpoint is", () =>
+    Effect.gen(function*() {
+      const { provide, standIn } = yield* languageModel()
+      const blocks = [
+        { type: "text", text: "Let me check." },
+        { type: "tool_use", id: "toolu_cached", name: "get_weather", input: { city: "Oslo" } }
+      ]
+      standIn.enqueue({ type: "json", status: 200, body: message(blocks, { stop_reason: "tool_use" }) })
+      yield* provide(LanguageModel.generateText({ prompt: "Weather in Oslo?", toolkit, disableToolCallResolution: true })).pipe(Effect.provide(handlers))
+      const cache = { "effect-anthropic": { cacheControl: { type: "ephemeral" as const } } }
+      yield* provide(LanguageModel.generateText({
+        prompt: [
+          { role: "user", content: "Weather in Oslo?" },
+          {
+            role: "assistant",
+            options: cache,
+            content: [
+              { type: "text", text: "Let me check.", options: cache },
+              { type: "tool-call", id: "toolu_cached", name: "get_weather", params: { city: "Oslo" } }
+            ]
+          },
+          { role: "tool", content: [{ type: "tool-result", id: "toolu_cached", name: "get_weather", result: "cold", isFailure: false, providerExecuted: false }] }
+        ]
+      }))
+      expect(lastBody(standIn).messages[1]).toEqual({
+        role: "assistant",
+        content: [blocks[0], { ...blocks[1], cache_control: { type: "ephemeral" } }]
+      })
+    }))
+
+  it("at most 512 turns and 16 MiB of blocks, the least recently used forgotten first; only turns with a call id are kept", () => {
+    const parts = (i: number) => [{ type: "text", text: `turn ${i}` }, { type: "tool-call", id: `toolu_${i}` }]
+    const blocks = (i: number) => [{ type: "text" as const, text: `turn ${i}` }]
+    const cache = new TurnCache()
+    for (let i = 0; i < 512; i++) cache.set(parts(i), blocks(i))
+    expect(cache.get(parts(0))).toEqual(blocks(0))
+    cache.set(parts(512), blocks(512))
+    // Turn 0 was used last: turn 1 is the one forgotten.
+    expect(cache.get(parts(1))).toBeUndefined()
+    expect(cache.get(parts(0))).toEqual(blocks(0))
+    expect(cache.get(parts(512))).toEqual(blocks(512))
+
+    const big = (i: number) => [{ type: "text" as const, text: "x".repeat(6 * 1024 * 1024 + i) }]
+    const bytes = new TurnCache()
+    bytes.set(parts(0), big(0))
+    bytes.set(parts(1), big(1))
+    bytes.set(parts(2), big(2))
+    expect(bytes.get(parts(0))).toBeUndefined()
+    expect(bytes.get(parts(1))).toEqual(big(1))
+    bytes.set(parts(3), [{ type: "text", text: "x".repeat(17 * 1024 * 1024) }])
+    expect(bytes.get(parts(3))).toBeUndefined()
+    expect(bytes.get(parts(1))).toEqual(big(1))
+
+    const words = new TurnCache()
+    words.set([{ type: "text", text: "no call" }], blocks(0))
+    expect(words.get([{ type: "text", text: "no call" }])).toBeUndefined()
+  })
+})
+
 describe("errors as AiError, the tagged error kept", () => {
   it.scoped("429: HttpResponseError with status, retry-after-ms and request-id; apiError gives the RateLimit", () =>
     Effect.gen(function*() {
@@ -502,5 +603,96 @@ describe("provider-defined tools", () => {
       )
       expect(response.toolResults.map((r) => r.result)).toEqual(["mine: pwd"])
       expect(lastBody(standIn).tools).toEqual([{ name: "bash", input_schema: { type: "object", required: ["command"], properties: { command: { type: "string" } }, additionalProperties: false } }])
+    }))
+})
+
+describe("response metadata also where @effect/ai-anthropic puts it (`anthropic`)", () => {
+  const cited = message([
+    { type: "thinking", thinking: "Let me see.", signature: "sig-peer" },
+    { type: "redacted_thinking", data: "opaque" },
+    {
+      type: "text",
+      text: "As written.",
+      citations: [
+        { type: "char_location", cited_text: "hello", document_index: 0, document_title: "notes", start_char_index: 0, end_char_index: 5 },
+        { type: "page_location", cited_text: "page", document_index: 0, document_title: null, start_page_number: 1, end_page_number: 2 },
+        { type: "web_search_result_location", cited_text: "web", url: "https://example.com/", title: "Example", encrypted_index: "enc" }
+      ]
+    }
+  ], {
+    stop_reason: "stop_sequence",
+    stop_sequence: "STOP",
+    usage: { input_tokens: 10, output_tokens: 5, cache_read_input_tokens: 3 }
+  })
+  const prompt = [{
+    role: "user" as const,
+    content: [
+      {
+        type: "file" as const,
+        mediaType: "text/plain",
+        fileName: "notes.txt",
+        data: "hello world",
+        options: { "effect-anthropic": { citations: true }, anthropic: { citations: { enabled: true } } }
+      },
+      { type: "text" as const, text: "Quote it." }
+    ]
+  }]
+
+  /** `@effect/ai-anthropic`'s own model against the same stand-in. */
+  const theirs = (standIn: StandIn.StandIn) =>
+    AiAnthropicLanguageModel.model("claude-haiku-4-5").pipe(
+      Layer.provide(AiAnthropicClient.layer({ apiUrl: standIn.url, apiKey: Redacted.make(API_KEY) })),
+      Layer.provide(UndiciHttpClient.layer)
+    )
+
+  const peerMetadata = (parts: ReadonlyArray<{ readonly type: string; readonly metadata?: Record<string, unknown> }>, type: string) =>
+    parts.filter((p) => p.type === type).map((p) => p.metadata?.anthropic)
+
+  it.scoped("generateText: reasoning, sources and the finish carry what @effect/ai-anthropic's do", () =>
+    Effect.gen(function*() {
+      const { provide, standIn } = yield* languageModel()
+      standIn.enqueue({ type: "json", status: 200, body: cited }, { type: "json", status: 200, body: cited })
+      const ours = (yield* provide(LanguageModel.generateText({ prompt }))).content
+      const peer = (yield* LanguageModel.generateText({ prompt }).pipe(Effect.provide(theirs(standIn)))).content
+      for (const type of ["reasoning", "source", "finish"]) {
+        expect(peerMetadata(ours, type)).toEqual(peerMetadata(peer, type))
+      }
+      expect(peerMetadata(ours, "source")).toEqual([
+        { source: "document", type: "char_location", citedText: "hello", startCharIndex: 0, endCharIndex: 5 },
+        { source: "document", type: "page_location", citedText: "page", startPageNumber: 1, endPageNumber: 2 },
+        { source: "url", citedText: "web", encryptedIndex: "enc" }
+      ])
+      expect(peerMetadata(ours, "finish")).toEqual([{
+        usage: {
+          input_tokens: 10,
+          output_tokens: 5,
+          cache_read_input_tokens: 3,
+          cache_creation_input_tokens: null,
+          cache_creation: null,
+          server_tool_use: null,
+          service_tier: null
+        },
+        stopSequence: "STOP"
+      }])
+      // Ours stays where it was.
+      expect(ours.find((p) => p.type === "finish")!.metadata["effect-anthropic"]).toMatchObject({ stopReason: "stop_sequence", stopSequence: "STOP" })
+      expect(peerMetadata(ours, "reasoning")).toEqual([
+        { type: "thinking", signature: "sig-peer" },
+        { type: "redacted_thinking", redactedData: "opaque" }
+      ])
+    }))
+
+  it.scoped("streamText: the signature and redacted data on the same parts as @effect/ai-anthropic's; the finish's usage and stop sequence", () =>
+    Effect.gen(function*() {
+      const { provideStream, standIn } = yield* languageModel()
+      standIn.enqueue(StandIn.streamOf(cited), StandIn.streamOf(cited))
+      const ours = Chunk.toReadonlyArray(yield* Stream.runCollect(provideStream(LanguageModel.streamText({ prompt }))))
+      const peer = Chunk.toReadonlyArray(yield* Stream.runCollect(LanguageModel.streamText({ prompt })).pipe(Effect.provide(theirs(standIn))))
+      for (const type of ["reasoning-start", "reasoning-delta"]) {
+        expect(peerMetadata(ours, type).filter((m) => m !== undefined)).toEqual(peerMetadata(peer, type).filter((m) => m !== undefined))
+      }
+      expect(peerMetadata(ours, "reasoning-delta").filter((m) => m !== undefined)).toEqual([{ type: "thinking", signature: "sig-peer" }])
+      expect(peerMetadata(ours, "reasoning-start").filter((m) => m !== undefined)).toEqual([{ type: "redacted_thinking", redactedData: "opaque" }])
+      expect(peerMetadata(ours, "finish")).toEqual([{ usage: expect.objectContaining({ input_tokens: 10, output_tokens: 5 }), stopSequence: "STOP" }])
     }))
 })

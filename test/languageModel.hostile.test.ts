@@ -130,6 +130,36 @@ describe("the tool loop", () => {
     }))
 })
 
+describe("the tool loop, hostile calls", () => {
+  it.scoped("calls named like Object's own properties are unknown tools, never something the toolkit inherits", () =>
+    Effect.gen(function*() {
+      const { provide, standIn } = yield* languageModel()
+      const Lookup = Tool.make("lookup", { parameters: { key: Schema.String }, success: Schema.String })
+      const kit = Toolkit.make(Lookup)
+      standIn.enqueue(
+        {
+          type: "json",
+          status: 200,
+          body: message([
+            { type: "tool_use", id: "toolu_c", name: "constructor", input: {} },
+            { type: "tool_use", id: "toolu_p", name: "__proto__", input: {} },
+            { type: "tool_use", id: "toolu_s", name: "toString", input: { key: "k" } }
+          ], { stop_reason: "tool_use" })
+        },
+        StandIn.text("ok")
+      )
+      const result = yield* provide(ToolLoop.run({ prompt: "x", toolkit: kit })).pipe(
+        Effect.provide(kit.toLayer({ lookup: () => Effect.succeed("v") }))
+      )
+      expect(result.stoppedBy).toBe("finish")
+      expect(lastBody(standIn).messages[2].content.map((r: { content: string; is_error: boolean }) => [r.content, r.is_error])).toEqual([
+        ["Tool 'constructor' not found. Available tools: lookup", true],
+        ["Tool '__proto__' not found. Available tools: lookup", true],
+        ["Tool 'toString' not found. Available tools: lookup", true]
+      ])
+    }))
+})
+
 describe("structured output", () => {
   it("a recursive Schema.Class at the root keeps its own definition for its $ref", () => {
     interface Tree {

@@ -7,13 +7,14 @@ import * as AiError from "@effect/ai/AiError"
 import * as Option from "effect/Option"
 import type { ApiError } from "../../Errors.js"
 
-/** Where the error happened, for AiError's `module` / `method`. */
+/** Where the error happened, for AiError's `module` (default `AnthropicLanguageModel`) / `method`. */
 export interface Site {
+  readonly module?: string | undefined
   readonly method: string
   readonly url: string
 }
 
-const MODULE = "AnthropicLanguageModel"
+const DEFAULT_MODULE = "AnthropicLanguageModel"
 
 const request = (url: string): typeof AiError.HttpRequestDetails.Type => ({
   method: "POST",
@@ -43,16 +44,17 @@ const withCause = <E extends AiError.AiError>(error: E, cause: ApiError): E => {
  */
 export const toAiError = (error: ApiError, site: Site): AiError.AiError => {
   const method = site.method
+  const module = site.module ?? DEFAULT_MODULE
   switch (error._tag) {
     case "RateLimit":
     case "CredentialInvalid":
     case "ServerError":
     case "Other": {
       if (error.status === 0) {
-        return withCause(new AiError.MalformedInput({ module: MODULE, method, description: error.message, cause: error }), error)
+        return withCause(new AiError.MalformedInput({ module, method, description: error.message, cause: error }), error)
       }
       if (error.errorType === "invalid_response") {
-        return withCause(new AiError.MalformedOutput({ module: MODULE, method, description: error.message, cause: error }), error)
+        return withCause(new AiError.MalformedOutput({ module, method, description: error.message, cause: error }), error)
       }
       const headers: Record<string, string> = {}
       if (error.requestId !== undefined) headers["request-id"] = error.requestId
@@ -60,7 +62,7 @@ export const toAiError = (error: ApiError, site: Site): AiError.AiError => {
       if (retryAfterMs !== undefined) headers["retry-after-ms"] = String(retryAfterMs)
       return withCause(
         new AiError.HttpResponseError({
-          module: MODULE,
+          module,
           method,
           reason: "StatusCode",
           request: request(site.url),
@@ -73,19 +75,19 @@ export const toAiError = (error: ApiError, site: Site): AiError.AiError => {
     }
     case "ConnectionError":
       return withCause(
-        new AiError.HttpRequestError({ module: MODULE, method, reason: "Transport", request: request(site.url), description: error.message, cause: error }),
+        new AiError.HttpRequestError({ module, method, reason: "Transport", request: request(site.url), description: error.message, cause: error }),
         error
       )
     case "StreamError":
       return withCause(
         error.reason === "malformed"
-          ? new AiError.MalformedOutput({ module: MODULE, method, description: error.message, cause: error })
-          : new AiError.HttpRequestError({ module: MODULE, method, reason: "Transport", request: request(site.url), description: error.message, cause: error }),
+          ? new AiError.MalformedOutput({ module, method, description: error.message, cause: error })
+          : new AiError.HttpRequestError({ module, method, reason: "Transport", request: request(site.url), description: error.message, cause: error }),
         error
       )
     case "LoginRequired":
     case "RefreshFailed":
-      return withCause(new AiError.UnknownError({ module: MODULE, method, description: error.message, cause: error }), error)
+      return withCause(new AiError.UnknownError({ module, method, description: error.message, cause: error }), error)
   }
 }
 

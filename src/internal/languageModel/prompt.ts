@@ -17,6 +17,12 @@ import { isResultBlock } from "./blocks.js"
 /** The key this provider reads in Prompt options and writes in Response metadata. */
 export const KEY = "effect-anthropic"
 
+/**
+ * `@effect/ai-anthropic`'s key: read in Prompt options after ours, and written in Response metadata beside ours, in
+ * its shapes, so code written for it works here unchanged.
+ */
+export const PEER_KEY = "anthropic"
+
 const MODULE = "AnthropicLanguageModel"
 
 export const malformedInput = (method: string, description: string) =>
@@ -24,7 +30,7 @@ export const malformedInput = (method: string, description: string) =>
 
 /** Our options of a part or message, else `@effect/ai-anthropic`'s (`anthropic`), so its prompts work here too. */
 export const optionsOf = (options: Prompt.ProviderOptions | undefined): Record<string, any> =>
-  (options?.[KEY] ?? options?.["anthropic"] ?? {}) as Record<string, any>
+  (options?.[KEY] ?? options?.[PEER_KEY] ?? {}) as Record<string, any>
 
 const cacheControlOf = (options: Prompt.ProviderOptions | undefined): Messages.CacheControl | undefined =>
   optionsOf(options).cacheControl

@@ -5,7 +5,7 @@ import type * as Response from "@effect/ai/Response"
 import * as MessageStream from "../../MessageStream.js"
 import type * as Messages from "../../Messages.js"
 import { isResultBlock, isServerCall } from "./blocks.js"
-import { type DocumentInfo, KEY, type ToolIndex, type TurnCache } from "./prompt.js"
+import { type DocumentInfo, KEY, PEER_KEY, type ToolIndex, type TurnCache } from "./prompt.js"
 
 type Part = Response.PartEncoded
 type StreamPart = Response.StreamPartEncoded
@@ -66,10 +66,41 @@ const resultFailed = (block: Record<string, any>): boolean =>
 
 
 
+/** A reasoning block's signature or redacted data, under our key and `@effect/ai-anthropic`'s (the same shape). */
+const reasoningMetadata = (info: { readonly type: "thinking"; readonly signature: string } | { readonly type: "redacted_thinking"; readonly redactedData: string }) =>
+  ({ [KEY]: info, [PEER_KEY]: info })
+
+/** A citation as `@effect/ai-anthropic` describes it in a source part's metadata (for the kinds it knows). */
+const peerCitation = (citation: Record<string, any>): Record<string, unknown> | undefined => {
+  switch (citation.type) {
+    case "char_location":
+      return {
+        source: "document",
+        type: "char_location",
+        citedText: citation.cited_text,
+        startCharIndex: citation.start_char_index,
+        endCharIndex: citation.end_char_index
+      }
+    case "page_location":
+      return {
+        source: "document",
+        type: "page_location",
+        citedText: citation.cited_text,
+        startPageNumber: citation.start_page_number,
+        endPageNumber: citation.end_page_number
+      }
+    case "web_search_result_location":
+      return { source: "url", citedText: citation.cited_text, encryptedIndex: citation.encrypted_index }
+    default:
+      return undefined
+  }
+}
+
 /** A citation as a source part: a URL for web results, a document of the prompt otherwise. */
 const sourceOf = (citation: Record<string, any>, id: string, documents: ReadonlyArray<DocumentInfo>): Part | undefined => {
   if (typeof citation !== "object" || citation === null) return undefined
-  const metadata = { [KEY]: { citation } }
+  const peer = peerCitation(citation)
+  const metadata = { [KEY]: { citation }, ...(peer === undefined ? {} : { [PEER_KEY]: peer }) }
   const url = citation.type === "web_search_result_location" ? citation.url
     : citation.type === "search_result_location" && /^https?:\/\//.test(String(citation.source)) ? citation.source
     : undefined
@@ -88,30 +119,50 @@ const sourceOf = (citation: Record<string, any>, id: string, documents: Readonly
   } as Part
 }
 
-/** What the finish part says: the reason, the usage, and the API's own words beside them. */
-const finishOf = (message: Pick<Messages.Message, "stop_reason" | "stop_sequence" | "usage"> & Record<string, any>): Part => ({
-  type: "finish",
-  reason: finishReason(message.stop_reason),
-  usage: usageOf(message.usage),
-  metadata: {
+/** The usage as `@effect/ai-anthropic` gives it (its decoded `BetaUsage`: every field there, `null` when absent). */
+const peerUsage = (usage: Messages.Usage): Record<string, unknown> => ({
+  ...usage,
+  cache_creation: usage.cache_creation ?? null,
+  cache_creation_input_tokens: usage.cache_creation_input_tokens ?? null,
+  cache_read_input_tokens: usage.cache_read_input_tokens ?? null,
+  server_tool_use: usage.server_tool_use ?? null,
+  service_tier: usage.service_tier ?? null
+})
+
+/**
+ * What the finish part says: the reason, the usage, and the API's own words beside them (under
+ * `@effect/ai-anthropic`'s key too, as it puts them: the usage and the stop sequence).
+ */
+const finishOf = (message: Pick<Messages.Message, "stop_reason" | "stop_sequence" | "usage"> & Record<string, any>): Part => {
+  const stopSequence = message.stop_sequence == null ? {} : { stopSequence: message.stop_sequence }
+  // Typed loosely: each key's shape is its own provider's (ours, and `@effect/ai-anthropic`'s when it is loaded).
+  const metadata: Response.ProviderMetadata = {
     [KEY]: {
       usage: message.usage,
       stopReason: message.stop_reason,
-      ...(message.stop_sequence == null ? {} : { stopSequence: message.stop_sequence }),
+      ...stopSequence,
       ...(message.stop_details == null ? {} : { stopDetails: message.stop_details }),
       ...(message.container == null ? {} : { container: message.container })
-    }
+    },
+    [PEER_KEY]: { usage: peerUsage(message.usage), ...stopSequence }
   }
-})
+  return { type: "finish", reason: finishReason(message.stop_reason), usage: usageOf(message.usage), metadata } as Part
+}
 
 /**
  * The parts of a whole Message: metadata, text (each citation a source after it), reasoning with its signature (or
  * redacted data) in the metadata, tool calls (named as the toolkit names them), the calls and results of server
  * tools in the toolkit (`providerExecuted`, the result being the API's block), and the finish. Blocks of kinds the
  * toolkit does not know are left out of the parts but not of the turn sent back next time.
+ *
+ * A call of a tool the toolkit does not have comes last, just before the finish: `@effect/ai` refuses such a part
+ * (no schema of the toolkit takes it), which ends a stream at that part's chunk. Last, it takes nothing else down,
+ * and the refused chunk holds the rest of the answer for whoever recovers from it (`ToolLoop`). The stream mapper
+ * puts it at the same place, so a turn streamed and a turn fetched give the same parts (and `TurnCache` key).
  */
 export const partsOfMessage = (message: Messages.Message, context: Context): Array<Part> => {
   const parts: Array<Part> = [{ type: "response-metadata", id: message.id, modelId: message.model, timestamp: context.now() }]
+  const unknownCalls: Array<Part> = []
   const callNames = new Map<string, string>()
   let sources = 0
   for (const raw of message.content) {
@@ -124,12 +175,13 @@ export const partsOfMessage = (message: Messages.Message, context: Context): Arr
         if (source !== undefined) parts.push(source)
       }
     } else if (type === "thinking") {
-      parts.push({ type: "reasoning", text: block.thinking, metadata: { [KEY]: { type: "thinking", signature: block.signature } } })
+      parts.push({ type: "reasoning", text: block.thinking, metadata: reasoningMetadata({ type: "thinking", signature: block.signature }) })
     } else if (type === "redacted_thinking") {
-      parts.push({ type: "reasoning", text: "", metadata: { [KEY]: { type: "redacted_thinking", redactedData: block.data } } })
+      parts.push({ type: "reasoning", text: "", metadata: reasoningMetadata({ type: "redacted_thinking", redactedData: block.data }) })
     } else if (type === "tool_use") {
-      const name = context.index.toolkitName(block.name) ?? block.name
-      parts.push({
+      const known = context.index.toolkitName(block.name)
+      const name = known ?? block.name
+      ;(known === undefined ? unknownCalls : parts).push({
         type: "tool-call",
         id: block.id,
         name,
@@ -159,7 +211,7 @@ export const partsOfMessage = (message: Messages.Message, context: Context): Arr
       }
     }
   }
-  parts.push(finishOf(message))
+  parts.push(...unknownCalls, finishOf(message))
   context.cache.set(parts as any, message.content as ReadonlyArray<Messages.ContentBlockParam>)
   return parts
 }
@@ -170,20 +222,22 @@ interface OpenBlock {
   readonly name?: string
   readonly providerName?: string
   readonly providerExecuted?: boolean
+  /** A call of a tool the toolkit does not have: its call part waits for the finish (see `partsOfMessage`). */
+  readonly unknown?: boolean
   signature?: string
 }
 
-/** A block's end part(s): a tool call's params end, then the call with its input. */
-const close = (block: OpenBlock, input: unknown, out: Array<StreamPart>) => {
+/** A block's end part(s): a tool call's params end, then the call with its input (in `later` for an unknown tool). */
+const close = (block: OpenBlock, input: unknown, out: Array<StreamPart>, later: Array<StreamPart>) => {
   if (block.kind === "text") return void out.push({ type: "text-end", id: block.id })
   if (block.kind === "reasoning") {
     return void out.push(block.signature === undefined
       ? { type: "reasoning-end", id: block.id }
-      : { type: "reasoning-end", id: block.id, metadata: { [KEY]: { type: "thinking", signature: block.signature } } })
+      : { type: "reasoning-end", id: block.id, metadata: reasoningMetadata({ type: "thinking", signature: block.signature }) })
   }
   if (block.kind !== "tool") return
   out.push({ type: "tool-params-end", id: block.id })
-  out.push({
+  ;(block.unknown === true ? later : out).push({
     type: "tool-call",
     id: block.id,
     name: block.name!,
@@ -203,6 +257,7 @@ const close = (block: OpenBlock, input: unknown, out: Array<StreamPart>) => {
 export const makeStreamMapper = (context: Context) => {
   const accumulator = new MessageStream.MessageAccumulator()
   const open = new Map<number, OpenBlock>()
+  const unknownCalls: Array<StreamPart> = []
   const callNames = new Map<string, string>()
   let sources = 0
   let messageId = ""
@@ -228,7 +283,7 @@ export const makeStreamMapper = (context: Context) => {
           out.push({ type: "reasoning-start", id })
         } else if (type === "redacted_thinking") {
           open.set(e.index, { kind: "reasoning", id })
-          out.push({ type: "reasoning-start", id, metadata: { [KEY]: { type: "redacted_thinking", redactedData: block.data } } })
+          out.push({ type: "reasoning-start", id, metadata: reasoningMetadata({ type: "redacted_thinking", redactedData: block.data }) })
         } else if (type === "tool_use" || isServerCall(type)) {
           const server = type !== "tool_use"
           if (server) callNames.set(block.id, block.name)
@@ -239,7 +294,7 @@ export const makeStreamMapper = (context: Context) => {
             return
           }
           const providerName = server || name !== block.name ? { providerName: block.name } : {}
-          open.set(e.index, { kind: "tool", id: block.id, name, providerExecuted: server, ...providerName })
+          open.set(e.index, { kind: "tool", id: block.id, name, providerExecuted: server, unknown: known === undefined, ...providerName })
           out.push({ type: "tool-params-start", id: block.id, name, providerExecuted: server, ...providerName })
         } else if (isResultBlock(type)) {
           const apiName = callNames.get(block.tool_use_id)
@@ -272,7 +327,7 @@ export const makeStreamMapper = (context: Context) => {
             return emitDelta(out, "reasoning-delta", block.id, delta.thinking)
           case "signature_delta":
             block.signature = delta.signature
-            out.push({ type: "reasoning-delta", id: block.id, delta: "", metadata: { [KEY]: { type: "thinking", signature: delta.signature } } })
+            out.push({ type: "reasoning-delta", id: block.id, delta: "", metadata: reasoningMetadata({ type: "thinking", signature: delta.signature }) })
             return
           case "input_json_delta":
             if (delta.partial_json === "") return
@@ -288,16 +343,19 @@ export const makeStreamMapper = (context: Context) => {
       case "content_block_stop": {
         const block = open.get(e.index)
         open.delete(e.index)
-        if (block !== undefined) close(block, accumulator.inputAt(e.index), out)
+        if (block !== undefined) close(block, accumulator.inputAt(e.index), out, unknownCalls)
         return
       }
       case "message_stop": {
         const message = accumulator.final()
         // A block cut off by max_tokens has no stop: it ends here (a tool call with what its input holds), as a whole
         // answer has it, so that nothing of it is lost from a history built from the parts.
-        for (const [index, block] of open) close(block, (message.content[index] as { input?: unknown } | undefined)?.input, out)
+        for (const [index, block] of open) {
+          close(block, (message.content[index] as { input?: unknown } | undefined)?.input, out, unknownCalls)
+        }
         open.clear()
-        out.push(finishOf(message) as StreamPart)
+        out.push(...unknownCalls, finishOf(message) as StreamPart)
+        unknownCalls.length = 0
         // Keyed by the same parts a whole answer gives, so a turn streamed here is found like one fetched.
         partsOfMessage(message, context)
         return
