@@ -1,5 +1,7 @@
 /**
- * The credential commands: `login` (PKCE wizard), `status` (credentials and rate limits), `logout`.
+ * The credential commands: `login` (PKCE wizard), `status` (credentials and rate limits), `logout`. What they print
+ * is escaped for the terminal (see `terminalText`): a Redis's error, a path from the environment, a server's answer
+ * quoted in a message.
  */
 import type * as HttpClient from "@effect/platform/HttpClient"
 import * as Clock from "effect/Clock"
@@ -21,6 +23,7 @@ import * as RedisStore from "../internal/rateLimiter/redisStore.js"
 import { bundleStore } from "../internal/tokenStore.js"
 import { fingerprint } from "../internal/tokens.js"
 import * as OAuth from "../OAuth.js"
+import { escapeControls } from "./terminalText.js"
 
 // ---------------------------------------------------------------------------------------------------------------
 // login
@@ -136,7 +139,7 @@ export const login = (
 ): Effect.Effect<{ readonly bundle: string; readonly expiresAt: number }, LoginFailed, Scope.Scope | HttpClient.HttpClient> =>
   Effect.gen(function*() {
     const { auth } = options.settings
-    const print = options.print ?? ((line: string) => Console.log(line))
+    const print = (line: string) => (options.print ?? Console.log)(escapeControls(line, "text"))
     const pkce = OAuth.makePkce()
     const accepted = yield* Queue.unbounded<Authorization>()
     // The callback server's lines are printed on the caller's runtime (its logger, its console).
@@ -292,15 +295,20 @@ const perMinute = (limits: { readonly [K in keyof MinuteLimits]: number | null |
   return parts.length === 0 ? "none" : `${parts.join(", ")} a minute`
 }
 
+/** A value from outside (a path, a reason quoting a file, a Redis's answer) as part of one line. */
+const cell = (value: string) => escapeControls(value, "line")
+
 /** The report as lines for a person. */
 const statusLines = (report: StatusReport, now: number): Array<string> => {
-  const lines = [`Configuration: ${report.config} (auth.mode: ${report.authMode})`]
-  for (const r of report.sources) lines.push(`  ${r.used ? "✓" : "·"} ${r.source.padEnd(15)} ${r.location}\n      ${r.reason}`)
+  const lines = [`Configuration: ${cell(report.config)} (auth.mode: ${cell(report.authMode)})`]
+  for (const r of report.sources) {
+    lines.push(`  ${r.used ? "✓" : "·"} ${cell(r.source).padEnd(15)} ${cell(r.location)}\n      ${cell(r.reason)}`)
+  }
   const { inUse } = report
   if (inUse === null) {
     lines.push("\nNo usable credential: run `effect-anthropic login`, set ANTHROPIC_API_KEY, or add a setup token.")
   } else {
-    lines.push(`\nIn use: ${inUse.kind} from ${inUse.location}`, `  fingerprint: ${inUse.fingerprint}`)
+    lines.push(`\nIn use: ${inUse.kind} from ${cell(inUse.location)}`, `  fingerprint: ${inUse.fingerprint}`)
     if (inUse.expiresAt === null) lines.push("  expiry: unknown")
     if (typeof inUse.expiresAt === "string") {
       const at = Date.parse(inUse.expiresAt)
@@ -315,12 +323,14 @@ const statusLines = (report: StatusReport, now: number): Array<string> => {
     `  store: ${
       redis === undefined
         ? "memory (this process)"
-        : `redis ${redis.url}, keys ${redis.keyPrefix}*: ${redis.reachable ? "reachable" : `not reachable (${redis.detail}); calls would use limits kept in each process`}`
+        : `redis ${cell(redis.url)}, keys ${cell(redis.keyPrefix)}*: ${
+          redis.reachable ? "reachable" : `not reachable (${cell(redis.detail)}); calls would use limits kept in each process`
+        }`
     }`,
     `  requests per second: ${limits.requestsPerSecond ?? "no limit"}`,
     `  per minute: ${perMinute(limits)}`
   )
-  for (const [model, own] of Object.entries(limits.models)) lines.push(`    ${model}: ${perMinute(own)}`)
+  for (const [model, own] of Object.entries(limits.models)) lines.push(`    ${cell(model)}: ${perMinute(own)}`)
   lines.push(`  adaptive: ${limits.adaptive ? "on (the API's anthropic-ratelimit-* headers tighten these; a 429 pauses every call)" : "off"}`)
   return lines
 }
@@ -333,7 +343,11 @@ export const status = (settings: AnthropicSettings, options: { readonly json?: b
   Effect.gen(function*() {
     const report = yield* statusReport(settings)
     const now = yield* Clock.currentTimeMillis
-    yield* Console.log(options.json === true ? JSON.stringify(report, null, 2) : statusLines(report, now).join("\n"))
+    yield* Console.log(
+      options.json === true
+        ? escapeControls(JSON.stringify(report, null, 2), "json")
+        : escapeControls(statusLines(report, now).join("\n"), "text")
+    )
     return report.inUse !== null
   })
 
@@ -358,8 +372,8 @@ export const logout = (settings: AnthropicSettings): Effect.Effect<void, Anthrop
       Effect.flatMap((removed) =>
         Console.log(
           removed
-            ? `Removed the OAuth bundle ${settings.auth.bundle}.`
-            : `No OAuth bundle at ${settings.auth.bundle}; nothing to do.`
+            ? `Removed the OAuth bundle ${cell(settings.auth.bundle)}.`
+            : `No OAuth bundle at ${cell(settings.auth.bundle)}; nothing to do.`
         )
       )
     ))
