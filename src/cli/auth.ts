@@ -20,14 +20,26 @@ import type { AnthropicSettings, MinuteLimits } from "../AnthropicConfig.js"
 import * as Credentials from "../Credentials.js"
 import { AnthropicConfigError, LoginFailed, type NoCredentials } from "../Errors.js"
 import * as RedisStore from "../internal/rateLimiter/redisStore.js"
-import { bundleStore } from "../internal/tokenStore.js"
+import { bundleStore, LOCK_STALE_MS } from "../internal/tokenStore.js"
 import { fingerprint } from "../internal/tokens.js"
 import * as OAuth from "../OAuth.js"
+import * as TokenRefresher from "../TokenRefresher.js"
 import { escapeControls } from "./terminalText.js"
 
 // ---------------------------------------------------------------------------------------------------------------
 // login
 // ---------------------------------------------------------------------------------------------------------------
+
+/**
+ * How long a login or logout waits for the bundle's lock: a refresh in progress (in this or another process) holds
+ * it for at most {@link TokenRefresher.longestRefreshMs}, and a holder that died leaves a lock that is broken once
+ * stale. Waiting any less could throw away a finished sign-in because a refresh had a slow endpoint.
+ */
+const lockWaitMs = (settings: AnthropicSettings): number => TokenRefresher.longestRefreshMs(settings) + LOCK_STALE_MS
+
+const waitingForRefresh = (settings: AnthropicSettings) =>
+  `${settings.auth.bundle} is locked by a token refresh in progress (in this or another process); waiting for it ` +
+  `to finish (at most ${Math.ceil(lockWaitMs(settings) / 1000)} s)…`
 
 export interface LoginOptions {
   readonly settings: AnthropicSettings
@@ -186,8 +198,12 @@ export const login = (
       maxRetries: options.settings.maxRetries,
       maxRetryAfterMs: options.settings.maxRetryAfterMs
     })
-    // Under the refresher's lock: a refresh that began before the login cannot write its token over the new one.
-    const store = yield* bundleStore(auth.bundle, { lockWaitMs: options.settings.timeoutMs })
+    // Under the refresher's lock: a refresh that began before the login ends first (its token is then replaced by
+    // this one), and one that begins later finds this token in the file.
+    const store = yield* bundleStore(auth.bundle, {
+      lockWaitMs: lockWaitMs(options.settings),
+      onWait: () => runFork(print(waitingForRefresh(options.settings)))
+    })
     yield* store.withLock(store.create(token)).pipe(
       Effect.mapError((error) => new LoginFailed({ detail: `could not write ${auth.bundle}: ${error.detail}` }))
     )
@@ -357,23 +373,27 @@ export const status = (settings: AnthropicSettings, options: { readonly json?: b
 
 /**
  * Removes the OAuth bundle (the file a symlink points to, and the link), under the refresher's lock: a refresh in
- * another process does not write it back.
+ * progress ends first, and one in another process does not write it back.
  */
 export const logout = (settings: AnthropicSettings): Effect.Effect<void, AnthropicConfigError> =>
-  Effect.flatMap(bundleStore(settings.auth.bundle, { lockWaitMs: settings.timeoutMs }), (store) =>
-    store.withLock(store.remove).pipe(
+  Effect.gen(function*() {
+    const runFork = Runtime.runFork(yield* Effect.runtime<never>())
+    const store = yield* bundleStore(settings.auth.bundle, {
+      lockWaitMs: lockWaitMs(settings),
+      onWait: () => runFork(Console.log(escapeControls(waitingForRefresh(settings), "text")))
+    })
+    const removed = yield* store.withLock(store.remove).pipe(
       Effect.mapError((error) =>
         new AnthropicConfigError({
           file: settings.auth.bundle,
           problem: `the bundle cannot be removed (${error.detail})`,
           fix: "check the file's and its directory's permissions"
         })
-      ),
-      Effect.flatMap((removed) =>
-        Console.log(
-          removed
-            ? `Removed the OAuth bundle ${cell(settings.auth.bundle)}.`
-            : `No OAuth bundle at ${cell(settings.auth.bundle)}; nothing to do.`
-        )
       )
-    ))
+    )
+    yield* Console.log(
+      removed
+        ? `Removed the OAuth bundle ${cell(settings.auth.bundle)}.`
+        : `No OAuth bundle at ${cell(settings.auth.bundle)}; nothing to do.`
+    )
+  })
