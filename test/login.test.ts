@@ -1,20 +1,24 @@
 import { describe, expect, it } from "@effect/vitest"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
+import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import * as Option from "effect/Option"
 import * as Queue from "effect/Queue"
 import * as TestClock from "effect/TestClock"
 import { createHash } from "node:crypto"
+import nodeFs from "node:fs"
 import * as fs from "node:fs/promises"
 import * as path from "node:path"
+import * as lockfile from "proper-lockfile"
 import * as Auth from "../src/cli/auth.js"
 import * as AnthropicConfig from "../src/AnthropicConfig.js"
 import * as Credentials from "../src/Credentials.js"
+import { type FileSystem, SecretFileSystem } from "../src/internal/secretFileSystem.js"
 import * as StandIn from "../src/testing/StandIn.js"
 import * as TokenRefresher from "../src/TokenRefresher.js"
 import { hello, stack } from "./fixtures.js"
-import { lineLog, realPause, tempDir } from "./helpers.js"
+import { lineLog, realPause, tempDir, writeFile } from "./helpers.js"
 
 /** A temp bundle path, a stand-in, settings for both (with `extra` keys of `providers.anthropic`), and a log. */
 const setupWith = (extra: Record<string, unknown>) => Effect.gen(function*() {
@@ -275,7 +279,7 @@ describe("login (PKCE wizard)", () => {
           Effect.provide(NodeHttpClient.layerUndici)
         )
       )
-      yield* untilLine((lines) => lines.some((l) => l.includes("is locked by a token refresh in progress")))
+      yield* untilLine((lines) => lines.some((l) => l.includes("is locked, most likely by a token refresh in progress")))
       expect(standIn.oauth.tokenRequests[1]!.body.grant_type).toBe("authorization_code")
       // Past timeout_ms in real time (proper-lockfile waits in real time): the login must still be waiting.
       yield* realPause(TIMEOUT_MS * 2.5)
@@ -311,4 +315,39 @@ describe("login (PKCE wizard)", () => {
     expect(TokenRefresher.longestRefreshMs({ timeoutMs: 1000, maxRetries: 1, maxRetryAfterMs: 100 })).toBe(2 * 1000 + 8000)
     expect(TokenRefresher.longestRefreshMs({ timeoutMs: 5000, maxRetries: 0, maxRetryAfterMs: 60_000 })).toBe(5000)
   })
+
+  it.scoped("a logout given up while it waits for the lock stops trying at once: nothing polls on, keeping the process alive", () =>
+    Effect.gen(function*() {
+      const { bundle, settings, standIn } = yield* setupWith({ timeout_ms: TIMEOUT_MS })
+      const old = standIn.oauth.issue()
+      yield* writeFile(bundle, JSON.stringify({ ...old, expires_at: new Date(0).toISOString() }))
+      // Another holder of the lock (proper-lockfile, as a refresh in another process would hold it).
+      const release = yield* Effect.promise(() => lockfile.lock(bundle, { realpath: false, stale: 10_000 }))
+      const tries = lineLog()
+      const countingFs = {
+        ...nodeFs,
+        mkdir: (file: string, ...rest: Array<any>) => {
+          if (file === `${bundle}.lock`) tries.push(file)
+          return (nodeFs.mkdir as any)(file, ...rest)
+        }
+      } as unknown as FileSystem
+      const printed: Array<string> = []
+      const logout = yield* Effect.fork(
+        Auth.logout(settings).pipe(
+          Effect.provideService(SecretFileSystem, countingFs),
+          (effect) =>
+            Console.consoleWith((base) =>
+              Console.withConsole(effect, { ...base, log: (...args) => Effect.sync(() => void printed.push(args.join(" "))) })
+            )
+        )
+      )
+      yield* tries.until((lines) => lines.length >= 3)
+      expect(printed.join("\n")).toContain("is locked, most likely by a token refresh in progress")
+      yield* Fiber.interrupt(logout)
+      const atInterrupt = tries.lines.length
+      yield* realPause(600)
+      expect(tries.lines.length).toBeLessThanOrEqual(atInterrupt + 1)
+      yield* Effect.promise(release)
+      expect((yield* readBundle(bundle)).access_token).toBe(old.access_token)
+    }))
 })

@@ -38,8 +38,8 @@ import { escapeControls } from "./terminalText.js"
 const lockWaitMs = (settings: AnthropicSettings): number => TokenRefresher.longestRefreshMs(settings) + LOCK_STALE_MS
 
 const waitingForRefresh = (settings: AnthropicSettings) =>
-  `${settings.auth.bundle} is locked by a token refresh in progress (in this or another process); waiting for it ` +
-  `to finish (at most ${Math.ceil(lockWaitMs(settings) / 1000)} s)…`
+  `${settings.auth.bundle} is locked, most likely by a token refresh in progress (here or in another process); ` +
+  `waiting for it to finish (at most ${Math.ceil(lockWaitMs(settings) / 1000)} s)…`
 
 export interface LoginOptions {
   readonly settings: AnthropicSettings

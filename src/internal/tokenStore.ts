@@ -86,27 +86,38 @@ const LOCK_UNAVAILABLE: ReadonlySet<string | undefined> = new Set(["EROFS", "EAC
 const codeOf = (cause: unknown): string | undefined => (cause as NodeJS.ErrnoException | undefined)?.code
 
 /**
- * Take the lock: one quick try, and retries (in real time, as the other holder works) only while it is held, with
- * `onWait` told once that waiting begins. The directory is made first: `login` may be writing the first file in it.
+ * Take the lock: one quick try, then, only while another holds it, a try every {@link LOCK_POLL_MS} (in real time,
+ * as the other holder works) until `waitMs` have passed, with `onWait` told once that waiting begins. The waiting
+ * stops as soon as `abandoned()` says nobody wants the lock any more: the wait can be long (a refresh's whole
+ * bounds), and a pending retry must not keep the process alive. The directory is made first: `login` may be
+ * writing the first file in it.
  */
-const lock = async (fs: FileSystem, file: string, waitMs: number, onWait: () => void): Promise<() => Promise<void>> => {
+const lock = async (
+  fs: FileSystem,
+  file: string,
+  waitMs: number,
+  onWait: () => void,
+  abandoned: () => boolean
+): Promise<() => Promise<void>> => {
   await fs.promises.mkdir(path.dirname(file), { recursive: true, mode: 0o700 })
-  return lockfile.lock(file, { ...lockOptions, fs, retries: 0 }).catch((cause: unknown) =>
-    codeOf(cause) === "ELOCKED"
-      ? (onWait(), lockfile.lock(file, {
-        ...lockOptions,
-        fs,
-        retries: { retries: Math.ceil(waitMs / LOCK_POLL_MS), factor: 1, minTimeout: LOCK_POLL_MS, maxTimeout: LOCK_POLL_MS }
-      }))
-      : Promise.reject(cause)
-  )
+  const deadline = Date.now() + waitMs
+  for (let attempt = 0;; attempt++) {
+    try {
+      return await lockfile.lock(file, { ...lockOptions, fs, retries: 0 })
+    } catch (cause) {
+      if (codeOf(cause) !== "ELOCKED" || abandoned() || Date.now() >= deadline) throw cause
+      if (attempt === 0) onWait()
+      await new Promise((resolve) => setTimeout(resolve, LOCK_POLL_MS))
+      if (abandoned()) throw cause
+    }
+  }
 }
 
 /** {@link lock} as an Effect that can be interrupted while it waits; a lock taken after that is released. */
 const acquireLock = (fs: FileSystem, file: string, waitMs: number, onWait: () => void) =>
   Effect.async<() => Promise<void>, unknown>((resume) => {
     let abandoned = false
-    lock(fs, file, waitMs, onWait).then(
+    lock(fs, file, waitMs, onWait, () => abandoned).then(
       (release) => abandoned ? void release().catch(() => undefined) : resume(Effect.succeed(release)),
       (cause: unknown) => abandoned ? undefined : resume(Effect.fail(cause))
     )
