@@ -7,8 +7,13 @@
  * import { AnthropicClient as AiAnthropicClient } from "@effect/ai-anthropic"
  *
  * const AiClient = Layer.unwrapEffect(Effect.map(AiAnthropicCredentials.make, (transformClient) =>
- *   AiAnthropicClient.layer({ apiUrl: "https://api.anthropic.com", transformClient })))
+ *   AiAnthropicClient.layer({ transformClient })))
  * ```
+ *
+ * Requests go where the configuration says (`base_url`, `ANTHROPIC_BASE_URL`): one addressed to
+ * `@effect/ai-anthropic`'s default `https://api.anthropic.com` is sent to the configured `base_url` instead, and one
+ * addressed anywhere else than the configured `base_url` fails with a `RequestError` (`InvalidUrl`) before any
+ * credential is added to it.
  *
  * Each request gets the credential's header (`x-api-key`, or `authorization: Bearer …` with the OAuth beta merged
  * into `anthropic-beta`) from `Credentials.authorize` (so a token due for refresh is refreshed first, serialized
@@ -24,30 +29,101 @@ import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientError from "@effect/platform/HttpClientError"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
+import * as AnthropicConfig from "./AnthropicConfig.js"
 import { mergeBetas } from "./AnthropicHttpClient.js"
 import { type AuthHeaders, Credentials } from "./Credentials.js"
 import * as RateLimiter from "./RateLimiter.js"
 
 /**
+ * The `apiUrl` `@effect/ai-anthropic` uses when it is given none: requests addressed there are sent to the
+ * configured `base_url`.
+ *
+ * @since 0.2.0
+ * @category constants
+ */
+export const AI_ANTHROPIC_DEFAULT_API_URL = "https://api.anthropic.com"
+
+/** A base URL's origin and path, to tell whether a request's URL lies under it. */
+interface Base {
+  readonly text: string
+  readonly origin: string
+  /** The path without a trailing slash: "" for a bare origin. */
+  readonly path: string
+}
+
+const baseOf = (url: string): Base => {
+  const parsed = new URL(url)
+  return { text: url.replace(/\/+$/, ""), origin: parsed.origin, path: parsed.pathname.replace(/\/+$/, "") }
+}
+
+const underBase = (url: URL, base: Base): boolean =>
+  url.origin === base.origin && (base.path === "" || url.pathname === base.path || url.pathname.startsWith(`${base.path}/`))
+
+const defaultApi = baseOf(AI_ANTHROPIC_DEFAULT_API_URL)
+
+/**
+ * The request addressed where the configuration says: what was addressed to `@effect/ai-anthropic`'s default goes
+ * to `base` (its path kept after `base`'s own); anything else must already lie under `base`, or the request fails
+ * here, before a credential is added to it.
+ */
+const routed = (
+  request: HttpClientRequest.HttpClientRequest,
+  base: Base
+): Effect.Effect<HttpClientRequest.HttpClientRequest, HttpClientError.RequestError> => {
+  const refused = (why: string) =>
+    Effect.fail(
+      new HttpClientError.RequestError({
+        request,
+        reason: "InvalidUrl",
+        description: `${why}; the credential is sent only to the configured base_url ${base.text} ` +
+          "(set base_url / ANTHROPIC_BASE_URL to where requests should go, and leave @effect/ai-anthropic's apiUrl " +
+          "unset or equal to it)"
+      })
+    )
+  let url: URL
+  try {
+    url = new URL(request.url)
+  } catch {
+    return refused(`the request's URL ${JSON.stringify(request.url)} is not absolute`)
+  }
+  if (underBase(url, base)) return Effect.succeed(request)
+  if (underBase(url, defaultApi)) {
+    const rest = url.pathname.slice(defaultApi.path.length)
+    return Effect.succeed(HttpClientRequest.setUrl(request, `${base.text}${rest}${url.search}${url.hash}`))
+  }
+  return refused(`the request is addressed to ${url.origin}, which the configuration does not name`)
+}
+
+/**
  * A `transformClient` for `@effect/ai-anthropic`'s `AnthropicClient.layer` / `make` (its exact type:
  * `(client: HttpClient) => HttpClient`), over these credentials and, optionally, a rate limiter.
+ *
+ * `baseUrl` is where requests may go (the configuration's `base_url`; {@link make} passes it): a request addressed to
+ * `@effect/ai-anthropic`'s default `https://api.anthropic.com` is sent there instead, and one addressed anywhere
+ * else fails with a `RequestError` (`InvalidUrl`) before any credential is added. Without `baseUrl`, the credential
+ * goes to `https://api.anthropic.com` only.
  *
  * @since 0.2.0
  * @category constructors
  */
 export const transformClient = (
   credentials: Credentials["Type"],
-  options: { readonly rateLimiter?: RateLimiter.RateLimiter["Type"] | undefined } = {}
+  options: {
+    readonly rateLimiter?: RateLimiter.RateLimiter["Type"] | undefined
+    readonly baseUrl?: string | undefined
+  } = {}
 ) =>
 (client: HttpClient.HttpClient): HttpClient.HttpClient => {
+  const base = baseOf(options.baseUrl ?? AnthropicConfig.DEFAULT_BASE_URL)
   // Which credential each request carried, to mark that one stale if it is refused.
   const sent = new WeakMap<HttpClientRequest.HttpClientRequest, AuthHeaders>()
   const authorize = options.rateLimiter === undefined
     ? credentials.authorize
     : Effect.zipRight(options.rateLimiter.take, credentials.authorize)
   return client.pipe(
-    HttpClient.mapRequestEffect((request) =>
+    HttpClient.mapRequestEffect((addressed) => Effect.flatMap(routed(addressed, base), (request) =>
       Effect.matchEffect(authorize, {
         onFailure: (error) =>
           Effect.fail(new HttpClientError.RequestError({ request, reason: "Transport", cause: error, description: error.message })),
@@ -64,7 +140,7 @@ export const transformClient = (
           sent.set(authorized, auth)
           return Effect.succeed(authorized)
         }
-      })
+      }))
     ),
     HttpClient.tap((response) => {
       const auth = sent.get(response.request)
@@ -77,7 +153,8 @@ export const transformClient = (
 
 /**
  * {@link transformClient} over the `Credentials` and `RateLimiter` in context (the stack's own, from any of
- * `AnthropicClient`'s layers).
+ * `AnthropicClient`'s layers), sending requests to the configured `base_url` (the `AnthropicConfig` in context; with
+ * none, `https://api.anthropic.com`).
  *
  * @since 0.2.0
  * @category constructors
@@ -87,6 +164,10 @@ export const make: Effect.Effect<
   never,
   Credentials | RateLimiter.RateLimiter
 > = Effect.map(
-  Effect.all([Credentials, RateLimiter.RateLimiter]),
-  ([credentials, rateLimiter]) => transformClient(credentials, { rateLimiter })
+  Effect.all([Credentials, RateLimiter.RateLimiter, Effect.serviceOption(AnthropicConfig.AnthropicConfig)]),
+  ([credentials, rateLimiter, settings]) =>
+    transformClient(credentials, {
+      rateLimiter,
+      baseUrl: Option.getOrUndefined(Option.map(settings, (s) => s.baseUrl))
+    })
 )

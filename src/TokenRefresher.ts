@@ -27,7 +27,7 @@ import * as Ref from "effect/Ref"
 import type * as Scope from "effect/Scope"
 import { LoginRequired, type RefreshFailed } from "./Errors.js"
 import * as BackgroundSleep from "./internal/backgroundSleep.js"
-import { withRetries } from "./internal/classify.js"
+import { longestRetryDelayMs, withRetries } from "./internal/classify.js"
 import type { OAuthToken } from "./internal/credentialFiles.js"
 import type { TokenStore } from "./internal/tokenStore.js"
 import { fingerprint } from "./internal/tokens.js"
@@ -121,6 +121,20 @@ export interface Options {
    * endpoint may already have rotated the refresh token), and how long a refresh waits for another process's lock.
    */
   readonly timeoutMs: number
+}
+
+/**
+ * The longest a refresh can hold the credential file's lock: every attempt's token request answered within
+ * `timeout_ms`, and between attempts the longest retry wait (the endpoint's `retry-after` up to
+ * `max_retry_after_ms`, else the 8 s backoff). Whoever else needs the lock (a login, a logout) waits this long for
+ * a refresh in progress to end.
+ *
+ * @since 0.2.0
+ * @category utils
+ */
+export const longestRefreshMs = (options: Pick<Options, "timeoutMs" | "maxRetries" | "maxRetryAfterMs">): number => {
+  const retries = Math.max(0, options.maxRetries)
+  return (retries + 1) * options.timeoutMs + retries * longestRetryDelayMs(options.maxRetryAfterMs)
 }
 
 type RefreshError = LoginRequired | RefreshFailed

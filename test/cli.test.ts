@@ -7,6 +7,9 @@ import { afterAll, beforeAll } from "vitest"
 import { cli, fixture } from "./cliHelpers.js"
 import { freePort, type RunningRedis, redisServer, startRedis } from "./redis.js"
 
+/** Anything a terminal would act on, except line feeds and tabs. */
+const RAW_CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/
+
 describe("effect-anthropic CLI", () => {
   it("demo runs offline against the stand-in and prints every step", async () => {
     const { code, stderr, stdout } = await cli(["demo"])
@@ -76,10 +79,25 @@ describe("effect-anthropic CLI", () => {
       const ok = await cli(["chat", "x", "--model", "claude-other", "--config", f.config], { ANTHROPIC_API_KEY: "sk-ant-api03-chat" })
       expect(ok.code).toBe(0)
       expect(f.standIn.requests.at(-1)!.body.model).toBe("claude-other")
-      f.standIn.enqueue(StandIn.error(401, { message: "invalid x-api-key" }))
+      f.standIn.enqueue(StandIn.error(401, { message: "invalid x-api-key\x1b]0;pwned\x07" }))
       const bad = await cli(["chat", "x", "--config", f.config], { ANTHROPIC_API_KEY: "sk-ant-api03-wrong" })
       expect(bad.code).toBe(1)
       expect(bad.stderr).toContain("CredentialInvalid: The API key (x-api-key) was rejected")
+      // The API's message is quoted, its control characters escaped.
+      expect(bad.stderr).toContain("invalid x-api-key\\x1b]0;pwned\\x07")
+      expect(bad.stderr).not.toMatch(RAW_CONTROL)
+    })
+
+    it("control characters the server sent reach the terminal escaped: the reply's (its lines kept) and the stop reason's", async () => {
+      f.standIn.enqueue(StandIn.streamOf(
+        StandIn.messageJson([{ type: "text", text: "Hi\x1b[2J\n\tthere\r\u202e" }], { stop_reason: "end_turn\x1b]0;t\x07" }),
+        { piecesPerBlock: 4 }
+      ))
+      const { code, stderr, stdout } = await cli(["chat", "x", "--config", f.config], { ANTHROPIC_API_KEY: "sk-ant-api03-chat" })
+      expect(code).toBe(0)
+      expect(stdout).toBe("Hi\\x1b[2J\n\tthere\\r\\u202e\n")
+      expect(stderr).toContain("stop: end_turn\\x1b]0;t\\x07]")
+      expect(`${stdout}${stderr}`).not.toMatch(RAW_CONTROL)
     })
   })
 
@@ -93,17 +111,27 @@ describe("effect-anthropic CLI", () => {
       "      mode: static"
     ])
 
-    it("lists every model, newest first, a line each (all pages); --json gives the API's objects", async () => {
+    it("lists every model, newest first, a line each (all pages); --json gives the API's objects; all escaped", async () => {
+      // The oldest model, as a hostile server would send it.
+      f.standIn.models.push({
+        type: "model",
+        id: "claude-old\x1b[2J",
+        display_name: "Old\x07\rOverwritten",
+        created_at: "2020-01-01T00:00:00Z\u009b"
+      } as (typeof f.standIn.models)[number])
       const { code, stderr, stdout } = await cli(["models", "--config", f.config])
       expect(code).toBe(0)
       expect(stderr).toContain("via api_key from providers.anthropic.api_key]")
       const lines = stdout.trimEnd().split("\n")
-      expect(lines.length).toBe(25)
+      expect(lines.length).toBe(26)
       expect(lines[0]).toMatch(/^claude-opus-4-7\s+Claude Opus 4\.7\s+2026-01-01$/)
       expect(lines[24]).toContain("(deprecated)")
+      expect(lines[25]).toMatch(/^claude-old\\x1b\[2J\s+Old\\x07\\rOverwritten\s+2020-01-01$/)
+      expect(stdout).not.toMatch(RAW_CONTROL)
       const json = await cli(["models", "--json", "--config", f.config])
+      expect(json.stdout).not.toMatch(RAW_CONTROL)
       const models = json.stdout.trimEnd().split("\n").map((line) => JSON.parse(line))
-      expect(models.map((m) => m.id)).toEqual(f.standIn.models.map((m) => m.id))
+      expect(models).toEqual(f.standIn.models)
     })
   })
 

@@ -1,21 +1,27 @@
 import { describe, expect, it } from "@effect/vitest"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
+import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import * as Option from "effect/Option"
 import * as Queue from "effect/Queue"
 import * as TestClock from "effect/TestClock"
 import { createHash } from "node:crypto"
+import nodeFs from "node:fs"
 import * as fs from "node:fs/promises"
 import * as path from "node:path"
+import * as lockfile from "proper-lockfile"
 import * as Auth from "../src/cli/auth.js"
 import * as AnthropicConfig from "../src/AnthropicConfig.js"
 import * as Credentials from "../src/Credentials.js"
+import { type FileSystem, SecretFileSystem } from "../src/internal/secretFileSystem.js"
 import * as StandIn from "../src/testing/StandIn.js"
+import * as TokenRefresher from "../src/TokenRefresher.js"
 import { hello, stack } from "./fixtures.js"
-import { lineLog, realPause, tempDir } from "./helpers.js"
+import { lineLog, realPause, tempDir, writeFile } from "./helpers.js"
 
-const setup = Effect.gen(function*() {
+/** A temp bundle path, a stand-in, settings for both (with `extra` keys of `providers.anthropic`), and a log. */
+const setupWith = (extra: Record<string, unknown>) => Effect.gen(function*() {
   const dir = yield* tempDir
   const standIn = yield* StandIn.scoped()
   const bundle = path.join(dir, "secrets", "anthropic_oauth.json")
@@ -23,6 +29,7 @@ const setup = Effect.gen(function*() {
     config: {
       providers: {
         anthropic: {
+          ...extra,
           auth: {
             bundle,
             token_url: standIn.oauth.tokenUrl,
@@ -40,6 +47,42 @@ const setup = Effect.gen(function*() {
   const print = (line: string) => Effect.sync(() => log.push(line))
   return { standIn, bundle, settings, lines: log.lines, untilLine: log.until, pasted, print }
 })
+
+const setup = setupWith({})
+
+/** Short enough that the refresh below outlasts it in real time, long enough for any loopback answer. */
+const TIMEOUT_MS = 1000
+
+/**
+ * A client on the bundle whose token is due: its refresh takes the bundle's lock, is answered 503 with a
+ * `retry-after-ms` of 2 s, and so holds the lock, waiting on the (test) clock to retry, for as long as the test
+ * likes: longer than `timeout_ms` in real time. The retry is answered with `refreshed`.
+ */
+const refreshHoldingTheLock = (standIn: StandIn.StandIn, bundle: string) =>
+  Effect.gen(function*() {
+    const old = standIn.oauth.issue()
+    yield* Effect.promise(async () => {
+      await fs.mkdir(path.dirname(bundle), { recursive: true })
+      await fs.writeFile(bundle, JSON.stringify({ ...old, expires_at: new Date(0).toISOString() }))
+    })
+    standIn.oauth.enqueueToken(StandIn.error(503, { retryAfterMs: "2000" }))
+    const { client } = yield* stack({
+      base_url: standIn.url,
+      timeout_ms: TIMEOUT_MS,
+      auth: { mode: "oauth_bundle", bundle, token_url: standIn.oauth.tokenUrl }
+    })
+    const call = yield* Effect.fork(client.createMessage(hello))
+    yield* StandIn.until(standIn, () => standIn.oauth.tokenRequests.length === 1)
+    /** Let the refresh go on: its retry is answered with a new pair, which it writes before releasing the lock. */
+    const finish = Effect.gen(function*() {
+      const refreshed = standIn.oauth.issue()
+      standIn.oauth.enqueueToken({ type: "json", status: 200, body: refreshed })
+      yield* TestClock.adjust("2 seconds")
+      yield* Fiber.join(call)
+      return refreshed
+    })
+    return { old, finish }
+  })
 
 const urlsIn = (lines: ReadonlyArray<string>) =>
   lines.join("\n").match(/http:\/\/127\.0\.0\.1:\d+\/oauth\/authorize\?\S+/g) ?? []
@@ -222,5 +265,89 @@ describe("login (PKCE wizard)", () => {
       const resolution = yield* Credentials.resolve(settings)
       expect(resolution.credential.kind).toBe("oauth_bundle")
       if (resolution.credential.kind === "oauth_bundle") expect(Option.isNone(resolution.credential.token.refreshToken)).toBe(true)
+    }))
+
+  it.scoped("login beside a refresh that outlasts timeout_ms: it waits for the refresh to end, then its own tokens win", () =>
+    Effect.gen(function*() {
+      const { bundle, lines, pasted, print, settings, standIn, untilLine } = yield* setupWith({ timeout_ms: TIMEOUT_MS })
+      const { finish, old } = yield* refreshHoldingTheLock(standIn, bundle)
+      // The sign-in completes while the refresh holds the lock: the code exchange is answered with `signedIn`.
+      const signedIn = standIn.oauth.issue()
+      standIn.oauth.enqueueToken({ type: "json", status: 200, body: signedIn })
+      const login = yield* Effect.fork(
+        Auth.login({ settings, openBrowser: true, pasted, launch: playBrowser(), print }).pipe(
+          Effect.provide(NodeHttpClient.layerUndici)
+        )
+      )
+      yield* untilLine((lines) => lines.some((l) => l.includes("is locked, most likely by a token refresh in progress")))
+      expect(standIn.oauth.tokenRequests[1]!.body.grant_type).toBe("authorization_code")
+      // Past timeout_ms in real time (proper-lockfile waits in real time): the login must still be waiting.
+      yield* realPause(TIMEOUT_MS * 2.5)
+      expect(login.unsafePoll()).toBeNull()
+      expect((yield* readBundle(bundle)).access_token).toBe(old.access_token)
+
+      const refreshed = yield* finish
+      expect(standIn.oauth.tokenRequests[2]!.body.grant_type).toBe("refresh_token")
+      const result = yield* Fiber.join(login)
+      expect(result.bundle).toBe(bundle)
+      const saved = yield* readBundle(bundle)
+      expect(saved.access_token).toBe(signedIn.access_token)
+      expect(saved.refresh_token).toBe(signedIn.refresh_token)
+      expect(saved.access_token).not.toBe(refreshed.access_token)
+      expect(lines.join("\n")).toContain(`Saved the OAuth bundle to ${bundle}`)
+    }))
+
+  it.scoped("logout beside a refresh that outlasts timeout_ms: it waits for the refresh to end, then removes the bundle", () =>
+    Effect.gen(function*() {
+      const { bundle, settings, standIn } = yield* setupWith({ timeout_ms: TIMEOUT_MS })
+      const { finish } = yield* refreshHoldingTheLock(standIn, bundle)
+      const logout = yield* Effect.fork(Auth.logout(settings))
+      yield* realPause(TIMEOUT_MS * 2.5)
+      expect(logout.unsafePoll()).toBeNull()
+      yield* finish
+      yield* Fiber.join(logout)
+      expect(yield* Effect.promise(() => fs.access(bundle).then(() => true, () => false))).toBe(false)
+    }))
+
+  it("a login waits for the lock as long as a refresh can hold it: every attempt's timeout_ms and every retry's longest wait", () => {
+    expect(TokenRefresher.longestRefreshMs({ timeoutMs: 1000, maxRetries: 2, maxRetryAfterMs: 60_000 })).toBe(3 * 1000 + 2 * 60_000)
+    // The server's retry-after capped below the backoff: the 8 s backoff is the longest wait.
+    expect(TokenRefresher.longestRefreshMs({ timeoutMs: 1000, maxRetries: 1, maxRetryAfterMs: 100 })).toBe(2 * 1000 + 8000)
+    expect(TokenRefresher.longestRefreshMs({ timeoutMs: 5000, maxRetries: 0, maxRetryAfterMs: 60_000 })).toBe(5000)
+  })
+
+  it.scoped("a logout given up while it waits for the lock stops trying at once: nothing polls on, keeping the process alive", () =>
+    Effect.gen(function*() {
+      const { bundle, settings, standIn } = yield* setupWith({ timeout_ms: TIMEOUT_MS })
+      const old = standIn.oauth.issue()
+      yield* writeFile(bundle, JSON.stringify({ ...old, expires_at: new Date(0).toISOString() }))
+      // Another holder of the lock (proper-lockfile, as a refresh in another process would hold it).
+      const release = yield* Effect.promise(() => lockfile.lock(bundle, { realpath: false, stale: 10_000 }))
+      const tries = lineLog()
+      const countingFs = {
+        ...nodeFs,
+        mkdir: (file: string, ...rest: Array<any>) => {
+          if (file === `${bundle}.lock`) tries.push(file)
+          return (nodeFs.mkdir as any)(file, ...rest)
+        }
+      } as unknown as FileSystem
+      const printed: Array<string> = []
+      const logout = yield* Effect.fork(
+        Auth.logout(settings).pipe(
+          Effect.provideService(SecretFileSystem, countingFs),
+          (effect) =>
+            Console.consoleWith((base) =>
+              Console.withConsole(effect, { ...base, log: (...args) => Effect.sync(() => void printed.push(args.join(" "))) })
+            )
+        )
+      )
+      yield* tries.until((lines) => lines.length >= 3)
+      expect(printed.join("\n")).toContain("is locked, most likely by a token refresh in progress")
+      yield* Fiber.interrupt(logout)
+      const atInterrupt = tries.lines.length
+      yield* realPause(600)
+      expect(tries.lines.length).toBeLessThanOrEqual(atInterrupt + 1)
+      yield* Effect.promise(release)
+      expect((yield* readBundle(bundle)).access_token).toBe(old.access_token)
     }))
 })

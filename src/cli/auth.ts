@@ -1,5 +1,7 @@
 /**
- * The credential commands: `login` (PKCE wizard), `status` (credentials and rate limits), `logout`.
+ * The credential commands: `login` (PKCE wizard), `status` (credentials and rate limits), `logout`. What they print
+ * is escaped for the terminal (see `terminalText`): a Redis's error, a path from the environment, a server's answer
+ * quoted in a message.
  */
 import type * as HttpClient from "@effect/platform/HttpClient"
 import * as Clock from "effect/Clock"
@@ -18,13 +20,26 @@ import type { AnthropicSettings, MinuteLimits } from "../AnthropicConfig.js"
 import * as Credentials from "../Credentials.js"
 import { AnthropicConfigError, LoginFailed, type NoCredentials } from "../Errors.js"
 import * as RedisStore from "../internal/rateLimiter/redisStore.js"
-import { bundleStore } from "../internal/tokenStore.js"
+import { bundleStore, LOCK_STALE_MS } from "../internal/tokenStore.js"
 import { fingerprint } from "../internal/tokens.js"
 import * as OAuth from "../OAuth.js"
+import * as TokenRefresher from "../TokenRefresher.js"
+import { escapeControls } from "./terminalText.js"
 
 // ---------------------------------------------------------------------------------------------------------------
 // login
 // ---------------------------------------------------------------------------------------------------------------
+
+/**
+ * How long a login or logout waits for the bundle's lock: a refresh in progress (in this or another process) holds
+ * it for at most {@link TokenRefresher.longestRefreshMs}, and a holder that died leaves a lock that is broken once
+ * stale. Waiting any less could throw away a finished sign-in because a refresh had a slow endpoint.
+ */
+const lockWaitMs = (settings: AnthropicSettings): number => TokenRefresher.longestRefreshMs(settings) + LOCK_STALE_MS
+
+const waitingForRefresh = (settings: AnthropicSettings) =>
+  `${settings.auth.bundle} is locked, most likely by a token refresh in progress (here or in another process); ` +
+  `waiting for it to finish (at most ${Math.ceil(lockWaitMs(settings) / 1000)} s)…`
 
 export interface LoginOptions {
   readonly settings: AnthropicSettings
@@ -136,7 +151,7 @@ export const login = (
 ): Effect.Effect<{ readonly bundle: string; readonly expiresAt: number }, LoginFailed, Scope.Scope | HttpClient.HttpClient> =>
   Effect.gen(function*() {
     const { auth } = options.settings
-    const print = options.print ?? ((line: string) => Console.log(line))
+    const print = (line: string) => (options.print ?? Console.log)(escapeControls(line, "text"))
     const pkce = OAuth.makePkce()
     const accepted = yield* Queue.unbounded<Authorization>()
     // The callback server's lines are printed on the caller's runtime (its logger, its console).
@@ -183,8 +198,12 @@ export const login = (
       maxRetries: options.settings.maxRetries,
       maxRetryAfterMs: options.settings.maxRetryAfterMs
     })
-    // Under the refresher's lock: a refresh that began before the login cannot write its token over the new one.
-    const store = yield* bundleStore(auth.bundle, { lockWaitMs: options.settings.timeoutMs })
+    // Under the refresher's lock: a refresh that began before the login ends first (its token is then replaced by
+    // this one), and one that begins later finds this token in the file.
+    const store = yield* bundleStore(auth.bundle, {
+      lockWaitMs: lockWaitMs(options.settings),
+      onWait: () => runFork(print(waitingForRefresh(options.settings)))
+    })
     yield* store.withLock(store.create(token)).pipe(
       Effect.mapError((error) => new LoginFailed({ detail: `could not write ${auth.bundle}: ${error.detail}` }))
     )
@@ -292,15 +311,20 @@ const perMinute = (limits: { readonly [K in keyof MinuteLimits]: number | null |
   return parts.length === 0 ? "none" : `${parts.join(", ")} a minute`
 }
 
+/** A value from outside (a path, a reason quoting a file, a Redis's answer) as part of one line. */
+const cell = (value: string) => escapeControls(value, "line")
+
 /** The report as lines for a person. */
 const statusLines = (report: StatusReport, now: number): Array<string> => {
-  const lines = [`Configuration: ${report.config} (auth.mode: ${report.authMode})`]
-  for (const r of report.sources) lines.push(`  ${r.used ? "✓" : "·"} ${r.source.padEnd(15)} ${r.location}\n      ${r.reason}`)
+  const lines = [`Configuration: ${cell(report.config)} (auth.mode: ${cell(report.authMode)})`]
+  for (const r of report.sources) {
+    lines.push(`  ${r.used ? "✓" : "·"} ${cell(r.source).padEnd(15)} ${cell(r.location)}\n      ${cell(r.reason)}`)
+  }
   const { inUse } = report
   if (inUse === null) {
     lines.push("\nNo usable credential: run `effect-anthropic login`, set ANTHROPIC_API_KEY, or add a setup token.")
   } else {
-    lines.push(`\nIn use: ${inUse.kind} from ${inUse.location}`, `  fingerprint: ${inUse.fingerprint}`)
+    lines.push(`\nIn use: ${inUse.kind} from ${cell(inUse.location)}`, `  fingerprint: ${inUse.fingerprint}`)
     if (inUse.expiresAt === null) lines.push("  expiry: unknown")
     if (typeof inUse.expiresAt === "string") {
       const at = Date.parse(inUse.expiresAt)
@@ -315,12 +339,14 @@ const statusLines = (report: StatusReport, now: number): Array<string> => {
     `  store: ${
       redis === undefined
         ? "memory (this process)"
-        : `redis ${redis.url}, keys ${redis.keyPrefix}*: ${redis.reachable ? "reachable" : `not reachable (${redis.detail}); calls would use limits kept in each process`}`
+        : `redis ${cell(redis.url)}, keys ${cell(redis.keyPrefix)}*: ${
+          redis.reachable ? "reachable" : `not reachable (${cell(redis.detail)}); calls would use limits kept in each process`
+        }`
     }`,
     `  requests per second: ${limits.requestsPerSecond ?? "no limit"}`,
     `  per minute: ${perMinute(limits)}`
   )
-  for (const [model, own] of Object.entries(limits.models)) lines.push(`    ${model}: ${perMinute(own)}`)
+  for (const [model, own] of Object.entries(limits.models)) lines.push(`    ${cell(model)}: ${perMinute(own)}`)
   lines.push(`  adaptive: ${limits.adaptive ? "on (the API's anthropic-ratelimit-* headers tighten these; a 429 pauses every call)" : "off"}`)
   return lines
 }
@@ -333,7 +359,11 @@ export const status = (settings: AnthropicSettings, options: { readonly json?: b
   Effect.gen(function*() {
     const report = yield* statusReport(settings)
     const now = yield* Clock.currentTimeMillis
-    yield* Console.log(options.json === true ? JSON.stringify(report, null, 2) : statusLines(report, now).join("\n"))
+    yield* Console.log(
+      options.json === true
+        ? escapeControls(JSON.stringify(report, null, 2), "json")
+        : escapeControls(statusLines(report, now).join("\n"), "text")
+    )
     return report.inUse !== null
   })
 
@@ -343,23 +373,27 @@ export const status = (settings: AnthropicSettings, options: { readonly json?: b
 
 /**
  * Removes the OAuth bundle (the file a symlink points to, and the link), under the refresher's lock: a refresh in
- * another process does not write it back.
+ * progress ends first, and one in another process does not write it back.
  */
 export const logout = (settings: AnthropicSettings): Effect.Effect<void, AnthropicConfigError> =>
-  Effect.flatMap(bundleStore(settings.auth.bundle, { lockWaitMs: settings.timeoutMs }), (store) =>
-    store.withLock(store.remove).pipe(
+  Effect.gen(function*() {
+    const runFork = Runtime.runFork(yield* Effect.runtime<never>())
+    const store = yield* bundleStore(settings.auth.bundle, {
+      lockWaitMs: lockWaitMs(settings),
+      onWait: () => runFork(Console.log(escapeControls(waitingForRefresh(settings), "text")))
+    })
+    const removed = yield* store.withLock(store.remove).pipe(
       Effect.mapError((error) =>
         new AnthropicConfigError({
           file: settings.auth.bundle,
           problem: `the bundle cannot be removed (${error.detail})`,
           fix: "check the file's and its directory's permissions"
         })
-      ),
-      Effect.flatMap((removed) =>
-        Console.log(
-          removed
-            ? `Removed the OAuth bundle ${settings.auth.bundle}.`
-            : `No OAuth bundle at ${settings.auth.bundle}; nothing to do.`
-        )
       )
-    ))
+    )
+    yield* Console.log(
+      removed
+        ? `Removed the OAuth bundle ${cell(settings.auth.bundle)}.`
+        : `No OAuth bundle at ${cell(settings.auth.bundle)}; nothing to do.`
+    )
+  })

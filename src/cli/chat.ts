@@ -1,5 +1,7 @@
 /**
- * `chat "prompt"`: streams Claude's reply to the terminal with the credential `config/llm.yaml` resolves.
+ * `chat "prompt"`: streams Claude's reply to the terminal with the credential `config/llm.yaml` resolves. The reply
+ * keeps its line feeds and tabs; every other control character in it (ESC, BEL, carriage return, C1, bidi
+ * overrides) is printed as a visible escape, as is anything the server sent into the status lines.
  */
 import * as Console from "effect/Console"
 import * as Context from "effect/Context"
@@ -12,7 +14,9 @@ import * as AnthropicClient from "../AnthropicClient.js"
 import * as AnthropicConfig from "../AnthropicConfig.js"
 import * as Credentials from "../Credentials.js"
 import type { LlmError } from "../Errors.js"
+import type * as Messages from "../Messages.js"
 import * as MessageStream from "../MessageStream.js"
+import { escapeControls } from "./terminalText.js"
 
 export interface ChatOptions {
   readonly prompt: string
@@ -21,12 +25,19 @@ export interface ChatOptions {
   readonly model?: string | undefined
   readonly system?: string | undefined
   readonly maxTokens: number
-  /** Where the reply's text goes (stdout); status lines go to stderr. */
+  /** Where the reply's text goes (stdout), already escaped; status lines go to stderr. */
   readonly write: (text: string) => void
 }
 
 /** The model: `--model`, else the config's `model: {provider, model}`, else claude-haiku-4-5. */
 export const DEFAULT_CHAT_MODEL = "claude-haiku-4-5"
+
+/** The line after the reply: token counts and the stop reason, as the server sent them, escaped. */
+export const statusLine = (message: Messages.Message): string =>
+  escapeControls(
+    `[${message.usage.input_tokens} tokens in, ${message.usage.output_tokens} out, stop: ${message.stop_reason}]`,
+    "line"
+  )
 
 export const chat = (options: ChatOptions): Effect.Effect<void, LlmError, Scope.Scope> =>
   Effect.gen(function*() {
@@ -36,7 +47,7 @@ export const chat = (options: ChatOptions): Effect.Effect<void, LlmError, Scope.
     const services = yield* Layer.build(AnthropicClient.layerSettings(settings))
     const client = Context.get(services, AnthropicClient.AnthropicClient)
     const credentials = Context.get(services, Credentials.Credentials)
-    yield* Console.error(`[${model} via ${credentials.kind} from ${credentials.location}]`)
+    yield* Console.error(escapeControls(`[${model} via ${credentials.kind} from ${credentials.location}]`, "line"))
     const message = yield* MessageStream.finalMessage(
       client.stream({
         model,
@@ -46,12 +57,10 @@ export const chat = (options: ChatOptions): Effect.Effect<void, LlmError, Scope.
       }).pipe(
         Stream.tap((event) => {
           const text = MessageStream.deltaText(event)
-          return text === undefined ? Effect.void : Effect.sync(() => options.write(text))
+          return text === undefined ? Effect.void : Effect.sync(() => options.write(escapeControls(text, "text")))
         })
       )
     )
     options.write("\n")
-    yield* Console.error(
-      `[${message.usage.input_tokens} tokens in, ${message.usage.output_tokens} out, stop: ${message.stop_reason}]`
-    )
+    yield* Console.error(statusLine(message))
   })

@@ -25,6 +25,7 @@ import * as Messages from "../Messages.js"
 import * as MessageStream from "../MessageStream.js"
 import * as StructuredOutput from "../StructuredOutput.js"
 import * as StandIn from "../testing/StandIn.js"
+import { escapeControls } from "./terminalText.js"
 
 export interface DemoOptions {
   readonly live: boolean
@@ -65,7 +66,7 @@ const toolScript: StandIn.Reply = {
 /** Retries are logged at debug level by the client; the demo shows them. */
 const retryLogger = Logger.make(({ message }) => {
   const text = Array.isArray(message) ? message.join(" ") : String(message)
-  globalThis.console.log(`   ↻ ${text}`)
+  globalThis.console.log(escapeControls(`   ↻ ${text}`, "text"))
 })
 
 const step = (n: number, title: string) => Console.log(`\n[${n}] ${title}`)
@@ -156,7 +157,7 @@ export const run = (options: DemoOptions): Effect.Effect<void, LlmError | Struct
       client.stream({ model, max_tokens: 200, messages: [{ role: "user", content: "Explain streaming in one sentence." }] })
         .pipe(Stream.tap((event) => {
           const text = MessageStream.deltaText(event)
-          return text === undefined ? Effect.void : Effect.sync(() => process.stdout.write(text))
+          return text === undefined ? Effect.void : Effect.sync(() => process.stdout.write(escapeControls(text, "text")))
         }))
     )
     yield* Console.log(`\n     (${streamed.usage.output_tokens} tokens out, stop: ${streamed.stop_reason})`)

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /**
- * The `effect-anthropic` command line: demo, chat, models, login, status, logout.
+ * The `effect-anthropic` command line: demo, chat, models, login, status, logout. Every command body runs with a
+ * console that escapes control characters (`terminalText`); the commands escape server values in their own layouts.
  */
 import * as Args from "@effect/cli/Args"
 import * as Command from "@effect/cli/Command"
@@ -17,6 +18,7 @@ import * as Chat from "./chat.js"
 import * as Demo from "./demo.js"
 import * as Models from "./models.js"
 import * as CliRuntime from "./runtime.js"
+import { failureText, withEscapedConsole } from "./terminalText.js"
 
 const configOption = Options.text("config").pipe(
   Options.withDescription("path of the configuration file (default config/llm.yaml)"),
@@ -49,7 +51,7 @@ const demo = Command.make(
     ),
     config: configOption
   },
-  ({ config, live }) => Effect.scoped(Demo.run({ live, configPath: Option.getOrUndefined(config) }))
+  ({ config, live }) => withEscapedConsole(Effect.scoped(Demo.run({ live, configPath: Option.getOrUndefined(config) })))
 ).pipe(Command.withDescription("run the demo against the loopback stand-in (or the real API with --live)"))
 
 const login = Command.make(
@@ -63,7 +65,7 @@ const login = Command.make(
       const settings = yield* loadSettings(config)
       const { lines } = yield* stdinLines
       yield* Auth.login({ settings, openBrowser: !noBrowser, pasted: lines })
-    }).pipe(Effect.scoped, Effect.provide(UndiciHttpClient.layer))
+    }).pipe(Effect.scoped, Effect.provide(UndiciHttpClient.layer), withEscapedConsole)
 ).pipe(Command.withDescription("sign in with your Anthropic account (OAuth PKCE) and write the OAuth bundle"))
 
 const status = Command.make(
@@ -74,14 +76,15 @@ const status = Command.make(
   },
   ({ config, json }) =>
     Effect.flatMap(loadSettings(config), (settings) => Auth.status(settings, { json })).pipe(
-      Effect.flatMap((ok) => ok ? Effect.void : exitWith(1))
+      Effect.flatMap((ok) => ok ? Effect.void : exitWith(1)),
+      withEscapedConsole
     )
 ).pipe(Command.withDescription("show which credential is used, why the others are not, when it expires, and the rate limits"))
 
 const logout = Command.make(
   "logout",
   { config: configOption },
-  ({ config }) => Effect.flatMap(loadSettings(config), Auth.logout)
+  ({ config }) => withEscapedConsole(Effect.flatMap(loadSettings(config), Auth.logout))
 ).pipe(Command.withDescription("remove the OAuth bundle"))
 
 const chat = Command.make(
@@ -97,14 +100,14 @@ const chat = Command.make(
     config: configOption
   },
   ({ config, maxTokens, model, prompt, system }) =>
-    Effect.scoped(Chat.chat({
+    withEscapedConsole(Effect.scoped(Chat.chat({
       prompt,
       configPath: Option.getOrUndefined(config),
       model: Option.getOrUndefined(model),
       system: Option.getOrUndefined(system),
       maxTokens,
       write: (text) => process.stdout.write(text)
-    }))
+    })))
 ).pipe(Command.withDescription("stream Claude's answer to a prompt, with the configured credential and model"))
 
 const models = Command.make(
@@ -114,11 +117,11 @@ const models = Command.make(
     config: configOption
   },
   ({ config, json }) =>
-    Effect.scoped(Models.list({
+    withEscapedConsole(Effect.scoped(Models.list({
       configPath: Option.getOrUndefined(config),
       json,
       write: (line) => process.stdout.write(`${line}\n`)
-    }))
+    })))
 ).pipe(Command.withDescription("list the models the configured credential can use, newest first"))
 
 const root = Command.make("effect-anthropic").pipe(
@@ -129,14 +132,10 @@ const root = Command.make("effect-anthropic").pipe(
 const cli = Command.run(root, { name: "effect-anthropic", version: "0.1.0" })
 
 Effect.suspend(() => cli(process.argv)).pipe(
-  // Our tagged errors carry a message written for people: print it, not a stack. (@effect/cli has already
-  // printed its own validation errors.)
-  Effect.catchAll((error) =>
-    Effect.zipRight(
-      error instanceof Error && "_tag" in error ? Console.error(`${String(error._tag)}: ${error.message}`) : Effect.void,
-      exitWith(1)
-    )
-  ),
+  Effect.catchAll((error) => {
+    const text = failureText(error)
+    return Effect.zipRight(text === undefined ? Effect.void : Console.error(text), exitWith(1))
+  }),
   Effect.provide(CliRuntime.layer),
   CliRuntime.runMain
 )

@@ -14,6 +14,7 @@ import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
 import * as readline from "node:readline"
+import { escapeControls } from "./terminalText.js"
 
 /** A terminal on the process's stdout; a line read from stdin for the rare prompt. */
 const terminal: Terminal.Terminal = {
@@ -57,7 +58,7 @@ export const runMain = <E>(program: Effect.Effect<void, E>): void => {
     process.off("SIGINT", interrupt)
     process.off("SIGTERM", interrupt)
     if (Exit.isFailure(exit)) {
-      if (!Cause.isInterruptedOnly(exit.cause)) console.error(Cause.pretty(exit.cause))
+      if (!Cause.isInterruptedOnly(exit.cause)) console.error(escapeControls(Cause.pretty(exit.cause), "text"))
       process.exitCode = Cause.isInterruptedOnly(exit.cause) ? 130 : 1
     }
   })

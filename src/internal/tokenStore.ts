@@ -60,10 +60,15 @@ const readJsonObject = async (fs: FileSystem, file: string): Promise<Record<stri
   return parsed as Record<string, unknown>
 }
 
+/**
+ * A holder that died leaves a lock older than this, which the next taker may break (a live holder keeps it fresh):
+ * a taker that waits this long beyond the longest a live holder can keep it is sure to get it.
+ */
+export const LOCK_STALE_MS = 10_000
+
 const lockOptions: lockfile.LockOptions = {
   realpath: false,
-  // A holder that died leaves a lock older than this, which the next taker may break (a live holder keeps it fresh).
-  stale: 10_000,
+  stale: LOCK_STALE_MS,
   // Losing a lock we hold is reported by the next write, not by crashing the process.
   onCompromised: () => {}
 }
@@ -81,27 +86,38 @@ const LOCK_UNAVAILABLE: ReadonlySet<string | undefined> = new Set(["EROFS", "EAC
 const codeOf = (cause: unknown): string | undefined => (cause as NodeJS.ErrnoException | undefined)?.code
 
 /**
- * Take the lock: one quick try, and retries (in real time, as the other holder works) only while it is held. The
- * directory is made first: `login` may be writing the first file in it.
+ * Take the lock: one quick try, then, only while another holds it, a try every {@link LOCK_POLL_MS} (in real time,
+ * as the other holder works) until `waitMs` have passed, with `onWait` told once that waiting begins. The waiting
+ * stops as soon as `abandoned()` says nobody wants the lock any more: the wait can be long (a refresh's whole
+ * bounds), and a pending retry must not keep the process alive. The directory is made first: `login` may be
+ * writing the first file in it.
  */
-const lock = async (fs: FileSystem, file: string, waitMs: number): Promise<() => Promise<void>> => {
+const lock = async (
+  fs: FileSystem,
+  file: string,
+  waitMs: number,
+  onWait: () => void,
+  abandoned: () => boolean
+): Promise<() => Promise<void>> => {
   await fs.promises.mkdir(path.dirname(file), { recursive: true, mode: 0o700 })
-  return lockfile.lock(file, { ...lockOptions, fs, retries: 0 }).catch((cause: unknown) =>
-    codeOf(cause) === "ELOCKED"
-      ? lockfile.lock(file, {
-        ...lockOptions,
-        fs,
-        retries: { retries: Math.ceil(waitMs / LOCK_POLL_MS), factor: 1, minTimeout: LOCK_POLL_MS, maxTimeout: LOCK_POLL_MS }
-      })
-      : Promise.reject(cause)
-  )
+  const deadline = Date.now() + waitMs
+  for (let attempt = 0;; attempt++) {
+    try {
+      return await lockfile.lock(file, { ...lockOptions, fs, retries: 0 })
+    } catch (cause) {
+      if (codeOf(cause) !== "ELOCKED" || abandoned() || Date.now() >= deadline) throw cause
+      if (attempt === 0) onWait()
+      await new Promise((resolve) => setTimeout(resolve, LOCK_POLL_MS))
+      if (abandoned()) throw cause
+    }
+  }
 }
 
 /** {@link lock} as an Effect that can be interrupted while it waits; a lock taken after that is released. */
-const acquireLock = (fs: FileSystem, file: string, waitMs: number) =>
+const acquireLock = (fs: FileSystem, file: string, waitMs: number, onWait: () => void) =>
   Effect.async<() => Promise<void>, unknown>((resume) => {
     let abandoned = false
-    lock(fs, file, waitMs).then(
+    lock(fs, file, waitMs, onWait, () => abandoned).then(
       (release) => abandoned ? void release().catch(() => undefined) : resume(Effect.succeed(release)),
       (cause: unknown) => abandoned ? undefined : resume(Effect.fail(cause))
     )
@@ -111,11 +127,12 @@ const acquireLock = (fs: FileSystem, file: string, waitMs: number) =>
   })
 
 /**
- * How a store waits for the lock: as long as another process may hold it for a refresh of its own (`timeout_ms`),
- * not a fixed few seconds.
+ * How a store waits for the lock: as long as another process may hold it for a refresh of its own, not a fixed few
+ * seconds; `onWait` is told when the lock is found held and the wait begins (to say so to a person).
  */
 export interface StoreOptions {
   readonly lockWaitMs?: number | undefined
+  readonly onWait?: (() => void) | undefined
 }
 
 const DEFAULT_LOCK_WAIT_MS = 60_000
@@ -190,7 +207,7 @@ const makeStore = (
         Effect.acquireUseRelease(
           // Interruptible while it waits (closing the client must not wait for another process's lock); a lock
           // that arrives after the wait was given up is released at once.
-          Effect.interruptible(acquireLock(fs, target, lockWaitMs)).pipe(
+          Effect.interruptible(acquireLock(fs, target, lockWaitMs, options.onWait ?? (() => {}))).pipe(
             Effect.catchAll((cause) =>
               LOCK_UNAVAILABLE.has(codeOf(cause))
                 ? Effect.as(
