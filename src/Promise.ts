@@ -34,6 +34,7 @@ import * as MessagesText from "./Messages.js"
 import type * as Messages from "./Messages.js"
 import * as MessageStream from "./MessageStream.js"
 import type * as Models from "./Models.js"
+import * as RateLimiter from "./RateLimiter.js"
 import type { RateLimits } from "./ResponseMetadata.js"
 
 /**
@@ -199,6 +200,10 @@ export interface Client {
     readonly retrieve: (id: string, options?: RequestOptions) => ApiPromise<Files.FileMetadata>
     readonly download: (id: string, options?: RequestOptions) => DownloadHandle
     readonly delete: (id: string, options?: RequestOptions) => ApiPromise<Files.DeletedFile>
+  }
+  /** The rate limiter as it is now: the pause, requests in flight, calls waiting and what holds them, every budget. */
+  readonly rateLimiter: {
+    readonly snapshot: () => Promise<RateLimiter.Snapshot>
   }
   /** The credential in use and what every other source looked like (no secrets). */
   readonly credential: {
@@ -423,6 +428,7 @@ export const fromLayer = async <E>(layer: Layer.Layer<AnthropicClient.Services, 
       download,
       delete: (id, options) => call(client.deleteFile(id, options), options)
     },
+    rateLimiter: { snapshot: () => run(Effect.flatMap(RateLimiter.RateLimiter, (limiter) => limiter.snapshot)) },
     credential: { kind: credentials.kind, location: credentials.location, report: credentials.report },
     run,
     close: () =>

@@ -39,6 +39,7 @@ import { AnthropicConfig, type AnthropicSettings, type MinuteLimits } from "./An
 import type { AnthropicConfigError, RateLimit } from "./Errors.js"
 import * as Limiter from "./internal/rateLimiter/limiter.js"
 import * as MemoryStore from "./internal/rateLimiter/memoryStore.js"
+import * as Metrics from "./internal/rateLimiter/metrics.js"
 import * as RedisStore from "./internal/rateLimiter/redisStore.js"
 import { reportsOf } from "./internal/rateLimiter/reports.js"
 import { type Dimension, LIMIT_NAME, type Report, type Store } from "./internal/rateLimiter/store.js"
@@ -165,6 +166,17 @@ export interface Service {
  * @category tags
  */
 export class RateLimiter extends Context.Tag("effect-anthropic/RateLimiter")<RateLimiter, Service>() {}
+
+/**
+ * The limiter's Effect metrics, exported like any other (by `@effect/opentelemetry`, say): `waitTime` (a histogram
+ * of the milliseconds calls waited before being sent, calls that waited at all), `waiting` (a gauge of the calls
+ * waiting now) and `apiRemaining` (a gauge of what the API last reported remaining, tagged `scope` and `dimension`).
+ * Each is updated only when something happens to it: an idle limiter updates none.
+ *
+ * @since 0.2.0
+ * @category metrics
+ */
+export const metrics = { waitTime: Metrics.waitTime, waiting: Metrics.waiting, apiRemaining: Metrics.apiRemaining } as const
 
 const noReservation: Reservation = { settle: () => Effect.void, waitedMs: 0 }
 

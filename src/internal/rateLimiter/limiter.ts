@@ -256,12 +256,13 @@ export const make = (options: LimiterOptions, withStore: WithStore, location: ()
   const snapshot: Effect.Effect<Snapshot> = Effect.flatMap(
     Effect.all([
       pauseLeft,
-      withStore((store) =>
+      // Suspended: the scopes are the ones seen by the time it runs.
+      withStore((store) => Effect.suspend(() =>
         store.inspect([...scopes].map((scope) => {
           const limitScope = limitScopeOf(scope === "*" ? undefined : scope)
           return { scope, limitScope, configured: configuredOf(limitScope) }
         }))
-      )
+      ))
     ]),
     ([pausedForMs, budgets]) =>
       Effect.succeed({
