@@ -38,9 +38,17 @@ const manyCalls = (call: () => Promise<unknown>) => async () => {
   return CALLS
 }
 
-const effectClient = async () => {
+/** Per-minute limits no run reaches: the limiter does all its work on every call and never holds one. */
+const minuteLimits = { requests_per_minute: 1e9, input_tokens_per_minute: 1e9, output_tokens_per_minute: 1e9 }
+
+/** The stand-in that reports its rate limits on every answer, as the API does. */
+const reportingUrl = process.env.REPORTING_URL ?? url
+
+const effectClient = async (rateLimit: Record<string, unknown> = {}, baseUrl = url) => {
   const scope = Effect.runSync(Scope.make())
-  const services = await Effect.runPromise(Layer.buildWithScope(AnthropicClient.layerFile({ config, env: {} }), scope))
+  const anthropic = { ...config.providers.anthropic, base_url: baseUrl, rate_limit: rateLimit }
+  const layer = AnthropicClient.layerFile({ config: { providers: { anthropic } }, env: {} })
+  const services = await Effect.runPromise(Layer.buildWithScope(layer, scope))
   return Context.get(services, AnthropicClient.AnthropicClient)
 }
 
@@ -245,12 +253,18 @@ const make = async (): Promise<() => Promise<number>> => {
       const client = await createClient({ config, env: {} })
       return () => eventsThenFinal(client.messages.stream(params))
     }
-    case "floor-calls": {
+    case "floor-calls":
+    case "floor-calls-reported": {
       const dispatcher = new Agent()
+      const to = `${name === "floor-calls" ? url : reportingUrl}/v1/messages`
       return manyCalls(async () => {
-        const res = await request(`${url}/v1/messages`, { method: "POST", headers, body: JSON.stringify(params), dispatcher })
+        const res = await request(to, { method: "POST", headers, body: JSON.stringify(params), dispatcher })
         return JSON.parse(await res.body.text())
       })
+    }
+    case "ours-calls-reported": {
+      const client = await effectClient({}, reportingUrl)
+      return manyCalls(() => Effect.runPromise(client.createMessage(params)))
     }
     case "platform-calls":
       // @effect/platform's HttpClient on undici, nothing of this client: what the HTTP layer itself costs.
@@ -264,6 +278,19 @@ const make = async (): Promise<() => Promise<number>> => {
     }
     case "ours-calls": {
       const client = await effectClient()
+      return manyCalls(() => Effect.runPromise(client.createMessage(params)))
+    }
+    case "ours-calls-minute": {
+      const client = await effectClient(minuteLimits)
+      return manyCalls(() => Effect.runPromise(client.createMessage(params)))
+    }
+    case "ours-calls-redis": {
+      const client = await effectClient({ ...minuteLimits, store: "redis", redis_url: process.env.REDIS_URL, key_prefix: `bench-${process.pid}:` })
+      return manyCalls(() => Effect.runPromise(client.createMessage(params)))
+    }
+    case "ours-calls-x": {
+      // Experiments: the rate_limit section from the environment.
+      const client = await effectClient(JSON.parse(process.env.RATE_LIMIT ?? "{}"))
       return manyCalls(() => Effect.runPromise(client.createMessage(params)))
     }
     case "ours-promise-calls": {

@@ -17,14 +17,32 @@ const server = spawn(process.execPath, ["--import", "tsx", "bench/standin-server
   stdio: ["ignore", "pipe", "inherit"]
 })
 const [line] = (await once(readline.createInterface({ input: server.stdout! }), "line")) as [string]
-const { bytes, deltas, url } = JSON.parse(line) as { url: string; bytes: number; deltas: number }
+
+/** redis-server on a free loopback port, without persistence; `undefined` where it is not installed. */
+async function startRedis(): Promise<{ readonly url: string; readonly kill: () => void } | undefined> {
+  const port = 20_000 + Math.floor(Math.random() * 20_000)
+  const child = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], {
+    stdio: ["ignore", "pipe", "ignore"]
+  })
+  const started = await new Promise<boolean>((resolve) => {
+    child.once("error", () => resolve(false))
+    child.stdout!.on("data", (chunk: Buffer) => {
+      if (/Ready to accept connections/.test(chunk.toString())) resolve(true)
+    })
+  })
+  return started ? { url: `redis://127.0.0.1:${port}/0`, kill: () => void child.kill() } : undefined
+}
+const { bytes, deltas, reportingUrl, url } = JSON.parse(line) as { url: string; reportingUrl: string; bytes: number; deltas: number }
+
+// A Redis for the Redis row (redis-server from Debian's packages), when the machine has one.
+const redis = await startRedis()
 
 const contender = (name: string) =>
   new Promise<{ times: Array<number>; cpu: Array<number>; count: number }>((resolve, reject) =>
     execFile(
       process.execPath,
       ["--import", "tsx", "bench/contenders.ts", name, url, String(ROUNDS)],
-      { maxBuffer: 1 << 20 },
+      { maxBuffer: 1 << 20, env: { ...process.env, REDIS_URL: redis?.url ?? "", REPORTING_URL: reportingUrl } },
       (error, stdout, stderr) => (error ? reject(new Error(`${name}: ${stderr}`)) : resolve(JSON.parse(stdout)))
     )
   )
@@ -109,7 +127,12 @@ if (only === undefined || only === "calls") {
     "@effect/platform HttpClient alone (NodeHttpClient.layerUndici, no tracing)": "platform-calls",
     "this project's UndiciHttpClient alone": "undici-httpclient-calls",
     "effect-anthropic: Effect": "ours-calls",
-    "effect-anthropic: Promise client": "ours-promise-calls"
+    "effect-anthropic: Promise client": "ours-promise-calls",
+    "effect-anthropic: Effect, per-minute limits in memory": "ours-calls-minute",
+    ...(redis === undefined ? {} : { "effect-anthropic: Effect, per-minute limits in Redis": "ours-calls-redis" }),
+    "floor, on a stand-in reporting its limits on every answer (as the API does)": "floor-calls-reported",
+    "effect-anthropic: Effect, learning from those headers (adaptive, the default)": "ours-calls-reported"
   })
 }
 server.kill("SIGTERM")
+redis?.kill()

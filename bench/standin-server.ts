@@ -18,11 +18,13 @@ body.push(...tail)
 const streamBody = Buffer.from(StandIn.sse(body))
 const message = StandIn.messageJson([{ type: "text", text: "Hello from the stand-in." }])
 
+// Two stand-ins: one that reports no rate limits (as a gateway may not: the limiter has nothing to do), and one that
+// reports limits no benchmark reaches on every answer, as the API does (the adaptive limiter learns from each).
 const standIn = await StandIn.start()
-// Limits no benchmark reaches, reported on every answer as the API reports its own: the client's adaptive limiter
-// sees real headers, and nothing is ever refused (the default limits would 429 a run of 5,000 calls).
-standIn.rateLimits.set({ requestsPerMinute: 1e9, inputTokensPerMinute: 1e12, outputTokensPerMinute: 1e12 })
-standIn.setDefault({
+standIn.rateLimits.off()
+const reporting = await StandIn.start()
+reporting.rateLimits.set({ requestsPerMinute: 1e9, inputTokensPerMinute: 1e12, outputTokensPerMinute: 1e12 })
+for (const server of [standIn, reporting]) server.setDefault({
   type: "dynamic",
   reply: (request) =>
     request.body?.stream === true
@@ -31,6 +33,10 @@ standIn.setDefault({
 })
 // Keep no record: the benchmark sends thousands of requests.
 ;(standIn.requests as Array<unknown>).length = 0
-setInterval(() => ((standIn.requests as Array<unknown>).length = 0), 1000).unref()
-console.log(JSON.stringify({ url: standIn.url, bytes: streamBody.length, deltas }))
-process.on("SIGTERM", () => void standIn.close().then(() => process.exit(0)))
+setInterval(() => {
+  ;(standIn.requests as Array<unknown>).length = 0
+  ;(reporting.requests as Array<unknown>).length = 0
+  ;(reporting.rateLimits.charges as Array<unknown>).length = 0
+}, 1000).unref()
+console.log(JSON.stringify({ url: standIn.url, reportingUrl: reporting.url, bytes: streamBody.length, deltas }))
+process.on("SIGTERM", () => void Promise.all([standIn.close(), reporting.close()]).then(() => process.exit(0)))

@@ -268,7 +268,7 @@ export const makeWith = (options: Options): Effect.Effect<Service, AnthropicConf
       maxWaitMs,
       maxRetryAfterMs: options.maxRetryAfterMs ?? DEFAULT_MAX_RETRY_AFTER_MS,
       maxConcurrent
-    }, withStore, () => shared === undefined ? local.location : shared.usable() ? shared.location : `${local.location}: Redis at ${shared.location} cannot be used now`, clock)
+    }, withStore, () => shared === undefined ? local.location : shared.usable() ? shared.location : `${local.location}: Redis at ${shared.location} cannot be used now`, clock, shared === undefined ? local : undefined)
     const observe = (model: string | undefined, reports: ReadonlyArray<Report>) =>
       rateLimit.adaptive ? limiter.observe(model, reports) : Effect.void
     return {

@@ -11,6 +11,8 @@ import * as Fiber from "effect/Fiber"
 import * as Logger from "effect/Logger"
 import * as LogLevel from "effect/LogLevel"
 import { Redis } from "ioredis"
+import * as AnthropicConfig from "../src/AnthropicConfig.js"
+import * as CliAuth from "../src/cli/auth.js"
 import * as StandIn from "../src/testing/StandIn.js"
 import { API_KEY, hello, stack } from "./fixtures.js"
 import { lineLog, realPause } from "./helpers.js"
@@ -94,6 +96,46 @@ describe.skipIf(redisServer === undefined)("what clients sharing one Redis share
       const fromB = standIn.requests[1]!
       expect(fromB.receivedAt - pausedAt).toBeGreaterThanOrEqual(1400)
       expect(standIn.requests).toHaveLength(3)
+    }), 20_000)
+
+  it.scopedLive("a snapshot (and status) in any process shows what the fleet shares: the pause, every budget learned", () =>
+    Effect.gen(function*() {
+      const { a, b, prefix, standIn } = yield* fleet({ requests_per_minute: 500 })
+      const reset = wholeSecondIn(30_000)
+      standIn.enqueue({
+        ...StandIn.text("ok"),
+        headers: {
+          "anthropic-ratelimit-input-tokens-limit": "40000",
+          "anthropic-ratelimit-input-tokens-remaining": "31000",
+          "anthropic-ratelimit-input-tokens-reset": new Date(reset).toISOString().replace(/\.\d{3}Z$/, "Z")
+        }
+      } as StandIn.Reply)
+      yield* a.createMessage({ ...hello, model: "claude-opus-4-7" })
+      void b
+      const settings = yield* Effect.orDie(Effect.suspend(() =>
+        AnthropicConfig.fromObject({
+          providers: {
+            anthropic: {
+              api_key: API_KEY,
+              rate_limit: { requests_per_minute: 500, store: "redis", redis_url: redis.url, key_prefix: prefix }
+            }
+          }
+        }, { env: {} })
+      ))
+      const report = yield* CliAuth.statusReport(settings)
+      expect(report.rateLimit.shared?.pausedForMs).toBe(0)
+      expect(report.rateLimit.shared?.budgets).toContainEqual({
+        scope: "claude-opus-4-7",
+        limit: "input_tokens_per_minute",
+        configured: undefined,
+        learned: { limit: 40_000, available: expect.any(Number) },
+        api: { remaining: 31_000, resetAtMs: reset }
+      })
+      expect(report.rateLimit.shared?.budgets).toContainEqual(expect.objectContaining({
+        scope: "claude-opus-4-7",
+        limit: "requests_per_minute",
+        configured: { limit: 500, available: expect.any(Number) }
+      }))
     }), 20_000)
 
   it.scoped("buckets run on Redis's clock: a host whose clock says 1970 and one that says today share one budget", () =>

@@ -293,6 +293,8 @@ describe("what a program sees", () => {
       })
       expect(snapshot.budgets).toContainEqual(expect.objectContaining({ scope: "claude-opus-4-7", limit: "output_tokens_per_minute", configured: { limit: 8000, available: 8000 } }))
       expect((yield* Metric.value(RateLimiter.metrics.waiting)).value).toBe(1)
+      const remaining = RateLimiter.metrics.apiRemaining.pipe(Metric.tagged("scope", "claude-haiku-4-5"), Metric.tagged("dimension", "requests_per_minute"))
+      expect((yield* Metric.value(remaining)).value).toBe(40)
       yield* TestClock.adjust(60_000)
       const answer = yield* Fiber.join(queued)
       expect(answer.limiterWaitMs).toBe(60_000)

@@ -16,13 +16,14 @@ import type * as Scope from "effect/Scope"
 import { spawn } from "node:child_process"
 import * as http from "node:http"
 import type { AddressInfo } from "node:net"
-import type { AnthropicSettings, MinuteLimits } from "../AnthropicConfig.js"
+import { type AnthropicSettings, DEFAULT_MAX_WAIT_MS, type MinuteLimits } from "../AnthropicConfig.js"
 import * as Credentials from "../Credentials.js"
 import { AnthropicConfigError, LoginFailed, type NoCredentials } from "../Errors.js"
 import * as RedisStore from "../internal/rateLimiter/redisStore.js"
 import { bundleStore, LOCK_STALE_MS } from "../internal/tokenStore.js"
 import { fingerprint } from "../internal/tokens.js"
 import * as OAuth from "../OAuth.js"
+import * as RateLimiter from "../RateLimiter.js"
 import * as TokenRefresher from "../TokenRefresher.js"
 import { escapeControls } from "./terminalText.js"
 
@@ -251,6 +252,13 @@ export interface StatusReport {
     readonly inputTokensPerMinute: number | null
     readonly outputTokensPerMinute: number | null
     readonly models: Readonly<Record<string, MinuteLimits>>
+    readonly maxWaitMs: number
+    readonly maxConcurrent: number | null
+    /** What the fleet shares in Redis now (store redis, reachable): the pause, and every budget known. */
+    readonly shared?: {
+      readonly pausedForMs: number
+      readonly budgets: ReadonlyArray<RateLimiter.Budget>
+    }
   }
 }
 
@@ -283,6 +291,15 @@ export const statusReport = (settings: AnthropicSettings): Effect.Effect<StatusR
       keyPrefix: limits.keyPrefix,
       ...(yield* RedisStore.probe(redisUrl))
     }
+    // What the fleet shares now, read through a limiter of its own over the same Redis.
+    const shared = redis?.reachable === true
+      ? yield* Effect.scoped(Effect.flatMap(RateLimiter.makeWith(settings), (limiter) => limiter.snapshot)).pipe(
+        Effect.map(({ budgets, pausedForMs }) => ({ pausedForMs, budgets })),
+        Effect.timeout("5 seconds"),
+        Effect.option,
+        Effect.map(Option.getOrUndefined)
+      )
+      : undefined
     return {
       config: settings.source,
       authMode: settings.auth.mode,
@@ -296,7 +313,10 @@ export const statusReport = (settings: AnthropicSettings): Effect.Effect<StatusR
         requestsPerMinute: limits.requestsPerMinute ?? null,
         inputTokensPerMinute: limits.inputTokensPerMinute ?? null,
         outputTokensPerMinute: limits.outputTokensPerMinute ?? null,
-        models: limits.models
+        models: limits.models,
+        maxWaitMs: limits.maxWaitMs ?? DEFAULT_MAX_WAIT_MS,
+        maxConcurrent: limits.maxConcurrent ?? null,
+        ...(shared === undefined ? {} : { shared })
       }
     }
   })
@@ -347,8 +367,29 @@ const statusLines = (report: StatusReport, now: number): Array<string> => {
     `  per minute: ${perMinute(limits)}`
   )
   for (const [model, own] of Object.entries(limits.models)) lines.push(`    ${cell(model)}: ${perMinute(own)}`)
-  lines.push(`  adaptive: ${limits.adaptive ? "on (the API's anthropic-ratelimit-* headers tighten these; a 429 pauses every call)" : "off"}`)
+  lines.push(
+    `  adaptive: ${limits.adaptive ? "on (the API's anthropic-ratelimit-* headers tighten these; a 429 pauses every call)" : "off"}`,
+    `  longest wait for budget: ${limits.maxWaitMs} ms; requests in flight: ${limits.maxConcurrent ?? "no cap"}`
+  )
+  if (limits.shared !== undefined) {
+    lines.push(`  shared now: ${limits.shared.pausedForMs > 0 ? `paused for ${limits.shared.pausedForMs} ms after a 429` : "not paused"}`)
+    for (const budget of limits.shared.budgets) lines.push(`    ${budgetLine(budget, now)}`)
+  }
   return lines
+}
+
+/** One budget of the shared snapshot as a line: the configured, the learned and the API's word on it. */
+const budgetLine = (budget: RateLimiter.Budget, now: number): string => {
+  const parts = [
+    budget.configured === undefined ? undefined : `configured ${budget.configured.limit}, ${Math.floor(budget.configured.available)} available`,
+    budget.learned === undefined ? undefined : `the API's limit ${budget.learned.limit}, ${Math.floor(budget.learned.available)} available`,
+    budget.api === undefined
+      ? undefined
+      : `the API said ${Math.floor(budget.api.remaining)} left${
+        budget.api.resetAtMs === undefined ? "" : ` until ${humanDuration(budget.api.resetAtMs - now)}`
+      }`
+  ].filter((part) => part !== undefined)
+  return `${cell(budget.scope === "*" ? "every model" : budget.scope)} ${budget.limit}: ${parts.join("; ")}`
 }
 
 /**

@@ -9,7 +9,8 @@ export const MAX_VALUE = 256
 /** A non-negative decimal number (the first of a list), or `undefined`. */
 export const numberOf = (value: string | undefined): number | undefined => {
   if (value === undefined || value.length > MAX_VALUE) return undefined
-  const text = value.split(",")[0]!.trim()
+  const comma = value.indexOf(",")
+  const text = (comma === -1 ? value : value.slice(0, comma)).trim()
   if (!/^\d+(\.\d+)?$/.test(text)) return undefined
   const n = Number(text)
   return Number.isFinite(n) ? n : undefined

@@ -149,10 +149,12 @@ export interface StandIn {
   /**
    * The rate limits of `POST /v1/messages` answered by the default echo: token buckets per minute, as the API keeps
    * them, reported in `anthropic-ratelimit-*` headers on every answer, a 429 with `retry-after` when exceeded.
-   * Generous by default (4,000 requests, 2M input and 400k output tokens a minute); `set` others, read `charges`.
+   * Generous by default (4,000 requests, 2M input and 400k output tokens a minute); `set` others (which turns them
+   * back on), read `charges`, or turn them `off` (no limit, no headers: a gateway that reports none).
    */
   readonly rateLimits: {
     readonly set: (limits: Partial<StandInLimits>) => void
+    readonly off: () => void
     readonly charges: ReadonlyArray<Charge>
   }
   readonly close: () => Promise<void>
@@ -715,7 +717,9 @@ export const start = async (options: {
       waiters.add(check)
     })
   /** The default answer to a Messages request, through the rate limits: charged and reported, or a 429. */
+  let limiting = true
   const limited = (request: RecordedRequest): Reply => {
+    if (!limiting) return fallback
     const decision = limits.arrive(inputTokensOf(request.body))
     if (decision.retryAfterMs !== undefined) {
       return error(429, {
@@ -785,7 +789,16 @@ export const start = async (options: {
     url: `http://127.0.0.1:${port}`,
     oauth: oauth.server,
     models: resources.models,
-    rateLimits: { set: limits.set, charges: limits.charges },
+    rateLimits: {
+      set: (next) => {
+        limiting = true
+        limits.set(next)
+      },
+      off: () => {
+        limiting = false
+      },
+      charges: limits.charges
+    },
     batches: resources.batches,
     files: resources.files,
     requests,

@@ -21,7 +21,8 @@ import {
   type Need,
   type Report,
   type Store,
-  type StoreDown
+  type StoreDown,
+  type SyncStore
 } from "./store.js"
 
 /** The limits and bounds the limiter keeps. */
@@ -75,8 +76,17 @@ export type WithStore = <A>(f: (store: Store) => Effect.Effect<A, StoreDown>) =>
 
 /** The most model scopes a snapshot lists (a program that names thousands of models does not grow it without end). */
 const MAX_SCOPES = 64
+/** The API's remaining budget goes to its gauge at most this often per scope and dimension (and at once when 0). */
+const GAUGE_EVERY_MS = 250
 
-export const make = (options: LimiterOptions, withStore: WithStore, location: () => string, clock: Clock.Clock) => {
+export const make = (
+  options: LimiterOptions,
+  withStore: WithStore,
+  location: () => string,
+  clock: Clock.Clock,
+  /** The store when it is this process's alone (no Redis): admissions that need no wait skip the Effect machinery. */
+  syncStore: (Store & SyncStore) | undefined
+) => {
   const { maxConcurrent, maxRetryAfterMs, maxWaitMs } = options
   const slotIntervalMs = options.requestsPerSecond === undefined ? undefined : 1000 / options.requestsPerSecond
   let inFlight = 0
@@ -123,13 +133,42 @@ export const make = (options: LimiterOptions, withStore: WithStore, location: ()
   const wait = (ms: number, reason: string): Effect.Effect<void> => countedWhile(reason, Effect.sleep(ms))
 
   const giveBack = (store: Store, demand: Demand) =>
-    Effect.ignore(store.correct(demand, demand.needs.map((n): Correction => ({ dimension: n.dimension, reserved: n.tokens, used: undefined }))))
+    Effect.ignore(store.correct(demand, demand.needs.map((n): Correction => ({ dimension: n.dimension, reserved: n.tokens, used: undefined })), false))
 
   /**
    * Admits an attempt. Uninterruptible but for its waits: an attempt interrupted while it waits (its caller's
    * timeout, a shutdown) gives back what it holds, as it sent nothing; one interrupted elsewhere would leak it.
    */
   const admit = (cost: Cost | undefined, permit: boolean): Effect.Effect<Reservation, RateLimit> =>
+    syncStore === undefined || (permit && maxConcurrent !== undefined)
+      ? admitWaiting(cost, permit)
+      : Effect.suspend(() => {
+        // The common case in one step: admitted at once (nothing in it can be interrupted half-way).
+        const demand = demandOf(cost)
+        const admission = syncStore.admitNow(demand)
+        if (admission._tag !== "Admitted" || admission.waitMs > 0) {
+          return Effect.uninterruptibleMask((restore) =>
+            handle(syncStore, admission, demand, clock.unsafeCurrentTimeMillis(), false, restore)
+          )
+        }
+        inFlight++
+        return Effect.succeed(settledNow(demand))
+      })
+
+  /** A reservation of the in-process store admitted with no wait, settled in one step. */
+  const settledNow = (demand: Demand): Reservation => ({
+    waitedMs: 0,
+    settle: (usage) =>
+      Effect.sync(() => {
+        inFlight--
+        if (demand.needs.length > 0) {
+          const corrections = correctionsOf(demand, usage)
+          if (corrections.length > 0) syncStore!.correctNow(demand, corrections, true)
+        }
+      })
+  })
+
+  const admitWaiting = (cost: Cost | undefined, permit: boolean): Effect.Effect<Reservation, RateLimit> =>
     Effect.uninterruptibleMask((restore) => {
       const demand = demandOf(cost)
       const startedAt = clock.unsafeCurrentTimeMillis()
@@ -140,33 +179,43 @@ export const make = (options: LimiterOptions, withStore: WithStore, location: ()
 
   /** One round with the store: admitted, or a wait and another round. */
   const attempt = (demand: Demand, startedAt: number, permit: boolean, restore: Restore): Effect.Effect<Reservation, RateLimit> =>
-    withStoreResult(demand, (store, admission) => {
-      const left = startedAt + maxWaitMs - clock.unsafeCurrentTimeMillis()
-      const again = Effect.suspend(() => attempt(demand, startedAt, permit, restore))
-      switch (admission._tag) {
-        case "Paused":
-          if (admission.ms > maxRetryAfterMs) return Effect.fail(pausedTooLong(admission.ms))
-          if (admission.ms > left) return Effect.fail(waitedTooLong({ kind: "pause" }, admission.ms))
-          return Effect.zipRight(restore(wait(admission.ms, "pause")), again)
-        case "Held":
-          if (admission.ms > left) return Effect.fail(waitedTooLong(admission.holder, admission.ms))
-          return Effect.zipRight(restore(wait(admission.ms, reasonOf(admission.holder))), again)
-        case "Admitted": {
-          if (admission.waitMs === 0) return permitted(store, demand, startedAt, permit, 0, restore)
-          if (admission.waitMs > left) {
-            return Effect.zipRight(giveBack(store, demand), Effect.fail(waitedTooLong(admission.holder!, admission.waitMs)))
-          }
-          // A pause that began while this attempt waited holds it too: it gives its budget back and starts over.
-          return Effect.zipRight(
-            Effect.onInterrupt(restore(wait(admission.waitMs, reasonOf(admission.holder!))), () => giveBack(store, demand)),
-            Effect.flatMap(pauseLeft, (paused) =>
-              paused > 0
-                ? Effect.zipRight(giveBack(store, demand), again)
-                : permitted(store, demand, startedAt, permit, clock.unsafeCurrentTimeMillis() - startedAt, restore))
-          )
+    withStoreResult(demand, (store, admission) => handle(store, admission, demand, startedAt, permit, restore))
+
+  /** The store's answer: a wait and another round, a failure past the bounds, or the reservation. */
+  const handle = (
+    store: Store,
+    admission: Admission,
+    demand: Demand,
+    startedAt: number,
+    permit: boolean,
+    restore: Restore
+  ): Effect.Effect<Reservation, RateLimit> => {
+    const left = startedAt + maxWaitMs - clock.unsafeCurrentTimeMillis()
+    const again = Effect.suspend(() => attempt(demand, startedAt, permit, restore))
+    switch (admission._tag) {
+      case "Paused":
+        if (admission.ms > maxRetryAfterMs) return Effect.fail(pausedTooLong(admission.ms))
+        if (admission.ms > left) return Effect.fail(waitedTooLong({ kind: "pause" }, admission.ms))
+        return Effect.zipRight(restore(wait(admission.ms, "pause")), again)
+      case "Held":
+        if (admission.ms > left) return Effect.fail(waitedTooLong(admission.holder, admission.ms))
+        return Effect.zipRight(restore(wait(admission.ms, reasonOf(admission.holder))), again)
+      case "Admitted": {
+        if (admission.waitMs === 0) return permitted(store, demand, startedAt, permit, 0, restore)
+        if (admission.waitMs > left) {
+          return Effect.zipRight(giveBack(store, demand), Effect.fail(waitedTooLong(admission.holder!, admission.waitMs)))
         }
+        // A pause that began while this attempt waited holds it too: it gives its budget back and starts over.
+        return Effect.zipRight(
+          Effect.onInterrupt(restore(wait(admission.waitMs, reasonOf(admission.holder!))), () => giveBack(store, demand)),
+          Effect.flatMap(pauseLeft, (paused) =>
+            paused > 0
+              ? Effect.zipRight(giveBack(store, demand), again)
+              : permitted(store, demand, startedAt, permit, clock.unsafeCurrentTimeMillis() - startedAt, restore))
+        )
       }
-    })
+    }
+  }
 
   const withStoreResult = <A, E>(
     demand: Demand,
@@ -234,7 +283,7 @@ export const make = (options: LimiterOptions, withStore: WithStore, location: ()
           Effect.suspend(() => {
             inFlight--
             const corrections = demand.needs.length === 0 ? [] : correctionsOf(demand, usage)
-            const corrected = corrections.length === 0 ? Effect.void : Effect.ignore(store.correct(demand, corrections))
+            const corrected = corrections.length === 0 ? Effect.void : Effect.ignore(store.correct(demand, corrections, true))
             return holder === undefined ? corrected : Effect.zipRight(corrected, Effect.ignore(store.release(holder)))
           })
       }
@@ -242,27 +291,52 @@ export const make = (options: LimiterOptions, withStore: WithStore, location: ()
     return waitedMs > 0 ? Effect.zipRight(Metric.update(Metrics.waitTime, waitedMs), reservation) : reservation
   }
 
-  const observe = (model: string | undefined, reports: ReadonlyArray<Report>): Effect.Effect<void> =>
-    reports.length === 0 || !options.adaptive
-      ? Effect.void
-      : Effect.zipRight(
-        withStore((store) => store.learn(model ?? "*", reports)),
-        Effect.forEach(reports, (report) =>
-          report.remaining === undefined
-            ? Effect.void
-            : Metric.set(Metric.tagged(Metric.tagged(Metrics.apiRemaining, "scope", model ?? "*"), "dimension", LIMIT_NAME[report.dimension]), report.remaining), { discard: true })
-      )
+  // The remaining-budget gauge of each scope and dimension, tagged once, and set at most every GAUGE_EVERY_MS (an
+  // update looks its key up in the metric registry: on every answer it cost more than the rest of the learning).
+  const gauges = new Map<string, { readonly gauge: Metric.Metric.Gauge<number>; at: number }>()
+  const setGauge = (scope: string, dimension: Dimension, remaining: number, now: number) => {
+    const key = `${scope}:${dimension}`
+    let entry = gauges.get(key)
+    if (entry === undefined) {
+      if (gauges.size >= MAX_SCOPES * 3) return
+      const gauge = Metric.tagged(Metric.tagged(Metrics.apiRemaining, "scope", scope), "dimension", LIMIT_NAME[dimension])
+      gauges.set(key, entry = { gauge, at: -Infinity })
+    }
+    if (now - entry.at < GAUGE_EVERY_MS && remaining > 0) return
+    entry.at = now
+    entry.gauge.unsafeUpdate(remaining, [])
+  }
+
+  const setGauges = (scope: string, reports: ReadonlyArray<Report>) => {
+    const now = clock.unsafeCurrentTimeMillis()
+    for (const report of reports) {
+      if (report.remaining !== undefined) setGauge(scope, report.dimension, report.remaining, now)
+    }
+  }
+
+  /** Learns what an answer reported: one step in this process's store, this runs on every answer. */
+  const observe = (model: string | undefined, reports: ReadonlyArray<Report>): Effect.Effect<void> => {
+    if (reports.length === 0 || !options.adaptive) return Effect.void
+    const scope = model ?? "*"
+    return syncStore !== undefined
+      ? Effect.sync(() => {
+        syncStore.learnNow(scope, reports)
+        setGauges(scope, reports)
+      })
+      : Effect.zipRight(withStore((store) => store.learn(scope, reports)), Effect.sync(() => setGauges(scope, reports)))
+  }
 
   const snapshot: Effect.Effect<Snapshot> = Effect.flatMap(
     Effect.all([
       pauseLeft,
-      // Suspended: the scopes are the ones seen by the time it runs.
-      withStore((store) => Effect.suspend(() =>
-        store.inspect([...scopes].map((scope) => {
-          const limitScope = limitScopeOf(scope === "*" ? undefined : scope)
-          return { scope, limitScope, configured: configuredOf(limitScope) }
-        }))
-      ))
+      // The scopes this client has seen, and those the store learned (from every process sharing it).
+      withStore((store) =>
+        Effect.flatMap(store.knownScopes, (known) =>
+          store.inspect([...new Set([...scopes, ...known])].map((scope) => {
+            const limitScope = limitScopeOf(scope === "*" ? undefined : scope)
+            return { scope, limitScope, configured: configuredOf(limitScope) }
+          })))
+      )
     ]),
     ([pausedForMs, budgets]) =>
       Effect.succeed({

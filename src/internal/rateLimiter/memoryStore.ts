@@ -22,10 +22,11 @@ import {
   type Holder,
   MINUTE,
   type Report,
-  type Store
+  type Store,
+  type SyncStore
 } from "./store.js"
 
-/** A token bucket: its level when last touched, and when that was. */
+/** A token bucket: its level when last touched, and when that was (mutated in place: this runs on every call). */
 interface Bucket {
   level: number
   at: number
@@ -37,6 +38,21 @@ interface ApiBudget {
   resetAt: number | undefined
   limit: number | undefined
 }
+
+/** What is known of one dimension of one scope (a model): the limit learned, its bucket, the API's budget. */
+interface Learned {
+  limit: number | undefined
+  bucket: Bucket | undefined
+  api: ApiBudget | undefined
+}
+
+type ScopeState = Record<Dimension, Learned>
+
+const newScope = (): ScopeState => ({
+  requests: { limit: undefined, bucket: undefined, api: undefined },
+  input: { limit: undefined, bucket: undefined, api: undefined },
+  output: { limit: undefined, bucket: undefined, api: undefined }
+})
 
 /** The level of `bucket` (of `limit` a minute) at `now`, full when never used. */
 const levelAt = (bucket: Bucket | undefined, limit: number, now: number): number =>
@@ -51,124 +67,152 @@ const refreshed = (budget: ApiBudget, now: number): ApiBudget => {
   return budget
 }
 
-export const make = (clock: Clock.Clock): Store => {
+/** Takes `tokens` (at most the limit: a larger request waits for a full bucket) and returns the wait for them. */
+const take = (bucket: Bucket, limit: number, tokens: number, now: number): number => {
+  const level = levelAt(bucket, limit, now) - Math.min(tokens, limit)
+  bucket.level = level
+  bucket.at = now
+  return level >= 0 ? 0 : Math.ceil((-level * MINUTE) / limit)
+}
+
+/** A bucket that has never been used: full. */
+const fullBucket = (limit: number, now: number): Bucket => ({ level: limit, at: now })
+
+const give = (bucket: Bucket | undefined, limit: number, tokens: number, now: number) => {
+  if (bucket === undefined) return
+  bucket.level = Math.min(limit, levelAt(bucket, limit, now) + tokens)
+  bucket.at = now
+}
+
+export const make = (clock: Clock.Clock): Store & SyncStore => {
   let pausedUntil = 0
-  const slots = new Map<string, number>()
-  const buckets = new Map<string, Bucket>()
-  const learned = new Map<string, number>()
-  const api = new Map<string, ApiBudget>()
+  let nextSlot = 0
+  const scopes = new Map<string, ScopeState>()
+  const configured = new Map<string, Partial<Record<Dimension, Bucket>>>()
   const holders = new Set<string>()
   let released = Deferred.unsafeMake<void>(FiberId.none)
 
-  /** Takes `tokens` (at most the limit: a larger request waits for a full bucket) and returns the wait for them. */
-  const take = (key: string, limit: number, tokens: number, now: number): number => {
-    const level = levelAt(buckets.get(key), limit, now) - Math.min(tokens, limit)
-    buckets.set(key, { level, at: now })
-    return level >= 0 ? 0 : Math.ceil((-level * MINUTE) / limit)
+  const scopeOf = (scope: string): ScopeState => {
+    let state = scopes.get(scope)
+    if (state === undefined) scopes.set(scope, state = newScope())
+    return state
   }
-  const give = (key: string, limit: number, tokens: number, now: number) => {
-    const bucket = buckets.get(key)
-    if (bucket !== undefined) buckets.set(key, { level: Math.min(limit, levelAt(bucket, limit, now) + tokens), at: now })
+  const configuredOf = (limitScope: string) => {
+    let buckets = configured.get(limitScope)
+    if (buckets === undefined) configured.set(limitScope, buckets = {})
+    return buckets
   }
-  const configuredKey = (demand: Demand, dimension: Dimension) => `c:${demand.limitScope}:${dimension}`
-  const scopedKey = (scope: string, dimension: Dimension) => `${scope}:${dimension}`
 
   const admit = (demand: Demand): Admission => {
     const now = clock.unsafeCurrentTimeMillis()
     if (pausedUntil > now) return { _tag: "Paused", ms: pausedUntil - now }
-    for (const need of demand.needs) {
-      const budget = api.get(scopedKey(demand.scope, need.dimension))
-      if (budget === undefined || need.tokens <= 0) continue
-      refreshed(budget, now)
-      if (budget.resetAt !== undefined && budget.remaining < Math.min(need.tokens, budget.limit ?? Infinity)) {
-        return { _tag: "Held", ms: budget.resetAt - now, holder: { kind: "api", dimension: need.dimension, scope: demand.scope } }
+    const state = demand.needs.length === 0 ? undefined : scopes.get(demand.scope)
+    if (state !== undefined) {
+      for (const need of demand.needs) {
+        const budget = state[need.dimension].api
+        if (budget === undefined || need.tokens <= 0) continue
+        refreshed(budget, now)
+        if (budget.resetAt !== undefined && budget.remaining < Math.min(need.tokens, budget.limit ?? Infinity)) {
+          return { _tag: "Held", ms: budget.resetAt - now, holder: { kind: "api", dimension: need.dimension, scope: demand.scope } }
+        }
       }
     }
     let waitMs = 0
-    let holder: Holder | undefined
-    const longer = (ms: number, by: Holder) => {
-      if (ms > waitMs) {
-        waitMs = ms
-        holder = by
-      }
-    }
+    // What holds the attempt longest: a holder object is made only for the answer.
+    let heldBy: "requests_per_second" | "configured" | "learned" | undefined
+    let heldDimension: Dimension = "requests"
     if (demand.slotIntervalMs !== undefined) {
-      const next = Math.max(slots.get("rps") ?? 0, now)
-      slots.set("rps", next + demand.slotIntervalMs)
-      longer(next - now, { kind: "requests_per_second" })
+      const next = Math.max(nextSlot, now)
+      nextSlot = next + demand.slotIntervalMs
+      if (next - now > waitMs) {
+        waitMs = next - now
+        heldBy = "requests_per_second"
+      }
     }
     for (const need of demand.needs) {
       if (need.tokens <= 0) continue
       if (need.configured !== undefined) {
-        longer(take(configuredKey(demand, need.dimension), need.configured, need.tokens, now), {
-          kind: "configured",
-          dimension: need.dimension,
-          scope: demand.limitScope
-        })
+        const buckets = configuredOf(demand.limitScope)
+        const wait = take(buckets[need.dimension] ??= fullBucket(need.configured, now), need.configured, need.tokens, now)
+        if (wait > waitMs) {
+          waitMs = wait
+          heldBy = "configured"
+          heldDimension = need.dimension
+        }
       }
-      const key = scopedKey(demand.scope, need.dimension)
-      const limit = learned.get(key)
-      if (limit !== undefined) {
-        longer(take(`l:${key}`, limit, need.tokens, now), { kind: "learned", dimension: need.dimension, scope: demand.scope })
+      const learned = state?.[need.dimension]
+      if (learned === undefined) continue
+      if (learned.limit !== undefined) {
+        const wait = take(learned.bucket ??= fullBucket(learned.limit, now), learned.limit, need.tokens, now)
+        if (wait > waitMs) {
+          waitMs = wait
+          heldBy = "learned"
+          heldDimension = need.dimension
+        }
       }
-      const budget = api.get(key)
-      if (budget !== undefined) budget.remaining -= Math.min(need.tokens, budget.limit ?? Infinity)
+      if (learned.api !== undefined) learned.api.remaining -= Math.min(need.tokens, learned.api.limit ?? Infinity)
     }
+    const holder: Holder | undefined = heldBy === undefined
+      ? undefined
+      : heldBy === "requests_per_second"
+      ? { kind: heldBy }
+      : { kind: heldBy, dimension: heldDimension, scope: heldBy === "configured" ? demand.limitScope : demand.scope }
     return { _tag: "Admitted", waitMs, holder }
   }
 
-  const correct = (demand: Demand, corrections: ReadonlyArray<Correction>) => {
+  const correct = (demand: Demand, corrections: ReadonlyArray<Correction>, sent: boolean) => {
     const now = clock.unsafeCurrentTimeMillis()
+    const state = scopes.get(demand.scope)
     for (const { dimension, reserved, used } of corrections) {
       const need = demand.needs.find((n) => n.dimension === dimension)
       // Each budget took at most its limit: give back (or take more of) what it took, against what was used.
       const adjust = (limit: number) => Math.min(reserved, limit) - Math.min(used ?? 0, limit)
-      if (need?.configured !== undefined) give(configuredKey(demand, dimension), need.configured, adjust(need.configured), now)
-      const key = scopedKey(demand.scope, dimension)
-      const limit = learned.get(key)
-      if (limit !== undefined) give(`l:${key}`, limit, adjust(limit), now)
-      const budget = api.get(key)
-      if (budget !== undefined) budget.remaining += adjust(budget.limit ?? Infinity)
+      if (need?.configured !== undefined) give(configured.get(demand.limitScope)?.[dimension], need.configured, adjust(need.configured), now)
+      const learned = state?.[dimension]
+      if (learned === undefined) continue
+      if (learned.limit !== undefined) give(learned.bucket, learned.limit, adjust(learned.limit), now)
+      if (!sent && learned.api !== undefined) learned.api.remaining += adjust(learned.api.limit ?? Infinity)
     }
   }
 
   const learn = (scope: string, reports: ReadonlyArray<Report>) => {
     const now = clock.unsafeCurrentTimeMillis()
+    const state = scopeOf(scope)
     for (const report of reports) {
-      const key = scopedKey(scope, report.dimension)
-      if (report.limit !== undefined) learned.set(key, report.limit)
+      const learned = state[report.dimension]
+      if (report.limit !== undefined) learned.limit = report.limit
       if (report.remaining === undefined) continue
-      const limit = report.limit ?? api.get(key)?.limit
-      api.set(key, {
-        remaining: report.remaining,
-        resetAt: report.resetAtMs !== undefined && report.resetAtMs > now ? report.resetAtMs : undefined,
-        limit
-      })
+      const resetAt = report.resetAtMs !== undefined && report.resetAtMs > now ? report.resetAtMs : undefined
+      const limit = report.limit ?? learned.api?.limit
+      if (learned.api === undefined) learned.api = { remaining: report.remaining, resetAt, limit }
+      else {
+        learned.api.remaining = report.remaining
+        learned.api.resetAt = resetAt
+        learned.api.limit = limit
+      }
     }
   }
 
-  const inspect: Store["inspect"] = (scopes) =>
+  const inspect: Store["inspect"] = (wanted) =>
     Effect.sync(() => {
       const now = clock.unsafeCurrentTimeMillis()
       const views: Array<BudgetView> = []
-      for (const { configured, limitScope, scope } of scopes) {
+      for (const { configured: limits, limitScope, scope } of wanted) {
         for (const dimension of DIMENSIONS) {
-          const limit = configured[dimension]
-          const key = scopedKey(scope, dimension)
-          const learnedLimit = learned.get(key)
-          const budget = api.get(key)
-          if (limit === undefined && learnedLimit === undefined && budget === undefined) continue
-          const current = budget === undefined ? undefined : refreshed({ ...budget }, now)
+          const limit = limits[dimension]
+          const learned = scopes.get(scope)?.[dimension]
+          if (limit === undefined && learned?.limit === undefined && learned?.api === undefined) continue
+          const api = learned?.api === undefined ? undefined : refreshed({ ...learned.api }, now)
           views.push({
             scope,
             dimension,
             configured: limit === undefined
               ? undefined
-              : { limit, available: levelAt(buckets.get(`c:${limitScope}:${dimension}`), limit, now) },
-            learned: learnedLimit === undefined
+              : { limit, available: levelAt(configured.get(limitScope)?.[dimension], limit, now) },
+            learned: learned?.limit === undefined
               ? undefined
-              : { limit: learnedLimit, available: levelAt(buckets.get(`l:${key}`), learnedLimit, now) },
-            api: current === undefined ? undefined : { remaining: current.remaining, resetAtMs: current.resetAt }
+              : { limit: learned.limit, available: levelAt(learned.bucket, learned.limit, now) },
+            api: api === undefined ? undefined : { remaining: api.remaining, resetAtMs: api.resetAt }
           })
         }
       }
@@ -177,8 +221,11 @@ export const make = (clock: Clock.Clock): Store => {
 
   return {
     location: "memory (this process)",
+    admitNow: admit,
+    correctNow: correct,
+    learnNow: learn,
     admit: (demand) => Effect.sync(() => admit(demand)),
-    correct: (demand, corrections) => Effect.sync(() => correct(demand, corrections)),
+    correct: (demand, corrections, sent) => Effect.sync(() => correct(demand, corrections, sent)),
     learn: (scope, reports) => Effect.sync(() => learn(scope, reports)),
     pauseLeft: Effect.sync(() => Math.max(0, pausedUntil - clock.unsafeCurrentTimeMillis())),
     pauseFor: (ms) =>
@@ -200,6 +247,7 @@ export const make = (clock: Clock.Clock): Store => {
         Deferred.unsafeDone(woken, Effect.void)
       }),
     permitReleased: Effect.suspend(() => Deferred.await(released)),
+    knownScopes: Effect.sync(() => [...scopes.keys()]),
     inspect
   }
 }

@@ -74,6 +74,9 @@ const PERMIT_POLL_MS = 25
 /** What the API taught is kept an hour (a learned limit is refreshed by every answer). */
 const LEARNED_TTL_MS = 3_600_000
 
+/** The most scopes a snapshot lists from what the fleet learned. */
+const MAX_KNOWN_SCOPES = 200
+
 /** The scripts' marker for a key holding what the store did not write. */
 const GARBAGE = "EA_GARBAGE"
 
@@ -180,14 +183,19 @@ for i = 1, needs do
 end
 return { 2, math.ceil(wait), kind, at }`
 
-/** KEYS: three per correction (configured bucket, learned bucket, API budget). ARGV: two per correction (reserved, used). */
+/**
+ * KEYS: three per correction (configured bucket, learned bucket, API budget). ARGV: "1" when the attempt was sent
+ * (the API's budget is left to its next report), then two per correction (reserved, used).
+ */
 const CORRECT = `${PRELUDE}
-for i = 1, #ARGV / 2 do
-  local reserved = tonumber(ARGV[2 * i - 1])
-  local used = tonumber(ARGV[2 * i])
+local sent = ARGV[1] == "1"
+for i = 1, (#ARGV - 1) / 2 do
+  local reserved = tonumber(ARGV[2 * i])
+  local used = tonumber(ARGV[2 * i + 1])
   give(KEYS[3 * i - 2], reserved, used)
   give(KEYS[3 * i - 1], reserved, used)
-  local api = api_of(KEYS[3 * i])
+  local api = nil
+  if not sent then api = api_of(KEYS[3 * i]) end
   if api ~= nil then
     local limit = api[3] or math.huge
     redis.call("HINCRBYFLOAT", KEYS[3 * i], "r", math.min(reserved, limit) - math.min(used, limit))
@@ -477,9 +485,9 @@ export const make = (
       })
     }
 
-    const correct = (demand: Demand, corrections: ReadonlyArray<Correction>) => {
+    const correct = (demand: Demand, corrections: ReadonlyArray<Correction>, sent: boolean) => {
       const keys: Array<string> = []
-      const args: Array<number> = []
+      const args: Array<number> = [sent ? 1 : 0]
       for (const { dimension, reserved, used } of corrections) {
         keys.push(key("c", demand.limitScope, dimension), key("lb", demand.scope, dimension), key("api", demand.scope, dimension))
         args.push(reserved, used ?? 0)
@@ -558,6 +566,22 @@ export const make = (
           return command(() => redis.zrem(inflightKey, id)).pipe(Effect.asVoid)
         }),
       permitReleased: networkWait(PERMIT_POLL_MS),
+      knownScopes: command(async () => {
+        const scopes = new Set<string>()
+        const pattern = `${prefix}api:*`
+        let cursor = "0"
+        // A bounded walk: a snapshot lists what it finds in a few rounds, never the whole of a shared Redis.
+        for (let round = 0; round < 10 && scopes.size < MAX_KNOWN_SCOPES; round++) {
+          const [next, keys] = await redis.scan(cursor, "MATCH", pattern, "COUNT", 100)
+          for (const found of keys) {
+            const rest = found.slice(prefix.length + "api:".length)
+            scopes.add(rest.slice(0, rest.lastIndexOf(":")))
+          }
+          cursor = next
+          if (cursor === "0") break
+        }
+        return [...scopes]
+      }),
       inspect
     }
   })

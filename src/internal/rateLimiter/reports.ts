@@ -14,6 +14,19 @@ const HEADERS: ReadonlyArray<readonly [Dimension, string]> = [
 
 const NONE: ReadonlyArray<Report> = []
 
+// The last reset text read and its time: answers close together carry the same one (it is to the second).
+let lastReset = ""
+let lastResetAtMs: number | undefined
+
+const resetOf = (text: string | undefined): number | undefined => {
+  if (text === undefined) return undefined
+  if (text !== lastReset) {
+    lastReset = text
+    lastResetAtMs = timeOf(text).resetAtMs
+  }
+  return lastResetAtMs
+}
+
 export const reportsOf = (headers: Readonly<Record<string, string | undefined>>): ReadonlyArray<Report> => {
   let reports: Array<Report> | undefined
   for (const [dimension, prefix] of HEADERS) {
@@ -28,7 +41,7 @@ export const reportsOf = (headers: Readonly<Record<string, string | undefined>>)
       // A limit of 0 would hold every call for ever: the API never reports one, a hostile server may.
       limit: limit !== undefined && limit >= 1 ? limit : undefined,
       remaining,
-      resetAtMs: timeOf(headers[`${prefix}reset`]).resetAtMs
+      resetAtMs: resetOf(headers[`${prefix}reset`])
     })
   }
   return reports ?? NONE

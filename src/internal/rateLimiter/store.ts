@@ -92,8 +92,11 @@ export interface Store {
   /** Where the budget lives, for `status` (never a password). */
   readonly location: string
   readonly admit: (demand: Demand) => Effect.Effect<Admission, StoreDown>
-  /** Gives back or corrects what an admitted demand took. */
-  readonly correct: (demand: Demand, corrections: ReadonlyArray<Correction>) => Effect.Effect<void, StoreDown>
+  /**
+   * Gives back or corrects what an admitted demand took. The API's reported budget is given back only for an
+   * attempt that was never `sent`: once sent, the API's next report says what it counted.
+   */
+  readonly correct: (demand: Demand, corrections: ReadonlyArray<Correction>, sent: boolean) => Effect.Effect<void, StoreDown>
   /** Learns what an answer's headers reported for `scope`. */
   readonly learn: (scope: string, reports: ReadonlyArray<Report>) => Effect.Effect<void, StoreDown>
   /** Milliseconds left of the current 429 pause (0: none). */
@@ -105,8 +108,20 @@ export interface Store {
   readonly release: (holder: string) => Effect.Effect<void, StoreDown>
   /** Waits until a permit may have been freed (this process's next release; for Redis, a short poll). */
   readonly permitReleased: Effect.Effect<void>
+  /** The scopes the store has learned something about (from any process sharing it), at most a few hundred. */
+  readonly knownScopes: Effect.Effect<ReadonlyArray<string>, StoreDown>
   /** The budgets of these scopes as they are now. */
   readonly inspect: (scopes: ReadonlyArray<{ readonly scope: string; readonly limitScope: string; readonly configured: Readonly<Partial<Record<Dimension, number>>> }>) => Effect.Effect<ReadonlyArray<BudgetView>, StoreDown>
+}
+
+/**
+ * The in-process store's operations done at once, for the limiter's fast path: an attempt admitted with no wait
+ * costs no Effect step of its own, and its settlement one.
+ */
+export interface SyncStore {
+  readonly admitNow: (demand: Demand) => Admission
+  readonly correctNow: (demand: Demand, corrections: ReadonlyArray<Correction>, sent: boolean) => void
+  readonly learnNow: (scope: string, reports: ReadonlyArray<Report>) => void
 }
 
 /** The store could not do an operation: Redis unreachable, or answering what the store did not write. */
