@@ -14,11 +14,15 @@ import * as Stream from "effect/Stream"
 import { createParser } from "eventsource-parser"
 import { Agent, request } from "undici"
 import * as LanguageModel from "@effect/ai/LanguageModel"
-import * as AnthropicClient from "../src/AnthropicClient.js"
-import * as AnthropicLanguageModel from "../src/AnthropicLanguageModel.js"
-import * as MessageStream from "../src/MessageStream.js"
-import { createClient } from "../src/Promise.js"
-import * as UndiciHttpClient from "../src/UndiciHttpClient.js"
+
+// The library as its users load it: the built modules (`npm run bench` builds them first), not the sources through
+// tsx, whose transpiled output wraps every function it makes (`__name`) and so costs the client per call.
+const load = <M>(module: string): Promise<M> => import(new URL(`../dist/esm/${module}.js`, import.meta.url).href)
+const AnthropicClient = await load<typeof import("../src/AnthropicClient.js")>("AnthropicClient")
+const AnthropicLanguageModel = await load<typeof import("../src/AnthropicLanguageModel.js")>("AnthropicLanguageModel")
+const MessageStream = await load<typeof import("../src/MessageStream.js")>("MessageStream")
+const { createClient } = await load<typeof import("../src/Promise.js")>("Promise")
+const UndiciHttpClient = await load<typeof import("../src/UndiciHttpClient.js")>("UndiciHttpClient")
 
 const [name, url, roundsText] = process.argv.slice(2) as [string, string, string]
 const CALLS = Number(process.env.CALLS ?? 5000)

@@ -5,13 +5,16 @@
 // Every contender runs in a fresh process (two warm-ups, then ROUNDS timed runs); the sequence of contenders is run
 // PASSES times, interleaved; reported: the median of all timed runs, and the median of per-pass ratios to the floor,
 // in wall time and in the contender process's CPU time (which leaves out the time the host steals from this VM).
-import { execFile, spawn } from "node:child_process"
+import { execFile, execFileSync, spawn } from "node:child_process"
 import { once } from "node:events"
 import * as readline from "node:readline"
 
 const ROUNDS = Number(process.env.ROUNDS ?? 5)
 const PASSES = Number(process.env.PASSES ?? 5)
 const only = process.argv[2] // "stream" | "calls" | undefined (both)
+
+// The contenders load the built library, as its users do.
+execFileSync(process.execPath, ["scripts/build.mjs"], { stdio: "inherit" })
 
 const server = spawn(process.execPath, ["--import", "tsx", "bench/standin-server.ts"], {
   stdio: ["ignore", "pipe", "inherit"]

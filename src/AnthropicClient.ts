@@ -24,7 +24,7 @@ import * as MessageStream from "./MessageStream.js"
 import * as Messages from "./Messages.js"
 import * as Models from "./Models.js"
 import * as RateLimiter from "./RateLimiter.js"
-import { currentSink, type Sink } from "./internal/responseSink.js"
+import { currentSink, listeners, type Sink } from "./internal/responseSink.js"
 import * as ResponseMetadata from "./ResponseMetadata.js"
 import * as UndiciHttpClient from "./UndiciHttpClient.js"
 
@@ -147,7 +147,14 @@ export interface WithResponse<A> extends ResponseMetadata.ResponseMetadata {
 export const withResponse = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<WithResponse<A>, E, R> =>
   Effect.suspend(() => {
     const sink: Sink = { last: undefined }
-    return Effect.flatMap(Effect.locally(effect, currentSink, sink), (data) =>
+    listeners.count++
+    const listened = Effect.ensuring(
+      Effect.locally(effect, currentSink, sink),
+      Effect.sync(() => {
+        listeners.count--
+      })
+    )
+    return Effect.flatMap(listened, (data) =>
       sink.last === undefined
         ? Effect.dieMessage("AnthropicClient.withResponse: the effect received no answer from the API (is it a call of this client?)")
         : Effect.succeed({ data, ...ResponseMetadata.fromHeaders(sink.last.status, sink.last.headers, sink.last.waitedMs) }))

@@ -37,7 +37,7 @@ import {
   StreamError
 } from "./Errors.js"
 import { causeText } from "./internal/causeText.js"
-import { currentSink } from "./internal/responseSink.js"
+import { currentSink, listeners } from "./internal/responseSink.js"
 import { classify, clip, MAX_IDENTIFIER, withRetries } from "./internal/classify.js"
 import { MAX_MILLISECONDS } from "./internal/configSchema.js"
 import { estimateInputTokens } from "./internal/rateLimiter/estimate.js"
@@ -320,7 +320,14 @@ const chargeOf = (reservation: RateLimiter.Reservation, reserved: RateLimiter.Us
       settled = true
       return reservation.settle(usage)
     })
-  return { settle, settleAsReserved: settle(reserved), waitedMs }
+  return {
+    settle,
+    // Made only when asked for: most answers say what they used.
+    get settleAsReserved() {
+      return settle(reserved)
+    },
+    waitedMs
+  }
 }
 
 /**
@@ -525,7 +532,7 @@ export const make = (
 
     /** A 2xx answer, recorded for `AnthropicClient.withResponse` when the fiber listens. */
     const recorded = <X, E>(response: HttpClientResponse.HttpClientResponse, waitedMs: number, read: Effect.Effect<X, E>) =>
-      Effect.withFiberRuntime<X, E>((fiber) => {
+      listeners.count === 0 ? read : Effect.withFiberRuntime<X, E>((fiber) => {
         const sink = fiber.getFiberRef(currentSink)
         if (sink !== undefined) sink.last = { status: response.status, headers: response.headers, waitedMs }
         return read
@@ -610,7 +617,8 @@ export const make = (
           const encoded = body ??= encodeBody(options.body, meter !== undefined)
           return Either.isLeft(encoded) ? Effect.fail(encoded.left) : attemptWith(encoded.right.body, encoded.right.inputTokens)
         })
-      const retries = {
+      // The settings themselves unless this call has its own (no object per call for the common case).
+      const retries = options.maxRetries === undefined && options.retry !== "unprocessed" ? settings : {
         ...settings,
         ...(options.maxRetries === undefined ? {} : { maxRetries: options.maxRetries }),
         ...(options.retry === "unprocessed" ? { only: surelyUnprocessed } : {})
@@ -620,10 +628,10 @@ export const make = (
 
     const readJson = (options: RequestOptions) =>
     (response: HttpClientResponse.HttpClientResponse, charge: Charge): Effect.Effect<unknown, ApiError> => {
-      const description = `${response.request.method} ${response.request.url}`
+      const description = () => `${response.request.method} ${response.request.url}`
       return Effect.matchEffect(response.text, {
         onFailure: (error) =>
-          Effect.fail(readError(description, response, error, timeoutDetailOf(options.timeoutMs ?? settings.timeoutMs))),
+          Effect.fail(readError(description(), response, error, timeoutDetailOf(options.timeoutMs ?? settings.timeoutMs))),
         onSuccess: (text) => {
           let json: unknown
           try {
@@ -633,7 +641,7 @@ export const make = (
               new Other({
                 status: response.status,
                 errorType: "invalid_response",
-                apiMessage: `the answer to ${description} is not JSON`,
+                apiMessage: `the answer to ${description()} is not JSON`,
                 requestId: clip(response.headers["request-id"], MAX_IDENTIFIER),
                 retryable: false
               })

@@ -269,9 +269,9 @@ export const withRetries = <A, R>(
   options: RetryOptions
 ): Effect.Effect<A, ApiError, R> => {
   if (options.maxRetries <= 0) return effect
-  const policy = retryPolicy(options)
+  // The schedule is made only after a first failure: most calls never need it.
   return Effect.catchAll(effect, (first) =>
-    Effect.flatMap(Schedule.driver(policy), (driver) => {
+    Effect.flatMap(Schedule.driver(retryPolicy(options)), (driver) => {
       const again = (error: ApiError): Effect.Effect<A, ApiError, R> =>
         Effect.matchEffect(driver.next(error), {
           onFailure: () => Effect.fail(error),

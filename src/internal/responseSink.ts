@@ -18,3 +18,6 @@ export interface Sink {
 }
 
 export const currentSink: FiberRef.FiberRef<Sink | undefined> = FiberRef.unsafeMake<Sink | undefined>(undefined)
+
+/** How many effects are listening now: with none, the HTTP layer does not even look for a sink. */
+export const listeners = { count: 0 }

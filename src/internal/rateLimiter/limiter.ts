@@ -152,8 +152,17 @@ export const make = (
           )
         }
         inFlight++
-        return Effect.succeed(settledNow(demand))
+        return Effect.succeed(admission.took === false ? untouched : settledNow(demand))
       })
+
+  /** A reservation of the in-process store that took no budget: settling it only counts it out. */
+  const untouched: Reservation = {
+    waitedMs: 0,
+    settle: () => countOut
+  }
+  const countOut = Effect.sync(() => {
+    inFlight--
+  })
 
   /** A reservation of the in-process store admitted with no wait, settled in one step. */
   const settledNow = (demand: Demand): Reservation => ({

@@ -118,6 +118,7 @@ export const make = (clock: Clock.Clock): Store & SyncStore => {
       }
     }
     let waitMs = 0
+    let took = false
     // What holds the attempt longest: a holder object is made only for the answer.
     let heldBy: "requests_per_second" | "configured" | "learned" | undefined
     let heldDimension: Dimension = "requests"
@@ -132,6 +133,7 @@ export const make = (clock: Clock.Clock): Store & SyncStore => {
     for (const need of demand.needs) {
       if (need.tokens <= 0) continue
       if (need.configured !== undefined) {
+        took = true
         const buckets = configuredOf(demand.limitScope)
         const wait = take(buckets[need.dimension] ??= fullBucket(need.configured, now), need.configured, need.tokens, now)
         if (wait > waitMs) {
@@ -143,6 +145,7 @@ export const make = (clock: Clock.Clock): Store & SyncStore => {
       const learned = state?.[need.dimension]
       if (learned === undefined) continue
       if (learned.limit !== undefined) {
+        took = true
         const wait = take(learned.bucket ??= fullBucket(learned.limit, now), learned.limit, need.tokens, now)
         if (wait > waitMs) {
           waitMs = wait
@@ -150,14 +153,17 @@ export const make = (clock: Clock.Clock): Store & SyncStore => {
           heldDimension = need.dimension
         }
       }
-      if (learned.api !== undefined) learned.api.remaining -= Math.min(need.tokens, learned.api.limit ?? Infinity)
+      if (learned.api !== undefined) {
+        took = true
+        learned.api.remaining -= Math.min(need.tokens, learned.api.limit ?? Infinity)
+      }
     }
     const holder: Holder | undefined = heldBy === undefined
       ? undefined
       : heldBy === "requests_per_second"
       ? { kind: heldBy }
       : { kind: heldBy, dimension: heldDimension, scope: heldBy === "configured" ? demand.limitScope : demand.scope }
-    return { _tag: "Admitted", waitMs, holder }
+    return { _tag: "Admitted", waitMs, holder, took }
   }
 
   const correct = (demand: Demand, corrections: ReadonlyArray<Correction>, sent: boolean) => {

@@ -6,11 +6,15 @@
 import { numberOf, timeOf } from "../headerValues.js"
 import type { Dimension, Report } from "./store.js"
 
-const HEADERS: ReadonlyArray<readonly [Dimension, string]> = [
-  ["requests", "anthropic-ratelimit-requests-"],
-  ["input", "anthropic-ratelimit-input-tokens-"],
-  ["output", "anthropic-ratelimit-output-tokens-"]
-]
+/** Each dimension's three header names, written out once (not built on every answer). */
+const HEADERS: ReadonlyArray<{ readonly dimension: Dimension; readonly limit: string; readonly remaining: string; readonly reset: string }> = (
+  [["requests", "requests"], ["input", "input-tokens"], ["output", "output-tokens"]] as const
+).map(([dimension, name]) => ({
+  dimension,
+  limit: `anthropic-ratelimit-${name}-limit`,
+  remaining: `anthropic-ratelimit-${name}-remaining`,
+  reset: `anthropic-ratelimit-${name}-reset`
+}))
 
 const NONE: ReadonlyArray<Report> = []
 
@@ -29,19 +33,19 @@ const resetOf = (text: string | undefined): number | undefined => {
 
 export const reportsOf = (headers: Readonly<Record<string, string | undefined>>): ReadonlyArray<Report> => {
   let reports: Array<Report> | undefined
-  for (const [dimension, prefix] of HEADERS) {
-    const limitText = headers[`${prefix}limit`]
-    const remainingText = headers[`${prefix}remaining`]
+  for (const names of HEADERS) {
+    const limitText = headers[names.limit]
+    const remainingText = headers[names.remaining]
     if (limitText === undefined && remainingText === undefined) continue
     const limit = numberOf(limitText)
     const remaining = numberOf(remainingText)
     if (limit === undefined && remaining === undefined) continue
     ;(reports ??= []).push({
-      dimension,
+      dimension: names.dimension,
       // A limit of 0 would hold every call for ever: the API never reports one, a hostile server may.
       limit: limit !== undefined && limit >= 1 ? limit : undefined,
       remaining,
-      resetAtMs: resetOf(headers[`${prefix}reset`])
+      resetAtMs: resetOf(headers[names.reset])
     })
   }
   return reports ?? NONE

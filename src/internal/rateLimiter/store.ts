@@ -58,7 +58,13 @@ export type Holder =
 export type Admission =
   | { readonly _tag: "Paused"; readonly ms: number }
   | { readonly _tag: "Held"; readonly ms: number; readonly holder: Holder }
-  | { readonly _tag: "Admitted"; readonly waitMs: number; readonly holder: Holder | undefined }
+  | {
+    readonly _tag: "Admitted"
+    readonly waitMs: number
+    readonly holder: Holder | undefined
+    /** `false` when no budget was taken (nothing configured or learned for the scope): nothing to correct. */
+    readonly took?: boolean | undefined
+  }
 
 /** What an answer used against what was reserved, per dimension: `used` undefined gives everything back. */
 export interface Correction {
