@@ -68,6 +68,12 @@ export interface CallOptions {
   readonly timeoutMs?: number | undefined
   /** This call's retries in place of `retry.max_retries` (0 to 100). */
   readonly maxRetries?: number | undefined
+  /**
+   * Called with the metadata of the call's answer (`request-id`, status, headers, the rate limits they report, the
+   * limiter's wait) as soon as a 2xx answer arrives; for a call retried, with the answer that succeeded. The rate
+   * limits are parsed only if read.
+   */
+  readonly onResponse?: ((response: ResponseMetadata.ResponseMetadata) => void) | undefined
 }
 
 /**
@@ -84,6 +90,7 @@ export const callOptionsOf = (options: CallOptions | undefined): CallOptions => 
   if (options.headers !== undefined) out.headers = options.headers
   if (options.timeoutMs !== undefined) out.timeoutMs = options.timeoutMs
   if (options.maxRetries !== undefined) out.maxRetries = options.maxRetries
+  if (typeof options.onResponse === "function") out.onResponse = options.onResponse
   return out
 }
 
@@ -531,12 +538,19 @@ export const make = (
       })
 
     /** A 2xx answer, recorded for `AnthropicClient.withResponse` when the fiber listens. */
-    const recorded = <X, E>(response: HttpClientResponse.HttpClientResponse, waitedMs: number, read: Effect.Effect<X, E>) =>
-      listeners.count === 0 ? read : Effect.withFiberRuntime<X, E>((fiber) => {
+    const recorded = <X, E>(
+      response: HttpClientResponse.HttpClientResponse,
+      waitedMs: number,
+      onResponse: CallOptions["onResponse"],
+      read: Effect.Effect<X, E>
+    ) => {
+      if (onResponse !== undefined) onResponse(ResponseMetadata.fromHeaders(response.status, response.headers, waitedMs))
+      return listeners.count === 0 ? read : Effect.withFiberRuntime<X, E>((fiber) => {
         const sink = fiber.getFiberRef(currentSink)
         if (sink !== undefined) sink.last = { status: response.status, headers: response.headers, waitedMs }
         return read
       })
+    }
 
     const adaptive = limiter.description.adaptive
 
@@ -572,7 +586,7 @@ export const make = (
           onFailure: (error) => Effect.fail(options.bodyFailure?.() ?? toConnectionError(error)),
           onSuccess: (response) => {
             const answered = response.status >= 200 && response.status < 300
-              ? recorded(response, charge.waitedMs, read(response, auth, scope, charge))
+              ? recorded(response, charge.waitedMs, options.onResponse, read(response, auth, scope, charge))
               : failed(response, auth)
             // The API's word on the limits, from every answer (adaptive limiting); nothing to learn is the common case.
             const learned = adaptive ? limiter.observeHeaders(meter?.model, response.headers) : Effect.void

@@ -204,10 +204,16 @@ export const fromHeaders = (
   status: number,
   headers: Readonly<Record<string, string>>,
   limiterWaitMs = 0
-): ResponseMetadata => ({
-  requestId: clip(headers["request-id"], MAX_IDENTIFIER),
-  status,
-  headers,
-  rateLimits: rateLimitsOf(headers),
-  limiterWaitMs
-})
+): ResponseMetadata => {
+  let rateLimits: RateLimits | undefined
+  return {
+    requestId: clip(headers["request-id"], MAX_IDENTIFIER),
+    status,
+    headers,
+    // Parsed when first read: a caller that only wants the request id does not pay for them.
+    get rateLimits() {
+      return rateLimits ??= rateLimitsOf(headers)
+    },
+    limiterWaitMs
+  }
+}

@@ -8,6 +8,7 @@ import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Stream from "effect/Stream"
 import * as AnthropicClient from "../src/AnthropicClient.js"
+import type * as ResponseMetadata from "../src/ResponseMetadata.js"
 import * as StandIn from "../src/testing/StandIn.js"
 import { API_KEY, hello, stack, withPromiseClient } from "./fixtures.js"
 
@@ -91,6 +92,22 @@ describe("AnthropicClient.withResponse", () => {
       standIn.enqueue(StandIn.error(404))
       const failed = yield* Effect.exit(AnthropicClient.withResponse(client.retrieveModel("nope")))
       expect(Exit.isFailure(failed) && failed.cause._tag === "Fail" && failed.cause.error).toMatchObject({ _tag: "Other", status: 404 })
+    }))
+
+  it.scoped("the onResponse call option: every call's answer, once it succeeded (a retried call: the answer that did)", () =>
+    Effect.gen(function*() {
+      const { client, standIn } = yield* setup
+      const seen: Array<ResponseMetadata.ResponseMetadata> = []
+      standIn.enqueue(
+        StandIn.error(529, { retryAfterMs: "0" }),
+        { type: "json", status: 200, body: { input_tokens: 3 }, headers: { ...LIMIT_HEADERS, "request-id": "req_counted" } }
+      )
+      yield* client.countTokens(hello, { onResponse: (response) => seen.push(response) })
+      expect(seen.map((r) => [r.status, r.requestId])).toEqual([[200, "req_counted"]])
+      expect(seen[0]!.rateLimits.requests).toMatchObject({ limit: 50, remaining: 49 })
+      const file = yield* client.uploadFile({ bytes: new Uint8Array([1]), filename: "a.bin" }, { onResponse: (response) => seen.push(response) })
+      expect(seen[1]!.requestId).toMatch(/^req_/)
+      expect(file.id).toBeDefined()
     }))
 
   it.scoped("an effect that received no answer is a defect naming the mistake", () =>

@@ -170,10 +170,7 @@ export const make = (
     settle: (usage) =>
       Effect.sync(() => {
         inFlight--
-        if (demand.needs.length > 0) {
-          const corrections = correctionsOf(demand, usage)
-          if (corrections.length > 0) syncStore!.correctNow(demand, corrections, true)
-        }
+        syncStore!.settleNow(demand, usage)
       })
   })
 

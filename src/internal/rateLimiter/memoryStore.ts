@@ -21,6 +21,7 @@ import {
   DIMENSIONS,
   type Holder,
   MINUTE,
+  type Need,
   type Report,
   type Store,
   type SyncStore
@@ -166,18 +167,34 @@ export const make = (clock: Clock.Clock): Store & SyncStore => {
     return { _tag: "Admitted", waitMs, holder, took }
   }
 
+  /** One dimension's correction: each budget took at most its limit, and is corrected against what was used. */
+  const correctOne = (demand: Demand, need: Need, state: ScopeState | undefined, used: number, sent: boolean, now: number) => {
+    const reserved = need.tokens
+    const adjust = (limit: number) => Math.min(reserved, limit) - Math.min(used, limit)
+    if (need.configured !== undefined) give(configured.get(demand.limitScope)?.[need.dimension], need.configured, adjust(need.configured), now)
+    const learned = state?.[need.dimension]
+    if (learned === undefined) return
+    if (learned.limit !== undefined) give(learned.bucket, learned.limit, adjust(learned.limit), now)
+    if (!sent && learned.api !== undefined) learned.api.remaining += adjust(learned.api.limit ?? Infinity)
+  }
+
+  const settleNow: SyncStore["settleNow"] = (demand, usage) => {
+    const now = clock.unsafeCurrentTimeMillis()
+    const state = scopes.get(demand.scope)
+    for (const need of demand.needs) {
+      // A request sent is a request counted: only tokens are corrected.
+      if (need.dimension === "requests" || need.tokens <= 0) continue
+      const used = usage === undefined ? 0 : need.dimension === "input" ? usage.inputTokens : usage.outputTokens
+      if (used !== need.tokens) correctOne(demand, need, state, used, true, now)
+    }
+  }
+
   const correct = (demand: Demand, corrections: ReadonlyArray<Correction>, sent: boolean) => {
     const now = clock.unsafeCurrentTimeMillis()
     const state = scopes.get(demand.scope)
     for (const { dimension, reserved, used } of corrections) {
       const need = demand.needs.find((n) => n.dimension === dimension)
-      // Each budget took at most its limit: give back (or take more of) what it took, against what was used.
-      const adjust = (limit: number) => Math.min(reserved, limit) - Math.min(used ?? 0, limit)
-      if (need?.configured !== undefined) give(configured.get(demand.limitScope)?.[dimension], need.configured, adjust(need.configured), now)
-      const learned = state?.[dimension]
-      if (learned === undefined) continue
-      if (learned.limit !== undefined) give(learned.bucket, learned.limit, adjust(learned.limit), now)
-      if (!sent && learned.api !== undefined) learned.api.remaining += adjust(learned.api.limit ?? Infinity)
+      correctOne(demand, need ?? { dimension, tokens: reserved, configured: undefined }, state, used ?? 0, sent, now)
     }
   }
 
@@ -228,7 +245,7 @@ export const make = (clock: Clock.Clock): Store & SyncStore => {
   return {
     location: "memory (this process)",
     admitNow: admit,
-    correctNow: correct,
+    settleNow,
     learnNow: learn,
     admit: (demand) => Effect.sync(() => admit(demand)),
     correct: (demand, corrections, sent) => Effect.sync(() => correct(demand, corrections, sent)),

@@ -126,7 +126,8 @@ export interface Store {
  */
 export interface SyncStore {
   readonly admitNow: (demand: Demand) => Admission
-  readonly correctNow: (demand: Demand, corrections: ReadonlyArray<Correction>, sent: boolean) => void
+  /** Corrects a sent attempt from what its answer used (`undefined`: nothing), with no correction list made. */
+  readonly settleNow: (demand: Demand, usage: { readonly inputTokens: number; readonly outputTokens: number } | undefined) => void
   readonly learnNow: (scope: string, reports: ReadonlyArray<Report>) => void
 }
 
