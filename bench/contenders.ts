@@ -292,9 +292,9 @@ const make = async (): Promise<() => Promise<number>> => {
       const client = await effectClient({ ...minuteLimits, store: "redis", redis_url: process.env.REDIS_URL, key_prefix: `bench-${process.pid}:` })
       return manyCalls(() => Effect.runPromise(client.createMessage(params)))
     }
-    case "ours-calls-x": {
-      // Experiments: the rate_limit section from the environment.
-      const client = await effectClient(JSON.parse(process.env.RATE_LIMIT ?? "{}"))
+    case "ours-calls-unlimited": {
+      // No limiter at all (nothing configured, adaptive off): what the rest of the client costs.
+      const client = await effectClient({ adaptive: false })
       return manyCalls(() => Effect.runPromise(client.createMessage(params)))
     }
     case "ours-promise-calls": {

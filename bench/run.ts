@@ -130,6 +130,7 @@ if (only === undefined || only === "calls") {
     "@effect/platform HttpClient alone (NodeHttpClient.layerUndici, no tracing)": "platform-calls",
     "this project's UndiciHttpClient alone": "undici-httpclient-calls",
     "effect-anthropic: Effect": "ours-calls",
+    "effect-anthropic: Effect, no rate limiter at all (adaptive: false, no limit)": "ours-calls-unlimited",
     "effect-anthropic: Promise client": "ours-promise-calls",
     "effect-anthropic: Effect, per-minute limits in memory": "ours-calls-minute",
     ...(redis === undefined ? {} : { "effect-anthropic: Effect, per-minute limits in Redis": "ours-calls-redis" }),
