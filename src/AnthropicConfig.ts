@@ -18,7 +18,7 @@ import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import * as os from "node:os"
 import * as path from "node:path"
-import { AnthropicConfigError } from "./Errors.js"
+import { AnthropicConfigError } from "./internal/errors.js"
 import { type Env, interpolate, InterpolationError } from "./internal/interpolate.js"
 import { decodeProblem } from "./internal/describeValue.js"
 import {

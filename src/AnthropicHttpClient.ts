@@ -35,14 +35,14 @@ import {
   RateLimit,
   ServerError,
   StreamError
-} from "./Errors.js"
+} from "./internal/errors.js"
 import { causeText } from "./internal/causeText.js"
 import { currentSink, listeners } from "./internal/responseSink.js"
 import { classify, clip, MAX_IDENTIFIER, withRetries } from "./internal/classify.js"
 import { MAX_MILLISECONDS } from "./internal/configSchema.js"
 import { estimateInputTokens } from "./internal/rateLimiter/estimate.js"
 import type * as MessageStream from "./MessageStream.js"
-import * as ResponseMetadata from "./ResponseMetadata.js"
+import * as ResponseMetadata from "./internal/responseMetadata.js"
 import { connectionError, readError } from "./internal/transportErrors.js"
 import * as RateLimiter from "./RateLimiter.js"
 import * as UndiciHttpClient from "./UndiciHttpClient.js"

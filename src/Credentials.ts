@@ -23,7 +23,7 @@ import {
   NoCredentials,
   type RefreshFailed,
   type SourceReport
-} from "./Errors.js"
+} from "./internal/errors.js"
 import {
   type FileRead,
   type OAuthToken,

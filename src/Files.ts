@@ -21,11 +21,11 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import type * as AnthropicHttpClient from "./AnthropicHttpClient.js"
 import { callOptionsOf, type CallOptions, invalidRequest, pathOf, watchedBytes } from "./AnthropicHttpClient.js"
-import type { ApiError } from "./Errors.js"
+import type { ApiError } from "./internal/errors.js"
 import { decodeAnswer } from "./internal/decodeAnswer.js"
 import { maybe } from "./internal/messages/schema.js"
 import { makeList, type Page, pageQuery, type PageParams } from "./internal/pagination.js"
-import type * as ResponseMetadata from "./ResponseMetadata.js"
+import type * as ResponseMetadata from "./internal/responseMetadata.js"
 
 /**
  * The `anthropic-beta` value of the Files API.

@@ -36,14 +36,14 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import type * as Scope from "effect/Scope"
 import { AnthropicConfig, type AnthropicSettings, type MinuteLimits } from "./AnthropicConfig.js"
-import type { AnthropicConfigError, RateLimit } from "./Errors.js"
+import type { AnthropicConfigError, RateLimit } from "./internal/errors.js"
 import * as Limiter from "./internal/rateLimiter/limiter.js"
 import * as MemoryStore from "./internal/rateLimiter/memoryStore.js"
 import * as Metrics from "./internal/rateLimiter/metrics.js"
 import * as RedisStore from "./internal/rateLimiter/redisStore.js"
 import { reportsOf } from "./internal/rateLimiter/reports.js"
 import { type Dimension, LIMIT_NAME, type Report, type Store } from "./internal/rateLimiter/store.js"
-import type { RateLimits } from "./ResponseMetadata.js"
+import type { RateLimits } from "./internal/responseMetadata.js"
 
 /**
  * What one Messages request is about to use.

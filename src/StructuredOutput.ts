@@ -21,7 +21,7 @@ import * as Effect from "effect/Effect"
 import * as JSONSchema from "effect/JSONSchema"
 import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
-import { StructuredOutputError } from "./Errors.js"
+import { StructuredOutputError } from "./internal/errors.js"
 import * as Messages from "./Messages.js"
 
 type Json = Record<string, unknown>

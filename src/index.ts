@@ -9,7 +9,7 @@ export * as AnthropicClient from "./AnthropicClient.js"
 export * as AnthropicHttpClient from "./AnthropicHttpClient.js"
 export * as AnthropicConfig from "./AnthropicConfig.js"
 export * as Credentials from "./Credentials.js"
-export * as Errors from "./Errors.js"
+export * as Errors from "./internal/errors.js"
 export * as Files from "./Files.js"
 export * as MessageBatches from "./MessageBatches.js"
 export * as Messages from "./Messages.js"
@@ -38,7 +38,7 @@ export {
   Other,
   RateLimit,
   ServerError
-} from "./Errors.js"
-export type { ApiError, LlmError } from "./Errors.js"
+} from "./internal/errors.js"
+export type { ApiError, LlmError } from "./internal/errors.js"
 export type { Client, CreateClientOptions, MessageStreamHandle } from "./Promise.js"
 export { createClient } from "./Promise.js"

@@ -11,7 +11,7 @@ import * as Stream from "effect/Stream"
 import * as AnthropicClient from "../AnthropicClient.js"
 import * as AnthropicConfig from "../AnthropicConfig.js"
 import * as Credentials from "../Credentials.js"
-import type { LlmError } from "../Errors.js"
+import type { LlmError } from "../internal/errors.js"
 import type * as Models from "../Models.js"
 import { escapeControls } from "./terminalText.js"
 

@@ -13,7 +13,7 @@ import {
   Other,
   RateLimit,
   ServerError
-} from "../Errors.js"
+} from "./errors.js"
 // Effect treats a sleep past it as endless: no wait may be longer, whatever settings made in code say.
 import { MAX_MILLISECONDS } from "./configSchema.js"
 
@@ -26,7 +26,7 @@ interface ErrorBody {
   readonly errorCode: string | undefined
 }
 
-import { rateLimitsOf } from "../ResponseMetadata.js"
+import { rateLimitsOf } from "./responseMetadata.js"
 import { clip, MAX_IDENTIFIER } from "./clip.js"
 
 export { clip, MAX_IDENTIFIER }

@@ -10,7 +10,7 @@ import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import { invalidRequest } from "../AnthropicHttpClient.js"
-import { type ApiError, Other } from "../Errors.js"
+import { type ApiError, Other } from "./errors.js"
 import { decodeAnswer } from "./decodeAnswer.js"
 import { maybe } from "./messages/schema.js"
 

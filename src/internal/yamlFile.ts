@@ -5,7 +5,7 @@
 import * as Either from "effect/Either"
 import * as fs from "node:fs/promises"
 import * as YAML from "yaml"
-import { AnthropicConfigError } from "../Errors.js"
+import { AnthropicConfigError } from "./errors.js"
 
 /** Alias references (`*name`) allowed in one file: plenty for a real file, far too few for a "billion laughs". */
 const MAX_YAML_ALIASES = 100

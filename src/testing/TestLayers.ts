@@ -18,7 +18,7 @@ import * as Redacted from "effect/Redacted"
 import * as AnthropicClient from "../AnthropicClient.js"
 import * as AnthropicConfig from "../AnthropicConfig.js"
 import * as Credentials from "../Credentials.js"
-import type { AnthropicConfigError, CredentialKind, NoCredentials } from "../Errors.js"
+import type { AnthropicConfigError, CredentialKind, NoCredentials } from "../internal/errors.js"
 import type { RecordedRequest, Reply } from "./StandIn.js"
 import { echo } from "./StandIn.js"
 

@@ -5,7 +5,7 @@
  */
 import * as AiError from "@effect/ai/AiError"
 import * as Option from "effect/Option"
-import type { ApiError } from "../../Errors.js"
+import type { ApiError } from "../errors.js"
 
 /** Where the error happened, for AiError's `module` (default `AnthropicLanguageModel`) / `method`. */
 export interface Site {

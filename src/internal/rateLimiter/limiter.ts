@@ -8,7 +8,7 @@
 import * as Effect from "effect/Effect"
 import * as Metric from "effect/Metric"
 import type * as Clock from "effect/Clock"
-import { RateLimit } from "../../Errors.js"
+import { RateLimit } from "../errors.js"
 import * as Metrics from "./metrics.js"
 import {
   type Admission,

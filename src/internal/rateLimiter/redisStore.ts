@@ -23,7 +23,7 @@ import * as Runtime from "effect/Runtime"
 import type * as Scope from "effect/Scope"
 import { randomBytes } from "node:crypto"
 import type { Redis as RedisClient, RedisOptions } from "ioredis"
-import { AnthropicConfigError } from "../../Errors.js"
+import { AnthropicConfigError } from "../errors.js"
 import {
   type Admission,
   type BudgetView,
