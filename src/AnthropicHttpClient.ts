@@ -37,13 +37,13 @@ import {
   StreamError
 } from "./internal/errors.js"
 import { causeText } from "./internal/causeText.js"
-import { currentSink, listeners } from "./internal/responseSink.js"
-import { classify, clip, MAX_IDENTIFIER, withRetries } from "./internal/classify.js"
+import { currentSink, listeners } from "./internal/http/responseSink.js"
+import { classify, clip, MAX_IDENTIFIER, withRetries } from "./internal/http/classify.js"
 import { MAX_MILLISECONDS } from "./internal/configSchema.js"
 import { estimateInputTokens } from "./internal/rateLimiter/estimate.js"
 import type * as MessageStream from "./MessageStream.js"
 import * as ResponseMetadata from "./internal/responseMetadata.js"
-import { connectionError, readError } from "./internal/transportErrors.js"
+import { connectionError, readError } from "./internal/http/transportErrors.js"
 import * as RateLimiter from "./RateLimiter.js"
 import * as UndiciHttpClient from "./UndiciHttpClient.js"
 

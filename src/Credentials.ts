@@ -30,11 +30,11 @@ import {
   readBundle,
   readCliCredentials,
   readSetupTokenFile
-} from "./internal/credentialFiles.js"
-import { bundleStore, cliStore } from "./internal/tokenStore.js"
+} from "./internal/credentials/credentialFiles.js"
+import { bundleStore, cliStore } from "./internal/credentials/tokenStore.js"
 import * as TokenRefresher from "./TokenRefresher.js"
 
-export type { OAuthToken } from "./internal/credentialFiles.js"
+export type { OAuthToken } from "./internal/credentials/credentialFiles.js"
 
 /**
  * The beta flag the API requires next to an OAuth bearer token.

@@ -22,9 +22,9 @@ import * as path from "node:path"
 import type * as AnthropicHttpClient from "./AnthropicHttpClient.js"
 import { callOptionsOf, type CallOptions, invalidRequest, pathOf, watchedBytes } from "./AnthropicHttpClient.js"
 import type { ApiError } from "./internal/errors.js"
-import { decodeAnswer } from "./internal/decodeAnswer.js"
+import { decodeAnswer } from "./internal/http/decodeAnswer.js"
 import { maybe } from "./internal/messages/schema.js"
-import { makeList, type Page, pageQuery, type PageParams } from "./internal/pagination.js"
+import { makeList, type Page, pageQuery, type PageParams } from "./internal/http/pagination.js"
 import type * as ResponseMetadata from "./internal/responseMetadata.js"
 
 /**

@@ -23,10 +23,10 @@ import type { Mutable } from "effect/Types"
 import { createParser } from "eventsource-parser"
 import { type ApiError, type CredentialKind, StreamError } from "./internal/errors.js"
 import { causeText } from "./internal/causeText.js"
-import { classify } from "./internal/classify.js"
+import { classify } from "./internal/http/classify.js"
 import { describeValue } from "./internal/describeValue.js"
-import { parseEventData } from "./internal/eventJson.js"
-import { parsePartialJson } from "./internal/partialJson.js"
+import { parseEventData } from "./internal/stream/eventJson.js"
+import { parsePartialJson } from "./internal/stream/partialJson.js"
 import type * as Messages from "./Messages.js"
 
 /** The HTTP status each error type stands for, to classify an `event: error` like an HTTP answer. */

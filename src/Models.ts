@@ -13,9 +13,9 @@ import type * as Stream from "effect/Stream"
 import type * as AnthropicHttpClient from "./AnthropicHttpClient.js"
 import { callOptionsOf, type CallOptions, pathOf } from "./AnthropicHttpClient.js"
 import type { ApiError } from "./internal/errors.js"
-import { decodeAnswer } from "./internal/decodeAnswer.js"
+import { decodeAnswer } from "./internal/http/decodeAnswer.js"
 import { lenient, maybe, openLiteral } from "./internal/messages/schema.js"
-import { makeList, type Page, pageQuery, type PageParams } from "./internal/pagination.js"
+import { makeList, type Page, pageQuery, type PageParams } from "./internal/http/pagination.js"
 
 const Support = Schema.Struct({ supported: Schema.Boolean })
 

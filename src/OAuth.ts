@@ -15,9 +15,9 @@ import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import { createHash, randomBytes } from "node:crypto"
 import { type ApiError, type CredentialKind, LoginFailed, LoginRequired, Other, RefreshFailed } from "./internal/errors.js"
-import { classify, type RetryOptions, withRetries } from "./internal/classify.js"
-import { connectionError, readError } from "./internal/transportErrors.js"
-import type { OAuthToken } from "./internal/credentialFiles.js"
+import { classify, type RetryOptions, withRetries } from "./internal/http/classify.js"
+import { connectionError, readError } from "./internal/http/transportErrors.js"
+import type { OAuthToken } from "./internal/credentials/credentialFiles.js"
 
 /**
  * A PKCE verifier with its S256 challenge, and an independent `state`.

@@ -39,7 +39,7 @@ import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import { Readable } from "node:stream"
 import { Agent, type Dispatcher } from "undici"
-import * as Deadlines from "./internal/deadlines.js"
+import * as Deadlines from "./internal/http/deadlines.js"
 
 /**
  * @since 0.1.0

@@ -2,7 +2,7 @@ import { describe, expect, it } from "@effect/vitest"
 import * as Chunk from "effect/Chunk"
 import * as Effect from "effect/Effect"
 import * as TestClock from "effect/TestClock"
-import * as Deadlines from "../src/internal/deadlines.js"
+import * as Deadlines from "../src/internal/http/deadlines.js"
 
 /** Let the watchdog fiber run what is due. */
 const settle = Effect.repeatN(Effect.yieldNow(), 10)

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from "@effect/vitest"
 import * as fc from "fast-check"
-import { parseEventData } from "../src/internal/eventJson.js"
+import { parseEventData } from "../src/internal/stream/eventJson.js"
 
 /** What a parse gives: the value with its key order (JSON.stringify keeps it), or that it threw. */
 const outcome = (parse: (data: string) => unknown, data: string) => {

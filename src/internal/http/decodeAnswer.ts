@@ -4,7 +4,7 @@
 import * as Effect from "effect/Effect"
 import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
-import { Other } from "./errors.js"
+import { Other } from "../errors.js"
 
 /**
  * Check a 200 body against its schema; the result is the API's JSON as it came, extra fields included. The schemas

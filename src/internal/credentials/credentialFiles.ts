@@ -8,8 +8,8 @@ import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import * as fs from "node:fs/promises"
-import { AnthropicConfigError } from "./errors.js"
-import { decodeProblem } from "./describeValue.js"
+import { AnthropicConfigError } from "../errors.js"
+import { decodeProblem } from "../describeValue.js"
 import { credentialTextProblem, SETUP_TOKEN_FIX, setupTokenProblem } from "./tokens.js"
 
 /** An OAuth access token with what is needed to refresh it. */

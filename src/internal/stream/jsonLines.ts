@@ -5,7 +5,7 @@
 import * as Chunk from "effect/Chunk"
 import * as Effect from "effect/Effect"
 import * as Stream from "effect/Stream"
-import { StreamError } from "./errors.js"
+import { StreamError } from "../errors.js"
 
 /** The default bound on one line: far above any real batch result, far below what breaks a string. */
 export const DEFAULT_MAX_LINE_BYTES = 64 * 1024 * 1024

@@ -9,10 +9,10 @@ import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
-import { invalidRequest } from "../AnthropicHttpClient.js"
-import { type ApiError, Other } from "./errors.js"
+import { invalidRequest } from "../../AnthropicHttpClient.js"
+import { type ApiError, Other } from "../errors.js"
 import { decodeAnswer } from "./decodeAnswer.js"
-import { maybe } from "./messages/schema.js"
+import { maybe } from "../messages/schema.js"
 
 /**
  * A page of a list.

@@ -13,9 +13,9 @@ import {
   Other,
   RateLimit,
   ServerError
-} from "./errors.js"
+} from "../errors.js"
 // Effect treats a sleep past it as endless: no wait may be longer, whatever settings made in code say.
-import { MAX_MILLISECONDS } from "./configSchema.js"
+import { MAX_MILLISECONDS } from "../configSchema.js"
 
 /** What the API puts in an error body: `{"type":"error","error":{"type","message"},"request_id"}`. */
 interface ErrorBody {
@@ -26,8 +26,8 @@ interface ErrorBody {
   readonly errorCode: string | undefined
 }
 
-import { rateLimitsOf } from "./responseMetadata.js"
-import { clip, MAX_IDENTIFIER } from "./clip.js"
+import { rateLimitsOf } from "../responseMetadata.js"
+import { clip, MAX_IDENTIFIER } from "../clip.js"
 
 export { clip, MAX_IDENTIFIER }
 

@@ -4,9 +4,9 @@
 import type * as HttpClientError from "@effect/platform/HttpClientError"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as Cause from "effect/Cause"
-import { type ApiError, ConnectionError, Other } from "./errors.js"
-import { BodyTooLarge } from "../UndiciHttpClient.js"
-import { causeText } from "./causeText.js"
+import { type ApiError, ConnectionError, Other } from "../errors.js"
+import { BodyTooLarge } from "../../UndiciHttpClient.js"
+import { causeText } from "../causeText.js"
 
 /**
  * A transport failure, or the client's own timeout (a `Cause.TimeoutException` from `UndiciHttpClient`).
