@@ -21,12 +21,12 @@ import type { AnthropicConfigError, ApiError, NoCredentials } from "./internal/e
 import { decodeAnswer } from "./internal/http/decodeAnswer.js"
 import * as MessageBatches from "./MessageBatches.js"
 import * as MessageStream from "./MessageStream.js"
-import * as Messages from "./Messages.js"
+import * as Messages from "./internal/messages/message.js"
 import * as Models from "./Models.js"
 import * as RateLimiter from "./RateLimiter.js"
 import { currentSink, listeners, type Sink } from "./internal/http/responseSink.js"
 import * as ResponseMetadata from "./internal/responseMetadata.js"
-import * as UndiciHttpClient from "./UndiciHttpClient.js"
+import * as UndiciHttpClient from "./internal/http/undici.js"
 
 /**
  * Per-call options: extra betas and headers, and this call's own `timeoutMs` and `maxRetries`.

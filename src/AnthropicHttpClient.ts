@@ -45,7 +45,7 @@ import type * as MessageStream from "./MessageStream.js"
 import * as ResponseMetadata from "./internal/responseMetadata.js"
 import { connectionError, readError } from "./internal/http/transportErrors.js"
 import * as RateLimiter from "./RateLimiter.js"
-import * as UndiciHttpClient from "./UndiciHttpClient.js"
+import * as UndiciHttpClient from "./internal/http/undici.js"
 
 /**
  * What a caller may set for one call of the client.

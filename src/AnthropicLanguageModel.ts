@@ -49,7 +49,7 @@ import {
   TurnCache
 } from "./internal/languageModel/prompt.js"
 import { makeStreamMapper, partsOfMessage } from "./internal/languageModel/response.js"
-import type * as Messages from "./Messages.js"
+import type * as Messages from "./internal/messages/message.js"
 import * as StructuredOutput from "./StructuredOutput.js"
 
 /**

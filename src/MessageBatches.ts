@@ -23,7 +23,7 @@ import { decodeAnswer, firstIssue } from "./internal/http/decodeAnswer.js"
 import { decodeJsonLines } from "./internal/stream/jsonLines.js"
 import { maybe, openUnion } from "./internal/messages/schema.js"
 import { makeList, type Page, pageQuery, type PageParams } from "./internal/http/pagination.js"
-import * as Messages from "./Messages.js"
+import * as Messages from "./internal/messages/message.js"
 
 // ---------------------------------------------------------------------------------------------------------------
 // Schemas

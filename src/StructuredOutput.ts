@@ -22,7 +22,7 @@ import * as JSONSchema from "effect/JSONSchema"
 import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
 import { StructuredOutputError } from "./internal/errors.js"
-import * as Messages from "./Messages.js"
+import * as Messages from "./internal/messages/message.js"
 
 type Json = Record<string, unknown>
 

@@ -12,7 +12,7 @@ export * as Credentials from "./Credentials.js"
 export * as Errors from "./internal/errors.js"
 export * as Files from "./Files.js"
 export * as MessageBatches from "./MessageBatches.js"
-export * as Messages from "./Messages.js"
+export * as Messages from "./internal/messages/message.js"
 export * as MessageStream from "./MessageStream.js"
 export * as Models from "./Models.js"
 export * as OAuth from "./OAuth.js"
@@ -22,7 +22,7 @@ export * as RateLimiter from "./RateLimiter.js"
 export * as StandIn from "./testing/StandIn.js"
 export * as StructuredOutput from "./StructuredOutput.js"
 export * as TestLayers from "./testing/TestLayers.js"
-export * as UndiciHttpClient from "./UndiciHttpClient.js"
+export * as UndiciHttpClient from "./internal/http/undici.js"
 
 export {
   ClientClosed,

@@ -14,7 +14,7 @@ import * as AnthropicClient from "../AnthropicClient.js"
 import * as AnthropicConfig from "../AnthropicConfig.js"
 import * as Credentials from "../Credentials.js"
 import type { LlmError } from "../internal/errors.js"
-import type * as Messages from "../Messages.js"
+import type * as Messages from "../internal/messages/message.js"
 import * as MessageStream from "../MessageStream.js"
 import { escapeControls } from "./terminalText.js"
 

@@ -21,7 +21,7 @@ import * as http from "node:http"
 import type { AddressInfo } from "node:net"
 import { type Charge, inputTokensOf, makeRateLimits, type StandInLimits } from "../internal/standIn/rateLimits.js"
 import { type BatchServer, type FileServer, makeResources } from "../internal/standIn/resources.js"
-import type * as Messages from "../Messages.js"
+import type * as Messages from "../internal/messages/message.js"
 import type { ModelInfo } from "../Models.js"
 
 export type { BatchServer, FileServer, StoredBatch } from "../internal/standIn/resources.js"

@@ -11,7 +11,7 @@ import { createHash } from "node:crypto"
 import { betaFor, callNamesOf } from "../../AnthropicTools.js"
 import { jsonText } from "../../AnthropicHttpClient.js"
 import { BETA as FILES_BETA } from "../../Files.js"
-import type * as Messages from "../../Messages.js"
+import type * as Messages from "../messages/message.js"
 import { isResultBlock } from "./blocks.js"
 
 /** The key this provider reads in Prompt options and writes in Response metadata. */

@@ -2,8 +2,8 @@
  * The API's Message, and its stream events, as `@effect/ai` Response parts (encoded: plain objects).
  */
 import type * as Response from "@effect/ai/Response"
-import * as MessageStream from "../../MessageStream.js"
-import type * as Messages from "../../Messages.js"
+import * as MessageStream from "../stream/accumulator.js"
+import type * as Messages from "../messages/message.js"
 import { isResultBlock, isServerCall } from "./blocks.js"
 import { type DocumentInfo, KEY, PEER_KEY, type ToolIndex, type TurnCache } from "./prompt.js"
 

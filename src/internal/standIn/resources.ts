@@ -5,7 +5,7 @@
  */
 import type * as http from "node:http"
 import type { BatchResult, MessageBatch } from "../../MessageBatches.js"
-import type * as Messages from "../../Messages.js"
+import type * as Messages from "../messages/message.js"
 import type { FileMetadata } from "../../Files.js"
 import type { ModelInfo } from "../../Models.js"
 import type { RecordedRequest, Reply } from "../../testing/StandIn.js"

@@ -14,7 +14,7 @@ import * as Option from "effect/Option"
 import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import type { ClientClosed } from "../errors.js"
-import type * as MessageStream from "../../MessageStream.js"
+import type * as MessageStream from "./pull.js"
 
 /** How the client sees an open stream: it can end it (when closing), and is told when it ends. */
 export interface StreamControl {

@@ -1,0 +1,487 @@
+/**
+ * The undici client behind `UndiciHttpClient` (the public module is its API and docs): a request is one undici
+ * handler object, its body read through the handler's callbacks.
+ */
+import * as Cookies from "@effect/platform/Cookies"
+import * as Headers from "@effect/platform/Headers"
+import * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpClientError from "@effect/platform/HttpClientError"
+import type * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import * as HttpIncomingMessage from "@effect/platform/HttpIncomingMessage"
+import * as UrlParams from "@effect/platform/UrlParams"
+import * as Cause from "effect/Cause"
+import * as Chunk from "effect/Chunk"
+import * as Duration from "effect/Duration"
+import { dual } from "effect/Function"
+import * as Effect from "effect/Effect"
+import * as FiberRef from "effect/FiberRef"
+import { globalValue } from "effect/GlobalValue"
+import * as Inspectable from "effect/Inspectable"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import type * as Scope from "effect/Scope"
+import * as Stream from "effect/Stream"
+import { Readable } from "node:stream"
+import { Agent, type Dispatcher } from "undici"
+import * as Deadlines from "./deadlines.js"
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface Options {
+  /**
+   * A bound on every request, from sending until its status and headers have arrived and, when the body is read
+   * whole (`text`, `json`, `arrayBuffer`, …), until the body is complete. A body read as a `stream` is not bounded
+   * once the stream starts (its reader decides how long a silence may last). A request past it is aborted and fails
+   * with a `Transport` / `Decode` error whose `cause` is a `Cause.TimeoutException`.
+   *
+   * All requests share one watchdog fiber (see `internal/deadlines.ts`), so the bound costs almost nothing per
+   * request, unlike `Effect.timeout` around each one. Default: none.
+   */
+  readonly timeout?: Duration.DurationInput | undefined
+  /**
+   * The largest body read whole (`text`, `json`, `arrayBuffer`, …); a longer one is aborted and the read fails with
+   * a `Decode` error whose `cause` is a {@link BodyTooLarge}. A body read as a `stream` is not limited. Default
+   * 64 MiB: far above any Messages API answer, far below what would exhaust memory.
+   */
+  readonly maxBodyBytes?: number | undefined
+}
+
+/**
+ * The `cause` of a whole-body read that went past {@link Options.maxBodyBytes}.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export class BodyTooLarge extends Error {
+  constructor(readonly limit: number) {
+    super(`the body is larger than ${limit} bytes (maxBodyBytes)`)
+    this.name = "BodyTooLarge"
+  }
+}
+
+/**
+ * Default of {@link Options.maxBodyBytes}.
+ *
+ * @category constants
+ */
+export const DEFAULT_MAX_BODY_BYTES = 64 * 1024 * 1024
+
+/**
+ * An `HttpClient` sending through `dispatcher`. With a `timeout`, its watchdog fiber lives in the scope.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make = (dispatcher: Dispatcher, options: Options = {}): Effect.Effect<HttpClient.HttpClient, never, Scope.Scope> =>
+  Effect.map(
+    Deadlines.make(options.timeout === undefined ? Infinity : Duration.toMillis(options.timeout)),
+    (deadlines) => {
+      const send = makeSend(dispatcher, deadlines, options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES)
+      return HttpClient.makeWith<never, never, HttpClientError.HttpClientError, never>(
+        (effect) => Effect.flatMap(effect, send),
+        Effect.succeed
+      )
+    }
+  )
+
+/** The bound {@link withTimeout} sets for the requests of an effect; `undefined`: the client's own. */
+const currentTimeout = globalValue(
+  "effect-anthropic/UndiciHttpClient/currentTimeout",
+  () => FiberRef.unsafeMake<number | undefined>(undefined)
+)
+
+/**
+ * The requests `effect` sends through an `UndiciHttpClient` are bounded by `timeout` instead of the client's own
+ * {@link Options.timeout} (longer or shorter), with the same semantics and the same watchdog fiber.
+ *
+ * @since 0.2.0
+ * @category combinators
+ */
+export const withTimeout: {
+  (timeout: Duration.DurationInput): <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
+  <A, E, R>(effect: Effect.Effect<A, E, R>, timeout: Duration.DurationInput): Effect.Effect<A, E, R>
+} = dual(2, <A, E, R>(effect: Effect.Effect<A, E, R>, timeout: Duration.DurationInput) =>
+  Effect.locally(effect, currentTimeout, Duration.toMillis(timeout)))
+
+/**
+ * The client on an undici `Agent` of its own, closed with the layer.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerWith = (options: Options): Layer.Layer<HttpClient.HttpClient> =>
+  Layer.scoped(
+    HttpClient.HttpClient,
+    Effect.flatMap(
+      Effect.acquireRelease(Effect.sync(() => new Agent()), (agent) => Effect.promise(() => agent.destroy())),
+      (agent) => make(agent, options)
+    )
+  )
+
+/**
+ * {@link layerWith} without a timeout.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer: Layer.Layer<HttpClient.HttpClient> = layerWith({})
+
+/**
+ * A body's pull: its next chunks of bytes, failing with `None` at the end.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export type Pull = Effect.Effect<Chunk.Chunk<Uint8Array>, Option.Option<HttpClientError.ResponseError>>
+
+/**
+ * An answer's body as a pull in the scope, like `Stream.toPull(response.stream)`. An answer of this client is pulled
+ * directly, without a Stream (and its channel executor) in between; any other answer through its `stream`.
+ *
+ * @since 0.2.0
+ * @category utils
+ */
+export const toPull = (response: HttpClientResponse.HttpClientResponse): Effect.Effect<Pull, never, Scope.Scope> =>
+  response instanceof UndiciResponse ? response.pull : Stream.toPull(response.stream)
+
+/**
+ * Whether closing the scope a body is read in ends a read in progress (it aborts the request): true of this
+ * client's answers. Another client's read may wait on, whatever its scope: interrupt it to end it.
+ *
+ * @since 0.2.0
+ * @category utils
+ */
+export const readEndsWithScope = (response: HttpClientResponse.HttpClientResponse): boolean =>
+  response instanceof UndiciResponse
+
+// An answer nobody reads would hold its connection (and, paused, never finish): abort it once it is unreachable.
+const unread = globalValue(
+  "effect-anthropic/UndiciHttpClient/unread",
+  () => new FinalizationRegistry<Exchange>((exchange) => exchange.abort(new Error("the response was never read")))
+)
+
+/** Buffered body bytes above which undici is paused until a reader catches up. */
+const HIGH_WATER_MARK = 1 << 20
+
+/** Where undici sends a request: the origin, and the path with its query and fragment. */
+interface Target {
+  readonly origin: string
+  readonly path: string
+}
+
+/**
+ * The request sender of one client. It remembers the last URL it parsed: a client sends most requests to the same
+ * few URLs, and `new URL` is a noticeable part of a loopback call.
+ */
+const makeSend = (dispatcher: Dispatcher, deadlines: Deadlines.Deadlines, maxBodyBytes: number) => {
+  let lastUrl = ""
+  let lastTarget: Target | undefined
+  const targetOf = (request: HttpClientRequest.HttpClientRequest): Target | HttpClientError.RequestError => {
+    const plain = request.urlParams.length === 0 && Option.isNone(request.hash)
+    if (plain && request.url === lastUrl && lastTarget !== undefined) return lastTarget
+    const url = UrlParams.makeUrl(request.url, request.urlParams, request.hash)
+    if (url._tag === "Left") return new HttpClientError.RequestError({ request, reason: "InvalidUrl", cause: url.left })
+    const target = { origin: url.right.origin, path: url.right.pathname + url.right.search + url.right.hash }
+    if (plain) {
+      lastUrl = request.url
+      lastTarget = target
+    }
+    return target
+  }
+
+  const dispatch = (request: HttpClientRequest.HttpClientRequest, target: Target, body: Body) =>
+    Effect.withFiberRuntime<HttpClientResponse.HttpClientResponse, HttpClientError.RequestError>((fiber) =>
+      exchangeOf(request, target, body, fiber.getFiberRef(currentTimeout) ?? deadlines.timeoutMs)
+    )
+
+  const exchangeOf = (request: HttpClientRequest.HttpClientRequest, target: Target, body: Body, timeoutMs: number) =>
+    Effect.async<HttpClientResponse.HttpClientResponse, HttpClientError.RequestError>((resume) => {
+      const exchange = new Exchange(request, resume, maxBodyBytes)
+      if (timeoutMs !== Infinity) {
+        exchange.deadline = deadlines.arm(
+          () => exchange.abort(new Cause.TimeoutException(`no complete answer within ${timeoutMs} ms`)),
+          timeoutMs
+        )
+      }
+      try {
+        dispatcher.dispatch({
+          origin: target.origin,
+          path: target.path,
+          method: request.method,
+          headers: request.headers,
+          body,
+          // undici's own timers are off: the deadline above (or the caller) bounds the request.
+          headersTimeout: 60 * 60 * 1000,
+          bodyTimeout: 0
+        }, exchange)
+      } catch (cause) {
+        exchange.onResponseError(undefined, cause as Error)
+      }
+      return Effect.sync(() => exchange.abort(new Error("the request was interrupted")))
+    })
+
+  return (
+    request: HttpClientRequest.HttpClientRequest
+  ): Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.RequestError> => {
+    const target = targetOf(request)
+    if (target instanceof HttpClientError.RequestError) return Effect.fail(target)
+    const body = request.body
+    switch (body._tag) {
+      case "Empty":
+        return dispatch(request, target, null)
+      case "Uint8Array":
+        return dispatch(request, target, body.body)
+      case "Raw":
+        return dispatch(request, target, body.body as Body)
+      case "FormData":
+        return dispatch(request, target, body.formData as unknown as Body) // undici takes the global FormData
+      case "Stream":
+        // A Node Readable over the stream, run on the caller's runtime; a failing stream fails the request.
+        return Effect.flatMap(
+          Stream.toAsyncIterableEffect(body.stream),
+          (chunks) => dispatch(request, target, Readable.from(chunks, { objectMode: false }))
+        )
+    }
+  }
+}
+
+type Body = Exclude<Dispatcher.DispatchOptions["body"], undefined>
+
+/**
+ * One request in flight: undici's handler, and the body's buffer between undici and the reader.
+ * It never refers to its response object, so an unread response can be collected (see `unread`).
+ */
+class Exchange implements Dispatcher.DispatchHandler {
+  private controller: Dispatcher.DispatchController | undefined
+  private started = false
+  private settled = false
+  deadline: Deadlines.Deadline | undefined
+  /** Body bytes not yet taken by a stream reader (whole-body readers keep them: `text` may be read twice). */
+  chunks: Array<Uint8Array> = []
+  private buffered = 0
+  /**
+   * A whole-body reader is waiting: undici must not be paused any more (only a stream reader's `take` would resume
+   * it, and a body over the high-water mark would then never complete), but the body is bounded by `maxBodyBytes`.
+   */
+  private readingWhole = false
+  done = false
+  failure: Error | undefined = undefined
+  private wake: (() => void) | undefined
+
+  constructor(
+    readonly request: HttpClientRequest.HttpClientRequest,
+    private readonly resume: (
+      effect: Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.RequestError>
+    ) => void,
+    private readonly maxBodyBytes: number
+  ) {}
+
+  /** Abort unless the answer is complete. Before undici has started the request, fail now and abort when it does. */
+  abort(reason: Error): void {
+    if (this.settled) return
+    if (this.controller === undefined) this.onResponseError(undefined, reason)
+    else this.controller.abort(reason)
+  }
+
+  /** The body is being streamed: its reader bounds it from now on. */
+  unbound(): void {
+    this.deadline?.disarm()
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.controller = controller
+    if (this.failure !== undefined) controller.abort(this.failure)
+  }
+
+  onResponseStart(
+    _controller: Dispatcher.DispatchController,
+    status: number,
+    headers: Record<string, string | Array<string> | undefined>
+  ): void {
+    if (status < 200) return // 1xx: informational, the real answer follows
+    this.started = true
+    const response = new UndiciResponse(this.request, status, headers, this)
+    unread.register(response, this, this)
+    this.resume(Effect.succeed(response))
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Uint8Array): void {
+    this.chunks.push(chunk)
+    this.buffered += chunk.length
+    if (this.readingWhole) {
+      if (this.buffered > this.maxBodyBytes) return this.abort(new BodyTooLarge(this.maxBodyBytes))
+    } else if (this.buffered > HIGH_WATER_MARK) {
+      controller.pause()
+    }
+    this.notify()
+  }
+
+  /** A whole-body read waits for the end: let undici go on, and bound what it may buffer. */
+  readWhole(): void {
+    if (this.readingWhole) return
+    this.readingWhole = true
+    if (this.buffered > this.maxBodyBytes) return this.abort(new BodyTooLarge(this.maxBodyBytes))
+    if (this.controller?.paused === true) this.controller.resume()
+  }
+
+  onResponseEnd(): void {
+    this.done = true
+    this.settle()
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController | undefined, error: Error): void {
+    if (this.settled) return
+    this.failure = error
+    this.settle()
+    if (!this.started) {
+      this.resume(Effect.fail(new HttpClientError.RequestError({ request: this.request, reason: "Transport", cause: error })))
+    }
+  }
+
+  private settle(): void {
+    this.settled = true
+    this.deadline?.disarm()
+    unread.unregister(this)
+    this.notify()
+  }
+
+  /** Take every buffered chunk (a stream reader), letting undici go on if it was paused. */
+  take(): Array<Uint8Array> {
+    const taken = this.chunks
+    this.chunks = []
+    this.buffered = 0
+    if (this.controller?.paused === true) this.controller.resume()
+    return taken
+  }
+
+  /** Run `f` at the next change (data, end or failure); one reader waits at a time. */
+  onChange(f: () => void): void {
+    this.wake = f
+  }
+
+  private notify(): void {
+    const wake = this.wake
+    if (wake === undefined) return
+    this.wake = undefined
+    wake()
+  }
+}
+
+class UndiciResponse extends Inspectable.Class implements HttpClientResponse.HttpClientResponse {
+  readonly [HttpIncomingMessage.TypeId]: HttpIncomingMessage.TypeId = HttpIncomingMessage.TypeId
+  readonly [HttpClientResponse.TypeId]: HttpClientResponse.TypeId = HttpClientResponse.TypeId
+  private parsedHeaders: Headers.Headers | undefined
+
+  constructor(
+    readonly request: HttpClientRequest.HttpClientRequest,
+    readonly status: number,
+    private readonly rawHeaders: Record<string, string | Array<string> | undefined>,
+    private readonly exchange: Exchange
+  ) {
+    super()
+  }
+
+  /** Built on first use: most answers are read without a look at their headers. */
+  get headers(): Headers.Headers {
+    return this.parsedHeaders ??= Headers.fromInput(this.rawHeaders)
+  }
+
+  get cookies(): Cookies.Cookies {
+    const header = this.rawHeaders["set-cookie"]
+    return header === undefined ? Cookies.empty : Cookies.fromSetCookie(Array.isArray(header) ? header : [header])
+  }
+
+  get remoteAddress(): Option.Option<string> {
+    return Option.none()
+  }
+
+  private decodeError(cause: unknown): HttpClientError.ResponseError {
+    return new HttpClientError.ResponseError({ request: this.request, response: this, reason: "Decode", cause })
+  }
+
+  /** The whole body, once it has arrived. */
+  get arrayBuffer(): Effect.Effect<ArrayBuffer, HttpClientError.ResponseError> {
+    return this.whole((bytes) => bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer)
+  }
+
+  get text(): Effect.Effect<string, HttpClientError.ResponseError> {
+    return this.whole((bytes) => bytes.toString("utf8"))
+  }
+
+  /**
+   * `f` of the whole body. A body that is already complete (most small answers are by the time they are read) is
+   * answered at once, without a suspended effect in between; otherwise the read waits for the end.
+   */
+  private whole<A>(f: (bytes: Buffer) => A): Effect.Effect<A, HttpClientError.ResponseError> {
+    const exchange = this.exchange
+    const complete = (): Effect.Effect<A, HttpClientError.ResponseError> =>
+      exchange.failure !== undefined
+        ? Effect.fail(this.decodeError(exchange.failure))
+        : Effect.succeed(f(Buffer.concat(exchange.chunks)))
+    if (exchange.done || exchange.failure !== undefined) return complete()
+    return Effect.suspend(() => {
+      exchange.readWhole()
+      if (exchange.done || exchange.failure !== undefined) return complete()
+      return Effect.async<A, HttpClientError.ResponseError>((resume) => {
+        const check = () => (exchange.done || exchange.failure !== undefined ? resume(complete()) : exchange.onChange(check))
+        exchange.onChange(check)
+        return Effect.sync(() => exchange.abort(new Error("the body read was interrupted")))
+      })
+    })
+  }
+
+  get json(): Effect.Effect<unknown, HttpClientError.ResponseError> {
+    return Effect.flatMap(this.text, (text) =>
+      Effect.try({ try: () => (text === "" ? null : JSON.parse(text)), catch: (cause) => this.decodeError(cause) }))
+  }
+
+  get urlParamsBody(): Effect.Effect<UrlParams.UrlParams, HttpClientError.ResponseError> {
+    return Effect.flatMap(this.text, (text) =>
+      Effect.try({
+        try: () => UrlParams.fromInput(new URLSearchParams(text)),
+        catch: (cause) => this.decodeError(cause)
+      }))
+  }
+
+  get formData(): Effect.Effect<FormData, HttpClientError.ResponseError> {
+    return Effect.flatMap(this.whole((bytes) => new Uint8Array(bytes)), (bytes) =>
+      Effect.tryPromise({
+        try: () => new Response(bytes, { headers: this.headers }).formData(),
+        catch: (cause) => this.decodeError(cause)
+      }))
+  }
+
+  /** The body as it arrives, each read taking every chunk buffered so far. Ending early aborts the request. */
+  get stream(): Stream.Stream<Uint8Array, HttpClientError.ResponseError> {
+    return Stream.fromPull(this.pull)
+  }
+
+  /** {@link stream}'s pull, without a Stream around it (see {@link toPull}). */
+  get pull(): Effect.Effect<Pull, never, Scope.Scope> {
+    const exchange = this.exchange
+    const pull: Pull = Effect.suspend(() => {
+      if (exchange.chunks.length > 0) return Effect.succeed(Chunk.unsafeFromArray(exchange.take()))
+      if (exchange.failure !== undefined) return Effect.fail(Option.some(this.decodeError(exchange.failure)))
+      if (exchange.done) return Effect.fail(Option.none())
+      return Effect.async<void>((resume) => exchange.onChange(() => resume(Effect.void))).pipe(Effect.zipRight(pull))
+    })
+    return Effect.zipRight(
+      Effect.addFinalizer(() => Effect.sync(() => exchange.abort(new Error("the body stream ended before the body")))),
+      Effect.sync(() => {
+        exchange.unbound()
+        return pull
+      })
+    )
+  }
+
+  toJSON(): unknown {
+    return HttpIncomingMessage.inspect(this, {
+      _id: "@effect/platform/HttpClientResponse",
+      request: this.request.toJSON(),
+      status: this.status
+    })
+  }
+}
