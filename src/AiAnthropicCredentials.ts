@@ -32,7 +32,7 @@ import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as AnthropicConfig from "./AnthropicConfig.js"
-import { mergeBetas } from "./AnthropicHttpClient.js"
+import { mergeBetas } from "./internal/http/request.js"
 import { type AuthHeaders, Credentials } from "./Credentials.js"
 import * as RateLimiter from "./RateLimiter.js"
 

@@ -10,6 +10,7 @@
  * @since 0.1.0
  */
 import * as Context from "effect/Context"
+import type { AuthHeaders } from "./internal/credentials/authHeaders.js"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
@@ -44,22 +45,7 @@ export type { OAuthToken } from "./internal/credentials/credentialFiles.js"
  */
 export const OAUTH_BETA = "oauth-2025-04-20"
 
-/**
- * What one request carries to authenticate: exactly one auth header, plus the betas that credential needs.
- *
- * @since 0.1.0
- * @category models
- */
-export interface AuthHeaders {
-  readonly kind: CredentialKind
-  /** `x-api-key` for API keys, `authorization` (`Bearer …`) for every OAuth-style token. Never both. */
-  readonly header: "x-api-key" | "authorization"
-  /** The header's value (`Bearer …` for tokens). */
-  readonly value: Redacted.Redacted<string>
-  /** The credential itself, to tell which token a 401 answered. */
-  readonly token: Redacted.Redacted<string>
-  readonly betas: ReadonlyArray<string>
-}
+export type { AuthHeaders } from "./internal/credentials/authHeaders.js"
 
 /**
  * A credential as resolution found it.

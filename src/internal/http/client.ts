@@ -1,0 +1,256 @@
+/**
+ * The HTTP client itself, composed of the pieces beside it: each attempt admitted by the rate limiter (outside the
+ * timeout: waiting for budget is not the server being slow), authorized by the credential, sent with its headers
+ * (`request.ts`), bounded by `timeout_ms`, classified when not 2xx (`classify.ts`: a 401 marks the token stale, a
+ * retryable 429 pauses every call), metered (`metering.ts`), read as JSON or as a stream (`streamBody.ts`), and
+ * retried by the policy (`classify.ts`).
+ */
+import * as HttpBody from "@effect/platform/HttpBody"
+import * as HttpClient from "@effect/platform/HttpClient"
+import type * as HttpClientError from "@effect/platform/HttpClientError"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import type * as Clock from "effect/Clock"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as ExecutionStrategy from "effect/ExecutionStrategy"
+import * as Exit from "effect/Exit"
+import * as Scope from "effect/Scope"
+import * as Stream from "effect/Stream"
+import type { AuthHeaders } from "../credentials/authHeaders.js"
+import { type ApiError, ConnectionError, Other } from "../errors.js"
+import * as ResponseMetadata from "../responseMetadata.js"
+import { classify, clip, MAX_IDENTIFIER, withRetries } from "./classify.js"
+import { chargedUsage, chargeOf, recorded } from "./metering.js"
+import { checkCallOptions, encodeBody, makeHeaders, queryString } from "./request.js"
+import { makeStreamReader } from "./streamBody.js"
+import { connectionError, readError } from "./transportErrors.js"
+import type {
+  Charge,
+  Decode,
+  HttpCredentials,
+  HttpLimiter,
+  HttpSettings,
+  Options,
+  PullDecode,
+  Read,
+  RequestOptions,
+  Service
+} from "./types.js"
+import * as UndiciHttpClient from "./undici.js"
+
+/** What the client is made of. */
+export interface Dependencies {
+  readonly settings: HttpSettings
+  readonly credentials: HttpCredentials
+  readonly limiter: HttpLimiter
+  readonly client: HttpClient.HttpClient
+  readonly clock: Clock.Clock
+  readonly options: Options
+}
+
+/** A non-2xx answer as its tagged error: a 401/403 marks the token stale; a retryable 429 pauses every call. */
+const failedWith = ({ clock, credentials, limiter, settings }: Dependencies) =>
+(
+  response: HttpClientResponse.HttpClientResponse,
+  auth: AuthHeaders
+): Effect.Effect<never, ApiError> =>
+  Effect.flatMap(Effect.orElseSucceed(response.text, () => ""), (text) => {
+    const error = classify(
+      response.status,
+      (name) => response.headers[name],
+      text,
+      auth.kind,
+      clock.unsafeCurrentTimeMillis(),
+      response.status === 429 ? response.headers : undefined
+    )
+    if (error._tag === "CredentialInvalid" && error.reason === "rejected") {
+      return Effect.zipRight(credentials.markStale(auth), Effect.fail(error))
+    }
+    // Every call of the client waits out a 429 that will be retried, not only the one that got it.
+    if (error._tag === "RateLimit" && error.retryable && error.retryAfterMs <= settings.maxRetryAfterMs) {
+      return Effect.zipRight(limiter.pause(error.retryAfterMs), Effect.fail(error))
+    }
+    return Effect.fail(error)
+  })
+
+/**
+ * The client over its dependencies.
+ */
+export const make = (deps: Dependencies): Service => {
+  const { clock, credentials, limiter, settings } = deps
+  const bounded = deps.options.timeout === "client"
+  const http = deps.options.traceHeaders === "client" ? deps.client : deps.client.pipe(HttpClient.withTracerPropagation(false))
+  const scopedHttp = HttpClient.withScope(http)
+  const timeoutDetail = `no complete answer within timeout_ms (${settings.timeoutMs} ms)`
+  const headersFor = makeHeaders(settings)
+  const readStream = makeStreamReader(settings, clock)
+  const failed = failedWith(deps)
+  const adaptive = limiter.description.adaptive
+
+  const timeoutDetailOf = (ms: number) =>
+    ms === settings.timeoutMs ? timeoutDetail : `no complete answer within the call's timeoutMs (${ms} ms)`
+
+  const execute = <A>(options: RequestOptions, read: Read<A>): Effect.Effect<A, ApiError> => {
+    const refused = checkCallOptions(options)
+    if (refused !== undefined) return Effect.fail(refused)
+    const method = options.method ?? "POST"
+    const url = settings.baseUrl + options.path + queryString(options.query)
+    const description = `${method} ${url}`
+    const timeoutMs = options.timeoutMs ?? settings.timeoutMs
+    const detail = timeoutDetailOf(timeoutMs)
+    // Encoded by the first attempt and reused by the retries; not here, where params JSON cannot write (a BigInt,
+    // a cycle) would throw out of the call that builds the Effect instead of failing it.
+    let body: Either.Either<{ body: HttpBody.HttpBody; inputTokens: number }, Other> | undefined
+    const meter = options.meter
+    const toConnectionError = (error: HttpClientError.HttpClientError) => connectionError(description, error, detail)
+    // Written as plain flatMaps, not Effect.gen: this runs for every call and a generator costs microseconds.
+    const sendBody = (
+      auth: AuthHeaders,
+      scope: Scope.CloseableScope | undefined,
+      payload: HttpBody.HttpBody,
+      charge: Charge
+    ) => {
+      const request = HttpClientRequest.make(method)(url, { headers: headersFor(auth, options), body: payload })
+      const sent = scope === undefined
+        ? http.execute(request)
+        : Effect.provideService(scopedHttp.execute(request), Scope.Scope, scope)
+      return Effect.matchEffect(sent, {
+        // A body that failed to be read (a file, a caller's stream) is the caller's problem, not the network's.
+        onFailure: (error) => Effect.fail(options.bodyFailure?.() ?? toConnectionError(error)),
+        onSuccess: (response) => {
+          const answered = response.status >= 200 && response.status < 300
+            ? recorded(response, charge.waitedMs, options.onResponse, read(response, auth, scope, charge))
+            : failed(response, auth)
+          // The API's word on the limits, from every answer (adaptive limiting); nothing to learn is the common case.
+          const learned = adaptive ? limiter.observeHeaders(meter?.model, response.headers) : Effect.void
+          return learned === Effect.void ? answered : Effect.zipRight(learned, answered)
+        }
+      })
+    }
+    const sendWith = (auth: AuthHeaders, _: undefined, payload: HttpBody.HttpBody, charge: Charge) =>
+      parentScope === undefined ? sendBody(auth, undefined, payload, charge) : Effect.flatMap(
+        Scope.fork(parentScope, ExecutionStrategy.sequential),
+        (forked) => Effect.onError(sendBody(auth, forked, payload, charge), (cause) => Scope.close(forked, Exit.failCause(cause)))
+      )
+    const parentScope = options.scope
+    const bound = <X, E>(send: Effect.Effect<X, E | ConnectionError>): Effect.Effect<X, E | ConnectionError> =>
+      bounded
+        ? options.timeoutMs === undefined ? send : UndiciHttpClient.withTimeout(send, timeoutMs)
+        : Effect.timeoutFail(send, {
+          duration: timeoutMs,
+          onTimeout: () => new ConnectionError({ reason: "timeout", request: description, detail })
+        })
+    // What this call has waited for the limiter, every attempt (for its response metadata).
+    let waitedMs = 0
+    /** One attempt: a reservation (outside the timeout: waiting for the budget is not the server being slow), then the request. */
+    const attemptWith = (payload: HttpBody.HttpBody, inputTokens: number) => {
+      const cost = meter === undefined ? undefined : { model: meter.model, inputTokens, outputTokens: meter.maxTokens }
+      // The bound is on the exchange only, never on `authorize`: a refresh it starts is shared by every caller
+      // and must keep `timeout_ms`, whatever bound this one call has (a refresh cut short can lose the token).
+      return Effect.flatMap(limiter.admit(cost), (reservation) => {
+        waitedMs += reservation.waitedMs
+        const charge = chargeOf(reservation, cost, waitedMs)
+        return Effect.onError(
+          Effect.flatMap(credentials.authorize, (auth) => bound(sendWith(auth, undefined, payload, charge))),
+          () => charge.settle(undefined)
+        )
+      })
+    }
+    const attempt: Effect.Effect<A, ApiError> = options.rawBody !== undefined
+      ? Effect.flatMap(options.rawBody, (payload) => attemptWith(payload, 0))
+      : options.body === undefined
+      ? attemptWith(HttpBody.empty, 0)
+      : Effect.suspend(() => {
+        const encoded = body ??= encodeBody(options.body, meter !== undefined)
+        return Either.isLeft(encoded) ? Effect.fail(encoded.left) : attemptWith(encoded.right.body, encoded.right.inputTokens)
+      })
+    // The settings themselves unless this call has its own (no object per call for the common case).
+    const retries = options.maxRetries === undefined && options.retry !== "unprocessed" ? settings : {
+      ...settings,
+      ...(options.maxRetries === undefined ? {} : { maxRetries: options.maxRetries }),
+      ...(options.retry === "unprocessed" ? { only: surelyUnprocessed } : {})
+    }
+    return withRetries(attempt, retries)
+  }
+
+  const readJson = (options: RequestOptions) =>
+  (response: HttpClientResponse.HttpClientResponse, charge: Charge): Effect.Effect<unknown, ApiError> => {
+    const description = () => `${response.request.method} ${response.request.url}`
+    return Effect.matchEffect(response.text, {
+      onFailure: (error) =>
+        Effect.fail(readError(description(), response, error, timeoutDetailOf(options.timeoutMs ?? settings.timeoutMs))),
+      onSuccess: (text) => {
+        let json: unknown
+        try {
+          json = JSON.parse(text)
+        } catch {
+          return Effect.fail(
+            new Other({
+              status: response.status,
+              errorType: "invalid_response",
+              apiMessage: `the answer to ${description()} is not JSON`,
+              requestId: clip(response.headers["request-id"], MAX_IDENTIFIER),
+              retryable: false
+            })
+          )
+        }
+        const used = options.meter === undefined ? undefined : chargedUsage((json as { usage?: unknown } | null)?.usage)
+        // An answer without usage was still processed (and charged): its reservation stands as estimated.
+        return Effect.as(used === undefined ? charge.settleAsReserved : charge.settle(used), json)
+      }
+    })
+  }
+
+  const json = (options: RequestOptions) => {
+    const read = readJson(options)
+    return execute(options, (response, _auth, _scope, charge) => read(response, charge))
+  }
+
+  const jsonWithResponse = (options: RequestOptions) => {
+    const read = readJson(options)
+    return execute(options, (response, _auth, _scope, charge) =>
+      Effect.map(read(response, charge), (json) => ({
+        json,
+        response: ResponseMetadata.fromHeaders(response.status, response.headers, charge.waitedMs)
+      })))
+  }
+
+  const started = <A>(
+    options: Omit<RequestOptions, "scope"> & { readonly endOfBody?: string | undefined },
+    decode: Decode<A> | PullDecode<A>,
+    streamScope: Scope.Scope
+  ) =>
+    // Each attempt's request gets a scope forked from the stream's: the stream's end closes it, and so does the
+    // idle watchdog, which aborts a response whose body stays silent.
+    execute({ ...options, scope: streamScope }, (response, auth, requestScope, charge) =>
+      Effect.map(readStream(response, auth, requestScope!, options, decode, charge), (read) => ({
+        ...read,
+        response,
+        waitedMs: charge.waitedMs
+      })))
+
+  const stream = <A>(
+    options: Omit<RequestOptions, "scope"> & { readonly endOfBody?: string | undefined },
+    decode: Decode<A> | PullDecode<A>
+  ): Stream.Stream<A, ApiError> =>
+    Stream.unwrapScoped(Effect.flatMap(Effect.scope, (streamScope) =>
+      Effect.map(started(options, decode, streamScope), (s) => s.stream)))
+
+  const streamWithResponse = <A>(
+    options: Omit<RequestOptions, "scope"> & { readonly endOfBody?: string | undefined },
+    decode: Decode<A> | PullDecode<A>
+  ) =>
+    Effect.flatMap(Effect.scope, (streamScope) =>
+      Effect.map(started(options, decode, streamScope), ({ pull, response, stream, waitedMs }) => ({
+        stream,
+        pull,
+        response: ResponseMetadata.fromHeaders(response.status, response.headers, waitedMs)
+      })))
+
+  return { execute, json, jsonWithResponse, stream, streamWithResponse }
+}
+
+/** A 429 or an overload: the API did not carry the request out, so even a request that must not run twice may be retried. */
+const surelyUnprocessed = (error: ApiError): boolean =>
+  error._tag === "RateLimit" || (error._tag === "ServerError" && error.status === 529)
