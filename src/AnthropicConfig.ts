@@ -32,7 +32,7 @@ import {
   MIN_REQUESTS_PER_SECOND,
   ModelSelection
 } from "./internal/configSchema.js"
-import { SETUP_TOKEN_FIX } from "./internal/credentials/tokens.js"
+import { SETUP_TOKEN_FIX } from "./internal/tokens.js"
 import { parseYaml, readBounded } from "./internal/yamlFile.js"
 
 export {

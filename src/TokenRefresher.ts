@@ -27,10 +27,10 @@ import * as Ref from "effect/Ref"
 import type * as Scope from "effect/Scope"
 import { LoginRequired, type RefreshFailed } from "./internal/errors.js"
 import * as BackgroundSleep from "./internal/http/backgroundSleep.js"
-import { longestRetryDelayMs, withRetries } from "./internal/http/classify.js"
+import { longestRetryDelayMs, withRetries } from "./internal/http/retry.js"
 import type { OAuthToken } from "./internal/credentials/credentialFiles.js"
 import type { TokenStore } from "./internal/credentials/tokenStore.js"
-import { fingerprint } from "./internal/credentials/tokens.js"
+import { fingerprint } from "./internal/tokens.js"
 import * as OAuth from "./OAuth.js"
 
 /**

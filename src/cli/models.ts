@@ -12,7 +12,7 @@ import * as AnthropicClient from "../AnthropicClient.js"
 import * as AnthropicConfig from "../AnthropicConfig.js"
 import * as Credentials from "../Credentials.js"
 import type { LlmError } from "../internal/errors.js"
-import type * as Models from "../Models.js"
+import type * as Models from "../internal/resources/models.js"
 import { escapeControls } from "./terminalText.js"
 
 export interface ModelsOptions {

@@ -4,7 +4,7 @@
  */
 import * as Schema from "effect/Schema"
 import { describeValue } from "./describeValue.js"
-import { credentialTextProblem, setupTokenProblem, unsendable } from "./credentials/tokens.js"
+import { credentialTextProblem, setupTokenProblem, unsendable } from "./tokens.js"
 
 /**
  * The slowest `rate_limit.requests_per_second`: one request every 1,000 s.

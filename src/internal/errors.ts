@@ -11,7 +11,7 @@
  */
 import * as Predicate from "effect/Predicate"
 import * as Schema from "effect/Schema"
-import { scrubSecrets } from "./credentials/tokens.js"
+import { scrubSecrets } from "./tokens.js"
 import { RateLimits } from "./responseMetadata.js"
 
 /** Strings masked, lists and records walked; anything else (numbers, literals) kept. */

@@ -12,7 +12,7 @@
  */
 import * as Schema from "effect/Schema"
 import { clip, MAX_IDENTIFIER } from "./clip.js"
-import { numberOf, timeOf } from "./http/headerValues.js"
+import { numberOf, timeOf } from "./headerValues.js"
 
 /**
  * One limit: its size per minute, what remains of it, and when it is full again (RFC 3339 as sent, and epoch ms).

@@ -20,7 +20,7 @@ import * as Stream from "effect/Stream"
 import { causeText } from "../causeText.js"
 import type { AuthHeaders } from "../credentials/authHeaders.js"
 import { type ApiError, ConnectionError, RateLimit, ServerError, StreamError } from "../errors.js"
-import { clip, MAX_IDENTIFIER } from "./classify.js"
+import { clip, MAX_IDENTIFIER } from "../clip.js"
 import type { BodyReader, Charge, Decode, HttpSettings, PullDecode, StartedStream } from "./types.js"
 import * as UndiciHttpClient from "./undici.js"
 

@@ -17,7 +17,7 @@ import * as Option from "effect/Option"
 import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
 import { clip, MAX_IDENTIFIER } from "../clip.js"
-import { scrubSecrets } from "../credentials/tokens.js"
+import { scrubSecrets } from "../tokens.js"
 
 /** A call as the model made it: any tool name, any params. */
 export type AnyCall = Response.ToolCallPart<string, unknown>

@@ -3,7 +3,7 @@
  * limiter: read straight from the three dimensions' headers (six lookups when there are none, as on most gateways
  * and stand-ins), not through the full response metadata.
  */
-import { numberOf, timeOf } from "../http/headerValues.js"
+import { numberOf, timeOf } from "../headerValues.js"
 import type { Dimension, Report } from "./store.js"
 
 /** Each dimension's three header names, written out once (not built on every answer). */

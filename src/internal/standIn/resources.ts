@@ -4,11 +4,11 @@
  * this module does not import the stand-in back.
  */
 import type * as http from "node:http"
-import type { BatchResult, MessageBatch } from "../../MessageBatches.js"
+import type { BatchResult, MessageBatch } from "../resources/messageBatches.js"
 import type * as Messages from "../messages/message.js"
-import type { FileMetadata } from "../../Files.js"
-import type { ModelInfo } from "../../Models.js"
-import type { RecordedRequest, Reply } from "../../testing/StandIn.js"
+import type { FileMetadata } from "../resources/files.js"
+import type { ModelInfo } from "../resources/models.js"
+import type { RecordedRequest, Reply } from "./types.js"
 
 interface Helpers {
   readonly nextId: (prefix: string) => string

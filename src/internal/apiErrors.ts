@@ -1,21 +1,15 @@
 /**
- * The seed's error table: an HTTP answer that is not 2xx becomes one tagged error, and the retry policy's delays.
+ * The seed's error table: an HTTP answer that is not 2xx (or a stream's `event: error`, read as the same answer)
+ * becomes one tagged error, with its `retry-after` read leniently.
  */
-import * as Duration from "effect/Duration"
-import * as Effect from "effect/Effect"
-import * as Random from "effect/Random"
-import * as Schedule from "effect/Schedule"
 import {
   type ApiError,
   CredentialInvalid,
   type CredentialKind,
-  isRetryable,
   Other,
   RateLimit,
   ServerError
-} from "../errors.js"
-// Effect treats a sleep past it as endless: no wait may be longer, whatever settings made in code say.
-import { MAX_MILLISECONDS } from "../configSchema.js"
+} from "./errors.js"
 
 /** What the API puts in an error body: `{"type":"error","error":{"type","message"},"request_id"}`. */
 interface ErrorBody {
@@ -26,8 +20,8 @@ interface ErrorBody {
   readonly errorCode: string | undefined
 }
 
-import { rateLimitsOf } from "../responseMetadata.js"
-import { clip, MAX_IDENTIFIER } from "../clip.js"
+import { rateLimitsOf } from "./responseMetadata.js"
+import { clip, MAX_IDENTIFIER } from "./clip.js"
 
 export { clip, MAX_IDENTIFIER }
 
@@ -194,89 +188,4 @@ export const classify = (
     return new ServerError({ ...fields, retryable: override ?? true, retryAfterMs: after })
   }
   return new Other({ ...fields, retryable: override ?? RETRIED_CLIENT_ERRORS.has(status), retryAfterMs: after })
-}
-
-/**
- * How retries behave: how many, and the longest server-requested wait (`retry-after`) that is honoured.
- */
-export interface RetryOptions {
-  readonly maxRetries: number
-  readonly maxRetryAfterMs: number
-  /** Retry only the errors this allows, besides the usual rules (requests that must not run twice). */
-  readonly only?: ((error: ApiError) => boolean) | undefined
-}
-
-
-/** The longest backoff between two attempts. */
-const MAX_BACKOFF_MS = 8000
-
-/** The official SDK's backoff: min(0.5·2ⁿ, 8) s, less up to 25 % jitter. */
-const backoff = (attempt: number): Effect.Effect<Duration.Duration> =>
-  Effect.map(Random.next, (r) => Duration.millis(Math.min(500 * 2 ** attempt, MAX_BACKOFF_MS) * (1 - 0.25 * r)))
-
-/**
- * The longest wait {@link retryDelay} can give: the server's word up to `maxRetryAfterMs`, else the longest backoff.
- */
-export const longestRetryDelayMs = (maxRetryAfterMs: number): number =>
-  Math.max(Math.min(maxRetryAfterMs, MAX_MILLISECONDS), MAX_BACKOFF_MS)
-
-/**
- * Whether a retry may follow `error`. A 429 asking to wait longer than `maxRetryAfterMs` is not retried: the call
- * fails at once with the server's `retryAfterMs`, instead of hanging for as long as the server likes.
- */
-export const mayRetry = (error: ApiError, options: RetryOptions): boolean =>
-  isRetryable(error) && (options.only === undefined || options.only(error)) &&
-  (error._tag !== "RateLimit" || error.retryAfterMs <= Math.min(options.maxRetryAfterMs, MAX_MILLISECONDS))
-
-/**
- * How long to wait before retry number `attempt + 1`: the server's word where it gave one within
- * `maxRetryAfterMs`, else backoff (as the SDK, which trusts a server-given delay only within a minute).
- */
-export const retryDelay = (
-  error: ApiError,
-  attempt: number,
-  maxRetryAfterMs: number
-): Effect.Effect<Duration.Duration> => {
-  if (error._tag === "RateLimit") return Effect.succeed(Duration.millis(error.retryAfterMs))
-  const after = error._tag === "ServerError" || error._tag === "Other" ? error.retryAfterMs : undefined
-  return after !== undefined && after <= Math.min(maxRetryAfterMs, MAX_MILLISECONDS)
-    ? Effect.succeed(Duration.millis(after))
-    : backoff(attempt)
-}
-
-/**
- * The retry policy: at most `maxRetries` retries, only of errors {@link mayRetry} allows, each after
- * {@link retryDelay}. Retries are logged at debug level.
- */
-export const retryPolicy = (options: RetryOptions): Schedule.Schedule<unknown, ApiError> =>
-  Schedule.identity<ApiError>().pipe(
-    Schedule.intersect(Schedule.recurs(options.maxRetries)),
-    Schedule.whileInput((error: ApiError) => mayRetry(error, options)),
-    Schedule.addDelayEffect(([error, attempt]) =>
-      Effect.tap(retryDelay(error, attempt, options.maxRetryAfterMs), (delay) =>
-        Effect.logDebug(
-          `${error._tag}: retry ${attempt + 1} of ${options.maxRetries} in ${Math.round(Duration.toMillis(delay))} ms`
-        ).pipe(Effect.annotateLogs({ error: error.message })))
-    )
-  )
-
-/**
- * `effect` retried by {@link retryPolicy}. The schedule's driver is made only after a first failure, so a call that
- * succeeds at once pays nothing for retries.
- */
-export const withRetries = <A, R>(
-  effect: Effect.Effect<A, ApiError, R>,
-  options: RetryOptions
-): Effect.Effect<A, ApiError, R> => {
-  if (options.maxRetries <= 0) return effect
-  // The schedule is made only after a first failure: most calls never need it.
-  return Effect.catchAll(effect, (first) =>
-    Effect.flatMap(Schedule.driver(retryPolicy(options)), (driver) => {
-      const again = (error: ApiError): Effect.Effect<A, ApiError, R> =>
-        Effect.matchEffect(driver.next(error), {
-          onFailure: () => Effect.fail(error),
-          onSuccess: () => Effect.catchAll(effect, again)
-        })
-      return again(first)
-    }))
 }
