@@ -15,7 +15,7 @@ import {
   ServerError
 } from "./errors.js"
 // Effect treats a sleep past it as endless: no wait may be longer, whatever settings made in code say.
-import { MAX_MILLISECONDS } from "./configSchema.js"
+import { MAX_MILLISECONDS } from "./config/schema.js"
 
 /** What the API puts in an error body: `{"type":"error","error":{"type","message"},"request_id"}`. */
 interface ErrorBody {
