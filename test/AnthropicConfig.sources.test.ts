@@ -52,7 +52,7 @@ describe("AnthropicConfig.fromConfig: settings from Effect Config values", () =>
       expect(settings.auth.clientId).toBe("id-with-$HOME-and-${X}")
     }))
 
-  it.effect("values are checked as the file's are: one AnthropicConfigError naming the key", () =>
+  it.effect("values are checked as the file's are: one AnthropicConfigError naming the user's own key", () =>
     Effect.gen(function*() {
       const error = yield* Effect.flip(
         AnthropicConfig.fromConfig({ requestsPerSecond: Config.number("RPS") }).pipe(withProvider({ RPS: "1e10" }))
@@ -60,7 +60,7 @@ describe("AnthropicConfig.fromConfig: settings from Effect Config values", () =>
       expect(error._tag).toBe("AnthropicConfigError")
       if (error._tag !== "AnthropicConfigError") return
       expect(error.file).toBe("<Effect Config>")
-      expect(error.path).toBe("providers.anthropic.rate_limit.requests_per_second")
+      expect(error.path).toBe("RPS")
     }))
 
   it.effect("a Config the provider cannot supply is Effect's own ConfigError", () =>

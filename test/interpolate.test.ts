@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
-import { interpolate, InterpolationError, MAX_NESTING } from "../src/internal/interpolate.js"
+import { interpolate, InterpolationError, MAX_NESTING } from "../src/internal/config/interpolate.js"
 
 const env = { HOME: "/home/ada", EMPTY: "", KEY: "sk-ant-api03-abc" }
 

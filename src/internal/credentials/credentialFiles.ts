@@ -9,7 +9,7 @@ import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import * as fs from "node:fs/promises"
 import { AnthropicConfigError } from "../errors.js"
-import { decodeProblem } from "../describeValue.js"
+import { decodeProblem } from "../config/describeValue.js"
 import { credentialTextProblem, SETUP_TOKEN_FIX, setupTokenProblem } from "../tokens.js"
 
 /** An OAuth access token with what is needed to refresh it. */

@@ -6,7 +6,7 @@
 import * as HttpBody from "@effect/platform/HttpBody"
 import * as Either from "effect/Either"
 import * as Redacted from "effect/Redacted"
-import { MAX_MILLISECONDS } from "../configSchema.js"
+import { MAX_MILLISECONDS } from "../config/schema.js"
 import type { AuthHeaders } from "../credentials/authHeaders.js"
 import { Other } from "../errors.js"
 import { estimateInputTokens } from "../rateLimiter/estimate.js"

@@ -8,7 +8,7 @@ import * as Effect from "effect/Effect"
 import * as Random from "effect/Random"
 import * as Schedule from "effect/Schedule"
 // Effect treats a sleep past it as endless: no wait may be longer, whatever settings made in code say.
-import { MAX_MILLISECONDS } from "../configSchema.js"
+import { MAX_MILLISECONDS } from "../config/schema.js"
 import { type ApiError, isRetryable } from "../errors.js"
 
 /**

@@ -1,11 +1,13 @@
 /**
- * Reading `config/llm.yaml` as YAML: bounded in size (the parser's duplicate-key check is quadratic) and in alias
- * expansion, with errors that never quote the file (it may hold secrets).
+ * Reading `config/llm.yaml` from the file system and as YAML: bounded in size (the parser's duplicate-key check is
+ * quadratic) and in alias expansion, with errors that never quote the file (it may hold secrets).
  */
+import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
+import * as Option from "effect/Option"
 import * as fs from "node:fs/promises"
 import * as YAML from "yaml"
-import { AnthropicConfigError } from "./errors.js"
+import { AnthropicConfigError } from "../errors.js"
 
 /** Alias references (`*name`) allowed in one file: plenty for a real file, far too few for a "billion laughs". */
 const MAX_YAML_ALIASES = 100
@@ -50,7 +52,7 @@ const tooLarge = (file: string): AnthropicConfigError =>
  * The file's text, refused when it holds more than {@link MAX_CONFIG_BYTES}: reading stops there, so a huge file (or
  * an endless one) costs no more than that.
  */
-export const readBounded = async (file: string): Promise<Either.Either<string, AnthropicConfigError>> => {
+const readBounded = async (file: string): Promise<Either.Either<string, AnthropicConfigError>> => {
   const handle = await fs.open(file, "r")
   try {
     const buffer = Buffer.alloc(MAX_CONFIG_BYTES + 1)
@@ -63,6 +65,35 @@ export const readBounded = async (file: string): Promise<Either.Either<string, A
     await handle.close()
   }
 }
+
+/**
+ * The configuration file's text. An absent file is `None` when it is `optional` (no path was asked for: the built-in
+ * defaults apply); any other failure to read it is one error naming the file.
+ */
+export const readConfigFile = (
+  file: string,
+  options: { readonly optional: boolean }
+): Effect.Effect<Option.Option<string>, AnthropicConfigError> =>
+  Effect.tryPromise({
+    try: (): Promise<Option.Option<Either.Either<string, AnthropicConfigError>>> =>
+      readBounded(file).then(Option.some, (cause: NodeJS.ErrnoException) => {
+        if (cause.code === "ENOENT" && options.optional) return Option.none()
+        throw cause
+      }),
+    catch: (cause) => cannotRead(file, (cause as NodeJS.ErrnoException).code ?? String(cause))
+  }).pipe(Effect.flatMap(Option.match({
+    onNone: () => Effect.succeedNone,
+    onSome: (text) => Effect.map(text, Option.some)
+  })))
+
+const cannotRead = (file: string, code: string): AnthropicConfigError =>
+  new AnthropicConfigError({
+    file,
+    problem: code === "ENOENT"
+      ? "the configuration file does not exist"
+      : `the configuration file cannot be read (${code})`,
+    fix: `create it (the README has an example), or pass another path (configPath / --config)`
+  })
 
 /**
  * The parser's description of a YAML error without the source text a few of its messages quote (an unresolved tag,

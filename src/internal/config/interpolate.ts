@@ -1,5 +1,5 @@
 /**
- * Shell-style environment interpolation for configuration strings.
+ * Shell-style environment interpolation for configuration strings, and its walk over a whole configuration tree.
  *
  * Supported: `${VAR}` (an error when VAR is unset), `${VAR:-default}` (default when unset or empty),
  * `${VAR-default}` (default only when unset), `$VAR`, and `$$` for a literal `$`. Defaults may nest
@@ -7,6 +7,9 @@
  *
  * Errors name the variable and the position, never the text: a default is often where a key is pasted.
  */
+import * as Either from "effect/Either"
+import { AnthropicConfigError } from "../errors.js"
+import { formatPath } from "./describeValue.js"
 
 export type Env = Readonly<Record<string, string | undefined>>
 
@@ -117,4 +120,44 @@ const expression = (body: string, env: Env, depth: number): string | Interpolati
       : `unsupported operator \${${variable}${operator}…}`,
     SUPPORTED
   )
+}
+
+/** How deep the configuration may nest (the file itself is 4 levels); past this it is refused, not recursed into. */
+const MAX_CONFIG_DEPTH = 32
+
+/** Interpolate every string scalar of a parsed configuration, naming the key of the first failure. */
+export const interpolateTree = (
+  node: unknown,
+  env: Env,
+  file: string,
+  at: ReadonlyArray<PropertyKey> = []
+): Either.Either<unknown, AnthropicConfigError> => {
+  if (at.length > MAX_CONFIG_DEPTH) {
+    // A real file is 4 levels deep; a cyclic object or a pathological file must not exhaust the stack.
+    return Either.left(
+      new AnthropicConfigError({
+        file,
+        path: formatPath(at.slice(0, 4)),
+        problem: `nests more than ${MAX_CONFIG_DEPTH} levels deep`,
+        fix: "keep to the shape shown in the README (providers.anthropic.<key>); remove the nested values"
+      })
+    )
+  }
+  if (typeof node === "string") {
+    const result = interpolate(node, env)
+    return result instanceof InterpolationError
+      ? Either.left(new AnthropicConfigError({ file, path: formatPath(at), problem: result.problem, fix: result.fix }))
+      : Either.right(result)
+  }
+  if (node === null || typeof node !== "object") return Either.right(node)
+  const entries: ReadonlyArray<readonly [PropertyKey, unknown]> = Array.isArray(node)
+    ? node.map((value, i) => [i, value] as const)
+    : Object.entries(node)
+  const out: Array<readonly [PropertyKey, unknown]> = []
+  for (const [key, value] of entries) {
+    const result = interpolateTree(value, env, file, [...at, key])
+    if (Either.isLeft(result)) return result
+    out.push([key, result.right])
+  }
+  return Either.right(Array.isArray(node) ? out.map(([, value]) => value) : Object.fromEntries(out))
 }

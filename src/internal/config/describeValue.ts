@@ -1,8 +1,12 @@
 /**
- * How errors speak of a configuration value without echoing it: configuration and credential files hold secrets, and
- * a secret pasted at the wrong key must not come back in the error that points at it.
+ * How errors speak of a configuration value without echoing it (configuration and credential files hold secrets, and
+ * a secret pasted at the wrong key must not come back in the error that points at it), and of the key it sits at.
  */
 import * as ParseResult from "effect/ParseResult"
+
+/** A key path as a file's author writes it: `providers.anthropic.betas[1]`. */
+export const formatPath = (path: ReadonlyArray<PropertyKey>): string =>
+  path.map((key, i) => typeof key === "number" ? `[${key}]` : `${i === 0 ? "" : "."}${String(key)}`).join("")
 
 const plural = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`
 
@@ -53,7 +57,8 @@ const inWords = (expected: string): string => {
   return expected // a refinement's description: "an integer", "a positive number"
 }
 
-const valueAt = (input: unknown, path: ReadonlyArray<PropertyKey>): unknown =>
+/** The part of `input` at `path` (`undefined` where there is none). */
+export const valueAt = (input: unknown, path: ReadonlyArray<PropertyKey>): unknown =>
   path.reduce<unknown>(
     (node, key) => node !== null && typeof node === "object" ? (node as Record<PropertyKey, unknown>)[key] : undefined,
     input

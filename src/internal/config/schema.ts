@@ -1,10 +1,11 @@
 /**
- * The schema of `config/llm.yaml`, in the file's own key names, with the bounds and checks every value passes. The
- * public schemas are exported from `AnthropicConfig`; the loading (interpolation, defaults, paths) is there too.
+ * The schema of `config/llm.yaml` in the file's own key names, and the rule each value passes (its type, bounds and
+ * form). Each rule is written once here: the file's schema is made of them, and the settings from Effect `Config`
+ * values are checked by the same ones (see `fields.ts`).
  */
 import * as Schema from "effect/Schema"
+import { credentialTextProblem, setupTokenProblem, unsendable } from "../tokens.js"
 import { describeValue } from "./describeValue.js"
-import { credentialTextProblem, setupTokenProblem, unsendable } from "./tokens.js"
 
 /**
  * The slowest `rate_limit.requests_per_second`: one request every 1,000 s.
@@ -176,22 +177,65 @@ const KeyPrefix = checked((s) =>
     : "must be 1 to 100 printable ASCII characters without spaces, e.g. effect-anthropic:ratelimit:"
 )
 
-/** `base_url`, `auth.token_url`: the client adds paths and its errors name the URL. */
-const HttpUrl = checked((s) => urlProblem(s, true))
-/** `auth.authorize_url`, `auth.manual_redirect_url`: pages for a browser, where a query is the page's business. */
-const PageUrl = checked((s) => urlProblem(s, false))
+/**
+ * The rule of each key, by the key's name in the file. The file's schema below is made of these, and the settings from
+ * Effect `Config` values are checked by them (`fields.ts`): a rule is written once.
+ */
+export const Rules = {
+  api_key: ApiKeyValue,
+  /** `base_url`, `auth.token_url`: the client adds paths and its errors name the URL. */
+  http_url: checked((s) => urlProblem(s, true)),
+  /** `auth.authorize_url`, `auth.manual_redirect_url`: pages for a browser, where a query is the page's business. */
+  page_url: checked((s) => urlProblem(s, false)),
+  header_text: HeaderText,
+  betas: Schema.Array(HeaderText),
+  requests_per_second: NumberLike.pipe(Schema.compose(Schema.Number.pipe(
+    Schema.between(MIN_REQUESTS_PER_SECOND, MAX_REQUESTS_PER_SECOND, {
+      message: (issue) =>
+        `must be a number from ${MIN_REQUESTS_PER_SECOND} to ${MAX_REQUESTS_PER_SECOND} ` +
+        `(fractions allowed, e.g. 0.5), not ${describeValue(issue.actual)}`
+    })
+  ))),
+  per_minute: PerMinute,
+  /** Per model, in place of the limits of the whole `rate_limit` for that model. */
+  models: Schema.Record({ key: Schema.String, value: Schema.Struct(MinuteLimits) }),
+  adaptive: BooleanLike,
+  store: Schema.Literal("memory", "redis").annotations({
+    message: (issue) => ({ message: `must be memory or redis, not ${describeValue(issue.actual)}`, override: true })
+  }),
+  redis_url: RedisUrl,
+  key_prefix: KeyPrefix,
+  max_concurrent: NumberLike.pipe(Schema.compose(Schema.Number.pipe(
+    Schema.filter((n) => Number.isInteger(n) && n >= 1 && n <= MAX_CONCURRENT, {
+      message: (issue) => `must be a whole number from 1 to ${MAX_CONCURRENT}, not ${describeValue(issue.actual)}`
+    })
+  ))),
+  max_retries: NumberLike.pipe(Schema.compose(Schema.Number.pipe(
+    Schema.filter((n) => Number.isInteger(n) && n >= 0 && n <= MAX_RETRIES, {
+      message: (issue) => `must be a whole number from 0 to ${MAX_RETRIES}, not ${describeValue(issue.actual)}`
+    })
+  ))),
+  /** A wait that may be zero: `max_wait_ms`, `max_retry_after_ms`. */
+  wait_ms: Milliseconds(0),
+  /** A timeout, never zero: `timeout_ms`, `stream_idle_timeout_ms`. */
+  timeout_ms: Milliseconds(1),
+  mode: AuthMode,
+  path: Schema.String,
+  setup_token: SetupTokenValue,
+  scopes: Schema.Union(Schema.String, Schema.Array(Schema.String))
+} as const
 
 const AuthFile = Schema.Struct({
-  mode: Schema.optional(AuthMode),
-  bundle: Schema.optional(Schema.String),
-  setup_token: Schema.optional(SetupTokenValue),
-  setup_token_file: Schema.optional(Schema.String),
-  cli_credentials: Schema.optional(Schema.String),
-  token_url: Schema.optional(HttpUrl),
-  authorize_url: Schema.optional(PageUrl),
-  manual_redirect_url: Schema.optional(PageUrl),
-  client_id: Schema.optional(HeaderText),
-  scopes: Schema.optional(Schema.Union(Schema.String, Schema.Array(Schema.String)))
+  mode: Schema.optional(Rules.mode),
+  bundle: Schema.optional(Rules.path),
+  setup_token: Schema.optional(Rules.setup_token),
+  setup_token_file: Schema.optional(Rules.path),
+  cli_credentials: Schema.optional(Rules.path),
+  token_url: Schema.optional(Rules.http_url),
+  authorize_url: Schema.optional(Rules.page_url),
+  manual_redirect_url: Schema.optional(Rules.page_url),
+  client_id: Schema.optional(Rules.header_text),
+  scopes: Schema.optional(Rules.scopes)
 })
 
 /**
@@ -201,44 +245,27 @@ const AuthFile = Schema.Struct({
  * @category schemas
  */
 export const AnthropicProviderFile = Schema.Struct({
-  api_key: Schema.optional(ApiKeyValue),
-  base_url: Schema.optional(HttpUrl),
-  anthropic_version: Schema.optional(HeaderText),
-  betas: Schema.optional(Schema.Array(HeaderText)),
+  api_key: Schema.optional(Rules.api_key),
+  base_url: Schema.optional(Rules.http_url),
+  anthropic_version: Schema.optional(Rules.header_text),
+  betas: Schema.optional(Rules.betas),
   rate_limit: Schema.optional(Schema.Struct({
-    requests_per_second: Schema.optional(NumberLike.pipe(Schema.compose(Schema.Number.pipe(
-      Schema.between(MIN_REQUESTS_PER_SECOND, MAX_REQUESTS_PER_SECOND, {
-        message: (issue) =>
-          `must be a number from ${MIN_REQUESTS_PER_SECOND} to ${MAX_REQUESTS_PER_SECOND} ` +
-          `(fractions allowed, e.g. 0.5), not ${describeValue(issue.actual)}`
-      })
-    )))),
+    requests_per_second: Schema.optional(Rules.requests_per_second),
     ...MinuteLimits,
-    /** Per model, in place of the limits above for that model. */
-    models: Schema.optional(Schema.Record({ key: Schema.String, value: Schema.Struct(MinuteLimits) })),
-    adaptive: Schema.optional(BooleanLike),
-    store: Schema.optional(Schema.Literal("memory", "redis").annotations({
-      message: (issue) => ({ message: `must be memory or redis, not ${describeValue(issue.actual)}`, override: true })
-    })),
-    redis_url: Schema.optional(RedisUrl),
-    key_prefix: Schema.optional(KeyPrefix),
-    max_wait_ms: Schema.optional(Milliseconds(0)),
-    max_concurrent: Schema.optional(NumberLike.pipe(Schema.compose(Schema.Number.pipe(
-      Schema.filter((n) => Number.isInteger(n) && n >= 1 && n <= MAX_CONCURRENT, {
-        message: (issue) => `must be a whole number from 1 to ${MAX_CONCURRENT}, not ${describeValue(issue.actual)}`
-      })
-    ))))
+    models: Schema.optional(Rules.models),
+    adaptive: Schema.optional(Rules.adaptive),
+    store: Schema.optional(Rules.store),
+    redis_url: Schema.optional(Rules.redis_url),
+    key_prefix: Schema.optional(Rules.key_prefix),
+    max_wait_ms: Schema.optional(Rules.wait_ms),
+    max_concurrent: Schema.optional(Rules.max_concurrent)
   })),
   retry: Schema.optional(Schema.Struct({
-    max_retries: Schema.optional(NumberLike.pipe(Schema.compose(Schema.Number.pipe(
-      Schema.filter((n) => Number.isInteger(n) && n >= 0 && n <= MAX_RETRIES, {
-        message: (issue) => `must be a whole number from 0 to ${MAX_RETRIES}, not ${describeValue(issue.actual)}`
-      })
-    )))),
-    max_retry_after_ms: Schema.optional(Milliseconds(0))
+    max_retries: Schema.optional(Rules.max_retries),
+    max_retry_after_ms: Schema.optional(Rules.wait_ms)
   })),
-  timeout_ms: Schema.optional(Milliseconds(1)),
-  stream_idle_timeout_ms: Schema.optional(Milliseconds(1)),
+  timeout_ms: Schema.optional(Rules.timeout_ms),
+  stream_idle_timeout_ms: Schema.optional(Rules.timeout_ms),
   auth: Schema.optional(AuthFile)
 })
 
@@ -264,6 +291,7 @@ export const ModelSelection = Schema.Struct({
  */
 export type ModelSelection = typeof ModelSelection.Type
 
+/** The whole file: the providers (this client reads `anthropic`) and the per-agent `model:` selection. */
 export const LlmFile = Schema.Struct({
   providers: Schema.Struct({
     anthropic: Schema.optional(AnthropicProviderFile)
