@@ -17,7 +17,7 @@ import { callOptionsOf } from "./AnthropicHttpClient.js"
 import * as AnthropicConfig from "./AnthropicConfig.js"
 import * as Credentials from "./Credentials.js"
 import * as Files from "./internal/resources/files.js"
-import type { AnthropicConfigError, ApiError, NoCredentials } from "./internal/errors.js"
+import type { AnthropicConfigError, ApiError, CallError, NoCredentials } from "./internal/errors.js"
 import { decodeAnswer } from "./internal/http/decodeAnswer.js"
 import * as MessageBatches from "./internal/resources/messageBatches.js"
 import * as MessageStream from "./MessageStream.js"
@@ -85,7 +85,7 @@ export interface Service extends Models.Service, MessageBatches.Service, Files.S
   readonly createMessage: (
     params: Messages.MessageCreateParams,
     options?: CallOptions
-  ) => Effect.Effect<Messages.Message, ApiError>
+  ) => Effect.Effect<Messages.Message, CallError>
   /**
    * `POST /v1/messages` with `stream: true`: the events as they arrive. A non-2xx answer before the stream is
    * classified and retried like `createMessage`; once events flow nothing is retried. Interrupting the stream aborts
@@ -103,7 +103,7 @@ export interface Service extends Models.Service, MessageBatches.Service, Files.S
   readonly createMessageWithResponse: (
     params: Messages.MessageCreateParams,
     options?: CallOptions
-  ) => Effect.Effect<MessageWithResponse, ApiError>
+  ) => Effect.Effect<MessageWithResponse, CallError>
   /**
    * {@link stream}, started: the request is sent (and retried) until its first event, and the answer's metadata
    * comes with the events, which live as long as the scope.
@@ -116,7 +116,7 @@ export interface Service extends Models.Service, MessageBatches.Service, Files.S
   readonly countTokens: (
     params: Messages.CountTokensParams,
     options?: CallOptions
-  ) => Effect.Effect<Messages.MessageTokensCount, ApiError>
+  ) => Effect.Effect<Messages.MessageTokensCount, CallError>
 }
 
 /**

@@ -11,10 +11,13 @@
 export {
   AnthropicConfigError,
   type ApiError,
+  type CallError,
   ClientClosed,
   ConnectionError,
   CredentialInvalid,
   CredentialKind,
+  ErrorType,
+  InvalidRequest,
   isRetryable,
   type LlmError,
   LoginFailed,

@@ -78,7 +78,7 @@ describe("Files: upload and download", () => {
       expect(head).toContain('filename="a%22b%0D%0AContent-Type: text/html%0D%0A%0D%0Ax.txt"')
       expect(meta.size_bytes).toBe(1)
       const refused = yield* Effect.flip(client.uploadFile({ bytes: new Uint8Array(1), filename: "x", mimeType: "text/plain\r\nX-Evil: 1" }))
-      expect(refused).toMatchObject({ _tag: "Other", errorType: "invalid_request" })
+      expect(refused).toMatchObject({ _tag: "InvalidRequest" })
     }))
 
   it.scoped("an upload is retried only when the API surely stored nothing (529), then sent again whole; a stream is sent once", () =>
@@ -110,7 +110,7 @@ describe("Files: upload and download", () => {
         stream: Stream.concat(Stream.make(new Uint8Array(100)), Stream.fail(new Error("disk gone"))),
         filename: "x.bin"
       }))
-      expect(failing).toMatchObject({ _tag: "Other", status: 0, errorType: "invalid_request" })
+      expect(failing).toMatchObject({ _tag: "InvalidRequest" })
       expect(failing.message).toContain("the upload's stream failed: disk gone")
       const short = yield* Effect.flip(client.uploadFile({ stream: Stream.make(new Uint8Array(10)), filename: "y.bin", size: 20 }))
       expect(short.message).toContain("the upload's source gave 10 bytes, not the 20 its size said")
@@ -125,7 +125,7 @@ describe("Files: upload and download", () => {
       const { standIn, client } = yield* setup()
       const dir = yield* tempDir
       const missing = yield* Effect.flip(client.uploadFile({ path: path.join(dir, "nope.pdf") }))
-      expect(missing).toMatchObject({ _tag: "Other", status: 0, errorType: "invalid_request" })
+      expect(missing).toMatchObject({ _tag: "InvalidRequest" })
       expect(missing.message).toContain(`cannot read ${path.join(dir, "nope.pdf")} to upload it: ENOENT`)
       const folder = yield* Effect.flip(client.uploadFile({ path: dir }))
       expect(folder.message).toContain("it is not a file")

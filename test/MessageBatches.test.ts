@@ -155,7 +155,7 @@ describe("Message Batches: checked before sending", () => {
       const { standIn, client } = yield* setup
       const error = yield* Effect.flip(client.createBatch(batch as MessageBatches.BatchCreateParams))
       expect(standIn.requests).toEqual([])
-      expect(error).toMatchObject({ _tag: "Other", status: 0, errorType: "invalid_request" })
+      expect(error).toMatchObject({ _tag: "InvalidRequest" })
       return error.message
     })
 
@@ -192,8 +192,8 @@ describe("Message Batches: checked before sending", () => {
   it.scoped("an empty or path-like batch id never reaches another route", () =>
     Effect.gen(function*() {
       const { standIn, client } = yield* setup
-      expect(yield* Effect.flip(client.retrieveBatch(""))).toMatchObject({ errorType: "invalid_request" })
-      expect(yield* Effect.flip(Stream.runDrain(client.batchResults("")))).toMatchObject({ errorType: "invalid_request" })
+      expect(yield* Effect.flip(client.retrieveBatch(""))).toMatchObject({ _tag: "InvalidRequest" })
+      expect(yield* Effect.flip(Stream.runDrain(client.batchResults("")))).toMatchObject({ _tag: "InvalidRequest" })
       expect(standIn.requests).toEqual([])
       yield* Effect.flip(client.cancelBatch("../../files"))
       expect(standIn.requests[0]!.path).toBe("/v1/messages/batches/..%2F..%2Ffiles/cancel")
@@ -392,7 +392,7 @@ describe("Message Batches from plain code", () => {
       expect(listed).toEqual([batch.id])
       expect((await client.messages.batches.retrieve(batch.id)).id).toBe(batch.id)
       expect((await client.messages.batches.delete(batch.id)).type).toBe("message_batch_deleted")
-      await expect(client.messages.batches.create({ requests: [] })).rejects.toMatchObject({ _tag: "Other", errorType: "invalid_request" })
+      await expect(client.messages.batches.create({ requests: [] })).rejects.toMatchObject({ _tag: "InvalidRequest" })
     }))
 
   it("wait() stops polling when its signal is aborted", () =>

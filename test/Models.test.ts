@@ -95,7 +95,7 @@ describe("Models", () => {
       yield* Effect.flip(client.retrieveModel("../messages?x=1"))
       expect(standIn.requests[2]!.path).toBe("/v1/models/..%2Fmessages%3Fx%3D1")
       const empty = yield* Effect.flip(client.retrieveModel(""))
-      expect(empty).toMatchObject({ _tag: "Other", status: 0, errorType: "invalid_request" })
+      expect(empty).toMatchObject({ _tag: "InvalidRequest" })
       expect(standIn.requests.length).toBe(3)
     }))
 

@@ -81,7 +81,7 @@ describe("per-call timeoutMs", () => {
       const { client } = yield* stack({ api_key: API_KEY, base_url: standIn.url })
       for (const timeoutMs of [0, -5, Number.NaN, Infinity, 2 ** 31]) {
         const error = yield* Effect.flip(client.createMessage(hello, { timeoutMs }))
-        expect(error).toMatchObject({ _tag: "Other", status: 0, errorType: "invalid_request" })
+        expect(error).toMatchObject({ _tag: "InvalidRequest" })
         expect(error.message).toContain("options.timeoutMs must be a number of milliseconds from 1 to 2147483647")
       }
       for (const maxRetries of [-1, 1.5, 101, "x" as never]) {
@@ -89,7 +89,7 @@ describe("per-call timeoutMs", () => {
         expect(error.message).toContain("options.maxRetries must be a whole number from 0 to 100")
       }
       const stream = yield* Effect.flip(Stream.runDrain(client.stream(hello, { timeoutMs: -1 })))
-      expect(stream).toMatchObject({ errorType: "invalid_request" })
+      expect(stream).toMatchObject({ _tag: "InvalidRequest" })
       expect(standIn.requests).toEqual([])
     }))
 })

@@ -3,7 +3,7 @@ import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import { inspect } from "node:util"
 import type * as Messages from "../src/Messages.js"
-import { AnthropicConfigError, Other } from "../src/Errors.js"
+import { AnthropicConfigError, InvalidRequest } from "../src/Errors.js"
 import { type Client, createClient } from "../src/Promise.js"
 import * as StandIn from "../src/testing/StandIn.js"
 import { API_KEY, hello } from "./fixtures.js"
@@ -25,15 +25,14 @@ const rejection = (call: () => Promise<unknown>): Effect.Effect<unknown> =>
 describe("params JSON cannot encode, through the Promise client", () => {
   const params: Messages.MessageCreateParams = { ...hello, metadata: { user_id: 10n as never } }
 
-  it.scoped("create rejects with Other invalid_request (it used to throw synchronously); stream too", () =>
+  it.scoped("create rejects with InvalidRequest (never throws synchronously); stream too", () =>
     Effect.gen(function*() {
       const standIn = yield* StandIn.scoped()
       const client: Client = yield* promiseClient({ api_key: API_KEY, base_url: standIn.url })
       for (const call of [() => client.messages.create(params), () => client.messages.stream(params).finalMessage()]) {
         const error = yield* rejection(call)
-        expect(error).toBeInstanceOf(Other)
-        expect((error as Other).errorType).toBe("invalid_request")
-        expect((error as Other).message).toContain("cannot be sent as JSON")
+        expect(error).toBeInstanceOf(InvalidRequest)
+        expect((error as InvalidRequest).message).toContain("cannot be sent as JSON")
       }
       expect(standIn.requests.length).toBe(0)
     }))

@@ -41,7 +41,7 @@ describe("ids", () => {
         client.retrieveFile("a\uDC00b")
       ]
       for (const call of refused) {
-        expect(yield* Effect.flip(call as Effect.Effect<unknown, { errorType: string }>)).toMatchObject({ _tag: "Other", errorType: "invalid_request" })
+        expect(yield* Effect.flip(call as Effect.Effect<unknown, unknown>)).toMatchObject({ _tag: "InvalidRequest" })
       }
       expect(standIn.requests).toEqual([])
       // Dots inside an id are just characters.
@@ -149,7 +149,7 @@ describe("pagination", () => {
       const { client, standIn } = yield* setup()
       for (const limit of [0, 1.5, Number.NaN, -1, Infinity, 1001]) {
         const error = yield* Effect.flip(client.listModels({ limit }))
-        expect(error).toMatchObject({ errorType: "invalid_request" })
+        expect(error).toMatchObject({ _tag: "InvalidRequest" })
         expect(error.message).toContain("limit must be a whole number from 1 to 1000")
       }
       expect(standIn.requests).toEqual([])
@@ -209,7 +209,7 @@ describe("batch results and polling", () => {
     Effect.gen(function*() {
       const { client, standIn } = yield* setup()
       const params = { model: "m", max_tokens: 1, messages: [{ role: "user", content: "x" }], service_tier: "priority" }
-      expect(yield* Effect.flip(client.createBatch({ requests: [{ custom_id: "a", params }] } as never))).toMatchObject({ errorType: "invalid_request" })
+      expect(yield* Effect.flip(client.createBatch({ requests: [{ custom_id: "a", params }] } as never))).toMatchObject({ _tag: "InvalidRequest" })
       yield* client.createBatch({ requests: [{ custom_id: "a", params }] } as never, { validate: false })
       expect(standIn.requests[0]!.body.requests[0].params.service_tier).toBe("priority")
       const notObject = yield* Effect.flip(client.createBatch({ requests: [{ custom_id: "a", params: null }] } as never, { validate: false }))

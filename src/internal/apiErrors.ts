@@ -3,7 +3,6 @@
  * becomes one tagged error, with its `retry-after` read leniently.
  */
 import {
-  type ApiError,
   CredentialInvalid,
   type CredentialKind,
   Other,
@@ -157,7 +156,7 @@ export const classify = (
   nowMs: number,
   /** Every header of the answer, for the rate limits a 429 reports. */
   headers?: Readonly<Record<string, string>> | undefined
-): ApiError => {
+): RateLimit | CredentialInvalid | ServerError | Other => {
   const body = parseErrorBody(bodyText)
   const fields = {
     status,

@@ -68,11 +68,43 @@ export const describeCredentialKind = (kind: CredentialKind): string => {
   }
 }
 
+/**
+ * The API's `error.type`: the kinds it documents, this client's own `invalid_response` (a 2xx answer that is not
+ * what the API promised) and `unknown` (an answer whose body named none), or a newer kind, kept as it came. Known
+ * values stay in the type, so a `Match.value(error.errorType)` completes them.
+ *
+ * @since 0.2.0
+ * @category schemas
+ */
+export const ErrorType: Schema.Schema<ErrorType> = Schema.String.annotations({
+  description: "the API's error.type: invalid_request_error, authentication_error, permission_error, not_found_error, " +
+    "request_too_large, rate_limit_error, api_error, overloaded_error, billing_error, timeout_error, or a newer one"
+}) as Schema.Schema<ErrorType>
+
+/**
+ * @since 0.2.0
+ * @category models
+ */
+export type ErrorType =
+  | "invalid_request_error"
+  | "authentication_error"
+  | "permission_error"
+  | "not_found_error"
+  | "request_too_large"
+  | "rate_limit_error"
+  | "api_error"
+  | "overloaded_error"
+  | "billing_error"
+  | "timeout_error"
+  | "invalid_response"
+  | "unknown"
+  | (string & {})
+
 const ApiErrorFields = {
   /** HTTP status of the answer. */
   status: Schema.Number,
   /** The API's `error.type`, e.g. `rate_limit_error`, `overloaded_error`; `unknown` when the body had none. */
-  errorType: Schema.String,
+  errorType: ErrorType,
   /** The API's `error.message` (secrets scrubbed). */
   apiMessage: Schema.String,
   /** The `request-id` header (or body field), for Anthropic support. */
@@ -259,6 +291,23 @@ export class Other extends scrubbing(Schema.TaggedError<Other>("effect-anthropic
 }
 
 /**
+ * A request refused before anything was sent: a parameter out of range, params JSON cannot carry, an id that would
+ * leave its route, a file that cannot be read for an upload. The caller's mistake, said in one line (never quoting
+ * the params: they may hold anything). Never retried.
+ *
+ * @since 0.2.0
+ * @category errors
+ */
+export class InvalidRequest extends scrubbing(Schema.TaggedError<InvalidRequest>("effect-anthropic/InvalidRequest")(
+  "InvalidRequest",
+  { detail: Schema.String }
+)) {
+  override get message(): string {
+    return `Invalid request, nothing was sent: ${this.detail}`
+  }
+}
+
+/**
  * The request never got an answer: connection refused or reset, DNS failure, or `timeout_ms` elapsed. Retried.
  *
  * @since 0.1.0
@@ -411,7 +460,16 @@ export class StructuredOutputError extends scrubbing(Schema.TaggedError<Structur
  * @since 0.1.0
  * @category models
  */
-export type ApiError =
+export type ApiError = CallError | StreamError
+
+/**
+ * What a call that is not a stream may fail with: the API's answers, no answer, a credential that cannot be had, a
+ * request refused before sending.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export type CallError =
   | RateLimit
   | CredentialInvalid
   | ServerError
@@ -419,7 +477,7 @@ export type ApiError =
   | ConnectionError
   | LoginRequired
   | RefreshFailed
-  | StreamError
+  | InvalidRequest
 
 /**
  * Everything a call may fail with, building the client included.
@@ -441,7 +499,9 @@ export const isRetryable = (error: ApiError): boolean => {
     case "LoginRequired":
     case "RefreshFailed":
     case "StreamError":
-      // The refresh has its own retries; repeating the whole call would repeat those.
+    case "InvalidRequest":
+      // The refresh has its own retries; repeating the whole call would repeat those. A refused request would be
+      // refused again.
       return false
     default:
       return error.retryable

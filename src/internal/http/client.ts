@@ -18,7 +18,7 @@ import * as Exit from "effect/Exit"
 import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import type { AuthHeaders } from "../credentials/authHeaders.js"
-import { type ApiError, ConnectionError, Other } from "../errors.js"
+import { type ApiError, type CallError, ConnectionError, type InvalidRequest, Other } from "../errors.js"
 import * as ResponseMetadata from "../responseMetadata.js"
 import { classify } from "../apiErrors.js"
 import { clip, MAX_IDENTIFIER } from "../clip.js"
@@ -56,7 +56,7 @@ const failedWith = ({ clock, credentials, limiter, settings }: Dependencies) =>
 (
   response: HttpClientResponse.HttpClientResponse,
   auth: AuthHeaders
-): Effect.Effect<never, ApiError> =>
+): Effect.Effect<never, CallError> =>
   Effect.flatMap(Effect.orElseSucceed(response.text, () => ""), (text) => {
     const error = classify(
       response.status,
@@ -93,7 +93,7 @@ export const make = (deps: Dependencies): Service => {
   const timeoutDetailOf = (ms: number) =>
     ms === settings.timeoutMs ? timeoutDetail : `no complete answer within the call's timeoutMs (${ms} ms)`
 
-  const execute = <A>(options: RequestOptions, read: Read<A>): Effect.Effect<A, ApiError> => {
+  const execute = <A, E extends ApiError = ApiError>(options: RequestOptions, read: Read<A, E>): Effect.Effect<A, E | CallError> => {
     const refused = checkCallOptions(options)
     if (refused !== undefined) return Effect.fail(refused)
     const method = options.method ?? "POST"
@@ -103,7 +103,7 @@ export const make = (deps: Dependencies): Service => {
     const detail = timeoutDetailOf(timeoutMs)
     // Encoded by the first attempt and reused by the retries; not here, where params JSON cannot write (a BigInt,
     // a cycle) would throw out of the call that builds the Effect instead of failing it.
-    let body: Either.Either<{ body: HttpBody.HttpBody; inputTokens: number }, Other> | undefined
+    let body: Either.Either<{ body: HttpBody.HttpBody; inputTokens: number }, InvalidRequest> | undefined
     const meter = options.meter
     const toConnectionError = (error: HttpClientError.HttpClientError) => connectionError(description, error, detail)
     // Written as plain flatMaps, not Effect.gen: this runs for every call and a generator costs microseconds.
@@ -112,7 +112,7 @@ export const make = (deps: Dependencies): Service => {
       scope: Scope.CloseableScope | undefined,
       payload: HttpBody.HttpBody,
       charge: Charge
-    ) => {
+    ): Effect.Effect<A, E | CallError> => {
       const request = HttpClientRequest.make(method)(url, { headers: headersFor(auth, options), body: payload })
       const sent = scope === undefined
         ? http.execute(request)
@@ -121,7 +121,7 @@ export const make = (deps: Dependencies): Service => {
         // A body that failed to be read (a file, a caller's stream) is the caller's problem, not the network's.
         onFailure: (error) => Effect.fail(options.bodyFailure?.() ?? toConnectionError(error)),
         onSuccess: (response) => {
-          const answered = response.status >= 200 && response.status < 300
+          const answered: Effect.Effect<A, E | CallError> = response.status >= 200 && response.status < 300
             ? recorded(response, charge.waitedMs, options.onResponse, read(response, auth, scope, charge))
             : failed(response, auth)
           // The API's word on the limits, from every answer (adaptive limiting); nothing to learn is the common case.
@@ -159,7 +159,7 @@ export const make = (deps: Dependencies): Service => {
         )
       })
     }
-    const attempt: Effect.Effect<A, ApiError> = options.rawBody !== undefined
+    const attempt: Effect.Effect<A, E | CallError> = options.rawBody !== undefined
       ? Effect.flatMap(options.rawBody, (payload) => attemptWith(payload, 0))
       : options.body === undefined
       ? attemptWith(HttpBody.empty, 0)
@@ -177,7 +177,7 @@ export const make = (deps: Dependencies): Service => {
   }
 
   const readJson = (options: RequestOptions) =>
-  (response: HttpClientResponse.HttpClientResponse, charge: Charge): Effect.Effect<unknown, ApiError> => {
+  (response: HttpClientResponse.HttpClientResponse, charge: Charge): Effect.Effect<unknown, CallError> => {
     const description = () => `${response.request.method} ${response.request.url}`
     return Effect.matchEffect(response.text, {
       onFailure: (error) =>

@@ -10,7 +10,7 @@ import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import { invalidRequest } from "./request.js"
-import { type ApiError, Other } from "../errors.js"
+import { type CallError, type InvalidRequest, Other } from "../errors.js"
 import { decodeAnswer } from "./decodeAnswer.js"
 import { maybe } from "../messages/schema.js"
 
@@ -117,7 +117,7 @@ const bringsNew = (page: Page<unknown>, listed: Set<string>): boolean => {
 }
 
 /** `limit` out of the API's range: refused before anything is sent. */
-const badLimit = (params: PageParams): Other | undefined => {
+const badLimit = (params: PageParams): InvalidRequest | undefined => {
   const limit: unknown = params.limit
   return limit === undefined || (typeof limit === "number" && Number.isInteger(limit) && limit >= 1 && limit <= 1000)
     ? undefined
@@ -131,14 +131,14 @@ const badLimit = (params: PageParams): Other | undefined => {
 export const makeList = <A, I, P extends PageParams>(
   item: Schema.Schema<A, I>,
   what: string,
-  fetch: (params: P) => Effect.Effect<unknown, ApiError>
+  fetch: (params: P) => Effect.Effect<unknown, CallError>
 ) => {
   const decode = decodeAnswer(Page(item), `page of ${what}`)
-  const page = (params: P): Effect.Effect<Page<A>, ApiError> => {
+  const page = (params: P): Effect.Effect<Page<A>, CallError> => {
     const refused = badLimit(params)
     return refused === undefined ? Effect.flatMap(fetch(params), decode) : Effect.fail(refused)
   }
-  const all = (params: P): Stream.Stream<A, ApiError> =>
+  const all = (params: P): Stream.Stream<A, CallError> =>
     Stream.suspend(() => {
       // The cursors of this walk: each next page must be one not listed yet; and the ids it listed, each page
       // bringing at least one new.

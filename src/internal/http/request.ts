@@ -8,7 +8,7 @@ import * as Either from "effect/Either"
 import * as Redacted from "effect/Redacted"
 import { MAX_MILLISECONDS } from "../config/schema.js"
 import type { AuthHeaders } from "../credentials/authHeaders.js"
-import { Other } from "../errors.js"
+import { InvalidRequest } from "../errors.js"
 import { estimateInputTokens } from "../rateLimiter/estimate.js"
 import type { CallOptions, HttpSettings, RequestOptions } from "./types.js"
 
@@ -42,7 +42,7 @@ const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[
 export const pathOf = (
   template: TemplateStringsArray,
   ...params: ReadonlyArray<string>
-): Either.Either<string, Other> => {
+): Either.Either<string, InvalidRequest> => {
   let out = template[0]!
   for (let i = 0; i < params.length; i++) {
     const param = params[i]!
@@ -56,8 +56,7 @@ export const pathOf = (
 }
 
 /** A request refused before sending: the caller's mistake, said in one line, never quoting secrets. */
-export const invalidRequest = (why: string): Other =>
-  new Other({ status: 0, errorType: "invalid_request", apiMessage: why, retryable: false })
+export const invalidRequest = (why: string): InvalidRequest => new InvalidRequest({ detail: why })
 
 /** The headers only the credential sets, whatever case a caller writes them in. */
 const AUTH_HEADERS: ReadonlySet<string> = new Set(["authorization", "x-api-key"])
@@ -80,20 +79,20 @@ export const mergeBetas = (...lists: ReadonlyArray<ReadonlyArray<string> | undef
  * The params as a JSON body, or an `Other` saying why JSON cannot carry them. It never quotes them: they may hold
  * anything.
  */
-export const encodeBody = (params: unknown, metered: boolean): Either.Either<{ body: HttpBody.HttpBody; inputTokens: number }, Other> =>
+export const encodeBody = (params: unknown, metered: boolean): Either.Either<{ body: HttpBody.HttpBody; inputTokens: number }, InvalidRequest> =>
   Either.map(
     jsonText(params, "the request params"),
     (text) => ({ body: HttpBody.text(text, "application/json"), inputTokens: metered ? estimateInputTokens(text) : 0 })
   )
 
 /**
- * `value` as JSON text, or an `Other` (`invalid_request`) saying in our own words why JSON cannot carry it (its own
+ * `value` as JSON text, or an `InvalidRequest` saying in our own words why JSON cannot carry it (its own
  * messages name properties of the value). `what` names the value in the message.
  *
  * @since 0.2.0
  * @category utils
  */
-export const jsonText = (value: unknown, what: string): Either.Either<string, Other> => {
+export const jsonText = (value: unknown, what: string): Either.Either<string, InvalidRequest> => {
   try {
     const text = JSON.stringify(value)
     return text === undefined
@@ -115,7 +114,7 @@ const whyNotJson = (cause: unknown): string =>
     : `JSON.stringify threw ${cause instanceof Error ? `a ${cause.name}` : "a value that is not an Error"} (a toJSON method?)`
 
 /** Per-call `timeoutMs` / `maxRetries` out of range: refused before anything is sent. */
-export const checkCallOptions = (options: RequestOptions): Other | undefined => {
+export const checkCallOptions = (options: RequestOptions): InvalidRequest | undefined => {
   const { maxRetries, timeoutMs } = options
   if (timeoutMs !== undefined && !(Number.isFinite(timeoutMs) && timeoutMs >= 1 && timeoutMs <= MAX_MILLISECONDS)) {
     return invalidRequest(`options.timeoutMs must be a number of milliseconds from 1 to ${MAX_MILLISECONDS}`)

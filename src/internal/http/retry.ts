@@ -79,15 +79,15 @@ export const retryPolicy = (options: RetryOptions): Schedule.Schedule<unknown, A
  * `effect` retried by {@link retryPolicy}. The schedule's driver is made only after a first failure, so a call that
  * succeeds at once pays nothing for retries.
  */
-export const withRetries = <A, R>(
-  effect: Effect.Effect<A, ApiError, R>,
+export const withRetries = <A, E extends ApiError, R>(
+  effect: Effect.Effect<A, E, R>,
   options: RetryOptions
-): Effect.Effect<A, ApiError, R> => {
+): Effect.Effect<A, E, R> => {
   if (options.maxRetries <= 0) return effect
   // The schedule is made only after a first failure: most calls never need it.
   return Effect.catchAll(effect, (first) =>
     Effect.flatMap(Schedule.driver(retryPolicy(options)), (driver) => {
-      const again = (error: ApiError): Effect.Effect<A, ApiError, R> =>
+      const again = (error: E): Effect.Effect<A, E, R> =>
         Effect.matchEffect(driver.next(error), {
           onFailure: () => Effect.fail(error),
           onSuccess: () => Effect.catchAll(effect, again)

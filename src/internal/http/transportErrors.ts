@@ -4,7 +4,7 @@
 import type * as HttpClientError from "@effect/platform/HttpClientError"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as Cause from "effect/Cause"
-import { type ApiError, ConnectionError, Other } from "../errors.js"
+import { ConnectionError, Other } from "../errors.js"
 import { BodyTooLarge } from "./undici.js"
 import { causeText } from "../causeText.js"
 
@@ -27,7 +27,7 @@ export const readError = (
   response: HttpClientResponse.HttpClientResponse,
   error: HttpClientError.HttpClientError,
   timeoutDetail: string
-): ApiError =>
+): Other | ConnectionError =>
   error.cause instanceof BodyTooLarge
     ? new Other({
       status: response.status,

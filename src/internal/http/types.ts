@@ -11,7 +11,7 @@ import type * as Effect from "effect/Effect"
 import type * as Scope from "effect/Scope"
 import type * as Stream from "effect/Stream"
 import type { AuthHeaders } from "../credentials/authHeaders.js"
-import type { ApiError, CredentialKind, LoginRequired, RateLimit, RefreshFailed, StreamError } from "../errors.js"
+import type { ApiError, CallError, CredentialKind, LoginRequired, RateLimit, RefreshFailed, StreamError } from "../errors.js"
 import type { Cost, Reservation } from "../rateLimiter/limiter.js"
 import type * as ResponseMetadata from "../responseMetadata.js"
 import type { Pull } from "../stream/pull.js"
@@ -90,7 +90,7 @@ export interface RequestOptions extends CallOptions {
    * A body that is not JSON (a multipart upload), made afresh for each attempt: a retry sends it again from its
    * start. Takes the place of `body`.
    */
-  readonly rawBody?: Effect.Effect<HttpBody.HttpBody, ApiError> | undefined
+  readonly rawBody?: Effect.Effect<HttpBody.HttpBody, CallError> | undefined
   /**
    * A Messages request: before each attempt the rate limiter reserves one request, the body's estimated input
    * tokens and `maxTokens` of output for `model`, corrected from the answer's `usage` (a failed attempt gives its
@@ -104,7 +104,7 @@ export interface RequestOptions extends CallOptions {
    */
   readonly retry?: "all" | "unprocessed" | undefined
   /** Why the body could not be sent, when it was its source that failed (then no retry): see `Files`. */
-  readonly bodyFailure?: (() => ApiError | undefined) | undefined
+  readonly bodyFailure?: (() => CallError | undefined) | undefined
   /**
    * Ties the request to this scope: each attempt's request lives in a scope of its own forked from it (handed to
    * `read`), so closing either aborts the request, even after its answer has arrived (streams use it to end a
@@ -121,12 +121,12 @@ export interface RequestOptions extends CallOptions {
  * @since 0.1.0
  * @category models
  */
-export type Read<A> = (
+export type Read<A, E extends ApiError = ApiError> = (
   response: HttpClientResponse.HttpClientResponse,
   auth: AuthHeaders,
   scope: Scope.CloseableScope | undefined,
   charge: Charge
-) => Effect.Effect<A, ApiError>
+) => Effect.Effect<A, E>
 
 /**
  * An attempt's rate-limit reservation, settled from what the answer used (see {@link RequestOptions.meter}).
@@ -196,13 +196,13 @@ export interface Service {
    * inside the same attempt (so a body that breaks off while being read is retried like a failed connection).
    * `timeout_ms` bounds each attempt, from sending until `read` is done.
    */
-  readonly execute: <A>(options: RequestOptions, read: Read<A>) => Effect.Effect<A, ApiError>
+  readonly execute: <A, E extends ApiError = ApiError>(options: RequestOptions, read: Read<A, E>) => Effect.Effect<A, E | CallError>
   /** {@link execute} reading the answer as JSON. */
-  readonly json: (options: RequestOptions) => Effect.Effect<unknown, ApiError>
+  readonly json: (options: RequestOptions) => Effect.Effect<unknown, CallError>
   /** {@link json}, with the answer's metadata (request id, headers, rate limits). */
   readonly jsonWithResponse: (
     options: RequestOptions
-  ) => Effect.Effect<{ readonly json: unknown; readonly response: ResponseMetadata.ResponseMetadata }, ApiError>
+  ) => Effect.Effect<{ readonly json: unknown; readonly response: ResponseMetadata.ResponseMetadata }, CallError>
   /**
    * A streamed answer (SSE events, a file's bytes, JSON lines): the request is retried like {@link execute} until
    * its first element has been read, so a failure before anything was delivered (an error answer, a broken or

@@ -38,7 +38,8 @@ const withCause = <E extends AiError.AiError>(error: E, cause: ApiError): E => {
  *   (`reason: "StatusCode"`, `response.status`, `response.headers` with `request-id` / `retry-after-ms`, `body` the API's
  *   error JSON);
  * - no answer (`ConnectionError`), a stream that broke or went silent → `HttpRequestError` (`reason: "Transport"`);
- * - a request refused before sending (`Other` with status 0) → `MalformedInput`;
+ * - a request refused before sending (`InvalidRequest`) → `MalformedInput`; this client's limiter refusing to wait
+ *   (`RateLimit` with `heldBy`) → `UnknownError`;
  * - an answer that is not what the API promised (`invalid_response`, a malformed stream) → `MalformedOutput`;
  * - a credential that cannot be refreshed (`LoginRequired`, `RefreshFailed`) → `UnknownError`.
  */
@@ -46,12 +47,15 @@ export const toAiError = (error: ApiError, site: Site): AiError.AiError => {
   const method = site.method
   const module = site.module ?? DEFAULT_MODULE
   switch (error._tag) {
+    case "InvalidRequest":
+      return withCause(new AiError.MalformedInput({ module, method, description: error.message, cause: error }), error)
     case "RateLimit":
     case "CredentialInvalid":
     case "ServerError":
     case "Other": {
-      if (error.status === 0) {
-        return withCause(new AiError.MalformedInput({ module, method, description: error.message, cause: error }), error)
+      if (error._tag === "RateLimit" && error.heldBy !== undefined) {
+        // This client's own limiter refused to wait (nothing was sent): no HTTP answer to describe.
+        return withCause(new AiError.UnknownError({ module, method, description: error.message, cause: error }), error)
       }
       if (error.errorType === "invalid_response") {
         return withCause(new AiError.MalformedOutput({ module, method, description: error.message, cause: error }), error)
@@ -99,7 +103,8 @@ const API_ERROR_TAGS: ReadonlySet<string> = new Set([
   "ConnectionError",
   "StreamError",
   "LoginRequired",
-  "RefreshFailed"
+  "RefreshFailed",
+  "InvalidRequest"
 ])
 
 /** The tagged error an AiError made by {@link toAiError} came from. */

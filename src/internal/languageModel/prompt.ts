@@ -272,7 +272,7 @@ const filePart = (
 }
 
 /** A tool result's content: a string as it is, anything else as its JSON (or why JSON cannot carry it). */
-const resultContent = (result: unknown, id: string): Either.Either<string, { readonly apiMessage: string }> =>
+const resultContent = (result: unknown, id: string): Either.Either<string, { readonly detail: string }> =>
   typeof result === "string" ? Either.right(result) : jsonText(result ?? null, `the result of tool call ${id}`)
 
 const isServerBlock = (value: unknown): value is Messages.ContentBlockParam =>
@@ -341,7 +341,7 @@ const userBlocks = (
       blocks.push(block)
     } else {
       const content = resultContent(part.result, part.id)
-      if (Either.isLeft(content)) return malformedInput(method, content.left.apiMessage)
+      if (Either.isLeft(content)) return malformedInput(method, content.left.detail)
       blocks.push({
         type: "tool_result",
         tool_use_id: part.id,

@@ -23,7 +23,7 @@ import { callOptionsOf } from "../http/request.js"
 import { watchedBytes } from "../http/streamBody.js"
 import type { CallOptions } from "../http/types.js"
 import { invalidRequest, pathOf } from "../http/request.js"
-import type { ApiError } from "../errors.js"
+import { type ApiError, type CallError, InvalidRequest, Other } from "../errors.js"
 import { decodeAnswer } from "../http/decodeAnswer.js"
 import { maybe } from "../messages/schema.js"
 import { makeList, type Page, pageQuery, type PageParams } from "../http/pagination.js"
@@ -111,13 +111,13 @@ export interface FileListParams extends PageParams {
  */
 export interface Service {
   /** `POST /v1/files` (multipart, streamed): the new file's metadata, whose `id` goes in `file` sources. */
-  readonly uploadFile: (source: UploadSource, options?: CallOptions) => Effect.Effect<FileMetadata, ApiError>
+  readonly uploadFile: (source: UploadSource, options?: CallOptions) => Effect.Effect<FileMetadata, CallError>
   /** `GET /v1/files`: one page. */
-  readonly listFiles: (params?: FileListParams, options?: CallOptions) => Effect.Effect<Page<FileMetadata>, ApiError>
+  readonly listFiles: (params?: FileListParams, options?: CallOptions) => Effect.Effect<Page<FileMetadata>, CallError>
   /** Every file from `params` on, fetching page after page as the stream is read. */
-  readonly files: (params?: FileListParams, options?: CallOptions) => Stream.Stream<FileMetadata, ApiError>
+  readonly files: (params?: FileListParams, options?: CallOptions) => Stream.Stream<FileMetadata, CallError>
   /** `GET /v1/files/{id}`: the metadata. */
-  readonly retrieveFile: (id: string, options?: CallOptions) => Effect.Effect<FileMetadata, ApiError>
+  readonly retrieveFile: (id: string, options?: CallOptions) => Effect.Effect<FileMetadata, CallError>
   /**
    * `GET /v1/files/{id}/content`: the bytes as they arrive (a file the API made downloadable). Retried until the
    * first bytes arrive; then bounded by `stream_idle_timeout_ms` of silence, like a message stream.
@@ -133,7 +133,7 @@ export interface Service {
     options?: CallOptions
   ) => Effect.Effect<StartedDownload, ApiError, Scope.Scope>
   /** `DELETE /v1/files/{id}`. */
-  readonly deleteFile: (id: string, options?: CallOptions) => Effect.Effect<DeletedFile, ApiError>
+  readonly deleteFile: (id: string, options?: CallOptions) => Effect.Effect<DeletedFile, CallError>
 }
 
 const MIME_TYPES: Readonly<Record<string, string>> = {
@@ -179,7 +179,7 @@ const encoder = new TextEncoder()
  * (reported as such, never retried), not the network's.
  */
 interface SourceWatch {
-  failure: ApiError | undefined
+  failure: CallError | undefined
 }
 
 /**
@@ -190,7 +190,7 @@ const watched = (
   file: () => Stream.Stream<Uint8Array, unknown>,
   size: number | undefined,
   watch: SourceWatch,
-  failed: (cause: unknown) => ApiError
+  failed: (cause: unknown) => CallError
 ): Stream.Stream<Uint8Array, unknown> =>
   Stream.suspend(() => {
     let sent = 0
@@ -217,7 +217,7 @@ const multipart = (
   size: number | undefined,
   file: () => Stream.Stream<Uint8Array, unknown>,
   watch: SourceWatch,
-  failed: (cause: unknown) => ApiError
+  failed: (cause: unknown) => CallError
 ) =>
   Effect.sync(() => {
     watch.failure = undefined
@@ -238,7 +238,7 @@ const multipart = (
  * A file on disk, read as it is sent. It must be a readable file before anything is sent (the error names it); if it
  * cannot be read while being sent, the upload fails with that, not with a network error.
  */
-const fromPath = (file: string, filename: string, mimeType: string, watch: SourceWatch): Effect.Effect<HttpBody.HttpBody, ApiError> =>
+const fromPath = (file: string, filename: string, mimeType: string, watch: SourceWatch): Effect.Effect<HttpBody.HttpBody, CallError> =>
   Effect.flatMap(
     Effect.tryPromise({
       try: async () => {
@@ -266,15 +266,16 @@ const unreadable = (file: string, cause: unknown) =>
   )
 
 const streamFailed = (cause: unknown) =>
-  typeof cause === "object" && cause !== null && (cause as { _tag?: string })._tag === "Other"
-    ? cause as ApiError
+  // The library's own refusal (a source that is not what it said) passes as it is.
+  cause instanceof InvalidRequest || cause instanceof Other
+    ? cause
     : invalidRequest(`the upload's stream failed: ${cause instanceof Error ? cause.message : String(cause)}`)
 
 /** The source as a body made per attempt, and whether a retry may send it again. */
 const bodyOf = (
   source: UploadSource,
   watch: SourceWatch
-): Either.Either<{ body: Effect.Effect<HttpBody.HttpBody, ApiError>; replayable: boolean }, ApiError> => {
+): Either.Either<{ body: Effect.Effect<HttpBody.HttpBody, CallError>; replayable: boolean }, CallError> => {
   if (source === null || typeof source !== "object") return Either.left(invalidRequest("uploadFile needs { path }, { bytes, filename } or { stream, filename }"))
   const name = "path" in source && typeof source.path === "string" && source.filename === undefined
     ? path.basename(source.path)
@@ -319,7 +320,7 @@ export interface StartedDownload extends ResponseMetadata.ResponseMetadata {
 /** The Files methods over the HTTP client. */
 export const make = (http: AnthropicHttpClient.Service): Service => {
   const beta = (options: CallOptions | undefined): CallOptions => ({ ...callOptionsOf(options), betas: [BETA, ...(options?.betas ?? [])] })
-  const onFile = <A>(id: string, f: (path: string) => A, fail: (error: ApiError) => A): A =>
+  const onFile = <A>(id: string, f: (path: string) => A, fail: (error: InvalidRequest) => A): A =>
     Either.match(pathOf`/v1/files/${id}`, { onLeft: fail, onRight: f })
   const list = (options: CallOptions | undefined) =>
     makeList(FileMetadata, "files", (params: FileListParams) =>

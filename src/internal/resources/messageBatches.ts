@@ -19,7 +19,7 @@ import { callOptionsOf } from "../http/request.js"
 import { watchedBytes } from "../http/streamBody.js"
 import type { CallOptions } from "../http/types.js"
 import { invalidRequest, jsonText, pathOf } from "../http/request.js"
-import type { ApiError } from "../errors.js"
+import type { ApiError, CallError } from "../errors.js"
 import { clip } from "../clip.js"
 import { decodeAnswer, firstIssue } from "../http/decodeAnswer.js"
 import { decodeJsonLines } from "../stream/jsonLines.js"
@@ -178,7 +178,7 @@ const CUSTOM_ID = /^[a-zA-Z0-9_-]{1,64}$/
 const validateParams = Schema.validateEither(Messages.MessageCreateParams, { errors: "first" })
 
 /** `requests` checked as the API will check them, the body encoded once: or why it cannot be sent. */
-const prepareBatch = (params: BatchCreateParams, validate: boolean): Either.Either<HttpBody.HttpBody, ApiError> => {
+const prepareBatch = (params: BatchCreateParams, validate: boolean): Either.Either<HttpBody.HttpBody, CallError> => {
   const requests: unknown = params?.requests
   if (!Array.isArray(requests) || requests.length === 0) {
     return Either.left(invalidRequest("a batch needs `requests`: a non-empty list of { custom_id, params }"))
@@ -256,20 +256,20 @@ export interface WaitOptions extends CallOptions {
 export interface Service {
   /**
    * `POST /v1/messages/batches`. Every request is checked first (its `params` against `MessageCreateParams`, its
-   * `custom_id`, at most 100,000 requests and 256 MB): a bad one fails with `Other { errorType: "invalid_request" }`
+   * `custom_id`, at most 100,000 requests and 256 MB): a bad one fails with `InvalidRequest`
    * naming its index, custom_id and field, and nothing is sent.
    */
-  readonly createBatch: (params: BatchCreateParams, options?: CreateBatchOptions) => Effect.Effect<MessageBatch, ApiError>
+  readonly createBatch: (params: BatchCreateParams, options?: CreateBatchOptions) => Effect.Effect<MessageBatch, CallError>
   /** `GET /v1/messages/batches/{id}`. */
-  readonly retrieveBatch: (id: string, options?: CallOptions) => Effect.Effect<MessageBatch, ApiError>
+  readonly retrieveBatch: (id: string, options?: CallOptions) => Effect.Effect<MessageBatch, CallError>
   /** `GET /v1/messages/batches`: one page (newest first). */
-  readonly listBatches: (params?: PageParams, options?: CallOptions) => Effect.Effect<Page<MessageBatch>, ApiError>
+  readonly listBatches: (params?: PageParams, options?: CallOptions) => Effect.Effect<Page<MessageBatch>, CallError>
   /** Every batch from `params` on, fetching page after page as the stream is read. */
-  readonly batches: (params?: PageParams, options?: CallOptions) => Stream.Stream<MessageBatch, ApiError>
+  readonly batches: (params?: PageParams, options?: CallOptions) => Stream.Stream<MessageBatch, CallError>
   /** `POST /v1/messages/batches/{id}/cancel`: the batch, `canceling` until it has ended. */
-  readonly cancelBatch: (id: string, options?: CallOptions) => Effect.Effect<MessageBatch, ApiError>
+  readonly cancelBatch: (id: string, options?: CallOptions) => Effect.Effect<MessageBatch, CallError>
   /** `DELETE /v1/messages/batches/{id}` (an ended batch; cancel a running one first). */
-  readonly deleteBatch: (id: string, options?: CallOptions) => Effect.Effect<DeletedMessageBatch, ApiError>
+  readonly deleteBatch: (id: string, options?: CallOptions) => Effect.Effect<DeletedMessageBatch, CallError>
   /**
    * `GET /v1/messages/batches/{id}/results`: the results file of an ended batch, decoded line by line as it
    * arrives (constant memory, whatever its size), each line checked against `BatchResult`. Results come in any
@@ -281,7 +281,7 @@ export interface Service {
    * Polls the batch until it has ended, waiting longer each time (see {@link WaitOptions}), and returns it.
    * Interrupting it stops the polling; bound it with `Effect.timeout` if you need a deadline.
    */
-  readonly waitForBatch: (id: string, options?: WaitOptions) => Effect.Effect<MessageBatch, ApiError>
+  readonly waitForBatch: (id: string, options?: WaitOptions) => Effect.Effect<MessageBatch, CallError>
 }
 
 const decodeBatch = decodeAnswer(MessageBatch, "message batch")
@@ -295,8 +295,8 @@ export const make = (http: AnthropicHttpClient.Service): Service => {
   const onBatch = <A>(
     id: string,
     suffix: string,
-    f: (path: string) => Effect.Effect<A, ApiError>
-  ): Effect.Effect<A, ApiError> =>
+    f: (path: string) => Effect.Effect<A, CallError>
+  ): Effect.Effect<A, CallError> =>
     Either.match(pathOf`/v1/messages/batches/${id}`, { onLeft: Effect.fail, onRight: (path) => f(path + suffix) })
 
   const list = (options: CallOptions | undefined) =>

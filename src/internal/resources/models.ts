@@ -13,7 +13,7 @@ import type * as AnthropicHttpClient from "../http/types.js"
 import { callOptionsOf } from "../http/request.js"
 import type { CallOptions } from "../http/types.js"
 import { pathOf } from "../http/request.js"
-import type { ApiError } from "../errors.js"
+import type { CallError } from "../errors.js"
 import { decodeAnswer } from "../http/decodeAnswer.js"
 import { lenient, maybe, openLiteral } from "../messages/schema.js"
 import { makeList, type Page, pageQuery, type PageParams } from "../http/pagination.js"
@@ -98,11 +98,11 @@ export interface ModelListParams extends PageParams {
  */
 export interface Service {
   /** `GET /v1/models`: one page (newest first). */
-  readonly listModels: (params?: ModelListParams, options?: CallOptions) => Effect.Effect<Page<ModelInfo>, ApiError>
+  readonly listModels: (params?: ModelListParams, options?: CallOptions) => Effect.Effect<Page<ModelInfo>, CallError>
   /** Every model from `params` on, fetching page after page as the stream is read. */
-  readonly models: (params?: ModelListParams, options?: CallOptions) => Stream.Stream<ModelInfo, ApiError>
+  readonly models: (params?: ModelListParams, options?: CallOptions) => Stream.Stream<ModelInfo, CallError>
   /** `GET /v1/models/{id}`: one model, by id or alias (`claude-haiku-4-5`). */
-  readonly retrieveModel: (id: string, options?: CallOptions) => Effect.Effect<ModelInfo, ApiError>
+  readonly retrieveModel: (id: string, options?: CallOptions) => Effect.Effect<ModelInfo, CallError>
 }
 
 const decodeModel = decodeAnswer(ModelInfo, "model")
