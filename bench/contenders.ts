@@ -21,7 +21,7 @@ const load = <M>(module: string): Promise<M> => import(new URL(`../dist/esm/${mo
 const AnthropicClient = await load<typeof import("../src/AnthropicClient.js")>("AnthropicClient")
 const AnthropicLanguageModel = await load<typeof import("../src/AnthropicLanguageModel.js")>("AnthropicLanguageModel")
 const MessageStream = await load<typeof import("../src/MessageStream.js")>("MessageStream")
-const { createClient } = await load<typeof import("../src/Promise.js")>("Promise")
+const { createClient } = await load<typeof import("../src/PromiseClient.js")>("PromiseClient")
 const UndiciHttpClient = await load<typeof import("../src/UndiciHttpClient.js")>("UndiciHttpClient")
 
 const [name, url, roundsText] = process.argv.slice(2) as [string, string, string]

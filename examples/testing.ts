@@ -1,9 +1,10 @@
 // Tests: swap the HTTP layer (and/or the credentials) for fakes in one line.
 import * as Effect from "effect/Effect"
-import { AnthropicClient, StandIn, TestLayers } from "effect-anthropic"
+import { Messages } from "effect-anthropic"
+import * as StandIn from "effect-anthropic/testing/StandIn"
+import * as TestLayers from "effect-anthropic/testing/TestLayers"
 
-const program = Effect.flatMap(AnthropicClient.AnthropicClient, (client) =>
-  client.createMessage({ model: "m", max_tokens: 8, messages: [{ role: "user", content: "ping" }] }))
+const program = Messages.create({ model: "m", max_tokens: 8, messages: [{ role: "user", content: "ping" }] })
 
 // A fake server as a function…
 await program.pipe(

@@ -7,20 +7,18 @@
 import type * as HttpClient from "@effect/platform/HttpClient"
 import type * as Config from "effect/Config"
 import type * as ConfigError from "effect/ConfigError"
-import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import type * as Scope from "effect/Scope"
-import * as Stream from "effect/Stream"
 import * as AnthropicHttpClient from "./AnthropicHttpClient.js"
 import { callOptionsOf } from "./AnthropicHttpClient.js"
 import * as AnthropicConfig from "./AnthropicConfig.js"
 import * as Credentials from "./Credentials.js"
 import * as Files from "./internal/resources/files.js"
-import type { AnthropicConfigError, ApiError, CallError, NoCredentials } from "./internal/errors.js"
+import type { AnthropicConfigError, NoCredentials } from "./internal/errors.js"
 import { decodeAnswer } from "./internal/http/decodeAnswer.js"
 import * as MessageBatches from "./internal/resources/messageBatches.js"
 import * as MessageStream from "./MessageStream.js"
+import { AnthropicClient, type CallOptions, type Service } from "./internal/client/service.js"
 import * as Messages from "./internal/messages/message.js"
 import * as Models from "./internal/resources/models.js"
 import * as RateLimiter from "./RateLimiter.js"
@@ -28,96 +26,13 @@ import { currentSink, listeners, type Sink } from "./internal/http/responseSink.
 import * as ResponseMetadata from "./internal/responseMetadata.js"
 import * as UndiciHttpClient from "./internal/http/undici.js"
 
-/**
- * Per-call options: extra betas and headers, and this call's own `timeoutMs` and `maxRetries`.
- *
- * @since 0.1.0
- * @category models
- */
-export type CallOptions = AnthropicHttpClient.CallOptions
-
-/**
- * An answer with its metadata.
- *
- * @since 0.2.0
- * @category models
- */
-export interface MessageWithResponse {
-  readonly message: Messages.Message
-  readonly requestId: string | undefined
-  readonly status: number
-  /** Milliseconds the call waited for this client's rate limiter before it was sent. */
-  readonly limiterWaitMs: number
-  readonly rateLimits: ResponseMetadata.RateLimits
-  readonly headers: Readonly<Record<string, string>>
-}
-
-/**
- * A started stream with its answer's metadata.
- *
- * @since 0.2.0
- * @category models
- */
-export interface StreamWithResponse {
-  readonly events: Stream.Stream<Messages.MessageStreamEvent, ApiError>
-  /**
-   * The same events a chunk at a time (failing with `None` at the end), for a loop without a Stream around them:
-   * each Stream layer runs a channel executor per chunk (measured: 1–3 % of the floor on 400k events). Read
-   * `events` or `pull`, not both.
-   */
-  readonly pull: MessageStream.Pull<Messages.MessageStreamEvent, ApiError>
-  readonly requestId: string | undefined
-  readonly status: number
-  /** Milliseconds the call waited for this client's rate limiter before it was sent. */
-  readonly limiterWaitMs: number
-  readonly rateLimits: ResponseMetadata.RateLimits
-  readonly headers: Readonly<Record<string, string>>
-}
-
-/**
- * The Messages API, and beside it Models, Message Batches and Files (see those modules for their methods).
- *
- * @since 0.1.0
- * @category models
- */
-export interface Service extends Models.Service, MessageBatches.Service, Files.Service {
-  /** `POST /v1/messages`: the API's Message. */
-  readonly createMessage: (
-    params: Messages.MessageCreateParams,
-    options?: CallOptions
-  ) => Effect.Effect<Messages.Message, CallError>
-  /**
-   * `POST /v1/messages` with `stream: true`: the events as they arrive. A non-2xx answer before the stream is
-   * classified and retried like `createMessage`; once events flow nothing is retried. Interrupting the stream aborts
-   * the request. Fails with `StreamError` when the connection ends before `message_stop` or stays silent for
-   * `stream_idle_timeout_ms`, and with the matching tagged error on a mid-stream `event: error`.
-   */
-  readonly stream: (
-    params: Messages.MessageCreateParams,
-    options?: CallOptions
-  ) => Stream.Stream<Messages.MessageStreamEvent, ApiError>
-  /**
-   * {@link createMessage}, with the answer's metadata: its `request-id`, every header, and the rate limits its
-   * `anthropic-ratelimit-*` headers report.
-   */
-  readonly createMessageWithResponse: (
-    params: Messages.MessageCreateParams,
-    options?: CallOptions
-  ) => Effect.Effect<MessageWithResponse, CallError>
-  /**
-   * {@link stream}, started: the request is sent (and retried) until its first event, and the answer's metadata
-   * comes with the events, which live as long as the scope.
-   */
-  readonly streamWithResponse: (
-    params: Messages.MessageCreateParams,
-    options?: CallOptions
-  ) => Effect.Effect<StreamWithResponse, ApiError, Scope.Scope>
-  /** `POST /v1/messages/count_tokens`: `{ input_tokens }`. */
-  readonly countTokens: (
-    params: Messages.CountTokensParams,
-    options?: CallOptions
-  ) => Effect.Effect<Messages.MessageTokensCount, CallError>
-}
+export {
+  AnthropicClient,
+  type CallOptions,
+  type MessageWithResponse,
+  type Service,
+  type StreamWithResponse
+} from "./internal/client/service.js"
 
 /**
  * A call's result with the metadata of its answer (see {@link withResponse}).
@@ -160,11 +75,6 @@ export const withResponse = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Ef
         : Effect.succeed({ data, ...ResponseMetadata.fromHeaders(sink.last.status, sink.last.headers, sink.last.waitedMs) }))
   })
 
-/**
- * @since 0.1.0
- * @category tags
- */
-export class AnthropicClient extends Context.Tag("effect-anthropic/AnthropicClient")<AnthropicClient, Service>() {}
 
 const decodeMessage = decodeAnswer(Messages.Message, "Message")
 

@@ -8,6 +8,7 @@
  *
  * @since 0.2.0
  */
+import { accessEffect, accessStream } from "./internal/client/accessors.js"
 export {
   BETA,
   DeletedFile,
@@ -19,3 +20,63 @@ export {
   type StartedDownload,
   type UploadSource
 } from "./internal/resources/files.js"
+
+/**
+ * `POST /v1/files`: the SDK's `client.beta.files.upload`.
+ *
+ * @since 0.2.0
+ * @category accessors
+ */
+export const upload = accessEffect((client) => client.uploadFile)
+
+/**
+ * `GET /v1/files`, every file as a `Stream` (pages fetched as read): the SDK's `client.beta.files.list`.
+ *
+ * @since 0.2.0
+ * @category accessors
+ */
+export const list = accessStream((client) => client.files)
+
+/**
+ * One page of `GET /v1/files`.
+ *
+ * @since 0.2.0
+ * @category accessors
+ */
+export const listPage = accessEffect((client) => client.listFiles)
+
+/**
+ * `GET /v1/files/{id}`: the SDK's `client.beta.files.retrieveMetadata`.
+ *
+ * @since 0.2.0
+ * @category accessors
+ */
+export const retrieve = accessEffect((client) => client.retrieveFile)
+
+/**
+ * `GET /v1/files/{id}/content` as a `Stream` of bytes: the SDK's `client.beta.files.download`.
+ *
+ * @since 0.2.0
+ * @category accessors
+ */
+export const download = accessStream((client) => client.downloadFile)
+
+/**
+ * {@link download}, started, with the answer's metadata (its bytes live as long as the scope).
+ *
+ * @since 0.2.0
+ * @category accessors
+ */
+export const downloadWithResponse = accessEffect((client) => client.downloadFileWithResponse)
+
+const del = accessEffect((client) => client.deleteFile)
+
+export {
+  /**
+   * `DELETE /v1/files/{id}` (`delete` is a reserved word in a declaration, not in an import).
+   *
+   * @since 0.2.0
+   * @category accessors
+   */
+  del as delete
+}

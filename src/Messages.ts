@@ -12,4 +12,45 @@
  *
  * @since 0.1.0
  */
+import { accessEffect, accessStream } from "./internal/client/accessors.js"
 export * from "./internal/messages/message.js"
+
+/**
+ * `POST /v1/messages`: the SDK's `client.messages.create`.
+ *
+ * @since 0.2.0
+ * @category accessors
+ */
+export const create = accessEffect((client) => client.createMessage)
+
+/**
+ * {@link create}, with the answer's metadata (`request-id`, headers, rate limits).
+ *
+ * @since 0.2.0
+ * @category accessors
+ */
+export const createWithResponse = accessEffect((client) => client.createMessageWithResponse)
+
+/**
+ * `POST /v1/messages` streamed, the events as a `Stream`: the SDK's `client.messages.stream`.
+ *
+ * @since 0.2.0
+ * @category accessors
+ */
+export const stream = accessStream((client) => client.stream)
+
+/**
+ * {@link stream}, started, with the answer's metadata (its events live as long as the scope).
+ *
+ * @since 0.2.0
+ * @category accessors
+ */
+export const streamWithResponse = accessEffect((client) => client.streamWithResponse)
+
+/**
+ * `POST /v1/messages/count_tokens`: the SDK's `client.messages.countTokens`.
+ *
+ * @since 0.2.0
+ * @category accessors
+ */
+export const countTokens = accessEffect((client) => client.countTokens)

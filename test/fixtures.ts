@@ -8,7 +8,7 @@ import * as AnthropicClient from "../src/AnthropicClient.js"
 import * as AnthropicConfig from "../src/AnthropicConfig.js"
 import * as Credentials from "../src/Credentials.js"
 import type * as Messages from "../src/Messages.js"
-import { type Client, createClient } from "../src/Promise.js"
+import { type Client, createClient } from "../src/PromiseClient.js"
 import * as StandIn from "../src/testing/StandIn.js"
 
 export const API_KEY = "sk-ant-api03-test-key-do-not-leak"

@@ -4,7 +4,7 @@ import * as Effect from "effect/Effect"
 import { inspect } from "node:util"
 import type * as Messages from "../src/Messages.js"
 import { AnthropicConfigError, InvalidRequest } from "../src/Errors.js"
-import { type Client, createClient } from "../src/Promise.js"
+import { type Client, createClient } from "../src/PromiseClient.js"
 import * as StandIn from "../src/testing/StandIn.js"
 import { API_KEY, hello } from "./fixtures.js"
 

@@ -8,7 +8,7 @@ import { Agent } from "undici"
 import { describe, expect, it } from "vitest"
 import { ClientClosed, StreamError } from "../src/Errors.js"
 import type * as Messages from "../src/Messages.js"
-import type { Client } from "../src/Promise.js"
+import type { Client } from "../src/PromiseClient.js"
 import * as StandIn from "../src/testing/StandIn.js"
 import { hello, withPromiseClient } from "./fixtures.js"
 

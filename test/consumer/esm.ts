@@ -5,6 +5,8 @@ import * as ConfigProvider from "effect/ConfigProvider"
 import * as Effect from "effect/Effect"
 import { AnthropicClient, createClient, Messages, MessageStream } from "effect-anthropic"
 import * as AnthropicConfig from "effect-anthropic/AnthropicConfig"
+import * as OldPromiseName from "effect-anthropic/Promise"
+import * as PromiseClient from "effect-anthropic/PromiseClient"
 import * as StandIn from "effect-anthropic/testing/StandIn"
 
 const standIn = await StandIn.start()
@@ -14,6 +16,9 @@ const hello: Messages.MessageCreateParams = { model: "claude-haiku-4-5", max_tok
 const program = Effect.gen(function*() {
   const client = yield* AnthropicClient.AnthropicClient
   const message = yield* client.createMessage(hello)
+  // The accessors read the same client from the context.
+  const viaAccessor = yield* Messages.create(hello)
+  if (Messages.textOf(viaAccessor) !== Messages.textOf(message)) throw new Error("Messages.create answered differently")
   const streamed = yield* MessageStream.finalMessage(client.stream(hello))
   return [Messages.textOf(message), Messages.textOf(streamed)]
 }).pipe(
@@ -22,6 +27,10 @@ const program = Effect.gen(function*() {
   Effect.withConfigProvider(ConfigProvider.fromMap(new Map([["MY_KEY", "sk-ant-api03-consumer"], ["ANTHROPIC_BASE_URL", standIn.url]])))
 )
 const texts = await Effect.runPromise(program)
+// The Promise client under its name, and under its first one (the same module).
+if (PromiseClient.createClient !== createClient || OldPromiseName.createClient !== createClient) {
+  throw new Error("effect-anthropic/PromiseClient and effect-anthropic/Promise are not the root's createClient")
+}
 if (texts.join("|") !== "echo: hello|echo: hello") throw new Error(`unexpected answers ${texts.join("|")}`)
 
 const settings = await Effect.runPromise(AnthropicConfig.load({ config: { providers: { anthropic: { base_url: standIn.url } } }, env: { ANTHROPIC_API_KEY: "sk-ant-api03-env" } }))
