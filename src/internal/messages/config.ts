@@ -18,6 +18,16 @@ import { JsonObject, maybe } from "./schema.js"
 const display = { display: maybe(Schema.Literal("summarized", "omitted", "updates")) }
 
 /**
+ * What the API does with a thinking block sent back that fails the conversation check (made in another
+ * conversation, or the messages before it changed): refuse the request with a 400 (`error`, the default) or drop the
+ * block and go on (`drop_block`, each drop reported in the response's `input_transformations`). Beta: needs
+ * `anthropic-beta: thinking-binding-controls-2026-08-01`.
+ */
+const blockBinding = {
+  block_binding: maybe(Schema.Struct({ prefix_mismatch_behavior: maybe(Schema.Literal("error", "drop_block")) }))
+}
+
+/**
  * Extended thinking with a budget: `budget_tokens` ≥ 1024 and below `max_tokens`.
  *
  * @since 0.2.0
@@ -26,7 +36,8 @@ const display = { display: maybe(Schema.Literal("summarized", "omitted", "update
 export const ThinkingConfigEnabled = Schema.Struct({
   type: Schema.Literal("enabled"),
   budget_tokens: Schema.Number.pipe(Schema.int(), Schema.greaterThanOrEqualTo(1024)),
-  ...display
+  ...display,
+  ...blockBinding
 })
 
 /**
@@ -35,7 +46,7 @@ export const ThinkingConfigEnabled = Schema.Struct({
  * @since 0.2.0
  * @category schemas
  */
-export const ThinkingConfigAdaptive = Schema.Struct({ type: Schema.Literal("adaptive"), ...display })
+export const ThinkingConfigAdaptive = Schema.Struct({ type: Schema.Literal("adaptive"), ...display, ...blockBinding })
 
 /**
  * @since 0.2.0

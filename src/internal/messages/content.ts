@@ -131,12 +131,16 @@ const document = {
 }
 
 /**
- * A document as a response gives it (the page a web fetch read).
+ * A document as a response gives it (the page a web fetch read); its `citations`, when given, always say `enabled`.
  *
  * @since 0.2.0
  * @category schemas
  */
-export const DocumentBlock = Schema.Struct({ ...document, source: Schema.Union(Base64PdfSource, PlainTextSource) })
+export const DocumentBlock = Schema.Struct({
+  ...document,
+  citations: maybe(Schema.Struct({ enabled: Schema.Boolean })),
+  source: Schema.Union(Base64PdfSource, PlainTextSource)
+})
 /**
  * @since 0.2.0
  * @category models

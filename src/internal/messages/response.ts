@@ -42,12 +42,12 @@ export const ServerToolUsage = Schema.Struct({
  */
 export const OutputTokensDetails = Schema.Struct({ thinking_tokens: Schema.Number })
 
-/** The counts of one iteration. */
+/** The counts of one iteration (the cache counts are left out by some answers, but never null). */
 const iteration = {
   input_tokens: Schema.Number,
   output_tokens: Schema.Number,
-  cache_creation_input_tokens: maybe(Schema.Number),
-  cache_read_input_tokens: maybe(Schema.Number),
+  cache_creation_input_tokens: Schema.optional(Schema.Number),
+  cache_read_input_tokens: Schema.optional(Schema.Number),
   cache_creation: maybe(CacheCreation)
 }
 
@@ -130,7 +130,9 @@ export const FallbackCreditUsage = Schema.Struct({
         "reprice_unavailable",
         "temporarily_unavailable",
         "variant_fields_present",
-        "wrong_org"
+        "wrong_organization",
+        "wrong_platform",
+        "wrong_workspace"
       ),
       /** The request fields to remove before retrying, for `variant_fields_present`. */
       remove_to_redeem: maybe(Schema.Array(Schema.String))

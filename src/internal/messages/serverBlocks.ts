@@ -536,13 +536,11 @@ export type McpToolUseBlock = typeof McpToolUseBlock.Type
  */
 export const McpToolUseBlockParam = param(McpToolUseBlock.fields)
 
-/** What an MCP tool answered, as the response gives it or as a request sends it back. */
-const mcpToolResult = <Text extends Schema.Schema.AnyNoContext>(text: Text) => ({
-  type: Schema.Literal("mcp_tool_result"),
-  tool_use_id: Schema.String,
-  content: Schema.optional(Schema.Union(Schema.String, Schema.Array(text))),
-  is_error: Schema.optional(Schema.Boolean)
-})
+const mcpToolResult = { type: Schema.Literal("mcp_tool_result"), tool_use_id: Schema.String }
+
+/** What an MCP tool answered: text, or text blocks as the response gives them or as a request sends them back. */
+const mcpToolContent = <Text extends Schema.Schema.AnyNoContext>(text: Text) =>
+  Schema.Union(Schema.String, Schema.Array(text))
 
 /**
  * Beta: needs `anthropic-beta: mcp-client-2025-11-20`.
@@ -550,19 +548,28 @@ const mcpToolResult = <Text extends Schema.Schema.AnyNoContext>(text: Text) => (
  * @since 0.2.0
  * @category schemas
  */
-export const McpToolResultBlock = Schema.Struct(mcpToolResult(TextBlock))
+export const McpToolResultBlock = Schema.Struct({
+  ...mcpToolResult,
+  content: mcpToolContent(TextBlock),
+  is_error: Schema.Boolean
+})
 /**
  * @since 0.2.0
  * @category models
  */
 export type McpToolResultBlock = typeof McpToolResultBlock.Type
 /**
+ * As a request sends it back: `content` and `is_error` may be left out there (a response always gives both).
  * Beta: needs `anthropic-beta: mcp-client-2025-11-20`.
  *
  * @since 0.2.0
  * @category schemas
  */
-export const McpToolResultBlockParam = param(mcpToolResult(TextBlockParam))
+export const McpToolResultBlockParam = param({
+  ...mcpToolResult,
+  content: Schema.optional(mcpToolContent(TextBlockParam)),
+  is_error: Schema.optional(Schema.Boolean)
+})
 
 /**
  * A tool as an MCP server lists it.
@@ -572,9 +579,13 @@ export const McpToolResultBlockParam = param(mcpToolResult(TextBlockParam))
  */
 export const McpTool = Schema.Struct({
   name: Schema.String,
-  description: maybe(Schema.String),
+  description: Schema.optional(Schema.String),
   input_schema: JsonObject
 })
+
+/** A listing, as the response gives it or as a request sends it back (where a tool's description may be null). */
+const mcpToolListing = <Tool extends Schema.Schema.AnyNoContext>(tool: Tool) =>
+  Schema.Struct({ type: Schema.Literal("mcp_tool_listing"), mcp_server_name: Schema.String, tools: Schema.Array(tool) })
 
 /**
  * The tools an MCP server listed while the response was produced: send it back so later requests use this listing.
@@ -583,33 +594,34 @@ export const McpTool = Schema.Struct({
  * @since 0.2.0
  * @category schemas
  */
-export const McpToolListingBlock = Schema.Struct({
-  type: Schema.Literal("mcp_tool_listing"),
-  mcp_server_name: Schema.String,
-  tools: Schema.Array(McpTool)
-})
+export const McpToolListingBlock = mcpToolListing(McpTool)
 /**
  * Beta: needs `anthropic-beta: mcp-client-2026-09-15`.
  *
  * @since 0.2.0
  * @category schemas
  */
-export const McpToolListingBlockParam = McpToolListingBlock
+export const McpToolListingBlockParam = mcpToolListing(Schema.Struct({ ...McpTool.fields, description: maybe(Schema.String) }))
 
 // ---------------------------------------------------------------------------------------------------------------
 // Tool changes mid-conversation, and compaction
 // ---------------------------------------------------------------------------------------------------------------
 
+/** A tool a tool change names by reference: a `tools` entry, an MCP tool, an MCP toolset. */
+const toolReferences = [
+  Schema.Struct({ type: Schema.Literal("tool_reference"), name: Schema.String }),
+  Schema.Struct({ type: Schema.Literal("mcp_tool_reference"), name: Schema.String, server_name: Schema.String }),
+  Schema.Struct({ type: Schema.Literal("mcp_toolset_reference"), server_name: Schema.String })
+] as const
+
 /**
- * The tool a tool change names: a `tools` entry, an MCP tool or toolset, or (`tool_definition`) a tool given inline.
+ * The tool a tool addition names: a `tools` entry, an MCP tool or toolset, or (`tool_definition`) a tool given inline.
  *
  * @since 0.2.0
  * @category schemas
  */
 export const ToolChangeTarget = openUnion(
-  Schema.Struct({ type: Schema.Literal("tool_reference"), name: Schema.String }),
-  Schema.Struct({ type: Schema.Literal("mcp_tool_reference"), name: Schema.String, server_name: Schema.String }),
-  Schema.Struct({ type: Schema.Literal("mcp_toolset_reference"), server_name: Schema.String }),
+  ...toolReferences,
   Schema.Struct({ type: Schema.Literal("tool_definition"), definition: ToolUnion })
 )
 
@@ -624,13 +636,13 @@ export const ToolChangeTarget = openUnion(
 export const ToolAdditionBlockParam = param({ type: Schema.Literal("tool_addition"), tool: ToolChangeTarget })
 
 /**
- * Withdraws a tool from this point of the conversation on. Beta: needs
+ * Withdraws a tool (named by reference, never inline) from this point of the conversation on. Beta: needs
  * `anthropic-beta: mid-conversation-tool-changes-2026-07-01`.
  *
  * @since 0.2.0
  * @category schemas
  */
-export const ToolRemovalBlockParam = param({ type: Schema.Literal("tool_removal"), tool: ToolChangeTarget })
+export const ToolRemovalBlockParam = param({ type: Schema.Literal("tool_removal"), tool: openUnion(...toolReferences) })
 
 /**
  * A summary of the conversation before it (context management's `compact_20260112` edit): send it back, unchanged,

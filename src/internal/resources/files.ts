@@ -25,7 +25,7 @@ import type { CallOptions } from "../http/types.js"
 import { invalidRequest, pathOf } from "../http/request.js"
 import { type ApiError, type CallError, InvalidRequest, Other } from "../errors.js"
 import { decodeAnswer } from "../http/decodeAnswer.js"
-import { maybe } from "../messages/schema.js"
+import { lenient, maybe, openLiteral } from "../messages/schema.js"
 import { makeList, type Page, pageQuery, type PageParams } from "../http/pagination.js"
 import type * as ResponseMetadata from "../responseMetadata.js"
 
@@ -53,7 +53,9 @@ export const FileMetadata = Schema.Struct({
   created_at: Schema.String,
   /** Only files a tool made (code execution) can be downloaded; uploaded ones cannot. */
   downloadable: Schema.optional(Schema.Boolean),
-  expires_at: maybe(Schema.String)
+  expires_at: maybe(Schema.String),
+  /** What the file was made in (a `session`, by its id), when it belongs to one. */
+  scope: maybe(lenient(Schema.Struct({ id: Schema.String, type: openLiteral("session") })))
 })
 /**
  * @since 0.2.0

@@ -70,7 +70,7 @@ export const ModelInfo = Schema.Struct({
   deprecated_at: maybe(Schema.String),
   retires_at: maybe(Schema.String),
   lifecycle: Schema.optional(openLiteral("active", "deprecated", "retired")),
-  line: maybe(openLiteral("haiku", "sonnet", "opus")),
+  line: maybe(openLiteral("haiku", "sonnet", "opus", "fable", "mythos")),
   max_input_tokens: maybe(Schema.Number),
   max_tokens: maybe(Schema.Number)
 })
