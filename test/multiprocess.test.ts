@@ -4,10 +4,13 @@ import * as fs from "node:fs/promises"
 import * as os from "node:os"
 import * as path from "node:path"
 import * as StandIn from "../src/testing/StandIn.js"
+import { bundledForFile } from "./nodeScript.js"
+
+const refreshWorker = bundledForFile("test/workers/refresh-worker.ts")
 
 /** A refresh worker, loaded and waiting for the time to stop at (see test/workers/refresh-worker.ts). */
 const worker = (env: Record<string, string>) => {
-  const child = spawn(process.execPath, ["--import", "tsx", "test/workers/refresh-worker.ts"], {
+  const child = spawn(process.execPath, [refreshWorker.file()], {
     env: { PATH: process.env.PATH ?? "", ...env },
     timeout: 100_000
   })
