@@ -1,3 +1,4 @@
+import * as os from "node:os"
 import { defineConfig } from "vitest/config"
 
 export default defineConfig({
@@ -9,6 +10,13 @@ export default defineConfig({
     // instead of once per file takes the suite from ~57 s to ~37 s. The tests keep no module-level state that
     // another file could see (every test builds its own stack, stand-in and temp files) and mock no module.
     pool: "threads",
-    poolOptions: { threads: { isolate: false } }
+    poolOptions: {
+      threads: {
+        isolate: false,
+        // A worker a core: vitest's default leaves one core out (a single worker on a 2-core machine), and much of
+        // the suite waits on loopback servers and child processes rather than computing.
+        maxThreads: os.availableParallelism()
+      }
+    }
   }
 })

@@ -557,11 +557,9 @@ providers:
       Effect.gen(function*() {
         const dir = yield* tempDir
         const file = path.join(dir, "llm.yaml")
-        yield* writeFile(file, manyKeys(64 * 1024 + 1))
-        const started = Date.now()
+        // Not even YAML (an unclosed flow sequence first): parsed, it would fail as a syntax error instead.
+        yield* writeFile(file, `providers: [\n${manyKeys(64 * 1024 + 1)}`.slice(0, 64 * 1024 + 1))
         const error = yield* Effect.flip(AnthropicConfig.load({ configPath: file, env: {} }))
-        // Parsing it takes about half a second here (a 256 KiB one, eight); refusing it, a millisecond.
-        expect(Date.now() - started).toBeLessThan(250)
         expect(error.file).toBe(file)
         expect(error.path).toBeUndefined()
         expect(error.problem).toBe(

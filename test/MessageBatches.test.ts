@@ -14,6 +14,7 @@ import type * as Messages from "../src/Messages.js"
 import * as StandIn from "../src/testing/StandIn.js"
 import { API_KEY, stack, withPromiseClient } from "./fixtures.js"
 import { runClocked } from "./helpers.js"
+import { bundledForFile } from "./nodeScript.js"
 
 const setup = Effect.gen(function*() {
   const standIn = yield* StandIn.scoped()
@@ -184,9 +185,10 @@ describe("Message Batches: checked before sending", () => {
       expect(yield* refused(null)).toContain("non-empty list")
       const many = { requests: Array.from({ length: 100_001 }, (_, i) => ({ custom_id: `r${i}`, params: params("a") })) }
       expect(yield* refused(many)).toContain("at most 100000 requests; this one has 100001")
-      const big = "x".repeat(3 * 1024 * 1024)
+      // 90 Mi characters of three bytes each: 283 MB as UTF-8, the bound being on bytes (in characters, a third).
+      const big = "€".repeat(1024 * 1024)
       const huge = { requests: Array.from({ length: 90 }, (_, i) => ({ custom_id: `r${i}`, params: params(big) })) }
-      expect(yield* refused(huge)).toMatch(/at most 268435456 bytes; this one is \d+/)
+      expect(yield* refused(huge)).toMatch(/at most 268435456 bytes; this one is 283\d{6}$/)
     }))
 
   it.scoped("an empty or path-like batch id never reaches another route", () =>
@@ -334,6 +336,8 @@ describe("Message Batches: a results file whose last line has no newline", () =>
 })
 
 describe("Message Batches: a 100 MB results file", () => {
+  const resultsWorker = bundledForFile("test/workers/batch-results-worker.ts")
+
   it("is decoded in constant memory (a child process with a 96 MB heap reads it all)", async () => {
     const standIn = await StandIn.start()
     try {
@@ -358,7 +362,7 @@ describe("Message Batches: a 100 MB results file", () => {
       const summary = await new Promise<Record<"count" | "succeeded" | "heapBefore" | "maxHeap" | "buffersBefore" | "maxBuffers", number>>((resolve, reject) =>
         execFile(
           process.execPath,
-          ["--max-old-space-size=96", "--import", "tsx", "test/workers/batch-results-worker.ts"],
+          ["--max-old-space-size=96", resultsWorker.file()],
           { env: { PATH: process.env.PATH ?? "", STANDIN_URL: standIn.url, BATCH_ID: id }, timeout: 120_000 },
           (error, stdout, stderr) => error ? reject(new Error(`${error.message}\n${stderr}`)) : resolve(JSON.parse(stdout))
         )

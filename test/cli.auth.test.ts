@@ -1,9 +1,27 @@
-import { describe, expect, it } from "vitest"
+/**
+ * The credential commands (login, status, logout): their bodies in-process (as main.ts runs them, see `inProcess`),
+ * and one run of each in its own process, through `src/cli/main.ts`, for the wiring (stdin, exit codes).
+ */
+import { describe, expect, it } from "@effect/vitest"
+import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
+import * as Option from "effect/Option"
+import * as Queue from "effect/Queue"
 import { spawn } from "node:child_process"
 import * as fs from "node:fs/promises"
 import * as path from "node:path"
+import * as AnthropicConfig from "../src/AnthropicConfig.js"
+import * as Auth from "../src/cli/auth.js"
 import { createClient } from "../src/index.js"
-import { cli, fixture } from "./cliHelpers.js"
+import * as UndiciHttpClient from "../src/UndiciHttpClient.js"
+import { CLI_PROCESS_TIMEOUT_MS, CLI_TEST_TIMEOUT_MS, cli, fixture, inProcess } from "./cliHelpers.js"
+import { lineLog } from "./helpers.js"
+
+/** The URL for signing in without a browser: the second authorize URL the wizard prints. */
+const manualUrlIn = (out: string) => out.match(/http:\/\/127\.0\.0\.1:\d+\/oauth\/authorize\?\S+/g)![1]!
+
+/** What the stand-in's hosted page shows after signing in at `url`: the `code#state` to paste. */
+const codeShownAt = async (url: string) => (await fetch(url)).text()
 
 describe("effect-anthropic CLI: credentials", () => {
   describe("login, status, logout", () => {
@@ -20,6 +38,9 @@ describe("effect-anthropic CLI: credentials", () => {
 
     const bundleFile = () => path.join(f.dir, "secrets", "anthropic_oauth.json")
 
+    /** The settings the commands load from the fixture's config, with HOME in the fixture's dir. */
+    const settings = (env: Record<string, string> = {}) => AnthropicConfig.load({ configPath: f.config, env: { HOME: f.dir, ...env } })
+
     /** A bundle as `login` writes it, holding tokens the stand-in issued: each test lays out what it needs. */
     const writeIssuedBundle = async (expiresAt: unknown = new Date(Date.now() + 3_600_000).toISOString()) => {
       const pair = f.standIn.oauth.issue()
@@ -32,11 +53,11 @@ describe("effect-anthropic CLI: credentials", () => {
       return pair
     }
 
-    /** `login --no-browser` from a clean slate, pasting the code#state the stand-in's hosted page shows. */
-    const login = async () => {
+    it("login --no-browser takes a code pasted on stdin and writes the bundle (its own process)", async () => {
       await fs.rm(bundleFile(), { force: true })
       const child = spawn(process.execPath, ["--import", "tsx", "src/cli/main.ts", "login", "--no-browser", "--config", f.config], {
-        env: { PATH: process.env.PATH ?? "", HOME: f.dir }
+        env: { PATH: process.env.PATH ?? "", HOME: f.dir },
+        timeout: CLI_PROCESS_TIMEOUT_MS
       })
       let out = ""
       // Woken by the wizard's own output, not by polling.
@@ -50,68 +71,87 @@ describe("effect-anthropic CLI: credentials", () => {
       })
       const exited = new Promise<number>((resolve) => child.on("exit", (code) => resolve(code ?? 1)))
       await waiting
-      const manual = out.match(/http:\/\/127\.0\.0\.1:\d+\/oauth\/authorize\?\S+/g)![1]!
-      const shown = await (await fetch(manual)).text()
-      child.stdin.write(`${shown}\n`)
-      return { code: await exited, out }
-    }
-
-    it("login --no-browser takes a code pasted on stdin and writes the bundle", async () => {
-      const { code, out } = await login()
-      expect(code).toBe(0)
+      child.stdin.write(`${await codeShownAt(manualUrlIn(out))}\n`)
+      expect(await exited).toBe(0)
       expect(out).toContain("Authorized (pasted code)")
       const bundle = JSON.parse(await fs.readFile(bundleFile(), "utf8"))
       expect(bundle.access_token).toMatch(/^sk-ant-oat01-/)
       expect(out).not.toContain(bundle.access_token)
-    })
+    }, CLI_TEST_TIMEOUT_MS)
 
-    it("status names the credential in use, why the others are skipped, and the expiry, with no secret", async () => {
-      const pair = await writeIssuedBundle()
-      const { code, stdout } = await cli(["status", "--config", f.config], { HOME: f.dir, ANTHROPIC_API_KEY: "sk-ant-api03-unused" })
-      expect(code).toBe(0)
-      expect(stdout).toContain("✓ oauth_bundle")
-      expect(stdout).toContain("no Claude Code CLI credentials file")
-      expect(stdout).toContain("In use: oauth_bundle")
-      expect(stdout).toMatch(/access token expires \S+ \(in 60 min\)/)
-      expect(stdout).toMatch(/fingerprint: [0-9a-f]{8}/)
-      expect(stdout).not.toContain(pair.access_token)
-      expect(stdout).not.toContain(pair.refresh_token)
-    })
+    it.scopedLive("the bundle written by login works for a call", () =>
+      Effect.gen(function*() {
+        yield* Effect.promise(() => fs.rm(bundleFile(), { force: true }))
+        const log = lineLog()
+        const pasted = yield* Queue.unbounded<string>()
+        const login = yield* Effect.fork(
+          Effect.flatMap(settings(), (settings) =>
+            Auth.login({ settings, openBrowser: false, pasted, print: (line) => Effect.sync(() => log.push(line)) })).pipe(
+              Effect.provide(UndiciHttpClient.layer)
+            )
+        )
+        yield* log.until((lines) => lines.some((line) => line.startsWith("Waiting for")))
+        yield* Queue.offer(pasted, yield* Effect.promise(() => codeShownAt(manualUrlIn(log.lines.join("\n")))))
+        const { bundle } = yield* Fiber.join(login)
+        expect(bundle).toBe(bundleFile())
+        expect(log.lines.join("\n")).toContain("Authorized (pasted code)")
 
-    it("status refuses a bundle whose expires_at is past any date, naming the file and the field", async () => {
+        const client = yield* Effect.promise(() => createClient({ configPath: f.config, env: { HOME: f.dir } }))
+        yield* Effect.promise(async () => {
+          try {
+            f.standIn.oauth.requireIssuedTokens(true)
+            const msg = await client.messages.create({ model: "m", max_tokens: 8, messages: [{ role: "user", content: "hi" }] })
+            expect(msg.type).toBe("message")
+            expect(client.credential.kind).toBe("oauth_bundle")
+          } finally {
+            f.standIn.oauth.requireIssuedTokens(false)
+            await client.close()
+          }
+        })
+      }))
+
+    it.scopedLive("status names the credential in use, why the others are skipped, and the expiry, with no secret", () =>
+      Effect.gen(function*() {
+        const pair = yield* Effect.promise(() => writeIssuedBundle())
+        const { code, stdout, value } = yield* inProcess(() =>
+          Effect.flatMap(settings({ ANTHROPIC_API_KEY: "sk-ant-api03-unused" }), (settings) => Auth.status(settings))
+        )
+        expect(code).toBe(0)
+        expect(value).toEqual(Option.some(true))
+        expect(stdout).toContain("✓ oauth_bundle")
+        expect(stdout).toContain("no Claude Code CLI credentials file")
+        expect(stdout).toContain("In use: oauth_bundle")
+        expect(stdout).toMatch(/access token expires \S+ \(in 60 min\)/)
+        expect(stdout).toMatch(/fingerprint: [0-9a-f]{8}/)
+        expect(stdout).not.toContain(pair.access_token)
+        expect(stdout).not.toContain(pair.refresh_token)
+      }))
+
+    it("status refuses a bundle whose expires_at is past any date, naming the file and the field (its own process)", async () => {
       await writeIssuedBundle(1e300)
       const { code, stderr, stdout } = await cli(["status", "--config", f.config], { HOME: f.dir })
       expect(code).toBe(1)
       expect(stderr).toContain(`AnthropicConfigError: ${bundleFile()}: expires_at: must be a date from 1970-01-01 up to 3000-01-01`)
       expect(stderr).toContain("effect-anthropic login")
       expect(`${stdout}${stderr}`).not.toMatch(/RangeError|Invalid time value|1e\+300/)
-    })
+    }, CLI_TEST_TIMEOUT_MS)
 
-    it("the bundle written by login works for a call", async () => {
-      expect((await login()).code).toBe(0)
-      const client = await createClient({ configPath: f.config, env: { HOME: f.dir } })
-      try {
-        f.standIn.oauth.requireIssuedTokens(true)
-        const msg = await client.messages.create({ model: "m", max_tokens: 8, messages: [{ role: "user", content: "hi" }] })
-        expect(msg.type).toBe("message")
-        expect(client.credential.kind).toBe("oauth_bundle")
-      } finally {
-        f.standIn.oauth.requireIssuedTokens(false)
-        await client.close()
-      }
-    })
-
-    it("logout removes the bundle; status then reports no credential", async () => {
+    it("logout removes the bundle (its own process); again, nothing to do; status then reports no credential", async () => {
       await writeIssuedBundle()
       const out = await cli(["logout", "--config", f.config], { HOME: f.dir })
       expect(out.code).toBe(0)
       expect(out.stdout).toContain("Removed the OAuth bundle")
       await expect(fs.access(bundleFile())).rejects.toBeDefined()
-      const again = await cli(["logout", "--config", f.config], { HOME: f.dir })
+      const { again, status } = await Effect.runPromise(Effect.gen(function*() {
+        const again = yield* inProcess(() => Effect.flatMap(settings(), Auth.logout))
+        const status = yield* inProcess(() => Effect.flatMap(settings(), (settings) => Auth.status(settings)))
+        return { again, status }
+      }))
+      expect(again.code).toBe(0)
       expect(again.stdout).toContain("nothing to do")
-      const status = await cli(["status", "--config", f.config], { HOME: f.dir })
-      expect(status.code).toBe(1)
+      // No usable credential: status says so, and main.ts exits with 1.
+      expect(status.value).toEqual(Option.some(false))
       expect(status.stdout).toContain("No usable credential")
-    })
+    }, CLI_TEST_TIMEOUT_MS)
   })
 })

@@ -17,6 +17,7 @@ import * as Credentials from "../src/Credentials.js"
 import * as Models from "../src/cli/models.js"
 import { escapeControls, failureText, withEscapedConsole } from "../src/cli/terminalText.js"
 import * as StandIn from "../src/testing/StandIn.js"
+import { captured } from "./cliHelpers.js"
 import { API_KEY, hello, stack } from "./fixtures.js"
 import { lineLog, tempDir, writeFile } from "./helpers.js"
 
@@ -26,26 +27,6 @@ const HOSTILE_ESCAPED = "a\\x1b]0;pwned\\x07b\\x1b[2J\\rc\\x00\\x7f\\x9b\\u202ee
 
 /** Anything a terminal would act on, except line feeds and tabs. */
 const RAW_CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/
-
-/** The current console keeping what it is given (lines, and log lines through `unsafe`) instead of printing it. */
-const captured = Console.consoleWith((base) =>
-  Effect.sync(() => {
-    const out: Array<string> = []
-    const err: Array<string> = []
-    const text = (args: ReadonlyArray<unknown>) => args.map(String).join(" ")
-    const console: Console.Console = {
-      ...base,
-      log: (...args) => Effect.sync(() => void out.push(text(args))),
-      error: (...args) => Effect.sync(() => void err.push(text(args))),
-      unsafe: {
-        ...base.unsafe,
-        log: (...args) => void out.push(text(args)),
-        error: (...args) => void err.push(text(args))
-      }
-    }
-    return { out, err, console }
-  })
-)
 
 /** A config file for the stand-in with an API key, for the commands that take `--config`. */
 const configFile = (standIn: StandIn.StandIn) =>

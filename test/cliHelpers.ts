@@ -1,10 +1,29 @@
-/** Running the CLI as a user would: in its own process, against a loopback stand-in and a config of its own. */
+/**
+ * Running the CLI's commands: their bodies in-process, as `main.ts` runs them (the command's console escaping what
+ * it prints, log lines on stderr, a failure printed as `failureText`), and the CLI as a whole in its own process,
+ * as a user would (one such test per command, for the wiring).
+ */
+import * as Cause from "effect/Cause"
+import * as Console from "effect/Console"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import type * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
 import { afterAll, beforeAll } from "vitest"
 import { execFile } from "node:child_process"
 import * as fs from "node:fs/promises"
 import * as os from "node:os"
 import * as path from "node:path"
+import * as CliRuntime from "../src/cli/runtime.js"
+import { failureText, withEscapedConsole } from "../src/cli/terminalText.js"
 import * as StandIn from "../src/testing/StandIn.js"
+
+/**
+ * How long one run of the CLI in its own process may take: starting it through tsx costs a few seconds of CPU,
+ * many more on a loaded machine. The tests that run one take this plus a margin.
+ */
+export const CLI_PROCESS_TIMEOUT_MS = 100_000
+export const CLI_TEST_TIMEOUT_MS = CLI_PROCESS_TIMEOUT_MS + 20_000
 
 /** Run the CLI from source in its own process, as a user would. */
 export const cli = (args: ReadonlyArray<string>, env: Record<string, string> = {}) =>
@@ -12,7 +31,7 @@ export const cli = (args: ReadonlyArray<string>, env: Record<string, string> = {
     execFile(
       process.execPath,
       ["--import", "tsx", "src/cli/main.ts", ...args],
-      { env: { PATH: process.env.PATH ?? "", HOME: "/nonexistent", ...env }, timeout: 60_000 },
+      { env: { PATH: process.env.PATH ?? "", HOME: "/nonexistent", ...env }, timeout: CLI_PROCESS_TIMEOUT_MS },
       (error, stdout, stderr) => resolve({ code: error === null ? 0 : Number(error.code ?? 1), stdout, stderr })
     )
   })
@@ -33,3 +52,76 @@ export const fixture = (prefix: string, lines: (dir: string, standIn: StandIn.St
   return state
 }
 
+/** The current console keeping what it is given (lines, and log lines through `unsafe`) instead of printing it. */
+export const captured = Console.consoleWith((base) =>
+  Effect.sync(() => {
+    const out: Array<string> = []
+    const err: Array<string> = []
+    const text = (args: ReadonlyArray<unknown>) => args.map(String).join(" ")
+    const console: Console.Console = {
+      ...base,
+      log: (...args) => Effect.sync(() => void out.push(text(args))),
+      error: (...args) => Effect.sync(() => void err.push(text(args))),
+      unsafe: {
+        ...base.unsafe,
+        log: (...args) => void out.push(text(args)),
+        error: (...args) => void err.push(text(args))
+      }
+    }
+    return { out, err, console }
+  })
+)
+
+/** What a command run in-process printed, as the terminal would show it, and how it ended. */
+export interface InProcessRun<A> {
+  /** 1 when the body failed (main.ts then prints `failureText` and exits with 1), else 0. */
+  readonly code: 0 | 1
+  /** Lines printed to the console and text given to the body's `write`, in order. */
+  readonly stdout: string
+  /** Lines printed as errors, log lines (logfmt, as the CLI's runtime writes them) and `failureText` of a failure. */
+  readonly stderr: string
+  /** The body's result, when it succeeded. */
+  readonly value: Option.Option<A>
+}
+
+/**
+ * A command's body run in-process as `main.ts` runs it: under the CLI's runtime (log lines on stderr), with the
+ * console escaping what it prints, a failure printed as `failureText`. `body` gets the `write` that main.ts points at
+ * stdout. A defect fails the test.
+ */
+export const inProcess = <A, E, R>(
+  body: (write: (text: string) => void) => Effect.Effect<A, E, R>
+): Effect.Effect<InProcessRun<A>, never, Exclude<R, Layer.Layer.Success<typeof CliRuntime.layer>>> =>
+  Effect.gen(function*() {
+    const stdout: Array<string> = []
+    const stderr: Array<string> = []
+    const console: Console.Console = yield* Console.consoleWith((base) =>
+      Effect.succeed<Console.Console>({
+        ...base,
+        log: (...args) => Effect.sync(() => void stdout.push(`${args.map(String).join(" ")}\n`)),
+        error: (...args) => Effect.sync(() => void stderr.push(`${args.map(String).join(" ")}\n`)),
+        unsafe: {
+          ...base.unsafe,
+          log: (...args) => void stdout.push(`${args.map(String).join(" ")}\n`),
+          error: (...args) => void stderr.push(`${args.map(String).join(" ")}\n`)
+        }
+      })
+    )
+    const exit = yield* withEscapedConsole(body((text) => void stdout.push(text))).pipe(
+      Effect.provide(CliRuntime.layer),
+      Console.withConsole(console),
+      Effect.exit
+    )
+    if (Exit.isFailure(exit)) {
+      const failure = Cause.failureOption(exit.cause)
+      if (Option.isNone(failure)) return yield* Effect.die(new Error(Cause.pretty(exit.cause)))
+      const text = failureText(failure.value)
+      if (text !== undefined) stderr.push(`${text}\n`)
+    }
+    return {
+      code: Exit.isSuccess(exit) ? 0 : 1,
+      stdout: stdout.join(""),
+      stderr: stderr.join(""),
+      value: Exit.isSuccess(exit) ? Option.some(exit.value) : Option.none()
+    } as const
+  })

@@ -1,44 +1,64 @@
 import { describe, expect, it } from "vitest"
-import { execFile } from "node:child_process"
+import { spawn } from "node:child_process"
 import * as fs from "node:fs/promises"
 import * as os from "node:os"
 import * as path from "node:path"
 import * as StandIn from "../src/testing/StandIn.js"
+import { bundledForFile } from "./nodeScript.js"
 
-const worker = (env: Record<string, string>) =>
-  new Promise<{ ok: number; failures: Array<string> }>((resolve, reject) => {
-    execFile(
-      process.execPath,
-      ["--import", "tsx", "test/workers/refresh-worker.ts"],
-      { env: { PATH: process.env.PATH ?? "", ...env }, timeout: 60_000 },
-      (error, stdout, stderr) => error ? reject(new Error(`${error.message}\n${stderr}`)) : resolve(JSON.parse(stdout))
-    )
+const refreshWorker = bundledForFile("test/workers/refresh-worker.ts")
+
+/** A refresh worker, loaded and waiting for the time to stop at (see test/workers/refresh-worker.ts). */
+const worker = (env: Record<string, string>) => {
+  const child = spawn(process.execPath, [refreshWorker.file()], {
+    env: { PATH: process.env.PATH ?? "", ...env },
+    timeout: 100_000
   })
+  let stdout = ""
+  let stderr = ""
+  let onReady: () => void
+  const ready = new Promise<void>((resolve) => (onReady = resolve))
+  child.stdout.on("data", (chunk: Buffer) => {
+    stdout += chunk.toString()
+    if (stdout.startsWith("ready\n")) onReady()
+  })
+  child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()))
+  const done = new Promise<{ ok: number; failures: Array<string> }>((resolve, reject) =>
+    child.once("exit", (code) =>
+      code === 0 ? resolve(JSON.parse(stdout.trim().split("\n").at(-1)!)) : reject(new Error(`worker exited with ${code}:\n${stderr}`))
+    )
+  )
+  return { child, ready, done, start: (until: number) => child.stdin.write(`${until}\n`) }
+}
 
 describe("two OS processes sharing one bundle", () => {
   it("go through an expiry with exactly one refresh POST, and both keep working", async () => {
     const standIn = await StandIn.start()
     const dir = await fs.mkdtemp(path.join(os.tmpdir(), "ea-mp-"))
+    const bundle = path.join(dir, "anthropic_oauth.json")
+    const workers = [0, 1].map(() => worker({ STANDIN_URL: standIn.url, BUNDLE: bundle, INTERVAL_MS: "100", MIN_CALLS: "10" }))
     try {
       standIn.oauth.requireIssuedTokens(true)
+      // Both loaded (however long that takes on this machine) before the bundle exists.
+      await Promise.all(workers.map((w) => w.ready))
       const pair = standIn.oauth.issue(120)
-      const bundle = path.join(dir, "anthropic_oauth.json")
-      // Due for refresh (60 s before expiry) about 2.5 s from now, while both workers are running.
+      // Due for refresh (60 s before expiry) 1 s from now, while both workers are running; they stop 1.5 s later.
+      const dueAt = Date.now() + 1_000
       await fs.writeFile(
         bundle,
         JSON.stringify({
           access_token: pair.access_token,
           refresh_token: pair.refresh_token,
-          expires_at: new Date(Date.now() + 62_500).toISOString()
+          expires_at: new Date(dueAt + 60_000).toISOString()
         }),
         { mode: 0o600 }
       )
-      const env = { STANDIN_URL: standIn.url, BUNDLE: bundle, DURATION_MS: "4500", INTERVAL_MS: "100" }
-      const [a, b] = await Promise.all([worker(env), worker(env)])
-      expect(a.failures).toEqual([])
-      expect(b.failures).toEqual([])
-      expect(a.ok).toBeGreaterThan(8)
-      expect(b.ok).toBeGreaterThan(8)
+      for (const w of workers) w.start(dueAt + 1_500)
+      const [a, b] = await Promise.all(workers.map((w) => w.done))
+      expect(a!.failures).toEqual([])
+      expect(b!.failures).toEqual([])
+      expect(a!.ok).toBeGreaterThan(8)
+      expect(b!.ok).toBeGreaterThan(8)
       expect(standIn.oauth.tokenRequests.length).toBe(1)
       expect(standIn.oauth.refreshes()).toBe(1)
       const saved = JSON.parse(await fs.readFile(bundle, "utf8"))
@@ -48,8 +68,9 @@ describe("two OS processes sharing one bundle", () => {
       const last = standIn.requests.slice(-4).map((r) => r.headers["authorization"])
       expect(new Set(last)).toEqual(new Set([`Bearer ${saved.access_token}`]))
     } finally {
+      for (const w of workers) w.child.kill()
       await standIn.close()
       await fs.rm(dir, { recursive: true, force: true })
     }
-  }, 60_000)
+  }, 120_000)
 })

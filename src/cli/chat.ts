@@ -21,6 +21,8 @@ import { escapeControls } from "./terminalText.js"
 export interface ChatOptions {
   readonly prompt: string
   readonly configPath?: string | undefined
+  /** Where the config's `${VAR}` and HOME are read; the process's environment by default. */
+  readonly env?: AnthropicConfig.LoadOptions["env"]
   /** Overrides the config's `model:` selection. */
   readonly model?: string | undefined
   readonly system?: string | undefined
@@ -41,7 +43,7 @@ export const statusLine = (message: Messages.Message): string =>
 
 export const chat = (options: ChatOptions): Effect.Effect<void, LlmError, Scope.Scope> =>
   Effect.gen(function*() {
-    const settings = yield* AnthropicConfig.load({ configPath: options.configPath })
+    const settings = yield* AnthropicConfig.load({ configPath: options.configPath, env: options.env })
     const model = options.model ??
       Option.match(settings.model, { onNone: () => DEFAULT_CHAT_MODEL, onSome: (selection) => selection.model })
     const services = yield* Layer.build(AnthropicClient.layerSettings(settings))

@@ -30,6 +30,8 @@ import { escapeControls } from "./terminalText.js"
 export interface DemoOptions {
   readonly live: boolean
   readonly configPath?: string | undefined
+  /** Where the config's `${VAR}` and HOME are read with `live`; the process's environment by default. */
+  readonly env?: AnthropicConfig.LoadOptions["env"]
 }
 
 const DEMO_MODEL = "claude-haiku-4-5"
@@ -75,7 +77,7 @@ const settingsFor = (
   options: DemoOptions
 ): Effect.Effect<{ settings: AnthropicConfig.AnthropicSettings; standIn?: StandIn.StandIn }, LlmError, Scope.Scope> =>
   options.live
-    ? Effect.map(AnthropicConfig.load({ configPath: options.configPath }), (settings) => ({ settings }))
+    ? Effect.map(AnthropicConfig.load({ configPath: options.configPath, env: options.env }), (settings) => ({ settings }))
     : Effect.gen(function*() {
       const standIn = yield* StandIn.scoped()
       yield* Console.log(`Loopback Messages API stand-in listening on ${standIn.url}`)

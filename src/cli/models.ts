@@ -17,6 +17,8 @@ import { escapeControls } from "./terminalText.js"
 
 export interface ModelsOptions {
   readonly configPath?: string | undefined
+  /** Where the config's `${VAR}` and HOME are read; the process's environment by default. */
+  readonly env?: AnthropicConfig.LoadOptions["env"]
   /** One JSON object a line instead of the table's columns. */
   readonly json: boolean
   /** Where the lines go (stdout), already escaped; the credential line goes to stderr. */
@@ -35,7 +37,7 @@ export const jsonLine = (model: Models.ModelInfo): string => escapeControls(JSON
 
 export const list = (options: ModelsOptions): Effect.Effect<void, LlmError, Scope.Scope> =>
   Effect.gen(function*() {
-    const settings = yield* AnthropicConfig.load({ configPath: options.configPath })
+    const settings = yield* AnthropicConfig.load({ configPath: options.configPath, env: options.env })
     const services = yield* Layer.build(AnthropicClient.layerSettings(settings))
     const client = Context.get(services, AnthropicClient.AnthropicClient)
     const credentials = Context.get(services, Credentials.Credentials)

@@ -1,4 +1,4 @@
-// One of several OS processes sharing one Redis rate budget. Once its client is built it prints "ready" and reads
+// One of several OS processes sharing one Redis rate budget (bundled by test/nodeScript.ts). Once its client is built it prints "ready" and reads
 // the start time (ms since the epoch) from stdin; from then for DURATION_MS it calls the stand-in as fast as the
 // shared limiter lets it, then prints how many calls it made. Used by the multi-process Redis test.
 import { once } from "node:events"

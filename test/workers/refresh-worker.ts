@@ -1,8 +1,14 @@
-// One of several OS processes sharing one OAuth bundle: calls the stand-in every INTERVAL_MS for DURATION_MS and
-// prints a JSON summary. Used by the multi-process refresh test.
+// One of several OS processes sharing one OAuth bundle. Once loaded it prints "ready" and reads a time (ms since
+// the epoch) from stdin; then it builds its client from the bundle and calls the stand-in every INTERVAL_MS until
+// that time has passed and it has made at least MIN_CALLS calls, and prints a JSON summary. Used by the
+// multi-process refresh test: loading (slow on a loaded machine) happens before the test writes the bundle.
+import { once } from "node:events"
 import { createClient } from "../../src/index.js"
 
 const env = process.env
+process.stdout.write("ready\n")
+const [line] = await once(process.stdin, "data") as [Buffer]
+const until = Number(line.toString().trim())
 const client = await createClient({
   config: {
     providers: {
@@ -15,10 +21,9 @@ const client = await createClient({
   },
   env: {}
 })
-const until = Date.now() + Number(env.DURATION_MS)
 let ok = 0
 const failures: Array<string> = []
-while (Date.now() < until) {
+while (Date.now() < until || ok + failures.length < Number(env.MIN_CALLS)) {
   try {
     await client.messages.create({ model: "m", max_tokens: 8, messages: [{ role: "user", content: "hi" }] })
     ok++
@@ -28,4 +33,5 @@ while (Date.now() < until) {
   await new Promise((r) => setTimeout(r, Number(env.INTERVAL_MS)))
 }
 await client.close()
-console.log(JSON.stringify({ ok, failures }))
+process.stdout.write(`${JSON.stringify({ ok, failures })}\n`)
+process.stdin.destroy()
