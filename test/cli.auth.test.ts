@@ -14,7 +14,7 @@ import * as AnthropicConfig from "../src/AnthropicConfig.js"
 import * as Auth from "../src/cli/auth.js"
 import { createClient } from "../src/index.js"
 import * as UndiciHttpClient from "../src/UndiciHttpClient.js"
-import { CLI_PROCESS_TIMEOUT_MS, CLI_TEST_TIMEOUT_MS, cli, fixture, inProcess } from "./cliHelpers.js"
+import { CLI_PROCESS_TIMEOUT_MS, CLI_TEST_TIMEOUT_MS, cli, cliEntry, fixture, inProcess } from "./cliHelpers.js"
 import { lineLog } from "./helpers.js"
 
 /** The URL for signing in without a browser: the second authorize URL the wizard prints. */
@@ -55,7 +55,7 @@ describe("effect-anthropic CLI: credentials", () => {
 
     it("login --no-browser takes a code pasted on stdin and writes the bundle (its own process)", async () => {
       await fs.rm(bundleFile(), { force: true })
-      const child = spawn(process.execPath, ["--import", "tsx", "src/cli/main.ts", "login", "--no-browser", "--config", f.config], {
+      const child = spawn(process.execPath, [await cliEntry(), "login", "--no-browser", "--config", f.config], {
         env: { PATH: process.env.PATH ?? "", HOME: f.dir },
         timeout: CLI_PROCESS_TIMEOUT_MS
       })

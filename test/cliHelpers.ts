@@ -11,30 +11,45 @@ import type * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import { afterAll, beforeAll } from "vitest"
 import { execFile } from "node:child_process"
+import * as fsSync from "node:fs"
 import * as fs from "node:fs/promises"
 import * as os from "node:os"
 import * as path from "node:path"
 import * as CliRuntime from "../src/cli/runtime.js"
 import { failureText, withEscapedConsole } from "../src/cli/terminalText.js"
 import * as StandIn from "../src/testing/StandIn.js"
+import { bundleScript } from "./nodeScript.js"
 
 /**
- * How long one run of the CLI in its own process may take: starting it through tsx costs a few seconds of CPU,
- * many more on a loaded machine. The tests that run one take this plus a margin.
+ * How long one run of the CLI in its own process may take: starting it costs some CPU, many times more on a loaded
+ * machine. The tests that run one take this plus a margin.
  */
 export const CLI_PROCESS_TIMEOUT_MS = 100_000
 export const CLI_TEST_TIMEOUT_MS = CLI_PROCESS_TIMEOUT_MS + 20_000
 
+/**
+ * The CLI's sources bundled once per test worker (`nodeScript.ts`: plain `node` starts it in a fraction of what tsx
+ * takes to compile it), removed when the worker exits.
+ */
+let bundledCli: Promise<string> | undefined
+export const cliEntry = (): Promise<string> =>
+  bundledCli ??= bundleScript("src/cli/main.ts").then(({ file }) => {
+    process.once("exit", () => fsSync.rmSync(path.dirname(file), { recursive: true, force: true }))
+    return file
+  })
+
 /** Run the CLI from source in its own process, as a user would. */
-export const cli = (args: ReadonlyArray<string>, env: Record<string, string> = {}) =>
-  new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+export const cli = async (args: ReadonlyArray<string>, env: Record<string, string> = {}) => {
+  const entry = await cliEntry()
+  return new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
     execFile(
       process.execPath,
-      ["--import", "tsx", "src/cli/main.ts", ...args],
+      [entry, ...args],
       { env: { PATH: process.env.PATH ?? "", HOME: "/nonexistent", ...env }, timeout: CLI_PROCESS_TIMEOUT_MS },
       (error, stdout, stderr) => resolve({ code: error === null ? 0 : Number(error.code ?? 1), stdout, stderr })
     )
   })
+}
 
 /** A temp dir, a stand-in and a config file written from `lines(dir, standIn)`, for one describe block. */
 export const fixture = (prefix: string, lines: (dir: string, standIn: StandIn.StandIn) => ReadonlyArray<string>) => {
