@@ -7,7 +7,6 @@
  */
 import * as HttpBody from "@effect/platform/HttpBody"
 import * as HttpClient from "@effect/platform/HttpClient"
-import type * as HttpClientError from "@effect/platform/HttpClientError"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import type * as Clock from "effect/Clock"
@@ -76,24 +75,52 @@ const failedWith = ({ clock, credentials, limiter, settings }: Dependencies) =>
     return Effect.fail(error)
   })
 
-/**
- * The client over its dependencies.
- */
-export const make = (deps: Dependencies): Service => {
-  const { clock, credentials, limiter, settings } = deps
-  const bounded = deps.options.timeout === "client"
+/** What every call of one client shares: its `HttpClient`s, header maker and classification, made once. */
+const makeShared = (deps: Dependencies) => {
+  const { settings } = deps
   const http = deps.options.traceHeaders === "client" ? deps.client : deps.client.pipe(HttpClient.withTracerPropagation(false))
-  const scopedHttp = HttpClient.withScope(http)
   const timeoutDetail = `no complete answer within timeout_ms (${settings.timeoutMs} ms)`
-  const headersFor = makeHeaders(settings)
-  const readStream = makeStreamReader(settings, clock)
-  const failed = failedWith(deps)
-  const adaptive = limiter.description.adaptive
+  return {
+    http,
+    scopedHttp: HttpClient.withScope(http),
+    headersFor: makeHeaders(settings),
+    failed: failedWith(deps),
+    adaptive: deps.limiter.description.adaptive,
+    timeoutDetailOf: (ms: number) =>
+      ms === settings.timeoutMs ? timeoutDetail : `no complete answer within the call's timeoutMs (${ms} ms)`
+  }
+}
 
-  const timeoutDetailOf = (ms: number) =>
-    ms === settings.timeoutMs ? timeoutDetail : `no complete answer within the call's timeoutMs (${ms} ms)`
+/**
+ * Each attempt bounded by its timeout: by the `HttpClient` itself when it says it can (`timeout: "client"`, which
+ * bounds `timeout_ms` already and takes a call's own `timeoutMs` from `withTimeout`), else by `Effect.timeoutFail`.
+ */
+const boundedBy = (deps: Dependencies, options: RequestOptions, timeoutMs: number, description: string, detail: string) =>
+<X, E>(send: Effect.Effect<X, E | ConnectionError>): Effect.Effect<X, E | ConnectionError> =>
+  deps.options.timeout === "client"
+    ? options.timeoutMs === undefined ? send : UndiciHttpClient.withTimeout(send, timeoutMs)
+    : Effect.timeoutFail(send, {
+      duration: timeoutMs,
+      onTimeout: () => new ConnectionError({ reason: "timeout", request: description, detail })
+    })
 
-  const execute = <A, E extends ApiError = ApiError>(options: RequestOptions, read: Read<A, E>): Effect.Effect<A, E | CallError> => {
+/** The retry settings of one call: the client's unless the call has its own (no object per call for the common case). */
+const retriesOf = (settings: HttpSettings, options: RequestOptions) =>
+  options.maxRetries === undefined && options.retry !== "unprocessed" ? settings : {
+    ...settings,
+    ...(options.maxRetries === undefined ? {} : { maxRetries: options.maxRetries }),
+    ...(options.retry === "unprocessed" ? { only: surelyUnprocessed } : {})
+  }
+
+/**
+ * `execute`: a request sent until it gets a 2xx answer or the retry policy gives up, its answer read by `read` inside
+ * the same attempt. Written as plain flatMaps, not Effect.gen: this runs for every call and a generator costs
+ * microseconds.
+ */
+const makeExecute = (deps: Dependencies): Service["execute"] => {
+  const { credentials, limiter, settings } = deps
+  const { adaptive, failed, headersFor, http, scopedHttp, timeoutDetailOf } = makeShared(deps)
+  return <A, E extends ApiError = ApiError>(options: RequestOptions, read: Read<A, E>): Effect.Effect<A, E | CallError> => {
     const refused = checkCallOptions(options)
     if (refused !== undefined) return Effect.fail(refused)
     const method = options.method ?? "POST"
@@ -101,25 +128,14 @@ export const make = (deps: Dependencies): Service => {
     const description = `${method} ${url}`
     const timeoutMs = options.timeoutMs ?? settings.timeoutMs
     const detail = timeoutDetailOf(timeoutMs)
-    // Encoded by the first attempt and reused by the retries; not here, where params JSON cannot write (a BigInt,
-    // a cycle) would throw out of the call that builds the Effect instead of failing it.
-    let body: Either.Either<{ body: HttpBody.HttpBody; inputTokens: number }, InvalidRequest> | undefined
-    const meter = options.meter
-    const toConnectionError = (error: HttpClientError.HttpClientError) => connectionError(description, error, detail)
-    // Written as plain flatMaps, not Effect.gen: this runs for every call and a generator costs microseconds.
-    const sendBody = (
-      auth: AuthHeaders,
-      scope: Scope.CloseableScope | undefined,
-      payload: HttpBody.HttpBody,
-      charge: Charge
-    ): Effect.Effect<A, E | CallError> => {
+    const bound = boundedBy(deps, options, timeoutMs, description, detail)
+    const { meter, scope: parentScope } = options
+    const sendIn = (auth: AuthHeaders, scope: Scope.CloseableScope | undefined, payload: HttpBody.HttpBody, charge: Charge): Effect.Effect<A, E | CallError> => {
       const request = HttpClientRequest.make(method)(url, { headers: headersFor(auth, options), body: payload })
-      const sent = scope === undefined
-        ? http.execute(request)
-        : Effect.provideService(scopedHttp.execute(request), Scope.Scope, scope)
+      const sent = scope === undefined ? http.execute(request) : Effect.provideService(scopedHttp.execute(request), Scope.Scope, scope)
       return Effect.matchEffect(sent, {
         // A body that failed to be read (a file, a caller's stream) is the caller's problem, not the network's.
-        onFailure: (error) => Effect.fail(options.bodyFailure?.() ?? toConnectionError(error)),
+        onFailure: (error) => Effect.fail(options.bodyFailure?.() ?? connectionError(description, error, detail)),
         onSuccess: (response) => {
           const answered: Effect.Effect<A, E | CallError> = response.status >= 200 && response.status < 300
             ? recorded(response, charge.waitedMs, options.onResponse, read(response, auth, scope, charge))
@@ -130,19 +146,12 @@ export const make = (deps: Dependencies): Service => {
         }
       })
     }
-    const sendWith = (auth: AuthHeaders, _: undefined, payload: HttpBody.HttpBody, charge: Charge) =>
-      parentScope === undefined ? sendBody(auth, undefined, payload, charge) : Effect.flatMap(
+    // With a scope to tie the request to, each attempt's request gets a scope of its own forked from it.
+    const send = (auth: AuthHeaders, payload: HttpBody.HttpBody, charge: Charge) =>
+      parentScope === undefined ? sendIn(auth, undefined, payload, charge) : Effect.flatMap(
         Scope.fork(parentScope, ExecutionStrategy.sequential),
-        (forked) => Effect.onError(sendBody(auth, forked, payload, charge), (cause) => Scope.close(forked, Exit.failCause(cause)))
+        (forked) => Effect.onError(sendIn(auth, forked, payload, charge), (cause) => Scope.close(forked, Exit.failCause(cause)))
       )
-    const parentScope = options.scope
-    const bound = <X, E>(send: Effect.Effect<X, E | ConnectionError>): Effect.Effect<X, E | ConnectionError> =>
-      bounded
-        ? options.timeoutMs === undefined ? send : UndiciHttpClient.withTimeout(send, timeoutMs)
-        : Effect.timeoutFail(send, {
-          duration: timeoutMs,
-          onTimeout: () => new ConnectionError({ reason: "timeout", request: description, detail })
-        })
     // What this call has waited for the limiter, every attempt (for its response metadata).
     let waitedMs = 0
     /** One attempt: a reservation (outside the timeout: waiting for the budget is not the server being slow), then the request. */
@@ -154,11 +163,14 @@ export const make = (deps: Dependencies): Service => {
         waitedMs += reservation.waitedMs
         const charge = chargeOf(reservation, cost, waitedMs)
         return Effect.onError(
-          Effect.flatMap(credentials.authorize, (auth) => bound(sendWith(auth, undefined, payload, charge))),
+          Effect.flatMap(credentials.authorize, (auth) => bound(send(auth, payload, charge))),
           () => charge.settle(undefined)
         )
       })
     }
+    // Encoded by the first attempt and reused by the retries; not before, where params JSON cannot write (a BigInt,
+    // a cycle) would throw out of the call that builds the Effect instead of failing it.
+    let body: Either.Either<{ body: HttpBody.HttpBody; inputTokens: number }, InvalidRequest> | undefined
     const attempt: Effect.Effect<A, E | CallError> = options.rawBody !== undefined
       ? Effect.flatMap(options.rawBody, (payload) => attemptWith(payload, 0))
       : options.body === undefined
@@ -167,42 +179,47 @@ export const make = (deps: Dependencies): Service => {
         const encoded = body ??= encodeBody(options.body, meter !== undefined)
         return Either.isLeft(encoded) ? Effect.fail(encoded.left) : attemptWith(encoded.right.body, encoded.right.inputTokens)
       })
-    // The settings themselves unless this call has its own (no object per call for the common case).
-    const retries = options.maxRetries === undefined && options.retry !== "unprocessed" ? settings : {
-      ...settings,
-      ...(options.maxRetries === undefined ? {} : { maxRetries: options.maxRetries }),
-      ...(options.retry === "unprocessed" ? { only: surelyUnprocessed } : {})
-    }
-    return withRetries(attempt, retries)
+    return withRetries(attempt, retriesOf(settings, options))
   }
+}
 
-  const readJson = (options: RequestOptions) =>
-  (response: HttpClientResponse.HttpClientResponse, charge: Charge): Effect.Effect<unknown, CallError> => {
-    const description = () => `${response.request.method} ${response.request.url}`
-    return Effect.matchEffect(response.text, {
-      onFailure: (error) =>
-        Effect.fail(readError(description(), response, error, timeoutDetailOf(options.timeoutMs ?? settings.timeoutMs))),
-      onSuccess: (text) => {
-        let json: unknown
-        try {
-          json = JSON.parse(text)
-        } catch {
-          return Effect.fail(
-            new Other({
-              status: response.status,
-              errorType: "invalid_response",
-              apiMessage: `the answer to ${description()} is not JSON`,
-              requestId: clip(response.headers["request-id"], MAX_IDENTIFIER),
-              retryable: false
-            })
-          )
-        }
-        const used = options.meter === undefined ? undefined : chargedUsage((json as { usage?: unknown } | null)?.usage)
-        // An answer without usage was still processed (and charged): its reservation stands as estimated.
-        return Effect.as(used === undefined ? charge.settleAsReserved : charge.settle(used), json)
+/** Reads a 2xx answer as JSON, settling the reservation from its `usage`. */
+const makeJsonReader = (settings: HttpSettings, timeoutDetailOf: (ms: number) => string) =>
+(options: RequestOptions) =>
+(response: HttpClientResponse.HttpClientResponse, charge: Charge): Effect.Effect<unknown, CallError> => {
+  const description = () => `${response.request.method} ${response.request.url}`
+  return Effect.matchEffect(response.text, {
+    onFailure: (error) =>
+      Effect.fail(readError(description(), response, error, timeoutDetailOf(options.timeoutMs ?? settings.timeoutMs))),
+    onSuccess: (text) => {
+      let json: unknown
+      try {
+        json = JSON.parse(text)
+      } catch {
+        return Effect.fail(
+          new Other({
+            status: response.status,
+            errorType: "invalid_response",
+            apiMessage: `the answer to ${description()} is not JSON`,
+            requestId: clip(response.headers["request-id"], MAX_IDENTIFIER),
+            retryable: false
+          })
+        )
       }
-    })
-  }
+      const used = options.meter === undefined ? undefined : chargedUsage((json as { usage?: unknown } | null)?.usage)
+      // An answer without usage was still processed (and charged): its reservation stands as estimated.
+      return Effect.as(used === undefined ? charge.settleAsReserved : charge.settle(used), json)
+    }
+  })
+}
+
+/**
+ * The client over its dependencies.
+ */
+export const make = (deps: Dependencies): Service => {
+  const execute = makeExecute(deps)
+  const readStream = makeStreamReader(deps.settings, deps.clock)
+  const readJson = makeJsonReader(deps.settings, makeShared(deps).timeoutDetailOf)
 
   const json = (options: RequestOptions) => {
     const read = readJson(options)
@@ -218,11 +235,7 @@ export const make = (deps: Dependencies): Service => {
       })))
   }
 
-  const started = <A>(
-    options: Omit<RequestOptions, "scope"> & { readonly endOfBody?: string | undefined },
-    decode: Decode<A> | PullDecode<A>,
-    streamScope: Scope.Scope
-  ) =>
+  const started = <A>(options: StreamOptions, decode: Decode<A> | PullDecode<A>, streamScope: Scope.Scope) =>
     // Each attempt's request gets a scope forked from the stream's: the stream's end closes it, and so does the
     // idle watchdog, which aborts a response whose body stays silent.
     execute({ ...options, scope: streamScope }, (response, auth, requestScope, charge) =>
@@ -232,17 +245,11 @@ export const make = (deps: Dependencies): Service => {
         waitedMs: charge.waitedMs
       })))
 
-  const stream = <A>(
-    options: Omit<RequestOptions, "scope"> & { readonly endOfBody?: string | undefined },
-    decode: Decode<A> | PullDecode<A>
-  ): Stream.Stream<A, ApiError> =>
+  const stream = <A>(options: StreamOptions, decode: Decode<A> | PullDecode<A>): Stream.Stream<A, ApiError> =>
     Stream.unwrapScoped(Effect.flatMap(Effect.scope, (streamScope) =>
       Effect.map(started(options, decode, streamScope), (s) => s.stream)))
 
-  const streamWithResponse = <A>(
-    options: Omit<RequestOptions, "scope"> & { readonly endOfBody?: string | undefined },
-    decode: Decode<A> | PullDecode<A>
-  ) =>
+  const streamWithResponse = <A>(options: StreamOptions, decode: Decode<A> | PullDecode<A>) =>
     Effect.flatMap(Effect.scope, (streamScope) =>
       Effect.map(started(options, decode, streamScope), ({ pull, response, stream, waitedMs }) => ({
         stream,
@@ -252,6 +259,9 @@ export const make = (deps: Dependencies): Service => {
 
   return { execute, json, jsonWithResponse, stream, streamWithResponse }
 }
+
+/** A stream's request: no scope of the caller's (the stream has its own), and what its body must reach. */
+type StreamOptions = Omit<RequestOptions, "scope"> & { readonly endOfBody?: string | undefined }
 
 /** A 429 or an overload: the API did not carry the request out, so even a request that must not run twice may be retried. */
 const surelyUnprocessed = (error: ApiError): boolean =>

@@ -69,145 +69,159 @@ interface Watched {
   readonly settle: Effect.Effect<void>
 }
 
+/** What a stream reader reads of the settings. */
+type StreamSettings = Pick<HttpSettings, "timeoutMs" | "streamIdleTimeoutMs">
+
+/**
+ * The two clocks of a stream, kept by stamps: the first element is due within `timeout_ms` of the answer however
+ * many pings come before it; later, the idle clock runs only while the client waits on the connection (from a read
+ * until its bytes), so a consumer that takes its time is not the server going silent.
+ */
+const watch = (
+  settings: StreamSettings,
+  clock: Clock.Clock,
+  response: HttpClientResponse.HttpClientResponse,
+  auth: AuthHeaders,
+  scope: Scope.CloseableScope,
+  options: { readonly timeoutMs?: number | undefined; readonly endOfBody?: string | undefined },
+  charge: Charge
+): Watched => {
+  // What the answer has used, from its events; the reservation is settled with it when the request is released.
+  let inputTokens: number | undefined
+  let outputTokens: number | undefined
+  const requestId = clip(response.headers["request-id"], MAX_IDENTIFIER)
+  const timeoutMs = options.timeoutMs ?? settings.timeoutMs
+  const idleMs = settings.streamIdleTimeoutMs
+  const end = options.endOfBody === undefined ? "the body was complete" : options.endOfBody
+  let waitingSince: number | undefined = clock.unsafeCurrentTimeMillis()
+  let firstBy: number | undefined = clock.unsafeCurrentTimeMillis() + timeoutMs
+  let ended: "idle" | "no_first_event" | undefined
+  // Closing the scope aborts a read of this client's answers. Another client's read is failed through `stopped`
+  // instead (closing its scope left a silent body waited on forever, or ended it as if it were complete); its
+  // request is aborted when the failure has closed the scope.
+  const stopped = Deferred.unsafeMake<never, HttpClientError.ResponseError>(FiberId.none)
+  const endsWithScope = UndiciHttpClient.readEndsWithScope(response)
+  const stop = (why: string) =>
+    endsWithScope ? Scope.close(scope, Exit.void) : Deferred.fail(
+      stopped,
+      new HttpClientError.ResponseError({ request: response.request, response, reason: "Decode", cause: new Cause.TimeoutException(why) })
+    )
+  // One fiber beside the stream instead of a timer per read: reads only stamp the time.
+  const watchdog: Effect.Effect<void> = Effect.suspend(() => {
+    const now = clock.unsafeCurrentTimeMillis()
+    const idleLeft = waitingSince === undefined ? idleMs : idleMs - (now - waitingSince)
+    const firstLeft = firstBy === undefined ? Infinity : firstBy - now
+    if (idleLeft > 0 && firstLeft > 0) return Effect.zipRight(Effect.sleep(Math.min(idleLeft, firstLeft)), watchdog)
+    ended = idleLeft <= 0 ? "idle" : "no_first_event"
+    return stop(ended === "idle" ? "the body went silent" : "no first element in time")
+  })
+  const broken = (cause: Cause.Cause<unknown> | undefined) =>
+    ended !== undefined
+      ? new StreamError({
+        reason: "idle_timeout",
+        detail: ended === "idle"
+          ? `no bytes for stream_idle_timeout_ms (${idleMs} ms)`
+          : `nothing within ${options.timeoutMs === undefined ? "timeout_ms" : "the call's timeoutMs"} (${timeoutMs} ms) of the answer`,
+        requestId
+      })
+      : new StreamError({
+        reason: "truncated",
+        detail: cause === undefined ? `the connection closed before ${end}` : `the connection broke: ${causeText(cause)}`,
+        requestId
+      })
+  return {
+    reader: {
+      credential: auth.kind,
+      requestId,
+      onBytes: () => {
+        waitingSince = undefined
+      },
+      onWaiting: () => {
+        waitingSince = clock.unsafeCurrentTimeMillis()
+      },
+      broken,
+      used: (usage) => {
+        if (usage.inputTokens !== undefined) inputTokens = usage.inputTokens
+        if (usage.outputTokens !== undefined) outputTokens = usage.outputTokens
+      }
+    },
+    watchdog,
+    endsWithScope,
+    body: () => endsWithScope ? response.stream : Stream.interruptWhenDeferred(response.stream, stopped),
+    started: () => {
+      firstBy = undefined
+    },
+    stopWaiting: () => {
+      waitingSince = undefined
+    },
+    settle: Effect.suspend(() =>
+      charge.settle(
+        inputTokens === undefined && outputTokens === undefined
+          ? undefined
+          : { inputTokens: inputTokens ?? 0, outputTokens: outputTokens ?? 0 }
+      )
+    )
+  }
+}
+
+const readStream = <A>(
+  settings: StreamSettings,
+  clock: Clock.Clock,
+  response: HttpClientResponse.HttpClientResponse,
+  auth: AuthHeaders,
+  scope: Scope.CloseableScope,
+  options: { readonly timeoutMs?: number | undefined; readonly endOfBody?: string | undefined },
+  decode: Decode<A> | PullDecode<A>,
+  charge: Charge
+): Effect.Effect<Omit<StartedStream<A>, "response">, ApiError> =>
+  Effect.suspend(() => {
+    const watched = watch(settings, clock, response, auth, scope, options, charge)
+    const description = `${response.request.method} ${response.request.url}`
+    return Effect.gen(function*() {
+      yield* Effect.forkIn(watched.watchdog, scope)
+      // The first elements are read inside the attempt: a failure before anything was delivered is retried.
+      const pull = typeof decode === "function"
+        ? yield* Scope.extend(Stream.toPull(decode(watched.body(), watched.reader)), scope)
+        : decode.decode(
+          yield* Scope.extend(watched.endsWithScope ? UndiciHttpClient.toPull(response) : Stream.toPull(watched.body()), scope),
+          watched.reader
+        )
+      // Until a chunk that holds something: a decoder may hand out empty chunks (a read that completed no line).
+      const pullSome: Effect.Effect<Chunk.Chunk<A> | undefined, ApiError> = Effect.flatMap(
+        Effect.catchAll(pull, Option.match({
+          onNone: () => Effect.succeed(undefined),
+          onSome: (error) => Effect.fail(retryableBeforeStart(error, description))
+        })),
+        (chunk) => (chunk !== undefined && Chunk.isEmpty(chunk) ? pullSome : Effect.succeed(chunk))
+      )
+      const first = yield* pullSome
+      watched.started()
+      // The reservation is settled when the request is released, once however many runs read the stream, and
+      // whether they read it to its end or not (an attempt interrupted from here has settled it already).
+      yield* Scope.addFinalizer(scope, watched.settle)
+      // A read that reaches the end or fails releases the request (and its watchdog) at once, even when the scope
+      // lives on (`streamWithResponse`); a run stopped early leaves it to the next run or the scope.
+      const release = Scope.close(scope, Exit.void)
+      if (first === undefined) yield* release
+      // A read given up on (a timeout, a race) leaves nobody waiting on the connection: the idle clock stops.
+      const stopWaiting = Effect.sync(watched.stopWaiting)
+      const rest = Effect.onError(pull, (cause) => Cause.isInterruptedOnly(cause) ? stopWaiting : release)
+      return startedOf(first, rest)
+    })
+  })
+
 /**
  * The stream reader for these settings: given an attempt's 2xx answer, its elements as a stream and as a pull.
  */
-export const makeStreamReader = (settings: Pick<HttpSettings, "timeoutMs" | "streamIdleTimeoutMs">, clock: Clock.Clock) => {
-  /**
-   * The two clocks of a stream, kept by stamps: the first element is due within `timeout_ms` of the answer however
-   * many pings come before it; later, the idle clock runs only while the client waits on the connection (from a read
-   * until its bytes), so a consumer that takes its time is not the server going silent.
-   */
-  const watch = (
-    response: HttpClientResponse.HttpClientResponse,
-    auth: AuthHeaders,
-    scope: Scope.CloseableScope,
-    options: { readonly timeoutMs?: number | undefined; readonly endOfBody?: string | undefined },
-    charge: Charge
-  ): Watched => {
-    // What the answer has used, from its events; the reservation is settled with it when the request is released.
-    let inputTokens: number | undefined
-    let outputTokens: number | undefined
-    const requestId = clip(response.headers["request-id"], MAX_IDENTIFIER)
-    const timeoutMs = options.timeoutMs ?? settings.timeoutMs
-    const idleMs = settings.streamIdleTimeoutMs
-    const end = options.endOfBody === undefined ? "the body was complete" : options.endOfBody
-    let waitingSince: number | undefined = clock.unsafeCurrentTimeMillis()
-    let firstBy: number | undefined = clock.unsafeCurrentTimeMillis() + timeoutMs
-    let ended: "idle" | "no_first_event" | undefined
-    // Closing the scope aborts a read of this client's answers. Another client's read is failed through `stopped`
-    // instead (closing its scope left a silent body waited on forever, or ended it as if it were complete); its
-    // request is aborted when the failure has closed the scope.
-    const stopped = Deferred.unsafeMake<never, HttpClientError.ResponseError>(FiberId.none)
-    const endsWithScope = UndiciHttpClient.readEndsWithScope(response)
-    const stop = (why: string) =>
-      endsWithScope ? Scope.close(scope, Exit.void) : Deferred.fail(
-        stopped,
-        new HttpClientError.ResponseError({ request: response.request, response, reason: "Decode", cause: new Cause.TimeoutException(why) })
-      )
-    // One fiber beside the stream instead of a timer per read: reads only stamp the time.
-    const watchdog: Effect.Effect<void> = Effect.suspend(() => {
-      const now = clock.unsafeCurrentTimeMillis()
-      const idleLeft = waitingSince === undefined ? idleMs : idleMs - (now - waitingSince)
-      const firstLeft = firstBy === undefined ? Infinity : firstBy - now
-      if (idleLeft > 0 && firstLeft > 0) return Effect.zipRight(Effect.sleep(Math.min(idleLeft, firstLeft)), watchdog)
-      ended = idleLeft <= 0 ? "idle" : "no_first_event"
-      return stop(ended === "idle" ? "the body went silent" : "no first element in time")
-    })
-    const broken = (cause: Cause.Cause<unknown> | undefined) =>
-      ended !== undefined
-        ? new StreamError({
-          reason: "idle_timeout",
-          detail: ended === "idle"
-            ? `no bytes for stream_idle_timeout_ms (${idleMs} ms)`
-            : `nothing within ${options.timeoutMs === undefined ? "timeout_ms" : "the call's timeoutMs"} (${timeoutMs} ms) of the answer`,
-          requestId
-        })
-        : new StreamError({
-          reason: "truncated",
-          detail: cause === undefined ? `the connection closed before ${end}` : `the connection broke: ${causeText(cause)}`,
-          requestId
-        })
-    return {
-      reader: {
-        credential: auth.kind,
-        requestId,
-        onBytes: () => {
-          waitingSince = undefined
-        },
-        onWaiting: () => {
-          waitingSince = clock.unsafeCurrentTimeMillis()
-        },
-        broken,
-        used: (usage) => {
-          if (usage.inputTokens !== undefined) inputTokens = usage.inputTokens
-          if (usage.outputTokens !== undefined) outputTokens = usage.outputTokens
-        }
-      },
-      watchdog,
-      endsWithScope,
-      body: () => endsWithScope ? response.stream : Stream.interruptWhenDeferred(response.stream, stopped),
-      started: () => {
-        firstBy = undefined
-      },
-      stopWaiting: () => {
-        waitingSince = undefined
-      },
-      settle: Effect.suspend(() =>
-        charge.settle(
-          inputTokens === undefined && outputTokens === undefined
-            ? undefined
-            : { inputTokens: inputTokens ?? 0, outputTokens: outputTokens ?? 0 }
-        )
-      )
-    }
-  }
-
-  const readStream = <A>(
-    response: HttpClientResponse.HttpClientResponse,
-    auth: AuthHeaders,
-    scope: Scope.CloseableScope,
-    options: { readonly timeoutMs?: number | undefined; readonly endOfBody?: string | undefined },
-    decode: Decode<A> | PullDecode<A>,
-    charge: Charge
-  ): Effect.Effect<Omit<StartedStream<A>, "response">, ApiError> =>
-    Effect.suspend(() => {
-      const watched = watch(response, auth, scope, options, charge)
-      const description = `${response.request.method} ${response.request.url}`
-      return Effect.gen(function*() {
-        yield* Effect.forkIn(watched.watchdog, scope)
-        // The first elements are read inside the attempt: a failure before anything was delivered is retried.
-        const pull = typeof decode === "function"
-          ? yield* Scope.extend(Stream.toPull(decode(watched.body(), watched.reader)), scope)
-          : decode.decode(
-            yield* Scope.extend(watched.endsWithScope ? UndiciHttpClient.toPull(response) : Stream.toPull(watched.body()), scope),
-            watched.reader
-          )
-        // Until a chunk that holds something: a decoder may hand out empty chunks (a read that completed no line).
-        const pullSome: Effect.Effect<Chunk.Chunk<A> | undefined, ApiError> = Effect.flatMap(
-          Effect.catchAll(pull, Option.match({
-            onNone: () => Effect.succeed(undefined),
-            onSome: (error) => Effect.fail(retryableBeforeStart(error, description))
-          })),
-          (chunk) => (chunk !== undefined && Chunk.isEmpty(chunk) ? pullSome : Effect.succeed(chunk))
-        )
-        const first = yield* pullSome
-        watched.started()
-        // The reservation is settled when the request is released, once however many runs read the stream, and
-        // whether they read it to its end or not (an attempt interrupted from here has settled it already).
-        yield* Scope.addFinalizer(scope, watched.settle)
-        // A read that reaches the end or fails releases the request (and its watchdog) at once, even when the scope
-        // lives on (`streamWithResponse`); a run stopped early leaves it to the next run or the scope.
-        const release = Scope.close(scope, Exit.void)
-        if (first === undefined) yield* release
-        // A read given up on (a timeout, a race) leaves nobody waiting on the connection: the idle clock stops.
-        const stopWaiting = Effect.sync(watched.stopWaiting)
-        const rest = Effect.onError(pull, (cause) => Cause.isInterruptedOnly(cause) ? stopWaiting : release)
-        return startedOf(first, rest)
-      })
-    })
-  return readStream
-}
+export const makeStreamReader = (settings: StreamSettings, clock: Clock.Clock) =>
+<A>(
+  response: HttpClientResponse.HttpClientResponse,
+  auth: AuthHeaders,
+  scope: Scope.CloseableScope,
+  options: { readonly timeoutMs?: number | undefined; readonly endOfBody?: string | undefined },
+  decode: Decode<A> | PullDecode<A>,
+  charge: Charge
+): Effect.Effect<Omit<StartedStream<A>, "response">, ApiError> => readStream(settings, clock, response, auth, scope, options, decode, charge)
 
 /** The elements from the first chunk on, as a stream and as a pull (read one of them, not both). */
 const startedOf = <A>(
