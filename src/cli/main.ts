@@ -129,7 +129,7 @@ const root = Command.make("effect-anthropic").pipe(
   Command.withSubcommands([demo, chat, models, login, status, logout])
 )
 
-const cli = Command.run(root, { name: "effect-anthropic", version: "0.1.0" })
+const cli = Command.run(root, { name: "effect-anthropic", version: "0.2.0" })
 
 Effect.suspend(() => cli(process.argv)).pipe(
   Effect.catchAll((error) => {
