@@ -6,7 +6,7 @@
 import * as HttpBody from "@effect/platform/HttpBody"
 import * as Either from "effect/Either"
 import * as Redacted from "effect/Redacted"
-import { MAX_MILLISECONDS } from "../config/schema.js"
+import { MAX_MILLISECONDS, MAX_RETRIES } from "../config/schema.js"
 import type { AuthHeaders } from "../credentials/authHeaders.js"
 import { InvalidRequest } from "../errors.js"
 import { estimateInputTokens } from "../rateLimiter/estimate.js"
@@ -119,8 +119,8 @@ export const checkCallOptions = (options: RequestOptions): InvalidRequest | unde
   if (timeoutMs !== undefined && !(Number.isFinite(timeoutMs) && timeoutMs >= 1 && timeoutMs <= MAX_MILLISECONDS)) {
     return invalidRequest(`options.timeoutMs must be a number of milliseconds from 1 to ${MAX_MILLISECONDS}`)
   }
-  if (maxRetries !== undefined && !(Number.isInteger(maxRetries) && maxRetries >= 0 && maxRetries <= 100)) {
-    return invalidRequest("options.maxRetries must be a whole number from 0 to 100")
+  if (maxRetries !== undefined && !(Number.isInteger(maxRetries) && maxRetries >= 0 && maxRetries <= MAX_RETRIES)) {
+    return invalidRequest(`options.maxRetries must be a whole number from 0 to ${MAX_RETRIES}`)
   }
   return undefined
 }
