@@ -7,12 +7,12 @@ import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Logger from "effect/Logger"
 import * as LogLevel from "effect/LogLevel"
-import { type ChildProcess, spawn } from "node:child_process"
+import type { ChildProcess } from "node:child_process"
 import { Redis } from "ioredis"
 import * as StandIn from "../src/testing/StandIn.js"
 import { API_KEY, hello, stack } from "./fixtures.js"
 import { lineLog, runClocked } from "./helpers.js"
-import { bundledForFile } from "./nodeScript.js"
+import { bundledForFile, startWorker } from "./nodeScript.js"
 import { freePort, redisServer, startRedis } from "./redis.js"
 
 const withLogs = <A, E, R>(effect: Effect.Effect<A, E, R>, push: (line: string) => void) =>
@@ -49,28 +49,14 @@ describe.skipIf(redisServer === undefined)("rate limits shared through Redis", (
         DURATION_MS: String(duration)
       }
       const workers = Array.from({ length: 4 }, () => {
-        const child = spawn(process.execPath, [rateWorker.file()], { env, stdio: ["pipe", "pipe", "pipe"] })
-        children.push(child)
-        let stdout = ""
-        let stderr = ""
-        let onReady: () => void
-        const ready = new Promise<void>((resolve) => (onReady = resolve))
-        child.stdout.on("data", (chunk: Buffer) => {
-          stdout += chunk.toString()
-          if (stdout.startsWith("ready\n")) onReady()
-        })
-        child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()))
-        const done = new Promise<{ calls: number }>((resolve, reject) =>
-          child.once("exit", (code) =>
-            code === 0 ? resolve(JSON.parse(stdout.trim().split("\n").at(-1)!)) : reject(new Error(`worker exited with ${code}:\n${stderr}`))
-          )
-        )
-        return { child, ready, done }
+        const w = startWorker<{ calls: number }>(rateWorker.file(), env)
+        children.push(w.child)
+        return w
       })
       // Every process starts together once all are built (their start-up time varies with the machine's load).
       await Promise.all(workers.map((w) => w.ready))
       const startAt = Date.now() + 300
-      for (const { child } of workers) child.stdin.write(`${startAt}\n`)
+      for (const w of workers) w.start(startAt)
       const results = await Promise.all(workers.map((w) => w.done))
       const inWindow = standIn.requests.filter((r) => r.receivedAt >= startAt && r.receivedAt < startAt + duration).length
       expect(results.every((r) => r.calls > 0)).toBe(true)

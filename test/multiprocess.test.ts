@@ -1,35 +1,15 @@
 import { describe, expect, it } from "vitest"
-import { spawn } from "node:child_process"
 import * as fs from "node:fs/promises"
 import * as os from "node:os"
 import * as path from "node:path"
 import * as StandIn from "../src/testing/StandIn.js"
-import { bundledForFile } from "./nodeScript.js"
+import { bundledForFile, startWorker } from "./nodeScript.js"
 
 const refreshWorker = bundledForFile("test/workers/refresh-worker.ts")
 
 /** A refresh worker, loaded and waiting for the time to stop at (see test/workers/refresh-worker.ts). */
-const worker = (env: Record<string, string>) => {
-  const child = spawn(process.execPath, [refreshWorker.file()], {
-    env: { PATH: process.env.PATH ?? "", ...env },
-    timeout: 100_000
-  })
-  let stdout = ""
-  let stderr = ""
-  let onReady: () => void
-  const ready = new Promise<void>((resolve) => (onReady = resolve))
-  child.stdout.on("data", (chunk: Buffer) => {
-    stdout += chunk.toString()
-    if (stdout.startsWith("ready\n")) onReady()
-  })
-  child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()))
-  const done = new Promise<{ ok: number; failures: Array<string> }>((resolve, reject) =>
-    child.once("exit", (code) =>
-      code === 0 ? resolve(JSON.parse(stdout.trim().split("\n").at(-1)!)) : reject(new Error(`worker exited with ${code}:\n${stderr}`))
-    )
-  )
-  return { child, ready, done, start: (until: number) => child.stdin.write(`${until}\n`) }
-}
+const worker = (env: Record<string, string>) =>
+  startWorker<{ ok: number; failures: Array<string> }>(refreshWorker.file(), env)
 
 describe("two OS processes sharing one bundle", () => {
   it("go through an expiry with exactly one refresh POST, and both keep working", async () => {

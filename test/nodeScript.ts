@@ -8,6 +8,7 @@ import * as esbuild from "esbuild"
 import * as fs from "node:fs/promises"
 import * as os from "node:os"
 import * as path from "node:path"
+import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process"
 import { afterAll, beforeAll } from "vitest"
 
 /** A bundled script: the file `node` runs, and a way to remove it. */
@@ -47,4 +48,32 @@ export const bundledForFile = (entry: string): { readonly file: () => string } =
       return bundled.file
     }
   }
+}
+
+/**
+ * A worker process that prints `ready` once loaded, waits for a line on stdin (when to start), and prints its result
+ * as JSON on its last line: `ready` resolves once it is loaded, `done` with that result (or fails with its stderr).
+ */
+export const startWorker = <R>(file: string, env: Record<string, string>): {
+  readonly child: ChildProcessWithoutNullStreams
+  readonly ready: Promise<void>
+  readonly done: Promise<R>
+  readonly start: (line: string | number) => void
+} => {
+  const child = spawn(process.execPath, [file], { env: { PATH: process.env.PATH ?? "", ...env }, timeout: 100_000 })
+  let stdout = ""
+  let stderr = ""
+  let onReady: () => void
+  const ready = new Promise<void>((resolve) => (onReady = resolve))
+  child.stdout.on("data", (chunk: Buffer) => {
+    stdout += chunk.toString()
+    if (stdout.startsWith("ready\n")) onReady()
+  })
+  child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()))
+  const done = new Promise<R>((resolve, reject) =>
+    child.once("exit", (code) =>
+      code === 0 ? resolve(JSON.parse(stdout.trim().split("\n").at(-1)!)) : reject(new Error(`worker exited with ${code}:\n${stderr}`))
+    )
+  )
+  return { child, ready, done, start: (line) => child.stdin.write(`${line}\n`) }
 }
