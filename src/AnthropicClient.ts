@@ -24,7 +24,7 @@ import * as Models from "./internal/resources/models.js"
 import * as RateLimiter from "./RateLimiter.js"
 import { currentSink, listeners, type Sink } from "./internal/http/responseSink.js"
 import * as ResponseMetadata from "./internal/responseMetadata.js"
-import * as UndiciHttpClient from "./internal/http/undici.js"
+import { defaultHttpClient } from "./internal/http/defaultClient.js"
 
 export {
   AnthropicClient,
@@ -198,20 +198,23 @@ export const layerFrom = <E1, E2>(parts: {
 }
 
 /**
- * The whole stack over the given settings: credentials, rate limiter, undici HTTP client, Messages.
+ * The whole stack over the given settings: credentials, rate limiter, the runtime's default HTTP client (undici on
+ * Node and Deno, `fetch` elsewhere), Messages.
  *
  * @since 0.1.0
  * @category layers
  */
 export const layerSettings = (
   settings: AnthropicConfig.AnthropicSettings
-): Layer.Layer<Services, AnthropicConfigError | NoCredentials> =>
-  layerFrom({
+): Layer.Layer<Services, AnthropicConfigError | NoCredentials> => {
+  const client = defaultHttpClient(settings.timeoutMs)
+  return layerFrom({
     config: AnthropicConfig.layer(settings),
     credentials: Credentials.layer,
-    httpClient: UndiciHttpClient.layerWith({ timeout: settings.timeoutMs }),
-    httpClientOptions: AnthropicHttpClient.undiciOptions
+    httpClient: client.layer,
+    httpClientOptions: client.options
   })
+}
 
 /**
  * The whole stack from a YAML file: `config/llm.yaml` when it exists (else the built-in defaults, which read the

@@ -10,6 +10,7 @@
  *
  * @since 0.1.0
  */
+import { defaultHttpClient } from "./internal/http/defaultClient.js"
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
@@ -18,7 +19,6 @@ import { AnthropicConfig } from "./AnthropicConfig.js"
 import { Credentials } from "./Credentials.js"
 import * as Client from "./internal/http/client.js"
 import type { Options, Service } from "./internal/http/types.js"
-import * as UndiciHttpClient from "./internal/http/undici.js"
 import * as RateLimiter from "./RateLimiter.js"
 
 export { callOptionsOf } from "./internal/http/request.js"
@@ -72,24 +72,28 @@ export const layerWithoutHttpClient = (options: Options = {}): Layer.Layer<
   HttpClient.HttpClient | Credentials | RateLimiter.RateLimiter | AnthropicConfig
 > => Layer.effect(AnthropicHttpClient, make(options))
 
-/**
- * How the client treats an `UndiciHttpClient` made with `timeout_ms`: it bounds requests and sends no trace headers.
- *
- * @category utils
- */
-export const undiciOptions: Options = { timeout: "client", traceHeaders: "client" }
+export {
+  /**
+   * How the client treats an `UndiciHttpClient` made with `timeout_ms`: it bounds requests and sends no trace headers.
+   *
+   * @since 0.1.0
+   * @category utils
+   */
+  undiciOptions
+} from "./internal/http/defaultClient.js"
 
 /**
- * The HTTP client on undici (`UndiciHttpClient`, bounded by `timeout_ms`).
+ * The HTTP client on the runtime's default `HttpClient`: undici (`UndiciHttpClient`, bounded by `timeout_ms`) on
+ * Node and Deno, the platform's `fetch` client on Bun, Cloudflare Workers and elsewhere.
  *
  * @since 0.1.0
  * @category layers
  */
 export const layer: Layer.Layer<AnthropicHttpClient, never, Credentials | RateLimiter.RateLimiter | AnthropicConfig> = Layer
   .unwrapEffect(
-    Effect.map(AnthropicConfig, (settings) =>
-      layerWithoutHttpClient(undiciOptions).pipe(
-        Layer.provide(UndiciHttpClient.layerWith({ timeout: settings.timeoutMs }))
-      ))
+    Effect.map(AnthropicConfig, (settings) => {
+      const client = defaultHttpClient(settings.timeoutMs)
+      return layerWithoutHttpClient(client.options).pipe(Layer.provide(client.layer))
+    })
   )
 

@@ -9,6 +9,7 @@
  *
  * @since 0.1.0
  */
+import { hasFileSystem, noFileSystem } from "./internal/runtime.js"
 import * as Context from "effect/Context"
 import type { AuthHeaders } from "./internal/credentials/authHeaders.js"
 import * as Effect from "effect/Effect"
@@ -139,11 +140,13 @@ const probeTokenFile = (
   read: Effect.Effect<FileRead<OAuthToken>, AnthropicConfigError>,
   missingReason: string
 ): Effect.Effect<Probed, AnthropicConfigError> =>
-  Effect.map(read, (result) => ({
-    source: kind,
-    location,
-    probe: fromFile(result, missingReason, (token) => ({ kind, location, token }))
-  }))
+  hasFileSystem
+    ? Effect.map(read, (result) => ({
+      source: kind,
+      location,
+      probe: fromFile(result, missingReason, (token) => ({ kind, location, token }))
+    }))
+    : Effect.succeed({ source: kind, location, probe: { _tag: "Skipped", reason: noFileSystem } })
 
 const probeBundle = (s: AnthropicSettings) =>
   probeTokenFile(
@@ -170,7 +173,11 @@ const probeSetupToken = (s: AnthropicSettings): Effect.Effect<Probed, AnthropicC
         probe: { _tag: "Found", credential: { kind: "setup_token", location: "auth.setup_token", token } }
       }),
     onNone: () =>
-      Effect.map(readSetupTokenFile(s.auth.setupTokenFile), (read): Probed => ({
+      !hasFileSystem ? Effect.succeed<Probed>({
+        source: "setup_token",
+        location: "auth.setup_token",
+        probe: { _tag: "Skipped", reason: `auth.setup_token is empty, and there is ${noFileSystem.replace(": use", " to read a token file from: set")}` }
+      }) : Effect.map(readSetupTokenFile(s.auth.setupTokenFile), (read): Probed => ({
         source: "setup_token",
         location: s.auth.setupTokenFile,
         probe: fromFile(read, "auth.setup_token is empty and there is no setup token file", (token) => ({

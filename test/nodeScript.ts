@@ -6,7 +6,6 @@
  */
 import * as esbuild from "esbuild"
 import * as fs from "node:fs/promises"
-import * as os from "node:os"
 import * as path from "node:path"
 import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process"
 import { afterAll, beforeAll } from "vitest"
@@ -19,7 +18,10 @@ export interface BundledScript {
 
 /** `entry` (TypeScript importing `src/`) and everything it imports, as one `.mjs` file in a temp dir of its own. */
 export const bundleScript = async (entry: string): Promise<BundledScript> => {
-  const dir = await fs.mkdtemp(path.join(os.tmpdir(), "effect-anthropic-script-"))
+  // Inside the project, so what the bundle leaves to run time (the optional ioredis) resolves from node_modules.
+  const cache = path.resolve("node_modules/.cache")
+  await fs.mkdir(cache, { recursive: true })
+  const dir = await fs.mkdtemp(path.join(cache, "effect-anthropic-script-"))
   const file = path.join(dir, `${path.basename(entry, path.extname(entry))}.mjs`)
   await esbuild.build({
     entryPoints: [path.resolve(entry)],

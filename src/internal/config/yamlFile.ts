@@ -2,6 +2,7 @@
  * Reading `config/llm.yaml` from the file system and as YAML: bounded in size (the parser's duplicate-key check is
  * quadratic) and in alias expansion, with errors that never quote the file (it may hold secrets).
  */
+import { hasFileSystem, noFileSystem } from "../runtime.js"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
@@ -74,7 +75,8 @@ export const readConfigFile = (
   file: string,
   options: { readonly optional: boolean }
 ): Effect.Effect<Option.Option<string>, AnthropicConfigError> =>
-  Effect.tryPromise({
+  // No file system (Cloudflare Workers): the default file is absent; a file asked for by name cannot be read.
+  !hasFileSystem ? (options.optional ? Effect.succeedNone : Effect.fail(cannotRead(file, noFileSystem))) : Effect.tryPromise({
     try: (): Promise<Option.Option<Either.Either<string, AnthropicConfigError>>> =>
       readBounded(file).then(Option.some, (cause: NodeJS.ErrnoException) => {
         if (cause.code === "ENOENT" && options.optional) return Option.none()

@@ -37,6 +37,13 @@ import {
   StoreDown
 } from "./store.js"
 
+/**
+ * `ioredis`, an optional peer, loaded only for a Redis store. Named by a variable so that bundlers (wrangler,
+ * esbuild) leave the import to run time instead of failing a build that never uses Redis.
+ */
+const IOREDIS = "ioredis"
+const importIoredis = (): Promise<typeof import("ioredis")> => import(IOREDIS)
+
 /** The URL as ioredis options, and as it may be shown (without credentials). */
 export const redisOptions = (url: Redacted.Redacted<string>): { readonly options: RedisOptions; readonly location: string } => {
   const parsed = new URL(Redacted.value(url))
@@ -316,7 +323,7 @@ export const probe = (url: Redacted.Redacted<string>): Effect.Effect<{ readonly 
     const { options } = redisOptions(url)
     let Redis: typeof import("ioredis").Redis
     try {
-      Redis = (await import("ioredis")).Redis
+      Redis = (await importIoredis()).Redis
     } catch {
       return { reachable: false, detail: "the ioredis package is not installed (npm install ioredis)" }
     }
@@ -375,7 +382,7 @@ export const make = (
   Effect.gen(function*() {
     const { location, options } = redisOptions(url)
     const { Redis } = yield* Effect.tryPromise({
-      try: () => import("ioredis"),
+      try: importIoredis,
       catch: () =>
         new AnthropicConfigError({
           file: "rate_limit",
