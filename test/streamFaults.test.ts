@@ -1,5 +1,4 @@
 /** Streams against a server that is slow, silent, overloaded at the start, or a client that goes away. */
-import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
@@ -10,7 +9,7 @@ import { type Client, ClientClosed, createClient, type ServerError, type StreamE
 import type * as Messages from "../src/Messages.js"
 import * as MessageStream from "../src/MessageStream.js"
 import * as StandIn from "../src/testing/StandIn.js"
-import { API_KEY, hello, stack, stackOn, withPromiseClient } from "./fixtures.js"
+import { API_KEY, hello, stack, withPromiseClient } from "./fixtures.js"
 import { failureOf, runClocked } from "./helpers.js"
 
 /** The SSE of a text reply, one event per element (pings left out). */
@@ -202,36 +201,4 @@ describe("Promise streams: abort and close", () => {
       expect(((await stream.finalMessage().catch((e: unknown) => e)) as ClientClosed)._tag).toBe("ClientClosed")
       expect(((await call) as ClientClosed)._tag).toBe("ClientClosed")
     }))
-})
-
-describe("stream through another HttpClient (NodeHttpClient.layerUndici): the same events, the same faults", () => {
-  const nodeStack = (anthropic: Record<string, unknown>) => stackOn(NodeHttpClient.layerUndici, anthropic)
-
-  it.scoped("a whole stream: every event, and the final message", () =>
-    Effect.gen(function*() {
-      const standIn = yield* StandIn.scoped({ replies: [StandIn.streamText("through another client", { piecesPerBlock: 4 })] })
-      const client = yield* nodeStack({ base_url: standIn.url })
-      const events = yield* Stream.runCollect(client.stream(hello))
-      const types = [...events].map((e) => e.type)
-      expect(types[0]).toBe("message_start")
-      expect(types.filter((t) => t === "content_block_delta").length).toBe(4)
-      expect(types.at(-1)).toBe("message_stop")
-      const message = yield* MessageStream.finalMessage(client.stream(hello).pipe(Stream.take(0), Stream.concat(Stream.fromChunk(events))))
-      expect(message.content).toEqual([{ type: "text", text: "through another client" }])
-    }))
-
-  it.scoped("a connection cut after the first events: StreamError truncated, the events before it delivered", () =>
-    Effect.gen(function*() {
-      const body = StandIn.sse(StandIn.streamEventsOf(StandIn.messageJson([{ type: "text", text: "cut short here" }]), { piecesPerBlock: 3 }))
-      const standIn = yield* StandIn.scoped({ replies: [{ type: "stream", body, cutAfter: body.indexOf("content_block_stop") }] })
-      const client = yield* nodeStack({ base_url: standIn.url })
-      const seen: Array<string> = []
-      const error = yield* Effect.flip(Stream.runForEach(client.stream(hello), (e) => Effect.sync(() => void seen.push(e.type))))
-      expect(error._tag === "StreamError" && error.reason).toBe("truncated")
-      expect(seen.filter((t) => t === "content_block_delta").length).toBe(3)
-      expect(standIn.requests.length).toBe(1)
-    }))
-
-  it.scoped("silence after the first events for stream_idle_timeout_ms: StreamError idle_timeout", () =>
-    silentAfterTwoEvents((url) => nodeStack({ base_url: url, stream_idle_timeout_ms: 1000 })))
 })

@@ -10,7 +10,7 @@ import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as path from "node:path"
-import * as lockfile from "proper-lockfile"
+import type * as Lockfile from "proper-lockfile"
 import type { AnthropicConfigError } from "../errors.js"
 import { RefreshFailed } from "../errors.js"
 import { writeFileAtomic } from "./atomicFile.js"
@@ -66,7 +66,7 @@ const readJsonObject = async (fs: FileSystem, file: string): Promise<Record<stri
  */
 export const LOCK_STALE_MS = 10_000
 
-const lockOptions: lockfile.LockOptions = {
+const lockOptions: Lockfile.LockOptions = {
   realpath: false,
   stale: LOCK_STALE_MS,
   // Losing a lock we hold is reported by the next write, not by crashing the process.
@@ -86,6 +86,16 @@ const LOCK_UNAVAILABLE: ReadonlySet<string | undefined> = new Set(["EROFS", "EAC
 const codeOf = (cause: unknown): string | undefined => (cause as NodeJS.ErrnoException | undefined)?.code
 
 /**
+ * `proper-lockfile`, loaded by the first lock: a CommonJS package on Node's own modules that only file credentials
+ * need, kept out of the import graph of programs (a Worker's bundle among them) that never lock a file. Named by a
+ * variable so that bundlers leave it to run time.
+ */
+const PROPER_LOCKFILE = "proper-lockfile"
+let lockfileModule: Promise<typeof Lockfile> | undefined
+const loadLockfile = (): Promise<typeof Lockfile> =>
+  lockfileModule ??= import(PROPER_LOCKFILE).then((m: typeof Lockfile & { readonly default?: typeof Lockfile }) => m.default ?? m)
+
+/**
  * Take the lock: one quick try, then, only while another holds it, a try every {@link LOCK_POLL_MS} (in real time,
  * as the other holder works) until `waitMs` have passed, with `onWait` told once that waiting begins. The waiting
  * stops as soon as `abandoned()` says nobody wants the lock any more: the wait can be long (a refresh's whole
@@ -100,6 +110,7 @@ const lock = async (
   abandoned: () => boolean
 ): Promise<() => Promise<void>> => {
   await fs.promises.mkdir(path.dirname(file), { recursive: true, mode: 0o700 })
+  const lockfile = await loadLockfile()
   const deadline = Date.now() + waitMs
   for (let attempt = 0;; attempt++) {
     try {
