@@ -11,7 +11,7 @@ import * as readline from "node:readline"
 
 const ROUNDS = Number(process.env.ROUNDS ?? 5)
 const PASSES = Number(process.env.PASSES ?? 5)
-const only = process.argv[2] // "stream" | "calls" | undefined (both)
+const only = process.argv[2] // "stream" | "calls" | "import" | undefined (all)
 
 // The contenders load the built library, as its users do.
 execFileSync(process.execPath, ["scripts/build.mjs"], { stdio: "inherit" })
@@ -40,13 +40,21 @@ const { bytes, deltas, reportingUrl, url } = JSON.parse(line) as { url: string; 
 // A Redis for the Redis row (redis-server from Debian's packages), when the machine has one.
 const redis = await startRedis()
 
-const contender = (name: string) =>
+/** The runtimes a contender can run on: Node through tsx, and Bun and Deno (devDependencies), which run TypeScript. */
+const runtimes = {
+  node: [process.execPath, ["--import", "tsx"]],
+  bun: ["node_modules/@oven/bun-linux-x64/bin/bun", []],
+  deno: ["node_modules/@deno/linux-x64-glibc/deno", ["run", "--allow-all", "--quiet"]]
+} as const
+type RuntimeName = keyof typeof runtimes
+
+const contender = (name: string, runtime: RuntimeName = "node") =>
   new Promise<{ times: Array<number>; cpu: Array<number>; count: number }>((resolve, reject) =>
     execFile(
-      process.execPath,
-      ["--import", "tsx", "bench/contenders.ts", name, url, String(ROUNDS)],
+      runtimes[runtime][0],
+      [...runtimes[runtime][1], "bench/contenders.ts", name, url, String(ROUNDS)],
       { maxBuffer: 1 << 20, env: { ...process.env, REDIS_URL: redis?.url ?? "", REPORTING_URL: reportingUrl } },
-      (error, stdout, stderr) => (error ? reject(new Error(`${name}: ${stderr}`)) : resolve(JSON.parse(stdout)))
+      (error, stdout, stderr) => (error ? reject(new Error(`${name}: ${stderr}`)) : resolve(JSON.parse(stdout.slice(stdout.indexOf("{")))))
     )
   )
 
@@ -57,7 +65,7 @@ const median = (xs: ReadonlyArray<number>) => [...xs].sort((a, b) => a - b)[Math
  * floor of its own pass (seconds apart), and the median of those per-pass ratios is reported: this machine's speed
  * drifts by tens of percent over minutes, which pairing cancels where a ratio of overall medians would not.
  */
-const measure = async (title: string, contenders: Record<string, string>) => {
+const measure = async (title: string, contenders: Record<string, string>, runtime: RuntimeName = "node") => {
   // CONTENDERS=a,b (contender ids) runs those alone, beside the floor.
   const picked = process.env.CONTENDERS?.split(",")
   const names = Object.keys(contenders).filter((n, i) => i === 0 || picked === undefined || picked.includes(contenders[n]!))
@@ -66,7 +74,7 @@ const measure = async (title: string, contenders: Record<string, string>) => {
   const counts: Record<string, number> = {}
   for (let pass = 0; pass < PASSES; pass++) {
     for (const label of names) {
-      const result = await contender(contenders[label]!)
+      const result = await contender(contenders[label]!, runtime)
       wall.add(label, result.times, label === names[0])
       cpu.add(label, result.cpu, label === names[0])
       counts[label] = result.count
@@ -98,6 +106,44 @@ const series = (names: ReadonlyArray<string>) => {
     },
     median: (label: string) => median(runs[label]!),
     ratio: (label: string) => median(ratios[label]!)
+  }
+}
+
+/**
+ * Cold import: a fresh `node` importing one entry and exiting, whole-process wall time (start-up included), the
+ * contenders run in turn RUNS times; the median, and the median of per-turn ratios to the official SDK's.
+ */
+async function measureImports() {
+  const RUNS = Number(process.env.IMPORT_RUNS ?? 15)
+  const entries: Record<string, string> = {
+    "official SDK: import \"@anthropic-ai/sdk\"": "@anthropic-ai/sdk",
+    "node alone (nothing imported)": "",
+    "effect/Schema alone (what every Effect library with schemas loads)": "effect/Schema",
+    "effect-anthropic: import \"effect-anthropic\" (the root entry)": "./dist/esm/index.js",
+    "effect-anthropic: import \"effect-anthropic/PromiseClient\"": "./dist/esm/PromiseClient.js"
+  }
+  const timeOf = (entry: string) =>
+    new Promise<number>((resolve, reject) => {
+      const started = performance.now()
+      execFile(process.execPath, ["--input-type=module", "-e", entry === "" ? "" : `await import(${JSON.stringify(entry)})`], (error) =>
+        error ? reject(error) : resolve(performance.now() - started))
+    })
+  const times: Record<string, Array<number>> = Object.fromEntries(Object.keys(entries).map((n) => [n, []]))
+  const ratios: Record<string, Array<number>> = Object.fromEntries(Object.keys(entries).map((n) => [n, []]))
+  for (let run = 0; run < RUNS + 1; run++) {
+    let sdk = 0
+    for (const [label, entry] of Object.entries(entries)) {
+      const ms = await timeOf(entry)
+      if (run === 0) continue // a warm-up turn (the file system cache)
+      if (entry === "@anthropic-ai/sdk") sdk = ms
+      times[label]!.push(ms)
+      ratios[label]!.push(ms / sdk)
+    }
+  }
+  console.log(`\nCold import on Node: a fresh process importing one entry, ${RUNS} turns`)
+  console.log(`${"entry".padEnd(72)} ${"median ms".padStart(9)} ${"× SDK".padStart(8)}`)
+  for (const label of Object.keys(entries)) {
+    console.log(`${label.padEnd(72)} ${median(times[label]!).toFixed(0).padStart(9)} ${median(ratios[label]!).toFixed(2).padStart(8)}`)
   }
 }
 
@@ -137,6 +183,24 @@ if (only === undefined || only === "calls") {
     "floor, on a stand-in reporting its limits on every answer (as the API does)": "floor-calls-reported",
     "effect-anthropic: Effect, learning from those headers (adaptive, the default)": "ours-calls-reported"
   })
+}
+if (only === undefined || only === "import") await measureImports()
+if (only === undefined || only === "runtimes") {
+  for (const runtime of ["bun", "deno"] as const) {
+    const version = execFileSync(runtimes[runtime][0], ["--version"], { encoding: "utf8" }).trim().split("\n")[0]
+    await measure(`On ${runtime} (${version}): one stream of ${deltas} text deltas`, {
+      "floor: undici + eventsource-parser + JSON.parse": "floor-stream",
+      "official SDK: messages.create({stream: true}), for await": "sdk-stream",
+      "effect-anthropic Promise: for await": "ours-promise-forawait",
+      "effect-anthropic Effect: MessageStream.finalMessage": "ours-finalmessage"
+    }, runtime)
+    await measure(`On ${runtime} (${version}): 5,000 calls at concurrency 32`, {
+      "floor: undici + JSON.parse": "floor-calls",
+      "official SDK (@anthropic-ai/sdk)": "sdk-calls",
+      "effect-anthropic: Effect": "ours-calls",
+      "effect-anthropic: Promise client": "ours-promise-calls"
+    }, runtime)
+  }
 }
 server.kill("SIGTERM")
 redis?.kill()
