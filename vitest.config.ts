@@ -9,6 +9,8 @@ export default defineConfig({
     // Worker threads sharing their module cache between files: importing Effect and the stack once per worker
     // instead of once per file takes the suite from ~57 s to ~37 s. The tests keep no module-level state that
     // another file could see (every test builds its own stack, stand-in and temp files) and mock no module.
+    // `@effect/vitest`'s `layer()` is not used for that reason: its test services (the TestClock) were seen by the
+    // next file run in the same worker.
     pool: "threads",
     poolOptions: {
       threads: {
