@@ -40,7 +40,7 @@ import type { AnthropicConfigError, RateLimit } from "./internal/errors.js"
 import * as Limiter from "./internal/rateLimiter/limiter.js"
 import * as MemoryStore from "./internal/rateLimiter/memoryStore.js"
 import * as Metrics from "./internal/rateLimiter/metrics.js"
-import * as RedisStore from "./internal/rateLimiter/redisStore.js"
+import type * as RedisStore from "./internal/rateLimiter/redisStore.js"
 import { reportsOf } from "./internal/rateLimiter/reports.js"
 import { type Dimension, LIMIT_NAME, type Report, type Store } from "./internal/rateLimiter/store.js"
 import type { RateLimits } from "./internal/responseMetadata.js"
@@ -229,6 +229,9 @@ const reportsOfLimits = (limits: RateLimits): ReadonlyArray<Report> =>
         }]
   )
 
+/** The Redis store's module, loaded only for a Redis store: a program on memory limits (or a Worker) never loads it. */
+const loadRedisStore: Effect.Effect<typeof RedisStore> = Effect.promise(() => import("./internal/rateLimiter/redisStore.js"))
+
 /**
  * A limiter for these settings, its store's connections in the scope. With no limit at all, adaptive off and no
  * concurrency cap it costs nothing.
@@ -251,9 +254,10 @@ export const makeWith = (options: Options): Effect.Effect<Service, AnthropicConf
 
     const clock = yield* Effect.clock
     const local = MemoryStore.make(clock)
-    const shared = rateLimit.store === "redis" && Option.isSome(rateLimit.redisUrl)
-      ? yield* RedisStore.make(rateLimit.redisUrl.value, rateLimit.keyPrefix, RedisStore.logChanges(rateLimit.redisUrl.value))
-      : undefined
+    const redisUrl = rateLimit.store === "redis" ? Option.getOrUndefined(rateLimit.redisUrl) : undefined
+    const shared = redisUrl === undefined
+      ? undefined
+      : yield* Effect.flatMap(loadRedisStore, (Redis) => Redis.make(redisUrl, rateLimit.keyPrefix, Redis.logChanges(redisUrl)))
     /** The shared store, else this process's while Redis cannot be used right now. */
     const withStore: Limiter.WithStore = shared === undefined
       ? (f) => Effect.orDie(f(local))
