@@ -4,6 +4,9 @@
  *
  * @since 0.1.0
  */
+import * as Stream from "effect/Stream"
+import { makeStreamObserver, observeCall, type StreamObserver, streamUnderSpan, underSpan } from "./internal/telemetry/chat.js"
+import { answerOf, traceMethods } from "./internal/telemetry/genAi.js"
 import type * as HttpClient from "@effect/platform/HttpClient"
 import type * as Config from "effect/Config"
 import type * as ConfigError from "effect/ConfigError"
@@ -93,9 +96,11 @@ const streamRequest = (params: Messages.MessageCreateParams, options: CallOption
   meter: meterOf(params)
 })
 
-const decodeEvents = AnthropicHttpClient.pullDecode((body, reader) =>
-  MessageStream.decodeSsePull({ ...reader, onBroken: reader.broken })(body)
-)
+/** The events of a streamed answer, read on their way by the call's observer (its span and metrics). */
+const decodeEventsWith = (observer: StreamObserver) =>
+  AnthropicHttpClient.pullDecode((body, reader) =>
+    observer.observe(MessageStream.decodeSsePull({ ...reader, onBroken: reader.broken })(body))
+  )
 const decodeCount = decodeAnswer(Messages.MessageTokensCount, "token count")
 
 /**
@@ -108,39 +113,86 @@ export const make: Effect.Effect<
   AnthropicHttpClient.AnthropicHttpClient | AnthropicConfig.AnthropicConfig
 > = Effect.gen(function*() {
   const http = yield* AnthropicHttpClient.AnthropicHttpClient
+  const { baseUrl } = yield* AnthropicConfig.AnthropicConfig
+  const messageRequest = (params: Messages.MessageCreateParams, options: CallOptions | undefined) => ({
+    ...callOptionsOf(options),
+    path: "/v1/messages",
+    body: { ...params, stream: undefined },
+    meter: meterOf(params)
+  })
   return {
-    ...Models.make(http),
-    ...MessageBatches.make(http),
-    ...Files.make(http),
+    ...traceMethods(Models.make(http), {
+      listModels: ["effect", "models.list_page"],
+      models: ["stream", "models.list"],
+      retrieveModel: ["effect", "models.retrieve"]
+    }),
+    ...traceMethods(MessageBatches.make(http), {
+      createBatch: ["effect", "messages.batches.create"],
+      retrieveBatch: ["effect", "messages.batches.retrieve"],
+      listBatches: ["effect", "messages.batches.list_page"],
+      batches: ["stream", "messages.batches.list"],
+      cancelBatch: ["effect", "messages.batches.cancel"],
+      deleteBatch: ["effect", "messages.batches.delete"],
+      batchResults: ["stream", "messages.batches.results"],
+      waitForBatch: ["effect", "messages.batches.wait"]
+    }),
+    ...traceMethods(Files.make(http), {
+      uploadFile: ["effect", "files.upload"],
+      listFiles: ["effect", "files.list_page"],
+      files: ["stream", "files.list"],
+      retrieveFile: ["effect", "files.retrieve"],
+      downloadFile: ["stream", "files.download"],
+      downloadFileWithResponse: ["effect", "files.download"],
+      deleteFile: ["effect", "files.delete"]
+    }),
     createMessage: (params, options) =>
-      http.json({ ...callOptionsOf(options), path: "/v1/messages", body: { ...params, stream: undefined }, meter: meterOf(params) }).pipe(
-        Effect.flatMap(decodeMessage)
-      ),
+      observeCall("chat", params, baseUrl, Effect.flatMap(http.json(messageRequest(params, options)), decodeMessage), answerOf),
     createMessageWithResponse: (params, options) =>
-      http.jsonWithResponse({ ...callOptionsOf(options), path: "/v1/messages", body: { ...params, stream: undefined }, meter: meterOf(params) }).pipe(
-        Effect.flatMap(({ json, response }) =>
-          Effect.map(decodeMessage(json), (message) => ({
-            message,
-            requestId: response.requestId,
-            status: response.status,
-            limiterWaitMs: response.limiterWaitMs,
-            rateLimits: response.rateLimits,
-            headers: response.headers
-          })))
+      observeCall(
+        "chat",
+        params,
+        baseUrl,
+        http.jsonWithResponse(messageRequest(params, options)).pipe(
+          Effect.flatMap(({ json, response }) =>
+            Effect.map(decodeMessage(json), (message) => ({
+              message,
+              requestId: response.requestId,
+              status: response.status,
+              limiterWaitMs: response.limiterWaitMs,
+              rateLimits: response.rateLimits,
+              headers: response.headers
+            })))
+        ),
+        (answered) => answerOf(answered.message)
       ),
-    stream: (params, options) => http.stream(streamRequest(params, options), decodeEvents),
+    stream: (params, options) =>
+      Stream.unwrapScoped(Effect.map(makeStreamObserver(params, baseUrl), (observer) =>
+        streamUnderSpan(observer, http.stream(streamRequest(params, options), decodeEventsWith(observer))))),
     streamWithResponse: (params, options) =>
-      Effect.map(http.streamWithResponse(streamRequest(params, options), decodeEvents), ({ pull, response, stream }) => ({
-        events: stream,
-        pull,
-        requestId: response.requestId,
-        status: response.status,
-        limiterWaitMs: response.limiterWaitMs,
-        rateLimits: response.rateLimits,
-        headers: response.headers
-      })),
+      Effect.flatMap(makeStreamObserver(params, baseUrl), (observer) =>
+        underSpan(
+          observer,
+          Effect.map(
+            http.streamWithResponse(streamRequest(params, options), decodeEventsWith(observer)),
+            ({ pull, response, stream }) => ({
+              events: stream,
+              pull,
+              requestId: response.requestId,
+              status: response.status,
+              limiterWaitMs: response.limiterWaitMs,
+              rateLimits: response.rateLimits,
+              headers: response.headers
+            })
+          )
+        )),
     countTokens: (params, options) =>
-      http.json({ ...callOptionsOf(options), path: "/v1/messages/count_tokens", body: params }).pipe(Effect.flatMap(decodeCount))
+      observeCall(
+        "count_tokens",
+        params,
+        baseUrl,
+        http.json({ ...callOptionsOf(options), path: "/v1/messages/count_tokens", body: params }).pipe(Effect.flatMap(decodeCount)),
+        () => ({})
+      )
   }
 })
 

@@ -551,3 +551,32 @@ describe("ToolLoop with a LanguageModel that is not this provider", () => {
       expect(sentBack(requests[2]!).slice(-2)).toEqual(["call:c3:multiply:{}", `result:c3:true:"Tool 'multiply' not found. Available tools: add"`])
     }))
 })
+
+describe("ToolLoop.run under a tracer", () => {
+  it.scopedLive("each tool execution is an execute_tool span, under the run, with no argument or result in it", () =>
+    Effect.gen(function*() {
+      const NodeSdk = yield* Effect.promise(() => import("@effect/opentelemetry/NodeSdk"))
+      const { InMemorySpanExporter, SimpleSpanProcessor } = yield* Effect.promise(() => import("@opentelemetry/sdk-trace-base"))
+      class KeptSpans extends InMemorySpanExporter {
+        override shutdown() {
+          return Promise.resolve()
+        }
+      }
+      const exporter = new KeptSpans()
+      const sdk = NodeSdk.layer(() => ({ resource: { serviceName: "test" }, spanProcessor: new SimpleSpanProcessor(exporter) }))
+      const { provide, standIn } = yield* languageModel()
+      const handlers = toolkit.toLayer({ lookup: ({ key }) => Effect.succeed(`secret value of ${key}`) })
+      standIn.enqueue(calls("a"), StandIn.text("done"))
+      yield* provide(ToolLoop.run({ prompt: "Look up a", toolkit })).pipe(Effect.provide(Layer.merge(handlers, sdk)))
+      const spans = exporter.getFinishedSpans()
+      const tool = spans.find((s) => s.name === "execute_tool lookup")
+      expect(tool?.attributes).toMatchObject({
+        "gen_ai.operation.name": "execute_tool",
+        "gen_ai.tool.name": "lookup",
+        "gen_ai.tool.call.id": "toolu_a_0",
+        "gen_ai.tool.type": "function"
+      })
+      expect(spans.filter((s) => s.name.startsWith("chat ")).length).toBe(2)
+      expect(JSON.stringify(spans.map((s) => [s.attributes, s.events]))).not.toContain("secret value")
+    }))
+})

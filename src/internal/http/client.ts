@@ -75,6 +75,11 @@ const failedWith = ({ clock, credentials, limiter, settings }: Dependencies) =>
     return Effect.fail(error)
   })
 
+/** An event on the current span, if there is one. */
+const spanEvent = (name: string, attributes: Record<string, unknown>): Effect.Effect<void> =>
+  Effect.ignore(Effect.flatMap(Effect.currentSpan, (span) =>
+    Effect.clockWith((clock) => Effect.sync(() => span.event(name, clock.unsafeCurrentTimeNanos(), attributes)))))
+
 /** What every call of one client shares: its `HttpClient`s, header maker and classification, made once. */
 const makeShared = (deps: Dependencies) => {
   const { settings } = deps
@@ -162,10 +167,12 @@ const makeExecute = (deps: Dependencies): Service["execute"] => {
       return Effect.flatMap(limiter.admit(cost), (reservation) => {
         waitedMs += reservation.waitedMs
         const charge = chargeOf(reservation, cost, waitedMs)
-        return Effect.onError(
+        const sent = Effect.onError(
           Effect.flatMap(credentials.authorize, (auth) => bound(send(auth, payload, charge))),
           () => charge.settle(undefined)
         )
+        // A wait for the limiter shows on the call's span (the common case, no wait, costs nothing).
+        return reservation.waitedMs > 0 ? Effect.zipRight(spanEvent("rate_limiter.wait", { "effect_anthropic.rate_limiter.wait_ms": reservation.waitedMs }), sent) : sent
       })
     }
     // Encoded by the first attempt and reused by the retries; not before, where params JSON cannot write (a BigInt,

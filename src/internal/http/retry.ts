@@ -5,11 +5,13 @@
  */
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Metric from "effect/Metric"
 import * as Random from "effect/Random"
 import * as Schedule from "effect/Schedule"
 // Effect treats a sleep past it as endless: no wait may be longer, whatever settings made in code say.
 import { MAX_MILLISECONDS } from "../config/schema.js"
 import { type ApiError, isRetryable } from "../errors.js"
+import * as GenAi from "../telemetry/genAi.js"
 
 /**
  * How retries behave: how many, and the longest server-requested wait (`retry-after`) that is honoured.
@@ -69,10 +71,32 @@ export const retryPolicy = (options: RetryOptions): Schedule.Schedule<unknown, A
     Schedule.whileInput((error: ApiError) => mayRetry(error, options)),
     Schedule.addDelayEffect(([error, attempt]) =>
       Effect.tap(retryDelay(error, attempt, options.maxRetryAfterMs), (delay) =>
-        Effect.logDebug(
-          `${error._tag}: retry ${attempt + 1} of ${options.maxRetries} in ${Math.round(Duration.toMillis(delay))} ms`
-        ).pipe(Effect.annotateLogs({ error: error.message })))
+        Effect.zipRight(
+          observeRetry(error, attempt, Duration.toMillis(delay)),
+          Effect.logDebug(
+            `${error._tag}: retry ${attempt + 1} of ${options.maxRetries} in ${Math.round(Duration.toMillis(delay))} ms`
+          ).pipe(Effect.annotateLogs({ error: error.message }))
+        ))
     )
+  )
+
+/**
+ * A retry, seen from outside: counted by its cause, and an event on the call's span (when traced) with the failed
+ * attempt's status and the delay before the next.
+ */
+const observeRetry = (error: ApiError, attempt: number, delayMs: number): Effect.Effect<void> =>
+  Effect.zipRight(
+    Metric.increment(Metric.tagged(GenAi.retries, "error.type", error._tag)),
+    Effect.flatMap(Effect.currentSpan, (span) =>
+      Effect.clockWith((clock) =>
+        Effect.sync(() =>
+          span.event("retry", clock.unsafeCurrentTimeNanos(), {
+            "error.type": error._tag,
+            ...("status" in error && error.status > 0 ? { "http.response.status_code": error.status } : {}),
+            "effect_anthropic.retry.attempt": attempt + 1,
+            "effect_anthropic.retry.delay_ms": Math.round(delayMs)
+          })
+        ))).pipe(Effect.ignore)
   )
 
 /**

@@ -4,6 +4,7 @@
  * result each call gets, the parts of an answer `@effect/ai` refused because a call names a tool the toolkit does
  * not have, and a step's stream parts gathered into whole parts. Works with any `LanguageModel`.
  */
+import { whenTracing } from "../telemetry/genAi.js"
 import type * as AiError from "@effect/ai/AiError"
 import * as Response from "@effect/ai/Response"
 import * as Tool from "@effect/ai/Tool"
@@ -168,7 +169,7 @@ export const settle = <Tools extends Record<string, Tool.Any>>(
     unknown,
     Tool.Requirements<Tools[keyof Tools]>
   >
-  return Effect.matchCauseEffect(handled, {
+  const settled = Effect.matchCauseEffect(handled, {
     onSuccess: (outcome) => Effect.succeed(resultPart(call, outcome.result, outcome.encodedResult, outcome.isFailure)),
     onFailure: (cause) => {
       if (Cause.isInterruptedOnly(cause)) return Effect.failCause(cause as Cause.Cause<never>)
@@ -176,6 +177,21 @@ export const settle = <Tools extends Record<string, Tool.Any>>(
       return Effect.succeed(resultPart(call, text, text, true))
     }
   })
+  // The GenAI convention's `execute_tool {name}` span (never the arguments or the result: they are content).
+  return whenTracing(settled, () =>
+    Effect.useSpan(`execute_tool ${call.name}`, {
+      kind: "internal",
+      attributes: {
+        "gen_ai.operation.name": "execute_tool",
+        "gen_ai.provider.name": "anthropic",
+        "gen_ai.tool.name": call.name,
+        "gen_ai.tool.call.id": call.id,
+        "gen_ai.tool.type": "function"
+      }
+    }, (span) =>
+      Effect.tap(Effect.withParentSpan(settled, span), (result) => {
+        if ((result as { readonly isFailure?: boolean }).isFailure === true) span.attribute("error.type", "tool_error")
+      })))
 }
 
 /** The calls the loop answers: those the provider did not run itself. */

@@ -1,0 +1,185 @@
+/**
+ * A Messages call observed: its `chat {model}` span (when a tracer is in place) and its metrics, for a call that
+ * answers a Message and for a stream, whose span lives as long as the stream (its end, failure, interruption or
+ * abandonment all end it) and carries the time to its first content.
+ */
+import * as Cause from "effect/Cause"
+import * as Chunk from "effect/Chunk"
+import type * as Clock from "effect/Clock"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Option from "effect/Option"
+import type * as Scope from "effect/Scope"
+import * as Stream from "effect/Stream"
+import * as Tracer from "effect/Tracer"
+import type { Pull } from "../stream/pull.js"
+import {
+  annotateAnswer,
+  arrayAttribute,
+  annotateFailure,
+  type ChatAnswer,
+  chatSpan,
+  type ChatRequest,
+  recordCall,
+  recordTimeToFirstToken,
+  tracing
+} from "./genAi.js"
+
+const secondsSince = (clock: Clock.Clock, start: bigint) => Number(clock.unsafeCurrentTimeNanos() - start) / 1e9
+
+const failureOf = <E>(exit: Exit.Exit<unknown, E>): unknown =>
+  Exit.isFailure(exit) ? Option.getOrElse(Cause.failureOption(exit.cause), () => ({ _tag: "Defect" })) : undefined
+
+/** A call answering a Message (or a token count): timed and recorded, and under a `{operation} {model}` span when traced. */
+export const observeCall = <A, E, R>(
+  operation: "chat" | "count_tokens",
+  params: ChatRequest,
+  baseUrl: string,
+  call: Effect.Effect<A, E, R>,
+  answerOf: (a: A) => ChatAnswer
+): Effect.Effect<A, E, R> =>
+  Effect.flatMap(tracing, (traced) => {
+    const { attributes, model, name, stopSequences } = chatSpan(operation, params, baseUrl)
+    const timed = (span: Tracer.Span | undefined) =>
+      Effect.clockWith((clock) => {
+        const start = clock.unsafeCurrentTimeNanos()
+        return Effect.onExit(call, (exit) => {
+          const answer = Exit.isSuccess(exit) ? answerOf(exit.value) : undefined
+          const error = failureOf(exit)
+          if (span !== undefined) {
+            if (answer !== undefined) annotateAnswer(span, answer)
+            if (error !== undefined) annotateFailure(span, error)
+          }
+          return recordCall(operation, model, baseUrl, secondsSince(clock, start), answer, error)
+        })
+      })
+    return traced
+      ? Effect.useSpan(name, { kind: "client", attributes }, (span) => {
+        if (stopSequences !== undefined) arrayAttribute(span, "gen_ai.request.stop_sequences", stopSequences)
+        return Effect.withParentSpan(timed(span), span)
+      })
+      : timed(undefined)
+  })
+
+/** What a stream's observer keeps of its events so far. */
+interface Seen {
+  id?: string
+  model?: string
+  stopReason?: string | null
+  inputTokens?: number
+  outputTokens?: number
+  cacheReadTokens?: number
+  cacheCreationTokens?: number
+  firstTokenAt?: number
+}
+
+/** An event, as far as the observer is concerned. */
+interface EventLike {
+  readonly type: string
+}
+
+/** The parts of the events the observer reads. */
+interface EventFields {
+  readonly message?: {
+    readonly id: string
+    readonly model: string
+    readonly usage: {
+      readonly input_tokens: number
+      readonly output_tokens: number
+      readonly cache_read_input_tokens?: number | null
+      readonly cache_creation_input_tokens?: number | null
+    }
+  }
+  readonly delta?: { readonly stop_reason?: string | null }
+  readonly usage?: { readonly output_tokens?: number; readonly input_tokens?: number | null }
+}
+
+/**
+ * The observer of one streamed call: made in the stream's scope (a span there when traced, ended with the scope),
+ * it wraps each attempt's pull to read the events as they pass, and records the call when the scope closes.
+ */
+export interface StreamObserver {
+  /** The span the stream's work runs under, when traced. */
+  readonly span: Tracer.Span | undefined
+  /** An attempt's pull, its events read on their way. */
+  readonly observe: <A extends EventLike, E>(pull: Pull<A, E>) => Pull<A, E>
+}
+
+export const makeStreamObserver = (
+  params: ChatRequest,
+  baseUrl: string
+): Effect.Effect<StreamObserver, never, Scope.Scope> =>
+  Effect.flatMap(tracing, (traced) =>
+    Effect.clockWith((clock) => {
+      const { attributes, model, name, stopSequences } = chatSpan("chat", params, baseUrl)
+      const start = clock.unsafeCurrentTimeNanos()
+      const seen: Seen = {}
+      let failure: unknown
+      const see = (any: EventLike) => {
+        const event = any as EventLike & EventFields
+        switch (event.type) {
+          case "message_start": {
+            const message = event.message
+            if (message === undefined) return
+            seen.id = message.id
+            seen.model = message.model
+            seen.inputTokens = message.usage.input_tokens
+            seen.outputTokens = message.usage.output_tokens
+            if (typeof message.usage.cache_read_input_tokens === "number") seen.cacheReadTokens = message.usage.cache_read_input_tokens
+            if (typeof message.usage.cache_creation_input_tokens === "number") {
+              seen.cacheCreationTokens = message.usage.cache_creation_input_tokens
+            }
+            return
+          }
+          case "content_block_delta":
+          case "content_block_start":
+            seen.firstTokenAt ??= secondsSince(clock, start)
+            return
+          case "message_delta":
+            if (event.delta?.stop_reason !== undefined) seen.stopReason = event.delta.stop_reason
+            if (typeof event.usage?.output_tokens === "number") seen.outputTokens = event.usage.output_tokens
+            if (typeof event.usage?.input_tokens === "number") seen.inputTokens = event.usage.input_tokens
+            return
+        }
+      }
+      const observe = <A extends EventLike, E>(pull: Pull<A, E>): Pull<A, E> =>
+        Effect.matchEffect(pull, {
+          onFailure: (error) => {
+            if (Option.isSome(error)) failure = error.value
+            return Effect.fail(error)
+          },
+          onSuccess: (chunk) => {
+            for (const event of Chunk.toReadonlyArray(chunk)) see(event)
+            return Effect.succeed(chunk)
+          }
+        })
+      const finish = (span: Tracer.Span | undefined) => (exit: Exit.Exit<unknown, unknown>) => {
+        const error = failure ?? failureOf(exit)
+        const answer: ChatAnswer = seen
+        if (span !== undefined) {
+          annotateAnswer(span, answer)
+          if (seen.firstTokenAt !== undefined) span.attribute("effect_anthropic.time_to_first_token", seen.firstTokenAt)
+          if (error !== undefined) annotateFailure(span, error)
+        }
+        return Effect.zipRight(
+          seen.firstTokenAt === undefined ? Effect.void : recordTimeToFirstToken(model, baseUrl, seen.firstTokenAt),
+          recordCall("chat", model, baseUrl, secondsSince(clock, start), seen.id === undefined ? undefined : answer, error)
+        )
+      }
+      // The span is made before the finalizer that annotates it, so it is ended after it (finalizers run in reverse).
+      const span: Effect.Effect<Tracer.Span | undefined, never, Scope.Scope> = traced
+        ? Effect.tap(Effect.makeSpanScoped(name, { kind: "client", attributes }), (span) => {
+          if (stopSequences !== undefined) arrayAttribute(span, "gen_ai.request.stop_sequences", stopSequences)
+        })
+        : Effect.succeed(undefined)
+      return Effect.flatMap(span, (span) =>
+        Effect.as(Effect.addFinalizer(finish(span)), { span, observe }))
+    }))
+
+/** `effect` run under the observer's span, when there is one. */
+export const underSpan = <A, E, R>(observer: StreamObserver, effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+  observer.span === undefined ? effect : Effect.provideService(effect, Tracer.ParentSpan, observer.span)
+
+/** `stream` run under the observer's span, when there is one. */
+export const streamUnderSpan = <A, E, R>(observer: StreamObserver, stream: Stream.Stream<A, E, R>): Stream.Stream<A, E, R> =>
+  observer.span === undefined ? stream : Stream.provideService(stream, Tracer.ParentSpan, observer.span)
