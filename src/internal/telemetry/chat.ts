@@ -38,28 +38,52 @@ export const observeCall = <A, E, R>(
   call: Effect.Effect<A, E, R>,
   answerOf: (a: A) => ChatAnswer
 ): Effect.Effect<A, E, R> =>
-  Effect.flatMap(tracing, (traced) => {
-    const { attributes, model, name, stopSequences } = chatSpan(operation, params, baseUrl)
-    const timed = (span: Tracer.Span | undefined) =>
-      Effect.clockWith((clock) => {
-        const start = clock.unsafeCurrentTimeNanos()
-        return Effect.onExit(call, (exit) => {
-          const answer = Exit.isSuccess(exit) ? answerOf(exit.value) : undefined
-          const error = failureOf(exit)
-          if (span !== undefined) {
-            if (answer !== undefined) annotateAnswer(span, answer)
-            if (error !== undefined) annotateFailure(span, error)
-          }
-          return recordCall(operation, model, baseUrl, secondsSince(clock, start), answer, error)
-        })
-      })
-    return traced
-      ? Effect.useSpan(name, { kind: "client", attributes }, (span) => {
-        if (stopSequences !== undefined) arrayAttribute(span, "gen_ai.request.stop_sequences", stopSequences)
-        return Effect.withParentSpan(timed(span), span)
-      })
-      : timed(undefined)
+  Effect.flatMap(tracing, (traced) =>
+    traced
+      ? tracedCall(operation, params, baseUrl, call, answerOf)
+      : Effect.clockWith((clock) => timed(clock, operation, params, baseUrl, call, answerOf, undefined)))
+
+/** `call`, timed and recorded when it ends (plain updates: this runs for every call). */
+const timed = <A, E, R>(
+  clock: Clock.Clock,
+  operation: "chat" | "count_tokens",
+  params: ChatRequest,
+  baseUrl: string,
+  call: Effect.Effect<A, E, R>,
+  answerOf: (a: A) => ChatAnswer,
+  span: Tracer.Span | undefined
+): Effect.Effect<A, E, R> => {
+  const start = clock.unsafeCurrentTimeNanos()
+  const model = typeof params.model === "string" ? params.model : "unknown"
+  return Effect.matchCauseEffect(call, {
+    onSuccess: (a) => {
+      const answer = answerOf(a)
+      if (span !== undefined) annotateAnswer(span, answer)
+      recordCall(operation, model, baseUrl, secondsSince(clock, start), answer, undefined)
+      return Effect.succeed(a)
+    },
+    onFailure: (cause) => {
+      const error = Option.getOrElse(Cause.failureOption(cause), () => ({ _tag: Cause.isInterruptedOnly(cause) ? "Interrupted" : "Defect" }))
+      if (span !== undefined) annotateFailure(span, error)
+      recordCall(operation, model, baseUrl, secondsSince(clock, start), undefined, error)
+      return Effect.failCause(cause)
+    }
   })
+}
+
+const tracedCall = <A, E, R>(
+  operation: "chat" | "count_tokens",
+  params: ChatRequest,
+  baseUrl: string,
+  call: Effect.Effect<A, E, R>,
+  answerOf: (a: A) => ChatAnswer
+): Effect.Effect<A, E, R> => {
+  const { attributes, name, stopSequences } = chatSpan(operation, params, baseUrl)
+  return Effect.useSpan(name, { kind: "client", attributes }, (span) => {
+    if (stopSequences !== undefined) arrayAttribute(span, "gen_ai.request.stop_sequences", stopSequences)
+    return Effect.clockWith((clock) => Effect.withParentSpan(timed(clock, operation, params, baseUrl, call, answerOf, span), span))
+  })
+}
 
 /** What a stream's observer keeps of its events so far. */
 interface Seen {
@@ -161,10 +185,10 @@ export const makeStreamObserver = (
           if (seen.firstTokenAt !== undefined) span.attribute("effect_anthropic.time_to_first_token", seen.firstTokenAt)
           if (error !== undefined) annotateFailure(span, error)
         }
-        return Effect.zipRight(
-          seen.firstTokenAt === undefined ? Effect.void : recordTimeToFirstToken(model, baseUrl, seen.firstTokenAt),
+        return Effect.sync(() => {
+          if (seen.firstTokenAt !== undefined) recordTimeToFirstToken(model, baseUrl, seen.firstTokenAt)
           recordCall("chat", model, baseUrl, secondsSince(clock, start), seen.id === undefined ? undefined : answer, error)
-        )
+        })
       }
       // The span is made before the finalizer that annotates it, so it is ended after it (finalizers run in reverse).
       const span: Effect.Effect<Tracer.Span | undefined, never, Scope.Scope> = traced

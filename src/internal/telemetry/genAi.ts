@@ -11,6 +11,8 @@ import * as Effect from "effect/Effect"
 import * as FiberRef from "effect/FiberRef"
 import * as Metric from "effect/Metric"
 import * as MetricBoundaries from "effect/MetricBoundaries"
+import * as MetricKey from "effect/MetricKey"
+import * as MetricLabel from "effect/MetricLabel"
 import * as Stream from "effect/Stream"
 import type * as Tracer from "effect/Tracer"
 
@@ -157,14 +159,26 @@ const DURATION_BOUNDARIES = MetricBoundaries.fromIterable([
   0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92
 ])
 
+/** The key each of this module's histograms was made with. */
+const keys = new Map<Metric.Metric.Histogram<number>, MetricKey.MetricKey.Histogram>()
+const keyOf = (metric: Metric.Metric.Histogram<number>): MetricKey.MetricKey.Histogram => keys.get(metric)!
+
+/** A histogram, its key kept for {@link tagged}. */
+const histogram = (name: string, boundaries: MetricBoundaries.MetricBoundaries, description: string) => {
+  const key = MetricKey.histogram(name, boundaries, description)
+  const metric = Metric.fromMetricKey(key)
+  keys.set(metric, key)
+  return metric
+}
+
 /** `gen_ai.client.token.usage`: tokens per call, tagged `gen_ai.token.type` (input, output). */
-export const tokenUsage = Metric.histogram("gen_ai.client.token.usage", TOKEN_BOUNDARIES, "Measures number of input and output tokens used")
+export const tokenUsage = histogram("gen_ai.client.token.usage", TOKEN_BOUNDARIES, "Measures number of input and output tokens used")
 
 /** `gen_ai.client.operation.duration`: seconds per call, failed ones tagged with `error.type`. */
-export const operationDuration = Metric.histogram("gen_ai.client.operation.duration", DURATION_BOUNDARIES, "GenAI operation duration")
+export const operationDuration = histogram("gen_ai.client.operation.duration", DURATION_BOUNDARIES, "GenAI operation duration")
 
 /** Seconds from sending a streamed request to its first content, as the client sees it. */
-export const timeToFirstToken = Metric.histogram(
+export const timeToFirstToken = histogram(
   "effect_anthropic.client.time_to_first_token",
   DURATION_BOUNDARIES,
   "Seconds from a streamed request until its first content arrived"
@@ -176,23 +190,26 @@ export const retries = Metric.counter("effect_anthropic.client.retries", {
   incremental: true
 })
 
-/** Tagged copies of a metric, made once per set of tags (tagging makes a new metric key each time). */
+/**
+ * A metric with its tags in its key, made once per set of tags. `Metric.tagged` adds tags on every update (a new
+ * array each time, so Effect looks the metric up by its key, hashing every tag, on each call: ~10 µs); a metric made
+ * from a tagged key updates its own entry directly. Bounded, so hostile model names cannot grow it without end.
+ */
 const taggedCache = new Map<string, Metric.Metric.Histogram<number>>()
 const MAX_TAGGED = 1000
 
-/** `metric` with `tags`, from a cache bounded so hostile model names cannot grow it without end. */
 const tagged = (
   metric: Metric.Metric.Histogram<number>,
-  name: string,
-  tags: ReadonlyArray<readonly [string, string]>
+  key: string,
+  tags: () => ReadonlyArray<readonly [string, string]>
 ): Metric.Metric.Histogram<number> => {
-  const key = `${name}\u0000${tags.map(([k, v]) => `${k}=${v}`).join("\u0000")}`
   let found = taggedCache.get(key)
   if (found === undefined) {
-    found = tags.reduce((m, [k, v]) => Metric.tagged(m, k, v), metric)
-    if (taggedCache.size < MAX_TAGGED) taggedCache.set(key, found)
+    const labels = tags().map(([k, v]) => MetricLabel.make(k, v))
+    found = Metric.fromMetricKey(MetricKey.taggedWithLabels(keyOf(metric), labels))
+    if (taggedCache.size < MAX_TAGGED) taggedCache.set(key, found!)
   }
-  return found
+  return found!
 }
 
 /** The convention's attributes of a call's metrics. */
@@ -208,7 +225,7 @@ const baseTags = (operation: string, model: string, responseModel: string | unde
   return tags
 }
 
-/** Records a finished call: its duration, and its tokens when it answered. */
+/** Records a finished call (its duration, and its tokens when it answered): plain updates, no Effect per metric. */
 export const recordCall = (
   operation: string,
   model: string,
@@ -216,22 +233,23 @@ export const recordCall = (
   seconds: number,
   answer: ChatAnswer | undefined,
   error: unknown
-): Effect.Effect<void> => {
-  const tags = baseTags(operation, model, answer?.model, baseUrl)
-  const errorTags = error === undefined ? tags : [...tags, ["error.type", tagOf(error)] as const]
-  const updates: Array<Effect.Effect<void>> = [Metric.update(tagged(operationDuration, "d", errorTags), seconds)]
+): void => {
+  const base = `${operation}\u0000${model}\u0000${answer?.model ?? ""}\u0000${baseUrl}`
+  const errorType = error === undefined ? undefined : tagOf(error)
+  const tags = () => baseTags(operation, model, answer?.model, baseUrl)
+  tagged(operationDuration, `d\u0000${base}\u0000${errorType ?? ""}`, () =>
+    errorType === undefined ? tags() : [...tags(), ["error.type", errorType]]).unsafeUpdate(seconds, [])
   if (answer?.inputTokens !== undefined) {
-    updates.push(Metric.update(tagged(tokenUsage, "t", [...tags, ["gen_ai.token.type", "input"]]), answer.inputTokens))
+    tagged(tokenUsage, `i\u0000${base}`, () => [...tags(), ["gen_ai.token.type", "input"]]).unsafeUpdate(answer.inputTokens, [])
   }
   if (answer?.outputTokens !== undefined) {
-    updates.push(Metric.update(tagged(tokenUsage, "t", [...tags, ["gen_ai.token.type", "output"]]), answer.outputTokens))
+    tagged(tokenUsage, `o\u0000${base}`, () => [...tags(), ["gen_ai.token.type", "output"]]).unsafeUpdate(answer.outputTokens, [])
   }
-  return Effect.all(updates, { discard: true })
 }
 
 /** Records a stream's time to first token. */
-export const recordTimeToFirstToken = (model: string, baseUrl: string, seconds: number): Effect.Effect<void> =>
-  Metric.update(tagged(timeToFirstToken, "f", baseTags("chat", model, undefined, baseUrl)), seconds)
+export const recordTimeToFirstToken = (model: string, baseUrl: string, seconds: number): void =>
+  tagged(timeToFirstToken, `f\u0000${model}\u0000${baseUrl}`, () => baseTags("chat", model, undefined, baseUrl)).unsafeUpdate(seconds, [])
 
 const tagOf = (error: unknown): string =>
   typeof error === "object" && error !== null && "_tag" in error ? String((error as { _tag: unknown })._tag) : "_OTHER"
