@@ -57,7 +57,8 @@ try {
   step("the README's TypeScript examples, as written")
   const readme = fs.readFileSync(path.join(root, "README.md"), "utf8")
   const blocks = [...readme.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1])
-  const needsAi = (code) => /from "@effect\/ai/.test(code)
+  // Blocks on an optional peer (@effect/ai, @effect/opentelemetry) are checked once those are installed.
+  const needsAi = (code) => /from "@effect\/(ai|opentelemetry)/.test(code)
   fs.mkdirSync(path.join(app, "readme"))
   fs.mkdirSync(path.join(app, "readme-ai"))
   // Each block is a module of its own (`export {}` makes even an import-free block one); those on @effect/ai are
@@ -85,8 +86,21 @@ try {
   const demo = run(npm, ["exec", "--", "effect-anthropic", "demo"], { env: { HOME: home } })
   if (!/Demo finished\./.test(demo)) fail(`the demo did not finish:\n${demo}`)
 
-  step("with @effect/ai 0.37 and @effect/ai-anthropic 0.27 installed")
-  run(npm, ["install", "--no-audit", "--no-fund", "@effect/ai@0.37.0", "@effect/ai-anthropic@0.27.0"])
+  step("with @effect/ai 0.37, @effect/ai-anthropic 0.27 and @effect/opentelemetry 0.64 installed")
+  run(npm, [
+    "install",
+    "--no-audit",
+    "--no-fund",
+    "@effect/ai@0.37.0",
+    "@effect/ai-anthropic@0.27.0",
+    "@effect/opentelemetry@0.64.1",
+    "@opentelemetry/api@1",
+    "@opentelemetry/resources@2",
+    "@opentelemetry/sdk-trace-base@2",
+    "@opentelemetry/sdk-trace-node@2",
+    "@opentelemetry/sdk-metrics@2",
+    "@opentelemetry/semantic-conventions@1"
+  ])
   run(npm, ["ls", "effect"])
   run(process.execPath, [tsc, "-p", "tsconfig.ai.json"])
   console.log(`  ${run(process.execPath, ["out/ai.js"]).trim()}`)
