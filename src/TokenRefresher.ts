@@ -31,6 +31,7 @@ import { longestRetryDelayMs, withRetries } from "./internal/http/retry.js"
 import type { OAuthToken } from "./internal/credentials/credentialFiles.js"
 import type { TokenStore } from "./internal/credentials/tokenStore.js"
 import { fingerprint } from "./internal/tokens.js"
+import { traceOperation } from "./internal/telemetry/genAi.js"
 import * as OAuth from "./OAuth.js"
 
 /**
@@ -283,7 +284,8 @@ export const make = (
     const requestAndKeep = (request: OAuth.RefreshOptions) =>
       Effect.acquireUseRelease(
         Effect.tap(Deferred.make<void>(), (done) => Effect.sync(() => void (requesting = done))),
-        () => Effect.flatMap(OAuth.refreshOnce(request), keep),
+        // A span of its own when traced (under the call that found the token stale, or the scheduled refresh).
+        () => traceOperation("oauth.refresh")(Effect.flatMap(OAuth.refreshOnce(request), keep)),
         (done) => Effect.zipRight(Effect.sync(() => void (requesting = undefined)), Deferred.succeed(done, undefined))
       )
 

@@ -18,6 +18,8 @@ import * as Models from "../src/Models.js"
 import * as StandIn from "../src/testing/StandIn.js"
 import { API_KEY, hello } from "./fixtures.js"
 
+const require_tmp = () => process.env.TMPDIR ?? "/tmp"
+
 /** An in-memory exporter that keeps its spans when the SDK shuts down (the layer's end), for the test to read. */
 class KeptSpans extends InMemorySpanExporter {
   override shutdown(): Promise<void> {
@@ -128,6 +130,40 @@ describe("observability", () => {
       expect(named(spans, `count_tokens ${hello.model}`).attributes["gen_ai.operation.name"]).toBe("count_tokens")
       expect(named(spans, "anthropic.models.retrieve").kind).toBe(SpanKind.CLIENT)
       expect(named(spans, "anthropic.models.list").kind).toBe(SpanKind.CLIENT)
+    }))
+
+  it.scopedLive("Effect.withTracerEnabled(false) turns the spans off", () =>
+    Effect.gen(function*() {
+      const { result, spans } = yield* traced(() => Effect.withTracerEnabled(Messages.create(hello), false))
+      expect(result._tag).toBe("Right")
+      expect(spans.map((s) => s.name)).toEqual([])
+    }))
+
+  it.scopedLive("an OAuth refresh started by a call is a span of its own, with no token in it", () =>
+    Effect.gen(function*() {
+      const standIn = yield* StandIn.scoped()
+      standIn.oauth.requireIssuedTokens(true)
+      const pair = standIn.oauth.issue(30)
+      const exporter = new KeptSpans()
+      const sdk = NodeSdk.layer(() => ({ resource: { serviceName: "test" }, spanProcessor: new SimpleSpanProcessor(exporter) }))
+      const dir = yield* Effect.promise(() => import("node:fs/promises").then((fs) => fs.mkdtemp(`${require_tmp()}/ea-otel-`)))
+      const bundle = `${dir}/anthropic_oauth.json`
+      yield* Effect.promise(() =>
+        import("node:fs/promises").then((fs) =>
+          fs.writeFile(bundle, JSON.stringify({ access_token: pair.access_token, refresh_token: pair.refresh_token, expires_at: new Date(Date.now() + 30_000).toISOString() }))
+        )
+      )
+      const client = AnthropicClient.layerFile({
+        config: { providers: { anthropic: { base_url: standIn.url, auth: { mode: "oauth_bundle", bundle, token_url: `${standIn.url}/v1/oauth/token` } } } },
+        env: {}
+      })
+      // The tracer under the client's layer too: a refresh due at once runs while the layer is built.
+      yield* Effect.provide(Messages.create(hello), Layer.provideMerge(client, sdk))
+      const spans = exporter.getFinishedSpans()
+      expect(spans.map((s) => s.name)).toContain("anthropic.oauth.refresh")
+      const everything = JSON.stringify(spans.map((s) => [s.name, s.attributes, s.events]))
+      expect(everything).not.toContain(pair.access_token)
+      expect(everything).not.toContain(pair.refresh_token)
     }))
 
   it.scopedLive("metrics: gen_ai.client.token.usage by token type and gen_ai.client.operation.duration, with or without a tracer", () =>
