@@ -87,6 +87,15 @@ const meterOf = (params: Messages.MessageCreateParams) => ({
   maxTokens: typeof params?.max_tokens === "number" ? params.max_tokens : 0
 })
 
+/** What a `…WithResponse` result carries of its answer's metadata. */
+const metadataOf = (response: ResponseMetadata.ResponseMetadata) => ({
+  requestId: response.requestId,
+  status: response.status,
+  limiterWaitMs: response.limiterWaitMs,
+  rateLimits: response.rateLimits,
+  headers: response.headers
+})
+
 const streamRequest = (params: Messages.MessageCreateParams, options: CallOptions | undefined) => ({
   path: "/v1/messages",
   body: { ...params, stream: true },
@@ -154,14 +163,7 @@ export const make: Effect.Effect<
         baseUrl,
         http.jsonWithResponse(messageRequest(params, options)).pipe(
           Effect.flatMap(({ json, response }) =>
-            Effect.map(decodeMessage(json), (message) => ({
-              message,
-              requestId: response.requestId,
-              status: response.status,
-              limiterWaitMs: response.limiterWaitMs,
-              rateLimits: response.rateLimits,
-              headers: response.headers
-            })))
+            Effect.map(decodeMessage(json), (message) => ({ message, ...metadataOf(response) })))
         ),
         (answered) => answerOf(answered.message)
       ),
@@ -174,15 +176,7 @@ export const make: Effect.Effect<
           observer,
           Effect.map(
             http.streamWithResponse(streamRequest(params, options), decodeEventsWith(observer)),
-            ({ pull, response, stream }) => ({
-              events: stream,
-              pull,
-              requestId: response.requestId,
-              status: response.status,
-              limiterWaitMs: response.limiterWaitMs,
-              rateLimits: response.rateLimits,
-              headers: response.headers
-            })
+            ({ pull, response, stream }) => ({ events: stream, pull, ...metadataOf(response) })
           )
         )),
     countTokens: (params, options) =>

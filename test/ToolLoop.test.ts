@@ -19,6 +19,7 @@ import * as AnthropicTools from "../src/AnthropicTools.js"
 import * as StandIn from "../src/testing/StandIn.js"
 import * as ToolLoop from "../src/ToolLoop.js"
 import { languageModel, message } from "./languageModelFixtures.js"
+import { KeptSpans, sdkLayer } from "./otel.js"
 
 const Lookup = Tool.make("lookup", {
   parameters: { key: Schema.String },
@@ -555,15 +556,8 @@ describe("ToolLoop with a LanguageModel that is not this provider", () => {
 describe("ToolLoop.run under a tracer", () => {
   it.scopedLive("each tool execution is an execute_tool span, under the run, with no argument or result in it", () =>
     Effect.gen(function*() {
-      const NodeSdk = yield* Effect.promise(() => import("@effect/opentelemetry/NodeSdk"))
-      const { InMemorySpanExporter, SimpleSpanProcessor } = yield* Effect.promise(() => import("@opentelemetry/sdk-trace-base"))
-      class KeptSpans extends InMemorySpanExporter {
-        override shutdown() {
-          return Promise.resolve()
-        }
-      }
       const exporter = new KeptSpans()
-      const sdk = NodeSdk.layer(() => ({ resource: { serviceName: "test" }, spanProcessor: new SimpleSpanProcessor(exporter) }))
+      const sdk = sdkLayer(exporter)
       const { provide, standIn } = yield* languageModel()
       const handlers = toolkit.toLayer({ lookup: ({ key }) => Effect.succeed(`secret value of ${key}`) })
       standIn.enqueue(calls("a"), StandIn.text("done"))

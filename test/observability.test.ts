@@ -4,10 +4,9 @@
  * ended with the stream and carrying its time to first token, a failure's `error.type` and error status, retries as
  * events, spans for the other calls, the convention's metrics; and no secret anywhere.
  */
-import * as NodeSdk from "@effect/opentelemetry/NodeSdk"
 import { describe, expect, it } from "@effect/vitest"
 import { SpanKind, SpanStatusCode } from "@opentelemetry/api"
-import { InMemorySpanExporter, type ReadableSpan, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base"
+import { BasicTracerProvider, type ReadableSpan, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Metric from "effect/Metric"
@@ -17,15 +16,9 @@ import * as Messages from "../src/Messages.js"
 import * as Models from "../src/Models.js"
 import * as StandIn from "../src/testing/StandIn.js"
 import { API_KEY, hello } from "./fixtures.js"
+import { KeptSpans, sdkLayer } from "./otel.js"
 
 const require_tmp = () => process.env.TMPDIR ?? "/tmp"
-
-/** An in-memory exporter that keeps its spans when the SDK shuts down (the layer's end), for the test to read. */
-class KeptSpans extends InMemorySpanExporter {
-  override shutdown(): Promise<void> {
-    return Promise.resolve()
-  }
-}
 
 /** A stand-in, the client over it, and an OpenTelemetry SDK exporting to memory; `spans()` once the program is done. */
 const traced = <A, E>(
@@ -36,7 +29,7 @@ const traced = <A, E>(
     const exporter = new KeptSpans()
     const standIn = yield* StandIn.scoped({ replies })
     const client = AnthropicClient.layerFile({ config: { providers: { anthropic: { api_key: API_KEY, base_url: standIn.url } } }, env: {} })
-    const sdk = NodeSdk.layer(() => ({ resource: { serviceName: "test" }, spanProcessor: new SimpleSpanProcessor(exporter) }))
+    const sdk = sdkLayer(exporter)
     const result = yield* Effect.either(Effect.provide(program(standIn), Layer.merge(client, sdk)))
     return { result, spans: exporter.getFinishedSpans(), standIn }
   })
@@ -46,6 +39,15 @@ const named = (spans: ReadonlyArray<ReadableSpan>, name: string) => {
   expect(found.map((s) => s.name), spans.map((s) => s.name).join(", ")).toEqual([name])
   return found[0]!
 }
+
+/** How many retries the counter has seen for `cause`. */
+const retriesOf = (cause: string) =>
+  Effect.map(Metric.snapshot, (snapshot) => {
+    const point = snapshot.find((p) =>
+      p.metricKey.name === "effect_anthropic.client.retries" && p.metricKey.tags.some((t) => t.key === "error.type" && t.value === cause)
+    )
+    return point === undefined ? 0 : Number((point.metricState as unknown as { count: number }).count)
+  })
 
 describe("observability", () => {
   it.scopedLive("createMessage: a chat span of kind CLIENT with the convention's attributes, and no secret", () =>
@@ -132,6 +134,20 @@ describe("observability", () => {
       expect(named(spans, "anthropic.models.list").kind).toBe(SpanKind.CLIENT)
     }))
 
+  it.scopedLive("a wait for the rate limiter is an event on the call's span, with its milliseconds", () =>
+    Effect.gen(function*() {
+      const exporter = new KeptSpans()
+      const standIn = yield* StandIn.scoped()
+      const client = AnthropicClient.layerFile({
+        config: { providers: { anthropic: { api_key: API_KEY, base_url: standIn.url, rate_limit: { requests_per_second: 20 } } } },
+        env: {}
+      })
+      yield* Effect.provide(Effect.zip(Messages.create(hello), Messages.create(hello)), Layer.merge(client, sdkLayer(exporter)))
+      const waits = exporter.getFinishedSpans().flatMap((s) => s.events.filter((e) => e.name === "rate_limiter.wait"))
+      expect(waits).toHaveLength(1)
+      expect(waits[0]!.attributes?.["effect_anthropic.rate_limiter.wait_ms"]).toBeGreaterThan(0)
+    }))
+
   it.scopedLive("Effect.withTracerEnabled(false) turns the spans off", () =>
     Effect.gen(function*() {
       const { result, spans } = yield* traced(() => Effect.withTracerEnabled(Messages.create(hello), false))
@@ -145,7 +161,7 @@ describe("observability", () => {
       standIn.oauth.requireIssuedTokens(true)
       const pair = standIn.oauth.issue(30)
       const exporter = new KeptSpans()
-      const sdk = NodeSdk.layer(() => ({ resource: { serviceName: "test" }, spanProcessor: new SimpleSpanProcessor(exporter) }))
+      const sdk = sdkLayer(exporter)
       const dir = yield* Effect.promise(() => import("node:fs/promises").then((fs) => fs.mkdtemp(`${require_tmp()}/ea-otel-`)))
       const bundle = `${dir}/anthropic_oauth.json`
       yield* Effect.promise(() =>
@@ -179,12 +195,28 @@ describe("observability", () => {
       expect(tokenTypes).toEqual(["input", "output"])
       expect(ofModel("gen_ai.client.operation.duration")).toHaveLength(1)
     }))
+
+  it.scopedLive("metrics: a stream's time to first token, and retries counted by their cause", () =>
+    Effect.gen(function*() {
+      const model = "claude-metrics-stream"
+      const standIn = yield* StandIn.scoped({ replies: [StandIn.error(529, { retryAfterMs: "1" })] })
+      const client = AnthropicClient.layerFile({ config: { providers: { anthropic: { api_key: API_KEY, base_url: standIn.url } } }, env: {} })
+      const retriesBefore = yield* retriesOf("ServerError")
+      yield* Effect.provide(Stream.runDrain(Messages.stream({ ...hello, model })), client)
+      const snapshot = yield* Metric.snapshot
+      const ttft = snapshot.filter((p) =>
+        p.metricKey.name === "effect_anthropic.client.time_to_first_token" &&
+        p.metricKey.tags.some((t) => t.key === "gen_ai.request.model" && t.value === model)
+      )
+      expect(ttft).toHaveLength(1)
+      expect((ttft[0]!.metricState as unknown as { count: number }).count).toBe(1)
+      expect(yield* retriesOf("ServerError")).toBe(retriesBefore + 1)
+    }))
 })
 
 describe("observability from the Promise client", () => {
   it("spans reach the global OpenTelemetry provider through fromLayer and @effect/opentelemetry's layerGlobal", async () => {
     const { trace } = await import("@opentelemetry/api")
-    const { BasicTracerProvider } = await import("@opentelemetry/sdk-trace-base")
     const OtelTracer = await import("@effect/opentelemetry/Tracer")
     const OtelResource = await import("@effect/opentelemetry/Resource")
     const { fromLayer } = await import("../src/PromiseClient.js")

@@ -140,8 +140,7 @@ export const annotateAnswer = (span: Tracer.Span, answer: ChatAnswer): void => {
 
 /** A failure's attributes: `error.type` is the error's tag (the span's status is set from the exit). */
 export const annotateFailure = (span: Tracer.Span, error: unknown): void => {
-  const tag = typeof error === "object" && error !== null && "_tag" in error ? String((error as { _tag: unknown })._tag) : "_OTHER"
-  span.attribute("error.type", tag)
+  span.attribute("error.type", tagOf(error))
   const status = typeof error === "object" && error !== null && "status" in error ? (error as { status: unknown }).status : undefined
   if (typeof status === "number" && status > 0) span.attribute("http.response.status_code", status)
 }
@@ -251,7 +250,8 @@ export const recordCall = (
 export const recordTimeToFirstToken = (model: string, baseUrl: string, seconds: number): void =>
   tagged(timeToFirstToken, `f\u0000${model}\u0000${baseUrl}`, () => baseTags("chat", model, undefined, baseUrl)).unsafeUpdate(seconds, [])
 
-const tagOf = (error: unknown): string =>
+/** The convention's `error.type` of a failure: the tagged error's tag, else `_OTHER`. */
+export const tagOf = (error: unknown): string =>
   typeof error === "object" && error !== null && "_tag" in error ? String((error as { _tag: unknown })._tag) : "_OTHER"
 
 // ---------------------------------------------------------------------------------------------------------------
