@@ -97,7 +97,27 @@ describe("observability", () => {
       const { spans } = yield* traced(() => Stream.runDrain(Stream.take(Messages.stream(hello), 2)), [
         StandIn.streamText("dropped early", { piecesPerBlock: 3 })
       ])
-      expect(named(spans, `chat ${hello.model}`).ended).toBe(true)
+      const span = named(spans, `chat ${hello.model}`)
+      expect(span.ended).toBe(true)
+      expect(span.attributes["error.type"]).toBeUndefined()
+    }))
+
+  it.scopedLive("a stream whose first attempt breaks before any event is retried: its span shows the retry, not a failure", () =>
+    Effect.gen(function*() {
+      const overloaded = StandIn.sse([
+        { event: "ping", data: { type: "ping" } },
+        { event: "error", data: { type: "error", error: { type: "overloaded_error", message: "overloaded at the start" } } }
+      ])
+      const { result, spans } = yield* traced(() => Stream.runDrain(Messages.stream(hello)), [
+        { type: "stream", body: overloaded },
+        StandIn.streamText("after the retry")
+      ])
+      expect(result._tag).toBe("Right")
+      const span = named(spans, `chat ${hello.model}`)
+      expect(span.attributes["error.type"]).toBeUndefined()
+      expect(span.status.code).not.toBe(SpanStatusCode.ERROR)
+      expect(span.events.map((e) => e.name)).toContain("retry")
+      expect(span.attributes["gen_ai.response.finish_reasons"]).toEqual(["end_turn"])
     }))
 
   it.scopedLive("a failure: error.type is the error's tag, the status an error; a retry is an event with its status and delay", () =>

@@ -27,8 +27,14 @@ import {
 
 const secondsSince = (clock: Clock.Clock, start: bigint) => Number(clock.unsafeCurrentTimeNanos() - start) / 1e9
 
-const failureOf = <E>(exit: Exit.Exit<unknown, E>): unknown =>
-  Exit.isFailure(exit) ? Option.getOrElse(Cause.failureOption(exit.cause), () => ({ _tag: "Defect" })) : undefined
+/**
+ * What a call failed with: its typed error, a defect, or nothing when it was only interrupted (a caller that stops
+ * reading or gives up has not seen the call fail).
+ */
+const failureOfCause = (cause: Cause.Cause<unknown>): unknown =>
+  Cause.isInterruptedOnly(cause) ? undefined : Option.getOrElse(Cause.failureOption(cause), () => ({ _tag: "Defect" }))
+
+const failureOf = (exit: Exit.Exit<unknown, unknown>): unknown => (Exit.isFailure(exit) ? failureOfCause(exit.cause) : undefined)
 
 /** A call answering a Message (or a token count): timed and recorded, and under a `{operation} {model}` span when traced. */
 export const observeCall = <A, E, R>(
@@ -63,8 +69,8 @@ const timed = <A, E, R>(
       return Effect.succeed(a)
     },
     onFailure: (cause) => {
-      const error = Option.getOrElse(Cause.failureOption(cause), () => ({ _tag: Cause.isInterruptedOnly(cause) ? "Interrupted" : "Defect" }))
-      if (span !== undefined) annotateFailure(span, error)
+      const error = failureOfCause(cause)
+      if (span !== undefined && error !== undefined) annotateFailure(span, error)
       recordCall(operation, model, baseUrl, secondsSince(clock, start), undefined, error)
       return Effect.failCause(cause)
     }
@@ -173,6 +179,8 @@ export const makeStreamObserver = (
             return Effect.fail(error)
           },
           onSuccess: (chunk) => {
+            // A failure before the first event was retried: the attempt that answered is the call's outcome.
+            failure = undefined
             for (const event of Chunk.toReadonlyArray(chunk)) see(event)
             return Effect.succeed(chunk)
           }

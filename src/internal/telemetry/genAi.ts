@@ -15,6 +15,7 @@ import * as MetricKey from "effect/MetricKey"
 import * as MetricLabel from "effect/MetricLabel"
 import * as Stream from "effect/Stream"
 import type * as Tracer from "effect/Tracer"
+import { clip, MAX_IDENTIFIER } from "../clip.js"
 
 /** The tracer every fiber has unless a program provides one (`@effect/opentelemetry`'s, say). */
 const defaultTracer = Effect.runSync(Effect.tracer)
@@ -127,9 +128,12 @@ export const answerOf = (message: {
 
 /** The answer's attributes on the span. */
 export const annotateAnswer = (span: Tracer.Span, answer: ChatAnswer): void => {
-  if (answer.id !== undefined) span.attribute("gen_ai.response.id", answer.id)
-  if (answer.model !== undefined) span.attribute("gen_ai.response.model", answer.model)
-  if (typeof answer.stopReason === "string") arrayAttribute(span, "gen_ai.response.finish_reasons", [answer.stopReason])
+  // What the server sent is cut to an identifier's length: a hostile answer can make any field megabytes long.
+  if (answer.id !== undefined) span.attribute("gen_ai.response.id", clip(answer.id, MAX_IDENTIFIER))
+  if (answer.model !== undefined) span.attribute("gen_ai.response.model", clip(answer.model, MAX_IDENTIFIER))
+  if (typeof answer.stopReason === "string") {
+    arrayAttribute(span, "gen_ai.response.finish_reasons", [clip(answer.stopReason, MAX_IDENTIFIER)])
+  }
   if (answer.inputTokens !== undefined) span.attribute("gen_ai.usage.input_tokens", answer.inputTokens)
   if (answer.outputTokens !== undefined) span.attribute("gen_ai.usage.output_tokens", answer.outputTokens)
   if (answer.cacheReadTokens !== undefined) span.attribute("gen_ai.usage.cache_read.input_tokens", answer.cacheReadTokens)
@@ -192,7 +196,7 @@ export const retries = Metric.counter("effect_anthropic.client.retries", {
 /**
  * A metric with its tags in its key, made once per set of tags. `Metric.tagged` adds tags on every update (a new
  * array each time, so Effect looks the metric up by its key, hashing every tag, on each call: ~10 µs); a metric made
- * from a tagged key updates its own entry directly. Bounded, so hostile model names cannot grow it without end.
+ * from a tagged key updates its own entry directly.
  */
 const taggedCache = new Map<string, Metric.Metric.Histogram<number>>()
 const MAX_TAGGED = 1000
@@ -202,13 +206,15 @@ const tagged = (
   key: string,
   tags: () => ReadonlyArray<readonly [string, string]>
 ): Metric.Metric.Histogram<number> => {
-  let found = taggedCache.get(key)
-  if (found === undefined) {
-    const labels = tags().map(([k, v]) => MetricLabel.make(k, v))
-    found = Metric.fromMetricKey(MetricKey.taggedWithLabels(keyOf(metric), labels))
-    if (taggedCache.size < MAX_TAGGED) taggedCache.set(key, found!)
-  }
-  return found!
+  const found = taggedCache.get(key)
+  if (found !== undefined) return found
+  // Past the bound (a server answering a new model name each time, say) the metric goes untagged: Effect's own
+  // registry keeps every tagged key it is given, so new tags would grow it for ever.
+  if (taggedCache.size >= MAX_TAGGED) return metric
+  const labels = tags().map(([k, v]) => MetricLabel.make(k, v))
+  const made = Metric.fromMetricKey(MetricKey.taggedWithLabels(keyOf(metric), labels))
+  taggedCache.set(key, made)
+  return made
 }
 
 /** The convention's attributes of a call's metrics. */
@@ -219,7 +225,7 @@ const baseTags = (operation: string, model: string, responseModel: string | unde
     ["gen_ai.provider.name", "anthropic"],
     ["gen_ai.request.model", model]
   ]
-  if (responseModel !== undefined) tags.push(["gen_ai.response.model", responseModel])
+  if (responseModel !== undefined) tags.push(["gen_ai.response.model", clip(responseModel, MAX_IDENTIFIER)])
   if (server["server.address"] !== undefined) tags.push(["server.address", String(server["server.address"])])
   return tags
 }
