@@ -14,125 +14,261 @@ import * as Option from "effect/Option"
 import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import * as TestClock from "effect/TestClock"
+import * as FetchClient from "../src/internal/http/fetch.js"
 import * as StandIn from "../src/testing/StandIn.js"
 import * as UndiciHttpClient from "../src/UndiciHttpClient.js"
 import { failureOf, realPause, runClocked } from "./helpers.js"
 
-const client = (options: UndiciHttpClient.Options = {}) =>
-  Effect.map(Layer.build(UndiciHttpClient.layerWith(options)), Context.get(HttpClient.HttpClient))
+/** The library's two clients: the same semantics over undici's dispatcher and over `fetch` (Bun's and Workers' default). */
+const clients = [
+  ["UndiciHttpClient", UndiciHttpClient.layerWith],
+  ["the fetch client", FetchClient.layerWith]
+] as const
 
 const post = (url: string, body: unknown) =>
   HttpClientRequest.post(`${url}/v1/messages`).pipe(HttpClientRequest.bodyUnsafeJson(body))
 
 const causeOf = (error: HttpClientError.HttpClientError): unknown => error.cause
 
-describe("UndiciHttpClient: requests and answers", () => {
-  it.scoped("sends method, headers and body; answers status, lower-case headers and a body readable many ways", () =>
-    Effect.gen(function*() {
-      const standIn = yield* StandIn.scoped({
-        replies: [StandIn.text("hi", { id: "msg_1" })].map((r) => ({ ...r, headers: { "X-Custom": "yes" } }) as StandIn.Reply)
-      })
-      const http = yield* client()
-      const response = yield* http.execute(
-        post(standIn.url, { hello: "world" }).pipe(HttpClientRequest.setHeader("x-api-key", "k"))
-      )
-      expect(response.status).toBe(200)
-      expect(response.headers["x-custom"]).toBe("yes")
-      const text = yield* response.text
-      expect(JSON.parse(text).id).toBe("msg_1")
-      // A whole-body read can be repeated, and the other readers agree with it.
-      expect(yield* response.text).toBe(text)
-      expect(yield* response.json).toEqual(JSON.parse(text))
-      expect(new TextDecoder().decode(yield* response.arrayBuffer)).toBe(text)
-      const [received] = standIn.requests
-      expect(received!.method).toBe("POST")
-      expect(received!.headers["x-api-key"]).toBe("k")
-      expect(received!.headers["content-type"]).toBe("application/json")
-      expect(received!.body).toEqual({ hello: "world" })
-    }))
+for (const [clientName, layerWith] of clients) {
+  const client = (options: UndiciHttpClient.Options = {}) =>
+    Effect.map(Layer.build(layerWith(options)), Context.get(HttpClient.HttpClient))
 
-  it.scoped("a non-2xx answer is an answer, not a failure (as with every HttpClient)", () =>
-    Effect.gen(function*() {
-      const standIn = yield* StandIn.scoped({ replies: [StandIn.error(529)] })
-      const http = yield* client()
-      const response = yield* http.execute(post(standIn.url, {}))
-      expect(response.status).toBe(529)
-      expect(((yield* response.json) as { error: { type: string } }).error.type).toBe("overloaded_error")
-    }))
-
-  it.scoped("platform combinators apply (mapRequest, filterStatusOk)", () =>
-    Effect.gen(function*() {
-      const standIn = yield* StandIn.scoped({ replies: [StandIn.text("ok"), StandIn.error(404)] })
-      const http = (yield* client()).pipe(HttpClient.mapRequest(HttpClientRequest.prependUrl(standIn.url)))
-      const ok = yield* http.execute(HttpClientRequest.post("/v1/messages"))
-      expect(ok.status).toBe(200)
-      const error = yield* Effect.flip(HttpClient.filterStatusOk(http).execute(HttpClientRequest.post("/v1/messages")))
-      expect(error._tag).toBe("ResponseError")
-    }))
-
-  it.scoped("a streamed request body (Effect Stream) is sent whole", () =>
-    Effect.gen(function*() {
-      const standIn = yield* StandIn.scoped()
-      const http = yield* client()
-      const parts = ["{\"model\":", "\"m\",\"messages\":", "[]}"].map((s) => new TextEncoder().encode(s))
-      const response = yield* http.execute(
-        HttpClientRequest.post(`${standIn.url}/v1/messages`).pipe(
-          HttpClientRequest.bodyStream(Stream.fromIterable(parts), { contentType: "application/json" })
+  describe(`${clientName}: requests and answers`, () => {
+    it.scoped("sends method, headers and body; answers status, lower-case headers and a body readable many ways", () =>
+      Effect.gen(function*() {
+        const standIn = yield* StandIn.scoped({
+          replies: [StandIn.text("hi", { id: "msg_1" })].map((r) => ({ ...r, headers: { "X-Custom": "yes" } }) as StandIn.Reply)
+        })
+        const http = yield* client()
+        const response = yield* http.execute(
+          post(standIn.url, { hello: "world" }).pipe(HttpClientRequest.setHeader("x-api-key", "k"))
         )
-      )
-      yield* response.text
-      expect(standIn.requests[0]!.body).toEqual({ model: "m", messages: [] })
-    }))
+        expect(response.status).toBe(200)
+        expect(response.headers["x-custom"]).toBe("yes")
+        const text = yield* response.text
+        expect(JSON.parse(text).id).toBe("msg_1")
+        // A whole-body read can be repeated, and the other readers agree with it.
+        expect(yield* response.text).toBe(text)
+        expect(yield* response.json).toEqual(JSON.parse(text))
+        expect(new TextDecoder().decode(yield* response.arrayBuffer)).toBe(text)
+        const [received] = standIn.requests
+        expect(received!.method).toBe("POST")
+        expect(received!.headers["x-api-key"]).toBe("k")
+        expect(received!.headers["content-type"]).toBe("application/json")
+        expect(received!.body).toEqual({ hello: "world" })
+      }))
 
-  it.scoped("a refused connection is a Transport RequestError carrying the cause", () =>
-    Effect.gen(function*() {
-      const standIn = yield* StandIn.scoped()
-      const url = standIn.url
-      yield* Effect.promise(() => standIn.close())
-      const http = yield* client()
-      const error = yield* Effect.flip(http.execute(post(url, {})))
-      expect(error._tag).toBe("RequestError")
-      if (error._tag === "RequestError") expect(error.reason).toBe("Transport")
-      expect(String((causeOf(error) as { code?: string }).code ?? causeOf(error))).toContain("ECONNREFUSED")
-    }))
-})
+    it.scoped("a non-2xx answer is an answer, not a failure (as with every HttpClient)", () =>
+      Effect.gen(function*() {
+        const standIn = yield* StandIn.scoped({ replies: [StandIn.error(529)] })
+        const http = yield* client()
+        const response = yield* http.execute(post(standIn.url, {}))
+        expect(response.status).toBe(529)
+        expect(((yield* response.json) as { error: { type: string } }).error.type).toBe("overloaded_error")
+      }))
 
-describe("UndiciHttpClient: response bodies as streams", () => {
-  it.scoped("delivers every byte of a large body in order, whatever the chunking", () =>
-    Effect.gen(function*() {
-      const body = new Uint8Array(3 * 1024 * 1024 + 17).map((_, i) => i % 251)
-      const standIn = yield* StandIn.scoped({ replies: [{ type: "stream", body, chunkSize: 65_536 }] })
-      const http = yield* client()
-      const response = yield* http.execute(post(standIn.url, {}))
-      // A slow reader: undici is paused above the high-water mark and resumed as the reader catches up.
-      const chunks = yield* response.stream.pipe(Stream.tap(() => realPause(0)), Stream.runCollect)
-      const received = Buffer.concat(Chunk.toReadonlyArray(chunks))
-      expect(received.length).toBe(body.length)
-      expect(received.equals(Buffer.from(body))).toBe(true)
-    }))
+    it.scoped("platform combinators apply (mapRequest, filterStatusOk)", () =>
+      Effect.gen(function*() {
+        const standIn = yield* StandIn.scoped({ replies: [StandIn.text("ok"), StandIn.error(404)] })
+        const http = (yield* client()).pipe(HttpClient.mapRequest(HttpClientRequest.prependUrl(standIn.url)))
+        const ok = yield* http.execute(HttpClientRequest.post("/v1/messages"))
+        expect(ok.status).toBe(200)
+        const error = yield* Effect.flip(HttpClient.filterStatusOk(http).execute(HttpClientRequest.post("/v1/messages")))
+        expect(error._tag).toBe("ResponseError")
+      }))
 
-  it.scoped("a connection cut mid-body fails the stream with a Decode ResponseError", () =>
-    Effect.gen(function*() {
-      const standIn = yield* StandIn.scoped({
-        replies: [{ type: "stream", body: "x".repeat(10_000), chunkSize: 1000, cutAfter: 3000 }]
-      })
-      const http = yield* client()
-      const response = yield* http.execute(post(standIn.url, {}))
-      const error = yield* Effect.flip(Stream.runDrain(response.stream))
-      expect(error._tag).toBe("ResponseError")
-      if (error._tag === "ResponseError") expect(error.reason).toBe("Decode")
-    }))
+    it.scoped("a streamed request body (Effect Stream) is sent whole", () =>
+      Effect.gen(function*() {
+        const standIn = yield* StandIn.scoped()
+        const http = yield* client()
+        const parts = ["{\"model\":", "\"m\",\"messages\":", "[]}"].map((s) => new TextEncoder().encode(s))
+        const response = yield* http.execute(
+          HttpClientRequest.post(`${standIn.url}/v1/messages`).pipe(
+            HttpClientRequest.bodyStream(Stream.fromIterable(parts), { contentType: "application/json" })
+          )
+        )
+        yield* response.text
+        expect(standIn.requests[0]!.body).toEqual({ model: "m", messages: [] })
+      }))
 
-  it.scoped("ending the stream early aborts the request", () =>
-    Effect.gen(function*() {
-      const standIn = yield* StandIn.scoped({ replies: [{ type: "stream", body: "x".repeat(10_000), chunkSize: 100, stallAfter: 500 }] })
-      const http = yield* client()
-      const response = yield* http.execute(post(standIn.url, {}))
-      const first = yield* response.stream.pipe(Stream.take(1), Stream.runCollect)
-      expect(Chunk.size(first)).toBe(1)
-      yield* StandIn.until(standIn, () => standIn.abandoned.length === 1)
-    }))
-})
+    it.scoped("a refused connection is a Transport RequestError carrying the cause", () =>
+      Effect.gen(function*() {
+        const standIn = yield* StandIn.scoped()
+        const url = standIn.url
+        yield* Effect.promise(() => standIn.close())
+        const http = yield* client()
+        const error = yield* Effect.flip(http.execute(post(url, {})))
+        expect(error._tag).toBe("RequestError")
+        if (error._tag === "RequestError") expect(error.reason).toBe("Transport")
+        expect(String((causeOf(error) as { code?: string }).code ?? causeOf(error))).toContain("ECONNREFUSED")
+      }))
+  })
+
+  describe(`${clientName}: response bodies as streams`, () => {
+    it.scoped("delivers every byte of a large body in order, whatever the chunking", () =>
+      Effect.gen(function*() {
+        const body = new Uint8Array(3 * 1024 * 1024 + 17).map((_, i) => i % 251)
+        const standIn = yield* StandIn.scoped({ replies: [{ type: "stream", body, chunkSize: 65_536 }] })
+        const http = yield* client()
+        const response = yield* http.execute(post(standIn.url, {}))
+        // A slow reader: undici is paused above the high-water mark and resumed as the reader catches up.
+        const chunks = yield* response.stream.pipe(Stream.tap(() => realPause(0)), Stream.runCollect)
+        const received = Buffer.concat(Chunk.toReadonlyArray(chunks))
+        expect(received.length).toBe(body.length)
+        expect(received.equals(Buffer.from(body))).toBe(true)
+      }))
+
+    it.scoped("a connection cut mid-body fails the stream with a Decode ResponseError", () =>
+      Effect.gen(function*() {
+        const standIn = yield* StandIn.scoped({
+          replies: [{ type: "stream", body: "x".repeat(10_000), chunkSize: 1000, cutAfter: 3000 }]
+        })
+        const http = yield* client()
+        const response = yield* http.execute(post(standIn.url, {}))
+        const error = yield* Effect.flip(Stream.runDrain(response.stream))
+        expect(error._tag).toBe("ResponseError")
+        if (error._tag === "ResponseError") expect(error.reason).toBe("Decode")
+      }))
+
+    it.scoped("ending the stream early aborts the request", () =>
+      Effect.gen(function*() {
+        const standIn = yield* StandIn.scoped({ replies: [{ type: "stream", body: "x".repeat(10_000), chunkSize: 100, stallAfter: 500 }] })
+        const http = yield* client()
+        const response = yield* http.execute(post(standIn.url, {}))
+        const first = yield* response.stream.pipe(Stream.take(1), Stream.runCollect)
+        expect(Chunk.size(first)).toBe(1)
+        yield* StandIn.until(standIn, () => standIn.abandoned.length === 1)
+      }))
+  })
+
+  describe(`${clientName}: bodies read whole`, () => {
+    it.scoped("bodies far over the 1 MiB pause mark arrive whole when read as text, json or bytes", () =>
+      Effect.gen(function*() {
+        const big = "b".repeat(5 * 1024 * 1024)
+        const standIn = yield* StandIn.scoped({ replies: [StandIn.text(big), StandIn.text(big), StandIn.text(big)] })
+        const http = yield* client()
+        const text = yield* Effect.flatMap(http.execute(post(standIn.url, {})), (r) => r.text)
+        expect(JSON.parse(text).content[0].text).toBe(big)
+        const json = (yield* Effect.flatMap(http.execute(post(standIn.url, {})), (r) => r.json)) as any
+        expect(json.content[0].text.length).toBe(big.length)
+        // Read late: the body was paused at the mark while nobody read it, and resumes when someone does.
+        const response = yield* http.execute(post(standIn.url, {}))
+        yield* realPause(100)
+        expect((yield* response.arrayBuffer).byteLength).toBe(text.length)
+      }))
+
+    it.scoped("a body over maxBodyBytes read whole fails with BodyTooLarge and the request is aborted", () =>
+      Effect.gen(function*() {
+        const standIn = yield* StandIn.scoped({ replies: [StandIn.text("c".repeat(3 * 1024 * 1024))] })
+        const http = yield* client({ maxBodyBytes: 2 * 1024 * 1024 })
+        const error = yield* Effect.flip(Effect.flatMap(http.execute(post(standIn.url, {})), (r) => r.text))
+        expect(error._tag).toBe("ResponseError")
+        expect(causeOf(error)).toBeInstanceOf(UndiciHttpClient.BodyTooLarge)
+        // A stream reader is not limited.
+        standIn.enqueue(StandIn.text("d".repeat(3 * 1024 * 1024)))
+        const streamed = yield* Effect.flatMap(http.execute(post(standIn.url, {})), (r) =>
+          Stream.runFold(r.stream, 0, (n, bytes) => n + bytes.length))
+        expect(streamed).toBeGreaterThan(3 * 1024 * 1024)
+      }))
+  })
+
+  describe(`${clientName}: interruption and scopes`, () => {
+    it.scoped("interrupting a request that has no answer yet aborts it", () =>
+      Effect.gen(function*() {
+        const standIn = yield* StandIn.scoped({ replies: [{ type: "stall" }] })
+        const http = yield* client()
+        const fiber = yield* Effect.fork(http.execute(post(standIn.url, {})))
+        yield* StandIn.until(standIn, () => standIn.requests.length === 1)
+        yield* Fiber.interrupt(fiber)
+        yield* StandIn.until(standIn, () => standIn.abandoned.length === 1)
+      }))
+
+    it.scoped("interrupting a whole-body read aborts the request", () =>
+      Effect.gen(function*() {
+        const standIn = yield* StandIn.scoped({ replies: [{ type: "stream", body: "x".repeat(10_000), stallAfter: 100 }] })
+        const http = yield* client()
+        const response = yield* http.execute(post(standIn.url, {}))
+        const fiber = yield* Effect.fork(response.text)
+        yield* realPause(20)
+        yield* Fiber.interrupt(fiber)
+        yield* StandIn.until(standIn, () => standIn.abandoned.length === 1)
+      }))
+
+    it.scoped("closing the scope a body stream is pulled in aborts the request, even while a read waits", () =>
+      Effect.gen(function*() {
+        const standIn = yield* StandIn.scoped({ replies: [{ type: "stream", body: "x".repeat(10_000), stallAfter: 100 }] })
+        const http = yield* client()
+        const response = yield* http.execute(post(standIn.url, {}))
+        const scope = yield* Scope.make()
+        const pull = yield* Scope.extend(Stream.toPull(response.stream), scope)
+        yield* pull
+        const reading = yield* Effect.fork(pull)
+        yield* realPause(20)
+        yield* Scope.close(scope, Exit.void)
+        const exit = yield* Fiber.await(reading)
+        expect(Exit.isFailure(exit)).toBe(true)
+        yield* StandIn.until(standIn, () => standIn.abandoned.length === 1)
+      }))
+  })
+
+  describe(`${clientName}: timeout (one watchdog fiber, TestClock)`, () => {
+    it.scoped("no answer within the timeout: aborted, a Transport error whose cause is a TimeoutException", () =>
+      Effect.gen(function*() {
+        const standIn = yield* StandIn.scoped({ replies: [{ type: "stall" }] })
+        const http = yield* client({ timeout: "5 seconds" })
+        const { exit, waits } = yield* runClocked(http.execute(post(standIn.url, {})), 10_000)
+        const error = failureOf(exit)
+        expect(error._tag).toBe("RequestError")
+        expect(Cause.isTimeoutException(causeOf(error))).toBe(true)
+        expect(waits).toEqual([5000])
+        yield* StandIn.until(standIn, () => standIn.abandoned.length === 1)
+      }))
+
+    it.scoped("a body read whole is bounded too, from sending", () =>
+      Effect.gen(function*() {
+        const standIn = yield* StandIn.scoped({ replies: [{ type: "stream", body: "x".repeat(10_000), stallAfter: 100 }] })
+        const http = yield* client({ timeout: "5 seconds" })
+        // The answer is in before the clock moves (moving it while the headers are on their way would time the request
+        // out before there is a body to read): the deadline armed at sending still bounds the read.
+        const response = yield* http.execute(post(standIn.url, {}))
+        const { exit } = yield* runClocked(response.text, 10_000)
+        const error = failureOf(exit)
+        expect(error._tag).toBe("ResponseError")
+        expect(Cause.isTimeoutException(causeOf(error))).toBe(true)
+      }))
+
+    it.scoped("a body read as a stream is not bounded once the stream starts", () =>
+      Effect.gen(function*() {
+        const standIn = yield* StandIn.scoped({ replies: [{ type: "stream", body: "x".repeat(10_000), stallAfter: 100 }] })
+        const http = yield* client({ timeout: "5 seconds" })
+        const response = yield* http.execute(post(standIn.url, {}))
+        const reading = yield* Effect.fork(Stream.runDrain(response.stream))
+        yield* realPause(20)
+        yield* TestClock.adjust("1 minute")
+        yield* realPause(20)
+        expect(Option.isNone(yield* Fiber.poll(reading))).toBe(true)
+        expect(standIn.abandoned.length).toBe(0)
+        yield* Fiber.interrupt(reading)
+      }))
+
+    it.scoped("answers within the timeout are never touched, and the idle watchdog leaves no sleep behind", () =>
+      Effect.gen(function*() {
+        const standIn = yield* StandIn.scoped()
+        const http = yield* client({ timeout: "5 seconds" })
+        for (let i = 0; i < 20; i++) {
+          const response = yield* http.execute(post(standIn.url, { messages: [{ role: "user", content: `n${i}` }] }))
+          expect(response.status).toBe(200)
+          yield* response.text
+        }
+        // Past every deadline: the watchdog wakes, finds nothing armed, and parks without a timer.
+        yield* TestClock.adjust("6 seconds")
+        yield* realPause(5)
+        expect(Chunk.toReadonlyArray(yield* TestClock.sleeps())).toEqual([])
+        expect(standIn.abandoned.length).toBe(0)
+      }))
+  })
+}
 
 describe("UndiciHttpClient.toPull: a body as a pull, from this client or another", () => {
   /** Pulls a body to its end: its bytes, or the read's failure. */
@@ -146,14 +282,21 @@ describe("UndiciHttpClient.toPull: a body as a pull, from this client or another
       }
     })
 
-  for (const [name, layer] of [["UndiciHttpClient", UndiciHttpClient.layer], ["NodeHttpClient.layerUndici", NodeHttpClient.layerUndici]] as const) {
+  const owned = ["UndiciHttpClient", "the fetch client"]
+  for (
+    const [name, layer] of [
+      ["UndiciHttpClient", UndiciHttpClient.layer],
+      ["the fetch client", FetchClient.layerWith({})],
+      ["NodeHttpClient.layerUndici", NodeHttpClient.layerUndici]
+    ] as const
+  ) {
     it.scoped(`${name}: every byte in order; readEndsWithScope says whose answer it is`, () =>
       Effect.gen(function*() {
         const body = new Uint8Array(300_000).map((_, i) => i % 251)
         const standIn = yield* StandIn.scoped({ replies: [{ type: "stream", body, chunkSize: 65_536 }] })
         const http = Context.get(yield* Layer.build(layer), HttpClient.HttpClient)
         const response = yield* http.execute(post(standIn.url, {}))
-        expect(UndiciHttpClient.readEndsWithScope(response)).toBe(name === "UndiciHttpClient")
+        expect(UndiciHttpClient.readEndsWithScope(response)).toBe(owned.includes(name))
         const received = yield* pullAll(yield* UndiciHttpClient.toPull(response))
         expect(received.equals(Buffer.from(body))).toBe(true)
       }))
@@ -162,7 +305,7 @@ describe("UndiciHttpClient.toPull: a body as a pull, from this client or another
   it.scoped("closing the scope of this client's pull aborts the request, even while a read waits", () =>
     Effect.gen(function*() {
       const standIn = yield* StandIn.scoped({ replies: [{ type: "stream", body: "x".repeat(10_000), stallAfter: 500 }] })
-      const http = yield* client()
+      const http = Context.get(yield* Layer.build(UndiciHttpClient.layer), HttpClient.HttpClient)
       const response = yield* http.execute(post(standIn.url, {}))
       const scope = yield* Scope.make()
       const pull = yield* Scope.extend(UndiciHttpClient.toPull(response), scope)
@@ -175,129 +318,3 @@ describe("UndiciHttpClient.toPull: a body as a pull, from this client or another
     }))
 })
 
-describe("UndiciHttpClient: bodies read whole", () => {
-  it.scoped("bodies far over the 1 MiB pause mark arrive whole when read as text, json or bytes", () =>
-    Effect.gen(function*() {
-      const big = "b".repeat(5 * 1024 * 1024)
-      const standIn = yield* StandIn.scoped({ replies: [StandIn.text(big), StandIn.text(big), StandIn.text(big)] })
-      const http = yield* client()
-      const text = yield* Effect.flatMap(http.execute(post(standIn.url, {})), (r) => r.text)
-      expect(JSON.parse(text).content[0].text).toBe(big)
-      const json = (yield* Effect.flatMap(http.execute(post(standIn.url, {})), (r) => r.json)) as any
-      expect(json.content[0].text.length).toBe(big.length)
-      // Read late: the body was paused at the mark while nobody read it, and resumes when someone does.
-      const response = yield* http.execute(post(standIn.url, {}))
-      yield* realPause(100)
-      expect((yield* response.arrayBuffer).byteLength).toBe(text.length)
-    }))
-
-  it.scoped("a body over maxBodyBytes read whole fails with BodyTooLarge and the request is aborted", () =>
-    Effect.gen(function*() {
-      const standIn = yield* StandIn.scoped({ replies: [StandIn.text("c".repeat(3 * 1024 * 1024))] })
-      const http = yield* client({ maxBodyBytes: 2 * 1024 * 1024 })
-      const error = yield* Effect.flip(Effect.flatMap(http.execute(post(standIn.url, {})), (r) => r.text))
-      expect(error._tag).toBe("ResponseError")
-      expect(causeOf(error)).toBeInstanceOf(UndiciHttpClient.BodyTooLarge)
-      // A stream reader is not limited.
-      standIn.enqueue(StandIn.text("d".repeat(3 * 1024 * 1024)))
-      const streamed = yield* Effect.flatMap(http.execute(post(standIn.url, {})), (r) =>
-        Stream.runFold(r.stream, 0, (n, bytes) => n + bytes.length))
-      expect(streamed).toBeGreaterThan(3 * 1024 * 1024)
-    }))
-})
-
-describe("UndiciHttpClient: interruption and scopes", () => {
-  it.scoped("interrupting a request that has no answer yet aborts it", () =>
-    Effect.gen(function*() {
-      const standIn = yield* StandIn.scoped({ replies: [{ type: "stall" }] })
-      const http = yield* client()
-      const fiber = yield* Effect.fork(http.execute(post(standIn.url, {})))
-      yield* StandIn.until(standIn, () => standIn.requests.length === 1)
-      yield* Fiber.interrupt(fiber)
-      yield* StandIn.until(standIn, () => standIn.abandoned.length === 1)
-    }))
-
-  it.scoped("interrupting a whole-body read aborts the request", () =>
-    Effect.gen(function*() {
-      const standIn = yield* StandIn.scoped({ replies: [{ type: "stream", body: "x".repeat(10_000), stallAfter: 100 }] })
-      const http = yield* client()
-      const response = yield* http.execute(post(standIn.url, {}))
-      const fiber = yield* Effect.fork(response.text)
-      yield* realPause(20)
-      yield* Fiber.interrupt(fiber)
-      yield* StandIn.until(standIn, () => standIn.abandoned.length === 1)
-    }))
-
-  it.scoped("closing the scope a body stream is pulled in aborts the request, even while a read waits", () =>
-    Effect.gen(function*() {
-      const standIn = yield* StandIn.scoped({ replies: [{ type: "stream", body: "x".repeat(10_000), stallAfter: 100 }] })
-      const http = yield* client()
-      const response = yield* http.execute(post(standIn.url, {}))
-      const scope = yield* Scope.make()
-      const pull = yield* Scope.extend(Stream.toPull(response.stream), scope)
-      yield* pull
-      const reading = yield* Effect.fork(pull)
-      yield* realPause(20)
-      yield* Scope.close(scope, Exit.void)
-      const exit = yield* Fiber.await(reading)
-      expect(Exit.isFailure(exit)).toBe(true)
-      yield* StandIn.until(standIn, () => standIn.abandoned.length === 1)
-    }))
-})
-
-describe("UndiciHttpClient: timeout (one watchdog fiber, TestClock)", () => {
-  it.scoped("no answer within the timeout: aborted, a Transport error whose cause is a TimeoutException", () =>
-    Effect.gen(function*() {
-      const standIn = yield* StandIn.scoped({ replies: [{ type: "stall" }] })
-      const http = yield* client({ timeout: "5 seconds" })
-      const { exit, waits } = yield* runClocked(http.execute(post(standIn.url, {})), 10_000)
-      const error = failureOf(exit)
-      expect(error._tag).toBe("RequestError")
-      expect(Cause.isTimeoutException(causeOf(error))).toBe(true)
-      expect(waits).toEqual([5000])
-      yield* StandIn.until(standIn, () => standIn.abandoned.length === 1)
-    }))
-
-  it.scoped("a body read whole is bounded too, from sending", () =>
-    Effect.gen(function*() {
-      const standIn = yield* StandIn.scoped({ replies: [{ type: "stream", body: "x".repeat(10_000), stallAfter: 100 }] })
-      const http = yield* client({ timeout: "5 seconds" })
-      // The answer is in before the clock moves (moving it while the headers are on their way would time the request
-      // out before there is a body to read): the deadline armed at sending still bounds the read.
-      const response = yield* http.execute(post(standIn.url, {}))
-      const { exit } = yield* runClocked(response.text, 10_000)
-      const error = failureOf(exit)
-      expect(error._tag).toBe("ResponseError")
-      expect(Cause.isTimeoutException(causeOf(error))).toBe(true)
-    }))
-
-  it.scoped("a body read as a stream is not bounded once the stream starts", () =>
-    Effect.gen(function*() {
-      const standIn = yield* StandIn.scoped({ replies: [{ type: "stream", body: "x".repeat(10_000), stallAfter: 100 }] })
-      const http = yield* client({ timeout: "5 seconds" })
-      const response = yield* http.execute(post(standIn.url, {}))
-      const reading = yield* Effect.fork(Stream.runDrain(response.stream))
-      yield* realPause(20)
-      yield* TestClock.adjust("1 minute")
-      yield* realPause(20)
-      expect(Option.isNone(yield* Fiber.poll(reading))).toBe(true)
-      expect(standIn.abandoned.length).toBe(0)
-      yield* Fiber.interrupt(reading)
-    }))
-
-  it.scoped("answers within the timeout are never touched, and the idle watchdog leaves no sleep behind", () =>
-    Effect.gen(function*() {
-      const standIn = yield* StandIn.scoped()
-      const http = yield* client({ timeout: "5 seconds" })
-      for (let i = 0; i < 20; i++) {
-        const response = yield* http.execute(post(standIn.url, { messages: [{ role: "user", content: `n${i}` }] }))
-        expect(response.status).toBe(200)
-        yield* response.text
-      }
-      // Past every deadline: the watchdog wakes, finds nothing armed, and parks without a timer.
-      yield* TestClock.adjust("6 seconds")
-      yield* realPause(5)
-      expect(Chunk.toReadonlyArray(yield* TestClock.sleeps())).toEqual([])
-      expect(standIn.abandoned.length).toBe(0)
-    }))
-})

@@ -4,6 +4,7 @@ import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
+import type * as AnthropicHttpClient from "../src/AnthropicHttpClient.js"
 import * as AnthropicClient from "../src/AnthropicClient.js"
 import * as AnthropicConfig from "../src/AnthropicConfig.js"
 import * as Credentials from "../src/Credentials.js"
@@ -33,14 +34,19 @@ export const stack = (anthropic: Record<string, unknown>, env: Record<string, st
  * {@link stack} on another `HttpClient` (`NodeHttpClient.layerUndici`, say), as `layerFrom` builds it for users who
  * bring their own: an API key of {@link API_KEY} and `anthropic`'s keys.
  */
-export const stackOn = (httpClient: Layer.Layer<HttpClient.HttpClient>, anthropic: Record<string, unknown>) =>
+export const stackOn = (
+  httpClient: Layer.Layer<HttpClient.HttpClient>,
+  anthropic: Record<string, unknown>,
+  httpClientOptions?: AnthropicHttpClient.Options
+) =>
   Effect.gen(function*() {
     const settings = AnthropicConfig.fromObject({ providers: { anthropic: { api_key: API_KEY, ...anthropic } } }, { env: {} })
     if (Either.isLeft(settings)) return yield* Effect.die(settings.left)
     const services = yield* Layer.build(AnthropicClient.layerFrom({
       config: AnthropicConfig.layer(settings.right),
       credentials: Credentials.layer,
-      httpClient
+      httpClient,
+      ...(httpClientOptions === undefined ? {} : { httpClientOptions })
     }))
     return Context.get(services, AnthropicClient.AnthropicClient)
   })

@@ -18,6 +18,8 @@ import type * as AnthropicClient from "../src/AnthropicClient.js"
 import type { ConnectionError, StreamError } from "../src/Errors.js"
 import * as MessageStream from "../src/MessageStream.js"
 import * as Messages from "../src/Messages.js"
+import { undiciOptions } from "../src/internal/http/defaultClient.js"
+import * as FetchClient from "../src/internal/http/fetch.js"
 import * as StandIn from "../src/testing/StandIn.js"
 import { API_KEY, hello, stack, stackOn } from "./fixtures.js"
 import { failureOf, runClocked } from "./helpers.js"
@@ -26,9 +28,16 @@ type ClientFor = (anthropic: Record<string, unknown>) => Effect.Effect<Anthropic
 
 const on = (layer: Layer.Layer<HttpClient.HttpClient>): ClientFor => (anthropic) => stackOn(layer, anthropic)
 
+/** The library's own `fetch` client, bounded by `timeout_ms` as the default stack makes it on Bun and Workers. */
+const onOwnFetch: ClientFor = (anthropic) => {
+  const timeoutMs = typeof anthropic.timeout_ms === "number" ? anthropic.timeout_ms : 600_000
+  return stackOn(FetchClient.layerWith({ timeout: timeoutMs }), anthropic, undiciOptions)
+}
+
 const clients: ReadonlyArray<readonly [string, ClientFor]> = [
   ["the default (UndiciHttpClient)", (anthropic) => Effect.map(stack({ api_key: API_KEY, ...anthropic }), (s) => s.client)],
   ["NodeHttpClient.layerUndici", on(NodeHttpClient.layerUndici)],
+  ["the default on Bun and Workers (the library's fetch client)", onOwnFetch],
   ["FetchHttpClient (fetch)", on(FetchHttpClient.layer)]
 ]
 

@@ -38,7 +38,7 @@ import type {
   RequestOptions,
   Service
 } from "./types.js"
-import * as UndiciHttpClient from "./undici.js"
+import * as Deadlines from "./deadlines.js"
 
 /** What the client is made of. */
 export interface Dependencies {
@@ -103,7 +103,7 @@ const makeShared = (deps: Dependencies) => {
 const boundedBy = (deps: Dependencies, options: RequestOptions, timeoutMs: number, description: string, detail: string) =>
 <X, E>(send: Effect.Effect<X, E | ConnectionError>): Effect.Effect<X, E | ConnectionError> =>
   deps.options.timeout === "client"
-    ? options.timeoutMs === undefined ? send : UndiciHttpClient.withTimeout(send, timeoutMs)
+    ? options.timeoutMs === undefined ? send : Deadlines.withTimeout(send, timeoutMs)
     : Effect.timeoutFail(send, {
       duration: timeoutMs,
       onTimeout: () => new ConnectionError({ reason: "timeout", request: description, detail })

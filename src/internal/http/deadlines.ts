@@ -9,7 +9,11 @@
  * sleeps on Effect's `Clock` (so `TestClock` drives it in tests), and with the default clock on an unref'd timer: a
  * pending deadline never keeps the process alive.
  */
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as FiberRef from "effect/FiberRef"
+import { dual } from "effect/Function"
+import { globalValue } from "effect/GlobalValue"
 import type * as Scope from "effect/Scope"
 import { backgroundSleep } from "./backgroundSleep.js"
 
@@ -137,3 +141,23 @@ export const make = (timeoutMs: number): Effect.Effect<Deadlines, never, Scope.S
     yield* Effect.forkScoped(Effect.interruptible(watch))
     return { timeoutMs, arm }
   })
+
+/** The bound {@link withTimeout} sets for the requests of an effect; `undefined`: the client's own. */
+export const currentTimeout = globalValue(
+  "effect-anthropic/UndiciHttpClient/currentTimeout",
+  () => FiberRef.unsafeMake<number | undefined>(undefined)
+)
+
+/**
+ * The requests `effect` sends through a client bounded by deadlines (`UndiciHttpClient`, the default `fetch` client)
+ * are bounded by `timeout` instead of the client's own (longer or shorter), with the same semantics and the same
+ * watchdog fiber.
+ *
+ * @since 0.2.0
+ * @category combinators
+ */
+export const withTimeout: {
+  (timeout: Duration.DurationInput): <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
+  <A, E, R>(effect: Effect.Effect<A, E, R>, timeout: Duration.DurationInput): Effect.Effect<A, E, R>
+} = dual(2, <A, E, R>(effect: Effect.Effect<A, E, R>, timeout: Duration.DurationInput) =>
+  Effect.locally(effect, currentTimeout, Duration.toMillis(timeout)))

@@ -1,16 +1,16 @@
 /**
  * The `HttpClient` the stack uses unless it is given one: this library's undici client where undici's dispatcher
- * runs (Node, Deno), bounded by `timeout_ms` itself; elsewhere (Bun, Cloudflare Workers, any other runtime) the
- * platform's `fetch` client, each attempt bounded by `Effect.timeoutFail`. Everything above it is the same code.
+ * runs (Node, Deno); elsewhere (Bun, Cloudflare Workers, any other runtime) its client on the runtime's `fetch`. Both
+ * bound each request by `timeout_ms` themselves. Everything above them is the same code.
  */
-import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
+import * as FetchClient from "./fetch.js"
 import type * as HttpClient from "@effect/platform/HttpClient"
 import type * as Layer from "effect/Layer"
 import { undiciRuns } from "../runtime.js"
 import type { Options } from "./types.js"
 import * as UndiciHttpClient from "./undici.js"
 
-/** How the HTTP layer treats the undici client: it bounds each request by `timeout_ms` and sends no trace headers. */
+/** How the HTTP layer treats this library's clients: each bounds a request by `timeout_ms` and sends no trace headers. */
 export const undiciOptions: Options = { timeout: "client", traceHeaders: "client" }
 
 /** The default client for requests bounded by `timeoutMs`, and how the HTTP layer treats it. */
@@ -20,4 +20,4 @@ export const defaultHttpClient = (timeoutMs: number): {
 } =>
   undiciRuns
     ? { layer: UndiciHttpClient.layerWith({ timeout: timeoutMs }), options: undiciOptions }
-    : { layer: FetchHttpClient.layer, options: {} }
+    : { layer: FetchClient.layerWith({ timeout: timeoutMs }), options: undiciOptions }

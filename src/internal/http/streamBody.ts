@@ -22,7 +22,7 @@ import type { AuthHeaders } from "../credentials/authHeaders.js"
 import { type ApiError, ConnectionError, RateLimit, ServerError, StreamError } from "../errors.js"
 import { clip, MAX_IDENTIFIER } from "../clip.js"
 import type { BodyReader, Charge, Decode, HttpSettings, PullDecode, StartedStream } from "./types.js"
-import * as UndiciHttpClient from "./undici.js"
+import * as DirectPull from "./directPull.js"
 
 /**
  * @since 0.2.0
@@ -100,7 +100,7 @@ const watch = (
   // instead (closing its scope left a silent body waited on forever, or ended it as if it were complete); its
   // request is aborted when the failure has closed the scope.
   const stopped = Deferred.unsafeMake<never, HttpClientError.ResponseError>(FiberId.none)
-  const endsWithScope = UndiciHttpClient.readEndsWithScope(response)
+  const endsWithScope = DirectPull.readEndsWithScope(response)
   const stop = (why: string) =>
     endsWithScope ? Scope.close(scope, Exit.void) : Deferred.fail(
       stopped,
@@ -183,7 +183,7 @@ const readStream = <A>(
       const pull = typeof decode === "function"
         ? yield* Scope.extend(Stream.toPull(decode(watched.body(), watched.reader)), scope)
         : decode.decode(
-          yield* Scope.extend(watched.endsWithScope ? UndiciHttpClient.toPull(response) : Stream.toPull(watched.body()), scope),
+          yield* Scope.extend(watched.endsWithScope ? DirectPull.toPull(response) : Stream.toPull(watched.body()), scope),
           watched.reader
         )
       // Until a chunk that holds something: a decoder may hand out empty chunks (a read that completed no line).

@@ -5,7 +5,7 @@ import type * as HttpClientError from "@effect/platform/HttpClientError"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as Cause from "effect/Cause"
 import { ConnectionError, Other } from "../errors.js"
-import { BodyTooLarge } from "./undici.js"
+import { BodyTooLarge } from "./bodyLimit.js"
 import { causeText } from "../causeText.js"
 
 /**

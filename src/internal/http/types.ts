@@ -15,7 +15,7 @@ import type { ApiError, CallError, CredentialKind, LoginRequired, RateLimit, Ref
 import type { Cost, Reservation } from "../rateLimiter/limiter.js"
 import type * as ResponseMetadata from "../responseMetadata.js"
 import type { Pull } from "../stream/pull.js"
-import type * as UndiciHttpClient from "./undici.js"
+import type * as DirectPull from "./directPull.js"
 
 /** What the HTTP layer reads of the settings. */
 export interface HttpSettings {
@@ -183,7 +183,7 @@ export type Decode<A> = (
  */
 export interface PullDecode<A> {
   readonly _tag: "PullDecode"
-  readonly decode: (body: UndiciHttpClient.Pull, reader: BodyReader) => Pull<A, ApiError>
+  readonly decode: (body: DirectPull.Pull, reader: BodyReader) => Pull<A, ApiError>
 }
 
 /**

@@ -13,9 +13,7 @@ import * as UrlParams from "@effect/platform/UrlParams"
 import * as Cause from "effect/Cause"
 import * as Chunk from "effect/Chunk"
 import * as Duration from "effect/Duration"
-import { dual } from "effect/Function"
 import * as Effect from "effect/Effect"
-import * as FiberRef from "effect/FiberRef"
 import { globalValue } from "effect/GlobalValue"
 import * as Inspectable from "effect/Inspectable"
 import * as Layer from "effect/Layer"
@@ -25,6 +23,7 @@ import * as Stream from "effect/Stream"
 import { Readable } from "node:stream"
 import type { Dispatcher } from "undici"
 import * as Deadlines from "./deadlines.js"
+import { type DirectPull, type Pull, PullKey } from "./directPull.js"
 
 /**
  * @since 0.1.0
@@ -49,25 +48,33 @@ export interface Options {
   readonly maxBodyBytes?: number | undefined
 }
 
-/**
- * The `cause` of a whole-body read that went past {@link Options.maxBodyBytes}.
- *
- * @since 0.1.0
- * @category models
- */
-export class BodyTooLarge extends Error {
-  constructor(readonly limit: number) {
-    super(`the body is larger than ${limit} bytes (maxBodyBytes)`)
-    this.name = "BodyTooLarge"
-  }
-}
+export {
+  /**
+   * The `cause` of a whole-body read that went past {@link Options.maxBodyBytes}.
+   *
+   * @since 0.1.0
+   * @category models
+   */
+  BodyTooLarge,
+  /**
+   * Default of {@link Options.maxBodyBytes}.
+   *
+   * @category constants
+   */
+  DEFAULT_MAX_BODY_BYTES
+} from "./bodyLimit.js"
+import { BodyTooLarge, DEFAULT_MAX_BODY_BYTES } from "./bodyLimit.js"
 
-/**
- * Default of {@link Options.maxBodyBytes}.
- *
- * @category constants
- */
-export const DEFAULT_MAX_BODY_BYTES = 64 * 1024 * 1024
+export {
+  /**
+   * The requests `effect` sends through an `UndiciHttpClient` are bounded by `timeout` instead of the client's own
+   * {@link Options.timeout} (longer or shorter), with the same semantics and the same watchdog fiber.
+   *
+   * @since 0.2.0
+   * @category combinators
+   */
+  withTimeout
+} from "./deadlines.js"
 
 /**
  * An `HttpClient` sending through `dispatcher`. With a `timeout`, its watchdog fiber lives in the scope.
@@ -86,25 +93,6 @@ export const make = (dispatcher: Dispatcher, options: Options = {}): Effect.Effe
       )
     }
   )
-
-/** The bound {@link withTimeout} sets for the requests of an effect; `undefined`: the client's own. */
-const currentTimeout = globalValue(
-  "effect-anthropic/UndiciHttpClient/currentTimeout",
-  () => FiberRef.unsafeMake<number | undefined>(undefined)
-)
-
-/**
- * The requests `effect` sends through an `UndiciHttpClient` are bounded by `timeout` instead of the client's own
- * {@link Options.timeout} (longer or shorter), with the same semantics and the same watchdog fiber.
- *
- * @since 0.2.0
- * @category combinators
- */
-export const withTimeout: {
-  (timeout: Duration.DurationInput): <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
-  <A, E, R>(effect: Effect.Effect<A, E, R>, timeout: Duration.DurationInput): Effect.Effect<A, E, R>
-} = dual(2, <A, E, R>(effect: Effect.Effect<A, E, R>, timeout: Duration.DurationInput) =>
-  Effect.locally(effect, currentTimeout, Duration.toMillis(timeout)))
 
 /**
  * The client on an undici `Agent` of its own, closed with the layer.
@@ -134,33 +122,31 @@ export const layerWith = (options: Options): Layer.Layer<HttpClient.HttpClient> 
  */
 export const layer: Layer.Layer<HttpClient.HttpClient> = layerWith({})
 
-/**
- * A body's pull: its next chunks of bytes, failing with `None` at the end.
- *
- * @since 0.2.0
- * @category models
- */
-export type Pull = Effect.Effect<Chunk.Chunk<Uint8Array>, Option.Option<HttpClientError.ResponseError>>
-
-/**
- * An answer's body as a pull in the scope, like `Stream.toPull(response.stream)`. An answer of this client is pulled
- * directly, without a Stream (and its channel executor) in between; any other answer through its `stream`.
- *
- * @since 0.2.0
- * @category utils
- */
-export const toPull = (response: HttpClientResponse.HttpClientResponse): Effect.Effect<Pull, never, Scope.Scope> =>
-  response instanceof UndiciResponse ? response.pull : Stream.toPull(response.stream)
-
-/**
- * Whether closing the scope a body is read in ends a read in progress (it aborts the request): true of this
- * client's answers. Another client's read may wait on, whatever its scope: interrupt it to end it.
- *
- * @since 0.2.0
- * @category utils
- */
-export const readEndsWithScope = (response: HttpClientResponse.HttpClientResponse): boolean =>
-  response instanceof UndiciResponse
+export {
+  /**
+   * A body's pull: its next chunks of bytes, failing with `None` at the end.
+   *
+   * @since 0.2.0
+   * @category models
+   */
+  type Pull,
+  /**
+   * Whether closing the scope a body is read in ends a read in progress (it aborts the request): true of this
+   * client's answers. Another client's read may wait on, whatever its scope: interrupt it to end it.
+   *
+   * @since 0.2.0
+   * @category utils
+   */
+  readEndsWithScope,
+  /**
+   * An answer's body as a pull in the scope, like `Stream.toPull(response.stream)`. An answer of this client is
+   * pulled directly, without a Stream (and its channel executor) in between; any other answer through its `stream`.
+   *
+   * @since 0.2.0
+   * @category utils
+   */
+  toPull
+} from "./directPull.js"
 
 // An answer nobody reads would hold its connection (and, paused, never finish): abort it once it is unreachable.
 const unread = globalValue(
@@ -199,7 +185,7 @@ const makeSend = (dispatcher: Dispatcher, deadlines: Deadlines.Deadlines, maxBod
 
   const dispatch = (request: HttpClientRequest.HttpClientRequest, target: Target, body: Body) =>
     Effect.withFiberRuntime<HttpClientResponse.HttpClientResponse, HttpClientError.RequestError>((fiber) =>
-      exchangeOf(request, target, body, fiber.getFiberRef(currentTimeout) ?? deadlines.timeoutMs)
+      exchangeOf(request, target, body, fiber.getFiberRef(Deadlines.currentTimeout) ?? deadlines.timeoutMs)
     )
 
   const exchangeOf = (request: HttpClientRequest.HttpClientRequest, target: Target, body: Body, timeoutMs: number) =>
@@ -375,7 +361,7 @@ class Exchange implements Dispatcher.DispatchHandler {
   }
 }
 
-class UndiciResponse extends Inspectable.Class implements HttpClientResponse.HttpClientResponse {
+class UndiciResponse extends Inspectable.Class implements HttpClientResponse.HttpClientResponse, DirectPull {
   readonly [HttpIncomingMessage.TypeId]: HttpIncomingMessage.TypeId = HttpIncomingMessage.TypeId
   readonly [HttpClientResponse.TypeId]: HttpClientResponse.TypeId = HttpClientResponse.TypeId
   private parsedHeaders: Headers.Headers | undefined
@@ -462,6 +448,10 @@ class UndiciResponse extends Inspectable.Class implements HttpClientResponse.Htt
   /** The body as it arrives, each read taking every chunk buffered so far. Ending early aborts the request. */
   get stream(): Stream.Stream<Uint8Array, HttpClientError.ResponseError> {
     return Stream.fromPull(this.pull)
+  }
+
+  get [PullKey](): Effect.Effect<Pull, never, Scope.Scope> {
+    return this.pull
   }
 
   /** {@link stream}'s pull, without a Stream around it (see {@link toPull}). */

@@ -1,0 +1,327 @@
+/**
+ * The `HttpClient` on the runtime's `fetch`, the default where undici's dispatcher cannot run (Bun, Cloudflare
+ * Workers, any other runtime). Same semantics as the undici client: each request bounded by one shared watchdog fiber
+ * (`timeout`), whole-body reads bounded (`maxBodyBytes`), interrupting a request or a read aborts it, closing the
+ * scope a body is pulled in aborts it, an answer never read is aborted once it is garbage-collected.
+ *
+ * Why not `@effect/platform`'s `FetchHttpClient`: it goes through `HttpClient.make`, which opens a span with every
+ * header as an attribute and an uninterruptible region per request, and a timeout on it is `Effect.timeout` (two
+ * fibers). Measured on Bun, 5,000 small calls at concurrency 32: the platform client alone cost 1.6× raw `fetch`.
+ */
+import * as Cookies from "@effect/platform/Cookies"
+import * as Headers from "@effect/platform/Headers"
+import * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpClientError from "@effect/platform/HttpClientError"
+import type * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import * as HttpIncomingMessage from "@effect/platform/HttpIncomingMessage"
+import * as UrlParams from "@effect/platform/UrlParams"
+import * as Cause from "effect/Cause"
+import * as Chunk from "effect/Chunk"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import { globalValue } from "effect/GlobalValue"
+import * as Inspectable from "effect/Inspectable"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import type * as Scope from "effect/Scope"
+import * as Stream from "effect/Stream"
+import * as Deadlines from "./deadlines.js"
+import { type DirectPull, type Pull, PullKey } from "./directPull.js"
+import { BodyTooLarge, DEFAULT_MAX_BODY_BYTES } from "./bodyLimit.js"
+
+export interface Options {
+  /** A bound on every request until its status and headers and, when the body is read whole, the body have arrived. */
+  readonly timeout?: Duration.DurationInput | undefined
+  /** The largest body read whole; default 64 MiB. */
+  readonly maxBodyBytes?: number | undefined
+  /** The `fetch` to send with; default the global one, looked up at each request. */
+  readonly fetch?: typeof globalThis.fetch | undefined
+}
+
+/** An `HttpClient` on `fetch`. With a `timeout`, its watchdog fiber lives in the scope. */
+export const make = (options: Options = {}): Effect.Effect<HttpClient.HttpClient, never, Scope.Scope> =>
+  Effect.map(
+    Deadlines.make(options.timeout === undefined ? Infinity : Duration.toMillis(options.timeout)),
+    (deadlines) => {
+      const send = makeSend(deadlines, options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES, options.fetch)
+      return HttpClient.makeWith<never, never, HttpClientError.HttpClientError, never>(
+        (effect) => Effect.flatMap(effect, send),
+        Effect.succeed
+      )
+    }
+  )
+
+/** The client as a layer; its watchdog fiber ends with the layer. */
+export const layerWith = (options: Options): Layer.Layer<HttpClient.HttpClient> =>
+  Layer.scoped(HttpClient.HttpClient, make(options))
+
+// An answer nobody reads would hold its connection: abort it once it is unreachable.
+const unread = globalValue(
+  "effect-anthropic/FetchHttpClient/unread",
+  () => new FinalizationRegistry<AbortController>((controller) => controller.abort(new Error("the response was never read")))
+)
+
+type Send = (request: HttpClientRequest.HttpClientRequest) => Effect.Effect<
+  HttpClientResponse.HttpClientResponse,
+  HttpClientError.RequestError
+>
+
+/** The request sender of one client. It remembers the last URL it checked: most requests go to the same few. */
+const makeSend = (deadlines: Deadlines.Deadlines, maxBodyBytes: number, fetchWith: Options["fetch"]): Send => {
+  let lastUrl = ""
+  let lastHref = ""
+  const hrefOf = (request: HttpClientRequest.HttpClientRequest): string | HttpClientError.RequestError => {
+    const plain = request.urlParams.length === 0 && Option.isNone(request.hash)
+    if (plain && request.url === lastUrl) return lastHref
+    const url = UrlParams.makeUrl(request.url, request.urlParams, request.hash)
+    if (url._tag === "Left") return new HttpClientError.RequestError({ request, reason: "InvalidUrl", cause: url.left })
+    const href = url.right.href
+    if (plain) {
+      lastUrl = request.url
+      lastHref = href
+    }
+    return href
+  }
+
+  const exchange = (request: HttpClientRequest.HttpClientRequest, href: string, body: BodyInit | null, streamed: boolean) =>
+    Effect.withFiberRuntime<HttpClientResponse.HttpClientResponse, HttpClientError.RequestError>((fiber) => {
+      const timeoutMs = fiber.getFiberRef(Deadlines.currentTimeout) ?? deadlines.timeoutMs
+      return Effect.async((resume) => {
+        const controller = new AbortController()
+        const deadline = timeoutMs === Infinity ? undefined : deadlines.arm(
+          () => controller.abort(new Cause.TimeoutException(`no complete answer within ${timeoutMs} ms`)),
+          timeoutMs
+        )
+        let answered = false
+        const init: RequestInit & { duplex?: "half" } = { method: request.method, headers: headersOf(request), body, signal: controller.signal }
+        if (streamed) init.duplex = "half"
+        ;(fetchWith ?? globalThis.fetch)(href, init).then(
+          (web) => {
+            answered = true
+            resume(Effect.succeed(new FetchResponse(request, web, controller, deadline, maxBodyBytes)))
+          },
+          (cause) => {
+            deadline?.disarm()
+            const reason: unknown = controller.signal.aborted ? controller.signal.reason : innermost(cause)
+            resume(Effect.fail(new HttpClientError.RequestError({ request, reason: "Transport", cause: reason })))
+          }
+        )
+        return Effect.sync(() => {
+          if (answered) return
+          deadline?.disarm()
+          controller.abort(new Error("the request was interrupted"))
+        })
+      })
+    })
+
+  return (request) => {
+    const href = hrefOf(request)
+    if (typeof href !== "string") return Effect.fail(href)
+    const body = request.body
+    switch (body._tag) {
+      case "Empty":
+        return exchange(request, href, null, false)
+      case "Uint8Array":
+      case "Raw":
+        return exchange(request, href, body.body as BodyInit, false)
+      case "FormData":
+        return exchange(request, href, body.formData, false)
+      case "Stream":
+        return Effect.flatMap(
+          Stream.toReadableStreamEffect(body.stream),
+          (stream) => exchange(request, href, stream, true)
+        )
+    }
+  }
+}
+
+/** What went wrong: Node's `fetch` rejects with "fetch failed" and the reason (ECONNREFUSED, …) as its `cause`. */
+const innermost = (error: unknown): unknown =>
+  error instanceof TypeError && error.cause instanceof Error ? error.cause : error
+
+/** `fetch` computes the length of the body itself and refuses one given. */
+const headersOf = (request: HttpClientRequest.HttpClientRequest): Record<string, string> =>
+  request.headers["content-length"] === undefined ? request.headers : Headers.remove(request.headers, "content-length")
+
+/**
+ * The whole body, bounded by `maxBodyBytes`. Read in one call when its length is known (and not compressed: a
+ * `content-length` then counts the compressed bytes); otherwise chunk by chunk, counting.
+ */
+const readWhole = async (web: Response, maxBodyBytes: number, controller: AbortController): Promise<Uint8Array> => {
+  const length = web.headers.get("content-length")
+  if (length !== null && web.headers.get("content-encoding") === null) {
+    if (Number(length) > maxBodyBytes) throw tooLarge(controller, maxBodyBytes)
+    return new Uint8Array(await web.arrayBuffer())
+  }
+  if (web.body === null) return new Uint8Array(0)
+  const reader = web.body.getReader()
+  const chunks: Array<Uint8Array> = []
+  let size = 0
+  for (;;) {
+    const { done, value } = await reader.read()
+    if (done) break
+    size += value.length
+    if (size > maxBodyBytes) throw tooLarge(controller, maxBodyBytes)
+    chunks.push(value)
+  }
+  return chunks.length === 1 ? chunks[0]! : concat(chunks, size)
+}
+
+const tooLarge = (controller: AbortController, limit: number): BodyTooLarge => {
+  const error = new BodyTooLarge(limit)
+  controller.abort(error)
+  return error
+}
+
+const concat = (chunks: ReadonlyArray<Uint8Array>, size: number): Uint8Array => {
+  const out = new Uint8Array(size)
+  let at = 0
+  for (const chunk of chunks) {
+    out.set(chunk, at)
+    at += chunk.length
+  }
+  return out
+}
+
+const decoder = new TextDecoder()
+
+class FetchResponse extends Inspectable.Class implements HttpClientResponse.HttpClientResponse, DirectPull {
+  readonly [HttpIncomingMessage.TypeId]: HttpIncomingMessage.TypeId = HttpIncomingMessage.TypeId
+  readonly [HttpClientResponse.TypeId]: HttpClientResponse.TypeId = HttpClientResponse.TypeId
+  private parsedHeaders: Headers.Headers | undefined
+  /** The body read whole, once: `text` may be read twice. */
+  private bytes: Promise<Uint8Array> | undefined
+
+  constructor(
+    readonly request: HttpClientRequest.HttpClientRequest,
+    private readonly web: Response,
+    private readonly controller: AbortController,
+    private readonly deadline: Deadlines.Deadline | undefined,
+    private readonly maxBodyBytes: number
+  ) {
+    super()
+    unread.register(this, controller, this)
+  }
+
+  get status(): number {
+    return this.web.status
+  }
+
+  get headers(): Headers.Headers {
+    return this.parsedHeaders ??= Headers.fromInput(this.web.headers as unknown as Iterable<readonly [string, string]>)
+  }
+
+  get cookies(): Cookies.Cookies {
+    return Cookies.fromSetCookie(this.web.headers.getSetCookie())
+  }
+
+  get remoteAddress(): Option.Option<string> {
+    return Option.none()
+  }
+
+  /** The body is read (or being read): the registry no longer needs to abort it. */
+  private claimed(): void {
+    unread.unregister(this)
+  }
+
+  private abort(why: string): void {
+    this.deadline?.disarm()
+    this.controller.abort(new Error(why))
+  }
+
+  private decodeError(cause: unknown): HttpClientError.ResponseError {
+    const reason: unknown = this.controller.signal.aborted ? this.controller.signal.reason : cause
+    return new HttpClientError.ResponseError({ request: this.request, response: this, reason: "Decode", cause: reason })
+  }
+
+  /** `f` of the whole body, once it has arrived; the deadline bounds it until then. */
+  private whole<A>(f: (bytes: Uint8Array) => A): Effect.Effect<A, HttpClientError.ResponseError> {
+    return Effect.async((resume) => {
+      if (this.bytes === undefined) {
+        this.claimed()
+        const deadline = this.deadline
+        this.bytes = readWhole(this.web, this.maxBodyBytes, this.controller)
+        if (deadline !== undefined) this.bytes.then(() => deadline.disarm(), () => deadline.disarm())
+      }
+      let settled = false
+      this.bytes.then(
+        (bytes) => {
+          settled = true
+          resume(Effect.succeed(f(bytes)))
+        },
+        (cause) => {
+          settled = true
+          resume(Effect.fail(this.decodeError(cause)))
+        }
+      )
+      return Effect.sync(() => {
+        if (!settled) this.abort("the body read was interrupted")
+      })
+    })
+  }
+
+  get arrayBuffer(): Effect.Effect<ArrayBuffer, HttpClientError.ResponseError> {
+    return this.whole((bytes) => bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer)
+  }
+
+  get text(): Effect.Effect<string, HttpClientError.ResponseError> {
+    return this.whole((bytes) => decoder.decode(bytes))
+  }
+
+  get json(): Effect.Effect<unknown, HttpClientError.ResponseError> {
+    return Effect.flatMap(this.text, (text) =>
+      Effect.try({ try: () => (text === "" ? null : JSON.parse(text)), catch: (cause) => this.decodeError(cause) }))
+  }
+
+  get urlParamsBody(): Effect.Effect<UrlParams.UrlParams, HttpClientError.ResponseError> {
+    return Effect.flatMap(this.text, (text) =>
+      Effect.try({
+        try: () => UrlParams.fromInput(new URLSearchParams(text)),
+        catch: (cause) => this.decodeError(cause)
+      }))
+  }
+
+  get formData(): Effect.Effect<FormData, HttpClientError.ResponseError> {
+    return Effect.flatMap(this.whole((bytes) => bytes), (bytes) =>
+      Effect.tryPromise({
+        try: () => new Response(bytes as Uint8Array<ArrayBuffer>, { headers: this.web.headers }).formData(),
+        catch: (cause) => this.decodeError(cause)
+      }))
+  }
+
+  /** The body as it arrives. Ending early aborts the request. */
+  get stream(): Stream.Stream<Uint8Array, HttpClientError.ResponseError> {
+    return Stream.fromPull(this[PullKey])
+  }
+
+  /** The body's pull: no longer bounded by the deadline (its reader decides how long a silence may last). */
+  get [PullKey](): Effect.Effect<Pull, never, Scope.Scope> {
+    return Effect.zipRight(
+      Effect.addFinalizer(() => Effect.sync(() => this.abort("the body stream ended before the body"))),
+      Effect.sync(() => {
+        this.claimed()
+        this.deadline?.disarm()
+        return this.pullOf(this.web.body?.getReader())
+      })
+    )
+  }
+
+  private pullOf(reader: ReadableStreamDefaultReader<Uint8Array> | undefined): Pull {
+    if (reader === undefined) return Effect.fail(Option.none())
+    return Effect.async((resume) => {
+      reader.read().then(
+        ({ done, value }) => resume(done ? Effect.fail(Option.none()) : Effect.succeed(Chunk.of(value))),
+        (cause) => resume(Effect.fail(Option.some(this.decodeError(cause))))
+      )
+    })
+  }
+
+  toJSON(): unknown {
+    return HttpIncomingMessage.inspect(this, {
+      _id: "@effect/platform/HttpClientResponse",
+      request: this.request.toJSON(),
+      status: this.status
+    })
+  }
+}
