@@ -9,6 +9,7 @@
  *
  * @since 0.1.0
  */
+import type * as HttpBody from "@effect/platform/HttpBody"
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientError from "@effect/platform/HttpClientError"
 import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
@@ -64,6 +65,14 @@ const toResponse = (reply: Response | Reply, request: RecordedRequest): Response
   }
 }
 
+/** A request body's bytes: the client sends JSON as text (`Raw`), other bodies as bytes. */
+const bytesOf = (body: HttpBody.HttpBody): Uint8Array =>
+  body._tag === "Uint8Array"
+    ? body.body
+    : body._tag === "Raw" && typeof body.body === "string"
+    ? new TextEncoder().encode(body.body)
+    : new Uint8Array()
+
 /**
  * An `HttpClient` that never touches the network: every request goes to `handler`.
  *
@@ -74,7 +83,7 @@ export const httpClient = (handler: Handler = () => echo): Layer.Layer<HttpClien
   Layer.succeed(
     HttpClient.HttpClient,
     HttpClient.make((request, url) => {
-      const raw = request.body._tag === "Uint8Array" ? request.body.body : new Uint8Array()
+      const raw = bytesOf(request.body)
       const body = decoder.decode(raw)
       let parsed: unknown = body
       try {

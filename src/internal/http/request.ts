@@ -82,7 +82,8 @@ export const mergeBetas = (...lists: ReadonlyArray<ReadonlyArray<string> | undef
 export const encodeBody = (params: unknown, metered: boolean): Either.Either<{ body: HttpBody.HttpBody; inputTokens: number }, InvalidRequest> =>
   Either.map(
     jsonText(params, "the request params"),
-    (text) => ({ body: HttpBody.text(text, "application/json"), inputTokens: metered ? estimateInputTokens(text) : 0 })
+    // The text as it is (every platform client sends a string): encoding it to bytes first was a copy per call.
+    (text) => ({ body: HttpBody.raw(text, { contentType: "application/json" }), inputTokens: metered ? estimateInputTokens(text) : 0 })
   )
 
 /**

@@ -198,22 +198,43 @@ export const retries = Metric.counter("effect_anthropic.client.retries", {
  * array each time, so Effect looks the metric up by its key, hashing every tag, on each call: ~10 µs); a metric made
  * from a tagged key updates its own entry directly.
  */
-const taggedCache = new Map<string, Metric.Metric.Histogram<number>>()
+/**
+ * The metrics made so far, found by walking the call's own strings (base URL, operation, model, answered model): no
+ * key is built per call (on Bun, concatenating and hashing a key string per metric was a percent of a call).
+ */
+let madeCount = 0
 const MAX_TAGGED = 1000
+
+class Node {
+  readonly children = new Map<string, Node>()
+  readonly metrics = new Map<string, Metric.Metric.Histogram<number>>()
+  /** The child under `key`; made only while metrics may still be made (else the tree would grow past the bound). */
+  child(key: string): Node | undefined {
+    let found = this.children.get(key)
+    if (found === undefined && madeCount < MAX_TAGGED) this.children.set(key, found = new Node())
+    return found
+  }
+}
+const madeMetrics = new Node()
+
+const nodeOf = (baseUrl: string, operation: string, model: string, responseModel: string | undefined): Node | undefined =>
+  madeMetrics.child(baseUrl)?.child(operation)?.child(model)?.child(responseModel ?? "")
 
 const tagged = (
   metric: Metric.Metric.Histogram<number>,
-  key: string,
+  node: Node | undefined,
+  slot: string,
   tags: () => ReadonlyArray<readonly [string, string]>
 ): Metric.Metric.Histogram<number> => {
-  const found = taggedCache.get(key)
+  const found = node?.metrics.get(slot)
   if (found !== undefined) return found
   // Past the bound (a server answering a new model name each time, say) the metric goes untagged: Effect's own
   // registry keeps every tagged key it is given, so new tags would grow it for ever.
-  if (taggedCache.size >= MAX_TAGGED) return metric
+  if (node === undefined || madeCount >= MAX_TAGGED) return metric
   const labels = tags().map(([k, v]) => MetricLabel.make(k, v))
   const made = Metric.fromMetricKey(MetricKey.taggedWithLabels(keyOf(metric), labels))
-  taggedCache.set(key, made)
+  node.metrics.set(slot, made)
+  madeCount++
   return made
 }
 
@@ -239,22 +260,23 @@ export const recordCall = (
   answer: ChatAnswer | undefined,
   error: unknown
 ): void => {
-  const base = `${operation}\u0000${model}\u0000${answer?.model ?? ""}\u0000${baseUrl}`
+  const node = nodeOf(baseUrl, operation, model, answer?.model)
   const errorType = error === undefined ? undefined : tagOf(error)
   const tags = () => baseTags(operation, model, answer?.model, baseUrl)
-  tagged(operationDuration, `d\u0000${base}\u0000${errorType ?? ""}`, () =>
+  tagged(operationDuration, node, errorType === undefined ? "duration" : `duration ${errorType}`, () =>
     errorType === undefined ? tags() : [...tags(), ["error.type", errorType]]).unsafeUpdate(seconds, [])
   if (answer?.inputTokens !== undefined) {
-    tagged(tokenUsage, `i\u0000${base}`, () => [...tags(), ["gen_ai.token.type", "input"]]).unsafeUpdate(answer.inputTokens, [])
+    tagged(tokenUsage, node, "input", () => [...tags(), ["gen_ai.token.type", "input"]]).unsafeUpdate(answer.inputTokens, [])
   }
   if (answer?.outputTokens !== undefined) {
-    tagged(tokenUsage, `o\u0000${base}`, () => [...tags(), ["gen_ai.token.type", "output"]]).unsafeUpdate(answer.outputTokens, [])
+    tagged(tokenUsage, node, "output", () => [...tags(), ["gen_ai.token.type", "output"]]).unsafeUpdate(answer.outputTokens, [])
   }
 }
 
 /** Records a stream's time to first token. */
 export const recordTimeToFirstToken = (model: string, baseUrl: string, seconds: number): void =>
-  tagged(timeToFirstToken, `f\u0000${model}\u0000${baseUrl}`, () => baseTags("chat", model, undefined, baseUrl)).unsafeUpdate(seconds, [])
+  tagged(timeToFirstToken, nodeOf(baseUrl, "chat", model, undefined), "first token", () =>
+    baseTags("chat", model, undefined, baseUrl)).unsafeUpdate(seconds, [])
 
 /** The convention's `error.type` of a failure: the tagged error's tag, else `_OTHER`. */
 export const tagOf = (error: unknown): string =>
