@@ -38,6 +38,7 @@ import type {
   RequestOptions,
   Service
 } from "./types.js"
+import { traceAttempt } from "../telemetry/attempt.js"
 import * as Deadlines from "./deadlines.js"
 
 /** What the client is made of. */
@@ -135,6 +136,9 @@ const makeExecute = (deps: Dependencies): Service["execute"] => {
     const detail = timeoutDetailOf(timeoutMs)
     const bound = boundedBy(deps, options, timeoutMs, description, detail)
     const { meter, scope: parentScope } = options
+    // The status of the last answer and the number of attempts so far, for each attempt's span when traced.
+    let lastStatus: number | undefined
+    let attempts = 0
     const sendIn = (auth: AuthHeaders, scope: Scope.CloseableScope | undefined, payload: HttpBody.HttpBody, charge: Charge): Effect.Effect<A, E | CallError> => {
       const request = HttpClientRequest.make(method)(url, { headers: headersFor(auth, options), body: payload })
       const sent = scope === undefined ? http.execute(request) : Effect.provideService(scopedHttp.execute(request), Scope.Scope, scope)
@@ -142,6 +146,7 @@ const makeExecute = (deps: Dependencies): Service["execute"] => {
         // A body that failed to be read (a file, a caller's stream) is the caller's problem, not the network's.
         onFailure: (error) => Effect.fail(options.bodyFailure?.() ?? connectionError(description, error, detail)),
         onSuccess: (response) => {
+          lastStatus = response.status
           const answered: Effect.Effect<A, E | CallError> = response.status >= 200 && response.status < 300
             ? recorded(response, charge.waitedMs, options.onResponse, read(response, auth, scope, charge))
             : failed(response, auth)
@@ -167,9 +172,17 @@ const makeExecute = (deps: Dependencies): Service["execute"] => {
       return Effect.flatMap(limiter.admit(cost), (reservation) => {
         waitedMs += reservation.waitedMs
         const charge = chargeOf(reservation, cost, waitedMs)
-        const sent = Effect.onError(
-          Effect.flatMap(credentials.authorize, (auth) => bound(send(auth, payload, charge))),
-          () => charge.settle(undefined)
+        lastStatus = undefined
+        const sent = traceAttempt(
+          method,
+          settings.baseUrl,
+          url,
+          attempts++,
+          Effect.onError(
+            Effect.flatMap(credentials.authorize, (auth) => bound(send(auth, payload, charge))),
+            () => charge.settle(undefined)
+          ),
+          () => lastStatus
         )
         // A wait for the limiter shows on the call's span (the common case, no wait, costs nothing).
         return reservation.waitedMs > 0 ? Effect.zipRight(spanEvent("rate_limiter.wait", { "effect_anthropic.rate_limiter.wait_ms": reservation.waitedMs }), sent) : sent

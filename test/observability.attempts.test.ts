@@ -1,0 +1,58 @@
+/**
+ * Every HTTP attempt of a call is a span of its own under the call's span (OpenTelemetry's HTTP convention: named by
+ * the method, kind CLIENT, the answer's status, the failure's error.type, the resend count of a retry), through a
+ * real OpenTelemetry SDK.
+ */
+import { describe, expect, it } from "@effect/vitest"
+import { SpanKind, SpanStatusCode } from "@opentelemetry/api"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Stream from "effect/Stream"
+import * as AnthropicClient from "../src/AnthropicClient.js"
+import * as Messages from "../src/Messages.js"
+import * as StandIn from "../src/testing/StandIn.js"
+import { API_KEY, hello } from "./fixtures.js"
+import { KeptSpans, sdkLayer } from "./otel.js"
+
+const tracedCall = <A, E>(program: Effect.Effect<A, E, AnthropicClient.AnthropicClient>, replies: ReadonlyArray<StandIn.Reply>) =>
+  Effect.gen(function*() {
+    const exporter = new KeptSpans()
+    const standIn = yield* StandIn.scoped({ replies })
+    const client = AnthropicClient.layerFile({ config: { providers: { anthropic: { api_key: API_KEY, base_url: standIn.url } } }, env: {} })
+    const result = yield* Effect.either(Effect.provide(program, Layer.merge(client, sdkLayer(exporter))))
+    return { result, spans: exporter.getFinishedSpans(), standIn }
+  })
+
+describe("observability: a span per HTTP attempt", () => {
+  it.scopedLive("a 529 retried, then a 200: two POST spans under the chat span, with their statuses and resend count", () =>
+    Effect.gen(function*() {
+      const { result, spans, standIn } = yield* tracedCall(Messages.create(hello), [StandIn.error(529, { retryAfterMs: "1" })])
+      expect(result._tag).toBe("Right")
+      const chat = spans.find((s) => s.name === `chat ${hello.model}`)!
+      const attempts = spans.filter((s) => s.name === "POST").sort((a, b) => a.startTime[1] - b.startTime[1] + 1e9 * (a.startTime[0] - b.startTime[0]))
+      expect(attempts).toHaveLength(2)
+      for (const attempt of attempts) {
+        expect(attempt.parentSpanContext?.spanId ?? (attempt as unknown as { parentSpanId?: string }).parentSpanId).toBe(chat.spanContext().spanId)
+        expect(attempt.kind).toBe(SpanKind.CLIENT)
+        expect(attempt.attributes["url.full"]).toBe(`${standIn.url}/v1/messages`)
+        expect(attempt.attributes["http.request.method"]).toBe("POST")
+      }
+      expect(attempts[0]!.attributes["http.response.status_code"]).toBe(529)
+      expect(attempts[0]!.attributes["error.type"]).toBe("ServerError")
+      expect(attempts[0]!.status.code).toBe(SpanStatusCode.ERROR)
+      expect(attempts[0]!.attributes["http.request.resend_count"]).toBeUndefined()
+      expect(attempts[1]!.attributes["http.response.status_code"]).toBe(200)
+      expect(attempts[1]!.attributes["http.request.resend_count"]).toBe(1)
+      expect(attempts[1]!.status.code).not.toBe(SpanStatusCode.ERROR)
+    }))
+
+  it.scopedLive("a stream's attempt span carries its status and the server; no key in any attribute", () =>
+    Effect.gen(function*() {
+      const { result, spans, standIn } = yield* tracedCall(Stream.runDrain(Messages.stream(hello)), [StandIn.streamText("hi")])
+      expect(result, JSON.stringify(result)).toMatchObject({ _tag: "Right" })
+      const attempt = spans.find((s) => s.name === "POST")!
+      expect(attempt.attributes["http.response.status_code"]).toBe(200)
+      expect(attempt.attributes["server.port"]).toBe(Number(new URL(standIn.url).port))
+      expect(JSON.stringify(spans.map((s) => [s.attributes, s.events]))).not.toContain(API_KEY)
+    }))
+})
