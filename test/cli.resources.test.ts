@@ -307,7 +307,7 @@ describe("files download", () => {
       })
     )
 
-  it.scoped("to stdout: the bytes alone, byte for byte; the bytes received on stderr", () =>
+  it.scoped("to stdout: the bytes alone, byte for byte; the bytes received on stderr (none with --quiet)", () =>
     Effect.gen(function*() {
       const { base, standIn } = yield* setup
       const bytes = randomBytes(300_000)
@@ -319,6 +319,11 @@ describe("files download", () => {
       expect(run.stdout).toBe("")
       expect(Buffer.compare(stdout.bytes(), bytes)).toBe(0)
       expect(sink.text().trimEnd().split("\n").at(-1)).toBe(`downloading ${meta.id}: 293.0 KiB of 293.0 KiB (100 %)`)
+      const quietOut = bytesOut()
+      const quietSink = fakeSink(true)
+      expect((yield* download(base, meta.id, { stdout: quietOut.out, sink: quietSink, quiet: true })).code).toBe(0)
+      expect(quietSink.writes).toEqual([])
+      expect(Buffer.compare(quietOut.bytes(), bytes)).toBe(0)
     }))
 
   it.scoped("to a terminal's stdout: refused before anything is asked, pointing at -o", () =>
@@ -396,7 +401,8 @@ describe("batches and files in their own process", () => {
   const f = fixture("ea-resources-", (_, standIn) => configLines(standIn))
 
   it("batches create --wait, results --json; files upload, list: data on stdout, progress as plain lines on stderr", async () => {
-    f.standIn.batches.setEndAfterPolls(2)
+    // Ended at the first poll: no real wait (the waits themselves are tested on the TestClock above).
+    f.standIn.batches.setEndAfterPolls(1)
     const file = path.join(f.dir, "b.jsonl")
     await fs.writeFile(file, `${request("w-1", "hello")}\n`)
     const created = await cli(["batches", "create", file, "--wait", "--config", f.config])
