@@ -13,7 +13,7 @@ import * as Stream from "effect/Stream"
 import type { LlmError } from "../internal/errors.js"
 import type * as MessageBatches from "../MessageBatches.js"
 import { readBatchFile } from "./batchFile.js"
-import { json, quiet, type ResourceOptions, resourceOptions, run } from "./commandParts.js"
+import { json, type ProgressOptions, quiet, type ResourceOptions, resourceOptions, run } from "./commandParts.js"
 import { connect } from "./connect.js"
 import type { BatchFileError } from "./errors.js"
 import { cell, fieldLines, jsonLine } from "./layout.js"
@@ -54,12 +54,7 @@ export const resultLine = (line: MessageBatches.BatchResult): string => {
 }
 
 /** `batches create FILE.jsonl [--wait]`: the batch's line; with `--wait`, its line again once it has ended. */
-export const create = (options: BatchesOptions & {
-  readonly file: string
-  readonly wait: boolean
-  readonly quiet: boolean
-  readonly progress: Progress.Sink
-}): Effect.Effect<void, LlmError | BatchFileError, Scope.Scope> =>
+export const create = (options: BatchesOptions & ProgressOptions & { readonly file: string; readonly wait: boolean }): Effect.Effect<void, LlmError | BatchFileError, Scope.Scope> =>
   Effect.gen(function*() {
     const params = yield* readBatchFile(options.file)
     const client = yield* connect(options)

@@ -9,12 +9,19 @@ import * as Option from "effect/Option"
 import type * as Scope from "effect/Scope"
 import type { ConfigOptions } from "./connect.js"
 import { stdoutLine } from "./output.js"
+import type * as Progress from "./progress.js"
 import { withEscapedConsole } from "./terminalText.js"
 
 /** What every resource command's body is given: its configuration, and where its lines go. */
 export interface ResourceOptions extends ConfigOptions {
   /** Where the lines go (stdout), each already escaped. */
   readonly write: (line: string) => void
+}
+
+/** How a body's progress is shown: on `progress` (stderr), unless `quiet`. */
+export interface ProgressOptions {
+  readonly quiet: boolean
+  readonly progress: Progress.Sink
 }
 
 export const json = Options.boolean("json").pipe(Options.withDescription("the API's JSON objects, one a line"))

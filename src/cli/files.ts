@@ -14,7 +14,7 @@ import * as Stream from "effect/Stream"
 import * as path from "node:path"
 import type * as Files from "../Files.js"
 import type { LlmError } from "../internal/errors.js"
-import { json, quiet, type ResourceOptions, resourceOptions, run } from "./commandParts.js"
+import { json, type ProgressOptions, quiet, type ResourceOptions, resourceOptions, run } from "./commandParts.js"
 import { connect } from "./connect.js"
 import { OutputError } from "./errors.js"
 import { cell, fieldLines, formatBytes, jsonLine } from "./layout.js"
@@ -23,12 +23,6 @@ import * as Progress from "./progress.js"
 
 /** What every `files` body is given: its configuration, and where its lines go. */
 export type FilesOptions = ResourceOptions
-
-/** How a transfer's progress is shown: on `progress` (stderr), unless `quiet`. */
-export interface ProgressOptions {
-  readonly quiet: boolean
-  readonly progress: Progress.Sink
-}
 
 /** One file as a line: id, size, when it was created, type, name. */
 export const fileLine = (file: Files.FileMetadata): string =>
