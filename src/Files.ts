@@ -20,9 +20,10 @@ export {
   type StartedDownload,
   type UploadSource
 } from "./internal/resources/files.js"
+export { type TransferOptions, type TransferProgress } from "./internal/resources/transferProgress.js"
 
 /**
- * `POST /v1/files`: the SDK's `client.beta.files.upload`.
+ * `POST /v1/files`: the SDK's `client.beta.files.upload`. `{ onProgress }` sees the bytes sent.
  *
  * @since 0.2.0
  * @category accessors
@@ -54,7 +55,8 @@ export const listPage = accessEffect((client) => client.listFiles)
 export const retrieve = accessEffect((client) => client.retrieveFile)
 
 /**
- * `GET /v1/files/{id}/content` as a `Stream` of bytes: the SDK's `client.beta.files.download`.
+ * `GET /v1/files/{id}/content` as a `Stream` of bytes: the SDK's `client.beta.files.download`. `{ onProgress }` sees
+ * the bytes received, of the answer's `content-length`.
  *
  * @since 0.2.0
  * @category accessors

@@ -11,6 +11,8 @@
 import { accessEffect, accessStream } from "./internal/client/accessors.js"
 export {
   BatchCreateParams,
+  type BatchProgress,
+  batchProgress,
   BatchRequest,
   BatchResult,
   BatchResultOutcome,
@@ -26,7 +28,8 @@ export {
   MessageBatchRequestCounts,
   type Service,
   SucceededResult,
-  type WaitOptions
+  type WaitOptions,
+  whyNotARequest
 } from "./internal/resources/messageBatches.js"
 
 /**
@@ -91,7 +94,7 @@ export {
 export const results = accessStream((client) => client.batchResults)
 
 /**
- * Polls a batch until it has ended (see `WaitOptions`).
+ * Polls a batch until it has ended (see `WaitOptions`); `onProgress` sees its request counts after each poll.
  *
  * @since 0.2.0
  * @category accessors

@@ -25,6 +25,7 @@ import * as AnthropicClient from "./AnthropicClient.js"
 import type * as AnthropicConfig from "./AnthropicConfig.js"
 import * as Credentials from "./Credentials.js"
 import type * as Files from "./internal/resources/files.js"
+import type { TransferProgress } from "./internal/resources/transferProgress.js"
 import type { Page, PageParams } from "./internal/http/pagination.js"
 import { fromStream, makeReader, type ReaderOptions, type Source, type StreamControl } from "./internal/stream/streamReader.js"
 import type * as MessageBatches from "./internal/resources/messageBatches.js"
@@ -62,6 +63,30 @@ export interface CreateClientOptions {
  */
 export interface RequestOptions extends AnthropicClient.CallOptions {
   readonly signal?: AbortSignal | undefined
+}
+
+/**
+ * An upload's or a download's options for plain code: a call's, and `onProgress` as a plain callback, called after
+ * each chunk of the file's bytes with the bytes so far and the total when known (see `Files.TransferOptions`).
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface TransferRequestOptions extends RequestOptions {
+  readonly onProgress?: ((progress: TransferProgress) => void) | undefined
+}
+
+/**
+ * `batches.wait`'s options for plain code: `onPoll` and `onProgress` as plain callbacks (see
+ * `MessageBatches.WaitOptions`).
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface WaitRequestOptions extends RequestOptions, Omit<MessageBatches.WaitOptions, "onPoll" | "onProgress"> {
+  readonly onPoll?: ((batch: MessageBatches.MessageBatch) => void) | undefined
+  /** After each poll: the batch's requests in each state, of how many. */
+  readonly onProgress?: ((progress: MessageBatches.BatchProgress) => void) | undefined
 }
 
 /**
@@ -179,12 +204,7 @@ export interface Client {
       /** The results file decoded line by line (constant memory); each `for await` reads it afresh. */
       readonly results: (id: string, options?: RequestOptions) => AsyncIterable<MessageBatches.BatchResult>
       /** Resolves with the batch once it has ended (polling with backoff; the signal stops it). */
-      readonly wait: (
-        id: string,
-        options?: RequestOptions & Omit<MessageBatches.WaitOptions, "onPoll"> & {
-          readonly onPoll?: ((batch: MessageBatches.MessageBatch) => void) | undefined
-        }
-      ) => ApiPromise<MessageBatches.MessageBatch>
+      readonly wait: (id: string, options?: WaitRequestOptions) => ApiPromise<MessageBatches.MessageBatch>
     }
   }
   readonly models: {
@@ -195,11 +215,11 @@ export interface Client {
   }
   /** The Files API (beta `files-api-2025-04-14`, sent for you). */
   readonly files: {
-    readonly upload: (source: UploadSource, options?: RequestOptions) => ApiPromise<Files.FileMetadata>
+    readonly upload: (source: UploadSource, options?: TransferRequestOptions) => ApiPromise<Files.FileMetadata>
     readonly list: (params?: Files.FileListParams, options?: RequestOptions) => AsyncIterable<Files.FileMetadata>
     readonly listPage: (params?: Files.FileListParams, options?: RequestOptions) => ApiPromise<Page<Files.FileMetadata>>
     readonly retrieve: (id: string, options?: RequestOptions) => ApiPromise<Files.FileMetadata>
-    readonly download: (id: string, options?: RequestOptions) => DownloadHandle
+    readonly download: (id: string, options?: TransferRequestOptions) => DownloadHandle
     readonly delete: (id: string, options?: RequestOptions) => ApiPromise<Files.DeletedFile>
   }
   /** The rate limiter as it is now: the pause, requests in flight, calls waiting and what holds them, every budget. */
@@ -237,6 +257,10 @@ const settle = <A, E>(exit: Exit.Exit<A, E>, signal?: AbortSignal, closed?: () =
 }
 
 const closedError = (detail: string) => new ClientClosed({ detail })
+
+/** A plain callback as the Effect-returning one the client takes. */
+const effectful = <A>(f: ((value: A) => void) | undefined): ((value: A) => Effect.Effect<void>) | undefined =>
+  typeof f === "function" ? (value) => Effect.sync(() => f(value)) : undefined
 
 /**
  * A client over any layer that provides the whole stack (tests use this with fake layers).
@@ -371,10 +395,12 @@ export const fromLayer = async <E>(layer: Layer.Layer<AnthropicClient.Services, 
       }
     }
   }
-  const download = (id: string, options?: RequestOptions): DownloadHandle => {
+  const download = (id: string, options?: TransferRequestOptions): DownloadHandle => {
     const chunks: Array<Uint8Array> = []
     let iterated = false
-    const { info, settleWith, source } = startedSource(client.downloadFileWithResponse(id, options))
+    const { info, settleWith, source } = startedSource(
+      client.downloadFileWithResponse(id, { ...options, onProgress: effectful(options?.onProgress) })
+    )
     const reader = readerOf(source, options?.signal, {
       // bytes() keeps what it reads; a for await hands the chunks out instead.
       accept: (chunk) => {
@@ -422,14 +448,13 @@ export const fromLayer = async <E>(layer: Layer.Layer<AnthropicClient.Services, 
         cancel: (id, options) => call((o) => client.cancelBatch(id, o), options),
         delete: (id, options) => call((o) => client.deleteBatch(id, o), options),
         results: (id, options) => iterable(client.batchResults(id, options), options),
-        wait: (id, options) => {
-          const onPoll = options?.onPoll
-          return call((o) =>
+        wait: (id, options) =>
+          call((o) =>
             client.waitForBatch(id, {
               ...o,
-              onPoll: onPoll === undefined ? undefined : (batch) => Effect.sync(() => onPoll(batch))
+              onPoll: effectful(options?.onPoll),
+              onProgress: effectful(options?.onProgress)
             }), options)
-        }
       }
     },
     models: {
@@ -438,7 +463,8 @@ export const fromLayer = async <E>(layer: Layer.Layer<AnthropicClient.Services, 
       retrieve: (id, options) => call((o) => client.retrieveModel(id, o), options)
     },
     files: {
-      upload: (source, options) => call((o) => client.uploadFile(uploadSource(source), o), options),
+      upload: (source, options) =>
+        call((o) => client.uploadFile(uploadSource(source), { ...o, onProgress: effectful(options?.onProgress) }), options),
       list: (params, options) => iterable(client.files(params, options), options),
       listPage: (params, options) => call((o) => client.listFiles(params, o), options),
       retrieve: (id, options) => call((o) => client.retrieveFile(id, o), options),

@@ -14,8 +14,10 @@ import * as readline from "node:readline"
 import * as AnthropicConfig from "../AnthropicConfig.js"
 import * as UndiciHttpClient from "../internal/http/undici.js"
 import * as Auth from "./auth.js"
+import * as Batches from "./batches.js"
 import * as Chat from "./chat.js"
 import * as Demo from "./demo.js"
+import * as Files from "./files.js"
 import * as Models from "./models.js"
 import * as CliRuntime from "./runtime.js"
 import { failureText, withEscapedConsole } from "./terminalText.js"
@@ -126,7 +128,7 @@ const models = Command.make(
 
 const root = Command.make("effect-anthropic").pipe(
   Command.withDescription("An Effect-TS client for the Anthropic Messages API"),
-  Command.withSubcommands([demo, chat, models, login, status, logout])
+  Command.withSubcommands([demo, chat, models, login, status, logout, Batches.command(configOption), Files.command(configOption)])
 )
 
 const cli = Command.run(root, { name: "effect-anthropic", version: "0.2.0" })

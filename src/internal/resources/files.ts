@@ -28,6 +28,7 @@ import { decodeAnswer } from "../http/decodeAnswer.js"
 import { lenient, maybe, openLiteral } from "../messages/schema.js"
 import { makeList, type Page, pageQuery, type PageParams } from "../http/pagination.js"
 import type * as ResponseMetadata from "../responseMetadata.js"
+import { announcedSize, countedPull, countedStream, type TransferOptions, type TransferProgress } from "./transferProgress.js"
 
 /**
  * The `anthropic-beta` value of the Files API.
@@ -112,8 +113,11 @@ export interface FileListParams extends PageParams {
  * @category models
  */
 export interface Service {
-  /** `POST /v1/files` (multipart, streamed): the new file's metadata, whose `id` goes in `file` sources. */
-  readonly uploadFile: (source: UploadSource, options?: CallOptions) => Effect.Effect<FileMetadata, CallError>
+  /**
+   * `POST /v1/files` (multipart, streamed): the new file's metadata, whose `id` goes in `file` sources.
+   * `onProgress` sees the bytes sent (see {@link TransferOptions}).
+   */
+  readonly uploadFile: (source: UploadSource, options?: TransferOptions) => Effect.Effect<FileMetadata, CallError>
   /** `GET /v1/files`: one page. */
   readonly listFiles: (params?: FileListParams, options?: CallOptions) => Effect.Effect<Page<FileMetadata>, CallError>
   /** Every file from `params` on, fetching page after page as the stream is read. */
@@ -122,9 +126,10 @@ export interface Service {
   readonly retrieveFile: (id: string, options?: CallOptions) => Effect.Effect<FileMetadata, CallError>
   /**
    * `GET /v1/files/{id}/content`: the bytes as they arrive (a file the API made downloadable). Retried until the
-   * first bytes arrive; then bounded by `stream_idle_timeout_ms` of silence, like a message stream.
+   * first bytes arrive; then bounded by `stream_idle_timeout_ms` of silence, like a message stream. `onProgress`
+   * sees the bytes received, of the answer's `content-length` (see {@link TransferOptions}).
    */
-  readonly downloadFile: (id: string, options?: CallOptions) => Stream.Stream<Uint8Array, ApiError>
+  readonly downloadFile: (id: string, options?: TransferOptions) => Stream.Stream<Uint8Array, ApiError>
   /**
    * {@link downloadFile}, started: the request is sent (and retried) until its first bytes, and the answer's
    * metadata (`request-id`, headers, rate limits) comes with the bytes, which live as long as the scope: as a
@@ -132,7 +137,7 @@ export interface Service {
    */
   readonly downloadFileWithResponse: (
     id: string,
-    options?: CallOptions
+    options?: TransferOptions
   ) => Effect.Effect<StartedDownload, ApiError, Scope.Scope>
   /** `DELETE /v1/files/{id}`. */
   readonly deleteFile: (id: string, options?: CallOptions) => Effect.Effect<DeletedFile, CallError>
@@ -178,15 +183,16 @@ const encoder = new TextEncoder()
 /**
  * What went wrong with an upload's source in its last attempt: a file that could not be read, a caller's stream that
  * failed or gave another size than it declared. The request then failed because of it, which is the caller's problem
- * (reported as such, never retried), not the network's.
+ * (reported as such, never retried), not the network's. And who hears of the bytes sent, if anyone.
  */
 interface SourceWatch {
   failure: CallError | undefined
+  readonly onProgress: ((progress: TransferProgress) => Effect.Effect<void>) | undefined
 }
 
 /**
  * The bytes of `file()` checked as they are sent: a failure of the source, or a total that is not `size`, is noted in
- * `watch` and fails the body.
+ * `watch` and fails the body. The count so far goes to `watch.onProgress` when there is one.
  */
 const watched = (
   file: () => Stream.Stream<Uint8Array, unknown>,
@@ -203,7 +209,8 @@ const watched = (
       Stream.tap((chunk) =>
         Effect.suspend(() => {
           sent += chunk.length
-          return size !== undefined && sent > size ? Effect.fail(watch.failure = wrongSize()) : Effect.void
+          if (size !== undefined && sent > size) return Effect.fail(watch.failure = wrongSize())
+          return watch.onProgress === undefined ? Effect.void : watch.onProgress({ bytes: sent, total: size })
         })
       ),
       Stream.concat(Stream.suspend(() =>
@@ -336,7 +343,7 @@ export const make = (http: AnthropicHttpClient.Service): Service => {
   return {
     uploadFile: (source, options) =>
       Effect.suspend(() => {
-        const watch: SourceWatch = { failure: undefined }
+        const watch: SourceWatch = { failure: undefined, onProgress: options?.onProgress }
         return Either.match(bodyOf(source, watch), {
           onLeft: Effect.fail,
           onRight: ({ body, replayable }) =>
@@ -358,14 +365,29 @@ export const make = (http: AnthropicHttpClient.Service): Service => {
     files: (params = {}, options) => list(options).all(params),
     retrieveFile: (id, options) =>
       onFile(id, (path) => Effect.flatMap(http.json({ ...beta(options), method: "GET", path }), decodeFile), Effect.fail),
-    downloadFile: (id, options) => onFile(id, (path) => http.stream(download(path, options), watchedBytes), Stream.fail),
+    downloadFile: (id, options) =>
+      onFile(id, (path) => {
+        const onProgress = options?.onProgress
+        // Counted only when someone listens: the plain stream has nothing between its chunks and the reader.
+        return onProgress === undefined
+          ? http.stream(download(path, options), watchedBytes)
+          : Stream.unwrapScoped(Effect.map(
+            http.streamWithResponse(download(path, options), watchedBytes),
+            ({ response, stream }) => countedStream(stream, announcedSize(response.headers), onProgress)
+          ))
+      }, Stream.fail),
     downloadFileWithResponse: (id, options) =>
       onFile(
         id,
         (path) =>
           Effect.map(
             http.streamWithResponse(download(path, options), watchedBytes),
-            ({ pull, response, stream }) => ({ ...response, stream, pull })
+            ({ pull, response, stream }) => {
+              const onProgress = options?.onProgress
+              if (onProgress === undefined) return { ...response, stream, pull }
+              const total = announcedSize(response.headers)
+              return { ...response, stream: countedStream(stream, total, onProgress), pull: countedPull(pull, total, onProgress) }
+            }
           ),
         Effect.fail
       ),

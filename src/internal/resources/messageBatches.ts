@@ -177,6 +177,33 @@ const CUSTOM_ID = /^[a-zA-Z0-9_-]{1,64}$/
 
 const validateParams = Schema.validateEither(Messages.MessageCreateParams, { errors: "first" })
 
+/**
+ * Why one request of a batch cannot be sent, or `undefined` when it can: its `custom_id`, its `params` (checked
+ * against `MessageCreateParams` when `validate`), `stream` not set. `where` names it in the message (`requests[3]`,
+ * `line 4`), followed by its custom_id when it has one. (Whether the custom_id is unique is the caller's to check.)
+ *
+ * @since 0.2.0
+ * @category utils
+ */
+export const whyNotARequest = (value: unknown, where: string, validate = true): string | undefined => {
+  const request = value as Partial<BatchRequest> | null | undefined
+  const id = request?.custom_id
+  const named = `${where}${typeof id === "string" ? ` (custom_id ${JSON.stringify(clip(id, 64))})` : ""}`
+  if (typeof request !== "object" || request === null || Array.isArray(request)) {
+    return `${where}: a request must be an object { custom_id, params }`
+  }
+  if (typeof id !== "string" || !CUSTOM_ID.test(id)) return `${named}: custom_id must be 1 to 64 characters of a-z, A-Z, 0-9, _ and -`
+  if (typeof request.params !== "object" || request.params === null || Array.isArray(request.params)) {
+    return `${named}: params must be the request's MessageCreateParams (an object)`
+  }
+  if (validate) {
+    const checked = validateParams(request.params)
+    if (Either.isLeft(checked)) return clip(`${named}: params.${firstIssue(checked.left)}`)
+  }
+  if (request.params.stream === true) return `${named}: params.stream must not be true (batch results are never streamed)`
+  return undefined
+}
+
 /** `requests` checked as the API will check them, the body encoded once: or why it cannot be sent. */
 const prepareBatch = (params: BatchCreateParams, validate: boolean): Either.Either<HttpBody.HttpBody, CallError> => {
   const requests: unknown = params?.requests
@@ -188,24 +215,11 @@ const prepareBatch = (params: BatchCreateParams, validate: boolean): Either.Eith
   }
   const seen = new Set<string>()
   for (let i = 0; i < requests.length; i++) {
-    const request = requests[i] as Partial<BatchRequest> | null | undefined
-    const id = request?.custom_id
-    const where = `requests[${i}]${typeof id === "string" ? ` (custom_id ${JSON.stringify(clip(id, 64))})` : ""}`
-    if (typeof id !== "string" || !CUSTOM_ID.test(id)) {
-      return Either.left(invalidRequest(`${where}: custom_id must be 1 to 64 characters of a-z, A-Z, 0-9, _ and -`))
-    }
-    if (seen.has(id)) return Either.left(invalidRequest(`${where}: custom_id is used twice in the batch`))
+    const why = whyNotARequest(requests[i], `requests[${i}]`, validate)
+    if (why !== undefined) return Either.left(invalidRequest(why))
+    const id = (requests[i] as BatchRequest).custom_id
+    if (seen.has(id)) return Either.left(invalidRequest(`requests[${i}] (custom_id ${JSON.stringify(id)}): custom_id is used twice in the batch`))
     seen.add(id)
-    if (typeof request?.params !== "object" || request.params === null || Array.isArray(request.params)) {
-      return Either.left(invalidRequest(`${where}: params must be the request's MessageCreateParams (an object)`))
-    }
-    if (validate) {
-      const checked = validateParams(request.params)
-      if (Either.isLeft(checked)) return Either.left(invalidRequest(clip(`${where}: params.${firstIssue(checked.left)}`)))
-    }
-    if (request.params.stream === true) {
-      return Either.left(invalidRequest(`${where}: params.stream must not be true (batch results are never streamed)`))
-    }
   }
   return Either.flatMap(jsonText({ requests }, "the batch's requests"), (text) => {
     const body = HttpBody.text(text, "application/json")
@@ -245,6 +259,44 @@ export interface WaitOptions extends CallOptions {
   readonly maxDelay?: Duration.DurationInput | undefined
   /** Called with each batch retrieved while waiting (progress: `request_counts`). */
   readonly onPoll?: ((batch: MessageBatch) => Effect.Effect<void>) | undefined
+  /**
+   * Called after each poll (the first at once) with how far the batch has come: its requests in each state, of how
+   * many. It runs in the waiting fiber before the next wait is scheduled: keep it short, or fork what takes time. A
+   * failure or defect of it fails the wait.
+   *
+   * @since 0.2.0
+   */
+  readonly onProgress?: ((progress: BatchProgress) => Effect.Effect<void>) | undefined
+}
+
+/**
+ * How far a batch has come ({@link WaitOptions.onProgress}): its `request_counts`, their sum and how many have a
+ * result.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface BatchProgress {
+  readonly id: string
+  readonly processingStatus: MessageBatch["processing_status"]
+  /** The batch's `request_counts` as the poll found them: processing, succeeded, errored, canceled, expired. */
+  readonly requestCounts: MessageBatch["request_counts"]
+  /** The requests in the batch: the sum of the counts. */
+  readonly total: number
+  /** The requests that have a result (succeeded, errored, canceled or expired): `total` less `processing`. */
+  readonly done: number
+}
+
+/**
+ * A batch's {@link BatchProgress}.
+ *
+ * @since 0.2.0
+ * @category utils
+ */
+export const batchProgress = (batch: MessageBatch): BatchProgress => {
+  const counts = batch.request_counts
+  const total = counts.processing + counts.succeeded + counts.errored + counts.canceled + counts.expired
+  return { id: batch.id, processingStatus: batch.processing_status, requestCounts: counts, total, done: total - counts.processing }
 }
 
 /**
@@ -347,8 +399,10 @@ export const make = (http: AnthropicHttpClient.Service): Service => {
         // The schedule's output is the last batch retrieved: the ended one.
         Schedule.passthrough
       )
+      const { onPoll, onProgress } = options
       const poll = retrieveBatch(id, options).pipe(
-        Effect.tap((batch) => options.onPoll?.(batch) ?? Effect.void)
+        Effect.tap((batch) => onPoll?.(batch) ?? Effect.void),
+        Effect.tap((batch) => onProgress?.(batchProgress(batch)) ?? Effect.void)
       )
       return Effect.repeat(poll, schedule)
     }

@@ -1,0 +1,38 @@
+/**
+ * What the resource commands (`batches`, `files`) share: their `--json` and `--quiet` options, what every body is
+ * given, and how a body runs (in its own scope, with the console escaping what it prints, as `main.ts` runs the
+ * others).
+ */
+import * as Options from "@effect/cli/Options"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import type * as Scope from "effect/Scope"
+import type { ConfigOptions } from "./connect.js"
+import { stdoutLine } from "./output.js"
+import type * as Progress from "./progress.js"
+import { withEscapedConsole } from "./terminalText.js"
+
+/** What every resource command's body is given: its configuration, and where its lines go. */
+export interface ResourceOptions extends ConfigOptions {
+  /** Where the lines go (stdout), each already escaped. */
+  readonly write: (line: string) => void
+}
+
+/** How a body's progress is shown: on `progress` (stderr), unless `quiet`. */
+export interface ProgressOptions {
+  readonly quiet: boolean
+  readonly progress: Progress.Sink
+}
+
+export const json = Options.boolean("json").pipe(Options.withDescription("the API's JSON objects, one a line"))
+
+export const quiet = Options.boolean("quiet").pipe(Options.withAlias("q"), Options.withDescription("no progress on stderr"))
+
+/** A body's options from `--config`, its lines going to stdout. */
+export const resourceOptions = (config: Option.Option<string>): ResourceOptions => ({
+  configPath: Option.getOrUndefined(config),
+  write: stdoutLine
+})
+
+/** A body run as a command: in its own scope, with the console escaping what it prints. */
+export const run = <E>(body: Effect.Effect<void, E, Scope.Scope>): Effect.Effect<void, E> => withEscapedConsole(Effect.scoped(body))
