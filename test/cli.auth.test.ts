@@ -100,7 +100,7 @@ describe("effect-anthropic CLI: credentials", () => {
         yield* Effect.promise(async () => {
           try {
             f.standIn.oauth.requireIssuedTokens(true)
-            const msg = await client.messages.create({ model: "m", max_tokens: 8, messages: [{ role: "user", content: "hi" }] })
+            const msg = await client.messages.create({ model: "claude-haiku-4-5", max_tokens: 8, messages: [{ role: "user", content: "hi" }] })
             expect(msg.type).toBe("message")
             expect(client.credential.kind).toBe("oauth_bundle")
           } finally {
