@@ -617,6 +617,36 @@ const send = (res: http.ServerResponse, reply: Reply, request: RecordedRequest, 
   }
 }
 
+/** The default answer to a Messages request through the rate limits (charged and reported, or a 429), and their controls. */
+const makeLimited = (now: () => number) => {
+  const limits = makeRateLimits(now)
+  let limiting = true
+  const answer = (request: RecordedRequest, fallback: Reply): Reply => {
+    if (!limiting) return fallback
+    const decision = limits.arrive(inputTokensOf(request.body))
+    if (decision.retryAfterMs !== undefined) {
+      return error(429, {
+        retryAfter: String(Math.ceil(decision.retryAfterMs / 1000)),
+        retryAfterMs: String(decision.retryAfterMs),
+        headers: decision.headers
+      })
+    }
+    decision.settle(outputTokensOf(`echo: ${lastUserText(request.body)}`))
+    return withHeaders(fallback, decision.headers, request)
+  }
+  const controls: StandIn["rateLimits"] = {
+    set: (next) => {
+      limiting = true
+      limits.set(next)
+    },
+    off: () => {
+      limiting = false
+    },
+    charges: limits.charges
+  }
+  return { answer, controls }
+}
+
 /** `waitFor`'s waiters, checked whenever the stand-in records something. */
 const makeWaiters = () => {
   const waiters = new Set<() => void>()
@@ -705,23 +735,9 @@ export const start = async (options: StartOptions = {}): Promise<StandIn> => {
   const answerOf = (params: Messages.MessageCreateParams) =>
     echoMessage({ ...params, model: find(models, params.model)?.id ?? params.model })
   const resources = makeResources({ nextId, error, answer: answerOf, models })
-  const limits = makeRateLimits(options.now ?? Date.now)
+  const limits = makeLimited(options.now ?? Date.now)
   const { recordedSomething, waitFor } = makeWaiters()
-  /** The default answer to a Messages request, through the rate limits: charged and reported, or a 429. */
-  let limiting = true
-  const limited = (request: RecordedRequest): Reply => {
-    if (!limiting) return fallback
-    const decision = limits.arrive(inputTokensOf(request.body))
-    if (decision.retryAfterMs !== undefined) {
-      return error(429, {
-        retryAfter: String(Math.ceil(decision.retryAfterMs / 1000)),
-        retryAfterMs: String(decision.retryAfterMs),
-        headers: decision.headers
-      })
-    }
-    decision.settle(outputTokensOf(`echo: ${lastUserText(request.body)}`))
-    return withHeaders(fallback, decision.headers, request)
-  }
+  const limited = (request: RecordedRequest) => limits.answer(request, fallback)
   /** What the stand-in itself answers a Messages request: the model checked as the API checks it, then the default. */
   const answerMessages = (recorded: RecordedRequest, res: http.ServerResponse) => {
     const checked = checkModel(recorded, models, options.models ?? "catalogue", error)
@@ -766,16 +782,7 @@ export const start = async (options: StartOptions = {}): Promise<StandIn> => {
     url: `http://127.0.0.1:${port}`,
     oauth: oauth.server,
     models,
-    rateLimits: {
-      set: (next) => {
-        limiting = true
-        limits.set(next)
-      },
-      off: () => {
-        limiting = false
-      },
-      charges: limits.charges
-    },
+    rateLimits: limits.controls,
     batches: resources.batches,
     files: resources.files,
     requests,
