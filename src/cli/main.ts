@@ -18,6 +18,7 @@ import * as Chat from "./chat.js"
 import * as Demo from "./demo.js"
 import * as Models from "./models.js"
 import * as CliRuntime from "./runtime.js"
+import * as StandInCommand from "./standIn.js"
 import { failureText, withEscapedConsole } from "./terminalText.js"
 
 const configOption = Options.text("config").pipe(
@@ -126,7 +127,7 @@ const models = Command.make(
 
 const root = Command.make("effect-anthropic").pipe(
   Command.withDescription("An Effect-TS client for the Anthropic Messages API"),
-  Command.withSubcommands([demo, chat, models, login, status, logout])
+  Command.withSubcommands([demo, chat, models, login, status, logout, StandInCommand.command])
 )
 
 const cli = Command.run(root, { name: "effect-anthropic", version: "0.2.0" })
