@@ -9,8 +9,6 @@ import * as Options from "@effect/cli/Options"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
-import * as Queue from "effect/Queue"
-import * as readline from "node:readline"
 import * as AnthropicConfig from "../AnthropicConfig.js"
 import * as UndiciHttpClient from "../internal/http/undici.js"
 import * as Auth from "./auth.js"
@@ -33,17 +31,6 @@ const exitWith = (code: number) =>
     process.exitCode = code
   })
 
-/** Lines typed on stdin, for the paste path of `login`; the reader is closed with the scope. */
-const stdinLines = Effect.acquireRelease(
-  Effect.gen(function*() {
-    const lines = yield* Queue.unbounded<string>()
-    const reader = readline.createInterface({ input: process.stdin, terminal: false })
-    reader.on("line", (line) => Queue.unsafeOffer(lines, line))
-    return { lines, reader }
-  }),
-  ({ reader }) => Effect.sync(() => reader.close())
-)
-
 const demo = Command.make(
   "demo",
   {
@@ -58,14 +45,15 @@ const demo = Command.make(
 const login = Command.make(
   "login",
   {
-    noBrowser: Options.boolean("no-browser").pipe(Options.withDescription("do not try to open a browser")),
+    noBrowser: Options.boolean("no-browser").pipe(
+      Options.withDescription("no browser and no local listener: print one URL, then read the code#state to paste on stdin")
+    ),
     config: configOption
   },
   ({ config, noBrowser }) =>
     Effect.gen(function*() {
       const settings = yield* loadSettings(config)
-      const { lines } = yield* stdinLines
-      yield* Auth.login({ settings, openBrowser: !noBrowser, pasted: lines })
+      yield* Auth.login({ settings, openBrowser: !noBrowser, pasteOnly: noBrowser, pasted: Auth.stdinLines })
     }).pipe(Effect.scoped, Effect.provide(UndiciHttpClient.layer), withEscapedConsole)
 ).pipe(Command.withDescription("sign in with your Anthropic account (OAuth PKCE) and write the OAuth bundle"))
 
