@@ -223,6 +223,32 @@ describe("effect-anthropic CLI", () => {
       }))
   })
 
+  describe("configuration errors", () => {
+    it.scopedLive("show a setting's value as given, never a secret's", () =>
+      Effect.gen(function*() {
+        const { file } = yield* configFile([
+          "providers:",
+          "  anthropic:",
+          "    api_key: sk-ant-api03-config-error-secret",
+          "    base_url: 127.0.0.1:40401"
+        ])
+        const { code, stderr } = yield* inProcess((write) =>
+          Models.list({ configPath: file, env: {}, json: false, write: (line) => write(`${line}\n`) })
+        )
+        expect(code).toBe(1)
+        expect(stderr).toBe(
+          `AnthropicConfigError: ${file}: providers.anthropic.base_url: must be an http(s) URL such as ` +
+            `https://api.anthropic.com, not "127.0.0.1:40401" (it has no http:// or https:// in front). Fix: write a ` +
+            "full URL alone, such as https://api.anthropic.com (here or in ANTHROPIC_BASE_URL); credentials belong in " +
+            "api_key / ANTHROPIC_API_KEY or the auth files, never in a URL\n"
+        )
+        const { file: badKey } = yield* configFile(["providers:", "  anthropic:", "    api_key: [sk-ant-api03-config-error-secret]"])
+        const secret = yield* inProcess(() => Chat.chat({ prompt: "x", configPath: badKey, env: {}, maxTokens: 8, write: () => {} }))
+        expect(secret.stderr).toContain("providers.anthropic.api_key: must be a string, not a list of 1 item")
+        expect(secret.stderr).not.toContain("config-error-secret")
+      }))
+  })
+
   describe("status: rate limits", () => {
     it.scopedLive("status shows the configured limits and the store; --json gives the same as one object", () =>
       Effect.gen(function*() {
