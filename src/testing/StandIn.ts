@@ -10,7 +10,9 @@
  * await standIn.close()
  * ```
  *
- * With nothing enqueued it answers a message that echoes the last user text.
+ * With nothing enqueued it answers a message that echoes the last user text, checking the model as the API does: an
+ * alias is answered under its full id, an unknown or retired model gets the API's 404 (`model: <name>`). `standIn.models`
+ * is the API's catalogue, served on `/v1/models`.
  *
  * @since 0.1.0
  */
