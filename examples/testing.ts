@@ -4,7 +4,7 @@ import { Messages } from "effect-anthropic"
 import * as StandIn from "effect-anthropic/testing/StandIn"
 import * as TestLayers from "effect-anthropic/testing/TestLayers"
 
-const program = Messages.create({ model: "m", max_tokens: 8, messages: [{ role: "user", content: "ping" }] })
+const program = Messages.create({ model: "claude-haiku-4-5", max_tokens: 8, messages: [{ role: "user", content: "ping" }] })
 
 // A fake server as a function…
 await program.pipe(

@@ -210,7 +210,7 @@ const layerConfigError = (options: Config.Config.Wrap<AnthropicConfig.ConfigOpti
     expect(error).toBeInstanceOf(AnthropicConfigError)
     if (!(error instanceof AnthropicConfigError)) throw new Error(`expected an AnthropicConfigError, got ${String(error)}`)
     expect(error.file).toBe("<Effect Config>")
-    // A refused value is described, never quoted.
+    // A value shaped like a secret (a key, a password in a URL, a control character) is described, never quoted.
     for (const value of Object.values(provider).filter((value) => /sk-ant-|Passw0rd|\u0001/.test(value))) {
       for (const text of [error.message, JSON.stringify(error), inspect(error)]) expect(text).not.toContain(value)
     }
@@ -237,21 +237,21 @@ const REFUSED: ReadonlyArray<{
     options: { requestsPerSecond: Config.number("MY_RPS").pipe(Config.withDefault(2)) },
     provider: { MY_RPS: "5000" },
     key: "MY_RPS",
-    problem: /^must be a number from 0\.001 to 1000 \(fractions allowed, e\.g\. 0\.5\), not a whole number$/
+    problem: /^must be a number from 0\.001 to 1000 \(fractions allowed, e\.g\. 0\.5\), not 5000$/
   },
   {
     name: "a whole number out of range",
     options: { timeoutMs: Config.integer("MY_TIMEOUT") },
     provider: { MY_TIMEOUT: "0" },
     key: "MY_TIMEOUT",
-    problem: /^must be a number between 1 and 2147483647, not zero$/
+    problem: /^must be a number between 1 and 2147483647, not 0$/
   },
   {
     name: "a value made by Config.map (the key it read is still named)",
     options: { timeoutMs: Config.number("MY_TIMEOUT_SECONDS").pipe(Config.map((seconds) => seconds * 1000)) },
     provider: { MY_TIMEOUT_SECONDS: "0" },
     key: "MY_TIMEOUT_SECONDS",
-    problem: /^must be a number between 1 and 2147483647, not zero$/
+    problem: /^must be a number between 1 and 2147483647, not 0$/
   },
   {
     name: "a bad URL",
@@ -265,21 +265,21 @@ const REFUSED: ReadonlyArray<{
     options: { authMode: Config.string("MY_AUTH_MODE") },
     provider: { MY_AUTH_MODE: "magic" },
     key: "MY_AUTH_MODE",
-    problem: /^must be one of "auto" \| "static" \| "setup_token" \| "oauth_bundle" \| "cli_credentials", not a string of 5 characters$/
+    problem: /^must be one of "auto" \| "static" \| "setup_token" \| "oauth_bundle" \| "cli_credentials", not "magic"$/
   },
   {
     name: "a bad enum (the rate limit's store)",
     options: { rateLimitStore: Config.string("MY_STORE") as Config.Config<"memory"> },
     provider: { MY_STORE: "disk" },
     key: "MY_STORE",
-    problem: /^must be memory or redis, not a string of 4 characters$/
+    problem: /^must be memory or redis, not "disk"$/
   },
   {
     name: "a bad value the environment supplies for a key left out",
     options: {},
     provider: { ANTHROPIC_BASE_URL: "ftp://127.0.0.1/GatewayPassw0rd" },
     key: "ANTHROPIC_BASE_URL",
-    problem: /^must be an http\(s\) URL such as https:\/\/api\.anthropic\.com/
+    problem: /^must be an http\(s\) URL such as https:\/\/api\.anthropic\.com, not "ftp:\/\/127\.0\.0\.1\/…" \(ftp: is not http: or https:\)$/
   },
   {
     name: "a bad item of a list",
@@ -304,7 +304,7 @@ const REFUSED: ReadonlyArray<{
     },
     provider: { "LIMITS.claude-haiku-4-5.rpm": "0" },
     key: "LIMITS.claude-haiku-4-5.rpm",
-    problem: /^must be a whole number from 1 to 1000000000, not zero$/
+    problem: /^must be a whole number from 1 to 1000000000, not 0$/
   },
   {
     name: "a redis store without a redisUrl",
@@ -318,7 +318,7 @@ const REFUSED: ReadonlyArray<{
     options: Config.all({ maxRetries: Config.integer("MY_RETRIES") }),
     provider: { MY_RETRIES: "1000" },
     key: "maxRetries",
-    problem: /^must be a whole number from 0 to 100, not a whole number$/
+    problem: /^must be a whole number from 0 to 100, not 1000$/
   }
 ]
 

@@ -162,7 +162,7 @@ describe("Message Batches: checked before sending", () => {
 
   it.scoped("each request's params against MessageCreateParams, naming the index, custom_id and field", () =>
     Effect.gen(function*() {
-      const bad = { requests: [{ custom_id: "ok", params: params("a") }, { custom_id: "r2", params: { model: "m", messages: [] } }] }
+      const bad = { requests: [{ custom_id: "ok", params: params("a") }, { custom_id: "r2", params: { model: "claude-haiku-4-5", messages: [] } }] }
       expect(yield* refused(bad)).toContain(`requests[1] (custom_id "r2"): params.max_tokens: is missing`)
       const thinking = { requests: [{ custom_id: "t", params: { ...params("a"), thinking: { type: "enabled", budget_tokens: 10 } } }] }
       expect(yield* refused(thinking)).toContain(`requests[0] (custom_id "t"): params.thinking`)

@@ -121,7 +121,7 @@ describe("TestLayers", () => {
     Effect.gen(function*() {
       const seen: Array<string> = []
       const program = Effect.flatMap(AnthropicClient.AnthropicClient, (c) =>
-        c.createMessage({ model: "m", max_tokens: 8, messages: [{ role: "user", content: "ping" }] }))
+        c.createMessage({ model: "claude-haiku-4-5", max_tokens: 8, messages: [{ role: "user", content: "ping" }] }))
       const msg = yield* program.pipe(
         Effect.provide(TestLayers.layer({
           http: (request) => {
@@ -138,7 +138,7 @@ describe("TestLayers", () => {
     Effect.gen(function*() {
       let auth: string | undefined
       yield* Effect.flatMap(AnthropicClient.AnthropicClient, (c) =>
-        c.countTokens({ model: "m", messages: [{ role: "user", content: "x" }] })).pipe(
+        c.countTokens({ model: "claude-haiku-4-5", messages: [{ role: "user", content: "x" }] })).pipe(
           Effect.provide(TestLayers.layer({
             credentials: { kind: "oauth_bundle", secret: "sk-ant-oat01-fake" },
             http: (request) => {
@@ -153,7 +153,7 @@ describe("TestLayers", () => {
   it.effect("scripted failures go through the real classification", () =>
     Effect.gen(function*() {
       const error = yield* Effect.flatMap(AnthropicClient.AnthropicClient, (c) =>
-        c.createMessage({ model: "m", max_tokens: 8, messages: [] })).pipe(
+        c.createMessage({ model: "claude-haiku-4-5", max_tokens: 8, messages: [] })).pipe(
           Effect.provide(TestLayers.layer({ http: () => StandIn.error(404) })),
           Effect.flip
         )

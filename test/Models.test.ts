@@ -15,6 +15,9 @@ const setup = Effect.gen(function*() {
   return { standIn, client }
 })
 
+/** The ids `GET /v1/models` lists by default, newest first: the active and deprecated models, not the retired ones. */
+const listedIds = (standIn: StandIn.StandIn) => standIn.models.filter((m) => m.lifecycle !== "retired").map((m) => m.id)
+
 const pageJson = (ids: ReadonlyArray<string>, more: Partial<Record<"has_more" | "first_id" | "last_id", unknown>>): StandIn.Reply => ({
   type: "json",
   status: 200,
@@ -32,7 +35,7 @@ describe("Models", () => {
     Effect.gen(function*() {
       const { standIn, client } = yield* setup
       const page = yield* client.listModels({ limit: 5 })
-      const ids = standIn.models.map((m) => m.id)
+      const ids = listedIds(standIn)
       expect(page.data.map((m) => m.id)).toEqual(ids.slice(0, 5))
       expect(page).toMatchObject({ has_more: true, first_id: ids[0], last_id: ids[4] })
       const [request] = standIn.requests
@@ -46,13 +49,13 @@ describe("Models", () => {
     Effect.gen(function*() {
       const { standIn, client } = yield* setup
       const all = Chunk.toReadonlyArray(yield* Stream.runCollect(client.models({ limit: 7 })))
-      const ids = standIn.models.map((m) => m.id)
+      const ids = listedIds(standIn)
+      expect(ids.length).toBe(19)
       expect(all.map((m) => m.id)).toEqual(ids)
       expect(standIn.requests.map((r) => r.path)).toEqual([
         "/v1/models?limit=7",
         `/v1/models?limit=7&after_id=${ids[6]}`,
-        `/v1/models?limit=7&after_id=${ids[13]}`,
-        `/v1/models?limit=7&after_id=${ids[20]}`
+        `/v1/models?limit=7&after_id=${ids[13]}`
       ])
     }))
 
@@ -67,7 +70,7 @@ describe("Models", () => {
   it.scoped("models({ before_id }): walks backwards, nearest page first", () =>
     Effect.gen(function*() {
       const { standIn, client } = yield* setup
-      const ids = standIn.models.map((m) => m.id)
+      const ids = listedIds(standIn)
       const back = Chunk.toReadonlyArray(yield* Stream.runCollect(client.models({ limit: 3, before_id: ids[8]! })))
       expect(back.map((m) => m.id)).toEqual([...ids.slice(5, 8), ...ids.slice(2, 5), ...ids.slice(0, 2)])
       expect(standIn.requests.map((r) => r.path)).toEqual([
@@ -81,7 +84,11 @@ describe("Models", () => {
     Effect.gen(function*() {
       const { standIn, client } = yield* setup
       const page = yield* client.listModels({ lifecycle: ["deprecated", "retired"] })
-      expect(page.data.map((m) => m.lifecycle)).toEqual(["deprecated", "deprecated", "deprecated", "deprecated", "deprecated"])
+      expect(page.data.map((m) => m.id)).toEqual(
+        standIn.models.filter((m) => m.lifecycle === "deprecated" || m.lifecycle === "retired").map((m) => m.id)
+      )
+      expect(new Set(page.data.map((m) => m.lifecycle))).toEqual(new Set(["deprecated", "retired"]))
+      expect(page.data.map((m) => m.id)).toContain("claude-3-7-sonnet-20250219")
       expect(standIn.requests[0]!.path).toBe("/v1/models?lifecycle=deprecated&lifecycle=retired")
     }))
 
@@ -90,8 +97,9 @@ describe("Models", () => {
       const { standIn, client } = yield* setup
       const model = standIn.models[3]!
       expect(yield* client.retrieveModel(model.id)).toEqual(model)
-      const missing = yield* Effect.flip(client.retrieveModel("claude-nope"))
+      const missing = yield* Effect.flip(client.retrieveModel("claude-haiku-4.5"))
       expect(missing).toMatchObject({ _tag: "Other", status: 404, errorType: "not_found_error" })
+      expect(missing.message).toContain("model: claude-haiku-4.5")
       yield* Effect.flip(client.retrieveModel("../messages?x=1"))
       expect(standIn.requests[2]!.path).toBe("/v1/models/..%2Fmessages%3Fx%3D1")
       const empty = yield* Effect.flip(client.retrieveModel(""))
@@ -146,12 +154,12 @@ describe("Models from plain code", () => {
     withPromiseClient(async (client, standIn) => {
       const ids: Array<string> = []
       for await (const model of client.models.list({ limit: 10 })) ids.push(model.id)
-      expect(ids).toEqual(standIn.models.map((m) => m.id))
-      expect(standIn.requests.length).toBe(3)
+      expect(ids).toEqual(listedIds(standIn))
+      expect(standIn.requests.length).toBe(2)
       // Each for await lists afresh.
       let again = 0
       for await (const _ of client.models.list()) again++
-      expect(again).toBe(25)
+      expect(again).toBe(19)
       expect((await client.models.retrieve(ids[1]!)).id).toBe(ids[1])
       expect((await client.models.listPage({ limit: 2 })).data.map((m) => m.id)).toEqual(ids.slice(0, 2))
       await expect(client.models.retrieve("nope")).rejects.toMatchObject({ _tag: "Other", status: 404 })

@@ -212,7 +212,7 @@ describe("every wait is bounded", () => {
         maxRetryAfterMs: 5000
       })
       yield* limiter.pause(60_000)
-      const error = yield* Effect.flip(limiter.reserve({ model: "m", inputTokens: 1, outputTokens: 1 }))
+      const error = yield* Effect.flip(limiter.reserve({ model: "claude-haiku-4-5", inputTokens: 1, outputTokens: 1 }))
       expect(error).toMatchObject({ _tag: "RateLimit", retryAfterMs: 60_000, heldBy: { limit: "pause" } })
       expect(error.message).toContain("longer than retry.max_retry_after_ms (5000 ms)")
     })))
@@ -255,7 +255,7 @@ describe("rate_limit.max_concurrent", () => {
       standIn.enqueue({ type: "stall" })
       const stuck = yield* Effect.fork(client.createMessage(hello, { timeoutMs: 100_000 }))
       yield* StandIn.until(standIn, () => standIn.requests.length === 1)
-      const { exit, waits } = yield* runClocked(client.countTokens({ model: "m", messages: [] }), 5000)
+      const { exit, waits } = yield* runClocked(client.countTokens({ model: "claude-haiku-4-5", messages: [] }), 5000)
       expect(failureOf(exit)).toMatchObject({ _tag: "RateLimit", heldBy: { limit: "max_concurrent" } })
       expect(waits).toEqual([1000])
       expect(standIn.requests).toHaveLength(1)

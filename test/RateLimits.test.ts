@@ -17,10 +17,14 @@ import { API_KEY, hello, stack, withPromiseClient } from "./fixtures.js"
 import { realPause, runClocked } from "./helpers.js"
 
 /** A stand-in whose rate limits run on the test's clock, and a client on it. */
-const setup = (rateLimit: Record<string, unknown> = {}, extra: Record<string, unknown> = {}) =>
+const setup = (
+  rateLimit: Record<string, unknown> = {},
+  extra: Record<string, unknown> = {},
+  models: "catalogue" | "any" = "catalogue"
+) =>
   Effect.gen(function*() {
     const clock = yield* Effect.clock
-    const standIn = yield* StandIn.scoped({ now: () => clock.unsafeCurrentTimeMillis() })
+    const standIn = yield* StandIn.scoped({ now: () => clock.unsafeCurrentTimeMillis(), models })
     const { client } = yield* stack({ api_key: API_KEY, base_url: standIn.url, rate_limit: rateLimit, ...extra })
     return { standIn, client }
   })
@@ -201,7 +205,8 @@ describe("pacing by tokens", () => {
 describe("reservations under stress", () => {
   it.scoped("a model named like an Object.prototype property gets the global limits, not none", () =>
     Effect.gen(function*() {
-      const { client, standIn } = yield* setup({ requests_per_minute: 2, adaptive: false })
+      // The stand-in takes any model name here: this one is no model, on purpose.
+      const { client, standIn } = yield* setup({ requests_per_minute: 2, adaptive: false }, {}, "any")
       const odd = { ...hello, model: "constructor" }
       const fiber = yield* Effect.fork(Effect.all([client.createMessage(odd), client.createMessage(odd), client.createMessage(odd)], { concurrency: "unbounded" }))
       yield* StandIn.until(standIn, () => standIn.requests.length === 2)
@@ -261,7 +266,7 @@ describe("adaptive limits", () => {
       yield* StandIn.until(standIn, () => standIn.requests.length === 1)
       yield* realPause(30)
       // Calls made while the client is paused wait too, instead of meeting their own 429s.
-      const others = yield* Effect.fork(Effect.all([client.createMessage(hello), client.countTokens({ model: "m", messages: [] })], { concurrency: "unbounded" }))
+      const others = yield* Effect.fork(Effect.all([client.createMessage(hello), client.countTokens({ model: hello.model, messages: [] })], { concurrency: "unbounded" }))
       yield* TestClock.adjust("4999 millis")
       yield* realPause(50)
       expect(standIn.requests.length).toBe(1)

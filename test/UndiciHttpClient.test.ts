@@ -82,14 +82,14 @@ for (const [clientName, layerWith] of clients) {
       Effect.gen(function*() {
         const standIn = yield* StandIn.scoped()
         const http = yield* client()
-        const parts = ["{\"model\":", "\"m\",\"messages\":", "[]}"].map((s) => new TextEncoder().encode(s))
+        const parts = ["{\"model\":", "\"claude-haiku-4-5\",\"messages\":", "[]}"].map((s) => new TextEncoder().encode(s))
         const response = yield* http.execute(
           HttpClientRequest.post(`${standIn.url}/v1/messages`).pipe(
             HttpClientRequest.bodyStream(Stream.fromIterable(parts), { contentType: "application/json" })
           )
         )
         yield* response.text
-        expect(standIn.requests[0]!.body).toEqual({ model: "m", messages: [] })
+        expect(standIn.requests[0]!.body).toEqual({ model: "claude-haiku-4-5", messages: [] })
       }))
 
     it.scoped("a refused connection is a Transport RequestError carrying the cause", () =>
@@ -257,7 +257,7 @@ for (const [clientName, layerWith] of clients) {
         const standIn = yield* StandIn.scoped()
         const http = yield* client({ timeout: "5 seconds" })
         for (let i = 0; i < 20; i++) {
-          const response = yield* http.execute(post(standIn.url, { messages: [{ role: "user", content: `n${i}` }] }))
+          const response = yield* http.execute(post(standIn.url, { model: "claude-haiku-4-5", messages: [{ role: "user", content: `n${i}` }] }))
           expect(response.status).toBe(200)
           yield* response.text
         }

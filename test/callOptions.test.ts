@@ -60,7 +60,7 @@ describe("per-call timeoutMs", () => {
         config: { providers: { anthropic: { timeout_ms: 5000, retry: { max_retries: 0 } } } }
       }))
       const client = Context.get(services, AnthropicClient.AnthropicClient)
-      const { exit, waits } = yield* runClocked(client.countTokens({ model: "m", messages: [] }, { timeoutMs: 750 }))
+      const { exit, waits } = yield* runClocked(client.countTokens({ model: "claude-haiku-4-5", messages: [] }, { timeoutMs: 750 }))
       expect(waits).toEqual([750])
       expect(failureOf(exit)).toMatchObject({ _tag: "ConnectionError", reason: "timeout" })
     }))

@@ -7,6 +7,7 @@ import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import * as Option from "effect/Option"
 import * as Queue from "effect/Queue"
+import * as Stream from "effect/Stream"
 import { spawn } from "node:child_process"
 import * as fs from "node:fs/promises"
 import * as path from "node:path"
@@ -17,8 +18,14 @@ import * as UndiciHttpClient from "../src/UndiciHttpClient.js"
 import { CLI_PROCESS_TIMEOUT_MS, CLI_TEST_TIMEOUT_MS, cli, cliEntry, fixture, inProcess } from "./cliHelpers.js"
 import { lineLog } from "./helpers.js"
 
-/** The URL for signing in without a browser: the second authorize URL the wizard prints. */
-const manualUrlIn = (out: string) => out.match(/http:\/\/127\.0\.0\.1:\d+\/oauth\/authorize\?\S+/g)![1]!
+/** Every authorize URL the wizard printed. */
+const authorizeUrlsIn = (out: string) => out.match(/http:\/\/127\.0\.0\.1:\d+\/oauth\/authorize\?\S+/g) ?? []
+
+/** The URL for signing in without a browser: the authorize URL the wizard prints whose redirect is the hosted page. */
+const manualUrlIn = (out: string) =>
+  authorizeUrlsIn(out).find((url) =>
+    !new URL(url).searchParams.get("redirect_uri")!.startsWith("http://localhost")
+  )!
 
 /** What the stand-in's hosted page shows after signing in at `url`: the `code#state` to paste. */
 const codeShownAt = async (url: string) => (await fetch(url)).text()
@@ -79,19 +86,92 @@ describe("effect-anthropic CLI: credentials", () => {
       expect(out).not.toContain(bundle.access_token)
     }, CLI_TEST_TIMEOUT_MS)
 
+    it("login --no-browser with stdin closed ends at once with one clear error (its own process)", async () => {
+      const child = spawn(process.execPath, [await cliEntry(), "login", "--no-browser", "--config", f.config], {
+        env: { PATH: process.env.PATH ?? "", HOME: f.dir },
+        timeout: CLI_PROCESS_TIMEOUT_MS
+      })
+      let stdout = ""
+      let stderr = ""
+      child.stdout.on("data", (d: Buffer) => (stdout += d))
+      child.stderr.on("data", (d: Buffer) => (stderr += d))
+      child.stdin.end()
+      const started = Date.now()
+      expect(await new Promise<number | null>((resolve) => child.on("exit", resolve))).toBe(1)
+      expect(Date.now() - started).toBeLessThan(CLI_PROCESS_TIMEOUT_MS / 2)
+      expect(authorizeUrlsIn(stdout)).toHaveLength(1)
+      expect(stderr).toContain("LoginFailed: Login failed: stdin ended before a code was pasted")
+    }, CLI_TEST_TIMEOUT_MS)
+
+    it.scopedLive("login --no-browser: one URL, the hosted page's; no local listener; stdin's end before a code is LoginFailed", () =>
+      Effect.gen(function*() {
+        const { code, stderr, stdout } = yield* inProcess(() =>
+          Effect.flatMap(settings(), (settings) =>
+            Auth.login({ settings, openBrowser: false, pasteOnly: true, pasted: Stream.make("not a code") })).pipe(
+              Effect.provide(UndiciHttpClient.layer),
+              Effect.timeoutFail({ duration: "10 seconds", onTimeout: () => new Error("the login did not end with stdin") })
+            )
+        )
+        expect(code).toBe(1)
+        const urls = authorizeUrlsIn(stdout)
+        expect(urls).toHaveLength(1)
+        expect(new URL(urls[0]!).searchParams.get("redirect_uri")).toBe("https://platform.claude.com/oauth/code/callback")
+        expect(stdout).not.toContain("localhost")
+        expect(stdout).toContain("Refused: paste the whole value shown after signing in, in the form code#state.")
+        expect(stderr).toBe(
+          "LoginFailed: Login failed: stdin ended before a code was pasted; run the login in a terminal and paste the " +
+            "code#state shown after signing in\n"
+        )
+      }))
+
+    it.scopedLive("login --no-browser signs in with the pasted code while listening on no port; without it, one listener", () =>
+      Effect.gen(function*() {
+        yield* Effect.promise(() => fs.rm(bundleFile(), { force: true }))
+        const listeners = () => process.getActiveResourcesInfo().filter((kind) => kind === "TCPServerWrap").length
+        const before = listeners()
+        const run = (pasteOnly: boolean) =>
+          Effect.gen(function*() {
+            const log = lineLog()
+            const paste = yield* Queue.unbounded<string>()
+            const login = yield* Effect.fork(
+              Effect.flatMap(settings(), (settings) =>
+                Auth.login({
+                  settings,
+                  openBrowser: false,
+                  pasteOnly,
+                  pasted: Stream.fromQueue(paste),
+                  print: (line) => Effect.sync(() => log.push(line))
+                })).pipe(Effect.provide(UndiciHttpClient.layer), Effect.scoped)
+            )
+            yield* log.until((lines) => lines.some((line) => line.startsWith("Waiting for")))
+            const listening = listeners() - before
+            yield* Queue.offer(paste, yield* Effect.promise(() => codeShownAt(manualUrlIn(log.lines.join("\n")))))
+            yield* Fiber.join(login)
+            return { listening, urls: authorizeUrlsIn(log.lines.join("\n")).length }
+          })
+        expect(yield* run(true)).toEqual({ listening: 0, urls: 1 })
+        expect(f.standIn.oauth.tokenRequests.at(-1)!.body.redirect_uri).toBe("https://platform.claude.com/oauth/code/callback")
+        expect(yield* run(false)).toEqual({ listening: 1, urls: 2 })
+      }))
+
     it.scopedLive("the bundle written by login works for a call", () =>
       Effect.gen(function*() {
         yield* Effect.promise(() => fs.rm(bundleFile(), { force: true }))
         const log = lineLog()
-        const pasted = yield* Queue.unbounded<string>()
+        const paste = yield* Queue.unbounded<string>()
         const login = yield* Effect.fork(
           Effect.flatMap(settings(), (settings) =>
-            Auth.login({ settings, openBrowser: false, pasted, print: (line) => Effect.sync(() => log.push(line)) })).pipe(
+            Auth.login({
+              settings,
+              openBrowser: false,
+              pasted: Stream.fromQueue(paste),
+              print: (line) => Effect.sync(() => log.push(line))
+            })).pipe(
               Effect.provide(UndiciHttpClient.layer)
             )
         )
         yield* log.until((lines) => lines.some((line) => line.startsWith("Waiting for")))
-        yield* Queue.offer(pasted, yield* Effect.promise(() => codeShownAt(manualUrlIn(log.lines.join("\n")))))
+        yield* Queue.offer(paste, yield* Effect.promise(() => codeShownAt(manualUrlIn(log.lines.join("\n")))))
         const { bundle } = yield* Fiber.join(login)
         expect(bundle).toBe(bundleFile())
         expect(log.lines.join("\n")).toContain("Authorized (pasted code)")
@@ -100,7 +180,7 @@ describe("effect-anthropic CLI: credentials", () => {
         yield* Effect.promise(async () => {
           try {
             f.standIn.oauth.requireIssuedTokens(true)
-            const msg = await client.messages.create({ model: "m", max_tokens: 8, messages: [{ role: "user", content: "hi" }] })
+            const msg = await client.messages.create({ model: "claude-haiku-4-5", max_tokens: 8, messages: [{ role: "user", content: "hi" }] })
             expect(msg.type).toBe("message")
             expect(client.credential.kind).toBe("oauth_bundle")
           } finally {

@@ -8,7 +8,7 @@ import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
-import * as Queue from "effect/Queue"
+import * as Stream from "effect/Stream"
 import * as path from "node:path"
 import * as AnthropicConfig from "../src/AnthropicConfig.js"
 import * as Auth from "../src/cli/auth.js"
@@ -188,12 +188,11 @@ describe("the commands escape what the server sent", () => {
         env: {}
       })
       const log = lineLog()
-      const pasted = yield* Queue.unbounded<string>()
       const fiber = yield* Effect.fork(
         Auth.login({
           settings,
           openBrowser: true,
-          pasted,
+          pasted: Stream.never,
           launch: () => Effect.fail(new Error("xdg-open\x1b]0;pwned\x07 not found")),
           print: (line) => Effect.sync(() => log.push(line))
         }).pipe(Effect.provide(NodeHttpClient.layerUndici))

@@ -50,7 +50,7 @@ describe("effect-anthropic CLI", () => {
       expect(stdout).toContain("Streaming arrives as server-sent events: message_start")
       expect(stdout).toContain("↻ RateLimit: retry 1 of 2 in 700 ms")
       expect(stdout).toContain("(2 requests sent)")
-      expect(stdout).toContain("… 25 models in all; claude-haiku-4-5 is one of them")
+      expect(stdout).toContain("… 19 models in all; claude-haiku-4-5 is one of them")
       expect(stdout).toContain("Paris: 18 °C — Take sunglasses.")
       expect(stdout).toMatch(/ended: 2 succeeded\n   color-red: echo: A fruit that is red\?\n   color-green: echo: A fruit that is green\?/)
       expect(stdout).toMatch(/uploaded about-effect.txt \(62 bytes, text\/plain\) as file_\d+/)
@@ -84,7 +84,7 @@ describe("effect-anthropic CLI", () => {
         "      mode: static",
         "model:",
         "  provider: anthropic",
-        "  model: claude-chat-test"
+        "  model: claude-sonnet-5-5"
       ])
     const chat = (configPath: string, apiKey: string, options: Partial<Chat.ChatOptions> = {}) =>
       inProcess((write) =>
@@ -99,9 +99,9 @@ describe("effect-anthropic CLI", () => {
         const { code, stderr, stdout } = yield* chat(file, "sk-ant-api03-chat", { prompt: "Say hello" })
         expect(code).toBe(0)
         expect(stdout).toBe("Bonjour! Streaming works.\n")
-        expect(stderr).toContain("[claude-chat-test via api_key from providers.anthropic.api_key]")
+        expect(stderr).toContain("[claude-sonnet-5-5 via api_key from providers.anthropic.api_key]")
         const request = standIn.requests.at(-1)!
-        expect(request.body.model).toBe("claude-chat-test")
+        expect(request.body.model).toBe("claude-sonnet-5-5")
         expect(request.body.stream).toBe(true)
         expect(request.body.messages).toEqual([{ role: "user", content: "Say hello" }])
         expect(stderr).not.toContain("sk-ant-api03-chat")
@@ -112,9 +112,9 @@ describe("effect-anthropic CLI", () => {
         const standIn = yield* StandIn.scoped()
         const { file } = yield* chatConfig(standIn)
         standIn.enqueue(StandIn.streamText("ok"))
-        const ok = yield* chat(file, "sk-ant-api03-chat", { model: "claude-other" })
+        const ok = yield* chat(file, "sk-ant-api03-chat", { model: "claude-opus-5" })
         expect(ok.code).toBe(0)
-        expect(standIn.requests.at(-1)!.body.model).toBe("claude-other")
+        expect(standIn.requests.at(-1)!.body.model).toBe("claude-opus-5")
         standIn.enqueue(StandIn.error(401, { message: "invalid x-api-key\x1b]0;pwned\x07" }))
         const bad = yield* chat(file, "sk-ant-api03-wrong")
         expect(bad.code).toBe(1)
@@ -198,10 +198,11 @@ describe("effect-anthropic CLI", () => {
         expect(code).toBe(0)
         expect(stderr).toContain("via api_key from providers.anthropic.api_key]")
         const lines = stdout.trimEnd().split("\n")
-        expect(lines.length).toBe(26)
-        expect(lines[0]).toMatch(/^claude-opus-4-7\s+Claude Opus 4\.7\s+2026-01-01$/)
-        expect(lines[24]).toContain("(deprecated)")
-        expect(lines[25]).toMatch(/^claude-old\\x1b\[2J\s+Old\\x07\\rOverwritten\s+2020-01-01$/)
+        // The 19 models the API lists by default (not the retired ones), then the hostile one.
+        expect(lines.length).toBe(20)
+        expect(lines[0]).toMatch(/^claude-fable-5-2\s+Claude Fable 5\.2\s+2026-11-09$/)
+        expect(lines[18]).toMatch(/^claude-sonnet-4-5-20250929\s+Claude Sonnet 4\.5\s+2025-09-29  \(deprecated\)$/)
+        expect(lines[19]).toMatch(/^claude-old\\x1b\[2J\s+Old\\x07\\rOverwritten\s+2020-01-01$/)
         expect(stdout).not.toMatch(RAW_CONTROL)
       }, CLI_TEST_TIMEOUT_MS)
     })
@@ -217,8 +218,34 @@ describe("effect-anthropic CLI", () => {
         expect(json.code).toBe(0)
         expect(json.stdout).not.toMatch(RAW_CONTROL)
         const models = json.stdout.trimEnd().split("\n").map((line) => JSON.parse(line))
-        expect(models.length).toBe(26)
-        expect(models).toEqual(standIn.models)
+        expect(models.length).toBe(20)
+        expect(models).toEqual(standIn.models.filter((m) => m.lifecycle !== "retired"))
+      }))
+  })
+
+  describe("configuration errors", () => {
+    it.scopedLive("show a setting's value as given, never a secret's", () =>
+      Effect.gen(function*() {
+        const { file } = yield* configFile([
+          "providers:",
+          "  anthropic:",
+          "    api_key: sk-ant-api03-config-error-secret",
+          "    base_url: 127.0.0.1:40401"
+        ])
+        const { code, stderr } = yield* inProcess((write) =>
+          Models.list({ configPath: file, env: {}, json: false, write: (line) => write(`${line}\n`) })
+        )
+        expect(code).toBe(1)
+        expect(stderr).toBe(
+          `AnthropicConfigError: ${file}: providers.anthropic.base_url: must be an http(s) URL such as ` +
+            `https://api.anthropic.com, not "127.0.0.1:40401" (it has no http:// or https:// in front). Fix: write a ` +
+            "full URL alone, such as https://api.anthropic.com (here or in ANTHROPIC_BASE_URL); credentials belong in " +
+            "api_key / ANTHROPIC_API_KEY or the auth files, never in a URL\n"
+        )
+        const { file: badKey } = yield* configFile(["providers:", "  anthropic:", "    api_key: [sk-ant-api03-config-error-secret]"])
+        const secret = yield* inProcess(() => Chat.chat({ prompt: "x", configPath: badKey, env: {}, maxTokens: 8, write: () => {} }))
+        expect(secret.stderr).toContain("providers.anthropic.api_key: must be a string, not a list of 1 item")
+        expect(secret.stderr).not.toContain("config-error-secret")
       }))
   })
 

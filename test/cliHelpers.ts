@@ -38,14 +38,18 @@ export const cliEntry = (): Promise<string> =>
     return file
   })
 
-/** Run the CLI from source in its own process, as a user would. */
-export const cli = async (args: ReadonlyArray<string>, env: Record<string, string> = {}) => {
+/** Run the CLI from source in its own process, as a user would (in `options.cwd`, by default this one). */
+export const cli = async (
+  args: ReadonlyArray<string>,
+  env: Record<string, string> = {},
+  options: { readonly cwd?: string } = {}
+) => {
   const entry = await cliEntry()
   return new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
     execFile(
       process.execPath,
       [entry, ...args],
-      { env: { PATH: process.env.PATH ?? "", HOME: "/nonexistent", ...env }, timeout: CLI_PROCESS_TIMEOUT_MS },
+      { env: { PATH: process.env.PATH ?? "", HOME: "/nonexistent", ...env }, timeout: CLI_PROCESS_TIMEOUT_MS, ...options },
       (error, stdout, stderr) => resolve({ code: error === null ? 0 : Number(error.code ?? 1), stdout, stderr })
     )
   })

@@ -5,6 +5,7 @@ import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import * as Option from "effect/Option"
 import * as Queue from "effect/Queue"
+import * as Stream from "effect/Stream"
 import * as TestClock from "effect/TestClock"
 import { createHash } from "node:crypto"
 import nodeFs from "node:fs"
@@ -43,9 +44,10 @@ const setupWith = (extra: Record<string, unknown>) => Effect.gen(function*() {
     env: {}
   })
   const log = lineLog()
-  const pasted = yield* Queue.unbounded<string>()
+  // What the user types (`paste`), and the lines the wizard reads (`pasted`: stdin that stays open).
+  const paste = yield* Queue.unbounded<string>()
   const print = (line: string) => Effect.sync(() => log.push(line))
-  return { standIn, bundle, settings, lines: log.lines, untilLine: log.until, pasted, print }
+  return { standIn, bundle, settings, lines: log.lines, untilLine: log.until, paste, pasted: Stream.fromQueue(paste), print }
 })
 
 const setup = setupWith({})
@@ -141,7 +143,7 @@ describe("login (PKCE wizard)", () => {
 
   it.scoped("the paste path: code#state from the hosted page, malformed and foreign values refused", () =>
     Effect.gen(function*() {
-      const { bundle, lines, pasted, print, settings, standIn, untilLine } = yield* setup
+      const { bundle, lines, paste, pasted, print, settings, standIn, untilLine } = yield* setup
       const fiber = yield* forkLogin({ settings, pasted, print })
       yield* untilLine((lines) => urlsIn(lines).length === 2)
       const manual = urlsIn(lines)[1]!
@@ -150,13 +152,13 @@ describe("login (PKCE wizard)", () => {
       const shown = yield* Effect.promise(() => fetch(manual).then((r) => r.text()))
       const [code, state] = shown.split("#") as [string, string]
 
-      yield* Queue.offer(pasted, code)
+      yield* Queue.offer(paste, code)
       yield* untilLine((lines) => lines.some((l) => l.includes("in the form code#state")))
-      yield* Queue.offer(pasted, `${code}#not-this-login`)
+      yield* Queue.offer(paste, `${code}#not-this-login`)
       yield* untilLine((lines) => lines.some((l) => l.includes("state does not match")))
       expect(standIn.oauth.tokenRequests.length).toBe(0)
 
-      yield* Queue.offer(pasted, `  ${code}#${state}  `)
+      yield* Queue.offer(paste, `  ${code}#${state}  `)
       yield* Fiber.join(fiber)
       expect(standIn.oauth.tokenRequests[0]!.body.redirect_uri).toBe("https://platform.claude.com/oauth/code/callback")
       expect(lines.join("\n")).toContain("Authorized (pasted code)")

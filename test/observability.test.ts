@@ -65,7 +65,8 @@ describe("observability", () => {
         "gen_ai.request.max_tokens": 32,
         "gen_ai.request.temperature": 0.5,
         "gen_ai.request.stop_sequences": ["END"],
-        "gen_ai.response.model": hello.model,
+        // The API answers with the model the alias stands for.
+        "gen_ai.response.model": "claude-haiku-4-5-20251001",
         "gen_ai.response.finish_reasons": ["end_turn"],
         "server.address": "127.0.0.1",
         "server.port": port
@@ -204,7 +205,8 @@ describe("observability", () => {
 
   it.scopedLive("metrics: gen_ai.client.token.usage by token type and gen_ai.client.operation.duration, with or without a tracer", () =>
     Effect.gen(function*() {
-      const model = "claude-metrics-test"
+      // A model no other test here calls: its metrics are this test's alone.
+      const model = "claude-sonnet-4-6"
       const standIn = yield* StandIn.scoped()
       const client = AnthropicClient.layerFile({ config: { providers: { anthropic: { api_key: API_KEY, base_url: standIn.url } } }, env: {} })
       yield* Effect.provide(Messages.create({ ...hello, model }), client)
@@ -218,7 +220,7 @@ describe("observability", () => {
 
   it.scopedLive("metrics: a stream's time to first token, and retries counted by their cause", () =>
     Effect.gen(function*() {
-      const model = "claude-metrics-stream"
+      const model = "claude-opus-4-7"
       const standIn = yield* StandIn.scoped({ replies: [StandIn.error(529, { retryAfterMs: "1" })] })
       const client = AnthropicClient.layerFile({ config: { providers: { anthropic: { api_key: API_KEY, base_url: standIn.url } } }, env: {} })
       const retriesBefore = yield* retriesOf("ServerError")

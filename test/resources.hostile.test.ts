@@ -160,7 +160,7 @@ describe("batch results and polling", () => {
   const ended = Effect.gen(function*() {
     const { client, standIn } = yield* setup({ retry: { max_retries: 1 } })
     standIn.batches.setEndAfterPolls(0)
-    const batch = yield* client.createBatch({ requests: [{ custom_id: "a", params: { model: "m", max_tokens: 1, messages: [{ role: "user", content: "x" }] } }] })
+    const batch = yield* client.createBatch({ requests: [{ custom_id: "a", params: { model: "claude-haiku-4-5", max_tokens: 1, messages: [{ role: "user", content: "x" }] } }] })
     return { client, standIn, batch }
   })
 
@@ -186,7 +186,7 @@ describe("batch results and polling", () => {
     Effect.gen(function*() {
       const { client, standIn } = yield* setup()
       standIn.batches.setEndAfterPolls(5)
-      const batch = yield* client.createBatch({ requests: [{ custom_id: "a", params: { model: "m", max_tokens: 1, messages: [{ role: "user", content: "x" }] } }] })
+      const batch = yield* client.createBatch({ requests: [{ custom_id: "a", params: { model: "claude-haiku-4-5", max_tokens: 1, messages: [{ role: "user", content: "x" }] } }] })
       const { waits } = yield* runClocked(client.waitForBatch(batch.id, { initialDelay: 0, maxDelay: -5 }))
       expect(waits).toEqual([1, 1, 1, 1])
     }))
@@ -194,7 +194,7 @@ describe("batch results and polling", () => {
   it.scoped("a batch is not created twice: a 500 after the create is not retried, a 529 is", () =>
     Effect.gen(function*() {
       const { client, standIn } = yield* setup({ retry: { max_retries: 2 } })
-      const requests = { requests: [{ custom_id: "a", params: { model: "m", max_tokens: 1, messages: [{ role: "user" as const, content: "x" }] } }] }
+      const requests = { requests: [{ custom_id: "a", params: { model: "claude-haiku-4-5", max_tokens: 1, messages: [{ role: "user" as const, content: "x" }] } }] }
       standIn.enqueue(StandIn.error(500, { retryAfterMs: "0" }))
       expect(yield* Effect.flip(client.createBatch(requests))).toMatchObject({ _tag: "ServerError", status: 500 })
       expect(standIn.requests.length).toBe(1)
@@ -208,7 +208,7 @@ describe("batch results and polling", () => {
   it.scoped("validate: false sends params this client's schemas do not know yet", () =>
     Effect.gen(function*() {
       const { client, standIn } = yield* setup()
-      const params = { model: "m", max_tokens: 1, messages: [{ role: "user", content: "x" }], service_tier: "priority" }
+      const params = { model: "claude-haiku-4-5", max_tokens: 1, messages: [{ role: "user", content: "x" }], service_tier: "priority" }
       expect(yield* Effect.flip(client.createBatch({ requests: [{ custom_id: "a", params }] } as never))).toMatchObject({ _tag: "InvalidRequest" })
       yield* client.createBatch({ requests: [{ custom_id: "a", params }] } as never, { validate: false })
       expect(standIn.requests[0]!.body.requests[0].params.service_tier).toBe("priority")

@@ -13,9 +13,12 @@ import * as Queue from "effect/Queue"
 import * as Redacted from "effect/Redacted"
 import * as Runtime from "effect/Runtime"
 import type * as Scope from "effect/Scope"
+import * as Stream from "effect/Stream"
+import { identity } from "effect/Function"
 import { spawn } from "node:child_process"
 import * as http from "node:http"
 import type { AddressInfo } from "node:net"
+import * as readline from "node:readline"
 import { type AnthropicSettings, DEFAULT_MAX_WAIT_MS, type MinuteLimits } from "../AnthropicConfig.js"
 import * as Credentials from "../Credentials.js"
 import { AnthropicConfigError, LoginFailed, type NoCredentials } from "../internal/errors.js"
@@ -46,8 +49,17 @@ export interface LoginOptions {
   readonly settings: AnthropicSettings
   /** Try to open the authorize URL in a browser (`--no-browser` turns it off). */
   readonly openBrowser: boolean
-  /** Lines the user pastes (`code#state`). Never completing is fine: then only the browser callback can win. */
-  readonly pasted: Queue.Dequeue<string>
+  /**
+   * The paste path only (`--no-browser`): no loopback listener and no browser; one URL is printed, whose redirect (the
+   * hosted `auth.manual_redirect_url`) shows the `code#state` to paste; the end of `pasted` before a code ends the
+   * login with `LoginFailed`.
+   */
+  readonly pasteOnly?: boolean | undefined
+  /**
+   * Lines the user pastes (`code#state`); the stream ends when stdin does. Without `pasteOnly`, its end (or it never
+   * giving anything) leaves the browser callback to win.
+   */
+  readonly pasted: Stream.Stream<string>
   /** How long to wait for either path. */
   readonly timeout?: Duration.DurationInput
   /** Opens a URL in a browser; the default tries xdg-open / open / start. */
@@ -55,6 +67,17 @@ export interface LoginOptions {
   /** Where the wizard's lines go; the default is the console. */
   readonly print?: (line: string) => Effect.Effect<void>
 }
+
+/**
+ * The lines typed on stdin, for the paste path of `login`: the stream ends with stdin (Ctrl-D, a closed pipe); the
+ * reader is closed when the stream is no longer read.
+ */
+export const stdinLines: Stream.Stream<string> = Stream.async<string>((emit) => {
+  const reader = readline.createInterface({ input: process.stdin, terminal: false })
+  reader.on("line", (line) => void emit.single(line))
+  reader.once("close", () => void emit.end())
+  return Effect.sync(() => reader.close())
+})
 
 interface Authorization {
   readonly code: string
@@ -100,33 +123,37 @@ const callbackServer = (expectedState: string, accepted: Queue.Queue<Authorizati
       })
   )
 
-/** Waits for a pasted `code#state`; malformed or mismatched values are refused with a message and ignored. */
+/** One pasted line as an authorization, or why it is refused (printed; the wizard waits for another). */
+const checkPaste = (line: string, expectedState: string, redirectUri: string, print: (line: string) => Effect.Effect<void>) => {
+  const hash = line.indexOf("#")
+  const code = hash < 0 ? "" : line.slice(0, hash)
+  const state = hash < 0 ? "" : line.slice(hash + 1)
+  if (code === "" || state === "") {
+    return Effect.as(print("Refused: paste the whole value shown after signing in, in the form code#state."), Option.none())
+  }
+  if (state !== expectedState) {
+    return Effect.as(
+      print("Refused: that code belongs to another login attempt (its state does not match). Paste the code from this one."),
+      Option.none()
+    )
+  }
+  return Effect.succeed(Option.some<Authorization>({ code, state, redirectUri, via: "pasted code" }))
+}
+
+/** The first acceptable pasted `code#state` (malformed or mismatched ones refused with a message); none if the lines end first. */
 const awaitPaste = (
-  pasted: Queue.Dequeue<string>,
+  pasted: Stream.Stream<string>,
   expectedState: string,
   redirectUri: string,
   print: (line: string) => Effect.Effect<void>
-): Effect.Effect<Authorization> =>
-  Effect.gen(function*() {
-    while (true) {
-      const line = (yield* Queue.take(pasted)).trim()
-      if (line === "") continue
-      const hash = line.indexOf("#")
-      const code = hash < 0 ? "" : line.slice(0, hash)
-      const state = hash < 0 ? "" : line.slice(hash + 1)
-      if (code === "" || state === "") {
-        yield* print("Refused: paste the whole value shown after signing in, in the form code#state.")
-        continue
-      }
-      if (state !== expectedState) {
-        yield* print(
-          "Refused: that code belongs to another login attempt (its state does not match). Paste the code from this one."
-        )
-        continue
-      }
-      return { code, state, redirectUri, via: "pasted code" as const }
-    }
-  })
+): Effect.Effect<Option.Option<Authorization>> =>
+  pasted.pipe(
+    Stream.map((line) => line.trim()),
+    Stream.filter((line) => line !== ""),
+    Stream.mapEffect((line) => checkPaste(line, expectedState, redirectUri, print)),
+    Stream.filterMap(identity),
+    Stream.runHead
+  )
 
 const launchBrowser = (url: string): Effect.Effect<void, Error> =>
   Effect.async<void, Error>((resume) => {
@@ -143,34 +170,46 @@ const launchBrowser = (url: string): Effect.Effect<void, Error> =>
     })
   })
 
-/**
- * The PKCE login: prints the authorize URLs, opens a browser, and takes whichever comes first of the loopback
- * callback and a pasted `code#state`; exchanges the code and writes the bundle (atomically, 0600).
- */
-export const login = (
-  options: LoginOptions
-): Effect.Effect<{ readonly bundle: string; readonly expiresAt: number }, LoginFailed, Scope.Scope | HttpClient.HttpClient> =>
+/** What both ways of signing in share: the options, the PKCE pair, the authorize URL for a redirect, the printer. */
+interface Wizard {
+  readonly options: LoginOptions
+  readonly pkce: OAuth.Pkce
+  readonly urlFor: (redirectUri: string) => string
+  readonly print: (line: string) => Effect.Effect<void>
+}
+
+/** `--no-browser`: one URL, whose redirect shows the code to paste; no listener. The end of stdin ends the login. */
+const pastedAuthorization = ({ options, pkce, print, urlFor }: Wizard): Effect.Effect<Authorization, LoginFailed> =>
   Effect.gen(function*() {
-    const { auth } = options.settings
-    const print = (line: string) => (options.print ?? Console.log)(escapeControls(line, "text"))
-    const pkce = OAuth.makePkce()
+    const { manualRedirectUrl } = options.settings.auth
+    yield* print(
+      `Open this URL in a browser on any machine, sign in, and paste the code#state it shows here:\n\n  ${urlFor(manualRedirectUrl)}\n`
+    )
+    yield* print("Waiting for a pasted code…")
+    const pasted = yield* awaitPaste(options.pasted, pkce.state, manualRedirectUrl, print)
+    return yield* Option.match(pasted, {
+      onSome: Effect.succeed,
+      onNone: () =>
+        new LoginFailed({
+          detail: "stdin ended before a code was pasted; run the login in a terminal and paste the code#state shown " +
+            "after signing in"
+        })
+    })
+  })
+
+/** The browser callback on a loopback listener, or a pasted code, whichever comes first; the browser opened if asked. */
+const browserAuthorization = ({ options, pkce, print, urlFor }: Wizard): Effect.Effect<Authorization, never, Scope.Scope> =>
+  Effect.gen(function*() {
+    const { manualRedirectUrl } = options.settings.auth
     const accepted = yield* Queue.unbounded<Authorization>()
     // The callback server's lines are printed on the caller's runtime (its logger, its console).
     const runFork = Runtime.runFork(yield* Effect.runtime<never>())
     const { redirectUri } = yield* callbackServer(pkce.state, accepted, (line) => runFork(print(line)))
-    const urlFor = (redirect: string) =>
-      OAuth.authorizeUrl({
-        authorizeUrl: auth.authorizeUrl,
-        clientId: auth.clientId,
-        redirectUri: redirect,
-        scopes: auth.scopes,
-        pkce
-      })
     const browserUrl = urlFor(redirectUri)
     yield* print(`Sign in to Anthropic in a browser:\n\n  ${browserUrl}\n`)
     yield* print(
       `No browser on this machine? Open this URL anywhere, sign in, and paste the code#state it shows here:\n\n  ${
-        urlFor(auth.manualRedirectUrl)
+        urlFor(manualRedirectUrl)
       }\n`
     )
     if (options.openBrowser) {
@@ -179,16 +218,17 @@ export const login = (
       )
     }
     yield* print(`Waiting for the browser callback on ${redirectUri}, or a pasted code…`)
-    const authorization = yield* Effect.raceFirst(
-      Queue.take(accepted),
-      awaitPaste(options.pasted, pkce.state, auth.manualRedirectUrl, print)
-    ).pipe(
-      Effect.timeoutFail({
-        duration: options.timeout ?? Duration.minutes(10),
-        onTimeout: () => new LoginFailed({ detail: "no browser callback or pasted code arrived in time" })
-      })
+    // Without more lines on stdin, only the browser callback can win.
+    const pasted = awaitPaste(options.pasted, pkce.state, manualRedirectUrl, print).pipe(
+      Effect.flatMap(Option.match({ onSome: Effect.succeed, onNone: () => Effect.never }))
     )
-    yield* print(`Authorized (${authorization.via}); exchanging the code…`)
+    return yield* Effect.raceFirst(Queue.take(accepted), pasted)
+  })
+
+/** Exchanges the code and writes the bundle under the refresher's lock. */
+const saveToken = ({ options, pkce, print }: Wizard, authorization: Authorization) =>
+  Effect.gen(function*() {
+    const { auth } = options.settings
     const token = yield* OAuth.exchangeCode({
       tokenUrl: auth.tokenUrl,
       clientId: auth.clientId,
@@ -201,6 +241,7 @@ export const login = (
     })
     // Under the refresher's lock: a refresh that began before the login ends first (its token is then replaced by
     // this one), and one that begins later finds this token in the file.
+    const runFork = Runtime.runFork(yield* Effect.runtime<never>())
     const store = yield* bundleStore(auth.bundle, {
       lockWaitMs: lockWaitMs(options.settings),
       onWait: () => runFork(print(waitingForRefresh(options.settings)))
@@ -211,6 +252,37 @@ export const login = (
     const expiresAt = Option.getOrElse(token.expiresAt, () => 0)
     yield* print(`Saved the OAuth bundle to ${auth.bundle} (mode 0600); the access token expires ${new Date(expiresAt).toISOString()}.`)
     return { bundle: auth.bundle, expiresAt }
+  })
+
+/**
+ * The PKCE login: prints the authorize URLs, opens a browser, and takes whichever comes first of the loopback
+ * callback and a pasted `code#state` (with `pasteOnly`, a pasted one only); exchanges the code and writes the bundle
+ * (atomically, 0600).
+ */
+export const login = (
+  options: LoginOptions
+): Effect.Effect<{ readonly bundle: string; readonly expiresAt: number }, LoginFailed, Scope.Scope | HttpClient.HttpClient> =>
+  Effect.gen(function*() {
+    const { auth } = options.settings
+    const pkce = OAuth.makePkce()
+    const wizard: Wizard = {
+      options,
+      pkce,
+      print: (line) => (options.print ?? Console.log)(escapeControls(line, "text")),
+      urlFor: (redirectUri) =>
+        OAuth.authorizeUrl({ authorizeUrl: auth.authorizeUrl, clientId: auth.clientId, redirectUri, scopes: auth.scopes, pkce })
+    }
+    const authorization = yield* (options.pasteOnly === true ? pastedAuthorization(wizard) : browserAuthorization(wizard)).pipe(
+      Effect.timeoutFail({
+        duration: options.timeout ?? Duration.minutes(10),
+        onTimeout: () =>
+          new LoginFailed({
+            detail: options.pasteOnly === true ? "no code was pasted in time" : "no browser callback or pasted code arrived in time"
+          })
+      })
+    )
+    yield* wizard.print(`Authorized (${authorization.via}); exchanging the code…`)
+    return yield* saveToken(wizard, authorization)
   })
 
 // ---------------------------------------------------------------------------------------------------------------

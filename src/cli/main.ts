@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * The `effect-anthropic` command line: demo, chat, models, login, status, logout. Every command body runs with a
+ * The `effect-anthropic` command line: demo, chat, models, login, status, logout, batches, files, stand-in. Every command body runs with a
  * console that escapes control characters (`terminalText`); the commands escape server values in their own layouts.
  */
 import * as Args from "@effect/cli/Args"
@@ -9,8 +9,6 @@ import * as Options from "@effect/cli/Options"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
-import * as Queue from "effect/Queue"
-import * as readline from "node:readline"
 import * as AnthropicConfig from "../AnthropicConfig.js"
 import * as UndiciHttpClient from "../internal/http/undici.js"
 import * as Auth from "./auth.js"
@@ -20,6 +18,7 @@ import * as Demo from "./demo.js"
 import * as Files from "./files.js"
 import * as Models from "./models.js"
 import * as CliRuntime from "./runtime.js"
+import * as StandInCommand from "./standIn.js"
 import { failureText, withEscapedConsole } from "./terminalText.js"
 
 const configOption = Options.text("config").pipe(
@@ -33,17 +32,6 @@ const exitWith = (code: number) =>
   Effect.sync(() => {
     process.exitCode = code
   })
-
-/** Lines typed on stdin, for the paste path of `login`; the reader is closed with the scope. */
-const stdinLines = Effect.acquireRelease(
-  Effect.gen(function*() {
-    const lines = yield* Queue.unbounded<string>()
-    const reader = readline.createInterface({ input: process.stdin, terminal: false })
-    reader.on("line", (line) => Queue.unsafeOffer(lines, line))
-    return { lines, reader }
-  }),
-  ({ reader }) => Effect.sync(() => reader.close())
-)
 
 const demo = Command.make(
   "demo",
@@ -59,14 +47,15 @@ const demo = Command.make(
 const login = Command.make(
   "login",
   {
-    noBrowser: Options.boolean("no-browser").pipe(Options.withDescription("do not try to open a browser")),
+    noBrowser: Options.boolean("no-browser").pipe(
+      Options.withDescription("no browser and no local listener: print one URL, then read the code#state to paste on stdin")
+    ),
     config: configOption
   },
   ({ config, noBrowser }) =>
     Effect.gen(function*() {
       const settings = yield* loadSettings(config)
-      const { lines } = yield* stdinLines
-      yield* Auth.login({ settings, openBrowser: !noBrowser, pasted: lines })
+      yield* Auth.login({ settings, openBrowser: !noBrowser, pasteOnly: noBrowser, pasted: Auth.stdinLines })
     }).pipe(Effect.scoped, Effect.provide(UndiciHttpClient.layer), withEscapedConsole)
 ).pipe(Command.withDescription("sign in with your Anthropic account (OAuth PKCE) and write the OAuth bundle"))
 
@@ -128,7 +117,17 @@ const models = Command.make(
 
 const root = Command.make("effect-anthropic").pipe(
   Command.withDescription("An Effect-TS client for the Anthropic Messages API"),
-  Command.withSubcommands([demo, chat, models, login, status, logout, Batches.command(configOption), Files.command(configOption)])
+  Command.withSubcommands([
+    demo,
+    chat,
+    models,
+    login,
+    status,
+    logout,
+    Batches.command(configOption),
+    Files.command(configOption),
+    StandInCommand.command
+  ])
 )
 
 const cli = Command.run(root, { name: "effect-anthropic", version: "0.2.0" })

@@ -10,7 +10,9 @@
  * await standIn.close()
  * ```
  *
- * With nothing enqueued it answers a message that echoes the last user text.
+ * With nothing enqueued it answers a message that echoes the last user text, checking the model as the API does: an
+ * alias is answered under its full id, an unknown or retired model gets the API's 404 (`model: <name>`). `standIn.models`
+ * is the API's catalogue, served on `/v1/models`.
  *
  * @since 0.1.0
  */
@@ -20,6 +22,7 @@ import { createHash, randomBytes } from "node:crypto"
 import * as http from "node:http"
 import type { AddressInfo } from "node:net"
 import { type Charge, inputTokensOf, makeRateLimits, type StandInLimits } from "../internal/standIn/rateLimits.js"
+import { checkModel, find, realModels } from "../internal/standIn/catalogue.js"
 import { type BatchServer, type FileServer, makeResources } from "../internal/standIn/resources.js"
 import type { LiveChannel, RecordedRequest, Reply } from "../internal/standIn/types.js"
 import type * as Messages from "../internal/messages/message.js"
@@ -75,7 +78,11 @@ export interface StandIn {
   readonly waitFor: (condition: () => boolean, timeoutMs?: number) => Promise<void>
   /** The OAuth side: token endpoint (`/v1/oauth/token`) and authorize page (`/oauth/authorize`). */
   readonly oauth: OAuthServer
-  /** `GET /v1/models` and `/v1/models/{id}` answer from this list (newest first; 25 models to begin with). */
+  /**
+   * The catalogue `GET /v1/models` and `/v1/models/{id}` answer from, and Messages requests are checked against:
+   * the API's models, newest first (19 it lists by default, active and deprecated, then 8 retired ones). Change it
+   * to serve others.
+   */
   readonly models: Array<ModelInfo>
   /** The Message Batches endpoints' state and controls. */
   readonly batches: BatchServer
@@ -150,7 +157,7 @@ export const messageJson = (
   id: nextId("msg"),
   type: "message",
   role: "assistant",
-  model: "claude-haiku-4-5",
+  model: "claude-haiku-4-5-20251001",
   content,
   stop_reason: content.some((b) => b.type === "tool_use") ? "tool_use" : "end_turn",
   stop_sequence: null,
@@ -255,7 +262,7 @@ const lastUserText = (body: any): string => {
 const echoMessage = (body: any): Messages.Message => {
   const text = `echo: ${lastUserText(body)}`
   return messageJson([{ type: "text", text }], {
-    model: String(body?.model ?? "claude-haiku-4-5"),
+    model: String(body?.model ?? "claude-haiku-4-5-20251001"),
     // The tokens the stand-in counts and charges (see its rate limits).
     usage: { input_tokens: inputTokensOf(body), output_tokens: outputTokensOf(text) }
   })
@@ -612,26 +619,38 @@ const send = (res: http.ServerResponse, reply: Reply, request: RecordedRequest, 
   }
 }
 
-/**
- * Start a stand-in on 127.0.0.1 (a free port).
- *
- * @since 0.1.0
- * @category constructors
- */
-export const start = async (options: {
-  readonly replies?: ReadonlyArray<Reply>
-  /** The stand-in's clock for its rate limits (epoch ms): a test's `TestClock`, say. Default `Date.now`. */
-  readonly now?: (() => number) | undefined
-} = {}): Promise<StandIn> => {
-  const queue: Array<Reply> = [...(options.replies ?? [])]
-  const requests: Array<RecordedRequest> = []
-  const stalled = new Set<http.ServerResponse>()
-  const abandoned: Array<RecordedRequest> = []
-  let fallback: Reply = echo
-  let oauth: ReturnType<typeof makeOAuth>
-  const resources = makeResources({ nextId, error, answer: echoMessage })
-  const limits = makeRateLimits(options.now ?? Date.now)
-  // Waiters of `waitFor`, checked whenever something is recorded.
+/** The default answer to a Messages request through the rate limits (charged and reported, or a 429), and their controls. */
+const makeLimited = (now: () => number) => {
+  const limits = makeRateLimits(now)
+  let limiting = true
+  const answer = (request: RecordedRequest, fallback: Reply): Reply => {
+    if (!limiting) return fallback
+    const decision = limits.arrive(inputTokensOf(request.body))
+    if (decision.retryAfterMs !== undefined) {
+      return error(429, {
+        retryAfter: String(Math.ceil(decision.retryAfterMs / 1000)),
+        retryAfterMs: String(decision.retryAfterMs),
+        headers: decision.headers
+      })
+    }
+    decision.settle(outputTokensOf(`echo: ${lastUserText(request.body)}`))
+    return withHeaders(fallback, decision.headers, request)
+  }
+  const controls: StandIn["rateLimits"] = {
+    set: (next) => {
+      limiting = true
+      limits.set(next)
+    },
+    off: () => {
+      limiting = false
+    },
+    charges: limits.charges
+  }
+  return { answer, controls }
+}
+
+/** `waitFor`'s waiters, checked whenever the stand-in records something. */
+const makeWaiters = () => {
   const waiters = new Set<() => void>()
   const recordedSomething = () => {
     for (const check of [...waiters]) check()
@@ -651,49 +670,103 @@ export const start = async (options: {
       }
       waiters.add(check)
     })
-  /** The default answer to a Messages request, through the rate limits: charged and reported, or a 429. */
-  let limiting = true
-  const limited = (request: RecordedRequest): Reply => {
-    if (!limiting) return fallback
-    const decision = limits.arrive(inputTokensOf(request.body))
-    if (decision.retryAfterMs !== undefined) {
-      return error(429, {
-        retryAfter: String(Math.ceil(decision.retryAfterMs / 1000)),
-        retryAfterMs: String(decision.retryAfterMs),
-        headers: decision.headers
-      })
+  return { recordedSomething, waitFor }
+}
+
+/** A request as recorded: its body parsed as JSON when it is (kept as text otherwise; none for a multipart upload). */
+const recordOf = (req: http.IncomingMessage, bytes: Buffer): RecordedRequest => {
+  let body: unknown = undefined
+  if (!String(req.headers["content-type"]).startsWith("multipart/")) {
+    const raw = bytes.toString("utf8")
+    body = raw
+    try {
+      body = raw === "" ? undefined : JSON.parse(raw)
+    } catch {
+      // keep the raw text
     }
-    decision.settle(outputTokensOf(`echo: ${lastUserText(request.body)}`))
-    return withHeaders(fallback, decision.headers, request)
+  }
+  const headers: Record<string, string> = {}
+  for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers[k] = String(v)
+  return { method: req.method ?? "GET", path: req.url ?? "/", headers, body, raw: bytes, receivedAt: Date.now() }
+}
+
+/** Listens on 127.0.0.1:`port` (0: a free one); rejects when the port cannot be had (`EADDRINUSE`, say). */
+const listen = (server: http.Server, port: number) =>
+  new Promise<number>((resolve, reject) => {
+    server.once("error", reject)
+    server.listen(port, "127.0.0.1", () => {
+      server.off("error", reject)
+      resolve((server.address() as AddressInfo).port)
+    })
+  })
+
+/**
+ * What {@link start} takes.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface StartOptions {
+  readonly replies?: ReadonlyArray<Reply> | undefined
+  /** The stand-in's clock for its rate limits (epoch ms): a test's `TestClock`, say. Default `Date.now`. */
+  readonly now?: (() => number) | undefined
+  /** The port on 127.0.0.1 (default 0: a free one). One that is taken fails the start (`EADDRINUSE`). */
+  readonly port?: number | undefined
+  /**
+   * Which models Messages requests may name: `"catalogue"` (the default), the API's models by id or alias, an
+   * unknown or retired one answered with the API's 404 (`model: <name>`); or `"any"` name, for a test that needs
+   * an arbitrary one (a name the catalogue does not know is echoed back as given).
+   */
+  readonly models?: "catalogue" | "any" | undefined
+}
+
+/**
+ * Start a stand-in on 127.0.0.1 (a free port, or `options.port`).
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const start = async (options: StartOptions = {}): Promise<StandIn> => {
+  const queue: Array<Reply> = [...(options.replies ?? [])]
+  const requests: Array<RecordedRequest> = []
+  const stalled = new Set<http.ServerResponse>()
+  const abandoned: Array<RecordedRequest> = []
+  let fallback: Reply = echo
+  let oauth: ReturnType<typeof makeOAuth>
+  const models = realModels()
+  const answerOf = (params: Messages.MessageCreateParams) =>
+    echoMessage({ ...params, model: find(models, params.model)?.id ?? params.model })
+  const resources = makeResources({ nextId, error, answer: answerOf, models })
+  const limits = makeLimited(options.now ?? Date.now)
+  const { recordedSomething, waitFor } = makeWaiters()
+  const limited = (request: RecordedRequest) => limits.answer(request, fallback)
+  /** What the stand-in itself answers a Messages request: the model checked as the API checks it, then the default. */
+  const answerMessages = (recorded: RecordedRequest, res: http.ServerResponse) => {
+    const checked = checkModel(recorded, models, options.models ?? "catalogue", error)
+    if ("refused" in checked) return send(res, checked.refused, recorded, stalled)
+    const { request } = checked
+    send(res, request.path.startsWith("/v1/messages/count_tokens") ? fallback : limited(request), request, stalled)
+  }
+  const route = (recorded: RecordedRequest, res: http.ServerResponse) => {
+    const path = recorded.path.split("?")[0]!
+    if (path === "/v1/oauth/token" && recorded.method === "POST") return send(res, oauth.token(recorded), recorded, stalled)
+    if (path === "/oauth/authorize") return send(res, oauth.authorize(recorded), recorded, stalled)
+    const noRoute = error(404, { message: `no route ${recorded.method} ${recorded.path}` })
+    if (!path.startsWith("/v1/")) return send(res, noRoute, recorded, stalled)
+    // Scripted replies come first, for any endpoint; then the stand-in's own answers.
+    const scripted = oauth.checkBearer(recorded) ?? queue.shift()
+    if (scripted !== undefined) return send(res, scripted, recorded, stalled)
+    const messages = path === "/v1/messages" || path === "/v1/messages/count_tokens"
+    if (messages && recorded.method === "POST") return answerMessages(recorded, res)
+    send(res, messages ? fallback : resources.route(recorded) ?? noRoute, recorded, stalled)
   }
   const server = http.createServer((req, res) => {
     const chunks: Array<Buffer> = []
     req.on("data", (c: Buffer) => chunks.push(c))
     req.on("end", () => {
-      const bytes = Buffer.concat(chunks)
-      let body: unknown = undefined
-      if (!String(req.headers["content-type"]).startsWith("multipart/")) {
-        const raw = bytes.toString("utf8")
-        body = raw
-        try {
-          body = raw === "" ? undefined : JSON.parse(raw)
-        } catch {
-          // keep the raw text
-        }
-      }
-      const headers: Record<string, string> = {}
-      for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers[k] = String(v)
-      const recorded: RecordedRequest = {
-        method: req.method ?? "GET",
-        path: req.url ?? "/",
-        headers,
-        body,
-        raw: bytes,
-        receivedAt: Date.now()
-      }
-      const route = recorded.path.split("?")[0]
-      const api = route!.startsWith("/v1/") && route !== "/v1/oauth/token"
-      if (api) requests.push(recorded)
+      const recorded = recordOf(req, Buffer.concat(chunks))
+      const path = recorded.path.split("?")[0]!
+      if (path.startsWith("/v1/") && path !== "/v1/oauth/token") requests.push(recorded)
       res.on("close", () => {
         if (!res.writableFinished && !hungUp.has(res)) {
           abandoned.push(recorded)
@@ -702,38 +775,16 @@ export const start = async (options: {
       })
       // After the reply is chosen (below), so a waiter sees the request with its answer under way.
       queueMicrotask(recordedSomething)
-      if (route === "/v1/oauth/token" && recorded.method === "POST") return send(res, oauth.token(recorded), recorded, stalled)
-      if (route === "/oauth/authorize") return send(res, oauth.authorize(recorded), recorded, stalled)
-      const messages = route === "/v1/messages" || route === "/v1/messages/count_tokens"
-      const noRoute = error(404, { message: `no route ${recorded.method} ${recorded.path}` })
-      if (!api) return send(res, noRoute, recorded, stalled)
-      // Scripted replies come first, for any endpoint; then the echo for messages, the resources for the rest.
-      const reply = oauth.checkBearer(recorded) ?? queue.shift() ??
-        (route === "/v1/messages" && recorded.method === "POST"
-          ? limited(recorded)
-          : messages
-          ? fallback
-          : resources.route(recorded) ?? noRoute)
-      send(res, reply, recorded, stalled)
+      route(recorded, res)
     })
   })
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve))
-  const { port } = server.address() as AddressInfo
+  const port = await listen(server, options.port ?? 0)
   oauth = makeOAuth(`http://127.0.0.1:${port}`, recordedSomething)
   return {
     url: `http://127.0.0.1:${port}`,
     oauth: oauth.server,
-    models: resources.models,
-    rateLimits: {
-      set: (next) => {
-        limiting = true
-        limits.set(next)
-      },
-      off: () => {
-        limiting = false
-      },
-      charges: limits.charges
-    },
+    models,
+    rateLimits: limits.controls,
     batches: resources.batches,
     files: resources.files,
     requests,
@@ -770,5 +821,5 @@ export const until = (standIn: StandIn, condition: () => boolean, timeoutMs?: nu
  * @since 0.1.0
  * @category constructors
  */
-export const scoped = (options: Parameters<typeof start>[0] = {}): Effect.Effect<StandIn, never, Scope.Scope> =>
+export const scoped = (options: StartOptions = {}): Effect.Effect<StandIn, never, Scope.Scope> =>
   Effect.acquireRelease(Effect.promise(() => start(options)), (s) => Effect.promise(() => s.close()))

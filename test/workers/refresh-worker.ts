@@ -25,7 +25,7 @@ let ok = 0
 const failures: Array<string> = []
 while (Date.now() < until || ok + failures.length < Number(env.MIN_CALLS)) {
   try {
-    await client.messages.create({ model: "m", max_tokens: 8, messages: [{ role: "user", content: "hi" }] })
+    await client.messages.create({ model: "claude-haiku-4-5", max_tokens: 8, messages: [{ role: "user", content: "hi" }] })
     ok++
   } catch (e: any) {
     failures.push(`${e._tag}: ${e.message}`)

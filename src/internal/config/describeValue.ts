@@ -1,8 +1,11 @@
 /**
- * How errors speak of a configuration value without echoing it (configuration and credential files hold secrets, and
- * a secret pasted at the wrong key must not come back in the error that points at it), and of the key it sits at.
+ * How errors speak of a configuration value and of the key it sits at. A secret (an API key, a setup token, a Redis
+ * URL with its password, anything in a credential file) is described, never echoed: its type and size. Any other
+ * setting's value is shown as given (`"127.0.0.1:40401"`, `-2`), unless it is shaped like a key or token, holds a
+ * user:password@ or a control character: a secret pasted at the wrong key must not come back in the error either.
  */
 import * as ParseResult from "effect/ParseResult"
+import { scrubSecrets } from "../tokens.js"
 
 /** A key path as a file's author writes it: `providers.anthropic.betas[1]`. */
 export const formatPath = (path: ReadonlyArray<PropertyKey>): string =>
@@ -32,6 +35,28 @@ export const describeValue = (value: unknown): string => {
 }
 
 const NUMERIC = /^\s*[-+]?(?:\d+\.?\d*|\.\d+)(?:e[-+]?\d+)?\s*$/i
+
+/** The longest text an error shows as given. */
+const SHOWN_LENGTH = 100
+
+/**
+ * Whether `text` may be shown: printable ASCII on one line, short, and nothing like a secret (a key or token's
+ * shape, a user:password@).
+ */
+export const showable = (text: string): boolean =>
+  text !== "" && text.length <= SHOWN_LENGTH && /^[\x20-\x7e]+$/.test(text) && !text.includes("@") &&
+  !text.includes("sk-ant-") && scrubSecrets(text) === text
+
+/**
+ * A value of a setting that is not a secret, as an error shows it: a number as written, a string quoted (a number
+ * from `${VAR}` marked as text), true or false. Anything {@link showable} refuses is described, as a secret is.
+ */
+export const showValue = (value: unknown): string => {
+  if (typeof value === "number" && Number.isFinite(value) && Math.abs(value) <= Number.MAX_SAFE_INTEGER) return String(value)
+  if (typeof value === "boolean") return String(value)
+  if (typeof value === "string" && showable(value)) return NUMERIC.test(value) ? `${value.trim()} (as text)` : JSON.stringify(value)
+  return describeValue(value)
+}
 
 const describeNumber = (n: number): string => {
   if (Number.isNaN(n)) return "NaN (not a number)"
@@ -72,12 +97,13 @@ const OWN_MESSAGE_TAGS: ReadonlySet<string> = new Set(["Refinement", "Type", "Co
 
 /**
  * Why `input` failed to decode, for a `AnthropicConfigError`: the path of the first bad key and a problem that names what was
- * expected and describes (never quotes) what was found. The formatter's own text quotes values, so only the schema's
- * side of it is kept.
+ * expected and what was found: shown ({@link showValue}) where `shownAt` allows it for the key's path, else
+ * described (never quoted). The formatter's own text quotes values, so only the schema's side of it is kept.
  */
 export const decodeProblem = (
   error: ParseResult.ParseError,
-  input: unknown
+  input: unknown,
+  shownAt: (path: ReadonlyArray<PropertyKey>) => boolean = () => false
 ): { readonly path: ReadonlyArray<PropertyKey>; readonly problem: string } => {
   // An optional key's schema is a union with `undefined`, which is no use to say.
   const issues = ParseResult.ArrayFormatter.formatErrorSync(error).filter((issue) =>
@@ -87,7 +113,7 @@ export const decodeProblem = (
   const depth = Math.max(...issues.map((issue) => issue.path.length))
   const atKey = issues.filter((issue) => issue.path.length === depth)
   const path = atKey[0]?.path ?? []
-  const found = describeValue(valueAt(input, path))
+  const found = (shownAt(path) ? showValue : describeValue)(valueAt(input, path))
   if (atKey.some((issue) => issue._tag === "Missing")) return { path, problem: "is missing" }
   const unexpected = atKey.find((issue) => issue._tag === "Unexpected")
   if (unexpected !== undefined) return { path, problem: unexpected.message } // lists the schema's keys, not the value

@@ -16,7 +16,10 @@ export interface Field {
   /** The key under `providers.anthropic`: `["rate_limit", "requests_per_second"]`. */
   readonly key: ReadonlyArray<string>
   readonly rule: Schema.Schema.AnyNoContext
-  /** Kept `Redacted` in the input (a key, a token, a URL that may hold a password). */
+  /**
+   * Kept `Redacted` in the input (a key, a token, a URL that may hold a password), and only described in errors;
+   * every other setting's value is shown in them as given.
+   */
   readonly secret: boolean
 }
 
@@ -64,6 +67,17 @@ export const FIELDS: ReadonlyArray<Field> = [
 const fileKeyOf = (field: Field, within: ReadonlyArray<PropertyKey> = []): string =>
   formatPath(["providers", "anthropic", ...field.key, ...within])
 
+/**
+ * Whether an error may show the value at this file key as given: a setting that is not a secret, or a part of one (a
+ * beta, a model's limit), or the model selection. A secret, and a section as a whole, are only described.
+ */
+export const showsValueAt = (keyPath: string): boolean =>
+  /^model\.(provider|model)$/.test(keyPath) ||
+  FIELDS.some((field) => {
+    const key = fileKeyOf(field)
+    return !field.secret && (keyPath === key || keyPath.startsWith(`${key}[`) || keyPath.startsWith(`${key}.`))
+  })
+
 /** The decoded `providers.anthropic` section as input: the same values under their option names. */
 export const inputFromFile = (section: typeof AnthropicProviderFile.Type | undefined): SettingsInput => {
   const input: Record<string, unknown> = {}
@@ -88,7 +102,7 @@ export const checkValue = (field: Field, value: unknown): Either.Either<unknown,
   return Schema.decodeUnknownEither(field.rule)(raw, { errors: "first", onExcessProperty: "error" }).pipe(
     Either.map((decoded) => field.secret ? Redacted.make(decoded as string) : decoded),
     Either.mapLeft((error) => {
-      const { path: within, problem } = decodeProblem(error, raw)
+      const { path: within, problem } = decodeProblem(error, raw, () => !field.secret)
       return { within, found: valueAt(raw, within), problem, fix: fixFor(fileKeyOf(field, within), problem) }
     })
   )

@@ -58,14 +58,18 @@ export const fixFor = (keyPath: string, problem: string): string => {
   return "correct the value; the README lists every key with its type"
 }
 
-/** One AnthropicConfigError for a failed decode of `input` (found at `prefix` in the file): the key, the problem, the fix. */
+/**
+ * One AnthropicConfigError for a failed decode of `input` (found at `prefix` in the file): the key, the problem, the
+ * fix. The value is shown where `shownAt` allows it for the file key (`providers.anthropic.base_url`), else described.
+ */
 export const toConfigError = (
   error: ParseResult.ParseError,
   input: unknown,
   file: string,
-  prefix: ReadonlyArray<PropertyKey>
+  prefix: ReadonlyArray<PropertyKey>,
+  shownAt: (keyPath: string) => boolean = () => false
 ): AnthropicConfigError => {
-  const { path: at, problem } = decodeProblem(error, input)
+  const { path: at, problem } = decodeProblem(error, input, (path) => shownAt(formatPath([...prefix, ...path])))
   const keyPath = formatPath([...prefix, ...at])
   return new AnthropicConfigError({
     file,

@@ -11,7 +11,7 @@ import * as path from "node:path"
 import { AnthropicConfigError } from "../errors.js"
 import { DEFAULT_CONFIG_PATH, SOURCE } from "./defaults.js"
 import { givesApiKey, withEnvironmentDefaults } from "./environment.js"
-import { inputFromFile, redisWithoutUrl } from "./fields.js"
+import { inputFromFile, redisWithoutUrl, showsValueAt } from "./fields.js"
 import { toConfigError } from "./fixHints.js"
 import { type Env, interpolateTree } from "./interpolate.js"
 import { AnthropicProviderFile, LlmFile, ModelSelection } from "./schema.js"
@@ -90,7 +90,7 @@ export const decodeModelSelection = (
   file: string = SOURCE.inline
 ): Either.Either<ModelSelection, AnthropicConfigError> =>
   Schema.decodeUnknownEither(ModelSelection)(input, { errors: "first" }).pipe(
-    Either.mapLeft((e) => toConfigError(e, input, file, ["model"]))
+    Either.mapLeft((e) => toConfigError(e, input, file, ["model"], showsValueAt))
   )
 
 const notAMapping = (file: string) =>
@@ -104,11 +104,13 @@ const notAMapping = (file: string) =>
 const decodeFile = (raw: unknown, file: string): Either.Either<typeof LlmFile.Type, AnthropicConfigError> => {
   if (raw === null || typeof raw !== "object" || Array.isArray(raw)) return Either.left(notAMapping(file))
   const result = Schema.decodeUnknownEither(LlmFile)(raw, { errors: "first" })
-  if (Either.isLeft(result)) return Either.left(toConfigError(result.left, raw, file, []))
+  if (Either.isLeft(result)) return Either.left(toConfigError(result.left, raw, file, [], showsValueAt))
   // Keys under providers.anthropic are checked strictly: a typo there must not silently fall back to a default.
   const anthropic = (raw as { providers?: { anthropic?: unknown } }).providers?.anthropic ?? {}
   const strict = Schema.decodeUnknownEither(AnthropicProviderFile)(anthropic, { errors: "first", onExcessProperty: "error" })
-  if (Either.isLeft(strict)) return Either.left(toConfigError(strict.left, anthropic, file, ["providers", "anthropic"]))
+  if (Either.isLeft(strict)) {
+    return Either.left(toConfigError(strict.left, anthropic, file, ["providers", "anthropic"], showsValueAt))
+  }
   if (redisWithoutUrl(inputFromFile(result.right.providers.anthropic))) {
     return Either.left(
       new AnthropicConfigError({

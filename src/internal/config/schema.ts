@@ -5,7 +5,7 @@
  */
 import * as Schema from "effect/Schema"
 import { credentialTextProblem, setupTokenProblem, unsendable } from "../tokens.js"
-import { describeValue } from "./describeValue.js"
+import { describeValue, showable, showValue } from "./describeValue.js"
 
 /**
  * The slowest `rate_limit.requests_per_second`: one request every 1,000 s.
@@ -56,7 +56,7 @@ const Milliseconds = (min: number) =>
 export const AuthMode = Schema.Literal("auto", "static", "setup_token", "oauth_bundle", "cli_credentials").annotations({
   message: (issue) => ({
     message: `must be one of "auto" | "static" | "setup_token" | "oauth_bundle" | "cli_credentials", not ${
-      describeValue(issue.actual)
+      showValue(issue.actual)
     }`,
     override: true
   })
@@ -69,7 +69,8 @@ export const AuthMode = Schema.Literal("auto", "static", "setup_token", "oauth_b
 export type AuthMode = typeof AuthMode.Type
 
 /**
- * A string checked by `problem`, which says why it is refused (never quoting it). Titled `string`: a value that is no
+ * A string checked by `problem`, which says why it is refused (showing a setting's value, never a secret's: see
+ * `describeValue.ts`). Titled `string`: a value that is no
  * string at all is told "must be a string" (or "a list of strings"), as for a plain string key.
  */
 const checked = (problem: (s: string) => string | undefined) =>
@@ -104,11 +105,9 @@ const urlProblem = (text: string, strict: boolean): string | undefined => {
   try {
     url = new URL(text)
   } catch {
-    return `must be an http(s) URL such as https://api.anthropic.com, not ${describeValue(text)}`
+    return notHttp(text, undefined)
   }
-  if (url.protocol !== "http:" && url.protocol !== "https:") {
-    return `must be an http(s) URL such as https://api.anthropic.com, not ${describeValue(text)}`
-  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") return notHttp(text, url.protocol)
   // The parser forgets an empty `@` (`http://@host`), so the text is read too.
   if (url.username !== "" || url.password !== "" || /^[a-z][a-z\d+.-]*:[/\\]*[^/\\?#]*@/i.test(text)) {
     return "must be an http(s) URL without a user name or password (user:password@host): the client does not send " +
@@ -120,6 +119,25 @@ const urlProblem = (text: string, strict: boolean): string | undefined => {
       "(and the client adds its paths to base_url)"
   }
   return undefined
+}
+
+/**
+ * A refused URL as an error shows it: up to its host and port, since a path, query or fragment may hold a token
+ * (`"ftp://127.0.0.1/…"`); described when even that part holds something like a secret (a user:password@).
+ */
+const shownUrl = (text: string): string => {
+  const head = /^(?:[a-z][a-z\d+.-]*:\/\/)?[^/?#]*/i.exec(text)![0]
+  return head === text || !showable(head) ? showValue(text) : `${JSON.stringify(head).slice(0, -1)}/…"`
+}
+
+/** Why `text` is no http(s) URL, showing it and what it lacks. */
+const notHttp = (text: string, protocol: string | undefined): string => {
+  const why = !/^[a-z][a-z\d+.-]*:\/\//i.test(text)
+    ? "it has no http:// or https:// in front"
+    : protocol === undefined
+    ? "it cannot be read as a URL"
+    : `${protocol} is not http: or https:`
+  return `must be an http(s) URL such as https://api.anthropic.com, not ${shownUrl(text)} (${why})`
 }
 
 /**
@@ -153,13 +171,13 @@ const BooleanLike = Schema.Union(
     encode: (b) => (b ? "true" : "false")
   })
 ).annotations({
-  message: (issue) => ({ message: `must be true or false, not ${describeValue(issue.actual)}`, override: true })
+  message: (issue) => ({ message: `must be true or false, not ${showValue(issue.actual)}`, override: true })
 })
 
 /** A per-minute limit: a whole number from 1. */
 const PerMinute = NumberLike.pipe(Schema.compose(Schema.Number.pipe(
   Schema.filter((n) => Number.isInteger(n) && n >= 1 && n <= MAX_PER_MINUTE, {
-    message: (issue) => `must be a whole number from 1 to ${MAX_PER_MINUTE}, not ${describeValue(issue.actual)}`
+    message: (issue) => `must be a whole number from 1 to ${MAX_PER_MINUTE}, not ${showValue(issue.actual)}`
   })
 )))
 
@@ -193,7 +211,7 @@ export const Rules = {
     Schema.between(MIN_REQUESTS_PER_SECOND, MAX_REQUESTS_PER_SECOND, {
       message: (issue) =>
         `must be a number from ${MIN_REQUESTS_PER_SECOND} to ${MAX_REQUESTS_PER_SECOND} ` +
-        `(fractions allowed, e.g. 0.5), not ${describeValue(issue.actual)}`
+        `(fractions allowed, e.g. 0.5), not ${showValue(issue.actual)}`
     })
   ))),
   per_minute: PerMinute,
@@ -201,18 +219,18 @@ export const Rules = {
   models: Schema.Record({ key: Schema.String, value: Schema.Struct(MinuteLimits) }),
   adaptive: BooleanLike,
   store: Schema.Literal("memory", "redis").annotations({
-    message: (issue) => ({ message: `must be memory or redis, not ${describeValue(issue.actual)}`, override: true })
+    message: (issue) => ({ message: `must be memory or redis, not ${showValue(issue.actual)}`, override: true })
   }),
   redis_url: RedisUrl,
   key_prefix: KeyPrefix,
   max_concurrent: NumberLike.pipe(Schema.compose(Schema.Number.pipe(
     Schema.filter((n) => Number.isInteger(n) && n >= 1 && n <= MAX_CONCURRENT, {
-      message: (issue) => `must be a whole number from 1 to ${MAX_CONCURRENT}, not ${describeValue(issue.actual)}`
+      message: (issue) => `must be a whole number from 1 to ${MAX_CONCURRENT}, not ${showValue(issue.actual)}`
     })
   ))),
   max_retries: NumberLike.pipe(Schema.compose(Schema.Number.pipe(
     Schema.filter((n) => Number.isInteger(n) && n >= 0 && n <= MAX_RETRIES, {
-      message: (issue) => `must be a whole number from 0 to ${MAX_RETRIES}, not ${describeValue(issue.actual)}`
+      message: (issue) => `must be a whole number from 0 to ${MAX_RETRIES}, not ${showValue(issue.actual)}`
     })
   ))),
   /** A wait that may be zero: `max_wait_ms`, `max_retry_after_ms`. */
@@ -278,7 +296,7 @@ export const AnthropicProviderFile = Schema.Struct({
 export const ModelSelection = Schema.Struct({
   provider: Schema.Literal("anthropic").annotations({
     message: (issue) => ({
-      message: `this client serves provider "anthropic" only, not ${describeValue(issue.actual)}`,
+      message: `this client serves provider "anthropic" only, not ${showValue(issue.actual)}`,
       override: true
     })
   }),

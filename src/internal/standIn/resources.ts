@@ -8,6 +8,7 @@ import type { BatchResult, MessageBatch } from "../resources/messageBatches.js"
 import type * as Messages from "../messages/message.js"
 import type { FileMetadata } from "../resources/files.js"
 import type { ModelInfo } from "../resources/models.js"
+import { find, notFound as modelNotFound } from "./catalogue.js"
 import type { RecordedRequest, Reply } from "./types.js"
 
 interface Helpers {
@@ -15,6 +16,8 @@ interface Helpers {
   readonly error: (status: number, options?: { readonly errorType?: string; readonly message?: string }) => Reply
   /** What the stand-in answers to `POST /v1/messages` with these params (the echo, by default). */
   readonly answer: (params: Messages.MessageCreateParams) => Messages.Message
+  /** The models `GET /v1/models` lists (see `catalogue.ts`). */
+  readonly models: Array<ModelInfo>
 }
 
 /**
@@ -68,36 +71,6 @@ export interface FileServer {
 
 /** A reply the stand-in writes itself, with backpressure. */
 const writer = (write: (res: http.ServerResponse) => void): Reply => ({ type: "write", write })
-
-/** Model ids as the API names them (newest first); the catalogue pads them out with older test models. */
-const MODEL_IDS = [
-  ["claude-opus-4-7", "Claude Opus 4.7", "opus"],
-  ["claude-sonnet-4-6", "Claude Sonnet 4.6", "sonnet"],
-  ["claude-opus-4-5-20251101", "Claude Opus 4.5", "opus"],
-  ["claude-haiku-4-5-20251001", "Claude Haiku 4.5", "haiku"],
-  ["claude-sonnet-4-5-20250929", "Claude Sonnet 4.5", "sonnet"],
-  ["claude-opus-4-1-20250805", "Claude Opus 4.1", "opus"],
-  ["claude-opus-4-20250514", "Claude Opus 4", "opus"],
-  ["claude-sonnet-4-20250514", "Claude Sonnet 4", "sonnet"],
-  ["claude-3-7-sonnet-20250219", "Claude Sonnet 3.7", "sonnet"],
-  ["claude-3-5-haiku-20241022", "Claude Haiku 3.5", "haiku"]
-] as const
-
-/** A catalogue of 25 models, newest first: more than one default page (20); the last five deprecated. */
-export const defaultModels = (): Array<ModelInfo> =>
-  Array.from({ length: 25 }, (_, i) => {
-    const [id, name, line] = MODEL_IDS[i] ?? [`claude-test-${25 - i}`, `Claude Test ${25 - i}`, "haiku"]
-    return {
-      type: "model",
-      id,
-      display_name: name,
-      created_at: new Date(Date.UTC(2026, 0, 1) - i * 30 * 86_400_000).toISOString(),
-      lifecycle: i < 20 ? "active" : "deprecated",
-      line,
-      max_input_tokens: 200_000,
-      max_tokens: 64_000
-    }
-  })
 
 /**
  * One page of `items` (newest first) as the API pages: `limit` (1–1000, default 20), `after_id` / `before_id`.
@@ -182,7 +155,7 @@ const writeBytes = (bytes: Uint8Array, contentType: string, requestId: string): 
 
 /** The resources, and the router that answers their requests (`undefined`: not one of theirs). */
 export const makeResources = (helpers: Helpers) => {
-  const models = defaultModels()
+  const models = helpers.models
   const batches: Array<StoredBatch> = []
   const files: Array<{ metadata: FileMetadata; bytes: Uint8Array }> = []
   let endAfterPolls = 2
@@ -336,12 +309,16 @@ export const makeResources = (helpers: Helpers) => {
     if (parts[0] !== "v1") return undefined
     if (parts[1] === "models") {
       if (parts.length === 2 && method === "GET") {
+        // As the API: active and deprecated models unless other lifecycles are asked for (retired ones only then).
         const lifecycles = url.searchParams.getAll("lifecycle")
-        return page(models.filter((m) => lifecycles.length === 0 || lifecycles.includes(m.lifecycle ?? "")), url.searchParams, helpers)
+        const listed = (m: ModelInfo) =>
+          lifecycles.length === 0 ? m.lifecycle !== "retired" : lifecycles.includes(m.lifecycle ?? "active")
+        return page(models.filter(listed), url.searchParams, helpers)
       }
       if (parts.length === 3 && method === "GET") {
-        const model = models.find((m) => m.id === parts[2])
-        return model === undefined ? notFound("model", parts[2]!) : json(model)
+        // By id or alias; the answer names the model by its full id.
+        const model = find(models, parts[2]!)
+        return model === undefined ? modelNotFound(helpers.error, parts[2]!) : json(model)
       }
     }
     if (parts[1] === "messages" && parts[2] === "batches") {
