@@ -2,18 +2,20 @@
 // fresh application (test/consumer: effect pinned to another 3.22 patch), then checks, failing at the first problem:
 //   - one copy of effect in the application (npm ls), and no install-script warning of this package;
 //   - an ES module consumer typechecks with NodeNext and Bundler resolution (strict), a CommonJS one with NodeNext;
-//   - the README's TypeScript examples typecheck as written, against the installed package;
+//   - the TypeScript examples of README.md and docs/ typecheck as written, against the installed package, and each
+//     runs against `npx effect-anthropic stand-in`, printing what the ```text block after it says;
 //   - both consumers run against the loopback stand-in; `npx effect-anthropic status` and `demo` run;
 //   - without @effect/ai installed (an optional peer), nothing of the above needs it;
 //   - then with @effect/ai 0.37 and @effect/ai-anthropic 0.27 installed: the README's @effect/ai examples and an
 //     application using this package's provider beside ai-anthropic's typecheck (skipLibCheck off: the two
-//     augmentations must not clash) and run against the stand-in;
+//     augmentations must not clash) and run against the stand-in, and so do the examples on those packages;
 //   - nothing prints Effect's "Executing an Effect versioned …" warning (a second runtime).
 import { execFileSync, spawnSync } from "node:child_process"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
+import { examplesOf, needsOptionalPeer, runExample, startStandIn } from "./examples.mjs"
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..")
 const work = fs.mkdtempSync(path.join(os.tmpdir(), "effect-anthropic-consumer-"))
@@ -35,6 +37,21 @@ const run = (command, args, options = {}) => {
   return output
 }
 
+/** Runs the compiled examples of `folder`, each in a fresh directory with a HOME of its own. */
+const runExamples = (examples, folder, env) => {
+  let ran = 0
+  examples.forEach((example, i) => {
+    const file = path.join(app, "out", folder, `example-${i + 1}.js`)
+    if (example.kind === "worker" || !fs.existsSync(file)) return
+    const dir = fs.mkdtempSync(path.join(work, "example-"))
+    fs.mkdirSync(path.join(dir, "home"))
+    const failed = runExample(example, file, dir, { ...env, HOME: path.join(dir, "home") })
+    if (failed !== undefined) fail(`the example at ${example.where} ${failed}`)
+    ran++
+  })
+  console.log(`  ${ran} examples ran and printed what they promise`)
+}
+
 try {
   step("pack")
   const packed = execFileSync(npm, ["pack", "--pack-destination", work, "--silent"], { cwd: root, encoding: "utf8" })
@@ -54,18 +71,17 @@ try {
   if (copies.length !== 1 || versions[0] !== "3.22.3") fail(`expected one effect@3.22.3, found ${copies.join(", ")} (${versions})`)
   run(npm, ["ls", "effect"])
 
-  step("the README's TypeScript examples, as written")
-  const readme = fs.readFileSync(path.join(root, "README.md"), "utf8")
-  const blocks = [...readme.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1])
-  // Blocks on an optional peer (@effect/ai, @effect/opentelemetry) are checked once those are installed.
-  const needsAi = (code) => /from "@effect\/(ai|opentelemetry)/.test(code)
+  step("the TypeScript examples of README.md and docs/, as written")
+  const examples = examplesOf(root)
   fs.mkdirSync(path.join(app, "readme"))
   fs.mkdirSync(path.join(app, "readme-ai"))
-  // Each block is a module of its own (`export {}` makes even an import-free block one); those on @effect/ai are
-  // checked once it is installed.
-  blocks.forEach((code, i) =>
-    fs.writeFileSync(path.join(app, needsAi(code) ? "readme-ai" : "readme", `example-${i + 1}.ts`), `${code}\nexport {}\n`))
-  console.log(`  ${blocks.filter((code) => !needsAi(code)).length} examples (and ${blocks.filter(needsAi).length} on @effect/ai, below)`)
+  // Each example is a module of its own (`export {}` makes even an import-free block one); those on an optional peer
+  // are checked and run once it is installed.
+  const folderOf = (example) => (needsOptionalPeer(example.code) ? "readme-ai" : "readme")
+  examples.forEach((example, i) =>
+    fs.writeFileSync(path.join(app, folderOf(example), `example-${i + 1}.ts`), `${example.code}\nexport {}\n`))
+  const peerless = examples.filter((example) => folderOf(example) === "readme")
+  console.log(`  ${peerless.length} examples (and ${examples.length - peerless.length} on an optional peer, below)`)
 
   step("typecheck: NodeNext (ESM + CommonJS + README) and Bundler (ESM + README), strict")
   run(process.execPath, [tsc, "-p", "tsconfig.nodenext.json"])
@@ -75,7 +91,12 @@ try {
   console.log(`  ${run(process.execPath, ["out/esm.js"]).trim()}`)
   console.log(`  ${run(process.execPath, ["out/cjs.cjs"]).trim()}`)
 
-  step("the command line from the installed package")
+  step("the examples run against the stand-in (effect-anthropic stand-in), printing what they promise")
+  const standIn = await startStandIn(app)
+  try {
+    runExamples(examples, "readme", standIn.env)
+
+    step("the command line from the installed package")
   const home = path.join(work, "home")
   fs.mkdirSync(home)
   const status = run(npm, ["exec", "--", "effect-anthropic", "status"], {
@@ -104,6 +125,10 @@ try {
   run(npm, ["ls", "effect"])
   run(process.execPath, [tsc, "-p", "tsconfig.ai.json"])
   console.log(`  ${run(process.execPath, ["out/ai.js"]).trim()}`)
+  runExamples(examples, "readme-ai", standIn.env)
+  } finally {
+    standIn.stop()
+  }
   console.log("\nconsumer test: all passed")
 } finally {
   fs.rmSync(work, { recursive: true, force: true })

@@ -27,6 +27,7 @@ import { type BatchServer, type FileServer, makeResources } from "../internal/st
 import type { LiveChannel, RecordedRequest, Reply } from "../internal/standIn/types.js"
 import type * as Messages from "../internal/messages/message.js"
 import type { ModelInfo } from "../internal/resources/models.js"
+import { sampleOf } from "../internal/standIn/sample.js"
 
 export type { BatchServer, FileServer, StoredBatch } from "../internal/standIn/resources.js"
 export type { Charge, StandInLimits } from "../internal/standIn/rateLimits.js"
@@ -258,10 +259,37 @@ const lastUserText = (body: any): string => {
     .join(" ")
 }
 
+/** The tool a request forces (`tool_choice` `tool`, or `any`: its first tool), if it forces one. */
+const forcedTool = (body: any): { readonly name: string; readonly input_schema?: unknown } | undefined => {
+  const tools: Array<any> = Array.isArray(body?.tools) ? body.tools.filter((t: any) => typeof t?.name === "string") : []
+  const choice = body?.tool_choice
+  if (choice?.type === "tool") return tools.find((t) => t.name === choice.name)
+  return choice?.type === "any" ? tools[0] : undefined
+}
+
+/**
+ * What the default answer says: a value of the asked-for JSON schema (structured output), a call of the forced
+ * tool with an input of its schema, or the echo of the last user text.
+ */
+const answerContent = (body: any): Array<Messages.ContentBlock> => {
+  const format = body?.output_config?.format
+  if (format?.type === "json_schema") return [{ type: "text", text: JSON.stringify(sampleOf(format.schema)) } as Messages.ContentBlock]
+  const tool = forcedTool(body)
+  if (tool !== undefined) {
+    return [{ type: "tool_use", id: `toolu_${randomBytes(12).toString("hex")}`, name: tool.name, input: sampleOf(tool.input_schema) } as Messages.ContentBlock]
+  }
+  return [{ type: "text", text: `echo: ${lastUserText(body)}` } as Messages.ContentBlock]
+}
+
+/** The text the stand-in counts output tokens of: an answer's text, or a tool call's JSON. */
+const countedText = (content: ReadonlyArray<Messages.ContentBlock>): string =>
+  content.map((block) => (block.type === "text" ? block.text : JSON.stringify(block))).join("")
+
 /** The message the default answer gives for these params (batches use it too). */
 const echoMessage = (body: any): Messages.Message => {
-  const text = `echo: ${lastUserText(body)}`
-  return messageJson([{ type: "text", text }], {
+  const content = answerContent(body)
+  const text = countedText(content)
+  return messageJson(content, {
     model: String(body?.model ?? "claude-haiku-4-5-20251001"),
     // The tokens the stand-in counts and charges (see its rate limits).
     usage: { input_tokens: inputTokensOf(body), output_tokens: outputTokensOf(text) }
@@ -633,7 +661,7 @@ const makeLimited = (now: () => number) => {
         headers: decision.headers
       })
     }
-    decision.settle(outputTokensOf(`echo: ${lastUserText(request.body)}`))
+    decision.settle(outputTokensOf(countedText(answerContent(request.body))))
     return withHeaders(fallback, decision.headers, request)
   }
   const controls: StandIn["rateLimits"] = {
