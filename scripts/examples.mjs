@@ -1,6 +1,6 @@
 // The TypeScript examples of README.md and docs/*.md, and what each prints. An example is a ```ts block; the
 // ```text block right after it is what it prints on stdout, line by line (`…` in a line stands for any text: an id,
-// a time). A ```ts worker block is a Cloudflare Worker (run by the runtime test); every other example runs on Node,
+// a time; a line that is only `⋮` for any number of lines: an exporter's dump around what matters). A ```ts worker block is a Cloudflare Worker (run by the runtime test); every other example runs on Node,
 // against the loopback stand-in, with the environment `effect-anthropic stand-in` prints.
 import { spawn, spawnSync } from "node:child_process"
 import * as fs from "node:fs"
@@ -38,16 +38,19 @@ export const needsOptionalPeer = (code) => /from "@effect\/(ai|ai-anthropic|open
 /** The difference between what an example printed and what it promises, or undefined when they agree. */
 export const mismatch = (expected, actual) => {
   const lines = (text) => text.replace(/\r/g, "").split("\n").map((l) => l.trimEnd()).join("\n").trimEnd().split("\n")
+  const escape = (text) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")
+  const pattern = lines(expected).map((line) =>
+    line === "⋮" ? "(?:[^\\n]*\\n)*?" : `${line.split("…").map(escape).join("[^\\n]*")}\\n`
+  ).join("")
+  const printed = `${lines(actual).join("\n")}\n`
+  if (new RegExp(`^${pattern}$`).test(printed)) return undefined
+  // Where it went wrong: the first line (outside a ⋮) that differs.
   const want = lines(expected)
   const got = lines(actual)
-  const matches = (pattern, line) =>
-    new RegExp(`^${pattern.split("…").map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join(".*")}$`).test(line)
-  for (let i = 0; i < Math.max(want.length, got.length); i++) {
-    if (want[i] === undefined || got[i] === undefined || !matches(want[i], got[i])) {
-      return `line ${i + 1}: expected ${JSON.stringify(want[i] ?? "(nothing)")}, printed ${JSON.stringify(got[i] ?? "(nothing)")}`
-    }
-  }
-  return undefined
+  const at = want.findIndex((line, i) => line !== "⋮" && !want.slice(0, i).includes("⋮") && !new RegExp(`^${line.split("…").map(escape).join(".*")}$`).test(got[i] ?? ""))
+  return at === -1
+    ? "the printed lines do not follow the expected ones"
+    : `line ${at + 1}: expected ${JSON.stringify(want[at])}, printed ${JSON.stringify(got[at] ?? "(nothing)")}`
 }
 
 /**

@@ -12,6 +12,7 @@ import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
+import { examplesOf, mismatch } from "./examples.mjs"
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..")
 const work = fs.mkdtempSync(path.join(os.tmpdir(), "effect-anthropic-runtimes-"))
@@ -131,6 +132,40 @@ try {
       console.log(`  ${JSON.stringify(results)}`)
     } finally {
       await mf.dispose()
+    }
+
+    step("Cloudflare Workers: the documentation's worker examples, bundled and answering as they promise")
+    for (const example of examplesOf(root).filter((e) => e.kind === "worker")) {
+      const file = path.join(app, "doc-worker.ts")
+      fs.writeFileSync(file, example.code)
+      const bundled = await esbuild.build({
+        entryPoints: [file],
+        bundle: true,
+        write: false,
+        format: "esm",
+        platform: "neutral",
+        conditions: ["workerd", "worker", "browser", "import"],
+        mainFields: ["module", "main"],
+        external: ["node:*", "cloudflare:*"],
+        logLevel: "error"
+      })
+      const worker = new Miniflare({
+        modules: [{ type: "ESModule", path: "worker.mjs", contents: bundled.outputFiles[0].text }],
+        compatibilityDate: "2026-07-01",
+        compatibilityFlags: ["nodejs_compat"],
+        bindings: env
+      })
+      try {
+        // The request's body is the prompt; the answer's body what the example says it prints.
+        const response = await worker.dispatchFetch("http://worker.test/", { method: "POST", body: "Hello from a worker" })
+        const body = await response.text()
+        check(response.status === 200, `${example.where}: the worker answered ${response.status}: ${body}`)
+        const different = example.expected === undefined ? "has no text block after it" : mismatch(example.expected, body)
+        check(different === undefined, `${example.where}: ${different}`)
+        console.log(`  ${example.where}: ${JSON.stringify(body)}`)
+      } finally {
+        await worker.dispose()
+      }
     }
   } finally {
     await standIn.close()

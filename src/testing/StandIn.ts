@@ -256,6 +256,7 @@ const lastUserText = (body: any): string => {
   if (typeof last.content === "string") return last.content
   return (Array.isArray(last.content) ? last.content : [])
     .map((b: any) => b?.type === "text" ? b.text : b?.type === "tool_result" ? `[tool_result ${JSON.stringify(b.content)}]` : "")
+    .filter((text: string) => text !== "")
     .join(" ")
 }
 
