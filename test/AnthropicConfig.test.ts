@@ -367,7 +367,7 @@ providers:
         yaml: "anthropic:\n  api_key: x\n",
         path: "providers",
         says: /missing/,
-        fix: /README/
+        fix: /docs\/configuration.md/
       },
       {
         name: "a file that is not a mapping",

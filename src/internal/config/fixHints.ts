@@ -52,10 +52,10 @@ const FIXES: ReadonlyArray<readonly [RegExp, string]> = [
 /** The fix for `problem` at the file key `keyPath` (`providers.anthropic.timeout_ms`). */
 export const fixFor = (keyPath: string, problem: string): string => {
   if (problem.startsWith("is unexpected")) {
-    return "remove the key or correct its spelling; the README lists every key"
+    return "remove the key or correct its spelling; docs/configuration.md lists every key"
   }
   for (const [pattern, fix] of FIXES) if (pattern.test(keyPath)) return fix
-  return "correct the value; the README lists every key with its type"
+  return "correct the value; docs/configuration.md lists every key with its type"
 }
 
 /**

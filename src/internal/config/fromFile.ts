@@ -97,7 +97,7 @@ const notAMapping = (file: string) =>
   new AnthropicConfigError({
     file,
     problem: "the configuration is not a mapping",
-    fix: "start the file with `providers:` and put the client's keys under `providers.anthropic` (see the README)"
+    fix: "start the file with `providers:` and put the client's keys under `providers.anthropic` (see docs/configuration.md)"
   })
 
 /** The interpolated tree as the file's type: the whole file, then `providers.anthropic` strictly, then the rules that tie keys. */

@@ -139,7 +139,7 @@ export const interpolateTree = (
         file,
         path: formatPath(at.slice(0, 4)),
         problem: `nests more than ${MAX_CONFIG_DEPTH} levels deep`,
-        fix: "keep to the shape shown in the README (providers.anthropic.<key>); remove the nested values"
+        fix: "keep to the shape docs/configuration.md shows (providers.anthropic.<key>); remove the nested values"
       })
     )
   }

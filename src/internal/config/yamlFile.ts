@@ -46,7 +46,7 @@ const tooLarge = (file: string): AnthropicConfigError =>
     file,
     problem: `the configuration is larger than ${MAX_CONFIG_BYTES / 1024} KiB, the most this client reads (a real ` +
       "llm.yaml is a few hundred bytes)",
-    fix: "check that this is the configuration file meant (configPath / --config), and keep only the keys the README lists"
+    fix: "check that this is the configuration file meant (configPath / --config), and keep only the keys docs/configuration.md lists"
   })
 
 /**
@@ -94,7 +94,7 @@ const cannotRead = (file: string, code: string): AnthropicConfigError =>
     problem: code === "ENOENT"
       ? "the configuration file does not exist"
       : `the configuration file cannot be read (${code})`,
-    fix: `create it (the README has an example), or pass another path (configPath / --config)`
+    fix: `create it (docs/configuration.md has an example), or pass another path (configPath / --config)`
   })
 
 /**
