@@ -99,19 +99,20 @@ try {
 
     step("Cloudflare Workers (workerd through Miniflare), a worker bundled by esbuild")
     const esbuild = await import(path.join(root, "node_modules/esbuild/lib/main.js"))
-    const built = await esbuild.build({
-      entryPoints: [path.join(app, "worker.mjs")],
-      bundle: true,
-      write: false,
-      format: "esm",
-      // As wrangler bundles for workerd with nodejs_compat: worker conditions, Node's built-ins left to the runtime.
-      platform: "neutral",
-      conditions: ["workerd", "worker", "browser", "import"],
-      mainFields: ["module", "main"],
-      external: ["node:*", "cloudflare:*"],
-      logLevel: "error"
-    })
-    const script = built.outputFiles[0].text
+    // As wrangler bundles for workerd with nodejs_compat: worker conditions, Node's built-ins left to the runtime.
+    const bundleWorker = async (entry) =>
+      (await esbuild.build({
+        entryPoints: [entry],
+        bundle: true,
+        write: false,
+        format: "esm",
+        platform: "neutral",
+        conditions: ["workerd", "worker", "browser", "import"],
+        mainFields: ["module", "main"],
+        external: ["node:*", "cloudflare:*"],
+        logLevel: "error"
+      })).outputFiles[0].text
+    const script = await bundleWorker(path.join(app, "worker.mjs"))
     console.log(`  worker bundle: ${(script.length / 1024).toFixed(0)} kB`)
     const { Miniflare } = await import(path.join(root, "node_modules/miniflare/dist/src/index.js"))
     const sentBefore = standIn.requests.length
@@ -138,19 +139,8 @@ try {
     for (const example of examplesOf(root).filter((e) => e.kind === "worker")) {
       const file = path.join(app, "doc-worker.ts")
       fs.writeFileSync(file, example.code)
-      const bundled = await esbuild.build({
-        entryPoints: [file],
-        bundle: true,
-        write: false,
-        format: "esm",
-        platform: "neutral",
-        conditions: ["workerd", "worker", "browser", "import"],
-        mainFields: ["module", "main"],
-        external: ["node:*", "cloudflare:*"],
-        logLevel: "error"
-      })
       const worker = new Miniflare({
-        modules: [{ type: "ESModule", path: "worker.mjs", contents: bundled.outputFiles[0].text }],
+        modules: [{ type: "ESModule", path: "worker.mjs", contents: await bundleWorker(file) }],
         compatibilityDate: "2026-07-01",
         compatibilityFlags: ["nodejs_compat"],
         bindings: env

@@ -14,19 +14,18 @@ import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientError from "@effect/platform/HttpClientError"
 import type * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
-import * as HttpIncomingMessage from "@effect/platform/HttpIncomingMessage"
 import * as UrlParams from "@effect/platform/UrlParams"
 import * as Cause from "effect/Cause"
 import * as Chunk from "effect/Chunk"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import { globalValue } from "effect/GlobalValue"
-import * as Inspectable from "effect/Inspectable"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import * as Deadlines from "./deadlines.js"
+import { WholeBodyResponse } from "./wholeBody.js"
 import { type DirectPull, type Pull, PullKey } from "./directPull.js"
 import { BodyTooLarge, DEFAULT_MAX_BODY_BYTES } from "./bodyLimit.js"
 
@@ -187,21 +186,19 @@ const concat = (chunks: ReadonlyArray<Uint8Array>, size: number): Uint8Array => 
 const decoder = new TextDecoder()
 const headersPrototype: object = Object.getPrototypeOf(Headers.empty)
 
-class FetchResponse extends Inspectable.Class implements HttpClientResponse.HttpClientResponse, DirectPull {
-  readonly [HttpIncomingMessage.TypeId]: HttpIncomingMessage.TypeId = HttpIncomingMessage.TypeId
-  readonly [HttpClientResponse.TypeId]: HttpClientResponse.TypeId = HttpClientResponse.TypeId
+class FetchResponse extends WholeBodyResponse implements DirectPull {
   private parsedHeaders: Headers.Headers | undefined
   /** The body read whole, once: `text` may be read twice. */
   private bytes: Promise<Uint8Array> | undefined
 
   constructor(
-    readonly request: HttpClientRequest.HttpClientRequest,
+    request: HttpClientRequest.HttpClientRequest,
     private readonly web: Response,
     private readonly controller: AbortController,
     private readonly deadline: Deadlines.Deadline | undefined,
     private readonly maxBodyBytes: number
   ) {
-    super()
+    super(request)
     unread.register(this, controller, this)
   }
 
@@ -223,9 +220,6 @@ class FetchResponse extends Inspectable.Class implements HttpClientResponse.Http
     return Cookies.fromSetCookie(this.web.headers.getSetCookie())
   }
 
-  get remoteAddress(): Option.Option<string> {
-    return Option.none()
-  }
 
   /** The body is read (or being read): the registry no longer needs to abort it. */
   private claimed(): void {
@@ -237,13 +231,12 @@ class FetchResponse extends Inspectable.Class implements HttpClientResponse.Http
     this.controller.abort(new Error(why))
   }
 
-  private decodeError(cause: unknown): HttpClientError.ResponseError {
-    const reason: unknown = this.controller.signal.aborted ? this.controller.signal.reason : cause
-    return new HttpClientError.ResponseError({ request: this.request, response: this, reason: "Decode", cause: reason })
+  protected override causeOf(cause: unknown): unknown {
+    return this.controller.signal.aborted ? this.controller.signal.reason : cause
   }
 
   /** `f` of the whole body, once it has arrived; the deadline bounds it until then. */
-  private whole<A>(f: (bytes: Uint8Array) => A): Effect.Effect<A, HttpClientError.ResponseError> {
+  protected whole<A>(f: (bytes: Uint8Array) => A): Effect.Effect<A, HttpClientError.ResponseError> {
     return Effect.async((resume) => {
       if (this.bytes === undefined) {
         this.claimed()
@@ -268,34 +261,13 @@ class FetchResponse extends Inspectable.Class implements HttpClientResponse.Http
     })
   }
 
-  get arrayBuffer(): Effect.Effect<ArrayBuffer, HttpClientError.ResponseError> {
-    return this.whole((bytes) => bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer)
-  }
 
   get text(): Effect.Effect<string, HttpClientError.ResponseError> {
     return this.whole((bytes) => decoder.decode(bytes))
   }
 
-  get json(): Effect.Effect<unknown, HttpClientError.ResponseError> {
-    return Effect.flatMap(this.text, (text) =>
-      Effect.try({ try: () => (text === "" ? null : JSON.parse(text)), catch: (cause) => this.decodeError(cause) }))
-  }
 
-  get urlParamsBody(): Effect.Effect<UrlParams.UrlParams, HttpClientError.ResponseError> {
-    return Effect.flatMap(this.text, (text) =>
-      Effect.try({
-        try: () => UrlParams.fromInput(new URLSearchParams(text)),
-        catch: (cause) => this.decodeError(cause)
-      }))
-  }
 
-  get formData(): Effect.Effect<FormData, HttpClientError.ResponseError> {
-    return Effect.flatMap(this.whole((bytes) => bytes), (bytes) =>
-      Effect.tryPromise({
-        try: () => new Response(bytes as Uint8Array<ArrayBuffer>, { headers: this.web.headers }).formData(),
-        catch: (cause) => this.decodeError(cause)
-      }))
-  }
 
   /** The body as it arrives. Ending early aborts the request. */
   get stream(): Stream.Stream<Uint8Array, HttpClientError.ResponseError> {
@@ -324,11 +296,4 @@ class FetchResponse extends Inspectable.Class implements HttpClientResponse.Http
     })
   }
 
-  toJSON(): unknown {
-    return HttpIncomingMessage.inspect(this, {
-      _id: "@effect/platform/HttpClientResponse",
-      request: this.request.toJSON(),
-      status: this.status
-    })
-  }
 }

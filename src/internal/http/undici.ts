@@ -8,14 +8,12 @@ import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientError from "@effect/platform/HttpClientError"
 import type * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
-import * as HttpIncomingMessage from "@effect/platform/HttpIncomingMessage"
 import * as UrlParams from "@effect/platform/UrlParams"
 import * as Cause from "effect/Cause"
 import * as Chunk from "effect/Chunk"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import { globalValue } from "effect/GlobalValue"
-import * as Inspectable from "effect/Inspectable"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import type * as Scope from "effect/Scope"
@@ -23,6 +21,7 @@ import * as Stream from "effect/Stream"
 import { Readable } from "node:stream"
 import type { Dispatcher } from "undici"
 import * as Deadlines from "./deadlines.js"
+import { WholeBodyResponse } from "./wholeBody.js"
 import { type DirectPull, type Pull, PullKey } from "./directPull.js"
 
 /**
@@ -361,18 +360,16 @@ class Exchange implements Dispatcher.DispatchHandler {
   }
 }
 
-class UndiciResponse extends Inspectable.Class implements HttpClientResponse.HttpClientResponse, DirectPull {
-  readonly [HttpIncomingMessage.TypeId]: HttpIncomingMessage.TypeId = HttpIncomingMessage.TypeId
-  readonly [HttpClientResponse.TypeId]: HttpClientResponse.TypeId = HttpClientResponse.TypeId
+class UndiciResponse extends WholeBodyResponse implements DirectPull {
   private parsedHeaders: Headers.Headers | undefined
 
   constructor(
-    readonly request: HttpClientRequest.HttpClientRequest,
+    request: HttpClientRequest.HttpClientRequest,
     readonly status: number,
     private readonly rawHeaders: Record<string, string | Array<string> | undefined>,
     private readonly exchange: Exchange
   ) {
-    super()
+    super(request)
   }
 
   /** Built on first use: most answers are read without a look at their headers. */
@@ -385,28 +382,18 @@ class UndiciResponse extends Inspectable.Class implements HttpClientResponse.Htt
     return header === undefined ? Cookies.empty : Cookies.fromSetCookie(Array.isArray(header) ? header : [header])
   }
 
-  get remoteAddress(): Option.Option<string> {
-    return Option.none()
-  }
 
-  private decodeError(cause: unknown): HttpClientError.ResponseError {
-    return new HttpClientError.ResponseError({ request: this.request, response: this, reason: "Decode", cause })
-  }
 
-  /** The whole body, once it has arrived. */
-  get arrayBuffer(): Effect.Effect<ArrayBuffer, HttpClientError.ResponseError> {
-    return this.whole((bytes) => bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer)
-  }
 
   get text(): Effect.Effect<string, HttpClientError.ResponseError> {
-    return this.whole((bytes) => bytes.toString("utf8"))
+    return this.whole((bytes) => (bytes as Buffer).toString("utf8"))
   }
 
   /**
    * `f` of the whole body. A body that is already complete (most small answers are by the time they are read) is
    * answered at once, without a suspended effect in between; otherwise the read waits for the end.
    */
-  private whole<A>(f: (bytes: Buffer) => A): Effect.Effect<A, HttpClientError.ResponseError> {
+  protected whole<A>(f: (bytes: Uint8Array) => A): Effect.Effect<A, HttpClientError.ResponseError> {
     const exchange = this.exchange
     const complete = (): Effect.Effect<A, HttpClientError.ResponseError> =>
       exchange.failure !== undefined
@@ -424,26 +411,8 @@ class UndiciResponse extends Inspectable.Class implements HttpClientResponse.Htt
     })
   }
 
-  get json(): Effect.Effect<unknown, HttpClientError.ResponseError> {
-    return Effect.flatMap(this.text, (text) =>
-      Effect.try({ try: () => (text === "" ? null : JSON.parse(text)), catch: (cause) => this.decodeError(cause) }))
-  }
 
-  get urlParamsBody(): Effect.Effect<UrlParams.UrlParams, HttpClientError.ResponseError> {
-    return Effect.flatMap(this.text, (text) =>
-      Effect.try({
-        try: () => UrlParams.fromInput(new URLSearchParams(text)),
-        catch: (cause) => this.decodeError(cause)
-      }))
-  }
 
-  get formData(): Effect.Effect<FormData, HttpClientError.ResponseError> {
-    return Effect.flatMap(this.whole((bytes) => new Uint8Array(bytes)), (bytes) =>
-      Effect.tryPromise({
-        try: () => new Response(bytes, { headers: this.headers }).formData(),
-        catch: (cause) => this.decodeError(cause)
-      }))
-  }
 
   /** The body as it arrives, each read taking every chunk buffered so far. Ending early aborts the request. */
   get stream(): Stream.Stream<Uint8Array, HttpClientError.ResponseError> {
@@ -472,11 +441,4 @@ class UndiciResponse extends Inspectable.Class implements HttpClientResponse.Htt
     )
   }
 
-  toJSON(): unknown {
-    return HttpIncomingMessage.inspect(this, {
-      _id: "@effect/platform/HttpClientResponse",
-      request: this.request.toJSON(),
-      status: this.status
-    })
-  }
 }
