@@ -6,6 +6,7 @@
  */
 import * as Stream from "effect/Stream"
 import { makeStreamObserver, observeCall, type StreamObserver, streamUnderSpan, underSpan } from "./internal/telemetry/chat.js"
+import { captureContent } from "./internal/telemetry/content.js"
 import { answerOf, traceMethods } from "./internal/telemetry/genAi.js"
 import type * as HttpClient from "@effect/platform/HttpClient"
 import type * as Config from "effect/Config"
@@ -286,3 +287,24 @@ export const layerConfig = (
   options: Config.Config.Wrap<AnthropicConfig.ConfigOptions> = {}
 ): Layer.Layer<Services, ConfigError.ConfigError | AnthropicConfigError | NoCredentials> =>
   Layer.unwrapEffect(Effect.map(AnthropicConfig.fromConfig(options), layerSettings))
+
+/**
+ * The Messages calls of `effect` record their prompt and completion on their `chat` spans (when a tracer is in
+ * place), as the OpenTelemetry GenAI convention's opt-in attributes: `gen_ai.system_instructions`,
+ * `gen_ai.input.messages`, `gen_ai.output.messages`. Off by default. Anything shaped like a key or token is masked,
+ * images and documents are named but not copied, each attribute is cut at 64 KiB.
+ *
+ * @since 0.2.0
+ * @category observability
+ */
+export const withContentCapture = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+  Effect.locally(effect, captureContent, true)
+
+/**
+ * {@link withContentCapture} for everything run on a runtime built with this layer (the Promise client's
+ * `fromLayer(Layer.merge(AnthropicClient.layerFile(), AnthropicClient.layerContentCapture))`, say).
+ *
+ * @since 0.2.0
+ * @category observability
+ */
+export const layerContentCapture: Layer.Layer<never> = Layer.fiberRefLocallyScopedWith(captureContent, () => true)

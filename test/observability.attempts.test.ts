@@ -56,3 +56,36 @@ describe("observability: a span per HTTP attempt", () => {
       expect(JSON.stringify(spans.map((s) => [s.attributes, s.events]))).not.toContain(API_KEY)
     }))
 })
+
+describe("observability: content capture, by opt-in only", () => {
+  const secretPrompt = { ...hello, system: "Be brief.", messages: [{ role: "user" as const, content: "my key is sk-ant-api03-abcdefghijklmnop, hi" }] }
+
+  it.scopedLive("off by default: no prompt or completion on any span", () =>
+    Effect.gen(function*() {
+      const { spans } = yield* tracedCall(Messages.create(secretPrompt), [])
+      const everything = JSON.stringify(spans.map((s) => s.attributes))
+      expect(everything).not.toContain("gen_ai.input.messages")
+      expect(everything).not.toContain("my key is")
+    }))
+
+  it.scopedLive("withContentCapture: the system, input and output messages in the convention's shape, keys masked", () =>
+    Effect.gen(function*() {
+      const { spans } = yield* tracedCall(AnthropicClient.withContentCapture(Messages.create(secretPrompt)), [])
+      const chat = spans.find((s) => s.name === `chat ${hello.model}`)!
+      expect(JSON.parse(String(chat.attributes["gen_ai.system_instructions"]))).toEqual([{ type: "text", content: "Be brief." }])
+      const input = JSON.parse(String(chat.attributes["gen_ai.input.messages"]))
+      expect(input).toEqual([{ role: "user", parts: [{ type: "text", content: "my key is sk-ant-api03-…[redacted], hi" }] }])
+      const output = JSON.parse(String(chat.attributes["gen_ai.output.messages"]))
+      expect(output[0]).toMatchObject({ role: "assistant", finish_reason: "end_turn" })
+      expect(output[0].parts[0].type).toBe("text")
+      expect(JSON.stringify(spans.map((s) => s.attributes))).not.toContain("abcdefghijklmnop")
+    }))
+
+  it.scopedLive("a stream under withContentCapture: its text on the span when it ends", () =>
+    Effect.gen(function*() {
+      const { spans } = yield* tracedCall(AnthropicClient.withContentCapture(Stream.runDrain(Messages.stream(hello))), [StandIn.streamText("streamed words")])
+      const chat = spans.find((s) => s.name === `chat ${hello.model}`)!
+      const output = JSON.parse(String(chat.attributes["gen_ai.output.messages"]))
+      expect(output).toEqual([{ role: "assistant", parts: [{ type: "text", content: "streamed words" }], finish_reason: "end_turn" }])
+    }))
+})

@@ -12,7 +12,9 @@ import * as Option from "effect/Option"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import * as Tracer from "effect/Tracer"
+import * as FiberRef from "effect/FiberRef"
 import type { Pull } from "../stream/pull.js"
+import { annotateInput, annotateOutput, captureContent } from "./content.js"
 import {
   annotateAnswer,
   arrayAttribute,
@@ -57,14 +59,18 @@ const timed = <A, E, R>(
   baseUrl: string,
   call: Effect.Effect<A, E, R>,
   answerOf: (a: A) => ChatAnswer,
-  span: Tracer.Span | undefined
+  span: Tracer.Span | undefined,
+  capture = false
 ): Effect.Effect<A, E, R> => {
   const start = clock.unsafeCurrentTimeNanos()
   const model = typeof params.model === "string" ? params.model : "unknown"
   return Effect.matchCauseEffect(call, {
     onSuccess: (a) => {
       const answer = answerOf(a)
-      if (span !== undefined) annotateAnswer(span, answer)
+      if (span !== undefined) {
+        annotateAnswer(span, answer)
+        if (capture && operation === "chat") annotateOutput(span, answer.content, answer.stopReason)
+      }
       recordCall(operation, model, baseUrl, secondsSince(clock, start), answer, undefined)
       return Effect.succeed(a)
     },
@@ -87,7 +93,11 @@ const tracedCall = <A, E, R>(
   const { attributes, name, stopSequences } = chatSpan(operation, params, baseUrl)
   return Effect.useSpan(name, { kind: "client", attributes }, (span) => {
     if (stopSequences !== undefined) arrayAttribute(span, "gen_ai.request.stop_sequences", stopSequences)
-    return Effect.clockWith((clock) => Effect.withParentSpan(timed(clock, operation, params, baseUrl, call, answerOf, span), span))
+    return Effect.flatMap(FiberRef.get(captureContent), (capture) => {
+      if (capture) annotateInput(span, params)
+      return Effect.clockWith((clock) =>
+        Effect.withParentSpan(timed(clock, operation, params, baseUrl, call, answerOf, span, capture), span))
+    })
   })
 }
 
@@ -101,6 +111,8 @@ interface Seen {
   cacheReadTokens?: number
   cacheCreationTokens?: number
   firstTokenAt?: number
+  /** The answer's text so far, kept only while content is captured. */
+  text?: string
 }
 
 /** An event, as far as the observer is concerned. */
@@ -120,7 +132,7 @@ interface EventFields {
       readonly cache_creation_input_tokens?: number | null
     }
   }
-  readonly delta?: { readonly stop_reason?: string | null }
+  readonly delta?: { readonly stop_reason?: string | null; readonly type?: string; readonly text?: unknown }
   readonly usage?: { readonly output_tokens?: number; readonly input_tokens?: number | null }
 }
 
@@ -162,6 +174,12 @@ export const makeStreamObserver = (
             return
           }
           case "content_block_delta":
+            // Only while content is captured, and bounded (its attribute is cut at 64 KiB anyway).
+            if (seen.text !== undefined && event.delta?.type === "text_delta" && seen.text.length < 65_536) {
+              seen.text += String(event.delta.text ?? "")
+            }
+            seen.firstTokenAt ??= secondsSince(clock, start)
+            return
           case "content_block_start":
             seen.firstTokenAt ??= secondsSince(clock, start)
             return
@@ -191,6 +209,7 @@ export const makeStreamObserver = (
         if (span !== undefined) {
           annotateAnswer(span, answer)
           if (seen.firstTokenAt !== undefined) span.attribute("effect_anthropic.time_to_first_token", seen.firstTokenAt)
+          if (seen.text !== undefined) annotateOutput(span, seen.text, seen.stopReason)
           if (error !== undefined) annotateFailure(span, error)
         }
         return Effect.sync(() => {
@@ -200,9 +219,13 @@ export const makeStreamObserver = (
       }
       // The span is made before the finalizer that annotates it, so it is ended after it (finalizers run in reverse).
       const span: Effect.Effect<Tracer.Span | undefined, never, Scope.Scope> = traced
-        ? Effect.tap(Effect.makeSpanScoped(name, { kind: "client", attributes }), (span) => {
-          if (stopSequences !== undefined) arrayAttribute(span, "gen_ai.request.stop_sequences", stopSequences)
-        })
+        ? Effect.tap(Effect.makeSpanScoped(name, { kind: "client", attributes }), (span) =>
+          Effect.map(FiberRef.get(captureContent), (capture) => {
+            if (stopSequences !== undefined) arrayAttribute(span, "gen_ai.request.stop_sequences", stopSequences)
+            if (!capture) return
+            annotateInput(span, params)
+            seen.text = ""
+          }))
         : Effect.succeed(undefined)
       return Effect.flatMap(span, (span) =>
         Effect.as(Effect.addFinalizer(finish(span)), { span, observe }))

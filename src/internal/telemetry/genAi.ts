@@ -62,6 +62,8 @@ export interface ChatRequest {
   readonly top_p?: unknown
   readonly top_k?: unknown
   readonly stop_sequences?: unknown
+  readonly system?: unknown
+  readonly messages?: unknown
 }
 
 /** A `chat {model}` span's name and its request attributes. */
@@ -103,11 +105,14 @@ export interface ChatAnswer {
   readonly outputTokens?: number | undefined
   readonly cacheReadTokens?: number | undefined
   readonly cacheCreationTokens?: number | undefined
+  /** The answer's content blocks (recorded only when content capture is on). */
+  readonly content?: unknown
 }
 
 /** A Message as a {@link ChatAnswer}. */
 export const answerOf = (message: {
   readonly id: string
+  readonly content?: unknown
   readonly model: string
   readonly stop_reason?: string | null | undefined
   readonly usage: {
@@ -123,7 +128,8 @@ export const answerOf = (message: {
   inputTokens: message.usage.input_tokens,
   outputTokens: message.usage.output_tokens,
   cacheReadTokens: message.usage.cache_read_input_tokens ?? undefined,
-  cacheCreationTokens: message.usage.cache_creation_input_tokens ?? undefined
+  cacheCreationTokens: message.usage.cache_creation_input_tokens ?? undefined,
+  content: message.content
 })
 
 /** The answer's attributes on the span. */
