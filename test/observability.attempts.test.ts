@@ -89,3 +89,27 @@ describe("observability: content capture, by opt-in only", () => {
       expect(output).toEqual([{ role: "assistant", parts: [{ type: "text", content: "streamed words" }], finish_reason: "end_turn" }])
     }))
 })
+
+describe("observability: content capture from the Promise client", () => {
+  it("fromLayer with layerContentCapture records the content; without it, none", async () => {
+    const { fromLayer } = await import("../src/PromiseClient.js")
+    const NodeSdk = await import("@effect/opentelemetry/NodeSdk")
+    const { SimpleSpanProcessor } = await import("@opentelemetry/sdk-trace-base")
+    const standIn = await StandIn.start()
+    const inputsWith = async (capture: boolean) => {
+      const exporter = new KeptSpans()
+      const sdk = NodeSdk.layer(() => ({ resource: { serviceName: "test" }, spanProcessor: new SimpleSpanProcessor(exporter) }))
+      const stack = AnthropicClient.layerFile({ config: { providers: { anthropic: { api_key: API_KEY, base_url: standIn.url } } }, env: {} })
+      const client = await fromLayer(Layer.mergeAll(stack, sdk, capture ? AnthropicClient.layerContentCapture : Layer.empty))
+      await client.messages.create(hello)
+      await client.close()
+      return exporter.getFinishedSpans().find((s) => s.name === `chat ${hello.model}`)?.attributes["gen_ai.input.messages"]
+    }
+    try {
+      expect(await inputsWith(false)).toBeUndefined()
+      expect(JSON.parse(String(await inputsWith(true)))[0].role).toBe("user")
+    } finally {
+      await standIn.close()
+    }
+  })
+})
