@@ -16,6 +16,7 @@ import * as Schema from "effect/Schema"
 import { createHash, randomBytes } from "node:crypto"
 import { type ApiError, type CredentialKind, LoginFailed, LoginRequired, Other, RefreshFailed } from "./internal/errors.js"
 import { classify } from "./internal/apiErrors.js"
+import { onFirstCall } from "./internal/onFirstCall.js"
 import { type RetryOptions, withRetries } from "./internal/http/retry.js"
 import { connectionError, readError } from "./internal/http/transportErrors.js"
 import type { OAuthToken } from "./internal/credentials/credentialFiles.js"
@@ -89,7 +90,7 @@ export const TokenResponse = Schema.Struct({
   scope: Schema.optional(Schema.Unknown)
 })
 
-const decodeTokenResponse = Schema.decodeUnknown(TokenResponse)
+const decodeTokenResponse = onFirstCall(() => Schema.decodeUnknown(TokenResponse))
 
 /**
  * The longest `expires_in` believed: a year. A longer (or non-finite) one is clamped to it: refusing the answer would

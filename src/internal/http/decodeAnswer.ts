@@ -5,17 +5,18 @@ import * as Effect from "effect/Effect"
 import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
 import { Other } from "../errors.js"
+import { onFirstCall } from "../onFirstCall.js"
 
 /**
  * Check a 200 body against its schema; the result is the API's JSON as it came, extra fields included. The schemas
  * transform nothing, so a body that passes `Schema.is` is its own decoding: that check costs a fifth of a decode and
- * the decode runs only to explain a body that fails it.
+ * the decode runs only to explain a body that fails it. Both are compiled on first use (see `onFirstCall`).
  */
 export const decodeAnswer = <A, I>(schema: Schema.Schema<A, I>, what: string) => {
-  const is = Schema.is(schema)
-  const decode = Schema.decodeUnknown(schema, { onExcessProperty: "preserve", errors: "first" })
+  const is = onFirstCall(() => Schema.is(schema))
+  const decode = onFirstCall(() => Schema.decodeUnknown(schema, { onExcessProperty: "preserve", errors: "first" }))
   return (json: unknown): Effect.Effect<A, Other> =>
-    is(json) ? Effect.succeed(json) : Effect.mapError(decode(json), (error) =>
+    is(json) ? Effect.succeed(json as A) : Effect.mapError(decode(json), (error) =>
       new Other({
         status: 200,
         errorType: "invalid_response",

@@ -26,6 +26,7 @@ import { decodeJsonLines } from "../stream/jsonLines.js"
 import { maybe, openUnion } from "../messages/schema.js"
 import { makeList, type Page, pageQuery, type PageParams } from "../http/pagination.js"
 import * as Messages from "../messages/message.js"
+import { onFirstCall } from "../onFirstCall.js"
 
 // ---------------------------------------------------------------------------------------------------------------
 // Schemas
@@ -175,7 +176,7 @@ export const LIMITS = { maxRequests: 100_000, maxBodyBytes: 256 * 1024 * 1024 } 
 
 const CUSTOM_ID = /^[a-zA-Z0-9_-]{1,64}$/
 
-const validateParams = Schema.validateEither(Messages.MessageCreateParams, { errors: "first" })
+const validateParams = onFirstCall(() => Schema.validateEither(Messages.MessageCreateParams, { errors: "first" }))
 
 /**
  * Why one request of a batch cannot be sent, or `undefined` when it can: its `custom_id`, its `params` (checked
@@ -338,8 +339,8 @@ export interface Service {
 
 const decodeBatch = decodeAnswer(MessageBatch, "message batch")
 const decodeDeleted = decodeAnswer(DeletedMessageBatch, "deleted message batch")
-const isResult = Schema.is(BatchResult)
-const explainResult = Schema.decodeUnknownEither(BatchResult, { errors: "first" })
+const isResult = onFirstCall(() => Schema.is(BatchResult))
+const explainResult = onFirstCall(() => Schema.decodeUnknownEither(BatchResult, { errors: "first" }))
 
 /** The Message Batches methods over the HTTP client. */
 export const make = (http: AnthropicHttpClient.Service): Service => {
