@@ -186,7 +186,9 @@ if (only === undefined || only === "calls") {
 }
 if (only === undefined || only === "import") await measureImports()
 if (only === undefined || only === "runtimes") {
-  for (const runtime of ["bun", "deno"] as const) {
+  // RUNTIMES=bun (or deno) measures that runtime alone.
+  const picked = process.env.RUNTIMES?.split(",")
+  for (const runtime of (["bun", "deno"] as const).filter((r) => picked === undefined || picked.includes(r))) {
     const version = execFileSync(runtimes[runtime][0], ["--version"], { encoding: "utf8" }).trim().split("\n")[0]
     await measure(`On ${runtime} (${version}): one stream of ${deltas} text deltas`, {
       "floor: undici + eventsource-parser + JSON.parse": "floor-stream",
