@@ -196,6 +196,194 @@ const dueAt = (state: State): number | undefined =>
 const replaces = (state: State, onDisk: OAuthToken): boolean =>
   !same(onDisk.accessToken, state.token.accessToken) && !same(onDisk.accessToken, state.lastOnDisk)
 
+/** The refresh in flight, shared by the callers, the background fiber and closing. */
+interface Flight {
+  /**
+   * The attempt in flight, in a fiber of its own: a caller that gives up (an abort, a timeout) stops waiting for it,
+   * not the attempt, whose token request may already have rotated the refresh token.
+   */
+  inflight: Fiber.RuntimeFiber<void, RefreshError> | undefined
+  /** A token request is out (completed once its answer is kept): closing waits for it, not for anything else. */
+  requesting: Deferred.Deferred<void> | undefined
+}
+
+/** How an attempt ends: the token it leaves held, and the state the callers and the cool-down read. */
+const makeOutcomes = (state: Ref.Ref<State>, store: TokenStore) => {
+  /** The attempt ended with this token, refreshed by us or (`!refreshed`) read from the file. */
+  const succeeded = (token: OAuthToken, refreshed: boolean) =>
+    Effect.flatMap(Clock.currentTimeMillis, (now) =>
+      Ref.update(state, (s) => ({
+        token,
+        stale: false,
+        refused: Option.none(),
+        refreshes: s.refreshes + (refreshed ? 1 : 0),
+        attempts: s.attempts + 1,
+        renewedAt: Option.some(now),
+        failure: Option.none(),
+        lastOnDisk: refreshed ? s.lastOnDisk : token.accessToken
+      })))
+
+  /** The attempt failed: remember the error for the callers waiting on it and for the cool-down. */
+  const failed = (error: RefreshError): Effect.Effect<never, RefreshError> =>
+    Effect.flatMap(Clock.currentTimeMillis, (now) =>
+      Effect.zipRight(
+        Ref.update(state, (s) => ({ ...s, attempts: s.attempts + 1, failure: Option.some({ error, at: now }) })),
+        Effect.fail(error)
+      ))
+
+  /** The file's token, when it replaces the one held (another process refreshed, or someone logged in). */
+  const replacementOnDisk = Effect.flatMap(Effect.either(store.read), (read) =>
+    Effect.map(Ref.get(state), (s) =>
+      read._tag === "Right" && read.right._tag === "Found" && replaces(s, read.right.value)
+        ? Option.some(read.right.value)
+        : Option.none()))
+
+  /**
+   * Keep a refreshed token: in memory at once (the old refresh token is dead now), then in the file, unless the
+   * file was replaced meanwhile by a writer that did not take the lock (a login copied in: it wins) or removed
+   * (a logout: not undone).
+   */
+  const keep = (token: OAuthToken): Effect.Effect<void> =>
+    Effect.flatMap(replacementOnDisk, (theirs) =>
+      Option.isSome(theirs)
+        ? Effect.zipRight(
+          succeeded(theirs.value, false),
+          Effect.logWarning(`${store.location} was replaced during the refresh; using the token it holds`)
+        )
+        : Effect.zipRight(
+          succeeded(token, true),
+          store.write(token).pipe(
+            Effect.zipRight(Ref.update(state, (s) => ({ ...s, lastOnDisk: token.accessToken }))),
+            Effect.zipRight(Effect.logDebug(
+              `${store.kind}: refreshed, token ${fingerprint(Redacted.value(token.accessToken))}`
+            )),
+            Effect.catchAll((error) => Effect.logWarning(`${error.message}; the new token is kept in memory`))
+          )
+        ))
+
+  return { succeeded, failed, replacementOnDisk, keep }
+}
+
+type Outcomes = ReturnType<typeof makeOutcomes>
+
+/** One attempt, under the file lock: re-read (maybe another process refreshed), else POST and persist. */
+const makeAttempt = (
+  options: Options,
+  state: Ref.Ref<State>,
+  outcomes: Outcomes,
+  flight: Flight,
+  context: Context.Context<HttpClient.HttpClient>
+) => {
+  const { store } = options
+  const { failed, keep, replacementOnDisk, succeeded } = outcomes
+
+  /**
+   * One token request and, when it succeeds, the saving of its token, as one unit that closing the refresher lets
+   * finish: the endpoint rotates the refresh token as it answers, so an answer that is not kept is a lost login.
+   */
+  const requestAndKeep = (request: OAuth.RefreshOptions) =>
+    Effect.acquireUseRelease(
+      Effect.tap(Deferred.make<void>(), (done) => Effect.sync(() => void (flight.requesting = done))),
+      // A span of its own when traced (under the call that found the token stale, or the scheduled refresh).
+      () => traceOperation("oauth.refresh")(Effect.flatMap(OAuth.refreshOnce(request), keep)),
+      (done) => Effect.zipRight(Effect.sync(() => void (flight.requesting = undefined)), Deferred.succeed(done, undefined))
+    )
+
+  /** POST the refresh token (retried); on failure, a token someone else wrote meanwhile is accepted instead. */
+  const post = (refreshToken: Redacted.Redacted<string>): Effect.Effect<void, RefreshError> => {
+    const request: OAuth.RefreshOptions = {
+      tokenUrl: options.tokenUrl,
+      clientId: options.clientId,
+      refreshToken,
+      maxRetries: options.maxRetries,
+      maxRetryAfterMs: options.maxRetryAfterMs,
+      credential: store.kind,
+      location: store.location
+    }
+    return withRetries(requestAndKeep(request), options).pipe(
+      Effect.provide(context),
+      Effect.mapError((error) => OAuth.refreshError(error, request)),
+      Effect.catchAll((error) =>
+        // Someone else may have rotated the token meanwhile (and so made ours invalid): take theirs.
+        Effect.flatMap(replacementOnDisk, (theirs): Effect.Effect<void, RefreshError> =>
+          Option.isSome(theirs)
+            ? succeeded(theirs.value, false)
+            : error._tag === "LoginRequired"
+            ? Effect.zipRight(
+              Ref.update(state, (s) => ({ ...s, refused: Option.some(Redacted.value(refreshToken)) })),
+              Effect.fail(error)
+            )
+            : Effect.fail(error))
+      )
+    )
+  }
+
+  return (force: boolean): Effect.Effect<void, RefreshError> =>
+    store.withLock(Effect.gen(function*() {
+      const theirs = yield* replacementOnDisk
+      if (Option.isSome(theirs)) {
+        yield* Effect.logDebug(`${store.kind}: ${store.location} holds a newer token; using it`)
+        yield* succeeded(theirs.value, false)
+        // Theirs may itself be inside the window: then refresh it (with its own, live refresh token).
+        if (fresh(theirs.value, yield* Clock.currentTimeMillis)) return
+      }
+      const current = yield* Ref.get(state)
+      const refreshToken = current.token.refreshToken
+      if (Option.isNone(refreshToken)) {
+        return yield* new LoginRequired({
+          credential: store.kind,
+          location: store.location,
+          detail: "it holds no refresh token"
+        })
+      }
+      if (Option.contains(current.refused, Redacted.value(refreshToken.value)) && !force) {
+        return yield* new LoginRequired({
+          credential: store.kind,
+          location: store.location,
+          detail: "its refresh token was already refused (invalid_grant)"
+        })
+      }
+      yield* post(refreshToken.value)
+    })).pipe(Effect.catchAll(failed))
+}
+
+/**
+ * Closing: a token request in flight is given `timeout_ms` to be answered and kept; anything else (waiting for the
+ * lock, a backoff between retries) stops at once.
+ */
+const closeFlight = (flight: Flight, timeoutMs: number): Effect.Effect<void> =>
+  Effect.suspend(() => {
+    const fiber = flight.inflight
+    if (fiber === undefined) return Effect.void
+    const request = flight.requesting
+    const settle = request === undefined ? Effect.void : Effect.ignore(Effect.timeout(Deferred.await(request), timeoutMs))
+    return Effect.zipRight(settle, Fiber.interrupt(fiber))
+  })
+
+/** The scheduled refresh: sleeps until the token is due (or stale), refreshes, and on failure tries again later. */
+const backgroundRefresh = (
+  state: Ref.Ref<State>,
+  refreshIfNeeded: (seen: State, force: boolean) => Effect.Effect<unknown, RefreshError>
+): Effect.Effect<never> =>
+  Effect.gen(function*() {
+    const s = yield* Ref.get(state)
+    const now = yield* Clock.currentTimeMillis
+    const due = dueAt(s)
+    if (due === undefined) {
+      // Nothing to schedule; look again later in case the file gains an expiry.
+      return yield* BackgroundSleep.sleep(Duration.hours(1))
+    }
+    if (now < due && !s.stale) return yield* BackgroundSleep.sleep(due - now)
+    yield* refreshIfNeeded(s, false).pipe(
+      Effect.catchAll((error) =>
+        Effect.zipRight(
+          Effect.logWarning(`background token refresh: ${error.message}`),
+          BackgroundSleep.sleep(error._tag === "LoginRequired" ? BACKGROUND_RETRY_LOGIN : BACKGROUND_RETRY)
+        )
+      )
+    )
+  }).pipe(Effect.forever)
+
 /**
  * Build the refresher and fork its background fiber into the scope.
  *
@@ -219,134 +407,8 @@ export const make = (
       lastOnDisk: options.initial.accessToken
     })
     const permit = yield* Effect.makeSemaphore(1)
-    // The attempt in flight, in a fiber of its own: a caller that gives up (an abort, a timeout) stops waiting for
-    // it, not the attempt, whose token request may already have rotated the refresh token.
-    let inflight: Fiber.RuntimeFiber<void, RefreshError> | undefined
-    // A token request is out (completed once its answer is kept): closing waits for it, not for anything else.
-    let requesting: Deferred.Deferred<void> | undefined
-
-    /** The attempt ended with this token, refreshed by us or (`!refreshed`) read from the file. */
-    const succeeded = (token: OAuthToken, refreshed: boolean) =>
-      Effect.flatMap(Clock.currentTimeMillis, (now) =>
-        Ref.update(state, (s) => ({
-          token,
-          stale: false,
-          refused: Option.none(),
-          refreshes: s.refreshes + (refreshed ? 1 : 0),
-          attempts: s.attempts + 1,
-          renewedAt: Option.some(now),
-          failure: Option.none(),
-          lastOnDisk: refreshed ? s.lastOnDisk : token.accessToken
-        })))
-
-    /** The attempt failed: remember the error for the callers waiting on it and for the cool-down. */
-    const failed = (error: RefreshError): Effect.Effect<never, RefreshError> =>
-      Effect.flatMap(Clock.currentTimeMillis, (now) =>
-        Effect.zipRight(
-          Ref.update(state, (s) => ({ ...s, attempts: s.attempts + 1, failure: Option.some({ error, at: now }) })),
-          Effect.fail(error)
-        ))
-
-    /** The file's token, when it replaces the one held (another process refreshed, or someone logged in). */
-    const replacementOnDisk = Effect.flatMap(Effect.either(store.read), (read) =>
-      Effect.map(Ref.get(state), (s) =>
-        read._tag === "Right" && read.right._tag === "Found" && replaces(s, read.right.value)
-          ? Option.some(read.right.value)
-          : Option.none()))
-
-    /**
-     * Keep a refreshed token: in memory at once (the old refresh token is dead now), then in the file, unless the
-     * file was replaced meanwhile by a writer that did not take the lock (a login copied in: it wins) or removed
-     * (a logout: not undone).
-     */
-    const keep = (token: OAuthToken): Effect.Effect<void> =>
-      Effect.flatMap(replacementOnDisk, (theirs) =>
-        Option.isSome(theirs)
-          ? Effect.zipRight(
-            succeeded(theirs.value, false),
-            Effect.logWarning(`${store.location} was replaced during the refresh; using the token it holds`)
-          )
-          : Effect.zipRight(
-            succeeded(token, true),
-            store.write(token).pipe(
-              Effect.zipRight(Ref.update(state, (s) => ({ ...s, lastOnDisk: token.accessToken }))),
-              Effect.zipRight(Effect.logDebug(
-                `${store.kind}: refreshed, token ${fingerprint(Redacted.value(token.accessToken))}`
-              )),
-              Effect.catchAll((error) => Effect.logWarning(`${error.message}; the new token is kept in memory`))
-            )
-          ))
-
-    /**
-     * One token request and, when it succeeds, the saving of its token, as one unit that closing the refresher lets
-     * finish: the endpoint rotates the refresh token as it answers, so an answer that is not kept is a lost login.
-     */
-    const requestAndKeep = (request: OAuth.RefreshOptions) =>
-      Effect.acquireUseRelease(
-        Effect.tap(Deferred.make<void>(), (done) => Effect.sync(() => void (requesting = done))),
-        // A span of its own when traced (under the call that found the token stale, or the scheduled refresh).
-        () => traceOperation("oauth.refresh")(Effect.flatMap(OAuth.refreshOnce(request), keep)),
-        (done) => Effect.zipRight(Effect.sync(() => void (requesting = undefined)), Deferred.succeed(done, undefined))
-      )
-
-    /** POST the refresh token (retried); on failure, a token someone else wrote meanwhile is accepted instead. */
-    const post = (refreshToken: Redacted.Redacted<string>): Effect.Effect<void, RefreshError> => {
-      const request: OAuth.RefreshOptions = {
-        tokenUrl: options.tokenUrl,
-        clientId: options.clientId,
-        refreshToken,
-        maxRetries: options.maxRetries,
-        maxRetryAfterMs: options.maxRetryAfterMs,
-        credential: store.kind,
-        location: store.location
-      }
-      return withRetries(requestAndKeep(request), options).pipe(
-        Effect.provide(context),
-        Effect.mapError((error) => OAuth.refreshError(error, request)),
-        Effect.catchAll((error) =>
-          // Someone else may have rotated the token meanwhile (and so made ours invalid): take theirs.
-          Effect.flatMap(replacementOnDisk, (theirs): Effect.Effect<void, RefreshError> =>
-            Option.isSome(theirs)
-              ? succeeded(theirs.value, false)
-              : error._tag === "LoginRequired"
-              ? Effect.zipRight(
-                Ref.update(state, (s) => ({ ...s, refused: Option.some(Redacted.value(refreshToken)) })),
-                Effect.fail(error)
-              )
-              : Effect.fail(error))
-        )
-      )
-    }
-
-    /** One attempt, under the file lock: re-read (maybe another process refreshed), else POST and persist. */
-    const attempt = (force: boolean): Effect.Effect<void, RefreshError> =>
-      store.withLock(Effect.gen(function*() {
-        const theirs = yield* replacementOnDisk
-        if (Option.isSome(theirs)) {
-          yield* Effect.logDebug(`${store.kind}: ${store.location} holds a newer token; using it`)
-          yield* succeeded(theirs.value, false)
-          // Theirs may itself be inside the window: then refresh it (with its own, live refresh token).
-          if (fresh(theirs.value, yield* Clock.currentTimeMillis)) return
-        }
-        const current = yield* Ref.get(state)
-        const refreshToken = current.token.refreshToken
-        if (Option.isNone(refreshToken)) {
-          return yield* new LoginRequired({
-            credential: store.kind,
-            location: store.location,
-            detail: "it holds no refresh token"
-          })
-        }
-        if (Option.contains(current.refused, Redacted.value(refreshToken.value)) && !force) {
-          return yield* new LoginRequired({
-            credential: store.kind,
-            location: store.location,
-            detail: "its refresh token was already refused (invalid_grant)"
-          })
-        }
-        yield* post(refreshToken.value)
-      })).pipe(Effect.catchAll(failed))
-
+    const flight: Flight = { inflight: undefined, requesting: undefined }
+    const attempt = makeAttempt(options, state, makeOutcomes(state, store), flight, context)
     const current = Effect.map(Ref.get(state), (s) => s.token.accessToken)
 
     /**
@@ -356,17 +418,17 @@ export const make = (
      */
     const refreshIfNeeded = (seen: State, force: boolean): Effect.Effect<Redacted.Redacted<string>, RefreshError> =>
       Effect.flatten(permit.withPermits(1)(Effect.gen(function*() {
-        if (inflight !== undefined) return Effect.zipRight(Fiber.join(inflight), current)
+        if (flight.inflight !== undefined) return Effect.zipRight(Fiber.join(flight.inflight), current)
         const s = yield* Ref.get(state)
         if (s.attempts !== seen.attempts) {
           return Option.match(s.failure, { onNone: () => current, onSome: (f) => Effect.fail(f.error) })
         }
         if (!force && !needsRefresh(s, yield* Clock.currentTimeMillis)) return current
         const fiber = yield* Effect.forkDaemon(attempt(force))
-        inflight = fiber
+        flight.inflight = fiber
         // Called at once if the attempt is already over: `inflight` never names a finished attempt for long.
         fiber.addObserver(() => {
-          if (inflight === fiber) inflight = undefined
+          if (flight.inflight === fiber) flight.inflight = undefined
         })
         return Effect.zipRight(Fiber.join(fiber), current)
       })))
@@ -387,40 +449,8 @@ export const make = (
       return yield* Effect.catchAll(refreshIfNeeded(s, false), orStillUsable)
     })
 
-    // Closing: a token request in flight is given `timeout_ms` to be answered and kept; anything else (waiting for
-    // the lock, a backoff between retries) stops at once.
-    yield* Effect.addFinalizer(() =>
-      Effect.suspend(() => {
-        const fiber = inflight
-        if (fiber === undefined) return Effect.void
-        const request = requesting
-        const settle = request === undefined
-          ? Effect.void
-          : Effect.ignore(Effect.timeout(Deferred.await(request), options.timeoutMs))
-        return Effect.zipRight(settle, Fiber.interrupt(fiber))
-      })
-    )
-
-    const background: Effect.Effect<never> = Effect.gen(function*() {
-      const s = yield* Ref.get(state)
-      const now = yield* Clock.currentTimeMillis
-      const due = dueAt(s)
-      if (due === undefined) {
-        // Nothing to schedule; look again later in case the file gains an expiry.
-        return yield* BackgroundSleep.sleep(Duration.hours(1))
-      }
-      if (now < due && !s.stale) return yield* BackgroundSleep.sleep(due - now)
-      yield* refreshIfNeeded(s, false).pipe(
-        Effect.catchAll((error) =>
-          Effect.zipRight(
-            Effect.logWarning(`background token refresh: ${error.message}`),
-            BackgroundSleep.sleep(error._tag === "LoginRequired" ? BACKGROUND_RETRY_LOGIN : BACKGROUND_RETRY)
-          )
-        )
-      )
-    }).pipe(Effect.forever)
-
-    yield* Effect.forkScoped(background)
+    yield* Effect.addFinalizer(() => closeFlight(flight, options.timeoutMs))
+    yield* Effect.forkScoped(backgroundRefresh(state, refreshIfNeeded))
 
     return {
       kind: store.kind,
