@@ -260,9 +260,10 @@ const makeReservations = ({ flight }: Parts) => {
   const countOut = Effect.sync(() => {
     flight.count--
   })
+  /** A reservation of the in-process store that took no budget: settling it only counts it out. */
+  const untouched: Reservation = { waitedMs: 0, settle: () => countOut }
   return {
-    /** A reservation of the in-process store that took no budget: settling it only counts it out. */
-    untouched: { waitedMs: 0, settle: () => countOut } satisfies Reservation as Reservation,
+    untouched,
 
     /** A reservation of the in-process store admitted with no wait, settled in one step. */
     settledNow: (syncStore: SyncStore, demand: Demand): Reservation => ({
