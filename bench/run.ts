@@ -7,6 +7,8 @@
 // in wall time and in the contender process's CPU time (which leaves out the time the host steals from this VM).
 import { execFile, execFileSync, spawn } from "node:child_process"
 import { once } from "node:events"
+import { readFileSync } from "node:fs"
+import * as path from "node:path"
 import * as readline from "node:readline"
 
 const ROUNDS = Number(process.env.ROUNDS ?? 5)
@@ -110,22 +112,43 @@ const series = (names: ReadonlyArray<string>) => {
 }
 
 /**
+ * The packages an entry of the build loads when imported (its static imports, followed through the package's own
+ * files; `node:` modules and lazy `import()`s left out): what the entry would cost with none of this package's code.
+ */
+function dependenciesOf(entry: string): Array<string> {
+  const found = new Set<string>()
+  const seen = new Set<string>()
+  const visit = (file: string) => {
+    if (seen.has(file)) return
+    seen.add(file)
+    for (const [, specifier] of readFileSync(file, "utf8").matchAll(/^(?:import|export)\s(?:[^;"']*?\sfrom\s)?["']([^"']+)["']/gm)) {
+      if (specifier!.startsWith(".")) visit(path.join(path.dirname(file), specifier!))
+      else if (!specifier!.startsWith("node:")) found.add(specifier!)
+    }
+  }
+  visit(entry)
+  return [...found].sort()
+}
+
+/**
  * Cold import: a fresh `node` importing one entry and exiting, whole-process wall time (start-up included), the
  * contenders run in turn RUNS times; the median, and the median of per-turn ratios to the official SDK's.
  */
 async function measureImports() {
   const RUNS = Number(process.env.IMPORT_RUNS ?? 15)
-  const entries: Record<string, string> = {
-    "official SDK: import \"@anthropic-ai/sdk\"": "@anthropic-ai/sdk",
-    "node alone (nothing imported)": "",
-    "effect/Schema alone (what every Effect library with schemas loads)": "effect/Schema",
-    "effect-anthropic: import \"effect-anthropic\" (the root entry)": "./dist/esm/index.js",
-    "effect-anthropic: import \"effect-anthropic/PromiseClient\"": "./dist/esm/PromiseClient.js"
+  const entries: Record<string, Array<string>> = {
+    "official SDK: import \"@anthropic-ai/sdk\"": ["@anthropic-ai/sdk"],
+    "node alone (nothing imported)": [],
+    "effect/Schema alone (what every Effect library with schemas loads)": ["effect/Schema"],
+    "the root entry's dependencies alone (effect, @effect/platform, …)": dependenciesOf("dist/esm/index.js"),
+    "effect-anthropic: import \"effect-anthropic\" (the root entry)": ["./dist/esm/index.js"],
+    "effect-anthropic: import \"effect-anthropic/PromiseClient\"": ["./dist/esm/PromiseClient.js"]
   }
-  const timeOf = (entry: string) =>
+  const timeOf = (modules: ReadonlyArray<string>) =>
     new Promise<number>((resolve, reject) => {
       const started = performance.now()
-      execFile(process.execPath, ["--input-type=module", "-e", entry === "" ? "" : `await import(${JSON.stringify(entry)})`], (error) =>
+      const source = modules.map((m) => `import ${JSON.stringify(m)}`).join("\n")
+      execFile(process.execPath, ["--input-type=module", "-e", source], (error) =>
         error ? reject(error) : resolve(performance.now() - started))
     })
   const times: Record<string, Array<number>> = Object.fromEntries(Object.keys(entries).map((n) => [n, []]))
@@ -135,7 +158,7 @@ async function measureImports() {
     for (const [label, entry] of Object.entries(entries)) {
       const ms = await timeOf(entry)
       if (run === 0) continue // a warm-up turn (the file system cache)
-      if (entry === "@anthropic-ai/sdk") sdk = ms
+      if (entry[0] === "@anthropic-ai/sdk") sdk = ms
       times[label]!.push(ms)
       ratios[label]!.push(ms / sdk)
     }
