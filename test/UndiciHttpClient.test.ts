@@ -2,6 +2,7 @@ import { describe, expect, it } from "@effect/vitest"
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import type * as HttpClientError from "@effect/platform/HttpClientError"
+import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as Cause from "effect/Cause"
 import * as Chunk from "effect/Chunk"
@@ -17,6 +18,7 @@ import * as TestClock from "effect/TestClock"
 import * as FetchClient from "../src/internal/http/fetch.js"
 import * as StandIn from "../src/testing/StandIn.js"
 import * as UndiciHttpClient from "../src/UndiciHttpClient.js"
+import { expectWholeBody } from "../src/internal/http/wholeBodyHint.js"
 import { failureOf, realPause, runClocked } from "./helpers.js"
 
 /** The library's two clients: the same semantics over undici's dispatcher and over `fetch` (Bun's and Workers' default). */
@@ -29,6 +31,20 @@ const post = (url: string, body: unknown) =>
   HttpClientRequest.post(`${url}/v1/messages`).pipe(HttpClientRequest.bodyUnsafeJson(body))
 
 const causeOf = (error: HttpClientError.HttpClientError): unknown => error.cause
+
+/** A JSON call's request, as the library's client marks it: its answer will be read whole. */
+const postWhole = (url: string, body: unknown) => expectWholeBody(post(url, body))
+
+/** An answer of `length` declared bytes of which only `sent` are written; then the connection is cut, or left open. */
+const shortBody = (sent: number, length: number, then: "cut" | "stall"): StandIn.Reply => ({
+  type: "write",
+  write: (res) => {
+    res.writeHead(200, { "content-type": "application/json", "content-length": String(length) })
+    res.write("x".repeat(sent), () => {
+      if (then === "cut") res.socket?.destroy()
+    })
+  }
+})
 
 for (const [clientName, layerWith] of clients) {
   const client = (options: UndiciHttpClient.Options = {}) =>
@@ -170,6 +186,84 @@ for (const [clientName, layerWith] of clients) {
         const streamed = yield* Effect.flatMap(http.execute(post(standIn.url, {})), (r) =>
           Stream.runFold(r.stream, 0, (n, bytes) => n + bytes.length))
         expect(streamed).toBeGreaterThan(3 * 1024 * 1024)
+      }))
+  })
+
+  // The library marks a JSON call's request: a client may then read a small body with the head (the fetch client
+  // does, to resume the call once). What its readers see must not change.
+  describe(`${clientName}: answers marked to be read whole`, () => {
+    it.scoped("every reader finds the whole body: text, json, bytes, and a stream of it", () =>
+      Effect.gen(function*() {
+        const standIn = yield* StandIn.scoped({ replies: [StandIn.text("whole", { id: "msg_w" })] })
+        const http = yield* client()
+        const response = yield* http.execute(postWhole(standIn.url, {}))
+        const text = yield* response.text
+        expect(JSON.parse(text).id).toBe("msg_w")
+        expect(yield* response.json).toEqual(JSON.parse(text))
+        expect(new TextDecoder().decode(yield* response.arrayBuffer)).toBe(text)
+        const streamed = yield* Stream.runCollect(response.stream)
+        expect(Buffer.concat(Chunk.toReadonlyArray(streamed)).toString()).toBe(text)
+      }))
+
+    it.scoped("a body cut short of its content-length: the read fails with a Decode error, the answer arrives", () =>
+      Effect.gen(function*() {
+        const standIn = yield* StandIn.scoped({ replies: [shortBody(10, 100, "cut"), shortBody(10, 100, "cut")] })
+        const http = yield* client()
+        for (const read of [(r: HttpClientResponse.HttpClientResponse) => r.text, (r: HttpClientResponse.HttpClientResponse) => Stream.runDrain(r.stream)]) {
+          const response = yield* http.execute(postWhole(standIn.url, {}))
+          expect(response.status).toBe(200)
+          const error = yield* Effect.flip(read(response))
+          expect(error._tag).toBe("ResponseError")
+          if (error._tag === "ResponseError") expect(error.reason).toBe("Decode")
+        }
+      }))
+
+    it.scoped("interrupting it while its body trickles aborts the request", () =>
+      Effect.gen(function*() {
+        const standIn = yield* StandIn.scoped({ replies: [shortBody(10, 100, "stall")] })
+        const http = yield* client()
+        const fiber = yield* Effect.fork(Effect.flatMap(http.execute(postWhole(standIn.url, {})), (r) => r.text))
+        yield* StandIn.until(standIn, () => standIn.requests.length === 1)
+        yield* realPause(20)
+        yield* Fiber.interrupt(fiber)
+        yield* StandIn.until(standIn, () => standIn.abandoned.length === 1)
+      }))
+
+    it.scoped("a body that stops short is bounded by the timeout from sending (TestClock)", () =>
+      Effect.gen(function*() {
+        const standIn = yield* StandIn.scoped({ replies: [shortBody(10, 100, "stall")] })
+        const http = yield* client({ timeout: "5 seconds" })
+        const fiber = yield* Effect.fork(Effect.flatMap(http.execute(postWhole(standIn.url, {})), (r) => r.text))
+        yield* StandIn.until(standIn, () => standIn.requests.length === 1)
+        // The head and the first bytes are in before the clock moves.
+        yield* realPause(20)
+        yield* TestClock.adjust("6 seconds")
+        const error = failureOf(yield* Fiber.await(fiber))
+        expect(Cause.isTimeoutException(causeOf(error))).toBe(true)
+        yield* StandIn.until(standIn, () => standIn.abandoned.length === 1)
+      }))
+
+    if (clientName === "the fetch client") {
+      it.scoped("the fetch client hands a small marked answer over with its whole body, not at its head", () =>
+        Effect.gen(function*() {
+          const standIn = yield* StandIn.scoped({ replies: [shortBody(10, 100, "stall")] })
+          const http = yield* client()
+          const fiber = yield* Effect.fork(http.execute(postWhole(standIn.url, {})))
+          yield* StandIn.until(standIn, () => standIn.requests.length === 1)
+          yield* realPause(50)
+          expect(Option.isNone(yield* Fiber.poll(fiber))).toBe(true)
+          yield* Fiber.interrupt(fiber)
+        }))
+    }
+
+    it.scoped("an answer not marked is handed over at its head, before a trickling body ends", () =>
+      Effect.gen(function*() {
+        const standIn = yield* StandIn.scoped({ replies: [shortBody(10, 100, "stall")] })
+        const http = yield* client()
+        const response = yield* http.execute(post(standIn.url, {}))
+        expect(response.status).toBe(200)
+        const pull = yield* Stream.toPull(response.stream)
+        expect(Buffer.concat(Chunk.toReadonlyArray(yield* pull)).toString()).toBe("x".repeat(10))
       }))
   })
 

