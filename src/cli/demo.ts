@@ -95,33 +95,32 @@ const settingsFor = (
       return { settings, standIn }
     })
 
-export const run = (options: DemoOptions): Effect.Effect<void, LlmError | StructuredOutputError, Scope.Scope> =>
+/** What every step uses: the client, the model it asks, and the stand-in offline (which each step scripts). */
+interface Demo {
+  readonly client: AnthropicClient.Service
+  readonly model: string
+  readonly standIn: StandIn.StandIn | undefined
+}
+
+const CHAT_QUESTION = "In one sentence: what is Effect-TS?"
+
+/** A question, its answer and its usage. */
+const chat = ({ client, model, standIn }: Demo): Effect.Effect<void, LlmError | StructuredOutputError> =>
   Effect.gen(function*() {
-    const { settings, standIn } = yield* settingsFor(options)
-    const services = yield* Layer.build(AnthropicClient.layerSettings(settings))
-    const client = Context.get(services, AnthropicClient.AnthropicClient)
-    const credentials = Context.get(services, Credentials.Credentials)
-    const model = Option.match(settings.model, { onNone: () => DEMO_MODEL, onSome: (m) => m.model })
-
-    yield* Console.log(
-      `Target: ${settings.baseUrl}  credential: ${credentials.kind} (${credentials.location})  rate limit: ${
-        Option.match(settings.requestsPerSecond, { onNone: () => "none", onSome: (r) => `${r} req/s` })
-      }  max_retries: ${settings.maxRetries}`
-    )
-
-    yield* step(1, "Chat")
     standIn?.enqueue(StandIn.text("Hello! Effect makes TypeScript programs typed, composable and testable."))
-    const question = "In one sentence: what is Effect-TS?"
-    yield* Console.log(`   > ${question}`)
-    const chat = yield* client.createMessage({
+    yield* Console.log(`   > ${CHAT_QUESTION}`)
+    const answer = yield* client.createMessage({
       model,
       max_tokens: 200,
-      messages: [{ role: "user", content: question }]
+      messages: [{ role: "user", content: CHAT_QUESTION }]
     })
-    yield* Console.log(`   < ${Messages.textOf(chat)}`)
-    yield* Console.log(`     (${chat.usage.input_tokens} tokens in, ${chat.usage.output_tokens} out, stop: ${chat.stop_reason})`)
+    yield* Console.log(`   < ${Messages.textOf(answer)}`)
+    yield* Console.log(`     (${answer.usage.input_tokens} tokens in, ${answer.usage.output_tokens} out, stop: ${answer.stop_reason})`)
+  })
 
-    yield* step(2, "Tool call round trip")
+/** The model asks for the tool, the tool answers, the model answers with the result. */
+const toolRoundTrip = ({ client, model, standIn }: Demo): Effect.Effect<void, LlmError | StructuredOutputError> =>
+  Effect.gen(function*() {
     standIn?.enqueue(toolScript, toolScript)
     const ask: Messages.MessageParam = { role: "user", content: "What is the weather in Paris? Use the tool." }
     const first = yield* client.createMessage({ model, max_tokens: 300, tools: [weatherTool], messages: [ask] })
@@ -144,8 +143,11 @@ export const run = (options: DemoOptions): Effect.Effect<void, LlmError | Struct
       })
       yield* Console.log(`   < ${Messages.textOf(final)}`)
     }
+  })
 
-    yield* step(3, "A streamed reply, printed as it arrives")
+/** Text printed as its deltas arrive, then the final message's usage. */
+const streamedReply = ({ client, model, standIn }: Demo): Effect.Effect<void, LlmError | StructuredOutputError> =>
+  Effect.gen(function*() {
     standIn?.enqueue(
       StandIn.streamText(
         "Streaming arrives as server-sent events: message_start, content blocks with their deltas, message_delta " +
@@ -163,8 +165,11 @@ export const run = (options: DemoOptions): Effect.Effect<void, LlmError | Struct
         }))
     )
     yield* Console.log(`\n     (${streamed.usage.output_tokens} tokens out, stop: ${streamed.stop_reason})`)
+  })
 
-    yield* step(4, "A 429 answered, retried after retry-after-ms")
+/** A 429 with retry-after-ms (offline only), the retry shown by the client's debug log. */
+const retriedAfter429 = ({ client, model, standIn }: Demo): Effect.Effect<void, LlmError | StructuredOutputError> =>
+  Effect.gen(function*() {
     if (standIn === undefined) {
       yield* Console.log("   skipped: the real API cannot be asked for a 429")
     } else {
@@ -180,19 +185,28 @@ export const run = (options: DemoOptions): Effect.Effect<void, LlmError | Struct
       )
       yield* Console.log(`   < ${Messages.textOf(retried)} (${standIn.requests.length - before} requests sent)`)
     }
+  })
 
-    yield* step(5, "Count tokens")
-    const count = yield* client.countTokens({ model, messages: [{ role: "user", content: question }] })
+/** What the chat question costs in input tokens. */
+const countTokens = ({ client, model }: Demo): Effect.Effect<void, LlmError | StructuredOutputError> =>
+  Effect.gen(function*() {
+    const count = yield* client.countTokens({ model, messages: [{ role: "user", content: CHAT_QUESTION }] })
     yield* Console.log(`   ${count.input_tokens} input tokens for the chat question`)
+  })
 
-    yield* step(6, "Models: every page, and the configured model checked against them")
+/** Every page of the model list, and whether the configured model is on it. */
+const listModels = ({ client, model }: Demo): Effect.Effect<void, LlmError | StructuredOutputError> =>
+  Effect.gen(function*() {
     const models = Chunk.toReadonlyArray(yield* Stream.runCollect(client.models({ limit: 10 })))
     for (const m of models.slice(0, 3)) yield* Console.log(`   ${m.id}  ${m.display_name}`)
     yield* Console.log(`   … ${models.length} models in all; ${
       models.some((m) => m.id === model || m.id.startsWith(`${model}-`)) ? `${model} is one of them` : `${model} is an alias or not listed`
     }`)
+  })
 
-    yield* step(7, "Structured output decoded with an Effect Schema")
+/** A JSON answer decoded with an Effect Schema. */
+const structuredOutput = ({ client, model, standIn }: Demo): Effect.Effect<void, LlmError | StructuredOutputError> =>
+  Effect.gen(function*() {
     standIn?.enqueue(StandIn.text(JSON.stringify({ city: "Paris", temperature_c: 18, advice: "Take sunglasses." })))
     const forecast = yield* client.createMessage({
       model,
@@ -201,8 +215,11 @@ export const run = (options: DemoOptions): Effect.Effect<void, LlmError | Struct
       messages: [{ role: "user", content: "Give me a forecast for Paris as JSON." }]
     }).pipe(Effect.flatMap(StructuredOutput.decodeOutput(Forecast)))
     yield* Console.log(`   ${forecast.city}: ${forecast.temperature_c} °C — ${forecast.advice}`)
+  })
 
-    yield* step(8, "A Message Batch: created, waited for, its results read")
+/** Two requests in a batch (offline only): created, waited for, their results read. */
+const messageBatch = ({ client, model, standIn }: Demo): Effect.Effect<void, LlmError | StructuredOutputError> =>
+  Effect.gen(function*() {
     if (standIn === undefined) {
       yield* Console.log("   skipped live: a batch takes minutes to hours (client.createBatch / waitForBatch / batchResults)")
     } else {
@@ -218,8 +235,11 @@ export const run = (options: DemoOptions): Effect.Effect<void, LlmError | Struct
       yield* Stream.runForEach(client.batchResults(batch.id), (line) =>
         Console.log(`   ${line.custom_id}: ${line.result.type === "succeeded" ? Messages.textOf(line.result.message) : line.result.type}`))
     }
+  })
 
-    yield* step(9, "Files: a document uploaded once, then referred to by file_id")
+/** A document uploaded once (offline only), then referred to by its file_id. */
+const uploadedFile = ({ client, model, standIn }: Demo): Effect.Effect<void, LlmError | StructuredOutputError> =>
+  Effect.gen(function*() {
     if (standIn === undefined) {
       yield* Console.log("   skipped live: it would store a file in your organization (client.uploadFile)")
     } else {
@@ -241,6 +261,38 @@ export const run = (options: DemoOptions): Effect.Effect<void, LlmError | Struct
       }, { betas: [Files.BETA] })
       yield* Console.log(`   < ${Messages.textOf(answer)}`)
     }
+  })
 
+const steps: ReadonlyArray<readonly [string, (demo: Demo) => Effect.Effect<void, LlmError | StructuredOutputError>]> = [
+  ["Chat", chat],
+  ["Tool call round trip", toolRoundTrip],
+  ["A streamed reply, printed as it arrives", streamedReply],
+  ["A 429 answered, retried after retry-after-ms", retriedAfter429],
+  ["Count tokens", countTokens],
+  ["Models: every page, and the configured model checked against them", listModels],
+  ["Structured output decoded with an Effect Schema", structuredOutput],
+  ["A Message Batch: created, waited for, its results read", messageBatch],
+  ["Files: a document uploaded once, then referred to by file_id", uploadedFile]
+]
+
+export const run = (options: DemoOptions): Effect.Effect<void, LlmError | StructuredOutputError, Scope.Scope> =>
+  Effect.gen(function*() {
+    const { settings, standIn } = yield* settingsFor(options)
+    const services = yield* Layer.build(AnthropicClient.layerSettings(settings))
+    const client = Context.get(services, AnthropicClient.AnthropicClient)
+    const credentials = Context.get(services, Credentials.Credentials)
+    const model = Option.match(settings.model, { onNone: () => DEMO_MODEL, onSome: (m) => m.model })
+
+    yield* Console.log(
+      `Target: ${settings.baseUrl}  credential: ${credentials.kind} (${credentials.location})  rate limit: ${
+        Option.match(settings.requestsPerSecond, { onNone: () => "none", onSome: (r) => `${r} req/s` })
+      }  max_retries: ${settings.maxRetries}`
+    )
+
+    const demo: Demo = { client, model, standIn }
+    for (const [index, [title, stepOf]] of steps.entries()) {
+      yield* step(index + 1, title)
+      yield* stepOf(demo)
+    }
     yield* Console.log("\nDemo finished.")
   })

@@ -85,192 +85,220 @@ const give = (bucket: Bucket | undefined, limit: number, tokens: number, now: nu
   bucket.at = now
 }
 
+/** Everything the store knows (mutated in place: admissions run on every call). */
+interface State {
+  pausedUntil: number
+  nextSlot: number
+  /** What was learned of each scope (a model) from the API's answers. */
+  readonly scopes: Map<string, ScopeState>
+  /** The configured limits' buckets, per limit scope. */
+  readonly configured: Map<string, Partial<Record<Dimension, Bucket>>>
+  /** Who holds a concurrency permit. */
+  readonly holders: Set<string>
+  /** Completed (and replaced) whenever a permit is released. */
+  released: Deferred.Deferred<void>
+}
+
+const scopeOf = (state: State, scope: string): ScopeState => {
+  let learned = state.scopes.get(scope)
+  if (learned === undefined) state.scopes.set(scope, learned = newScope())
+  return learned
+}
+
+const configuredOf = (state: State, limitScope: string): Partial<Record<Dimension, Bucket>> => {
+  let buckets = state.configured.get(limitScope)
+  if (buckets === undefined) state.configured.set(limitScope, buckets = {})
+  return buckets
+}
+
+/** The API's own budget, when it says a need cannot be met before its reset: the attempt is held until then. */
+const heldByApi = (demand: Demand, learned: ScopeState | undefined, now: number): Admission | undefined => {
+  if (learned === undefined) return undefined
+  for (const need of demand.needs) {
+    const budget = learned[need.dimension].api
+    if (budget === undefined || need.tokens <= 0) continue
+    refreshed(budget, now)
+    if (budget.resetAt !== undefined && budget.remaining < Math.min(need.tokens, budget.limit ?? Infinity)) {
+      return { _tag: "Held", ms: budget.resetAt - now, holder: { kind: "api", dimension: need.dimension, scope: demand.scope } }
+    }
+  }
+  return undefined
+}
+
+/** An admission: the demand taken from every budget it touches, and the longest wait any of them asks for. */
+const admit = (state: State, demand: Demand, now: number): Admission => {
+  if (state.pausedUntil > now) return { _tag: "Paused", ms: state.pausedUntil - now }
+  const learnedAll = demand.needs.length === 0 ? undefined : state.scopes.get(demand.scope)
+  const held = heldByApi(demand, learnedAll, now)
+  if (held !== undefined) return held
+  let waitMs = 0
+  let took = false
+  // What holds the attempt longest: a holder object is made only for the answer.
+  let heldBy: "requests_per_second" | "configured" | "learned" | undefined
+  let heldDimension: Dimension = "requests"
+  if (demand.slotIntervalMs !== undefined) {
+    const next = Math.max(state.nextSlot, now)
+    state.nextSlot = next + demand.slotIntervalMs
+    if (next - now > waitMs) {
+      waitMs = next - now
+      heldBy = "requests_per_second"
+    }
+  }
+  for (const need of demand.needs) {
+    if (need.tokens <= 0) continue
+    if (need.configured !== undefined) {
+      took = true
+      const buckets = configuredOf(state, demand.limitScope)
+      const wait = take(buckets[need.dimension] ??= fullBucket(need.configured, now), need.configured, need.tokens, now)
+      if (wait > waitMs) {
+        waitMs = wait
+        heldBy = "configured"
+        heldDimension = need.dimension
+      }
+    }
+    const learned = learnedAll?.[need.dimension]
+    if (learned === undefined) continue
+    if (learned.limit !== undefined) {
+      took = true
+      const wait = take(learned.bucket ??= fullBucket(learned.limit, now), learned.limit, need.tokens, now)
+      if (wait > waitMs) {
+        waitMs = wait
+        heldBy = "learned"
+        heldDimension = need.dimension
+      }
+    }
+    if (learned.api !== undefined) {
+      took = true
+      learned.api.remaining -= Math.min(need.tokens, learned.api.limit ?? Infinity)
+    }
+  }
+  const holder: Holder | undefined = heldBy === undefined
+    ? undefined
+    : heldBy === "requests_per_second"
+    ? { kind: heldBy }
+    : { kind: heldBy, dimension: heldDimension, scope: heldBy === "configured" ? demand.limitScope : demand.scope }
+  return { _tag: "Admitted", waitMs, holder, took }
+}
+
+/** One dimension's correction: each budget took at most its limit, and is corrected against what was used. */
+const correctOne = (
+  state: State,
+  demand: Demand,
+  need: Need,
+  used: number,
+  sent: boolean,
+  now: number
+) => {
+  const reserved = need.tokens
+  const adjust = (limit: number) => Math.min(reserved, limit) - Math.min(used, limit)
+  if (need.configured !== undefined) {
+    give(state.configured.get(demand.limitScope)?.[need.dimension], need.configured, adjust(need.configured), now)
+  }
+  const learned = state.scopes.get(demand.scope)?.[need.dimension]
+  if (learned === undefined) return
+  if (learned.limit !== undefined) give(learned.bucket, learned.limit, adjust(learned.limit), now)
+  if (!sent && learned.api !== undefined) learned.api.remaining += adjust(learned.api.limit ?? Infinity)
+}
+
+/** A sent request's tokens corrected against its usage (a request sent is a request counted). */
+const settle = (state: State, demand: Demand, usage: Parameters<SyncStore["settleNow"]>[1], now: number) => {
+  for (const need of demand.needs) {
+    if (need.dimension === "requests" || need.tokens <= 0) continue
+    const used = usage === undefined ? 0 : need.dimension === "input" ? usage.inputTokens : usage.outputTokens
+    if (used !== need.tokens) correctOne(state, demand, need, used, true, now)
+  }
+}
+
+const correct = (state: State, demand: Demand, corrections: ReadonlyArray<Correction>, sent: boolean, now: number) => {
+  for (const { dimension, reserved, used } of corrections) {
+    const need = demand.needs.find((n) => n.dimension === dimension)
+    correctOne(state, demand, need ?? { dimension, tokens: reserved, configured: undefined }, used ?? 0, sent, now)
+  }
+}
+
+/** What the API's headers said of a scope's limits and what remains of them. */
+const learn = (state: State, scope: string, reports: ReadonlyArray<Report>, now: number) => {
+  const learnedAll = scopeOf(state, scope)
+  for (const report of reports) {
+    const learned = learnedAll[report.dimension]
+    if (report.limit !== undefined) learned.limit = report.limit
+    if (report.remaining === undefined) continue
+    const resetAt = report.resetAtMs !== undefined && report.resetAtMs > now ? report.resetAtMs : undefined
+    const limit = report.limit ?? learned.api?.limit
+    if (learned.api === undefined) learned.api = { remaining: report.remaining, resetAt, limit }
+    else {
+      learned.api.remaining = report.remaining
+      learned.api.resetAt = resetAt
+      learned.api.limit = limit
+    }
+  }
+}
+
+/** Each budget of the scopes wanted, as it stands at `now`. */
+const viewsOf = (state: State, wanted: Parameters<Store["inspect"]>[0], now: number): Array<BudgetView> => {
+  const views: Array<BudgetView> = []
+  for (const { configured: limits, limitScope, scope } of wanted) {
+    for (const dimension of DIMENSIONS) {
+      const limit = limits[dimension]
+      const learned = state.scopes.get(scope)?.[dimension]
+      if (limit === undefined && learned?.limit === undefined && learned?.api === undefined) continue
+      const api = learned?.api === undefined ? undefined : refreshed({ ...learned.api }, now)
+      views.push({
+        scope,
+        dimension,
+        configured: limit === undefined
+          ? undefined
+          : { limit, available: levelAt(state.configured.get(limitScope)?.[dimension], limit, now) },
+        learned: learned?.limit === undefined
+          ? undefined
+          : { limit: learned.limit, available: levelAt(learned.bucket, learned.limit, now) },
+        api: api === undefined ? undefined : { remaining: api.remaining, resetAtMs: api.resetAt }
+      })
+    }
+  }
+  return views
+}
+
+/** Wakes every waiter for a permit; each tries again (the first one in gets it). */
+const release = (state: State, holder: string) => {
+  if (!state.holders.delete(holder)) return
+  const woken = state.released
+  state.released = Deferred.unsafeMake<void>(FiberId.none)
+  Deferred.unsafeDone(woken, Effect.void)
+}
+
 export const make = (clock: Clock.Clock): Store & SyncStore => {
-  let pausedUntil = 0
-  let nextSlot = 0
-  const scopes = new Map<string, ScopeState>()
-  const configured = new Map<string, Partial<Record<Dimension, Bucket>>>()
-  const holders = new Set<string>()
-  let released = Deferred.unsafeMake<void>(FiberId.none)
-
-  const scopeOf = (scope: string): ScopeState => {
-    let state = scopes.get(scope)
-    if (state === undefined) scopes.set(scope, state = newScope())
-    return state
+  const state: State = {
+    pausedUntil: 0,
+    nextSlot: 0,
+    scopes: new Map(),
+    configured: new Map(),
+    holders: new Set(),
+    released: Deferred.unsafeMake<void>(FiberId.none)
   }
-  const configuredOf = (limitScope: string) => {
-    let buckets = configured.get(limitScope)
-    if (buckets === undefined) configured.set(limitScope, buckets = {})
-    return buckets
-  }
-
-  const admit = (demand: Demand): Admission => {
-    const now = clock.unsafeCurrentTimeMillis()
-    if (pausedUntil > now) return { _tag: "Paused", ms: pausedUntil - now }
-    const state = demand.needs.length === 0 ? undefined : scopes.get(demand.scope)
-    if (state !== undefined) {
-      for (const need of demand.needs) {
-        const budget = state[need.dimension].api
-        if (budget === undefined || need.tokens <= 0) continue
-        refreshed(budget, now)
-        if (budget.resetAt !== undefined && budget.remaining < Math.min(need.tokens, budget.limit ?? Infinity)) {
-          return { _tag: "Held", ms: budget.resetAt - now, holder: { kind: "api", dimension: need.dimension, scope: demand.scope } }
-        }
-      }
-    }
-    let waitMs = 0
-    let took = false
-    // What holds the attempt longest: a holder object is made only for the answer.
-    let heldBy: "requests_per_second" | "configured" | "learned" | undefined
-    let heldDimension: Dimension = "requests"
-    if (demand.slotIntervalMs !== undefined) {
-      const next = Math.max(nextSlot, now)
-      nextSlot = next + demand.slotIntervalMs
-      if (next - now > waitMs) {
-        waitMs = next - now
-        heldBy = "requests_per_second"
-      }
-    }
-    for (const need of demand.needs) {
-      if (need.tokens <= 0) continue
-      if (need.configured !== undefined) {
-        took = true
-        const buckets = configuredOf(demand.limitScope)
-        const wait = take(buckets[need.dimension] ??= fullBucket(need.configured, now), need.configured, need.tokens, now)
-        if (wait > waitMs) {
-          waitMs = wait
-          heldBy = "configured"
-          heldDimension = need.dimension
-        }
-      }
-      const learned = state?.[need.dimension]
-      if (learned === undefined) continue
-      if (learned.limit !== undefined) {
-        took = true
-        const wait = take(learned.bucket ??= fullBucket(learned.limit, now), learned.limit, need.tokens, now)
-        if (wait > waitMs) {
-          waitMs = wait
-          heldBy = "learned"
-          heldDimension = need.dimension
-        }
-      }
-      if (learned.api !== undefined) {
-        took = true
-        learned.api.remaining -= Math.min(need.tokens, learned.api.limit ?? Infinity)
-      }
-    }
-    const holder: Holder | undefined = heldBy === undefined
-      ? undefined
-      : heldBy === "requests_per_second"
-      ? { kind: heldBy }
-      : { kind: heldBy, dimension: heldDimension, scope: heldBy === "configured" ? demand.limitScope : demand.scope }
-    return { _tag: "Admitted", waitMs, holder, took }
-  }
-
-  /** One dimension's correction: each budget took at most its limit, and is corrected against what was used. */
-  const correctOne = (demand: Demand, need: Need, state: ScopeState | undefined, used: number, sent: boolean, now: number) => {
-    const reserved = need.tokens
-    const adjust = (limit: number) => Math.min(reserved, limit) - Math.min(used, limit)
-    if (need.configured !== undefined) give(configured.get(demand.limitScope)?.[need.dimension], need.configured, adjust(need.configured), now)
-    const learned = state?.[need.dimension]
-    if (learned === undefined) return
-    if (learned.limit !== undefined) give(learned.bucket, learned.limit, adjust(learned.limit), now)
-    if (!sent && learned.api !== undefined) learned.api.remaining += adjust(learned.api.limit ?? Infinity)
-  }
-
-  const settleNow: SyncStore["settleNow"] = (demand, usage) => {
-    const now = clock.unsafeCurrentTimeMillis()
-    const state = scopes.get(demand.scope)
-    for (const need of demand.needs) {
-      // A request sent is a request counted: only tokens are corrected.
-      if (need.dimension === "requests" || need.tokens <= 0) continue
-      const used = usage === undefined ? 0 : need.dimension === "input" ? usage.inputTokens : usage.outputTokens
-      if (used !== need.tokens) correctOne(demand, need, state, used, true, now)
-    }
-  }
-
-  const correct = (demand: Demand, corrections: ReadonlyArray<Correction>, sent: boolean) => {
-    const now = clock.unsafeCurrentTimeMillis()
-    const state = scopes.get(demand.scope)
-    for (const { dimension, reserved, used } of corrections) {
-      const need = demand.needs.find((n) => n.dimension === dimension)
-      correctOne(demand, need ?? { dimension, tokens: reserved, configured: undefined }, state, used ?? 0, sent, now)
-    }
-  }
-
-  const learn = (scope: string, reports: ReadonlyArray<Report>) => {
-    const now = clock.unsafeCurrentTimeMillis()
-    const state = scopeOf(scope)
-    for (const report of reports) {
-      const learned = state[report.dimension]
-      if (report.limit !== undefined) learned.limit = report.limit
-      if (report.remaining === undefined) continue
-      const resetAt = report.resetAtMs !== undefined && report.resetAtMs > now ? report.resetAtMs : undefined
-      const limit = report.limit ?? learned.api?.limit
-      if (learned.api === undefined) learned.api = { remaining: report.remaining, resetAt, limit }
-      else {
-        learned.api.remaining = report.remaining
-        learned.api.resetAt = resetAt
-        learned.api.limit = limit
-      }
-    }
-  }
-
-  const inspect: Store["inspect"] = (wanted) =>
-    Effect.sync(() => {
-      const now = clock.unsafeCurrentTimeMillis()
-      const views: Array<BudgetView> = []
-      for (const { configured: limits, limitScope, scope } of wanted) {
-        for (const dimension of DIMENSIONS) {
-          const limit = limits[dimension]
-          const learned = scopes.get(scope)?.[dimension]
-          if (limit === undefined && learned?.limit === undefined && learned?.api === undefined) continue
-          const api = learned?.api === undefined ? undefined : refreshed({ ...learned.api }, now)
-          views.push({
-            scope,
-            dimension,
-            configured: limit === undefined
-              ? undefined
-              : { limit, available: levelAt(configured.get(limitScope)?.[dimension], limit, now) },
-            learned: learned?.limit === undefined
-              ? undefined
-              : { limit: learned.limit, available: levelAt(learned.bucket, learned.limit, now) },
-            api: api === undefined ? undefined : { remaining: api.remaining, resetAtMs: api.resetAt }
-          })
-        }
-      }
-      return views
-    })
-
+  const now = () => clock.unsafeCurrentTimeMillis()
   return {
     location: "memory (this process)",
-    admitNow: admit,
-    settleNow,
-    learnNow: learn,
-    admit: (demand) => Effect.sync(() => admit(demand)),
-    correct: (demand, corrections, sent) => Effect.sync(() => correct(demand, corrections, sent)),
-    learn: (scope, reports) => Effect.sync(() => learn(scope, reports)),
-    pauseLeft: Effect.sync(() => Math.max(0, pausedUntil - clock.unsafeCurrentTimeMillis())),
+    admitNow: (demand) => admit(state, demand, now()),
+    settleNow: (demand, usage) => settle(state, demand, usage, now()),
+    learnNow: (scope, reports) => learn(state, scope, reports, now()),
+    admit: (demand) => Effect.sync(() => admit(state, demand, now())),
+    correct: (demand, corrections, sent) => Effect.sync(() => correct(state, demand, corrections, sent, now())),
+    learn: (scope, reports) => Effect.sync(() => learn(state, scope, reports, now())),
+    pauseLeft: Effect.sync(() => Math.max(0, state.pausedUntil - now())),
     pauseFor: (ms) =>
       Effect.sync(() => {
-        pausedUntil = Math.max(pausedUntil, clock.unsafeCurrentTimeMillis() + ms)
+        state.pausedUntil = Math.max(state.pausedUntil, now() + ms)
       }),
     tryAcquire: (holder, limit) =>
       Effect.sync(() => {
-        if (holders.size >= limit) return false
-        holders.add(holder)
+        if (state.holders.size >= limit) return false
+        state.holders.add(holder)
         return true
       }),
-    release: (holder) =>
-      Effect.sync(() => {
-        if (!holders.delete(holder)) return
-        // Wakes every waiter; each tries again (the first one in gets the permit).
-        const woken = released
-        released = Deferred.unsafeMake<void>(FiberId.none)
-        Deferred.unsafeDone(woken, Effect.void)
-      }),
-    permitReleased: Effect.suspend(() => Deferred.await(released)),
-    knownScopes: Effect.sync(() => [...scopes.keys()]),
-    inspect
+    release: (holder) => Effect.sync(() => release(state, holder)),
+    permitReleased: Effect.suspend(() => Deferred.await(state.released)),
+    knownScopes: Effect.sync(() => [...state.scopes.keys()]),
+    inspect: (wanted) => Effect.sync(() => viewsOf(state, wanted, now()))
   }
 }
