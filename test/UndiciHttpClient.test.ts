@@ -18,7 +18,7 @@ import * as TestClock from "effect/TestClock"
 import * as FetchClient from "../src/internal/http/fetch.js"
 import * as StandIn from "../src/testing/StandIn.js"
 import * as UndiciHttpClient from "../src/UndiciHttpClient.js"
-import { expectWholeBody } from "../src/internal/http/wholeBodyHint.js"
+import { executeWholeOf } from "../src/internal/http/executeWhole.js"
 import { failureOf, realPause, runClocked } from "./helpers.js"
 
 /** The library's two clients: the same semantics over undici's dispatcher and over `fetch` (Bun's and Workers' default). */
@@ -32,8 +32,8 @@ const post = (url: string, body: unknown) =>
 
 const causeOf = (error: HttpClientError.HttpClientError): unknown => error.cause
 
-/** A JSON call's request, as the library's client marks it: its answer will be read whole. */
-const postWhole = (url: string, body: unknown) => expectWholeBody(post(url, body))
+/** A request sent as the library's client sends a JSON call's: its answer will be read whole. */
+const executeWhole = (http: HttpClient.HttpClient, url: string) => executeWholeOf(http)(post(url, {}))
 
 /** An answer of `length` declared bytes of which only `sent` are written; then the connection is cut, or left open. */
 const shortBody = (sent: number, length: number, then: "cut" | "stall"): StandIn.Reply => ({
@@ -189,14 +189,14 @@ for (const [clientName, layerWith] of clients) {
       }))
   })
 
-  // The library marks a JSON call's request: a client may then read a small body with the head (the fetch client
-  // does, to resume the call once). What its readers see must not change.
-  describe(`${clientName}: answers marked to be read whole`, () => {
+  // The library sends a JSON call's request through the client's whole-body execute where it has one (the fetch
+  // client reads a small body with the head, to resume the call once). What its readers see must not change.
+  describe(`${clientName}: answers sent to be read whole`, () => {
     it.scoped("every reader finds the whole body: text, json, bytes, and a stream of it", () =>
       Effect.gen(function*() {
         const standIn = yield* StandIn.scoped({ replies: [StandIn.text("whole", { id: "msg_w" })] })
         const http = yield* client()
-        const response = yield* http.execute(postWhole(standIn.url, {}))
+        const response = yield* executeWhole(http, standIn.url)
         const text = yield* response.text
         expect(JSON.parse(text).id).toBe("msg_w")
         expect(yield* response.json).toEqual(JSON.parse(text))
@@ -210,7 +210,7 @@ for (const [clientName, layerWith] of clients) {
         const standIn = yield* StandIn.scoped({ replies: [shortBody(10, 100, "cut"), shortBody(10, 100, "cut")] })
         const http = yield* client()
         for (const read of [(r: HttpClientResponse.HttpClientResponse) => r.text, (r: HttpClientResponse.HttpClientResponse) => Stream.runDrain(r.stream)]) {
-          const response = yield* http.execute(postWhole(standIn.url, {}))
+          const response = yield* executeWhole(http, standIn.url)
           expect(response.status).toBe(200)
           const error = yield* Effect.flip(read(response))
           expect(error._tag).toBe("ResponseError")
@@ -222,7 +222,7 @@ for (const [clientName, layerWith] of clients) {
       Effect.gen(function*() {
         const standIn = yield* StandIn.scoped({ replies: [shortBody(10, 100, "stall")] })
         const http = yield* client()
-        const fiber = yield* Effect.fork(Effect.flatMap(http.execute(postWhole(standIn.url, {})), (r) => r.text))
+        const fiber = yield* Effect.fork(Effect.flatMap(executeWhole(http, standIn.url), (r) => r.text))
         yield* StandIn.until(standIn, () => standIn.requests.length === 1)
         yield* realPause(20)
         yield* Fiber.interrupt(fiber)
@@ -233,7 +233,7 @@ for (const [clientName, layerWith] of clients) {
       Effect.gen(function*() {
         const standIn = yield* StandIn.scoped({ replies: [shortBody(10, 100, "stall")] })
         const http = yield* client({ timeout: "5 seconds" })
-        const fiber = yield* Effect.fork(Effect.flatMap(http.execute(postWhole(standIn.url, {})), (r) => r.text))
+        const fiber = yield* Effect.fork(Effect.flatMap(executeWhole(http, standIn.url), (r) => r.text))
         yield* StandIn.until(standIn, () => standIn.requests.length === 1)
         // The head and the first bytes are in before the clock moves.
         yield* realPause(20)
@@ -244,11 +244,11 @@ for (const [clientName, layerWith] of clients) {
       }))
 
     if (clientName === "the fetch client") {
-      it.scoped("the fetch client hands a small marked answer over with its whole body, not at its head", () =>
+      it.scoped("the fetch client hands such a small answer over with its whole body, not at its head", () =>
         Effect.gen(function*() {
           const standIn = yield* StandIn.scoped({ replies: [shortBody(10, 100, "stall")] })
           const http = yield* client()
-          const fiber = yield* Effect.fork(http.execute(postWhole(standIn.url, {})))
+          const fiber = yield* Effect.fork(executeWhole(http, standIn.url))
           yield* StandIn.until(standIn, () => standIn.requests.length === 1)
           yield* realPause(50)
           expect(Option.isNone(yield* Fiber.poll(fiber))).toBe(true)
@@ -256,7 +256,7 @@ for (const [clientName, layerWith] of clients) {
         }))
     }
 
-    it.scoped("an answer not marked is handed over at its head, before a trickling body ends", () =>
+    it.scoped("an answer sent through execute is handed over at its head, before a trickling body ends", () =>
       Effect.gen(function*() {
         const standIn = yield* StandIn.scoped({ replies: [shortBody(10, 100, "stall")] })
         const http = yield* client()

@@ -40,7 +40,7 @@ import type {
 } from "./types.js"
 import { traceAttempt } from "../telemetry/attempt.js"
 import * as Deadlines from "./deadlines.js"
-import { expectWholeBody } from "./wholeBodyHint.js"
+import { executeWholeOf } from "./executeWhole.js"
 
 /** What the client is made of. */
 export interface Dependencies {
@@ -90,6 +90,7 @@ const makeShared = (deps: Dependencies) => {
   return {
     http,
     scopedHttp: HttpClient.withScope(http),
+    executeWhole: executeWholeOf(http),
     headersFor: makeHeaders(settings),
     failed: failedWith(deps),
     adaptive: deps.limiter.description.adaptive,
@@ -126,7 +127,7 @@ const retriesOf = (settings: HttpSettings, options: RequestOptions) =>
  */
 const makeExecute = (deps: Dependencies): Service["execute"] => {
   const { credentials, limiter, settings } = deps
-  const { adaptive, failed, headersFor, http, scopedHttp, timeoutDetailOf } = makeShared(deps)
+  const { adaptive, executeWhole, failed, headersFor, scopedHttp, timeoutDetailOf } = makeShared(deps)
   return <A, E extends ApiError = ApiError>(options: RequestOptions, read: Read<A, E>): Effect.Effect<A, E | CallError> => {
     const refused = checkCallOptions(options)
     if (refused !== undefined) return Effect.fail(refused)
@@ -144,7 +145,7 @@ const makeExecute = (deps: Dependencies): Service["execute"] => {
       const request = HttpClientRequest.make(method)(url, { headers: headersFor(auth, options), body: payload })
       // Without a scope the answer is read whole (a JSON call): a client may read a small body along with the head.
       const sent = scope === undefined
-        ? http.execute(expectWholeBody(request))
+        ? executeWhole(request)
         : Effect.provideService(scopedHttp.execute(request), Scope.Scope, scope)
       return Effect.matchEffect(sent, {
         // A body that failed to be read (a file, a caller's stream) is the caller's problem, not the network's.
