@@ -143,7 +143,7 @@ const makeExecute = (deps: Dependencies): Service["execute"] => {
     let attempts = 0
     const sendIn = (auth: AuthHeaders, scope: Scope.CloseableScope | undefined, payload: HttpBody.HttpBody, charge: Charge): Effect.Effect<A, E | CallError> => {
       const request = HttpClientRequest.make(method)(url, { headers: headersFor(auth, options), body: payload })
-      // Without a scope the answer is read whole (a JSON call): a client may read a small body along with the head.
+      // Without a scope, `timeout_ms` bounds the read as well (a JSON call): a client may read a small body with the head.
       const sent = scope === undefined
         ? executeWhole(request)
         : Effect.provideService(scopedHttp.execute(request), Scope.Scope, scope)

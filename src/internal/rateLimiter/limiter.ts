@@ -13,17 +13,14 @@ import { type Cost, type LimiterOptions, makeDemands } from "./demands.js"
 import { makeBudgetGauges } from "./gauges.js"
 import { pausedTooLong, reasonOf, waitedTooLong } from "./heldBy.js"
 import * as Metrics from "./metrics.js"
-import type { Admission, BudgetView, Correction, Demand, Report, Store, StoreDown, SyncStore } from "./store.js"
+import type { Admission, BudgetView, Correction, Demand, Report, Store, StoreDown, SyncStore, Usage } from "./store.js"
 import { makeWaiting } from "./waiting.js"
 
 type Waiting = ReturnType<typeof makeWaiting>
 
 export type { Cost, LimiterOptions } from "./demands.js"
 
-export interface Usage {
-  readonly inputTokens: number
-  readonly outputTokens: number
-}
+export type { Usage } from "./store.js"
 
 /** An admitted attempt's hold on the budget, settled once when it is over. */
 export interface Reservation {

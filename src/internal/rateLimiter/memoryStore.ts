@@ -23,8 +23,10 @@ import {
   MINUTE,
   type Need,
   type Report,
+  type ScopeWanted,
   type Store,
-  type SyncStore
+  type SyncStore,
+  type Usage
 } from "./store.js"
 
 /** A token bucket: its level when last touched, and when that was (mutated in place: this runs on every call). */
@@ -201,7 +203,7 @@ const correctOne = (
 }
 
 /** A sent request's tokens corrected against its usage (a request sent is a request counted). */
-const settle = (state: State, demand: Demand, usage: Parameters<SyncStore["settleNow"]>[1], now: number) => {
+const settle = (state: State, demand: Demand, usage: Usage | undefined, now: number) => {
   for (const need of demand.needs) {
     if (need.dimension === "requests" || need.tokens <= 0) continue
     const used = usage === undefined ? 0 : need.dimension === "input" ? usage.inputTokens : usage.outputTokens
@@ -235,7 +237,7 @@ const learn = (state: State, scope: string, reports: ReadonlyArray<Report>, now:
 }
 
 /** Each budget of the scopes wanted, as it stands at `now`. */
-const viewsOf = (state: State, wanted: Parameters<Store["inspect"]>[0], now: number): Array<BudgetView> => {
+const viewsOf = (state: State, wanted: ReadonlyArray<ScopeWanted>, now: number): Array<BudgetView> => {
   const views: Array<BudgetView> = []
   for (const { configured: limits, limitScope, scope } of wanted) {
     for (const dimension of DIMENSIONS) {

@@ -93,6 +93,19 @@ export interface BudgetView {
   readonly api?: { readonly remaining: number; readonly resetAtMs: number | undefined } | undefined
 }
 
+/** The tokens an answer used. */
+export interface Usage {
+  readonly inputTokens: number
+  readonly outputTokens: number
+}
+
+/** A scope whose budgets are wanted: the model's, the configured limits' scope and their limits. */
+export interface ScopeWanted {
+  readonly scope: string
+  readonly limitScope: string
+  readonly configured: Readonly<Partial<Record<Dimension, number>>>
+}
+
 /** A store of budgets. Every operation fails with `StoreDown` when it cannot be done (Redis away or misbehaving). */
 export interface Store {
   /** Where the budget lives, for `status` (never a password). */
@@ -117,7 +130,7 @@ export interface Store {
   /** The scopes the store has learned something about (from any process sharing it), at most a few hundred. */
   readonly knownScopes: Effect.Effect<ReadonlyArray<string>, StoreDown>
   /** The budgets of these scopes as they are now. */
-  readonly inspect: (scopes: ReadonlyArray<{ readonly scope: string; readonly limitScope: string; readonly configured: Readonly<Partial<Record<Dimension, number>>> }>) => Effect.Effect<ReadonlyArray<BudgetView>, StoreDown>
+  readonly inspect: (scopes: ReadonlyArray<ScopeWanted>) => Effect.Effect<ReadonlyArray<BudgetView>, StoreDown>
 }
 
 /**
@@ -127,7 +140,7 @@ export interface Store {
 export interface SyncStore {
   readonly admitNow: (demand: Demand) => Admission
   /** Corrects a sent attempt from what its answer used (`undefined`: nothing), with no correction list made. */
-  readonly settleNow: (demand: Demand, usage: { readonly inputTokens: number; readonly outputTokens: number } | undefined) => void
+  readonly settleNow: (demand: Demand, usage: Usage | undefined) => void
   readonly learnNow: (scope: string, reports: ReadonlyArray<Report>) => void
 }
 
