@@ -27,6 +27,7 @@ import { maybe, openUnion } from "../messages/schema.js"
 import { makeList, type Page, pageQuery, type PageParams } from "../http/pagination.js"
 import * as Messages from "../messages/message.js"
 import { onFirstCall } from "../onFirstCall.js"
+import * as SchemaIs from "../schemaIs.js"
 
 // ---------------------------------------------------------------------------------------------------------------
 // Schemas
@@ -339,7 +340,7 @@ export interface Service {
 
 const decodeBatch = decodeAnswer(MessageBatch, "message batch")
 const decodeDeleted = decodeAnswer(DeletedMessageBatch, "deleted message batch")
-const isResult = onFirstCall(() => Schema.is(BatchResult))
+const isResult = onFirstCall(() => SchemaIs.is(BatchResult))
 const explainResult = onFirstCall(() => Schema.decodeUnknownEither(BatchResult, { errors: "first" }))
 
 /** The Message Batches methods over the HTTP client. */
