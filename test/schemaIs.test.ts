@@ -92,7 +92,7 @@ const everyKind = {
   uniqueSymbol: Schema.UniqueSymbolFromSelf(unique),
   undefined: Schema.Undefined,
   void: Schema.Void,
-  never: Schema.Never.annotations({ arbitrary: () => (fc) => fc.constant("anything") }),
+  never: Schema.Never.annotations({ arbitrary: () => (fc) => fc.constant("anything" as never) }),
   keywords: Schema.Union(Schema.BigIntFromSelf, Schema.SymbolFromSelf, Schema.Boolean),
   object: Schema.Object,
   enums: Schema.Enums(Color),
