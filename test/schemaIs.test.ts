@@ -30,7 +30,7 @@ const pathsOf = (value: unknown, prefix: Path = []): Array<Path> => {
 const replaced = (value: unknown, path: Path, by: unknown, remove: boolean): unknown => {
   if (path.length === 0) return by
   const [key, ...rest] = path
-  const copy: Record<string | number, unknown> = Array.isArray(value) ? [...value] : { ...(value as object) }
+  const copy = (Array.isArray(value) ? [...value] : { ...(value as object) }) as Record<string | number, unknown>
   if (rest.length === 0 && remove && !Array.isArray(copy)) delete copy[key!]
   else copy[key!] = replaced(copy[key!], rest, by, remove)
   return copy
