@@ -14,7 +14,6 @@ import type * as ConfigError from "effect/ConfigError"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as AnthropicHttpClient from "./AnthropicHttpClient.js"
-import { callOptionsOf } from "./AnthropicHttpClient.js"
 import * as AnthropicConfig from "./AnthropicConfig.js"
 import * as Credentials from "./Credentials.js"
 import * as Files from "./internal/resources/files.js"
@@ -29,6 +28,7 @@ import * as RateLimiter from "./RateLimiter.js"
 import { currentSink, listeners, type Sink } from "./internal/http/responseSink.js"
 import * as ResponseMetadata from "./internal/responseMetadata.js"
 import { defaultHttpClient } from "./internal/http/defaultClient.js"
+import { paramsWithStream, withCallOptions } from "./internal/http/request.js"
 
 export {
   AnthropicClient,
@@ -97,14 +97,16 @@ const metadataOf = (response: ResponseMetadata.ResponseMetadata) => ({
   headers: response.headers
 })
 
-const streamRequest = (params: Messages.MessageCreateParams, options: CallOptions | undefined) => ({
-  path: "/v1/messages",
-  body: { ...params, stream: true },
-  ...callOptionsOf(options),
-  headers: { ...options?.headers, accept: "text/event-stream" },
-  endOfBody: "message_stop",
-  meter: meterOf(params)
-})
+const streamRequest = (params: Messages.MessageCreateParams, options: CallOptions | undefined) => {
+  const request = withCallOptions({
+    path: "/v1/messages",
+    body: paramsWithStream(params, true),
+    endOfBody: "message_stop",
+    meter: meterOf(params)
+  }, options)
+  request.headers = { ...options?.headers, accept: "text/event-stream" }
+  return request
+}
 
 /** The events of a streamed answer, read on their way by the call's observer (its span and metrics). */
 const decodeEventsWith = (observer: StreamObserver) =>
@@ -124,12 +126,8 @@ export const make: Effect.Effect<
 > = Effect.gen(function*() {
   const http = yield* AnthropicHttpClient.AnthropicHttpClient
   const { baseUrl } = yield* AnthropicConfig.AnthropicConfig
-  const messageRequest = (params: Messages.MessageCreateParams, options: CallOptions | undefined) => ({
-    ...callOptionsOf(options),
-    path: "/v1/messages",
-    body: { ...params, stream: undefined },
-    meter: meterOf(params)
-  })
+  const messageRequest = (params: Messages.MessageCreateParams, options: CallOptions | undefined) =>
+    withCallOptions({ path: "/v1/messages", body: paramsWithStream(params, undefined), meter: meterOf(params) }, options)
   return {
     ...traceMethods(Models.make(http), {
       listModels: ["effect", "models.list_page"],
@@ -185,7 +183,7 @@ export const make: Effect.Effect<
         "count_tokens",
         params,
         baseUrl,
-        http.json({ ...callOptionsOf(options), path: "/v1/messages/count_tokens", body: params }).pipe(Effect.flatMap(decodeCount)),
+        http.json(withCallOptions({ path: "/v1/messages/count_tokens", body: params }, options)).pipe(Effect.flatMap(decodeCount)),
         () => ({})
       )
   }

@@ -19,7 +19,7 @@ import { randomBytes } from "node:crypto"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import type * as AnthropicHttpClient from "../http/types.js"
-import { callOptionsOf } from "../http/request.js"
+import { withCallOptions } from "../http/request.js"
 import { watchedBytes } from "../http/streamBody.js"
 import type { CallOptions } from "../http/types.js"
 import { invalidRequest, pathOf } from "../http/request.js"
@@ -328,7 +328,11 @@ export interface StartedDownload extends ResponseMetadata.ResponseMetadata {
 
 /** The Files methods over the HTTP client. */
 export const make = (http: AnthropicHttpClient.Service): Service => {
-  const beta = (options: CallOptions | undefined): CallOptions => ({ ...callOptionsOf(options), betas: [BETA, ...(options?.betas ?? [])] })
+  const beta = (options: CallOptions | undefined): CallOptions => {
+    const withBeta = withCallOptions({}, options)
+    withBeta.betas = [BETA, ...(options?.betas ?? [])]
+    return withBeta
+  }
   const onFile = <A>(id: string, f: (path: string) => A, fail: (error: InvalidRequest) => A): A =>
     Either.match(pathOf`/v1/files/${id}`, { onLeft: fail, onRight: f })
   const list = (options: CallOptions | undefined) =>

@@ -15,7 +15,7 @@ import * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import type * as AnthropicHttpClient from "../http/types.js"
-import { callOptionsOf } from "../http/request.js"
+import { withCallOptions } from "../http/request.js"
 import { watchedBytes } from "../http/streamBody.js"
 import type { CallOptions } from "../http/types.js"
 import { invalidRequest, jsonText, pathOf } from "../http/request.js"
@@ -355,10 +355,10 @@ export const make = (http: AnthropicHttpClient.Service): Service => {
 
   const list = (options: CallOptions | undefined) =>
     makeList(MessageBatch, "message batches", (params: PageParams) =>
-      http.json({ ...callOptionsOf(options), method: "GET", path: "/v1/messages/batches", query: pageQuery(params) }))
+      http.json(withCallOptions({ method: "GET", path: "/v1/messages/batches", query: pageQuery(params) }, options)))
 
   const retrieveBatch = (id: string, options?: CallOptions) =>
-    onBatch(id, "", (path) => Effect.flatMap(http.json({ ...callOptionsOf(options), method: "GET", path }), decodeBatch))
+    onBatch(id, "", (path) => Effect.flatMap(http.json(withCallOptions({ method: "GET", path }, options)), decodeBatch))
 
   return {
     createBatch: (params, options) =>
@@ -367,7 +367,7 @@ export const make = (http: AnthropicHttpClient.Service): Service => {
         onRight: (body) =>
           Effect.flatMap(
             // Retried only when the API surely did not create it: a retry after a lost answer would make two batches.
-            http.json({ ...callOptionsOf(options), path: "/v1/messages/batches", rawBody: Effect.succeed(body), retry: "unprocessed" }),
+            http.json(withCallOptions({ path: "/v1/messages/batches", rawBody: Effect.succeed(body), retry: "unprocessed" }, options)),
             decodeBatch
           )
       }),
@@ -375,16 +375,16 @@ export const make = (http: AnthropicHttpClient.Service): Service => {
     listBatches: (params = {}, options) => list(options).page(params),
     batches: (params = {}, options) => list(options).all(params),
     cancelBatch: (id, options) =>
-      onBatch(id, "/cancel", (path) => Effect.flatMap(http.json({ ...callOptionsOf(options), path }), decodeBatch)),
+      onBatch(id, "/cancel", (path) => Effect.flatMap(http.json(withCallOptions({ path }, options)), decodeBatch)),
     deleteBatch: (id, options) =>
       onBatch(id, "", (path) =>
-        Effect.flatMap(http.json({ ...callOptionsOf(options), method: "DELETE", path, retry: "unprocessed" }), decodeDeleted)),
+        Effect.flatMap(http.json(withCallOptions({ method: "DELETE", path, retry: "unprocessed" }, options)), decodeDeleted)),
     batchResults: (id, options) =>
       Either.match(pathOf`/v1/messages/batches/${id}/results`, {
         onLeft: Stream.fail,
         onRight: (path) =>
           http.stream(
-            { ...callOptionsOf(options), method: "GET", path, headers: { accept: "application/binary", ...options?.headers } },
+            { ...withCallOptions({ method: "GET", path }, options), headers: { accept: "application/binary", ...options?.headers } },
             (body, reader) =>
               watchedBytes(body, reader).pipe(
                 decodeJsonLines<BatchResult>({ requestId: reader.requestId, check: whyNotAResult })

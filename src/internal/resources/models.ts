@@ -10,7 +10,7 @@ import * as Either from "effect/Either"
 import * as Schema from "effect/Schema"
 import type * as Stream from "effect/Stream"
 import type * as AnthropicHttpClient from "../http/types.js"
-import { callOptionsOf } from "../http/request.js"
+import { withCallOptions } from "../http/request.js"
 import type { CallOptions } from "../http/types.js"
 import { pathOf } from "../http/request.js"
 import type { CallError } from "../errors.js"
@@ -111,19 +111,18 @@ const decodeModel = decodeAnswer(ModelInfo, "model")
 export const make = (http: AnthropicHttpClient.Service): Service => {
   const list = (options: CallOptions | undefined) =>
     makeList(ModelInfo, "models", (params: ModelListParams) =>
-      http.json({
-        ...callOptionsOf(options),
+      http.json(withCallOptions({
         method: "GET",
         path: "/v1/models",
         query: { ...pageQuery(params), lifecycle: params.lifecycle }
-      }))
+      }, options)))
   return {
     listModels: (params = {}, options) => list(options).page(params),
     models: (params = {}, options) => list(options).all(params),
     retrieveModel: (id, options) =>
       Either.match(pathOf`/v1/models/${id}`, {
         onLeft: Effect.fail,
-        onRight: (path) => Effect.flatMap(http.json({ ...callOptionsOf(options), method: "GET", path }), decodeModel)
+        onRight: (path) => Effect.flatMap(http.json(withCallOptions({ method: "GET", path }, options)), decodeModel)
       })
   }
 }
