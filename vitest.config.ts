@@ -8,7 +8,8 @@ export default defineConfig({
     hookTimeout: 30_000,
     // Worker threads sharing their module cache between files: importing Effect and the stack once per worker
     // instead of once per file takes the suite from ~57 s to ~37 s. The tests keep no module-level state that
-    // another file could see (every test builds its own stack, stand-in and temp files) and mock no module.
+    // another file could see (every test builds its own stack, stand-in and temp files) and mock no module; the one
+    // count a module keeps across calls (the metrics' tag sets, bounded) is tested on an instance of its own.
     // `@effect/vitest`'s `layer()` is not used for that reason: its test services (the TestClock) were seen by the
     // next file run in the same worker.
     pool: "threads",

@@ -15,10 +15,9 @@ import * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import type * as AnthropicHttpClient from "../http/types.js"
-import { withCallOptions } from "../http/request.js"
 import { watchedBytes } from "../http/streamBody.js"
 import type { CallOptions } from "../http/types.js"
-import { invalidRequest, jsonText, pathOf } from "../http/request.js"
+import { invalidRequest, jsonText, pathOf, withCallOptions } from "../http/request.js"
 import type { ApiError, CallError } from "../errors.js"
 import { clip } from "../clip.js"
 import { decodeAnswer, firstIssue } from "../http/decodeAnswer.js"
@@ -343,6 +342,13 @@ const decodeDeleted = decodeAnswer(DeletedMessageBatch, "deleted message batch")
 const isResult = onFirstCall(() => SchemaIs.is(BatchResult))
 const explainResult = onFirstCall(() => Schema.decodeUnknownEither(BatchResult, { errors: "first" }))
 
+/** A results file's request: its own `accept`, unless the caller's headers name another. */
+const resultsRequest = (path: string, options: CallOptions | undefined) => {
+  const request = withCallOptions({ method: "GET" as const, path }, options)
+  request.headers = { accept: "application/binary", ...options?.headers }
+  return request
+}
+
 /** The Message Batches methods over the HTTP client. */
 export const make = (http: AnthropicHttpClient.Service): Service => {
   /** A call on one batch: its id goes into the path, encoded (an empty id fails before sending). */
@@ -384,7 +390,7 @@ export const make = (http: AnthropicHttpClient.Service): Service => {
         onLeft: Stream.fail,
         onRight: (path) =>
           http.stream(
-            { ...withCallOptions({ method: "GET", path }, options), headers: { accept: "application/binary", ...options?.headers } },
+            resultsRequest(path, options),
             (body, reader) =>
               watchedBytes(body, reader).pipe(
                 decodeJsonLines<BatchResult>({ requestId: reader.requestId, check: whyNotAResult })
