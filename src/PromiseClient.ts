@@ -27,7 +27,7 @@ import * as Credentials from "./Credentials.js"
 import type * as Files from "./internal/resources/files.js"
 import type { TransferProgress } from "./internal/resources/transferProgress.js"
 import type { Page, PageParams } from "./internal/http/pagination.js"
-import { fromStream, makeReader, type ReaderOptions, type Source, type StreamControl } from "./internal/stream/streamReader.js"
+import { fromStream, makeReader, type Reader, type ReaderOptions, type Source, type StreamControl } from "./internal/stream/streamReader.js"
 import type * as MessageBatches from "./internal/resources/messageBatches.js"
 import { ClientClosed, type CredentialKind, type SourceReport } from "./internal/errors.js"
 import type { ApiError } from "./internal/errors.js"
@@ -262,6 +262,257 @@ const closedError = (detail: string) => new ClientClosed({ detail })
 const effectful = <A>(f: ((value: A) => void) | undefined): ((value: A) => Effect.Effect<void>) | undefined =>
   typeof f === "function" ? (value) => Effect.sync(() => f(value)) : undefined
 
+/** The client's runtime, and what `close()` must stop: the calls in flight and the open streams. */
+interface Host {
+  readonly runtime: ManagedRuntime.ManagedRuntime<AnthropicClient.Services, unknown>
+  readonly inFlight: Set<Fiber.RuntimeFiber<unknown, unknown>>
+  readonly streams: Set<StreamControl>
+  closing: Promise<void> | undefined
+}
+
+/** Once closed, every call (and every stream) rejects with ClientClosed, never with the runtime's bare string. */
+const closedOf = (host: Host) => (): ClientClosed | undefined =>
+  host.closing === undefined ? undefined : closedError("client.close() was called")
+
+type Run = <A, E>(
+  effect: Effect.Effect<A, E, AnthropicClient.Services>,
+  options?: { readonly signal?: AbortSignal | undefined }
+) => Promise<A>
+
+/** An effect run on the client's runtime as a promise: aborted by the signal, interrupted by `close()`. */
+const runOn = (host: Host): Run => {
+  const closed = closedOf(host)
+  return (effect, options) => {
+    const refused = closed()
+    if (refused !== undefined) return Promise.reject(refused)
+    const signal = options?.signal
+    return new Promise((resolve, reject) => {
+      const fiber = host.runtime.runFork(effect)
+      host.inFlight.add(fiber)
+      const abort = () => fiber.unsafeInterruptAsFork(fiber.id())
+      if (signal?.aborted) abort()
+      else signal?.addEventListener("abort", abort, { once: true })
+      fiber.addObserver((exit) => {
+        host.inFlight.delete(fiber)
+        signal?.removeEventListener("abort", abort)
+        try {
+          resolve(settle(exit, signal, closed))
+        } catch (error) {
+          reject(error)
+        }
+      })
+    })
+  }
+}
+
+type ReaderOf = <A, R>(
+  source: Source<A, ApiError>,
+  signal: AbortSignal | undefined,
+  options: ReaderOptions<A, R>,
+  alreadyRead: () => TypeError
+) => Reader<A, R>
+
+/** A reader of a stream on the client's runtime (built by now: its layer's errors cannot occur any more). */
+const readerOn = (host: Host): ReaderOf => {
+  const closed = closedOf(host)
+  const ready = host.runtime as unknown as ManagedRuntime.ManagedRuntime<never, never>
+  return (source, signal, options, alreadyRead) =>
+    makeReader(ready, source, signal, {
+      closed,
+      opened: (control) => host.streams.add(control),
+      ended: (control) => host.streams.delete(control),
+      settle: (exit) => settle(exit, signal, closed)
+    }, options, alreadyRead)
+}
+
+type Call = <A>(
+  make: (options: RequestOptions) => Effect.Effect<A, ApiError, AnthropicClient.Services>,
+  options?: RequestOptions
+) => ApiPromise<A>
+
+/**
+ * A call: its result, and the result with its answer's metadata, from one request. The metadata is kept by the
+ * call's `onResponse` (a field write), not by listening on the fiber (`AnthropicClient.withResponse`: ~10 µs).
+ */
+const callOn = (run: Run): Call => <A>(
+  make: (options: RequestOptions) => Effect.Effect<A, ApiError, AnthropicClient.Services>,
+  options?: RequestOptions
+): ApiPromise<A> => {
+  let last: ResponseMetadata.ResponseMetadata | undefined
+  const theirs = options?.onResponse
+  // Copied, then set: `{ ...options, onResponse }` takes ~0.7 µs on Node 20 when `options` has other keys.
+  const withOurs: Mutable<RequestOptions> = Object.assign({}, options)
+  withOurs.onResponse = (response) => {
+    last = response
+    if (typeof theirs === "function") theirs(response)
+  }
+  // Set on the promise itself: `Object.assign` would build an object for it on every call.
+  const data = run(make(withOurs), options) as Mutable<ApiPromise<A>>
+  let full: ReturnType<ApiPromise<A>["withResponse"]> | undefined
+  data.withResponse = () =>
+    full ??= data.then((value) => {
+      const { headers, limiterWaitMs, rateLimits, requestId, status } = last!
+      return { data: value, requestId, status, limiterWaitMs, rateLimits, headers }
+    })
+  // The caller may await only withResponse(): the plain promise's failure must not be an unhandled rejection.
+  data.catch(() => {})
+  return data
+}
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] }
+
+/** `messages.create`: a call whose `withResponse()` also names the Message `message`. */
+const createOn = (client: AnthropicClient.Service, call: Call) =>
+(params: Messages.MessageCreateParams, options?: RequestOptions): MessagePromise => {
+  const created: Mutable<ApiPromise<Messages.Message>> = call((o) => client.createMessage(params, o), options)
+  const withData = created.withResponse
+  let full: ReturnType<MessagePromise["withResponse"]> | undefined
+  created.withResponse = () => full ??= withData().then((answer) => ({ ...answer, message: answer.data }))
+  return created as MessagePromise
+}
+
+/** A list or results file: each `for await` reads the stream afresh. */
+const iterableOn = (readerOf: ReaderOf) => <A>(stream: Stream.Stream<A, ApiError>, options?: RequestOptions): AsyncIterable<A> => ({
+  [Symbol.asyncIterator]: () => readerOf(fromStream(stream), options?.signal, { result: () => undefined }, messageAlreadyRead).iterator()
+})
+
+/**
+ * A started stream as a reader's source, and its answer's metadata: settled once the answer arrived, or with the
+ * failure of a stream that ended before it (call `settleWith` with the reader).
+ */
+const startedSource = <A>(
+  started: Effect.Effect<ResponseInfo & { readonly pull: MessageStream.Pull<A, ApiError> }, ApiError, Scope.Scope>
+) => {
+  let resolveInfo!: (info: ResponseInfo) => void
+  let rejectInfo!: (error: unknown) => void
+  const info = new Promise<ResponseInfo>((resolve, reject) => {
+    resolveInfo = resolve
+    rejectInfo = reject
+  })
+  info.catch(() => {})
+  const source: Source<A, ApiError> = Effect.map(started, ({ headers, limiterWaitMs, pull, rateLimits, requestId, status }) => {
+    resolveInfo({ requestId, status, limiterWaitMs, rateLimits, headers })
+    return pull
+  })
+  const settleWith = (reader: { readonly ended: Promise<unknown> }) =>
+    reader.ended.then(() => rejectInfo(new TypeError("the stream ended before its answer arrived")), rejectInfo)
+  return { source, info, settleWith }
+}
+
+/** `messages.stream`: the events for `for await`, the Message they build for `finalMessage()`. */
+const messageStreamOn = (client: AnthropicClient.Service, readerOf: ReaderOf) =>
+(params: Messages.MessageCreateParams, options?: RequestOptions): MessageStreamHandle => {
+  const accumulator = new MessageStream.MessageAccumulator()
+  // The started stream's pull, without a Stream around it (measured: 1–3 % of the floor on 400k events).
+  const { info, settleWith, source } = startedSource(client.streamWithResponse(params, options))
+  const reader = readerOf(source, options?.signal, {
+    accept: (event) => accumulator.push(event),
+    complete: () => accumulator.done,
+    result: () => accumulator.final()
+  }, messageAlreadyRead)
+  settleWith(reader)
+  return {
+    [Symbol.asyncIterator]: reader.iterator,
+    finalMessage: reader.readAll,
+    finalText: () => reader.readAll().then(MessagesText.textOf),
+    abort: reader.abort,
+    withResponse: () => {
+      void reader.prefetch()
+      return info
+    }
+  }
+}
+
+/** `files.download`: the chunks for `for await`, or all the bytes from `bytes()`. */
+const downloadOn = (client: AnthropicClient.Service, readerOf: ReaderOf) =>
+(id: string, options?: TransferRequestOptions): DownloadHandle => {
+  const chunks: Array<Uint8Array> = []
+  let iterated = false
+  const { info, settleWith, source } = startedSource(
+    client.downloadFileWithResponse(id, { ...options, onProgress: effectful(options?.onProgress) })
+  )
+  const reader = readerOf(source, options?.signal, {
+    // bytes() keeps what it reads; a for await hands the chunks out instead.
+    accept: (chunk) => {
+      if (!iterated) chunks.push(chunk)
+    },
+    result: () => Buffer.concat(chunks)
+  }, downloadAlreadyRead)
+  settleWith(reader)
+  return {
+    [Symbol.asyncIterator]: () => {
+      const iterator = reader.iterator()
+      iterated = true
+      return iterator
+    },
+    // After (or during) a for await the chunks were handed out, not kept: there are no bytes to give.
+    bytes: () => (iterated ? Promise.reject(downloadAlreadyRead()) : reader.readAll() as Promise<Uint8Array>),
+    abort: reader.abort,
+    withResponse: () => {
+      void reader.prefetch()
+      return info
+    }
+  }
+}
+
+/** An upload's source, a caller's async iterable as a Stream. */
+const uploadSource = (source: UploadSource): Files.UploadSource =>
+  source !== null && typeof source === "object" && "stream" in source
+    ? { ...source, stream: Stream.fromAsyncIterable(source.stream, (cause) => cause) }
+    : source
+
+/** Stops the open streams and the calls in flight, then releases the runtime; once, however often it is called. */
+const closeOn = (host: Host) => (): Promise<void> =>
+  host.closing ??= (async () => {
+    const error = closedError("client.close() was called while the stream was open")
+    await Promise.all([...host.streams].map((s) => s.fail(error)))
+    await Effect.runPromise(Fiber.interruptAll(host.inFlight))
+    await host.runtime.dispose()
+  })()
+
+/** The resources' methods, each a call, a list or a stream on the client's runtime. */
+const resourcesOf = (client: AnthropicClient.Service, host: Host, run: Run) => {
+  const call = callOn(run)
+  const readerOf = readerOn(host)
+  const iterable = iterableOn(readerOf)
+  const messages: Client["messages"] = {
+    create: createOn(client, call),
+    stream: messageStreamOn(client, readerOf),
+    countTokens: (params, options) => call((o) => client.countTokens(params, o), options),
+    batches: {
+      create: (params, options) => call((o) => client.createBatch(params, o), options),
+      retrieve: (id, options) => call((o) => client.retrieveBatch(id, o), options),
+      list: (params, options) => iterable(client.batches(params, options), options),
+      listPage: (params, options) => call((o) => client.listBatches(params, o), options),
+      cancel: (id, options) => call((o) => client.cancelBatch(id, o), options),
+      delete: (id, options) => call((o) => client.deleteBatch(id, o), options),
+      results: (id, options) => iterable(client.batchResults(id, options), options),
+      wait: (id, options) =>
+        call((o) =>
+          client.waitForBatch(id, {
+            ...o,
+            onPoll: effectful(options?.onPoll),
+            onProgress: effectful(options?.onProgress)
+          }), options)
+    }
+  }
+  const models: Client["models"] = {
+    list: (params, options) => iterable(client.models(params, options), options),
+    listPage: (params, options) => call((o) => client.listModels(params, o), options),
+    retrieve: (id, options) => call((o) => client.retrieveModel(id, o), options)
+  }
+  const files: Client["files"] = {
+    upload: (source, options) =>
+      call((o) => client.uploadFile(uploadSource(source), { ...o, onProgress: effectful(options?.onProgress) }), options),
+    list: (params, options) => iterable(client.files(params, options), options),
+    listPage: (params, options) => call((o) => client.listFiles(params, o), options),
+    retrieve: (id, options) => call((o) => client.retrieveFile(id, o), options),
+    download: downloadOn(client, readerOf),
+    delete: (id, options) => call((o) => client.deleteFile(id, o), options)
+  }
+  return { messages, models, files }
+}
+
 /**
  * A client over any layer that provides the whole stack (tests use this with fake layers).
  *
@@ -275,212 +526,16 @@ export const fromLayer = async <E>(layer: Layer.Layer<AnthropicClient.Services, 
     await runtime.dispose()
     settle(built)
   }
-  // Once closed, every call (and every stream) rejects with ClientClosed, never with the runtime's bare string.
-  let closing: Promise<void> | undefined
-  const closed = () => closing === undefined ? undefined : closedError("client.close() was called")
-  // Calls in flight, interrupted by close(): the runtime's disposal alone would leave them running on a closed stack.
-  const inFlight = new Set<Fiber.RuntimeFiber<unknown, unknown>>()
-  const run = <A, E2>(
-    effect: Effect.Effect<A, E2, AnthropicClient.Services>,
-    options?: { readonly signal?: AbortSignal | undefined }
-  ): Promise<A> => {
-    const refused = closed()
-    if (refused !== undefined) return Promise.reject(refused)
-    const signal = options?.signal
-    return new Promise<A>((resolve, reject) => {
-      const fiber = runtime.runFork(effect)
-      inFlight.add(fiber)
-      const abort = () => fiber.unsafeInterruptAsFork(fiber.id())
-      if (signal?.aborted) abort()
-      else signal?.addEventListener("abort", abort, { once: true })
-      fiber.addObserver((exit) => {
-        inFlight.delete(fiber)
-        signal?.removeEventListener("abort", abort)
-        try {
-          resolve(settle(exit, signal, closed))
-        } catch (error) {
-          reject(error)
-        }
-      })
-    })
-  }
+  const host: Host = { runtime, inFlight: new Set(), streams: new Set(), closing: undefined }
+  const run = runOn(host)
   const credentials = await run(Credentials.Credentials)
   const client = await run(AnthropicClient.AnthropicClient)
-  // The layer is built by now: its errors cannot occur any more.
-  const ready = runtime as unknown as ManagedRuntime.ManagedRuntime<never, never>
-  const streams = new Set<StreamControl>()
-  const readerOf = <A, R>(
-    source: Source<A, ApiError>,
-    signal: AbortSignal | undefined,
-    options: ReaderOptions<A, R>,
-    alreadyRead: () => TypeError
-  ) =>
-    makeReader(ready, source, signal, {
-      closed,
-      opened: (control) => streams.add(control),
-      ended: (control) => streams.delete(control),
-      settle: (exit) => settle(exit, signal, closed)
-    }, options, alreadyRead)
-  /**
-   * A call: its result, and the result with its answer's metadata, from one request. The metadata is kept by the
-   * call's `onResponse` (a field write), not by listening on the fiber (`AnthropicClient.withResponse`: ~10 µs).
-   */
-  const call = <A>(
-    make: (options: RequestOptions) => Effect.Effect<A, ApiError, AnthropicClient.Services>,
-    options?: RequestOptions
-  ): ApiPromise<A> => {
-    let last: ResponseMetadata.ResponseMetadata | undefined
-    const theirs = options?.onResponse
-    // Copied, then set: `{ ...options, onResponse }` takes ~0.7 µs on Node 20 when `options` has other keys.
-    const withOurs: { -readonly [K in keyof RequestOptions]: RequestOptions[K] } = Object.assign({}, options)
-    withOurs.onResponse = (response) => {
-      last = response
-      if (typeof theirs === "function") theirs(response)
-    }
-    const data = run(make(withOurs), options)
-    let full: Promise<ResponseInfo & { readonly data: A }> | undefined
-    const withResponse = () =>
-      full ??= data.then((value) => {
-        const { headers, limiterWaitMs, rateLimits, requestId, status } = last!
-        return { data: value, requestId, status, limiterWaitMs, rateLimits, headers }
-      })
-    // The caller may await only withResponse(): the plain promise's failure must not be an unhandled rejection.
-    data.catch(() => {})
-    return Object.assign(data, { withResponse })
-  }
-  /** A list or results file: each `for await` reads the stream afresh. */
-  const iterable = <A>(stream: Stream.Stream<A, ApiError>, options?: RequestOptions): AsyncIterable<A> => ({
-    [Symbol.asyncIterator]: () => readerOf(fromStream(stream), options?.signal, { result: () => undefined }, messageAlreadyRead).iterator()
-  })
-  /**
-   * A started stream as a reader's source, and its answer's metadata: settled once the answer arrived, or with the
-   * failure of a stream that ended before it (call `settleWith` with the reader).
-   */
-  const startedSource = <A>(
-    started: Effect.Effect<ResponseInfo & { readonly pull: MessageStream.Pull<A, ApiError> }, ApiError, Scope.Scope>
-  ) => {
-    let resolveInfo!: (info: ResponseInfo) => void
-    let rejectInfo!: (error: unknown) => void
-    const info = new Promise<ResponseInfo>((resolve, reject) => {
-      resolveInfo = resolve
-      rejectInfo = reject
-    })
-    info.catch(() => {})
-    const source: Source<A, ApiError> = Effect.map(started, ({ headers, limiterWaitMs, pull, rateLimits, requestId, status }) => {
-      resolveInfo({ requestId, status, limiterWaitMs, rateLimits, headers })
-      return pull
-    })
-    const settleWith = (reader: { readonly ended: Promise<unknown> }) =>
-      reader.ended.then(() => rejectInfo(new TypeError("the stream ended before its answer arrived")), rejectInfo)
-    return { source, info, settleWith }
-  }
-  const messageStream = (params: Messages.MessageCreateParams, options?: RequestOptions): MessageStreamHandle => {
-    const accumulator = new MessageStream.MessageAccumulator()
-    // The started stream's pull, without a Stream around it (measured: 1–3 % of the floor on 400k events).
-    const { info, settleWith, source } = startedSource(client.streamWithResponse(params, options))
-    const reader = readerOf(source, options?.signal, {
-      accept: (event) => accumulator.push(event),
-      complete: () => accumulator.done,
-      result: () => accumulator.final()
-    }, messageAlreadyRead)
-    settleWith(reader)
-    return {
-      [Symbol.asyncIterator]: reader.iterator,
-      finalMessage: reader.readAll,
-      finalText: () => reader.readAll().then(MessagesText.textOf),
-      abort: reader.abort,
-      withResponse: () => {
-        void reader.prefetch()
-        return info
-      }
-    }
-  }
-  const download = (id: string, options?: TransferRequestOptions): DownloadHandle => {
-    const chunks: Array<Uint8Array> = []
-    let iterated = false
-    const { info, settleWith, source } = startedSource(
-      client.downloadFileWithResponse(id, { ...options, onProgress: effectful(options?.onProgress) })
-    )
-    const reader = readerOf(source, options?.signal, {
-      // bytes() keeps what it reads; a for await hands the chunks out instead.
-      accept: (chunk) => {
-        if (!iterated) chunks.push(chunk)
-      },
-      result: () => Buffer.concat(chunks)
-    }, downloadAlreadyRead)
-    settleWith(reader)
-    return {
-      [Symbol.asyncIterator]: () => {
-        const iterator = reader.iterator()
-        iterated = true
-        return iterator
-      },
-      // After (or during) a for await the chunks were handed out, not kept: there are no bytes to give.
-      bytes: () => (iterated ? Promise.reject(downloadAlreadyRead()) : reader.readAll() as Promise<Uint8Array>),
-      abort: reader.abort,
-      withResponse: () => {
-        void reader.prefetch()
-        return info
-      }
-    }
-  }
-  const uploadSource = (source: UploadSource): Files.UploadSource =>
-    source !== null && typeof source === "object" && "stream" in source
-      ? { ...source, stream: Stream.fromAsyncIterable(source.stream, (cause) => cause) }
-      : source
   return {
-    messages: {
-      create: (params, options) => {
-        const created = call((o) => client.createMessage(params, o), options)
-        const withData = created.withResponse
-        let full: ReturnType<MessagePromise["withResponse"]> | undefined
-        return Object.assign(created as Promise<Messages.Message>, {
-          withResponse: () => full ??= withData().then((answer) => ({ ...answer, message: answer.data }))
-        })
-      },
-      stream: messageStream,
-      countTokens: (params, options) => call((o) => client.countTokens(params, o), options),
-      batches: {
-        create: (params, options) => call((o) => client.createBatch(params, o), options),
-        retrieve: (id, options) => call((o) => client.retrieveBatch(id, o), options),
-        list: (params, options) => iterable(client.batches(params, options), options),
-        listPage: (params, options) => call((o) => client.listBatches(params, o), options),
-        cancel: (id, options) => call((o) => client.cancelBatch(id, o), options),
-        delete: (id, options) => call((o) => client.deleteBatch(id, o), options),
-        results: (id, options) => iterable(client.batchResults(id, options), options),
-        wait: (id, options) =>
-          call((o) =>
-            client.waitForBatch(id, {
-              ...o,
-              onPoll: effectful(options?.onPoll),
-              onProgress: effectful(options?.onProgress)
-            }), options)
-      }
-    },
-    models: {
-      list: (params, options) => iterable(client.models(params, options), options),
-      listPage: (params, options) => call((o) => client.listModels(params, o), options),
-      retrieve: (id, options) => call((o) => client.retrieveModel(id, o), options)
-    },
-    files: {
-      upload: (source, options) =>
-        call((o) => client.uploadFile(uploadSource(source), { ...o, onProgress: effectful(options?.onProgress) }), options),
-      list: (params, options) => iterable(client.files(params, options), options),
-      listPage: (params, options) => call((o) => client.listFiles(params, o), options),
-      retrieve: (id, options) => call((o) => client.retrieveFile(id, o), options),
-      download,
-      delete: (id, options) => call((o) => client.deleteFile(id, o), options)
-    },
+    ...resourcesOf(client, host, run),
     rateLimiter: { snapshot: () => run(Effect.flatMap(RateLimiter.RateLimiter, (limiter) => limiter.snapshot)) },
     credential: { kind: credentials.kind, location: credentials.location, report: credentials.report },
     run,
-    close: () =>
-      closing ??= (async () => {
-        const error = closedError("client.close() was called while the stream was open")
-        await Promise.all([...streams].map((s) => s.fail(error)))
-        await Effect.runPromise(Fiber.interruptAll(inFlight))
-        await runtime.dispose()
-      })()
+    close: closeOn(host)
   }
 }
 
