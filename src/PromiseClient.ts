@@ -19,6 +19,7 @@ import * as Fiber from "effect/Fiber"
 import type * as Layer from "effect/Layer"
 import * as ManagedRuntime from "effect/ManagedRuntime"
 import * as Option from "effect/Option"
+import * as Runtime from "effect/Runtime"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import * as AnthropicClient from "./AnthropicClient.js"
@@ -30,6 +31,7 @@ import type { Page, PageParams } from "./internal/http/pagination.js"
 import { fromStream, makeReader, type Reader, type ReaderOptions, type Source, type StreamControl } from "./internal/stream/streamReader.js"
 import type * as MessageBatches from "./internal/resources/messageBatches.js"
 import { ClientClosed, type CredentialKind, type SourceReport } from "./internal/errors.js"
+import { lean } from "./internal/leanRuntime.js"
 import type { ApiError } from "./internal/errors.js"
 import * as MessagesText from "./internal/messages/message.js"
 import type * as Messages from "./internal/messages/message.js"
@@ -265,6 +267,8 @@ const effectful = <A>(f: ((value: A) => void) | undefined): ((value: A) => Effec
 /** The client's runtime, and what `close()` must stop: the calls in flight and the open streams. */
 interface Host {
   readonly runtime: ManagedRuntime.ManagedRuntime<AnthropicClient.Services, unknown>
+  /** The built runtime, forking calls and stream reads as cheaply as Effect's default one (see `lean`). */
+  readonly calls: Runtime.Runtime<AnthropicClient.Services>
   readonly inFlight: Set<Fiber.RuntimeFiber<unknown, unknown>>
   readonly streams: Set<StreamControl>
   closing: Promise<void> | undefined
@@ -287,7 +291,7 @@ const runOn = (host: Host): Run => {
     if (refused !== undefined) return Promise.reject(refused)
     const signal = options?.signal
     return new Promise((resolve, reject) => {
-      const fiber = host.runtime.runFork(effect)
+      const fiber = Runtime.runFork(host.calls)(effect)
       host.inFlight.add(fiber)
       const abort = () => fiber.unsafeInterruptAsFork(fiber.id())
       if (signal?.aborted) abort()
@@ -315,7 +319,7 @@ type ReaderOf = <A, R>(
 /** A reader of a stream on the client's runtime (built by now: its layer's errors cannot occur any more). */
 const readerOn = (host: Host): ReaderOf => {
   const closed = closedOf(host)
-  const ready = host.runtime as unknown as ManagedRuntime.ManagedRuntime<never, never>
+  const ready = host.calls as Runtime.Runtime<never>
   return (source, signal, options, alreadyRead) =>
     makeReader(ready, source, signal, {
       closed,
@@ -526,7 +530,8 @@ export const fromLayer = async <E>(layer: Layer.Layer<AnthropicClient.Services, 
     await runtime.dispose()
     settle(built)
   }
-  const host: Host = { runtime, inFlight: new Set(), streams: new Set(), closing: undefined }
+  const calls = lean(await runtime.runtime())
+  const host: Host = { runtime, calls, inFlight: new Set(), streams: new Set(), closing: undefined }
   const run = runOn(host)
   const credentials = await run(Credentials.Credentials)
   const client = await run(AnthropicClient.AnthropicClient)

@@ -9,8 +9,8 @@ import * as Cause from "effect/Cause"
 import * as Chunk from "effect/Chunk"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
-import type * as ManagedRuntime from "effect/ManagedRuntime"
 import * as Option from "effect/Option"
+import * as Runtime from "effect/Runtime"
 import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import type { ClientClosed } from "../errors.js"
@@ -64,7 +64,7 @@ export const fromStream = <A, E>(stream: Stream.Stream<A, E>): Source<A, E> => S
  * Pull the source a chunk at a time; elements inside a chunk are handed out without touching Effect again.
  */
 export const makeReader = <A, E, R>(
-  runtime: ManagedRuntime.ManagedRuntime<never, never>,
+  runtime: Runtime.Runtime<never>,
   source: Source<A, E>,
   signal: AbortSignal | undefined,
   hooks: ReaderHooks,
@@ -168,7 +168,7 @@ export const makeReader = <A, E, R>(
   const pullOnce = (from: Pull) =>
     new Promise<Exit.Exit<void, Option.Option<E>> | undefined>((resolve) => {
       wake = () => resolve(undefined)
-      pulling = runtime.runPromiseExit(from, { signal: controller.signal }).then(resolve)
+      pulling = Runtime.runPromiseExit(runtime)(from, { signal: controller.signal }).then(resolve)
     })
 
   /**
