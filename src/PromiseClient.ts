@@ -286,12 +286,13 @@ type Run = <A, E>(
 /** An effect run on the client's runtime as a promise: aborted by the signal, interrupted by `close()`. */
 const runOn = (host: Host): Run => {
   const closed = closedOf(host)
+  const fork = Runtime.runFork(host.calls)
   return (effect, options) => {
     const refused = closed()
     if (refused !== undefined) return Promise.reject(refused)
     const signal = options?.signal
     return new Promise((resolve, reject) => {
-      const fiber = Runtime.runFork(host.calls)(effect)
+      const fiber = fork(effect)
       host.inFlight.add(fiber)
       const abort = () => fiber.unsafeInterruptAsFork(fiber.id())
       if (signal?.aborted) abort()
