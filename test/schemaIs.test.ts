@@ -152,6 +152,15 @@ describe("SchemaIs.is", () => {
     })
   }
 
+  it("a node is compiled once, whatever schema reaches it (a page of some item is built per call)", () => {
+    expect(SchemaIs.is(ModelInfo)).toBe(SchemaIs.is(ModelInfo))
+    const item = Schema.Struct({ id: Schema.String })
+    const page = () => Schema.Struct({ data: Schema.Array(item), has_more: Schema.Boolean })
+    expect(SchemaIs.is(page())({ data: [{ id: "a" }], has_more: false })).toBe(true)
+    expect(SchemaIs.is(page())({ data: [{ id: 1 }], has_more: false })).toBe(false)
+    expect(SchemaIs.is(item)).toBe(SchemaIs.is(item))
+  })
+
   it("refuses what the parser refuses, on hand-picked edges", () => {
     const cases: Array<[Schema.Schema<any, any>, unknown, boolean]> = [
       [everyKind.struct, { a: "x", c: undefined }, true],

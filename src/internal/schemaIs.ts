@@ -20,15 +20,26 @@ const isOptions: AST.ParseOptions = { exact: true }
 
 /** A yes-or-no check of `schema`'s type side, the same as `Schema.is(schema)`. */
 export const is = <A, I, R>(schema: Schema.Schema<A, I, R>): (u: unknown) => u is A =>
-  compile(AST.typeAST(schema.ast), new Map()) as (u: unknown) => u is A
+  compile(AST.typeAST(schema.ast)) as (u: unknown) => u is A
 
-const compile = (ast: AST.AST, memo: Map<AST.AST, Check>): Check => {
+/**
+ * Every node's check, kept as long as its node: a schema built per call (a page of some item) compiles only its own
+ * new nodes, as Effect's parser memoizes them.
+ */
+const memo = new WeakMap<AST.AST, Check>()
+
+const compile = (ast: AST.AST): Check => {
   const known = memo.get(ast)
   if (known !== undefined) return known
   // A node can reach itself (through `Suspend`): the memo holds a forwarder until its check is built.
   let built: Check | undefined
   memo.set(ast, (u) => built!(u))
-  built = hasParseAnnotations(ast) ? byEffect(ast) : compileNode(ast, memo)
+  try {
+    built = hasParseAnnotations(ast) ? byEffect(ast) : compileNode(ast)
+  } finally {
+    // A node whose compiling threw is not left behind as a forwarder to nothing.
+    if (built === undefined) memo.delete(ast)
+  }
   memo.set(ast, built)
   return built
 }
@@ -39,7 +50,7 @@ const hasParseAnnotations = (ast: AST.AST): boolean =>
 
 const byEffect = (ast: AST.AST): Check => ParseResult.is(Schema.make(ast))
 
-const compileNode = (ast: AST.AST, memo: Map<AST.AST, Check>): Check => {
+const compileNode = (ast: AST.AST): Check => {
   switch (ast._tag) {
     case "Literal": {
       const literal = ast.literal
@@ -74,34 +85,34 @@ const compileNode = (ast: AST.AST, memo: Map<AST.AST, Check>): Check => {
       return (u) => values.includes(u as string | number)
     }
     case "Refinement":
-      return refinement(ast, memo)
+      return refinement(ast)
     case "TupleType":
-      return tuple(ast, memo)
+      return tuple(ast)
     case "TypeLiteral":
-      return typeLiteral(ast, memo)
+      return typeLiteral(ast)
     case "Union":
-      return union(ast, memo)
+      return union(ast)
     case "Suspend": {
       let target: Check | undefined
-      return (u) => (target ??= compile(ast.f(), memo))(u)
+      return (u) => (target ??= compile(ast.f()))(u)
     }
     case "Transformation":
-      return compile(AST.typeAST(ast), memo)
+      return compile(AST.typeAST(ast))
     case "Declaration":
     case "TemplateLiteral":
       return byEffect(ast)
   }
 }
 
-const refinement = (ast: AST.Refinement, memo: Map<AST.AST, Check>): Check => {
-  const from = compile(ast.from, memo)
+const refinement = (ast: AST.Refinement): Check => {
+  const from = compile(ast.from)
   return (u) => from(u) && Option.isNone(ast.filter(u, isOptions, ast))
 }
 
-const tuple = (ast: AST.TupleType, memo: Map<AST.AST, Check>): Check => {
-  const elements = ast.elements.map((element) => compile(element.type, memo))
+const tuple = (ast: AST.TupleType): Check => {
+  const elements = ast.elements.map((element) => compile(element.type))
   const optional = ast.elements.map((element) => element.isOptional)
-  const [head, ...tail] = ast.rest.map((rest) => compile(rest.type, memo))
+  const [head, ...tail] = ast.rest.map((rest) => compile(rest.type))
   const required = optional.filter((isOptional) => !isOptional).length + tail.length
   if (head === undefined) {
     return (u) => Array.isArray(u) && u.length >= required && u.length <= elements.length && everyElement(u, elements)
@@ -122,14 +133,14 @@ const everyElement = (u: ReadonlyArray<unknown>, elements: ReadonlyArray<Check>)
   return true
 }
 
-const typeLiteral = (ast: AST.TypeLiteral, memo: Map<AST.AST, Check>): Check => {
+const typeLiteral = (ast: AST.TypeLiteral): Check => {
   if (ast.propertySignatures.length === 0 && ast.indexSignatures.length === 0) {
     return (u) => u !== null && u !== undefined
   }
   const names = ast.propertySignatures.map((ps) => ps.name)
   const optional = ast.propertySignatures.map((ps) => ps.isOptional)
-  const types = ast.propertySignatures.map((ps) => compile(ps.type, memo))
-  const indexes = ast.indexSignatures.map((signature) => indexSignature(signature, memo))
+  const types = ast.propertySignatures.map((ps) => compile(ps.type))
+  const indexes = ast.indexSignatures.map((signature) => indexSignature(signature))
   return (u) => {
     if (typeof u !== "object" || u === null || Array.isArray(u)) return false
     const record = u as Record<PropertyKey, unknown>
@@ -147,9 +158,9 @@ const typeLiteral = (ast: AST.TypeLiteral, memo: Map<AST.AST, Check>): Check => 
 }
 
 /** Every key the signature's parameter accepts holds a value of its type (other keys are excess: ignored). */
-const indexSignature = (signature: AST.IndexSignature, memo: Map<AST.AST, Check>) => {
-  const parameter = compile(signature.parameter, memo)
-  const type = compile(signature.type, memo)
+const indexSignature = (signature: AST.IndexSignature) => {
+  const parameter = compile(signature.parameter)
+  const type = compile(signature.type)
   const symbols = keyKind(signature.parameter) === "symbol"
   return (record: Record<PropertyKey, unknown>): boolean => {
     const keys: ReadonlyArray<PropertyKey> = symbols ? Object.getOwnPropertySymbols(record) : Object.keys(record)
@@ -165,12 +176,12 @@ const keyKind = (parameter: AST.AST): "string" | "symbol" =>
  * Some member accepts the value. Members tagged by a string literal (`type: "text"`) are looked up by the value's
  * tag, the others tried in turn: a tagged member refuses any other tag, so the answer is the same as trying all.
  */
-const union = (ast: AST.Union, memo: Map<AST.AST, Check>): Check => {
+const union = (ast: AST.Union): Check => {
   const key = tagKey(ast.types)
   const byTag = new Map<string, Array<Check>>()
   const untagged: Array<Check> = []
   for (const member of ast.types) {
-    const check = compile(member, memo)
+    const check = compile(member)
     const tags = key === undefined ? [] : tagsOf(member, key)
     if (tags.length === 0) untagged.push(check)
     for (const tag of tags) byTag.set(tag, [...(byTag.get(tag) ?? []), check])
