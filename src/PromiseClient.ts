@@ -1,5 +1,5 @@
 /**
- * The client for plain async code: a `ManagedRuntime` over the whole stack behind Promise-returning functions.
+ * The client for plain async code: the whole stack built once, behind Promise-returning functions.
  *
  * ```ts
  * const client = await createClient()
@@ -16,11 +16,10 @@ import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
-import type * as Layer from "effect/Layer"
-import * as ManagedRuntime from "effect/ManagedRuntime"
+import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Runtime from "effect/Runtime"
-import type * as Scope from "effect/Scope"
+import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import * as AnthropicClient from "./AnthropicClient.js"
 import type * as AnthropicConfig from "./AnthropicConfig.js"
@@ -264,10 +263,11 @@ const closedError = (detail: string) => new ClientClosed({ detail })
 const effectful = <A>(f: ((value: A) => void) | undefined): ((value: A) => Effect.Effect<void>) | undefined =>
   typeof f === "function" ? (value) => Effect.sync(() => f(value)) : undefined
 
-/** The client's runtime, and what `close()` must stop: the calls in flight and the open streams. */
+/** The client's runtime, and what `close()` must stop: the calls in flight, the open streams, the stack's scope. */
 interface Host {
-  readonly runtime: ManagedRuntime.ManagedRuntime<AnthropicClient.Services, unknown>
-  /** The built runtime, forking calls and stream reads as cheaply as Effect's default one (see `lean`). */
+  /** What the stack was built in: closing it releases the stack (connections, background fibers). */
+  readonly scope: Scope.CloseableScope
+  /** The built stack's runtime, forking calls and stream reads as cheaply as Effect's default one (see `lean`). */
   readonly calls: Runtime.Runtime<AnthropicClient.Services>
   readonly inFlight: Set<Fiber.RuntimeFiber<unknown, unknown>>
   readonly streams: Set<StreamControl>
@@ -472,7 +472,7 @@ const closeOn = (host: Host) => (): Promise<void> =>
     const error = closedError("client.close() was called while the stream was open")
     await Promise.all([...host.streams].map((s) => s.fail(error)))
     await Effect.runPromise(Fiber.interruptAll(host.inFlight))
-    await host.runtime.dispose()
+    await Effect.runPromise(Scope.close(host.scope, Exit.void))
   })()
 
 /** The resources' methods, each a call, a list or a stream on the client's runtime. */
@@ -525,14 +525,14 @@ const resourcesOf = (client: AnthropicClient.Service, host: Host, run: Run) => {
  * @category constructors
  */
 export const fromLayer = async <E>(layer: Layer.Layer<AnthropicClient.Services, E>): Promise<Client> => {
-  const runtime = ManagedRuntime.make(layer)
-  const built = await Effect.runPromiseExit(runtime.runtimeEffect)
-  if (Exit.isFailure(built)) {
-    await runtime.dispose()
-    settle(built)
-  }
-  const calls = lean(await runtime.runtime())
-  const host: Host = { runtime, calls, inFlight: new Set(), streams: new Set(), closing: undefined }
+  // Built on a fiber of Effect's default runtime, not in a `ManagedRuntime`: that one builds on a `SyncScheduler`,
+  // which its runtime then keeps, and every call would schedule through it.
+  const scope = Effect.runSync(Scope.make())
+  const built = await Effect.runPromiseExit(Scope.extend(Layer.toRuntime(layer), scope))
+  if (Exit.isFailure(built)) await Effect.runPromise(Scope.close(scope, built))
+  // The built runtime, or the layer's error thrown.
+  const runtime = settle(built)
+  const host: Host = { scope, calls: lean(runtime), inFlight: new Set(), streams: new Set(), closing: undefined }
   const run = runOn(host)
   const credentials = await run(Credentials.Credentials)
   const client = await run(AnthropicClient.AnthropicClient)
