@@ -13,13 +13,9 @@ export default defineConfig({
     // `@effect/vitest`'s `layer()` is not used for that reason: its test services (the TestClock) were seen by the
     // next file run in the same worker.
     pool: "threads",
-    poolOptions: {
-      threads: {
-        isolate: false,
-        // A worker a core: vitest's default leaves one core out (a single worker on a 2-core machine), and much of
-        // the suite waits on loopback servers and child processes rather than computing.
-        maxThreads: os.availableParallelism()
-      }
-    }
+    isolate: false,
+    // A worker a core: vitest's default leaves one core out (a single worker on a 2-core machine), and much of
+    // the suite waits on loopback servers and child processes rather than computing.
+    maxWorkers: os.availableParallelism()
   }
 })

@@ -6,29 +6,31 @@
  * ```ts
  * import { AnthropicClient as AiAnthropicClient } from "@effect/ai-anthropic"
  *
- * const AiClient = Layer.unwrapEffect(Effect.map(AiAnthropicCredentials.make, (transformClient) =>
+ * const AiClient = Layer.unwrap(Effect.map(AiAnthropicCredentials.make, (transformClient) =>
  *   AiAnthropicClient.layer({ transformClient })))
  * ```
  *
  * Requests go where the configuration says (`base_url`, `ANTHROPIC_BASE_URL`): one addressed to
  * `@effect/ai-anthropic`'s default `https://api.anthropic.com` is sent to the configured `base_url` instead, and one
- * addressed anywhere else than the configured `base_url` fails with a `RequestError` (`InvalidUrl`) before any
- * credential is added to it.
+ * addressed anywhere else than the configured `base_url` fails with an `HttpClientError` (`InvalidUrlError`) before
+ * any credential is added to it.
  *
  * Each request gets the credential's header (`x-api-key`, or `authorization: Bearer …` with the OAuth beta merged
  * into `anthropic-beta`) from `Credentials.authorize` (so a token due for refresh is refreshed first, serialized
  * and shared across processes as everywhere else), any other auth header removed; a 401 or 403 marks the token
  * stale, so the next request refreshes it first; with a `RateLimiter`, each request waits for its slot. A credential
- * that cannot be had (`LoginRequired`, `RefreshFailed`) fails the request with a `RequestError` whose `cause` is
- * that tagged error.
+ * that cannot be had (`LoginRequired`, `RefreshFailed`) fails the request with an `HttpClientError` whose reason is a
+ * `TransportError` with that tagged error as its `cause`.
+ *
+ * Effect 4: `HttpClientError` is one error with a `reason` (`TransportError`, `InvalidUrlError`, …) where Effect 3
+ * had `RequestError` with a `reason` field.
  *
  * @since 0.2.0
  */
-import * as Headers from "@effect/platform/Headers"
-import * as HttpClient from "@effect/platform/HttpClient"
-import * as HttpClientError from "@effect/platform/HttpClientError"
-import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as Effect from "effect/Effect"
+import * as HttpClient from "effect/http/HttpClient"
+import * as HttpClientError from "effect/http/HttpClientError"
+import * as HttpClientRequest from "effect/http/HttpClientRequest"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as AnthropicConfig from "./AnthropicConfig.js"
@@ -71,15 +73,16 @@ const defaultApi = baseOf(AI_ANTHROPIC_DEFAULT_API_URL)
 const routed = (
   request: HttpClientRequest.HttpClientRequest,
   base: Base
-): Effect.Effect<HttpClientRequest.HttpClientRequest, HttpClientError.RequestError> => {
+): Effect.Effect<HttpClientRequest.HttpClientRequest, HttpClientError.HttpClientError> => {
   const refused = (why: string) =>
     Effect.fail(
-      new HttpClientError.RequestError({
-        request,
-        reason: "InvalidUrl",
-        description: `${why}; the credential is sent only to the configured base_url ${base.text} ` +
-          "(set base_url / ANTHROPIC_BASE_URL to where requests should go, and leave @effect/ai-anthropic's apiUrl " +
-          "unset or equal to it)"
+      new HttpClientError.HttpClientError({
+        reason: new HttpClientError.InvalidUrlError({
+          request,
+          description: `${why}; the credential is sent only to the configured base_url ${base.text} ` +
+            "(set base_url / ANTHROPIC_BASE_URL to where requests should go, and leave @effect/ai-anthropic's apiUrl " +
+            "unset or equal to it)"
+        })
       })
     )
   let url: URL
@@ -102,16 +105,16 @@ const routed = (
  *
  * `baseUrl` is where requests may go (the configuration's `base_url`; {@link make} passes it): a request addressed to
  * `@effect/ai-anthropic`'s default `https://api.anthropic.com` is sent there instead, and one addressed anywhere
- * else fails with a `RequestError` (`InvalidUrl`) before any credential is added. Without `baseUrl`, the credential
+ * else fails with an `HttpClientError` (`InvalidUrlError`) before any credential is added. Without `baseUrl`, the credential
  * goes to `https://api.anthropic.com` only.
  *
  * @since 0.2.0
  * @category constructors
  */
 export const transformClient = (
-  credentials: Credentials["Type"],
+  credentials: Credentials["Service"],
   options: {
-    readonly rateLimiter?: RateLimiter.RateLimiter["Type"] | undefined
+    readonly rateLimiter?: RateLimiter.RateLimiter["Service"] | undefined
     readonly baseUrl?: string | undefined
   } = {}
 ) =>
@@ -119,31 +122,40 @@ export const transformClient = (
   const base = baseOf(options.baseUrl ?? AnthropicConfig.DEFAULT_BASE_URL)
   // Which credential each request carried, to mark that one stale if it is refused.
   const sent = new WeakMap<HttpClientRequest.HttpClientRequest, AuthHeaders>()
+  // Effect 4: the client under this one may answer with a copy of the request (its trace headers added): the last
+  // credential sent is known by its header's value on the copy.
+  let last: AuthHeaders | undefined
+  const carried = (request: HttpClientRequest.HttpClientRequest): AuthHeaders | undefined => {
+    const auth = sent.get(request)
+    if (auth !== undefined) return auth
+    return last !== undefined && request.headers[last.header] === Redacted.value(last.value) ? last : undefined
+  }
   const authorize = options.rateLimiter === undefined
     ? credentials.authorize
-    : Effect.zipRight(options.rateLimiter.take, credentials.authorize)
+    : Effect.andThen(options.rateLimiter.take, credentials.authorize)
   return client.pipe(
     HttpClient.mapRequestEffect((addressed) => Effect.flatMap(routed(addressed, base), (request) =>
       Effect.matchEffect(authorize, {
         onFailure: (error) =>
-          Effect.fail(new HttpClientError.RequestError({ request, reason: "Transport", cause: error, description: error.message })),
+          Effect.fail(
+            new HttpClientError.HttpClientError({
+              reason: new HttpClientError.TransportError({ request, cause: error, description: error.message })
+            })
+          ),
         onSuccess: (auth) => {
           const betas = mergeBetas(auth.betas, request.headers["anthropic-beta"] === undefined ? [] : [request.headers["anthropic-beta"]])
-          const headers = Headers.set(
-            Headers.remove(request.headers, ["x-api-key", "authorization"]),
-            auth.header,
-            Redacted.value(auth.value)
-          )
-          const authorized = HttpClientRequest.modify(request, {
-            headers: betas === "" ? headers : Headers.set(headers, "anthropic-beta", betas)
-          })
+          // Any other auth header goes: only this credential is sent.
+          let authorized = HttpClientRequest.removeHeader(HttpClientRequest.removeHeader(request, "x-api-key"), "authorization")
+          authorized = HttpClientRequest.setHeader(authorized, auth.header, Redacted.value(auth.value))
+          if (betas !== "") authorized = HttpClientRequest.setHeader(authorized, "anthropic-beta", betas)
           sent.set(authorized, auth)
+          last = auth
           return Effect.succeed(authorized)
         }
       }))
     ),
     HttpClient.tap((response) => {
-      const auth = sent.get(response.request)
+      const auth = carried(response.request)
       return auth !== undefined && (response.status === 401 || response.status === 403)
         ? credentials.markStale(auth)
         : Effect.void

@@ -8,10 +8,9 @@ import * as Stream from "effect/Stream"
 import { makeStreamObserver, observeCall, type StreamObserver, streamUnderSpan, underSpan } from "./internal/telemetry/chat.js"
 import { captureContent } from "./internal/telemetry/content.js"
 import { answerOf, traceMethods } from "./internal/telemetry/genAi.js"
-import type * as HttpClient from "@effect/platform/HttpClient"
 import type * as Config from "effect/Config"
-import type * as ConfigError from "effect/ConfigError"
 import * as Effect from "effect/Effect"
+import type * as HttpClient from "effect/http/HttpClient"
 import * as Layer from "effect/Layer"
 import * as AnthropicHttpClient from "./AnthropicHttpClient.js"
 import * as AnthropicConfig from "./AnthropicConfig.js"
@@ -68,14 +67,14 @@ export const withResponse = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Ef
     const sink: Sink = { last: undefined }
     listeners.count++
     const listened = Effect.ensuring(
-      Effect.locally(effect, currentSink, sink),
+      Effect.provideService(effect, currentSink, sink),
       Effect.sync(() => {
         listeners.count--
       })
     )
     return Effect.flatMap(listened, (data) =>
       sink.last === undefined
-        ? Effect.dieMessage("AnthropicClient.withResponse: the effect received no answer from the API (is it a call of this client?)")
+        ? Effect.die(new Error("AnthropicClient.withResponse: the effect received no answer from the API (is it a call of this client?)"))
         : Effect.succeed({ data, ...ResponseMetadata.fromHeaders(sink.last.status, sink.last.headers, sink.last.waitedMs) }))
   })
 
@@ -167,7 +166,7 @@ export const make: Effect.Effect<
         (answered) => answerOf(answered.message)
       ),
     stream: (params, options) =>
-      Stream.unwrapScoped(Effect.map(makeStreamObserver(params, baseUrl), (observer) =>
+      Stream.unwrap(Effect.map(makeStreamObserver(params, baseUrl), (observer) =>
         streamUnderSpan(observer, http.stream(streamRequest(params, options), decodeEventsWith(observer))))),
     streamWithResponse: (params, options) =>
       Effect.flatMap(makeStreamObserver(params, baseUrl), (observer) =>
@@ -271,7 +270,7 @@ export const layerSettings = (
 export const layerFile = (
   options: AnthropicConfig.LoadOptions = {}
 ): Layer.Layer<Services, AnthropicConfigError | NoCredentials> =>
-  Layer.unwrapEffect(Effect.map(AnthropicConfig.load(options), layerSettings))
+  Layer.unwrap(Effect.map(AnthropicConfig.load(options), layerSettings))
 
 /**
  * The whole stack from Effect `Config` values: the options given (`{ apiKey: Config.redacted("MY_KEY") }`), and for
@@ -282,9 +281,12 @@ export const layerFile = (
  * @category layers
  */
 export const layerConfig = (
-  options: Config.Config.Wrap<AnthropicConfig.ConfigOptions> = {}
-): Layer.Layer<Services, ConfigError.ConfigError | AnthropicConfigError | NoCredentials> =>
-  Layer.unwrapEffect(Effect.map(AnthropicConfig.fromConfig(options), layerSettings))
+  // Effect 4 has no `Config.Config.Wrap`: the options are whatever `AnthropicConfig.fromConfig` takes.
+  options: ConfigOptionsWrap = {}
+): Layer.Layer<Services, Config.ConfigError | AnthropicConfigError | NoCredentials> =>
+  Layer.unwrap(Effect.map(AnthropicConfig.fromConfig(options), layerSettings))
+
+type ConfigOptionsWrap = NonNullable<Parameters<typeof AnthropicConfig.fromConfig>[0]>
 
 /**
  * The Messages calls of `effect` record their prompt and completion on their `chat` spans (when a tracer is in
@@ -296,13 +298,13 @@ export const layerConfig = (
  * @category observability
  */
 export const withContentCapture = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
-  Effect.locally(effect, captureContent, true)
+  Effect.provideService(effect, captureContent, true)
 
 /**
- * {@link withContentCapture} for everything run on a runtime built with this layer (the Promise client's
+ * {@link withContentCapture} for everything run with this layer's services (the Promise client's
  * `fromLayer(Layer.merge(AnthropicClient.layerFile(), AnthropicClient.layerContentCapture))`, say).
  *
  * @since 0.2.0
  * @category observability
  */
-export const layerContentCapture: Layer.Layer<never> = Layer.fiberRefLocallyScopedWith(captureContent, () => true)
+export const layerContentCapture: Layer.Layer<never> = Layer.succeed(captureContent, true)

@@ -9,11 +9,10 @@
  * @since 0.1.0
  */
 import type * as Config from "effect/Config"
-import type * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
 import type * as Effect from "effect/Effect"
-import type * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
+import type * as Result from "effect/Result"
 import * as Defaults from "./internal/config/defaults.js"
 import * as FromConfig from "./internal/config/fromConfig.js"
 import * as FromFile from "./internal/config/fromFile.js"
@@ -108,7 +107,7 @@ export interface LoadOptions extends FromFile.LoadOptions {}
 /**
  * The settings as Effect `Config` values supply them: the file's keys, flat and in camelCase, every one optional
  * (an absent one takes the file's default). Pass a `Config` for each key you set:
- * `{ apiKey: Config.redacted("MY_ANTHROPIC_KEY"), requestsPerSecond: Config.number("RPS") }`.
+ * `{ apiKey: Config.Redacted("MY_ANTHROPIC_KEY"), requestsPerSecond: Config.Number("RPS") }`.
  *
  * @since 0.1.0
  * @category models
@@ -227,10 +226,9 @@ export const DEFAULT_MAX_WAIT_MS = Defaults.DEFAULT_MAX_WAIT_MS
  * @since 0.1.0
  * @category tags
  */
-export class AnthropicConfig extends Context.Tag("effect-anthropic/AnthropicConfig")<
-  AnthropicConfig,
-  AnthropicSettings
->() {}
+export class AnthropicConfig extends Context.Service<AnthropicConfig, AnthropicSettings>()(
+  "effect-anthropic/AnthropicConfig"
+) {}
 
 // ---------------------------------------------------------------------------------------------------------------
 // From a file, or an object of its shape
@@ -255,7 +253,7 @@ export const load: (options?: LoadOptions) => Effect.Effect<AnthropicSettings, A
 export const fromObject: (
   config: unknown,
   options?: { readonly env?: Env | undefined; readonly cwd?: string | undefined; readonly source?: string }
-) => Either.Either<AnthropicSettings, AnthropicConfigError> = FromFile.fromObject
+) => Result.Result<AnthropicSettings, AnthropicConfigError> = FromFile.fromObject
 
 /**
  * Parse YAML text (the content of `config/llm.yaml`).
@@ -266,7 +264,7 @@ export const fromObject: (
 export const fromYaml: (
   text: string,
   options?: { readonly env?: Env | undefined; readonly cwd?: string | undefined; readonly source?: string }
-) => Either.Either<AnthropicSettings, AnthropicConfigError> = FromFile.fromYaml
+) => Result.Result<AnthropicSettings, AnthropicConfigError> = FromFile.fromYaml
 
 /**
  * Decode a per-agent `model:` selection from anywhere (an agent's own config, say).
@@ -277,7 +275,7 @@ export const fromYaml: (
 export const decodeModelSelection: (
   input: unknown,
   file?: string
-) => Either.Either<ModelSelection, AnthropicConfigError> = FromFile.decodeModelSelection
+) => Result.Result<ModelSelection, AnthropicConfigError> = FromFile.decodeModelSelection
 
 /**
  * Where the Claude Code CLI keeps its credentials: `${CLAUDE_CONFIG_DIR:-$HOME/.claude}/.credentials.json`.
@@ -302,8 +300,8 @@ export const defaultCliCredentialsPath: (env: Env) => string = Settings.defaultC
  * @category constructors
  */
 export const fromConfig: (
-  options?: Config.Config.Wrap<ConfigOptions>
-) => Effect.Effect<AnthropicSettings, ConfigError.ConfigError | AnthropicConfigError> = FromConfig.fromConfig
+  options?: Config.Wrap<ConfigOptions>
+) => Effect.Effect<AnthropicSettings, Config.ConfigError | AnthropicConfigError> = FromConfig.fromConfig
 
 // ---------------------------------------------------------------------------------------------------------------
 // Layers
@@ -332,6 +330,6 @@ export const layerFile = (options: LoadOptions = {}): Layer.Layer<AnthropicConfi
  * @category layers
  */
 export const layerConfig = (
-  options: Config.Config.Wrap<ConfigOptions> = {}
-): Layer.Layer<AnthropicConfig, ConfigError.ConfigError | AnthropicConfigError> =>
+  options: Config.Wrap<ConfigOptions> = {}
+): Layer.Layer<AnthropicConfig, Config.ConfigError | AnthropicConfigError> =>
   Layer.effect(AnthropicConfig, fromConfig(options))

@@ -3,18 +3,18 @@
  * auth header, classification of non-2xx answers into tagged errors, the retry policy, and the reading of answers
  * (JSON, or a stream with its watchdogs).
  *
- * Built on `@effect/platform`'s `HttpClient`; {@link layer} provides it with undici (`UndiciHttpClient.layer`). Its
+ * Built on Effect's `HttpClient` (`effect/http`); {@link layer} provides it with undici (`UndiciHttpClient.layer`). Its
  * parts live in `internal/http/`: `request.ts` (headers, body, path, query), `classify.ts` (answers to errors, the
  * retry policy), `metering.ts` (the rate-limit charge, the answer's metadata), `streamBody.ts` (a streamed answer and
  * its watchdogs), `client.ts` (the composition).
  *
  * @since 0.1.0
  */
-import { defaultHttpClient } from "./internal/http/defaultClient.js"
-import * as HttpClient from "@effect/platform/HttpClient"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
+import * as HttpClient from "effect/http/HttpClient"
 import * as Layer from "effect/Layer"
+import { defaultHttpClient } from "./internal/http/defaultClient.js"
 import { AnthropicConfig } from "./AnthropicConfig.js"
 import { Credentials } from "./Credentials.js"
 import * as Client from "./internal/http/client.js"
@@ -40,10 +40,9 @@ export type {
  * @since 0.1.0
  * @category tags
  */
-export class AnthropicHttpClient extends Context.Tag("effect-anthropic/AnthropicHttpClient")<
-  AnthropicHttpClient,
-  Service
->() {}
+export class AnthropicHttpClient extends Context.Service<AnthropicHttpClient, Service>()(
+  "effect-anthropic/AnthropicHttpClient"
+) {}
 
 /**
  * The client over the `HttpClient`, credentials, limiter and settings in context.
@@ -55,7 +54,13 @@ export const make = (
   options: Options = {}
 ): Effect.Effect<Service, never, HttpClient.HttpClient | Credentials | RateLimiter.RateLimiter | AnthropicConfig> =>
   Effect.map(
-    Effect.all([AnthropicConfig, Credentials, RateLimiter.RateLimiter, HttpClient.HttpClient, Effect.clock]),
+    Effect.all([
+      Effect.service(AnthropicConfig),
+      Effect.service(Credentials),
+      Effect.service(RateLimiter.RateLimiter),
+      Effect.service(HttpClient.HttpClient),
+      Effect.clockWith(Effect.succeed)
+    ]),
     ([settings, credentials, limiter, client, clock]) => Client.make({ settings, credentials, limiter, client, clock, options })
   )
 
@@ -90,8 +95,8 @@ export {
  * @category layers
  */
 export const layer: Layer.Layer<AnthropicHttpClient, never, Credentials | RateLimiter.RateLimiter | AnthropicConfig> = Layer
-  .unwrapEffect(
-    Effect.map(AnthropicConfig, (settings) => {
+  .unwrap(
+    Effect.map(Effect.service(AnthropicConfig), (settings) => {
       const client = defaultHttpClient(settings.timeoutMs)
       return layerWithoutHttpClient(client.options).pipe(Layer.provide(client.layer))
     })

@@ -1,7 +1,7 @@
 /**
- * An `@effect/ai` provider on this client: `LanguageModel.LanguageModel` over `AnthropicClient`, so `generateText`,
- * `streamText`, `generateObject`, `Toolkit` tools and `Chat` run with every credential mode, refresh, the rate
- * limiter, retries and this client's streaming.
+ * An Effect AI (`effect/ai`) provider on this client: `LanguageModel.LanguageModel` over `AnthropicClient`, so
+ * `generateText`, `streamText`, `generateObject`, `Toolkit` tools and `Chat` run with every credential mode, refresh,
+ * the rate limiter, retries and this client's streaming.
  *
  * ```ts
  * const program = LanguageModel.generateText({ prompt: "Hello" }).pipe(
@@ -15,30 +15,33 @@
  * file ids, thinking signatures); `@effect/ai-anthropic`'s key (`anthropic`) is read as well, so its prompts work
  * here, and Response metadata is written under it too, in its shapes, so code written for it reads it unchanged.
  * `generateObject` uses native structured output (`output_config.format`), which works with extended thinking.
- * Errors are `AiError`s whose `cause` is this client's tagged error ({@link apiError}).
+ * Errors are `AiError`s whose reason's `cause` is this client's tagged error ({@link apiError}).
  *
- * Needs `@effect/ai` (an optional peer dependency of this package): importing this module is what loads it.
+ * Effect 4: Effect AI is part of `effect` itself (`effect/ai/*`); importing this module is what loads it.
  *
  * @since 0.2.0
  */
-import * as AiError from "@effect/ai/AiError"
-import * as LanguageModel from "@effect/ai/LanguageModel"
-import * as AiModel from "@effect/ai/Model"
-import type * as Response from "@effect/ai/Response"
-import * as Telemetry from "@effect/ai/Telemetry"
-import type * as Tokenizer from "@effect/ai/Tokenizer"
+import * as AiError from "effect/ai/AiError"
+import * as LanguageModel from "effect/ai/LanguageModel"
+import * as AiModel from "effect/ai/Model"
+import type * as Response from "effect/ai/Response"
+import * as Telemetry from "effect/ai/Telemetry"
+import type * as Tokenizer from "effect/ai/Tokenizer"
+import * as Arr from "effect/Array"
+import type * as Cause from "effect/Cause"
+import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
-import * as Chunk from "effect/Chunk"
 import * as Effect from "effect/Effect"
 import { dual } from "effect/Function"
 import * as Layer from "effect/Layer"
+import type * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import * as AnthropicClient from "./AnthropicClient.js"
 import type { CallOptions } from "./AnthropicHttpClient.js"
 import type { ApiError } from "./internal/errors.js"
 import * as AnthropicConfig from "./AnthropicConfig.js"
 import * as AnthropicTokenizer from "./AnthropicTokenizer.js"
-import { apiErrorOf, toAiError } from "./internal/languageModel/aiError.js"
+import { apiErrorOf, toAiError, withCause } from "./internal/languageModel/aiError.js"
 import {
   indexTools,
   KEY,
@@ -54,7 +57,7 @@ import * as StructuredOutput from "./StructuredOutput.js"
 
 /**
  * The options this provider reads under `"effect-anthropic"` in Prompt parts and messages. (These are type aliases,
- * not interfaces: `@effect/ai`'s option records have a string index signature, which only object types fit.)
+ * not interfaces: Effect AI's option records have a string index signature, which only object types fit.)
  *
  * @since 0.2.0
  * @category models
@@ -115,57 +118,75 @@ export type FinishInfo = {
   readonly container?: unknown
 }
 
-declare module "@effect/ai/Prompt" {
+/**
+ * What a tool call's (or result's) metadata holds when its API name is not its toolkit name (a provider-defined
+ * tool's calls, `bash_code_execution` for code execution, …): Effect 4's tool parts have no `providerName` field.
+ */
+type ToolCallInfo = {
+  readonly providerName?: string | undefined
+}
+
+// Effect 4: option and metadata records hold JSON only, so each key's type is ours narrowed to JSON.
+declare module "effect/ai/Prompt" {
   export interface SystemMessageOptions extends ProviderOptions {
-    readonly "effect-anthropic"?: PartOptions | undefined
+    readonly "effect-anthropic"?: PartOptions & Schema.JsonObject
   }
   export interface UserMessageOptions extends ProviderOptions {
-    readonly "effect-anthropic"?: PartOptions | undefined
+    readonly "effect-anthropic"?: PartOptions & Schema.JsonObject
   }
   export interface AssistantMessageOptions extends ProviderOptions {
-    readonly "effect-anthropic"?: PartOptions | undefined
+    readonly "effect-anthropic"?: PartOptions & Schema.JsonObject
   }
   export interface ToolMessageOptions extends ProviderOptions {
-    readonly "effect-anthropic"?: PartOptions | undefined
+    readonly "effect-anthropic"?: PartOptions & Schema.JsonObject
   }
   export interface TextPartOptions extends ProviderOptions {
-    readonly "effect-anthropic"?: PartOptions | undefined
+    readonly "effect-anthropic"?: PartOptions & Schema.JsonObject
   }
   export interface ReasoningPartOptions extends ProviderOptions {
-    readonly "effect-anthropic"?: import("./AnthropicLanguageModel.js").ReasoningPartOptions | undefined
+    readonly "effect-anthropic"?: import("./AnthropicLanguageModel.js").ReasoningPartOptions & Schema.JsonObject
   }
   export interface FilePartOptions extends ProviderOptions {
-    readonly "effect-anthropic"?: import("./AnthropicLanguageModel.js").FilePartOptions | undefined
+    readonly "effect-anthropic"?: import("./AnthropicLanguageModel.js").FilePartOptions & Schema.JsonObject
   }
   export interface ToolCallPartOptions extends ProviderOptions {
-    readonly "effect-anthropic"?: PartOptions | undefined
+    readonly "effect-anthropic"?: PartOptions & ToolCallInfo & Schema.JsonObject
   }
   export interface ToolResultPartOptions extends ProviderOptions {
-    readonly "effect-anthropic"?: PartOptions | undefined
+    readonly "effect-anthropic"?: PartOptions & ToolCallInfo & Schema.JsonObject
   }
 }
 
-declare module "@effect/ai/Response" {
+declare module "effect/ai/Response" {
   export interface ReasoningPartMetadata extends ProviderMetadata {
-    readonly "effect-anthropic"?: ReasoningInfo | undefined
+    readonly "effect-anthropic"?: ReasoningInfo & Schema.JsonObject
   }
   export interface ReasoningStartPartMetadata extends ProviderMetadata {
-    readonly "effect-anthropic"?: ReasoningInfo | undefined
+    readonly "effect-anthropic"?: ReasoningInfo & Schema.JsonObject
   }
   export interface ReasoningDeltaPartMetadata extends ProviderMetadata {
-    readonly "effect-anthropic"?: ReasoningInfo | undefined
+    readonly "effect-anthropic"?: ReasoningInfo & Schema.JsonObject
   }
   export interface ReasoningEndPartMetadata extends ProviderMetadata {
-    readonly "effect-anthropic"?: ReasoningInfo | undefined
+    readonly "effect-anthropic"?: ReasoningInfo & Schema.JsonObject
   }
   export interface FinishPartMetadata extends ProviderMetadata {
-    readonly "effect-anthropic"?: FinishInfo | undefined
+    readonly "effect-anthropic"?: FinishInfo & Schema.JsonObject
   }
   export interface DocumentSourcePartMetadata extends ProviderMetadata {
-    readonly "effect-anthropic"?: { readonly citation: Record<string, unknown> } | undefined
+    readonly "effect-anthropic"?: { readonly citation: Schema.JsonObject }
   }
   export interface UrlSourcePartMetadata extends ProviderMetadata {
-    readonly "effect-anthropic"?: { readonly citation: Record<string, unknown> } | undefined
+    readonly "effect-anthropic"?: { readonly citation: Schema.JsonObject }
+  }
+  export interface ToolCallPartMetadata extends ProviderMetadata {
+    readonly "effect-anthropic"?: ToolCallInfo & Schema.JsonObject
+  }
+  export interface ToolResultPartMetadata extends ProviderMetadata {
+    readonly "effect-anthropic"?: ToolCallInfo & Schema.JsonObject
+  }
+  export interface ToolParamsStartPartMetadata extends ProviderMetadata {
+    readonly "effect-anthropic"?: ToolCallInfo & Schema.JsonObject
   }
 }
 
@@ -194,7 +215,7 @@ export interface ConfigService extends Partial<Omit<Messages.MessageCreateParams
  * @since 0.2.0
  * @category tags
  */
-export class Config extends Context.Tag("effect-anthropic/AnthropicLanguageModel/Config")<Config, ConfigService>() {}
+export class Config extends Context.Service<Config, ConfigService>()("effect-anthropic/AnthropicLanguageModel/Config") {}
 
 /**
  * `effect` with these settings laid over the ones in context, for every request it makes.
@@ -230,14 +251,14 @@ const callKeys = ["betas", "disableParallelToolCalls", "timeoutMs", "maxRetries"
 export const make = (options: {
   readonly model: string
   readonly config?: Omit<ConfigService, "model"> | undefined
-}): Effect.Effect<LanguageModel.Service, never, AnthropicClient.AnthropicClient | AnthropicConfig.AnthropicConfig> =>
+}): Effect.Effect<LanguageModel.LanguageModel, never, AnthropicClient.AnthropicClient | AnthropicConfig.AnthropicConfig> =>
   Effect.gen(function*() {
     const client = yield* AnthropicClient.AnthropicClient
     const settings = yield* AnthropicConfig.AnthropicConfig
     const url = `${settings.baseUrl}/v1/messages`
     const cache = new TurnCache()
-    const clock = yield* Effect.clock
-    const now = () => new Date(clock.unsafeCurrentTimeMillis()).toISOString()
+    const clock = yield* Clock.Clock
+    const now = () => new Date(clock.currentTimeMillisUnsafe()).toISOString()
 
     /** The request for these provider options: the prompt, the tools, the settings and the call's options. */
     const prepare = (provider: LanguageModel.ProviderOptions, method: string) =>
@@ -250,7 +271,7 @@ export const make = (options: {
         const betas = new Set<string>(merged.betas ?? [])
         const index = indexTools(provider.tools)
         const prompt = preparePrompt(provider.prompt, index, cache, betas, method)
-        if (prompt instanceof AiError.MalformedInput) return Effect.fail<AiError.AiError>(prompt)
+        if (AiError.isAiError(prompt)) return Effect.fail(prompt)
         const request: Record<string, unknown> = { ...merged }
         for (const key of callKeys) delete request[key]
         const configSystem = typeof merged.system === "string"
@@ -258,13 +279,13 @@ export const make = (options: {
           : merged.system ?? []
         const system = [...configSystem, ...prompt.system]
         const tools = prepareTools(provider.tools, merged.tools ?? [], betas, method)
-        if (!Array.isArray(tools)) return Effect.fail<AiError.AiError>(tools)
+        if (!Array.isArray(tools)) return Effect.fail(tools)
         let outputConfig = merged.output_config
         if (provider.responseFormat.type === "json") {
           try {
             outputConfig = { ...outputConfig, format: StructuredOutput.outputFormat(provider.responseFormat.schema) }
           } catch (error) {
-            return Effect.fail<AiError.AiError>(malformedInput(method, (error as Error).message))
+            return Effect.fail(malformedInput(method, (error as Error).message))
           }
         }
         const params = {
@@ -282,8 +303,9 @@ export const make = (options: {
           ...(merged.timeoutMs === undefined ? {} : { timeoutMs: merged.timeoutMs }),
           ...(merged.maxRetries === undefined ? {} : { maxRetries: merged.maxRetries })
         }
+        // Effect 4: the GenAI convention's `gen_ai.provider.name` in place of Effect 3's `gen_ai.system`.
         Telemetry.addGenAIAnnotations(provider.span, {
-          system: "anthropic",
+          provider: { name: "anthropic" },
           operation: { name: "chat" },
           request: {
             model: params.model,
@@ -291,7 +313,7 @@ export const make = (options: {
             temperature: params.temperature,
             topK: params.top_k,
             topP: params.top_p,
-            stopSequences: params.stop_sequences as Array<string> | undefined
+            stopSequences: params.stop_sequences
           }
         })
         return Effect.succeed({ params, call, context: { index, documents: prompt.documents, cache, now } })
@@ -316,16 +338,22 @@ export const make = (options: {
       streamText: (provider) =>
         Stream.unwrap(Effect.map(prepare(provider, "streamText"), ({ call, context, params }) => {
           const map = makeStreamMapper(context)
-          return client.stream(params, call).pipe(
-            Stream.mapError((error) => toAiError(error, { method: "streamText", url })),
-            Stream.mapChunksEffect((events) => {
-              try {
-                return Effect.succeed(Chunk.unsafeFromArray(map(events)))
-              } catch (error) {
-                return Effect.fail(streamFailure(error, url))
-              }
-            })
-          )
+          const events = Stream.mapError(client.stream(params, call), (error) => toAiError(error, { method: "streamText", url }))
+          // Effect 4: a stream's chunks are never empty, and Effect AI decodes each as a non-empty array, so a chunk
+          // of events that gives no part (a ping, a `message_delta`) is skipped by pulling the next one.
+          return Stream.transformPull(events, (pull) => {
+            const next: Effect.Effect<Arr.NonEmptyReadonlyArray<Response.StreamPartEncoded>, AiError.AiError | Cause.Done> =
+              Effect.flatMap(pull, (chunk) => {
+                let parts: Array<Response.StreamPartEncoded>
+                try {
+                  parts = map(chunk)
+                } catch (error) {
+                  return Effect.fail(streamFailure(error, url))
+                }
+                return Arr.isArrayNonEmpty(parts) ? Effect.succeed(parts) : next
+              })
+            return Effect.succeed(next)
+          })
         }))
     })
   })
@@ -334,11 +362,15 @@ export const make = (options: {
 const streamFailure = (error: unknown, url: string): AiError.AiError =>
   typeof error === "object" && error !== null && (error as { _tag?: string })._tag === "StreamError"
     ? toAiError(error as ApiError, { method: "streamText", url })
-    : new AiError.MalformedOutput({
+    : AiError.make({
       module: "AnthropicLanguageModel",
       method: "streamText",
-      description: `an event of the answer could not be read: ${error instanceof Error ? error.message : String(error)}`,
-      cause: error
+      reason: withCause(
+        new AiError.InvalidResponseError({
+          description: `an event of the answer could not be read: ${error instanceof Error ? error.message : String(error)}`
+        }),
+        error
+      )
     })
 
 /**
@@ -354,8 +386,10 @@ export const layer = (options: {
   Layer.effect(LanguageModel.LanguageModel, make(options))
 
 /**
- * A model for `Effect.provide`, as `@effect/ai` providers offer: `AnthropicLanguageModel.model("claude-…", config)`.
+ * A model for `Effect.provide`, as Effect AI providers offer: `AnthropicLanguageModel.model("claude-…", config)`.
  * It needs `AnthropicClient` (any of its layers: every credential mode works).
+ *
+ * Effect 4: a model also provides `Model.ProviderName` (`anthropic`) and `Model.ModelName` (the model).
  *
  * @since 0.2.0
  * @category models
@@ -364,7 +398,7 @@ export const model = (
   model: string,
   config?: Omit<ConfigService, "model">
 ): AiModel.Model<"anthropic", LanguageModel.LanguageModel, AnthropicClient.AnthropicClient | AnthropicConfig.AnthropicConfig> =>
-  AiModel.make("anthropic", layer({ model, config }))
+  AiModel.make("anthropic", model, layer({ model, config }))
 
 /**
  * {@link layer} with the model's `Tokenizer` ({@link AnthropicTokenizer.layer}), as `@effect/ai-anthropic`'s
@@ -395,6 +429,6 @@ export const modelWithTokenizer = (
   "anthropic",
   LanguageModel.LanguageModel | Tokenizer.Tokenizer | AnthropicTokenizer.AnthropicTokenizer,
   AnthropicClient.AnthropicClient | AnthropicConfig.AnthropicConfig
-> => AiModel.make("anthropic", layerWithTokenizer({ model, config }))
+> => AiModel.make("anthropic", model, layerWithTokenizer({ model, config }))
 
 export { KEY as optionsKey }

@@ -1,5 +1,5 @@
 /**
- * `@effect/ai`'s `Tokenizer` over the API's `count_tokens` endpoint, for the model you name: the API's own count
+ * Effect AI's `Tokenizer` over the API's `count_tokens` endpoint, for the model you name: the API's own count
  * of a prompt as `AnthropicLanguageModel` would send it (every system message, files, tool calls and results).
  *
  * ```ts
@@ -22,13 +22,13 @@
  * - `tokenize` fails with an `AiError` (`UnknownError`) saying so, instead of making token ids up: use
  *   `countTokens` for a count.
  *
- * Needs `@effect/ai` (an optional peer dependency of this package).
+ * Effect 4: Effect AI is part of `effect` itself (`effect/ai/*`).
  *
  * @since 0.2.0
  */
-import * as AiError from "@effect/ai/AiError"
-import * as Prompt from "@effect/ai/Prompt"
-import * as Tokenizer from "@effect/ai/Tokenizer"
+import * as AiError from "effect/ai/AiError"
+import * as Prompt from "effect/ai/Prompt"
+import * as Tokenizer from "effect/ai/Tokenizer"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
@@ -40,7 +40,7 @@ import { indexTools, preparePrompt, TurnCache } from "./internal/languageModel/p
 const MODULE = "AnthropicTokenizer"
 
 /**
- * `@effect/ai`'s tokenizer, and the count itself.
+ * Effect AI's tokenizer, and the count itself.
  *
  * @since 0.2.0
  * @category models
@@ -51,12 +51,12 @@ export interface Service extends Tokenizer.Service {
 }
 
 /**
- * The tokenizer with its `countTokens` (the layer provides it under `@effect/ai`'s `Tokenizer` tag too).
+ * The tokenizer with its `countTokens` (the layer provides it under Effect AI's `Tokenizer` key too).
  *
  * @since 0.2.0
  * @category tags
  */
-export class AnthropicTokenizer extends Context.Tag("effect-anthropic/AnthropicTokenizer")<AnthropicTokenizer, Service>() {}
+export class AnthropicTokenizer extends Context.Service<AnthropicTokenizer, Service>()("effect-anthropic/AnthropicTokenizer") {}
 
 /**
  * The tokenizer for a model, over the `AnthropicClient` (and its settings) in context.
@@ -78,8 +78,8 @@ export const make = (options: {
         const betas = new Set<string>()
         // A cache of its own: assistant turns are counted as their parts say (thinking without its signature left out).
         const prepared = preparePrompt(prompt, tools, new TurnCache(), betas, method)
-        if (prepared instanceof AiError.MalformedInput) {
-          return Effect.fail(new AiError.MalformedInput({ module: MODULE, method, description: prepared.description }))
+        if (AiError.isAiError(prepared)) {
+          return Effect.fail(AiError.make({ module: MODULE, method, reason: prepared.reason }))
         }
         return client.countTokens(
           {
@@ -122,18 +122,20 @@ export const make = (options: {
       truncate,
       tokenize: () =>
         Effect.fail(
-          new AiError.UnknownError({
+          AiError.make({
             module: MODULE,
             method: "tokenize",
-            description:
-              "The Anthropic API counts a prompt's tokens but does not give the tokens themselves: use countTokens for the count (truncate works)"
+            reason: new AiError.UnknownError({
+              description:
+                "The Anthropic API counts a prompt's tokens but does not give the tokens themselves: use countTokens for the count (truncate works)"
+            })
           })
         )
     })
   })
 
 /**
- * The tokenizer as a layer: `@effect/ai`'s `Tokenizer` and {@link AnthropicTokenizer} (the same service).
+ * The tokenizer as a layer: Effect AI's `Tokenizer` and {@link AnthropicTokenizer} (the same service).
  *
  * @since 0.2.0
  * @category layers

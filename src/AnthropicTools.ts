@@ -1,5 +1,5 @@
 /**
- * Anthropic's own tools as `@effect/ai` provider-defined tools, for `Toolkit.make(...)` with
+ * Anthropic's own tools as Effect AI provider-defined tools, for `Toolkit.make(...)` with
  * `AnthropicLanguageModel`: the server tools the API runs itself (web search, web fetch, code execution) and the
  * Anthropic-defined tools your code runs (bash, text editor, memory), each with its typed arguments.
  *
@@ -12,11 +12,11 @@
  * is also what goes back to the API in the next turn. Bash, text editor and memory need a handler
  * (`toolkit.toLayer({ AnthropicBash: ... })`) and return a string to the model.
  *
- * Needs `@effect/ai` (an optional peer dependency of this package).
+ * Effect 4: Effect AI is part of `effect` itself (`effect/ai/*`).
  *
  * @since 0.2.0
  */
-import * as Tool from "@effect/ai/Tool"
+import * as Tool from "effect/ai/Tool"
 import * as Schema from "effect/Schema"
 
 const UserLocation = Schema.Struct({
@@ -27,7 +27,9 @@ const UserLocation = Schema.Struct({
   timezone: Schema.optional(Schema.NullOr(Schema.String))
 })
 
-const CacheControl = Schema.Struct({ type: Schema.Literal("ephemeral"), ttl: Schema.optional(Schema.Literal("5m", "1h")) })
+const CacheControl = Schema.Struct({ type: Schema.Literal("ephemeral"), ttl: Schema.optional(Schema.Literals(["5m", "1h"])) })
+
+const PositiveInt = Schema.Int.check(Schema.isGreaterThan(0))
 
 const common = {
   cache_control: Schema.optional(Schema.NullOr(CacheControl)),
@@ -38,7 +40,7 @@ const common = {
 const searchArgs = {
   ...common,
   /** At most this many uses in one request. */
-  max_uses: Schema.optional(Schema.NullOr(Schema.Int.pipe(Schema.positive()))),
+  max_uses: Schema.optional(Schema.NullOr(PositiveInt)),
   allowed_domains: Schema.optional(Schema.NullOr(Schema.Array(Schema.String))),
   blocked_domains: Schema.optional(Schema.NullOr(Schema.Array(Schema.String)))
 }
@@ -53,10 +55,10 @@ const serverTool = <const Name extends string, Args extends Schema.Struct.Fields
 }) =>
   Tool.providerDefined({
     id: `anthropic.${options.type}`,
-    toolkitName: options.toolkitName,
+    customName: options.toolkitName,
     providerName: options.providerName,
-    args: options.args,
-    parameters: options.parameters,
+    args: Schema.Struct(options.args),
+    parameters: Schema.Struct(options.parameters),
     success: Schema.Unknown,
     failure: Schema.Unknown
   })
@@ -88,7 +90,7 @@ export const WebFetch_20250910 = serverTool({
   args: {
     ...searchArgs,
     citations: Schema.optional(Schema.NullOr(Schema.Struct({ enabled: Schema.optional(Schema.Boolean) }))),
-    max_content_tokens: Schema.optional(Schema.NullOr(Schema.Int.pipe(Schema.positive())))
+    max_content_tokens: Schema.optional(Schema.NullOr(PositiveInt))
   },
   parameters: { url: Schema.String }
 })
@@ -142,11 +144,11 @@ const clientTool = <const Name extends string, Args extends Schema.Struct.Fields
 }) =>
   Tool.providerDefined({
     id: `anthropic.${options.type}`,
-    toolkitName: options.toolkitName,
+    customName: options.toolkitName,
     providerName: options.providerName,
-    args: options.args,
+    args: Schema.Struct(options.args),
     requiresHandler: true,
-    parameters: options.parameters,
+    parameters: Schema.Struct(options.parameters),
     success: Schema.String,
     failure: Schema.String
   })
@@ -185,8 +187,8 @@ export const TextEditor_20250728 = clientTool({
   type: "text_editor_20250728",
   toolkitName: "AnthropicTextEditor",
   providerName: "str_replace_based_edit_tool",
-  args: { ...common, max_characters: Schema.optional(Schema.NullOr(Schema.Int.pipe(Schema.positive()))) },
-  parameters: { command: Schema.Literal("view", "create", "str_replace", "insert"), ...editorCommands }
+  args: { ...common, max_characters: Schema.optional(Schema.NullOr(PositiveInt)) },
+  parameters: { command: Schema.Literals(["view", "create", "str_replace", "insert"]), ...editorCommands }
 })
 
 /**
@@ -202,7 +204,7 @@ export const Memory_20250818 = clientTool({
   providerName: "memory",
   args: common,
   parameters: {
-    command: Schema.Literal("view", "create", "str_replace", "insert", "delete", "rename"),
+    command: Schema.Literals(["view", "create", "str_replace", "insert", "delete", "rename"]),
     path: Schema.optional(Schema.String),
     file_text: Schema.optional(Schema.String),
     insert_line: Schema.optional(Schema.Int),

@@ -17,7 +17,7 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import { AnthropicConfig, type AnthropicSettings } from "./AnthropicConfig.js"
-import type * as HttpClient from "@effect/platform/HttpClient"
+import type * as HttpClient from "effect/http/HttpClient"
 import {
   AnthropicConfigError,
   type CredentialKind,
@@ -99,7 +99,7 @@ export interface Service {
  * @since 0.1.0
  * @category tags
  */
-export class Credentials extends Context.Tag("effect-anthropic/Credentials")<Credentials, Service>() {}
+export class Credentials extends Context.Service<Credentials, Service>()("effect-anthropic/Credentials") {}
 
 // ---------------------------------------------------------------------------------------------------------------
 // Resolution
@@ -354,7 +354,7 @@ export const layerResolved = (
       const store = credential.kind === "oauth_bundle"
         ? bundleStore(credential.location, storeOptions)
         : cliStore(credential.location, storeOptions)
-      const refresher = Layer.unwrapEffect(Effect.map(store, (store) =>
+      const refresher = Layer.unwrap(Effect.map(store, (store) =>
         TokenRefresher.layer({
           store,
           initial: credential.token,
@@ -376,7 +376,7 @@ export const layerResolved = (
  * @category layers
  */
 export const layer: Layer.Layer<Credentials, AnthropicConfigError | NoCredentials, AnthropicConfig | HttpClient.HttpClient> =
-  Layer.unwrapEffect(
+  Layer.unwrap(
     Effect.flatMap(AnthropicConfig, (settings) =>
       Effect.map(resolve(settings), (resolution) => layerResolved(resolution, settings)))
   )

@@ -3,7 +3,7 @@
  *
  * The hot path works a network chunk at a time: bytes are decoded and fed to `eventsource-parser`, each event's data
  * is `JSON.parse`d once (the common `content_block_delta` through a fast path, see `internal/eventJson.ts`), and the
- * events of one chunk leave as one Effect `Chunk`. There is no per-event Schema
+ * events of one chunk leave as one array (a stream chunk). There is no per-event Schema
  * decode (events are typed by the schemas in `Messages`, which callers can apply themselves when they want
  * validation).
  *

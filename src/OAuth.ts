@@ -6,10 +6,10 @@
  *
  * @since 0.1.0
  */
-import * as HttpClient from "@effect/platform/HttpClient"
-import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
+import * as HttpClient from "effect/http/HttpClient"
+import * as HttpClientRequest from "effect/http/HttpClientRequest"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
@@ -90,7 +90,7 @@ export const TokenResponse = Schema.Struct({
   scope: Schema.optional(Schema.Unknown)
 })
 
-const decodeTokenResponse = onFirstCall(() => Schema.decodeUnknown(TokenResponse))
+const decodeTokenResponse = onFirstCall(() => Schema.decodeUnknownEffect(TokenResponse))
 
 /**
  * The longest `expires_in` believed: a year. A longer (or non-finite) one is clamped to it: refusing the answer would
@@ -146,7 +146,7 @@ const requestToken = (
   body: Record<string, string>
 ): Effect.Effect<typeof TokenResponse.Type, ApiError, HttpClient.HttpClient> =>
   Effect.gen(function*() {
-    const http = (yield* HttpClient.HttpClient).pipe(HttpClient.withTracerPropagation(false))
+    const http = yield* HttpClient.HttpClient
     const request = HttpClientRequest.post(tokenUrl).pipe(
       HttpClientRequest.setHeader("accept", "application/json"),
       HttpClientRequest.bodyText(JSON.stringify(body), "application/json")
@@ -155,6 +155,8 @@ const requestToken = (
     const timeoutDetail = "no complete answer from the token endpoint within timeout_ms"
     return yield* Effect.gen(function*() {
       const response = yield* http.execute(request).pipe(
+        // Effect 4: no `HttpClient.withTracerPropagation`; the same switch is this reference, set for the request.
+        Effect.provideService(HttpClient.TracerPropagationEnabled, false),
         Effect.mapError((e) => connectionError(description, e, timeoutDetail))
       )
       const text = yield* response.text.pipe(Effect.mapError((e) => readError(description, response, e, timeoutDetail)))

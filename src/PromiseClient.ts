@@ -13,12 +13,12 @@
  * @since 0.1.0
  */
 import * as Cause from "effect/Cause"
+import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
-import * as Runtime from "effect/Runtime"
 import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import * as AnthropicClient from "./AnthropicClient.js"
@@ -30,7 +30,6 @@ import type { Page, PageParams } from "./internal/http/pagination.js"
 import { fromStream, makeReader, type Reader, type ReaderOptions, type Source, type StreamControl } from "./internal/stream/streamReader.js"
 import type * as MessageBatches from "./internal/resources/messageBatches.js"
 import { ClientClosed, type CredentialKind, type SourceReport } from "./internal/errors.js"
-import { lean } from "./internal/leanRuntime.js"
 import type { ApiError } from "./internal/errors.js"
 import * as MessagesText from "./internal/messages/message.js"
 import type * as Messages from "./internal/messages/message.js"
@@ -243,14 +242,14 @@ export interface Client {
 }
 
 /**
- * Reject with the error itself rather than Effect's FiberFailure wrapper. An interruption is the caller's abort
- * (the signal's reason), or the client closing under the call.
+ * Reject with the error itself rather than the squashed cause `Effect.runPromise` rejects with. An interruption is
+ * the caller's abort (the signal's reason), or the client closing under the call.
  */
 const settle = <A, E>(exit: Exit.Exit<A, E>, signal?: AbortSignal, closed?: () => ClientClosed | undefined): A => {
   if (Exit.isSuccess(exit)) return exit.value
-  const failure = Cause.failureOption(exit.cause)
+  const failure = Cause.findErrorOption(exit.cause)
   if (Option.isSome(failure)) throw failure.value
-  if (Cause.isInterruptedOnly(exit.cause)) {
+  if (Cause.hasInterruptsOnly(exit.cause)) {
     if (signal?.aborted) throw signal.reason
     throw closed?.() ?? new DOMException("The operation was interrupted", "AbortError")
   }
@@ -263,13 +262,17 @@ const closedError = (detail: string) => new ClientClosed({ detail })
 const effectful = <A>(f: ((value: A) => void) | undefined): ((value: A) => Effect.Effect<void>) | undefined =>
   typeof f === "function" ? (value) => Effect.sync(() => f(value)) : undefined
 
-/** The client's runtime, and what `close()` must stop: the calls in flight, the open streams, the stack's scope. */
+/** The client's built stack, and what `close()` must stop: the calls in flight, the open streams, the stack's scope. */
 interface Host {
   /** What the stack was built in: closing it releases the stack (connections, background fibers). */
-  readonly scope: Scope.CloseableScope
-  /** The built stack's runtime, forking calls and stream reads as cheaply as Effect's default one (see `lean`). */
-  readonly calls: Runtime.Runtime<AnthropicClient.Services>
-  readonly inFlight: Set<Fiber.RuntimeFiber<unknown, unknown>>
+  readonly scope: Scope.Closeable
+  /**
+   * The built stack's services, which every call and stream read runs with. Effect 4 forks a fiber from a `Context`
+   * alone (no fiber refs to copy: a v3 runtime needed `lean` to fork as cheaply), and derives what a fiber reads of
+   * it (scheduler, tracer, log level) once per context, not per fork.
+   */
+  readonly context: Context.Context<AnthropicClient.Services>
+  readonly inFlight: Set<Fiber.Fiber<unknown, unknown>>
   readonly streams: Set<StreamControl>
   closing: Promise<void> | undefined
 }
@@ -283,10 +286,10 @@ type Run = <A, E>(
   options?: { readonly signal?: AbortSignal | undefined }
 ) => Promise<A>
 
-/** An effect run on the client's runtime as a promise: aborted by the signal, interrupted by `close()`. */
+/** An effect run with the client's services as a promise: aborted by the signal, interrupted by `close()`. */
 const runOn = (host: Host): Run => {
   const closed = closedOf(host)
-  const fork = Runtime.runFork(host.calls)
+  const fork = Effect.runForkWith(host.context)
   return (effect, options) => {
     const refused = closed()
     if (refused !== undefined) return Promise.reject(refused)
@@ -294,7 +297,7 @@ const runOn = (host: Host): Run => {
     return new Promise((resolve, reject) => {
       const fiber = fork(effect)
       host.inFlight.add(fiber)
-      const abort = () => fiber.unsafeInterruptAsFork(fiber.id())
+      const abort = () => fiber.interruptUnsafe(fiber.id)
       if (signal?.aborted) abort()
       else signal?.addEventListener("abort", abort, { once: true })
       fiber.addObserver((exit) => {
@@ -317,10 +320,11 @@ type ReaderOf = <A, R>(
   alreadyRead: () => TypeError
 ) => Reader<A, R>
 
-/** A reader of a stream on the client's runtime (built by now: its layer's errors cannot occur any more). */
+/** A reader of a stream run with the client's services (built by now: its layer's errors cannot occur any more). */
 const readerOn = (host: Host): ReaderOf => {
   const closed = closedOf(host)
-  const ready = host.calls as Runtime.Runtime<never>
+  // A stream's source needs no service of the stack (the client's methods closed over them).
+  const ready: Context.Context<never> = host.context
   return (source, signal, options, alreadyRead) =>
     makeReader(ready, source, signal, {
       closed,
@@ -466,7 +470,7 @@ const uploadSource = (source: UploadSource): Files.UploadSource =>
     ? { ...source, stream: Stream.fromAsyncIterable(source.stream, (cause) => cause) }
     : source
 
-/** Stops the open streams and the calls in flight, then releases the runtime; once, however often it is called. */
+/** Stops the open streams and the calls in flight, then releases the stack; once, however often it is called. */
 const closeOn = (host: Host) => (): Promise<void> =>
   host.closing ??= (async () => {
     const error = closedError("client.close() was called while the stream was open")
@@ -475,7 +479,7 @@ const closeOn = (host: Host) => (): Promise<void> =>
     await Effect.runPromise(Scope.close(host.scope, Exit.void))
   })()
 
-/** The resources' methods, each a call, a list or a stream on the client's runtime. */
+/** The resources' methods, each a call, a list or a stream with the client's services. */
 const resourcesOf = (client: AnthropicClient.Service, host: Host, run: Run) => {
   const call = callOn(run)
   const readerOf = readerOn(host)
@@ -525,17 +529,18 @@ const resourcesOf = (client: AnthropicClient.Service, host: Host, run: Run) => {
  * @category constructors
  */
 export const fromLayer = async <E>(layer: Layer.Layer<AnthropicClient.Services, E>): Promise<Client> => {
-  // Built on a fiber of Effect's default runtime, not in a `ManagedRuntime`: that one builds on a `SyncScheduler`,
-  // which its runtime then keeps, and every call would schedule through it.
-  const scope = Effect.runSync(Scope.make())
-  const built = await Effect.runPromiseExit(Scope.extend(Layer.toRuntime(layer), scope))
+  // Built once, into a scope the client owns, on a fiber of Effect's default scheduler; every call forks from the
+  // built context. Not in a `ManagedRuntime`: its `runFork` also registers every fiber it starts in a scope of its
+  // own, which `host.inFlight` already does here.
+  const scope = Scope.makeUnsafe()
+  const built = await Effect.runPromiseExit(Layer.buildWithScope(layer, scope))
   if (Exit.isFailure(built)) await Effect.runPromise(Scope.close(scope, built))
-  // The built runtime, or the layer's error thrown.
-  const runtime = settle(built)
-  const host: Host = { scope, calls: lean(runtime), inFlight: new Set(), streams: new Set(), closing: undefined }
+  // The built services, or the layer's error thrown.
+  const context = settle(built)
+  const host: Host = { scope, context, inFlight: new Set(), streams: new Set(), closing: undefined }
   const run = runOn(host)
-  const credentials = await run(Credentials.Credentials)
-  const client = await run(AnthropicClient.AnthropicClient)
+  const credentials = Context.get(context, Credentials.Credentials)
+  const client = Context.get(context, AnthropicClient.AnthropicClient)
   return {
     ...resourcesOf(client, host, run),
     rateLimiter: { snapshot: () => run(Effect.flatMap(RateLimiter.RateLimiter, (limiter) => limiter.snapshot)) },

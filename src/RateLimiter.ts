@@ -30,6 +30,8 @@
  *
  * @since 0.1.0
  */
+import * as Cause from "effect/Cause"
+import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
@@ -165,7 +167,7 @@ export interface Service {
  * @since 0.1.0
  * @category tags
  */
-export class RateLimiter extends Context.Tag("effect-anthropic/RateLimiter")<RateLimiter, Service>() {}
+export class RateLimiter extends Context.Service<RateLimiter, Service>()("effect-anthropic/RateLimiter") {}
 
 /**
  * The limiter's Effect metrics, exported like any other (by `@effect/opentelemetry`, say): `waitTime` (a histogram
@@ -244,7 +246,8 @@ export const makeWith = (options: Options): Effect.Effect<Service, AnthropicConf
     const { rateLimit } = options
     const rps = Option.getOrUndefined(Option.filter(options.requestsPerSecond, (r) => r !== Infinity))
     if (rps !== undefined && !(rps > 0)) {
-      return yield* Effect.dieMessage(`RateLimiter: requests per second must be a number above 0, not ${rps}`)
+      // Effect 4 has no `dieMessage`: the defect is an `IllegalArgumentError` with the same message.
+      return yield* Effect.die(new Cause.IllegalArgumentError(`RateLimiter: requests per second must be a number above 0, not ${rps}`))
     }
     const maxConcurrent = rateLimit.maxConcurrent
     const anyMinute = [rateLimit, ...Object.values(rateLimit.models)].some((l) =>
@@ -252,7 +255,7 @@ export const makeWith = (options: Options): Effect.Effect<Service, AnthropicConf
     )
     if (rps === undefined && !anyMinute && !rateLimit.adaptive && maxConcurrent === undefined) return unlimited
 
-    const clock = yield* Effect.clock
+    const clock = yield* Clock.Clock
     const local = MemoryStore.make(clock)
     const redisUrl = rateLimit.store === "redis" ? Option.getOrUndefined(rateLimit.redisUrl) : undefined
     const shared = redisUrl === undefined
@@ -262,7 +265,7 @@ export const makeWith = (options: Options): Effect.Effect<Service, AnthropicConf
     const withStore: Limiter.WithStore = shared === undefined
       ? (f) => Effect.orDie(f(local))
       // Suspended: which store is usable is decided at each use, not when the effect is built.
-      : (f) => Effect.catchAll(f(shared), () => Effect.orDie(f(local)))
+      : (f) => Effect.catch(f(shared), () => Effect.orDie(f(local)))
     const maxWaitMs = rateLimit.maxWaitMs ?? DEFAULT_MAX_WAIT_MS
     const limiter = Limiter.make({
       requestsPerSecond: rps,
@@ -319,7 +322,7 @@ export const make = (requestsPerSecond: Option.Option<number>): Effect.Effect<Se
  * @category layers
  */
 export const layer = (requestsPerSecond: Option.Option<number>): Layer.Layer<RateLimiter> =>
-  Layer.scoped(RateLimiter, make(requestsPerSecond))
+  Layer.effect(RateLimiter, make(requestsPerSecond))
 
 /**
  * The limiter from `rate_limit` (and `retry.max_retry_after_ms`) of the settings in context (the `AnthropicConfig`
@@ -328,7 +331,7 @@ export const layer = (requestsPerSecond: Option.Option<number>): Layer.Layer<Rat
  * @since 0.1.0
  * @category layers
  */
-export const layerFromSettings: Layer.Layer<RateLimiter, AnthropicConfigError, AnthropicConfig> = Layer.scoped(
+export const layerFromSettings: Layer.Layer<RateLimiter, AnthropicConfigError, AnthropicConfig> = Layer.effect(
   RateLimiter,
   Effect.flatMap(AnthropicConfig, makeWith)
 )

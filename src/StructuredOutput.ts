@@ -4,7 +4,7 @@
  * answer.
  *
  * ```ts
- * const Weather = Schema.Struct({ city: Schema.String, unit: Schema.Literal("c", "f") })
+ * const Weather = Schema.Struct({ city: Schema.String, unit: Schema.Literals(["c", "f"]) })
  * const params = { ..., output_config: { format: StructuredOutput.outputFormat(Weather) } }
  * const weather = yield* client.createMessage(params).pipe(Effect.flatMap(StructuredOutput.decodeOutput(Weather)))
  * ```
@@ -18,8 +18,6 @@
  * @since 0.2.0
  */
 import * as Effect from "effect/Effect"
-import * as JSONSchema from "effect/JSONSchema"
-import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
 import { StructuredOutputError } from "./internal/errors.js"
 import * as Messages from "./internal/messages/message.js"
@@ -73,8 +71,9 @@ const strict = (node: Json): Json => {
   if (type === "object") {
     const properties = (take("properties") ?? {}) as Record<string, Json>
     out.properties = Object.fromEntries(Object.entries(properties).map(([key, schema]) => [key, strict(schema)]))
-    // The API needs every object closed; a record's value schema is kept as words.
-    if (rest.additionalProperties === false) delete rest.additionalProperties
+    // The API needs every object closed; a record's value schema is kept as words. (Effect 4 marks a struct open,
+    // `additionalProperties: true`, as decoding ignores excess keys: closed here all the same.)
+    if (typeof rest.additionalProperties === "boolean") delete rest.additionalProperties
     out.additionalProperties = false
     if (rest.required !== undefined) out.required = take("required")
   } else if (type === "string") {
@@ -91,10 +90,18 @@ const strict = (node: Json): Json => {
   return out
 }
 
-/** The JSON schema of `schema` (its encoded side, what the model writes), a root `$ref` resolved to its object. */
-const jsonSchemaOf = <A, I, R>(schema: Schema.Schema<A, I, R>): Json => {
-  const made = JSONSchema.make(schema) as unknown as Json
-  const { $schema: _, ...root } = made
+/**
+ * The JSON schema of `schema` (its JSON encoding, what the model writes), a root `$ref` resolved to its object.
+ *
+ * Effect 4: the document's definitions come apart from its schema; they are put back as `$defs`, where the refs
+ * point.
+ */
+const jsonSchemaOf = (schema: Schema.Top): Json => {
+  const document = Schema.toJsonSchemaDocument(schema)
+  const definitions = document.definitions as Record<string, Json>
+  const root: Json = Object.keys(definitions).length > 0
+    ? { ...(document.schema as Json), $defs: definitions }
+    : document.schema as Json
   const ref = root.$ref
   if (typeof ref !== "string" || !ref.startsWith("#/$defs/")) return root
   const defs = (root.$defs ?? {}) as Record<string, Json>
@@ -113,7 +120,7 @@ const jsonSchemaOf = <A, I, R>(schema: Schema.Schema<A, I, R>): Json => {
  * @since 0.2.0
  * @category constructors
  */
-export const jsonSchema = <A, I, R>(schema: Schema.Schema<A, I, R>): Json => {
+export const jsonSchema = (schema: Schema.Top): Json => {
   const root = strict(jsonSchemaOf(schema))
   if (root.type !== "object") {
     throw new TypeError(
@@ -132,7 +139,7 @@ export const jsonSchema = <A, I, R>(schema: Schema.Schema<A, I, R>): Json => {
  * @since 0.2.0
  * @category constructors
  */
-export const outputFormat = <A, I, R>(schema: Schema.Schema<A, I, R>): typeof Messages.JsonOutputFormat.Type => ({
+export const outputFormat = (schema: Schema.Top): typeof Messages.JsonOutputFormat.Type => ({
   type: "json_schema",
   schema: jsonSchema(schema)
 })
@@ -144,9 +151,9 @@ export const outputFormat = <A, I, R>(schema: Schema.Schema<A, I, R>): typeof Me
  * @since 0.2.0
  * @category constructors
  */
-export const tool = <A, I, R>(
+export const tool = (
   name: string,
-  schema: Schema.Schema<A, I, R>,
+  schema: Schema.Top,
   options: { readonly description?: string; readonly strict?: boolean; readonly cache_control?: Messages.CacheControl } = {}
 ): Messages.Tool => ({
   name,
@@ -164,14 +171,15 @@ const stopped = (message: Pick<Messages.Message, "stop_reason">): string | undef
     ? "the model refused to answer"
     : undefined
 
-const decodeWith = <A, I, R>(schema: Schema.Schema<A, I, R>) => {
-  const decode = Schema.decodeUnknown(schema, { errors: "all", onExcessProperty: "ignore" })
+const decodeWith = <A, I, RD, RE>(schema: Schema.Codec<A, I, RD, RE>) => {
+  const decode = Schema.decodeUnknownEffect(schema, { errors: "all", onExcessProperty: "ignore" })
   return (value: unknown, fields: { readonly source: "text" | "tool_use"; readonly name?: string | undefined; readonly stopReason?: string | null | undefined }) =>
     Effect.mapError(decode(value), (error) =>
       new StructuredOutputError({
         ...fields,
         stopReason: fields.stopReason ?? undefined,
-        detail: ParseResult.TreeFormatter.formatErrorSync(error)
+        // Effect 4: a `SchemaError`'s message is its issues in the default format (Effect 3's tree).
+        detail: error.message
       }))
 }
 
@@ -183,9 +191,9 @@ const decodeWith = <A, I, R>(schema: Schema.Schema<A, I, R>) => {
  * @since 0.2.0
  * @category decoding
  */
-export const decodeOutput = <A, I, R>(schema: Schema.Schema<A, I, R>) => {
+export const decodeOutput = <A, I, RD, RE>(schema: Schema.Codec<A, I, RD, RE>) => {
   const decode = decodeWith(schema)
-  return (message: Pick<Messages.Message, "content" | "stop_reason">): Effect.Effect<A, StructuredOutputError, R> => {
+  return (message: Pick<Messages.Message, "content" | "stop_reason">): Effect.Effect<A, StructuredOutputError, RD> => {
     const early = stopped(message)
     const stopReason = message.stop_reason
     if (early !== undefined) return Effect.fail(new StructuredOutputError({ source: "text", detail: early, stopReason: stopReason ?? undefined }))
@@ -206,11 +214,11 @@ export const decodeOutput = <A, I, R>(schema: Schema.Schema<A, I, R>) => {
  * @since 0.2.0
  * @category decoding
  */
-export const toolInputs = <A, I, R>(name: string, schema: Schema.Schema<A, I, R>) => {
+export const toolInputs = <A, I, RD, RE>(name: string, schema: Schema.Codec<A, I, RD, RE>) => {
   const decode = decodeWith(schema)
   return (
     message: Pick<Messages.Message, "content" | "stop_reason">
-  ): Effect.Effect<ReadonlyArray<{ readonly id: string; readonly input: A }>, StructuredOutputError, R> =>
+  ): Effect.Effect<ReadonlyArray<{ readonly id: string; readonly input: A }>, StructuredOutputError, RD> =>
     Effect.forEach(
       Messages.toolUses(message).filter((call) => call.name === name),
       (call) => Effect.map(decode(call.input, { source: "tool_use", name, stopReason: message.stop_reason }), (input) => ({ id: call.id, input }))
@@ -223,8 +231,8 @@ export const toolInputs = <A, I, R>(name: string, schema: Schema.Schema<A, I, R>
  * @since 0.2.0
  * @category decoding
  */
-export const decodeToolInput = <A, I, R>(schema: Schema.Schema<A, I, R>) => {
+export const decodeToolInput = <A, I, RD, RE>(schema: Schema.Codec<A, I, RD, RE>) => {
   const decode = decodeWith(schema)
-  return (block: Messages.ToolUseBlock): Effect.Effect<A, StructuredOutputError, R> =>
+  return (block: Messages.ToolUseBlock): Effect.Effect<A, StructuredOutputError, RD> =>
     decode(block.input, { source: "tool_use", name: block.name })
 }

@@ -13,18 +13,20 @@
  *
  * @since 0.1.0
  */
-import type * as HttpClient from "@effect/platform/HttpClient"
 import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
+import type * as HttpClient from "effect/http/HttpClient"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Ref from "effect/Ref"
+import * as Result from "effect/Result"
 import type * as Scope from "effect/Scope"
+import * as Semaphore from "effect/Semaphore"
 import { LoginRequired, type RefreshFailed } from "./internal/errors.js"
 import * as BackgroundSleep from "./internal/http/backgroundSleep.js"
 import { longestRetryDelayMs, withRetries } from "./internal/http/retry.js"
@@ -101,7 +103,7 @@ export interface Service {
  * @since 0.1.0
  * @category tags
  */
-export class TokenRefresher extends Context.Tag("effect-anthropic/TokenRefresher")<TokenRefresher, Service>() {}
+export class TokenRefresher extends Context.Service<TokenRefresher, Service>()("effect-anthropic/TokenRefresher") {}
 
 /**
  * @since 0.1.0
@@ -202,7 +204,7 @@ interface Flight {
    * The attempt in flight, in a fiber of its own: a caller that gives up (an abort, a timeout) stops waiting for it,
    * not the attempt, whose token request may already have rotated the refresh token.
    */
-  inflight: Fiber.RuntimeFiber<void, RefreshError> | undefined
+  inflight: Fiber.Fiber<void, RefreshError> | undefined
   /** A token request is out (completed once its answer is kept): closing waits for it, not for anything else. */
   requesting: Deferred.Deferred<void> | undefined
 }
@@ -226,16 +228,16 @@ const makeOutcomes = (state: Ref.Ref<State>, store: TokenStore) => {
   /** The attempt failed: remember the error for the callers waiting on it and for the cool-down. */
   const failed = (error: RefreshError): Effect.Effect<never, RefreshError> =>
     Effect.flatMap(Clock.currentTimeMillis, (now) =>
-      Effect.zipRight(
+      Effect.andThen(
         Ref.update(state, (s) => ({ ...s, attempts: s.attempts + 1, failure: Option.some({ error, at: now }) })),
         Effect.fail(error)
       ))
 
   /** The file's token, when it replaces the one held (another process refreshed, or someone logged in). */
-  const replacementOnDisk = Effect.flatMap(Effect.either(store.read), (read) =>
+  const replacementOnDisk = Effect.flatMap(Effect.result(store.read), (read) =>
     Effect.map(Ref.get(state), (s) =>
-      read._tag === "Right" && read.right._tag === "Found" && replaces(s, read.right.value)
-        ? Option.some(read.right.value)
+      Result.isSuccess(read) && read.success._tag === "Found" && replaces(s, read.success.value)
+        ? Option.some(read.success.value)
         : Option.none()))
 
   /**
@@ -246,18 +248,18 @@ const makeOutcomes = (state: Ref.Ref<State>, store: TokenStore) => {
   const keep = (token: OAuthToken): Effect.Effect<void> =>
     Effect.flatMap(replacementOnDisk, (theirs) =>
       Option.isSome(theirs)
-        ? Effect.zipRight(
+        ? Effect.andThen(
           succeeded(theirs.value, false),
           Effect.logWarning(`${store.location} was replaced during the refresh; using the token it holds`)
         )
-        : Effect.zipRight(
+        : Effect.andThen(
           succeeded(token, true),
           store.write(token).pipe(
-            Effect.zipRight(Ref.update(state, (s) => ({ ...s, lastOnDisk: token.accessToken }))),
-            Effect.zipRight(Effect.logDebug(
+            Effect.andThen(Ref.update(state, (s) => ({ ...s, lastOnDisk: token.accessToken }))),
+            Effect.andThen(Effect.logDebug(
               `${store.kind}: refreshed, token ${fingerprint(Redacted.value(token.accessToken))}`
             )),
-            Effect.catchAll((error) => Effect.logWarning(`${error.message}; the new token is kept in memory`))
+            Effect.catch((error) => Effect.logWarning(`${error.message}; the new token is kept in memory`))
           )
         ))
 
@@ -286,7 +288,7 @@ const makeAttempt = (
       Effect.tap(Deferred.make<void>(), (done) => Effect.sync(() => void (flight.requesting = done))),
       // A span of its own when traced (under the call that found the token stale, or the scheduled refresh).
       () => traceOperation("oauth.refresh")(Effect.flatMap(OAuth.refreshOnce(request), keep)),
-      (done) => Effect.zipRight(Effect.sync(() => void (flight.requesting = undefined)), Deferred.succeed(done, undefined))
+      (done) => Effect.andThen(Effect.sync(() => void (flight.requesting = undefined)), Deferred.succeed(done, undefined))
     )
 
   /** POST the refresh token (retried); on failure, a token someone else wrote meanwhile is accepted instead. */
@@ -303,13 +305,13 @@ const makeAttempt = (
     return withRetries(requestAndKeep(request), options).pipe(
       Effect.provide(context),
       Effect.mapError((error) => OAuth.refreshError(error, request)),
-      Effect.catchAll((error) =>
+      Effect.catch((error) =>
         // Someone else may have rotated the token meanwhile (and so made ours invalid): take theirs.
         Effect.flatMap(replacementOnDisk, (theirs): Effect.Effect<void, RefreshError> =>
           Option.isSome(theirs)
             ? succeeded(theirs.value, false)
             : error._tag === "LoginRequired"
-            ? Effect.zipRight(
+            ? Effect.andThen(
               Ref.update(state, (s) => ({ ...s, refused: Option.some(Redacted.value(refreshToken)) })),
               Effect.fail(error)
             )
@@ -344,7 +346,7 @@ const makeAttempt = (
         })
       }
       yield* post(refreshToken.value)
-    })).pipe(Effect.catchAll(failed))
+    })).pipe(Effect.catch(failed))
 }
 
 /**
@@ -357,7 +359,7 @@ const closeFlight = (flight: Flight, timeoutMs: number): Effect.Effect<void> =>
     if (fiber === undefined) return Effect.void
     const request = flight.requesting
     const settle = request === undefined ? Effect.void : Effect.ignore(Effect.timeout(Deferred.await(request), timeoutMs))
-    return Effect.zipRight(settle, Fiber.interrupt(fiber))
+    return Effect.andThen(settle, Fiber.interrupt(fiber))
   })
 
 /** The scheduled refresh: sleeps until the token is due (or stale), refreshes, and on failure tries again later. */
@@ -375,8 +377,8 @@ const backgroundRefresh = (
     }
     if (now < due && !s.stale) return yield* BackgroundSleep.sleep(due - now)
     yield* refreshIfNeeded(s, false).pipe(
-      Effect.catchAll((error) =>
-        Effect.zipRight(
+      Effect.catch((error) =>
+        Effect.andThen(
           Effect.logWarning(`background token refresh: ${error.message}`),
           BackgroundSleep.sleep(error._tag === "LoginRequired" ? BACKGROUND_RETRY_LOGIN : BACKGROUND_RETRY)
         )
@@ -406,7 +408,7 @@ export const make = (
       failure: Option.none(),
       lastOnDisk: options.initial.accessToken
     })
-    const permit = yield* Effect.makeSemaphore(1)
+    const permit = yield* Semaphore.make(1)
     const flight: Flight = { inflight: undefined, requesting: undefined }
     const attempt = makeAttempt(options, state, makeOutcomes(state, store), flight, context)
     const current = Effect.map(Ref.get(state), (s) => s.token.accessToken)
@@ -418,19 +420,19 @@ export const make = (
      */
     const refreshIfNeeded = (seen: State, force: boolean): Effect.Effect<Redacted.Redacted<string>, RefreshError> =>
       Effect.flatten(permit.withPermits(1)(Effect.gen(function*() {
-        if (flight.inflight !== undefined) return Effect.zipRight(Fiber.join(flight.inflight), current)
+        if (flight.inflight !== undefined) return Effect.andThen(Fiber.join(flight.inflight), current)
         const s = yield* Ref.get(state)
         if (s.attempts !== seen.attempts) {
           return Option.match(s.failure, { onNone: () => current, onSome: (f) => Effect.fail(f.error) })
         }
         if (!force && !needsRefresh(s, yield* Clock.currentTimeMillis)) return current
-        const fiber = yield* Effect.forkDaemon(attempt(force))
+        const fiber = yield* Effect.forkDetach(attempt(force))
         flight.inflight = fiber
         // Called at once if the attempt is already over: `inflight` never names a finished attempt for long.
         fiber.addObserver(() => {
           if (flight.inflight === fiber) flight.inflight = undefined
         })
-        return Effect.zipRight(Fiber.join(fiber), current)
+        return Effect.andThen(Fiber.join(fiber), current)
       })))
 
     /** After a failed refresh: the held token while it still works (a refresh only renews early), else the error. */
@@ -446,7 +448,7 @@ export const make = (
       if (!needsRefresh(s, now)) return s.token.accessToken
       const recent = recentFailure(s, now)
       if (Option.isSome(recent)) return yield* (usable(s, now) ? Effect.succeed(s.token.accessToken) : Effect.fail(recent.value))
-      return yield* Effect.catchAll(refreshIfNeeded(s, false), orStillUsable)
+      return yield* Effect.catch(refreshIfNeeded(s, false), orStillUsable)
     })
 
     yield* Effect.addFinalizer(() => closeFlight(flight, options.timeoutMs))
@@ -475,4 +477,4 @@ export const make = (
  * @category layers
  */
 export const layer = (options: Options): Layer.Layer<TokenRefresher, never, HttpClient.HttpClient> =>
-  Layer.scoped(TokenRefresher, make(options))
+  Layer.effect(TokenRefresher, make(options))

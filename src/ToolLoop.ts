@@ -1,6 +1,6 @@
 /**
- * A tool loop for `@effect/ai` on the Effect 3 line (whose `generateText` resolves one round of tool calls and
- * never calls the model again): run a prompt with a toolkit until the model stops calling tools, in one go
+ * A tool loop for Effect AI (whose `LanguageModel.generateText` resolves one round of tool calls and never calls the
+ * model again): run a prompt with a toolkit until the model stops calling tools, in one go
  * ({@link run}) or as a stream of every step's parts ({@link stream}).
  *
  * ```ts
@@ -17,25 +17,24 @@
  * server tool that paused a long turn) is continued by sending the transcript again. It stops at the first answer
  * that calls no tool, or after `maxSteps` model calls.
  *
- * It works with any `LanguageModel`: the model is called with the same tools (name, description, JSON schema) whose
- * parameters take any input, and each call is checked against the real tool's schema here. A call of an unknown tool
- * fails `@effect/ai`'s decoding of the answer; the loop takes the answer's parts from that error. (In a stream,
- * `@effect/ai` stops the stream at that part: `AnthropicLanguageModel` emits such calls last, with the finish, so
- * nothing is lost; with another provider, what its stream had after that call is.) With `AnthropicLanguageModel`,
- * thinking signatures survive the transcript's round trips.
+ * It works with any `LanguageModel`: the model is called with the toolkit's tools and Effect AI's tool call
+ * validation deferred (`toolCallValidation: "deferred"`), so every call comes back as the model made it (a call of a
+ * tool the toolkit does not have included), and each is checked against the real tool's schema here. With
+ * `AnthropicLanguageModel`, thinking signatures survive the transcript's round trips.
  *
- * Needs `@effect/ai` (an optional peer dependency of this package).
+ * Effect 4: Effect AI is part of `effect` itself (`effect/ai/*`); a handler's preliminary results are not handed
+ * out, only its final one.
  *
  * @since 0.2.0
  */
-import type * as AiError from "@effect/ai/AiError"
-import type * as Chat from "@effect/ai/Chat"
-import * as LanguageModel from "@effect/ai/LanguageModel"
-import * as Prompt from "@effect/ai/Prompt"
-import * as Response from "@effect/ai/Response"
-import type * as Tool from "@effect/ai/Tool"
-import type * as Toolkit from "@effect/ai/Toolkit"
-import * as Chunk from "effect/Chunk"
+import type * as AiError from "effect/ai/AiError"
+import type * as Chat from "effect/ai/Chat"
+import * as LanguageModel from "effect/ai/LanguageModel"
+import * as Prompt from "effect/ai/Prompt"
+import type * as Response from "effect/ai/Response"
+import type * as Tool from "effect/ai/Tool"
+import type * as Toolkit from "effect/ai/Toolkit"
+import type * as Arr from "effect/Array"
 import * as Effect from "effect/Effect"
 import * as Ref from "effect/Ref"
 import * as Stream from "effect/Stream"
@@ -47,9 +46,7 @@ import {
   judge,
   judgeAll,
   type Judged,
-  lenientToolkit,
   ownCalls,
-  recoverParts,
   settle,
   typedParts,
   withParams
@@ -125,10 +122,9 @@ export type StreamPart<Tools extends Record<string, Tool.Any>> =
 const wholeAtLeastOne = (value: number | undefined, fallback: number): number =>
   value !== undefined && Number.isFinite(value) && value >= 1 ? Math.floor(value) : fallback
 
-/** What one run of the loop works with: the real toolkit, the lenient one the model gets, the bounds. */
+/** What one run of the loop works with: the toolkit, the bounds. */
 interface Loop<Tools extends Record<string, Tool.Any>> {
   readonly toolkit: Toolkit.WithHandler<Tools>
-  readonly lenient: Toolkit.WithHandler<Tools>
   readonly maxSteps: number
   readonly concurrency: number
   readonly toolChoice: {} | { readonly toolChoice: NonNullable<Options<Tools, any, any>["toolChoice"]> }
@@ -141,41 +137,44 @@ const start = <Tools extends Record<string, Tool.Any>, E, R>(options: Options<To
       : Effect.succeed(options.toolkit as Toolkit.WithHandler<Tools>),
     (toolkit) => ({
       toolkit,
-      lenient: lenientToolkit(toolkit),
       maxSteps: wholeAtLeastOne(options.maxSteps, 10),
       concurrency: wholeAtLeastOne(options.concurrency, 4),
       toolChoice: options.toolChoice === undefined ? {} : { toolChoice: options.toolChoice }
     })
   )
 
-/** One answer as whole parts, calls as the model made them; an answer refused for an unknown tool recovered. */
+/**
+ * The model's options for a step: the toolkit, its calls left to the loop and handed back as the model made them
+ * (a call of a tool the toolkit does not have included).
+ */
+const stepOptions = <Tools extends Record<string, Tool.Any>>(loop: Loop<Tools>, prompt: Prompt.Prompt) => ({
+  prompt,
+  toolkit: loop.toolkit as Toolkit.WithHandler<any>,
+  disableToolCallResolution: true as const,
+  toolCallValidation: "deferred" as const,
+  ...loop.toolChoice
+})
+
+/** One answer as whole parts, calls as the model made them. */
 const generate = <Tools extends Record<string, Tool.Any>>(
   loop: Loop<Tools>,
   prompt: Prompt.Prompt
 ): Effect.Effect<Array<Response.AnyPart>, AiError.AiError, LanguageModel.LanguageModel> =>
-  LanguageModel.generateText({ prompt, toolkit: loop.lenient, disableToolCallResolution: true, ...loop.toolChoice }).pipe(
-    Effect.map((response) => response.content as Array<Response.AnyPart>),
-    Effect.catchAll((error: AiError.AiError) => {
-      const parts = recoverParts(error, loop.toolkit, Response.Part(loop.lenient))
-      return parts === undefined ? Effect.fail(error) : Effect.succeed(parts)
-    })
+  Effect.map(
+    LanguageModel.generateText(stepOptions(loop, prompt)),
+    (response) => response.content as Array<Response.AnyPart>
   ) as Effect.Effect<Array<Response.AnyPart>, AiError.AiError, LanguageModel.LanguageModel>
 
-/** One answer as stream parts, calls as the model made them; a stream stopped at a call of an unknown tool recovered. */
+/** One answer as stream parts, calls as the model made them. */
 const streamAnswer = <Tools extends Record<string, Tool.Any>>(
   loop: Loop<Tools>,
   prompt: Prompt.Prompt
 ): Stream.Stream<Response.AnyPart, AiError.AiError, LanguageModel.LanguageModel> =>
-  (LanguageModel.streamText({ prompt, toolkit: loop.lenient, disableToolCallResolution: true, ...loop.toolChoice }) as Stream.Stream<
+  LanguageModel.streamText(stepOptions(loop, prompt)) as Stream.Stream<
     Response.AnyPart,
     AiError.AiError,
     LanguageModel.LanguageModel
-  >).pipe(
-    Stream.catchAll((error) => {
-      const parts = recoverParts(error, loop.toolkit, Response.StreamPart(loop.lenient))
-      return parts === undefined ? Stream.fail(error) : Stream.fromIterable(parts)
-    })
-  )
+  >
 
 /**
  * Runs the loop (see the module's description).
@@ -185,7 +184,7 @@ const streamAnswer = <Tools extends Record<string, Tool.Any>>(
  */
 export const run = <Tools extends Record<string, Tool.Any>, E = never, R = never>(
   options: Options<Tools, E, R>
-): Effect.Effect<Result<Tools>, AiError.AiError | E, LanguageModel.LanguageModel | R | Tool.Requirements<Tools[keyof Tools]>> =>
+): Effect.Effect<Result<Tools>, AiError.AiError | E, LanguageModel.LanguageModel | R | Tool.HandlerServices<Tools[keyof Tools]>> =>
   Effect.gen(function*() {
     const loop = yield* start(options)
     let transcript = Prompt.make(options.prompt)
@@ -195,12 +194,12 @@ export const run = <Tools extends Record<string, Tool.Any>, E = never, R = never
       const judged = yield* judgeAll(loop.toolkit, parts)
       const response = new LanguageModel.GenerateTextResponse<Tools>(typedParts(parts, judged) as Array<Response.Part<Tools>>)
       steps.push(response)
-      transcript = Prompt.merge(transcript, Prompt.fromResponseParts(parts))
+      transcript = Prompt.concat(transcript, Prompt.fromResponseParts(parts))
       if (options.onStep !== undefined) yield* options.onStep(steps.length, response)
       const calls = ownCalls(judged)
       if (calls.length > 0) {
         const results = yield* Effect.forEach(calls, (call) => settle(loop.toolkit, call), { concurrency: loop.concurrency })
-        transcript = Prompt.merge(transcript, Prompt.fromResponseParts(results))
+        transcript = Prompt.concat(transcript, Prompt.fromResponseParts(results))
         continue
       }
       // A server tool paused a long turn: sending the transcript again lets the model go on.
@@ -217,12 +216,12 @@ export const run = <Tools extends Record<string, Tool.Any>, E = never, R = never
  * @category constructors
  */
 export const runChat = <Tools extends Record<string, Tool.Any>, E = never, R = never>(
-  chat: Chat.Service,
+  chat: Chat.Chat,
   options: Options<Tools, E, R>
-): Effect.Effect<Result<Tools>, AiError.AiError | E, LanguageModel.LanguageModel | R | Tool.Requirements<Tools[keyof Tools]>> =>
+): Effect.Effect<Result<Tools>, AiError.AiError | E, LanguageModel.LanguageModel | R | Tool.HandlerServices<Tools[keyof Tools]>> =>
   Effect.flatMap(Ref.get(chat.history), (history) =>
     Effect.tap(
-      run({ ...options, prompt: Prompt.merge(history, options.prompt) }),
+      run({ ...options, prompt: Prompt.concat(history, options.prompt) }),
       (result) => Ref.set(chat.history, result.transcript)
     ))
 
@@ -235,38 +234,34 @@ const present = (
   seen: Array<Response.AnyPart>,
   judged: Array<Judged>
 ) =>
-(chunk: Chunk.Chunk<Response.AnyPart>): Effect.Effect<Chunk.Chunk<Response.AnyPart>> => {
-  const parts = Chunk.toReadonlyArray(chunk)
+(parts: Arr.NonEmptyReadonlyArray<Response.AnyPart>): Effect.Effect<Arr.NonEmptyReadonlyArray<Response.AnyPart>> => {
   for (const part of parts) seen.push(part)
-  if (!parts.some((part) => part.type === "tool-call")) return Effect.succeed(chunk)
-  return Effect.map(
-    Effect.forEach(parts, (part): Effect.Effect<Response.AnyPart> =>
-      part.type !== "tool-call"
-        ? Effect.succeed(part)
-        : Effect.map(judge(toolkit, part as AnyCall), (verdict) => {
-          judged.push(verdict)
-          return verdict.verdict._tag === "Run" ? withParams(verdict.call, verdict.verdict.params) as Response.AnyPart : part
-        })),
-    Chunk.unsafeFromArray
-  )
+  if (!parts.some((part) => part.type === "tool-call")) return Effect.succeed(parts)
+  return Effect.forEach(parts, (part): Effect.Effect<Response.AnyPart> =>
+    part.type !== "tool-call"
+      ? Effect.succeed(part)
+      : Effect.map(judge(toolkit, part as AnyCall), (verdict) => {
+        judged.push(verdict)
+        return verdict.verdict._tag === "Run" ? withParams(verdict.call, verdict.verdict.params) as Response.AnyPart : part
+      })) as Effect.Effect<Arr.NonEmptyReadonlyArray<Response.AnyPart>>
 }
 
 /** The loop as a stream; `onEnd` gets the transcript when it ends (not when it fails or is interrupted). */
 const streamLoop = <Tools extends Record<string, Tool.Any>, E, R>(
   options: Options<Tools, E, R>,
   onEnd: (transcript: Prompt.Prompt) => Effect.Effect<void>
-): Stream.Stream<StreamPart<Tools>, AiError.AiError | E, LanguageModel.LanguageModel | R | Tool.Requirements<Tools[keyof Tools]>> =>
+): Stream.Stream<StreamPart<Tools>, AiError.AiError | E, LanguageModel.LanguageModel | R | Tool.HandlerServices<Tools[keyof Tools]>> =>
   Stream.unwrap(Effect.map(start(options), (loop) => {
     const step = (
       transcript: Prompt.Prompt,
       done: number
-    ): Stream.Stream<Response.AnyPart, AiError.AiError, LanguageModel.LanguageModel | Tool.Requirements<Tools[keyof Tools]>> => {
-      if (done >= loop.maxSteps) return Stream.execute(onEnd(transcript))
+    ): Stream.Stream<Response.AnyPart, AiError.AiError, LanguageModel.LanguageModel | Tool.HandlerServices<Tools[keyof Tools]>> => {
+      if (done >= loop.maxSteps) return Stream.fromEffectDrain(onEnd(transcript))
       const seen: Array<Response.AnyPart> = []
       const judged: Array<Judged> = []
-      const answer = Stream.mapChunksEffect(streamAnswer(loop, transcript), present(loop.toolkit, seen, judged))
+      const answer = Stream.mapArrayEffect(streamAnswer(loop, transcript), present(loop.toolkit, seen, judged))
       const next = Stream.unwrap(Effect.gen(function*() {
-        const answered = Prompt.merge(transcript, Prompt.fromResponseParts(seen))
+        const answered = Prompt.concat(transcript, Prompt.fromResponseParts(seen))
         if (options.onStep !== undefined) {
           const response = new LanguageModel.GenerateTextResponse<Tools>(typedParts(gather(seen), judged) as Array<Response.Part<Tools>>)
           yield* options.onStep(done + 1, response)
@@ -280,15 +275,15 @@ const streamLoop = <Tools extends Record<string, Tool.Any>, E, R>(
             ([call, index]) => Effect.map(settle(loop.toolkit, call), (result) => (results[index] = result)),
             { concurrency: loop.concurrency, unordered: true }
           )
-          return Stream.concat(settled, Stream.suspend(() => step(Prompt.merge(answered, Prompt.fromResponseParts(results)), done + 1)))
+          return Stream.concat(settled, Stream.suspend(() => step(Prompt.concat(answered, Prompt.fromResponseParts(results)), done + 1)))
         }
         if (finishReasonOf(seen) === "pause") return step(answered, done + 1)
-        return Stream.execute(onEnd(answered))
+        return Stream.fromEffectDrain(onEnd(answered))
       }))
       return Stream.concat(answer, next)
     }
     return step(Prompt.make(options.prompt), 0)
-  })) as Stream.Stream<StreamPart<Tools>, AiError.AiError | E, LanguageModel.LanguageModel | R | Tool.Requirements<Tools[keyof Tools]>>
+  })) as Stream.Stream<StreamPart<Tools>, AiError.AiError | E, LanguageModel.LanguageModel | R | Tool.HandlerServices<Tools[keyof Tools]>>
 
 /**
  * The loop as a stream: every step's parts as they arrive, then the result of each call the step made as each is
@@ -306,7 +301,7 @@ const streamLoop = <Tools extends Record<string, Tool.Any>, E, R>(
  */
 export const stream = <Tools extends Record<string, Tool.Any>, E = never, R = never>(
   options: Options<Tools, E, R>
-): Stream.Stream<StreamPart<Tools>, AiError.AiError | E, LanguageModel.LanguageModel | R | Tool.Requirements<Tools[keyof Tools]>> =>
+): Stream.Stream<StreamPart<Tools>, AiError.AiError | E, LanguageModel.LanguageModel | R | Tool.HandlerServices<Tools[keyof Tools]>> =>
   streamLoop(options, () => Effect.void)
 
 /**
@@ -317,8 +312,8 @@ export const stream = <Tools extends Record<string, Tool.Any>, E = never, R = ne
  * @category constructors
  */
 export const streamChat = <Tools extends Record<string, Tool.Any>, E = never, R = never>(
-  chat: Chat.Service,
+  chat: Chat.Chat,
   options: Options<Tools, E, R>
-): Stream.Stream<StreamPart<Tools>, AiError.AiError | E, LanguageModel.LanguageModel | R | Tool.Requirements<Tools[keyof Tools]>> =>
+): Stream.Stream<StreamPart<Tools>, AiError.AiError | E, LanguageModel.LanguageModel | R | Tool.HandlerServices<Tools[keyof Tools]>> =>
   Stream.unwrap(Effect.map(Ref.get(chat.history), (history) =>
-    streamLoop({ ...options, prompt: Prompt.merge(history, options.prompt) }, (transcript) => Ref.set(chat.history, transcript))))
+    streamLoop({ ...options, prompt: Prompt.concat(history, options.prompt) }, (transcript) => Ref.set(chat.history, transcript))))

@@ -1,6 +1,6 @@
 /**
- * `@effect/platform`'s `HttpClient` on undici's dispatcher API: the same interface as `NodeHttpClient.layerUndici`,
- * a lighter implementation. It is what the client uses by default.
+ * Effect's `HttpClient` (`effect/http`) on undici's dispatcher API: the same interface as
+ * `NodeHttpClient.layerUndici`, a lighter implementation. It is what the client uses by default.
  *
  * Why a second one: `NodeHttpClient.layerUndici` goes through undici's `request()` (a Node `Readable` per body, an
  * `AbortSignal` listener per request) and `HttpClient.make`'s per-request machinery (an `AbortController`, an

@@ -3,18 +3,18 @@
  * is escaped for the terminal (see `terminalText`): a Redis's error, a path from the environment, a server's answer
  * quoted in a message.
  */
-import type * as HttpClient from "@effect/platform/HttpClient"
 import * as Clock from "effect/Clock"
 import * as Console from "effect/Console"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Filter from "effect/Filter"
 import * as Option from "effect/Option"
 import * as Queue from "effect/Queue"
 import * as Redacted from "effect/Redacted"
-import * as Runtime from "effect/Runtime"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import { identity } from "effect/Function"
+import type * as HttpClient from "effect/http/HttpClient"
 import { spawn } from "node:child_process"
 import * as http from "node:http"
 import type { AddressInfo } from "node:net"
@@ -61,7 +61,7 @@ export interface LoginOptions {
    */
   readonly pasted: Stream.Stream<string>
   /** How long to wait for either path. */
-  readonly timeout?: Duration.DurationInput
+  readonly timeout?: Duration.Input
   /** Opens a URL in a browser; the default tries xdg-open / open / start. */
   readonly launch?: (url: string) => Effect.Effect<void, Error>
   /** Where the wizard's lines go; the default is the console. */
@@ -72,12 +72,17 @@ export interface LoginOptions {
  * The lines typed on stdin, for the paste path of `login`: the stream ends with stdin (Ctrl-D, a closed pipe); the
  * reader is closed when the stream is no longer read.
  */
-export const stdinLines: Stream.Stream<string> = Stream.async<string>((emit) => {
-  const reader = readline.createInterface({ input: process.stdin, terminal: false })
-  reader.on("line", (line) => void emit.single(line))
-  reader.once("close", () => void emit.end())
-  return Effect.sync(() => reader.close())
-})
+export const stdinLines: Stream.Stream<string> = Stream.callback<string>((lines) =>
+  Effect.acquireRelease(
+    Effect.sync(() => {
+      const reader = readline.createInterface({ input: process.stdin, terminal: false })
+      reader.on("line", (line) => void Queue.offerUnsafe(lines, line))
+      reader.once("close", () => void Queue.endUnsafe(lines))
+      return reader
+    }),
+    (reader) => Effect.sync(() => reader.close())
+  )
+)
 
 interface Authorization {
   readonly code: string
@@ -92,7 +97,7 @@ const page = (title: string, text: string) =>
 /** The loopback callback server on 127.0.0.1 (port 0); authorizations it accepts land in the queue. */
 const callbackServer = (expectedState: string, accepted: Queue.Queue<Authorization>, log: (line: string) => void) =>
   Effect.acquireRelease(
-    Effect.async<{ readonly server: http.Server; readonly redirectUri: string }>((resume) => {
+    Effect.callback<{ readonly server: http.Server; readonly redirectUri: string }>((resume) => {
       const server = http.createServer((req, res) => {
         const url = new URL(req.url ?? "/", "http://localhost")
         if (url.pathname !== "/callback") {
@@ -108,7 +113,7 @@ const callbackServer = (expectedState: string, accepted: Queue.Queue<Authorizati
           return
         }
         res.writeHead(200, { "content-type": "text/html" }).end(page("Signed in", "You can close this tab and return to the terminal."))
-        Queue.unsafeOffer(accepted, { code, state, redirectUri, via: "browser callback" })
+        Queue.offerUnsafe(accepted, { code, state, redirectUri, via: "browser callback" })
       })
       let redirectUri = ""
       server.listen(0, "127.0.0.1", () => {
@@ -117,7 +122,7 @@ const callbackServer = (expectedState: string, accepted: Queue.Queue<Authorizati
       })
     }),
     ({ server }) =>
-      Effect.async<void>((resume) => {
+      Effect.callback<void>((resume) => {
         server.closeAllConnections()
         server.close(() => resume(Effect.void))
       })
@@ -151,12 +156,12 @@ const awaitPaste = (
     Stream.map((line) => line.trim()),
     Stream.filter((line) => line !== ""),
     Stream.mapEffect((line) => checkPaste(line, expectedState, redirectUri, print)),
-    Stream.filterMap(identity),
+    Stream.filterMap(Filter.fromPredicateOption(identity)),
     Stream.runHead
   )
 
 const launchBrowser = (url: string): Effect.Effect<void, Error> =>
-  Effect.async<void, Error>((resume) => {
+  Effect.callback<void, Error>((resume) => {
     const [command, args] = process.platform === "darwin"
       ? ["open", [url]]
       : process.platform === "win32"
@@ -203,7 +208,7 @@ const browserAuthorization = ({ options, pkce, print, urlFor }: Wizard): Effect.
     const { manualRedirectUrl } = options.settings.auth
     const accepted = yield* Queue.unbounded<Authorization>()
     // The callback server's lines are printed on the caller's runtime (its logger, its console).
-    const runFork = Runtime.runFork(yield* Effect.runtime<never>())
+    const runFork = Effect.runForkWith(yield* Effect.context<never>())
     const { redirectUri } = yield* callbackServer(pkce.state, accepted, (line) => runFork(print(line)))
     const browserUrl = urlFor(redirectUri)
     yield* print(`Sign in to Anthropic in a browser:\n\n  ${browserUrl}\n`)
@@ -214,7 +219,7 @@ const browserAuthorization = ({ options, pkce, print, urlFor }: Wizard): Effect.
     )
     if (options.openBrowser) {
       yield* (options.launch ?? launchBrowser)(browserUrl).pipe(
-        Effect.catchAll((error) => print(`(Could not open a browser: ${error.message}. Open the URL yourself.)`))
+        Effect.catch((error) => print(`(Could not open a browser: ${error.message}. Open the URL yourself.)`))
       )
     }
     yield* print(`Waiting for the browser callback on ${redirectUri}, or a pasted code…`)
@@ -241,7 +246,7 @@ const saveToken = ({ options, pkce, print }: Wizard, authorization: Authorizatio
     })
     // Under the refresher's lock: a refresh that began before the login ends first (its token is then replaced by
     // this one), and one that begins later finds this token in the file.
-    const runFork = Runtime.runFork(yield* Effect.runtime<never>())
+    const runFork = Effect.runForkWith(yield* Effect.context<never>())
     const store = yield* bundleStore(auth.bundle, {
       lockWaitMs: lockWaitMs(options.settings),
       onWait: () => runFork(print(waitingForRefresh(options.settings)))
@@ -273,12 +278,14 @@ export const login = (
         OAuth.authorizeUrl({ authorizeUrl: auth.authorizeUrl, clientId: auth.clientId, redirectUri, scopes: auth.scopes, pkce })
     }
     const authorization = yield* (options.pasteOnly === true ? pastedAuthorization(wizard) : browserAuthorization(wizard)).pipe(
-      Effect.timeoutFail({
+      Effect.timeoutOrElse({
         duration: options.timeout ?? Duration.minutes(10),
-        onTimeout: () =>
-          new LoginFailed({
-            detail: options.pasteOnly === true ? "no code was pasted in time" : "no browser callback or pasted code arrived in time"
-          })
+        orElse: () =>
+          Effect.fail(
+            new LoginFailed({
+              detail: options.pasteOnly === true ? "no code was pasted in time" : "no browser callback or pasted code arrived in time"
+            })
+          )
       })
     )
     yield* wizard.print(`Authorized (${authorization.via}); exchanging the code…`)
@@ -337,12 +344,12 @@ export interface StatusReport {
 /** The status report for these settings: credentials resolved as a call would, Redis probed (a bounded wait). */
 export const statusReport = (settings: AnthropicSettings): Effect.Effect<StatusReport, AnthropicConfigError> =>
   Effect.gen(function*() {
-    const resolved = yield* Effect.either(Credentials.resolve(settings))
-    if (resolved._tag === "Left" && resolved.left._tag === "AnthropicConfigError") return yield* resolved.left
-    const report = resolved._tag === "Right" ? resolved.right.report : (resolved.left as NoCredentials).tried
+    const resolved = yield* Effect.result(Credentials.resolve(settings))
+    if (resolved._tag === "Failure" && resolved.failure._tag === "AnthropicConfigError") return yield* resolved.failure
+    const report = resolved._tag === "Success" ? resolved.success.report : (resolved.failure as NoCredentials).tried
     let inUse: StatusReport["inUse"] = null
-    if (resolved._tag === "Right") {
-      const { credential } = resolved.right
+    if (resolved._tag === "Success") {
+      const { credential } = resolved.success
       const secret = credential.kind === "api_key" ? credential.key : credential.kind === "setup_token" ? credential.token : credential.token.accessToken
       inUse = {
         kind: credential.kind,
@@ -490,7 +497,7 @@ export const status = (settings: AnthropicSettings, options: { readonly json?: b
  */
 export const logout = (settings: AnthropicSettings): Effect.Effect<void, AnthropicConfigError> =>
   Effect.gen(function*() {
-    const runFork = Runtime.runFork(yield* Effect.runtime<never>())
+    const runFork = Effect.runForkWith(yield* Effect.context<never>())
     const store = yield* bundleStore(settings.auth.bundle, {
       lockWaitMs: lockWaitMs(settings),
       onWait: () => runFork(Console.log(escapeControls(waitingForRefresh(settings), "text")))

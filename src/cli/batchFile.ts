@@ -4,7 +4,7 @@
  * (`MessageBatches.whyNotARequest`), and a bad one is named by its line number. Blank lines are skipped.
  */
 import * as Effect from "effect/Effect"
-import * as Either from "effect/Either"
+import * as Result from "effect/Result"
 import * as fs from "node:fs/promises"
 import * as MessageBatches from "../MessageBatches.js"
 import { BatchFileError, reasonOf } from "./errors.js"
@@ -16,7 +16,7 @@ const notJson = (cause: unknown): string => {
 }
 
 /** The requests of a batch file's text, or why a line is not one (its number counted from 1, blank lines included). */
-export const parseBatchLines = (text: string): Either.Either<MessageBatches.BatchCreateParams, string> => {
+export const parseBatchLines = (text: string): Result.Result<MessageBatches.BatchCreateParams, string> => {
   const requests: Array<MessageBatches.BatchRequest> = []
   const lineOf = new Map<string, number>()
   const lines = text.replace(/^\uFEFF/, "").split(/\r?\n/)
@@ -27,19 +27,19 @@ export const parseBatchLines = (text: string): Either.Either<MessageBatches.Batc
     try {
       value = JSON.parse(line)
     } catch (cause) {
-      return Either.left(`line ${i + 1}: ${notJson(cause)}`)
+      return Result.fail(`line ${i + 1}: ${notJson(cause)}`)
     }
     const why = MessageBatches.whyNotARequest(value, `line ${i + 1}`)
-    if (why !== undefined) return Either.left(why)
+    if (why !== undefined) return Result.fail(why)
     const request = value as MessageBatches.BatchRequest
     const first = lineOf.get(request.custom_id)
     if (first !== undefined) {
-      return Either.left(`line ${i + 1}: custom_id ${JSON.stringify(request.custom_id)} is already used on line ${first}`)
+      return Result.fail(`line ${i + 1}: custom_id ${JSON.stringify(request.custom_id)} is already used on line ${first}`)
     }
     lineOf.set(request.custom_id, i + 1)
     requests.push(request)
   }
-  return requests.length === 0 ? Either.left("it holds no requests") : Either.right({ requests })
+  return requests.length === 0 ? Result.fail("it holds no requests") : Result.succeed({ requests })
 }
 
 /** The requests of the batch file at `file`, every line checked. */
@@ -49,9 +49,9 @@ export const readBatchFile = (file: string): Effect.Effect<MessageBatches.BatchC
     catch: (cause) => new BatchFileError({ file, detail: `cannot read it (${reasonOf(cause)})` })
   }).pipe(
     Effect.flatMap((text) =>
-      Either.match(parseBatchLines(text), {
-        onLeft: (detail) => Effect.fail(new BatchFileError({ file, detail })),
-        onRight: Effect.succeed
+      Result.match(parseBatchLines(text), {
+        onFailure: (detail) => Effect.fail(new BatchFileError({ file, detail })),
+        onSuccess: Effect.succeed
       })
     )
   )

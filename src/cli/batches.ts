@@ -3,9 +3,9 @@
  * batch or result, or the API's JSON a line with `--json`); `create --wait` shows the request counts on stderr while
  * it waits (see `progress`). Every server value is escaped.
  */
-import * as Args from "@effect/cli/Args"
-import * as Command from "@effect/cli/Command"
-import * as Options from "@effect/cli/Options"
+import * as Argument from "effect/cli/Argument"
+import * as Command from "effect/cli/Command"
+import * as Flag from "effect/cli/Flag"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import type * as Scope from "effect/Scope"
@@ -96,13 +96,16 @@ export const cancel = (options: BatchesOptions & { readonly id: string }): Effec
 // The commands
 // ---------------------------------------------------------------------------------------------------------------
 
-const id = Args.text({ name: "id" }).pipe(Args.withDescription("the batch's id (msgbatch_…)"))
+const id = Argument.String("id").pipe(Argument.withDescription("the batch's id (msgbatch_…)"))
 
-/** `batches` and its subcommands, with the `--config` option the other commands take. */
-export const command = (config: Options.Options<Option.Option<string>>) => {
+/** `batches` and its subcommands, with the `--config` flag the other commands take. */
+export const command = (config: Flag.Flag<Option.Option<string>>) => {
   const createCommand = Command.make("create", {
-    file: Args.text({ name: "FILE.jsonl" }).pipe(Args.withDescription("one request a line: {\"custom_id\", \"params\"}")),
-    wait: Options.boolean("wait").pipe(Options.withDescription("wait until the batch has ended, showing its progress on stderr")),
+    file: Argument.String("FILE.jsonl").pipe(Argument.withDescription("one request a line: {\"custom_id\", \"params\"}")),
+    wait: Flag.Boolean("wait").pipe(
+      Flag.withDescription("wait until the batch has ended, showing its progress on stderr"),
+      Flag.withDefault(false)
+    ),
     quiet,
     config
   }, (o) => run(create({ ...resourceOptions(o.config), file: o.file, wait: o.wait, quiet: o.quiet, progress: stderrSink }))).pipe(

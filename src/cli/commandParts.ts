@@ -1,9 +1,9 @@
 /**
- * What the resource commands (`batches`, `files`) share: their `--json` and `--quiet` options, what every body is
+ * What the resource commands (`batches`, `files`) share: their `--json` and `--quiet` flags, what every body is
  * given, and how a body runs (in its own scope, with the console escaping what it prints, as `main.ts` runs the
  * others).
  */
-import * as Options from "@effect/cli/Options"
+import * as Flag from "effect/cli/Flag"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import type * as Scope from "effect/Scope"
@@ -24,9 +24,14 @@ export interface ProgressOptions {
   readonly progress: Progress.Sink
 }
 
-export const json = Options.boolean("json").pipe(Options.withDescription("the API's JSON objects, one a line"))
+// Effect 4: a boolean flag is required unless it has a default; absent is `false`, as in Effect 3.
+export const json = Flag.Boolean("json").pipe(Flag.withDescription("the API's JSON objects, one a line"), Flag.withDefault(false))
 
-export const quiet = Options.boolean("quiet").pipe(Options.withAlias("q"), Options.withDescription("no progress on stderr"))
+export const quiet = Flag.Boolean("quiet").pipe(
+  Flag.withAlias("q"),
+  Flag.withDescription("no progress on stderr"),
+  Flag.withDefault(false)
+)
 
 /** A body's options from `--config`, its lines going to stdout. */
 export const resourceOptions = (config: Option.Option<string>): ResourceOptions => ({

@@ -3,16 +3,13 @@
  * the loopback stand-in,
  * or, with `--live`, against the real API with the credentials `config/llm.yaml` resolves.
  */
-import * as Chunk from "effect/Chunk"
 import * as Console from "effect/Console"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
-import * as FiberRef from "effect/FiberRef"
-import * as HashSet from "effect/HashSet"
 import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
-import * as LogLevel from "effect/LogLevel"
 import * as Option from "effect/Option"
+import * as References from "effect/References"
 import * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
@@ -180,8 +177,8 @@ const retriedAfter429 = ({ client, model, standIn }: Demo): Effect.Effect<void, 
         max_tokens: 50,
         messages: [{ role: "user", content: "Are you there?" }]
       }).pipe(
-        Effect.locally(FiberRef.currentLoggers, HashSet.make(retryLogger)),
-        Logger.withMinimumLogLevel(LogLevel.Debug)
+        Effect.provideService(Logger.CurrentLoggers, new Set([retryLogger])),
+        Effect.provideService(References.MinimumLogLevel, "Debug")
       )
       yield* Console.log(`   < ${Messages.textOf(retried)} (${standIn.requests.length - before} requests sent)`)
     }
@@ -197,7 +194,7 @@ const countTokens = ({ client, model }: Demo): Effect.Effect<void, LlmError | St
 /** Every page of the model list, and whether the configured model is on it. */
 const listModels = ({ client, model }: Demo): Effect.Effect<void, LlmError | StructuredOutputError> =>
   Effect.gen(function*() {
-    const models = Chunk.toReadonlyArray(yield* Stream.runCollect(client.models({ limit: 10 })))
+    const models = yield* Stream.runCollect(client.models({ limit: 10 }))
     for (const m of models.slice(0, 3)) yield* Console.log(`   ${m.id}  ${m.display_name}`)
     yield* Console.log(`   … ${models.length} models in all; ${
       models.some((m) => m.id === model || m.id.startsWith(`${model}-`)) ? `${model} is one of them` : `${model} is an alias or not listed`

@@ -4,9 +4,9 @@
  * PATH` writes PATH whole or not at all (see `output`); without `-o` the bytes go to stdout, which must then not be a
  * terminal. Every server value printed is escaped.
  */
-import * as Args from "@effect/cli/Args"
-import * as Command from "@effect/cli/Command"
-import * as Options from "@effect/cli/Options"
+import * as Argument from "effect/cli/Argument"
+import * as Command from "effect/cli/Command"
+import * as Flag from "effect/cli/Flag"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import type * as Scope from "effect/Scope"
@@ -96,12 +96,12 @@ export const remove = (options: FilesOptions & { readonly id: string }): Effect.
 // The commands
 // ---------------------------------------------------------------------------------------------------------------
 
-const id = Args.text({ name: "id" }).pipe(Args.withDescription("the file's id (file_…)"))
+const id = Argument.String("id").pipe(Argument.withDescription("the file's id (file_…)"))
 
-/** `files` and its subcommands, with the `--config` option the other commands take. */
-export const command = (config: Options.Options<Option.Option<string>>) => {
+/** `files` and its subcommands, with the `--config` flag the other commands take. */
+export const command = (config: Flag.Flag<Option.Option<string>>) => {
   const uploadCommand = Command.make("upload", {
-    path: Args.text({ name: "path" }).pipe(Args.withDescription("the file to upload")),
+    path: Argument.String("path").pipe(Argument.withDescription("the file to upload")),
     quiet,
     config
   }, (o) => run(upload({ ...resourceOptions(o.config), path: o.path, quiet: o.quiet, progress: stderrSink }))).pipe(
@@ -115,10 +115,10 @@ export const command = (config: Options.Options<Option.Option<string>>) => {
   )
   const downloadCommand = Command.make("download", {
     id,
-    output: Options.text("output").pipe(
-      Options.withAlias("o"),
-      Options.withDescription("write the file here (whole or not at all) instead of to stdout"),
-      Options.optional
+    output: Flag.String("output").pipe(
+      Flag.withAlias("o"),
+      Flag.withDescription("write the file here (whole or not at all) instead of to stdout"),
+      Flag.optional
     ),
     quiet,
     config

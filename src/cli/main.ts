@@ -3,9 +3,9 @@
  * The `effect-anthropic` command line: demo, chat, models, login, status, logout, batches, files, stand-in. Every command body runs with a
  * console that escapes control characters (`terminalText`); the commands escape server values in their own layouts.
  */
-import * as Args from "@effect/cli/Args"
-import * as Command from "@effect/cli/Command"
-import * as Options from "@effect/cli/Options"
+import * as Argument from "effect/cli/Argument"
+import * as Command from "effect/cli/Command"
+import * as Flag from "effect/cli/Flag"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
@@ -21,9 +21,9 @@ import * as CliRuntime from "./runtime.js"
 import * as StandInCommand from "./standIn.js"
 import { failureText, withEscapedConsole } from "./terminalText.js"
 
-const configOption = Options.text("config").pipe(
-  Options.withDescription("path of the configuration file (default config/llm.yaml)"),
-  Options.optional
+const configOption = Flag.String("config").pipe(
+  Flag.withDescription("path of the configuration file (default config/llm.yaml)"),
+  Flag.optional
 )
 
 const loadSettings = (config: Option.Option<string>) => AnthropicConfig.load({ configPath: Option.getOrUndefined(config) })
@@ -36,8 +36,9 @@ const exitWith = (code: number) =>
 const demo = Command.make(
   "demo",
   {
-    live: Options.boolean("live").pipe(
-      Options.withDescription("talk to the real API with the credentials config/llm.yaml resolves")
+    live: Flag.Boolean("live").pipe(
+      Flag.withDescription("talk to the real API with the credentials config/llm.yaml resolves"),
+      Flag.withDefault(false)
     ),
     config: configOption
   },
@@ -47,8 +48,9 @@ const demo = Command.make(
 const login = Command.make(
   "login",
   {
-    noBrowser: Options.boolean("no-browser").pipe(
-      Options.withDescription("no browser and no local listener: print one URL, then read the code#state to paste on stdin")
+    noBrowser: Flag.Boolean("no-browser").pipe(
+      Flag.withDescription("no browser and no local listener: print one URL, then read the code#state to paste on stdin"),
+      Flag.withDefault(false)
     ),
     config: configOption
   },
@@ -62,7 +64,7 @@ const login = Command.make(
 const status = Command.make(
   "status",
   {
-    json: Options.boolean("json").pipe(Options.withDescription("the report as one JSON object")),
+    json: Flag.Boolean("json").pipe(Flag.withDescription("the report as one JSON object"), Flag.withDefault(false)),
     config: configOption
   },
   ({ config, json }) =>
@@ -81,13 +83,13 @@ const logout = Command.make(
 const chat = Command.make(
   "chat",
   {
-    prompt: Args.text({ name: "prompt" }).pipe(Args.withDescription("what to ask")),
-    model: Options.text("model").pipe(
-      Options.withDescription("the model (default: the config's model: selection, else claude-haiku-4-5)"),
-      Options.optional
+    prompt: Argument.String("prompt").pipe(Argument.withDescription("what to ask")),
+    model: Flag.String("model").pipe(
+      Flag.withDescription("the model (default: the config's model: selection, else claude-haiku-4-5)"),
+      Flag.optional
     ),
-    system: Options.text("system").pipe(Options.withDescription("a system prompt"), Options.optional),
-    maxTokens: Options.integer("max-tokens").pipe(Options.withDefault(1024)),
+    system: Flag.String("system").pipe(Flag.withDescription("a system prompt"), Flag.optional),
+    maxTokens: Flag.Int("max-tokens").pipe(Flag.withDefault(1024)),
     config: configOption
   },
   ({ config, maxTokens, model, prompt, system }) =>
@@ -104,7 +106,10 @@ const chat = Command.make(
 const models = Command.make(
   "models",
   {
-    json: Options.boolean("json").pipe(Options.withDescription("one JSON object a line (the API's ModelInfo)")),
+    json: Flag.Boolean("json").pipe(
+      Flag.withDescription("one JSON object a line (the API's ModelInfo)"),
+      Flag.withDefault(false)
+    ),
     config: configOption
   },
   ({ config, json }) =>
@@ -130,12 +135,12 @@ const root = Command.make("effect-anthropic").pipe(
   ])
 )
 
-const cli = Command.run(root, { name: "effect-anthropic", version: "0.2.0" })
-
-Effect.suspend(() => cli(process.argv)).pipe(
-  Effect.catchAll((error) => {
+// Effect 4: the arguments are read from `Stdio` (the CLI's runtime gives the process's), and the program's name in
+// the help is the root command's.
+Command.run(root, { version: "0.2.0" }).pipe(
+  Effect.catch((error) => {
     const text = failureText(error)
-    return Effect.zipRight(text === undefined ? Effect.void : Console.error(text), exitWith(1))
+    return Effect.andThen(text === undefined ? Effect.void : Console.error(text), exitWith(1))
   }),
   Effect.provide(CliRuntime.layer),
   CliRuntime.runMain

@@ -39,7 +39,7 @@ export const stdoutBytes: BytesOutput = {
     return process.stdout.isTTY === true
   },
   write: (bytes) =>
-    Effect.async<void, OutputError>((resume) => {
+    Effect.callback<void, OutputError>((resume) => {
       const out = process.stdout
       if (out.write(bytes)) return resume(Effect.void)
       const settle = (error?: unknown) => {
@@ -69,7 +69,7 @@ export const writeAtomically = <E>(file: string, bytes: Stream.Stream<Uint8Array
     const written = Effect.acquireUseRelease(
       attempt(file, `create a temp file in ${path.dirname(file)}`, () => fs.open(temp, "wx")),
       (handle) =>
-        Effect.zipRight(
+        Effect.andThen(
           Stream.runForEach(bytes, (chunk) => attempt(file, "write", () => writeAll(handle, chunk))),
           attempt(file, "flush", () => handle.sync())
         ),
@@ -77,7 +77,7 @@ export const writeAtomically = <E>(file: string, bytes: Stream.Stream<Uint8Array
       (handle) => Effect.promise(() => handle.close().catch(() => undefined))
     )
     return written.pipe(
-      Effect.zipRight(attempt(file, "rename the temp file over it", () => fs.rename(temp, file))),
+      Effect.andThen(attempt(file, "rename the temp file over it", () => fs.rename(temp, file))),
       Effect.onExit((exit) => Exit.isSuccess(exit) ? Effect.void : Effect.promise(() => fs.rm(temp, { force: true })))
     )
   })

@@ -4,8 +4,8 @@
  * only, prints the environment that points a client at it (the `KEY=value` lines on stdout, everything else on
  * stderr), and runs until Ctrl-C (SIGINT) or SIGTERM, when it closes its connections and stops.
  */
-import * as Command from "@effect/cli/Command"
-import * as Options from "@effect/cli/Options"
+import * as Command from "effect/cli/Command"
+import * as Flag from "effect/cli/Flag"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
@@ -62,7 +62,7 @@ const listenFailed = (port: number, cause: unknown) => {
 const started = (port: number, stopped: Print): Effect.Effect<StandIn.StandIn, StandInListenFailed, Scope.Scope> =>
   Effect.acquireRelease(
     Effect.tryPromise({ try: () => StandIn.start({ port }), catch: (cause) => listenFailed(port, cause) }),
-    (standIn) => Effect.promise(() => standIn.close()).pipe(Effect.zipRight(stopped(`Stand-in on ${standIn.url} stopped.`)))
+    (standIn) => Effect.promise(() => standIn.close()).pipe(Effect.andThen(stopped(`Stand-in on ${standIn.url} stopped.`)))
   )
 
 /** The stand-in on the port asked for; with none, on {@link DEFAULT_PORT}, else on a free one (and whether it fell back). */
@@ -71,7 +71,7 @@ const listen = (port: number | undefined, stopped: Print) =>
     ? Effect.map(started(port, stopped), (standIn) => ({ standIn, fellBack: false }))
     : started(DEFAULT_PORT, stopped).pipe(
       Effect.map((standIn) => ({ standIn, fellBack: false })),
-      Effect.orElse(() => Effect.map(started(0, stopped), (standIn) => ({ standIn, fellBack: true })))
+      Effect.catch(() => Effect.map(started(0, stopped), (standIn) => ({ standIn, fellBack: true })))
     )
 
 /** The environment that points a client (this CLI, `createClient`, the official SDKs) at the stand-in at `url`. */
@@ -106,9 +106,9 @@ export const serve = (options: ServeOptions = {}): Effect.Effect<never, StandInL
 export const command = Command.make(
   "stand-in",
   {
-    port: Options.integer("port").pipe(
-      Options.withDescription(`the port on 127.0.0.1 (default ${DEFAULT_PORT}, or a free one when it is in use; 0: a free one)`),
-      Options.optional
+    port: Flag.Int("port").pipe(
+      Flag.withDescription(`the port on 127.0.0.1 (default ${DEFAULT_PORT}, or a free one when it is in use; 0: a free one)`),
+      Flag.optional
     )
   },
   ({ port }) => withEscapedConsole(Effect.scoped(serve({ port: Option.getOrUndefined(port) })))

@@ -4,6 +4,7 @@
  * would clear the screen, set the window title, move the cursor over earlier lines, or reorder text with bidi
  * overrides. Every character of that kind is shown as a visible escape instead (`\x1b`, `\u202e`).
  */
+import * as CliError from "effect/cli/CliError"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import { inspect } from "node:util"
@@ -56,29 +57,23 @@ const escaping = (base: Console.Console): Console.Console => ({
   info: (...args) => base.info(printed(args)),
   warn: (...args) => base.warn(printed(args)),
   error: (...args) => base.error(printed(args)),
-  debug: (...args) => base.debug(printed(args)),
-  unsafe: {
-    ...base.unsafe,
-    log: (...args) => base.unsafe.log(printed(args)),
-    info: (...args) => base.unsafe.info(printed(args)),
-    warn: (...args) => base.unsafe.warn(printed(args)),
-    error: (...args) => base.unsafe.error(printed(args)),
-    debug: (...args) => base.unsafe.debug(printed(args))
-  }
+  debug: (...args) => base.debug(printed(args))
 })
 
 /**
  * Run a command's body with the current console escaping what it prints (`"text"` mode), its loggers' lines
  * included. The commands escape server values in their own layouts as well; this is the net under everything else
- * they print. (`@effect/cli`'s own help and errors stay outside: their colours are meant.)
+ * they print. (`effect/cli`'s own help and errors stay outside: their colours are meant.)
  */
 export const withEscapedConsole = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
-  Console.consoleWith((base) => Console.withConsole(effect, escaping(base)))
+  Console.consoleWith((base) => Effect.provideService(effect, Console.Console, escaping(base)))
 
 /**
  * What a failed command prints: our tagged errors carry a message written for people (the API's own message quoted
- * in it), so that, escaped, and not a stack. Anything else has been reported already (`@effect/cli`'s validation
- * errors) and prints nothing here.
+ * in it), so that, escaped, and not a stack. Anything else has been reported already (`effect/cli`'s parse errors,
+ * shown with the help) and prints nothing here.
  */
 export const failureText = (error: unknown): string | undefined =>
-  error instanceof Error && "_tag" in error ? escapeControls(`${String(error._tag)}: ${error.message}`, "text") : undefined
+  error instanceof Error && "_tag" in error && !CliError.isCliError(error)
+    ? escapeControls(`${String(error._tag)}: ${error.message}`, "text")
+    : undefined

@@ -9,6 +9,7 @@
  *
  * @since 0.1.0
  */
+import * as Effect from "effect/Effect"
 import * as Predicate from "effect/Predicate"
 import * as Schema from "effect/Schema"
 import { scrubSecrets } from "./tokens.js"
@@ -18,7 +19,7 @@ import { RateLimits } from "./responseMetadata.js"
 const scrubFields = (value: unknown): unknown => {
   if (typeof value === "string") return scrubSecrets(value)
   if (Array.isArray(value)) return value.map(scrubFields)
-  if (Predicate.isRecord(value)) {
+  if (Predicate.isObject(value)) {
     return Object.fromEntries(Object.entries(value).map(([key, field]) => [key, scrubFields(field)]))
   }
   return value
@@ -42,7 +43,7 @@ const scrubbing = <Base extends new(...args: Array<any>) => object>(base: Base):
  * @since 0.1.0
  * @category schemas
  */
-export const CredentialKind = Schema.Literal("api_key", "setup_token", "oauth_bundle", "cli_credentials")
+export const CredentialKind = Schema.Literals(["api_key", "setup_token", "oauth_bundle", "cli_credentials"])
 
 /**
  * @since 0.1.0
@@ -76,10 +77,10 @@ export const describeCredentialKind = (kind: CredentialKind): string => {
  * @since 0.2.0
  * @category schemas
  */
-export const ErrorType: Schema.Schema<ErrorType> = Schema.String.annotations({
+export const ErrorType: Schema.Codec<ErrorType> = Schema.String.annotate({
   description: "the API's error.type: invalid_request_error, authentication_error, permission_error, not_found_error, " +
     "request_too_large, rate_limit_error, api_error, overloaded_error, billing_error, timeout_error, or a newer one"
-}) as Schema.Schema<ErrorType>
+}) as Schema.Codec<ErrorType>
 
 /**
  * @since 0.2.0
@@ -129,7 +130,7 @@ const describeApi = (self: {
  * @since 0.1.0
  * @category errors
  */
-export class AnthropicConfigError extends scrubbing(Schema.TaggedError<AnthropicConfigError>("effect-anthropic/AnthropicConfigError")("AnthropicConfigError", {
+export class AnthropicConfigError extends scrubbing(Schema.TaggedError<AnthropicConfigError>()("AnthropicConfigError", {
   /** The file at fault, or `<config object>` for inline configuration. */
   file: Schema.String,
   /** The key path inside the file (`providers.anthropic.auth.mode`), or a field of a credential file. */
@@ -149,7 +150,7 @@ export class AnthropicConfigError extends scrubbing(Schema.TaggedError<Anthropic
  * @category schemas
  */
 export const SourceReport = Schema.Struct({
-  source: Schema.Literal("oauth_bundle", "cli_credentials", "setup_token", "api_key"),
+  source: Schema.Literals(["oauth_bundle", "cli_credentials", "setup_token", "api_key"]),
   /** Where it looked (a file path or a config key); never a secret. */
   location: Schema.String,
   used: Schema.Boolean,
@@ -168,7 +169,7 @@ export type SourceReport = typeof SourceReport.Type
  * @since 0.1.0
  * @category errors
  */
-export class NoCredentials extends scrubbing(Schema.TaggedError<NoCredentials>("effect-anthropic/NoCredentials")(
+export class NoCredentials extends scrubbing(Schema.TaggedError<NoCredentials>()(
   "NoCredentials",
   {
     mode: Schema.String,
@@ -191,14 +192,17 @@ export class NoCredentials extends scrubbing(Schema.TaggedError<NoCredentials>("
  * @since 0.1.0
  * @category errors
  */
-export class RateLimit extends scrubbing(Schema.TaggedError<RateLimit>("effect-anthropic/RateLimit")("RateLimit", {
+export class RateLimit extends scrubbing(Schema.TaggedError<RateLimit>()("RateLimit", {
   ...ApiErrorFields,
   retryAfterMs: Schema.Number,
   /**
    * The organization's spend limit is reached (`error.details.error_code: "enforced_spend_limit_reached"`): no retry
    * can succeed until someone raises the limit, so the call fails at once.
    */
-  spendLimitReached: Schema.optionalWith(Schema.Boolean, { default: () => false }),
+  spendLimitReached: Schema.Boolean.pipe(
+    Schema.withDecodingDefaultKey(Effect.succeed(false)),
+    Schema.withConstructorDefault(Effect.succeed(false))
+  ),
   /** The limits the 429's `anthropic-ratelimit-*` headers report (which one ran out, and when it resets). */
   rateLimits: Schema.optional(RateLimits),
   /**
@@ -209,7 +213,7 @@ export class RateLimit extends scrubbing(Schema.TaggedError<RateLimit>("effect-a
    */
   heldBy: Schema.optional(Schema.Struct({
     limit: Schema.String,
-    source: Schema.Literal("configured", "learned", "api"),
+    source: Schema.Literals(["configured", "learned", "api"]),
     scope: Schema.optional(Schema.String)
   }))
 })) {
@@ -235,13 +239,13 @@ export class RateLimit extends scrubbing(Schema.TaggedError<RateLimit>("effect-a
  * @since 0.1.0
  * @category errors
  */
-export class CredentialInvalid extends scrubbing(Schema.TaggedError<CredentialInvalid>("effect-anthropic/CredentialInvalid")(
+export class CredentialInvalid extends scrubbing(Schema.TaggedError<CredentialInvalid>()(
   "CredentialInvalid",
   {
     ...ApiErrorFields,
     credential: CredentialKind,
     /** `rejected`: 401/403; `subscription_policy`: Anthropic refuses this subscription token outside Claude Code. */
-    reason: Schema.Literal("rejected", "subscription_policy")
+    reason: Schema.Literals(["rejected", "subscription_policy"])
   }
 )) {
   override get message(): string {
@@ -266,7 +270,7 @@ export class CredentialInvalid extends scrubbing(Schema.TaggedError<CredentialIn
  * @since 0.1.0
  * @category errors
  */
-export class ServerError extends scrubbing(Schema.TaggedError<ServerError>("effect-anthropic/ServerError")("ServerError", {
+export class ServerError extends scrubbing(Schema.TaggedError<ServerError>()("ServerError", {
   ...ApiErrorFields,
   retryAfterMs: Schema.optional(Schema.Number)
 })) {
@@ -281,7 +285,7 @@ export class ServerError extends scrubbing(Schema.TaggedError<ServerError>("effe
  * @since 0.1.0
  * @category errors
  */
-export class Other extends scrubbing(Schema.TaggedError<Other>("effect-anthropic/Other")("Other", {
+export class Other extends scrubbing(Schema.TaggedError<Other>()("Other", {
   ...ApiErrorFields,
   retryAfterMs: Schema.optional(Schema.Number)
 })) {
@@ -298,7 +302,7 @@ export class Other extends scrubbing(Schema.TaggedError<Other>("effect-anthropic
  * @since 0.2.0
  * @category errors
  */
-export class InvalidRequest extends scrubbing(Schema.TaggedError<InvalidRequest>("effect-anthropic/InvalidRequest")(
+export class InvalidRequest extends scrubbing(Schema.TaggedError<InvalidRequest>()(
   "InvalidRequest",
   { detail: Schema.String }
 )) {
@@ -313,10 +317,10 @@ export class InvalidRequest extends scrubbing(Schema.TaggedError<InvalidRequest>
  * @since 0.1.0
  * @category errors
  */
-export class ConnectionError extends scrubbing(Schema.TaggedError<ConnectionError>("effect-anthropic/ConnectionError")(
+export class ConnectionError extends scrubbing(Schema.TaggedError<ConnectionError>()(
   "ConnectionError",
   {
-    reason: Schema.Literal("transport", "timeout"),
+    reason: Schema.Literals(["transport", "timeout"]),
     /** `METHOD url` of the request (no headers, no body). */
     request: Schema.String,
     detail: Schema.String
@@ -336,7 +340,7 @@ export class ConnectionError extends scrubbing(Schema.TaggedError<ConnectionErro
  * @since 0.1.0
  * @category errors
  */
-export class LoginRequired extends scrubbing(Schema.TaggedError<LoginRequired>("effect-anthropic/LoginRequired")(
+export class LoginRequired extends scrubbing(Schema.TaggedError<LoginRequired>()(
   "LoginRequired",
   {
     credential: CredentialKind,
@@ -360,7 +364,7 @@ export class LoginRequired extends scrubbing(Schema.TaggedError<LoginRequired>("
  * @since 0.1.0
  * @category errors
  */
-export class RefreshFailed extends scrubbing(Schema.TaggedError<RefreshFailed>("effect-anthropic/RefreshFailed")(
+export class RefreshFailed extends scrubbing(Schema.TaggedError<RefreshFailed>()(
   "RefreshFailed",
   {
     credential: CredentialKind,
@@ -381,8 +385,8 @@ export class RefreshFailed extends scrubbing(Schema.TaggedError<RefreshFailed>("
  * @since 0.1.0
  * @category errors
  */
-export class StreamError extends scrubbing(Schema.TaggedError<StreamError>("effect-anthropic/StreamError")("StreamError", {
-  reason: Schema.Literal("truncated", "idle_timeout", "malformed"),
+export class StreamError extends scrubbing(Schema.TaggedError<StreamError>()("StreamError", {
+  reason: Schema.Literals(["truncated", "idle_timeout", "malformed"]),
   detail: Schema.String,
   requestId: Schema.optional(Schema.String)
 })) {
@@ -404,7 +408,7 @@ export class StreamError extends scrubbing(Schema.TaggedError<StreamError>("effe
  * @since 0.1.0
  * @category errors
  */
-export class ClientClosed extends scrubbing(Schema.TaggedError<ClientClosed>("effect-anthropic/ClientClosed")("ClientClosed", {
+export class ClientClosed extends scrubbing(Schema.TaggedError<ClientClosed>()("ClientClosed", {
   detail: Schema.String
 })) {
   override get message(): string {
@@ -419,7 +423,7 @@ export class ClientClosed extends scrubbing(Schema.TaggedError<ClientClosed>("ef
  * @since 0.1.0
  * @category errors
  */
-export class LoginFailed extends scrubbing(Schema.TaggedError<LoginFailed>("effect-anthropic/LoginFailed")("LoginFailed", {
+export class LoginFailed extends scrubbing(Schema.TaggedError<LoginFailed>()("LoginFailed", {
   detail: Schema.String
 })) {
   override get message(): string {
@@ -435,11 +439,11 @@ export class LoginFailed extends scrubbing(Schema.TaggedError<LoginFailed>("effe
  * @since 0.2.0
  * @category errors
  */
-export class StructuredOutputError extends scrubbing(Schema.TaggedError<StructuredOutputError>("effect-anthropic/StructuredOutputError")(
+export class StructuredOutputError extends scrubbing(Schema.TaggedError<StructuredOutputError>()(
   "StructuredOutputError",
   {
     /** Where the value came from: the answer's text (structured output) or a `tool_use` block's input. */
-    source: Schema.Literal("text", "tool_use"),
+    source: Schema.Literals(["text", "tool_use"]),
     /** The tool, for a tool's input. */
     name: Schema.optional(Schema.String),
     detail: Schema.String,

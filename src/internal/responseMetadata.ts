@@ -65,7 +65,7 @@ export const Unified = Schema.Struct({
   fallbackPercentage: Schema.optional(Schema.Number),
   fiveHour: Schema.optional(UnifiedWindow),
   sevenDay: Schema.optional(UnifiedWindow),
-  windows: Schema.Record({ key: Schema.String, value: UnifiedWindow })
+  windows: Schema.Record(Schema.String, UnifiedWindow)
 })
 /**
  * @since 0.2.0

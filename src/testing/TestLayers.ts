@@ -9,11 +9,11 @@
  *
  * @since 0.1.0
  */
-import type * as HttpBody from "@effect/platform/HttpBody"
-import * as HttpClient from "@effect/platform/HttpClient"
-import * as HttpClientError from "@effect/platform/HttpClientError"
-import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as Effect from "effect/Effect"
+import type * as HttpBody from "effect/http/HttpBody"
+import * as HttpClient from "effect/http/HttpClient"
+import * as HttpClientError from "effect/http/HttpClientError"
+import * as HttpClientResponse from "effect/http/HttpClientResponse"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import * as AnthropicClient from "../AnthropicClient.js"
@@ -101,7 +101,8 @@ export const httpClient = (handler: Handler = () => echo): Layer.Layer<HttpClien
       }
       return Effect.tryPromise({
         try: async () => HttpClientResponse.fromWeb(request, toResponse(await handler(recorded), recorded)),
-        catch: (cause) => new HttpClientError.RequestError({ request, reason: "Transport", cause })
+        catch: (cause) =>
+          new HttpClientError.HttpClientError({ reason: new HttpClientError.TransportError({ request, cause }) })
       })
     })
   )

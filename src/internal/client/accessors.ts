@@ -9,7 +9,8 @@ import { AnthropicClient, type Service } from "./service.js"
 /** An Effect-returning method of the client, as a function of the context. */
 export const accessEffect = <Args extends Array<any>, A, E, R>(
   method: (client: Service) => (...args: Args) => Effect.Effect<A, E, R>
-): (...args: Args) => Effect.Effect<A, E, R | AnthropicClient> => Effect.serviceFunctionEffect(AnthropicClient, method)
+): (...args: Args) => Effect.Effect<A, E, R | AnthropicClient> =>
+(...args) => AnthropicClient.use((client) => method(client)(...args))
 
 /** A Stream-returning method of the client, as a function of the context. */
 export const accessStream = <Args extends Array<any>, A, E>(

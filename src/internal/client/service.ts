@@ -48,7 +48,7 @@ export interface MessageWithResponse {
 export interface StreamWithResponse {
   readonly events: Stream.Stream<Messages.MessageStreamEvent, ApiError>
   /**
-   * The same events a chunk at a time (failing with `None` at the end), for a loop without a Stream around them:
+   * The same events a chunk at a time (failing with `Cause.Done` at the end), for a loop without a Stream around them:
    * each Stream layer runs a channel executor per chunk (measured: 1–3 % of the floor on 400k events). Read
    * `events` or `pull`, not both.
    */
@@ -110,4 +110,4 @@ export interface Service extends Models.Service, MessageBatches.Service, Files.S
  * @since 0.1.0
  * @category tags
  */
-export class AnthropicClient extends Context.Tag("effect-anthropic/AnthropicClient")<AnthropicClient, Service>() {}
+export class AnthropicClient extends Context.Service<AnthropicClient, Service>()("effect-anthropic/AnthropicClient") {}

@@ -72,8 +72,8 @@ const optional = <A>(config: Config.Config<A>): Config.Config<A | undefined> =>
 /** How a variable of the environment is read from the `ConfigProvider` (the key as a secret). */
 export const variableConfig = (variable: string): Config.Config<string> =>
   variable === ENVIRONMENT_DEFAULTS.apiKey.variable
-    ? Config.map(Config.redacted(variable), Redacted.value)
-    : Config.string(variable)
+    ? Config.map(Config.Redacted(variable), Redacted.value)
+    : Config.String(variable)
 
 /** The environment as `Config` values read it: from the current `ConfigProvider`, each variable optional. */
 export const environmentConfig: Config.Config<Env> = Config.all(

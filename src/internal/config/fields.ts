@@ -3,8 +3,8 @@
  * `providers.anthropic` in the file, the rule its value passes, and whether it is a secret. The file's decoded section
  * becomes `SettingsInput` through it, and `Config` values are checked one by one with it.
  */
-import * as Either from "effect/Either"
 import * as Redacted from "effect/Redacted"
+import * as Result from "effect/Result"
 import * as Schema from "effect/Schema"
 import { decodeProblem, formatPath, valueAt } from "./describeValue.js"
 import { fixFor } from "./fixHints.js"
@@ -15,7 +15,7 @@ export interface Field {
   readonly option: keyof ConfigOptions
   /** The key under `providers.anthropic`: `["rate_limit", "requests_per_second"]`. */
   readonly key: ReadonlyArray<string>
-  readonly rule: Schema.Schema.AnyNoContext
+  readonly rule: Schema.Decoder<unknown>
   /**
    * Kept `Redacted` in the input (a key, a token, a URL that may hold a password), and only described in errors;
    * every other setting's value is shown in them as given.
@@ -23,7 +23,7 @@ export interface Field {
   readonly secret: boolean
 }
 
-const field = (option: keyof ConfigOptions, key: string, rule: Schema.Schema.AnyNoContext, secret = false): Field => ({
+const field = (option: keyof ConfigOptions, key: string, rule: Schema.Decoder<unknown>, secret = false): Field => ({
   option,
   key: key.split("."),
   rule,
@@ -97,11 +97,11 @@ export interface Refusal {
 }
 
 /** One value checked by its field's rule (strictly: a mapping's unknown key is refused), decoded or refused. */
-export const checkValue = (field: Field, value: unknown): Either.Either<unknown, Refusal> => {
+export const checkValue = (field: Field, value: unknown): Result.Result<unknown, Refusal> => {
   const raw = field.secret && Redacted.isRedacted(value) ? Redacted.value(value) : value
-  return Schema.decodeUnknownEither(field.rule)(raw, { errors: "first", onExcessProperty: "error" }).pipe(
-    Either.map((decoded) => field.secret ? Redacted.make(decoded as string) : decoded),
-    Either.mapLeft((error) => {
+  return Schema.decodeUnknownResult(field.rule)(raw, { errors: "first", onExcessProperty: "error" }).pipe(
+    Result.map((decoded) => field.secret ? Redacted.make(decoded as string) : decoded),
+    Result.mapError((error) => {
       const { path: within, problem } = decodeProblem(error, raw, () => !field.secret)
       return { within, found: valueAt(raw, within), problem, fix: fixFor(fileKeyOf(field, within), problem) }
     })

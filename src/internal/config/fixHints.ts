@@ -2,7 +2,7 @@
  * The fix an `AnthropicConfigError` proposes for a refused value, chosen by the key's path in the file (a value from a
  * `Config` is looked up by the file key it stands for), and the error itself for a failed decode.
  */
-import type * as ParseResult from "effect/ParseResult"
+import type * as Schema from "effect/Schema"
 import { AnthropicConfigError } from "../errors.js"
 import { SETUP_TOKEN_FIX } from "../tokens.js"
 import { DEFAULT_AUTHORIZE_URL, DEFAULT_CLIENT_ID, DEFAULT_MAX_WAIT_MS } from "./defaults.js"
@@ -63,7 +63,7 @@ export const fixFor = (keyPath: string, problem: string): string => {
  * fix. The value is shown where `shownAt` allows it for the file key (`providers.anthropic.base_url`), else described.
  */
 export const toConfigError = (
-  error: ParseResult.ParseError,
+  error: Schema.SchemaError,
   input: unknown,
   file: string,
   prefix: ReadonlyArray<PropertyKey>,

@@ -5,11 +5,10 @@
  */
 import * as Config from "effect/Config"
 import * as ConfigProvider from "effect/ConfigProvider"
-import type * as ConfigError from "effect/ConfigError"
 import * as Effect from "effect/Effect"
-import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
+import * as Result from "effect/Result"
 import { AnthropicConfigError } from "../errors.js"
 import { SOURCE } from "./defaults.js"
 import { formatPath } from "./describeValue.js"
@@ -24,12 +23,12 @@ import { checkValue, type Field, FIELDS, redisWithoutUrl } from "./fields.js"
 import type { Env } from "./interpolate.js"
 import { type AnthropicSettings, type ConfigOptions, type SettingsInput, toSettings } from "./settings.js"
 
-type Options = Config.Config.Wrap<ConfigOptions>
+type Options = Config.Wrap<ConfigOptions>
 
 /** The settings from `Config` values, and for the options left out the file's defaults (the environment's first). */
 export const fromConfig = (
   options: Options = {}
-): Effect.Effect<AnthropicSettings, ConfigError.ConfigError | AnthropicConfigError> =>
+): Effect.Effect<AnthropicSettings, Config.ConfigError | AnthropicConfigError> =>
   Effect.flatMap(Config.all([environmentConfig, unwrapOptions(options)]), ([env, given]) =>
     Effect.map(checkOptions(options, given, env), (input) =>
       toSettings(input, {
@@ -40,7 +39,7 @@ export const fromConfig = (
         model: Option.none()
       })))
 
-/** `Config.unwrap`, which (effect 3.22) throws on an object without keys: no options is no `Config` to read. */
+/** `Config.unwrap`, except that no options is no `Config` to read (Effect 3's threw on an object without keys). */
 const unwrapOptions = (options: Options): Config.Config<ConfigOptions> =>
   Config.isConfig(options) || Object.keys(options).length > 0 ? Config.unwrap(options) : Config.succeed({})
 
@@ -64,11 +63,11 @@ const checkOptions = (
       const [value, origin] = valueOf(field, options, given, env)
       if (value === undefined) continue
       const checked = checkValue(field, value)
-      if (Either.isLeft(checked)) {
-        const { fix, problem } = checked.left
-        return Effect.flatMap(keyName(origin, checked.left), (key) => Effect.fail(refused(key, problem, fix)))
+      if (Result.isFailure(checked)) {
+        const { fix, problem } = checked.failure
+        return Effect.flatMap(keyName(origin, checked.failure), (key) => Effect.fail(refused(key, problem, fix)))
       }
-      input[field.option] = checked.right
+      input[field.option] = checked.success
     }
     return redisWithoutUrl(input) ? redisRefused(options, input) : Effect.succeed(input as SettingsInput)
   })
@@ -94,7 +93,7 @@ const optionConfig = (options: Options, option: keyof ConfigOptions): Option.Opt
   if (Config.isConfig(wrapped)) return Option.some(wrapped)
   // A record of `Config`s for a record option (`rateLimitModels: { "claude-x": { … } }`).
   return wrapped !== null && typeof wrapped === "object" && Object.keys(wrapped).length > 0
-    ? Option.some(Config.unwrap(wrapped as Config.Config.Wrap<unknown>))
+    ? Option.some(Config.unwrap(wrapped as Config.Wrap<unknown>))
     : Option.none()
 }
 
@@ -124,9 +123,8 @@ interface RefusedPart {
 
 /**
  * The key a refused value is named by: the key its `Config` read (`MY_ANTHROPIC_KEY`), with the place inside the value
- * (`MY_BETAS[1]`). Effect's `ConfigError` paths name the key only when a check sits right on the named `Config`
- * (`Config.redacted("K")`, `Config.withDefault` and `Config.map` hide it), so the `Config` is read again, noting the
- * keys it asks for and what each gave.
+ * (`MY_BETAS[1]`). The value reaches these checks after its `Config` is done (`Config.withDefault` and `Config.map`
+ * may have changed it), so the `Config` is read again, noting the keys it asks for and what each gave.
  */
 const keyName = (origin: Origin, part: RefusedPart): Effect.Effect<string> =>
   Option.match(origin.config, {
@@ -137,15 +135,26 @@ const keyName = (origin: Origin, part: RefusedPart): Effect.Effect<string> =>
 /** One key read, and the values it gave (several for a list split from one value). */
 interface Read {
   readonly key: string
-  readonly values: ReadonlyArray<unknown>
+  readonly values: ReadonlyArray<string>
 }
+
+/**
+ * Whether a value read gave the refused part: the same text, or the number or boolean parsed from it (a provider
+ * gives text; the `Config` parses it).
+ */
+const gave = (value: string, found: unknown): boolean =>
+  typeof found === "string"
+    ? value === found
+    : typeof found === "number"
+    ? value.trim() !== "" && Number(value) === found
+    : typeof found === "boolean" && value.trim().toLowerCase() === String(found)
 
 /**
  * The key that gave the refused part (`LIMITS.claude-x.rpm` of a map of models); else the one key read, with the place
  * inside its value; else the option's name with it.
  */
 const nameAmong = (reads: ReadonlyArray<Read>, name: string, { found, within }: RefusedPart): string => {
-  const holders = reads.filter((read) => read.values.some((value) => value === found))
+  const holders = reads.filter((read) => read.values.some((value) => gave(value, found)))
   if (holders.length === 1) {
     const [holder] = holders as [Read]
     const index = within.at(-1)
@@ -155,18 +164,26 @@ const nameAmong = (reads: ReadonlyArray<Read>, name: string, { found, within }: 
   return formatPath([reads.length === 1 ? reads[0]!.key : name, ...within])
 }
 
+/**
+ * The values a provider's node gives. Effect 4: a provider gives text, and `Config.Array` splits a list from one value
+ * on `,` afterwards (Effect 3's providers split it themselves), so the parts are noted too: a refused item is named by
+ * its index.
+ */
+const valuesOf = (node: ConfigProvider.Node | undefined): ReadonlyArray<string> => {
+  const value = node?.value
+  if (value === undefined) return []
+  return value.includes(",") ? [value, ...value.split(",")] : [value]
+}
+
 /** What `config` reads from the current `ConfigProvider`, key by key (the same as it read the first time). */
 const readsOf = (config: Config.Config<unknown>): Effect.Effect<ReadonlyArray<Read>> =>
-  Effect.configProviderWith((provider) => {
+  Effect.flatMap(ConfigProvider.ConfigProvider, (provider) => {
     const reads: Array<Read> = []
-    const flat = provider.flattened
-    const noting = ConfigProvider.fromFlat(ConfigProvider.makeFlat({
-      load: (path, primitive, split) =>
-        Effect.tap(flat.load(path, primitive, split), (values) => {
-          reads.push({ key: path.join("."), values })
-        }),
-      enumerateChildren: (path) => flat.enumerateChildren(path),
-      patch: flat.patch
-    }))
-    return Effect.map(Effect.exit(noting.load(config)), () => reads)
+    const noting = ConfigProvider.make((path) =>
+      Effect.tap(provider.load(path), (node) =>
+        Effect.sync(() => {
+          reads.push({ key: formatPath(path), values: valuesOf(node) })
+        }))
+    )
+    return Effect.map(Effect.exit(config.parse(noting)), () => reads)
   })

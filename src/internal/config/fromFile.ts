@@ -4,8 +4,8 @@
  * under `providers.anthropic`), then the settings.
  */
 import * as Effect from "effect/Effect"
-import * as Either from "effect/Either"
 import * as Option from "effect/Option"
+import * as Result from "effect/Result"
 import * as Schema from "effect/Schema"
 import * as path from "node:path"
 import { AnthropicConfigError } from "../errors.js"
@@ -44,27 +44,27 @@ export interface SourceOptions {
 export const fromObject = (
   config: unknown,
   options: SourceOptions = {}
-): Either.Either<AnthropicSettings, AnthropicConfigError> => {
+): Result.Result<AnthropicSettings, AnthropicConfigError> => {
   const env = options.env ?? process.env
   const source = options.source ?? SOURCE.inline
   return interpolateTree(withEnvironmentDefaults(config), env, source).pipe(
-    Either.flatMap((tree) => decodeFile(tree, source)),
-    Either.map((file) =>
+    Result.flatMap((tree) => decodeFile(tree, source)),
+    Result.map((file) =>
       toSettings(inputFromFile(file.providers.anthropic), {
         source,
         env,
         cwd: options.cwd ?? process.cwd(),
         apiKeyGiven: givesApiKey(config),
-        model: Option.fromNullable(file.model)
+        model: Option.fromNullishOr(file.model)
       })
     )
   )
 }
 
 /** Parse YAML text (the content of `config/llm.yaml`). */
-export const fromYaml = (text: string, options: SourceOptions = {}): Either.Either<AnthropicSettings, AnthropicConfigError> => {
+export const fromYaml = (text: string, options: SourceOptions = {}): Result.Result<AnthropicSettings, AnthropicConfigError> => {
   const source = options.source ?? SOURCE.inline
-  return Either.flatMap(parseYaml(text, source), (data) => fromObject(data ?? {}, { ...options, source }))
+  return Result.flatMap(parseYaml(text, source), (data) => fromObject(data ?? {}, { ...options, source }))
 }
 
 /**
@@ -74,13 +74,15 @@ export const fromYaml = (text: string, options: SourceOptions = {}): Either.Eith
 export const load = (options: LoadOptions = {}): Effect.Effect<AnthropicSettings, AnthropicConfigError> =>
   Effect.suspend(() => {
     const cwd = options.cwd ?? process.cwd()
-    if (options.config !== undefined) return fromObject(options.config, { env: options.env, cwd })
+    if (options.config !== undefined) return Effect.fromResult(fromObject(options.config, { env: options.env, cwd }))
     const configPath = path.resolve(cwd, options.configPath ?? DEFAULT_CONFIG_PATH)
     return readConfigFile(configPath, { optional: options.configPath === undefined }).pipe(
-      Effect.flatMap(Option.match({
-        onNone: () => fromObject({}, { env: options.env, cwd, source: SOURCE.builtIn }),
-        onSome: (text) => fromYaml(text, { env: options.env, cwd, source: configPath })
-      }))
+      Effect.flatMap((text) =>
+        Effect.fromResult(Option.match(text, {
+          onNone: () => fromObject({}, { env: options.env, cwd, source: SOURCE.builtIn }),
+          onSome: (text) => fromYaml(text, { env: options.env, cwd, source: configPath })
+        }))
+      )
     )
   })
 
@@ -88,9 +90,9 @@ export const load = (options: LoadOptions = {}): Effect.Effect<AnthropicSettings
 export const decodeModelSelection = (
   input: unknown,
   file: string = SOURCE.inline
-): Either.Either<ModelSelection, AnthropicConfigError> =>
-  Schema.decodeUnknownEither(ModelSelection)(input, { errors: "first" }).pipe(
-    Either.mapLeft((e) => toConfigError(e, input, file, ["model"], showsValueAt))
+): Result.Result<ModelSelection, AnthropicConfigError> =>
+  Schema.decodeUnknownResult(ModelSelection)(input, { errors: "first" }).pipe(
+    Result.mapError((e) => toConfigError(e, input, file, ["model"], showsValueAt))
   )
 
 const notAMapping = (file: string) =>
@@ -101,18 +103,18 @@ const notAMapping = (file: string) =>
   })
 
 /** The interpolated tree as the file's type: the whole file, then `providers.anthropic` strictly, then the rules that tie keys. */
-const decodeFile = (raw: unknown, file: string): Either.Either<typeof LlmFile.Type, AnthropicConfigError> => {
-  if (raw === null || typeof raw !== "object" || Array.isArray(raw)) return Either.left(notAMapping(file))
-  const result = Schema.decodeUnknownEither(LlmFile)(raw, { errors: "first" })
-  if (Either.isLeft(result)) return Either.left(toConfigError(result.left, raw, file, [], showsValueAt))
+const decodeFile = (raw: unknown, file: string): Result.Result<typeof LlmFile.Type, AnthropicConfigError> => {
+  if (raw === null || typeof raw !== "object" || Array.isArray(raw)) return Result.fail(notAMapping(file))
+  const result = Schema.decodeUnknownResult(LlmFile)(raw, { errors: "first" })
+  if (Result.isFailure(result)) return Result.fail(toConfigError(result.failure, raw, file, [], showsValueAt))
   // Keys under providers.anthropic are checked strictly: a typo there must not silently fall back to a default.
   const anthropic = (raw as { providers?: { anthropic?: unknown } }).providers?.anthropic ?? {}
-  const strict = Schema.decodeUnknownEither(AnthropicProviderFile)(anthropic, { errors: "first", onExcessProperty: "error" })
-  if (Either.isLeft(strict)) {
-    return Either.left(toConfigError(strict.left, anthropic, file, ["providers", "anthropic"], showsValueAt))
+  const strict = Schema.decodeUnknownResult(AnthropicProviderFile)(anthropic, { errors: "first", onExcessProperty: "error" })
+  if (Result.isFailure(strict)) {
+    return Result.fail(toConfigError(strict.failure, anthropic, file, ["providers", "anthropic"], showsValueAt))
   }
-  if (redisWithoutUrl(inputFromFile(result.right.providers.anthropic))) {
-    return Either.left(
+  if (redisWithoutUrl(inputFromFile(result.success.providers.anthropic))) {
+    return Result.fail(
       new AnthropicConfigError({
         file,
         path: "providers.anthropic.rate_limit.redis_url",
@@ -121,5 +123,5 @@ const decodeFile = (raw: unknown, file: string): Either.Either<typeof LlmFile.Ty
       })
     )
   }
-  return Either.right(result.right)
+  return Result.succeed(result.success)
 }

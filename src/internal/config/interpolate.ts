@@ -7,7 +7,7 @@
  *
  * Errors name the variable and the position, never the text: a default is often where a key is pasted.
  */
-import * as Either from "effect/Either"
+import * as Result from "effect/Result"
 import { AnthropicConfigError } from "../errors.js"
 import { formatPath } from "./describeValue.js"
 
@@ -131,10 +131,10 @@ export const interpolateTree = (
   env: Env,
   file: string,
   at: ReadonlyArray<PropertyKey> = []
-): Either.Either<unknown, AnthropicConfigError> => {
+): Result.Result<unknown, AnthropicConfigError> => {
   if (at.length > MAX_CONFIG_DEPTH) {
     // A real file is 4 levels deep; a cyclic object or a pathological file must not exhaust the stack.
-    return Either.left(
+    return Result.fail(
       new AnthropicConfigError({
         file,
         path: formatPath(at.slice(0, 4)),
@@ -146,18 +146,18 @@ export const interpolateTree = (
   if (typeof node === "string") {
     const result = interpolate(node, env)
     return result instanceof InterpolationError
-      ? Either.left(new AnthropicConfigError({ file, path: formatPath(at), problem: result.problem, fix: result.fix }))
-      : Either.right(result)
+      ? Result.fail(new AnthropicConfigError({ file, path: formatPath(at), problem: result.problem, fix: result.fix }))
+      : Result.succeed(result)
   }
-  if (node === null || typeof node !== "object") return Either.right(node)
+  if (node === null || typeof node !== "object") return Result.succeed(node)
   const entries: ReadonlyArray<readonly [PropertyKey, unknown]> = Array.isArray(node)
     ? node.map((value, i) => [i, value] as const)
     : Object.entries(node)
   const out: Array<readonly [PropertyKey, unknown]> = []
   for (const [key, value] of entries) {
     const result = interpolateTree(value, env, file, [...at, key])
-    if (Either.isLeft(result)) return result
-    out.push([key, result.right])
+    if (Result.isFailure(result)) return result
+    out.push([key, result.success])
   }
-  return Either.right(Array.isArray(node) ? out.map(([, value]) => value) : Object.fromEntries(out))
+  return Result.succeed(Array.isArray(node) ? out.map(([, value]) => value) : Object.fromEntries(out))
 }

@@ -3,9 +3,14 @@
  * form). Each rule is written once here: the file's schema is made of them, and the settings from Effect `Config`
  * values are checked by the same ones (see `fields.ts`).
  */
+import * as Effect from "effect/Effect"
+import * as Num from "effect/Number"
+import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
+import * as SchemaIssue from "effect/SchemaIssue"
+import * as SchemaTransformation from "effect/SchemaTransformation"
 import { credentialTextProblem, setupTokenProblem, unsendable } from "../tokens.js"
-import { describeValue, showable, showValue } from "./describeValue.js"
+import { describeValue, refusal, showable, showValue } from "./describeValue.js"
 
 /**
  * The slowest `rate_limit.requests_per_second`: one request every 1,000 s.
@@ -32,8 +37,26 @@ export const MAX_RETRIES = 100
 // The file's schema, in the file's own key names
 // ---------------------------------------------------------------------------------------------------------------
 
+/**
+ * Numeric text as a number: `"0.5"`, `"1e3"`, `"Infinity"`; text that is no number is refused ("must be a number").
+ *
+ * Effect 4: `Schema.NumberFromString` decodes any text (`"fast"` to `NaN`); Effect 3's refused text that is no number,
+ * as this does (with the same parse).
+ */
+const NumberFromText = Schema.String.pipe(Schema.decodeTo(
+  Schema.Number,
+  SchemaTransformation.transformEffect({
+    decode: (text: string, options) =>
+      Option.match(Num.parse(text), {
+        onNone: () => Effect.fail(new SchemaIssue.InvalidValue({ expected: "a number" }, text, options)),
+        onSome: Effect.succeed
+      }),
+    encode: (n: number) => Effect.succeed(String(n))
+  })
+))
+
 /** Numbers may come from `${VAR}` interpolation, which yields strings. */
-const NumberLike = Schema.Union(Schema.Number, Schema.NumberFromString)
+const NumberLike = Schema.Union([Schema.Number, NumberFromText]).annotate({ expected: "a number" })
 
 /**
  * The longest wait Effect's clock can keep: a sleep past 2^31 − 1 ms never ends, so a larger bound would mean none.
@@ -45,7 +68,12 @@ export const MAX_MILLISECONDS = 2 ** 31 - 1
 
 /** A whole number of milliseconds from `min` to {@link MAX_MILLISECONDS} (about 24.8 days). */
 const Milliseconds = (min: number) =>
-  NumberLike.pipe(Schema.compose(Schema.Number.pipe(Schema.int(), Schema.between(min, MAX_MILLISECONDS))))
+  NumberLike.check(
+    Schema.isInt({ expected: "an integer" }),
+    Schema.isBetween({ minimum: min, maximum: MAX_MILLISECONDS }, {
+      expected: `a number between ${min} and ${MAX_MILLISECONDS}`
+    })
+  )
 
 /**
  * The auth modes. `cli_credentials` pins the Claude Code CLI import (an extension of the seed's four).
@@ -53,14 +81,11 @@ const Milliseconds = (min: number) =>
  * @since 0.1.0
  * @category schemas
  */
-export const AuthMode = Schema.Literal("auto", "static", "setup_token", "oauth_bundle", "cli_credentials").annotations({
-  message: (issue) => ({
-    message: `must be one of "auto" | "static" | "setup_token" | "oauth_bundle" | "cli_credentials", not ${
-      showValue(issue.actual)
-    }`,
-    override: true
-  })
-})
+export const AuthMode = Schema.Literals(["auto", "static", "setup_token", "oauth_bundle", "cli_credentials"]).annotate(
+  refusal((found) =>
+    `must be one of "auto" | "static" | "setup_token" | "oauth_bundle" | "cli_credentials", not ${showValue(found)}`
+  )
+)
 
 /**
  * @since 0.1.0
@@ -70,17 +95,10 @@ export type AuthMode = typeof AuthMode.Type
 
 /**
  * A string checked by `problem`, which says why it is refused (showing a setting's value, never a secret's: see
- * `describeValue.ts`). Titled `string`: a value that is no
- * string at all is told "must be a string" (or "a list of strings"), as for a plain string key.
+ * `describeValue.ts`). A value that is no string at all is told "must be a string" (or "a list of strings"), as for
+ * a plain string key.
  */
-const checked = (problem: (s: string) => string | undefined) =>
-  Schema.String.pipe(
-    Schema.filter((s) => problem(s) === undefined, {
-      // Also asked when the value is no string (then the inner "must be a string" is what is said).
-      message: (issue) => (typeof issue.actual === "string" ? problem(issue.actual) : undefined) ?? "invalid",
-      title: "string"
-    })
-  )
+const checked = (problem: (s: string) => string | undefined) => Schema.String.check(Schema.makeFilter(problem))
 
 /** Loading trims the key and the token, so they are checked trimmed. */
 const SetupTokenValue = checked((s) => s.trim() === "" ? undefined : setupTokenProblem(s.trim()))
@@ -163,23 +181,27 @@ const RedisUrl = checked((s) => {
 })
 
 /** Booleans may come from `${VAR}` interpolation as `true` / `false`. */
-const BooleanLike = Schema.Union(
+const BooleanLike = Schema.Union([
   Schema.Boolean,
-  Schema.transform(Schema.Literal("true", "false"), Schema.Boolean, {
-    strict: true,
-    decode: (s) => s === "true",
-    encode: (b) => (b ? "true" : "false")
-  })
-).annotations({
-  message: (issue) => ({ message: `must be true or false, not ${showValue(issue.actual)}`, override: true })
-})
+  Schema.Literals(["true", "false"]).pipe(Schema.decodeTo(
+    Schema.Boolean,
+    SchemaTransformation.transform({
+      decode: (s) => s === "true",
+      encode: (b): "true" | "false" => (b ? "true" : "false")
+    })
+  ))
+]).annotate(refusal((found) => `must be true or false, not ${showValue(found)}`))
+
+/** A whole number within bounds, refused in words that show the number (never a secret: these are settings). */
+const wholeNumber = (min: number, max: number) =>
+  NumberLike.check(Schema.makeFilter((n: number) =>
+    Number.isInteger(n) && n >= min && n <= max
+      ? undefined
+      : `must be a whole number from ${min} to ${max}, not ${showValue(n)}`
+  ))
 
 /** A per-minute limit: a whole number from 1. */
-const PerMinute = NumberLike.pipe(Schema.compose(Schema.Number.pipe(
-  Schema.filter((n) => Number.isInteger(n) && n >= 1 && n <= MAX_PER_MINUTE, {
-    message: (issue) => `must be a whole number from 1 to ${MAX_PER_MINUTE}, not ${showValue(issue.actual)}`
-  })
-)))
+const PerMinute = wholeNumber(1, MAX_PER_MINUTE)
 
 /** The limits one model (or every model) has per minute. */
 const MinuteLimits = {
@@ -207,32 +229,23 @@ export const Rules = {
   page_url: checked((s) => urlProblem(s, false)),
   header_text: HeaderText,
   betas: Schema.Array(HeaderText),
-  requests_per_second: NumberLike.pipe(Schema.compose(Schema.Number.pipe(
-    Schema.between(MIN_REQUESTS_PER_SECOND, MAX_REQUESTS_PER_SECOND, {
-      message: (issue) =>
-        `must be a number from ${MIN_REQUESTS_PER_SECOND} to ${MAX_REQUESTS_PER_SECOND} ` +
-        `(fractions allowed, e.g. 0.5), not ${showValue(issue.actual)}`
-    })
-  ))),
+  requests_per_second: NumberLike.check(Schema.makeFilter((n: number) =>
+    n >= MIN_REQUESTS_PER_SECOND && n <= MAX_REQUESTS_PER_SECOND
+      ? undefined
+      : `must be a number from ${MIN_REQUESTS_PER_SECOND} to ${MAX_REQUESTS_PER_SECOND} ` +
+        `(fractions allowed, e.g. 0.5), not ${showValue(n)}`
+  )),
   per_minute: PerMinute,
   /** Per model, in place of the limits of the whole `rate_limit` for that model. */
-  models: Schema.Record({ key: Schema.String, value: Schema.Struct(MinuteLimits) }),
+  models: Schema.Record(Schema.String, Schema.Struct(MinuteLimits)),
   adaptive: BooleanLike,
-  store: Schema.Literal("memory", "redis").annotations({
-    message: (issue) => ({ message: `must be memory or redis, not ${showValue(issue.actual)}`, override: true })
-  }),
+  store: Schema.Literals(["memory", "redis"]).annotate(
+    refusal((found) => `must be memory or redis, not ${showValue(found)}`)
+  ),
   redis_url: RedisUrl,
   key_prefix: KeyPrefix,
-  max_concurrent: NumberLike.pipe(Schema.compose(Schema.Number.pipe(
-    Schema.filter((n) => Number.isInteger(n) && n >= 1 && n <= MAX_CONCURRENT, {
-      message: (issue) => `must be a whole number from 1 to ${MAX_CONCURRENT}, not ${showValue(issue.actual)}`
-    })
-  ))),
-  max_retries: NumberLike.pipe(Schema.compose(Schema.Number.pipe(
-    Schema.filter((n) => Number.isInteger(n) && n >= 0 && n <= MAX_RETRIES, {
-      message: (issue) => `must be a whole number from 0 to ${MAX_RETRIES}, not ${showValue(issue.actual)}`
-    })
-  ))),
+  max_concurrent: wholeNumber(1, MAX_CONCURRENT),
+  max_retries: wholeNumber(0, MAX_RETRIES),
   /** A wait that may be zero: `max_wait_ms`, `max_retry_after_ms`. */
   wait_ms: Milliseconds(0),
   /** A timeout, never zero: `timeout_ms`, `stream_idle_timeout_ms`. */
@@ -240,7 +253,7 @@ export const Rules = {
   mode: AuthMode,
   path: Schema.String,
   setup_token: SetupTokenValue,
-  scopes: Schema.Union(Schema.String, Schema.Array(Schema.String))
+  scopes: Schema.Union([Schema.String, Schema.Array(Schema.String)])
 } as const
 
 const AuthFile = Schema.Struct({
@@ -294,13 +307,14 @@ export const AnthropicProviderFile = Schema.Struct({
  * @category schemas
  */
 export const ModelSelection = Schema.Struct({
-  provider: Schema.Literal("anthropic").annotations({
-    message: (issue) => ({
-      message: `this client serves provider "anthropic" only, not ${showValue(issue.actual)}`,
-      override: true
-    })
-  }),
-  model: Schema.NonEmptyTrimmedString
+  provider: Schema.Literal("anthropic").annotate(
+    refusal((found) => `this client serves provider "anthropic" only, not ${showValue(found)}`)
+  ),
+  // Effect 4: no `NonEmptyTrimmedString`; the same two checks, in Effect 3's order and words.
+  model: Schema.String.check(
+    Schema.isTrimmed({ expected: "a string with no leading or trailing whitespace" }),
+    Schema.isNonEmpty({ expected: "a non empty string" })
+  )
 })
 
 /**

@@ -88,7 +88,7 @@ export interface RateLimitSettings extends MinuteLimits {
 /**
  * The settings as Effect `Config` values supply them: the file's keys, flat and in camelCase, every one optional
  * (an absent one takes the file's default). Pass a `Config` for each key you set:
- * `{ apiKey: Config.redacted("MY_ANTHROPIC_KEY"), requestsPerSecond: Config.number("RPS") }`.
+ * `{ apiKey: Config.Redacted("MY_ANTHROPIC_KEY"), requestsPerSecond: Config.Number("RPS") }`.
  */
 export interface ConfigOptions {
   readonly apiKey?: Redacted.Redacted<string> | undefined
@@ -149,7 +149,7 @@ export const toSettings = (input: SettingsInput, context: SettingsContext): Anth
   baseUrl: (input.baseUrl ?? Defaults.DEFAULT_BASE_URL).replace(/\/+$/, ""),
   anthropicVersion: input.anthropicVersion ?? Defaults.DEFAULT_ANTHROPIC_VERSION,
   betas: (input.betas ?? []).map((beta) => beta.trim()).filter((beta) => beta !== ""),
-  requestsPerSecond: Option.fromNullable(input.requestsPerSecond),
+  requestsPerSecond: Option.fromNullishOr(input.requestsPerSecond),
   rateLimit: rateLimitOf(input),
   maxRetries: input.maxRetries ?? Defaults.DEFAULT_MAX_RETRIES,
   maxRetryAfterMs: input.maxRetryAfterMs ?? Defaults.DEFAULT_MAX_RETRY_AFTER_MS,
@@ -195,7 +195,7 @@ const rateLimitOf = (input: SettingsInput): RateLimitSettings => ({
   ),
   adaptive: input.rateLimitAdaptive ?? true,
   store: input.rateLimitStore ?? "memory",
-  redisUrl: Option.fromNullable(input.redisUrl),
+  redisUrl: Option.fromNullishOr(input.redisUrl),
   keyPrefix: input.rateLimitKeyPrefix ?? Defaults.DEFAULT_KEY_PREFIX,
   maxWaitMs: input.rateLimitMaxWaitMs ?? Defaults.DEFAULT_MAX_WAIT_MS,
   maxConcurrent: input.rateLimitMaxConcurrent

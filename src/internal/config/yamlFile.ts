@@ -4,8 +4,8 @@
  */
 import { hasFileSystem, noFileSystem } from "../runtime.js"
 import * as Effect from "effect/Effect"
-import * as Either from "effect/Either"
 import * as Option from "effect/Option"
+import * as Result from "effect/Result"
 import * as fs from "node:fs/promises"
 import * as YAML from "yaml"
 import { AnthropicConfigError } from "../errors.js"
@@ -22,13 +22,13 @@ const MAX_CONFIG_BYTES = 64 * 1024
  * YAML text as plain data, or one error naming the file: too large, not YAML (with line and column), or aliases that
  * expand too far.
  */
-export const parseYaml = (text: string, source: string): Either.Either<unknown, AnthropicConfigError> => {
-  if (text.length > MAX_CONFIG_BYTES) return Either.left(tooLarge(source))
+export const parseYaml = (text: string, source: string): Result.Result<unknown, AnthropicConfigError> => {
+  if (text.length > MAX_CONFIG_BYTES) return Result.fail(tooLarge(source))
   const doc = YAML.parseDocument(text, { prettyErrors: true, uniqueKeys: true })
   const firstError = doc.errors[0]
   if (firstError !== undefined) {
     const where = firstError.linePos?.[0]
-    return Either.left(
+    return Result.fail(
       new AnthropicConfigError({
         file: source,
         path: where === undefined ? undefined : `line ${where.line}, column ${where.col}`,
@@ -53,7 +53,7 @@ const tooLarge = (file: string): AnthropicConfigError =>
  * The file's text, refused when it holds more than {@link MAX_CONFIG_BYTES}: reading stops there, so a huge file (or
  * an endless one) costs no more than that.
  */
-const readBounded = async (file: string): Promise<Either.Either<string, AnthropicConfigError>> => {
+const readBounded = async (file: string): Promise<Result.Result<string, AnthropicConfigError>> => {
   const handle = await fs.open(file, "r")
   try {
     const buffer = Buffer.alloc(MAX_CONFIG_BYTES + 1)
@@ -61,7 +61,7 @@ const readBounded = async (file: string): Promise<Either.Either<string, Anthropi
     for (let read = -1; read !== 0 && length < buffer.length; length += read) {
       read = (await handle.read(buffer, length, buffer.length - length, null)).bytesRead
     }
-    return length > MAX_CONFIG_BYTES ? Either.left(tooLarge(file)) : Either.right(buffer.toString("utf8", 0, length))
+    return length > MAX_CONFIG_BYTES ? Result.fail(tooLarge(file)) : Result.succeed(buffer.toString("utf8", 0, length))
   } finally {
     await handle.close()
   }
@@ -77,7 +77,7 @@ export const readConfigFile = (
 ): Effect.Effect<Option.Option<string>, AnthropicConfigError> =>
   // No file system (Cloudflare Workers): the default file is absent; a file asked for by name cannot be read.
   !hasFileSystem ? (options.optional ? Effect.succeedNone : Effect.fail(cannotRead(file, noFileSystem))) : Effect.tryPromise({
-    try: (): Promise<Option.Option<Either.Either<string, AnthropicConfigError>>> =>
+    try: (): Promise<Option.Option<Result.Result<string, AnthropicConfigError>>> =>
       readBounded(file).then(Option.some, (cause: NodeJS.ErrnoException) => {
         if (cause.code === "ENOENT" && options.optional) return Option.none()
         throw cause
@@ -85,7 +85,7 @@ export const readConfigFile = (
     catch: (cause) => cannotRead(file, (cause as NodeJS.ErrnoException).code ?? String(cause))
   }).pipe(Effect.flatMap(Option.match({
     onNone: () => Effect.succeedNone,
-    onSome: (text) => Effect.map(text, Option.some)
+    onSome: (text) => Effect.map(Effect.fromResult(text), Option.some)
   })))
 
 const cannotRead = (file: string, code: string): AnthropicConfigError =>
@@ -111,8 +111,8 @@ const yamlErrorWords = (error: YAML.YAMLError): string => {
  * ("billion laughs") would otherwise build an exponentially large tree. `yaml` throws for that and for an alias
  * without its anchor; its message may quote the alias name, so it is not passed on.
  */
-const yamlToData = (doc: YAML.Document, file: string): Either.Either<unknown, AnthropicConfigError> =>
-  Either.try({
+const yamlToData = (doc: YAML.Document, file: string): Result.Result<unknown, AnthropicConfigError> =>
+  Result.try({
     try: () => doc.toJS({ maxAliasCount: MAX_YAML_ALIASES }) as unknown,
     catch: (cause) =>
       new AnthropicConfigError({

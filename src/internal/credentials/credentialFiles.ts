@@ -3,9 +3,9 @@
  * Each read says whether the file is missing, present but unusable (with an AnthropicConfigError naming the field), or found.
  */
 import * as Effect from "effect/Effect"
-import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
+import * as Result from "effect/Result"
 import * as Schema from "effect/Schema"
 import * as fs from "node:fs/promises"
 import { AnthropicConfigError } from "../errors.js"
@@ -35,7 +35,7 @@ export const readText = (file: string): Effect.Effect<Option.Option<string>, Ant
     try: () => fs.readFile(file, "utf8").then(Option.some),
     catch: (cause) => cause as NodeJS.ErrnoException
   }).pipe(
-    Effect.catchAll((cause) =>
+    Effect.catch((cause) =>
       cause.code === "ENOENT" || cause.code === "ENOTDIR"
         ? Effect.succeed(Option.none<string>())
         : Effect.fail(
@@ -48,28 +48,28 @@ export const readText = (file: string): Effect.Effect<Option.Option<string>, Ant
     )
   )
 
-const parseJson = (text: string, file: string, fix: string): Either.Either<unknown, AnthropicConfigError> =>
-  Either.try({
+const parseJson = (text: string, file: string, fix: string): Result.Result<unknown, AnthropicConfigError> =>
+  Result.try({
     try: () => JSON.parse(text) as unknown,
     catch: () => new AnthropicConfigError({ file, problem: "the file is not valid JSON", fix })
   })
 
 /** Read a JSON credential file through `schema`, then shape what it holds with `toValue`. */
-const readJsonFile = <A, I, B>(
+const readJsonFile = <A, B>(
   file: string,
-  schema: Schema.Schema<A, I>,
+  schema: Schema.Decoder<A>,
   fix: string,
   toValue: (decoded: A) => B
 ): Effect.Effect<FileRead<B>, AnthropicConfigError> =>
   Effect.map(readText(file), (text) => {
     if (Option.isNone(text)) return missing
-    const decoded = parseJson(text.value, file, fix).pipe(Either.flatMap((json) => decodeWith(schema, json, file, fix)))
-    return Either.isLeft(decoded) ? invalid(decoded.left) : found(toValue(decoded.right))
+    const decoded = parseJson(text.value, file, fix).pipe(Result.flatMap((json) => decodeWith(schema, json, file, fix)))
+    return Result.isFailure(decoded) ? invalid(decoded.failure) : found(toValue(decoded.success))
   })
 
-const decodeWith = <A, I>(schema: Schema.Schema<A, I>, input: unknown, file: string, fix: string) =>
-  Schema.decodeUnknownEither(schema)(input, { errors: "first" }).pipe(
-    Either.mapLeft((error) => {
+const decodeWith = <A>(schema: Schema.Decoder<A>, input: unknown, file: string, fix: string) =>
+  Schema.decodeUnknownResult(schema)(input, { errors: "first" }).pipe(
+    Result.mapError((error) => {
       // Described, never quoted: a token pasted into the wrong field must not come back in the error.
       const { path, problem } = decodeProblem(error, input)
       return new AnthropicConfigError({ file, path: path.length === 0 ? undefined : path.join("."), problem, fix })
@@ -87,33 +87,32 @@ const EXPIRY_RANGE = "a date from 1970-01-01 up to 3000-01-01"
 const plausibleExpiry = (ms: number): boolean => ms >= 0 && ms < LATEST_EXPIRY
 
 /** Epoch milliseconds, as the Claude Code CLI writes them. */
-const EpochMillis = Schema.Number.pipe(
-  Schema.filter(plausibleExpiry, { message: () => `must be ${EXPIRY_RANGE}, in epoch milliseconds` })
+const EpochMillis = Schema.Number.check(
+  Schema.makeFilter(plausibleExpiry, { message: `must be ${EXPIRY_RANGE}, in epoch milliseconds` })
 )
 
 /** ISO 8601 text or epoch milliseconds. */
-const Instant = Schema.Union(
+const Instant = Schema.Union([
   EpochMillis,
-  Schema.String.pipe(
-    Schema.filter((s) => plausibleExpiry(Date.parse(s)), {
-      message: () => `must be ${EXPIRY_RANGE} as ISO 8601 text (2026-05-01T12:00:00.000Z) or epoch milliseconds`
+  Schema.String.check(
+    Schema.makeFilter((s: string) => plausibleExpiry(Date.parse(s)), {
+      message: `must be ${EXPIRY_RANGE} as ISO 8601 text (2026-05-01T12:00:00.000Z) or epoch milliseconds`
     })
   )
-)
+])
 const toMillis = (instant: number | string): number => typeof instant === "number" ? instant : Date.parse(instant)
 
 /** An access token, sent as `Authorization: Bearer …`: one run of printable ASCII, or no request could carry it. */
-const AccessToken = Schema.NonEmptyString.pipe(
-  Schema.filter((s) => credentialTextProblem("an access token", s) === undefined, {
-    message: (issue) => credentialTextProblem("an access token", issue.actual as string) ?? "invalid access token"
-  })
+const AccessToken = Schema.String.check(
+  Schema.isNonEmpty({ expected: "a non empty string" }),
+  Schema.makeFilter((s: string) => credentialTextProblem("an access token", s))
 )
 
 /** A refresh token that may be missing or empty: then there is none, and the token works until it expires. */
 const RefreshToken = Schema.optional(Schema.String)
 
 const refreshTokenOf = (token: string | undefined): Option.Option<Redacted.Redacted<string>> =>
-  Option.fromNullable(token).pipe(Option.filter((t) => t !== ""), Option.map(Redacted.make))
+  Option.fromNullishOr(token).pipe(Option.filter((t) => t !== ""), Option.map(Redacted.make))
 
 /**
  * `{access_token, refresh_token, expires_at}` as the login wizard writes it. A token endpoint need not issue a refresh
@@ -149,7 +148,7 @@ export const readCliCredentials = (file: string): Effect.Effect<FileRead<OAuthTo
   readJsonFile(file, CliCredentialsFile, CLI_FIX, ({ claudeAiOauth: oauth }): OAuthToken => ({
     accessToken: Redacted.make(oauth.accessToken),
     refreshToken: refreshTokenOf(oauth.refreshToken),
-    expiresAt: Option.fromNullable(oauth.expiresAt)
+    expiresAt: Option.fromNullishOr(oauth.expiresAt)
   }))
 
 /**

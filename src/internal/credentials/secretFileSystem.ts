@@ -12,7 +12,8 @@ import nodeFs from "node:fs"
  */
 export type FileSystem = typeof nodeFs
 
-export class SecretFileSystem extends Context.Reference<SecretFileSystem>()(
+// Effect 4: a `Context.Reference` is a value (there is no class form); provided and read as the class was.
+export const SecretFileSystem: Context.Reference<FileSystem> = Context.Reference<FileSystem>(
   "effect-anthropic/internal/SecretFileSystem",
-  { defaultValue: (): FileSystem => nodeFs }
-) {}
+  { defaultValue: () => nodeFs }
+)

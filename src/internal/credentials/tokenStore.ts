@@ -126,7 +126,7 @@ const lock = async (
 
 /** {@link lock} as an Effect that can be interrupted while it waits; a lock taken after that is released. */
 const acquireLock = (fs: FileSystem, file: string, waitMs: number, onWait: () => void) =>
-  Effect.async<() => Promise<void>, unknown>((resume) => {
+  Effect.callback<() => Promise<void>, unknown>((resume) => {
     let abandoned = false
     lock(fs, file, waitMs, onWait, () => abandoned).then(
       (release) => abandoned ? void release().catch(() => undefined) : resume(Effect.succeed(release)),
@@ -219,7 +219,7 @@ const makeStore = (
           // Interruptible while it waits (closing the client must not wait for another process's lock); a lock
           // that arrives after the wait was given up is released at once.
           Effect.interruptible(acquireLock(fs, target, lockWaitMs, options.onWait ?? (() => {}))).pipe(
-            Effect.catchAll((cause) =>
+            Effect.catch((cause) =>
               LOCK_UNAVAILABLE.has(codeOf(cause))
                 ? Effect.as(
                   Effect.logWarning(

@@ -6,7 +6,7 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 
 /** The clock every fiber has unless a test replaces it. */
-const defaultClock = Effect.runSync(Effect.clock)
+const defaultClock = Effect.runSync(Effect.clockWith(Effect.succeed))
 
 /**
  * `clock.sleep`, except that on the default clock the timer is unref'd: a background fiber waiting on it does not
@@ -15,12 +15,12 @@ const defaultClock = Effect.runSync(Effect.clock)
 export const backgroundSleep = (clock: Clock.Clock, ms: number): Effect.Effect<void> =>
   clock !== defaultClock
     ? clock.sleep(Duration.millis(ms))
-    : Effect.async<void>((resume) => {
+    : Effect.callback<void>((resume) => {
       const timer = setTimeout(() => resume(Effect.void), Math.min(ms, 2 ** 31 - 1))
       timer.unref()
       return Effect.sync(() => clearTimeout(timer))
     })
 
 /** {@link backgroundSleep} on the fiber's clock. */
-export const sleep = (duration: Duration.DurationInput): Effect.Effect<void> =>
-  Effect.flatMap(Effect.clock, (clock) => backgroundSleep(clock, Duration.toMillis(duration)))
+export const sleep = (duration: Duration.Input): Effect.Effect<void> =>
+  Effect.clockWith((clock) => backgroundSleep(clock, Duration.toMillis(duration)))

@@ -5,15 +5,14 @@
  * retryable 429 pauses every call), metered (`metering.ts`), read as JSON or as a stream (`streamBody.ts`), and
  * retried by the policy (`classify.ts`).
  */
-import * as HttpBody from "@effect/platform/HttpBody"
-import * as HttpClient from "@effect/platform/HttpClient"
-import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
-import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import type * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
-import * as Either from "effect/Either"
-import * as ExecutionStrategy from "effect/ExecutionStrategy"
 import * as Exit from "effect/Exit"
+import * as HttpBody from "effect/http/HttpBody"
+import * as HttpClient from "effect/http/HttpClient"
+import * as HttpClientRequest from "effect/http/HttpClientRequest"
+import type * as HttpClientResponse from "effect/http/HttpClientResponse"
+import * as Result from "effect/Result"
 import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import type { AuthHeaders } from "../credentials/authHeaders.js"
@@ -64,15 +63,15 @@ const failedWith = ({ clock, credentials, limiter, settings }: Dependencies) =>
       (name) => response.headers[name],
       text,
       auth.kind,
-      clock.unsafeCurrentTimeMillis(),
+      clock.currentTimeMillisUnsafe(),
       response.status === 429 ? response.headers : undefined
     )
     if (error._tag === "CredentialInvalid" && error.reason === "rejected") {
-      return Effect.zipRight(credentials.markStale(auth), Effect.fail(error))
+      return Effect.andThen(credentials.markStale(auth), Effect.fail(error))
     }
     // Every call of the client waits out a 429 that will be retried, not only the one that got it.
     if (error._tag === "RateLimit" && error.retryable && error.retryAfterMs <= settings.maxRetryAfterMs) {
-      return Effect.zipRight(limiter.pause(error.retryAfterMs), Effect.fail(error))
+      return Effect.andThen(limiter.pause(error.retryAfterMs), Effect.fail(error))
     }
     return Effect.fail(error)
   })
@@ -80,12 +79,15 @@ const failedWith = ({ clock, credentials, limiter, settings }: Dependencies) =>
 /** An event on the current span, if there is one. */
 const spanEvent = (name: string, attributes: Record<string, unknown>): Effect.Effect<void> =>
   Effect.ignore(Effect.flatMap(Effect.currentSpan, (span) =>
-    Effect.clockWith((clock) => Effect.sync(() => span.event(name, clock.unsafeCurrentTimeNanos(), attributes)))))
+    Effect.clockWith((clock) => Effect.sync(() => span.event(name, clock.currentTimeNanosUnsafe(), attributes)))))
 
 /** What every call of one client shares: its `HttpClient`s, header maker and classification, made once. */
 const makeShared = (deps: Dependencies) => {
   const { settings } = deps
-  const http = deps.options.traceHeaders === "client" ? deps.client : deps.client.pipe(HttpClient.withTracerPropagation(false))
+  // Effect 4: propagation is the `TracerPropagationEnabled` reference (Effect 3's `withTracerPropagation(false)`).
+  const http = deps.options.traceHeaders === "client"
+    ? deps.client
+    : HttpClient.transformResponse(deps.client, Effect.provideService(HttpClient.TracerPropagationEnabled, false))
   const timeoutDetail = `no complete answer within timeout_ms (${settings.timeoutMs} ms)`
   return {
     http,
@@ -101,15 +103,15 @@ const makeShared = (deps: Dependencies) => {
 
 /**
  * Each attempt bounded by its timeout: by the `HttpClient` itself when it says it can (`timeout: "client"`, which
- * bounds `timeout_ms` already and takes a call's own `timeoutMs` from `withTimeout`), else by `Effect.timeoutFail`.
+ * bounds `timeout_ms` already and takes a call's own `timeoutMs` from `withTimeout`), else by `Effect.timeoutOrElse`.
  */
 const boundedBy = (deps: Dependencies, options: RequestOptions, timeoutMs: number, description: string, detail: string) =>
 <X, E>(send: Effect.Effect<X, E | ConnectionError>): Effect.Effect<X, E | ConnectionError> =>
   deps.options.timeout === "client"
     ? options.timeoutMs === undefined ? send : Deadlines.withTimeout(send, timeoutMs)
-    : Effect.timeoutFail(send, {
+    : Effect.timeoutOrElse(send, {
       duration: timeoutMs,
-      onTimeout: () => new ConnectionError({ reason: "timeout", request: description, detail })
+      orElse: () => Effect.fail(new ConnectionError({ reason: "timeout", request: description, detail }))
     })
 
 /** The retry settings of one call: the client's unless the call has its own (no object per call for the common case). */
@@ -141,7 +143,7 @@ const makeExecute = (deps: Dependencies): Service["execute"] => {
     // The status of the last answer and the number of attempts so far, for each attempt's span when traced.
     let lastStatus: number | undefined
     let attempts = 0
-    const sendIn = (auth: AuthHeaders, scope: Scope.CloseableScope | undefined, payload: HttpBody.HttpBody, charge: Charge): Effect.Effect<A, E | CallError> => {
+    const sendIn = (auth: AuthHeaders, scope: Scope.Closeable | undefined, payload: HttpBody.HttpBody, charge: Charge): Effect.Effect<A, E | CallError> => {
       const request = HttpClientRequest.make(method)(url, { headers: headersFor(auth, options), body: payload })
       // Without a scope, `timeout_ms` bounds the read as well (a JSON call): a client may read a small body with the head.
       const sent = scope === undefined
@@ -157,14 +159,14 @@ const makeExecute = (deps: Dependencies): Service["execute"] => {
             : failed(response, auth)
           // The API's word on the limits, from every answer (adaptive limiting); nothing to learn is the common case.
           const learned = adaptive ? limiter.observeHeaders(meter?.model, response.headers) : Effect.void
-          return learned === Effect.void ? answered : Effect.zipRight(learned, answered)
+          return learned === Effect.void ? answered : Effect.andThen(learned, answered)
         }
       })
     }
     // With a scope to tie the request to, each attempt's request gets a scope of its own forked from it.
     const send = (auth: AuthHeaders, payload: HttpBody.HttpBody, charge: Charge) =>
       parentScope === undefined ? sendIn(auth, undefined, payload, charge) : Effect.flatMap(
-        Scope.fork(parentScope, ExecutionStrategy.sequential),
+        Scope.fork(parentScope, "sequential"),
         (forked) => Effect.onError(sendIn(auth, forked, payload, charge), (cause) => Scope.close(forked, Exit.failCause(cause)))
       )
     // What this call has waited for the limiter, every attempt (for its response metadata).
@@ -190,19 +192,19 @@ const makeExecute = (deps: Dependencies): Service["execute"] => {
           () => lastStatus
         )
         // A wait for the limiter shows on the call's span (the common case, no wait, costs nothing).
-        return reservation.waitedMs > 0 ? Effect.zipRight(spanEvent("rate_limiter.wait", { "effect_anthropic.rate_limiter.wait_ms": reservation.waitedMs }), sent) : sent
+        return reservation.waitedMs > 0 ? Effect.andThen(spanEvent("rate_limiter.wait", { "effect_anthropic.rate_limiter.wait_ms": reservation.waitedMs }), sent) : sent
       })
     }
     // Encoded by the first attempt and reused by the retries; not before, where params JSON cannot write (a BigInt,
     // a cycle) would throw out of the call that builds the Effect instead of failing it.
-    let body: Either.Either<{ body: HttpBody.HttpBody; inputTokens: number }, InvalidRequest> | undefined
+    let body: Result.Result<{ body: HttpBody.HttpBody; inputTokens: number }, InvalidRequest> | undefined
     const attempt: Effect.Effect<A, E | CallError> = options.rawBody !== undefined
       ? Effect.flatMap(options.rawBody, (payload) => attemptWith(payload, 0))
       : options.body === undefined
       ? attemptWith(HttpBody.empty, 0)
       : Effect.suspend(() => {
         const encoded = body ??= encodeBody(options.body, meter !== undefined)
-        return Either.isLeft(encoded) ? Effect.fail(encoded.left) : attemptWith(encoded.right.body, encoded.right.inputTokens)
+        return Result.isFailure(encoded) ? Effect.fail(encoded.failure) : attemptWith(encoded.success.body, encoded.success.inputTokens)
       })
     return withRetries(attempt, retriesOf(settings, options))
   }
@@ -271,7 +273,7 @@ export const make = (deps: Dependencies): Service => {
       })))
 
   const stream = <A>(options: StreamOptions, decode: Decode<A> | PullDecode<A>): Stream.Stream<A, ApiError> =>
-    Stream.unwrapScoped(Effect.flatMap(Effect.scope, (streamScope) =>
+    Stream.unwrap(Effect.flatMap(Effect.scope, (streamScope) =>
       Effect.map(started(options, decode, streamScope), (s) => s.stream)))
 
   const streamWithResponse = <A>(options: StreamOptions, decode: Decode<A> | PullDecode<A>) =>

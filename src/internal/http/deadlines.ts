@@ -9,11 +9,10 @@
  * sleeps on Effect's `Clock` (so `TestClock` drives it in tests), and with the default clock on an unref'd timer: a
  * pending deadline never keeps the process alive.
  */
+import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import * as FiberRef from "effect/FiberRef"
 import { dual } from "effect/Function"
-import { globalValue } from "effect/GlobalValue"
 import type * as Scope from "effect/Scope"
 import { backgroundSleep } from "./backgroundSleep.js"
 
@@ -89,7 +88,7 @@ class Lane {
 /** The deadlines and their fiber, which lives as long as the scope. */
 export const make = (timeoutMs: number): Effect.Effect<Deadlines, never, Scope.Scope> =>
   Effect.gen(function*() {
-    const clock = yield* Effect.clock
+    const clock = yield* Effect.clockWith(Effect.succeed)
     const lanes = new Map<number, Lane>([[timeoutMs, new Lane()]])
     /** When the fiber wakes up next (Infinity: parked), and how to wake it sooner. */
     let wakesAt = Infinity
@@ -100,7 +99,7 @@ export const make = (timeoutMs: number): Effect.Effect<Deadlines, never, Scope.S
     const arm = (expire: () => void, ms = timeoutMs): Deadline => {
       let lane = lanes.get(ms)
       if (lane === undefined) lanes.set(ms, lane = new Lane())
-      const entry = new Entry(clock.unsafeCurrentTimeMillis() + ms, expire, lane)
+      const entry = new Entry(clock.currentTimeMillisUnsafe() + ms, expire, lane)
       lane.push(entry)
       if (entry.at < wakesAt) {
         wakesAt = entry.at
@@ -112,7 +111,7 @@ export const make = (timeoutMs: number): Effect.Effect<Deadlines, never, Scope.S
       return entry
     }
 
-    const woken = Effect.async<void>((resume) => {
+    const woken = Effect.callback<void>((resume) => {
       if (wakePending) {
         wakePending = false
         return resume(Effect.void)
@@ -124,7 +123,7 @@ export const make = (timeoutMs: number): Effect.Effect<Deadlines, never, Scope.S
     })
 
     const watch: Effect.Effect<never> = Effect.suspend(() => {
-      const now = clock.unsafeCurrentTimeMillis()
+      const now = clock.currentTimeMillisUnsafe()
       wakePending = false
       let next = Infinity
       for (const [ms, lane] of lanes) {
@@ -133,7 +132,7 @@ export const make = (timeoutMs: number): Effect.Effect<Deadlines, never, Scope.S
         else if (ms !== timeoutMs) lanes.delete(ms)
       }
       wakesAt = next
-      return Effect.zipRight(
+      return Effect.andThen(
         next === Infinity ? woken : Effect.raceFirst(backgroundSleep(clock, next - now), woken),
         watch
       )
@@ -143,10 +142,9 @@ export const make = (timeoutMs: number): Effect.Effect<Deadlines, never, Scope.S
   })
 
 /** The bound {@link withTimeout} sets for the requests of an effect; `undefined`: the client's own. */
-export const currentTimeout = globalValue(
-  "effect-anthropic/UndiciHttpClient/currentTimeout",
-  () => FiberRef.unsafeMake<number | undefined>(undefined)
-)
+export const currentTimeout = Context.Reference<number | undefined>("effect-anthropic/UndiciHttpClient/currentTimeout", {
+  defaultValue: () => undefined
+})
 
 /**
  * The requests `effect` sends through a client bounded by deadlines (`UndiciHttpClient`, the default `fetch` client)
@@ -157,7 +155,7 @@ export const currentTimeout = globalValue(
  * @category combinators
  */
 export const withTimeout: {
-  (timeout: Duration.DurationInput): <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
-  <A, E, R>(effect: Effect.Effect<A, E, R>, timeout: Duration.DurationInput): Effect.Effect<A, E, R>
-} = dual(2, <A, E, R>(effect: Effect.Effect<A, E, R>, timeout: Duration.DurationInput) =>
-  Effect.locally(effect, currentTimeout, Duration.toMillis(timeout)))
+  (timeout: Duration.Input): <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
+  <A, E, R>(effect: Effect.Effect<A, E, R>, timeout: Duration.Input): Effect.Effect<A, E, R>
+} = dual(2, <A, E, R>(effect: Effect.Effect<A, E, R>, timeout: Duration.Input) =>
+  Effect.provideService(effect, currentTimeout, Duration.toMillis(timeout)))

@@ -3,9 +3,9 @@
  * runs (Node, Deno); elsewhere (Bun, Cloudflare Workers, any other runtime) its client on the runtime's `fetch`. Both
  * bound each request by `timeout_ms` themselves. Everything above them is the same code.
  */
-import * as FetchClient from "./fetch.js"
-import type * as HttpClient from "@effect/platform/HttpClient"
+import type * as HttpClient from "effect/http/HttpClient"
 import type * as Layer from "effect/Layer"
+import * as FetchClient from "./fetch.js"
 import { undiciRuns } from "../runtime.js"
 import type { Options } from "./types.js"
 import * as UndiciHttpClient from "./undici.js"

@@ -3,21 +3,25 @@
  * channel executor) in between, and closing the scope their body is read in aborts the request. An answer of any
  * other client is read through its `stream`.
  */
-import type * as HttpClientError from "@effect/platform/HttpClientError"
-import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
-import type * as Chunk from "effect/Chunk"
+import type * as Arr from "effect/Array"
+import * as Channel from "effect/Channel"
 import type * as Effect from "effect/Effect"
-import type * as Option from "effect/Option"
-import type * as Scope from "effect/Scope"
+import type * as HttpClientError from "effect/http/HttpClientError"
+import type * as HttpClientResponse from "effect/http/HttpClientResponse"
+import type * as EffectPull from "effect/Pull"
+import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 
 /**
- * A body's pull: its next chunks of bytes, failing with `None` at the end.
+ * A body's pull: its next chunks of bytes, failing with `Cause.Done` at the end.
+ *
+ * Effect 4: a chunk is a non-empty array and the end is `Cause.Done`, as `Stream.toPull` gives them (Effect 3 had a
+ * `Chunk` and `Option.none()`).
  *
  * @since 0.2.0
  * @category models
  */
-export type Pull = Effect.Effect<Chunk.Chunk<Uint8Array>, Option.Option<HttpClientError.ResponseError>>
+export type Pull = EffectPull.Pull<Arr.NonEmptyReadonlyArray<Uint8Array>, HttpClientError.HttpClientError>
 
 /** The key of a response's direct pull. */
 export const PullKey: unique symbol = Symbol.for("effect-anthropic/http/DirectPull")
@@ -48,3 +52,10 @@ export const toPull = (response: HttpClientResponse.HttpClientResponse): Effect.
  * @category utils
  */
 export const readEndsWithScope = (response: HttpClientResponse.HttpClientResponse): boolean => isDirect(response)
+
+/**
+ * A body's stream over its pull, made in the stream's own scope (as Effect 3's `Stream.fromPull` did: Effect 4's
+ * leaves the `Scope` to the caller).
+ */
+export const streamOf = (pull: Effect.Effect<Pull, never, Scope.Scope>): Stream.Stream<Uint8Array, HttpClientError.HttpClientError> =>
+  Stream.fromChannel(Channel.fromTransform((_, scope) => Scope.provide(pull, scope)))

@@ -3,11 +3,11 @@
  * client's own whole-body execute where it has one: this library's `fetch` client then reads a small body with the
  * head, so the call resumes once. Any other client (or one wrapped by a transform) gets them through `execute`.
  */
-import type * as HttpClient from "@effect/platform/HttpClient"
-import type * as HttpClientError from "@effect/platform/HttpClientError"
-import type * as HttpClientRequest from "@effect/platform/HttpClientRequest"
-import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import type * as Effect from "effect/Effect"
+import type * as HttpClient from "effect/http/HttpClient"
+import type * as HttpClientError from "effect/http/HttpClientError"
+import type * as HttpClientRequest from "effect/http/HttpClientRequest"
+import type * as HttpClientResponse from "effect/http/HttpClientResponse"
 
 type Execute = (
   request: HttpClientRequest.HttpClientRequest

@@ -3,8 +3,8 @@
  * against the limits, and the answer's metadata handed to whoever listens (the call's `onResponse`, or
  * `AnthropicClient.withResponse` on the fiber).
  */
-import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as Effect from "effect/Effect"
+import type * as HttpClientResponse from "effect/http/HttpClientResponse"
 import type { Reservation, Usage } from "../rateLimiter/limiter.js"
 import * as ResponseMetadata from "../responseMetadata.js"
 import { currentSink, listeners } from "./responseSink.js"
@@ -53,8 +53,8 @@ export const recorded = <X, E>(
   read: Effect.Effect<X, E>
 ): Effect.Effect<X, E> => {
   if (onResponse !== undefined) onResponse(ResponseMetadata.fromHeaders(response.status, response.headers, waitedMs))
-  return listeners.count === 0 ? read : Effect.withFiberRuntime<X, E>((fiber) => {
-    const sink = fiber.getFiberRef(currentSink)
+  return listeners.count === 0 ? read : Effect.withFiber<X, E>((fiber) => {
+    const sink = fiber.getRef(currentSink)
     if (sink !== undefined) sink.last = { status: response.status, headers: response.headers, waitedMs }
     return read
   })

@@ -4,7 +4,6 @@
  * Two page shapes exist: `{ data, has_more, first_id, last_id }` with `after_id` / `before_id` cursors (models,
  * batches, files as documented), and `{ data, next_page }` with a `page` token (newer endpoints). Both are read.
  */
-import * as Chunk from "effect/Chunk"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
@@ -35,7 +34,7 @@ export interface Page<A> {
  * @since 0.2.0
  * @category schemas
  */
-export const Page = <A, I>(item: Schema.Schema<A, I>): Schema.Schema<Page<A>, Page<I>> =>
+export const Page = <A, I>(item: Schema.Codec<A, I>): Schema.Codec<Page<A>, Page<I>> =>
   Schema.Struct({
     data: Schema.Array(item),
     has_more: Schema.optional(Schema.Boolean),
@@ -129,7 +128,7 @@ const badLimit = (params: PageParams): InvalidRequest | undefined => {
  * there on as a `Stream`, fetching the next page only when the items before it have been taken.
  */
 export const makeList = <A, I, P extends PageParams>(
-  item: Schema.Schema<A, I>,
+  item: Schema.Codec<A, I>,
   what: string,
   fetch: (params: P) => Effect.Effect<unknown, CallError>
 ) => {
@@ -147,12 +146,12 @@ export const makeList = <A, I, P extends PageParams>(
       if (params.after_id !== undefined) seen.add(`id:${params.after_id}`)
       if (params.before_id !== undefined) seen.add(`id:${params.before_id}`)
       if (params.page !== undefined) seen.add(`page:${params.page}`)
-      return Stream.paginateChunkEffect(params, (current) =>
+      return Stream.paginate(params, (current) =>
         Effect.flatMap(page(current), (answer) => {
           const next = answer.data.length === 0 || bringsNew(answer, listed)
             ? nextParams(current, answer, what, seen)
             : bad(`a page of ${what} lists only items already listed`)
-          return next.ok ? Effect.succeed([Chunk.unsafeFromArray(answer.data), next.value] as const) : Effect.fail(next.error)
+          return next.ok ? Effect.succeed([answer.data, next.value] as const) : Effect.fail(next.error)
         }))
     })
   return { page, all }

@@ -3,9 +3,9 @@
  * body (refused, never quoted, when JSON cannot carry it), the query string, the betas merged, the headers with the
  * credential's own auth header alone, and the refusals of what cannot be sent.
  */
-import * as HttpBody from "@effect/platform/HttpBody"
-import * as Either from "effect/Either"
+import * as HttpBody from "effect/http/HttpBody"
 import * as Redacted from "effect/Redacted"
+import * as Result from "effect/Result"
 import { MAX_MILLISECONDS, MAX_RETRIES } from "../config/schema.js"
 import type { AuthHeaders } from "../credentials/authHeaders.js"
 import { InvalidRequest } from "../errors.js"
@@ -69,17 +69,17 @@ const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[
 export const pathOf = (
   template: TemplateStringsArray,
   ...params: ReadonlyArray<string>
-): Either.Either<string, InvalidRequest> => {
+): Result.Result<string, InvalidRequest> => {
   let out = template[0]!
   for (let i = 0; i < params.length; i++) {
     const param = params[i]!
     if (typeof param !== "string" || param === "" || param === "." || param === ".." || LONE_SURROGATE.test(param)) {
       // `.` and `..` would be resolved as path segments; a lone surrogate cannot be encoded.
-      return Either.left(invalidRequest(`an id in ${template.join("{id}")} is empty, ".", "..", not a string or not valid text`))
+      return Result.fail(invalidRequest(`an id in ${template.join("{id}")} is empty, ".", "..", not a string or not valid text`))
     }
     out += encodeURIComponent(param) + template[i + 1]!
   }
-  return Either.right(out)
+  return Result.succeed(out)
 }
 
 /** A request refused before sending: the caller's mistake, said in one line, never quoting secrets. */
@@ -106,8 +106,8 @@ export const mergeBetas = (...lists: ReadonlyArray<ReadonlyArray<string> | undef
  * The params as a JSON body, or an `Other` saying why JSON cannot carry them. It never quotes them: they may hold
  * anything.
  */
-export const encodeBody = (params: unknown, metered: boolean): Either.Either<{ body: HttpBody.HttpBody; inputTokens: number }, InvalidRequest> =>
-  Either.map(
+export const encodeBody = (params: unknown, metered: boolean): Result.Result<{ body: HttpBody.HttpBody; inputTokens: number }, InvalidRequest> =>
+  Result.map(
     jsonText(params, "the request params"),
     // The text as it is (every platform client sends a string): encoding it to bytes first was a copy per call.
     (text) => ({ body: HttpBody.raw(text, { contentType: "application/json" }), inputTokens: metered ? estimateInputTokens(text) : 0 })
@@ -120,14 +120,14 @@ export const encodeBody = (params: unknown, metered: boolean): Either.Either<{ b
  * @since 0.2.0
  * @category utils
  */
-export const jsonText = (value: unknown, what: string): Either.Either<string, InvalidRequest> => {
+export const jsonText = (value: unknown, what: string): Result.Result<string, InvalidRequest> => {
   try {
     const text = JSON.stringify(value)
     return text === undefined
-      ? Either.left(invalidRequest(`${what} cannot be sent as JSON: they are not a JSON value (undefined, a function or a symbol)`))
-      : Either.right(text)
+      ? Result.fail(invalidRequest(`${what} cannot be sent as JSON: they are not a JSON value (undefined, a function or a symbol)`))
+      : Result.succeed(text)
   } catch (cause) {
-    return Either.left(invalidRequest(`${what} cannot be sent as JSON: ${whyNotJson(cause)}`))
+    return Result.fail(invalidRequest(`${what} cannot be sent as JSON: ${whyNotJson(cause)}`))
   }
 }
 

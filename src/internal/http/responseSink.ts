@@ -3,7 +3,7 @@
  * answer's status and headers in the fiber's sink, if it has one. Recording is a field write; the headers are
  * parsed only when the metadata is asked for.
  */
-import * as FiberRef from "effect/FiberRef"
+import * as Context from "effect/Context"
 
 export interface Answer {
   readonly status: number
@@ -17,7 +17,11 @@ export interface Sink {
   last: Answer | undefined
 }
 
-export const currentSink: FiberRef.FiberRef<Sink | undefined> = FiberRef.unsafeMake<Sink | undefined>(undefined)
+/** The fiber's sink: set with `Effect.provideService(effect, currentSink, sink)`. */
+export const currentSink: Context.Reference<Sink | undefined> = Context.Reference<Sink | undefined>(
+  "effect-anthropic/http/ResponseSink",
+  { defaultValue: () => undefined }
+)
 
 /** How many effects are listening now: with none, the HTTP layer does not even look for a sink. */
 export const listeners = { count: 0 }

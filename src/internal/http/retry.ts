@@ -3,6 +3,7 @@
  * what delay (the server's `retry-after` within `retry.max_retry_after_ms`, else the official SDK's backoff), how
  * many times; the schedule is made only after a first failure.
  */
+import * as Cause from "effect/Cause"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Metric from "effect/Metric"
@@ -64,33 +65,38 @@ export const retryDelay = (
 /**
  * The retry policy: at most `maxRetries` retries, only of errors {@link mayRetry} allows, each after
  * {@link retryDelay}. Retries are logged at debug level.
+ *
+ * Effect 4: one step of its own (Effect 3 composed `identity`, `recurs`, `whileInput` and `addDelayEffect`, which
+ * Effect 4's `Schedule` no longer has); its output is the number of the retry, from 0.
  */
 export const retryPolicy = (options: RetryOptions): Schedule.Schedule<unknown, ApiError> =>
-  Schedule.identity<ApiError>().pipe(
-    Schedule.intersect(Schedule.recurs(options.maxRetries)),
-    Schedule.whileInput((error: ApiError) => mayRetry(error, options)),
-    Schedule.addDelayEffect(([error, attempt]) =>
+  Schedule.fromStepWithMetadata(Effect.succeed((meta: Schedule.InputMetadata<ApiError>) => {
+    const error = meta.input
+    const attempt = meta.attempt - 1
+    if (attempt >= options.maxRetries || !mayRetry(error, options)) return Cause.done(attempt)
+    return Effect.map(
       Effect.tap(retryDelay(error, attempt, options.maxRetryAfterMs), (delay) =>
-        Effect.zipRight(
+        Effect.andThen(
           observeRetry(error, attempt, Duration.toMillis(delay)),
           Effect.logDebug(
             `${error._tag}: retry ${attempt + 1} of ${options.maxRetries} in ${Math.round(Duration.toMillis(delay))} ms`
           ).pipe(Effect.annotateLogs({ error: error.message }))
-        ))
+        )),
+      (delay): [number, Duration.Duration] => [attempt, delay]
     )
-  )
+  }))
 
 /**
  * A retry, seen from outside: counted by its cause, and an event on the call's span (when traced) with the failed
  * attempt's status and the delay before the next.
  */
 const observeRetry = (error: ApiError, attempt: number, delayMs: number): Effect.Effect<void> =>
-  Effect.zipRight(
-    Metric.increment(Metric.tagged(GenAi.retries, "error.type", error._tag)),
+  Effect.andThen(
+    Metric.update(Metric.withAttributes(GenAi.retries, { "error.type": error._tag }), 1),
     Effect.flatMap(Effect.currentSpan, (span) =>
       Effect.clockWith((clock) =>
         Effect.sync(() =>
-          span.event("retry", clock.unsafeCurrentTimeNanos(), {
+          span.event("retry", clock.currentTimeNanosUnsafe(), {
             "error.type": error._tag,
             ...("status" in error && error.status > 0 ? { "http.response.status_code": error.status } : {}),
             "effect_anthropic.retry.attempt": attempt + 1,
@@ -108,13 +114,14 @@ export const withRetries = <A, E extends ApiError, R>(
   options: RetryOptions
 ): Effect.Effect<A, E, R> => {
   if (options.maxRetries <= 0) return effect
-  // The schedule is made only after a first failure: most calls never need it.
-  return Effect.catchAll(effect, (first) =>
-    Effect.flatMap(Schedule.driver(retryPolicy(options)), (driver) => {
+  // The schedule is made only after a first failure: most calls never need it. Its step sleeps the delay; it fails
+  // (with `Cause.Done`) when no retry follows.
+  return Effect.catch(effect, (first) =>
+    Effect.flatMap(Schedule.toStepWithSleep(retryPolicy(options)), (step) => {
       const again = (error: E): Effect.Effect<A, E, R> =>
-        Effect.matchEffect(driver.next(error), {
+        Effect.matchEffect(step(error), {
           onFailure: () => Effect.fail(error),
-          onSuccess: () => Effect.catchAll(effect, again)
+          onSuccess: () => Effect.catch(effect, again)
         })
       return again(first)
     }))

@@ -5,22 +5,22 @@
  * within `timeout_ms` of the answer, then no silence longer than `stream_idle_timeout_ms` while the reader waits on
  * the connection. The reservation is settled when the request is released.
  */
-import * as HttpClientError from "@effect/platform/HttpClientError"
-import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import type * as Arr from "effect/Array"
 import * as Cause from "effect/Cause"
-import * as Chunk from "effect/Chunk"
+import * as Channel from "effect/Channel"
 import type * as Clock from "effect/Clock"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
-import * as FiberId from "effect/FiberId"
-import * as Option from "effect/Option"
+import * as HttpClientError from "effect/http/HttpClientError"
+import type * as HttpClientResponse from "effect/http/HttpClientResponse"
 import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import { causeText } from "../causeText.js"
 import type { AuthHeaders } from "../credentials/authHeaders.js"
 import { type ApiError, ConnectionError, RateLimit, ServerError, StreamError } from "../errors.js"
 import { clip, MAX_IDENTIFIER } from "../clip.js"
+import type { Pull } from "../stream/pull.js"
 import type { BodyReader, Charge, Decode, HttpSettings, PullDecode, StartedStream } from "./types.js"
 import * as DirectPull from "./directPull.js"
 
@@ -38,14 +38,13 @@ export const pullDecode = <A>(decode: PullDecode<A>["decode"]): PullDecode<A> =>
  * @category utils
  */
 export const watchedBytes: Decode<Uint8Array> = (body, reader) =>
-  Stream.fromPull(Effect.map(Stream.toPull(body), (pull) =>
-    Effect.suspend(() => {
+  // Effect 4: `transformPull` hands over the body's own pull (`Stream.toPull` would wrap each read in a semaphore).
+  Stream.transformPull(body, (pull) =>
+    Effect.succeed(Effect.suspend(() => {
       reader.onWaiting()
       return Effect.matchEffect(pull, {
-        onFailure: Option.match({
-          onNone: () => Effect.fail(Option.none()),
-          onSome: (error) => Effect.fail(Option.some(reader.broken(Cause.fail(error))))
-        }),
+        onFailure: (error): Effect.Effect<never, StreamError | Cause.Done> =>
+          Cause.isDone(error) ? Cause.done() : Effect.fail(reader.broken(Cause.fail(error))),
         onSuccess: (chunk) => {
           reader.onBytes()
           return Effect.succeed(chunk)
@@ -60,7 +59,7 @@ interface Watched {
   readonly watchdog: Effect.Effect<void>
   /** Whether closing the request's scope ends a read of the body (this client's answers), or a failure must. */
   readonly endsWithScope: boolean
-  readonly body: () => Stream.Stream<Uint8Array, HttpClientError.ResponseError>
+  readonly body: () => Stream.Stream<Uint8Array, HttpClientError.HttpClientError>
   /** The first element has arrived: its clock stops. */
   readonly started: () => void
   /** Nobody waits on the connection any more (a read given up on): the idle clock stops. */
@@ -82,7 +81,7 @@ const watch = (
   clock: Clock.Clock,
   response: HttpClientResponse.HttpClientResponse,
   auth: AuthHeaders,
-  scope: Scope.CloseableScope,
+  scope: Scope.Closeable,
   options: { readonly timeoutMs?: number | undefined; readonly endOfBody?: string | undefined },
   charge: Charge
 ): Watched => {
@@ -93,25 +92,27 @@ const watch = (
   const timeoutMs = options.timeoutMs ?? settings.timeoutMs
   const idleMs = settings.streamIdleTimeoutMs
   const end = options.endOfBody === undefined ? "the body was complete" : options.endOfBody
-  let waitingSince: number | undefined = clock.unsafeCurrentTimeMillis()
-  let firstBy: number | undefined = clock.unsafeCurrentTimeMillis() + timeoutMs
+  let waitingSince: number | undefined = clock.currentTimeMillisUnsafe()
+  let firstBy: number | undefined = clock.currentTimeMillisUnsafe() + timeoutMs
   let ended: "idle" | "no_first_event" | undefined
   // Closing the scope aborts a read of this client's answers. Another client's read is failed through `stopped`
   // instead (closing its scope left a silent body waited on forever, or ended it as if it were complete); its
   // request is aborted when the failure has closed the scope.
-  const stopped = Deferred.unsafeMake<never, HttpClientError.ResponseError>(FiberId.none)
+  const stopped = Deferred.makeUnsafe<never, HttpClientError.HttpClientError>()
   const endsWithScope = DirectPull.readEndsWithScope(response)
-  const stop = (why: string) =>
-    endsWithScope ? Scope.close(scope, Exit.void) : Deferred.fail(
+  const stop = (why: string): Effect.Effect<void> =>
+    endsWithScope ? Scope.close(scope, Exit.void) : Effect.asVoid(Deferred.fail(
       stopped,
-      new HttpClientError.ResponseError({ request: response.request, response, reason: "Decode", cause: new Cause.TimeoutException(why) })
-    )
+      new HttpClientError.HttpClientError({
+        reason: new HttpClientError.DecodeError({ request: response.request, response, cause: new Cause.TimeoutError(why) })
+      })
+    ))
   // One fiber beside the stream instead of a timer per read: reads only stamp the time.
   const watchdog: Effect.Effect<void> = Effect.suspend(() => {
-    const now = clock.unsafeCurrentTimeMillis()
+    const now = clock.currentTimeMillisUnsafe()
     const idleLeft = waitingSince === undefined ? idleMs : idleMs - (now - waitingSince)
     const firstLeft = firstBy === undefined ? Infinity : firstBy - now
-    if (idleLeft > 0 && firstLeft > 0) return Effect.zipRight(Effect.sleep(Math.min(idleLeft, firstLeft)), watchdog)
+    if (idleLeft > 0 && firstLeft > 0) return Effect.andThen(Effect.sleep(Math.min(idleLeft, firstLeft)), watchdog)
     ended = idleLeft <= 0 ? "idle" : "no_first_event"
     return stop(ended === "idle" ? "the body went silent" : "no first element in time")
   })
@@ -137,7 +138,7 @@ const watch = (
         waitingSince = undefined
       },
       onWaiting: () => {
-        waitingSince = clock.unsafeCurrentTimeMillis()
+        waitingSince = clock.currentTimeMillisUnsafe()
       },
       broken,
       used: (usage) => {
@@ -147,7 +148,7 @@ const watch = (
     },
     watchdog,
     endsWithScope,
-    body: () => endsWithScope ? response.stream : Stream.interruptWhenDeferred(response.stream, stopped),
+    body: () => endsWithScope ? response.stream : Stream.interruptWhen(response.stream, Deferred.await(stopped)),
     started: () => {
       firstBy = undefined
     },
@@ -169,7 +170,7 @@ const readStream = <A>(
   clock: Clock.Clock,
   response: HttpClientResponse.HttpClientResponse,
   auth: AuthHeaders,
-  scope: Scope.CloseableScope,
+  scope: Scope.Closeable,
   options: { readonly timeoutMs?: number | undefined; readonly endOfBody?: string | undefined },
   decode: Decode<A> | PullDecode<A>,
   charge: Charge
@@ -180,19 +181,19 @@ const readStream = <A>(
     return Effect.gen(function*() {
       yield* Effect.forkIn(watched.watchdog, scope)
       // The first elements are read inside the attempt: a failure before anything was delivered is retried.
-      const pull = typeof decode === "function"
-        ? yield* Scope.extend(Stream.toPull(decode(watched.body(), watched.reader)), scope)
+      const pull: Pull<A, ApiError> = typeof decode === "function"
+        ? yield* pullIn(decode(watched.body(), watched.reader), scope)
         : decode.decode(
-          yield* Scope.extend(watched.endsWithScope ? DirectPull.toPull(response) : Stream.toPull(watched.body()), scope),
+          yield* (watched.endsWithScope
+            ? Scope.provide(DirectPull.toPull(response), scope)
+            : pullIn(watched.body(), scope)),
           watched.reader
         )
       // Until a chunk that holds something: a decoder may hand out empty chunks (a read that completed no line).
-      const pullSome: Effect.Effect<Chunk.Chunk<A> | undefined, ApiError> = Effect.flatMap(
-        Effect.catchAll(pull, Option.match({
-          onNone: () => Effect.succeed(undefined),
-          onSome: (error) => Effect.fail(retryableBeforeStart(error, description))
-        })),
-        (chunk) => (chunk !== undefined && Chunk.isEmpty(chunk) ? pullSome : Effect.succeed(chunk))
+      const pullSome: Effect.Effect<Arr.NonEmptyReadonlyArray<A> | undefined, ApiError> = Effect.flatMap(
+        Effect.catch(pull, (error) =>
+          Cause.isDone(error) ? Effect.succeed(undefined) : Effect.fail(retryableBeforeStart(error, description))),
+        (chunk) => (chunk !== undefined && chunk.length === 0 ? pullSome : Effect.succeed(chunk))
       )
       const first = yield* pullSome
       watched.started()
@@ -205,10 +206,17 @@ const readStream = <A>(
       if (first === undefined) yield* release
       // A read given up on (a timeout, a race) leaves nobody waiting on the connection: the idle clock stops.
       const stopWaiting = Effect.sync(watched.stopWaiting)
-      const rest = Effect.onError(pull, (cause) => Cause.isInterruptedOnly(cause) ? stopWaiting : release)
+      const rest = Effect.onError(pull, (cause) => Cause.hasInterruptsOnly(cause) ? stopWaiting : release)
       return startedOf(first, rest)
     })
   })
+
+/**
+ * A stream's pull in `scope`, without `Stream.toPull`'s semaphore and context around each read (Effect 4): the
+ * pull is read by one reader at a time.
+ */
+const pullIn = <X, E>(stream: Stream.Stream<X, E>, scope: Scope.Scope): Effect.Effect<Pull<X, E>> =>
+  Channel.toPullScoped(Stream.toChannel(stream), scope)
 
 /**
  * The stream reader for these settings: given an attempt's 2xx answer, its elements as a stream and as a pull.
@@ -217,7 +225,7 @@ export const makeStreamReader = (settings: StreamSettings, clock: Clock.Clock) =
 <A>(
   response: HttpClientResponse.HttpClientResponse,
   auth: AuthHeaders,
-  scope: Scope.CloseableScope,
+  scope: Scope.Closeable,
   options: { readonly timeoutMs?: number | undefined; readonly endOfBody?: string | undefined },
   decode: Decode<A> | PullDecode<A>,
   charge: Charge
@@ -225,19 +233,20 @@ export const makeStreamReader = (settings: StreamSettings, clock: Clock.Clock) =
 
 /** The elements from the first chunk on, as a stream and as a pull (read one of them, not both). */
 const startedOf = <A>(
-  first: Chunk.Chunk<A> | undefined,
-  rest: Effect.Effect<Chunk.Chunk<A>, Option.Option<ApiError>>
+  first: Arr.NonEmptyReadonlyArray<A> | undefined,
+  rest: Pull<A, ApiError>
 ): Omit<StartedStream<A>, "response"> => {
-  if (first === undefined) return { stream: Stream.empty, pull: Effect.fail(Option.none()) }
-  let firstTaken = false
-  return {
-    stream: Stream.concat(Stream.fromChunk(first), Stream.repeatEffectChunkOption(rest)),
-    pull: Effect.suspend(() => {
+  if (first === undefined) return { stream: Stream.empty, pull: Cause.done() }
+  // The first chunk, then the rest; each run of the stream starts again from the first chunk.
+  const fromFirst = (): Pull<A, ApiError> => {
+    let firstTaken = false
+    return Effect.suspend(() => {
       if (firstTaken) return rest
       firstTaken = true
       return Effect.succeed(first)
     })
   }
+  return { stream: Stream.fromPull(Effect.sync(fromFirst)), pull: fromFirst() }
 }
 
 /**

@@ -3,11 +3,11 @@
  * request, how an answer is read, a stream decoded and an attempt charged, and the service itself. Also what it needs
  * of the stack, written as shapes: the settings, the credentials and the rate limiter it uses.
  */
-import type * as HttpBody from "@effect/platform/HttpBody"
-import type * as HttpClientError from "@effect/platform/HttpClientError"
-import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import type * as Cause from "effect/Cause"
 import type * as Effect from "effect/Effect"
+import type * as HttpBody from "effect/http/HttpBody"
+import type * as HttpClientError from "effect/http/HttpClientError"
+import type * as HttpClientResponse from "effect/http/HttpClientResponse"
 import type * as Scope from "effect/Scope"
 import type * as Stream from "effect/Stream"
 import type { AuthHeaders } from "../credentials/authHeaders.js"
@@ -124,7 +124,7 @@ export interface RequestOptions extends CallOptions {
 export type Read<A, E extends ApiError = ApiError> = (
   response: HttpClientResponse.HttpClientResponse,
   auth: AuthHeaders,
-  scope: Scope.CloseableScope | undefined,
+  scope: Scope.Closeable | undefined,
   charge: Charge
 ) => Effect.Effect<A, E>
 
@@ -169,7 +169,7 @@ export interface BodyReader {
  * @category models
  */
 export type Decode<A> = (
-  body: Stream.Stream<Uint8Array, HttpClientError.ResponseError>,
+  body: Stream.Stream<Uint8Array, HttpClientError.HttpClientError>,
   reader: BodyReader
 ) => Stream.Stream<A, ApiError>
 
@@ -237,7 +237,7 @@ export interface Service {
  */
 export interface StartedStream<A> {
   readonly stream: Stream.Stream<A, ApiError>
-  /** The same elements a chunk at a time, failing with `None` at the end. */
+  /** The same elements a chunk at a time, failing with `Cause.Done` at the end. */
   readonly pull: Pull<A, ApiError>
   readonly response: ResponseMetadata.ResponseMetadata
 }
@@ -250,7 +250,7 @@ export interface StartedStream<A> {
  */
 export interface Options {
   /**
-   * Who bounds each attempt by `timeout_ms`. `"attempt"` (the default): `Effect.timeoutFail` around each attempt,
+   * Who bounds each attempt by `timeout_ms`. `"attempt"` (the default): `Effect.timeoutOrElse` around each attempt,
    * which works with any `HttpClient` (two fibers per call: about 50 µs). `"client"`: the `HttpClient` does it
    * itself, as `UndiciHttpClient.layerWith({ timeout })` does for next to nothing; say so only for such a client.
    */

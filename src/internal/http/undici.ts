@@ -2,27 +2,27 @@
  * The undici client behind `UndiciHttpClient` (the public module is its API and docs): a request is one undici
  * handler object, its body read through the handler's callbacks.
  */
-import * as Cookies from "@effect/platform/Cookies"
-import * as Headers from "@effect/platform/Headers"
-import * as HttpClient from "@effect/platform/HttpClient"
-import * as HttpClientError from "@effect/platform/HttpClientError"
-import type * as HttpClientRequest from "@effect/platform/HttpClientRequest"
-import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
-import * as UrlParams from "@effect/platform/UrlParams"
+import type * as Arr from "effect/Array"
 import * as Cause from "effect/Cause"
-import * as Chunk from "effect/Chunk"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import { globalValue } from "effect/GlobalValue"
+import * as Cookies from "effect/http/Cookies"
+import * as Headers from "effect/http/Headers"
+import * as HttpClient from "effect/http/HttpClient"
+import * as HttpClientError from "effect/http/HttpClientError"
+import type * as HttpClientRequest from "effect/http/HttpClientRequest"
+import type * as HttpClientResponse from "effect/http/HttpClientResponse"
+import * as Url from "effect/http/Url"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
+import * as Result from "effect/Result"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import { Readable } from "node:stream"
 import type { Dispatcher } from "undici"
 import * as Deadlines from "./deadlines.js"
 import { WholeBodyResponse } from "./wholeBody.js"
-import { type DirectPull, type Pull, PullKey } from "./directPull.js"
+import { type DirectPull, type Pull, PullKey, streamOf } from "./directPull.js"
 
 /**
  * @since 0.1.0
@@ -33,15 +33,15 @@ export interface Options {
    * A bound on every request, from sending until its status and headers have arrived and, when the body is read
    * whole (`text`, `json`, `arrayBuffer`, …), until the body is complete. A body read as a `stream` is not bounded
    * once the stream starts (its reader decides how long a silence may last). A request past it is aborted and fails
-   * with a `Transport` / `Decode` error whose `cause` is a `Cause.TimeoutException`.
+   * with an `HttpClientError` whose reason (a `TransportError` / `DecodeError`) has a `Cause.TimeoutError` as `cause`.
    *
    * All requests share one watchdog fiber (see `internal/deadlines.ts`), so the bound costs almost nothing per
    * request, unlike `Effect.timeout` around each one. Default: none.
    */
-  readonly timeout?: Duration.DurationInput | undefined
+  readonly timeout?: Duration.Input | undefined
   /**
    * The largest body read whole (`text`, `json`, `arrayBuffer`, …); a longer one is aborted and the read fails with
-   * a `Decode` error whose `cause` is a {@link BodyTooLarge}. A body read as a `stream` is not limited. Default
+   * a `DecodeError` reason whose `cause` is a {@link BodyTooLarge}. A body read as a `stream` is not limited. Default
    * 64 MiB: far above any Messages API answer, far below what would exhaust memory.
    */
   readonly maxBodyBytes?: number | undefined
@@ -100,7 +100,7 @@ export const make = (dispatcher: Dispatcher, options: Options = {}): Effect.Effe
  * @category layers
  */
 export const layerWith = (options: Options): Layer.Layer<HttpClient.HttpClient> =>
-  Layer.scoped(
+  Layer.effect(
     HttpClient.HttpClient,
     Effect.flatMap(
       Effect.acquireRelease(
@@ -123,7 +123,7 @@ export const layer: Layer.Layer<HttpClient.HttpClient> = layerWith({})
 
 export {
   /**
-   * A body's pull: its next chunks of bytes, failing with `None` at the end.
+   * A body's pull: its next chunks of bytes, failing with `Cause.Done` at the end.
    *
    * @since 0.2.0
    * @category models
@@ -148,18 +148,17 @@ export {
 } from "./directPull.js"
 
 // An answer nobody reads would hold its connection (and, paused, never finish): abort it once it is unreachable.
-const unread = globalValue(
-  "effect-anthropic/UndiciHttpClient/unread",
-  () => new FinalizationRegistry<Exchange>((exchange) => exchange.abort(new Error("the response was never read")))
-)
+// Effect 4 has no `GlobalValue`: one registry per copy of this module, each for its own answers.
+const unread = new FinalizationRegistry<Exchange>((exchange) => exchange.abort(new Error("the response was never read")))
 
 /** Buffered body bytes above which undici is paused until a reader catches up. */
 const HIGH_WATER_MARK = 1 << 20
 
-/** Where undici sends a request: the origin, and the path with its query and fragment. */
+/** Where undici sends a request: the origin, and the path with its query and fragment; the URL without fragment. */
 interface Target {
   readonly origin: string
   readonly path: string
+  readonly url: string
 }
 
 /**
@@ -169,12 +168,15 @@ interface Target {
 const makeSend = (dispatcher: Dispatcher, deadlines: Deadlines.Deadlines, maxBodyBytes: number) => {
   let lastUrl = ""
   let lastTarget: Target | undefined
-  const targetOf = (request: HttpClientRequest.HttpClientRequest): Target | HttpClientError.RequestError => {
-    const plain = request.urlParams.length === 0 && Option.isNone(request.hash)
+  const targetOf = (request: HttpClientRequest.HttpClientRequest): Target | HttpClientError.HttpClientError => {
+    const plain = request.urlParams.params.length === 0 && Option.isNone(request.hash)
     if (plain && request.url === lastUrl && lastTarget !== undefined) return lastTarget
-    const url = UrlParams.makeUrl(request.url, request.urlParams, request.hash)
-    if (url._tag === "Left") return new HttpClientError.RequestError({ request, reason: "InvalidUrl", cause: url.left })
-    const target = { origin: url.right.origin, path: url.right.pathname + url.right.search + url.right.hash }
+    const url = Url.make(request.url, request.urlParams, Option.getOrUndefined(request.hash))
+    if (Result.isFailure(url)) {
+      return new HttpClientError.HttpClientError({ reason: new HttpClientError.InvalidUrlError({ request, cause: url.failure }) })
+    }
+    const { hash, href, origin, pathname, search } = url.success
+    const target = { origin, path: pathname + search + hash, url: hash === "" ? href : href.slice(0, -hash.length) }
     if (plain) {
       lastUrl = request.url
       lastTarget = target
@@ -183,16 +185,16 @@ const makeSend = (dispatcher: Dispatcher, deadlines: Deadlines.Deadlines, maxBod
   }
 
   const dispatch = (request: HttpClientRequest.HttpClientRequest, target: Target, body: Body) =>
-    Effect.withFiberRuntime<HttpClientResponse.HttpClientResponse, HttpClientError.RequestError>((fiber) =>
-      exchangeOf(request, target, body, fiber.getFiberRef(Deadlines.currentTimeout) ?? deadlines.timeoutMs)
+    Effect.withFiber<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError>((fiber) =>
+      exchangeOf(request, target, body, fiber.getRef(Deadlines.currentTimeout) ?? deadlines.timeoutMs)
     )
 
   const exchangeOf = (request: HttpClientRequest.HttpClientRequest, target: Target, body: Body, timeoutMs: number) =>
-    Effect.async<HttpClientResponse.HttpClientResponse, HttpClientError.RequestError>((resume) => {
-      const exchange = new Exchange(request, resume, maxBodyBytes)
+    Effect.callback<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError>((resume) => {
+      const exchange = new Exchange(request, target.url, resume, maxBodyBytes)
       if (timeoutMs !== Infinity) {
         exchange.deadline = deadlines.arm(
-          () => exchange.abort(new Cause.TimeoutException(`no complete answer within ${timeoutMs} ms`)),
+          () => exchange.abort(new Cause.TimeoutError(`no complete answer within ${timeoutMs} ms`)),
           timeoutMs
         )
       }
@@ -215,9 +217,9 @@ const makeSend = (dispatcher: Dispatcher, deadlines: Deadlines.Deadlines, maxBod
 
   return (
     request: HttpClientRequest.HttpClientRequest
-  ): Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.RequestError> => {
+  ): Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError> => {
     const target = targetOf(request)
-    if (target instanceof HttpClientError.RequestError) return Effect.fail(target)
+    if (target instanceof HttpClientError.HttpClientError) return Effect.fail(target)
     const body = request.body
     switch (body._tag) {
       case "Empty":
@@ -263,8 +265,9 @@ class Exchange implements Dispatcher.DispatchHandler {
 
   constructor(
     readonly request: HttpClientRequest.HttpClientRequest,
+    readonly url: string,
     private readonly resume: (
-      effect: Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.RequestError>
+      effect: Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError>
     ) => void,
     private readonly maxBodyBytes: number
   ) {}
@@ -293,7 +296,7 @@ class Exchange implements Dispatcher.DispatchHandler {
   ): void {
     if (status < 200) return // 1xx: informational, the real answer follows
     this.started = true
-    const response = new UndiciResponse(this.request, status, headers, this)
+    const response = new UndiciResponse(this.request, this.url, status, headers, this)
     unread.register(response, this, this)
     this.resume(Effect.succeed(response))
   }
@@ -327,7 +330,9 @@ class Exchange implements Dispatcher.DispatchHandler {
     this.failure = error
     this.settle()
     if (!this.started) {
-      this.resume(Effect.fail(new HttpClientError.RequestError({ request: this.request, reason: "Transport", cause: error })))
+      this.resume(Effect.fail(
+        new HttpClientError.HttpClientError({ reason: new HttpClientError.TransportError({ request: this.request, cause: error }) })
+      ))
     }
   }
 
@@ -338,9 +343,9 @@ class Exchange implements Dispatcher.DispatchHandler {
     this.notify()
   }
 
-  /** Take every buffered chunk (a stream reader), letting undici go on if it was paused. */
-  take(): Array<Uint8Array> {
-    const taken = this.chunks
+  /** Take every buffered chunk (a stream reader, when there is one at least), letting undici go on if it was paused. */
+  take(): Arr.NonEmptyReadonlyArray<Uint8Array> {
+    const taken = this.chunks as unknown as Arr.NonEmptyReadonlyArray<Uint8Array>
     this.chunks = []
     this.buffered = 0
     if (this.controller?.paused === true) this.controller.resume()
@@ -365,6 +370,7 @@ class UndiciResponse extends WholeBodyResponse implements DirectPull {
 
   constructor(
     request: HttpClientRequest.HttpClientRequest,
+    readonly url: string,
     readonly status: number,
     private readonly rawHeaders: Record<string, string | Array<string> | undefined>,
     private readonly exchange: Exchange
@@ -385,7 +391,7 @@ class UndiciResponse extends WholeBodyResponse implements DirectPull {
 
 
 
-  get text(): Effect.Effect<string, HttpClientError.ResponseError> {
+  get text(): Effect.Effect<string, HttpClientError.HttpClientError> {
     return this.whole((bytes) => (bytes as Buffer).toString("utf8"))
   }
 
@@ -393,9 +399,9 @@ class UndiciResponse extends WholeBodyResponse implements DirectPull {
    * `f` of the whole body. A body that is already complete (most small answers are by the time they are read) is
    * answered at once, without a suspended effect in between; otherwise the read waits for the end.
    */
-  protected whole<A>(f: (bytes: Uint8Array) => A): Effect.Effect<A, HttpClientError.ResponseError> {
+  protected whole<A>(f: (bytes: Uint8Array) => A): Effect.Effect<A, HttpClientError.HttpClientError> {
     const exchange = this.exchange
-    const complete = (): Effect.Effect<A, HttpClientError.ResponseError> =>
+    const complete = (): Effect.Effect<A, HttpClientError.HttpClientError> =>
       exchange.failure !== undefined
         ? Effect.fail(this.decodeError(exchange.failure))
         : Effect.succeed(f(Buffer.concat(exchange.chunks)))
@@ -403,7 +409,7 @@ class UndiciResponse extends WholeBodyResponse implements DirectPull {
     return Effect.suspend(() => {
       exchange.readWhole()
       if (exchange.done || exchange.failure !== undefined) return complete()
-      return Effect.async<A, HttpClientError.ResponseError>((resume) => {
+      return Effect.callback<A, HttpClientError.HttpClientError>((resume) => {
         const check = () => (exchange.done || exchange.failure !== undefined ? resume(complete()) : exchange.onChange(check))
         exchange.onChange(check)
         return Effect.sync(() => exchange.abort(new Error("the body read was interrupted")))
@@ -415,8 +421,8 @@ class UndiciResponse extends WholeBodyResponse implements DirectPull {
 
 
   /** The body as it arrives, each read taking every chunk buffered so far. Ending early aborts the request. */
-  get stream(): Stream.Stream<Uint8Array, HttpClientError.ResponseError> {
-    return Stream.fromPull(this.pull)
+  get stream(): Stream.Stream<Uint8Array, HttpClientError.HttpClientError> {
+    return streamOf(this.pull)
   }
 
   get [PullKey](): Effect.Effect<Pull, never, Scope.Scope> {
@@ -427,12 +433,12 @@ class UndiciResponse extends WholeBodyResponse implements DirectPull {
   get pull(): Effect.Effect<Pull, never, Scope.Scope> {
     const exchange = this.exchange
     const pull: Pull = Effect.suspend(() => {
-      if (exchange.chunks.length > 0) return Effect.succeed(Chunk.unsafeFromArray(exchange.take()))
-      if (exchange.failure !== undefined) return Effect.fail(Option.some(this.decodeError(exchange.failure)))
-      if (exchange.done) return Effect.fail(Option.none())
-      return Effect.async<void>((resume) => exchange.onChange(() => resume(Effect.void))).pipe(Effect.zipRight(pull))
+      if (exchange.chunks.length > 0) return Effect.succeed(exchange.take())
+      if (exchange.failure !== undefined) return Effect.fail(this.decodeError(exchange.failure))
+      if (exchange.done) return Cause.done()
+      return Effect.andThen(Effect.callback<void>((resume) => exchange.onChange(() => resume(Effect.void))), pull)
     })
-    return Effect.zipRight(
+    return Effect.andThen(
       Effect.addFinalizer(() => Effect.sync(() => exchange.abort(new Error("the body stream ended before the body")))),
       Effect.sync(() => {
         exchange.unbound()

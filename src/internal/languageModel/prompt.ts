@@ -1,12 +1,12 @@
 /**
- * An `@effect/ai` Prompt and tool list as a Messages API request: system, alternating user / assistant turns,
+ * An Effect AI Prompt and tool list as a Messages API request: system, alternating user / assistant turns,
  * blocks with their cache breakpoints, tools and tool choice.
  */
-import * as AiError from "@effect/ai/AiError"
-import type * as LanguageModel from "@effect/ai/LanguageModel"
-import type * as Prompt from "@effect/ai/Prompt"
-import * as Tool from "@effect/ai/Tool"
-import * as Either from "effect/Either"
+import * as AiError from "effect/ai/AiError"
+import type * as LanguageModel from "effect/ai/LanguageModel"
+import type * as Prompt from "effect/ai/Prompt"
+import * as Tool from "effect/ai/Tool"
+import * as Result from "effect/Result"
 import { createHash } from "node:crypto"
 import { betaFor, callNamesOf } from "./toolNames.js"
 import { jsonText } from "../http/request.js"
@@ -25,15 +25,21 @@ export const PEER_KEY = "anthropic"
 
 const MODULE = "AnthropicLanguageModel"
 
-export const malformedInput = (method: string, description: string) =>
-  new AiError.MalformedInput({ module: MODULE, method, description })
+/**
+ * A prompt or tool list the API cannot take, refused before sending.
+ *
+ * Effect 4: `InvalidUserInputError` is the reason Effect 3's `MalformedInput` became.
+ */
+export const malformedInput = (method: string, description: string): AiError.AiError =>
+  AiError.make({ module: MODULE, method, reason: new AiError.InvalidUserInputError({ description }) })
 
 /** Our options of a part or message, else `@effect/ai-anthropic`'s (`anthropic`), so its prompts work here too. */
 export const optionsOf = (options: Prompt.ProviderOptions | undefined): Record<string, any> =>
   (options?.[KEY] ?? options?.[PEER_KEY] ?? {}) as Record<string, any>
 
+/** A cache breakpoint (Prompt options are JSON, so an absent one may be `null`). */
 const cacheControlOf = (options: Prompt.ProviderOptions | undefined): Messages.CacheControl | undefined =>
-  optionsOf(options).cacheControl
+  optionsOf(options).cacheControl ?? undefined
 
 // ---------------------------------------------------------------------------------------------------------------
 // Tools
@@ -55,7 +61,7 @@ export const indexTools = (tools: ReadonlyArray<Tool.Any>): ToolIndex => {
   const server = new Set<string>()
   for (const tool of tools) {
     if (Tool.isProviderDefined(tool)) {
-      const runsOnServer = !(tool as { requiresHandler?: boolean }).requiresHandler
+      const runsOnServer = !tool.requiresHandler
       for (const name of callNamesOf(tool.providerName)) {
         toToolkit.set(name, tool.name)
         if (runsOnServer) server.add(name)
@@ -79,7 +85,7 @@ export const prepareTools = (
   extra: ReadonlyArray<Messages.Tool | Messages.ServerTool>,
   betas: Set<string>,
   method: string
-): Array<Messages.Tool | Messages.ServerTool> | AiError.MalformedInput => {
+): Array<Messages.Tool | Messages.ServerTool> | AiError.AiError => {
   const prepared = [...tools.map((tool) => prepareTool(tool, betas)), ...extra]
   const seen = new Set<string>()
   for (const tool of prepared) {
@@ -101,11 +107,14 @@ const prepareTool = (tool: Tool.Any, betas: Set<string>): Messages.Tool | Messag
     const { failureMode: _, ...args } = (tool.args ?? {}) as Record<string, unknown>
     return { ...args, type, name: tool.providerName } as Messages.ServerTool
   }
-  const description = Tool.getDescription(tool as any)
+  const description = Tool.getDescription(tool)
+  // Effect 4: a tool annotated with `Tool.Strict` asks the API for inputs that always fit its schema.
+  const strict = Tool.getStrictMode(tool)
   return {
     name: tool.name,
     ...(description === undefined ? {} : { description }),
-    input_schema: Tool.getJsonSchema(tool as any) as unknown as Messages.Tool["input_schema"]
+    input_schema: Tool.getJsonSchema(tool) as unknown as Messages.Tool["input_schema"],
+    ...(strict === undefined ? {} : { strict })
   }
 }
 
@@ -132,8 +141,11 @@ type TurnPart = { readonly type: string; readonly text?: string; readonly id?: s
 
 /**
  * The API's own blocks of the tool-calling assistant turns this provider produced, by what a Prompt keeps of them.
- * `Chat` and `fromResponseParts` drop the thinking signatures and redacted thinking the API requires back unchanged
- * in a tool-use turn; when a prompt's assistant message matches such a turn, its original blocks are sent instead.
+ * A Prompt keeps only the parts: the blocks no part stands for (server tools the toolkit does not have, kinds of
+ * blocks Effect AI has no part for) are lost from it, and a prompt built by hand or by another provider's history has
+ * no thinking signatures, while the API requires a tool-use turn's blocks back unchanged; when a prompt's assistant
+ * message matches such a turn, its original blocks are sent instead. (Effect 4's `fromResponseParts` keeps each
+ * part's metadata, signatures included, where Effect 3's dropped them.)
  *
  * Only turns that hold a call id the API minted (`toolu_…`, `srvtoolu_…`) are kept and matched: the ids make a
  * turn's key its own, so another conversation's turn that says the same words can never match it (a turn without
@@ -223,9 +235,9 @@ const filePart = (
   betas: Set<string>,
   documents: Array<DocumentInfo>,
   method: string
-): Messages.ContentBlockParam | AiError.MalformedInput => {
+): Messages.ContentBlockParam | AiError.AiError => {
   const options = optionsOf(part.options)
-  const cache_control = options.cacheControl
+  const cache_control = options.cacheControl ?? undefined
   const cache = cache_control === undefined ? {} : { cache_control }
   const fileId: unknown = options.fileId
   const data = part.data
@@ -249,7 +261,7 @@ const filePart = (
     return { type: "image", source, ...cache } as Messages.ContentBlockParam
   }
   const title: string | undefined = options.title ?? part.fileName
-  const citations = options.citations === undefined
+  const citations = options.citations == null
     ? {}
     : { citations: typeof options.citations === "boolean" ? { enabled: options.citations } : options.citations }
   const context = typeof options.context === "string" ? { context: options.context } : {}
@@ -272,8 +284,42 @@ const filePart = (
 }
 
 /** A tool result's content: a string as it is, anything else as its JSON (or why JSON cannot carry it). */
-const resultContent = (result: unknown, id: string): Either.Either<string, { readonly detail: string }> =>
-  typeof result === "string" ? Either.right(result) : jsonText(result ?? null, `the result of tool call ${id}`)
+const resultContent = (result: unknown, id: string): Result.Result<string, { readonly detail: string }> =>
+  typeof result === "string" ? Result.succeed(result) : jsonText(result ?? null, `the result of tool call ${id}`)
+
+/**
+ * What a tool gave the model in place of its result (Effect 4's `toModelOutput`): its text and files as blocks.
+ */
+const modelOutputBlocks = (
+  output: ReadonlyArray<Prompt.ToolModelOutputPart>,
+  betas: Set<string>,
+  documents: Array<DocumentInfo>,
+  method: string
+): Array<Messages.ContentBlockParam> | AiError.AiError => {
+  const blocks: Array<Messages.ContentBlockParam> = []
+  for (const part of output) {
+    if (part.type === "text") {
+      if (part.text.trim() !== "") blocks.push({ type: "text", text: part.text })
+      continue
+    }
+    const block = filePart(part, betas, documents, method)
+    if (AiError.isAiError(block)) return block
+    blocks.push(block)
+  }
+  return blocks
+}
+
+/** The Prompt's reasoning options: ours (flat), or `@effect/ai-anthropic`'s (its Effect 4 shape nests them in `info`). */
+const reasoningOptions = (options: Prompt.ProviderOptions): Record<string, any> => {
+  const own = optionsOf(options)
+  return typeof own.info === "object" && own.info !== null ? own.info : own
+}
+
+/** A call's API name: the one its answer carried (kept in its options), else the toolkit's tool's. */
+const callName = (part: Prompt.ToolCallPart, index: ToolIndex): string => {
+  const providerName: unknown = optionsOf(part.options).providerName
+  return typeof providerName === "string" ? providerName : index.apiName(part.name)
+}
 
 const isServerBlock = (value: unknown): value is Messages.ContentBlockParam =>
   typeof value === "object" && value !== null && typeof (value as { type?: unknown }).type === "string" &&
@@ -283,7 +329,7 @@ const assistantBlocks = (
   message: Prompt.AssistantMessage,
   index: ToolIndex,
   method: string
-): Array<Messages.ContentBlockParam> | AiError.MalformedInput => {
+): Array<Messages.ContentBlockParam> | AiError.AiError => {
   const blocks: Array<Messages.ContentBlockParam> = []
   for (const part of message.content) {
     const cache_control = cacheControlOf(part.options)
@@ -294,14 +340,14 @@ const assistantBlocks = (
         if (part.text.trim() !== "") blocks.push({ type: "text", text: part.text, ...cache })
         break
       case "reasoning": {
-        const options = optionsOf(part.options)
+        const options = reasoningOptions(part.options)
         if (typeof options.redactedData === "string") blocks.push({ type: "redacted_thinking", data: options.redactedData })
         else if (typeof options.signature === "string") blocks.push({ type: "thinking", thinking: part.text, signature: options.signature })
         // Thinking without its signature cannot go back to the API (it would refuse the request): left out.
         break
       }
       case "tool-call": {
-        const name = index.apiName(part.name)
+        const name = callName(part, index)
         blocks.push(
           part.providerExecuted
             ? { type: "server_tool_use", id: part.id, name, input: part.params, ...cache } as Messages.ContentBlockParam
@@ -318,6 +364,9 @@ const assistantBlocks = (
       case "file":
         // The API takes no files in assistant turns.
         break
+      case "tool-approval-request":
+        // Effect 4's approvals are Effect AI's own: the API has no such block.
+        break
     }
   }
   return blocks
@@ -328,7 +377,7 @@ const userBlocks = (
   betas: Set<string>,
   documents: Array<DocumentInfo>,
   method: string
-): Array<Messages.ContentBlockParam> | AiError.MalformedInput => {
+): Array<Messages.ContentBlockParam> | AiError.AiError => {
   const blocks: Array<Messages.ContentBlockParam> = []
   for (const part of message.content) {
     const cache_control = cacheControlOf(part.options)
@@ -337,19 +386,28 @@ const userBlocks = (
       if (part.text.trim() !== "") blocks.push({ type: "text", text: part.text, ...cache })
     } else if (part.type === "file") {
       const block = filePart(part, betas, documents, method)
-      if (block instanceof AiError.MalformedInput) return block
+      if (AiError.isAiError(block)) return block
       blocks.push(block)
-    } else {
-      const content = resultContent(part.result, part.id)
-      if (Either.isLeft(content)) return malformedInput(method, content.left.detail)
+    } else if (part.type === "tool-result") {
+      let content: string | Array<Messages.ContentBlockParam>
+      if (part.modelOutput !== undefined) {
+        const output = modelOutputBlocks(part.modelOutput, betas, documents, method)
+        if (AiError.isAiError(output)) return output
+        content = output
+      } else {
+        const text = resultContent(part.result, part.id)
+        if (Result.isFailure(text)) return malformedInput(method, text.failure.detail)
+        content = text.success
+      }
       blocks.push({
         type: "tool_result",
         tool_use_id: part.id,
-        content: content.right,
+        content,
         ...(part.isFailure ? { is_error: true } : {}),
         ...cache
-      })
+      } as Messages.ContentBlockParam)
     }
+    // A `tool-approval-response` is Effect AI's own: the API has no such block.
   }
   return blocks
 }
@@ -374,7 +432,7 @@ export const preparePrompt = (
   cache: TurnCache,
   betas: Set<string>,
   method: string
-): PreparedPrompt | AiError.MalformedInput => {
+): PreparedPrompt | AiError.AiError => {
   const system: Array<Messages.TextBlockParam> = []
   const messages: Array<{ role: "user" | "assistant"; content: Array<Messages.ContentBlockParam> }> = []
   const documents: Array<DocumentInfo> = []
@@ -391,14 +449,14 @@ export const preparePrompt = (
       if (message.content !== "") system.push({ type: "text", text: message.content, ...(cache_control === undefined ? {} : { cache_control }) })
       continue
     }
-    let blocks: Array<Messages.ContentBlockParam> | AiError.MalformedInput
+    let blocks: Array<Messages.ContentBlockParam> | AiError.AiError
     if (message.role === "assistant") {
       const original = cache.get(message.content)
       blocks = original !== undefined ? [...original] : assistantBlocks(message, index, method)
     } else {
       blocks = userBlocks(message, betas, documents, method)
     }
-    if (blocks instanceof AiError.MalformedInput) return blocks
+    if (AiError.isAiError(blocks)) return blocks
     markLast(blocks, message.options)
     turn(message.role === "assistant" ? "assistant" : "user").push(...blocks)
   }

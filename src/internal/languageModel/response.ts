@@ -1,7 +1,7 @@
 /**
- * The API's Message, and its stream events, as `@effect/ai` Response parts (encoded: plain objects).
+ * The API's Message, and its stream events, as Effect AI Response parts (encoded: plain objects).
  */
-import type * as Response from "@effect/ai/Response"
+import type * as Response from "effect/ai/Response"
 import * as MessageStream from "../stream/accumulator.js"
 import type * as Messages from "../messages/message.js"
 import { isResultBlock, isServerCall } from "./blocks.js"
@@ -18,7 +18,7 @@ export interface Context {
 }
 
 /**
- * The API's stop reason as `@effect/ai`'s finish reason. `pause_turn` is `pause` (send the transcript again to let
+ * The API's stop reason as Effect AI's finish reason. `pause_turn` is `pause` (send the transcript again to let
  * the model go on); anything new is `unknown`.
  */
 export const finishReason = (stopReason: string | null | undefined): Response.FinishReason => {
@@ -43,20 +43,27 @@ export const finishReason = (stopReason: string | null | undefined): Response.Fi
 }
 
 /**
- * Usage in `@effect/ai`'s terms: `inputTokens` is every token of the prompt (the API's `input_tokens` plus the cache
- * reads and writes, which it counts apart), `cachedInputTokens` the part read from the cache.
+ * Usage in Effect AI's terms: `inputTokens.total` is every token of the prompt (the API's `input_tokens` plus the
+ * cache reads and writes, which it counts apart), `uncached` the API's `input_tokens`, `cacheRead` / `cacheWrite`
+ * the parts read from and written to the cache. (Effect 4's usage has no `totalTokens`: input and output apart.)
  */
 export const usageOf = (usage: Partial<Messages.Usage> | undefined): typeof Response.Usage.Encoded => {
   const input = usage?.input_tokens
-  const read = usage?.cache_read_input_tokens ?? 0
-  const written = usage?.cache_creation_input_tokens ?? 0
-  const inputTokens = typeof input === "number" ? input + read + written : undefined
-  const outputTokens = typeof usage?.output_tokens === "number" ? usage.output_tokens : undefined
+  const read = usage?.cache_read_input_tokens ?? undefined
+  const written = usage?.cache_creation_input_tokens ?? undefined
+  const inputTokens = typeof input === "number" ? input + (read ?? 0) + (written ?? 0) : undefined
   return {
-    inputTokens,
-    outputTokens,
-    totalTokens: inputTokens !== undefined && outputTokens !== undefined ? inputTokens + outputTokens : undefined,
-    cachedInputTokens: usage?.cache_read_input_tokens ?? undefined
+    inputTokens: {
+      uncached: typeof input === "number" ? input : undefined,
+      total: inputTokens,
+      cacheRead: read,
+      cacheWrite: written
+    },
+    outputTokens: {
+      total: typeof usage?.output_tokens === "number" ? usage.output_tokens : undefined,
+      text: undefined,
+      reasoning: undefined
+    }
   }
 }
 
@@ -66,9 +73,20 @@ const resultFailed = (block: Record<string, any>): boolean =>
 
 
 
-/** A reasoning block's signature or redacted data, under our key and `@effect/ai-anthropic`'s (the same shape). */
+/**
+ * A reasoning block's signature or redacted data, under our key and `@effect/ai-anthropic`'s (which, in Effect 4,
+ * nests it in `info`).
+ */
 const reasoningMetadata = (info: { readonly type: "thinking"; readonly signature: string } | { readonly type: "redacted_thinking"; readonly redactedData: string }) =>
-  ({ [KEY]: info, [PEER_KEY]: info })
+  ({ [KEY]: info, [PEER_KEY]: { info } })
+
+/**
+ * The API name of a call or result whose toolkit name differs (`bash` for `AnthropicBash`, `bash_code_execution` for
+ * `AnthropicCodeExecution`), as the part's metadata. Effect 4's tool parts have no `providerName` field: it is kept
+ * under our key, and a Prompt built from the parts carries it back in the part's options.
+ */
+const providerNameMetadata = (providerName: string | undefined): { readonly metadata?: Response.ProviderMetadata } =>
+  providerName === undefined ? {} : { metadata: { [KEY]: { providerName } } }
 
 /** A citation as `@effect/ai-anthropic` describes it in a source part's metadata (for the kinds it knows). */
 const peerCitation = (citation: Record<string, any>): Record<string, unknown> | undefined => {
@@ -119,7 +137,7 @@ const sourceOf = (citation: Record<string, any>, id: string, documents: Readonly
   } as Part
 }
 
-/** The usage as `@effect/ai-anthropic` gives it (its decoded `BetaUsage`: every field there, `null` when absent). */
+/** The usage as `@effect/ai-anthropic` gives it (its `BetaUsage`: every field there, `null` when absent). */
 const peerUsage = (usage: Messages.Usage): Record<string, unknown> => ({
   ...usage,
   cache_creation: usage.cache_creation ?? null,
@@ -131,12 +149,14 @@ const peerUsage = (usage: Messages.Usage): Record<string, unknown> => ({
 
 /**
  * What the finish part says: the reason, the usage, and the API's own words beside them (under
- * `@effect/ai-anthropic`'s key too, as it puts them: the usage and the stop sequence).
+ * `@effect/ai-anthropic`'s key too, as its Effect 4 version puts them: the container, the context management, the
+ * stop sequence and the usage).
  */
 const finishOf = (message: Pick<Messages.Message, "stop_reason" | "stop_sequence" | "usage"> & Record<string, any>): Part => {
   const stopSequence = message.stop_sequence == null ? {} : { stopSequence: message.stop_sequence }
-  // Typed loosely: each key's shape is its own provider's (ours, and `@effect/ai-anthropic`'s when it is loaded).
-  const metadata: Response.ProviderMetadata = {
+  // Typed loosely: each key's shape is its own provider's (ours, and `@effect/ai-anthropic`'s when it is loaded);
+  // the API's usage is JSON as it came, which its decoded type does not say.
+  const metadata: Record<string, unknown> = {
     [KEY]: {
       usage: message.usage,
       stopReason: message.stop_reason,
@@ -144,9 +164,19 @@ const finishOf = (message: Pick<Messages.Message, "stop_reason" | "stop_sequence
       ...(message.stop_details == null ? {} : { stopDetails: message.stop_details }),
       ...(message.container == null ? {} : { container: message.container })
     },
-    [PEER_KEY]: { usage: peerUsage(message.usage), ...stopSequence }
+    [PEER_KEY]: {
+      container: message.container ?? null,
+      contextManagement: message.context_management ?? null,
+      stopSequence: message.stop_sequence ?? null,
+      usage: peerUsage(message.usage)
+    }
   }
-  return { type: "finish", reason: finishReason(message.stop_reason), usage: usageOf(message.usage), metadata } as Part
+  return {
+    type: "finish",
+    reason: finishReason(message.stop_reason),
+    usage: usageOf(message.usage),
+    metadata: metadata as Response.ProviderMetadata
+  } as Part
 }
 
 /**
@@ -155,10 +185,10 @@ const finishOf = (message: Pick<Messages.Message, "stop_reason" | "stop_sequence
  * tools in the toolkit (`providerExecuted`, the result being the API's block), and the finish. Blocks of kinds the
  * toolkit does not know are left out of the parts but not of the turn sent back next time.
  *
- * A call of a tool the toolkit does not have comes last, just before the finish: `@effect/ai` refuses such a part
- * (no schema of the toolkit takes it), which ends a stream at that part's chunk. Last, it takes nothing else down,
- * and the refused chunk holds the rest of the answer for whoever recovers from it (`ToolLoop`). The stream mapper
- * puts it at the same place, so a turn streamed and a turn fetched give the same parts (and `TurnCache` key).
+ * A call of a tool the toolkit does not have comes last, just before the finish: Effect AI refuses such a part (no
+ * schema of the toolkit takes it) unless tool call validation is deferred, which ends a stream at that part's chunk.
+ * Last, it takes nothing else down. The stream mapper puts it at the same place, so a turn streamed and a turn
+ * fetched give the same parts (and `TurnCache` key).
  */
 export const partsOfMessage = (message: Messages.Message, context: Context): Array<Part> => {
   const parts: Array<Part> = [{ type: "response-metadata", id: message.id, modelId: message.model, timestamp: context.now() }]
@@ -187,13 +217,13 @@ export const partsOfMessage = (message: Messages.Message, context: Context): Arr
         name,
         params: block.input,
         providerExecuted: false,
-        ...(name === block.name ? {} : { providerName: block.name })
+        ...providerNameMetadata(name === block.name ? undefined : block.name)
       })
     } else if (isServerCall(type)) {
       callNames.set(block.id, block.name)
       const name = context.index.toolkitName(block.name)
       if (name !== undefined) {
-        parts.push({ type: "tool-call", id: block.id, name, params: block.input, providerName: block.name, providerExecuted: true })
+        parts.push({ type: "tool-call", id: block.id, name, params: block.input, providerExecuted: true, ...providerNameMetadata(block.name) })
       }
     } else if (isResultBlock(type)) {
       const apiName = callNames.get(block.tool_use_id)
@@ -203,10 +233,10 @@ export const partsOfMessage = (message: Messages.Message, context: Context): Arr
           type: "tool-result",
           id: block.tool_use_id,
           name,
-          providerName: apiName!,
           result: block,
           isFailure: resultFailed(block),
-          providerExecuted: true
+          providerExecuted: true,
+          ...providerNameMetadata(apiName)
         })
       }
     }
@@ -243,7 +273,7 @@ const close = (block: OpenBlock, input: unknown, out: Array<StreamPart>, later: 
     name: block.name!,
     params: input ?? {},
     providerExecuted: block.providerExecuted ?? false,
-    ...(block.providerName === undefined ? {} : { providerName: block.providerName })
+    ...providerNameMetadata(block.providerName)
   })
 }
 
@@ -293,9 +323,16 @@ export const makeStreamMapper = (context: Context) => {
             open.set(e.index, { kind: "none", id })
             return
           }
-          const providerName = server || name !== block.name ? { providerName: block.name } : {}
-          open.set(e.index, { kind: "tool", id: block.id, name, providerExecuted: server, unknown: known === undefined, ...providerName })
-          out.push({ type: "tool-params-start", id: block.id, name, providerExecuted: server, ...providerName })
+          const providerName = server || name !== block.name ? block.name : undefined
+          open.set(e.index, {
+            kind: "tool",
+            id: block.id,
+            name,
+            providerExecuted: server,
+            unknown: known === undefined,
+            ...(providerName === undefined ? {} : { providerName })
+          })
+          out.push({ type: "tool-params-start", id: block.id, name, providerExecuted: server, ...providerNameMetadata(providerName) })
         } else if (isResultBlock(type)) {
           const apiName = callNames.get(block.tool_use_id)
           const name = apiName === undefined ? undefined : context.index.toolkitName(apiName)
@@ -304,10 +341,10 @@ export const makeStreamMapper = (context: Context) => {
               type: "tool-result",
               id: block.tool_use_id,
               name,
-              providerName: apiName!,
               result: block,
               isFailure: resultFailed(block),
-              providerExecuted: true
+              providerExecuted: true,
+              ...providerNameMetadata(apiName)
             })
           }
           open.set(e.index, { kind: "none", id })

@@ -1,24 +1,26 @@
 /**
- * The machinery of `ToolLoop` under its public API: the toolkit the model is called with (the same tools, whose
- * parameters take any input, so a call the real tool would refuse arrives as data), the verdict on each call, the
- * result each call gets, the parts of an answer `@effect/ai` refused because a call names a tool the toolkit does
- * not have, and a step's stream parts gathered into whole parts. Works with any `LanguageModel`.
+ * The machinery of `ToolLoop` under its public API: the verdict on each call, the result each call gets, and a step's
+ * stream parts gathered into whole parts. Works with any `LanguageModel`.
+ *
+ * Effect 4: the model is called with the toolkit itself and Effect AI's tool call validation deferred
+ * (`toolCallValidation: "deferred"`), which hands every call back as the model made it, a call of a tool the
+ * toolkit does not have included: Effect 3's lenient copy of the toolkit, and the recovery of an answer Effect AI
+ * refused for an unknown tool, are not needed (nor possible: Effect 4's `InvalidOutputError` keeps no parts).
  */
 import { whenTracing } from "../telemetry/genAi.js"
-import type * as AiError from "@effect/ai/AiError"
-import * as Response from "@effect/ai/Response"
-import * as Tool from "@effect/ai/Tool"
-import type * as Toolkit from "@effect/ai/Toolkit"
+import * as Response from "effect/ai/Response"
+import * as Tool from "effect/ai/Tool"
+import type * as Toolkit from "effect/ai/Toolkit"
 import * as Cause from "effect/Cause"
-import * as Chunk from "effect/Chunk"
 import * as Effect from "effect/Effect"
-import * as Either from "effect/Either"
 import * as Exit from "effect/Exit"
 import * as Option from "effect/Option"
-import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
+import * as SchemaIssue from "effect/SchemaIssue"
+import * as Stream from "effect/Stream"
 import { clip, MAX_IDENTIFIER } from "../clip.js"
 import { scrubSecrets } from "../tokens.js"
+import { KEY } from "./prompt.js"
 
 /** A call as the model made it: any tool name, any params. */
 export type AnyCall = Response.ToolCallPart<string, unknown>
@@ -35,38 +37,6 @@ export type Verdict =
 export interface Judged {
   readonly call: AnyCall
   readonly verdict: Verdict
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-// The toolkit the model is called with
-// ---------------------------------------------------------------------------------------------------------------
-
-/**
- * The same tool for the model (name, description, JSON schema, a provider-defined tool's identity and arguments)
- * whose parameters take any input: `@effect/ai` decodes every call of an answer against the toolkit it was given,
- * and one call it refuses fails the whole answer. A tool whose JSON schema cannot be made stays as it is (no
- * provider could send it anyway).
- */
-const lenientTool = (tool: Tool.Any): Tool.Any => {
-  let jsonSchema: object
-  try {
-    jsonSchema = Tool.getJsonSchema(tool as never)
-  } catch {
-    return tool
-  }
-  return Object.assign(Object.create(Object.getPrototypeOf(tool)), tool, {
-    description: Tool.getDescription(tool as never),
-    parametersSchema: Schema.Unknown.annotations({ jsonSchema })
-  })
-}
-
-/** The toolkit with every tool lenient (see {@link lenientTool}); its handler is the real one. */
-export const lenientToolkit = <Tools extends Record<string, Tool.Any>>(
-  toolkit: Toolkit.WithHandler<Tools>
-): Toolkit.WithHandler<Tools> => {
-  const tools: Record<string, Tool.Any> = {}
-  for (const [name, tool] of Object.entries(toolkit.tools)) tools[name] = lenientTool(tool)
-  return { tools: tools as Tools, handle: toolkit.handle }
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -91,10 +61,36 @@ const notFound = (toolkit: Toolkit.WithHandler<any>, name: string): string => {
   return told(`Tool '${clip(name, MAX_IDENTIFIER)}' not found${list}`)
 }
 
-const issuesOf = (error: ParseResult.ParseError): string =>
-  ParseResult.ArrayFormatter.formatErrorSync(error)
-    .map((issue) => issue.path.length === 0 ? issue.message : `${issue.path.map(String).join(".")}: ${issue.message}`)
+/** The API name a call carried (this provider keeps it in the part's metadata: Effect 4's parts have no field for it). */
+const providerNameOf = (call: AnyCall): string | undefined => {
+  const own = call.metadata[KEY] as { readonly providerName?: unknown } | null | undefined
+  return typeof own?.providerName === "string" ? own.providerName : undefined
+}
+
+const formatIssues = SchemaIssue.makeFormatterStandardSchemaV1()
+
+const issuesOf = (error: Schema.SchemaError): string =>
+  formatIssues(error.issue).issues
+    .map((issue) => issue.path === undefined || issue.path.length === 0 ? issue.message : `${issue.path.map(String).join(".")}: ${issue.message}`)
     .join("; ")
+
+/**
+ * A tool's parameters decoder for what the model sends: the JSON encoding of its parameters, but a server tool's
+ * params as the provider gives them (as Effect AI decodes each). Made once per tool.
+ */
+const decoders = new WeakMap<Tool.Any, (input: unknown) => Effect.Effect<unknown, Schema.SchemaError, unknown>>()
+
+const decoderOf = (tool: Tool.Any) => {
+  let decode = decoders.get(tool)
+  if (decode === undefined) {
+    const schema = Tool.isProviderDefined(tool) && !tool.requiresHandler
+      ? tool.parametersSchema
+      : Schema.toCodecJson(tool.parametersSchema)
+    decode = Schema.decodeUnknownEffect(schema as Schema.Codec<unknown, unknown, unknown>, { errors: "all" })
+    decoders.set(tool, decode)
+  }
+  return decode
+}
 
 const invalidInput = (name: string, problem: string): string =>
   told(`Invalid input for tool '${clip(name, MAX_IDENTIFIER)}': ${problem}`)
@@ -104,13 +100,13 @@ const invalidInput = (name: string, problem: string): string =>
  * its params (every problem listed); else run, with the params decoded.
  */
 export const judge = (toolkit: Toolkit.WithHandler<any>, call: AnyCall): Effect.Effect<Judged> => {
-  const shown = call.providerName ?? call.name
   const tool = toolNamed(toolkit, call.name)
+  const shown = providerNameOf(call) ?? (tool === undefined ? call.name : modelName(tool))
   if (tool === undefined) return Effect.succeed({ call, verdict: { _tag: "Refuse", reason: notFound(toolkit, shown) } })
-  const decode = Schema.decodeUnknown(tool.parametersSchema as Schema.Schema<unknown, unknown>, { errors: "all" })
-  return Effect.map(Effect.exit(decode(call.params)), (exit): Judged => {
+  const decoded = decoderOf(tool)(call.params) as Effect.Effect<unknown, Schema.SchemaError>
+  return Effect.map(Effect.exit(decoded), (exit): Judged => {
     if (Exit.isSuccess(exit)) return { call, verdict: { _tag: "Run", params: exit.value } }
-    const failure = Cause.failureOption(exit.cause)
+    const failure = Cause.findErrorOption(exit.cause)
     const problem = Option.isSome(failure) ? issuesOf(failure.value) : describeFailure(Cause.squash(exit.cause))
     return { call, verdict: { _tag: "Refuse", reason: invalidInput(shown, problem) } }
   })
@@ -143,38 +139,53 @@ const safeJson = (value: unknown): string => {
   }
 }
 
-const resultPart = (call: AnyCall, result: unknown, encodedResult: unknown, isFailure: boolean): AnyResult =>
-  Response.makePart("tool-result", {
+const resultPart = (
+  call: AnyCall,
+  outcome: { readonly result: unknown; readonly encodedResult: unknown; readonly isFailure: boolean; readonly modelOutput?: Tool.HandlerResult<any>["modelOutput"] }
+): AnyResult => {
+  const providerName = providerNameOf(call)
+  return Response.makePart("tool-result", {
     id: call.id,
     name: call.name,
-    result,
-    encodedResult,
-    isFailure,
+    result: outcome.result,
+    encodedResult: outcome.encodedResult,
+    isFailure: outcome.isFailure,
     providerExecuted: false,
-    ...(call.providerName === undefined ? {} : { providerName: call.providerName })
+    preliminary: false,
+    ...(outcome.modelOutput === undefined ? {} : { modelOutput: outcome.modelOutput }),
+    ...(providerName === undefined ? {} : { metadata: { [KEY]: { providerName } } })
   } as never) as AnyResult
+}
+
+const failedResult = (call: AnyCall, text: string): AnyResult =>
+  resultPart(call, { result: text, encodedResult: text, isFailure: true })
 
 /**
  * The result of one call: a refused call's reason, or the handler's result (given the params as the model sent
  * them: the toolkit decodes what it is given). A handler that fails or dies gives a failed result with its message;
  * an interruption still interrupts.
+ *
+ * Effect 4: a handler answers with a stream of results (preliminary ones, then the final one): the call's result
+ * is the final one.
  */
 export const settle = <Tools extends Record<string, Tool.Any>>(
   toolkit: Toolkit.WithHandler<Tools>,
   { call, verdict }: Judged
-): Effect.Effect<AnyResult, never, Tool.Requirements<Tools[keyof Tools]>> => {
-  if (verdict._tag === "Refuse") return Effect.succeed(resultPart(call, verdict.reason, verdict.reason, true))
-  const handled = toolkit.handle(call.name as keyof Tools, call.params as never) as Effect.Effect<
-    Tool.HandlerResult<Tools[keyof Tools]>,
-    unknown,
-    Tool.Requirements<Tools[keyof Tools]>
-  >
+): Effect.Effect<AnyResult, never, Tool.HandlerServices<Tools[keyof Tools]>> => {
+  if (verdict._tag === "Refuse") return Effect.succeed(failedResult(call, verdict.reason))
+  const handled = Effect.flatMap(
+    toolkit.handle(call.name as keyof Tools, call.params as Schema.Json, call.id),
+    (results) => Stream.runLast(Stream.filter(results, (result) => !result.preliminary))
+  ) as Effect.Effect<Option.Option<Tool.HandlerResult<Tools[keyof Tools]>>, unknown, Tool.HandlerServices<Tools[keyof Tools]>>
   const settled = Effect.matchCauseEffect(handled, {
-    onSuccess: (outcome) => Effect.succeed(resultPart(call, outcome.result, outcome.encodedResult, outcome.isFailure)),
+    onSuccess: (outcome) =>
+      Effect.succeed(
+        Option.isSome(outcome) ? resultPart(call, outcome.value) : failedResult(call, failureText("the tool gave no result"))
+      ),
     onFailure: (cause) => {
-      if (Cause.isInterruptedOnly(cause)) return Effect.failCause(cause as Cause.Cause<never>)
-      const text = failureText(Option.getOrElse(Cause.failureOption(cause), () => Cause.squash(cause)))
-      return Effect.succeed(resultPart(call, text, text, true))
+      if (Cause.hasInterruptsOnly(cause)) return Effect.failCause(cause as Cause.Cause<never>)
+      const text = failureText(Option.getOrElse(Cause.findErrorOption(cause), () => Cause.squash(cause)))
+      return Effect.succeed(failedResult(call, text))
     }
   })
   // The GenAI convention's `execute_tool {name}` span (never the arguments or the result: they are content).
@@ -189,9 +200,10 @@ export const settle = <Tools extends Record<string, Tool.Any>>(
         "gen_ai.tool.type": "function"
       }
     }, (span) =>
-      Effect.tap(Effect.withParentSpan(settled, span), (result) => {
-        if ((result as { readonly isFailure?: boolean }).isFailure === true) span.attribute("error.type", "tool_error")
-      })))
+      Effect.tap(Effect.withParentSpan(settled, span), (result) =>
+        Effect.sync(() => {
+          if ((result as { readonly isFailure?: boolean }).isFailure === true) span.attribute("error.type", "tool_error")
+        }))))
 }
 
 /** The calls the loop answers: those the provider did not run itself. */
@@ -214,61 +226,6 @@ export const typedParts = (parts: ReadonlyArray<Response.AnyPart>, judged: Reado
 
 /** The call with these params (its other fields and metadata kept). */
 export const withParams = (call: AnyCall, params: unknown): AnyCall => ({ ...call, params })
-
-// ---------------------------------------------------------------------------------------------------------------
-// Answers @effect/ai refused
-// ---------------------------------------------------------------------------------------------------------------
-
-/**
- * The parts of an answer `@effect/ai` refused because a call in it names a tool the toolkit does not have (it
- * decodes every part against the toolkit's tools, and no schema can take a name it does not know). Its error, a
- * `MalformedOutput` caused by the `ParseError`, holds what was being decoded: `generateText`'s whole answer,
- * `streamText`'s chunk where the stream stopped. Each part is decoded again with `schema`, a call of an unknown
- * tool kept as the model made it. `undefined` when the error is anything else: it then stands.
- */
-export const recoverParts = (
-  error: AiError.AiError,
-  toolkit: Toolkit.WithHandler<any>,
-  schema: Schema.Schema<any, any>
-): Array<Response.AnyPart> | undefined => {
-  const cause = error._tag === "MalformedOutput" ? error.cause : undefined
-  if (!ParseResult.isParseError(cause)) return undefined
-  const actual: unknown = cause.issue.actual
-  const raw = Chunk.isChunk(actual) ? Chunk.toReadonlyArray(actual) : Array.isArray(actual) ? actual : undefined
-  if (raw === undefined) return undefined
-  const decode = Schema.decodeUnknownEither(schema)
-  const parts: Array<Response.AnyPart> = []
-  let unknown = 0
-  for (const item of raw) {
-    const call = unknownCall(toolkit, item)
-    if (call !== undefined) {
-      unknown++
-      parts.push(call)
-      continue
-    }
-    const decoded = decode(item)
-    if (Either.isLeft(decoded)) return undefined
-    parts.push(decoded.right)
-  }
-  return unknown === 0 ? undefined : parts
-}
-
-/** An encoded part that is a call of a tool the toolkit does not have, as a part. */
-const unknownCall = (toolkit: Toolkit.WithHandler<any>, item: unknown): AnyCall | undefined => {
-  if (typeof item !== "object" || item === null) return undefined
-  const part = item as Record<string, unknown>
-  if (part.type !== "tool-call" || typeof part.id !== "string" || typeof part.name !== "string") return undefined
-  if (toolNamed(toolkit, part.name) !== undefined) return undefined
-  const metadata = typeof part.metadata === "object" && part.metadata !== null ? { metadata: part.metadata as Response.ProviderMetadata } : {}
-  return Response.makePart("tool-call", {
-    id: part.id,
-    name: part.name,
-    params: part.params,
-    providerExecuted: part.providerExecuted === true,
-    ...(typeof part.providerName === "string" ? { providerName: part.providerName } : {}),
-    ...metadata
-  }) as AnyCall
-}
 
 // ---------------------------------------------------------------------------------------------------------------
 // Stream parts as whole parts

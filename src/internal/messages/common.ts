@@ -14,7 +14,7 @@ import { maybe, openLiteral, openUnion } from "./schema.js"
  */
 export const CacheControl = Schema.Struct({
   type: Schema.Literal("ephemeral"),
-  ttl: Schema.optional(Schema.Literal("5m", "1h"))
+  ttl: Schema.optional(Schema.Literals(["5m", "1h"]))
 })
 /**
  * @since 0.2.0

@@ -15,7 +15,7 @@ import { JsonObject, maybe } from "./schema.js"
  * How thinking appears in the response: `summarized`, or `omitted` (a signature only, for continuity); `updates`
  * needs `anthropic-beta: thinking-display-updates-2026-08-18`. The default depends on the model.
  */
-const display = { display: maybe(Schema.Literal("summarized", "omitted", "updates")) }
+const display = { display: maybe(Schema.Literals(["summarized", "omitted", "updates"])) }
 
 /**
  * What the API does with a thinking block sent back that fails the conversation check (made in another
@@ -24,7 +24,7 @@ const display = { display: maybe(Schema.Literal("summarized", "omitted", "update
  * `anthropic-beta: thinking-binding-controls-2026-08-01`.
  */
 const blockBinding = {
-  block_binding: maybe(Schema.Struct({ prefix_mismatch_behavior: maybe(Schema.Literal("error", "drop_block")) }))
+  block_binding: maybe(Schema.Struct({ prefix_mismatch_behavior: maybe(Schema.Literals(["error", "drop_block"])) }))
 }
 
 /**
@@ -35,7 +35,7 @@ const blockBinding = {
  */
 export const ThinkingConfigEnabled = Schema.Struct({
   type: Schema.Literal("enabled"),
-  budget_tokens: Schema.Number.pipe(Schema.int(), Schema.greaterThanOrEqualTo(1024)),
+  budget_tokens: Schema.Number.check(Schema.isInt(), Schema.isGreaterThanOrEqualTo(1024)),
   ...display,
   ...blockBinding
 })
@@ -68,12 +68,12 @@ export const ThinkingConfigBetweenTools = Schema.Struct({ type: Schema.Literal("
  * @since 0.1.0
  * @category schemas
  */
-export const ThinkingConfig = Schema.Union(
+export const ThinkingConfig = Schema.Union([
   ThinkingConfigEnabled,
   ThinkingConfigAdaptive,
   ThinkingConfigDisabled,
   ThinkingConfigBetweenTools
-)
+])
 /**
  * @since 0.2.0
  * @category models
@@ -112,7 +112,7 @@ export const TaskBudget = Schema.Struct({
  * @category schemas
  */
 export const OutputConfig = Schema.Struct({
-  effort: maybe(Schema.Literal("low", "medium", "high", "xhigh", "max")),
+  effort: maybe(Schema.Literals(["low", "medium", "high", "xhigh", "max"])),
   format: maybe(JsonOutputFormat),
   /** Beta: needs `anthropic-beta: task-budgets-2026-03-13`. */
   task_budget: maybe(TaskBudget)
@@ -134,7 +134,7 @@ export type OutputConfig = typeof OutputConfig.Type
  * @category schemas
  */
 export const SkillParams = Schema.Struct({
-  type: Schema.Literal("anthropic", "custom"),
+  type: Schema.Literals(["anthropic", "custom"]),
   skill_id: Schema.String,
   version: Schema.optional(Schema.String)
 })
@@ -145,10 +145,10 @@ export const SkillParams = Schema.Struct({
  * @since 0.2.0
  * @category schemas
  */
-export const ContainerParams = Schema.Union(
+export const ContainerParams = Schema.Union([
   Schema.String,
   Schema.Struct({ id: maybe(Schema.String), skills: maybe(Schema.Array(SkillParams)) })
-)
+])
 /**
  * @since 0.2.0
  * @category models
@@ -171,12 +171,12 @@ const toolUses = Schema.Struct({ type: Schema.Literal("tool_uses"), value: Schem
  */
 export const ClearToolUses20250919Edit = Schema.Struct({
   type: Schema.Literal("clear_tool_uses_20250919"),
-  trigger: Schema.optional(Schema.Union(inputTokens, toolUses)),
+  trigger: Schema.optional(Schema.Union([inputTokens, toolUses])),
   keep: Schema.optional(toolUses),
   /** Clear only if at least this many tokens go. */
   clear_at_least: maybe(inputTokens),
   /** Clear the inputs too: all (`true`), or of the tools named. */
-  clear_tool_inputs: maybe(Schema.Union(Schema.Boolean, Schema.Array(Schema.String))),
+  clear_tool_inputs: maybe(Schema.Union([Schema.Boolean, Schema.Array(Schema.String)])),
   exclude_tools: maybe(Schema.Array(Schema.String))
 })
 
@@ -188,11 +188,11 @@ export const ClearToolUses20250919Edit = Schema.Struct({
  */
 export const ClearThinking20251015Edit = Schema.Struct({
   type: Schema.Literal("clear_thinking_20251015"),
-  keep: Schema.optional(Schema.Union(
+  keep: Schema.optional(Schema.Union([
     Schema.Struct({ type: Schema.Literal("thinking_turns"), value: Schema.Number }),
     Schema.Struct({ type: Schema.Literal("all") }),
     Schema.Literal("all")
-  ))
+  ]))
 })
 
 /**
@@ -219,7 +219,7 @@ export const Compact20260112Edit = Schema.Struct({
  * @category schemas
  */
 export const ContextManagementConfig = Schema.Struct({
-  edits: Schema.optional(Schema.Array(Schema.Union(ClearToolUses20250919Edit, ClearThinking20251015Edit, Compact20260112Edit)))
+  edits: Schema.optional(Schema.Array(Schema.Union([ClearToolUses20250919Edit, ClearThinking20251015Edit, Compact20260112Edit])))
 })
 /**
  * @since 0.2.0

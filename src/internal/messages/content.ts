@@ -46,7 +46,7 @@ export type TextBlockParam = typeof TextBlockParam.Type
  */
 export const Base64ImageSource = Schema.Struct({
   type: Schema.Literal("base64"),
-  media_type: Schema.Literal("image/jpeg", "image/png", "image/gif", "image/webp"),
+  media_type: Schema.Literals(["image/jpeg", "image/png", "image/gif", "image/webp"]),
   data: Schema.String
 })
 
@@ -70,9 +70,9 @@ export const FileSource = Schema.Struct({ type: Schema.Literal("file"), file_id:
  */
 export const ImageBlockParam = Schema.Struct({
   type: Schema.Literal("image"),
-  source: Schema.Union(Base64ImageSource, UrlImageSource, FileSource),
+  source: Schema.Union([Base64ImageSource, UrlImageSource, FileSource]),
   /** What the server does with an image larger than the model takes: scale it down (default), or refuse it. */
-  transformations: maybe(Schema.Struct({ oversized_image: Schema.optional(Schema.Literal("downsize", "error")) })),
+  transformations: maybe(Schema.Struct({ oversized_image: Schema.optional(Schema.Literals(["downsize", "error"])) })),
   ...cacheable
 })
 /**
@@ -115,14 +115,14 @@ export const UrlPdfSource = Schema.Struct({ type: Schema.Literal("url"), url: Sc
  */
 export const ContentBlockSource = Schema.Struct({
   type: Schema.Literal("content"),
-  content: Schema.Union(Schema.String, Schema.Array(Schema.Union(TextBlockParam, ImageBlockParam)))
+  content: Schema.Union([Schema.String, Schema.Array(Schema.Union([TextBlockParam, ImageBlockParam]))])
 })
 
 /**
  * @since 0.1.0
  * @category schemas
  */
-export const DocumentSource = Schema.Union(Base64PdfSource, PlainTextSource, UrlPdfSource, ContentBlockSource, FileSource)
+export const DocumentSource = Schema.Union([Base64PdfSource, PlainTextSource, UrlPdfSource, ContentBlockSource, FileSource])
 
 const document = {
   type: Schema.Literal("document"),
@@ -139,7 +139,7 @@ const document = {
 export const DocumentBlock = Schema.Struct({
   ...document,
   citations: maybe(Schema.Struct({ enabled: Schema.Boolean })),
-  source: Schema.Union(Base64PdfSource, PlainTextSource)
+  source: Schema.Union([Base64PdfSource, PlainTextSource])
 })
 /**
  * @since 0.2.0
@@ -219,7 +219,7 @@ export const BrowserStateBlockParam = Schema.Struct({
     url: Schema.String,
     active: Schema.optional(Schema.Boolean)
   })),
-  state_changes: maybe(Schema.Array(Schema.Union(
+  state_changes: maybe(Schema.Array(Schema.Union([
     Schema.Struct({ type: Schema.Literal("tab_opened"), tab_id: Schema.String }),
     Schema.Struct({ type: Schema.Literal("download_started"), ...download }),
     Schema.Struct({
@@ -229,7 +229,7 @@ export const BrowserStateBlockParam = Schema.Struct({
       size_bytes: maybe(Schema.Number)
     }),
     Schema.Struct({ type: Schema.Literal("download_failed"), ...download, error: maybe(Schema.String) })
-  ))),
+  ]))),
   ...cacheable
 })
 
@@ -265,17 +265,17 @@ export const ToolUseBlockParam = param(ToolUseBlock.fields)
 export const ToolResultBlockParam = Schema.Struct({
   type: Schema.Literal("tool_result"),
   tool_use_id: Schema.String,
-  content: Schema.optional(Schema.Union(
+  content: Schema.optional(Schema.Union([
     Schema.String,
-    Schema.Array(Schema.Union(
+    Schema.Array(Schema.Union([
       TextBlockParam,
       ImageBlockParam,
       SearchResultBlockParam,
       DocumentBlockParam,
       ToolReferenceBlockParam,
       BrowserStateBlockParam
-    ))
-  )),
+    ]))
+  ])),
   is_error: Schema.optional(Schema.Boolean),
   /** For a member of a toolset, the toolset family of its `tool_use`. */
   toolset_name: maybe(Schema.String),

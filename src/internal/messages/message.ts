@@ -110,7 +110,7 @@ export type StopReason = typeof StopReason.Type
  * @since 0.1.0
  * @category schemas
  */
-export const ContentBlockParam = Schema.Union(
+export const ContentBlockParam = Schema.Union([
   TextBlockParam,
   ImageBlockParam,
   DocumentBlockParam,
@@ -135,7 +135,7 @@ export const ContentBlockParam = Schema.Union(
   FallbackBlockParam,
   ToolAdditionBlockParam,
   ToolRemovalBlockParam
-)
+])
 /**
  * @since 0.1.0
  * @category models
@@ -150,20 +150,20 @@ export type ContentBlockParam = typeof ContentBlockParam.Type
  */
 export const SystemMessageParam = Schema.Struct({
   role: Schema.Literal("system"),
-  content: Schema.Union(Schema.String, Schema.Array(TextBlockParam))
+  content: Schema.Union([Schema.String, Schema.Array(TextBlockParam)])
 })
 
 /**
  * @since 0.1.0
  * @category schemas
  */
-export const MessageParam = Schema.Union(
+export const MessageParam = Schema.Union([
   Schema.Struct({
-    role: Schema.Literal("user", "assistant"),
-    content: Schema.Union(Schema.String, Schema.Array(ContentBlockParam))
+    role: Schema.Literals(["user", "assistant"]),
+    content: Schema.Union([Schema.String, Schema.Array(ContentBlockParam)])
   }),
   SystemMessageParam
-)
+])
 /**
  * @since 0.1.0
  * @category models
@@ -174,7 +174,7 @@ export type MessageParam = typeof MessageParam.Type
 const promptFields = {
   model: Schema.String,
   messages: Schema.Array(MessageParam),
-  system: Schema.optional(Schema.Union(Schema.String, Schema.Array(TextBlockParam))),
+  system: Schema.optional(Schema.Union([Schema.String, Schema.Array(TextBlockParam)])),
   tools: Schema.optional(Schema.Array(ToolUnion)),
   tool_choice: Schema.optional(ToolChoice),
   thinking: Schema.optional(ThinkingConfig),
@@ -182,7 +182,7 @@ const promptFields = {
   /** A breakpoint the API puts on the last cacheable block. */
   cache_control: maybe(CacheControl),
   /** `fast`: high output speed (some models need `anthropic-beta: fast-mode-2026-02-01`). */
-  speed: maybe(Schema.Literal("standard", "fast")),
+  speed: maybe(Schema.Literals(["standard", "fast"])),
   /** Beta: needs `anthropic-beta: context-management-2025-06-27` (see `ContextManagementConfig`). */
   context_management: maybe(ContextManagementConfig),
   /** Beta: needs `anthropic-beta: mcp-client-2025-11-20` (or the older `mcp-client-2025-04-04`). */
@@ -197,14 +197,14 @@ const promptFields = {
  */
 export const MessageCreateParams = Schema.Struct({
   ...promptFields,
-  max_tokens: Schema.Number.pipe(Schema.int(), Schema.nonNegative()),
+  max_tokens: Schema.Number.check(Schema.isInt(), Schema.isGreaterThanOrEqualTo(0)),
   metadata: Schema.optional(Metadata),
   stop_sequences: Schema.optional(Schema.Array(Schema.String)),
   stream: Schema.optional(Schema.Boolean),
   temperature: Schema.optional(Schema.Number),
   top_k: Schema.optional(Schema.Number),
   top_p: Schema.optional(Schema.Number),
-  service_tier: Schema.optional(Schema.Literal("auto", "standard_only")),
+  service_tier: Schema.optional(Schema.Literals(["auto", "standard_only"])),
   container: maybe(ContainerParams),
   /** Where inference runs (the workspace's `default_inference_geo` if absent). */
   inference_geo: maybe(Schema.String),
@@ -270,13 +270,13 @@ export const KNOWN_BLOCK_TYPES: ReadonlySet<string> = knownTypes(typedBlocks)
  * @since 0.1.0
  * @category schemas
  */
-export const OtherBlock: Schema.Schema<never> = otherThan(KNOWN_BLOCK_TYPES)
+export const OtherBlock: Schema.Codec<never> = otherThan(KNOWN_BLOCK_TYPES)
 
 /**
  * @since 0.1.0
  * @category schemas
  */
-export const ContentBlock = Schema.Union(...typedBlocks, OtherBlock)
+export const ContentBlock = Schema.Union([...typedBlocks, OtherBlock])
 /**
  * @since 0.1.0
  * @category models
@@ -433,13 +433,13 @@ export const KNOWN_DELTA_TYPES: ReadonlySet<string> = knownTypes(typedDeltas)
  * @since 0.1.0
  * @category schemas
  */
-export const OtherDelta: Schema.Schema<never> = otherThan(KNOWN_DELTA_TYPES)
+export const OtherDelta: Schema.Codec<never> = otherThan(KNOWN_DELTA_TYPES)
 
 /**
  * @since 0.1.0
  * @category schemas
  */
-export const ContentBlockDelta = Schema.Union(...typedDeltas, OtherDelta)
+export const ContentBlockDelta = Schema.Union([...typedDeltas, OtherDelta])
 
 /**
  * @since 0.1.0
@@ -527,7 +527,7 @@ export const KNOWN_EVENT_TYPES: ReadonlySet<string> = knownTypes(typedEvents)
  * @since 0.1.0
  * @category schemas
  */
-export const OtherEvent: Schema.Schema<never> = otherThan(KNOWN_EVENT_TYPES)
+export const OtherEvent: Schema.Codec<never> = otherThan(KNOWN_EVENT_TYPES)
 
 /**
  * Every event `stream()` emits (`ping` and `error` are handled by the client and not emitted).
@@ -535,7 +535,7 @@ export const OtherEvent: Schema.Schema<never> = otherThan(KNOWN_EVENT_TYPES)
  * @since 0.1.0
  * @category schemas
  */
-export const MessageStreamEvent = Schema.Union(...typedEvents, OtherEvent)
+export const MessageStreamEvent = Schema.Union([...typedEvents, OtherEvent])
 /**
  * @since 0.1.0
  * @category models

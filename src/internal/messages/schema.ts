@@ -14,24 +14,23 @@
 import * as Schema from "effect/Schema"
 
 /** Any JSON object: tool inputs, JSON schemas, opaque objects the API hands back. */
-export const JsonObject = Schema.Record({ key: Schema.String, value: Schema.Unknown })
+export const JsonObject = Schema.Record(Schema.String, Schema.Unknown)
 
 /**
  * Any other fields, typed `any` rather than `unknown`: TypeScript lets an interface (the SDK's types) be assigned to
  * an index signature of `any` only.
  */
-export const AnyFields = Schema.Record({ key: Schema.String, value: Schema.Any })
+export const AnyFields = Schema.Record(Schema.String, Schema.Any)
 
 /**
- * A field the SDK types `X | null`: also accepted absent. An object or a list is checked after `null`, since such
- * fields are mostly null (`stop_details`, `container`, …) and a union of tagged objects takes over twice as long to
- * refuse a `null` as a null check takes to accept it; a string or a number is checked before `null`.
+ * A field the SDK types `X | null`: also accepted absent.
+ *
+ * Effect 4: v3 put `null` first for objects and lists (a null check is cheaper than a union of tagged objects
+ * refusing a `null`); Effect 4's union picks its candidate members by the value's runtime type (and tag) before
+ * trying any, so a `null` reaches the `null` member alone whatever the order, and the plain `NullOr` is kept.
  */
-export const maybe = <S extends Schema.Schema.Any>(schema: S): Schema.optional<Schema.NullOr<S>> => {
-  const tag = schema.ast._tag
-  const nullFirst = tag === "TypeLiteral" || tag === "Union" || tag === "TupleType"
-  return Schema.optional(nullFirst ? Schema.Union(Schema.Null, schema) as unknown as Schema.NullOr<S> : Schema.NullOr(schema))
-}
+export const maybe = <S extends Schema.Top>(schema: S): Schema.optional<Schema.NullOr<S>> =>
+  Schema.optional(Schema.NullOr(schema))
 
 /**
  * A string with known values the API adds to: any string is accepted (one string check at run time, the known
@@ -39,35 +38,39 @@ export const maybe = <S extends Schema.Schema.Any>(schema: S): Schema.optional<S
  */
 export const openLiteral = <const Known extends ReadonlyArray<string>>(
   ...known: Known
-): Schema.Schema<Known[number] | (string & {})> =>
-  Schema.String.annotations({ description: `${known.map((k) => JSON.stringify(k)).join(" | ")}, or a newer value` })
+): Schema.Codec<Known[number] | (string & {})> =>
+  Schema.String.annotate({ description: `${known.map((k) => JSON.stringify(k)).join(" | ")}, or a newer value` })
 
-/** A struct schema whose `type` is one literal: a member of a union tagged by `type`. */
-export type Tagged = Schema.Schema.AnyNoContext & {
-  readonly fields: { readonly type: { readonly literals: ReadonlyArray<string> } }
-}
+/** The `type` schema of a tagged member: one literal, or several (a dated and an undated name). */
+type TagSchema = { readonly literal: string } | { readonly literals: ReadonlyArray<string> }
+
+/** A struct schema whose `type` is a string literal (or literals): a member of a union tagged by `type`. */
+export type Tagged = Schema.Top & { readonly fields: { readonly type: TagSchema } }
 
 /** The `type` values of tagged members (so a known-types set cannot drift from its union). */
 export const knownTypes = (members: ReadonlyArray<Tagged>): ReadonlySet<string> =>
-  new Set(members.flatMap((member) => member.fields.type.literals))
+  new Set(members.flatMap(({ fields: { type } }) => "literals" in type ? type.literals : [type.literal]))
 
 /**
  * An object whose `type` is none of `known`: accepted and kept whole at run time, statically `never` so that
  * `x.type === "…"` narrows the known members.
  */
-export const otherThan = (known: ReadonlySet<string>): Schema.Schema<never> => {
-  const other = Schema.Struct({ type: Schema.String.pipe(Schema.filter((type) => !known.has(type))) }, JsonObject)
-  return other as unknown as Schema.Schema<never>
+export const otherThan = (known: ReadonlySet<string>): Schema.Codec<never> => {
+  const other = Schema.StructWithRest(
+    Schema.Struct({ type: Schema.String.check(Schema.makeFilter((type) => !known.has(type))) }),
+    [JsonObject]
+  )
+  return other as unknown as Schema.Codec<never>
 }
 
 /** The members, and objects of any other `type` (see `otherThan`). */
 export const openUnion = <const Members extends ReadonlyArray<Tagged>>(...members: Members) =>
-  Schema.Union(...members, otherThan(knownTypes(members)))
+  Schema.Union([...members, otherThan(knownTypes(members))])
 
 /**
  * The content of a known server tool's result: statically the SDK's shape, but at run time anything the API sends
  * there is kept (a result kind, error code or field layout this client does not know), so match on `type` with a
  * default branch. The typed shape is still tried first, so a decode gives its output and its messages.
  */
-export const lenient = <S extends Schema.Schema.AnyNoContext>(schema: S): Schema.Schema<S["Type"], S["Encoded"]> =>
-  Schema.Union(schema, Schema.Unknown) as unknown as Schema.Schema<S["Type"], S["Encoded"]>
+export const lenient = <S extends Schema.Top>(schema: S): Schema.Codec<S["Type"], S["Encoded"]> =>
+  Schema.Union([schema, Schema.Unknown]) as unknown as Schema.Codec<S["Type"], S["Encoded"]>

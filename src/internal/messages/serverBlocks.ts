@@ -33,7 +33,7 @@ const errorMessage = { error_message: maybe(Schema.String) }
 const executionCodes = ["invalid_tool_input", "unavailable", "too_many_requests", "execution_time_exceeded"] as const
 
 /** A server tool's result block: its `type`, the call it answers, and its content. */
-const result = <const Type extends string, Content extends Schema.Schema.AnyNoContext>(type: Type, content: Content) => ({
+const result = <const Type extends string, Content extends Schema.Top>(type: Type, content: Content) => ({
   type: Schema.Literal(type),
   tool_use_id: Schema.String,
   content: lenient(content)
@@ -115,7 +115,7 @@ export const WebSearchResultBlock = Schema.Struct({
  * @category schemas
  */
 export const WebSearchToolResultBlock = Schema.Struct({
-  ...result("web_search_tool_result", Schema.Union(Schema.Array(WebSearchResultBlock), WebSearchToolResultError)),
+  ...result("web_search_tool_result", Schema.Union([Schema.Array(WebSearchResultBlock), WebSearchToolResultError])),
   ...called
 })
 /**
@@ -134,7 +134,7 @@ export const WebSearchToolResultBlockParam = param(WebSearchToolResultBlock.fiel
 // ---------------------------------------------------------------------------------------------------------------
 
 /** A fetched page, as the response gives it or as a request sends it back. */
-const webFetchResult = <Document extends Schema.Schema.AnyNoContext>(document: Document) =>
+const webFetchResult = <Document extends Schema.Top>(document: Document) =>
   Schema.Struct({
     type: Schema.Literal("web_fetch_result"),
     url: Schema.String,
@@ -177,7 +177,7 @@ export const WebFetchToolResultError = toolError(
  * @category schemas
  */
 export const WebFetchToolResultBlock = Schema.Struct({
-  ...result("web_fetch_tool_result", Schema.Union(WebFetchResultBlock, WebFetchToolResultError)),
+  ...result("web_fetch_tool_result", Schema.Union([WebFetchResultBlock, WebFetchToolResultError])),
   ...called
 })
 /**
@@ -190,7 +190,7 @@ export type WebFetchToolResultBlock = typeof WebFetchToolResultBlock.Type
  * @category schemas
  */
 export const WebFetchToolResultBlockParam = param({
-  ...result("web_fetch_tool_result", Schema.Union(WebFetchResultBlockParam, WebFetchToolResultError)),
+  ...result("web_fetch_tool_result", Schema.Union([WebFetchResultBlockParam, WebFetchToolResultError])),
   ...called
 })
 
@@ -246,7 +246,7 @@ export const CodeExecutionToolResultError = toolError("code_execution_tool_resul
  */
 export const CodeExecutionToolResultBlock = Schema.Struct(result(
   "code_execution_tool_result",
-  Schema.Union(CodeExecutionResultBlock, EncryptedCodeExecutionResultBlock, CodeExecutionToolResultError)
+  Schema.Union([CodeExecutionResultBlock, EncryptedCodeExecutionResultBlock, CodeExecutionToolResultError])
 ))
 /**
  * @since 0.2.0
@@ -292,7 +292,7 @@ export const BashCodeExecutionToolResultError = toolError(
  */
 export const BashCodeExecutionToolResultBlock = Schema.Struct(result(
   "bash_code_execution_tool_result",
-  Schema.Union(BashCodeExecutionResultBlock, BashCodeExecutionToolResultError)
+  Schema.Union([BashCodeExecutionResultBlock, BashCodeExecutionToolResultError])
 ))
 /**
  * @since 0.2.0
@@ -355,12 +355,12 @@ export const TextEditorCodeExecutionToolResultError = Schema.Struct({
  */
 export const TextEditorCodeExecutionToolResultBlock = Schema.Struct(result(
   "text_editor_code_execution_tool_result",
-  Schema.Union(
+  Schema.Union([
     TextEditorCodeExecutionViewResultBlock,
     TextEditorCodeExecutionCreateResultBlock,
     TextEditorCodeExecutionStrReplaceResultBlock,
     TextEditorCodeExecutionToolResultError
-  )
+  ])
 ))
 /**
  * @since 0.2.0
@@ -387,7 +387,7 @@ export const ToolSearchToolResultError = Schema.Struct({
 })
 
 /** The tools a search found, as the response gives them or as a request sends them back. */
-const toolSearchResult = <Reference extends Schema.Schema.AnyNoContext>(reference: Reference) =>
+const toolSearchResult = <Reference extends Schema.Top>(reference: Reference) =>
   Schema.Struct({ type: Schema.Literal("tool_search_tool_search_result"), tool_references: Schema.Array(reference) })
 
 /**
@@ -401,7 +401,7 @@ export const ToolSearchToolSearchResultBlock = toolSearchResult(ToolReferenceBlo
  * @category schemas
  */
 export const ToolSearchToolResultBlock = Schema.Struct(
-  result("tool_search_tool_result", Schema.Union(ToolSearchToolSearchResultBlock, ToolSearchToolResultError))
+  result("tool_search_tool_result", Schema.Union([ToolSearchToolSearchResultBlock, ToolSearchToolResultError]))
 )
 /**
  * @since 0.2.0
@@ -415,7 +415,7 @@ export type ToolSearchToolResultBlock = typeof ToolSearchToolResultBlock.Type
 export const ToolSearchToolResultBlockParam = param(
   result(
     "tool_search_tool_result",
-    Schema.Union(toolSearchResult(ToolReferenceBlockParam), ToolSearchToolResultError)
+    Schema.Union([toolSearchResult(ToolReferenceBlockParam), ToolSearchToolResultError])
   )
 )
 
@@ -467,7 +467,7 @@ export const AdvisorToolResultError = toolError(
  */
 export const AdvisorToolResultBlock = Schema.Struct(result(
   "advisor_tool_result",
-  Schema.Union(AdvisorResultBlock, AdvisorRedactedResultBlock, AdvisorToolResultError)
+  Schema.Union([AdvisorResultBlock, AdvisorRedactedResultBlock, AdvisorToolResultError])
 ))
 /**
  * @since 0.2.0
@@ -539,8 +539,8 @@ export const McpToolUseBlockParam = param(McpToolUseBlock.fields)
 const mcpToolResult = { type: Schema.Literal("mcp_tool_result"), tool_use_id: Schema.String }
 
 /** What an MCP tool answered: text, or text blocks as the response gives them or as a request sends them back. */
-const mcpToolContent = <Text extends Schema.Schema.AnyNoContext>(text: Text) =>
-  Schema.Union(Schema.String, Schema.Array(text))
+const mcpToolContent = <Text extends Schema.Top>(text: Text) =>
+  Schema.Union([Schema.String, Schema.Array(text)])
 
 /**
  * Beta: needs `anthropic-beta: mcp-client-2025-11-20`.
@@ -584,7 +584,7 @@ export const McpTool = Schema.Struct({
 })
 
 /** A listing, as the response gives it or as a request sends it back (where a tool's description may be null). */
-const mcpToolListing = <Tool extends Schema.Schema.AnyNoContext>(tool: Tool) =>
+const mcpToolListing = <Tool extends Schema.Top>(tool: Tool) =>
   Schema.Struct({ type: Schema.Literal("mcp_tool_listing"), mcp_server_name: Schema.String, tools: Schema.Array(tool) })
 
 /**
@@ -658,7 +658,7 @@ export const CompactionBlock = Schema.Struct({
   encrypted_content: maybe(Schema.String),
   signature: maybe(Schema.String),
   /** The tool changes of the compacted range; send them back unchanged. */
-  tool_changes: maybe(lenient(Schema.Array(Schema.Union(ToolAdditionBlockParam, ToolRemovalBlockParam))))
+  tool_changes: maybe(lenient(Schema.Array(Schema.Union([ToolAdditionBlockParam, ToolRemovalBlockParam]))))
 })
 /**
  * @since 0.2.0

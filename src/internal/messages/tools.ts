@@ -12,7 +12,9 @@ import { AnyFields, JsonObject, knownTypes, maybe } from "./schema.js"
 const toolFields = {
   /** Who may call the tool: the model (`direct`) and/or code run by a code execution tool of that version. */
   allowed_callers: Schema.optional(
-    Schema.Array(Schema.Literal("direct", "code_execution_20250825", "code_execution_20260120", "code_execution_20260521"))
+    Schema.Array(
+      Schema.Literals(["direct", "code_execution_20250825", "code_execution_20260120", "code_execution_20260521"])
+    )
   ),
   ...cacheable,
   /** Left out of the initial prompt; loaded when tool search returns a `tool_reference` to it. */
@@ -34,9 +36,9 @@ export const Tool = Schema.Struct({
   type: Schema.optional(Schema.NullOr(Schema.Literal("custom"))),
   name: Schema.String,
   description: Schema.optional(Schema.String),
-  input_schema: Schema.Struct(
-    { type: Schema.Literal("object"), required: maybe(Schema.Array(Schema.String)) },
-    JsonObject
+  input_schema: Schema.StructWithRest(
+    Schema.Struct({ type: Schema.Literal("object"), required: maybe(Schema.Array(Schema.String)) }),
+    [JsonObject]
   ),
   /** Stream this tool's input as it is generated (`true`), never (`false`), or as the beta headers decide (`null`). */
   eager_input_streaming: maybe(Schema.Boolean),
@@ -68,7 +70,7 @@ export const UserLocation = Schema.Struct({
 const domains = { allowed_domains: maybe(Schema.Array(Schema.String)), blocked_domains: maybe(Schema.Array(Schema.String)) }
 
 /** How the results of a call made by code execution appear in the response: whole, or left out. */
-const responseInclusion = { response_inclusion: Schema.optional(Schema.Literal("full", "excluded")) }
+const responseInclusion = { response_inclusion: Schema.optional(Schema.Literals(["full", "excluded"])) }
 
 const webSearch = {
   name: Schema.Literal("web_search"),
@@ -101,12 +103,12 @@ export const WebSearchTool20260318 = Schema.Struct({
 const urlSourceAll = Schema.Struct({ type: Schema.Literal("all") })
 const urlSourceNone = Schema.Struct({ type: Schema.Literal("none") })
 const namedTools = Schema.Array(Schema.Struct({ type: Schema.Literal("tool_reference"), name: Schema.String }))
-const toolFilter = Schema.Union(
+const toolFilter = Schema.Union([
   urlSourceAll,
   urlSourceNone,
   Schema.Struct({ type: Schema.Literal("only"), tools: namedTools }),
   Schema.Struct({ type: Schema.Literal("except"), tools: namedTools })
-)
+])
 
 /**
  * Which sources may contribute the URLs web fetch fetches: user input, and the results of client or server tools.
@@ -117,7 +119,7 @@ const toolFilter = Schema.Union(
 export const WebFetchURLSources = Schema.Struct({
   client_tool_results: Schema.optional(toolFilter),
   server_tool_results: Schema.optional(toolFilter),
-  user_input: Schema.optional(Schema.Union(urlSourceAll, urlSourceNone))
+  user_input: Schema.optional(Schema.Union([urlSourceAll, urlSourceNone]))
 })
 
 const webFetch = {
@@ -252,7 +254,7 @@ export const MemoryTool20250818 = Schema.Struct({
  * @category schemas
  */
 export const ToolSearchToolBm25_20251119 = Schema.Struct({
-  type: Schema.Literal("tool_search_tool_bm25_20251119", "tool_search_tool_bm25"),
+  type: Schema.Literals(["tool_search_tool_bm25_20251119", "tool_search_tool_bm25"]),
   name: Schema.Literal("tool_search_tool_bm25"),
   ...toolFields
 })
@@ -263,7 +265,7 @@ export const ToolSearchToolBm25_20251119 = Schema.Struct({
  * @category schemas
  */
 export const ToolSearchToolRegex20251119 = Schema.Struct({
-  type: Schema.Literal("tool_search_tool_regex_20251119", "tool_search_tool_regex"),
+  type: Schema.Literals(["tool_search_tool_regex_20251119", "tool_search_tool_regex"]),
   name: Schema.Literal("tool_search_tool_regex"),
   ...toolFields
 })
@@ -320,12 +322,12 @@ const ANTHROPIC_TOOL_TYPES = knownTypes(anthropicTools)
  * @since 0.1.0
  * @category schemas
  */
-export const ServerTool = Schema.Struct(
-  {
-    type: Schema.String.pipe(Schema.filter((type) => type !== "custom" && !ANTHROPIC_TOOL_TYPES.has(type))),
+export const ServerTool = Schema.StructWithRest(
+  Schema.Struct({
+    type: Schema.String.check(Schema.makeFilter((type) => type !== "custom" && !ANTHROPIC_TOOL_TYPES.has(type))),
     name: Schema.optional(Schema.String)
-  },
-  AnyFields
+  }),
+  [AnyFields]
 )
 /**
  * @since 0.2.0
@@ -339,7 +341,7 @@ export type ServerTool = typeof ServerTool.Type
  * @since 0.2.0
  * @category schemas
  */
-export const ToolUnion = Schema.Union(Tool, ...anthropicTools, ServerTool)
+export const ToolUnion = Schema.Union([Tool, ...anthropicTools, ServerTool])
 /**
  * @since 0.2.0
  * @category models
@@ -352,12 +354,12 @@ const parallel = { disable_parallel_tool_use: Schema.optional(Schema.Boolean) }
  * @since 0.1.0
  * @category schemas
  */
-export const ToolChoice = Schema.Union(
+export const ToolChoice = Schema.Union([
   Schema.Struct({ type: Schema.Literal("auto"), ...parallel }),
   Schema.Struct({ type: Schema.Literal("any"), ...parallel }),
   Schema.Struct({ type: Schema.Literal("tool"), name: Schema.String, ...parallel }),
   Schema.Struct({ type: Schema.Literal("none") })
-)
+])
 /**
  * @since 0.1.0
  * @category models

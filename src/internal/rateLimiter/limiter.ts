@@ -87,12 +87,16 @@ export const make = (
   const observe = (model: string | undefined, reports: ReadonlyArray<Report>): Effect.Effect<void> => {
     if (reports.length === 0 || !options.adaptive) return Effect.void
     const scope = model ?? "*"
+    // Effect 4: the gauges are set in the answering fiber's context, where the metric registry is.
     return syncStore !== undefined
-      ? Effect.sync(() => {
+      ? Effect.withFiberSucceed((fiber) => {
         syncStore.learnNow(scope, reports)
-        setGauges(scope, reports)
+        setGauges(scope, reports, fiber.context)
       })
-      : Effect.zipRight(withStore((store) => store.learn(scope, reports)), Effect.sync(() => setGauges(scope, reports)))
+      : Effect.andThen(
+        withStore((store) => store.learn(scope, reports)),
+        Effect.withFiberSucceed((fiber) => setGauges(scope, reports, fiber.context))
+      )
   }
 
   const snapshot: Effect.Effect<Snapshot> = Effect.flatMap(
@@ -140,7 +144,7 @@ const makeAdmit = (parts: Parts, demandOf: (cost: Cost | undefined) => Demand, s
 
   const admitWaiting = (cost: Cost | undefined, permit: boolean): Effect.Effect<Reservation, RateLimit> =>
     Effect.uninterruptibleMask((restore) =>
-      attempt(demandOf(cost), clock.unsafeCurrentTimeMillis(), permit && options.maxConcurrent !== undefined, restore)
+      attempt(demandOf(cost), clock.currentTimeMillisUnsafe(), permit && options.maxConcurrent !== undefined, restore)
     )
 
   return (cost: Cost | undefined, permit: boolean): Effect.Effect<Reservation, RateLimit> =>
@@ -152,7 +156,7 @@ const makeAdmit = (parts: Parts, demandOf: (cost: Cost | undefined) => Demand, s
         const admission = syncStore.admitNow(demand)
         if (admission._tag !== "Admitted" || admission.waitMs > 0) {
           return Effect.uninterruptibleMask((restore) =>
-            handle(syncStore, admission, demand, clock.unsafeCurrentTimeMillis(), false, restore)
+            handle(syncStore, admission, demand, clock.currentTimeMillisUnsafe(), false, restore)
           )
         }
         flight.count++
@@ -181,28 +185,28 @@ const makeHandle = (
   Reservation,
   RateLimit
 > => {
-  const left = startedAt + maxWaitMs - clock.unsafeCurrentTimeMillis()
+  const left = startedAt + maxWaitMs - clock.currentTimeMillisUnsafe()
   const again = Effect.suspend(() => attempt(demand, startedAt, permit, restore))
   switch (admission._tag) {
     case "Paused":
       if (admission.ms > maxRetryAfterMs) return Effect.fail(pausedTooLong(admission.ms, maxRetryAfterMs))
       if (admission.ms > left) return Effect.fail(waitedTooLong({ kind: "pause" }, admission.ms, maxWaitMs))
-      return Effect.zipRight(restore(waiting.wait(admission.ms, "pause")), again)
+      return Effect.andThen(restore(waiting.wait(admission.ms, "pause")), again)
     case "Held":
       if (admission.ms > left) return Effect.fail(waitedTooLong(admission.holder, admission.ms, maxWaitMs))
-      return Effect.zipRight(restore(waiting.wait(admission.ms, reasonOf(admission.holder))), again)
+      return Effect.andThen(restore(waiting.wait(admission.ms, reasonOf(admission.holder))), again)
     case "Admitted": {
       if (admission.waitMs === 0) return permitted(store, demand, startedAt, permit, 0, restore)
       if (admission.waitMs > left) {
-        return Effect.zipRight(giveBack(store, demand), Effect.fail(waitedTooLong(admission.holder!, admission.waitMs, maxWaitMs)))
+        return Effect.andThen(giveBack(store, demand), Effect.fail(waitedTooLong(admission.holder!, admission.waitMs, maxWaitMs)))
       }
       // A pause that began while this attempt waited holds it too: it gives its budget back and starts over.
-      return Effect.zipRight(
+      return Effect.andThen(
         Effect.onInterrupt(restore(waiting.wait(admission.waitMs, reasonOf(admission.holder!))), () => giveBack(store, demand)),
         Effect.flatMap(pauseLeft, (paused) =>
           paused > 0
-            ? Effect.zipRight(giveBack(store, demand), again)
-            : permitted(store, demand, startedAt, permit, clock.unsafeCurrentTimeMillis() - startedAt, restore))
+            ? Effect.andThen(giveBack(store, demand), again)
+            : permitted(store, demand, startedAt, permit, clock.currentTimeMillisUnsafe() - startedAt, restore))
       )
     }
   }
@@ -221,15 +225,15 @@ const makePermitted = (parts: Parts, reservations: Reservations, attempt: Attemp
         // A store that cannot count permits right now lets the attempt go: the budget was had.
         Effect.orElseSucceed(store.tryAcquire(holder, maxConcurrent!), () => true),
         (acquired) => {
-          const now = clock.unsafeCurrentTimeMillis()
+          const now = clock.currentTimeMillisUnsafe()
           if (acquired) {
             const reserved = reservationOf(store, demand, holder, now - startedAt)
             // A pause that began while this attempt waited for its permit holds it too.
             return waited
               ? Effect.flatMap(pauseLeft, (paused) =>
                 paused > 0
-                  ? Effect.zipRight(
-                    Effect.zipRight(Effect.ignore(store.release(holder)), giveBack(store, demand)),
+                  ? Effect.andThen(
+                    Effect.andThen(Effect.ignore(store.release(holder)), giveBack(store, demand)),
                     attempt(demand, startedAt, true, restore)
                   )
                   : reserved)
@@ -237,13 +241,13 @@ const makePermitted = (parts: Parts, reservations: Reservations, attempt: Attemp
           }
           const left = startedAt + maxWaitMs - now
           if (left <= 0) {
-            return Effect.zipRight(
+            return Effect.andThen(
               giveBack(store, demand),
               Effect.fail(waitedTooLong({ kind: "max_concurrent" }, maxWaitMs, maxWaitMs))
             )
           }
           const released = waiting.countedWhile("max_concurrent", Effect.raceFirst(store.permitReleased, Effect.sleep(left)))
-          return Effect.zipRight(Effect.onInterrupt(restore(released), () => giveBack(store, demand)), acquire(true))
+          return Effect.andThen(Effect.onInterrupt(restore(released), () => giveBack(store, demand)), acquire(true))
         }
       )
     return acquire(false)
@@ -285,11 +289,11 @@ const makeReservations = ({ flight }: Parts) => {
               flight.count--
               const corrections = demand.needs.length === 0 ? [] : correctionsOf(demand, usage)
               const corrected = corrections.length === 0 ? Effect.void : Effect.ignore(store.correct(demand, corrections, true))
-              return holder === undefined ? corrected : Effect.zipRight(corrected, Effect.ignore(store.release(holder)))
+              return holder === undefined ? corrected : Effect.andThen(corrected, Effect.ignore(store.release(holder)))
             })
         }
       })
-      return waitedMs > 0 ? Effect.zipRight(Metric.update(Metrics.waitTime, waitedMs), reservation) : reservation
+      return waitedMs > 0 ? Effect.andThen(Metric.update(Metrics.waitTime, waitedMs), reservation) : reservation
     }
   }
 }

@@ -11,7 +11,6 @@
 import * as Deferred from "effect/Deferred"
 import type * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
-import * as FiberId from "effect/FiberId"
 import {
   type Admission,
   type BudgetView,
@@ -265,8 +264,8 @@ const viewsOf = (state: State, wanted: ReadonlyArray<ScopeWanted>, now: number):
 const release = (state: State, holder: string) => {
   if (!state.holders.delete(holder)) return
   const woken = state.released
-  state.released = Deferred.unsafeMake<void>(FiberId.none)
-  Deferred.unsafeDone(woken, Effect.void)
+  state.released = Deferred.makeUnsafe<void>()
+  Deferred.doneUnsafe(woken, Effect.void)
 }
 
 export const make = (clock: Clock.Clock): Store & SyncStore => {
@@ -276,9 +275,9 @@ export const make = (clock: Clock.Clock): Store & SyncStore => {
     scopes: new Map(),
     configured: new Map(),
     holders: new Set(),
-    released: Deferred.unsafeMake<void>(FiberId.none)
+    released: Deferred.makeUnsafe<void>()
   }
-  const now = () => clock.unsafeCurrentTimeMillis()
+  const now = () => clock.currentTimeMillisUnsafe()
   return {
     location: "memory (this process)",
     admitNow: (demand) => admit(state, demand, now()),

@@ -19,7 +19,6 @@ import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Redacted from "effect/Redacted"
-import * as Runtime from "effect/Runtime"
 import type * as Scope from "effect/Scope"
 import { randomBytes } from "node:crypto"
 import type { Redis as RedisClient, RedisOptions } from "ioredis"
@@ -300,7 +299,7 @@ const SCRIPTS: ReadonlyArray<readonly [keyof Scripts, string]> = [
 
 /** A wait on the real clock: it bounds network time, which a test clock does not drive. */
 const networkWait = (ms: number) =>
-  Effect.async<void>((resume) => {
+  Effect.callback<void>((resume) => {
     const timer = setTimeout(() => resume(Effect.void), ms)
     return Effect.sync(() => clearTimeout(timer))
   })
@@ -391,8 +390,7 @@ export const make = (
           fix: "npm install ioredis (version 5), or set rate_limit.store: memory"
         })
     })
-    const runtime = yield* Effect.runtime<never>()
-    const run = Runtime.runFork(runtime)
+    const run = Effect.runForkWith(yield* Effect.context<never>())
 
     // Unknown until the first connection or failure: both are said once.
     let usable: boolean | undefined
@@ -401,7 +399,7 @@ export const make = (
     // process do not all fall back to local limits (a burst) while Redis is still being reached.
     const settled = yield* Deferred.make<void>()
     const changed = (now: boolean, reason: string, kind: StoreDown["kind"] = "unreachable") => {
-      Deferred.unsafeDone(settled, Exit.void)
+      Deferred.doneUnsafe(settled, Exit.void)
       if (now === usable || closing) return
       usable = now
       run(onChange(now, reason, kind))

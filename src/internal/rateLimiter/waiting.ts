@@ -15,7 +15,7 @@ export const makeWaiting = () => {
     Effect.suspend(() => {
       total++
       byReason.set(reason, (byReason.get(reason) ?? 0) + 1)
-      return Effect.ensuring(Effect.zipRight(Metric.set(Metrics.waiting, total), effect), done(reason))
+      return Effect.ensuring(Effect.andThen(Metric.update(Metrics.waiting, total), effect), done(reason))
     })
 
   const done = (reason: string) =>
@@ -24,7 +24,7 @@ export const makeWaiting = () => {
       const left = byReason.get(reason)! - 1
       if (left === 0) byReason.delete(reason)
       else byReason.set(reason, left)
-      return Metric.set(Metrics.waiting, total)
+      return Metric.update(Metrics.waiting, total)
     })
 
   return {

@@ -7,11 +7,9 @@
  * `deleteFile`), so credentials, the rate limiter, retries and error classification apply as for messages. Each
  * sends the Files beta; a Messages request that refers to a `file_id` needs it too: `{ betas: [Files.BETA] }`.
  */
-import * as HttpBody from "@effect/platform/HttpBody"
-import type * as Chunk from "effect/Chunk"
 import * as Effect from "effect/Effect"
-import * as Either from "effect/Either"
-import type * as Option from "effect/Option"
+import * as HttpBody from "effect/http/HttpBody"
+import * as Result from "effect/Result"
 import * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
@@ -27,6 +25,7 @@ import { decodeAnswer } from "../http/decodeAnswer.js"
 import { lenient, maybe, openLiteral } from "../messages/schema.js"
 import { makeList, type Page, pageQuery, type PageParams } from "../http/pagination.js"
 import type * as ResponseMetadata from "../responseMetadata.js"
+import type { Pull } from "../stream/pull.js"
 import { announcedSize, countedPull, countedStream, type TransferOptions, type TransferProgress } from "./transferProgress.js"
 
 /**
@@ -283,19 +282,19 @@ const streamFailed = (cause: unknown) =>
 const bodyOf = (
   source: UploadSource,
   watch: SourceWatch
-): Either.Either<{ body: Effect.Effect<HttpBody.HttpBody, CallError>; replayable: boolean }, CallError> => {
-  if (source === null || typeof source !== "object") return Either.left(invalidRequest("uploadFile needs { path }, { bytes, filename } or { stream, filename }"))
+): Result.Result<{ body: Effect.Effect<HttpBody.HttpBody, CallError>; replayable: boolean }, CallError> => {
+  if (source === null || typeof source !== "object") return Result.fail(invalidRequest("uploadFile needs { path }, { bytes, filename } or { stream, filename }"))
   const name = "path" in source && typeof source.path === "string" && source.filename === undefined
     ? path.basename(source.path)
     : source.filename
-  if (typeof name !== "string" || name === "") return Either.left(invalidRequest("an upload needs a filename"))
+  if (typeof name !== "string" || name === "") return Result.fail(invalidRequest("an upload needs a filename"))
   const mimeType = source.mimeType ?? guessMimeType(name)
-  if (!headerSafe(mimeType)) return Either.left(invalidRequest("an upload's mimeType must be one line"))
-  if ("path" in source) return Either.right({ body: fromPath(source.path, name, mimeType, watch), replayable: true })
+  if (!headerSafe(mimeType)) return Result.fail(invalidRequest("an upload's mimeType must be one line"))
+  if ("path" in source) return Result.succeed({ body: fromPath(source.path, name, mimeType, watch), replayable: true })
   if ("bytes" in source) {
-    if (!(source.bytes instanceof Uint8Array)) return Either.left(invalidRequest("an upload's bytes must be a Uint8Array"))
+    if (!(source.bytes instanceof Uint8Array)) return Result.fail(invalidRequest("an upload's bytes must be a Uint8Array"))
     const bytes = source.bytes
-    return Either.right({
+    return Result.succeed({
       body: multipart(name, mimeType, bytes.length, () => Stream.make(bytes), watch, streamFailed),
       replayable: true
     })
@@ -303,11 +302,11 @@ const bodyOf = (
   if ("stream" in source) {
     const size = source.size
     if (size !== undefined && !(Number.isSafeInteger(size) && size >= 0)) {
-      return Either.left(invalidRequest("an upload's size must be a whole number of bytes"))
+      return Result.fail(invalidRequest("an upload's size must be a whole number of bytes"))
     }
-    return Either.right({ body: multipart(name, mimeType, size, () => source.stream, watch, streamFailed), replayable: false })
+    return Result.succeed({ body: multipart(name, mimeType, size, () => source.stream, watch, streamFailed), replayable: false })
   }
-  return Either.left(invalidRequest("uploadFile needs { path }, { bytes, filename } or { stream, filename }"))
+  return Result.fail(invalidRequest("uploadFile needs { path }, { bytes, filename } or { stream, filename }"))
 }
 
 const decodeFile = decodeAnswer(FileMetadata, "file metadata")
@@ -321,8 +320,8 @@ const decodeDeleted = decodeAnswer(DeletedFile, "deleted file")
  */
 export interface StartedDownload extends ResponseMetadata.ResponseMetadata {
   readonly stream: Stream.Stream<Uint8Array, ApiError>
-  /** The same bytes a chunk at a time, failing with `None` at the end. */
-  readonly pull: Effect.Effect<Chunk.Chunk<Uint8Array>, Option.Option<ApiError>>
+  /** The same bytes a chunk at a time, failing with `Cause.Done` at the end. */
+  readonly pull: Pull<Uint8Array, ApiError>
 }
 
 /** The Files methods over the HTTP client. */
@@ -333,7 +332,7 @@ export const make = (http: AnthropicHttpClient.Service): Service => {
     return withBeta
   }
   const onFile = <A>(id: string, f: (path: string) => A, fail: (error: InvalidRequest) => A): A =>
-    Either.match(pathOf`/v1/files/${id}`, { onLeft: fail, onRight: f })
+    Result.match(pathOf`/v1/files/${id}`, { onFailure: fail, onSuccess: f })
   const list = (options: CallOptions | undefined) =>
     makeList(FileMetadata, "files", (params: FileListParams) =>
       http.json({ ...beta(options), method: "GET", path: "/v1/files", query: { ...pageQuery(params), ids: params.ids } }))
@@ -347,9 +346,9 @@ export const make = (http: AnthropicHttpClient.Service): Service => {
     uploadFile: (source, options) =>
       Effect.suspend(() => {
         const watch: SourceWatch = { failure: undefined, onProgress: options?.onProgress }
-        return Either.match(bodyOf(source, watch), {
-          onLeft: Effect.fail,
-          onRight: ({ body, replayable }) =>
+        return Result.match(bodyOf(source, watch), {
+          onFailure: Effect.fail,
+          onSuccess: ({ body, replayable }) =>
             Effect.flatMap(
               http.json({
                 ...beta(options),
@@ -374,7 +373,7 @@ export const make = (http: AnthropicHttpClient.Service): Service => {
         // Counted only when someone listens: the plain stream has nothing between its chunks and the reader.
         return onProgress === undefined
           ? http.stream(download(path, options), watchedBytes)
-          : Stream.unwrapScoped(Effect.map(
+          : Stream.unwrap(Effect.map(
             http.streamWithResponse(download(path, options), watchedBytes),
             ({ response, stream }) => countedStream(stream, announcedSize(response.headers), onProgress)
           ))

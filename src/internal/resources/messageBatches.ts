@@ -7,10 +7,10 @@
  * `cancelBatch`, `deleteBatch`, `batchResults`, `waitForBatch`), so credentials, the rate limiter, retries and
  * error classification apply as for messages.
  */
-import * as HttpBody from "@effect/platform/HttpBody"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import * as Either from "effect/Either"
+import * as HttpBody from "effect/http/HttpBody"
+import * as Result from "effect/Result"
 import * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
@@ -56,7 +56,7 @@ export const MessageBatch = Schema.Struct({
   type: Schema.Literal("message_batch"),
   id: Schema.String,
   /** `ended` once every request has a result (succeeded, errored, canceled or expired). */
-  processing_status: Schema.Literal("in_progress", "canceling", "ended"),
+  processing_status: Schema.Literals(["in_progress", "canceling", "ended"]),
   request_counts: MessageBatchRequestCounts,
   created_at: Schema.String,
   expires_at: Schema.String,
@@ -176,7 +176,10 @@ export const LIMITS = { maxRequests: 100_000, maxBodyBytes: 256 * 1024 * 1024 } 
 
 const CUSTOM_ID = /^[a-zA-Z0-9_-]{1,64}$/
 
-const validateParams = onFirstCall(() => Schema.validateEither(Messages.MessageCreateParams, { errors: "first" }))
+// Effect 4: `validateEither` is gone; decoding the type side is what it did.
+const validateParams = onFirstCall(() =>
+  Schema.decodeUnknownResult(Schema.toType(Messages.MessageCreateParams), { errors: "first" })
+)
 
 /**
  * Why one request of a batch cannot be sent, or `undefined` when it can: its `custom_id`, its `params` (checked
@@ -199,34 +202,34 @@ export const whyNotARequest = (value: unknown, where: string, validate = true): 
   }
   if (validate) {
     const checked = validateParams(request.params)
-    if (Either.isLeft(checked)) return clip(`${named}: params.${firstIssue(checked.left)}`)
+    if (Result.isFailure(checked)) return clip(`${named}: params.${firstIssue(checked.failure)}`)
   }
   if (request.params.stream === true) return `${named}: params.stream must not be true (batch results are never streamed)`
   return undefined
 }
 
 /** `requests` checked as the API will check them, the body encoded once: or why it cannot be sent. */
-const prepareBatch = (params: BatchCreateParams, validate: boolean): Either.Either<HttpBody.HttpBody, CallError> => {
+const prepareBatch = (params: BatchCreateParams, validate: boolean): Result.Result<HttpBody.HttpBody, CallError> => {
   const requests: unknown = params?.requests
   if (!Array.isArray(requests) || requests.length === 0) {
-    return Either.left(invalidRequest("a batch needs `requests`: a non-empty list of { custom_id, params }"))
+    return Result.fail(invalidRequest("a batch needs `requests`: a non-empty list of { custom_id, params }"))
   }
   if (requests.length > LIMITS.maxRequests) {
-    return Either.left(invalidRequest(`a batch holds at most ${LIMITS.maxRequests} requests; this one has ${requests.length}`))
+    return Result.fail(invalidRequest(`a batch holds at most ${LIMITS.maxRequests} requests; this one has ${requests.length}`))
   }
   const seen = new Set<string>()
   for (let i = 0; i < requests.length; i++) {
     const why = whyNotARequest(requests[i], `requests[${i}]`, validate)
-    if (why !== undefined) return Either.left(invalidRequest(why))
+    if (why !== undefined) return Result.fail(invalidRequest(why))
     const id = (requests[i] as BatchRequest).custom_id
-    if (seen.has(id)) return Either.left(invalidRequest(`requests[${i}] (custom_id ${JSON.stringify(id)}): custom_id is used twice in the batch`))
+    if (seen.has(id)) return Result.fail(invalidRequest(`requests[${i}] (custom_id ${JSON.stringify(id)}): custom_id is used twice in the batch`))
     seen.add(id)
   }
-  return Either.flatMap(jsonText({ requests }, "the batch's requests"), (text) => {
+  return Result.flatMap(jsonText({ requests }, "the batch's requests"), (text) => {
     const body = HttpBody.text(text, "application/json")
     return body.contentLength > LIMITS.maxBodyBytes
-      ? Either.left(invalidRequest(`a batch's body is at most ${LIMITS.maxBodyBytes} bytes; this one is ${body.contentLength}`))
-      : Either.right(body)
+      ? Result.fail(invalidRequest(`a batch's body is at most ${LIMITS.maxBodyBytes} bytes; this one is ${body.contentLength}`))
+      : Result.succeed(body)
   })
 }
 
@@ -256,8 +259,8 @@ export interface CreateBatchOptions extends CallOptions {
  * @category models
  */
 export interface WaitOptions extends CallOptions {
-  readonly initialDelay?: Duration.DurationInput | undefined
-  readonly maxDelay?: Duration.DurationInput | undefined
+  readonly initialDelay?: Duration.Input | undefined
+  readonly maxDelay?: Duration.Input | undefined
   /** Called with each batch retrieved while waiting (progress: `request_counts`). */
   readonly onPoll?: ((batch: MessageBatch) => Effect.Effect<void>) | undefined
   /**
@@ -340,7 +343,7 @@ export interface Service {
 const decodeBatch = decodeAnswer(MessageBatch, "message batch")
 const decodeDeleted = decodeAnswer(DeletedMessageBatch, "deleted message batch")
 const isResult = onFirstCall(() => SchemaIs.is(BatchResult))
-const explainResult = onFirstCall(() => Schema.decodeUnknownEither(BatchResult, { errors: "first" }))
+const explainResult = onFirstCall(() => Schema.decodeUnknownResult(BatchResult, { errors: "first" }))
 
 /** A results file's request: its own `accept`, unless the caller's headers name another. */
 const resultsRequest = (path: string, options: CallOptions | undefined) => {
@@ -357,7 +360,7 @@ export const make = (http: AnthropicHttpClient.Service): Service => {
     suffix: string,
     f: (path: string) => Effect.Effect<A, CallError>
   ): Effect.Effect<A, CallError> =>
-    Either.match(pathOf`/v1/messages/batches/${id}`, { onLeft: Effect.fail, onRight: (path) => f(path + suffix) })
+    Result.match(pathOf`/v1/messages/batches/${id}`, { onFailure: Effect.fail, onSuccess: (path) => f(path + suffix) })
 
   const list = (options: CallOptions | undefined) =>
     makeList(MessageBatch, "message batches", (params: PageParams) =>
@@ -368,9 +371,9 @@ export const make = (http: AnthropicHttpClient.Service): Service => {
 
   return {
     createBatch: (params, options) =>
-      Either.match(prepareBatch(params, options?.validate ?? true), {
-        onLeft: Effect.fail,
-        onRight: (body) =>
+      Result.match(prepareBatch(params, options?.validate ?? true), {
+        onFailure: Effect.fail,
+        onSuccess: (body) =>
           Effect.flatMap(
             // Retried only when the API surely did not create it: a retry after a lost answer would make two batches.
             http.json(withCallOptions({ path: "/v1/messages/batches", rawBody: Effect.succeed(body), retry: "unprocessed" }, options)),
@@ -386,9 +389,9 @@ export const make = (http: AnthropicHttpClient.Service): Service => {
       onBatch(id, "", (path) =>
         Effect.flatMap(http.json(withCallOptions({ method: "DELETE", path, retry: "unprocessed" }, options)), decodeDeleted)),
     batchResults: (id, options) =>
-      Either.match(pathOf`/v1/messages/batches/${id}/results`, {
-        onLeft: Stream.fail,
-        onRight: (path) =>
+      Result.match(pathOf`/v1/messages/batches/${id}/results`, {
+        onFailure: Stream.fail,
+        onSuccess: (path) =>
           http.stream(
             resultsRequest(path, options),
             (body, reader) =>
@@ -399,11 +402,12 @@ export const make = (http: AnthropicHttpClient.Service): Service => {
       }),
     waitForBatch: (id, options = {}) => {
       // At least a millisecond between polls, and a cap no shorter than the first wait: no busy loop on the API.
-      const initialDelay = Duration.max(Duration.decode(options.initialDelay ?? "1 second"), Duration.millis(1))
-      const maxDelay = Duration.max(Duration.decode(options.maxDelay ?? "60 seconds"), initialDelay)
+      const initialDelay = Duration.max(Duration.fromInputUnsafe(options.initialDelay ?? "1 second"), Duration.millis(1))
+      const maxDelay = Duration.max(Duration.fromInputUnsafe(options.maxDelay ?? "60 seconds"), initialDelay)
       const schedule = Schedule.exponential(initialDelay, 2).pipe(
-        Schedule.modifyDelay((delay) => Duration.min(delay, maxDelay)),
-        Schedule.whileInput((batch: MessageBatch) => batch.processing_status !== "ended"),
+        Schedule.modifyDelay(({ duration }) => Effect.succeed(Duration.min(duration, maxDelay))),
+        Schedule.setInputType<MessageBatch>(),
+        Schedule.while(({ input }) => input.processing_status !== "ended"),
         // The schedule's output is the last batch retrieved: the ended one.
         Schedule.passthrough
       )
@@ -420,5 +424,5 @@ export const make = (http: AnthropicHttpClient.Service): Service => {
 /** Why the `index`-th value of a results file is not a result, or `undefined` when it is one. */
 const whyNotAResult = (value: unknown, index: number): string | undefined =>
   isResult(value) ? undefined : clip(`result ${index + 1} of the results file: ${
-    Either.match(explainResult(value), { onLeft: firstIssue, onRight: () => "not a result" })
+    Result.match(explainResult(value), { onFailure: firstIssue, onSuccess: () => "not a result" })
   }`)

@@ -6,7 +6,7 @@
  * limiter, retries and error classification apply as for messages.
  */
 import * as Effect from "effect/Effect"
-import * as Either from "effect/Either"
+import * as Result from "effect/Result"
 import * as Schema from "effect/Schema"
 import type * as Stream from "effect/Stream"
 import type * as AnthropicHttpClient from "../http/types.js"
@@ -119,9 +119,9 @@ export const make = (http: AnthropicHttpClient.Service): Service => {
     listModels: (params = {}, options) => list(options).page(params),
     models: (params = {}, options) => list(options).all(params),
     retrieveModel: (id, options) =>
-      Either.match(pathOf`/v1/models/${id}`, {
-        onLeft: Effect.fail,
-        onRight: (path) => Effect.flatMap(http.json(withCallOptions({ method: "GET", path }, options)), decodeModel)
+      Result.match(pathOf`/v1/models/${id}`, {
+        onFailure: Effect.fail,
+        onSuccess: (path) => Effect.flatMap(http.json(withCallOptions({ method: "GET", path }, options)), decodeModel)
       })
   }
 }

@@ -3,7 +3,6 @@
  * The progress of an upload or a download: bytes so far, of how many when that is known. A transfer counts its
  * bytes only when it was given an `onProgress`: without one, nothing is added to the path of its chunks.
  */
-import * as Chunk from "effect/Chunk"
 import * as Effect from "effect/Effect"
 import * as Stream from "effect/Stream"
 import type { CallOptions } from "../http/types.js"
@@ -44,7 +43,7 @@ export interface TransferOptions extends CallOptions {
 }
 
 /** The total of the bytes in a chunk of byte arrays. */
-const sizeOf = (chunk: Chunk.Chunk<Uint8Array>): number => {
+const sizeOf = (chunk: Iterable<Uint8Array>): number => {
   let size = 0
   for (const bytes of chunk) size += bytes.length
   return size
@@ -61,7 +60,7 @@ export const announcedSize = (headers: Readonly<Record<string, string>>): number
 /** A progress counter: each chunk's bytes added, then reported. */
 const counter = (total: number | undefined, onProgress: (progress: TransferProgress) => Effect.Effect<void>) => {
   let bytes = 0
-  return (chunk: Chunk.Chunk<Uint8Array>): Effect.Effect<void> => {
+  return (chunk: Iterable<Uint8Array>): Effect.Effect<void> => {
     bytes += sizeOf(chunk)
     return onProgress({ bytes, total })
   }
@@ -75,7 +74,7 @@ export const countedStream = <E>(
 ): Stream.Stream<Uint8Array, E> =>
   Stream.suspend(() => {
     const count = counter(total, onProgress)
-    return Stream.mapChunksEffect(stream, (chunk) => Effect.as(count(chunk), chunk))
+    return Stream.mapArrayEffect(stream, (chunk) => Effect.as(count(chunk), chunk))
   })
 
 /** `pull` reporting the bytes received after each of its chunks. */

@@ -2,8 +2,10 @@
  * JSON Lines (one JSON value per line) decoded as the bytes arrive: a network chunk at a time, one line in memory
  * at most, so a results file of any size is read in constant memory.
  */
-import * as Chunk from "effect/Chunk"
+import * as Arr from "effect/Array"
+import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
+import * as Pull from "effect/Pull"
 import * as Stream from "effect/Stream"
 import { StreamError } from "../errors.js"
 
@@ -25,7 +27,9 @@ export const decodeJsonLines = <A = unknown>(options: {
   readonly check?: ((value: unknown, index: number) => string | undefined) | undefined
 }) =>
 <E, R>(bytes: Stream.Stream<Uint8Array, E, R>): Stream.Stream<A, E | StreamError, R> =>
-  Stream.suspend(() => {
+  // Effect 4: on the bytes' pull (`transformPull`, called for each run of the stream), since a chunk may no longer be
+  // empty: a read of bytes that completes no line reads again instead of handing out an empty chunk.
+  Stream.transformPull(bytes, (pull) => {
     const maxLineBytes = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES
     // Fatal: bytes that are not UTF-8 are a malformed line, not replacement characters in a result.
     const decoder = new TextDecoder("utf-8", { fatal: true })
@@ -71,8 +75,8 @@ export const decodeJsonLines = <A = unknown>(options: {
     }
     // The values before a bad line are delivered first; the stream fails at the next read.
     let failed: StreamError | undefined
-    const lines = Stream.mapChunksEffect(bytes, (chunk) => {
-      if (failed !== undefined) return Effect.fail(failed)
+    let ended = false
+    const onChunk = (chunk: Arr.NonEmptyReadonlyArray<Uint8Array>): Pull.Pull<Arr.NonEmptyReadonlyArray<A>, E | StreamError> => {
       const out: Array<A> = []
       for (const piece of chunk) {
         let text: string
@@ -86,21 +90,27 @@ export const decodeJsonLines = <A = unknown>(options: {
         failed = feed(text, out)
         if (failed !== undefined) break
       }
-      return Effect.succeed(Chunk.unsafeFromArray(out))
-    })
-    const last = Stream.suspend(() => {
-      if (failed !== undefined) return Stream.fail(failed)
+      return Arr.isArrayNonEmpty(out) ? Effect.succeed(out) : next
+    }
+    // The bytes' end: the last line, which needs no `\n`.
+    const onEnd = (): Pull.Pull<Arr.NonEmptyReadonlyArray<A>, StreamError> => {
+      ended = true
       const out: Array<A> = []
       let tail: string
       try {
         tail = decoder.decode()
       } catch {
         lineNumber++
-        return Stream.fail(malformed("not UTF-8 text"))
+        return Effect.fail(failed = malformed("not UTF-8 text"))
       }
       const failure = parseLine(rest + tail, out)
       rest = ""
-      return failure !== undefined ? Stream.fail(failure) : Stream.fromIterable(out)
-    })
-    return Stream.concat(lines, last)
+      if (failure !== undefined) return Effect.fail(failed = failure)
+      return Arr.isArrayNonEmpty(out) ? Effect.succeed(out) : Cause.done()
+    }
+    const read = Pull.matchEffect(pull, { onSuccess: onChunk, onFailure: Effect.failCause, onDone: onEnd })
+    const next: Pull.Pull<Arr.NonEmptyReadonlyArray<A>, E | StreamError> = Effect.suspend(() =>
+      failed !== undefined ? Effect.fail(failed) : ended ? Cause.done() : read
+    )
+    return Effect.succeed(next)
   })

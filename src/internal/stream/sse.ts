@@ -1,13 +1,13 @@
 /**
  * SSE bytes to the Messages API's events, a network chunk at a time: bytes decoded and fed to `eventsource-parser`,
  * each event's data `JSON.parse`d once (the common `content_block_delta` through a fast path, `eventJson.ts`), the
- * events of one chunk leaving as one Effect `Chunk`. `ping` is dropped; `event: error` fails with the matching tagged
+ * events of one chunk leaving as one array. `ping` is dropped; `event: error` fails with the matching tagged
  * error; unknown event types pass through; bytes that end before `message_stop` are `StreamError` truncated.
  */
+import * as Arr from "effect/Array"
 import * as Cause from "effect/Cause"
-import * as Chunk from "effect/Chunk"
 import * as Effect from "effect/Effect"
-import * as Option from "effect/Option"
+import * as Result from "effect/Result"
 import * as Stream from "effect/Stream"
 import { createParser } from "eventsource-parser"
 import { causeText } from "../causeText.js"
@@ -167,16 +167,16 @@ export const decodeSsePull = (options: DecodeSseOptions) =>
     })
   // The events so far; with none, what the events' end is, or the next read.
   const next = (): Pull<Messages.MessageStreamEvent, ApiError, R> => {
-    if (batch.length > 0) {
+    if (Arr.isArrayNonEmpty(batch)) {
       const out = batch
       batch = []
-      return Effect.succeed(Chunk.unsafeFromArray(out))
+      return Effect.succeed(out)
     }
-    if (failure !== undefined) return Effect.fail(Option.some(failure))
-    if (stopped) return Effect.fail(Option.none())
+    if (failure !== undefined) return Effect.fail(failure)
+    if (stopped) return Cause.done()
     return read()
   }
-  const onChunk = (chunk: Chunk.Chunk<Uint8Array>) => {
+  const onChunk = (chunk: Arr.NonEmptyReadonlyArray<Uint8Array>) => {
     onBytes?.()
     for (const bytes of chunk) {
       // A parser stopped by its buffer bound throws if fed again; after message_stop nothing more is read.
@@ -185,12 +185,12 @@ export const decodeSsePull = (options: DecodeSseOptions) =>
     }
     return next()
   }
-  const onFailure = (cause: Cause.Cause<Option.Option<E>>): Pull<Messages.MessageStreamEvent, ApiError, R> => {
-    if (Cause.isInterruptedOnly(cause)) return Effect.failCause(cause as Cause.Cause<never>)
-    const error = Cause.failureOption(cause)
+  const onFailure = (cause: Cause.Cause<E | Cause.Done>): Pull<Messages.MessageStreamEvent, ApiError, R> => {
+    if (Cause.hasInterruptsOnly(cause)) return Effect.failCause(cause as Cause.Cause<never>)
+    const error = Cause.findError(cause)
     // A defect breaks the stream as a failed read does.
-    if (error._tag === "None") return Effect.fail(Option.some(broken(cause)))
-    if (error.value._tag === "None") {
+    if (Result.isFailure(error)) return Effect.fail(broken(cause))
+    if (Cause.isDone(error.success)) {
       // An event held back by a trailing CR (which might have been half of a CRLF) is complete at the end:
       // one more LF lets the parser see that (after a normal "\n\n" it is an empty line: no event).
       if (failure === undefined && !stopped) {
@@ -199,8 +199,8 @@ export const decodeSsePull = (options: DecodeSseOptions) =>
       }
       return next()
     }
-    // The bytes failed: their error without the pull's Option is the cause of the break.
-    return Effect.fail(Option.some(broken(Cause.fail(error.value.value))))
+    // The bytes failed: their error alone (without the rest of the pull's cause) is the cause of the break.
+    return Effect.fail(broken(Cause.fail(error.success)))
   }
   const read = () => {
     onWaiting?.()
@@ -219,6 +219,8 @@ export const decodeSsePull = (options: DecodeSseOptions) =>
  */
 export const decodeSse = (options: DecodeSseOptions) =>
 <E, R>(bytes: Stream.Stream<Uint8Array, E, R>): Stream.Stream<Messages.MessageStreamEvent, ApiError, R> =>
-  Stream.fromPull(Effect.map(Stream.toPull(bytes), decodeSsePull(options)))
+  // Effect 4: `transformPull` hands over the bytes' own pull (Stream.toPull would wrap every read of it in a
+  // semaphore and a context); it is called for each run of the stream, so each run has a decoder of its own.
+  Stream.transformPull(bytes, (pull) => Effect.succeed(decodeSsePull(options)(pull)))
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -5,12 +5,14 @@
  * Ending it for any reason (`abort()`, leaving the loop, the caller's signal, the client closing, the end itself)
  * interrupts a pull in flight, and with it the request, its retries and their waits.
  */
-import * as Cause from "effect/Cause"
-import * as Chunk from "effect/Chunk"
+import type * as Arr from "effect/Array"
+import type * as Cause from "effect/Cause"
+import * as Channel from "effect/Channel"
+import type * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
-import * as Option from "effect/Option"
-import * as Runtime from "effect/Runtime"
+import * as Pull from "effect/Pull"
+import * as Result from "effect/Result"
 import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import type { ClientClosed } from "../errors.js"
@@ -57,14 +59,23 @@ type Ended = { readonly failed: false } | { readonly failed: true; readonly erro
 /** Where a reader's chunks come from: a pull made in the reader's scope (by the first read), as `Stream.toPull` makes one. */
 export type Source<A, E> = Effect.Effect<MessageStream.Pull<A, E>, E, Scope.Scope>
 
-/** A stream as a reader's source. */
-export const fromStream = <A, E>(stream: Stream.Stream<A, E>): Source<A, E> => Stream.toPull(stream)
+/**
+ * A stream as a reader's source.
+ *
+ * Effect 4: the stream's own pull in the reader's scope, not `Stream.toPull`'s, which wraps every read in a
+ * semaphore and the context it was made in: the reader never reads twice at once, and runs every read in the
+ * context it made the pull in.
+ */
+export const fromStream = <A, E>(stream: Stream.Stream<A, E>): Source<A, E> =>
+  Effect.flatMap(Effect.scope, (scope) => Channel.toPullScoped(Stream.toChannel(stream), scope))
 
 /**
  * Pull the source a chunk at a time; elements inside a chunk are handed out without touching Effect again.
+ *
+ * Every read runs as a fiber of its own with `context` (Effect 4 has no `Runtime`: a `Context` is what runs effects).
  */
 export const makeReader = <A, E, R>(
-  runtime: Runtime.Runtime<never>,
+  context: Context.Context<never>,
   source: Source<A, E>,
   signal: AbortSignal | undefined,
   hooks: ReaderHooks,
@@ -72,11 +83,12 @@ export const makeReader = <A, E, R>(
   alreadyRead: () => TypeError
 ): Reader<A, R> => {
   const controller = new AbortController()
-  let scope: Scope.CloseableScope | undefined
-  /** Loads the next chunk into `pulled`; fails with `None` at the end. */
-  type Pull = Effect.Effect<void, Option.Option<E>>
-  let pull: Pull | undefined
-  let pulled: Chunk.Chunk<A> | undefined
+  const run = Effect.runPromiseExitWith(context)
+  let scope: Scope.Closeable | undefined
+  /** Loads the next chunk into `pulled`; fails with `Cause.Done` at the end. */
+  type Load = Effect.Effect<void, E | Cause.Done>
+  let pull: Load | undefined
+  let pulled: Arr.NonEmptyReadonlyArray<A> | undefined
   let buffer: ReadonlyArray<A> = []
   let index = 0
   let ended: Ended | undefined
@@ -121,7 +133,8 @@ export const makeReader = <A, E, R>(
     await pulling
     const open = scope
     scope = undefined
-    // After the runtime is disposed nothing can run on it; closing the scope directly still aborts the request.
+    // Not run with `context`: after the client's stack is released nothing should run in it; closing the scope
+    // directly still aborts the request.
     if (open !== undefined) await Effect.runPromise(Scope.close(open, Exit.void))
     if (outcome.failed) rejectResult(outcome.error)
     else resolveResult(value!)
@@ -147,28 +160,28 @@ export const makeReader = <A, E, R>(
   // for its fiber to be moved to the old generation would otherwise keep its chunk, dead, alive through every
   // young-generation collection until the next full one (measured on 400k events: scavenges 4.5x slower, the heap
   // growing by tens of MB per stream, the Promise `for await` 10-15% slower).
-  const handOver = (chunk: Chunk.Chunk<A>) => {
+  const handOver = (chunk: Arr.NonEmptyReadonlyArray<A>) => {
     pulled = chunk
   }
   /**
    * Starts the stream on the first read: registers it with the client and the signal, and gives the pull that makes
    * the source's pull in the reader's scope, then reads through it (and leaves it as `pull` for every later read).
    */
-  const open = (): Pull => {
+  const open = (): Load => {
     hooks.opened(control)
     signal?.addEventListener("abort", onAbort, { once: true })
     // Synchronous: no await between the checks in load() and the first pull.
-    const opened = scope = Effect.runSync(Scope.make())
-    return Effect.flatMap(Effect.mapError(Scope.extend(source, opened), Option.some), (pullChunk) => {
+    const opened = scope = Scope.makeUnsafe()
+    return Effect.flatMap(Scope.provide(source, opened), (pullChunk) => {
       pull = Effect.map(pullChunk, handOver)
       return pull
     })
   }
 
-  const pullOnce = (from: Pull) =>
-    new Promise<Exit.Exit<void, Option.Option<E>> | undefined>((resolve) => {
+  const pullOnce = (from: Load) =>
+    new Promise<Exit.Exit<void, E | Cause.Done> | undefined>((resolve) => {
       wake = () => resolve(undefined)
-      pulling = Runtime.runPromiseExit(runtime)(from, { signal: controller.signal }).then(resolve)
+      pulling = run(from, { signal: controller.signal }).then(resolve)
     })
 
   /**
@@ -204,7 +217,7 @@ export const makeReader = <A, E, R>(
     // Ended while this read waited: report that (the abort, ClientClosed), not the broken connection it caused.
     if (ended !== undefined || exit === undefined) return afterEnd()
     if (Exit.isSuccess(exit)) {
-      const elements = Chunk.toReadonlyArray(pulled!)
+      const elements: ReadonlyArray<A> = pulled!
       pulled = undefined
       if (accept === undefined) {
         buffer = elements
@@ -222,13 +235,13 @@ export const makeReader = <A, E, R>(
       index = 0
       return true
     }
-    const failure = Cause.failureOption(exit.cause)
-    if (Option.isSome(failure) && Option.isNone(failure.value)) {
+    const failure = Pull.filterDone(exit.cause)
+    if (Result.isSuccess(failure)) {
       await finish()
       return afterEnd()
     }
     try {
-      hooks.settle(Exit.failCause(Cause.map(exit.cause, (e) => Option.getOrThrow(e))))
+      hooks.settle(Exit.failCause(failure.failure))
     } catch (error) {
       await finish({ error })
     }

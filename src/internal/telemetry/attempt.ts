@@ -3,8 +3,10 @@
  * (the method), kind CLIENT, with the server, the URL (the configuration refuses a user or password in it), the attempt's place among the retries
  * (`http.request.resend_count`) and the answer's status, or the failure's `error.type`. Made only when traced.
  */
+import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
+import * as Option from "effect/Option"
 import { serverAttributes, tagOf, whenTracing } from "./genAi.js"
 
 /**
@@ -28,8 +30,9 @@ export const traceAttempt = <A, E, R>(
           const status = statusOf()
           if (status !== undefined) span.attribute("http.response.status_code", status)
           if (Exit.isFailure(exit)) {
-            const failure = exit.cause._tag === "Fail" ? exit.cause.error : undefined
-            if (failure !== undefined) span.attribute("error.type", tagOf(failure))
+            // Effect 4: a cause is a flat list of reasons; the attempt's typed failure, if there is one.
+            const failure = Cause.findErrorOption(exit.cause)
+            if (Option.isSome(failure)) span.attribute("error.type", tagOf(failure.value))
           }
         })))
   })

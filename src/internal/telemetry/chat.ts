@@ -4,15 +4,14 @@
  * abandonment all end it) and carries the time to its first content.
  */
 import * as Cause from "effect/Cause"
-import * as Chunk from "effect/Chunk"
-import type * as Clock from "effect/Clock"
+import * as Clock from "effect/Clock"
+import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Option from "effect/Option"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import * as Tracer from "effect/Tracer"
-import * as FiberRef from "effect/FiberRef"
 import type { Pull } from "../stream/pull.js"
 import { annotateInput, annotateOutput, captureContent } from "./content.js"
 import {
@@ -23,18 +22,21 @@ import {
   chatSpan,
   type ChatRequest,
   recordCall,
-  recordTimeToFirstToken,
-  tracing
+  isTracing,
+  recordTimeToFirstToken
 } from "./genAi.js"
 
-const secondsSince = (clock: Clock.Clock, start: bigint) => Number(clock.unsafeCurrentTimeNanos() - start) / 1e9
+const secondsSince = (clock: Clock.Clock, start: bigint) => Number(clock.currentTimeNanosUnsafe() - start) / 1e9
 
 /**
  * What a call failed with: its typed error, a defect, or nothing when it was only interrupted (a caller that stops
  * reading or gives up has not seen the call fail).
  */
-const failureOfCause = (cause: Cause.Cause<unknown>): unknown =>
-  Cause.isInterruptedOnly(cause) ? undefined : Option.getOrElse(Cause.failureOption(cause), () => ({ _tag: "Defect" }))
+const failureOfCause = (cause: Cause.Cause<unknown>): unknown => {
+  if (Cause.hasInterruptsOnly(cause)) return undefined
+  const failure = Cause.findErrorOption(cause)
+  return Option.isSome(failure) ? failure.value : { _tag: "Defect" }
+}
 
 const failureOf = (exit: Exit.Exit<unknown, unknown>): unknown => (Exit.isFailure(exit) ? failureOfCause(exit.cause) : undefined)
 
@@ -46,14 +48,14 @@ export const observeCall = <A, E, R>(
   call: Effect.Effect<A, E, R>,
   answerOf: (a: A) => ChatAnswer
 ): Effect.Effect<A, E, R> =>
-  Effect.flatMap(tracing, (traced) =>
-    traced
+  Effect.withFiber((fiber) =>
+    isTracing(fiber)
       ? tracedCall(operation, params, baseUrl, call, answerOf)
-      : Effect.clockWith((clock) => timed(clock, operation, params, baseUrl, call, answerOf, undefined)))
+      : timed(fiber.context, operation, params, baseUrl, call, answerOf, undefined)
+  )
 
-/** `call`, timed and recorded when it ends (plain updates: this runs for every call). */
 const timed = <A, E, R>(
-  clock: Clock.Clock,
+  context: Context.Context<never>,
   operation: "chat" | "count_tokens",
   params: ChatRequest,
   baseUrl: string,
@@ -62,7 +64,8 @@ const timed = <A, E, R>(
   span: Tracer.Span | undefined,
   capture = false
 ): Effect.Effect<A, E, R> => {
-  const start = clock.unsafeCurrentTimeNanos()
+  const clock = Context.get(context, Clock.Clock)
+  const start = clock.currentTimeNanosUnsafe()
   const model = typeof params.model === "string" ? params.model : "unknown"
   return Effect.matchCauseEffect(call, {
     onSuccess: (a) => {
@@ -71,13 +74,13 @@ const timed = <A, E, R>(
         annotateAnswer(span, answer)
         if (capture && operation === "chat") annotateOutput(span, answer.content, answer.stopReason)
       }
-      recordCall(operation, model, baseUrl, secondsSince(clock, start), answer, undefined)
+      recordCall(context, operation, model, baseUrl, secondsSince(clock, start), answer, undefined)
       return Effect.succeed(a)
     },
     onFailure: (cause) => {
       const error = failureOfCause(cause)
       if (span !== undefined && error !== undefined) annotateFailure(span, error)
-      recordCall(operation, model, baseUrl, secondsSince(clock, start), undefined, error)
+      recordCall(context, operation, model, baseUrl, secondsSince(clock, start), undefined, error)
       return Effect.failCause(cause)
     }
   })
@@ -93,10 +96,10 @@ const tracedCall = <A, E, R>(
   const { attributes, name, stopSequences } = chatSpan(operation, params, baseUrl)
   return Effect.useSpan(name, { kind: "client", attributes }, (span) => {
     if (stopSequences !== undefined) arrayAttribute(span, "gen_ai.request.stop_sequences", stopSequences)
-    return Effect.flatMap(FiberRef.get(captureContent), (capture) => {
+    return Effect.withFiber((fiber) => {
+      const capture = fiber.getRef(captureContent)
       if (capture) annotateInput(span, params)
-      return Effect.clockWith((clock) =>
-        Effect.withParentSpan(timed(clock, operation, params, baseUrl, call, answerOf, span, capture), span))
+      return Effect.withParentSpan(timed(fiber.context, operation, params, baseUrl, call, answerOf, span, capture), span)
     })
   })
 }
@@ -151,10 +154,12 @@ export const makeStreamObserver = (
   params: ChatRequest,
   baseUrl: string
 ): Effect.Effect<StreamObserver, never, Scope.Scope> =>
-  Effect.flatMap(tracing, (traced) =>
-    Effect.clockWith((clock) => {
+  Effect.withFiber((fiber) => {
+      const traced = isTracing(fiber)
+      const context = fiber.context
+      const clock = fiber.getRef(Clock.Clock)
       const { attributes, model, name, stopSequences } = chatSpan("chat", params, baseUrl)
-      const start = clock.unsafeCurrentTimeNanos()
+      const start = clock.currentTimeNanosUnsafe()
       const seen: Seen = {}
       let failure: unknown
       const see = (any: EventLike) => {
@@ -193,13 +198,13 @@ export const makeStreamObserver = (
       const observe = <A extends EventLike, E>(pull: Pull<A, E>): Pull<A, E> =>
         Effect.matchEffect(pull, {
           onFailure: (error) => {
-            if (Option.isSome(error)) failure = error.value
+            if (!Cause.isDone(error)) failure = error
             return Effect.fail(error)
           },
           onSuccess: (chunk) => {
             // A failure before the first event was retried: the attempt that answered is the call's outcome.
             failure = undefined
-            for (const event of Chunk.toReadonlyArray(chunk)) see(event)
+            for (const event of chunk) see(event)
             return Effect.succeed(chunk)
           }
         })
@@ -213,23 +218,23 @@ export const makeStreamObserver = (
           if (error !== undefined) annotateFailure(span, error)
         }
         return Effect.sync(() => {
-          if (seen.firstTokenAt !== undefined) recordTimeToFirstToken(model, baseUrl, seen.firstTokenAt)
-          recordCall("chat", model, baseUrl, secondsSince(clock, start), seen.id === undefined ? undefined : answer, error)
+          if (seen.firstTokenAt !== undefined) recordTimeToFirstToken(context, model, baseUrl, seen.firstTokenAt)
+          recordCall(context, "chat", model, baseUrl, secondsSince(clock, start), seen.id === undefined ? undefined : answer, error)
         })
       }
       // The span is made before the finalizer that annotates it, so it is ended after it (finalizers run in reverse).
       const span: Effect.Effect<Tracer.Span | undefined, never, Scope.Scope> = traced
         ? Effect.tap(Effect.makeSpanScoped(name, { kind: "client", attributes }), (span) =>
-          Effect.map(FiberRef.get(captureContent), (capture) => {
+          Effect.sync(() => {
             if (stopSequences !== undefined) arrayAttribute(span, "gen_ai.request.stop_sequences", stopSequences)
-            if (!capture) return
+            if (!fiber.getRef(captureContent)) return
             annotateInput(span, params)
             seen.text = ""
           }))
         : Effect.succeed(undefined)
       return Effect.flatMap(span, (span) =>
         Effect.as(Effect.addFinalizer(finish(span)), { span, observe }))
-    }))
+    })
 
 /** `effect` run under the observer's span, when there is one. */
 export const underSpan = <A, E, R>(observer: StreamObserver, effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>

@@ -5,16 +5,14 @@
  * like an Anthropic key or token is masked, binary data (images, documents) is named, never copied, and each
  * attribute is cut at 64 KiB: a span is not the place for a whole conversation's bytes.
  */
-import * as FiberRef from "effect/FiberRef"
-import { globalValue } from "effect/GlobalValue"
+import * as Context from "effect/Context"
 import type * as Tracer from "effect/Tracer"
 import { scrubSecrets } from "../tokens.js"
 
 /** Whether calls record their content on their spans (off unless the program turns it on). */
-export const captureContent = globalValue(
-  "effect-anthropic/telemetry/captureContent",
-  () => FiberRef.unsafeMake<boolean>(false)
-)
+export const captureContent = Context.Reference<boolean>("effect-anthropic/telemetry/captureContent", {
+  defaultValue: () => false
+})
 
 const MAX_ATTRIBUTE = 64 * 1024
 

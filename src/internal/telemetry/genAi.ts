@@ -7,18 +7,24 @@
  * nothing below runs but one check of the fiber's tracer; metrics are recorded from what the call already has.
  * Nothing secret ever goes into an attribute or an event: no key, token or header value, and no prompt or completion.
  */
+import type * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
-import * as FiberRef from "effect/FiberRef"
+import type * as Fiber from "effect/Fiber"
 import * as Metric from "effect/Metric"
-import * as MetricBoundaries from "effect/MetricBoundaries"
-import * as MetricKey from "effect/MetricKey"
-import * as MetricLabel from "effect/MetricLabel"
+import * as References from "effect/References"
 import * as Stream from "effect/Stream"
-import type * as Tracer from "effect/Tracer"
+import * as Tracer from "effect/Tracer"
 import { clip, MAX_IDENTIFIER } from "../clip.js"
 
 /** The tracer every fiber has unless a program provides one (`@effect/opentelemetry`'s, say). */
 const defaultTracer = Effect.runSync(Effect.tracer)
+
+/**
+ * Whether this fiber makes spans: it has a tracer of the program's and tracing is on
+ * (`Effect.withTracerEnabled(false)` turns it off).
+ */
+export const isTracing = (fiber: Fiber.Fiber<unknown, unknown>): boolean =>
+  fiber.getRef(Tracer.Tracer) !== defaultTracer && fiber.getRef(References.TracerEnabled)
 
 /**
  * `traced` when the fiber has a tracer of the program's and tracing is on (`Effect.withTracerEnabled(false)` turns
@@ -30,9 +36,7 @@ export const whenTracing = <A, E, R>(
 ): Effect.Effect<A, E, R> => Effect.flatMap(tracing, (on) => (on ? traced() : plain))
 
 /** Whether spans are made here and now. */
-export const tracing: Effect.Effect<boolean> = Effect.tracerWith((tracer) =>
-  tracer === defaultTracer ? Effect.succeed(false) : FiberRef.get(FiberRef.currentTracerEnabled)
-)
+export const tracing: Effect.Effect<boolean> = Effect.withFiberSucceed(isTracing)
 
 /** The server's address and port, as the convention names them. */
 export const serverAttributes = (baseUrl: string): Record<string, unknown> => {
@@ -160,23 +164,27 @@ export const annotateFailure = (span: Tracer.Span, error: unknown): void => {
 // ---------------------------------------------------------------------------------------------------------------
 
 /** The convention's buckets for token counts. */
-const TOKEN_BOUNDARIES = MetricBoundaries.fromIterable([
+const TOKEN_BOUNDARIES = Metric.boundariesFromIterable([
   1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864
 ])
 /** The convention's buckets for durations, in seconds. */
-const DURATION_BOUNDARIES = MetricBoundaries.fromIterable([
+const DURATION_BOUNDARIES = Metric.boundariesFromIterable([
   0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92
 ])
 
-/** The key each of this module's histograms was made with. */
-const keys = new Map<Metric.Metric.Histogram<number>, MetricKey.MetricKey.Histogram>()
-const keyOf = (metric: Metric.Metric.Histogram<number>): MetricKey.MetricKey.Histogram => keys.get(metric)!
+interface HistogramOptions {
+  readonly description: string
+  readonly boundaries: ReadonlyArray<number>
+}
 
-/** A histogram, its key kept for {@link tagged}. */
-const histogram = (name: string, boundaries: MetricBoundaries.MetricBoundaries, description: string) => {
-  const key = MetricKey.histogram(name, boundaries, description)
-  const metric = Metric.fromMetricKey(key)
-  keys.set(metric, key)
+/** The name and options each of this module's histograms was made with. */
+const made = new Map<Metric.Histogram<number>, readonly [string, HistogramOptions]>()
+
+/** A histogram, its name and options kept for {@link tagged}. */
+const histogram = (name: string, boundaries: ReadonlyArray<number>, description: string) => {
+  const options: HistogramOptions = { description, boundaries }
+  const metric = Metric.histogram(name, options)
+  made.set(metric, [name, options])
   return metric
 }
 
@@ -200,9 +208,9 @@ export const retries = Metric.counter("effect_anthropic.client.retries", {
 })
 
 /**
- * A metric with its tags in its key, made once per set of tags. `Metric.tagged` adds tags on every update (a new
- * array each time, so Effect looks the metric up by its key, hashing every tag, on each call: ~10 µs); a metric made
- * from a tagged key updates its own entry directly.
+ * A metric with its tags as its own attributes, made once per set of tags. `Metric.withAttributes` adds them to the
+ * context on every update, so Effect builds the series' key (every attribute) again on each call; a metric made with
+ * its attributes keeps its key.
  */
 /**
  * The metrics made so far, found by walking the call's own strings (base URL, operation, model, answered model): no
@@ -213,7 +221,7 @@ const MAX_TAGGED = 1000
 
 class Node {
   readonly children = new Map<string, Node>()
-  readonly metrics = new Map<string, Metric.Metric.Histogram<number>>()
+  readonly metrics = new Map<string, Metric.Histogram<number>>()
   /** The child under `key`; made only while metrics may still be made (else the tree would grow past the bound). */
   child(key: string): Node | undefined {
     let found = this.children.get(key)
@@ -227,21 +235,21 @@ const nodeOf = (baseUrl: string, operation: string, model: string, responseModel
   madeMetrics.child(baseUrl)?.child(operation)?.child(model)?.child(responseModel ?? "")
 
 const tagged = (
-  metric: Metric.Metric.Histogram<number>,
+  metric: Metric.Histogram<number>,
   node: Node | undefined,
   slot: string,
   tags: () => ReadonlyArray<readonly [string, string]>
-): Metric.Metric.Histogram<number> => {
+): Metric.Histogram<number> => {
   const found = node?.metrics.get(slot)
   if (found !== undefined) return found
   // Past the bound (a server answering a new model name each time, say) the metric goes untagged: Effect's own
   // registry keeps every tagged key it is given, so new tags would grow it for ever.
   if (node === undefined || madeCount >= MAX_TAGGED) return metric
-  const labels = tags().map(([k, v]) => MetricLabel.make(k, v))
-  const made = Metric.fromMetricKey(MetricKey.taggedWithLabels(keyOf(metric), labels))
-  node.metrics.set(slot, made)
+  const [name, options] = made.get(metric)!
+  const madeNow = Metric.histogram(name, { ...options, attributes: Object.fromEntries(tags()) })
+  node.metrics.set(slot, madeNow)
   madeCount++
-  return made
+  return madeNow
 }
 
 /** The convention's attributes of a call's metrics. */
@@ -257,8 +265,12 @@ const baseTags = (operation: string, model: string, responseModel: string | unde
   return tags
 }
 
-/** Records a finished call (its duration, and its tokens when it answered): plain updates, no Effect per metric. */
+/**
+ * Records a finished call (its duration, and its tokens when it answered): plain updates, no Effect per metric. The
+ * fiber's context names the metric registry (the program's, if it provides one).
+ */
 export const recordCall = (
+  context: Context.Context<never>,
   operation: string,
   model: string,
   baseUrl: string,
@@ -270,19 +282,24 @@ export const recordCall = (
   const errorType = error === undefined ? undefined : tagOf(error)
   const tags = () => baseTags(operation, model, answer?.model, baseUrl)
   tagged(operationDuration, node, errorType === undefined ? "duration" : `duration ${errorType}`, () =>
-    errorType === undefined ? tags() : [...tags(), ["error.type", errorType]]).unsafeUpdate(seconds, [])
+    errorType === undefined ? tags() : [...tags(), ["error.type", errorType]]).updateUnsafe(seconds, context)
   if (answer?.inputTokens !== undefined) {
-    tagged(tokenUsage, node, "input", () => [...tags(), ["gen_ai.token.type", "input"]]).unsafeUpdate(answer.inputTokens, [])
+    tagged(tokenUsage, node, "input", () => [...tags(), ["gen_ai.token.type", "input"]]).updateUnsafe(answer.inputTokens, context)
   }
   if (answer?.outputTokens !== undefined) {
-    tagged(tokenUsage, node, "output", () => [...tags(), ["gen_ai.token.type", "output"]]).unsafeUpdate(answer.outputTokens, [])
+    tagged(tokenUsage, node, "output", () => [...tags(), ["gen_ai.token.type", "output"]]).updateUnsafe(answer.outputTokens, context)
   }
 }
 
 /** Records a stream's time to first token. */
-export const recordTimeToFirstToken = (model: string, baseUrl: string, seconds: number): void =>
+export const recordTimeToFirstToken = (
+  context: Context.Context<never>,
+  model: string,
+  baseUrl: string,
+  seconds: number
+): void =>
   tagged(timeToFirstToken, nodeOf(baseUrl, "chat", model, undefined), "first token", () =>
-    baseTags("chat", model, undefined, baseUrl)).unsafeUpdate(seconds, [])
+    baseTags("chat", model, undefined, baseUrl)).updateUnsafe(seconds, context)
 
 /** The convention's `error.type` of a failure: the tagged error's tag, else `_OTHER`. */
 export const tagOf = (error: unknown): string =>
