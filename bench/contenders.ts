@@ -2,10 +2,10 @@
 //   node --import tsx bench/contenders.ts <contender> <stand-in url> <rounds>
 // Prints {"times":[ms, …],"cpu":[ms, …],"count":n} after two warm-up runs: wall and CPU time of each timed run.
 import Anthropic from "@anthropic-ai/sdk"
-import * as HttpClient from "@effect/platform/HttpClient"
-import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import * as HttpClient from "effect/http/HttpClient"
+import * as HttpClientRequest from "effect/http/HttpClientRequest"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
-import * as Chunk from "effect/Chunk"
+import * as Cause from "effect/Cause"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
@@ -13,7 +13,7 @@ import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import { createParser } from "eventsource-parser"
 import { Agent, request } from "undici"
-import * as LanguageModel from "@effect/ai/LanguageModel"
+import * as LanguageModel from "effect/ai/LanguageModel"
 
 // The library as its users load it: the built modules (`npm run bench` builds them first), not the sources through
 // tsx, whose transpiled output wraps every function it makes (`__name`) and so costs the client per call.
@@ -31,6 +31,10 @@ const apiKey = "sk-ant-api03-bench"
 const params = { model: "claude-haiku-4-5", max_tokens: 1024, messages: [{ role: "user" as const, content: "Go." }] }
 const headers = { "x-api-key": apiKey, "anthropic-version": "2023-06-01", "content-type": "application/json" }
 const config = { providers: { anthropic: { api_key: apiKey, base_url: url } } }
+
+/** A pull's next chunk, or `undefined` at its end (Effect 4 ends a pull with `Cause.Done`). */
+const untilDone = <A, E>(pull: Effect.Effect<A, E | Cause.Done>): Effect.Effect<A | undefined, E> =>
+  Effect.catchIf(pull, Cause.isDone, () => Effect.succeed(undefined)) as Effect.Effect<A | undefined, E>
 
 /** CALLS calls, CONCURRENCY at a time. */
 const manyCalls = (call: () => Promise<unknown>) => async () => {
@@ -140,7 +144,7 @@ const make = async (): Promise<() => Promise<number>> => {
       const dispatcher = new Agent()
       const events = Stream.unwrap(Effect.promise(async () => {
         const { body, eventsOf } = await floorEvents(dispatcher)
-        return Stream.fromAsyncIterable(body, (e) => e).pipe(Stream.mapConcatChunk((chunk) => Chunk.unsafeFromArray(eventsOf(chunk))))
+        return Stream.fromAsyncIterable(body, (e) => e).pipe(Stream.map(eventsOf), Stream.flattenIterable)
       }))
       return () =>
         Effect.runPromise(Effect.suspend(() => {
@@ -173,9 +177,9 @@ const make = async (): Promise<() => Promise<number>> => {
           const pull = yield* Stream.toPull(client.stream(params))
           let n = 0
           while (true) {
-            const chunk = yield* Effect.option(pull)
-            if (chunk._tag === "None") return n
-            for (const _ of chunk.value) n++
+            const chunk = yield* untilDone(pull)
+            if (chunk === undefined) return n
+            for (const _ of chunk) n++
           }
         })))
     }
@@ -187,9 +191,9 @@ const make = async (): Promise<() => Promise<number>> => {
           const { pull } = yield* client.streamWithResponse(params)
           let n = 0
           while (true) {
-            const chunk = yield* Effect.option(pull)
-            if (chunk._tag === "None") return n
-            for (const _ of chunk.value) n++
+            const chunk = yield* untilDone(pull)
+            if (chunk === undefined) return n
+            for (const _ of chunk) n++
           }
         })))
     }
@@ -199,7 +203,7 @@ const make = async (): Promise<() => Promise<number>> => {
       return () =>
         Effect.runPromise(Effect.suspend(() => {
           let n = 0
-          return Stream.runForEachChunk(client.stream(params), (chunk) =>
+          return Stream.runForEachArray(client.stream(params), (chunk) =>
             Effect.sync(() => {
               for (const _ of chunk) n++
             })).pipe(Effect.map(() => n))
@@ -272,7 +276,7 @@ const make = async (): Promise<() => Promise<number>> => {
     }
     case "platform-calls":
       // @effect/platform's HttpClient on undici, nothing of this client: what the HTTP layer itself costs.
-      return httpClientCalls(NodeHttpClient.layerUndici, HttpClient.withTracerDisabledWhen(() => true))
+      return httpClientCalls(NodeHttpClient.layerUndici, (http) => HttpClient.transformResponse(http, Effect.provideService(HttpClient.TracerDisabledWhen, () => true)))
     case "undici-httpclient-calls":
       // This project's HttpClient (UndiciHttpClient) alone, nothing else of the client.
       return httpClientCalls(UndiciHttpClient.layer, (http) => http)

@@ -39,9 +39,42 @@ const STRING_FORMATS: ReadonlySet<string> = new Set([
 
 const isPrimitive = (value: unknown) => value === null || typeof value !== "object"
 
+const isNode = (value: unknown): value is Json => typeof value === "object" && value !== null && !Array.isArray(value)
+
+/** Keys that make an `allOf` member a schema of its own rather than more constraints on the node it is in. */
+const SHAPE_KEYS = ["type", "$ref", "anyOf", "oneOf", "allOf", "properties", "items", "enum", "const"]
+
+/**
+ * A typed node's `allOf` of constraints merged into it. Effect 4 puts a check's constraints there when the node has
+ * a description of its own (`{ type: "number", description: "a finite number", allOf: [{ minimum: -90, … }] }`):
+ * merged, they are words of the node's description like any other constraint, and the node keeps its type. A member
+ * that is a schema of its own, or says again what the node says, stays in `allOf`.
+ */
+const mergeAllOf = (node: Json): Json => {
+  if (!Array.isArray(node.allOf) || node.type === undefined) return node
+  const { allOf, ...out } = node
+  const kept: Array<unknown> = []
+  for (const member of allOf as Array<unknown>) {
+    if (!isNode(member) || SHAPE_KEYS.some((key) => key in member)) {
+      kept.push(member)
+      continue
+    }
+    const { description, ...constraints } = member
+    if (Object.keys(constraints).some((key) => key in out)) {
+      kept.push(member)
+      continue
+    }
+    Object.assign(out, constraints)
+    if (typeof description === "string") {
+      out.description = typeof out.description === "string" ? `${out.description} and ${description}` : description
+    }
+  }
+  return kept.length === 0 ? out : { ...out, allOf: kept }
+}
+
 /** One schema node in the API's subset; what it cannot carry goes into its description. */
 const strict = (node: Json): Json => {
-  const rest: Json = { ...node }
+  const rest: Json = mergeAllOf({ ...node })
   const take = (key: string) => {
     const value = rest[key]
     delete rest[key]
@@ -93,11 +126,13 @@ const strict = (node: Json): Json => {
 /**
  * The JSON schema of `schema` (its JSON encoding, what the model writes), a root `$ref` resolved to its object.
  *
- * Effect 4: the document's definitions come apart from its schema; they are put back as `$defs`, where the refs
- * point.
+ * Effect 4: the document describes the JSON encoding (`Schema.toCodecJson`), which is what answers are decoded
+ * with; its definitions come apart from its schema, and are put back as `$defs`, where the refs point.
  */
 const jsonSchemaOf = (schema: Schema.Top): Json => {
-  const document = Schema.toJsonSchemaDocument(schema)
+  // Descriptions of what each check and transformation expects (`an integer`, `a string that will be decoded as a
+  // Date`), as Effect 3's JSON schemas had them: the model reads them.
+  const document = Schema.toJsonSchemaDocument(schema, { generateDescriptions: true })
   const definitions = document.definitions as Record<string, Json>
   const root: Json = Object.keys(definitions).length > 0
     ? { ...(document.schema as Json), $defs: definitions }
@@ -172,7 +207,9 @@ const stopped = (message: Pick<Messages.Message, "stop_reason">): string | undef
     : undefined
 
 const decodeWith = <A, I, RD, RE>(schema: Schema.Codec<A, I, RD, RE>) => {
-  const decode = Schema.decodeUnknownEffect(schema, { errors: "all", onExcessProperty: "ignore" })
+  // Effect 4: the model writes JSON, so the answer is decoded with the schema's JSON codec (the one the JSON schema
+  // sent describes): a `Schema.Date` from its ISO string, an optional field from `null`.
+  const decode = Schema.decodeUnknownEffect(Schema.toCodecJson(schema), { errors: "all", onExcessProperty: "ignore" })
   return (value: unknown, fields: { readonly source: "text" | "tool_use"; readonly name?: string | undefined; readonly stopReason?: string | null | undefined }) =>
     Effect.mapError(decode(value), (error) =>
       new StructuredOutputError({

@@ -1,9 +1,9 @@
 /** Building the real client stack against a loopback stand-in, inside the test's scope. */
-import type * as HttpClient from "@effect/platform/HttpClient"
+import type * as HttpClient from "effect/http/HttpClient"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
-import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
+import * as Result from "effect/Result"
 import type * as AnthropicHttpClient from "../src/AnthropicHttpClient.js"
 import * as AnthropicClient from "../src/AnthropicClient.js"
 import * as AnthropicConfig from "../src/AnthropicConfig.js"
@@ -41,9 +41,9 @@ export const stackOn = (
 ) =>
   Effect.gen(function*() {
     const settings = AnthropicConfig.fromObject({ providers: { anthropic: { api_key: API_KEY, ...anthropic } } }, { env: {} })
-    if (Either.isLeft(settings)) return yield* Effect.die(settings.left)
+    if (Result.isFailure(settings)) return yield* Effect.die(settings.failure)
     const services = yield* Layer.build(AnthropicClient.layerFrom({
-      config: AnthropicConfig.layer(settings.right),
+      config: AnthropicConfig.layer(settings.success),
       credentials: Credentials.layer,
       httpClient,
       ...(httpClientOptions === undefined ? {} : { httpClientOptions })

@@ -78,7 +78,8 @@ const settingsFor = (
     : Effect.gen(function*() {
       const standIn = yield* StandIn.scoped()
       yield* Console.log(`Loopback Messages API stand-in listening on ${standIn.url}`)
-      const settings = yield* AnthropicConfig.fromObject({
+      // Effect 4: a `Result` is not yieldable in `Effect.gen` (an `Either` was).
+      const settings = yield* Effect.fromResult(AnthropicConfig.fromObject({
         providers: {
           anthropic: {
             api_key: "sk-ant-api03-demo-key-for-the-loopback-stand-in",
@@ -88,7 +89,7 @@ const settingsFor = (
             auth: { mode: "static" }
           }
         }
-      })
+      }))
       return { settings, standIn }
     })
 

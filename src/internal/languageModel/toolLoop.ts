@@ -86,7 +86,8 @@ const decoderOf = (tool: Tool.Any) => {
     const schema = Tool.isProviderDefined(tool) && !tool.requiresHandler
       ? tool.parametersSchema
       : Schema.toCodecJson(tool.parametersSchema)
-    decode = Schema.decodeUnknownEffect(schema as Schema.Codec<unknown, unknown, unknown>, { errors: "all" })
+    // Effect 4: the input a problem is about is told only when asked for (`Expected string, got 42`).
+    decode = Schema.decodeUnknownEffect(schema as Schema.Codec<unknown, unknown, unknown>, { errors: "all", reportInput: true })
     decoders.set(tool, decode)
   }
   return decode
