@@ -34,7 +34,8 @@ import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import { dual } from "effect/Function"
 import * as Layer from "effect/Layer"
-import type * as Schema from "effect/Schema"
+import type * as JsonSchema from "effect/JsonSchema"
+import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import * as AnthropicClient from "./AnthropicClient.js"
 import type { CallOptions } from "./AnthropicHttpClient.js"
@@ -326,6 +327,12 @@ export const make = (options: {
       })
 
     return yield* LanguageModel.make({
+      // `generateObject` decodes the answer's JSON with the schema's JSON codec, the one the JSON schema sent
+      // describes (Effect 4's default decodes with the schema itself: a `Schema.Date` would refuse its ISO string).
+      codecTransformer: (schema) => ({
+        codec: Schema.toCodecJson(schema) as never,
+        jsonSchema: StructuredOutput.jsonSchema(schema as unknown as Schema.Top) as JsonSchema.JsonSchema
+      }),
       generateText: (provider) =>
         Effect.flatMap(prepare(provider, "generateText"), ({ call, context, params }) =>
           client.createMessage(params, call).pipe(

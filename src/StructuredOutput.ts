@@ -98,8 +98,11 @@ const strict = (node: Json): Json => {
   const allOf = take("allOf")
   take("$schema")
   if (Array.isArray(anyOf ?? oneOf)) out.anyOf = ((anyOf ?? oneOf) as Array<Json>).map(strict)
-  else if (Array.isArray(allOf)) out.allOf = (allOf as Array<Json>).map(strict)
-  else if (!literal && type !== undefined) out.type = type
+  else {
+    if (Array.isArray(allOf)) out.allOf = (allOf as Array<Json>).map(strict)
+    // A typed node keeps its type beside the `allOf` of constraints it could not take in (see `mergeAllOf`).
+    if (!literal && type !== undefined) out.type = type
+  }
   for (const key of ["description", "title"]) if (rest[key] !== undefined) out[key] = take(key)
   if (type === "object") {
     const properties = (take("properties") ?? {}) as Record<string, Json>

@@ -11,7 +11,8 @@
  * a result, and whatever goes wrong goes back to the model as a failed result (`isFailure: true`, `is_error` for the
  * API) so it can react instead of the whole run failing:
  * - a call of a tool the toolkit does not have: `Tool 'X' not found` (with the available tools' names, when short);
- * - input the tool's parameters schema refuses: `Invalid input for tool 'X': ` and every problem (`key: is missing`);
+ * - input the tool's parameters schema refuses: `Invalid input for tool 'X': ` and every problem (`key: Missing key`,
+ *   `key: Expected string, got 42`);
  * - a handler that fails or dies: its message.
  * Texts are clipped, and any key or token in them is masked. An interruption still interrupts. A `pause_turn` (a
  * server tool that paused a long turn) is continued by sending the transcript again. It stops at the first answer

@@ -6,17 +6,27 @@ import { describe, expect, it } from "@effect/vitest"
 import * as Config from "effect/Config"
 import * as ConfigProvider from "effect/ConfigProvider"
 import * as Effect from "effect/Effect"
-import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
+import * as Result from "effect/Result"
+import * as Schema from "effect/Schema"
 import { inspect } from "node:util"
 import * as AnthropicClient from "../src/AnthropicClient.js"
 import * as AnthropicConfig from "../src/AnthropicConfig.js"
 import { AnthropicConfigError } from "../src/Errors.js"
 
-const withProvider = (entries: Record<string, string>) =>
-  Effect.withConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(entries))))
+/**
+ * The `Config`s read from `entries` as from environment variables (Effect 4: `fromEnv`, where path segments join with
+ * `_`). Effect 4's providers treat an empty string as missing unless `preserveEmptyStrings` (Effect 3's kept it).
+ */
+const withProvider = (entries: Record<string, string>, options: { readonly preserveEmptyStrings?: boolean } = {}) =>
+  <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+    Effect.provideService(
+      effect,
+      ConfigProvider.ConfigProvider,
+      ConfigProvider.fromEnv({ env: entries, preserveEmptyStrings: options.preserveEmptyStrings ?? false })
+    )
 
 /** Settings as plain data: `Redacted` values shown (toEqual would find any two `Redacted` equal). */
 const reveal = (value: unknown): unknown => {
@@ -69,35 +79,35 @@ const RICH_FILE = {
 
 /** The same values as `Config`s over a provider's text. */
 const RICH_OPTIONS = {
-  apiKey: Config.redacted("MY_KEY"),
-  baseUrl: Config.string("MY_BASE_URL"),
-  anthropicVersion: Config.string("MY_VERSION"),
-  betas: Config.array(Config.string(), "MY_BETAS"),
-  requestsPerSecond: Config.number("MY_RPS"),
-  requestsPerMinute: Config.integer("MY_RPM"),
-  inputTokensPerMinute: Config.integer("MY_ITPM"),
-  outputTokensPerMinute: Config.integer("MY_OTPM"),
+  apiKey: Config.Redacted("MY_KEY"),
+  baseUrl: Config.String("MY_BASE_URL"),
+  anthropicVersion: Config.String("MY_VERSION"),
+  betas: Config.Array(Schema.String, "MY_BETAS"),
+  requestsPerSecond: Config.Number("MY_RPS"),
+  requestsPerMinute: Config.Int("MY_RPM"),
+  inputTokensPerMinute: Config.Int("MY_ITPM"),
+  outputTokensPerMinute: Config.Int("MY_OTPM"),
   rateLimitModels: Config.succeed(RICH_FILE.rate_limit.models),
-  rateLimitAdaptive: Config.boolean("MY_ADAPTIVE"),
-  rateLimitStore: Config.literal("memory", "redis")("MY_STORE"),
-  redisUrl: Config.redacted("MY_REDIS"),
-  rateLimitKeyPrefix: Config.string("MY_PREFIX"),
-  rateLimitMaxWaitMs: Config.integer("MY_WAIT"),
-  rateLimitMaxConcurrent: Config.integer("MY_CONCURRENT"),
-  maxRetries: Config.integer("MY_RETRIES"),
-  maxRetryAfterMs: Config.integer("MY_RETRY_AFTER"),
-  timeoutMs: Config.integer("MY_TIMEOUT"),
-  streamIdleTimeoutMs: Config.integer("MY_IDLE"),
-  authMode: Config.string("MY_MODE"),
-  bundle: Config.string("MY_BUNDLE"),
-  setupToken: Config.redacted("MY_SETUP_TOKEN"),
-  setupTokenFile: Config.string("MY_SETUP_TOKEN_FILE"),
-  cliCredentials: Config.string("MY_CLI"),
-  tokenUrl: Config.string("MY_TOKEN_URL"),
-  authorizeUrl: Config.string("MY_AUTHORIZE_URL"),
-  manualRedirectUrl: Config.string("MY_REDIRECT_URL"),
-  clientId: Config.string("MY_CLIENT_ID"),
-  scopes: Config.string("MY_SCOPES")
+  rateLimitAdaptive: Config.Boolean("MY_ADAPTIVE"),
+  rateLimitStore: Config.Literals(["memory", "redis"], "MY_STORE"),
+  redisUrl: Config.Redacted("MY_REDIS"),
+  rateLimitKeyPrefix: Config.String("MY_PREFIX"),
+  rateLimitMaxWaitMs: Config.Int("MY_WAIT"),
+  rateLimitMaxConcurrent: Config.Int("MY_CONCURRENT"),
+  maxRetries: Config.Int("MY_RETRIES"),
+  maxRetryAfterMs: Config.Int("MY_RETRY_AFTER"),
+  timeoutMs: Config.Int("MY_TIMEOUT"),
+  streamIdleTimeoutMs: Config.Int("MY_IDLE"),
+  authMode: Config.String("MY_MODE"),
+  bundle: Config.String("MY_BUNDLE"),
+  setupToken: Config.Redacted("MY_SETUP_TOKEN"),
+  setupTokenFile: Config.String("MY_SETUP_TOKEN_FILE"),
+  cliCredentials: Config.String("MY_CLI"),
+  tokenUrl: Config.String("MY_TOKEN_URL"),
+  authorizeUrl: Config.String("MY_AUTHORIZE_URL"),
+  manualRedirectUrl: Config.String("MY_REDIRECT_URL"),
+  clientId: Config.String("MY_CLIENT_ID"),
+  scopes: Config.String("MY_SCOPES")
 }
 
 const RICH_PROVIDER: Record<string, string> = {
@@ -137,14 +147,15 @@ const RICH_PROVIDER: Record<string, string> = {
  */
 const bothWays = (
   file: Record<string, unknown>,
-  options: Config.Config.Wrap<AnthropicConfig.ConfigOptions>,
+  options: Config.Wrap<AnthropicConfig.ConfigOptions>,
   env: Record<string, string>,
-  provider: Record<string, string> = {}
+  provider: Record<string, string> = {},
+  providerOptions: { readonly preserveEmptyStrings?: boolean } = {}
 ) =>
   Effect.gen(function*() {
     const source = "<Effect Config>"
-    const fromFile = yield* AnthropicConfig.fromObject({ providers: { anthropic: file } }, { env, source })
-    const fromConfig = yield* AnthropicConfig.fromConfig(options).pipe(withProvider({ ...env, ...provider }))
+    const fromFile = yield* Effect.fromResult(AnthropicConfig.fromObject({ providers: { anthropic: file } }, { env, source }))
+    const fromConfig = yield* AnthropicConfig.fromConfig(options).pipe(withProvider({ ...env, ...provider }, providerOptions))
     expect(fromConfig.source).toBe(source)
     expect(reveal(fromConfig)).toEqual(reveal(fromFile))
     return fromConfig
@@ -190,12 +201,14 @@ describe("AnthropicConfig.fromConfig reads Config values straight into settings"
       const settings = yield* bothWays(
         { api_key: "", auth: { scopes: ["a", "b"] }, rate_limit: { models: { m: { requests_per_minute: 3 } } } },
         {
-          apiKey: Config.redacted("MY_KEY"),
-          scopes: Config.array(Config.string(), "MY_SCOPES"),
-          rateLimitModels: { m: { requests_per_minute: Config.integer("M_RPM") } }
+          apiKey: Config.Redacted("MY_KEY"),
+          scopes: Config.Array(Schema.String, "MY_SCOPES"),
+          rateLimitModels: { m: { requests_per_minute: Config.Int("M_RPM") } }
         },
         { ANTHROPIC_API_KEY: "sk-ant-api03-unused", HOME: "/h" },
-        { MY_KEY: "", MY_SCOPES: "a,b", M_RPM: "3" }
+        { MY_KEY: "", MY_SCOPES: "a,b", M_RPM: "3" },
+        // Effect 4: only a provider that keeps empty strings gives an empty key (by default "" is missing).
+        { preserveEmptyStrings: true }
       )
       expect(settings.apiKey).toEqual(Option.none())
       expect(settings.apiKeyLocation).toBe("providers.anthropic.api_key")
@@ -204,7 +217,7 @@ describe("AnthropicConfig.fromConfig reads Config values straight into settings"
 })
 
 /** The error `AnthropicClient.layerConfig(options)` fails with over `provider`. */
-const layerConfigError = (options: Config.Config.Wrap<AnthropicConfig.ConfigOptions>, provider: Record<string, string>) =>
+const layerConfigError = (options: Config.Wrap<AnthropicConfig.ConfigOptions>, provider: Record<string, string>) =>
   Effect.gen(function*() {
     const error = yield* Effect.flip(Layer.build(AnthropicClient.layerConfig(options)).pipe(withProvider(provider)))
     expect(error).toBeInstanceOf(AnthropicConfigError)
@@ -220,56 +233,56 @@ const layerConfigError = (options: Config.Config.Wrap<AnthropicConfig.ConfigOpti
 /** Each kind of refused value, named by the user's own key. */
 const REFUSED: ReadonlyArray<{
   readonly name: string
-  readonly options: Config.Config.Wrap<AnthropicConfig.ConfigOptions>
+  readonly options: Config.Wrap<AnthropicConfig.ConfigOptions>
   readonly provider: Record<string, string>
   readonly key: string
   readonly problem: RegExp
 }> = [
   {
     name: "a bad API key (a secret Config)",
-    options: { apiKey: Config.redacted("MY_ANTHROPIC_KEY") },
+    options: { apiKey: Config.Redacted("MY_ANTHROPIC_KEY") },
     provider: { MY_ANTHROPIC_KEY: "sk-ant-api03-has a-space" },
     key: "MY_ANTHROPIC_KEY",
     problem: /^an API key is one run of printable ASCII characters, and this one holds a space/
   },
   {
     name: "a number out of range (behind Config.withDefault)",
-    options: { requestsPerSecond: Config.number("MY_RPS").pipe(Config.withDefault(2)) },
+    options: { requestsPerSecond: Config.Number("MY_RPS").pipe(Config.withDefault(2)) },
     provider: { MY_RPS: "5000" },
     key: "MY_RPS",
     problem: /^must be a number from 0\.001 to 1000 \(fractions allowed, e\.g\. 0\.5\), not 5000$/
   },
   {
     name: "a whole number out of range",
-    options: { timeoutMs: Config.integer("MY_TIMEOUT") },
+    options: { timeoutMs: Config.Int("MY_TIMEOUT") },
     provider: { MY_TIMEOUT: "0" },
     key: "MY_TIMEOUT",
     problem: /^must be a number between 1 and 2147483647, not 0$/
   },
   {
     name: "a value made by Config.map (the key it read is still named)",
-    options: { timeoutMs: Config.number("MY_TIMEOUT_SECONDS").pipe(Config.map((seconds) => seconds * 1000)) },
+    options: { timeoutMs: Config.Number("MY_TIMEOUT_SECONDS").pipe(Config.map((seconds) => seconds * 1000)) },
     provider: { MY_TIMEOUT_SECONDS: "0" },
     key: "MY_TIMEOUT_SECONDS",
     problem: /^must be a number between 1 and 2147483647, not 0$/
   },
   {
     name: "a bad URL",
-    options: { baseUrl: Config.string("MY_BASE_URL") },
+    options: { baseUrl: Config.String("MY_BASE_URL") },
     provider: { MY_BASE_URL: "http://gwuser:GatewayPassw0rd@127.0.0.1:9" },
     key: "MY_BASE_URL",
     problem: /without a user name or password/
   },
   {
     name: "a bad enum (the auth mode)",
-    options: { authMode: Config.string("MY_AUTH_MODE") },
+    options: { authMode: Config.String("MY_AUTH_MODE") },
     provider: { MY_AUTH_MODE: "magic" },
     key: "MY_AUTH_MODE",
     problem: /^must be one of "auto" \| "static" \| "setup_token" \| "oauth_bundle" \| "cli_credentials", not "magic"$/
   },
   {
     name: "a bad enum (the rate limit's store)",
-    options: { rateLimitStore: Config.string("MY_STORE") as Config.Config<"memory"> },
+    options: { rateLimitStore: Config.String("MY_STORE") as Config.Config<"memory"> },
     provider: { MY_STORE: "disk" },
     key: "MY_STORE",
     problem: /^must be memory or redis, not "disk"$/
@@ -283,14 +296,14 @@ const REFUSED: ReadonlyArray<{
   },
   {
     name: "a bad item of a list",
-    options: { betas: Config.array(Config.string(), "MY_BETAS") },
+    options: { betas: Config.Array(Schema.String, "MY_BETAS") },
     provider: { MY_BETAS: "files-api-2025-04-14,bad\u0001beta" },
     key: "MY_BETAS[1]",
     problem: /^must be printable ASCII on one line, not a string of 8 characters holding a control character$/
   },
   {
     name: "a bad item of a list made of several keys",
-    options: { betas: Config.all([Config.string("MY_BETA_A"), Config.string("MY_BETA_B")]) },
+    options: { betas: Config.all([Config.String("MY_BETA_A"), Config.String("MY_BETA_B")]) },
     provider: { MY_BETA_A: "files-api-2025-04-14", MY_BETA_B: "bad\u0001beta" },
     key: "MY_BETA_B",
     problem: /holding a control character$/
@@ -298,24 +311,28 @@ const REFUSED: ReadonlyArray<{
   {
     name: "a bad limit in a map of models",
     options: {
-      rateLimitModels: Config.hashMap(Config.all({ requests_per_minute: Config.integer("rpm") }), "LIMITS").pipe(
-        Config.map((limits) => Object.fromEntries(limits))
+      // Effect 4: `Config.hashMap` is `Config.Record` over a schema; the field is renamed as Effect 3's `Config.all` did.
+      rateLimitModels: Config.Record(Schema.String, Schema.Struct({ rpm: Schema.Int }), "LIMITS").pipe(
+        Config.map((limits) =>
+          Object.fromEntries(Object.entries(limits).map(([model, { rpm }]) => [model, { requests_per_minute: rpm }]))
+        )
       )
     },
-    provider: { "LIMITS.claude-haiku-4-5.rpm": "0" },
+    // Effect 4: `fromEnv` joins the path ["LIMITS", "claude-haiku-4-5", "rpm"] with `_` (Effect 3's `fromMap`, with `.`).
+    provider: { "LIMITS_claude-haiku-4-5_rpm": "0" },
     key: "LIMITS.claude-haiku-4-5.rpm",
     problem: /^must be a whole number from 1 to 1000000000, not 0$/
   },
   {
     name: "a redis store without a redisUrl",
-    options: { rateLimitStore: Config.literal("memory", "redis")("MY_STORE") },
+    options: { rateLimitStore: Config.Literals(["memory", "redis"], "MY_STORE") },
     provider: { MY_STORE: "redis" },
     key: "MY_STORE",
     problem: /^is redis, and no redisUrl is given$/
   },
   {
     name: "a value of one Config for every option (no key of its own to name: the option's)",
-    options: Config.all({ maxRetries: Config.integer("MY_RETRIES") }),
+    options: Config.all({ maxRetries: Config.Int("MY_RETRIES") }),
     provider: { MY_RETRIES: "1000" },
     key: "maxRetries",
     problem: /^must be a whole number from 0 to 100, not 1000$/
@@ -324,7 +341,7 @@ const REFUSED: ReadonlyArray<{
 
 describe("AnthropicClient.layerConfig: a refused value is named by the user's own key", () => {
   for (const refused of REFUSED) {
-    it.scoped(refused.name, () =>
+    it.effect(refused.name, () =>
       Effect.gen(function*() {
         const error = yield* layerConfigError(refused.options, refused.provider)
         expect(error.path).toBe(refused.key)
@@ -334,12 +351,12 @@ describe("AnthropicClient.layerConfig: a refused value is named by the user's ow
       }))
   }
 
-  it.scoped("the fix is the file key's, so a Config user reads the same advice", () =>
+  it.effect("the fix is the file key's, so a Config user reads the same advice", () =>
     Effect.gen(function*() {
-      const error = yield* layerConfigError({ maxRetries: Config.integer("MY_RETRIES") }, { MY_RETRIES: "101" })
+      const error = yield* layerConfigError({ maxRetries: Config.Int("MY_RETRIES") }, { MY_RETRIES: "101" })
       expect(error.fix).toBe("write a whole number from 0 to 100 (default 2)")
       const file = AnthropicConfig.fromObject({ providers: { anthropic: { retry: { max_retries: 101 } } } }, { env: {} })
-      expect(Either.isLeft(file) && file.left.fix).toBe(error.fix)
-      expect(Either.isLeft(file) && file.left.problem).toBe(error.problem)
+      expect(Result.isFailure(file) && file.failure.fix).toBe(error.fix)
+      expect(Result.isFailure(file) && file.failure.problem).toBe(error.problem)
     }))
 })

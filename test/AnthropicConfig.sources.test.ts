@@ -7,6 +7,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
+import * as Schema from "effect/Schema"
 import * as path from "node:path"
 import * as AnthropicClient from "../src/AnthropicClient.js"
 import * as AnthropicConfig from "../src/AnthropicConfig.js"
@@ -16,8 +17,9 @@ import * as StandIn from "../src/testing/StandIn.js"
 import { API_KEY, hello } from "./fixtures.js"
 import { tempDir } from "./helpers.js"
 
-const withProvider = (entries: Record<string, string>) =>
-  Effect.withConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(entries))))
+/** The `Config`s read from `entries` as from environment variables (Effect 4: `ConfigProvider.fromEnv`). */
+const withProvider = (entries: Record<string, string>) => <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+  Effect.provideService(effect, ConfigProvider.ConfigProvider, ConfigProvider.fromEnv({ env: entries }))
 
 describe("AnthropicConfig.fromConfig: settings from Effect Config values", () => {
   it.effect("with no options it reads ANTHROPIC_API_KEY, ANTHROPIC_BASE_URL and ANTHROPIC_AUTH_MODE from the ConfigProvider", () =>
@@ -38,10 +40,10 @@ describe("AnthropicConfig.fromConfig: settings from Effect Config values", () =>
   it.effect("options take Config values of their own; values with `$` are taken literally", () =>
     Effect.gen(function*() {
       const settings = yield* AnthropicConfig.fromConfig({
-        apiKey: Config.redacted("MY_KEY"),
-        requestsPerSecond: Config.number("RPS"),
-        maxRetries: Config.integer("RETRIES"),
-        betas: Config.array(Config.string(), "BETAS"),
+        apiKey: Config.Redacted("MY_KEY"),
+        requestsPerSecond: Config.Number("RPS"),
+        maxRetries: Config.Int("RETRIES"),
+        betas: Config.Array(Schema.String, "BETAS"),
         clientId: Config.succeed("id-with-$HOME-and-${X}")
       }).pipe(withProvider({ MY_KEY: "sk-ant-api03-mine", RPS: "0.5", RETRIES: "5", BETAS: "a,b" }))
       expect(Option.map(settings.apiKey, Redacted.value)).toEqual(Option.some("sk-ant-api03-mine"))
@@ -55,7 +57,7 @@ describe("AnthropicConfig.fromConfig: settings from Effect Config values", () =>
   it.effect("values are checked as the file's are: one AnthropicConfigError naming the user's own key", () =>
     Effect.gen(function*() {
       const error = yield* Effect.flip(
-        AnthropicConfig.fromConfig({ requestsPerSecond: Config.number("RPS") }).pipe(withProvider({ RPS: "1e10" }))
+        AnthropicConfig.fromConfig({ requestsPerSecond: Config.Number("RPS") }).pipe(withProvider({ RPS: "1e10" }))
       )
       expect(error._tag).toBe("AnthropicConfigError")
       if (error._tag !== "AnthropicConfigError") return
@@ -65,12 +67,12 @@ describe("AnthropicConfig.fromConfig: settings from Effect Config values", () =>
 
   it.effect("a Config the provider cannot supply is Effect's own ConfigError", () =>
     Effect.gen(function*() {
-      const error = yield* Effect.flip(AnthropicConfig.fromConfig({ apiKey: Config.redacted("MISSING") }).pipe(withProvider({})))
+      const error = yield* Effect.flip(AnthropicConfig.fromConfig({ apiKey: Config.Redacted("MISSING") }).pipe(withProvider({})))
       expect(error._tag).not.toBe("AnthropicConfigError")
       expect(String(error)).toContain("MISSING")
     }))
 
-  it.scoped("AnthropicClient.layerConfig: the whole stack from a ConfigProvider, against the stand-in", () =>
+  it.effect("AnthropicClient.layerConfig: the whole stack from a ConfigProvider, against the stand-in", () =>
     Effect.gen(function*() {
       const standIn = yield* StandIn.scoped()
       const context = yield* Layer.build(AnthropicClient.layerConfig()).pipe(
@@ -84,7 +86,7 @@ describe("AnthropicConfig.fromConfig: settings from Effect Config values", () =>
 })
 
 describe("zero configuration: no file, the environment alone", () => {
-  it.scoped("load() without a path in a directory without config/llm.yaml uses the built-in defaults", () =>
+  it.effect("load() without a path in a directory without config/llm.yaml uses the built-in defaults", () =>
     Effect.gen(function*() {
       const cwd = yield* tempDir
       const settings = yield* AnthropicConfig.load({ cwd, env: { ANTHROPIC_API_KEY: API_KEY, HOME: cwd } })
@@ -95,7 +97,7 @@ describe("zero configuration: no file, the environment alone", () => {
       expect(settings.auth.bundle).toBe(path.join(cwd, "secrets", "anthropic_oauth.json"))
     }))
 
-  it.scoped("an explicit configPath that does not exist is still an error", () =>
+  it.effect("an explicit configPath that does not exist is still an error", () =>
     Effect.gen(function*() {
       const cwd = yield* tempDir
       const error = yield* Effect.flip(AnthropicConfig.load({ cwd, configPath: "config/llm.yaml", env: {} }))
@@ -103,7 +105,7 @@ describe("zero configuration: no file, the environment alone", () => {
       expect(error.message).toContain("does not exist")
     }))
 
-  it.scoped("createClient() with only ANTHROPIC_API_KEY (and a base URL) set works; so does an empty providers.anthropic", () =>
+  it.effect("createClient() with only ANTHROPIC_API_KEY (and a base URL) set works; so does an empty providers.anthropic", () =>
     Effect.gen(function*() {
       const cwd = yield* tempDir
       const standIn = yield* StandIn.scoped()
@@ -122,12 +124,12 @@ describe("zero configuration: no file, the environment alone", () => {
       expect(standIn.requests.map((r) => r.headers["x-api-key"])).toEqual([API_KEY, API_KEY])
     }))
 
-  it.scoped("NoCredentials never blames a variable that is set", () =>
+  it.effect("NoCredentials never blames a variable that is set", () =>
     Effect.gen(function*() {
       const home = yield* tempDir
       const auth = { bundle: path.join(home, "none.json"), setup_token_file: path.join(home, "none") }
       const reasonFor = (anthropic: Record<string, unknown>, env: Record<string, string>) =>
-        Effect.flip(Credentials.resolve(Effect.runSync(AnthropicConfig.fromObject({ providers: { anthropic } }, { env: { HOME: home, ...env } })))).pipe(
+        Effect.flip(Credentials.resolve(Effect.runSync(Effect.fromResult(AnthropicConfig.fromObject({ providers: { anthropic } }, { env: { HOME: home, ...env } }))))).pipe(
           Effect.map((error) => error._tag === "NoCredentials" ? error.tried.find((t) => t.source === "api_key")!.reason : error.message)
         )
       const unset = yield* reasonFor({ auth }, {})

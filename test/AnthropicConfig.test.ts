@@ -1,10 +1,10 @@
 import { describe, expect, it } from "@effect/vitest"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
-import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
+import * as Result from "effect/Result"
 import * as path from "node:path"
 import { inspect } from "node:util"
 import * as AnthropicConfig from "../src/AnthropicConfig.js"
@@ -17,10 +17,10 @@ const GOOD_SETUP_TOKEN = "sk-ant-oat01-" + "a".repeat(90)
 const fromYaml = (yaml: string, env: Record<string, string> = {}) =>
   AnthropicConfig.fromYaml(yaml, { env: { HOME: "/home/ada", ...env }, cwd: "/work/app", source: "llm.yaml" })
 
-const errorOf = (result: Either.Either<AnthropicConfig.AnthropicSettings, AnthropicConfigError>): AnthropicConfigError => {
-  if (Either.isRight(result)) throw new Error("expected an AnthropicConfigError")
-  expect(result.left).toBeInstanceOf(AnthropicConfigError)
-  return result.left
+const errorOf = (result: Result.Result<AnthropicConfig.AnthropicSettings, AnthropicConfigError>): AnthropicConfigError => {
+  if (Result.isSuccess(result)) throw new Error("expected an AnthropicConfigError")
+  expect(result.failure).toBeInstanceOf(AnthropicConfigError)
+  return result.failure
 }
 
 const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")
@@ -159,7 +159,7 @@ function yamlAt(key: string, value: string): string {
 
 describe("Config", () => {
   it("fills every default", () => {
-    const s = Either.getOrThrow(fromYaml("providers:\n  anthropic: {}\n"))
+    const s = Result.getOrThrow(fromYaml("providers:\n  anthropic: {}\n"))
     expect(Option.isNone(s.apiKey)).toBe(true)
     expect(s.baseUrl).toBe("https://api.anthropic.com")
     expect(s.anthropicVersion).toBe("2023-06-01")
@@ -176,12 +176,12 @@ describe("Config", () => {
   })
 
   it("honours CLAUDE_CONFIG_DIR for the CLI credentials path", () => {
-    const s = Either.getOrThrow(fromYaml("providers:\n  anthropic: {}\n", { CLAUDE_CONFIG_DIR: "/opt/claude" }))
+    const s = Result.getOrThrow(fromYaml("providers:\n  anthropic: {}\n", { CLAUDE_CONFIG_DIR: "/opt/claude" }))
     expect(s.auth.cliCredentials).toBe("/opt/claude/.credentials.json")
   })
 
   it("reads every key", () => {
-    const s = Either.getOrThrow(fromYaml(`
+    const s = Result.getOrThrow(fromYaml(`
 providers:
   anthropic:
     api_key: sk-ant-api03-key
@@ -235,13 +235,13 @@ providers:
     retry:
       max_retries: \${RETRIES}
 `
-    const withEnv = Either.getOrThrow(fromYaml(yaml, { ANTHROPIC_API_KEY: "sk-ant-api03-x", RPS: "4", RETRIES: "3" }))
+    const withEnv = Result.getOrThrow(fromYaml(yaml, { ANTHROPIC_API_KEY: "sk-ant-api03-x", RPS: "4", RETRIES: "3" }))
     expect(withEnv.apiKey.pipe(Option.map(Redacted.value))).toEqual(Option.some("sk-ant-api03-x"))
     expect(withEnv.baseUrl).toBe("http://127.0.0.1:1234")
     expect(withEnv.requestsPerSecond).toEqual(Option.some(4))
     expect(withEnv.maxRetries).toBe(3)
 
-    const defaults = Either.getOrThrow(fromYaml(yaml, { RETRIES: "0" }))
+    const defaults = Result.getOrThrow(fromYaml(yaml, { RETRIES: "0" }))
     expect(Option.isNone(defaults.apiKey)).toBe(true)
     expect(defaults.requestsPerSecond).toEqual(Option.some(2))
 
@@ -395,7 +395,7 @@ providers:
       expect(JSON.stringify(error)).not.toContain("secretbutshort")
     })
 
-    it.scoped("a missing file", () =>
+    it.effect("a missing file", () =>
       Effect.gen(function*() {
         const dir = yield* tempDir
         const error = yield* Effect.flip(AnthropicConfig.load({ configPath: path.join(dir, "nope.yaml") }))
@@ -404,7 +404,7 @@ providers:
         expect(error.problem).toContain("does not exist")
       }))
 
-    it.scoped("a file read from disk names that file", () =>
+    it.effect("a file read from disk names that file", () =>
       Effect.gen(function*() {
         const dir = yield* tempDir
         const file = path.join(dir, "llm.yaml")
@@ -527,7 +527,7 @@ providers:
 
   describe("what still loads beside the new checks", () => {
     it("a page URL (authorize_url, manual_redirect_url) may carry a query; base_url a path", () => {
-      const settings = Either.getOrThrow(fromYaml(`
+      const settings = Result.getOrThrow(fromYaml(`
 providers:
   anthropic:
     base_url: https://gateway.example.com/anthropic/
@@ -541,13 +541,13 @@ providers:
     })
 
     it("100 retries, the bound, are accepted", () => {
-      const settings = Either.getOrThrow(fromYaml("providers:\n  anthropic:\n    retry:\n      max_retries: 100\n"))
+      const settings = Result.getOrThrow(fromYaml("providers:\n  anthropic:\n    retry:\n      max_retries: 100\n"))
       expect(settings.maxRetries).toBe(100)
     })
 
     it("an api_key or a setup token with spaces or a line break around it is trimmed, not refused", () => {
       const token = "sk-ant-oat01-" + "t".repeat(80)
-      const settings = Either.getOrThrow(
+      const settings = Result.getOrThrow(
         fromYaml(`providers:\n  anthropic:\n    api_key: "\${KEY}"\n    auth:\n      setup_token: "\${TOKEN}"\n`, {
           KEY: " sk-ant-api03-key\n",
           TOKEN: `${token}\r\n`
@@ -563,7 +563,7 @@ providers:
     const withToken = (token: string) => fromYaml(`providers:\n  anthropic:\n    auth:\n      setup_token: ${token}\n`)
 
     it("exactly 80 is accepted", () => {
-      const settings = Either.getOrThrow(withToken(tokenOf(80)))
+      const settings = Result.getOrThrow(withToken(tokenOf(80)))
       expect(settings.auth.setupToken.pipe(Option.map(Redacted.value))).toEqual(Option.some(tokenOf(80)))
     })
 
@@ -575,7 +575,7 @@ providers:
   })
 
   describe("files that would exhaust memory or the stack are one AnthropicConfigError", () => {
-    it.scoped("YAML aliases expanding exponentially (billion laughs)", () =>
+    it.effect("YAML aliases expanding exponentially (billion laughs)", () =>
       Effect.gen(function*() {
         const dir = yield* tempDir
         const file = path.join(dir, "llm.yaml")
@@ -599,7 +599,7 @@ providers:
       return text.slice(0, bytes - 1) + "\n"
     }
 
-    it.scoped("a file just over 64 KiB is refused before it is parsed, naming the file and the limit", () =>
+    it.effect("a file just over 64 KiB is refused before it is parsed, naming the file and the limit", () =>
       Effect.gen(function*() {
         const dir = yield* tempDir
         const file = path.join(dir, "llm.yaml")
@@ -614,7 +614,7 @@ providers:
         expect(error.fix).toContain("configPath")
       }))
 
-    it.scoped("a file of exactly 64 KiB is read and parsed", () =>
+    it.effect("a file of exactly 64 KiB is read and parsed", () =>
       Effect.gen(function*() {
         const dir = yield* tempDir
         const file = path.join(dir, "llm.yaml")
@@ -632,7 +632,7 @@ providers:
     })
 
     it("a few aliases are still fine", () => {
-      const settings = Either.getOrThrow(
+      const settings = Result.getOrThrow(
         fromYaml("common: &b [prompt-caching-2024-07-31]\nproviders:\n  anthropic:\n    betas: *b\n")
       )
       expect(settings.betas).toEqual(["prompt-caching-2024-07-31"])
@@ -640,7 +640,7 @@ providers:
 
     const nested = (depth: number) => "${A:-".repeat(depth) + "x" + "}".repeat(depth)
 
-    it.scoped("${A:-${A:-…}} nested 5,000 deep", () =>
+    it.effect("${A:-${A:-…}} nested 5,000 deep", () =>
       Effect.gen(function*() {
         const dir = yield* tempDir
         const file = path.join(dir, "llm.yaml")
@@ -654,9 +654,9 @@ providers:
       }))
 
     it("32 levels of ${…} are fine", () => {
-      const settings = Either.getOrThrow(fromYaml(`providers:\n  anthropic:\n    anthropic_version: "${nested(32)}"\n`))
+      const settings = Result.getOrThrow(fromYaml(`providers:\n  anthropic:\n    anthropic_version: "${nested(32)}"\n`))
       expect(settings.anthropicVersion).toBe("x")
-      expect(Either.isLeft(fromYaml(`providers:\n  anthropic:\n    anthropic_version: "${nested(33)}"\n`))).toBe(true)
+      expect(Result.isFailure(fromYaml(`providers:\n  anthropic:\n    anthropic_version: "${nested(33)}"\n`))).toBe(true)
     })
 
     it("an inline configuration that refers to itself", () => {
@@ -673,9 +673,9 @@ providers:
 
     it("takes the bounds themselves, 0 and 100, from a file and from an object", () => {
       for (const retries of [0, 100]) {
-        expect(Either.getOrThrow(fromYaml(retriesYaml(String(retries)))).maxRetries).toBe(retries)
+        expect(Result.getOrThrow(fromYaml(retriesYaml(String(retries)))).maxRetries).toBe(retries)
         const settings = AnthropicConfig.fromObject({ providers: { anthropic: { retry: { max_retries: retries } } } }, { env: {} })
-        expect(Either.getOrThrow(settings).maxRetries).toBe(retries)
+        expect(Result.getOrThrow(settings).maxRetries).toBe(retries)
       }
     })
 
@@ -694,12 +694,12 @@ providers:
     it("takes the bounds themselves", () => {
       for (const rate of [0.001, 1000]) {
         const yaml = `providers:\n  anthropic:\n    rate_limit:\n      requests_per_second: ${rate}\n`
-        const settings = Either.getOrThrow(fromYaml(yaml))
+        const settings = Result.getOrThrow(fromYaml(yaml))
         expect(settings.requestsPerSecond).toEqual(Option.some(rate))
       }
     })
 
-    it.scoped("RateLimiter.layer builds and serves with any finite rate above 0, given in code", () =>
+    it.effect("RateLimiter.layer builds and serves with any finite rate above 0, given in code", () =>
       Effect.gen(function*() {
         for (const rate of [1e10, 1e21, 1e-30, 1e-7, 1 / 3, 3, Number.MAX_VALUE, Number.MIN_VALUE]) {
           const services = yield* Layer.build(RateLimiter.layer(Option.some(rate)))
@@ -708,18 +708,19 @@ providers:
         }
       }))
 
-    it.scoped("a rate of 0 or below given in code is a defect that says so", () =>
+    it.effect("a rate of 0 or below given in code is a defect that says so", () =>
       Effect.gen(function*() {
         const exit = yield* Effect.exit(Layer.build(RateLimiter.layer(Option.some(0))))
         expect(exit._tag).toBe("Failure")
-        expect(inspect(exit)).toContain("requests per second must be a number above 0")
+        // Effect 4: the exit nests deeper (a cause is a list of reasons) than inspect's default depth of 2.
+        expect(inspect(exit, { depth: null })).toContain("requests per second must be a number above 0")
       }))
   })
 
   it("decodes a per-agent model selection", () => {
-    expect(Either.getOrThrow(AnthropicConfig.decodeModelSelection({ provider: "anthropic", model: "claude-haiku-4-5" })))
+    expect(Result.getOrThrow(AnthropicConfig.decodeModelSelection({ provider: "anthropic", model: "claude-haiku-4-5" })))
       .toEqual({ provider: "anthropic", model: "claude-haiku-4-5" })
-    const error = Either.getLeft(AnthropicConfig.decodeModelSelection({ provider: "openai", model: "x" }, "agent.yaml"))
+    const error = Result.getFailure(AnthropicConfig.decodeModelSelection({ provider: "openai", model: "x" }, "agent.yaml"))
     expect(Option.getOrThrow(error).path).toBe("model.provider")
   })
 })

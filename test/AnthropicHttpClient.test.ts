@@ -1,30 +1,28 @@
 import { describe, expect, it } from "@effect/vitest"
-import * as Chunk from "effect/Chunk"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
 import * as Stream from "effect/Stream"
-import * as TestClock from "effect/TestClock"
+import * as TestClock from "effect/testing/TestClock"
 import * as path from "node:path"
 import * as AnthropicClient from "../src/AnthropicClient.js"
 import type * as Messages from "../src/Messages.js"
 import * as StandIn from "../src/testing/StandIn.js"
 import * as TestLayers from "../src/testing/TestLayers.js"
 import { API_KEY, hello, stack } from "./fixtures.js"
-import { failureOf, realPause, runClocked, tempDir, writeFile } from "./helpers.js"
-
+import { failureOf, realPause, runClocked, tempDir, writeFile, sleeps } from "./helpers.js"
 
 describe("AnthropicHttpClient: the error table", () => {
-  it.scoped("429 without retry headers waits the 60 s fallback, exactly", () =>
+  it.effect("429 without retry headers waits the 60 s fallback, exactly", () =>
     Effect.gen(function*() {
       const standIn = yield* StandIn.scoped({ replies: [StandIn.error(429)] })
       const { client } = yield* stack({ api_key: API_KEY, base_url: standIn.url })
-      const fiber = yield* Effect.fork(client.createMessage(hello))
+      const fiber = yield* Effect.forkChild(client.createMessage(hello))
       yield* StandIn.until(standIn, () => standIn.requests.length === 1)
       // Wait until the retry is scheduled (not the request deadlines' 600 s watchdog), then walk the clock up to the edge.
-      while (!Chunk.some(yield* TestClock.sleeps(), (at) => at <= 120_000)) yield* realPause()
+      while (!(yield* sleeps).some((at) => at <= 120_000)) yield* realPause()
       yield* TestClock.adjust("59999 millis")
       yield* realPause(50)
       expect(standIn.requests.length).toBe(1)
@@ -34,7 +32,7 @@ describe("AnthropicHttpClient: the error table", () => {
       expect(msg.content[0]).toEqual({ type: "text", text: "echo: hello" })
     }))
 
-  it.scoped("429 honours retry-after (seconds), retry-after-ms (first) and an HTTP date", () =>
+  it.effect("429 honours retry-after (seconds), retry-after-ms (first) and an HTTP date", () =>
     Effect.gen(function*() {
       const standIn = yield* StandIn.scoped({
         replies: [
@@ -53,7 +51,7 @@ describe("AnthropicHttpClient: the error table", () => {
       expect(standIn.requests.length).toBe(4)
     }))
 
-  it.scoped("429 honours the obsolete HTTP-date forms (RFC 850, asctime) as UTC", () =>
+  it.effect("429 honours the obsolete HTTP-date forms (RFC 850, asctime) as UTC", () =>
     Effect.gen(function*() {
       const standIn = yield* StandIn.scoped({
         replies: [
@@ -75,7 +73,7 @@ describe("AnthropicHttpClient: the error table", () => {
     ["an HTTP-date sent twice", { retryAfter: `${new Date(4000).toUTCString()}, ${new Date(4000).toUTCString()}` }, 4000]
   ]
   for (const [name, header, expected] of duplicated) {
-    it.scoped(`429 with ${name} waits for the first value (${expected} ms)`, () =>
+    it.effect(`429 with ${name} waits for the first value (${expected} ms)`, () =>
       Effect.gen(function*() {
         const standIn = yield* StandIn.scoped({ replies: [StandIn.error(429, header)] })
         const { client } = yield* stack({ api_key: API_KEY, base_url: standIn.url })
@@ -87,7 +85,7 @@ describe("AnthropicHttpClient: the error table", () => {
 
   // Values `Date.parse` used to take (as the year 5, or -1) for a date in the past: an immediate retry.
   for (const value of ["+5", "-1", "7 8", "0x10", "3 days", "NaN", "1e999", "Infinity"]) {
-    it.scoped(`429 with retry-after: ${value} ignores it and waits the 60 s fallback`, () =>
+    it.effect(`429 with retry-after: ${value} ignores it and waits the 60 s fallback`, () =>
       Effect.gen(function*() {
         const standIn = yield* StandIn.scoped({ replies: [StandIn.error(429, { retryAfter: value })] })
         const { client } = yield* stack({ api_key: API_KEY, base_url: standIn.url })
@@ -97,7 +95,7 @@ describe("AnthropicHttpClient: the error table", () => {
       }))
   }
 
-  it.scoped("a 5xx retry-after-ms of -5 or +5 is ignored: the backoff applies", () =>
+  it.effect("a 5xx retry-after-ms of -5 or +5 is ignored: the backoff applies", () =>
     Effect.gen(function*() {
       const standIn = yield* StandIn.scoped({
         replies: [StandIn.error(503, { retryAfterMs: "-5" }), StandIn.error(503, { retryAfterMs: "+5" })]
@@ -109,7 +107,7 @@ describe("AnthropicHttpClient: the error table", () => {
       expect(waits[1]).toBeGreaterThanOrEqual(750)
     }))
 
-  it.scoped("429 exhausts max_retries and fails with RateLimit carrying status, type, message and request-id", () =>
+  it.effect("429 exhausts max_retries and fails with RateLimit carrying status, type, message and request-id", () =>
     Effect.gen(function*() {
       const standIn = yield* StandIn.scoped()
       standIn.setDefault(StandIn.error(429, { retryAfterMs: "10", message: "Number of requests has exceeded your rate limit" }))
@@ -128,7 +126,7 @@ describe("AnthropicHttpClient: the error table", () => {
     }))
 
   for (const status of [401, 403]) {
-    it.scoped(`${status} → CredentialInvalid naming the API key, never retried`, () =>
+    it.effect(`${status} → CredentialInvalid naming the API key, never retried`, () =>
       Effect.gen(function*() {
         const standIn = yield* StandIn.scoped()
         standIn.setDefault(StandIn.error(status, { shouldRetry: true }))
@@ -145,7 +143,7 @@ describe("AnthropicHttpClient: the error table", () => {
       }))
   }
 
-  it.scoped("401 on an OAuth bundle token → CredentialInvalid naming OAuth and marks the token stale", () =>
+  it.effect("401 on an OAuth bundle token → CredentialInvalid naming OAuth and marks the token stale", () =>
     Effect.gen(function*() {
       const dir = yield* tempDir
       const bundle = path.join(dir, "bundle.json")
@@ -166,7 +164,7 @@ describe("AnthropicHttpClient: the error table", () => {
       expect(yield* credentials.isStale).toBe(true)
     }))
 
-  it.scoped("400 'only authorized for use with Claude Code' on a subscription token explains the policy", () =>
+  it.effect("400 'only authorized for use with Claude Code' on a subscription token explains the policy", () =>
     Effect.gen(function*() {
       const token = "sk-ant-oat01-" + "p".repeat(80)
       const standIn = yield* StandIn.scoped({
@@ -188,7 +186,7 @@ describe("AnthropicHttpClient: the error table", () => {
     }))
 
   for (const status of [500, 502, 503, 529]) {
-    it.scoped(`${status} → ServerError, retried with backoff until it succeeds`, () =>
+    it.effect(`${status} → ServerError, retried with backoff until it succeeds`, () =>
       Effect.gen(function*() {
         const standIn = yield* StandIn.scoped({ replies: [StandIn.error(status), StandIn.error(status)] })
         const { client } = yield* stack({ api_key: API_KEY, base_url: standIn.url })
@@ -203,7 +201,7 @@ describe("AnthropicHttpClient: the error table", () => {
       }))
   }
 
-  it.scoped("529 gives up after max_retries with ServerError overloaded_error", () =>
+  it.effect("529 gives up after max_retries with ServerError overloaded_error", () =>
     Effect.gen(function*() {
       const standIn = yield* StandIn.scoped()
       standIn.setDefault(StandIn.error(529, { message: "Overloaded" }))
@@ -221,7 +219,7 @@ describe("AnthropicHttpClient: the error table", () => {
     }))
 
   for (const status of [400, 404, 413, 422]) {
-    it.scoped(`${status} → Other, fails fast`, () =>
+    it.effect(`${status} → Other, fails fast`, () =>
       Effect.gen(function*() {
         const standIn = yield* StandIn.scoped({ replies: [StandIn.error(status)] })
         const { client } = yield* stack({ api_key: API_KEY, base_url: standIn.url })
@@ -232,7 +230,7 @@ describe("AnthropicHttpClient: the error table", () => {
       }))
   }
 
-  it.scoped("x-should-retry: false stops a 529 retry; true makes a 400 retryable; 401 stays final", () =>
+  it.effect("x-should-retry: false stops a 529 retry; true makes a 400 retryable; 401 stays final", () =>
     Effect.gen(function*() {
       const standIn = yield* StandIn.scoped({
         replies: [
@@ -254,7 +252,7 @@ describe("AnthropicHttpClient: the error table", () => {
       expect(standIn.requests.length).toBe(4)
     }))
 
-  it.scoped("a 5xx retry-after within a minute is honoured", () =>
+  it.effect("a 5xx retry-after within a minute is honoured", () =>
     Effect.gen(function*() {
       const standIn = yield* StandIn.scoped({ replies: [StandIn.error(503, { retryAfter: "2" })] })
       const { client } = yield* stack({ api_key: API_KEY, base_url: standIn.url })
@@ -263,7 +261,7 @@ describe("AnthropicHttpClient: the error table", () => {
       expect(waits).toEqual([2000])
     }))
 
-  it.scoped("a dropped connection is a ConnectionError and is retried", () =>
+  it.effect("a dropped connection is a ConnectionError and is retried", () =>
     Effect.gen(function*() {
       const standIn = yield* StandIn.scoped({ replies: [{ type: "hangup" }, { type: "hangup" }] })
       const { client } = yield* stack({ api_key: API_KEY, base_url: standIn.url })
@@ -272,7 +270,7 @@ describe("AnthropicHttpClient: the error table", () => {
       expect(standIn.requests.length).toBe(3)
     }))
 
-  it.scoped("a refused connection fails with ConnectionError after max_retries + 1 attempts", () =>
+  it.effect("a refused connection fails with ConnectionError after max_retries + 1 attempts", () =>
     Effect.gen(function*() {
       const standIn = yield* StandIn.scoped()
       const url = standIn.url
@@ -285,7 +283,7 @@ describe("AnthropicHttpClient: the error table", () => {
       expect(waits.length).toBe(1)
     }))
 
-  it.scoped("timeout_ms bounds each attempt", () =>
+  it.effect("timeout_ms bounds each attempt", () =>
     Effect.gen(function*() {
       const standIn = yield* StandIn.scoped({ replies: [{ type: "stall" }] })
       const { client } = yield* stack({ api_key: API_KEY, base_url: standIn.url, timeout_ms: 5000 })
@@ -295,7 +293,7 @@ describe("AnthropicHttpClient: the error table", () => {
       expect(standIn.requests.length).toBe(2)
     }))
 
-  it.scoped("max_retries: 0 sends exactly one request", () =>
+  it.effect("max_retries: 0 sends exactly one request", () =>
     Effect.gen(function*() {
       const standIn = yield* StandIn.scoped()
       standIn.setDefault(StandIn.error(500))
@@ -305,7 +303,7 @@ describe("AnthropicHttpClient: the error table", () => {
       expect(standIn.requests.length).toBe(1)
     }))
 
-  it.scoped("a 200 that is not JSON is Other invalid_response, not retried", () =>
+  it.effect("a 200 that is not JSON is Other invalid_response, not retried", () =>
     Effect.gen(function*() {
       const standIn = yield* StandIn.scoped({ replies: [{ type: "raw", status: 200, body: "<html>proxy</html>" }] })
       const { client } = yield* stack({ api_key: API_KEY, base_url: standIn.url })
@@ -318,7 +316,7 @@ describe("AnthropicHttpClient: the error table", () => {
 })
 
 describe("AnthropicHttpClient: hostile and unusual answers", () => {
-  it.scoped("a 2 MB Message and a 3 MB error body arrive whole (bodies over 1 MiB once never completed)", () =>
+  it.effect("a 2 MB Message and a 3 MB error body arrive whole (bodies over 1 MiB once never completed)", () =>
     Effect.gen(function*() {
       const big = "x".repeat(2 * 1024 * 1024)
       const standIn = yield* StandIn.scoped({
@@ -347,7 +345,7 @@ describe("AnthropicHttpClient: hostile and unusual answers", () => {
       expect(error.requestId).toBe("req_big")
     }))
 
-  it.scoped("error.type, request_id, the request-id header and an OAuth error code are clipped like the message", () =>
+  it.effect("error.type, request_id, the request-id header and an OAuth error code are clipped like the message", () =>
     Effect.gen(function*() {
       const huge = 5_000_000
       const standIn = yield* StandIn.scoped({
@@ -374,7 +372,7 @@ describe("AnthropicHttpClient: hostile and unusual answers", () => {
       }
     }))
 
-  it.scoped("the token endpoint's error code is clipped too", () =>
+  it.effect("the token endpoint's error code is clipped too", () =>
     Effect.gen(function*() {
       const dir = yield* tempDir
       const standIn = yield* StandIn.scoped()
@@ -396,7 +394,7 @@ describe("AnthropicHttpClient: hostile and unusual answers", () => {
   for (
     const [header, expectedMs] of [[{ retryAfter: String(10 ** 12) }, 10 ** 15], [{ retryAfterMs: "1e12" }, 10 ** 12]] as const
   ) {
-    it.scoped(`a 429 asking to wait past retry.max_retry_after_ms (${JSON.stringify(header)}) fails at once`, () =>
+    it.effect(`a 429 asking to wait past retry.max_retry_after_ms (${JSON.stringify(header)}) fails at once`, () =>
       Effect.gen(function*() {
         const standIn = yield* StandIn.scoped({ replies: [StandIn.error(429, header)] })
         const { client } = yield* stack({ api_key: API_KEY, base_url: standIn.url, retry: { max_retries: 5 } })
@@ -409,7 +407,7 @@ describe("AnthropicHttpClient: hostile and unusual answers", () => {
       }))
   }
 
-  it.scoped("retry.max_retry_after_ms sets the cap: a wait at it is honoured, one past it fails at once", () =>
+  it.effect("retry.max_retry_after_ms sets the cap: a wait at it is honoured, one past it fails at once", () =>
     Effect.gen(function*() {
       const standIn = yield* StandIn.scoped({
         replies: [StandIn.error(429, { retryAfterMs: "5000" }), StandIn.text("ok"), StandIn.error(429, { retryAfterMs: "5001" })]
@@ -428,7 +426,7 @@ describe("AnthropicHttpClient: hostile and unusual answers", () => {
       expect(standIn.requests.length).toBe(3)
     }))
 
-  it.scoped("a 429 for a reached spend limit fails at once, says so, and tells how to fix it", () =>
+  it.effect("a 429 for a reached spend limit fails at once, says so, and tells how to fix it", () =>
     Effect.gen(function*() {
       const standIn = yield* StandIn.scoped({
         replies: [{
@@ -458,7 +456,7 @@ describe("AnthropicHttpClient: hostile and unusual answers", () => {
       expect(standIn.requests.length).toBe(1)
     }))
 
-  it.scoped("an ordinary 429 says it is not the spend limit", () =>
+  it.effect("an ordinary 429 says it is not the spend limit", () =>
     Effect.gen(function*() {
       const standIn = yield* StandIn.scoped({ replies: [StandIn.error(429, { retryAfterMs: "1" })] })
       const { client } = yield* stack({ api_key: API_KEY, base_url: standIn.url, retry: { max_retries: 0 } })
@@ -467,7 +465,7 @@ describe("AnthropicHttpClient: hostile and unusual answers", () => {
     }))
 
   for (const status of [408, 409]) {
-    it.scoped(`${status} is retried, as the official SDK does`, () =>
+    it.effect(`${status} is retried, as the official SDK does`, () =>
       Effect.gen(function*() {
         const standIn = yield* StandIn.scoped({ replies: [StandIn.error(status)] })
         const { client } = yield* stack({ api_key: API_KEY, base_url: standIn.url })
@@ -478,7 +476,7 @@ describe("AnthropicHttpClient: hostile and unusual answers", () => {
       }))
   }
 
-  it.scoped("backoff is capped at 8 s: with max_retries 7 on a 5xx no wait is longer, the later ones reach it", () =>
+  it.effect("backoff is capped at 8 s: with max_retries 7 on a 5xx no wait is longer, the later ones reach it", () =>
     Effect.gen(function*() {
       const standIn = yield* StandIn.scoped()
       standIn.setDefault(StandIn.error(500))
@@ -495,7 +493,7 @@ describe("AnthropicHttpClient: hostile and unusual answers", () => {
 describe("AnthropicHttpClient: per-call headers", () => {
   const SETUP_TOKEN = "sk-ant-oat01-" + "s".repeat(80)
 
-  it.scoped("an API key call: Authorization in any case is dropped, never sent beside x-api-key", () =>
+  it.effect("an API key call: Authorization in any case is dropped, never sent beside x-api-key", () =>
     Effect.gen(function*() {
       const standIn = yield* StandIn.scoped()
       const { client } = yield* stack({ api_key: API_KEY, base_url: standIn.url })
@@ -505,7 +503,7 @@ describe("AnthropicHttpClient: per-call headers", () => {
       expect(headers.authorization).toBeUndefined()
     }))
 
-  it.scoped("a token call: X-Api-Key is dropped, the Bearer token wins over a caller's authorization", () =>
+  it.effect("a token call: X-Api-Key is dropped, the Bearer token wins over a caller's authorization", () =>
     Effect.gen(function*() {
       const standIn = yield* StandIn.scoped()
       const { client } = yield* stack({ base_url: standIn.url, auth: { mode: "setup_token", setup_token: SETUP_TOKEN } })
@@ -515,7 +513,7 @@ describe("AnthropicHttpClient: per-call headers", () => {
       expect(headers["x-api-key"]).toBeUndefined()
     }))
 
-  it.scoped("a caller's Anthropic-Beta is merged with the credential's, the configured and the call's betas", () =>
+  it.effect("a caller's Anthropic-Beta is merged with the credential's, the configured and the call's betas", () =>
     Effect.gen(function*() {
       const standIn = yield* StandIn.scoped()
       const { client } = yield* stack({
@@ -551,7 +549,7 @@ describe("AnthropicHttpClient: params JSON cannot encode", () => {
     ["a cycle", { ...hello, messages: [cyclic as never] }, /refer to themselves/]
   ]
   for (const [name, params, why] of cases) {
-    it.scoped(`${name}: createMessage and stream fail with Other invalid_request, nothing sent, no defect`, () =>
+    it.effect(`${name}: createMessage and stream fail with Other invalid_request, nothing sent, no defect`, () =>
       Effect.gen(function*() {
         const standIn = yield* StandIn.scoped()
         const { client } = yield* stack({ api_key: API_KEY, base_url: standIn.url })
@@ -570,7 +568,7 @@ describe("AnthropicHttpClient: params JSON cannot encode", () => {
 })
 
 describe("AnthropicHttpClient over another HttpClient", () => {
-  it.scoped("timeout_ms still bounds each attempt (Effect.timeoutFail instead of UndiciHttpClient's deadlines)", () =>
+  it.effect("timeout_ms still bounds each attempt (Effect.timeoutFail instead of UndiciHttpClient's deadlines)", () =>
     Effect.gen(function*() {
       let calls = 0
       const services = yield* Layer.build(TestLayers.layer({
@@ -595,7 +593,7 @@ describe("AnthropicHttpClient over another HttpClient", () => {
 })
 
 describe("RateLimiter through the client", () => {
-  it.scoped("spaces concurrent callers at 2 requests per second", () =>
+  it.effect("spaces concurrent callers at 2 requests per second", () =>
     Effect.gen(function*() {
       const standIn = yield* StandIn.scoped()
       const { client } = yield* stack({
@@ -603,7 +601,7 @@ describe("RateLimiter through the client", () => {
         base_url: standIn.url,
         rate_limit: { requests_per_second: 2 }
       })
-      const fiber = yield* Effect.fork(Effect.all(Array.from({ length: 5 }, () => client.createMessage(hello)), {
+      const fiber = yield* Effect.forkChild(Effect.all(Array.from({ length: 5 }, () => client.createMessage(hello)), {
         concurrency: "unbounded"
       }))
       yield* StandIn.until(standIn, () => standIn.requests.length === 1)
@@ -618,7 +616,7 @@ describe("RateLimiter through the client", () => {
       expect(results.length).toBe(5)
     }))
 
-  it.scoped("a fractional rate (0.5 rps) spaces calls two seconds apart; retries take slots too", () =>
+  it.effect("a fractional rate (0.5 rps) spaces calls two seconds apart; retries take slots too", () =>
     Effect.gen(function*() {
       const standIn = yield* StandIn.scoped({ replies: [StandIn.error(500, { retryAfterMs: "0" })] })
       const { client } = yield* stack({
@@ -626,7 +624,7 @@ describe("RateLimiter through the client", () => {
         base_url: standIn.url,
         rate_limit: { requests_per_second: 0.5 }
       })
-      const fiber = yield* Effect.fork(client.createMessage(hello))
+      const fiber = yield* Effect.forkChild(client.createMessage(hello))
       yield* StandIn.until(standIn, () => standIn.requests.length === 1)
       yield* TestClock.adjust("1999 millis")
       yield* realPause(40)

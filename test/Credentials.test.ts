@@ -4,7 +4,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
-import * as TestClock from "effect/TestClock"
+import * as TestClock from "effect/testing/TestClock"
 import * as path from "node:path"
 import * as AnthropicClient from "../src/AnthropicClient.js"
 import * as AnthropicConfig from "../src/AnthropicConfig.js"
@@ -84,14 +84,14 @@ const expectedKind = (p: Present) =>
 describe("Credentials: auto resolution", () => {
   for (const present of combos) {
     const label = Object.entries(present).filter(([, v]) => v).map(([k]) => k).join(" + ") || "nothing"
-    it.scoped(`${label} → ${expectedKind(present) ?? "NoCredentials"}`, () =>
+    it.effect(`${label} → ${expectedKind(present) ?? "NoCredentials"}`, () =>
       Effect.gen(function*() {
         const dir = yield* tempDir
-        const result = yield* Effect.either(resolveIn(dir, present))
+        const result = yield* Effect.result(resolveIn(dir, present))
         const kind = expectedKind(present)
         if (kind === undefined) {
-          expect(result._tag).toBe("Left")
-          const error = (result as { left: NoCredentials | AnthropicConfigError }).left as NoCredentials
+          expect(result._tag).toBe("Failure")
+          const error = (result as { failure: NoCredentials | AnthropicConfigError }).failure as NoCredentials
           expect(error._tag).toBe("NoCredentials")
           expect(error.tried.map((t) => t.source)).toEqual(["oauth_bundle", "cli_credentials", "setup_token", "api_key"])
           expect(error.tried.every((t) => !t.used && t.reason.length > 0)).toBe(true)
@@ -100,8 +100,8 @@ describe("Credentials: auto resolution", () => {
           expect(error.message).toContain("ANTHROPIC_API_KEY")
           return
         }
-        expect(result._tag).toBe("Right")
-        const { credential, report } = (result as { right: Credentials.Resolution }).right
+        expect(result._tag).toBe("Success")
+        const { credential, report } = (result as { success: Credentials.Resolution }).success
         expect(credential.kind).toBe(kind)
         expect(report.map((r) => r.source)).toEqual(["oauth_bundle", "cli_credentials", "setup_token", "api_key"])
         expect(report.filter((r) => r.used).map((r) => r.source)).toEqual([kind])
@@ -119,13 +119,13 @@ describe("Credentials: pinned modes use only their own source", () => {
     ["cli_credentials", "cli_credentials"]
   ] as const
   for (const [mode, kind] of pinned) {
-    it.scoped(`${mode} picks ${kind} even when every source exists`, () =>
+    it.effect(`${mode} picks ${kind} even when every source exists`, () =>
       Effect.gen(function*() {
         const { credential, report } = yield* resolveIn(yield* tempDir, all, mode)
         expect(credential.kind).toBe(kind)
         expect(report.map((r) => r.source)).toEqual([kind])
       }))
-    it.scoped(`${mode} without its source fails with NoCredentials naming only it`, () =>
+    it.effect(`${mode} without its source fails with NoCredentials naming only it`, () =>
       Effect.gen(function*() {
         const error = yield* Effect.flip(resolveIn(yield* tempDir, { ...all, ...none, apiKey: kind !== "api_key" }, mode))
         expect(error._tag).toBe("NoCredentials")
@@ -133,7 +133,7 @@ describe("Credentials: pinned modes use only their own source", () => {
       }))
   }
 
-  it.scoped("an inline setup_token wins over the setup token file", () =>
+  it.effect("an inline setup_token wins over the setup token file", () =>
     Effect.gen(function*() {
       const dir = yield* tempDir
       const { config, env } = yield* layout(dir, { ...none, setupToken: true }, "setup_token")
@@ -144,7 +144,7 @@ describe("Credentials: pinned modes use only their own source", () => {
 })
 
 describe("Credentials: unusable files", () => {
-  it.scoped("a malformed bundle fails with an AnthropicConfigError naming the file and field", () =>
+  it.effect("a malformed bundle fails with an AnthropicConfigError naming the file and field", () =>
     Effect.gen(function*() {
       const dir = yield* tempDir
       const { config, env } = yield* layout(dir, { bundle: false, cli: false, setupToken: false, apiKey: true })
@@ -157,7 +157,7 @@ describe("Credentials: unusable files", () => {
       expect(error.message).toContain("effect-anthropic login")
     }))
 
-  it.scoped("a bundle that is not JSON is refused without echoing its content", () =>
+  it.effect("a bundle that is not JSON is refused without echoing its content", () =>
     Effect.gen(function*() {
       const dir = yield* tempDir
       const { config, env } = yield* layout(dir, { bundle: false, cli: false, setupToken: false, apiKey: false })
@@ -167,7 +167,7 @@ describe("Credentials: unusable files", () => {
       expect(error.message).not.toContain("leaked")
     }))
 
-  it.scoped("auto skips a malformed CLI file with its reason; the pinned mode refuses it", () =>
+  it.effect("auto skips a malformed CLI file with its reason; the pinned mode refuses it", () =>
     Effect.gen(function*() {
       const dir = yield* tempDir
       const { config, env } = yield* layout(dir, { bundle: false, cli: false, setupToken: false, apiKey: true })
@@ -183,7 +183,7 @@ describe("Credentials: unusable files", () => {
       expect((pinned as AnthropicConfigError).path).toBe("claudeAiOauth.accessToken")
     }))
 
-  it.scoped("a setup token file holding a short token is refused at load, naming the file", () =>
+  it.effect("a setup token file holding a short token is refused at load, naming the file", () =>
     Effect.gen(function*() {
       const dir = yield* tempDir
       const { config, env } = yield* layout(dir, { bundle: false, cli: false, setupToken: false, apiKey: true })
@@ -203,7 +203,7 @@ describe("Credentials: a bundle without a refresh token (a token endpoint need n
     ["no refresh_token key", {}]
   ]
   for (const [name, refresh] of bundles) {
-    it.scoped(`${name} loads as a token without refresh token`, () =>
+    it.effect(`${name} loads as a token without refresh token`, () =>
       Effect.gen(function*() {
         const dir = yield* tempDir
         const { config, env } = yield* layout(dir, { bundle: false, cli: false, setupToken: false, apiKey: false })
@@ -218,7 +218,7 @@ describe("Credentials: a bundle without a refresh token (a token endpoint need n
       }))
   }
 
-  it.scoped("its token is sent until it expires; then the call fails with LoginRequired", () =>
+  it.effect("its token is sent until it expires; then the call fails with LoginRequired", () =>
     Effect.gen(function*() {
       const dir = yield* tempDir
       const standIn = yield* StandIn.scoped()
@@ -250,7 +250,7 @@ describe("Credentials: values no header can carry are refused at load, never quo
     ["a control character inside", `${TOKEN.slice(0, 40)}\u0000${TOKEN.slice(40)}\n`, /holds a control character/]
   ]
   for (const [name, content, says] of setupTokenFiles) {
-    it.scoped(`a setup token file with ${name}`, () =>
+    it.effect(`a setup token file with ${name}`, () =>
       Effect.gen(function*() {
         const dir = yield* tempDir
         const { config, env } = yield* layout(dir, { bundle: false, cli: false, setupToken: false, apiKey: false }, "setup_token")
@@ -265,7 +265,7 @@ describe("Credentials: values no header can carry are refused at load, never quo
       }))
   }
 
-  it.scoped("a setup token file with the token and blank lines around it is fine", () =>
+  it.effect("a setup token file with the token and blank lines around it is fine", () =>
     Effect.gen(function*() {
       const dir = yield* tempDir
       const { config, env } = yield* layout(dir, { bundle: false, cli: false, setupToken: false, apiKey: false }, "setup_token")
@@ -274,7 +274,7 @@ describe("Credentials: values no header can carry are refused at load, never quo
       expect(credential.kind === "setup_token" && Redacted.value(credential.token)).toBe(TOKEN)
     }))
 
-  it.scoped("a bundle whose access token holds a line break", () =>
+  it.effect("a bundle whose access token holds a line break", () =>
     Effect.gen(function*() {
       const dir = yield* tempDir
       const { config, env } = yield* layout(dir, { bundle: false, cli: false, setupToken: false, apiKey: false })
@@ -290,7 +290,7 @@ describe("Credentials: values no header can carry are refused at load, never quo
       expect(JSON.stringify(error)).not.toContain("QQQQQQ")
     }))
 
-  it.scoped("ANTHROPIC_API_KEY holding a space is refused as providers.anthropic.api_key, naming the variable in the fix", () =>
+  it.effect("ANTHROPIC_API_KEY holding a space is refused as providers.anthropic.api_key, naming the variable in the fix", () =>
     Effect.gen(function*() {
       const dir = yield* tempDir
       const { config, env } = yield* layout(dir, { bundle: false, cli: false, setupToken: false, apiKey: false })
@@ -315,22 +315,22 @@ describe("Credentials: setup token file length", () => {
       const { config, env } = yield* layout(dir, none, "setup_token")
       const file = path.join(dir, "secrets", "anthropic_setup_token")
       yield* writeFile(file, token + "\n")
-      return { file, result: yield* Effect.either(Effect.flatMap(AnthropicConfig.load({ config, env }), Credentials.resolve)) }
+      return { file, result: yield* Effect.result(Effect.flatMap(AnthropicConfig.load({ config, env }), Credentials.resolve)) }
     })
 
-  it.scoped("exactly 80 characters is accepted", () =>
+  it.effect("exactly 80 characters is accepted", () =>
     Effect.gen(function*() {
       const { result } = yield* withTokenFile(tokenOf(80))
-      expect(result._tag).toBe("Right")
-      const { credential } = (result as { right: Credentials.Resolution }).right
+      expect(result._tag).toBe("Success")
+      const { credential } = (result as { success: Credentials.Resolution }).success
       expect(credential.kind).toBe("setup_token")
     }))
 
-  it.scoped("79 characters is refused, naming the file and the length", () =>
+  it.effect("79 characters is refused, naming the file and the length", () =>
     Effect.gen(function*() {
       const { file, result } = yield* withTokenFile(tokenOf(79))
-      expect(result._tag).toBe("Left")
-      const error = (result as { left: AnthropicConfigError }).left
+      expect(result._tag).toBe("Failure")
+      const error = (result as { failure: AnthropicConfigError }).failure
       expect(error._tag).toBe("AnthropicConfigError")
       expect(error.file).toBe(file)
       expect(error.problem).toBe("a setup token is at least 80 characters and this one has 79")
@@ -349,7 +349,7 @@ describe("Credentials: expiry instants outside any plausible date are refused at
   ]
 
   for (const expiresAt of badBundleExpiries) {
-    it.scoped(`a bundle whose expires_at is ${JSON.stringify(expiresAt)}`, () =>
+    it.effect(`a bundle whose expires_at is ${JSON.stringify(expiresAt)}`, () =>
       Effect.gen(function*() {
         const dir = yield* tempDir
         const { config, env } = yield* layout(dir, { bundle: false, cli: false, setupToken: false, apiKey: true })
@@ -367,7 +367,7 @@ describe("Credentials: expiry instants outside any plausible date are refused at
       }))
   }
 
-  it.scoped("the last plausible instants are accepted: ISO text and epoch milliseconds", () =>
+  it.effect("the last plausible instants are accepted: ISO text and epoch milliseconds", () =>
     Effect.gen(function*() {
       for (const expiresAt of ["2999-12-31T23:59:59.999Z", Date.UTC(3000, 0, 1) - 1, 0]) {
         const dir = yield* tempDir
@@ -381,7 +381,7 @@ describe("Credentials: expiry instants outside any plausible date are refused at
       }
     }))
 
-  it.scoped("a CLI file whose expiresAt is 1e300: auto skips it with its reason, the pinned mode refuses it", () =>
+  it.effect("a CLI file whose expiresAt is 1e300: auto skips it with its reason, the pinned mode refuses it", () =>
     Effect.gen(function*() {
       const dir = yield* tempDir
       const { config, env } = yield* layout(dir, { bundle: false, cli: false, setupToken: false, apiKey: true })
@@ -413,7 +413,7 @@ describe("Credentials: each mode's exact headers on the wire", () => {
     { mode: "cli_credentials", present: { cli: true }, auth: ["authorization", `Bearer ${CLI_ACCESS}`] }
   ] as const
   for (const c of cases) {
-    it.scoped(c.mode, () =>
+    it.effect(c.mode, () =>
       Effect.gen(function*() {
         const dir = yield* tempDir
         const standIn = yield* StandIn.scoped()
@@ -444,7 +444,7 @@ describe("Credentials: each mode's exact headers on the wire", () => {
       }))
   }
 
-  it.scoped("without betas an API key request carries no anthropic-beta header", () =>
+  it.effect("without betas an API key request carries no anthropic-beta header", () =>
     Effect.gen(function*() {
       const dir = yield* tempDir
       const standIn = yield* StandIn.scoped()

@@ -5,12 +5,11 @@
  */
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import { describe, expect, it } from "@effect/vitest"
-import * as Chunk from "effect/Chunk"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
 import * as Stream from "effect/Stream"
-import * as TestClock from "effect/TestClock"
+import * as TestClock from "effect/testing/TestClock"
 import { randomBytes } from "node:crypto"
 import * as fs from "node:fs/promises"
 import * as path from "node:path"
@@ -27,11 +26,13 @@ const setup = (anthropic: Record<string, unknown> = {}) =>
     return { standIn, client }
   })
 
+const layerUndici = NodeHttpClient.layerUndici
+
 const collect = (stream: Stream.Stream<Uint8Array, unknown>) =>
-  Effect.map(Stream.runCollect(stream), (chunks) => Buffer.concat(Chunk.toReadonlyArray(chunks)))
+  Effect.map(Stream.runCollect(stream), (chunks) => Buffer.concat(chunks))
 
 describe("Files: upload and download", () => {
-  it.scoped("a 5 MB file from a path: streamed multipart with its length, name and type; downloaded byte for byte", () =>
+  it.effect("a 5 MB file from a path: streamed multipart with its length, name and type; downloaded byte for byte", () =>
     Effect.gen(function*() {
       const { standIn, client } = yield* setup()
       standIn.files.setDownloadableUploads(true)
@@ -55,7 +56,7 @@ describe("Files: upload and download", () => {
       expect(standIn.requests[1]!.headers["accept"]).toBe("application/binary")
     }))
 
-  it.scoped("bytes and a stream: names and types as given; a stream is sent chunked", () =>
+  it.effect("bytes and a stream: names and types as given; a stream is sent chunked", () =>
     Effect.gen(function*() {
       const { standIn, client } = yield* setup()
       const a = yield* client.uploadFile({ bytes: new Uint8Array([1, 2, 3]), filename: "a.bin" })
@@ -70,7 +71,7 @@ describe("Files: upload and download", () => {
       expect(c.mime_type).toBe("application/x-custom")
     }))
 
-  it.scoped("a file name with quotes or line breaks cannot break out of its multipart header", () =>
+  it.effect("a file name with quotes or line breaks cannot break out of its multipart header", () =>
     Effect.gen(function*() {
       const { standIn, client } = yield* setup()
       const meta = yield* client.uploadFile({ bytes: new Uint8Array([9]), filename: 'a"b\r\nContent-Type: text/html\r\n\r\nx.txt' })
@@ -81,7 +82,7 @@ describe("Files: upload and download", () => {
       expect(refused).toMatchObject({ _tag: "InvalidRequest" })
     }))
 
-  it.scoped("an upload is retried only when the API surely stored nothing (529), then sent again whole; a stream is sent once", () =>
+  it.effect("an upload is retried only when the API surely stored nothing (529), then sent again whole; a stream is sent once", () =>
     Effect.gen(function*() {
       const { standIn, client } = yield* setup({ retry: { max_retries: 2 } })
       const dir = yield* tempDir
@@ -103,7 +104,7 @@ describe("Files: upload and download", () => {
       expect(standIn.requests.length).toBe(4)
     }))
 
-  it.scoped("a source that fails or gives another size than it said is the caller's error, not retried", () =>
+  it.effect("a source that fails or gives another size than it said is the caller's error, not retried", () =>
     Effect.gen(function*() {
       const { standIn, client } = yield* setup({ retry: { max_retries: 2 } })
       const failing = yield* Effect.flip(client.uploadFile({
@@ -120,7 +121,7 @@ describe("Files: upload and download", () => {
       expect(standIn.requests.length).toBeLessThanOrEqual(3)
     }))
 
-  it.scoped("a file that cannot be read fails before anything is sent, naming it", () =>
+  it.effect("a file that cannot be read fails before anything is sent, naming it", () =>
     Effect.gen(function*() {
       const { standIn, client } = yield* setup()
       const dir = yield* tempDir
@@ -134,7 +135,7 @@ describe("Files: upload and download", () => {
       expect(standIn.requests).toEqual([])
     }))
 
-  it.scoped("an uploaded file is not downloadable (as the API says): the API's 400", () =>
+  it.effect("an uploaded file is not downloadable (as the API says): the API's 400", () =>
     Effect.gen(function*() {
       const { client } = yield* setup()
       const meta = yield* client.uploadFile({ bytes: new Uint8Array([1]), filename: "a.txt" })
@@ -146,12 +147,12 @@ describe("Files: upload and download", () => {
 })
 
 describe("Files: metadata, lists, deletes", () => {
-  it.scoped("files() across pages, retrieveFile, deleteFile; every request carries the beta", () =>
+  it.effect("files() across pages, retrieveFile, deleteFile; every request carries the beta", () =>
     Effect.gen(function*() {
       const { standIn, client } = yield* setup()
       const ids: Array<string> = []
       for (let i = 0; i < 7; i++) ids.unshift((yield* client.uploadFile({ bytes: new Uint8Array([i]), filename: `f${i}.txt` })).id)
-      const listed = Chunk.toReadonlyArray(yield* Stream.runCollect(client.files({ limit: 3 }))).map((f) => f.id)
+      const listed = (yield* Stream.runCollect(client.files({ limit: 3 }))).map((f) => f.id)
       expect(listed).toEqual(ids)
       expect((yield* client.retrieveFile(ids[2]!)).filename).toBe("f4.txt")
       expect(yield* client.deleteFile(ids[2]!)).toEqual({ id: ids[2], type: "file_deleted" })
@@ -164,17 +165,17 @@ describe("Files: metadata, lists, deletes", () => {
 })
 
 describe("Files: hostile downloads", () => {
-  it.scoped("a download that goes silent mid-body fails with StreamError idle_timeout at stream_idle_timeout_ms", () =>
+  it.effect("a download that goes silent mid-body fails with StreamError idle_timeout at stream_idle_timeout_ms", () =>
     Effect.gen(function*() {
       const { standIn, client } = yield* setup({ stream_idle_timeout_ms: 1000 })
       standIn.enqueue({ type: "stream", body: "x".repeat(10_000), stallAfter: 4000 })
       const seen: Array<number> = []
-      const fiber = yield* Effect.fork(Stream.runForEach(client.downloadFile("file_1"), (c) => Effect.sync(() => seen.push(c.length))))
+      const fiber = yield* Effect.forkChild(Stream.runForEach(client.downloadFile("file_1"), (c) => Effect.sync(() => seen.push(c.length))))
       yield* StandIn.until(standIn, () => standIn.requests.length === 1)
       while (seen.length === 0) yield* realPause()
       yield* TestClock.adjust("999 millis")
       yield* realPause(20)
-      expect(fiber.unsafePoll()).toBe(null)
+      expect(fiber.pollUnsafe()).toBe(undefined)
       yield* TestClock.adjust("1 millis")
       const error = yield* Effect.flip(Fiber.join(fiber))
       expect(error).toMatchObject({ _tag: "StreamError", reason: "idle_timeout" })
@@ -182,13 +183,13 @@ describe("Files: hostile downloads", () => {
       yield* StandIn.until(standIn, () => standIn.abandoned.length === 1)
     }))
 
-  it.scoped("through another HttpClient (NodeHttpClient.layerUndici), a silent download fails with idle_timeout too", () =>
+  it.effect("through another HttpClient (NodeHttpClient.layerUndici), a silent download fails with idle_timeout too", () =>
     Effect.gen(function*() {
       const standIn = yield* StandIn.scoped()
-      const client = yield* stackOn(NodeHttpClient.layerUndici, { base_url: standIn.url, stream_idle_timeout_ms: 1000 })
+      const client = yield* stackOn(layerUndici, { base_url: standIn.url, stream_idle_timeout_ms: 1000 })
       standIn.enqueue({ type: "stream", body: "x".repeat(10_000), stallAfter: 4000 })
       const seen: Array<number> = []
-      const fiber = yield* Effect.fork(Stream.runForEach(client.downloadFile("file_1"), (c) => Effect.sync(() => seen.push(c.length))))
+      const fiber = yield* Effect.forkChild(Stream.runForEach(client.downloadFile("file_1"), (c) => Effect.sync(() => seen.push(c.length))))
       while (seen.length === 0) yield* realPause()
       yield* TestClock.adjust("1 second")
       const error = yield* Effect.flip(Fiber.join(fiber))
@@ -196,7 +197,7 @@ describe("Files: hostile downloads", () => {
       expect(seen.reduce((a, b) => a + b, 0)).toBe(4000)
     }))
 
-  it.scoped("a connection dropped before the first byte is retried; one cut after bytes is a StreamError", () =>
+  it.effect("a connection dropped before the first byte is retried; one cut after bytes is a StreamError", () =>
     Effect.gen(function*() {
       const { standIn, client } = yield* setup({ retry: { max_retries: 1 } })
       standIn.files.setDownloadableUploads(true)

@@ -68,7 +68,7 @@ describe("Messages", () => {
     }
   })
 
-  it.scoped("every input kind reaches the API unchanged, in its own JSON names", () =>
+  it.effect("every input kind reaches the API unchanged, in its own JSON names", () =>
     Effect.gen(function*() {
       const standIn = yield* StandIn.scoped()
       const { client } = yield* stack({ api_key: API_KEY, base_url: standIn.url })
@@ -76,7 +76,7 @@ describe("Messages", () => {
       expect(standIn.requests[0]!.body).toEqual(everything)
     }))
 
-  it.scoped("responses keep thinking signatures, citations and unknown block types whole", () =>
+  it.effect("responses keep thinking signatures, citations and unknown block types whole", () =>
     Effect.gen(function*() {
       const content = [
         { type: "thinking", thinking: "hmm", signature: "EqQBCgIYAhIM" },
@@ -104,7 +104,7 @@ describe("Messages", () => {
       expect(Messages.toolUses(msg).map((t) => t.input)).toEqual([{ city: "Paris" }])
     }))
 
-  it.scoped("a Message that breaks its schema is Other invalid_response", () =>
+  it.effect("a Message that breaks its schema is Other invalid_response", () =>
     Effect.gen(function*() {
       const standIn = yield* StandIn.scoped({
         replies: [{ type: "json", status: 200, body: { type: "message", content: "nope" } }]

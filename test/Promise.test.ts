@@ -3,7 +3,14 @@ import * as path from "node:path"
 import * as fs from "node:fs/promises"
 import * as os from "node:os"
 import { execFile } from "node:child_process"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Logger from "effect/Logger"
+import * as References from "effect/References"
+import * as AnthropicClient from "../src/AnthropicClient.js"
 import { ClientClosed, AnthropicConfigError, createClient, NoCredentials, Other } from "../src/index.js"
+import { fromLayer } from "../src/PromiseClient.js"
 import * as StandIn from "../src/testing/StandIn.js"
 import { API_KEY, hello } from "./fixtures.js"
 import { bundleScript } from "./nodeScript.js"
@@ -124,6 +131,40 @@ describe("createClient (Promise facade)", () => {
       // Closing twice is harmless.
       await client.close()
       expect(standIn.requests.length).toBe(1)
+    }))
+})
+
+class Greeting extends Context.Service<Greeting, string>()("test/Greeting") {}
+const OwnRef = Context.Reference<number>("test/OwnRef", { defaultValue: () => 0 })
+
+/** A layer setting what a user's layer may: a service, a logger, a minimum log level and a reference of its own. */
+const userLayer = (logged: Array<string>) =>
+  Layer.mergeAll(
+    Layer.succeed(Greeting, "hello"),
+    Logger.layer([Logger.make(({ message }) => void logged.push(String(message)))]),
+    Layer.succeed(References.MinimumLogLevel, "Debug"),
+    Layer.succeed(OwnRef, 42)
+  )
+
+// From the Effect 3 suite's leanRuntime.test.ts: its lean-runtime unit is gone (Effect 4 forks every call from the
+// built Context), the behaviour a user sees is kept here.
+describe("fromLayer over a user's layer", () => {
+  it("its calls and its run() see what the layer set: service, logger, log level, references", () =>
+    withStandIn(async (standIn) => {
+      const logged: Array<string> = []
+      const stack = AnthropicClient.layerFile({ config: { providers: { anthropic: { api_key: API_KEY, base_url: standIn.url } } }, env: {} })
+      const client = await fromLayer(Layer.merge(stack, userLayer(logged)))
+      try {
+        expect((await client.messages.create(hello)).type).toBe("message")
+        const read = Effect.gen(function*() {
+          yield* Effect.logDebug("from run")
+          return { greeting: yield* Greeting, own: yield* OwnRef }
+        })
+        expect(await client.run(read as Effect.Effect<{ greeting: string; own: number }>)).toEqual({ greeting: "hello", own: 42 })
+        expect(logged).toContain("from run")
+      } finally {
+        await client.close()
+      }
     }))
 })
 

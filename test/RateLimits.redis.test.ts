@@ -6,7 +6,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Logger from "effect/Logger"
-import * as LogLevel from "effect/LogLevel"
+import * as References from "effect/References"
 import type { ChildProcess } from "node:child_process"
 import { Redis } from "ioredis"
 import * as StandIn from "../src/testing/StandIn.js"
@@ -15,9 +15,14 @@ import { lineLog, runClocked } from "./helpers.js"
 import { bundledForFile, startWorker } from "./nodeScript.js"
 import { freePort, redisServer, startRedis } from "./redis.js"
 
+/** `effect` with its log lines (Debug and up) pushed to `push` instead of the console. */
 const withLogs = <A, E, R>(effect: Effect.Effect<A, E, R>, push: (line: string) => void) =>
-  Effect.provide(effect, Logger.replace(Logger.defaultLogger, Logger.make(({ message }) => push(String(message))))).pipe(
-    Logger.withMinimumLogLevel(LogLevel.Debug)
+  effect.pipe(
+    Effect.provideService(
+      Logger.CurrentLoggers,
+      new Set([Logger.make(({ message }) => push(Array.isArray(message) ? message.map(String).join(" ") : String(message)))])
+    ),
+    Effect.provideService(References.MinimumLogLevel, "Debug")
   )
 
 const keysOf = async (url: string, prefix: string) => {
@@ -69,7 +74,7 @@ describe.skipIf(redisServer === undefined)("rate limits shared through Redis", (
     }
   }, 90_000)
 
-  it.scoped("Redis unreachable at the start: the client works, limits kept in the process, one warning", () =>
+  it.effect("Redis unreachable at the start: the client works, limits kept in the process, one warning", () =>
     Effect.gen(function*() {
       const log = lineLog()
       const port = yield* Effect.promise(() => freePort())
@@ -87,7 +92,7 @@ describe.skipIf(redisServer === undefined)("rate limits shared through Redis", (
       expect(log.lines.filter((l) => /not reachable/.test(l)).length).toBe(1)
     }))
 
-  it.scopedLive("Redis going away mid-run: calls go on with local limits and one warning; once it is back the budget is shared again", () =>
+  it.live("Redis going away mid-run: calls go on with local limits and one warning; once it is back the budget is shared again", () =>
     Effect.gen(function*() {
       const log = lineLog()
       let redis = yield* Effect.promise(() => startRedis())
@@ -115,7 +120,7 @@ describe.skipIf(redisServer === undefined)("rate limits shared through Redis", (
       expect(log.lines.filter((l) => /not reachable/.test(l)).length).toBe(1)
     }), 30_000)
 
-  it.scopedLive("a Redis that stops answering (frozen) or refuses the scripts: one warning, then calls do not wait on it", () =>
+  it.live("a Redis that stops answering (frozen) or refuses the scripts: one warning, then calls do not wait on it", () =>
     Effect.gen(function*() {
       const log = lineLog()
       const redis = yield* Effect.promise(() => startRedis())
@@ -143,7 +148,7 @@ describe.skipIf(redisServer === undefined)("rate limits shared through Redis", (
       expect(standIn.requests.length).toBe(7)
     }), 30_000)
 
-  it.scopedLive("a Redis that answers PING but refuses EVAL: a warning naming the error, local limits", () =>
+  it.live("a Redis that answers PING but refuses EVAL: a warning naming the error, local limits", () =>
     Effect.gen(function*() {
       const log = lineLog()
       const redis = yield* Effect.promise(() => startRedis(undefined, ["--rename-command", "EVAL", "", "--rename-command", "EVALSHA", ""]))
@@ -162,7 +167,7 @@ describe.skipIf(redisServer === undefined)("rate limits shared through Redis", (
       expect(warnings[0]).toMatch(/unknown command/i)
     }), 30_000)
 
-  it.scoped("store: redis without redis_url is one clear configuration error", () =>
+  it.effect("store: redis without redis_url is one clear configuration error", () =>
     Effect.gen(function*() {
       const error = yield* Effect.flip(stack({ api_key: API_KEY, rate_limit: { store: "redis" } }))
       expect(error).toMatchObject({ _tag: "AnthropicConfigError", path: "providers.anthropic.rate_limit.redis_url" })

@@ -4,12 +4,12 @@
  * and the shared 429 pause.
  */
 import { describe, expect, it } from "@effect/vitest"
-import * as Chunk from "effect/Chunk"
+import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
 import * as Stream from "effect/Stream"
-import * as TestClock from "effect/TestClock"
+import * as TestClock from "effect/testing/TestClock"
 import type * as Messages from "../src/Messages.js"
 import * as ResponseMetadata from "../src/ResponseMetadata.js"
 import * as StandIn from "../src/testing/StandIn.js"
@@ -23,8 +23,8 @@ const setup = (
   models: "catalogue" | "any" = "catalogue"
 ) =>
   Effect.gen(function*() {
-    const clock = yield* Effect.clock
-    const standIn = yield* StandIn.scoped({ now: () => clock.unsafeCurrentTimeMillis(), models })
+    const clock = yield* Clock.Clock
+    const standIn = yield* StandIn.scoped({ now: () => clock.currentTimeMillisUnsafe(), models })
     const { client } = yield* stack({ api_key: API_KEY, base_url: standIn.url, rate_limit: rateLimit, ...extra })
     return { standIn, client }
   })
@@ -37,7 +37,7 @@ const sized = (tokens: number, max_tokens = 64): Messages.MessageCreateParams =>
 })
 
 describe("response metadata", () => {
-  it.scoped("createMessageWithResponse: the request id, every header, and the parsed limits", () =>
+  it.effect("createMessageWithResponse: the request id, every header, and the parsed limits", () =>
     Effect.gen(function*() {
       const { client, standIn } = yield* setup()
       standIn.rateLimits.set({ requestsPerMinute: 50, inputTokensPerMinute: 40_000, outputTokensPerMinute: 8000 })
@@ -53,18 +53,18 @@ describe("response metadata", () => {
       expect(rateLimits.requests?.resetAtMs).toBe(Date.parse(rateLimits.requests!.reset!))
     }))
 
-  it.scoped("streamWithResponse: the metadata arrives with the headers, before the events are read", () =>
+  it.effect("streamWithResponse: the metadata arrives with the headers, before the events are read", () =>
     Effect.gen(function*() {
       const { client, standIn } = yield* setup()
       standIn.rateLimits.set({ requestsPerMinute: 7 })
       const started = yield* client.streamWithResponse(hello)
       expect(started.rateLimits.requests).toMatchObject({ limit: 7, remaining: 6 })
       expect(started.requestId).toMatch(/^req_/)
-      const events = Chunk.toReadonlyArray(yield* Stream.runCollect(started.events))
+      const events = yield* Stream.runCollect(started.events)
       expect(events.at(-1)?.type).toBe("message_stop")
     }))
 
-  it.scoped("a 429 carries the limits it reports", () =>
+  it.effect("a 429 carries the limits it reports", () =>
     Effect.gen(function*() {
       const { client, standIn } = yield* setup({ adaptive: false }, { retry: { max_retries: 0 } })
       standIn.rateLimits.set({ requestsPerMinute: 1 })
@@ -130,7 +130,7 @@ describe("response metadata", () => {
 })
 
 describe("pacing by tokens", () => {
-  it.scoped("concurrent calls against an input-token budget stay within it: the stand-in refuses none", () =>
+  it.effect("concurrent calls against an input-token budget stay within it: the stand-in refuses none", () =>
     Effect.gen(function*() {
       const { client, standIn } = yield* setup({ input_tokens_per_minute: 6000 })
       standIn.rateLimits.set({ inputTokensPerMinute: 6000 })
@@ -146,16 +146,16 @@ describe("pacing by tokens", () => {
       expect(last).toBeLessThanOrEqual(75_000)
     }))
 
-  it.scoped("without the limit the same calls are refused by the stand-in", () =>
+  it.effect("without the limit the same calls are refused by the stand-in", () =>
     Effect.gen(function*() {
       const { client, standIn } = yield* setup({ adaptive: false }, { retry: { max_retries: 0 } })
       standIn.rateLimits.set({ inputTokensPerMinute: 6000 })
-      const calls = Effect.all(Array.from({ length: 12 }, () => Effect.either(client.createMessage(sized(1000)))), { concurrency: "unbounded" })
+      const calls = Effect.all(Array.from({ length: 12 }, () => Effect.result(client.createMessage(sized(1000)))), { concurrency: "unbounded" })
       yield* runClocked(calls)
       expect(standIn.rateLimits.charges.filter((c) => c.limited).length).toBeGreaterThanOrEqual(5)
     }))
 
-  it.scoped("max_tokens is reserved, then corrected from usage: short answers do not wait for unused output", () =>
+  it.effect("max_tokens is reserved, then corrected from usage: short answers do not wait for unused output", () =>
     Effect.gen(function*() {
       const { client, standIn } = yield* setup({ output_tokens_per_minute: 1000 })
       // Each reserves 500 output tokens; each answer uses a few: without the correction the third would wait 30 s.
@@ -165,7 +165,7 @@ describe("pacing by tokens", () => {
       expect(standIn.requests.length).toBe(6)
     }))
 
-  it.scoped("a stream read in two runs is corrected once: its output reservation is not given back twice", () =>
+  it.effect("a stream read in two runs is corrected once: its output reservation is not given back twice", () =>
     Effect.gen(function*() {
       // The held stream's idle watchdog sleeps past the horizon runClocked advances the clock to.
       const { client } = yield* setup({ output_tokens_per_minute: 1000, adaptive: false }, { stream_idle_timeout_ms: 600_000 })
@@ -175,7 +175,7 @@ describe("pacing by tokens", () => {
       const peeked = yield* client.streamWithResponse(big)
       yield* Stream.runHead(peeked.events)
       const rest = yield* Stream.runCollect(peeked.events)
-      expect(Chunk.last(rest).pipe((last) => last._tag === "Some" && last.value.type)).toBe("message_stop")
+      expect(rest.at(-1)?.type).toBe("message_stop")
       // A used a few tokens and holds nothing now; B still holds 500: a third 500 waits for the minute to refill.
       // Settled at each run's end, A gave back its 500 twice and the third call went at once.
       const { exit, waits } = yield* runClocked(client.createMessage(big))
@@ -184,11 +184,11 @@ describe("pacing by tokens", () => {
       expect(held.requestId).toMatch(/^req_/)
     }))
 
-  it.scoped("a model with limits of its own is paced apart; the others are not", () =>
+  it.effect("a model with limits of its own is paced apart; the others are not", () =>
     Effect.gen(function*() {
       const { client, standIn } = yield* setup({ models: { "claude-opus-4-7": { requests_per_minute: 2 } } })
       const opus = { ...hello, model: "claude-opus-4-7" }
-      const fiber = yield* Effect.fork(Effect.all([client.createMessage(opus), client.createMessage(opus), client.createMessage(opus)], { concurrency: "unbounded" }))
+      const fiber = yield* Effect.forkChild(Effect.all([client.createMessage(opus), client.createMessage(opus), client.createMessage(opus)], { concurrency: "unbounded" }))
       yield* StandIn.until(standIn, () => standIn.requests.length === 2)
       yield* client.createMessage(hello)
       yield* client.createMessage(hello)
@@ -203,12 +203,12 @@ describe("pacing by tokens", () => {
 })
 
 describe("reservations under stress", () => {
-  it.scoped("a model named like an Object.prototype property gets the global limits, not none", () =>
+  it.effect("a model named like an Object.prototype property gets the global limits, not none", () =>
     Effect.gen(function*() {
       // The stand-in takes any model name here: this one is no model, on purpose.
       const { client, standIn } = yield* setup({ requests_per_minute: 2, adaptive: false }, {}, "any")
       const odd = { ...hello, model: "constructor" }
-      const fiber = yield* Effect.fork(Effect.all([client.createMessage(odd), client.createMessage(odd), client.createMessage(odd)], { concurrency: "unbounded" }))
+      const fiber = yield* Effect.forkChild(Effect.all([client.createMessage(odd), client.createMessage(odd), client.createMessage(odd)], { concurrency: "unbounded" }))
       yield* StandIn.until(standIn, () => standIn.requests.length === 2)
       yield* realPause(30)
       expect(standIn.requests.length).toBe(2)
@@ -217,12 +217,12 @@ describe("reservations under stress", () => {
       yield* Fiber.join(fiber)
     }))
 
-  it.scoped("calls interrupted while they wait for budget give it back: the next call is not held by them", () =>
+  it.effect("calls interrupted while they wait for budget give it back: the next call is not held by them", () =>
     Effect.gen(function*() {
       const { client, standIn } = yield* setup({ requests_per_minute: 60, adaptive: false })
       // The minute's budget used up, then 30 calls queued behind it and abandoned (their callers' timeouts, say).
       yield* Effect.forEach(Array.from({ length: 60 }), () => client.createMessage(hello), { concurrency: "unbounded" })
-      const waiting = yield* Effect.fork(Effect.all(Array.from({ length: 30 }, () => client.createMessage(hello)), { concurrency: "unbounded" }))
+      const waiting = yield* Effect.forkChild(Effect.all(Array.from({ length: 30 }, () => client.createMessage(hello)), { concurrency: "unbounded" }))
       yield* realPause(30)
       yield* Fiber.interrupt(waiting)
       expect(standIn.requests.length).toBe(60)
@@ -234,7 +234,7 @@ describe("reservations under stress", () => {
 })
 
 describe("adaptive limits", () => {
-  it.scoped("limits learned from the headers pace a client that has none: no 429", () =>
+  it.effect("limits learned from the headers pace a client that has none: no 429", () =>
     Effect.gen(function*() {
       const { client, standIn } = yield* setup({}, { retry: { max_retries: 0 } })
       standIn.rateLimits.set({ requestsPerMinute: 3 })
@@ -245,7 +245,7 @@ describe("adaptive limits", () => {
       expect(waits.reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(20_000)
     }))
 
-  it.scoped("a budget the API says is lower than ours is lowered (another client spent it)", () =>
+  it.effect("a budget the API says is lower than ours is lowered (another client spent it)", () =>
     Effect.gen(function*() {
       const { client, standIn } = yield* setup({ requests_per_minute: 10 }, { retry: { max_retries: 0 } })
       standIn.rateLimits.set({ requestsPerMinute: 10 })
@@ -258,15 +258,15 @@ describe("adaptive limits", () => {
       expect(standIn.rateLimits.charges.filter((c) => c.limited)).toEqual([])
     }))
 
-  it.scoped("one 429 pauses every call of the client until its retry-after", () =>
+  it.effect("one 429 pauses every call of the client until its retry-after", () =>
     Effect.gen(function*() {
       const { client, standIn } = yield* setup()
       standIn.enqueue(StandIn.error(429, { retryAfterMs: "5000" }))
-      const first = yield* Effect.fork(client.createMessage(hello))
+      const first = yield* Effect.forkChild(client.createMessage(hello))
       yield* StandIn.until(standIn, () => standIn.requests.length === 1)
       yield* realPause(30)
       // Calls made while the client is paused wait too, instead of meeting their own 429s.
-      const others = yield* Effect.fork(Effect.all([client.createMessage(hello), client.countTokens({ model: hello.model, messages: [] })], { concurrency: "unbounded" }))
+      const others = yield* Effect.forkChild(Effect.all([client.createMessage(hello), client.countTokens({ model: hello.model, messages: [] })], { concurrency: "unbounded" }))
       yield* TestClock.adjust("4999 millis")
       yield* realPause(50)
       expect(standIn.requests.length).toBe(1)
@@ -276,11 +276,11 @@ describe("adaptive limits", () => {
       yield* Fiber.join(others)
     }))
 
-  it.scoped("adaptive: false learns nothing and does not pause", () =>
+  it.effect("adaptive: false learns nothing and does not pause", () =>
     Effect.gen(function*() {
       const { client, standIn } = yield* setup({ adaptive: false }, { retry: { max_retries: 0 } })
       standIn.rateLimits.set({ requestsPerMinute: 2 })
-      const results = yield* Effect.forEach(Array.from({ length: 3 }), () => Effect.either(client.createMessage(hello)))
-      expect(results.map((r) => r._tag)).toEqual(["Right", "Right", "Left"])
+      const results = yield* Effect.forEach(Array.from({ length: 3 }), () => Effect.result(client.createMessage(hello)))
+      expect(results.map((r) => r._tag)).toEqual(["Success", "Success", "Failure"])
     }))
 })

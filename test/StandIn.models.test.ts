@@ -29,7 +29,7 @@ const post = (url: string, body: unknown) =>
   })
 
 describe("the stand-in's models", () => {
-  it.scoped("GET /v1/models lists the API's models newest first, with their display names and release dates", () =>
+  it.effect("GET /v1/models lists the API's models newest first, with their display names and release dates", () =>
     Effect.gen(function*() {
       const { client } = yield* setup()
       const models = (yield* client.listModels({ limit: 100 })).data
@@ -50,7 +50,7 @@ describe("the stand-in's models", () => {
       expect(retired.map((m) => m.id)).toContain("claude-sonnet-4-20250514")
     }))
 
-  it.scoped("GET /v1/models/{alias} answers the model under its full id; an unknown one is the API's 404", () =>
+  it.effect("GET /v1/models/{alias} answers the model under its full id; an unknown one is the API's 404", () =>
     Effect.gen(function*() {
       const { client, standIn } = yield* setup()
       expect((yield* client.retrieveModel("claude-haiku-4-5")).id).toBe("claude-haiku-4-5-20251001")
@@ -65,7 +65,7 @@ describe("the stand-in's models", () => {
       })
     }))
 
-  it.scoped("a Message asked of an alias names the model the alias stands for, as the API's answer does", () =>
+  it.effect("a Message asked of an alias names the model the alias stands for, as the API's answer does", () =>
     Effect.gen(function*() {
       const { client, standIn } = yield* setup()
       expect((yield* client.createMessage(hello)).model).toBe("claude-haiku-4-5-20251001")
@@ -76,7 +76,7 @@ describe("the stand-in's models", () => {
       expect(standIn.requests.map((r) => r.body.model)).toEqual(["claude-haiku-4-5", "claude-sonnet-4-5", "claude-opus-5-5"])
     }))
 
-  it.scoped("an unknown or retired model is the API's 404 on create, stream and count_tokens", () =>
+  it.effect("an unknown or retired model is the API's 404 on create, stream and count_tokens", () =>
     Effect.gen(function*() {
       const { client, standIn } = yield* setup()
       const unknown = { ...hello, model: "claude-haiku-4.5" }
@@ -100,7 +100,7 @@ describe("the stand-in's models", () => {
       expect(missing).toMatchObject({ status: 400, body: { error: { type: "invalid_request_error", message: "model: Field required" } } })
     }))
 
-  it.scoped("models: \"any\" takes any name and answers with it; a scripted reply answers whatever is asked", () =>
+  it.effect("models: \"any\" takes any name and answers with it; a scripted reply answers whatever is asked", () =>
     Effect.gen(function*() {
       const { client, standIn } = yield* setup({ models: "any" })
       expect((yield* client.createMessage({ ...hello, model: "my-fine-tune" })).model).toBe("my-fine-tune")
@@ -111,7 +111,7 @@ describe("the stand-in's models", () => {
       expect(standIn.requests.length).toBe(2)
     }))
 
-  it.scoped("a batch's results name the resolved model", () =>
+  it.effect("a batch's results name the resolved model", () =>
     Effect.gen(function*() {
       const { client, standIn } = yield* setup()
       standIn.batches.setEndAfterPolls(0)

@@ -13,17 +13,17 @@ import { API_KEY, stack } from "./fixtures.js"
 
 const Forecast = Schema.Struct({
   city: Schema.String,
-  celsius: Schema.Number.pipe(Schema.between(-90, 60)),
+  celsius: Schema.Finite.check(Schema.isBetween({ minimum: -90, maximum: 60 })),
   at: Schema.Date,
-  sky: Schema.Literal("clear", "cloudy"),
+  sky: Schema.Literals(["clear", "cloudy"]),
   hours: Schema.Array(Schema.Struct({ hour: Schema.Int })),
-  humidity: Schema.Number.pipe(Schema.between(20, 100))
+  humidity: Schema.Finite.check(Schema.isBetween({ minimum: 20, maximum: 100 }))
 })
-const GetWeather = Schema.Struct({ city: Schema.String, unit: Schema.optional(Schema.Literal("C", "F")) })
+const GetWeather = Schema.Struct({ city: Schema.String, unit: Schema.optional(Schema.Literals(["C", "F"])) })
 const ask = { model: "claude-haiku-4-5", max_tokens: 512, messages: [{ role: "user" as const, content: "Weather?" }] }
 
 describe("the stand-in's structured answers", () => {
-  it.scoped("output_config json_schema: the answer's text decodes with the same Schema", () =>
+  it.effect("output_config json_schema: the answer's text decodes with the same Schema", () =>
     Effect.gen(function*() {
       const standIn = yield* StandIn.scoped()
       const { client } = yield* stack({ api_key: API_KEY, base_url: standIn.url })
@@ -36,7 +36,7 @@ describe("the stand-in's structured answers", () => {
       expect(forecast.humidity).toBe(20)
     }))
 
-  it.scoped("a forced tool (tool_choice tool or any): a tool_use whose input decodes, created or streamed", () =>
+  it.effect("a forced tool (tool_choice tool or any): a tool_use whose input decodes, created or streamed", () =>
     Effect.gen(function*() {
       const standIn = yield* StandIn.scoped()
       const { client } = yield* stack({ api_key: API_KEY, base_url: standIn.url })

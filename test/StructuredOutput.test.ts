@@ -9,14 +9,14 @@ import * as StructuredOutput from "../src/StructuredOutput.js"
 import * as StandIn from "../src/testing/StandIn.js"
 import { API_KEY, hello, stack } from "./fixtures.js"
 
-const Kind = Schema.Union(
+const Kind = Schema.Union([
   Schema.Struct({ t: Schema.Literal("x") }),
   Schema.Struct({ t: Schema.Literal("y"), n: Schema.NumberFromString })
-)
+])
 class Person extends Schema.Class<Person>("Person")({
-  name: Schema.String.pipe(Schema.minLength(2)),
+  name: Schema.String.check(Schema.isMinLength(2)),
   age: Schema.optional(Schema.Int),
-  tags: Schema.Array(Schema.Literal("a", "b")).pipe(Schema.minItems(1)),
+  tags: Schema.Array(Schema.Literals(["a", "b"])).check(Schema.isMinLength(1)),
   born: Schema.Date,
   kind: Kind
 }) {}
@@ -24,24 +24,27 @@ class Person extends Schema.Class<Person>("Person")({
 describe("StructuredOutput.jsonSchema: the API's subset", () => {
   it("objects closed, oneOf/anyOf kept as anyOf, unsupported keywords moved into the description, the root $ref resolved", () => {
     const schema = StructuredOutput.jsonSchema(Person)
+    // Effect 4: no titles, and no definitions but the root's (resolved); an optional field may be `null` in JSON;
+    // `Schema.Int` is a safe integer; a JSON schema's `minLength` counts code points, so `isMinLength(2)` (UTF-16
+    // units) is `minLength: 1` there, the Schema judging the rest.
     expect(schema).toEqual({
-      $defs: {
-        Int: { type: "integer", description: "an integer", title: "int" },
-        Date: { type: "string", description: "a string to be decoded into a Date" },
-        NumberFromString: { type: "string", description: "a string to be decoded into a number" }
-      },
       type: "object",
       properties: {
-        name: { type: "string", description: "a string at least 2 character(s) long\n\n{minLength: 2}", title: "minLength(2)" },
-        age: { $ref: "#/$defs/Int" },
-        tags: { type: "array", items: { enum: ["a", "b"] }, minItems: 1, description: "an array of at least 1 item(s)", title: "minItems(1)" },
-        born: { $ref: "#/$defs/Date" },
+        name: { type: "string", description: "a value with a length of at least 2\n\n{minLength: 1}" },
+        age: {
+          anyOf: [
+            { type: "integer", description: "an integer\n\n{minimum: -9007199254740991, maximum: 9007199254740991}" },
+            { type: "null" }
+          ]
+        },
+        tags: { type: "array", items: { enum: ["a", "b"] }, minItems: 1, description: "a value with a length of at least 1" },
+        born: { type: "string", description: "a string that will be decoded as a Date" },
         kind: {
           anyOf: [
             { type: "object", properties: { t: { enum: ["x"] } }, additionalProperties: false, required: ["t"] },
             {
               type: "object",
-              properties: { t: { enum: ["y"] }, n: { $ref: "#/$defs/NumberFromString" } },
+              properties: { t: { enum: ["y"] }, n: { type: "string", description: "a string that will be decoded as a number" } },
               additionalProperties: false,
               required: ["t", "n"]
             }
@@ -56,12 +59,17 @@ describe("StructuredOutput.jsonSchema: the API's subset", () => {
 
   it("a record's value schema is kept as words; string formats outside the API's list too", () => {
     const schema = StructuredOutput.jsonSchema(Schema.Struct({
-      scores: Schema.Record({ key: Schema.String, value: Schema.Number }),
-      id: Schema.String.annotations({ jsonSchema: { type: "string", format: "uuid" } }),
-      code: Schema.String.annotations({ jsonSchema: { type: "string", format: "hex-color" } })
+      scores: Schema.Record(Schema.String, Schema.Finite),
+      id: Schema.String.annotate({ format: "uuid" }),
+      code: Schema.String.annotate({ format: "hex-color" })
     }))
     expect(schema.properties).toEqual({
-      scores: { type: "object", properties: {}, additionalProperties: false, required: [], description: '{additionalProperties: {"type":"number"}}' },
+      scores: {
+        type: "object",
+        properties: {},
+        additionalProperties: false,
+        description: '{additionalProperties: {"type":"number","description":"a finite number"}}'
+      },
       id: { type: "string", format: "uuid" },
       code: { type: "string", description: '{format: "hex-color"}' }
     })
@@ -76,11 +84,11 @@ describe("StructuredOutput.jsonSchema: the API's subset", () => {
 describe("StructuredOutput through the stand-in", () => {
   const Weather = Schema.Struct({
     city: Schema.String,
-    celsius: Schema.Number.pipe(Schema.between(-90, 60)),
+    celsius: Schema.Finite.check(Schema.isBetween({ minimum: -90, maximum: 60 })),
     at: Schema.Date
   })
 
-  it.scoped("the request carries output_config.format (with extended thinking); the answer's text is decoded with the Schema", () =>
+  it.effect("the request carries output_config.format (with extended thinking); the answer's text is decoded with the Schema", () =>
     Effect.gen(function*() {
       const standIn = yield* StandIn.scoped({
         replies: [StandIn.text(JSON.stringify({ city: "Paris", celsius: 21.5, at: "2026-12-02T10:00:00.000Z" }))]
@@ -116,7 +124,7 @@ describe("StructuredOutput through the stand-in", () => {
       expect(refused.detail).toBe("the model refused to answer")
     }))
 
-  it.scoped("a tool from a Schema: its input_schema is sent; tool_use inputs are decoded, a bad one names the tool", () =>
+  it.effect("a tool from a Schema: its input_schema is sent; tool_use inputs are decoded, a bad one names the tool", () =>
     Effect.gen(function*() {
       const Input = Schema.Struct({ city: Schema.String, days: Schema.optional(Schema.Int) })
       const getWeather = StructuredOutput.tool("get_weather", Input, { description: "Weather by city", strict: true })
@@ -125,9 +133,16 @@ describe("StructuredOutput through the stand-in", () => {
         description: "Weather by city",
         strict: true,
         input_schema: {
-          $defs: { Int: { type: "integer", description: "an integer", title: "int" } },
           type: "object",
-          properties: { city: { type: "string" }, days: { $ref: "#/$defs/Int" } },
+          properties: {
+            city: { type: "string" },
+            days: {
+              anyOf: [
+                { type: "integer", description: "an integer\n\n{minimum: -9007199254740991, maximum: 9007199254740991}" },
+                { type: "null" }
+              ]
+            }
+          },
           additionalProperties: false,
           required: ["city"]
         }

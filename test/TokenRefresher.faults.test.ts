@@ -3,14 +3,13 @@
  * full or reached through a symlink.
  */
 import { describe, expect, it } from "@effect/vitest"
-import * as Chunk from "effect/Chunk"
+import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
-import * as Either from "effect/Either"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
-import * as Option from "effect/Option"
+import * as Result from "effect/Result"
 import * as Scope from "effect/Scope"
-import * as TestClock from "effect/TestClock"
+import * as TestClock from "effect/testing/TestClock"
 import nodeFs from "node:fs"
 import * as fs from "node:fs/promises"
 import * as path from "node:path"
@@ -22,7 +21,7 @@ import type { FileSystem } from "../src/internal/credentials/secretFileSystem.js
 import * as StandIn from "../src/testing/StandIn.js"
 import { hello, stack } from "./fixtures.js"
 import { bundleSetup, capturingLogs, HOUR, readJson, writeBundle } from "./bundles.js"
-import { failureOf, realPause, runClocked, tempDir } from "./helpers.js"
+import { failureOf, realPause, runClocked, sleeps, tempDir } from "./helpers.js"
 
 const errnoError = (code: string, syscall: string, file: string) =>
   Object.assign(new Error(`${code}: ${syscall} '${file}'`), { code, syscall, path: file })
@@ -80,33 +79,33 @@ const tempFilesIn = (dir: string) =>
   Effect.promise(async () => (await fs.readdir(dir)).filter((f) => f.endsWith(".tmp")))
 
 describe("a failing token endpoint: one attempt, one outcome for everyone waiting", () => {
-  it.scoped("10 concurrent calls while the endpoint answers 500: one attempt (1 + max_retries POSTs), all get its error", () =>
+  it.effect("10 concurrent calls while the endpoint answers 500: one attempt (1 + max_retries POSTs), all get its error", () =>
     Effect.gen(function*() {
       const { client, standIn } = yield* bundleSetup(0) // expired: nothing to fall back on
       standIn.oauth.enqueueToken(...Array.from({ length: 40 }, () => StandIn.error(500)))
       const { exit } = yield* runClocked(
-        Effect.all(Array.from({ length: 10 }, () => Effect.either(client.createMessage(hello))), { concurrency: "unbounded" })
+        Effect.all(Array.from({ length: 10 }, () => Effect.result(client.createMessage(hello))), { concurrency: "unbounded" })
       )
       expect(Exit.isSuccess(exit)).toBe(true)
       if (!Exit.isSuccess(exit)) return
-      expect(exit.value.map((r) => Either.isLeft(r) ? r.left._tag : "ok")).toEqual(Array(10).fill("RefreshFailed"))
+      expect(exit.value.map((r) => Result.isFailure(r) ? r.failure._tag : "ok")).toEqual(Array(10).fill("RefreshFailed"))
       expect(standIn.oauth.tokenRequests.length).toBe(3)
       expect(standIn.requests.length).toBe(0)
     }))
 
-  it.scoped("5 callers during a 429 from the token endpoint: one attempt with its retries", () =>
+  it.effect("5 callers during a 429 from the token endpoint: one attempt with its retries", () =>
     Effect.gen(function*() {
       const { client, standIn } = yield* bundleSetup(0)
       standIn.oauth.enqueueToken(...Array.from({ length: 20 }, () => StandIn.error(429, { retryAfter: "1" })))
       const { exit } = yield* runClocked(
-        Effect.all(Array.from({ length: 5 }, () => Effect.either(client.createMessage(hello))), { concurrency: "unbounded" })
+        Effect.all(Array.from({ length: 5 }, () => Effect.result(client.createMessage(hello))), { concurrency: "unbounded" })
       )
       if (!Exit.isSuccess(exit)) throw new Error("expected every call to settle")
-      expect(exit.value.every((r) => Either.isLeft(r) && r.left._tag === "RefreshFailed")).toBe(true)
+      expect(exit.value.every((r) => Result.isFailure(r) && r.failure._tag === "RefreshFailed")).toBe(true)
       expect(standIn.oauth.tokenRequests.length).toBe(3)
     }))
 
-  it.scoped("after a failure, calls within the cool-down fail at once with it; the first call after it tries again", () =>
+  it.effect("after a failure, calls within the cool-down fail at once with it; the first call after it tries again", () =>
     Effect.gen(function*() {
       // Expires in an hour, but a 401 makes it stale: no background refresh in the way.
       const { client, standIn } = yield* bundleSetup(HOUR, { retry: { max_retries: 0 } })
@@ -126,7 +125,7 @@ describe("a failing token endpoint: one attempt, one outcome for everyone waitin
       expect(standIn.requests.length).toBe(2)
     }))
 
-  it.scoped("while the held token is still valid, a failing endpoint does not fail calls; once it has expired, it does", () =>
+  it.effect("while the held token is still valid, a failing endpoint does not fail calls; once it has expired, it does", () =>
     Effect.gen(function*() {
       // 30 s left: inside the 60 s window, so every call tries to refresh early.
       const logs: Array<string> = []
@@ -146,7 +145,7 @@ describe("a failing token endpoint: one attempt, one outcome for everyone waitin
       expect(standIn.requests.length).toBe(5)
     }))
 
-  it.scoped("a 429 from the token endpoint asking to wait past retry.max_retry_after_ms fails the refresh at once", () =>
+  it.effect("a 429 from the token endpoint asking to wait past retry.max_retry_after_ms fails the refresh at once", () =>
     Effect.gen(function*() {
       const { client, standIn } = yield* bundleSetup(0, { retry: { max_retries: 3 } })
       standIn.oauth.enqueueToken(StandIn.error(429, { retryAfter: String(10 ** 12) }))
@@ -158,7 +157,7 @@ describe("a failing token endpoint: one attempt, one outcome for everyone waitin
       expect(standIn.oauth.tokenRequests.length).toBe(1)
     }))
 
-  it.scoped("a token answer of 2 MB arrives whole", () =>
+  it.effect("a token answer of 2 MB arrives whole", () =>
     Effect.gen(function*() {
       const { bundle, client, standIn } = yield* bundleSetup(30_000)
       const pair = standIn.oauth.issue()
@@ -170,20 +169,20 @@ describe("a failing token endpoint: one attempt, one outcome for everyone waitin
 
 describe("short-lived and absurd token lifetimes", () => {
   for (const expiresIn of [30, 0]) {
-    it.scoped(`expires_in ${expiresIn}: refreshed at most once per floor (30 s), and calls keep working meanwhile`, () =>
+    it.effect(`expires_in ${expiresIn}: refreshed at most once per floor (30 s), and calls keep working meanwhile`, () =>
       Effect.gen(function*() {
         const { client, standIn } = yield* bundleSetup(30_000)
         standIn.oauth.setExpiresIn(expiresIn)
         yield* client.createMessage(hello)
         expect(standIn.oauth.tokenRequests.length).toBe(1)
         // The background fiber sleeps until the floor has passed (it does not spin on a token always "due").
-        const now = yield* TestClock.currentTimeMillis
-        let sleeps = yield* TestClock.sleeps()
-        for (let i = 0; i < 100 && !Chunk.some(sleeps, (at) => at === now + 30_000); i++) {
+        const now = yield* Clock.currentTimeMillis
+        let wakeUps = yield* sleeps
+        for (let i = 0; i < 100 && !wakeUps.some((at) => at === now + 30_000); i++) {
           yield* realPause(2)
-          sleeps = yield* TestClock.sleeps()
+          wakeUps = yield* sleeps
         }
-        expect(Chunk.toReadonlyArray(sleeps)).toContain(now + 30_000)
+        expect(wakeUps).toContain(now + 30_000)
         // Ten minutes in 5 s steps, a call at each step.
         for (let step = 0; step < 120; step++) {
           yield* TestClock.adjust(5_000)
@@ -202,7 +201,7 @@ describe("short-lived and absurd token lifetimes", () => {
   }
 
   for (const expiresIn of ["1e300", "1e400", "-5"]) {
-    it.scoped(`expires_in ${expiresIn}: clamped, the rotated tokens saved with a valid expiry, status still works`, () =>
+    it.effect(`expires_in ${expiresIn}: clamped, the rotated tokens saved with a valid expiry, status still works`, () =>
       Effect.gen(function*() {
         const { bundle, client, dir, standIn } = yield* bundleSetup(30_000)
         standIn.oauth.enqueueToken({
@@ -216,22 +215,22 @@ describe("short-lived and absurd token lifetimes", () => {
         const saved = yield* readJson(bundle)
         expect(saved.refresh_token).toBe(`sk-ant-ort01-${"r".repeat(40)}`)
         const expiresAt = Date.parse(saved.expires_at)
-        const now = yield* TestClock.currentTimeMillis
+        const now = yield* Clock.currentTimeMillis
         expect(expiresAt).toBe(expiresIn === "-5" ? now : now + 366 * 24 * HOUR)
         // The file loads again (the bundle's expires_at is a real date).
         const settings = AnthropicConfig.fromObject(
           { providers: { anthropic: { auth: { mode: "oauth_bundle", bundle } } } },
           { env: { HOME: dir } }
         )
-        if (Either.isLeft(settings)) throw settings.left
-        const resolution = yield* Credentials.resolve(settings.right)
+        if (Result.isFailure(settings)) throw settings.failure
+        const resolution = yield* Credentials.resolve(settings.success)
         expect(resolution.credential.kind).toBe("oauth_bundle")
       }))
   }
 })
 
 describe("credential files on hostile file systems", () => {
-  it.scoped("a read-only secrets directory: the lock fails fast, the refresh happens, the token is kept in memory", () =>
+  it.effect("a read-only secrets directory: the lock fails fast, the refresh happens, the token is kept in memory", () =>
     Effect.gen(function*() {
       const calls: Array<string> = []
       const logs: Array<string> = []
@@ -257,7 +256,7 @@ describe("credential files on hostile file systems", () => {
     }))
 
   for (const code of ["EACCES", "EPERM", "ENOSPC", "EDQUOT"]) {
-    it.scoped(`a lock refused with ${code} is not retried either`, () =>
+    it.effect(`a lock refused with ${code} is not retried either`, () =>
       Effect.gen(function*() {
         const calls: Array<string> = []
         const { client, standIn } = yield* bundleSetup(30_000, {}, faultyFs({ lock: code, calls }))
@@ -267,7 +266,7 @@ describe("credential files on hostile file systems", () => {
       }))
   }
 
-  it.scoped("a full disk: the failed temp file is removed, the old file intact, the new token kept in memory", () =>
+  it.effect("a full disk: the failed temp file is removed, the old file intact, the new token kept in memory", () =>
     Effect.gen(function*() {
       const { bundle, client, standIn } = yield* bundleSetup(30_000, {}, faultyFs({ write: "ENOSPC" }))
       const before = yield* Effect.promise(() => fs.readFile(bundle, "utf8"))
@@ -279,7 +278,7 @@ describe("credential files on hostile file systems", () => {
       expect(standIn.oauth.tokenRequests.length).toBe(1)
     }))
 
-  it.scoped("the atomic write flushes the temp file before renaming it over the target", () =>
+  it.effect("the atomic write flushes the temp file before renaming it over the target", () =>
     Effect.gen(function*() {
       const calls: Array<string> = []
       const { client } = yield* bundleSetup(30_000, {}, faultyFs({ calls }))
@@ -289,7 +288,7 @@ describe("credential files on hostile file systems", () => {
       expect(write).toEqual(["open", "writeFile", "sync", "close", "rename", "sync", "close"])
     }))
 
-  it.scoped("the refreshed file replaces the old one (a new inode), never a rewrite in place", () =>
+  it.effect("the refreshed file replaces the old one (a new inode), never a rewrite in place", () =>
     Effect.gen(function*() {
       const { bundle, client, pair } = yield* bundleSetup(30_000)
       const before = yield* Effect.promise(() => fs.stat(bundle))
@@ -299,7 +298,7 @@ describe("credential files on hostile file systems", () => {
       expect(after.ino).not.toBe(before.ino)
     }))
 
-  it.scoped("a bundle path that is a symlink: the target gets the new token, the link stays a link", () =>
+  it.effect("a bundle path that is a symlink: the target gets the new token, the link stays a link", () =>
     Effect.gen(function*() {
       const dir = yield* tempDir
       const standIn = yield* StandIn.scoped()
@@ -325,7 +324,7 @@ describe("credential files on hostile file systems", () => {
       expect(yield* Effect.promise(() => fs.readdir(path.dirname(link)))).toEqual(["anthropic_oauth.json"])
     }))
 
-  it.scoped("two clients in one process on one bundle: one refresh POST for the expiry", () =>
+  it.effect("two clients in one process on one bundle: one refresh POST for the expiry", () =>
     Effect.gen(function*() {
       // Two clients in one process on one bundle behave like two processes: the lock and the re-read keep it to
       // one POST per expiry.
@@ -353,7 +352,7 @@ describe("a refresh is never lost halfway", () => {
       const bundle = path.join(dir, "secrets", "anthropic_oauth.json")
       yield* writeBundle(bundle, standIn.oauth.issue(), 10 * HOUR)
       const built = stack({ base_url: standIn.url, auth: { mode: "oauth_bundle", bundle, token_url: standIn.oauth.tokenUrl }, ...extra })
-      const { client } = yield* (scope === undefined ? built : Scope.extend(built, scope))
+      const { client } = yield* (scope === undefined ? built : Scope.provide(built, scope))
       standIn.enqueue(StandIn.error(401))
       yield* Effect.flip(client.createMessage(hello))
       return { bundle, client, dir, standIn }
@@ -366,11 +365,11 @@ describe("a refresh is never lost halfway", () => {
     return (reply: StandIn.Reply) => answer(reply)
   }
 
-  it.scoped("a caller that gives up mid-refresh (an abort, a timeout) does not lose the rotated token", () =>
+  it.effect("a caller that gives up mid-refresh (an abort, a timeout) does not lose the rotated token", () =>
     Effect.gen(function*() {
       const { bundle, client, standIn } = yield* staleSetup()
       const answer = heldTokenAnswer(standIn)
-      const call = yield* Effect.fork(client.createMessage(hello))
+      const call = yield* Effect.forkChild(client.createMessage(hello))
       yield* StandIn.until(standIn, () => standIn.oauth.tokenRequests.length === 1)
       yield* Fiber.interrupt(call)
       const rotated = standIn.oauth.issue()
@@ -381,11 +380,11 @@ describe("a refresh is never lost halfway", () => {
       expect((yield* readJson(bundle)).refresh_token).toBe(rotated.refresh_token)
     }))
 
-  it.scoped("a call's own short timeoutMs never bounds the shared refresh it starts (a cut refresh could lose the token)", () =>
+  it.effect("a call's own short timeoutMs never bounds the shared refresh it starts (a cut refresh could lose the token)", () =>
     Effect.gen(function*() {
       const { bundle, client, standIn } = yield* staleSetup()
       const answer = heldTokenAnswer(standIn)
-      const call = yield* Effect.fork(client.createMessage(hello, { timeoutMs: 150 }))
+      const call = yield* Effect.forkChild(client.createMessage(hello, { timeoutMs: 150 }))
       yield* StandIn.until(standIn, () => standIn.oauth.tokenRequests.length === 1)
       // Far past the call's 150 ms, well within timeout_ms: the token request is still out, not aborted.
       yield* TestClock.adjust("2 seconds")
@@ -398,34 +397,34 @@ describe("a refresh is never lost halfway", () => {
       expect(standIn.requests.at(-1)!.headers["authorization"]).toBe(`Bearer ${rotated.access_token}`)
     }))
 
-  it.scoped("closing the client while a token request is out waits for its answer and saves it", () =>
+  it.effect("closing the client while a token request is out waits for its answer and saves it", () =>
     Effect.gen(function*() {
       const scope = yield* Scope.make()
       const { bundle, client, standIn } = yield* staleSetup({}, scope)
       const answer = heldTokenAnswer(standIn)
-      yield* Effect.fork(client.createMessage(hello))
+      yield* Effect.forkChild(client.createMessage(hello))
       yield* StandIn.until(standIn, () => standIn.oauth.tokenRequests.length === 1)
-      const closing = yield* Effect.fork(Scope.close(scope, Exit.void))
+      const closing = yield* Effect.forkChild(Scope.close(scope, Exit.void))
       yield* realPause(30)
-      expect(Option.isNone(yield* Fiber.poll(closing))).toBe(true)
+      expect(closing.pollUnsafe()).toBeUndefined()
       const rotated = standIn.oauth.issue()
       answer({ type: "json", status: 200, body: rotated })
       yield* Fiber.join(closing)
       expect((yield* readJson(bundle)).refresh_token).toBe(rotated.refresh_token)
     }))
 
-  it.scoped("closing the client while its refresh waits for another process's lock does not wait for that lock", () =>
+  it.effect("closing the client while its refresh waits for another process's lock does not wait for that lock", () =>
     Effect.gen(function*() {
       const scope = yield* Scope.make()
       const { bundle, client } = yield* staleSetup({}, scope)
       const release = yield* Effect.promise(() => lockfile.lock(bundle, { realpath: false }))
-      yield* Effect.fork(client.createMessage(hello))
+      yield* Effect.forkChild(client.createMessage(hello))
       yield* realPause(50)
       yield* Scope.close(scope, Exit.void)
       yield* Effect.promise(() => release())
     }))
 
-  it.scoped("a lock held by another process is waited for up to timeout_ms, then the refresh fails with ELOCKED", () =>
+  it.effect("a lock held by another process is waited for up to timeout_ms, then the refresh fails with ELOCKED", () =>
     Effect.gen(function*() {
       const { bundle, client } = yield* staleSetup({ timeout_ms: 400 })
       const release = yield* Effect.promise(() => lockfile.lock(bundle, { realpath: false }))
@@ -442,7 +441,7 @@ describe("a refresh is never lost halfway", () => {
       ["expires_in null, refresh_token null", { expires_in: null, refresh_token: null }, 3600]
     ] as const
   ) {
-    it.scoped(`a token answer with ${name} is kept, not thrown away with its rotated token`, () =>
+    it.effect(`a token answer with ${name} is kept, not thrown away with its rotated token`, () =>
       Effect.gen(function*() {
         const { bundle, client, standIn } = yield* staleSetup()
         const pair = standIn.oauth.issue()
@@ -452,16 +451,16 @@ describe("a refresh is never lost halfway", () => {
         const saved = yield* readJson(bundle)
         expect(saved.access_token).toBe(pair.access_token)
         if (body.refresh_token !== null) expect(saved.refresh_token).toBe(pair.refresh_token)
-        expect(Date.parse(saved.expires_at)).toBe((yield* TestClock.currentTimeMillis) + lifetimeS * 1000)
+        expect(Date.parse(saved.expires_at)).toBe((yield* Clock.currentTimeMillis) + lifetimeS * 1000)
         expect(standIn.requests.at(-1)!.headers["authorization"]).toBe(`Bearer ${pair.access_token}`)
       }))
   }
 
-  it.scoped("a bundle replaced outside the lock during a refresh (a login copied in) is kept and used", () =>
+  it.effect("a bundle replaced outside the lock during a refresh (a login copied in) is kept and used", () =>
     Effect.gen(function*() {
       const { bundle, client, standIn } = yield* staleSetup()
       const answer = heldTokenAnswer(standIn)
-      const call = yield* Effect.fork(client.createMessage(hello))
+      const call = yield* Effect.forkChild(client.createMessage(hello))
       yield* StandIn.until(standIn, () => standIn.oauth.tokenRequests.length === 1)
       const copiedIn = standIn.oauth.issue()
       yield* writeBundle(bundle, copiedIn, 20 * HOUR)
@@ -471,10 +470,10 @@ describe("a refresh is never lost halfway", () => {
       expect(standIn.requests.at(-1)!.headers["authorization"]).toBe(`Bearer ${copiedIn.access_token}`)
     }))
 
-  it.scoped("logout is not undone by a running client's refresh; the new token stays in memory", () =>
+  it.effect("logout is not undone by a running client's refresh; the new token stays in memory", () =>
     Effect.gen(function*() {
       const { bundle, client, dir, standIn } = yield* staleSetup()
-      const settings = Either.getOrThrow(AnthropicConfig.fromObject({ providers: { anthropic: { auth: { bundle } } } }, { env: { HOME: dir } }))
+      const settings = Result.getOrThrow(AnthropicConfig.fromObject({ providers: { anthropic: { auth: { bundle } } } }, { env: { HOME: dir } }))
       yield* Auth.logout(settings)
       yield* client.createMessage(hello)
       expect(standIn.oauth.tokenRequests.length).toBe(1)
@@ -483,7 +482,7 @@ describe("a refresh is never lost halfway", () => {
       expect(standIn.oauth.tokenRequests.length).toBe(1)
     }))
 
-  it.scoped("logout of a symlinked bundle removes the file it points to, and the link", () =>
+  it.effect("logout of a symlinked bundle removes the file it points to, and the link", () =>
     Effect.gen(function*() {
       const dir = yield* tempDir
       const target = path.join(dir, "vault", "bundle.json")
@@ -493,14 +492,14 @@ describe("a refresh is never lost halfway", () => {
         await fs.mkdir(path.dirname(link), { recursive: true })
         await fs.symlink(target, link)
       })
-      const settings = Either.getOrThrow(AnthropicConfig.fromObject({ providers: { anthropic: { auth: { bundle: link } } } }, { env: { HOME: dir } }))
+      const settings = Result.getOrThrow(AnthropicConfig.fromObject({ providers: { anthropic: { auth: { bundle: link } } } }, { env: { HOME: dir } }))
       yield* Auth.logout(settings)
       const exists = (file: string) => Effect.promise(() => fs.lstat(file).then(() => true, () => false))
       expect(yield* exists(target)).toBe(false)
       expect(yield* exists(link)).toBe(false)
     }))
 
-  it.scoped("temp files a killed writer left (older than a minute) are removed by the next save; fresh ones are not", () =>
+  it.effect("temp files a killed writer left (older than a minute) are removed by the next save; fresh ones are not", () =>
     Effect.gen(function*() {
       const { bundle, client } = yield* staleSetup()
       const dir = path.dirname(bundle)

@@ -1,13 +1,13 @@
 import { describe, expect, it } from "@effect/vitest"
 import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
-import * as Either from "effect/Either"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
+import * as Result from "effect/Result"
 import * as Scope from "effect/Scope"
-import * as TestClock from "effect/TestClock"
+import * as TestClock from "effect/testing/TestClock"
 import * as fs from "node:fs/promises"
 import * as path from "node:path"
 import * as AnthropicClient from "../src/AnthropicClient.js"
@@ -16,16 +16,16 @@ import * as Credentials from "../src/Credentials.js"
 import * as StandIn from "../src/testing/StandIn.js"
 import * as UndiciHttpClient from "../src/UndiciHttpClient.js"
 import { hello, stack } from "./fixtures.js"
-import { bundleSetup, HOUR, readJson, refusedWhileAnotherWriterSaves, writeBundle } from "./bundles.js"
+import { bundleSetup, HOUR, readJson, refusedWhileAnotherWriterSaves, untilSleepingUntil, writeBundle } from "./bundles.js"
 import { realPause, runClocked, tempDir, writeFile } from "./helpers.js"
 
 const modeOf = (file: string) => Effect.promise(async () => (await fs.stat(file)).mode & 0o777)
 
 describe("TokenRefresher: scheduled refresh", () => {
-  it.scoped("no refresh before expires_at − 60 s, exactly one right at it, persisted atomically with mode 0600", () =>
+  it.effect("no refresh before expires_at − 60 s, exactly one right at it, persisted atomically with mode 0600", () =>
     Effect.gen(function*() {
       const { bundle, pair, standIn } = yield* bundleSetup(HOUR)
-      yield* realPause(30)
+      yield* untilSleepingUntil(HOUR - 60_000)
       yield* TestClock.adjust(HOUR - 60_000 - 1)
       yield* realPause(60)
       expect(standIn.oauth.tokenRequests.length).toBe(0)
@@ -40,7 +40,7 @@ describe("TokenRefresher: scheduled refresh", () => {
       yield* StandIn.until(standIn, () => standIn.oauth.refreshes() === 1)
       // Wait for the write, then check what landed.
       let saved: any
-      for (let i = 0; i < 200; i++) {
+      for (const deadline = Date.now() + 10_000; Date.now() < deadline;) {
         saved = yield* readJson(bundle)
         if (saved.access_token !== pair.access_token) break
         yield* realPause(5)
@@ -53,12 +53,13 @@ describe("TokenRefresher: scheduled refresh", () => {
       // No stray temp files next to it.
       expect((yield* Effect.promise(() => fs.readdir(path.dirname(bundle)))).filter((f) => f.includes("tmp"))).toEqual([])
       // The next window is an hour later: nothing more until then.
+      yield* untilSleepingUntil(2 * (HOUR - 60_000))
       yield* TestClock.adjust(HOUR - 60_000 - 1)
       yield* realPause(60)
       expect(standIn.oauth.tokenRequests.length).toBe(1)
     }))
 
-  it.scoped("closing the client stops the background fiber (its HTTP client outliving it would show a leak)", () =>
+  it.effect("closing the client stops the background fiber (its HTTP client outliving it would show a leak)", () =>
     Effect.gen(function*() {
       const dir = yield* tempDir
       const standIn = yield* StandIn.scoped()
@@ -68,9 +69,9 @@ describe("TokenRefresher: scheduled refresh", () => {
         const settings = AnthropicConfig.fromObject({
           providers: { anthropic: { base_url: standIn.url, auth: { mode: "oauth_bundle", bundle, token_url: standIn.oauth.tokenUrl } } }
         }, { env: {} })
-        if (Either.isLeft(settings)) throw settings.left
+        if (Result.isFailure(settings)) throw settings.failure
         return AnthropicClient.layerFrom({
-          config: AnthropicConfig.layer(settings.right),
+          config: AnthropicConfig.layer(settings.success),
           credentials: Credentials.layer,
           httpClient: Layer.succeedContext(http)
         })
@@ -85,7 +86,7 @@ describe("TokenRefresher: scheduled refresh", () => {
       const scope = yield* Scope.make()
       yield* Layer.buildWithScope(layerFor(closed), scope)
       yield* Scope.close(scope, Exit.void)
-      yield* realPause(30)
+      yield* untilSleepingUntil(HOUR - 60_000)
       // Past the first due time (HOUR − 60 s), not the next one (an hour after that refresh).
       yield* TestClock.adjust(HOUR)
       // The open client's fiber refreshes; the closed one's must not.
@@ -98,7 +99,7 @@ describe("TokenRefresher: scheduled refresh", () => {
 })
 
 describe("TokenRefresher: on demand", () => {
-  it.scoped("1,000 concurrent calls on an expired token cause exactly one refresh POST", () =>
+  it.effect("1,000 concurrent calls on an expired token cause exactly one refresh POST", () =>
     Effect.gen(function*() {
       const { bundle, client, pair, standIn } = yield* bundleSetup(30_000) // already inside the 60 s window
       const results = yield* Effect.all(Array.from({ length: 1000 }, () => client.createMessage(hello)), {
@@ -113,7 +114,7 @@ describe("TokenRefresher: on demand", () => {
       expect([...sent]).toEqual([`Bearer ${saved.access_token}`])
     }))
 
-  it.scoped("a 401 marks the token stale; the call fails fast; the next call refreshes first, at once", () =>
+  it.effect("a 401 marks the token stale; the call fails fast; the next call refreshes first, at once", () =>
     Effect.gen(function*() {
       const { bundle, client, credentials, pair, standIn } = yield* bundleSetup(10 * HOUR)
       standIn.enqueue(StandIn.error(401))
@@ -130,7 +131,7 @@ describe("TokenRefresher: on demand", () => {
       expect(yield* credentials.isStale).toBe(false)
     }))
 
-  it.scoped("a 401 for a token refreshed a moment ago (inside the 30 s floor) still forces another refresh", () =>
+  it.effect("a 401 for a token refreshed a moment ago (inside the 30 s floor) still forces another refresh", () =>
     Effect.gen(function*() {
       const { client, credentials, standIn } = yield* bundleSetup(10 * HOUR)
       standIn.enqueue(StandIn.error(401))
@@ -149,7 +150,7 @@ describe("TokenRefresher: on demand", () => {
       expect(yield* credentials.isStale).toBe(false)
     }))
 
-  it.scoped("transient refresh failures (5xx, dropped connection) are retried with backoff", () =>
+  it.effect("transient refresh failures (5xx, dropped connection) are retried with backoff", () =>
     Effect.gen(function*() {
       const { client, standIn } = yield* bundleSetup(0)
       standIn.oauth.enqueueToken(StandIn.error(503), { type: "hangup" })
@@ -159,7 +160,7 @@ describe("TokenRefresher: on demand", () => {
       expect(waits.filter((w) => w < 60_000).length).toBeGreaterThanOrEqual(2)
     }))
 
-  it.scoped("invalid_grant: a clear LoginRequired, the file untouched, and the dead token not sent again", () =>
+  it.effect("invalid_grant: a clear LoginRequired, the file untouched, and the dead token not sent again", () =>
     Effect.gen(function*() {
       const dir = yield* tempDir
       const standIn = yield* StandIn.scoped()
@@ -175,7 +176,7 @@ describe("TokenRefresher: on demand", () => {
         auth: { mode: "oauth_bundle", bundle, token_url: standIn.oauth.tokenUrl }
       })
       const { exit } = yield* runClocked(client.createMessage(hello))
-      const error = Exit.isFailure(exit) ? Option.getOrUndefined(Cause.failureOption(exit.cause)) : undefined
+      const error = Exit.isFailure(exit) ? Option.getOrUndefined(Cause.findErrorOption(exit.cause)) : undefined
       expect(error?._tag).toBe("LoginRequired")
       expect(error?.message).toContain("invalid_grant")
       expect(error?.message).toContain("effect-anthropic login")
@@ -187,7 +188,7 @@ describe("TokenRefresher: on demand", () => {
       expect(standIn.oauth.tokenRequests.length).toBe(1)
     }))
 
-  it.scoped("after taking the lock, a token another process already wrote is used without a POST", () =>
+  it.effect("after taking the lock, a token another process already wrote is used without a POST", () =>
     Effect.gen(function*() {
       // Not due for hours, so no background refresh: a 401 makes the token stale instead.
       const { bundle, client, standIn } = yield* bundleSetup(10 * HOUR)
@@ -201,7 +202,7 @@ describe("TokenRefresher: on demand", () => {
       expect(standIn.requests[1]!.headers["authorization"]).toBe(`Bearer ${theirs.access_token}`)
     }))
 
-  it.scoped("the call's own refresh fails (invalid_grant) while another writer saves a valid token: the call adopts it", () =>
+  it.effect("the call's own refresh fails (invalid_grant) while another writer saves a valid token: the call adopts it", () =>
     Effect.gen(function*() {
       // Far from expiry, so the background fiber stays asleep: the failing refresh is the call's own.
       const { bundle, client, credentials, standIn } = yield* bundleSetup(10 * HOUR)
@@ -217,7 +218,7 @@ describe("TokenRefresher: on demand", () => {
       expect(yield* credentials.isStale).toBe(false)
     }))
 
-  it.scoped("a late 401 for the old token after a refresh leaves the new token fresh", () =>
+  it.effect("a late 401 for the old token after a refresh leaves the new token fresh", () =>
     Effect.gen(function*() {
       const { client, credentials, standIn } = yield* bundleSetup(10 * HOUR)
       let answerLate!: (reply: StandIn.Reply) => void
@@ -226,7 +227,7 @@ describe("TokenRefresher: on demand", () => {
       })
       // The first call's answer is held back; the second gets a 401 that makes the token stale.
       standIn.enqueue({ type: "later", reply: late }, StandIn.error(401))
-      const slow = yield* Effect.fork(Effect.either(client.createMessage(hello)))
+      const slow = yield* Effect.forkChild(Effect.result(client.createMessage(hello)))
       yield* StandIn.until(standIn, () => standIn.requests.length === 1)
       yield* Effect.flip(client.createMessage(hello))
       // The third call refreshes, and its token is the new one.
@@ -237,14 +238,14 @@ describe("TokenRefresher: on demand", () => {
       // Now the first call's 401 arrives: it answered the old token.
       answerLate(StandIn.error(401))
       const first = yield* Fiber.join(slow)
-      expect(Either.isLeft(first) && first.left._tag).toBe("CredentialInvalid")
+      expect(Result.isFailure(first) && first.failure._tag).toBe("CredentialInvalid")
       expect(yield* credentials.isStale).toBe(false)
       yield* client.createMessage(hello)
       expect(standIn.oauth.tokenRequests.length).toBe(1)
       expect(standIn.requests[3]!.headers["authorization"]).toBe(fresh)
     }))
 
-  it.scoped("a 403 marks an OAuth token stale too: the next call refreshes first", () =>
+  it.effect("a 403 marks an OAuth token stale too: the next call refreshes first", () =>
     Effect.gen(function*() {
       const { client, credentials, standIn } = yield* bundleSetup(10 * HOUR)
       standIn.enqueue(StandIn.error(403))
@@ -256,7 +257,7 @@ describe("TokenRefresher: on demand", () => {
       expect(standIn.requests[1]!.headers["authorization"]).not.toBe(standIn.requests[0]!.headers["authorization"])
     }))
 
-  it.scoped("after a failed refresh, a valid token someone else wrote meanwhile is accepted", () =>
+  it.effect("after a failed refresh, a valid token someone else wrote meanwhile is accepted", () =>
     Effect.gen(function*() {
       const { bundle, client, standIn } = yield* bundleSetup(0)
       const theirs = standIn.oauth.issue()
@@ -268,7 +269,7 @@ describe("TokenRefresher: on demand", () => {
 })
 
 describe("TokenRefresher: Claude Code CLI credentials", () => {
-  it.scoped("a rotated token is written back in place, every other key kept, mode 0600", () =>
+  it.effect("a rotated token is written back in place, every other key kept, mode 0600", () =>
     Effect.gen(function*() {
       const dir = yield* tempDir
       const standIn = yield* StandIn.scoped()
@@ -307,17 +308,18 @@ describe("TokenRefresher: Claude Code CLI credentials", () => {
 })
 
 describe("TokenRefresher: background fiber survives a failed refresh", () => {
-  it.scoped("a failing background refresh is retried later, and calls keep working once it succeeds", () =>
+  it.effect("a failing background refresh is retried later, and calls keep working once it succeeds", () =>
     Effect.gen(function*() {
       const { client, standIn } = yield* bundleSetup(HOUR, { retry: { max_retries: 0 } })
       standIn.oauth.enqueueToken(StandIn.error(500))
-      yield* realPause(30)
+      yield* untilSleepingUntil(HOUR - 60_000)
       yield* TestClock.adjust(HOUR - 60_000)
       yield* StandIn.until(standIn, () => standIn.oauth.tokenRequests.length === 1)
-      yield* realPause(30)
+      // The failed refresh is followed by a 30 s sleep: wait until the fiber sleeps it, however slow its answer.
+      yield* untilSleepingUntil(HOUR - 60_000 + 30_000)
       yield* TestClock.adjust(30_000)
       yield* StandIn.until(standIn, () => standIn.oauth.tokenRequests.length === 2)
-      const fiber = yield* Effect.fork(client.createMessage(hello))
+      const fiber = yield* Effect.forkChild(client.createMessage(hello))
       yield* Fiber.join(fiber)
       expect(standIn.oauth.refreshes()).toBe(1)
     }))

@@ -4,7 +4,6 @@
  */
 import { partialParse } from "@anthropic-ai/sdk/_vendor/partial-json-parser/parser"
 import { describe, expect, it } from "@effect/vitest"
-import * as Chunk from "effect/Chunk"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
@@ -84,7 +83,7 @@ const toolStart = (index: number) =>
   blockStart(index, { type: "tool_use", id: "toolu_01NRLabsLyVHZPKxbKvkfSMn", name: "get_time", input: {} })
 
 describe("MessageAccumulator through a streamed call", () => {
-  it.scoped("a tool call whose only input_json_delta is \"\" has input {}", () =>
+  it.effect("a tool call whose only input_json_delta is \"\" has input {}", () =>
     Effect.gen(function*() {
       const message = yield* streamedFinal(apiStream([
         ...text(0, "Let me check the time."),
@@ -99,13 +98,13 @@ describe("MessageAccumulator through a streamed call", () => {
       expect(message.stop_reason).toBe("tool_use")
     }))
 
-  it.scoped("a tool call with no input_json_delta at all has input {}", () =>
+  it.effect("a tool call with no input_json_delta at all has input {}", () =>
     Effect.gen(function*() {
       const message = yield* streamedFinal(apiStream([toolStart(0), blockStop(0)]))
       expect(message.content).toEqual([{ type: "tool_use", id: "toolu_01NRLabsLyVHZPKxbKvkfSMn", name: "get_time", input: {} }])
     }))
 
-  it.scoped("two citations_delta on one text block are both kept, in order", () =>
+  it.effect("two citations_delta on one text block are both kept, in order", () =>
     Effect.gen(function*() {
       const citation = (cited_text: string) => ({
         type: "web_search_result_location",
@@ -193,8 +192,8 @@ describe("MessageAccumulator: message_delta", () => {
           Stream.map(([event, acc]) => [event.type, Option.getOrThrow(acc.snapshot)] as const)
         )
       )
-      const [, before] = Chunk.toReadonlyArray(pairs).find(([type]) => type === "content_block_stop")!
-      const [, after] = Chunk.toReadonlyArray(pairs).at(-1)!
+      const [, before] = pairs.find(([type]) => type === "content_block_stop")!
+      const [, after] = pairs.at(-1)!
       expect(before.usage.output_tokens).toBe(1)
       expect(after.usage.output_tokens).toBe(5)
     }))
@@ -234,7 +233,7 @@ describe("MessageAccumulator: a tool input cut by max_tokens", () => {
           Stream.map(([, acc]) => inputOf(Option.getOrThrow(acc.snapshot), 1))
         )
       )
-      expect(Chunk.toReadonlyArray(inputs)).toEqual([{}, { city: "Paris", units: ["c"] }, { city: "Paris", units: ["c", "f"] }])
+      expect(inputs).toEqual([{}, { city: "Paris", units: ["c"] }, { city: "Paris", units: ["c", "f"] }])
     }))
 
   it("snapshots read after every delta cost linear parsing, may lag by a quarter, and the final input is exact", () => {

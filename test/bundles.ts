@@ -7,7 +7,7 @@ import * as path from "node:path"
 import { type FileSystem, SecretFileSystem } from "../src/internal/credentials/secretFileSystem.js"
 import * as StandIn from "../src/testing/StandIn.js"
 import { stack } from "./fixtures.js"
-import { tempDir, writeFile } from "./helpers.js"
+import { realPause, sleeps, tempDir, writeFile } from "./helpers.js"
 
 export const HOUR = 3_600_000
 
@@ -20,11 +20,27 @@ export const writeBundle = (file: string, pair: { access_token: string; refresh_
     JSON.stringify({ access_token: pair.access_token, refresh_token: pair.refresh_token, expires_at: new Date(expiresAtMs).toISOString() })
   )
 
+/**
+ * Wait (in real time, at most `timeoutMs`) until some fiber sleeps on the TestClock until `at`: a background fiber
+ * has reached its sleep, so moving the clock now wakes it (moved earlier, the sleep would start from the new time).
+ */
+export const untilSleepingUntil = (at: number, timeoutMs = 10_000): Effect.Effect<void> =>
+  Effect.gen(function*() {
+    const deadline = Date.now() + timeoutMs
+    while (!(yield* sleeps).includes(at)) {
+      if (Date.now() > deadline) {
+        return yield* Effect.die(new Error(`no fiber slept until ${at} within ${timeoutMs} ms: ${yield* sleeps}`))
+      }
+      yield* realPause(2)
+    }
+  })
+
 /** Log lines written while `effect` runs. */
 export const capturingLogs = <A, E, R>(effect: Effect.Effect<A, E, R>, lines: Array<string>) =>
-  Effect.provide(
+  Effect.provideService(
     effect,
-    Logger.replace(Logger.defaultLogger, Logger.make(({ message }) => lines.push(String(message))))
+    Logger.CurrentLoggers,
+    new Set([Logger.make(({ message }) => lines.push(Array.isArray(message) ? message.map(String).join(" ") : String(message)))])
   )
 
 /**

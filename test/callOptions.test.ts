@@ -3,24 +3,25 @@
  * default undici client (its deadlines) and on another HttpClient (Effect.timeoutFail), for calls and streams.
  */
 import { describe, expect, it } from "@effect/vitest"
-import * as Chunk from "effect/Chunk"
+import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
+import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
 import * as Stream from "effect/Stream"
-import * as TestClock from "effect/TestClock"
+import * as TestClock from "effect/testing/TestClock"
 import * as AnthropicClient from "../src/AnthropicClient.js"
 import * as Deadlines from "../src/internal/http/deadlines.js"
 import * as StandIn from "../src/testing/StandIn.js"
 import * as TestLayers from "../src/testing/TestLayers.js"
 import { API_KEY, hello, stack } from "./fixtures.js"
-import { failureOf, realPause, runClocked } from "./helpers.js"
+import { failureOf, realPause, runClocked, sleeps } from "./helpers.js"
 
-const settle = Effect.repeatN(Effect.yieldNow(), 10)
+const settle = Effect.repeat(Effect.yieldNow, { times: 10 })
 
 describe("per-call timeoutMs", () => {
-  it.scoped("shorter than timeout_ms: the call gives up at its own bound, and says so; the next call has the config's", () =>
+  it.effect("shorter than timeout_ms: the call gives up at its own bound, and says so; the next call has the config's", () =>
     Effect.gen(function*() {
       const standIn = yield* StandIn.scoped({ replies: [{ type: "stall" }, { type: "stall" }] })
       const { client } = yield* stack({ api_key: API_KEY, base_url: standIn.url, timeout_ms: 60_000, retry: { max_retries: 0 } })
@@ -35,7 +36,7 @@ describe("per-call timeoutMs", () => {
       expect(second.waits).toEqual([60_000])
     }))
 
-  it.scoped("longer than timeout_ms: an answer after the config's bound but within the call's arrives", () =>
+  it.effect("longer than timeout_ms: an answer after the config's bound but within the call's arrives", () =>
     Effect.gen(function*() {
       let release!: () => void
       const later = new Promise<StandIn.Reply>((resolve) => {
@@ -43,17 +44,17 @@ describe("per-call timeoutMs", () => {
       })
       const standIn = yield* StandIn.scoped({ replies: [{ type: "later", reply: later }] })
       const { client } = yield* stack({ api_key: API_KEY, base_url: standIn.url, timeout_ms: 1000, retry: { max_retries: 0 } })
-      const fiber = yield* Effect.fork(client.createMessage(hello, { timeoutMs: 10_000 }))
+      const fiber = yield* Effect.forkChild(client.createMessage(hello, { timeoutMs: 10_000 }))
       yield* StandIn.until(standIn, () => standIn.requests.length === 1)
       yield* TestClock.adjust("5 seconds")
       yield* realPause(20)
-      expect(fiber.unsafePoll()).toBe(null)
+      expect(fiber.pollUnsafe()).toBeUndefined()
       release()
-      const message = yield* fiber
+      const message = yield* Fiber.join(fiber)
       expect(message.content).toEqual([{ type: "text", text: "late but fine" }])
     }))
 
-  it.scoped("on another HttpClient (Effect.timeoutFail) the call's bound applies too", () =>
+  it.effect("on another HttpClient (Effect.timeoutFail) the call's bound applies too", () =>
     Effect.gen(function*() {
       const services = yield* Layer.build(TestLayers.layer({
         http: () => new Promise<never>(() => {}),
@@ -65,7 +66,7 @@ describe("per-call timeoutMs", () => {
       expect(failureOf(exit)).toMatchObject({ _tag: "ConnectionError", reason: "timeout" })
     }))
 
-  it.scoped("a stream's first event is due within the call's timeoutMs", () =>
+  it.effect("a stream's first event is due within the call's timeoutMs", () =>
     Effect.gen(function*() {
       const standIn = yield* StandIn.scoped({ replies: [StandIn.live().reply] })
       const { client } = yield* stack({ api_key: API_KEY, base_url: standIn.url, timeout_ms: 60_000, retry: { max_retries: 0 } })
@@ -75,7 +76,7 @@ describe("per-call timeoutMs", () => {
       expect((failureOf(exit) as { detail: string }).detail).toContain("the call's timeoutMs (3000 ms)")
     }))
 
-  it.scoped("out of range: refused with a clear error before anything is sent", () =>
+  it.effect("out of range: refused with a clear error before anything is sent", () =>
     Effect.gen(function*() {
       const standIn = yield* StandIn.scoped()
       const { client } = yield* stack({ api_key: API_KEY, base_url: standIn.url })
@@ -95,7 +96,7 @@ describe("per-call timeoutMs", () => {
 })
 
 describe("per-call maxRetries", () => {
-  it.scoped("more or fewer retries than retry.max_retries, for that call only", () =>
+  it.effect("more or fewer retries than retry.max_retries, for that call only", () =>
     Effect.gen(function*() {
       const standIn = yield* StandIn.scoped()
       standIn.setDefault(StandIn.error(500, { retryAfterMs: "0" }))
@@ -110,7 +111,7 @@ describe("per-call maxRetries", () => {
       expect(standIn.requests.length).toBe(6)
     }))
 
-  it.scoped("takes the bounds themselves: 0 retries nothing, 100 retries until the answer comes", () =>
+  it.effect("takes the bounds themselves: 0 retries nothing, 100 retries until the answer comes", () =>
     Effect.gen(function*() {
       const standIn = yield* StandIn.scoped()
       const { client } = yield* stack({ api_key: API_KEY, base_url: standIn.url, retry: { max_retries: 2 } })
@@ -126,7 +127,7 @@ describe("per-call maxRetries", () => {
 })
 
 describe("deadlines of several lengths", () => {
-  it.scoped("each lane expires on time, and a shorter deadline armed later wakes the watchdog early", () =>
+  it.effect("each lane expires on time, and a shorter deadline armed later wakes the watchdog early", () =>
     Effect.gen(function*() {
       const deadlines = yield* Deadlines.make(10_000)
       const expired: Array<string> = []
@@ -136,7 +137,7 @@ describe("deadlines of several lengths", () => {
       const long = deadlines.arm(() => expired.push("long"), 20_000)
       yield* settle
       // The watchdog slept until the default deadline (10 s); the short one made it wake at 500 ms instead.
-      expect(Math.min(...Chunk.toReadonlyArray(yield* TestClock.sleeps()))).toBe(500)
+      expect(Math.min(...(yield* sleeps))).toBe(500)
       yield* TestClock.adjust("499 millis")
       yield* settle
       expect(expired).toEqual([])
@@ -151,7 +152,7 @@ describe("deadlines of several lengths", () => {
       yield* settle
       expect(expired).toEqual(["short", "default"])
       // Lanes other than the default one are dropped once empty: the watchdog parks with no timer due.
-      const now = yield* TestClock.currentTimeMillis
-      expect(Chunk.toReadonlyArray(yield* TestClock.sleeps()).filter((at) => at > now)).toEqual([])
+      const now = yield* Clock.currentTimeMillis
+      expect((yield* sleeps).filter((at) => at > now)).toEqual([])
     }))
 })

@@ -103,13 +103,16 @@ describe("effect-anthropic CLI: credentials", () => {
       expect(stderr).toContain("LoginFailed: Login failed: stdin ended before a code was pasted")
     }, CLI_TEST_TIMEOUT_MS)
 
-    it.scopedLive("login --no-browser: one URL, the hosted page's; no local listener; stdin's end before a code is LoginFailed", () =>
+    it.live("login --no-browser: one URL, the hosted page's; no local listener; stdin's end before a code is LoginFailed", () =>
       Effect.gen(function*() {
         const { code, stderr, stdout } = yield* inProcess(() =>
           Effect.flatMap(settings(), (settings) =>
             Auth.login({ settings, openBrowser: false, pasteOnly: true, pasted: Stream.make("not a code") })).pipe(
               Effect.provide(UndiciHttpClient.layer),
-              Effect.timeoutFail({ duration: "10 seconds", onTimeout: () => new Error("the login did not end with stdin") })
+              Effect.timeoutOrElse({
+                duration: "10 seconds",
+                orElse: () => Effect.fail(new Error("the login did not end with stdin"))
+              })
             )
         )
         expect(code).toBe(1)
@@ -124,7 +127,7 @@ describe("effect-anthropic CLI: credentials", () => {
         )
       }))
 
-    it.scopedLive("login --no-browser signs in with the pasted code while listening on no port; without it, one listener", () =>
+    it.live("login --no-browser signs in with the pasted code while listening on no port; without it, one listener", () =>
       Effect.gen(function*() {
         yield* Effect.promise(() => fs.rm(bundleFile(), { force: true }))
         const listeners = () => process.getActiveResourcesInfo().filter((kind) => kind === "TCPServerWrap").length
@@ -133,7 +136,7 @@ describe("effect-anthropic CLI: credentials", () => {
           Effect.gen(function*() {
             const log = lineLog()
             const paste = yield* Queue.unbounded<string>()
-            const login = yield* Effect.fork(
+            const login = yield* Effect.forkChild(
               Effect.flatMap(settings(), (settings) =>
                 Auth.login({
                   settings,
@@ -154,12 +157,12 @@ describe("effect-anthropic CLI: credentials", () => {
         expect(yield* run(false)).toEqual({ listening: 1, urls: 2 })
       }))
 
-    it.scopedLive("the bundle written by login works for a call", () =>
+    it.live("the bundle written by login works for a call", () =>
       Effect.gen(function*() {
         yield* Effect.promise(() => fs.rm(bundleFile(), { force: true }))
         const log = lineLog()
         const paste = yield* Queue.unbounded<string>()
-        const login = yield* Effect.fork(
+        const login = yield* Effect.forkChild(
           Effect.flatMap(settings(), (settings) =>
             Auth.login({
               settings,
@@ -190,7 +193,7 @@ describe("effect-anthropic CLI: credentials", () => {
         })
       }))
 
-    it.scopedLive("status names the credential in use, why the others are skipped, and the expiry, with no secret", () =>
+    it.live("status names the credential in use, why the others are skipped, and the expiry, with no secret", () =>
       Effect.gen(function*() {
         const pair = yield* Effect.promise(() => writeIssuedBundle())
         const { code, stdout, value } = yield* inProcess(() =>

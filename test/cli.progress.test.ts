@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
-import * as TestClock from "effect/TestClock"
+import * as TestClock from "effect/testing/TestClock"
 import { batchStep } from "../src/cli/batches.js"
 import { transferStep } from "../src/cli/files.js"
 import { formatBytes } from "../src/cli/layout.js"
@@ -100,7 +100,7 @@ describe("progress: quiet, and the steps", () => {
     Effect.gen(function*() {
       const sink = fakeSink(true)
       const failed = yield* Effect.flip(Progress.withReporter(sink, false, (reporter) =>
-        Effect.zipRight(reporter.report(step(0.4, "going")), Effect.fail("broken"))))
+        Effect.andThen(reporter.report(step(0.4, "going")), Effect.fail("broken"))))
       expect(failed).toBe("broken")
       expect(sink.text()).toBe("\r[########------------]  40 % going\n")
     }))

@@ -73,7 +73,7 @@ describe("effect-anthropic stand-in", () => {
     }
   }, CLI_TEST_TIMEOUT_MS * 2)
 
-  it.scopedLive("the printed environment is a valid configuration on its own: the stand-in's URL, its key, pinned", () =>
+  it.live("the printed environment is a valid configuration on its own: the stand-in's URL, its key, pinned", () =>
     Effect.gen(function*() {
       const cwd = yield* tempDir
       const env = Object.fromEntries(StandInCli.environment("http://127.0.0.1:4010"))
@@ -84,7 +84,7 @@ describe("effect-anthropic stand-in", () => {
       expect(settings.auth.mode).toBe("static")
     }))
 
-  it.scopedLive("with no port: 4010, or a free port when 4010 is in use; interrupted, it closes", () =>
+  it.live("with no port: 4010, or a free port when 4010 is in use; interrupted, it closes", () =>
     Effect.gen(function*() {
       // Hold 4010 if it is free (if something else holds it, it is in use all the same).
       const holder = http.createServer()
@@ -95,7 +95,7 @@ describe("effect-anthropic stand-in", () => {
       const out = lineLog()
       const err = lineLog()
       const print = (log: ReturnType<typeof lineLog>) => (line: string) => Effect.sync(() => log.push(line))
-      const fiber = yield* Effect.fork(Effect.scoped(StandInCli.serve({ out: print(out), err: print(err) })))
+      const fiber = yield* Effect.forkChild(Effect.scoped(StandInCli.serve({ out: print(out), err: print(err) })))
       yield* out.until((lines) => lines.length === 3)
       const url = out.lines[0]!.replace("ANTHROPIC_BASE_URL=", "")
       expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/)
@@ -107,7 +107,7 @@ describe("effect-anthropic stand-in", () => {
       yield* Effect.promise(() => expect(fetch(`${url}/v1/models`)).rejects.toThrow())
     }))
 
-  it.scopedLive("a port asked for that is in use, or out of range, is one clear error", () =>
+  it.live("a port asked for that is in use, or out of range, is one clear error", () =>
     Effect.gen(function*() {
       const taken = yield* StandIn.scoped()
       const port = Number(new URL(taken.url).port)

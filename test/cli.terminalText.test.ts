@@ -12,6 +12,7 @@ import * as Stream from "effect/Stream"
 import * as path from "node:path"
 import * as AnthropicConfig from "../src/AnthropicConfig.js"
 import * as Auth from "../src/cli/auth.js"
+import * as CliRuntime from "../src/cli/runtime.js"
 import * as Chat from "../src/cli/chat.js"
 import * as Credentials from "../src/Credentials.js"
 import * as Models from "../src/cli/models.js"
@@ -73,7 +74,7 @@ describe("escapeControls", () => {
 })
 
 describe("the commands escape what the server sent", () => {
-  it.scoped("models: id, display name, release date and lifecycle escaped in the table, the columns kept; --json too", () =>
+  it.effect("models: id, display name, release date and lifecycle escaped in the table, the columns kept; --json too", () =>
     Effect.gen(function*() {
       const standIn = yield* StandIn.scoped()
       standIn.models.splice(0, standIn.models.length, {
@@ -87,7 +88,7 @@ describe("the commands escape what the server sent", () => {
       const lines: Array<string> = []
       const { console, err } = yield* captured
       yield* Models.list({ configPath: config, json: false, write: (line) => lines.push(line) }).pipe(
-        Console.withConsole(console)
+        Effect.provideService(Console.Console, console)
       )
       expect(lines).toEqual([
         `${"claude-\\x1b[2Jx".padEnd(36)} ${"Claude\\x07\\rOverwritten".padEnd(24)} 2026-01-01  (deprecated\\u202e)`
@@ -95,13 +96,13 @@ describe("the commands escape what the server sent", () => {
       expect(err.join("\n")).toContain("[models of http://127.0.0.1")
 
       const json: Array<string> = []
-      yield* Models.list({ configPath: config, json: true, write: (line) => json.push(line) }).pipe(Console.withConsole(console))
+      yield* Models.list({ configPath: config, json: true, write: (line) => json.push(line) }).pipe(Effect.provideService(Console.Console, console))
       expect(json.length).toBe(1)
       expect(json[0]).not.toMatch(RAW_CONTROL)
       expect(JSON.parse(json[0]!)).toEqual(standIn.models[0])
     }))
 
-  it.scoped("chat: the reply keeps its lines and tabs but no ESC/BEL/CR/C1/bidi; the stop reason is escaped", () =>
+  it.effect("chat: the reply keeps its lines and tabs but no ESC/BEL/CR/C1/bidi; the stop reason is escaped", () =>
     Effect.gen(function*() {
       const standIn = yield* StandIn.scoped()
       const reply = `Title\x1b]0;pwned\x07\n\tindented\r\nend\u202e`
@@ -113,14 +114,14 @@ describe("the commands escape what the server sent", () => {
       const written: Array<string> = []
       const { console, err } = yield* captured
       yield* Chat.chat({ prompt: "hi", configPath: yield* configFile(standIn), maxTokens: 64, write: (t) => written.push(t) }).pipe(
-        Console.withConsole(console)
+        Effect.provideService(Console.Console, console)
       )
       expect(written.join("")).toBe("Title\\x1b]0;pwned\\x07\n\tindented\\r\nend\\u202e\n")
       expect(err.at(-1)).toBe("[12 tokens in, 8 out, stop: end_turn\\x1b[2J\\n]")
       for (const line of [...written, ...err]) expect(line).not.toMatch(RAW_CONTROL)
     }))
 
-  it.scoped("an error quoting the API's message prints it escaped (its own line breaks kept)", () =>
+  it.effect("an error quoting the API's message prints it escaped (its own line breaks kept)", () =>
     Effect.gen(function*() {
       const standIn = yield* StandIn.scoped()
       const { client } = yield* stack({ api_key: API_KEY, base_url: standIn.url, retry: { max_retries: 0 } })
@@ -148,7 +149,7 @@ describe("the commands escape what the server sent", () => {
       expect(text).not.toMatch(RAW_CONTROL)
     }))
 
-  it.scoped("status: paths and values from outside escaped in text and JSON", () =>
+  it.effect("status: paths and values from outside escaped in text and JSON", () =>
     Effect.gen(function*() {
       const dir = yield* tempDir
       const bundle = path.join(dir, "bundle\x1b]0;title\x07\u202e.json")
@@ -157,8 +158,8 @@ describe("the commands escape what the server sent", () => {
         env: { ANTHROPIC_API_KEY: "sk-ant-api03-status-escape", HOME: dir }
       })
       const { console, out } = yield* captured
-      yield* Auth.status(settings).pipe(Console.withConsole(console))
-      yield* Auth.status(settings, { json: true }).pipe(Console.withConsole(console))
+      yield* Auth.status(settings).pipe(Effect.provideService(Console.Console, console))
+      yield* Auth.status(settings, { json: true }).pipe(Effect.provideService(Console.Console, console))
       const [text, json] = out as [string, string]
       expect(text).toContain("bundle\\x1b]0;title\\x07\\u202e.json")
       expect(text.split("\n").length).toBeGreaterThan(5)
@@ -167,20 +168,24 @@ describe("the commands escape what the server sent", () => {
       for (const line of out) expect(line).not.toMatch(RAW_CONTROL)
     }))
 
-  it.scoped("a log line written while a command runs is escaped by the command's console", () =>
+  it.effect("a log line written while a command runs is escaped by the command's console", () =>
     Effect.gen(function*() {
       const { console, err, out } = yield* captured
+      // Under the CLI's runtime, as main.ts runs a command: its log lines go to the console's stderr (Effect 4's
+      // default logger would print them with console.log).
       yield* withEscapedConsole(Effect.gen(function*() {
         yield* Console.log("out\x1b[2J")
         yield* Console.error("err\x07")
         yield* Effect.logWarning("log\x1b]0;t\x07")
-      })).pipe(Console.withConsole(console))
+      })).pipe(Effect.provide(CliRuntime.layer), Effect.provideService(Console.Console, console))
       expect(out).toEqual(["out\\x1b[2J"])
       expect(err[0]).toBe("err\\x07")
+      expect(err.length).toBe(2)
+      expect(err[1]).toMatch(/^timestamp=\S+ level=WARN fiber=#\d+ message=log\\x1b\]0;t\\x07$/)
       expect(err.join("\n") + out.join("\n")).not.toMatch(RAW_CONTROL)
     }))
 
-  it.scoped("login: a message quoting something from outside (a browser launcher's error) is escaped", () =>
+  it.effect("login: a message quoting something from outside (a browser launcher's error) is escaped", () =>
     Effect.gen(function*() {
       const standIn = yield* StandIn.scoped()
       const settings = yield* AnthropicConfig.load({
@@ -188,7 +193,7 @@ describe("the commands escape what the server sent", () => {
         env: {}
       })
       const log = lineLog()
-      const fiber = yield* Effect.fork(
+      const fiber = yield* Effect.forkChild(
         Auth.login({
           settings,
           openBrowser: true,

@@ -57,7 +57,7 @@ describe("effect-anthropic CLI", () => {
       expect(stdout).toContain("Demo finished.")
     }, CLI_TEST_TIMEOUT_MS)
 
-    it.scopedLive("--live without credentials fails with one clear error", () =>
+    it.live("--live without credentials fails with one clear error", () =>
       Effect.gen(function*() {
         // Everything points into an empty temp dir and at a closed loopback port: no real credential, no real API.
         const dir = yield* tempDir
@@ -91,7 +91,7 @@ describe("effect-anthropic CLI", () => {
         Chat.chat({ prompt: "x", configPath, env: { ANTHROPIC_API_KEY: apiKey }, maxTokens: 1024, write, ...options })
       )
 
-    it.scopedLive("streams the reply to stdout with the config's model and shows the credential source", () =>
+    it.live("streams the reply to stdout with the config's model and shows the credential source", () =>
       Effect.gen(function*() {
         const standIn = yield* StandIn.scoped()
         const { file } = yield* chatConfig(standIn)
@@ -107,7 +107,7 @@ describe("effect-anthropic CLI", () => {
         expect(stderr).not.toContain("sk-ant-api03-chat")
       }))
 
-    it.scopedLive("--model overrides the selection; a failure is one clear message", () =>
+    it.live("--model overrides the selection; a failure is one clear message", () =>
       Effect.gen(function*() {
         const standIn = yield* StandIn.scoped()
         const { file } = yield* chatConfig(standIn)
@@ -124,7 +124,7 @@ describe("effect-anthropic CLI", () => {
         expect(bad.stderr).not.toMatch(RAW_CONTROL)
       }))
 
-    it.scopedLive("control characters the server sent reach the terminal escaped: the reply's (its lines kept) and the stop reason's", () =>
+    it.live("control characters the server sent reach the terminal escaped: the reply's (its lines kept) and the stop reason's", () =>
       Effect.gen(function*() {
         const standIn = yield* StandIn.scoped()
         const { file } = yield* chatConfig(standIn)
@@ -207,7 +207,7 @@ describe("effect-anthropic CLI", () => {
       }, CLI_TEST_TIMEOUT_MS)
     })
 
-    it.scopedLive("--json gives the API's objects, a line each (all pages), escaped", () =>
+    it.live("--json gives the API's objects, a line each (all pages), escaped", () =>
       Effect.gen(function*() {
         const standIn = yield* StandIn.scoped()
         addHostileModel(standIn)
@@ -224,7 +224,7 @@ describe("effect-anthropic CLI", () => {
   })
 
   describe("configuration errors", () => {
-    it.scopedLive("show a setting's value as given, never a secret's", () =>
+    it.live("show a setting's value as given, never a secret's", () =>
       Effect.gen(function*() {
         const { file } = yield* configFile([
           "providers:",
@@ -250,7 +250,7 @@ describe("effect-anthropic CLI", () => {
   })
 
   describe("status: rate limits", () => {
-    it.scopedLive("status shows the configured limits and the store; --json gives the same as one object", () =>
+    it.live("status shows the configured limits and the store; --json gives the same as one object", () =>
       Effect.gen(function*() {
         const { file } = yield* configFile([
           "providers:",
@@ -323,7 +323,7 @@ describe("effect-anthropic CLI", () => {
         return yield* inProcess(() => Effect.flatMap(settingsOf(file), (settings) => Auth.status(settings, { json })))
       })
 
-    it.scopedLive("says whether the Redis answers, and never shows its password", () =>
+    it.live("says whether the Redis answers, and never shows its password", () =>
       Effect.gen(function*() {
         const up = yield* status(`redis://:hunter2-redis-pass@127.0.0.1:${redis.port}/2`)
         expect(up.code).toBe(0)

@@ -71,7 +71,10 @@ export const fixture = (prefix: string, lines: (dir: string, standIn: StandIn.St
   return state
 }
 
-/** The current console keeping what it is given (lines, and log lines through `unsafe`) instead of printing it. */
+/**
+ * The current console keeping what it is given (lines, and log lines: Effect 4's console is one of plain functions,
+ * which loggers call too) instead of printing it.
+ */
 export const captured = Console.consoleWith((base) =>
   Effect.sync(() => {
     const out: Array<string> = []
@@ -79,13 +82,8 @@ export const captured = Console.consoleWith((base) =>
     const text = (args: ReadonlyArray<unknown>) => args.map(String).join(" ")
     const console: Console.Console = {
       ...base,
-      log: (...args) => Effect.sync(() => void out.push(text(args))),
-      error: (...args) => Effect.sync(() => void err.push(text(args))),
-      unsafe: {
-        ...base.unsafe,
-        log: (...args) => void out.push(text(args)),
-        error: (...args) => void err.push(text(args))
-      }
+      log: (...args) => void out.push(text(args)),
+      error: (...args) => void err.push(text(args))
     }
     return { out, err, console }
   })
@@ -110,29 +108,24 @@ export interface InProcessRun<A> {
  */
 export const inProcess = <A, E, R>(
   body: (write: (text: string) => void) => Effect.Effect<A, E, R>
-): Effect.Effect<InProcessRun<A>, never, Exclude<R, Layer.Layer.Success<typeof CliRuntime.layer>>> =>
+): Effect.Effect<InProcessRun<A>, never, Exclude<R, Layer.Success<typeof CliRuntime.layer>>> =>
   Effect.gen(function*() {
     const stdout: Array<string> = []
     const stderr: Array<string> = []
     const console: Console.Console = yield* Console.consoleWith((base) =>
       Effect.succeed<Console.Console>({
         ...base,
-        log: (...args) => Effect.sync(() => void stdout.push(`${args.map(String).join(" ")}\n`)),
-        error: (...args) => Effect.sync(() => void stderr.push(`${args.map(String).join(" ")}\n`)),
-        unsafe: {
-          ...base.unsafe,
-          log: (...args) => void stdout.push(`${args.map(String).join(" ")}\n`),
-          error: (...args) => void stderr.push(`${args.map(String).join(" ")}\n`)
-        }
+        log: (...args) => void stdout.push(`${args.map(String).join(" ")}\n`),
+        error: (...args) => void stderr.push(`${args.map(String).join(" ")}\n`)
       })
     )
     const exit = yield* withEscapedConsole(body((text) => void stdout.push(text))).pipe(
       Effect.provide(CliRuntime.layer),
-      Console.withConsole(console),
+      Effect.provideService(Console.Console, console),
       Effect.exit
     )
     if (Exit.isFailure(exit)) {
-      const failure = Cause.failureOption(exit.cause)
+      const failure = Cause.findErrorOption(exit.cause)
       if (Option.isNone(failure)) return yield* Effect.die(new Error(Cause.pretty(exit.cause)))
       const text = failureText(failure.value)
       if (text !== undefined) stderr.push(`${text}\n`)

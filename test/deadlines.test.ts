@@ -1,14 +1,14 @@
 import { describe, expect, it } from "@effect/vitest"
-import * as Chunk from "effect/Chunk"
 import * as Effect from "effect/Effect"
-import * as TestClock from "effect/TestClock"
+import * as TestClock from "effect/testing/TestClock"
 import * as Deadlines from "../src/internal/http/deadlines.js"
+import { sleeps } from "./helpers.js"
 
 /** Let the watchdog fiber run what is due. */
-const settle = Effect.repeatN(Effect.yieldNow(), 10)
+const settle = Effect.repeat(Effect.yieldNow, { times: 10 })
 
 describe("deadlines: one watchdog for every request", () => {
-  it.scoped("expires armed deadlines in order, exactly on time, and skips disarmed ones", () =>
+  it.effect("expires armed deadlines in order, exactly on time, and skips disarmed ones", () =>
     Effect.gen(function*() {
       const deadlines = yield* Deadlines.make(1000)
       const expired: Array<string> = []
@@ -32,22 +32,22 @@ describe("deadlines: one watchdog for every request", () => {
       expect(expired).toEqual(["a", "c"])
     }))
 
-  it.scoped("parks with no timer when nothing is armed, and wakes for the next deadline", () =>
+  it.effect("parks with no timer when nothing is armed, and wakes for the next deadline", () =>
     Effect.gen(function*() {
       const deadlines = yield* Deadlines.make(1000)
       yield* settle
-      expect(Chunk.toReadonlyArray(yield* TestClock.sleeps())).toEqual([])
+      expect(yield* sleeps).toEqual([])
       let fired = 0
       deadlines.arm(() => fired++)
       yield* settle
-      expect(Chunk.toReadonlyArray(yield* TestClock.sleeps())).toEqual([1000])
+      expect(yield* sleeps).toEqual([1000])
       yield* TestClock.adjust("1 second")
       yield* settle
       expect(fired).toBe(1)
-      expect(Chunk.toReadonlyArray(yield* TestClock.sleeps())).toEqual([])
+      expect(yield* sleeps).toEqual([])
     }))
 
-  it.scoped("thousands of short-lived requests leave nothing behind", () =>
+  it.effect("thousands of short-lived requests leave nothing behind", () =>
     Effect.gen(function*() {
       const deadlines = yield* Deadlines.make(1000)
       let fired = 0
@@ -55,6 +55,6 @@ describe("deadlines: one watchdog for every request", () => {
       yield* TestClock.adjust("2 seconds")
       yield* settle
       expect(fired).toBe(0)
-      expect(Chunk.toReadonlyArray(yield* TestClock.sleeps())).toEqual([])
+      expect(yield* sleeps).toEqual([])
     }))
 })

@@ -57,22 +57,31 @@ export const lineLog = () => {
 }
 
 /**
- * The wake-up times of the sleeps a TestClock holds. Effect 4's TestClock keeps them (`sleeps`, each with its
- * `timestamp`) but no longer lists them in its interface; read here, checked, so a change of shape fails loudly.
+ * The wake-up times of the sleeps a TestClock holds (Effect 3's `TestClock.sleeps()`). Effect 4's TestClock keeps
+ * them (`sleeps`, each with its `timestamp`) but no longer lists them in its interface; read here, checked, so a
+ * change of shape fails loudly.
  */
-const pendingWakeUps = (clock: TestClock.TestClock): ReadonlyArray<number> => {
+export const pendingWakeUps = (clock: TestClock.TestClock): ReadonlyArray<number> => {
   const sleeps = (clock as unknown as { readonly sleeps?: ReadonlyArray<{ readonly timestamp: number }> }).sleeps
-  if (!Array.isArray(sleeps)) throw new Error("TestClock no longer keeps its sleeps as `sleeps`: update runClocked")
+  if (!Array.isArray(sleeps)) throw new Error("TestClock no longer keeps its sleeps as `sleeps`: update pendingWakeUps")
   return sleeps.map((sleep) => sleep.timestamp)
 }
 
+/** {@link pendingWakeUps} of the test's TestClock. */
+export const sleeps: Effect.Effect<ReadonlyArray<number>> = TestClock.testClockWith((clock) =>
+  Effect.sync(() => pendingWakeUps(clock))
+)
+
 /**
  * Run `effect` under TestClock, moving the clock to each wake-up the program schedules (never further than
- * `horizonMs` ahead, so request timeouts do not fire while real I/O is in flight). Returns the exit and the waits.
+ * `horizonMs` ahead, so request timeouts do not fire while real I/O is in flight), and only while `settled` says
+ * so (e.g. no request in flight: Effect 3's `TestClock.adjust` let loopback I/O finish by waiting for every fiber to
+ * suspend; Effect 4's moves at once). Returns the exit and the waits.
  */
 export const runClocked = <A, E>(
   effect: Effect.Effect<A, E>,
-  horizonMs = 120_000
+  horizonMs = 120_000,
+  settled: Effect.Effect<boolean> = Effect.succeed(true)
 ): Effect.Effect<{ readonly exit: Exit.Exit<A, E>; readonly waits: ReadonlyArray<number> }> =>
   TestClock.testClockWith((clock) =>
     Effect.gen(function*() {
@@ -82,7 +91,7 @@ export const runClocked = <A, E>(
         const done = fiber.pollUnsafe()
         if (done !== undefined) return { exit: done, waits }
         const now = clock.currentTimeMillisUnsafe()
-        const due = pendingWakeUps(clock).filter((t) => t - now <= horizonMs)
+        const due = (yield* settled) ? pendingWakeUps(clock).filter((t) => t - now <= horizonMs) : []
         if (due.length > 0) {
           const wait = Math.min(...due) - now
           waits.push(wait)

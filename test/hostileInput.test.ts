@@ -25,7 +25,7 @@ const rejection = (call: () => Promise<unknown>): Effect.Effect<unknown> =>
 describe("params JSON cannot encode, through the Promise client", () => {
   const params: Messages.MessageCreateParams = { ...hello, metadata: { user_id: 10n as never } }
 
-  it.scoped("create rejects with InvalidRequest (never throws synchronously); stream too", () =>
+  it.effect("create rejects with InvalidRequest (never throws synchronously); stream too", () =>
     Effect.gen(function*() {
       const standIn = yield* StandIn.scoped()
       const client: Client = yield* promiseClient({ api_key: API_KEY, base_url: standIn.url })

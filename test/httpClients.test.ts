@@ -5,13 +5,13 @@
  * connection, the idle watchdog, the first-event retry, an interrupted stream aborting its request, the answer's
  * metadata. Time rules run on the TestClock.
  */
-import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
-import type * as HttpClient from "@effect/platform/HttpClient"
+import * as FetchHttpClient from "effect/http/FetchHttpClient"
+import type * as HttpClient from "effect/http/HttpClient"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
-import type * as Layer from "effect/Layer"
+import * as Layer from "effect/Layer"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import type * as AnthropicClient from "../src/AnthropicClient.js"
@@ -28,6 +28,8 @@ type ClientFor = (anthropic: Record<string, unknown>) => Effect.Effect<Anthropic
 
 const on = (layer: Layer.Layer<HttpClient.HttpClient>): ClientFor => (anthropic) => stackOn(layer, anthropic)
 
+const nodeUndici: readonly [string, Layer.Layer<HttpClient.HttpClient>] = ["NodeHttpClient.layerUndici", NodeHttpClient.layerUndici]
+
 /** The library's own `fetch` client, bounded by `timeout_ms` as the default stack makes it on Bun and Workers. */
 const onOwnFetch: ClientFor = (anthropic) => {
   const timeoutMs = typeof anthropic.timeout_ms === "number" ? anthropic.timeout_ms : 600_000
@@ -36,7 +38,7 @@ const onOwnFetch: ClientFor = (anthropic) => {
 
 const clients: ReadonlyArray<readonly [string, ClientFor]> = [
   ["the default (UndiciHttpClient)", (anthropic) => Effect.map(stack({ api_key: API_KEY, ...anthropic }), (s) => s.client)],
-  ["NodeHttpClient.layerUndici", on(NodeHttpClient.layerUndici)],
+  [nodeUndici[0], on(nodeUndici[1])],
   ["the default on Bun and Workers (the library's fetch client)", onOwnFetch],
   ["FetchHttpClient (fetch)", on(FetchHttpClient.layer)]
 ]
@@ -47,7 +49,7 @@ const ping = StandIn.sse([{ event: "ping", data: { type: "ping" } }])
 
 for (const [name, clientFor] of clients) {
   describe(`over ${name}`, () => {
-    it.scoped("a whole stream: every event, and the final message; create with its metadata", () =>
+    it.effect("a whole stream: every event, and the final message; create with its metadata", () =>
       Effect.gen(function*() {
         const standIn = yield* StandIn.scoped({ replies: [StandIn.streamText("through this client", { piecesPerBlock: 4 })] })
         const client = yield* clientFor({ base_url: standIn.url })
@@ -58,7 +60,7 @@ for (const [name, clientFor] of clients) {
         expect(answered.requestId).toMatch(/^req_/)
       }))
 
-    it.scoped("a 429 with retry-after-ms is retried after exactly that delay", () =>
+    it.effect("a 429 with retry-after-ms is retried after exactly that delay", () =>
       Effect.gen(function*() {
         const standIn = yield* StandIn.scoped({ replies: [StandIn.error(429, { retryAfterMs: "1500" })] })
         const client = yield* clientFor({ base_url: standIn.url })
@@ -68,7 +70,7 @@ for (const [name, clientFor] of clients) {
         expect(standIn.requests.length).toBe(2)
       }))
 
-    it.scoped("no answer within timeout_ms: ConnectionError timeout, the request abandoned", () =>
+    it.effect("no answer within timeout_ms: ConnectionError timeout, the request abandoned", () =>
       Effect.gen(function*() {
         const standIn = yield* StandIn.scoped({ replies: [{ type: "stall" }] })
         const client = yield* clientFor({ base_url: standIn.url, timeout_ms: 5000, retry: { max_retries: 0 } })
@@ -79,7 +81,7 @@ for (const [name, clientFor] of clients) {
         yield* StandIn.until(standIn, () => standIn.abandoned.length === 1)
       }))
 
-    it.scoped("a connection cut after the first events: StreamError truncated, the events before it delivered", () =>
+    it.effect("a connection cut after the first events: StreamError truncated, the events before it delivered", () =>
       Effect.gen(function*() {
         const body = StandIn.sse(eventsOf("cut short here", 3))
         const standIn = yield* StandIn.scoped({ replies: [{ type: "stream", body, cutAfter: body.indexOf("content_block_stop") }] })
@@ -91,7 +93,7 @@ for (const [name, clientFor] of clients) {
         expect(standIn.requests.length).toBe(1)
       }))
 
-    it.scoped("silence after the first events for stream_idle_timeout_ms: StreamError idle_timeout", () =>
+    it.effect("silence after the first events for stream_idle_timeout_ms: StreamError idle_timeout", () =>
       Effect.gen(function*() {
         const events = eventsOf("a b c", 3)
         const body = StandIn.sse(events)
@@ -105,7 +107,7 @@ for (const [name, clientFor] of clients) {
         yield* StandIn.until(standIn, () => standIn.abandoned.length === 1)
       }))
 
-    it.scoped("a start that goes silent before the first event is retried", () =>
+    it.effect("a start that goes silent before the first event is retried", () =>
       Effect.gen(function*() {
         const standIn = yield* StandIn.scoped({
           replies: [{ type: "stream", body: ping + ping, stallAfter: ping.length }, StandIn.streamText("after the silence")]
@@ -117,7 +119,7 @@ for (const [name, clientFor] of clients) {
         expect(standIn.requests.length).toBe(2)
       }))
 
-    it.scoped("a stream taken in part and dropped aborts its request", () =>
+    it.effect("a stream taken in part and dropped aborts its request", () =>
       Effect.gen(function*() {
         const standIn = yield* StandIn.scoped()
         const { channel, reply } = StandIn.live()

@@ -3,11 +3,10 @@
  * values JSON cannot carry, tools that share an API name, streamed tool calls without deltas or cut off, handler
  * errors holding secrets, a recursive structured-output schema.
  */
-import * as LanguageModel from "@effect/ai/LanguageModel"
-import * as Tool from "@effect/ai/Tool"
-import * as Toolkit from "@effect/ai/Toolkit"
 import { describe, expect, it } from "@effect/vitest"
-import * as Chunk from "effect/Chunk"
+import * as LanguageModel from "effect/ai/LanguageModel"
+import * as Tool from "effect/ai/Tool"
+import * as Toolkit from "effect/ai/Toolkit"
 import * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
@@ -20,7 +19,7 @@ import { languageModel, message } from "./languageModelFixtures.js"
 const lastBody = (standIn: StandIn.StandIn) => standIn.requests[standIn.requests.length - 1]!.body
 
 describe("prompts the API would refuse", () => {
-  it.scoped("empty and whitespace-only texts are left out; a prompt with nothing left is a MalformedInput, unsent", () =>
+  it.effect("empty and whitespace-only texts are left out; a prompt with nothing left is a MalformedInput, unsent", () =>
     Effect.gen(function*() {
       const { provide, standIn } = yield* languageModel()
       yield* provide(LanguageModel.generateText({
@@ -31,12 +30,13 @@ describe("prompts the API would refuse", () => {
       }))
       expect(lastBody(standIn).messages).toEqual([{ role: "user", content: [{ type: "text", text: "Real question" }] }])
       const empty = yield* Effect.flip(provide(LanguageModel.generateText({ prompt: [{ role: "user", content: " " }] })))
-      expect(empty._tag).toBe("MalformedInput")
+      // Effect 4: Effect 3's MalformedInput is the AiError's InvalidUserInputError reason.
+      expect(empty.reason._tag).toBe("InvalidUserInputError")
       expect(empty.message).toContain("no message to send")
       expect(standIn.requests.length).toBe(1)
     }))
 
-  it.scoped("a tool result JSON cannot carry (a BigInt, a cycle) is a MalformedInput, never a defect", () =>
+  it.effect("a tool result JSON cannot carry (a BigInt, a cycle) is a MalformedInput, never a defect", () =>
     Effect.gen(function*() {
       const { provide, standIn } = yield* languageModel()
       const cyclic: Record<string, unknown> = {}
@@ -49,33 +49,33 @@ describe("prompts the API would refuse", () => {
             { role: "tool", content: [{ type: "tool-result", id: "toolu_1", name: "t", result, isFailure: false, providerExecuted: false }] }
           ]
         })))
-        expect(error._tag).toBe("MalformedInput")
+        expect(error.reason._tag).toBe("InvalidUserInputError")
         expect(error.message).toContain("the result of tool call toolu_1 cannot be sent as JSON")
         expect(error.message).not.toContain("loopbackProperty")
       }
       expect(standIn.requests).toEqual([])
     }))
 
-  it.scoped("two tools with one API name are refused: a call of that name could reach either handler", () =>
+  it.effect("two tools with one API name are refused: a call of that name could reach either handler", () =>
     Effect.gen(function*() {
       const { provide, standIn } = yield* languageModel()
-      const Bash = Tool.make("bash", { parameters: { command: Schema.String }, success: Schema.String })
+      const Bash = Tool.make("bash", { parameters: Schema.Struct({ command: Schema.String }), success: Schema.String })
       const kit = Toolkit.make(AnthropicTools.Bash_20250124({}), Bash)
       const error = yield* Effect.flip(provide(LanguageModel.generateText({ prompt: "ls", toolkit: kit, disableToolCallResolution: true })).pipe(
         Effect.provide(kit.toLayer({ AnthropicBash: () => Effect.succeed(""), bash: () => Effect.succeed("") }))
       ))
-      expect(error._tag).toBe("MalformedInput")
-      expect((error as { description?: string }).description).toBe(`two tools are named "bash" for the API`)
+      expect(error.reason._tag).toBe("InvalidUserInputError")
+      expect((error.reason as { description?: string }).description).toBe(`two tools are named "bash" for the API`)
       expect(standIn.requests).toEqual([])
     }))
 })
 
 describe("streamed tool calls", () => {
-  const Lookup = Tool.make("lookup", { parameters: { key: Schema.optional(Schema.String) }, success: Schema.String })
+  const Lookup = Tool.make("lookup", { parameters: Schema.Struct({ key: Schema.optional(Schema.String) }), success: Schema.String })
   const kit = Toolkit.make(Lookup)
   const handlers = kit.toLayer({ lookup: () => Effect.succeed("v") })
 
-  it.scoped("an input given whole in content_block_start, or a call cut off by max_tokens, has the params a whole answer has", () =>
+  it.effect("an input given whole in content_block_start, or a call cut off by max_tokens, has the params a whole answer has", () =>
     Effect.gen(function*() {
       const { provideStream, standIn } = yield* languageModel()
       const start = { type: "message_start", message: message([], { stop_reason: null }) }
@@ -91,32 +91,32 @@ describe("streamed tool calls", () => {
           { event: "message_stop", data: { type: "message_stop" } }
         ])
       })
-      const parts = Chunk.toReadonlyArray(yield* Stream.runCollect(
+      const parts = yield* Stream.runCollect(
         provideStream(LanguageModel.streamText({ prompt: "go", toolkit: kit, disableToolCallResolution: true }))
-      ).pipe(Effect.provide(handlers)))
+      ).pipe(Effect.provide(handlers))
       const calls = parts.filter((p) => p.type === "tool-call").map((p) => p.type === "tool-call" && [p.id, p.params])
       expect(calls).toEqual([["toolu_a", { key: "abc" }], ["toolu_b", {}]])
       expect(parts.filter((p) => p.type === "tool-params-end").length).toBe(2)
       expect(parts[parts.length - 1]!.type).toBe("finish")
     }))
 
-  it.scoped("a citation delta that is no object is passed over, not taken for the caller's mistake", () =>
+  it.effect("a citation delta that is no object is passed over, not taken for the caller's mistake", () =>
     Effect.gen(function*() {
       const { provideStream, standIn } = yield* languageModel()
       const events = StandIn.streamEventsOf(message([{ type: "text", text: "hi" }]))
       events.splice(3, 0, { event: "content_block_delta", data: { type: "content_block_delta", index: 0, delta: { type: "citations_delta", citation: null } } })
       standIn.enqueue({ type: "stream", body: StandIn.sse(events) })
-      const parts = Chunk.toReadonlyArray(yield* Stream.runCollect(provideStream(LanguageModel.streamText({ prompt: "go" }))))
+      const parts = yield* Stream.runCollect(provideStream(LanguageModel.streamText({ prompt: "go" })))
       expect(parts.some((p) => p.type === "source")).toBe(false)
       expect(parts.map((p) => p.type === "text-delta" ? p.delta : "").join("")).toBe("hi")
     }))
 })
 
 describe("the tool loop", () => {
-  it.scoped("a handler's error that holds a key reaches the model masked; maxSteps NaN is the default, not zero", () =>
+  it.effect("a handler's error that holds a key reaches the model masked; maxSteps NaN is the default, not zero", () =>
     Effect.gen(function*() {
       const { provide, standIn } = yield* languageModel()
-      const Lookup = Tool.make("lookup", { parameters: { key: Schema.String }, success: Schema.String })
+      const Lookup = Tool.make("lookup", { parameters: Schema.Struct({ key: Schema.String }), success: Schema.String })
       const kit = Toolkit.make(Lookup)
       const handlers = kit.toLayer({
         lookup: () => Effect.die(new Error("db login failed for sk-ant-api03-" + "s".repeat(40)))
@@ -131,10 +131,10 @@ describe("the tool loop", () => {
 })
 
 describe("the tool loop, hostile calls", () => {
-  it.scoped("calls named like Object's own properties are unknown tools, never something the toolkit inherits", () =>
+  it.effect("calls named like Object's own properties are unknown tools, never something the toolkit inherits", () =>
     Effect.gen(function*() {
       const { provide, standIn } = yield* languageModel()
-      const Lookup = Tool.make("lookup", { parameters: { key: Schema.String }, success: Schema.String })
+      const Lookup = Tool.make("lookup", { parameters: Schema.Struct({ key: Schema.String }), success: Schema.String })
       const kit = Toolkit.make(Lookup)
       standIn.enqueue(
         {
@@ -169,7 +169,7 @@ describe("structured output", () => {
     const Tree: Schema.Schema<Tree> = Schema.Struct({
       value: Schema.Number,
       children: Schema.Array(Schema.suspend((): Schema.Schema<Tree> => Tree))
-    }).annotations({ identifier: "Tree" })
+    }).annotate({ identifier: "Tree" })
     const schema = StructuredOutput.jsonSchema(Tree)
     const refs = new Set([...JSON.stringify(schema).matchAll(/"\$ref":"#\/\$defs\/(\w+)"/g)].map((m) => m[1]))
     // Every $ref names a definition that is there.

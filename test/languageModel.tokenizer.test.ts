@@ -3,10 +3,10 @@
  * send it, truncation to the longest tail that fits (cut at user messages, system kept, by bisection), tokenize
  * refusing to make token ids up, errors as AiError, and the model with its tokenizer.
  */
-import * as LanguageModel from "@effect/ai/LanguageModel"
-import * as Prompt from "@effect/ai/Prompt"
-import * as Tokenizer from "@effect/ai/Tokenizer"
 import { describe, expect, it } from "@effect/vitest"
+import * as LanguageModel from "effect/ai/LanguageModel"
+import * as Prompt from "effect/ai/Prompt"
+import * as Tokenizer from "effect/ai/Tokenizer"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as AnthropicClient from "../src/AnthropicClient.js"
@@ -54,7 +54,7 @@ const shown = (prompt: Prompt.Prompt) =>
   )
 
 describe("AnthropicTokenizer", () => {
-  it.scoped("countTokens: the API's count of the prompt as the provider sends it (system, merged turns, the files beta)", () =>
+  it.effect("countTokens: the API's count of the prompt as the provider sends it (system, merged turns, the files beta)", () =>
     Effect.gen(function*() {
       const { provide, standIn } = yield* setup
       standIn.enqueue({ type: "json", status: 200, body: { input_tokens: 1234 } }, { type: "json", status: 200, body: { input_tokens: 99 } })
@@ -78,7 +78,7 @@ describe("AnthropicTokenizer", () => {
       expect(standIn.requests[1]!.headers["anthropic-beta"]).toBe(Files.BETA)
     }))
 
-  it.scoped("truncate: the whole prompt when it fits (one request); else system and the longest tail from a user message that fits", () =>
+  it.effect("truncate: the whole prompt when it fits (one request); else system and the longest tail from a user message that fits", () =>
     Effect.gen(function*() {
       const { provide, standIn } = yield* setup
       standIn.setDefault(countByMessages)
@@ -98,28 +98,34 @@ describe("AnthropicTokenizer", () => {
       expect(standIn.requests.every((r) => r.body.messages[0].content[0].type !== "tool_result")).toBe(true)
     }))
 
-  it.scoped("tokenize fails, saying so, instead of making token ids up; nothing is sent", () =>
+  it.effect("tokenize fails, saying so, instead of making token ids up; nothing is sent", () =>
     Effect.gen(function*() {
       const { provide, standIn } = yield* setup
       const error = yield* Effect.flip(provide(Effect.flatMap(Tokenizer.Tokenizer, (t) => t.tokenize("Hello"))))
-      expect(error._tag).toBe("UnknownError")
+      // Effect 4: the AiError's reason is Effect 3's error kind.
+      expect(error).toMatchObject({ _tag: "AiError", module: "AnthropicTokenizer", method: "tokenize", reason: { _tag: "UnknownError" } })
       expect(error.message).toContain("countTokens")
       expect(standIn.requests).toEqual([])
     }))
 
-  it.scoped("a failed count is an AiError of this tokenizer with the client's tagged error; a prompt it cannot send fails first", () =>
+  it.effect("a failed count is an AiError of this tokenizer with the client's tagged error; a prompt it cannot send fails first", () =>
     Effect.gen(function*() {
       const { provide, standIn } = yield* setup
       standIn.enqueue(StandIn.error(429, { retryAfterMs: "500" }))
       const limited = yield* Effect.flip(provide(Effect.flatMap(AnthropicTokenizer.AnthropicTokenizer, (t) => t.countTokens("Hi"))))
-      expect(limited).toMatchObject({ _tag: "HttpResponseError", module: "AnthropicTokenizer", method: "countTokens", response: { status: 429 } })
+      expect(limited).toMatchObject({
+        _tag: "AiError",
+        module: "AnthropicTokenizer",
+        method: "countTokens",
+        reason: { _tag: "RateLimitError", http: { response: { status: 429 } } }
+      })
       expect(AnthropicLanguageModel.apiError(limited)).toMatchObject({ _tag: "RateLimit", retryAfterMs: 500 })
       const empty = yield* Effect.flip(provide(Effect.flatMap(AnthropicTokenizer.AnthropicTokenizer, (t) => t.countTokens([{ role: "system", content: "only" }]))))
-      expect(empty).toMatchObject({ _tag: "MalformedInput", module: "AnthropicTokenizer" })
+      expect(empty).toMatchObject({ _tag: "AiError", module: "AnthropicTokenizer", reason: { _tag: "InvalidUserInputError" } })
       expect(standIn.requests.length).toBe(1)
     }))
 
-  it.scoped("modelWithTokenizer: the language model and its tokenizer from one layer", () =>
+  it.effect("modelWithTokenizer: the language model and its tokenizer from one layer", () =>
     Effect.gen(function*() {
       const { provide, standIn } = yield* setup
       standIn.enqueue(StandIn.text("Hello."), { type: "json", status: 200, body: { input_tokens: 7 } })

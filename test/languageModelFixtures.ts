@@ -27,11 +27,11 @@ export const languageModel = (
       standIn,
       context,
       provide: <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.provide(effect, context),
-      provideStream: <A, E, R>(stream: Stream.Stream<A, E, R>) => Stream.provideSomeContext(stream, context)
+      provideStream: <A, E, R>(stream: Stream.Stream<A, E, R>) => Stream.provide(stream, context)
     }
   })
 
-export type LanguageModelSetup = Effect.Effect.Success<ReturnType<typeof languageModel>>
+export type LanguageModelSetup = Effect.Success<ReturnType<typeof languageModel>>
 
 /** A Message whose content is these blocks (any kind, as the API sends them). */
 export const message = (content: ReadonlyArray<Record<string, unknown>>, overrides: Record<string, unknown> = {}) =>

@@ -1,12 +1,11 @@
 import { describe, expect, it } from "@effect/vitest"
-import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import * as Option from "effect/Option"
 import * as Queue from "effect/Queue"
 import * as Stream from "effect/Stream"
-import * as TestClock from "effect/TestClock"
+import * as TestClock from "effect/testing/TestClock"
 import { createHash } from "node:crypto"
 import nodeFs from "node:fs"
 import * as fs from "node:fs/promises"
@@ -18,6 +17,8 @@ import * as Credentials from "../src/Credentials.js"
 import { type FileSystem, SecretFileSystem } from "../src/internal/credentials/secretFileSystem.js"
 import * as StandIn from "../src/testing/StandIn.js"
 import * as TokenRefresher from "../src/TokenRefresher.js"
+// The client's own HttpClient (Effect 3 used NodeHttpClient.layerUndici, whose Effect 4 version needs Node >= 22.19).
+import * as UndiciHttpClient from "../src/UndiciHttpClient.js"
 import { hello, stack } from "./fixtures.js"
 import { lineLog, realPause, tempDir, writeFile } from "./helpers.js"
 
@@ -73,7 +74,7 @@ const refreshHoldingTheLock = (standIn: StandIn.StandIn, bundle: string) =>
       timeout_ms: TIMEOUT_MS,
       auth: { mode: "oauth_bundle", bundle, token_url: standIn.oauth.tokenUrl }
     })
-    const call = yield* Effect.fork(client.createMessage(hello))
+    const call = yield* Effect.forkChild(client.createMessage(hello))
     yield* StandIn.until(standIn, () => standIn.oauth.tokenRequests.length === 1)
     /** Let the refresh go on: its retry is answered with a new pair, which it writes before releasing the lock. */
     const finish = Effect.gen(function*() {
@@ -99,12 +100,12 @@ const playBrowser = (onOpen: (url: string) => void = () => {}) => (url: string) 
 
 /** The wizard without a browser, running in the background. */
 const forkLogin = (options: Omit<Auth.LoginOptions, "openBrowser">) =>
-  Effect.fork(Auth.login({ ...options, openBrowser: false }).pipe(Effect.provide(NodeHttpClient.layerUndici)))
+  Effect.forkChild(Auth.login({ ...options, openBrowser: false }).pipe(Effect.provide(UndiciHttpClient.layer)))
 
 const readBundle = (file: string) => Effect.promise(async () => JSON.parse(await fs.readFile(file, "utf8")))
 
 describe("login (PKCE wizard)", () => {
-  it.scoped("end to end through the browser callback: the test plays the browser", () =>
+  it.effect("end to end through the browser callback: the test plays the browser", () =>
     Effect.gen(function*() {
       const { bundle, lines, pasted, print, settings, standIn } = yield* setup
       let authorizeUrl = ""
@@ -112,7 +113,7 @@ describe("login (PKCE wizard)", () => {
         authorizeUrl = url
       })
       const result = yield* Auth.login({ settings, openBrowser: true, pasted, launch: browser, print }).pipe(
-        Effect.provide(NodeHttpClient.layerUndici)
+        Effect.provide(UndiciHttpClient.layer)
       )
       expect(result.bundle).toBe(bundle)
 
@@ -141,7 +142,7 @@ describe("login (PKCE wizard)", () => {
       expect(lines.join("\n")).not.toContain(saved.access_token)
     }))
 
-  it.scoped("the paste path: code#state from the hosted page, malformed and foreign values refused", () =>
+  it.effect("the paste path: code#state from the hosted page, malformed and foreign values refused", () =>
     Effect.gen(function*() {
       const { bundle, lines, paste, pasted, print, settings, standIn, untilLine } = yield* setup
       const fiber = yield* forkLogin({ settings, pasted, print })
@@ -165,7 +166,7 @@ describe("login (PKCE wizard)", () => {
       expect((yield* readBundle(bundle)).access_token).toMatch(/^sk-ant-oat01-/)
     }))
 
-  it.scoped("a browser callback with a wrong or missing state is refused; nothing is exchanged", () =>
+  it.effect("a browser callback with a wrong or missing state is refused; nothing is exchanged", () =>
     Effect.gen(function*() {
       const { bundle, lines, pasted, print, settings, standIn, untilLine } = yield* setup
       const fiber = yield* forkLogin({ settings, pasted, print })
@@ -185,12 +186,12 @@ describe("login (PKCE wizard)", () => {
       expect(yield* Effect.promise(() => fs.access(bundle).then(() => true, () => false))).toBe(false)
     }))
 
-  it.scoped("gives up with LoginFailed when nothing arrives in time", () =>
+  it.effect("gives up with LoginFailed when nothing arrives in time", () =>
     Effect.gen(function*() {
       const { pasted, print, settings, untilLine } = yield* setup
-      const fiber = yield* Effect.fork(
+      const fiber = yield* Effect.forkChild(
         Auth.login({ settings, openBrowser: false, pasted, print, timeout: "10 minutes" }).pipe(
-          Effect.provide(NodeHttpClient.layerUndici),
+          Effect.provide(UndiciHttpClient.layer),
           Effect.flip
         )
       )
@@ -201,12 +202,12 @@ describe("login (PKCE wizard)", () => {
       expect(error.message).toContain("in time")
     }))
 
-  it.scoped("a failed code exchange is LoginFailed and writes nothing", () =>
+  it.effect("a failed code exchange is LoginFailed and writes nothing", () =>
     Effect.gen(function*() {
       const { bundle, pasted, print, settings, standIn } = yield* setup
       standIn.oauth.enqueueToken({ type: "json", status: 400, body: { error: "invalid_grant", error_description: "bad code" } })
       const error = yield* Auth.login({ settings, openBrowser: true, pasted, launch: playBrowser(), print }).pipe(
-        Effect.provide(NodeHttpClient.layerUndici),
+        Effect.provide(UndiciHttpClient.layer),
         Effect.flip
       )
       expect(error._tag).toBe("LoginFailed")
@@ -214,7 +215,7 @@ describe("login (PKCE wizard)", () => {
       expect(yield* Effect.promise(() => fs.access(bundle).then(() => true, () => false))).toBe(false)
     }))
 
-  it.scoped("login writes under the refresher's lock: a refresh that began before it cannot overwrite the new login", () =>
+  it.effect("login writes under the refresher's lock: a refresh that began before it cannot overwrite the new login", () =>
     Effect.gen(function*() {
       const { bundle, pasted, print, settings, standIn } = yield* setup
       // A client on the same bundle, whose token is due: its refresh takes the lock and waits for the endpoint.
@@ -229,12 +230,12 @@ describe("login (PKCE wizard)", () => {
         base_url: standIn.url,
         auth: { mode: "oauth_bundle", bundle, token_url: standIn.oauth.tokenUrl }
       })
-      const call = yield* Effect.fork(client.createMessage(hello))
+      const call = yield* Effect.forkChild(client.createMessage(hello))
       yield* StandIn.until(standIn, () => standIn.oauth.tokenRequests.length === 1)
       // The login runs to the point of writing, and must wait for the lock.
-      const login = yield* Effect.fork(
+      const login = yield* Effect.forkChild(
         Auth.login({ settings, openBrowser: true, pasted, launch: playBrowser(), print }).pipe(
-          Effect.provide(NodeHttpClient.layerUndici)
+          Effect.provide(UndiciHttpClient.layer)
         )
       )
       yield* StandIn.until(standIn, () => standIn.oauth.tokenRequests.length === 2)
@@ -253,13 +254,13 @@ describe("login (PKCE wizard)", () => {
       expect(saved.access_token).toMatch(/^sk-ant-oat01-/)
     }))
 
-  it.scoped("a code exchange answered without a refresh token writes a bundle that loads (and says it cannot refresh)", () =>
+  it.effect("a code exchange answered without a refresh token writes a bundle that loads (and says it cannot refresh)", () =>
     Effect.gen(function*() {
       const { bundle, pasted, print, settings, standIn } = yield* setup
       const pair = standIn.oauth.issue()
       standIn.oauth.enqueueToken({ type: "json", status: 200, body: { access_token: pair.access_token, expires_in: 3600 } })
       yield* Auth.login({ settings, openBrowser: true, pasted, launch: playBrowser(), print }).pipe(
-        Effect.provide(NodeHttpClient.layerUndici)
+        Effect.provide(UndiciHttpClient.layer)
       )
       const saved = yield* readBundle(bundle)
       expect(saved.access_token).toBe(pair.access_token)
@@ -269,23 +270,23 @@ describe("login (PKCE wizard)", () => {
       if (resolution.credential.kind === "oauth_bundle") expect(Option.isNone(resolution.credential.token.refreshToken)).toBe(true)
     }))
 
-  it.scoped("login beside a refresh that outlasts timeout_ms: it waits for the refresh to end, then its own tokens win", () =>
+  it.effect("login beside a refresh that outlasts timeout_ms: it waits for the refresh to end, then its own tokens win", () =>
     Effect.gen(function*() {
       const { bundle, lines, pasted, print, settings, standIn, untilLine } = yield* setupWith({ timeout_ms: TIMEOUT_MS })
       const { finish, old } = yield* refreshHoldingTheLock(standIn, bundle)
       // The sign-in completes while the refresh holds the lock: the code exchange is answered with `signedIn`.
       const signedIn = standIn.oauth.issue()
       standIn.oauth.enqueueToken({ type: "json", status: 200, body: signedIn })
-      const login = yield* Effect.fork(
+      const login = yield* Effect.forkChild(
         Auth.login({ settings, openBrowser: true, pasted, launch: playBrowser(), print }).pipe(
-          Effect.provide(NodeHttpClient.layerUndici)
+          Effect.provide(UndiciHttpClient.layer)
         )
       )
       yield* untilLine((lines) => lines.some((l) => l.includes("is locked, most likely by a token refresh in progress")))
       expect(standIn.oauth.tokenRequests[1]!.body.grant_type).toBe("authorization_code")
       // Past timeout_ms in real time (proper-lockfile waits in real time): the login must still be waiting.
       yield* realPause(TIMEOUT_MS * 2.5)
-      expect(login.unsafePoll()).toBeNull()
+      expect(login.pollUnsafe()).toBeUndefined()
       expect((yield* readBundle(bundle)).access_token).toBe(old.access_token)
 
       const refreshed = yield* finish
@@ -299,13 +300,13 @@ describe("login (PKCE wizard)", () => {
       expect(lines.join("\n")).toContain(`Saved the OAuth bundle to ${bundle}`)
     }))
 
-  it.scoped("logout beside a refresh that outlasts timeout_ms: it waits for the refresh to end, then removes the bundle", () =>
+  it.effect("logout beside a refresh that outlasts timeout_ms: it waits for the refresh to end, then removes the bundle", () =>
     Effect.gen(function*() {
       const { bundle, settings, standIn } = yield* setupWith({ timeout_ms: TIMEOUT_MS })
       const { finish } = yield* refreshHoldingTheLock(standIn, bundle)
-      const logout = yield* Effect.fork(Auth.logout(settings))
+      const logout = yield* Effect.forkChild(Auth.logout(settings))
       yield* realPause(TIMEOUT_MS * 2.5)
-      expect(logout.unsafePoll()).toBeNull()
+      expect(logout.pollUnsafe()).toBeUndefined()
       yield* finish
       yield* Fiber.join(logout)
       expect(yield* Effect.promise(() => fs.access(bundle).then(() => true, () => false))).toBe(false)
@@ -318,7 +319,7 @@ describe("login (PKCE wizard)", () => {
     expect(TokenRefresher.longestRefreshMs({ timeoutMs: 5000, maxRetries: 0, maxRetryAfterMs: 60_000 })).toBe(5000)
   })
 
-  it.scoped("a logout given up while it waits for the lock stops trying at once: nothing polls on, keeping the process alive", () =>
+  it.effect("a logout given up while it waits for the lock stops trying at once: nothing polls on, keeping the process alive", () =>
     Effect.gen(function*() {
       const { bundle, settings, standIn } = yield* setupWith({ timeout_ms: TIMEOUT_MS })
       const old = standIn.oauth.issue()
@@ -334,12 +335,15 @@ describe("login (PKCE wizard)", () => {
         }
       } as unknown as FileSystem
       const printed: Array<string> = []
-      const logout = yield* Effect.fork(
+      const logout = yield* Effect.forkChild(
         Auth.logout(settings).pipe(
           Effect.provideService(SecretFileSystem, countingFs),
           (effect) =>
             Console.consoleWith((base) =>
-              Console.withConsole(effect, { ...base, log: (...args) => Effect.sync(() => void printed.push(args.join(" "))) })
+              Effect.provideService(effect, Console.Console, {
+                ...base,
+                log: (...args: ReadonlyArray<unknown>) => void printed.push(args.join(" "))
+              })
             )
         )
       )
@@ -349,7 +353,7 @@ describe("login (PKCE wizard)", () => {
       const atInterrupt = tries.lines.length
       yield* realPause(600)
       expect(tries.lines.length).toBeLessThanOrEqual(atInterrupt + 1)
-      yield* Effect.promise(release)
+      yield* Effect.promise(() => release())
       expect((yield* readBundle(bundle)).access_token).toBe(old.access_token)
     }))
 })

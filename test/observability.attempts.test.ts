@@ -19,15 +19,15 @@ const tracedCall = <A, E>(program: Effect.Effect<A, E, AnthropicClient.Anthropic
     const exporter = new KeptSpans()
     const standIn = yield* StandIn.scoped({ replies })
     const client = AnthropicClient.layerFile({ config: { providers: { anthropic: { api_key: API_KEY, base_url: standIn.url } } }, env: {} })
-    const result = yield* Effect.either(Effect.provide(program, Layer.merge(client, sdkLayer(exporter))))
+    const result = yield* Effect.result(Effect.provide(program, Layer.merge(client, sdkLayer(exporter))))
     return { result, spans: exporter.getFinishedSpans(), standIn }
   })
 
 describe("observability: a span per HTTP attempt", () => {
-  it.scopedLive("a 529 retried, then a 200: two POST spans under the chat span, with their statuses and resend count", () =>
+  it.live("a 529 retried, then a 200: two POST spans under the chat span, with their statuses and resend count", () =>
     Effect.gen(function*() {
       const { result, spans, standIn } = yield* tracedCall(Messages.create(hello), [StandIn.error(529, { retryAfterMs: "1" })])
-      expect(result._tag).toBe("Right")
+      expect(result._tag).toBe("Success")
       const chat = spans.find((s) => s.name === `chat ${hello.model}`)!
       const attempts = spans.filter((s) => s.name === "POST").sort((a, b) => a.startTime[1] - b.startTime[1] + 1e9 * (a.startTime[0] - b.startTime[0]))
       expect(attempts).toHaveLength(2)
@@ -46,10 +46,10 @@ describe("observability: a span per HTTP attempt", () => {
       expect(attempts[1]!.status.code).not.toBe(SpanStatusCode.ERROR)
     }))
 
-  it.scopedLive("a stream's attempt span carries its status and the server; no key in any attribute", () =>
+  it.live("a stream's attempt span carries its status and the server; no key in any attribute", () =>
     Effect.gen(function*() {
       const { result, spans, standIn } = yield* tracedCall(Stream.runDrain(Messages.stream(hello)), [StandIn.streamText("hi")])
-      expect(result, JSON.stringify(result)).toMatchObject({ _tag: "Right" })
+      expect(result, JSON.stringify(result)).toMatchObject({ _tag: "Success" })
       const attempt = spans.find((s) => s.name === "POST")!
       expect(attempt.attributes["http.response.status_code"]).toBe(200)
       expect(attempt.attributes["server.port"]).toBe(Number(new URL(standIn.url).port))
@@ -60,7 +60,7 @@ describe("observability: a span per HTTP attempt", () => {
 describe("observability: content capture, by opt-in only", () => {
   const secretPrompt = { ...hello, system: "Be brief.", messages: [{ role: "user" as const, content: "my key is sk-ant-api03-abcdefghijklmnop, hi" }] }
 
-  it.scopedLive("off by default: no prompt or completion on any span", () =>
+  it.live("off by default: no prompt or completion on any span", () =>
     Effect.gen(function*() {
       const { spans } = yield* tracedCall(Messages.create(secretPrompt), [])
       const everything = JSON.stringify(spans.map((s) => s.attributes))
@@ -68,7 +68,7 @@ describe("observability: content capture, by opt-in only", () => {
       expect(everything).not.toContain("my key is")
     }))
 
-  it.scopedLive("withContentCapture: the system, input and output messages in the convention's shape, keys masked", () =>
+  it.live("withContentCapture: the system, input and output messages in the convention's shape, keys masked", () =>
     Effect.gen(function*() {
       const { spans } = yield* tracedCall(AnthropicClient.withContentCapture(Messages.create(secretPrompt)), [])
       const chat = spans.find((s) => s.name === `chat ${hello.model}`)!
@@ -81,7 +81,7 @@ describe("observability: content capture, by opt-in only", () => {
       expect(JSON.stringify(spans.map((s) => s.attributes))).not.toContain("abcdefghijklmnop")
     }))
 
-  it.scopedLive("a stream under withContentCapture: its text on the span when it ends", () =>
+  it.live("a stream under withContentCapture: its text on the span when it ends", () =>
     Effect.gen(function*() {
       const { spans } = yield* tracedCall(AnthropicClient.withContentCapture(Stream.runDrain(Messages.stream(hello))), [StandIn.streamText("streamed words")])
       const chat = spans.find((s) => s.name === `chat ${hello.model}`)!
@@ -93,12 +93,10 @@ describe("observability: content capture, by opt-in only", () => {
 describe("observability: content capture from the Promise client", () => {
   it("fromLayer with layerContentCapture records the content; without it, none", async () => {
     const { fromLayer } = await import("../src/PromiseClient.js")
-    const NodeSdk = await import("@effect/opentelemetry/NodeSdk")
-    const { SimpleSpanProcessor } = await import("@opentelemetry/sdk-trace-base")
     const standIn = await StandIn.start()
     const inputsWith = async (capture: boolean) => {
       const exporter = new KeptSpans()
-      const sdk = NodeSdk.layer(() => ({ resource: { serviceName: "test" }, spanProcessor: new SimpleSpanProcessor(exporter) }))
+      const sdk = sdkLayer(exporter)
       const stack = AnthropicClient.layerFile({ config: { providers: { anthropic: { api_key: API_KEY, base_url: standIn.url } } }, env: {} })
       const client = await fromLayer(Layer.mergeAll(stack, sdk, capture ? AnthropicClient.layerContentCapture : Layer.empty))
       await client.messages.create(hello)

@@ -4,7 +4,6 @@
  * `content-length`), and the same as plain callbacks in the Promise client.
  */
 import { describe, expect, it } from "@effect/vitest"
-import * as Chunk from "effect/Chunk"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Stream from "effect/Stream"
@@ -43,7 +42,7 @@ const expectCountedUpTo = (reports: ReadonlyArray<Files.TransferProgress>, size:
 }
 
 describe("onProgress: waitForBatch", () => {
-  it.scoped("reports the request counts after every poll, of the batch's total, with the batch's id and status", () =>
+  it.effect("reports the request counts after every poll, of the batch's total, with the batch's id and status", () =>
     Effect.gen(function*() {
       const { standIn, client } = yield* setup()
       standIn.batches.setEndAfterPolls(1)
@@ -81,7 +80,7 @@ describe("onProgress: waitForBatch", () => {
 })
 
 describe("onProgress: uploadFile and downloadFile", () => {
-  it.scoped("an upload from a path reports the bytes sent of its size; a download the bytes received of its content-length", () =>
+  it.effect("an upload from a path reports the bytes sent of its size; a download the bytes received of its content-length", () =>
     Effect.gen(function*() {
       const { standIn, client } = yield* setup()
       standIn.files.setDownloadableUploads(true)
@@ -96,11 +95,11 @@ describe("onProgress: uploadFile and downloadFile", () => {
       expect(sent.length).toBeGreaterThan(1)
       const received: Array<Files.TransferProgress> = []
       const chunks = yield* Stream.runCollect(client.downloadFile(meta.id, { onProgress: (p) => Effect.sync(() => received.push(p)) }))
-      expect(Buffer.compare(Buffer.concat(Chunk.toReadonlyArray(chunks)), bytes)).toBe(0)
+      expect(Buffer.compare(Buffer.concat(chunks), bytes)).toBe(0)
       expectCountedUpTo(received, bytes.length, bytes.length)
     }))
 
-  it.scoped("a stream of unknown size has no total; a retried upload counts again from 0", () =>
+  it.effect("a stream of unknown size has no total; a retried upload counts again from 0", () =>
     Effect.gen(function*() {
       const { standIn, client } = yield* setup({ retry: { max_retries: 1 } })
       const parts = [randomBytes(1000), randomBytes(2000)]
@@ -121,7 +120,7 @@ describe("onProgress: uploadFile and downloadFile", () => {
       expect(retried).toEqual([10, 10])
     }))
 
-  it.scoped("downloadFileWithResponse counts what its stream delivers", () =>
+  it.effect("downloadFileWithResponse counts what its stream delivers", () =>
     Effect.gen(function*() {
       const { standIn, client } = yield* setup()
       const bytes = randomBytes(200_000)

@@ -5,9 +5,9 @@
  */
 import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
-import * as Either from "effect/Either"
 import * as Exit from "effect/Exit"
-import * as TestClock from "effect/TestClock"
+import * as Result from "effect/Result"
+import * as TestClock from "effect/testing/TestClock"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
@@ -63,7 +63,7 @@ const refreshWith = (entry: Recorded, retries = 0) =>
 
 describe.skipIf(!present)("real traffic: the token endpoint's recorded answers", () => {
   for (const entry of tokenAnswers.filter((e) => e.status === 200)) {
-    it.scoped(`${entry.name}: the refresh succeeds and the answer's tokens are saved`, () =>
+    it.effect(`${entry.name}: the refresh succeeds and the answer's tokens are saved`, () =>
       Effect.gen(function*() {
         const recorded = JSON.parse(textOf(entry))
         const { bundle, exit, old, standIn } = yield* refreshWith(entry)
@@ -77,7 +77,7 @@ describe.skipIf(!present)("real traffic: the token endpoint's recorded answers",
       }))
   }
 
-  it.scoped("refresh-400-invalid_grant: LoginRequired, the file untouched", () =>
+  it.effect("refresh-400-invalid_grant: LoginRequired, the file untouched", () =>
     Effect.gen(function*() {
       const entry = tokenAnswers.find((e) => e.name === "refresh-400-invalid_grant")!
       const { bundle, exit } = yield* refreshWith(entry)
@@ -88,7 +88,7 @@ describe.skipIf(!present)("real traffic: the token endpoint's recorded answers",
       expect(fs.readFileSync(bundle, "utf8")).toBe(before)
     }))
 
-  it.scoped("refresh-400-invalid_scope: RefreshFailed with the endpoint's words (a new login would not help)", () =>
+  it.effect("refresh-400-invalid_scope: RefreshFailed with the endpoint's words (a new login would not help)", () =>
     Effect.gen(function*() {
       const entry = tokenAnswers.find((e) => e.name === "refresh-400-invalid_scope")!
       const error = failureOf((yield* refreshWith(entry)).exit)
@@ -97,7 +97,7 @@ describe.skipIf(!present)("real traffic: the token endpoint's recorded answers",
       expect(error.message).toContain("The requested scope is invalid")
     }))
 
-  it.scoped("refresh-429-rate_limit_error: retried, then the refresh goes through", () =>
+  it.effect("refresh-429-rate_limit_error: retried, then the refresh goes through", () =>
     Effect.gen(function*() {
       const entry = tokenAnswers.find((e) => e.name === "refresh-429-rate_limit_error")!
       const { exit, standIn } = yield* refreshWith(entry, 1)
@@ -126,13 +126,13 @@ const cliClient = (entry: Recorded, mode: "auto" | "cli_credentials") =>
       }
     }
     const settings = AnthropicConfig.fromObject({ providers: { anthropic } }, { env: { HOME: home } })
-    if (Either.isLeft(settings)) throw settings.left
-    return { settings: settings.right, standIn, stack: stack(anthropic, { HOME: home }) }
+    if (Result.isFailure(settings)) throw settings.failure
+    return { settings: settings.success, standIn, stack: stack(anthropic, { HOME: home }) }
   })
 
 describe.skipIf(!present)("real traffic: Claude Code credential files", () => {
   for (const entry of cliFiles.filter((e) => e.expect?.startsWith("usable") === true)) {
-    it.scoped(`${entry.name}: auto uses it and calls go out with its access token (${entry.expect})`, () =>
+    it.effect(`${entry.name}: auto uses it and calls go out with its access token (${entry.expect})`, () =>
       Effect.gen(function*() {
         const recorded = JSON.parse(textOf(entry)).claudeAiOauth
         const cli = yield* cliClient(entry, "auto")
@@ -145,7 +145,7 @@ describe.skipIf(!present)("real traffic: Claude Code credential files", () => {
       }))
   }
 
-  it.scoped("expired-empty-refresh: found, but the first call says a new login is needed", () =>
+  it.effect("expired-empty-refresh: found, but the first call says a new login is needed", () =>
     Effect.gen(function*() {
       const entry = cliFiles.find((e) => e.name === "expired-empty-refresh")!
       const cli = yield* cliClient(entry, "auto")
@@ -160,7 +160,7 @@ describe.skipIf(!present)("real traffic: Claude Code credential files", () => {
       expect(standIn.requests.length).toBe(0)
     }))
 
-  it.scoped("mcp-only: auto skips it (and says why); pinned cli_credentials refuses it", () =>
+  it.effect("mcp-only: auto skips it (and says why); pinned cli_credentials refuses it", () =>
     Effect.gen(function*() {
       const entry = cliFiles.find((e) => e.name === "mcp-only")!
       const auto = yield* cliClient(entry, "auto")

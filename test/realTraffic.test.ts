@@ -222,7 +222,7 @@ describe.skipIf(!present)("real traffic", () => {
         }
       })
 
-      it.scoped(`${entry.name}: AnthropicClient.stream over HTTP`, () =>
+      it.effect(`${entry.name}: AnthropicClient.stream over HTTP`, () =>
         Effect.gen(function*() {
           const expected = yield* Effect.promise(() => referenceFor(entry))
           const bytes = bytesOf(entry)
@@ -249,7 +249,7 @@ describe.skipIf(!present)("real traffic", () => {
 
   describe("Message recordings come back as they are", () => {
     for (const entry of ofKind("message")) {
-      it.scoped(`${entry.name}: createMessage`, () =>
+      it.effect(`${entry.name}: createMessage`, () =>
         Effect.gen(function*() {
           const server = yield* StandIn.scoped({ replies: [rawJson(entry, entry.status ?? 200)] })
           const { client } = yield* stack({ ...staticKey, base_url: server.url })
@@ -266,7 +266,7 @@ describe.skipIf(!present)("real traffic", () => {
 
   describe("error recordings get the README's tags", () => {
     for (const entry of ofKind("error")) {
-      it.scoped(`${entry.name} (${entry.status}): createMessage, not retried`, () =>
+      it.effect(`${entry.name} (${entry.status}): createMessage, not retried`, () =>
         Effect.gen(function*() {
           const server = yield* StandIn.scoped({ replies: [rawJson(entry, entry.status!)] })
           const { client } = yield* stack({ ...providerFor(entry), base_url: server.url })
@@ -305,7 +305,7 @@ describe.skipIf(!present)("real traffic", () => {
         }
       })
 
-      it.scoped(`${entry.name}: AnthropicClient.stream over HTTP, not retried`, () =>
+      it.effect(`${entry.name}: AnthropicClient.stream over HTTP, not retried`, () =>
         Effect.gen(function*() {
           const sdk = yield* Effect.promise(() => sdkReading(bytesOf(entry)))
           const server = yield* StandIn.scoped({ replies: [streamReply(bytesOf(entry), 17)] })

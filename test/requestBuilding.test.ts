@@ -32,7 +32,7 @@ describe("request building", () => {
     expect(plain).not.toHaveProperty("stream")
   })
 
-  it.scoped("a create sent with `stream: true` in its params goes out unary, to /v1/messages, and answers a Message", () =>
+  it.effect("a create sent with `stream: true` in its params goes out unary, to /v1/messages, and answers a Message", () =>
     Effect.gen(function*() {
       const standIn = yield* StandIn.scoped()
       const { client } = yield* stack({ api_key: API_KEY, base_url: standIn.url })

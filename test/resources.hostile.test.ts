@@ -4,7 +4,6 @@
  * twice, a busy poll, and a stand-in path that is not valid percent-encoding.
  */
 import { describe, expect, it } from "@effect/vitest"
-import * as Chunk from "effect/Chunk"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Stream from "effect/Stream"
@@ -29,7 +28,7 @@ const page = (ids: ReadonlyArray<string>, more: Record<string, unknown>): StandI
 })
 
 describe("ids", () => {
-  it.scoped('".", ".." and text that is not valid Unicode are refused before sending: no other route is reached', () =>
+  it.effect('".", ".." and text that is not valid Unicode are refused before sending: no other route is reached', () =>
     Effect.gen(function*() {
       const { client, standIn } = yield* setup()
       const refused = [
@@ -51,7 +50,7 @@ describe("ids", () => {
 })
 
 describe("pagination", () => {
-  it.scoped("a cursor pointing back two pages, or a token cycle, fails instead of going round", () =>
+  it.effect("a cursor pointing back two pages, or a token cycle, fails instead of going round", () =>
     Effect.gen(function*() {
       const { client, standIn } = yield* setup()
       standIn.enqueue(page(["a"], { has_more: true, last_id: "a" }), page(["b"], { has_more: true, last_id: "b" }), page(["c"], { has_more: true, last_id: "a" }))
@@ -72,7 +71,7 @@ describe("pagination", () => {
       body: { data: [], has_more: true, first_id: `f${i}`, last_id: `l${i}`, next_page: `p${i}` }
     }))
 
-  it.scoped("an empty page ends every list, whatever it claims (models, batches, files; forwards and backwards)", () =>
+  it.effect("an empty page ends every list, whatever it claims (models, batches, files; forwards and backwards)", () =>
     Effect.gen(function*() {
       const lists = [
         (client: AnthropicClient.Service) => client.models(),
@@ -83,12 +82,12 @@ describe("pagination", () => {
       for (const list of lists) {
         const { client, standIn } = yield* setup()
         standIn.enqueue(...endless())
-        expect(Chunk.size(yield* Stream.runCollect(list(client) as Stream.Stream<unknown, unknown>))).toBe(0)
+        expect((yield* Stream.runCollect(list(client) as Stream.Stream<unknown, unknown>)).length).toBe(0)
         expect(standIn.requests.length).toBe(1)
       }
       const { client, standIn } = yield* setup()
       standIn.enqueue(page(["a"], { has_more: true, last_id: "a" }), ...endless())
-      expect(Chunk.toReadonlyArray(yield* Stream.runCollect(client.models())).map((m) => m.id)).toEqual(["a"])
+      expect((yield* Stream.runCollect(client.models())).map((m) => m.id)).toEqual(["a"])
       expect(standIn.requests.length).toBe(2)
     }))
 
@@ -108,7 +107,7 @@ describe("pagination", () => {
     }
   })
 
-  it.scoped("the models command ends on an empty page", () =>
+  it.effect("the models command ends on an empty page", () =>
     Effect.gen(function*() {
       const standIn = yield* StandIn.scoped()
       const dir = yield* tempDir
@@ -121,7 +120,7 @@ describe("pagination", () => {
       expect(standIn.requests.length).toBe(2)
     }))
 
-  it.scoped("a page that lists only items already listed, under a fresh cursor, fails instead of going round", () =>
+  it.effect("a page that lists only items already listed, under a fresh cursor, fails instead of going round", () =>
     Effect.gen(function*() {
       const { client, standIn } = yield* setup()
       standIn.enqueue(
@@ -135,16 +134,16 @@ describe("pagination", () => {
       expect(standIn.requests.length).toBe(3)
     }))
 
-  it.scoped("a token replaces the cursors, and has_more: false ends the walk even beside a token", () =>
+  it.effect("a token replaces the cursors, and has_more: false ends the walk even beside a token", () =>
     Effect.gen(function*() {
       const { client, standIn } = yield* setup()
       standIn.enqueue(page(["a"], { next_page: "t1" }), page(["b"], { next_page: "t2", has_more: false }))
-      const ids = Chunk.toReadonlyArray(yield* Stream.runCollect(client.models({ after_id: "zzz" }))).map((m) => m.id)
+      const ids = (yield* Stream.runCollect(client.models({ after_id: "zzz" }))).map((m) => m.id)
       expect(ids).toEqual(["a", "b"])
       expect(standIn.requests.map((r) => r.path)).toEqual(["/v1/models?after_id=zzz", "/v1/models?page=t1"])
     }))
 
-  it.scoped("a limit outside 1–1000 is refused before sending", () =>
+  it.effect("a limit outside 1–1000 is refused before sending", () =>
     Effect.gen(function*() {
       const { client, standIn } = yield* setup()
       for (const limit of [0, 1.5, Number.NaN, -1, Infinity, 1001]) {
@@ -164,16 +163,16 @@ describe("batch results and polling", () => {
     return { client, standIn, batch }
   })
 
-  it.scoped("a connection cut inside the first line is retried (nothing was delivered)", () =>
+  it.effect("a connection cut inside the first line is retried (nothing was delivered)", () =>
     Effect.gen(function*() {
       const { batch, client, standIn } = yield* ended
       standIn.enqueue({ type: "stream", body: '{"custom_id":"a","result":{"type":"canc', cutAfter: 20 })
       const { exit } = yield* runClocked(Stream.runCollect(client.batchResults(batch.id)))
-      expect(Exit.map(exit, (c) => Chunk.toReadonlyArray(c).map((r) => r.custom_id))).toEqual(Exit.succeed(["a"]))
+      expect(Exit.map(exit, (results) => results.map((r) => r.custom_id))).toEqual(Exit.succeed(["a"]))
       expect(standIn.requests.filter((r) => r.path.endsWith("/results")).length).toBe(2)
     }))
 
-  it.scoped("a results file that is not UTF-8 is a malformed line, not replacement characters", () =>
+  it.effect("a results file that is not UTF-8 is a malformed line, not replacement characters", () =>
     Effect.gen(function*() {
       const { batch, client, standIn } = yield* ended
       const line = Buffer.concat([Buffer.from('{"custom_id":"'), Buffer.from([0xff, 0xfe]), Buffer.from('","result":{"type":"canceled"}}\n')])
@@ -182,7 +181,7 @@ describe("batch results and polling", () => {
       expect(error).toMatchObject({ _tag: "StreamError", reason: "malformed", detail: "line 1: not UTF-8 text" })
     }))
 
-  it.scoped("waitForBatch never polls in a busy loop: a zero or negative delay is a millisecond", () =>
+  it.effect("waitForBatch never polls in a busy loop: a zero or negative delay is a millisecond", () =>
     Effect.gen(function*() {
       const { client, standIn } = yield* setup()
       standIn.batches.setEndAfterPolls(5)
@@ -191,7 +190,7 @@ describe("batch results and polling", () => {
       expect(waits).toEqual([1, 1, 1, 1])
     }))
 
-  it.scoped("a batch is not created twice: a 500 after the create is not retried, a 529 is", () =>
+  it.effect("a batch is not created twice: a 500 after the create is not retried, a 529 is", () =>
     Effect.gen(function*() {
       const { client, standIn } = yield* setup({ retry: { max_retries: 2 } })
       const requests = { requests: [{ custom_id: "a", params: { model: "claude-haiku-4-5", max_tokens: 1, messages: [{ role: "user" as const, content: "x" }] } }] }
@@ -205,7 +204,7 @@ describe("batch results and polling", () => {
       expect(standIn.batches.all().length).toBe(1)
     }))
 
-  it.scoped("validate: false sends params this client's schemas do not know yet", () =>
+  it.effect("validate: false sends params this client's schemas do not know yet", () =>
     Effect.gen(function*() {
       const { client, standIn } = yield* setup()
       const params = { model: "claude-haiku-4-5", max_tokens: 1, messages: [{ role: "user", content: "x" }], service_tier: "priority" }

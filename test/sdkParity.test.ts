@@ -34,14 +34,14 @@ const outcomes = (...replies: ReadonlyArray<StandIn.Reply>) =>
     for (const _ of replies) {
       seen.push(yield* client.createMessage(hello).pipe(
         Effect.as("ok"),
-        Effect.catchAll((error) => Effect.succeed(`${error._tag}: ${error.message}`))
+        Effect.catch((error) => Effect.succeed(`${error._tag}: ${error.message}`))
       ))
     }
     return seen
   })
 
 describe("responses, as the SDK types them", () => {
-  it.scoped("an MCP tool result without is_error or content is refused, naming the field; a whole one passes", () =>
+  it.effect("an MCP tool result without is_error or content is refused, naming the field; a whole one passes", () =>
     Effect.gen(function*() {
       const { is_error: _e, ...noFlag } = mcpResult
       const { content: _c, ...noContent } = mcpResult
@@ -55,7 +55,7 @@ describe("responses, as the SDK types them", () => {
       expect(seen[2]).toMatch(/^Other: .*does not match its schema: content\.0\.content/)
     }))
 
-  it.scoped("an iteration's cache counts may be left out, but are never null", () =>
+  it.effect("an iteration's cache counts may be left out, but are never null", () =>
     Effect.gen(function*() {
       const seen = yield* outcomes(
         answer(withIterations([{ type: "message", input_tokens: 10, output_tokens: 40 }])),
@@ -65,7 +65,7 @@ describe("responses, as the SDK types them", () => {
       expect(seen[1]).toMatch(/^Other: .*does not match its schema: usage\.iterations/)
     }))
 
-  it.scoped("an MCP server's tool listing: a description is a string or left out in a response", () =>
+  it.effect("an MCP server's tool listing: a description is a string or left out in a response", () =>
     Effect.gen(function*() {
       const seen = yield* outcomes(
         answer(withContent([listing({ ...searchTool, description: "Searches the docs" })])),
@@ -78,7 +78,7 @@ describe("responses, as the SDK types them", () => {
 })
 
 describe("requests, as the SDK types them", () => {
-  it.scoped("a batch sends back an MCP result without is_error and a listed tool whose description is null", () =>
+  it.effect("a batch sends back an MCP result without is_error and a listed tool whose description is null", () =>
     Effect.gen(function*() {
       const standIn = yield* StandIn.scoped()
       const { client } = yield* stack({ api_key: API_KEY, base_url: standIn.url })

@@ -1,11 +1,15 @@
 import { describe, expect, it } from "@effect/vitest"
-import * as Chunk from "effect/Chunk"
+import * as Arr from "effect/Array"
+import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
+import * as Filter from "effect/Filter"
 import * as Option from "effect/Option"
+import * as Pull from "effect/Pull"
+import * as Result from "effect/Result"
 import * as Stream from "effect/Stream"
-import * as TestClock from "effect/TestClock"
+import * as TestClock from "effect/testing/TestClock"
 import * as fc from "fast-check"
 import type * as Messages from "../src/Messages.js"
 import * as MessageStream from "../src/MessageStream.js"
@@ -33,7 +37,7 @@ const encoder = new TextEncoder()
 const decodeChunks = (chunks: ReadonlyArray<Uint8Array>, options: { readonly maxEventBytes?: number } = {}) =>
   Stream.fromIterable(chunks).pipe(MessageStream.decodeSse({ credential: "api_key", ...options }))
 
-const collect = (chunks: ReadonlyArray<Uint8Array>) => Effect.runSync(Stream.runCollect(decodeChunks(chunks)).pipe(Effect.map(Chunk.toReadonlyArray)))
+const collect = (chunks: ReadonlyArray<Uint8Array>) => Effect.runSync(Stream.runCollect(decodeChunks(chunks)))
 const finalOf = (chunks: ReadonlyArray<Uint8Array>) => Effect.runSync(MessageStream.finalMessage(decodeChunks(chunks)))
 
 /** Split bytes at the given cut points. */
@@ -107,11 +111,11 @@ describe("MessageStream: parsing", () => {
     const chunks = [encoder.encode(StandIn.sse(StandIn.streamEventsOf(message, { piecesPerBlock: 4 })))]
     const partials = Effect.runSync(
       MessageStream.withAccumulator(decodeChunks(chunks)).pipe(
-        Stream.filterMap(([, acc]) => acc.partialInput(0)),
+        Stream.filterMap(Filter.fromPredicateOption(([, acc]: readonly [unknown, MessageStream.MessageAccumulator]) => acc.partialInput(0))),
         Stream.runCollect
       )
     )
-    const seen = Chunk.toReadonlyArray(partials)
+    const seen = partials
     expect(seen[0]).toBe("")
     expect(seen.at(-1)).toBe(JSON.stringify({ a: "long value here" }))
     expect(seen.length).toBeGreaterThan(3)
@@ -159,7 +163,7 @@ describe("MessageStream: parsing", () => {
     it("what trails message_stop is not read: a huge unfinished event after it, in the same read or the next, is no error", () => {
       const whole = StandIn.sse(StandIn.streamEventsOf(StandIn.messageJson([{ type: "text", text: "hi" }])))
       for (const pieces of [[whole + "data: " + "x".repeat(5000)], [whole, "data: " + "x".repeat(5000)]]) {
-        const events = Stream.fromChunk(Chunk.fromIterable(pieces.map((p) => encoder.encode(p))))
+        const events = Stream.fromArray(pieces.map((p) => encoder.encode(p)))
           .pipe(MessageStream.decodeSse({ credential: "api_key", maxEventBytes: 2000 }))
         expect(Messages_text(Effect.runSync(MessageStream.finalMessage(events)))).toBe("hi")
       }
@@ -178,7 +182,7 @@ describe("MessageStream: parsing", () => {
       const mib = encoder.encode("x".repeat(1024 * 1024))
       let fed = 0
       const exit = Effect.runSyncExit(
-        Stream.concat(Stream.make(encoder.encode(": ")), Stream.repeatEffect(Effect.sync(() => (fed++, mib)))).pipe(
+        Stream.concat(Stream.make(encoder.encode(": ")), Stream.fromEffectRepeat(Effect.sync(() => (fed++, mib)))).pipe(
           Stream.take(200),
           MessageStream.decodeSse({ credential: "api_key" }),
           Stream.runDrain
@@ -202,7 +206,7 @@ describe("MessageStream: parsing", () => {
     ] as unknown as ReadonlyArray<Messages.MessageStreamEvent>
     expect(weird.map(MessageStream.deltaText)).toEqual([undefined, undefined, undefined, undefined, "yes", undefined])
     const texts = Effect.runSync(Stream.runCollect(MessageStream.textDeltas(Stream.fromIterable(weird))))
-    expect(Chunk.toReadonlyArray(texts)).toEqual(["yes"])
+    expect(texts).toEqual(["yes"])
   })
 
   for (const [errorType, tag, status] of [
@@ -236,7 +240,7 @@ describe("MessageStream: parsing", () => {
 const Messages_text = (m: Messages.Message) => m.content.flatMap((b) => b.type === "text" ? [(b as { text: string }).text] : []).join("")
 
 describe("AnthropicClient.stream over HTTP", () => {
-  it.scoped("streams events and the final message, sending stream: true and accept: text/event-stream", () =>
+  it.effect("streams events and the final message, sending stream: true and accept: text/event-stream", () =>
     Effect.gen(function*() {
       const standIn = yield* StandIn.scoped({ replies: [StandIn.streamOf(rich, { chunkSize: 7 })] })
       const { client } = yield* stack({ api_key: API_KEY, base_url: standIn.url })
@@ -246,7 +250,7 @@ describe("AnthropicClient.stream over HTTP", () => {
       expect(standIn.requests[0]!.headers["accept"]).toBe("text/event-stream")
     }))
 
-  it.scoped("a 429 before the stream is retried (rate limiter and credentials included)", () =>
+  it.effect("a 429 before the stream is retried (rate limiter and credentials included)", () =>
     Effect.gen(function*() {
       const standIn = yield* StandIn.scoped({ replies: [StandIn.error(429, { retryAfterMs: "250" }), StandIn.streamText("after the retry")] })
       const { client } = yield* stack({ api_key: API_KEY, base_url: standIn.url, rate_limit: { requests_per_second: 10 } })
@@ -258,7 +262,7 @@ describe("AnthropicClient.stream over HTTP", () => {
       expect(standIn.requests[1]!.headers["x-api-key"]).toBe(API_KEY)
     }))
 
-  it.scoped("a mid-stream overloaded_error is ServerError 529 and is not retried", () =>
+  it.effect("a mid-stream overloaded_error is ServerError 529 and is not retried", () =>
     Effect.gen(function*() {
       const standIn = yield* StandIn.scoped({ replies: [StandIn.streamError()] })
       const { client } = yield* stack({ api_key: API_KEY, base_url: standIn.url })
@@ -270,7 +274,7 @@ describe("AnthropicClient.stream over HTTP", () => {
       expect(standIn.requests.length).toBe(1)
     }))
 
-  it.scoped("a connection cut mid-stream is StreamError truncated", () =>
+  it.effect("a connection cut mid-stream is StreamError truncated", () =>
     Effect.gen(function*() {
       const standIn = yield* StandIn.scoped({ replies: [{ ...StandIn.streamOf(rich), cutAfter: 400 }] as Array<StandIn.Reply> })
       const { client } = yield* stack({ api_key: API_KEY, base_url: standIn.url })
@@ -280,7 +284,7 @@ describe("AnthropicClient.stream over HTTP", () => {
       expect(standIn.requests.length).toBe(1)
     }))
 
-  it.scoped("no bytes for stream_idle_timeout_ms fails with StreamError idle_timeout (TestClock)", () =>
+  it.effect("no bytes for stream_idle_timeout_ms fails with StreamError idle_timeout (TestClock)", () =>
     Effect.gen(function*() {
       const standIn = yield* StandIn.scoped({ replies: [{ ...StandIn.streamOf(rich), stallAfter: 300 }] as Array<StandIn.Reply> })
       const { client } = yield* stack({ api_key: API_KEY, base_url: standIn.url, stream_idle_timeout_ms: 5000 })
@@ -298,14 +302,14 @@ describe("AnthropicClient.stream over HTTP", () => {
     standIn.enqueue(reply)
     const { client } = yield* stack({ api_key: API_KEY, base_url: standIn.url, ...settings })
     const events = StandIn.streamEventsOf(rich).map((e) => StandIn.sse([e]))
-    const starting = yield* Effect.fork(client.streamWithResponse(hello))
+    const starting = yield* Effect.forkChild(client.streamWithResponse(hello))
     const ch = yield* Effect.promise(() => channel)
     yield* Effect.promise(() => ch.write(events[0]!))
     const started = yield* Fiber.join(starting)
     return { standIn, started, writeRest: Effect.promise(() => ch.write(events.slice(1).join(""))) }
   })
 
-  it.scoped("streamWithResponse: a run stopped early leaves the rest to the next run; a run to the end releases the request at once", () =>
+  it.effect("streamWithResponse: a run stopped early leaves the rest to the next run; a run to the end releases the request at once", () =>
     Effect.gen(function*() {
       const { standIn, started, writeRest } = yield* startedLive()
       const head = yield* Stream.runHead(started.events)
@@ -313,49 +317,51 @@ describe("AnthropicClient.stream over HTTP", () => {
       // The rest only now, and no end: the body goes silent after message_stop.
       yield* writeRest
       const all = yield* Stream.runCollect(started.events)
-      expect(Option.map(Chunk.last(all), (e) => e.type)).toEqual(Option.some("message_stop"))
+      expect(Option.map(Arr.last(all), (e) => e.type)).toEqual(Option.some("message_stop"))
       expect(standIn.abandoned.length).toBe(0)
       // Released while the scope is still open.
       yield* StandIn.until(standIn, () => standIn.abandoned.length === 1)
     }))
 
-  it.scoped("streamWithResponse's pull: the same events a chunk at a time, None at the end and after it, the request released there", () =>
+  it.effect("streamWithResponse's pull: the same events a chunk at a time, Done at the end and after it, the request released there", () =>
     Effect.gen(function*() {
       const { standIn, started, writeRest } = yield* startedLive()
       const first = yield* started.pull
-      expect(Chunk.toReadonlyArray(first).map((e) => e.type)).toEqual(["message_start"])
+      expect(first.map((e) => e.type)).toEqual(["message_start"])
       // The rest, and no end of the body: message_stop ends the events.
       yield* writeRest
       const rest: Array<Messages.MessageStreamEvent> = []
       while (true) {
-        const chunk = yield* Effect.option(started.pull)
-        if (Option.isNone(chunk)) break
-        rest.push(...chunk.value)
+        const chunk = yield* Effect.exit(started.pull)
+        if (Exit.isFailure(chunk) && Pull.isDoneCause(chunk.cause)) break
+        rest.push(...(yield* chunk))
       }
       expect([...first, ...rest]).toEqual(StandIn.streamEventsOf(rich).map((e) => e.data as Messages.MessageStreamEvent).filter((e) => e.type !== "ping"))
-      expect(yield* Effect.option(started.pull)).toEqual(Option.none())
+      // Effect 4: the end is a `Cause.Done` failure (Effect 3: `Option.none()`), again on every pull after it.
+      expect(Cause.isDone(failureOf(yield* Effect.exit(started.pull)))).toBe(true)
       // Released while the scope is still open.
       yield* StandIn.until(standIn, () => standIn.abandoned.length === 1)
     }))
 
-  it.scoped("a pull given up on stops the idle clock: a consumer away longer than stream_idle_timeout_ms still gets the events", () =>
+  it.effect("a pull given up on stops the idle clock: a consumer away longer than stream_idle_timeout_ms still gets the events", () =>
     Effect.gen(function*() {
       const { started, writeRest } = yield* startedLive({ stream_idle_timeout_ms: 1000 })
       yield* started.pull
       // A poll that gives up after 100 ms: from then on nobody waits on the connection.
-      const poll = yield* Effect.fork(Effect.either(Effect.timeout(started.pull, "100 millis")))
+      const poll = yield* Effect.forkChild(Effect.result(Effect.timeout(started.pull, "100 millis")))
       yield* realPause(10)
       yield* TestClock.adjust(100)
-      expect((yield* Fiber.join(poll))._tag).toBe("Left")
+      const gaveUp = yield* Fiber.join(poll)
+      expect(Result.isFailure(gaveUp) && Cause.isTimeoutError(gaveUp.failure)).toBe(true)
       // The consumer does other work for 2 s; then the server sends the rest, and the consumer pulls again.
       yield* TestClock.adjust(2000)
       yield* realPause(20)
       yield* writeRest
-      const next = yield* Effect.either(started.pull)
-      expect(next._tag === "Right" ? next.right.length : Option.getOrUndefined(next.left)).toBeGreaterThan(0)
+      const next = yield* Effect.result(started.pull)
+      expect(Result.isSuccess(next) ? next.success.length : next.failure).toBeGreaterThan(0)
     }))
 
-  it.scoped("streamWithResponse's pull fails mid-stream with the tagged error, and stays failed", () =>
+  it.effect("streamWithResponse's pull fails mid-stream with the tagged error, and stays failed", () =>
     Effect.gen(function*() {
       const standIn = yield* StandIn.scoped({ replies: [{ ...StandIn.streamOf(rich), cutAfter: 400 }] as Array<StandIn.Reply> })
       const { client } = yield* stack({ api_key: API_KEY, base_url: standIn.url })
@@ -364,15 +370,15 @@ describe("AnthropicClient.stream over HTTP", () => {
         while (true) yield* started.pull
       })
       const error = failureOf(yield* Effect.exit(read))
-      expect(Option.isSome(error) && error.value._tag === "StreamError" && error.value.reason).toBe("truncated")
+      expect(error._tag === "StreamError" && error.reason).toBe("truncated")
       expect(failureOf(yield* Effect.exit(started.pull))).toEqual(error)
     }))
 
-  it.scoped("interrupting the stream aborts the request: the server sees its client go", () =>
+  it.effect("interrupting the stream aborts the request: the server sees its client go", () =>
     Effect.gen(function*() {
       const standIn = yield* StandIn.scoped({ replies: [{ ...StandIn.streamOf(rich), stallAfter: 300 }] as Array<StandIn.Reply> })
       const { client } = yield* stack({ api_key: API_KEY, base_url: standIn.url })
-      const first = yield* Effect.fork(Stream.runHead(client.stream(hello)))
+      const first = yield* Effect.forkChild(Stream.runHead(client.stream(hello)))
       const event = yield* Fiber.join(first)
       expect(Option.map(event, (e) => e.type)).toEqual(Option.some("message_start"))
       yield* StandIn.until(standIn, () => standIn.abandoned.length === 1)

@@ -30,7 +30,7 @@ const silentAfterTwoEvents = <E>(clientFor: (url: string) => Effect.Effect<Anthr
       const ch = yield* Effect.promise(() => channel)
       yield* Effect.promise(() => ch.write(events[0]! + events[1]!))
     })
-    const { exit } = yield* runClocked(Effect.zipRight(Effect.fork(server), Stream.runCollect(client.stream(hello))))
+    const { exit } = yield* runClocked(Effect.andThen(Effect.forkChild(server), Stream.runCollect(client.stream(hello))))
     const error = failureOf(exit) as StreamError
     expect(error._tag).toBe("StreamError")
     expect(error.reason).toBe("idle_timeout")
@@ -45,7 +45,7 @@ const overloadedAtStart = (type = "overloaded_error"): StandIn.Reply => ({
 })
 
 describe("stream idle timeout: silence on the connection, not a slow consumer", () => {
-  it.scoped("a consumer taking 1.5 s per event with a 1 s idle timeout is not timed out", () =>
+  it.effect("a consumer taking 1.5 s per event with a 1 s idle timeout is not timed out", () =>
     Effect.gen(function*() {
       const standIn = yield* StandIn.scoped()
       const { channel, reply } = StandIn.live()
@@ -61,16 +61,16 @@ describe("stream idle timeout: silence on the connection, not a slow consumer", 
         if (sent === events.length) ch.end()
       })
       const consumed = client.stream(hello).pipe(
-        Stream.tap(() => Effect.zipRight(next, Effect.sleep(1500))),
+        Stream.tap(() => Effect.andThen(next, Effect.sleep(1500))),
         MessageStream.finalMessage
       )
       // The first event goes out once the request has arrived (`next` waits for the connection).
-      const { exit } = yield* runClocked(Effect.zipRight(Effect.fork(next), consumed))
+      const { exit } = yield* runClocked(Effect.andThen(Effect.forkChild(next), consumed))
       expect(Exit.isSuccess(exit)).toBe(true)
       if (Exit.isSuccess(exit)) expect(exit.value.content).toEqual([{ type: "text", text: "one two three four five six" }])
     }))
 
-  it.scoped("bytes every 0.6 s for 6 s in all, idle timeout 1 s: no timeout (measured from the last bytes)", () =>
+  it.effect("bytes every 0.6 s for 6 s in all, idle timeout 1 s: no timeout (measured from the last bytes)", () =>
     Effect.gen(function*() {
       const standIn = yield* StandIn.scoped()
       const { channel, reply } = StandIn.live()
@@ -86,18 +86,18 @@ describe("stream idle timeout: silence on the connection, not a slow consumer", 
         ch.end()
       })
       const { exit } = yield* runClocked(
-        Effect.zipRight(Effect.fork(server), MessageStream.finalMessage(client.stream(hello)))
+        Effect.andThen(Effect.forkChild(server), MessageStream.finalMessage(client.stream(hello)))
       )
       expect(events.length * 600).toBeGreaterThan(6000)
       expect(Exit.isSuccess(exit)).toBe(true)
     }))
 
-  it.scoped("a server silent for the idle timeout while the client waits fails with idle_timeout", () =>
+  it.effect("a server silent for the idle timeout while the client waits fails with idle_timeout", () =>
     silentAfterTwoEvents((url) => Effect.map(stack({ api_key: API_KEY, base_url: url, stream_idle_timeout_ms: 1000 }), (s) => s.client)))
 })
 
 describe("stream: an error event before any event is retried like its HTTP answer", () => {
-  it.scoped("overloaded_error as the very first event: retried, then the stream succeeds", () =>
+  it.effect("overloaded_error as the very first event: retried, then the stream succeeds", () =>
     Effect.gen(function*() {
       const standIn = yield* StandIn.scoped()
       standIn.enqueue(overloadedAtStart(), StandIn.streamText("after the overload"))
@@ -110,7 +110,7 @@ describe("stream: an error event before any event is retried like its HTTP answe
       expect(waits.some((w) => w >= 375 && w <= 500)).toBe(true)
     }))
 
-  it.scoped("overloaded at the start every time: ServerError 529 after max_retries retries", () =>
+  it.effect("overloaded at the start every time: ServerError 529 after max_retries retries", () =>
     Effect.gen(function*() {
       const standIn = yield* StandIn.scoped()
       standIn.enqueue(overloadedAtStart(), overloadedAtStart(), overloadedAtStart())
@@ -122,7 +122,7 @@ describe("stream: an error event before any event is retried like its HTTP answe
       expect(standIn.requests.length).toBe(3)
     }))
 
-  it.scoped("an error after events were delivered is not retried", () =>
+  it.effect("an error after events were delivered is not retried", () =>
     Effect.gen(function*() {
       const standIn = yield* StandIn.scoped()
       standIn.enqueue(StandIn.streamError("overloaded_error"))

@@ -137,7 +137,7 @@ const root = Command.make("effect-anthropic").pipe(
 
 // Effect 4: the arguments are read from `Stdio` (the CLI's runtime gives the process's), and the program's name in
 // the help is the root command's.
-Command.run(root, { version: "0.2.0" }).pipe(
+Command.run(root, { version: "0.3.0" }).pipe(
   Effect.catch((error) => {
     const text = failureText(error)
     return Effect.andThen(text === undefined ? Effect.void : Console.error(text), exitWith(1))

@@ -25,15 +25,27 @@ const scrubFields = (value: unknown): unknown => {
   return value
 }
 
+/** What Effect 4 passes a class it builds from already-checked fields (decoding): the fields, again, to keep. */
+interface TrustedPayload {
+  readonly "~payload"?: { readonly value: unknown }
+}
+
 /**
  * The error class `Base` with its constructor's props scrubbed before they are validated and stored, so an API or
  * token endpoint echoing a key (in any field, with or without its `sk-ant-` prefix) never reaches a message, `toJSON`
- * or `inspect`. The constructor's signature is `Base`'s own.
+ * or `inspect`. The constructor's signature is `Base`'s own. A decoded error arrives with its fields a second time,
+ * as a trusted payload the base class stores instead of its props: that copy is scrubbed too.
  */
 const scrubbing = <Base extends new(...args: Array<any>) => object>(base: Base): Base =>
   class extends base {
     constructor(...args: Array<any>) {
-      super(scrubFields(args[0]), ...args.slice(1))
+      const [props, options, ...rest] = args as [unknown, TrustedPayload | undefined, ...Array<unknown>]
+      const payload = options?.["~payload"]
+      super(
+        scrubFields(props),
+        payload === undefined ? options : { ...options, "~payload": { ...payload, value: scrubFields(payload.value) } },
+        ...rest
+      )
     }
   }
 

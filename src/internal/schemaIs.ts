@@ -326,9 +326,9 @@ const tagged = (types: ReadonlyArray<SchemaAST.AST>, members: ReadonlyArray<Chec
     if (tags.length === 0) untagged.push(members[i]!)
     for (const tag of tags) byTag.set(tag, [...(byTag.get(tag) ?? []), members[i]!])
   })
-  const own = ownOnly(key)
   return (u) => {
-    if (typeof u === "object" && u !== null && hasKey(u, key, own)) {
+    // An absent or own-only inherited tag only adds candidates, which refuse the value.
+    if (typeof u === "object" && u !== null) {
       const candidates = byTag.get((u as Record<PropertyKey, unknown>)[key])
       if (candidates !== undefined && some(candidates, u)) return true
     }

@@ -1,10 +1,10 @@
 // An application on @effect/ai that also keeps @effect/ai-anthropic: this package's provider and ai-anthropic's
 // (over this package's credentials) in one program, typechecked with skipLibCheck off (the two modules' Prompt /
 // Response augmentations must not clash), then run against the stand-in.
-import * as LanguageModel from "@effect/ai/LanguageModel"
-import * as Tokenizer from "@effect/ai/Tokenizer"
-import * as Tool from "@effect/ai/Tool"
-import * as Toolkit from "@effect/ai/Toolkit"
+import * as LanguageModel from "effect/ai/LanguageModel"
+import * as Tokenizer from "effect/ai/Tokenizer"
+import * as Tool from "effect/ai/Tool"
+import * as Toolkit from "effect/ai/Toolkit"
 import * as AiAnthropicClient from "@effect/ai-anthropic/AnthropicClient"
 import * as AiAnthropicLanguageModel from "@effect/ai-anthropic/AnthropicLanguageModel"
 import * as Effect from "effect/Effect"

@@ -22,9 +22,12 @@ const program = Effect.gen(function*() {
   const streamed = yield* MessageStream.finalMessage(client.stream(hello))
   return [Messages.textOf(message), Messages.textOf(streamed)]
 }).pipe(
-  Effect.provide(AnthropicClient.layerConfig({ apiKey: Config.redacted("MY_KEY"), maxRetries: Config.succeed(1) })),
+  Effect.provide(AnthropicClient.layerConfig({ apiKey: Config.Redacted("MY_KEY"), maxRetries: Config.succeed(1) })),
   Effect.catchTag("AnthropicConfigError", (error) => Effect.die(`${error.problem}; fix: ${error.fix}`)),
-  Effect.withConfigProvider(ConfigProvider.fromMap(new Map([["MY_KEY", "sk-ant-api03-consumer"], ["ANTHROPIC_BASE_URL", standIn.url]])))
+  Effect.provideService(
+    ConfigProvider.ConfigProvider,
+    ConfigProvider.fromEnv({ env: { MY_KEY: "sk-ant-api03-consumer", ANTHROPIC_BASE_URL: standIn.url } })
+  )
 )
 const texts = await Effect.runPromise(program)
 // The Promise client under its name, and under its first one (the same module).

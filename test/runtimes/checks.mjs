@@ -30,7 +30,9 @@ const effectProgram = (env) =>
     Messages.create(hello).pipe(
       Effect.map(Messages.textOf),
       Effect.provide(AnthropicClient.layerConfig()),
-      Effect.withConfigProvider(ConfigProvider.fromJson(env))
+      // The worker's bindings (or the process's variables picked) as the configuration: Effect 4's environment
+      // provider over an explicit record, so nothing reads `process.env` or `import.meta.env` here.
+      Effect.provideService(ConfigProvider.ConfigProvider, ConfigProvider.fromEnv({ env }))
     )
   )
 

@@ -7,6 +7,7 @@ import type * as LanguageModel from "effect/ai/LanguageModel"
 import type * as Prompt from "effect/ai/Prompt"
 import * as Tool from "effect/ai/Tool"
 import * as Result from "effect/Result"
+import * as Schema from "effect/Schema"
 import { createHash } from "node:crypto"
 import { betaFor, callNamesOf } from "./toolNames.js"
 import { jsonText } from "../http/request.js"
@@ -98,6 +99,20 @@ export const prepareTools = (
   return prepared
 }
 
+/**
+ * A tool's parameters as JSON schema with every object closed (`additionalProperties: false`), as Effect 3's were and
+ * `@effect/ai-anthropic`'s are: Effect 4 leaves a struct open by default (its decoding ignores excess keys), which
+ * would invite the model to send keys the tool does not take. The codec is the schema itself: only the JSON schema
+ * is used here.
+ */
+const closedObjects: LanguageModel.CodecTransformer = (schema) => {
+  const document = Schema.toJsonSchemaDocument(schema, { onExcessProperty: "error" })
+  const jsonSchema = Object.keys(document.definitions).length > 0
+    ? { ...document.schema, $defs: document.definitions }
+    : document.schema
+  return { codec: schema as never, jsonSchema }
+}
+
 const prepareTool = (tool: Tool.Any, betas: Set<string>): Messages.Tool | Messages.ServerTool => {
   if (Tool.isProviderDefined(tool)) {
     const type = tool.id.slice(tool.id.indexOf(".") + 1)
@@ -113,7 +128,7 @@ const prepareTool = (tool: Tool.Any, betas: Set<string>): Messages.Tool | Messag
   return {
     name: tool.name,
     ...(description === undefined ? {} : { description }),
-    input_schema: Tool.getJsonSchema(tool) as unknown as Messages.Tool["input_schema"],
+    input_schema: Tool.getJsonSchema(tool, { transformer: closedObjects }) as unknown as Messages.Tool["input_schema"],
     ...(strict === undefined ? {} : { strict })
   }
 }

@@ -399,10 +399,13 @@ export const make = (
     // process do not all fall back to local limits (a burst) while Redis is still being reached.
     const settled = yield* Deferred.make<void>()
     const changed = (now: boolean, reason: string, kind: StoreDown["kind"] = "unreachable") => {
+      if (now !== usable && !closing) {
+        usable = now
+        run(onChange(now, reason, kind))
+      }
+      // Only once `usable` says so: Effect 4 resumes the fiber waiting for `settled` (this store's maker) inside this
+      // call, and its first command, made at once, would find Redis not usable yet and take the local limits.
       Deferred.doneUnsafe(settled, Exit.void)
-      if (now === usable || closing) return
-      usable = now
-      run(onChange(now, reason, kind))
     }
 
     const redis = new Redis({
