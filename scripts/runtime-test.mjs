@@ -6,17 +6,21 @@
 // `AnthropicClient.layerConfig`; on Bun and Deno a call through an OAuth bundle due for refresh (the refresh takes
 // the file's lock and rewrites it) and one through Claude Code credentials, and the process ending by itself; on
 // Workers, a worker bundled by esbuild as wrangler bundles it, and a file-based mode refused with a typed error
-// naming the runtime.
+// naming the runtime. Before the runtimes: the root entry's static imports (what importing `effect-anthropic` loads)
+// hold neither the test kit, the CLI, the Redis store (nor ioredis), undici's package nor `node:http`.
 import { execFileSync, spawn } from "node:child_process"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
+import * as zlib from "node:zlib"
 import { examplesOf, mismatch } from "./examples.mjs"
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..")
 const work = fs.mkdtempSync(path.join(os.tmpdir(), "effect-anthropic-runtimes-"))
 const app = path.join(work, "app")
+// The Effect the library is built and tested against (its devDependency), installed beside the tarball.
+const effectVersion = JSON.parse(fs.readFileSync(path.join(root, "node_modules/effect/package.json"), "utf8")).version
 const npm = process.platform === "win32" ? "npm.cmd" : "npm"
 const runtimes = {
   bun: [path.join(root, "node_modules/@oven/bun-linux-x64/bin/bun"), ["run", "process.mjs"]],
@@ -53,17 +57,62 @@ const commonChecks = (results, where) => {
   check(results.effect === echo, `${where}: the Effect program answered ${JSON.stringify(results.effect)}`)
 }
 
+const esbuild = await import(path.join(root, "node_modules/esbuild/lib/main.js"))
+// As wrangler bundles for workerd with nodejs_compat: worker conditions, Node's built-ins left to the runtime.
+const workerBuild = {
+  bundle: true,
+  write: false,
+  format: "esm",
+  platform: "neutral",
+  conditions: ["workerd", "worker", "browser", "import"],
+  mainFields: ["module", "main"],
+  external: ["node:*", "cloudflare:*"],
+  logLevel: "error"
+}
+const bundleWorker = async (entry) => (await esbuild.build({ ...workerBuild, entryPoints: [entry] })).outputFiles[0].text
+
+/**
+ * What importing `code` (in the app) loads: the modules reached through static imports alone (a dynamic
+ * `import()` is loaded only when it runs), and the Node built-ins they import.
+ */
+const staticImportsOf = async (code) => {
+  const { metafile } = await esbuild.build({ ...workerBuild, stdin: { contents: code, resolveDir: app, loader: "js" }, metafile: true })
+  const modules = new Set()
+  const builtins = new Set()
+  const visit = (input) => {
+    if (modules.has(input)) return
+    modules.add(input)
+    for (const i of metafile.inputs[input].imports) {
+      if (i.kind !== "import-statement" && i.kind !== "require-call") continue
+      if (i.external) builtins.add(i.path)
+      else visit(i.path)
+    }
+  }
+  visit("<stdin>")
+  return { modules: [...modules].slice(1), builtins: [...builtins].sort() }
+}
+
 try {
   step("pack, and install the tarball into a fresh application")
   const packed = execFileSync(npm, ["pack", "--pack-destination", work, "--silent"], { cwd: root, encoding: "utf8" })
   fs.mkdirSync(app)
   fs.mkdirSync(path.join(work, "home"))
   fs.writeFileSync(path.join(app, "package.json"), JSON.stringify({ name: "runtimes-app", private: true, type: "module" }))
-  execFileSync(npm, ["install", "--no-audit", "--no-fund", "effect@3.22.3", "@effect/platform@0.97.2", path.join(work, packed.trim().split("\n").at(-1))], {
+  execFileSync(npm, ["install", "--no-audit", "--no-fund", `effect@${effectVersion}`, path.join(work, packed.trim().split("\n").at(-1))], {
     cwd: app,
     stdio: "ignore"
   })
   for (const file of fs.readdirSync(path.join(root, "test/runtimes"))) fs.copyFileSync(path.join(root, "test/runtimes", file), path.join(app, file))
+  step("the root entry's static imports: no test kit, CLI, Redis store, undici or node:http")
+  const rootEntry = await staticImportsOf('export * from "effect-anthropic"')
+  check(rootEntry.modules.some((m) => m.endsWith("effect-anthropic/dist/esm/index.js")), `the root entry was not resolved: ${rootEntry.modules.slice(0, 5)}`)
+  const unwanted = rootEntry.modules.filter((m) =>
+    /effect-anthropic\/dist\/esm\/(testing|cli)\/|redisStore|node_modules\/(ioredis|undici|proper-lockfile)\//.test(m)
+  )
+  check(unwanted.length === 0, `importing the root entry loads ${unwanted.join(", ")}`)
+  check(!rootEntry.builtins.includes("node:http"), `importing the root entry loads node:http (${rootEntry.builtins.join(", ")})`)
+  console.log(`  ${rootEntry.modules.length} modules; Node built-ins: ${rootEntry.builtins.join(" ")}`)
+
   const StandIn = await import(path.join(app, "node_modules/effect-anthropic/dist/esm/testing/StandIn.js"))
   const standIn = await StandIn.start()
   standIn.oauth.requireIssuedTokens(true)
@@ -98,22 +147,9 @@ try {
     }
 
     step("Cloudflare Workers (workerd through Miniflare), a worker bundled by esbuild")
-    const esbuild = await import(path.join(root, "node_modules/esbuild/lib/main.js"))
-    // As wrangler bundles for workerd with nodejs_compat: worker conditions, Node's built-ins left to the runtime.
-    const bundleWorker = async (entry) =>
-      (await esbuild.build({
-        entryPoints: [entry],
-        bundle: true,
-        write: false,
-        format: "esm",
-        platform: "neutral",
-        conditions: ["workerd", "worker", "browser", "import"],
-        mainFields: ["module", "main"],
-        external: ["node:*", "cloudflare:*"],
-        logLevel: "error"
-      })).outputFiles[0].text
     const script = await bundleWorker(path.join(app, "worker.mjs"))
-    console.log(`  worker bundle: ${(script.length / 1024).toFixed(0)} kB`)
+    const kB = (bytes) => `${(bytes / 1024).toFixed(0)} kB`
+    console.log(`  worker bundle: ${kB(Buffer.byteLength(script))} (${kB(zlib.gzipSync(script).length)} gzipped)`)
     const { Miniflare } = await import(path.join(root, "node_modules/miniflare/dist/src/index.js"))
     const sentBefore = standIn.requests.length
     standIn.enqueue(StandIn.error(429, { retryAfterMs: "20" }))

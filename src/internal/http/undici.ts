@@ -94,6 +94,13 @@ export const make = (dispatcher: Dispatcher, options: Options = {}): Effect.Effe
   )
 
 /**
+ * `undici`, named by a variable so that bundlers (wrangler, esbuild) leave the import to run time: a Worker never
+ * builds this layer, and undici is half of a Worker bundle that holds it.
+ */
+const UNDICI = "undici"
+const importUndici = (): Promise<typeof import("undici")> => import(UNDICI)
+
+/**
  * The client on an undici `Agent` of its own, closed with the layer.
  *
  * @since 0.1.0
@@ -106,7 +113,7 @@ export const layerWith = (options: Options): Layer.Layer<HttpClient.HttpClient> 
       Effect.acquireRelease(
         // Loaded when the layer is built, not when the library is imported: undici is a tenth of a second of
         // start-up that a program on another client (Bun, Workers, its own) never needs.
-        Effect.map(Effect.promise(() => import("undici")), (undici) => new undici.Agent()),
+        Effect.map(Effect.promise(importUndici), (undici) => new undici.Agent()),
         (agent) => Effect.promise(() => agent.destroy())
       ),
       (agent) => make(agent, options)
