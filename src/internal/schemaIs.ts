@@ -3,13 +3,18 @@
  *
  * Every answer the API sends is checked against its schema before it is handed out (`decodeAnswer`, batch results).
  * Effect 4's `Schema.is` runs its full parser for that: each node returns an `Exit`, builds its output object and is
- * ready to collect issues. MEASURED
+ * ready to collect issues. Measured on one short Message (per call, warmed, medians of 9 runs, repeated on a shared
+ * 2-core machine): `Schema.is` 1.9–4.4 µs on Node 20 and 22 (~12 µs where Effect is loaded through a CommonJS
+ * transform, as `tsx` does for a `.ts` script), 0.95–1.05 µs on Bun; these closures, which only answer yes or no,
+ * 0.45–1.0 µs on Node and 0.2–0.4 µs on Bun. Effect's `SchemaJITCompiler` gives the same answers in 0.65–2.5 µs on
+ * Node, but it builds its code with `new Function` (refused by Workers and strict CSPs, where it falls back to the
+ * parser) and installs it in a registry every user of the schema shares.
  *
  * The answers are `Schema.is`'s (a property test compares them on generated, mutated and junk values). A node this
- * does not know exactly is checked by Effect's own parser: a declaration, a template literal, a node still carrying
- * an encoding, an index signature keyed by anything but strings or symbols, a union reaching a declaration (a class
- * picks its union candidates by its own sentinels), and a check on a value the parser rebuilds (a non-empty struct,
- * an array, a union of those: the check sees the parser's output, not the input).
+ * does not know exactly is checked, with all below it, by Effect's own parser: a declaration, a template literal, a
+ * node still carrying an encoding, an index signature keyed by anything but strings or symbols, a union reaching a
+ * declaration (a class picks its union candidates by its own sentinels), and a check on a value the parser rebuilds
+ * (a non-empty struct, an array, `void`, a union of those: the check sees the parser's output, not the input).
  */
 import * as Schema from "effect/Schema"
 import * as SchemaAST from "effect/SchemaAST"
