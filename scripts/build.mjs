@@ -6,7 +6,7 @@
 import { execFileSync } from "node:child_process"
 import * as fs from "node:fs"
 import * as path from "node:path"
-import { fileURLToPath } from "node:url"
+import { fileURLToPath, pathToFileURL } from "node:url"
 import ts from "typescript"
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..")
@@ -42,3 +42,40 @@ for (const file of walk(path.join(root, "src"))) {
 }
 fs.writeFileSync(path.join(cjs, "package.json"), JSON.stringify({ type: "commonjs" }) + "\n")
 fs.chmodSync(path.join(esm, "cli", "main.js"), 0o755)
+
+// dist/node  the ES modules again, bundled, for runtimes that load them from disk (Node, Bun, Deno: the `default`
+//            condition): a program that imports the root loads one file of this package instead of ~100 (on Node
+//            each module file costs its own resolution, read and compile: about a quarter of the root's import time).
+//            The entry points that are not in the root (the @effect/ai provider, the test kit) are entries of their
+//            own sharing chunks with it, so every class exists once; the root's namespaces (`effect-anthropic/
+//            Messages`, …) are the root's own objects re-exported. Bundlers for Workers and browsers (the `workerd`,
+//            `worker`, `browser` conditions) get dist/esm, file by file, so they can leave out the modules a worker
+//            never imports. Dependencies stay imports of their packages.
+const esbuild = await import("esbuild")
+const node = path.join(dist, "node")
+const ownEntries = ["AiAnthropicCredentials", "AnthropicLanguageModel", "AnthropicTokenizer", "AnthropicTools", "ToolLoop", "testing/StandIn", "testing/TestLayers"]
+await esbuild.build({
+  entryPoints: ["index", ...ownEntries].map((entry) => ({ in: path.join(esm, `${entry}.js`), out: entry })),
+  outdir: node,
+  bundle: true,
+  splitting: true,
+  format: "esm",
+  platform: "neutral",
+  target: "es2022",
+  packages: "external",
+  sourcemap: true,
+  chunkNames: "chunks/[name]-[hash]",
+  minifyWhitespace: true,
+  minifySyntax: true,
+  legalComments: "none",
+  logLevel: "warning"
+})
+const rootModule = await import(pathToFileURL(path.join(esm, "index.js")).href)
+const namespaces = { ...Object.fromEntries(Object.keys(rootModule).filter((name) => /^[A-Z]/.test(name) && typeof rootModule[name] === "object").map((name) => [name, name])), Promise: "PromiseClient" }
+for (const [file, namespace] of Object.entries(namespaces)) {
+  const names = Object.keys(rootModule[namespace]).filter((name) => name !== "default")
+  fs.writeFileSync(
+    path.join(node, `${file}.js`),
+    `import { ${namespace} as namespace } from "./index.js"\nexport const { ${names.join(", ")} } = namespace\n`
+  )
+}

@@ -256,7 +256,8 @@ export const fromObject: (
 ) => Result.Result<AnthropicSettings, AnthropicConfigError> = FromFile.fromObject
 
 /**
- * Parse YAML text (the content of `config/llm.yaml`).
+ * Parse YAML text (the content of `config/llm.yaml`). An Effect: the YAML parser is loaded the first time it is
+ * needed, not when the library is imported.
  *
  * @since 0.1.0
  * @category constructors
@@ -264,7 +265,7 @@ export const fromObject: (
 export const fromYaml: (
   text: string,
   options?: { readonly env?: Env | undefined; readonly cwd?: string | undefined; readonly source?: string }
-) => Result.Result<AnthropicSettings, AnthropicConfigError> = FromFile.fromYaml
+) => Effect.Effect<AnthropicSettings, AnthropicConfigError> = FromFile.fromYaml
 
 /**
  * Decode a per-agent `model:` selection from anywhere (an agent's own config, say).

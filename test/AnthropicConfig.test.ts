@@ -14,8 +14,14 @@ import { tempDir, writeFile } from "./helpers.js"
 
 const GOOD_SETUP_TOKEN = "sk-ant-oat01-" + "a".repeat(90)
 
+// `fromYaml` loads the YAML parser the first time (an async import); loaded here once, it then runs synchronously,
+// so the cases below read as plain functions of their text.
+await Effect.runPromise(Effect.ignore(AnthropicConfig.fromYaml("")))
+
 const fromYaml = (yaml: string, env: Record<string, string> = {}) =>
-  AnthropicConfig.fromYaml(yaml, { env: { HOME: "/home/ada", ...env }, cwd: "/work/app", source: "llm.yaml" })
+  Effect.runSync(Effect.result(
+    AnthropicConfig.fromYaml(yaml, { env: { HOME: "/home/ada", ...env }, cwd: "/work/app", source: "llm.yaml" })
+  ))
 
 const errorOf = (result: Result.Result<AnthropicConfig.AnthropicSettings, AnthropicConfigError>): AnthropicConfigError => {
   if (Result.isSuccess(result)) throw new Error("expected an AnthropicConfigError")

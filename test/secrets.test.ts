@@ -96,7 +96,9 @@ describe("no secret in any error, log or rendering", () => {
       const { client } = yield* stack({ api_key: KEY, base_url: url, retry: { max_retries: 0 } })
       expectNoSecret(failureOf((yield* runClocked(client.createMessage(hello))).exit))
 
-      const short = AnthropicConfig.fromYaml(`providers:\n  anthropic:\n    auth:\n      setup_token: sk-ant-oat01-TOPSECRET\n`)
+      const short = yield* Effect.result(
+        AnthropicConfig.fromYaml(`providers:\n  anthropic:\n    auth:\n      setup_token: sk-ant-oat01-TOPSECRET\n`)
+      )
       expect(short._tag).toBe("Failure")
       expectNoSecret(short)
 

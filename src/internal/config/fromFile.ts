@@ -16,7 +16,7 @@ import { toConfigError } from "./fixHints.js"
 import { type Env, interpolateTree } from "./interpolate.js"
 import { AnthropicProviderFile, LlmFile, ModelSelection } from "./schema.js"
 import { type AnthropicSettings, toSettings } from "./settings.js"
-import { parseYaml, readConfigFile } from "./yamlFile.js"
+import { loadYaml, parseYaml, readConfigFile } from "./yamlFile.js"
 
 /** What {@link load} reads. */
 export interface LoadOptions {
@@ -61,11 +61,12 @@ export const fromObject = (
   )
 }
 
-/** Parse YAML text (the content of `config/llm.yaml`). */
-export const fromYaml = (text: string, options: SourceOptions = {}): Result.Result<AnthropicSettings, AnthropicConfigError> => {
-  const source = options.source ?? SOURCE.inline
-  return Result.flatMap(parseYaml(text, source), (data) => fromObject(data ?? {}, { ...options, source }))
-}
+/** Parse YAML text (the content of `config/llm.yaml`); the YAML parser is loaded the first time. */
+export const fromYaml = (text: string, options: SourceOptions = {}): Effect.Effect<AnthropicSettings, AnthropicConfigError> =>
+  Effect.flatMap(loadYaml, (yaml) => {
+    const source = options.source ?? SOURCE.inline
+    return Effect.fromResult(Result.flatMap(parseYaml(yaml, text, source), (data) => fromObject(data ?? {}, { ...options, source })))
+  })
 
 /**
  * Load the settings: `options.config` when given, else the YAML file at `options.configPath` (default
@@ -77,12 +78,10 @@ export const load = (options: LoadOptions = {}): Effect.Effect<AnthropicSettings
     if (options.config !== undefined) return Effect.fromResult(fromObject(options.config, { env: options.env, cwd }))
     const configPath = path.resolve(cwd, options.configPath ?? DEFAULT_CONFIG_PATH)
     return readConfigFile(configPath, { optional: options.configPath === undefined }).pipe(
-      Effect.flatMap((text) =>
-        Effect.fromResult(Option.match(text, {
-          onNone: () => fromObject({}, { env: options.env, cwd, source: SOURCE.builtIn }),
-          onSome: (text) => fromYaml(text, { env: options.env, cwd, source: configPath })
-        }))
-      )
+      Effect.flatMap(Option.match({
+        onNone: () => Effect.fromResult(fromObject({}, { env: options.env, cwd, source: SOURCE.builtIn })),
+        onSome: (text) => fromYaml(text, { env: options.env, cwd, source: configPath })
+      }))
     )
   })
 
