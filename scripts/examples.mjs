@@ -32,8 +32,11 @@ const blocksOf = (file, text) => {
   })
 }
 
-/** Whether an example needs an optional peer installed first (@effect/ai, @effect/opentelemetry). */
-export const needsOptionalPeer = (code) => /from "@effect\/(ai|ai-anthropic|opentelemetry)/.test(code) || /from "@opentelemetry\//.test(code)
+/**
+ * Whether an example needs an optional peer installed first: `@effect/opentelemetry` (with the `@opentelemetry/*`
+ * packages it runs on) or `ioredis`. `effect/ai/*` ships with effect: the AI examples need nothing more.
+ */
+export const needsOptionalPeer = (code) => /from "(@effect\/opentelemetry|@opentelemetry\/|ioredis)/.test(code)
 
 /** The difference between what an example printed and what it promises, or undefined when they agree. */
 export const mismatch = (expected, actual) => {
