@@ -121,7 +121,8 @@ function dependenciesOf(entry: string): Array<string> {
   const visit = (file: string) => {
     if (seen.has(file)) return
     seen.add(file)
-    for (const [, specifier] of readFileSync(file, "utf8").matchAll(/^(?:import|export)\s(?:[^;"']*?\sfrom\s)?["']([^"']+)["']/gm)) {
+    // Minified files too: `import{a}from"b"`, several statements a line.
+    for (const [, specifier] of readFileSync(file, "utf8").matchAll(/(?:^|[;}\s])(?:import|export)\s*(?:[^;"'()]*?from\s*)?["']([^"']+)["']/gm)) {
       if (specifier!.startsWith(".")) visit(path.join(path.dirname(file), specifier!))
       else if (!specifier!.startsWith("node:")) found.add(specifier!)
     }
@@ -140,9 +141,11 @@ async function measureImports() {
     "official SDK: import \"@anthropic-ai/sdk\"": ["@anthropic-ai/sdk"],
     "node alone (nothing imported)": [],
     "effect/Schema alone (what every Effect library with schemas loads)": ["effect/Schema"],
-    "the root entry's dependencies alone (effect, @effect/platform, …)": dependenciesOf("dist/esm/index.js"),
-    "effect-anthropic: import \"effect-anthropic\" (the root entry)": ["./dist/esm/index.js"],
-    "effect-anthropic: import \"effect-anthropic/PromiseClient\"": ["./dist/esm/PromiseClient.js"]
+    "the root entry's dependencies alone (effect, its http modules, …)": dependenciesOf("dist/node/index.js"),
+    // By the package's name, as an application imports it: Node takes the bundled build (dist/node).
+    "effect-anthropic: import \"effect-anthropic\" (the root entry)": ["effect-anthropic"],
+    "effect-anthropic: import \"effect-anthropic/PromiseClient\"": ["effect-anthropic/PromiseClient"],
+    "effect-anthropic: the root entry file by file (dist/esm, what Workers bundlers read)": ["./dist/esm/index.js"]
   }
   const timeOf = (modules: ReadonlyArray<string>) =>
     new Promise<number>((resolve, reject) => {
@@ -189,14 +192,14 @@ if (only === undefined || only === "stream") {
     "effect-anthropic Effect: Stream.runForEachChunk(client.stream)": "ours-stream-runforeach",
     "effect-anthropic Effect: client.stream pulled a chunk at a time": "ours-stream",
     "effect-anthropic Effect: streamWithResponse's pull, a chunk at a time": "ours-stream-pull",
-    "@effect/ai LanguageModel.streamText on effect-anthropic, runForEach": "ours-ai-streamtext"
+    "effect/ai LanguageModel.streamText on effect-anthropic, runForEach": "ours-ai-streamtext"
   })
 }
 if (only === undefined || only === "calls") {
   await measure("Non-streaming: 5,000 calls at concurrency 32", {
     "floor: undici + JSON.parse": "floor-calls",
     "official SDK (@anthropic-ai/sdk)": "sdk-calls",
-    "@effect/platform HttpClient alone (NodeHttpClient.layerUndici, no tracing)": "platform-calls",
+    "effect/http HttpClient alone (NodeHttpClient.layerUndici, no tracing)": "platform-calls",
     "this project's UndiciHttpClient alone": "undici-httpclient-calls",
     "effect-anthropic: Effect": "ours-calls",
     "effect-anthropic: Effect, no rate limiter at all (adaptive: false, no limit)": "ours-calls-unlimited",
