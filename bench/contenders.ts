@@ -198,7 +198,7 @@ const make = async (): Promise<() => Promise<number>> => {
         })))
     }
     case "ours-stream-runforeach": {
-      // The same stream run with Stream.runForEachChunk (Effect's sink-based runner).
+      // The same stream run with Stream.runForEachArray (Effect's runner, an array of events at a time).
       const client = await effectClient()
       return () =>
         Effect.runPromise(Effect.suspend(() => {
@@ -275,7 +275,7 @@ const make = async (): Promise<() => Promise<number>> => {
       return manyCalls(() => Effect.runPromise(client.createMessage(params)))
     }
     case "platform-calls":
-      // @effect/platform's HttpClient on undici, nothing of this client: what the HTTP layer itself costs.
+      // Effect's HttpClient (effect/http, @effect/platform-node's undici client), nothing of this client: what the HTTP layer itself costs.
       return httpClientCalls(NodeHttpClient.layerUndici, (http) => HttpClient.transformResponse(http, Effect.provideService(HttpClient.TracerDisabledWhen, () => true)))
     case "undici-httpclient-calls":
       // This project's HttpClient (UndiciHttpClient) alone, nothing else of the client.

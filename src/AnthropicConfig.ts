@@ -37,7 +37,7 @@ export {
    */
   AuthMode,
   /**
-   * The longest wait Effect's clock can keep: a sleep past 2^31 − 1 ms never ends, so a larger bound would mean none.
+   * The longest wait accepted: a JavaScript timer holds at most 2^31 − 1 ms (a longer delay fires at once), so a larger bound would mean none.
    *
    * @since 0.1.0
    * @category constants
@@ -180,7 +180,7 @@ export const DEFAULT_SETUP_TOKEN_FILE = Defaults.DEFAULT_SETUP_TOKEN_FILE
  */
 export const DEFAULT_MAX_RETRIES = Defaults.DEFAULT_MAX_RETRIES
 /**
- * The longest `retry-after` honoured; longer asks fail at once (a sleep past 2^31 ms would never end).
+ * The longest `retry-after` honoured unless configured otherwise; longer asks fail at once.
  *
  * @since 0.1.0
  * @category constants

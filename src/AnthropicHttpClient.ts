@@ -4,8 +4,8 @@
  * (JSON, or a stream with its watchdogs).
  *
  * Built on Effect's `HttpClient` (`effect/http`); {@link layer} provides it with undici (`UndiciHttpClient.layer`). Its
- * parts live in `internal/http/`: `request.ts` (headers, body, path, query), `classify.ts` (answers to errors, the
- * retry policy), `metering.ts` (the rate-limit charge, the answer's metadata), `streamBody.ts` (a streamed answer and
+ * parts live in `internal/http/`: `request.ts` (headers, body, path, query), `retry.ts` (the retry policy; answers
+ * become errors in `internal/apiErrors.ts`), `metering.ts` (the rate-limit charge, the answer's metadata), `streamBody.ts` (a streamed answer and
  * its watchdogs), `client.ts` (the composition).
  *
  * @since 0.1.0

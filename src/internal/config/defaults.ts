@@ -17,7 +17,7 @@ export const DEFAULT_SCOPES: ReadonlyArray<string> = ["user:profile", "user:infe
 export const DEFAULT_BUNDLE = "./secrets/anthropic_oauth.json"
 export const DEFAULT_SETUP_TOKEN_FILE = "./secrets/anthropic_setup_token"
 export const DEFAULT_MAX_RETRIES = 2
-/** The longest `retry-after` honoured; longer asks fail at once (a sleep past 2^31 ms would never end). */
+/** The longest `retry-after` honoured unless configured otherwise; longer asks fail at once. */
 export const DEFAULT_MAX_RETRY_AFTER_MS = 60_000
 /** Per attempt, as the official SDK. */
 export const DEFAULT_TIMEOUT_MS = 600_000

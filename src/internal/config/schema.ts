@@ -59,7 +59,7 @@ const NumberFromText = Schema.String.pipe(Schema.decodeTo(
 const NumberLike = Schema.Union([Schema.Number, NumberFromText]).annotate({ expected: "a number" })
 
 /**
- * The longest wait Effect's clock can keep: a sleep past 2^31 − 1 ms never ends, so a larger bound would mean none.
+ * The longest wait accepted: a JavaScript timer holds at most 2^31 − 1 ms (a longer delay fires at once), so a larger bound would mean none.
  *
  * @since 0.1.0
  * @category constants
