@@ -189,7 +189,7 @@ if (only === undefined || only === "stream") {
     "effect-anthropic Promise: finalMessage()": "ours-promise-final",
     "effect-anthropic Effect: Stream.runForEach(client.stream)": "ours-stream-runforeach-each",
     "effect-anthropic Effect: MessageStream.finalMessage": "ours-finalmessage",
-    "effect-anthropic Effect: Stream.runForEachChunk(client.stream)": "ours-stream-runforeach",
+    "effect-anthropic Effect: Stream.runForEachArray(client.stream)": "ours-stream-runforeach",
     "effect-anthropic Effect: client.stream pulled a chunk at a time": "ours-stream",
     "effect-anthropic Effect: streamWithResponse's pull, a chunk at a time": "ours-stream-pull",
     "effect/ai LanguageModel.streamText on effect-anthropic, runForEach": "ours-ai-streamtext"
