@@ -120,16 +120,12 @@ export const transformClient = (
 ) =>
 (client: HttpClient.HttpClient): HttpClient.HttpClient => {
   const base = baseOf(options.baseUrl ?? AnthropicConfig.DEFAULT_BASE_URL)
-  // Which credential each request carried, to mark that one stale if it is refused.
-  const sent = new WeakMap<HttpClientRequest.HttpClientRequest, AuthHeaders>()
-  // Effect 4: the client under this one may answer with a copy of the request (its trace headers added): the last
-  // credential sent is known by its header's value on the copy.
+  // The last credential sent; a refused answer marks it stale only if its request carried that one (read from the
+  // request's header: the client under this one may answer with a copy of the request). A refusal of an older
+  // credential needs nothing: a newer one is already in use.
   let last: AuthHeaders | undefined
-  const carried = (request: HttpClientRequest.HttpClientRequest): AuthHeaders | undefined => {
-    const auth = sent.get(request)
-    if (auth !== undefined) return auth
-    return last !== undefined && request.headers[last.header] === Redacted.value(last.value) ? last : undefined
-  }
+  const carried = (request: HttpClientRequest.HttpClientRequest): AuthHeaders | undefined =>
+    last !== undefined && request.headers[last.header] === Redacted.value(last.value) ? last : undefined
   const authorize = options.rateLimiter === undefined
     ? credentials.authorize
     : Effect.andThen(options.rateLimiter.take, credentials.authorize)
@@ -148,7 +144,6 @@ export const transformClient = (
           let authorized = HttpClientRequest.removeHeader(HttpClientRequest.removeHeader(request, "x-api-key"), "authorization")
           authorized = HttpClientRequest.setHeader(authorized, auth.header, Redacted.value(auth.value))
           if (betas !== "") authorized = HttpClientRequest.setHeader(authorized, "anthropic-beta", betas)
-          sent.set(authorized, auth)
           last = auth
           return Effect.succeed(authorized)
         }
