@@ -22,8 +22,7 @@
  * that cannot be had (`LoginRequired`, `RefreshFailed`) fails the request with an `HttpClientError` whose reason is a
  * `TransportError` with that tagged error as its `cause`.
  *
- * Effect 4: `HttpClientError` is one error with a `reason` (`TransportError`, `InvalidUrlError`, …) where Effect 3
- * had `RequestError` with a `reason` field.
+ * Its failures are `HttpClientError`s, their `reason` a `TransportError` (no credential) or an `InvalidUrlError`.
  *
  * @since 0.2.0
  */

@@ -304,7 +304,7 @@ export const make = (options: {
           ...(merged.timeoutMs === undefined ? {} : { timeoutMs: merged.timeoutMs }),
           ...(merged.maxRetries === undefined ? {} : { maxRetries: merged.maxRetries })
         }
-        // Effect 4: the GenAI convention's `gen_ai.provider.name` in place of Effect 3's `gen_ai.system`.
+        // The GenAI convention's `gen_ai.provider.name`.
         Telemetry.addGenAIAnnotations(provider.span, {
           provider: { name: "anthropic" },
           operation: { name: "chat" },

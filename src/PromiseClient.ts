@@ -267,9 +267,8 @@ interface Host {
   /** What the stack was built in: closing it releases the stack (connections, background fibers). */
   readonly scope: Scope.Closeable
   /**
-   * The built stack's services, which every call and stream read runs with. Effect 4 forks a fiber from a `Context`
-   * alone (no fiber refs to copy: a v3 runtime needed `lean` to fork as cheaply), and derives what a fiber reads of
-   * it (scheduler, tracer, log level) once per context, not per fork.
+   * The built stack's services, which every call and stream read runs with. Effect forks a fiber from a `Context`
+   * alone and derives what a fiber reads of it (scheduler, tracer, log level) once per context, not per fork.
    */
   readonly context: Context.Context<AnthropicClient.Services>
   readonly inFlight: Set<Fiber.Fiber<unknown, unknown>>

@@ -134,7 +134,7 @@ const strict = (node: Json): Json => {
  */
 const jsonSchemaOf = (schema: Schema.Top): Json => {
   // Descriptions of what each check and transformation expects (`an integer`, `a string that will be decoded as a
-  // Date`), as Effect 3's JSON schemas had them: the model reads them.
+  // Date`): the model reads them.
   const document = Schema.toJsonSchemaDocument(schema, { generateDescriptions: true })
   const definitions = document.definitions as Record<string, Json>
   const root: Json = Object.keys(definitions).length > 0
@@ -218,7 +218,7 @@ const decodeWith = <A, I, RD, RE>(schema: Schema.Codec<A, I, RD, RE>) => {
       new StructuredOutputError({
         ...fields,
         stopReason: fields.stopReason ?? undefined,
-        // Effect 4: a `SchemaError`'s message is its issues in the default format (Effect 3's tree).
+        // A `SchemaError`'s message: its issues in Effect's default format.
         detail: error.message
       }))
 }

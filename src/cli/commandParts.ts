@@ -24,7 +24,7 @@ export interface ProgressOptions {
   readonly progress: Progress.Sink
 }
 
-// Effect 4: a boolean flag is required unless it has a default; absent is `false`, as in Effect 3.
+// A boolean flag is required unless it has a default: absent is `false`.
 export const json = Flag.Boolean("json").pipe(Flag.withDescription("the API's JSON objects, one a line"), Flag.withDefault(false))
 
 export const quiet = Flag.Boolean("quiet").pipe(

@@ -46,8 +46,7 @@ const writeTo = (stream: NodeJS.WriteStream) => () =>
   Sink.forEach((chunk: string | Uint8Array) => Effect.sync(() => void stream.write(chunk)))
 
 /**
- * Effect 4: `effect/cli` reads the command line's arguments from `Stdio` (in Effect 3 they were passed to the
- * command); its other streams are given for completeness, stdin excepted (the commands read it themselves).
+ * `effect/cli` reads the command line's arguments from `Stdio`; its other streams are given for completeness, stdin excepted (the commands read it themselves).
  */
 const stdio: Stdio.Stdio = Stdio.make({
   args: Effect.sync(() => process.argv.slice(2)),
@@ -74,7 +73,7 @@ export const layer: Layer.Layer<
   Layer.succeed(Terminal.Terminal, terminal),
   Layer.succeed(Stdio.Stdio, stdio),
   Layer.succeed(ChildProcessSpawner.ChildProcessSpawner, spawner),
-  // The default logger replaced, the tracer's kept (as Effect 3's `Logger.replace` did).
+  // The default logger replaced (log lines to stderr), the tracer's kept.
   Logger.layer([Logger.withConsoleError(Logger.formatLogFmt), Logger.tracerLogger])
 )
 

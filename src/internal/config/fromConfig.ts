@@ -39,7 +39,7 @@ export const fromConfig = (
         model: Option.none()
       })))
 
-/** `Config.unwrap`, except that no options is no `Config` to read (Effect 3's threw on an object without keys). */
+/** `Config.unwrap`, except that no options is no `Config` to read. */
 const unwrapOptions = (options: Options): Config.Config<ConfigOptions> =>
   Config.isConfig(options) || Object.keys(options).length > 0 ? Config.unwrap(options) : Config.succeed({})
 
@@ -165,8 +165,8 @@ const nameAmong = (reads: ReadonlyArray<Read>, name: string, { found, within }: 
 }
 
 /**
- * The values a provider's node gives. Effect 4: a provider gives text, and `Config.Array` splits a list from one value
- * on `,` afterwards (Effect 3's providers split it themselves), so the parts are noted too: a refused item is named by
+ * The values a provider's node gives. A provider gives text, and `Config.Array` splits a list from one value on `,`
+ * afterwards, so the parts are noted too: a refused item is named by
  * its index.
  */
 const valuesOf = (node: ConfigProvider.Node | undefined): ReadonlyArray<string> => {

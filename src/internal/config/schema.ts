@@ -40,8 +40,7 @@ export const MAX_RETRIES = 100
 /**
  * Numeric text as a number: `"0.5"`, `"1e3"`, `"Infinity"`; text that is no number is refused ("must be a number").
  *
- * Effect 4: `Schema.NumberFromString` decodes any text (`"fast"` to `NaN`); Effect 3's refused text that is no number,
- * as this does (with the same parse).
+ * Not `Schema.NumberFromString`, which decodes any text (`"fast"` to `NaN`): text that is no number is refused.
  */
 const NumberFromText = Schema.String.pipe(Schema.decodeTo(
   Schema.Number,
@@ -310,7 +309,7 @@ export const ModelSelection = Schema.Struct({
   provider: Schema.Literal("anthropic").annotate(
     refusal((found) => `this client serves provider "anthropic" only, not ${showValue(found)}`)
   ),
-  // Effect 4: no `NonEmptyTrimmedString`; the same two checks, in Effect 3's order and words.
+  // Trimmed, then non-empty, each with its own words.
   model: Schema.String.check(
     Schema.isTrimmed({ expected: "a string with no leading or trailing whitespace" }),
     Schema.isNonEmpty({ expected: "a non empty string" })

@@ -84,7 +84,7 @@ const spanEvent = (name: string, attributes: Record<string, unknown>): Effect.Ef
 /** What every call of one client shares: its `HttpClient`s, header maker and classification, made once. */
 const makeShared = (deps: Dependencies) => {
   const { settings } = deps
-  // Effect 4: propagation is the `TracerPropagationEnabled` reference (Effect 3's `withTracerPropagation(false)`).
+  // Trace header propagation is the `TracerPropagationEnabled` reference.
   const http = deps.options.traceHeaders === "client"
     ? deps.client
     : HttpClient.transformResponse(deps.client, Effect.provideService(HttpClient.TracerPropagationEnabled, false))

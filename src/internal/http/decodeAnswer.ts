@@ -29,7 +29,7 @@ export const decodeAnswer = <A, I>(schema: Schema.Codec<A, I>, what: string) => 
       }))
 }
 
-/** Issues as a list of `{ path, message }`, as Effect 3's `ArrayFormatter` gave them; or as one text. */
+/** Issues as a list of `{ path, message }`, or as one text. */
 const issuesOf = SchemaIssue.makeFormatterStandardSchemaV1()
 const textOf = SchemaIssue.makeFormatterDefault()
 

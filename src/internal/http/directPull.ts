@@ -15,8 +15,7 @@ import * as Stream from "effect/Stream"
 /**
  * A body's pull: its next chunks of bytes, failing with `Cause.Done` at the end.
  *
- * Effect 4: a chunk is a non-empty array and the end is `Cause.Done`, as `Stream.toPull` gives them (Effect 3 had a
- * `Chunk` and `Option.none()`).
+ * A chunk is a non-empty array and the end is `Cause.Done`, as `Stream.toPull` gives them.
  *
  * @since 0.2.0
  * @category models
@@ -54,8 +53,8 @@ export const toPull = (response: HttpClientResponse.HttpClientResponse): Effect.
 export const readEndsWithScope = (response: HttpClientResponse.HttpClientResponse): boolean => isDirect(response)
 
 /**
- * A body's stream over its pull, made in the stream's own scope (as Effect 3's `Stream.fromPull` did: Effect 4's
- * leaves the `Scope` to the caller).
+ * A body's stream over its pull, made in the stream's own scope (`Stream.fromPull` leaves the `Scope` to
+ * the caller).
  */
 export const streamOf = (pull: Effect.Effect<Pull, never, Scope.Scope>): Stream.Stream<Uint8Array, HttpClientError.HttpClientError> =>
   Stream.fromChannel(Channel.fromTransform((_, scope) => Scope.provide(pull, scope)))

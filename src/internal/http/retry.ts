@@ -66,8 +66,8 @@ export const retryDelay = (
  * The retry policy: at most `maxRetries` retries, only of errors {@link mayRetry} allows, each after
  * {@link retryDelay}. Retries are logged at debug level.
  *
- * Effect 4: one step of its own (Effect 3 composed `identity`, `recurs`, `whileInput` and `addDelayEffect`, which
- * Effect 4's `Schedule` no longer has); its output is the number of the retry, from 0.
+ * One step of its own: the retry count, the error's verdict and its delay decided together; its output is the number
+ * of the retry, from 0.
  */
 export const retryPolicy = (options: RetryOptions): Schedule.Schedule<unknown, ApiError> =>
   Schedule.fromStepWithMetadata(Effect.succeed((meta: Schedule.InputMetadata<ApiError>) => {

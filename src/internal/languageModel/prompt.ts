@@ -29,7 +29,7 @@ const MODULE = "AnthropicLanguageModel"
 /**
  * A prompt or tool list the API cannot take, refused before sending.
  *
- * Effect 4: `InvalidUserInputError` is the reason Effect 3's `MalformedInput` became.
+ * An `InvalidUserInputError`: the prompt cannot be sent as it is.
  */
 export const malformedInput = (method: string, description: string): AiError.AiError =>
   AiError.make({ module: MODULE, method, reason: new AiError.InvalidUserInputError({ description }) })
@@ -100,8 +100,8 @@ export const prepareTools = (
 }
 
 /**
- * A tool's parameters as JSON schema with every object closed (`additionalProperties: false`), as Effect 3's were and
- * `@effect/ai-anthropic`'s are: Effect 4 leaves a struct open by default (its decoding ignores excess keys), which
+ * A tool's parameters as JSON schema with every object closed (`additionalProperties: false`), as
+ * `@effect/ai-anthropic`'s are: Effect leaves a struct open by default (its decoding ignores excess keys), which
  * would invite the model to send keys the tool does not take. The codec is the schema itself: only the JSON schema
  * is used here.
  */
@@ -159,8 +159,8 @@ type TurnPart = { readonly type: string; readonly text?: string; readonly id?: s
  * A Prompt keeps only the parts: the blocks no part stands for (server tools the toolkit does not have, kinds of
  * blocks Effect AI has no part for) are lost from it, and a prompt built by hand or by another provider's history has
  * no thinking signatures, while the API requires a tool-use turn's blocks back unchanged; when a prompt's assistant
- * message matches such a turn, its original blocks are sent instead. (Effect 4's `fromResponseParts` keeps each
- * part's metadata, signatures included, where Effect 3's dropped them.)
+ * message matches such a turn, its original blocks are sent instead. (`fromResponseParts` keeps each part's
+ * metadata, signatures included.)
  *
  * Only turns that hold a call id the API minted (`toolu_…`, `srvtoolu_…`) are kept and matched: the ids make a
  * turn's key its own, so another conversation's turn that says the same words can never match it (a turn without

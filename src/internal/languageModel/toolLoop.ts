@@ -4,8 +4,7 @@
  *
  * Effect 4: the model is called with the toolkit itself and Effect AI's tool call validation deferred
  * (`toolCallValidation: "deferred"`), which hands every call back as the model made it, a call of a tool the
- * toolkit does not have included: Effect 3's lenient copy of the toolkit, and the recovery of an answer Effect AI
- * refused for an unknown tool, are not needed (nor possible: Effect 4's `InvalidOutputError` keeps no parts).
+ * toolkit does not have included, so the loop can answer it with an error the model reads.
  */
 import { whenTracing } from "../telemetry/genAi.js"
 import * as Response from "effect/ai/Response"

@@ -25,9 +25,8 @@ export const AnyFields = Schema.Record(Schema.String, Schema.Any)
 /**
  * A field the SDK types `X | null`: also accepted absent.
  *
- * Effect 4: v3 put `null` first for objects and lists (a null check is cheaper than a union of tagged objects
- * refusing a `null`); Effect 4's union picks its candidate members by the value's runtime type (and tag) before
- * trying any, so a `null` reaches the `null` member alone whatever the order, and the plain `NullOr` is kept.
+ * A plain `NullOr`: Effect's union picks its candidate members by the value's runtime type (and tag) before trying
+ * any, so a `null` reaches the `null` member alone.
  */
 export const maybe = <S extends Schema.Top>(schema: S): Schema.optional<Schema.NullOr<S>> =>
   Schema.optional(Schema.NullOr(schema))

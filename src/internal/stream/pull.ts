@@ -7,7 +7,7 @@ import type * as EffectPull from "effect/Pull"
 /**
  * A stream's pull, as `Stream.toPull` gives it: its next chunk (never empty), failing with `Cause.Done` at the end.
  *
- * Effect 4: chunks are non-empty arrays and the end is `Cause.Done`, where Effect 3 had a `Chunk` and `Option.none()`.
+ * Chunks are non-empty arrays and the end is `Cause.Done`.
  *
  * @since 0.2.0
  * @category models
