@@ -10,11 +10,10 @@
  */
 import type * as Config from "effect/Config"
 import * as Context from "effect/Context"
-import type * as Effect from "effect/Effect"
+import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import type * as Result from "effect/Result"
 import * as Defaults from "./internal/config/defaults.js"
-import * as FromConfig from "./internal/config/fromConfig.js"
 import * as FromFile from "./internal/config/fromFile.js"
 import type { Env } from "./internal/config/interpolate.js"
 import type { ModelSelection } from "./internal/config/schema.js"
@@ -300,9 +299,14 @@ export const defaultCliCredentialsPath: (env: Env) => string = Settings.defaultC
  * @since 0.1.0
  * @category constructors
  */
-export const fromConfig: (
+export const fromConfig = (
   options?: Config.Wrap<ConfigOptions>
-) => Effect.Effect<AnthropicSettings, Config.ConfigError | AnthropicConfigError> = FromConfig.fromConfig
+): Effect.Effect<AnthropicSettings, Config.ConfigError | AnthropicConfigError> =>
+  Effect.flatMap(fromConfigModule, (module) => module.fromConfig(options))
+
+// Loaded the first time: `effect/Config` and the reading of `Config` values are about 10 ms of a cold import on Node
+// (`npm run bench import`), and a program configured from a file or in code never reads a `Config`.
+const fromConfigModule = Effect.promise(() => import("./internal/config/fromConfig.js"))
 
 // ---------------------------------------------------------------------------------------------------------------
 // Layers

@@ -13,9 +13,9 @@ import * as HttpClientRequest from "effect/http/HttpClientRequest"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
-import { createHash, randomBytes } from "node:crypto"
 import { type ApiError, type CredentialKind, LoginFailed, LoginRequired, Other, RefreshFailed } from "./internal/errors.js"
 import { classify } from "./internal/apiErrors.js"
+import * as Builtins from "./internal/builtins.js"
 import { onFirstCall } from "./internal/onFirstCall.js"
 import { type RetryOptions, withRetries } from "./internal/http/retry.js"
 import { connectionError, readError } from "./internal/http/transportErrors.js"
@@ -37,7 +37,8 @@ export interface Pkce {
  * @since 0.1.0
  * @category utils
  */
-export const challengeOf = (verifier: string): string => createHash("sha256").update(verifier).digest("base64url")
+export const challengeOf = (verifier: string): string =>
+  Builtins.crypto().createHash("sha256").update(verifier).digest("base64url")
 
 /**
  * Fresh PKCE values: verifier and state are separate 32-byte random base64url strings (never the same value).
@@ -46,6 +47,7 @@ export const challengeOf = (verifier: string): string => createHash("sha256").up
  * @category constructors
  */
 export const makePkce = (): Pkce => {
+  const { randomBytes } = Builtins.crypto()
   const verifier = randomBytes(32).toString("base64url")
   return { verifier, challenge: challengeOf(verifier), state: randomBytes(32).toString("base64url") }
 }

@@ -12,10 +12,12 @@ const detect = (): Runtime => {
     readonly Bun?: unknown
     readonly Deno?: unknown
     readonly navigator?: { readonly userAgent?: string }
-    readonly process?: { readonly versions?: { readonly node?: string } }
+    readonly process?: { readonly release?: { readonly name?: string }; readonly versions?: { readonly node?: string } }
   }
   if (g.Bun !== undefined) return "bun"
   if (g.Deno !== undefined) return "deno"
+  // Node itself before `navigator`: Node builds its `navigator` (and loads `node:os` for it) when first read.
+  if (g.process?.release?.name === "node") return "node"
   if (g.navigator?.userAgent === "Cloudflare-Workers") return "workerd"
   if (typeof g.process?.versions?.node === "string") return "node"
   return "other"

@@ -3,9 +3,6 @@
  * `ANTHROPIC_AUTH_MODE` (one table, read as `${VAR:-default}` by a file and from the `ConfigProvider` by `Config`
  * values), and HOME / CLAUDE_CONFIG_DIR for paths.
  */
-import * as Config from "effect/Config"
-import * as Option from "effect/Option"
-import * as Redacted from "effect/Redacted"
 import { DEFAULT_BASE_URL } from "./defaults.js"
 import type { Env } from "./interpolate.js"
 
@@ -65,21 +62,3 @@ export const withEnvironmentDefaults = (config: unknown): unknown => {
 export const givesApiKey = (config: unknown): boolean =>
   isMapping(config) && isMapping(config.providers) && isMapping(config.providers.anthropic) &&
   Object.hasOwn(config.providers.anthropic, "api_key")
-
-const optional = <A>(config: Config.Config<A>): Config.Config<A | undefined> =>
-  Config.map(Config.option(config), Option.getOrUndefined)
-
-/** How a variable of the environment is read from the `ConfigProvider` (the key as a secret). */
-export const variableConfig = (variable: string): Config.Config<string> =>
-  variable === ENVIRONMENT_DEFAULTS.apiKey.variable
-    ? Config.map(Config.Redacted(variable), Redacted.value)
-    : Config.String(variable)
-
-/** The environment as `Config` values read it: from the current `ConfigProvider`, each variable optional. */
-export const environmentConfig: Config.Config<Env> = Config.all(
-  Object.fromEntries(
-    [...Object.values(ENVIRONMENT_DEFAULTS).map((d) => d.variable), "HOME", "CLAUDE_CONFIG_DIR"].map((variable) =>
-      [variable, optional(variableConfig(variable))]
-    )
-  )
-)

@@ -12,18 +12,31 @@ import * as Result from "effect/Result"
 import { AnthropicConfigError } from "../errors.js"
 import { SOURCE } from "./defaults.js"
 import { formatPath } from "./describeValue.js"
-import {
-  ENVIRONMENT_DEFAULTS,
-  type EnvironmentDefault,
-  environmentConfig,
-  valueIn,
-  variableConfig
-} from "./environment.js"
+import { ENVIRONMENT_DEFAULTS, type EnvironmentDefault, valueIn } from "./environment.js"
 import { checkValue, type Field, FIELDS, redisWithoutUrl } from "./fields.js"
 import type { Env } from "./interpolate.js"
 import { type AnthropicSettings, type ConfigOptions, type SettingsInput, toSettings } from "./settings.js"
 
 type Options = Config.Wrap<ConfigOptions>
+
+const optional = <A>(config: Config.Config<A>): Config.Config<A | undefined> =>
+  Config.map(Config.option(config), Option.getOrUndefined)
+
+/** How a variable of the environment is read from the `ConfigProvider` (the key as a secret). */
+const variableConfig = (variable: string): Config.Config<string> =>
+  variable === ENVIRONMENT_DEFAULTS.apiKey.variable
+    ? Config.map(Config.Redacted(variable), Redacted.value)
+    : Config.String(variable)
+
+/** The environment as `Config` values read it: from the current `ConfigProvider`, each variable optional. */
+const environmentConfig: Config.Config<Env> = Config.all(
+  Object.fromEntries(
+    [...Object.values(ENVIRONMENT_DEFAULTS).map((d) => d.variable), "HOME", "CLAUDE_CONFIG_DIR"].map((variable) =>
+      [variable, optional(variableConfig(variable))]
+    )
+  )
+)
+
 
 /** The settings from `Config` values, and for the options left out the file's defaults (the environment's first). */
 export const fromConfig = (

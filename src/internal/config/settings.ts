@@ -5,8 +5,8 @@
  */
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
-import * as os from "node:os"
 import * as path from "node:path"
+import * as Builtins from "../builtins.js"
 import * as Defaults from "./defaults.js"
 import type { Env } from "./interpolate.js"
 import type { AuthMode, ModelSelection } from "./schema.js"
@@ -216,7 +216,7 @@ const nonEmpty = (s: string | undefined): Option.Option<string> =>
 const trimmedSecret = (secret: Redacted.Redacted<string> | undefined): Option.Option<Redacted.Redacted<string>> =>
   secret === undefined ? Option.none() : nonEmpty(Redacted.value(secret)).pipe(Option.map(Redacted.make))
 
-const homeOf = (env: Env): string => env.HOME ?? os.homedir()
+const homeOf = (env: Env): string => env.HOME ?? Builtins.os().homedir()
 
 /** Relative paths resolve against the working directory; `~/` against HOME. */
 const resolvePath = (p: string, env: Env, cwd: string): string =>

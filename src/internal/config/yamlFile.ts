@@ -6,8 +6,8 @@ import { hasFileSystem, noFileSystem } from "../runtime.js"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Result from "effect/Result"
-import * as fs from "node:fs/promises"
 import type * as YAML from "yaml"
+import * as Builtins from "../builtins.js"
 import { AnthropicConfigError } from "../errors.js"
 
 let yamlModule: typeof YAML | undefined
@@ -70,7 +70,7 @@ const tooLarge = (file: string): AnthropicConfigError =>
  * an endless one) costs no more than that.
  */
 const readBounded = async (file: string): Promise<Result.Result<string, AnthropicConfigError>> => {
-  const handle = await fs.open(file, "r")
+  const handle = await Builtins.fs().promises.open(file, "r")
   try {
     const buffer = Buffer.alloc(MAX_CONFIG_BYTES + 1)
     let length = 0

@@ -1,7 +1,7 @@
 /** Writing files that hold secrets: whole or not at all, never readable by others. */
-import { randomBytes } from "node:crypto"
-import nodeFs from "node:fs"
 import * as path from "node:path"
+import * as Builtins from "../builtins.js"
+import { randomHex } from "../randomHex.js"
 import type { FileSystem } from "./secretFileSystem.js"
 
 /** Mode for every file holding a credential. */
@@ -12,11 +12,11 @@ export const SECRET_FILE_MODE = 0o600
  * over the target, and the directory flushed so the rename itself survives a power cut. A crash leaves either the
  * old file or the new one, never a torn or empty one; a failure (a full disk, a read-only mount) leaves no temp file.
  */
-export const writeFileAtomic = async (file: string, content: string, fs: FileSystem = nodeFs): Promise<void> => {
+export const writeFileAtomic = async (file: string, content: string, fs: FileSystem = Builtins.fs()): Promise<void> => {
   const dir = path.dirname(file)
   await fs.promises.mkdir(dir, { recursive: true, mode: 0o700 })
   await removeAbandonedTemps(fs, dir, path.basename(file))
-  const temp = path.join(dir, `.${path.basename(file)}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`)
+  const temp = path.join(dir, `.${path.basename(file)}.${process.pid}.${randomHex(6)}.tmp`)
   const handle = await fs.promises.open(temp, "wx", SECRET_FILE_MODE)
   try {
     try {

@@ -7,7 +7,7 @@ import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Result from "effect/Result"
 import * as Schema from "effect/Schema"
-import * as fs from "node:fs/promises"
+import * as Builtins from "../builtins.js"
 import { AnthropicConfigError } from "../errors.js"
 import { decodeProblem } from "../config/describeValue.js"
 import { credentialTextProblem, SETUP_TOKEN_FIX, setupTokenProblem } from "../tokens.js"
@@ -32,7 +32,7 @@ const found = <A>(value: A): FileRead<A> => ({ _tag: "Found", value })
 /** The file's text, or None when it does not exist. Other I/O failures are reported against the file. */
 export const readText = (file: string): Effect.Effect<Option.Option<string>, AnthropicConfigError> =>
   Effect.tryPromise({
-    try: () => fs.readFile(file, "utf8").then(Option.some),
+    try: () => Builtins.fs().promises.readFile(file, "utf8").then(Option.some),
     catch: (cause) => cause as NodeJS.ErrnoException
   }).pipe(
     Effect.catch((cause) =>

@@ -4,7 +4,8 @@
  * test cannot produce for real: a read-only mount, a full disk, the order of a write's system calls.
  */
 import * as Context from "effect/Context"
-import nodeFs from "node:fs"
+import type nodeFs from "node:fs"
+import * as Builtins from "../builtins.js"
 
 /**
  * The parts of `node:fs` used: the promise API for writes, the callback API for `proper-lockfile`. It must be an
@@ -15,5 +16,5 @@ export type FileSystem = typeof nodeFs
 // Effect 4: a `Context.Reference` is a value (there is no class form); provided and read as the class was.
 export const SecretFileSystem: Context.Reference<FileSystem> = Context.Reference<FileSystem>(
   "effect-anthropic/internal/SecretFileSystem",
-  { defaultValue: () => nodeFs }
+  { defaultValue: Builtins.fs }
 )

@@ -18,7 +18,6 @@ import * as Option from "effect/Option"
 import * as Result from "effect/Result"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
-import { Readable } from "node:stream"
 import type { Dispatcher } from "undici"
 import * as Deadlines from "./deadlines.js"
 import { WholeBodyResponse } from "./wholeBody.js"
@@ -63,6 +62,7 @@ export {
   DEFAULT_MAX_BODY_BYTES
 } from "./bodyLimit.js"
 import { BodyTooLarge, DEFAULT_MAX_BODY_BYTES } from "./bodyLimit.js"
+import * as Builtins from "../builtins.js"
 
 export {
   /**
@@ -241,7 +241,7 @@ const makeSend = (dispatcher: Dispatcher, deadlines: Deadlines.Deadlines, maxBod
         // A Node Readable over the stream, run on the caller's runtime; a failing stream fails the request.
         return Effect.flatMap(
           Stream.toAsyncIterableEffect(body.stream),
-          (chunks) => dispatch(request, target, Readable.from(chunks, { objectMode: false }))
+          (chunks) => dispatch(request, target, Builtins.stream().Readable.from(chunks, { objectMode: false }))
         )
     }
   }

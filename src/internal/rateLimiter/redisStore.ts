@@ -20,9 +20,9 @@ import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Redacted from "effect/Redacted"
 import type * as Scope from "effect/Scope"
-import { randomBytes } from "node:crypto"
 import type { Redis as RedisClient, RedisOptions } from "ioredis"
 import { AnthropicConfigError } from "../errors.js"
+import { randomHex } from "../randomHex.js"
 import {
   type Admission,
   type BudgetView,
@@ -472,7 +472,7 @@ export const make = (
     const key = (kind: string, scope: string, dimension: Dimension) => `${prefix}${kind}:${scope}:${dimension}`
     const pauseKey = `${prefix}pause`
     const inflightKey = `${prefix}inflight`
-    const me = randomBytes(6).toString("hex")
+    const me = randomHex(6)
     const held = new Set<string>()
 
     const admit = (demand: Demand): Effect.Effect<Admission, StoreDown> => {

@@ -13,9 +13,9 @@ import * as Result from "effect/Result"
 import * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
-import { randomBytes } from "node:crypto"
-import * as fs from "node:fs"
 import * as path from "node:path"
+import * as Builtins from "../builtins.js"
+import { randomHex } from "../randomHex.js"
 import type * as AnthropicHttpClient from "../http/types.js"
 import { watchedBytes } from "../http/streamBody.js"
 import type { CallOptions } from "../http/types.js"
@@ -228,7 +228,7 @@ const multipart = (
 ) =>
   Effect.sync(() => {
     watch.failure = undefined
-    const boundary = `----effect-anthropic-${randomBytes(16).toString("hex")}`
+    const boundary = `----effect-anthropic-${randomHex(16)}`
     const head = encoder.encode(
       `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename=${quoted(filename)}\r\n` +
         `Content-Type: ${mimeType}\r\n\r\n`
@@ -249,6 +249,7 @@ const fromPath = (file: string, filename: string, mimeType: string, watch: Sourc
   Effect.flatMap(
     Effect.tryPromise({
       try: async () => {
+        const fs = Builtins.fs()
         const stat = await fs.promises.stat(file)
         if (stat.isFile()) await fs.promises.access(file, fs.constants.R_OK)
         return stat
@@ -260,7 +261,7 @@ const fromPath = (file: string, filename: string, mimeType: string, watch: Sourc
         ? multipart(filename, mimeType, stat.size, () =>
           // Opened when the body is sent, and closed when it ends, fails or is interrupted.
           Stream.suspend(() =>
-            Stream.fromAsyncIterable(fs.createReadStream(file, { highWaterMark: 256 * 1024 }) as AsyncIterable<Uint8Array>, (e) => e)
+            Stream.fromAsyncIterable(Builtins.fs().createReadStream(file, { highWaterMark: 256 * 1024 }) as AsyncIterable<Uint8Array>, (e) => e)
           ), watch, (cause) => unreadable(file, cause))
         : Effect.fail(invalidRequest(`cannot upload ${file}: it is not a file`))
   )
