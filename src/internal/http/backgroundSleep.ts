@@ -1,12 +1,13 @@
 /**
  * Sleeping in a background fiber (a watchdog, a scheduled refresh) without keeping Node alive for it.
  */
-import type * as Clock from "effect/Clock"
+import * as Clock from "effect/Clock"
+import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 
-/** The clock every fiber has unless a test replaces it. */
-const defaultClock = Effect.runSync(Effect.clockWith(Effect.succeed))
+/** The clock every fiber has unless a test replaces it (a reference's default, read without running a fiber at import). */
+const defaultClock = Context.get(Context.empty(), Clock.Clock)
 
 /**
  * `clock.sleep`, except that on the default clock the timer is unref'd: a background fiber waiting on it does not

@@ -16,15 +16,12 @@ import * as Stream from "effect/Stream"
 import * as Tracer from "effect/Tracer"
 import { clip, MAX_IDENTIFIER } from "../clip.js"
 
-/** The tracer every fiber has unless a program provides one (`@effect/opentelemetry`'s, say). */
-const defaultTracer = Effect.runSync(Effect.tracer)
-
 /**
- * Whether this fiber makes spans: it has a tracer of the program's and tracing is on
- * (`Effect.withTracerEnabled(false)` turns it off).
+ * Whether this fiber makes spans: it has a tracer of the program's (not Effect's in-memory `nativeTracer`, the
+ * default) and tracing is on (`Effect.withTracerEnabled(false)` turns it off).
  */
 export const isTracing = (fiber: Fiber.Fiber<unknown, unknown>): boolean =>
-  fiber.getRef(Tracer.Tracer) !== defaultTracer && fiber.getRef(References.TracerEnabled)
+  fiber.getRef(Tracer.Tracer) !== Tracer.nativeTracer && fiber.getRef(References.TracerEnabled)
 
 /**
  * `traced` when the fiber has a tracer of the program's and tracing is on (`Effect.withTracerEnabled(false)` turns
