@@ -137,6 +137,8 @@ function dependenciesOf(entry: string): Array<string> {
  */
 async function measureImports() {
   const RUNS = Number(process.env.IMPORT_RUNS ?? 15)
+  const EFFECT_PROGRAM = "a program that already uses Effect (Schema, Stream, HttpClient)"
+  const effectProgram = ["effect/Schema", "effect/Stream", "effect/http/HttpClient"]
   const entries: Record<string, Array<string>> = {
     "official SDK: import \"@anthropic-ai/sdk\"": ["@anthropic-ai/sdk"],
     "node alone (nothing imported)": [],
@@ -145,7 +147,11 @@ async function measureImports() {
     // By the package's name, as an application imports it: Node takes the bundled build (dist/node).
     "effect-anthropic: import \"effect-anthropic\" (the root entry)": ["effect-anthropic"],
     "effect-anthropic: import \"effect-anthropic/PromiseClient\"": ["effect-anthropic/PromiseClient"],
-    "effect-anthropic: the root entry file by file (dist/esm, what Workers bundlers read)": ["./dist/esm/index.js"]
+    "effect-anthropic: the root entry file by file (dist/esm, what Workers bundlers read)": ["./dist/esm/index.js"],
+    // What a program that already uses Effect pays for each client on top of it.
+    [EFFECT_PROGRAM]: effectProgram,
+    [`${EFFECT_PROGRAM}, then the official SDK`]: [...effectProgram, "@anthropic-ai/sdk"],
+    [`${EFFECT_PROGRAM}, then effect-anthropic`]: [...effectProgram, "effect-anthropic"]
   }
   const timeOf = (modules: ReadonlyArray<string>) =>
     new Promise<number>((resolve, reject) => {
@@ -169,8 +175,15 @@ async function measureImports() {
   console.log(`\nCold import on Node: a fresh process importing one entry, ${RUNS} turns`)
   console.log(`${"entry".padEnd(72)} ${"median ms".padStart(9)} ${"× SDK".padStart(8)}`)
   for (const label of Object.keys(entries)) {
+    if (label.startsWith(EFFECT_PROGRAM)) continue
     console.log(`${label.padEnd(72)} ${median(times[label]!).toFixed(0).padStart(9)} ${median(ratios[label]!).toFixed(2).padStart(8)}`)
   }
+  const added = (label: string) =>
+    median(times[label]!.map((ms, turn) => ms - times[EFFECT_PROGRAM]![turn]!)).toFixed(0).padStart(9)
+  console.log(`\nAdded to ${EFFECT_PROGRAM} (median of per-turn differences)`)
+  console.log(`${"client".padEnd(72)} ${"ms added".padStart(9)}`)
+  console.log(`${"the official SDK".padEnd(72)} ${added(`${EFFECT_PROGRAM}, then the official SDK`)}`)
+  console.log(`${"effect-anthropic".padEnd(72)} ${added(`${EFFECT_PROGRAM}, then effect-anthropic`)}`)
 }
 
 console.log(

@@ -12,13 +12,14 @@ const detect = (): Runtime => {
     readonly Bun?: unknown
     readonly Deno?: unknown
     readonly navigator?: { readonly userAgent?: string }
-    readonly process?: { readonly release?: { readonly name?: string }; readonly versions?: { readonly node?: string } }
+    readonly process?: { readonly versions?: { readonly node?: string } }
+    readonly WebSocketPair?: unknown
   }
   if (g.Bun !== undefined) return "bun"
   if (g.Deno !== undefined) return "deno"
-  // Node itself before `navigator`: Node builds its `navigator` (and loads `node:os` for it) when first read.
-  if (g.process?.release?.name === "node") return "node"
-  if (g.navigator?.userAgent === "Cloudflare-Workers") return "workerd"
+  // Workers before Node (with `nodejs_compat` its `process` passes for Node's). `WebSocketPair` first: it is Workers'
+  // own global, while Node builds its `navigator` when first read, loading `node:os` at import for nothing.
+  if (g.WebSocketPair !== undefined && g.navigator?.userAgent === "Cloudflare-Workers") return "workerd"
   if (typeof g.process?.versions?.node === "string") return "node"
   return "other"
 }
