@@ -14,6 +14,7 @@ import * as lockfile from "proper-lockfile"
 import * as Auth from "../src/cli/auth.js"
 import * as AnthropicConfig from "../src/AnthropicConfig.js"
 import * as Credentials from "../src/Credentials.js"
+import * as OAuth from "../src/OAuth.js"
 import { type FileSystem, SecretFileSystem } from "../src/internal/credentials/secretFileSystem.js"
 import * as StandIn from "../src/testing/StandIn.js"
 import * as TokenRefresher from "../src/TokenRefresher.js"
@@ -356,4 +357,19 @@ describe("login (PKCE wizard)", () => {
       yield* Effect.promise(() => release())
       expect((yield* readBundle(bundle)).access_token).toBe(old.access_token)
     }))
+})
+
+describe("PKCE values", () => {
+  it("challengeOf is RFC 7636's S256 (the RFC's own example, appendix B)", () => {
+    expect(OAuth.challengeOf("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk")).toBe("E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM")
+  })
+
+  it("makePkce: a 43-character base64url verifier and state, never the same, the challenge the verifier's", () => {
+    const pkce = OAuth.makePkce()
+    expect(pkce.verifier).toMatch(/^[A-Za-z0-9_-]{43}$/)
+    expect(pkce.state).toMatch(/^[A-Za-z0-9_-]{43}$/)
+    expect(pkce.state).not.toBe(pkce.verifier)
+    expect(pkce.challenge).toBe(OAuth.challengeOf(pkce.verifier))
+    expect(OAuth.makePkce().verifier).not.toBe(pkce.verifier)
+  })
 })
