@@ -17,7 +17,7 @@
  * `generateObject` uses native structured output (`output_config.format`), which works with extended thinking.
  * Errors are `AiError`s whose reason's `cause` is this client's tagged error ({@link apiError}).
  *
- * Effect 4: Effect AI is part of `effect` itself (`effect/ai/*`); importing this module is what loads it.
+ * Effect AI is part of `effect` itself (`effect/ai/*`); importing this module is what loads it.
  *
  * @since 0.2.0
  */
@@ -127,7 +127,7 @@ type ToolCallInfo = {
   readonly providerName?: string | undefined
 }
 
-// Effect 4: option and metadata records hold JSON only, so each key's type is ours narrowed to JSON.
+// Option and metadata records hold JSON only, so each key's type is ours narrowed to JSON.
 declare module "effect/ai/Prompt" {
   export interface SystemMessageOptions extends ProviderOptions {
     readonly "effect-anthropic"?: PartOptions & Schema.JsonObject
@@ -346,7 +346,7 @@ export const make = (options: {
         Stream.unwrap(Effect.map(prepare(provider, "streamText"), ({ call, context, params }) => {
           const map = makeStreamMapper(context)
           const events = Stream.mapError(client.stream(params, call), (error) => toAiError(error, { method: "streamText", url }))
-          // Effect 4: a stream's chunks are never empty, and Effect AI decodes each as a non-empty array, so a chunk
+          // A stream's chunks are never empty, and Effect AI decodes each as a non-empty array, so a chunk
           // of events that gives no part (a ping, a `message_delta`) is skipped by pulling the next one.
           return Stream.transformPull(events, (pull) => {
             const next: Effect.Effect<Arr.NonEmptyReadonlyArray<Response.StreamPartEncoded>, AiError.AiError | Cause.Done> =
@@ -396,7 +396,7 @@ export const layer = (options: {
  * A model for `Effect.provide`, as Effect AI providers offer: `AnthropicLanguageModel.model("claude-…", config)`.
  * It needs `AnthropicClient` (any of its layers: every credential mode works).
  *
- * Effect 4: a model also provides `Model.ProviderName` (`anthropic`) and `Model.ModelName` (the model).
+ * A model also provides `Model.ProviderName` (`anthropic`) and `Model.ModelName` (the model).
  *
  * @since 0.2.0
  * @category models

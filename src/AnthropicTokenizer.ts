@@ -22,7 +22,7 @@
  * - `tokenize` fails with an `AiError` (`UnknownError`) saying so, instead of making token ids up: use
  *   `countTokens` for a count.
  *
- * Effect 4: Effect AI is part of `effect` itself (`effect/ai/*`).
+ * Effect AI is part of `effect` itself (`effect/ai/*`).
  *
  * @since 0.2.0
  */

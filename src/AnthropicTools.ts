@@ -12,7 +12,7 @@
  * is also what goes back to the API in the next turn. Bash, text editor and memory need a handler
  * (`toolkit.toLayer({ AnthropicBash: ... })`) and return a string to the model.
  *
- * Effect 4: Effect AI is part of `effect` itself (`effect/ai/*`).
+ * Effect AI is part of `effect` itself (`effect/ai/*`).
  *
  * @since 0.2.0
  */

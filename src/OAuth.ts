@@ -157,7 +157,7 @@ const requestToken = (
     const timeoutDetail = "no complete answer from the token endpoint within timeout_ms"
     return yield* Effect.gen(function*() {
       const response = yield* http.execute(request).pipe(
-        // Effect 4: no `HttpClient.withTracerPropagation`; the same switch is this reference, set for the request.
+        // No trace headers to the token endpoint: Effect's switch for them is this reference, set for the request.
         Effect.provideService(HttpClient.TracerPropagationEnabled, false),
         Effect.mapError((e) => connectionError(description, e, timeoutDetail))
       )

@@ -129,7 +129,7 @@ const strict = (node: Json): Json => {
 /**
  * The JSON schema of `schema` (its JSON encoding, what the model writes), a root `$ref` resolved to its object.
  *
- * Effect 4: the document describes the JSON encoding (`Schema.toCodecJson`), which is what answers are decoded
+ * The document describes the JSON encoding (`Schema.toCodecJson`), which is what answers are decoded
  * with; its definitions come apart from its schema, and are put back as `$defs`, where the refs point.
  */
 const jsonSchemaOf = (schema: Schema.Top): Json => {
@@ -210,7 +210,7 @@ const stopped = (message: Pick<Messages.Message, "stop_reason">): string | undef
     : undefined
 
 const decodeWith = <A, I, RD, RE>(schema: Schema.Codec<A, I, RD, RE>) => {
-  // Effect 4: the model writes JSON, so the answer is decoded with the schema's JSON codec (the one the JSON schema
+  // The model writes JSON, so the answer is decoded with the schema's JSON codec (the one the JSON schema
   // sent describes): a `Schema.Date` from its ISO string, an optional field from `null`.
   const decode = Schema.decodeUnknownEffect(Schema.toCodecJson(schema), { errors: "all", onExcessProperty: "ignore" })
   return (value: unknown, fields: { readonly source: "text" | "tool_use"; readonly name?: string | undefined; readonly stopReason?: string | null | undefined }) =>

@@ -23,7 +23,7 @@
  * tool the toolkit does not have included), and each is checked against the real tool's schema here. With
  * `AnthropicLanguageModel`, thinking signatures survive the transcript's round trips.
  *
- * Effect 4: Effect AI is part of `effect` itself (`effect/ai/*`); a handler's preliminary results are not handed
+ * Effect AI is part of `effect` itself (`effect/ai/*`); a handler's preliminary results are not handed
  * out, only its final one.
  *
  * @since 0.2.0

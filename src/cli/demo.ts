@@ -78,7 +78,7 @@ const settingsFor = (
     : Effect.gen(function*() {
       const standIn = yield* StandIn.scoped()
       yield* Console.log(`Loopback Messages API stand-in listening on ${standIn.url}`)
-      // Effect 4: a `Result` is not yieldable in `Effect.gen` (an `Either` was).
+      // A `Result` is not yieldable in `Effect.gen`.
       const settings = yield* Effect.fromResult(AnthropicConfig.fromObject({
         providers: {
           anthropic: {

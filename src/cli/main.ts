@@ -135,7 +135,7 @@ const root = Command.make("effect-anthropic").pipe(
   ])
 )
 
-// Effect 4: the arguments are read from `Stdio` (the CLI's runtime gives the process's), and the program's name in
+// The arguments are read from `Stdio` (the CLI's runtime gives the process's), and the program's name in
 // the help is the root command's.
 Command.run(root, { version: "0.3.0" }).pipe(
   Effect.catch((error) => {

@@ -26,7 +26,7 @@ const unsupported = (what: string) => new Error(`effect-anthropic: ${what} is no
 const terminal: Terminal.Terminal = Terminal.make({
   columns: Effect.sync(() => process.stdout.columns ?? 80),
   rows: Effect.sync(() => process.stdout.rows ?? 24),
-  // Effect 4: the terminal also offers its size changes; nothing here asks for them.
+  // The terminal also offers its size changes; nothing here asks for them.
   size: Effect.die(unsupported("watching the terminal's size")),
   readInput: Effect.die(unsupported("interactive key input")),
   readLine: Effect.callback<string, Terminal.QuitError>((resume) => {
@@ -58,7 +58,7 @@ const stdio: Stdio.Stdio = Stdio.make({
   stdin: Stream.die(unsupported("reading stdin through Stdio"))
 })
 
-/** Effect 4: `effect/cli` offers a process spawner to the effects of flags and arguments; the commands use none. */
+/** `effect/cli` offers a process spawner to the effects of flags and arguments; the commands use none. */
 const spawner = ChildProcessSpawner.make(() => Effect.die(unsupported("spawning a process through effect/cli")))
 
 /**

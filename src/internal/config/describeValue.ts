@@ -74,7 +74,7 @@ const describeNumber = (n: number): string => {
  * An annotation for a schema that refuses a value in a sentence of its own rather than "must be …": the function gets
  * the value found and says what is wrong with it (`this client serves provider "anthropic" only, not "openai"`).
  *
- * Effect 4: a `message` annotation is a fixed string, no longer a function of the issue; this project's own
+ * A `message` annotation is a fixed string, not a function of the issue; this project's own
  * annotation keeps the value in the words, and {@link decodeProblem} reads it.
  */
 export const REFUSAL = "effect-anthropic/refusal"

@@ -13,7 +13,7 @@ import * as Builtins from "../builtins.js"
  */
 export type FileSystem = typeof nodeFs
 
-// Effect 4: a `Context.Reference` is a value (there is no class form); provided and read as the class was.
+// A `Context.Reference` is a value (there is no class form); provided and read as the class was.
 export const SecretFileSystem: Context.Reference<FileSystem> = Context.Reference<FileSystem>(
   "effect-anthropic/internal/SecretFileSystem",
   { defaultValue: Builtins.fs }

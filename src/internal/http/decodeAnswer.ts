@@ -16,7 +16,7 @@ import * as SchemaIs from "../schemaIs.js"
  */
 export const decodeAnswer = <A, I>(schema: Schema.Codec<A, I>, what: string) => {
   const is = onFirstCall(() => SchemaIs.is(schema))
-  // Effect 4: no `onExcessProperty: "preserve"`; a body only the decoding accepts (never, for schemas that transform
+  // Decoding has no `onExcessProperty: "preserve"`; a body only the decoding accepts (never, for schemas that transform
   // nothing) would lose its extra fields.
   const decode = onFirstCall(() => Schema.decodeUnknownEffect(schema, { errors: "first" }))
   return (json: unknown): Effect.Effect<A, Other> =>

@@ -38,7 +38,7 @@ export const pullDecode = <A>(decode: PullDecode<A>["decode"]): PullDecode<A> =>
  * @category utils
  */
 export const watchedBytes: Decode<Uint8Array> = (body, reader) =>
-  // Effect 4: `transformPull` hands over the body's own pull (`Stream.toPull` would wrap each read in a semaphore).
+  // `transformPull` hands over the body's own pull (`Stream.toPull` would wrap each read in a semaphore).
   Stream.transformPull(body, (pull) =>
     Effect.succeed(Effect.suspend(() => {
       reader.onWaiting()

@@ -3,7 +3,7 @@
  * and `request-id` (as response headers), the API's error body, a readable description, and the original tagged
  * error itself as the reason's `cause` (see `AnthropicLanguageModel.apiError`).
  *
- * Effect 4: an `AiError` is `{ module, method, reason }` and its own `cause` is its reason, so the tagged error is
+ * An `AiError` is `{ module, method, reason }` and its own `cause` is its reason, so the tagged error is
  * the reason's `cause` (a chain `AiError` → reason → tagged error) rather than the `AiError`'s.
  */
 import * as AiError from "effect/ai/AiError"

@@ -123,7 +123,7 @@ const prepareTool = (tool: Tool.Any, betas: Set<string>): Messages.Tool | Messag
     return { ...args, type, name: tool.providerName } as Messages.ServerTool
   }
   const description = Tool.getDescription(tool)
-  // Effect 4: a tool annotated with `Tool.Strict` asks the API for inputs that always fit its schema.
+  // A tool annotated with `Tool.Strict` asks the API for inputs that always fit its schema.
   const strict = Tool.getStrictMode(tool)
   return {
     name: tool.name,

@@ -2,7 +2,7 @@
  * The machinery of `ToolLoop` under its public API: the verdict on each call, the result each call gets, and a step's
  * stream parts gathered into whole parts. Works with any `LanguageModel`.
  *
- * Effect 4: the model is called with the toolkit itself and Effect AI's tool call validation deferred
+ * The model is called with the toolkit itself and Effect AI's tool call validation deferred
  * (`toolCallValidation: "deferred"`), which hands every call back as the model made it, a call of a tool the
  * toolkit does not have included, so the loop can answer it with an error the model reads.
  */
@@ -85,7 +85,7 @@ const decoderOf = (tool: Tool.Any) => {
     const schema = Tool.isProviderDefined(tool) && !tool.requiresHandler
       ? tool.parametersSchema
       : Schema.toCodecJson(tool.parametersSchema)
-    // Effect 4: the input a problem is about is told only when asked for (`Expected string, got 42`).
+    // The input a problem is about is told only when asked for (`Expected string, got 42`).
     decode = Schema.decodeUnknownEffect(schema as Schema.Codec<unknown, unknown, unknown>, { errors: "all", reportInput: true })
     decoders.set(tool, decode)
   }
@@ -165,7 +165,7 @@ const failedResult = (call: AnyCall, text: string): AnyResult =>
  * them: the toolkit decodes what it is given). A handler that fails or dies gives a failed result with its message;
  * an interruption still interrupts.
  *
- * Effect 4: a handler answers with a stream of results (preliminary ones, then the final one): the call's result
+ * A handler answers with a stream of results (preliminary ones, then the final one): the call's result
  * is the final one.
  */
 export const settle = <Tools extends Record<string, Tool.Any>>(

@@ -87,7 +87,7 @@ export const make = (
   const observe = (model: string | undefined, reports: ReadonlyArray<Report>): Effect.Effect<void> => {
     if (reports.length === 0 || !options.adaptive) return Effect.void
     const scope = model ?? "*"
-    // Effect 4: the gauges are set in the answering fiber's context, where the metric registry is.
+    // The gauges are set in the answering fiber's context, where the metric registry is.
     return syncStore !== undefined
       ? Effect.withFiberSucceed((fiber) => {
         syncStore.learnNow(scope, reports)

@@ -176,7 +176,7 @@ export const LIMITS = { maxRequests: 100_000, maxBodyBytes: 256 * 1024 * 1024 } 
 
 const CUSTOM_ID = /^[a-zA-Z0-9_-]{1,64}$/
 
-// Effect 4: `validateEither` is gone; decoding the type side is what it did.
+// Checking a value against a schema's type: decoding its type side.
 const validateParams = onFirstCall(() =>
   Schema.decodeUnknownResult(Schema.toType(Messages.MessageCreateParams), { errors: "first" })
 )

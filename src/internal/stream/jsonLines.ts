@@ -27,7 +27,7 @@ export const decodeJsonLines = <A = unknown>(options: {
   readonly check?: ((value: unknown, index: number) => string | undefined) | undefined
 }) =>
 <E, R>(bytes: Stream.Stream<Uint8Array, E, R>): Stream.Stream<A, E | StreamError, R> =>
-  // Effect 4: on the bytes' pull (`transformPull`, called for each run of the stream), since a chunk may no longer be
+  // On the bytes' pull (`transformPull`, called for each run of the stream), since a chunk may not be
   // empty: a read of bytes that completes no line reads again instead of handing out an empty chunk.
   Stream.transformPull(bytes, (pull) => {
     const maxLineBytes = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES

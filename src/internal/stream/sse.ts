@@ -219,7 +219,7 @@ export const decodeSsePull = (options: DecodeSseOptions) =>
  */
 export const decodeSse = (options: DecodeSseOptions) =>
 <E, R>(bytes: Stream.Stream<Uint8Array, E, R>): Stream.Stream<Messages.MessageStreamEvent, ApiError, R> =>
-  // Effect 4: `transformPull` hands over the bytes' own pull (Stream.toPull would wrap every read of it in a
+  // `transformPull` hands over the bytes' own pull (Stream.toPull would wrap every read of it in a
   // semaphore and a context); it is called for each run of the stream, so each run has a decoder of its own.
   Stream.transformPull(bytes, (pull) => Effect.succeed(decodeSsePull(options)(pull)))
 

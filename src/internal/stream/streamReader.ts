@@ -62,7 +62,7 @@ export type Source<A, E> = Effect.Effect<MessageStream.Pull<A, E>, E, Scope.Scop
 /**
  * A stream as a reader's source.
  *
- * Effect 4: the stream's own pull in the reader's scope, not `Stream.toPull`'s, which wraps every read in a
+ * The stream's own pull in the reader's scope, not `Stream.toPull`'s, which wraps every read in a
  * semaphore and the context it was made in: the reader never reads twice at once, and runs every read in the
  * context it made the pull in.
  */

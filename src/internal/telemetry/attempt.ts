@@ -30,7 +30,7 @@ export const traceAttempt = <A, E, R>(
           const status = statusOf()
           if (status !== undefined) span.attribute("http.response.status_code", status)
           if (Exit.isFailure(exit)) {
-            // Effect 4: a cause is a flat list of reasons; the attempt's typed failure, if there is one.
+            // A cause is a flat list of reasons; the attempt's typed failure, if there is one.
             const failure = Cause.findErrorOption(exit.cause)
             if (Option.isSome(failure)) span.attribute("error.type", tagOf(failure.value))
           }
