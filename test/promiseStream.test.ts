@@ -168,6 +168,18 @@ describe("Promise streams: reads", () => {
       expect((await final).content).toEqual([{ type: "text", text: "echo: hello" }])
     }))
 
+  it("a signal aborted before the first read: every way of reading rejects with its reason, and no request is sent", () =>
+    withClient(async (client, standIn) => {
+      const stop = new Error("stopped before it began")
+      const options = { signal: AbortSignal.abort(stop) }
+      expect(await rejection(client.messages.stream(hello, options).finalMessage())).toBe(stop)
+      expect(await rejection(drain(client.messages.stream(hello, options)))).toBe(stop)
+      const prefetched = client.messages.stream(hello, options)
+      await prefetched.withResponse().catch(() => undefined)
+      expect(await rejection(prefetched.finalText())).toBe(stop)
+      expect(standIn.requests.length).toBe(0)
+    }))
+
   it("the caller's signal is listened to only while the stream is open: one long-lived signal keeps nothing", () =>
     withClient(async (client, standIn) => {
       const shutdown = new AbortController()

@@ -72,7 +72,7 @@ export const fromStream = <A, E>(stream: Stream.Stream<A, E>): Source<A, E> =>
 /**
  * Pull the source a chunk at a time; elements inside a chunk are handed out without touching Effect again.
  *
- * Every read runs as a fiber of its own with `context` (Effect 4 has no `Runtime`: a `Context` is what runs effects).
+ * Every read runs as a fiber of its own with `context` (a `Context` is what runs effects).
  */
 export const makeReader = <A, E, R>(
   context: Context.Context<never>,
@@ -81,227 +81,256 @@ export const makeReader = <A, E, R>(
   hooks: ReaderHooks,
   options: ReaderOptions<A, R>,
   alreadyRead: () => TypeError
-): Reader<A, R> => {
-  const controller = new AbortController()
-  const run = Effect.runPromiseExitWith(context)
-  let scope: Scope.Closeable | undefined
-  /** Loads the next chunk into `pulled`; fails with `Cause.Done` at the end. */
-  type Load = Effect.Effect<void, E | Cause.Done>
-  let pull: Load | undefined
-  let pulled: Arr.NonEmptyReadonlyArray<A> | undefined
-  let buffer: ReadonlyArray<A> = []
-  let index = 0
-  let ended: Ended | undefined
-  let reader: "iterator" | "readAll" | undefined
+): Reader<A, R> => new StreamReader(context, source, signal, hooks, options, alreadyRead)
+
+/** Loads the next chunk into `pulled`; fails with `Cause.Done` at the end. */
+type Load<E> = Effect.Effect<void, E | Cause.Done>
+
+class StreamReader<A, E, R> implements Reader<A, R> {
+  readonly ended: Promise<R>
+  private readonly controller = new AbortController()
+  private readonly run: ReturnType<typeof Effect.runPromiseExitWith<never>>
+  private readonly control: StreamControl = { fail: (error) => this.end(error) }
+  private resolveResult!: (value: R) => void
+  private rejectResult!: (error: unknown) => void
+  private scope: Scope.Closeable | undefined
+  private pull: Load<E> | undefined
+  private pulled: Arr.NonEmptyReadonlyArray<A> | undefined
+  /** The chunk being handed out, and the next element's place in it. */
+  buffer: ReadonlyArray<A> = []
+  index = 0
+  private outcome: Ended | undefined
+  private reader: "iterator" | "readAll" | undefined
   // The last pull run, and what settles the read waiting on it as soon as the stream ends (whatever the interrupted
   // fiber still has to do: an uninterruptible step must not hold the caller's read).
-  let pulling: Promise<unknown> | undefined
-  let wake: (() => void) | undefined
-  let resolveResult!: (value: R) => void
-  let rejectResult!: (error: unknown) => void
-  const result = new Promise<R>((resolve, reject) => {
-    resolveResult = resolve
-    rejectResult = reject
-  })
-  result.catch(() => {}) // reported to whoever awaits readAll()
-  const accept = options.accept
-  const complete = options.complete ?? (() => false)
+  private pulling: Promise<unknown> | undefined
+  private wake: (() => void) | undefined
+  private loading: Promise<boolean> | undefined
 
-  const control: StreamControl = { fail: (error) => end(error) }
-  const onAbort = () => void end(signal!.reason)
-
-  /**
-   * End the stream once: stop the pull (the read waiting on it settles at once), let go of the signal and the client,
-   * release the request once the pull has stopped, then settle the result.
-   */
-  const finish = async (error?: { readonly error: unknown }) => {
-    if (ended !== undefined) return
-    let outcome: Ended = error === undefined ? { failed: false } : { failed: true, error: error.error }
-    let value: R | undefined
-    if (!outcome.failed) {
-      try {
-        value = options.result()
-      } catch (e) {
-        outcome = { failed: true, error: e }
-      }
-    }
-    ended = outcome
-    controller.abort()
-    wake?.()
-    signal?.removeEventListener("abort", onAbort)
-    hooks.ended(control)
-    await pulling
-    const open = scope
-    scope = undefined
-    // Not run with `context`: after the client's stack is released nothing should run in it; closing the scope
-    // directly still aborts the request.
-    if (open !== undefined) await Effect.runPromise(Scope.close(open, Exit.void))
-    if (outcome.failed) rejectResult(outcome.error)
-    else resolveResult(value!)
+  constructor(
+    context: Context.Context<never>,
+    private readonly source: Source<A, E>,
+    private readonly signal: AbortSignal | undefined,
+    private readonly hooks: ReaderHooks,
+    private readonly options: ReaderOptions<A, R>,
+    private readonly alreadyRead: () => TypeError
+  ) {
+    this.run = Effect.runPromiseExitWith(context)
+    this.ended = new Promise<R>((resolve, reject) => {
+      this.resolveResult = resolve
+      this.rejectResult = reject
+    })
+    this.ended.catch(() => {}) // reported to whoever awaits readAll()
   }
+
+  readonly iterator = (): AsyncIterator<A> => {
+    if (this.reader !== undefined) throw this.alreadyRead()
+    this.reader = "iterator"
+    return makeIterator(this)
+  }
+
+  readonly readAll = (): Promise<R> => {
+    if (this.reader === undefined) {
+      this.reader = "readAll"
+      void (async () => {
+        while (await this.load()) { /* `accept` sees every chunk */ }
+      })().catch(() => {})
+    }
+    return this.ended
+  }
+
+  readonly abort = (): Promise<void> => this.end(new DOMException("The stream was aborted", "AbortError"))
+
+  readonly prefetch = async (): Promise<void> => {
+    if (this.outcome !== undefined || this.pull !== undefined) return
+    await this.load().catch(() => {})
+  }
+
   /**
    * Ended from outside (abort(), leaving the loop, the signal, close()): the next read throws the error, as a
    * fetch body's does, without the elements still buffered. A stream already complete still stands.
    */
-  const end = (error: unknown) => {
-    if (ended !== undefined || complete()) return finish()
-    buffer = []
-    index = 0
-    return finish({ error })
+  end(error: unknown): Promise<void> {
+    if (this.outcome !== undefined || this.options.complete?.() === true) return this.finish()
+    this.buffer = []
+    this.index = 0
+    return this.finish({ error })
   }
-
-  /** What a read finds once the stream has ended. */
-  const afterEnd = (): false => {
-    if (ended?.failed) throw ended.error
-    return false
-  }
-
-  // The chunk leaves through `pulled`, and the pull's fiber ends with void. A pull that waited for bytes long enough
-  // for its fiber to be moved to the old generation would otherwise keep its chunk, dead, alive through every
-  // young-generation collection until the next full one (measured on 400k events: scavenges 4.5x slower, the heap
-  // growing by tens of MB per stream, the Promise `for await` 10-15% slower).
-  const handOver = (chunk: Arr.NonEmptyReadonlyArray<A>) => {
-    pulled = chunk
-  }
-  /**
-   * Starts the stream on the first read: registers it with the client and the signal, and gives the pull that makes
-   * the source's pull in the reader's scope, then reads through it (and leaves it as `pull` for every later read).
-   */
-  const open = (): Load => {
-    hooks.opened(control)
-    signal?.addEventListener("abort", onAbort, { once: true })
-    // Synchronous: no await between the checks in load() and the first pull.
-    const opened = scope = Scope.makeUnsafe()
-    return Effect.flatMap(Scope.provide(source, opened), (pullChunk) => {
-      pull = Effect.map(pullChunk, handOver)
-      return pull
-    })
-  }
-
-  const pullOnce = (from: Load) =>
-    new Promise<Exit.Exit<void, E | Cause.Done> | undefined>((resolve) => {
-      wake = () => resolve(undefined)
-      pulling = run(from, { signal: controller.signal }).then(resolve)
-    })
 
   /**
    * Loads the next chunk into the buffer; false at the end. Never runs twice at once: the iterator queues its reads,
    * readAll() reads only when nobody iterates, and a prefetch shares the load in flight.
    */
-  let loading: Promise<boolean> | undefined
-  const load = (): Promise<boolean> => {
-    if (loading === undefined) {
-      const current = loadOnce()
-      loading = current
+  load(): Promise<boolean> {
+    if (this.loading === undefined) {
+      const current = this.loadOnce()
+      this.loading = current
       const clear = () => {
-        if (loading === current) loading = undefined
+        if (this.loading === current) this.loading = undefined
       }
       current.then(clear, clear)
     }
-    return loading
+    return this.loading
   }
-  const loadOnce = async (): Promise<boolean> => {
-    if (ended !== undefined) return afterEnd()
-    const refused = hooks.closed()
+
+  private readonly onAbort = () => void this.end(this.signal!.reason)
+
+  // The chunk leaves through `pulled`, and the pull's fiber ends with void. A pull that waited for bytes long enough
+  // for its fiber to be moved to the old generation would otherwise keep its chunk, dead, alive through every
+  // young-generation collection until the next full one (measured on 400k events: scavenges 4.5x slower, the heap
+  // growing by tens of MB per stream, the Promise `for await` 10-15% slower).
+  private readonly handOver = (chunk: Arr.NonEmptyReadonlyArray<A>) => {
+    this.pulled = chunk
+  }
+
+  /**
+   * End the stream once: stop the pull (the read waiting on it settles at once), let go of the signal and the client,
+   * release the request once the pull has stopped, then settle the result.
+   */
+  private async finish(error?: { readonly error: unknown }): Promise<void> {
+    if (this.outcome !== undefined) return
+    const outcome = this.outcomeOf(error)
+    this.outcome = outcome.ended
+    this.controller.abort()
+    this.wake?.()
+    this.signal?.removeEventListener("abort", this.onAbort)
+    this.hooks.ended(this.control)
+    await this.pulling
+    const open = this.scope
+    this.scope = undefined
+    // Not run with the reader's context: after the client's stack is released nothing should run in it; closing the
+    // scope directly still aborts the request.
+    if (open !== undefined) await Effect.runPromise(Scope.close(open, Exit.void))
+    if (outcome.ended.failed) this.rejectResult(outcome.ended.error)
+    else this.resolveResult(outcome.value!)
+  }
+
+  /** How the stream ends: with `error`, or with the result (unless working it out throws). */
+  private outcomeOf(error: { readonly error: unknown } | undefined): { ended: Ended; value?: R } {
+    if (error !== undefined) return { ended: { failed: true, error: error.error } }
+    try {
+      return { ended: { failed: false }, value: this.options.result() }
+    } catch (e) {
+      return { ended: { failed: true, error: e } }
+    }
+  }
+
+  /** What a read finds once the stream has ended. */
+  private afterEnd(): false {
+    if (this.outcome?.failed) throw this.outcome.error
+    return false
+  }
+
+  /**
+   * Starts the stream on the first read: registers it with the client and the signal, and gives the pull that makes
+   * the source's pull in the reader's scope, then reads through it (and leaves it as `pull` for every later read).
+   */
+  private open(): Load<E> {
+    this.hooks.opened(this.control)
+    this.signal?.addEventListener("abort", this.onAbort, { once: true })
+    // Synchronous: no await between the checks in loadOnce() and the first pull.
+    const opened = this.scope = Scope.makeUnsafe()
+    return Effect.flatMap(Scope.provide(this.source, opened), (pullChunk) => {
+      const pull = Effect.map(pullChunk, this.handOver)
+      this.pull = pull
+      return pull
+    })
+  }
+
+  private pullOnce(from: Load<E>): Promise<Exit.Exit<void, E | Cause.Done> | undefined> {
+    return new Promise((resolve) => {
+      this.wake = () => resolve(undefined)
+      this.pulling = this.run(from, { signal: this.controller.signal }).then(resolve)
+    })
+  }
+
+  private async loadOnce(): Promise<boolean> {
+    if (this.outcome !== undefined) return this.afterEnd()
+    const refused = this.hooks.closed() ?? (this.signal?.aborted ? this.signal.reason : undefined)
     if (refused !== undefined) {
-      await end(refused)
-      return afterEnd()
+      await this.end(refused)
+      return this.afterEnd()
     }
-    if (signal?.aborted) {
-      await end(signal.reason)
-      return afterEnd()
-    }
-    pull ??= open()
-    const exit = await pullOnce(pull)
-    wake = undefined
+    this.pull ??= this.open()
+    const exit = await this.pullOnce(this.pull)
+    this.wake = undefined
     // Ended while this read waited: report that (the abort, ClientClosed), not the broken connection it caused.
-    if (ended !== undefined || exit === undefined) return afterEnd()
+    if (this.outcome !== undefined || exit === undefined) return this.afterEnd()
     if (Exit.isSuccess(exit)) {
-      const elements: ReadonlyArray<A> = pulled!
-      pulled = undefined
-      if (accept === undefined) {
-        buffer = elements
-      } else {
-        let accepted = 0
-        try {
-          for (; accepted < elements.length; accepted++) accept(elements[accepted]!)
-          buffer = elements
-        } catch (error) {
-          // The elements before the one refused are handed out first; the read after them throws.
-          buffer = elements.slice(0, accepted)
-          await finish({ error })
-        }
-      }
-      index = 0
+      const refused = this.take()
+      if (refused !== undefined) await this.finish(refused)
       return true
     }
     const failure = Pull.filterDone(exit.cause)
     if (Result.isSuccess(failure)) {
-      await finish()
-      return afterEnd()
+      await this.finish()
+      return this.afterEnd()
     }
     try {
-      hooks.settle(Exit.failCause(failure.failure))
+      this.hooks.settle(Exit.failCause(failure.failure))
     } catch (error) {
-      await finish({ error })
+      await this.finish({ error })
     }
-    return afterEnd()
+    return this.afterEnd()
   }
 
-  const readAll = () => {
-    if (reader === undefined) {
-      reader = "readAll"
-      void (async () => {
-        while (await load()) { /* `accept` sees every chunk */ }
-      })().catch(() => {})
+  /**
+   * The chunk just pulled into the buffer, each element seen by `accept` first; the error `accept` threw, if it did
+   * (the elements before the one refused are handed out first; the read after them throws). Synchronous: this runs
+   * for every chunk, and an `async` step would cost each read two more ticks.
+   */
+  private take(): { readonly error: unknown } | undefined {
+    const elements: ReadonlyArray<A> = this.pulled!
+    this.pulled = undefined
+    this.index = 0
+    const accept = this.options.accept
+    if (accept === undefined) {
+      this.buffer = elements
+      return undefined
     }
-    return result
-  }
-
-  const makeIterator = (): AsyncIterator<A> => {
-    const slowNext = async (): Promise<IteratorResult<A>> => {
-      while (index >= buffer.length) {
-        if (!(await load())) return { value: undefined, done: true }
-      }
-      return { value: buffer[index++]!, done: false }
-    }
-    // The last read that waits for a chunk. Later reads queue behind it, so that reads made without awaiting the one
-    // before (legal for an async iterator) get the elements in order and load one chunk at a time.
-    let waiting: Promise<IteratorResult<A>> | undefined
-    return {
-      // Elements already in the buffer are handed out without an async function's extra ticks.
-      next: () => {
-        if (waiting === undefined && index < buffer.length) return Promise.resolve({ value: buffer[index++]!, done: false })
-        const read = waiting === undefined ? slowNext() : waiting.then(slowNext, slowNext)
-        waiting = read
-        const settled = () => {
-          if (waiting === read) waiting = undefined
-        }
-        read.then(settled, settled)
-        return read
-      },
-      return: async () => {
-        await end(new DOMException("The stream was closed before its end", "AbortError"))
-        // Nothing comes out of an iterator after its return(), not even the elements still buffered.
-        buffer = []
-        index = 0
-        return { value: undefined, done: true }
-      }
+    let accepted = 0
+    try {
+      for (; accepted < elements.length; accepted++) accept(elements[accepted]!)
+      this.buffer = elements
+      return undefined
+    } catch (error) {
+      this.buffer = elements.slice(0, accepted)
+      return { error }
     }
   }
+}
 
+/** The one iterator over a reader's elements. */
+const makeIterator = <A, E, R>(reader: StreamReader<A, E, R>): AsyncIterator<A> => {
+  const slowNext = async (): Promise<IteratorResult<A>> => {
+    while (reader.index >= reader.buffer.length) {
+      if (!(await reader.load())) return { value: undefined, done: true }
+    }
+    return { value: reader.buffer[reader.index++]!, done: false }
+  }
+  // The last read that waits for a chunk. Later reads queue behind it, so that reads made without awaiting the one
+  // before (legal for an async iterator) get the elements in order and load one chunk at a time.
+  let waiting: Promise<IteratorResult<A>> | undefined
   return {
-    iterator: () => {
-      if (reader !== undefined) throw alreadyRead()
-      reader = "iterator"
-      return makeIterator()
+    // Elements already in the buffer are handed out without an async function's extra ticks.
+    next: () => {
+      if (waiting === undefined && reader.index < reader.buffer.length) {
+        return Promise.resolve({ value: reader.buffer[reader.index++]!, done: false })
+      }
+      const read = waiting === undefined ? slowNext() : waiting.then(slowNext, slowNext)
+      waiting = read
+      const settled = () => {
+        if (waiting === read) waiting = undefined
+      }
+      read.then(settled, settled)
+      return read
     },
-    readAll,
-    abort: () => end(new DOMException("The stream was aborted", "AbortError")),
-    prefetch: async () => {
-      if (ended !== undefined || pull !== undefined) return
-      await load().catch(() => {})
-    },
-    ended: result
+    return: async () => {
+      await reader.end(new DOMException("The stream was closed before its end", "AbortError"))
+      // Nothing comes out of an iterator after its return(), not even the elements still buffered.
+      reader.buffer = []
+      reader.index = 0
+      return { value: undefined, done: true }
+    }
   }
 }
