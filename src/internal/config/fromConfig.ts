@@ -37,7 +37,6 @@ const environmentConfig: Config.Config<Env> = Config.all(
   )
 )
 
-
 /** The settings from `Config` values, and for the options left out the file's defaults (the environment's first). */
 export const fromConfig = (
   options: Options = {}
