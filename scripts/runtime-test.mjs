@@ -103,7 +103,7 @@ try {
     stdio: "ignore"
   })
   for (const file of fs.readdirSync(path.join(root, "test/runtimes"))) fs.copyFileSync(path.join(root, "test/runtimes", file), path.join(app, file))
-  step("the root entry's static imports: no test kit, CLI, Redis store, undici, effect/Config or Node built-in but node:path")
+  step("the root entry's static imports: no test kit, CLI, Redis store, undici, effect/Config, Effect's HTTP client or Node built-in but node:path")
   const rootEntry = await staticImportsOf('export * from "effect-anthropic"')
   check(rootEntry.modules.some((m) => m.endsWith("effect-anthropic/dist/esm/index.js")), `the root entry was not resolved: ${rootEntry.modules.slice(0, 5)}`)
   const unwanted = rootEntry.modules.filter((m) =>
@@ -116,6 +116,10 @@ try {
   check(builtins.length === 0, `importing the root entry loads ${builtins.join(", ")}`)
   const config = rootEntry.modules.filter((m) => /node_modules\/effect\/dist\/Config(Provider)?\.js$/.test(m))
   check(config.length === 0, `importing the root entry loads ${config.join(", ")}`)
+  // Effect's HTTP client is loaded when the first client is made. (effect/Schema itself imports Headers, Cookies and
+  // UrlParams.)
+  const http = rootEntry.modules.filter((m) => /node_modules\/effect\/dist\/(http\/Http|FileSystem\.js)/.test(m))
+  check(http.length === 0, `importing the root entry loads ${http.join(", ")}`)
   console.log(`  ${rootEntry.modules.length} modules; Node built-ins: ${rootEntry.builtins.join(" ")}`)
 
   const StandIn = await import(path.join(app, "node_modules/effect-anthropic/dist/esm/testing/StandIn.js"))

@@ -16,6 +16,7 @@ import type * as Result from "effect/Result"
 import * as Defaults from "./internal/config/defaults.js"
 import * as FromFile from "./internal/config/fromFile.js"
 import type { Env } from "./internal/config/interpolate.js"
+import { lazyImport } from "./internal/lazyImport.js"
 import type { ModelSelection } from "./internal/config/schema.js"
 import * as Settings from "./internal/config/settings.js"
 import type { AnthropicConfigError } from "./internal/errors.js"
@@ -306,7 +307,7 @@ export const fromConfig = (
 
 // Loaded the first time: `effect/Config` and the reading of `Config` values are about 10 ms of a cold import on Node
 // (`npm run bench import`), and a program configured from a file or in code never reads a `Config`.
-const fromConfigModule = Effect.promise(() => import("./internal/config/fromConfig.js"))
+const fromConfigModule = lazyImport(() => import("./internal/config/fromConfig.js"))
 
 // ---------------------------------------------------------------------------------------------------------------
 // Layers

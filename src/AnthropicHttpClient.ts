@@ -12,17 +12,17 @@
  */
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
-import * as HttpClient from "effect/http/HttpClient"
+import type * as HttpClient from "effect/http/HttpClient"
 import * as Layer from "effect/Layer"
 import { defaultHttpClient } from "./internal/http/defaultClient.js"
 import { AnthropicConfig } from "./AnthropicConfig.js"
 import { Credentials } from "./Credentials.js"
-import * as Client from "./internal/http/client.js"
+import { lazyImport } from "./internal/lazyImport.js"
 import type { Options, Service } from "./internal/http/types.js"
 import * as RateLimiter from "./RateLimiter.js"
 
 export { callOptionsOf } from "./internal/http/request.js"
-export { pullDecode, watchedBytes } from "./internal/http/streamBody.js"
+export { pullDecode, watchedBytes } from "./internal/http/decoders.js"
 export type {
   BodyReader,
   CallOptions,
@@ -53,16 +53,24 @@ export class AnthropicHttpClient extends Context.Service<AnthropicHttpClient, Se
 export const make = (
   options: Options = {}
 ): Effect.Effect<Service, never, HttpClient.HttpClient | Credentials | RateLimiter.RateLimiter | AnthropicConfig> =>
-  Effect.map(
-    Effect.all([
-      Effect.service(AnthropicConfig),
-      Effect.service(Credentials),
-      Effect.service(RateLimiter.RateLimiter),
-      Effect.service(HttpClient.HttpClient),
-      Effect.clockWith(Effect.succeed)
-    ]),
-    ([settings, credentials, limiter, client, clock]) => Client.make({ settings, credentials, limiter, client, clock, options })
-  )
+  Effect.flatMap(loadClient, (Client) =>
+    Effect.map(
+      Effect.all([
+        Effect.service(AnthropicConfig),
+        Effect.service(Credentials),
+        Effect.service(RateLimiter.RateLimiter),
+        Client.platformClient,
+        Effect.clockWith(Effect.succeed)
+      ]),
+      ([settings, credentials, limiter, client, clock]) => Client.make({ settings, credentials, limiter, client, clock, options })
+    ))
+
+/**
+ * The stack, and Effect's HTTP modules with it, loaded when the first client is made rather than when the library is
+ * imported (a sixth of a cold import of the root on Node): a program that imports the library without calling the
+ * API (a CLI's `--help`, a Worker's global scope) does not pay for them.
+ */
+const loadClient = lazyImport(() => import("./internal/http/client.js"))
 
 /**
  * The HTTP client on whatever `HttpClient` is provided (`NodeHttpClient.layerUndici`, a proxy-aware one, a fake one

@@ -8,17 +8,15 @@
  */
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
-import * as HttpClient from "effect/http/HttpClient"
-import * as HttpClientRequest from "effect/http/HttpClientRequest"
+import type * as HttpClient from "effect/http/HttpClient"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import { type ApiError, type CredentialKind, LoginFailed, LoginRequired, Other, RefreshFailed } from "./internal/errors.js"
-import { classify } from "./internal/apiErrors.js"
 import * as Builtins from "./internal/builtins.js"
 import { onFirstCall } from "./internal/onFirstCall.js"
 import { type RetryOptions, withRetries } from "./internal/http/retry.js"
-import { connectionError, readError } from "./internal/http/transportErrors.js"
+import { lazyImport } from "./internal/lazyImport.js"
 import type { OAuthToken } from "./internal/credentials/credentialFiles.js"
 
 /**
@@ -142,39 +140,26 @@ export const toToken = (
   expiresAt: Option.some(nowMs + Math.round(lifetimeSeconds(response.expires_in) * 1000))
 })
 
-/** One POST of JSON to the token endpoint; a non-2xx answer classified. */
+/** One POST of JSON to the token endpoint, its answer decoded; a non-2xx answer classified. */
 const requestToken = (
   tokenUrl: string,
   body: Record<string, string>
 ): Effect.Effect<typeof TokenResponse.Type, ApiError, HttpClient.HttpClient> =>
-  Effect.gen(function*() {
-    const http = yield* HttpClient.HttpClient
-    const request = HttpClientRequest.post(tokenUrl).pipe(
-      HttpClientRequest.setHeader("accept", "application/json"),
-      HttpClientRequest.bodyText(JSON.stringify(body), "application/json")
-    )
-    const description = `POST ${tokenUrl}`
-    const timeoutDetail = "no complete answer from the token endpoint within timeout_ms"
-    return yield* Effect.gen(function*() {
-      const response = yield* http.execute(request).pipe(
-        // No trace headers to the token endpoint: Effect's switch for them is this reference, set for the request.
-        Effect.provideService(HttpClient.TracerPropagationEnabled, false),
-        Effect.mapError((e) => connectionError(description, e, timeoutDetail))
-      )
-      const text = yield* response.text.pipe(Effect.mapError((e) => readError(description, response, e, timeoutDetail)))
-      if (response.status < 200 || response.status >= 300) {
-        return yield* classify(response.status, (n) => response.headers[n], text, "oauth_bundle", yield* Clock.currentTimeMillis)
-      }
-      const invalid = new Other({
-        status: response.status,
-        errorType: "invalid_response",
-        apiMessage: "the token endpoint's answer has no access_token",
-        retryable: false
-      })
-      const json = yield* Effect.try({ try: () => JSON.parse(text) as unknown, catch: () => invalid })
-      return yield* Effect.mapError(decodeTokenResponse(json), () => invalid)
+  Effect.flatMap(Effect.flatMap(loadTokenEndpoint, (endpoint) => endpoint.postJson(tokenUrl, body)), ({ status, text }) => {
+    const invalid = new Other({
+      status,
+      errorType: "invalid_response",
+      apiMessage: "the token endpoint's answer has no access_token",
+      retryable: false
     })
+    return Effect.flatMap(
+      Effect.try({ try: () => JSON.parse(text) as unknown, catch: () => invalid }),
+      (json) => Effect.mapError(decodeTokenResponse(json), () => invalid)
+    )
   })
+
+/** The token request, loaded with the first one: a program on an API key never sends it. */
+const loadTokenEndpoint = lazyImport(() => import("./internal/credentials/tokenEndpoint.js"))
 
 /** {@link requestToken} with transient failures retried. */
 const postToken = (tokenUrl: string, body: Record<string, string>, retry: RetryOptions) =>

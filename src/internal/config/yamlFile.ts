@@ -9,18 +9,13 @@ import * as Result from "effect/Result"
 import type * as YAML from "yaml"
 import * as Builtins from "../builtins.js"
 import { AnthropicConfigError } from "../errors.js"
-
-let yamlModule: typeof YAML | undefined
+import { lazyImport } from "../lazyImport.js"
 
 /**
  * `yaml`, loaded the first time a configuration is parsed, not when the library is imported: it is a seventh of the
  * package's import time on Node (about 45 ms), and a program configured in code (or a Worker) never parses YAML.
  */
-export const loadYaml: Effect.Effect<typeof YAML> = Effect.suspend(() =>
-  yamlModule !== undefined
-    ? Effect.succeed(yamlModule)
-    : Effect.map(Effect.promise(() => import("yaml")), (module) => (yamlModule = module))
-)
+export const loadYaml: Effect.Effect<typeof YAML> = lazyImport(() => import("yaml"))
 
 /** Alias references (`*name`) allowed in one file: plenty for a real file, far too few for a "billion laughs". */
 const MAX_YAML_ALIASES = 100

@@ -22,7 +22,8 @@ import { classify } from "../apiErrors.js"
 import { clip, MAX_IDENTIFIER } from "../clip.js"
 import { withRetries } from "./retry.js"
 import { chargedUsage, chargeOf, recorded } from "./metering.js"
-import { checkCallOptions, encodeBody, makeHeaders, queryString } from "./request.js"
+import { encodeBody } from "./jsonBody.js"
+import { checkCallOptions, makeHeaders, queryString } from "./request.js"
 import { makeStreamReader } from "./streamBody.js"
 import { connectionError, readError } from "./transportErrors.js"
 import type {
@@ -40,6 +41,9 @@ import type {
 import { traceAttempt } from "../telemetry/attempt.js"
 import * as Deadlines from "./deadlines.js"
 import { executeWholeOf } from "./executeWhole.js"
+
+/** The platform client in context, by the tag loaded with this module. */
+export const platformClient: Effect.Effect<HttpClient.HttpClient, never, HttpClient.HttpClient> = Effect.service(HttpClient.HttpClient)
 
 /** What the client is made of. */
 export interface Dependencies {

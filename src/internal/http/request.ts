@@ -1,15 +1,13 @@
 /**
- * Building a request: the call options a caller may set (and nothing else), a path with its ids encoded, the JSON
- * body (refused, never quoted, when JSON cannot carry it), the query string, the betas merged, the headers with the
+ * Building a request: the call options a caller may set (and nothing else), a path with its ids encoded, JSON text
+ * (refused, never quoted, when JSON cannot carry it), the query string, the betas merged, the headers with the
  * credential's own auth header alone, and the refusals of what cannot be sent.
  */
-import * as HttpBody from "effect/http/HttpBody"
 import * as Redacted from "effect/Redacted"
 import * as Result from "effect/Result"
 import { MAX_MILLISECONDS, MAX_RETRIES } from "../config/schema.js"
 import type { AuthHeaders } from "../credentials/authHeaders.js"
 import { InvalidRequest } from "../errors.js"
-import { estimateInputTokens } from "../rateLimiter/estimate.js"
 import type { CallOptions, HttpSettings, RequestOptions } from "./types.js"
 
 /**
@@ -101,17 +99,6 @@ export const mergeBetas = (...lists: ReadonlyArray<ReadonlyArray<string> | undef
   }
   return [...seen].join(",")
 }
-
-/**
- * The params as a JSON body, or an `Other` saying why JSON cannot carry them. It never quotes them: they may hold
- * anything.
- */
-export const encodeBody = (params: unknown, metered: boolean): Result.Result<{ body: HttpBody.HttpBody; inputTokens: number }, InvalidRequest> =>
-  Result.map(
-    jsonText(params, "the request params"),
-    // The text as it is (every platform client sends a string): encoding it to bytes first was a copy per call.
-    (text) => ({ body: HttpBody.raw(text, { contentType: "application/json" }), inputTokens: metered ? estimateInputTokens(text) : 0 })
-  )
 
 /**
  * `value` as JSON text, or an `InvalidRequest` saying in our own words why JSON cannot carry it (its own

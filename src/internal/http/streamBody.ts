@@ -24,34 +24,6 @@ import type { Pull } from "../stream/pull.js"
 import type { BodyReader, Charge, Decode, HttpSettings, PullDecode, StartedStream } from "./types.js"
 import * as DirectPull from "./directPull.js"
 
-/**
- * @since 0.2.0
- * @category constructors
- */
-export const pullDecode = <A>(decode: PullDecode<A>["decode"]): PullDecode<A> => ({ _tag: "PullDecode", decode })
-
-/**
- * A body's bytes as they arrive, with the watchdog's hooks called around each read and a failure of the connection
- * (or the watchdog's abort) as the reader's `StreamError`: the {@link Decode} of a download.
- *
- * @since 0.2.0
- * @category utils
- */
-export const watchedBytes: Decode<Uint8Array> = (body, reader) =>
-  // `transformPull` hands over the body's own pull (`Stream.toPull` would wrap each read in a semaphore).
-  Stream.transformPull(body, (pull) =>
-    Effect.succeed(Effect.suspend(() => {
-      reader.onWaiting()
-      return Effect.matchEffect(pull, {
-        onFailure: (error): Effect.Effect<never, StreamError | Cause.Done> =>
-          Cause.isDone(error) ? Cause.done() : Effect.fail(reader.broken(Cause.fail(error))),
-        onSuccess: (chunk) => {
-          reader.onBytes()
-          return Effect.succeed(chunk)
-        }
-      })
-    })))
-
 /** What an attempt's streamed answer is read with: its body, the reader's hooks, the watchdog, the settlement. */
 interface Watched {
   readonly reader: BodyReader

@@ -22,6 +22,8 @@ import type { Dispatcher } from "undici"
 import * as Deadlines from "./deadlines.js"
 import { WholeBodyResponse } from "./wholeBody.js"
 import { type DirectPull, type Pull, PullKey, streamOf } from "./directPull.js"
+import { BodyTooLarge, DEFAULT_MAX_BODY_BYTES } from "./bodyLimit.js"
+import * as Builtins from "../builtins.js"
 
 /**
  * @since 0.1.0
@@ -45,35 +47,6 @@ export interface Options {
    */
   readonly maxBodyBytes?: number | undefined
 }
-
-export {
-  /**
-   * The `cause` of a whole-body read that went past {@link Options.maxBodyBytes}.
-   *
-   * @since 0.1.0
-   * @category models
-   */
-  BodyTooLarge,
-  /**
-   * Default of {@link Options.maxBodyBytes}.
-   *
-   * @category constants
-   */
-  DEFAULT_MAX_BODY_BYTES
-} from "./bodyLimit.js"
-import { BodyTooLarge, DEFAULT_MAX_BODY_BYTES } from "./bodyLimit.js"
-import * as Builtins from "../builtins.js"
-
-export {
-  /**
-   * The requests `effect` sends through an `UndiciHttpClient` are bounded by `timeout` instead of the client's own
-   * {@link Options.timeout} (longer or shorter), with the same semantics and the same watchdog fiber.
-   *
-   * @since 0.2.0
-   * @category combinators
-   */
-  withTimeout
-} from "./deadlines.js"
 
 /**
  * An `HttpClient` sending through `dispatcher`. With a `timeout`, its watchdog fiber lives in the scope.
@@ -128,31 +101,6 @@ export const layerWith = (options: Options): Layer.Layer<HttpClient.HttpClient> 
  */
 export const layer: Layer.Layer<HttpClient.HttpClient> = layerWith({})
 
-export {
-  /**
-   * A body's pull: its next chunks of bytes, failing with `Cause.Done` at the end.
-   *
-   * @since 0.2.0
-   * @category models
-   */
-  type Pull,
-  /**
-   * Whether closing the scope a body is read in ends a read in progress (it aborts the request): true of this
-   * client's answers. Another client's read may wait on, whatever its scope: interrupt it to end it.
-   *
-   * @since 0.2.0
-   * @category utils
-   */
-  readEndsWithScope,
-  /**
-   * An answer's body as a pull in the scope, like `Stream.toPull(response.stream)`. An answer of this client is
-   * pulled directly, without a Stream (and its channel executor) in between; any other answer through its `stream`.
-   *
-   * @since 0.2.0
-   * @category utils
-   */
-  toPull
-} from "./directPull.js"
 
 // An answer nobody reads would hold its connection (and, paused, never finish): abort it once it is unreachable.
 // Effect 4 has no `GlobalValue`: one registry per copy of this module, each for its own answers.

@@ -8,7 +8,7 @@
  * sends the Files beta; a Messages request that refers to a `file_id` needs it too: `{ betas: [Files.BETA] }`.
  */
 import * as Effect from "effect/Effect"
-import * as HttpBody from "effect/http/HttpBody"
+import type * as HttpBody from "effect/http/HttpBody"
 import * as Result from "effect/Result"
 import * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
@@ -17,7 +17,8 @@ import * as path from "node:path"
 import * as Builtins from "../builtins.js"
 import { randomHex } from "../randomHex.js"
 import type * as AnthropicHttpClient from "../http/types.js"
-import { watchedBytes } from "../http/streamBody.js"
+import { watchedBytes } from "../http/decoders.js"
+import { loadHttpBody } from "../http/loadHttpBody.js"
 import type { CallOptions } from "../http/types.js"
 import { invalidRequest, pathOf, withCallOptions } from "../http/request.js"
 import { type ApiError, type CallError, InvalidRequest, Other } from "../errors.js"
@@ -226,7 +227,7 @@ const multipart = (
   watch: SourceWatch,
   failed: (cause: unknown) => CallError
 ) =>
-  Effect.sync(() => {
+  Effect.map(loadHttpBody, (HttpBody) => {
     watch.failure = undefined
     const boundary = `----effect-anthropic-${randomHex(16)}`
     const head = encoder.encode(

@@ -9,13 +9,13 @@
  */
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import * as HttpBody from "effect/http/HttpBody"
 import * as Result from "effect/Result"
 import * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import type * as AnthropicHttpClient from "../http/types.js"
-import { watchedBytes } from "../http/streamBody.js"
+import { watchedBytes } from "../http/decoders.js"
+import { loadHttpBody } from "../http/loadHttpBody.js"
 import type { CallOptions } from "../http/types.js"
 import { invalidRequest, jsonText, pathOf, withCallOptions } from "../http/request.js"
 import type { ApiError, CallError } from "../errors.js"
@@ -208,8 +208,13 @@ export const whyNotARequest = (value: unknown, where: string, validate = true): 
   return undefined
 }
 
-/** `requests` checked as the API will check them, the body encoded once: or why it cannot be sent. */
-const prepareBatch = (params: BatchCreateParams, validate: boolean): Result.Result<HttpBody.HttpBody, CallError> => {
+const encoder = new TextEncoder()
+
+/** Encoded JSON as a request's body. */
+const jsonBody = (bytes: Uint8Array) => Effect.map(loadHttpBody, (HttpBody) => HttpBody.uint8Array(bytes, "application/json"))
+
+/** `requests` checked as the API will check them, the body encoded once (its bytes): or why it cannot be sent. */
+const prepareBatch = (params: BatchCreateParams, validate: boolean): Result.Result<Uint8Array, CallError> => {
   const requests: unknown = params?.requests
   if (!Array.isArray(requests) || requests.length === 0) {
     return Result.fail(invalidRequest("a batch needs `requests`: a non-empty list of { custom_id, params }"))
@@ -226,9 +231,9 @@ const prepareBatch = (params: BatchCreateParams, validate: boolean): Result.Resu
     seen.add(id)
   }
   return Result.flatMap(jsonText({ requests }, "the batch's requests"), (text) => {
-    const body = HttpBody.text(text, "application/json")
-    return body.contentLength > LIMITS.maxBodyBytes
-      ? Result.fail(invalidRequest(`a batch's body is at most ${LIMITS.maxBodyBytes} bytes; this one is ${body.contentLength}`))
+    const body = encoder.encode(text)
+    return body.length > LIMITS.maxBodyBytes
+      ? Result.fail(invalidRequest(`a batch's body is at most ${LIMITS.maxBodyBytes} bytes; this one is ${body.length}`))
       : Result.succeed(body)
   })
 }
@@ -376,7 +381,7 @@ export const make = (http: AnthropicHttpClient.Service): Service => {
         onSuccess: (body) =>
           Effect.flatMap(
             // Retried only when the API surely did not create it: a retry after a lost answer would make two batches.
-            http.json(withCallOptions({ path: "/v1/messages/batches", rawBody: Effect.succeed(body), retry: "unprocessed" }, options)),
+            http.json(withCallOptions({ path: "/v1/messages/batches", rawBody: jsonBody(body), retry: "unprocessed" }, options)),
             decodeBatch
           )
       }),
