@@ -17,7 +17,7 @@ import * as Layer from "effect/Layer"
 import { defaultHttpClient } from "./internal/http/defaultClient.js"
 import { AnthropicConfig } from "./AnthropicConfig.js"
 import { Credentials } from "./Credentials.js"
-import { lazyImport } from "./internal/lazyImport.js"
+import { loadStack } from "./internal/http/loadStack.js"
 import type { Options, Service } from "./internal/http/types.js"
 import * as RateLimiter from "./RateLimiter.js"
 
@@ -53,7 +53,7 @@ export class AnthropicHttpClient extends Context.Service<AnthropicHttpClient, Se
 export const make = (
   options: Options = {}
 ): Effect.Effect<Service, never, HttpClient.HttpClient | Credentials | RateLimiter.RateLimiter | AnthropicConfig> =>
-  Effect.flatMap(loadClient, (Client) =>
+  Effect.flatMap(loadStack, ({ Client }) =>
     Effect.map(
       Effect.all([
         Effect.service(AnthropicConfig),
@@ -64,13 +64,6 @@ export const make = (
       ]),
       ([settings, credentials, limiter, client, clock]) => Client.make({ settings, credentials, limiter, client, clock, options })
     ))
-
-/**
- * The stack, and Effect's HTTP modules with it, loaded when the first client is made rather than when the library is
- * imported (a sixth of a cold import of the root on Node): a program that imports the library without calling the
- * API (a CLI's `--help`, a Worker's global scope) does not pay for them.
- */
-const loadClient = lazyImport(() => import("./internal/http/client.js"))
 
 /**
  * The HTTP client on whatever `HttpClient` is provided (`NodeHttpClient.layerUndici`, a proxy-aware one, a fake one

@@ -16,7 +16,7 @@ import { type ApiError, type CredentialKind, LoginFailed, LoginRequired, Other, 
 import * as Builtins from "./internal/builtins.js"
 import { onFirstCall } from "./internal/onFirstCall.js"
 import { type RetryOptions, withRetries } from "./internal/http/retry.js"
-import { lazyImport } from "./internal/lazyImport.js"
+import { loadStack } from "./internal/http/loadStack.js"
 import type { OAuthToken } from "./internal/credentials/credentialFiles.js"
 
 /**
@@ -145,7 +145,7 @@ const requestToken = (
   tokenUrl: string,
   body: Record<string, string>
 ): Effect.Effect<typeof TokenResponse.Type, ApiError, HttpClient.HttpClient> =>
-  Effect.flatMap(Effect.flatMap(loadTokenEndpoint, (endpoint) => endpoint.postJson(tokenUrl, body)), ({ status, text }) => {
+  Effect.flatMap(Effect.flatMap(loadStack, ({ TokenEndpoint }) => TokenEndpoint.postJson(tokenUrl, body)), ({ status, text }) => {
     const invalid = new Other({
       status,
       errorType: "invalid_response",
@@ -157,9 +157,6 @@ const requestToken = (
       (json) => Effect.mapError(decodeTokenResponse(json), () => invalid)
     )
   })
-
-/** The token request, loaded with the first one: a program on an API key never sends it. */
-const loadTokenEndpoint = lazyImport(() => import("./internal/credentials/tokenEndpoint.js"))
 
 /** {@link requestToken} with transient failures retried. */
 const postToken = (tokenUrl: string, body: Record<string, string>, retry: RetryOptions) =>

@@ -22,7 +22,7 @@ import type * as HttpClient from "effect/http/HttpClient"
 import * as Layer from "effect/Layer"
 import type * as Scope from "effect/Scope"
 import type { Dispatcher } from "undici"
-import { loadUndici } from "./internal/http/defaultClient.js"
+import { loadStack } from "./internal/http/loadStack.js"
 import type { Options } from "./internal/http/undici.js"
 
 export type {
@@ -96,7 +96,7 @@ export {
  * @category constructors
  */
 export const make = (dispatcher: Dispatcher, options: Options = {}): Effect.Effect<HttpClient.HttpClient, never, Scope.Scope> =>
-  Effect.flatMap(loadUndici, (client) => client.make(dispatcher, options))
+  Effect.flatMap(loadStack, ({ Undici }) => Undici.make(dispatcher, options))
 
 /**
  * The client on an undici `Agent` of its own, closed with the layer.
@@ -105,7 +105,7 @@ export const make = (dispatcher: Dispatcher, options: Options = {}): Effect.Effe
  * @category layers
  */
 export const layerWith = (options: Options): Layer.Layer<HttpClient.HttpClient> =>
-  Layer.unwrap(Effect.map(loadUndici, (client) => client.layerWith(options)))
+  Layer.unwrap(Effect.map(loadStack, ({ Undici }) => Undici.layerWith(options)))
 
 /**
  * {@link layerWith} without a timeout.

@@ -18,7 +18,7 @@ import * as Builtins from "../builtins.js"
 import { randomHex } from "../randomHex.js"
 import type * as AnthropicHttpClient from "../http/types.js"
 import { watchedBytes } from "../http/decoders.js"
-import { loadHttpBody } from "../http/loadHttpBody.js"
+import { loadStack } from "../http/loadStack.js"
 import type { CallOptions } from "../http/types.js"
 import { invalidRequest, pathOf, withCallOptions } from "../http/request.js"
 import { type ApiError, type CallError, InvalidRequest, Other } from "../errors.js"
@@ -227,7 +227,7 @@ const multipart = (
   watch: SourceWatch,
   failed: (cause: unknown) => CallError
 ) =>
-  Effect.map(loadHttpBody, (HttpBody) => {
+  Effect.map(loadStack, ({ Bodies }) => {
     watch.failure = undefined
     const boundary = `----effect-anthropic-${randomHex(16)}`
     const head = encoder.encode(
@@ -235,7 +235,7 @@ const multipart = (
         `Content-Type: ${mimeType}\r\n\r\n`
     )
     const tail = encoder.encode(`\r\n--${boundary}--\r\n`)
-    return HttpBody.stream(
+    return Bodies.stream(
       Stream.concat(Stream.make(head), Stream.concat(watched(file, size, watch, failed), Stream.make(tail))),
       `multipart/form-data; boundary=${boundary}`,
       size === undefined ? undefined : head.length + size + tail.length

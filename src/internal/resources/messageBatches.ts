@@ -15,7 +15,7 @@ import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import type * as AnthropicHttpClient from "../http/types.js"
 import { watchedBytes } from "../http/decoders.js"
-import { loadHttpBody } from "../http/loadHttpBody.js"
+import { loadStack } from "../http/loadStack.js"
 import type { CallOptions } from "../http/types.js"
 import { invalidRequest, jsonText, pathOf, withCallOptions } from "../http/request.js"
 import type { ApiError, CallError } from "../errors.js"
@@ -211,7 +211,7 @@ export const whyNotARequest = (value: unknown, where: string, validate = true): 
 const encoder = new TextEncoder()
 
 /** Encoded JSON as a request's body. */
-const jsonBody = (bytes: Uint8Array) => Effect.map(loadHttpBody, (HttpBody) => HttpBody.uint8Array(bytes, "application/json"))
+const jsonBody = (bytes: Uint8Array) => Effect.map(loadStack, ({ Bodies }) => Bodies.uint8Array(bytes, "application/json"))
 
 /** `requests` checked as the API will check them, the body encoded once (its bytes): or why it cannot be sent. */
 const prepareBatch = (params: BatchCreateParams, validate: boolean): Result.Result<Uint8Array, CallError> => {
