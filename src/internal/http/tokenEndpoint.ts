@@ -8,7 +8,7 @@ import * as HttpClient from "effect/http/HttpClient"
 import * as HttpClientRequest from "effect/http/HttpClientRequest"
 import { classify } from "../apiErrors.js"
 import type { ApiError } from "../errors.js"
-import { connectionError, readError } from "../http/transportErrors.js"
+import { connectionError, readError } from "./transportErrors.js"
 
 export const postJson = (tokenUrl: string, body: Record<string, string>): Effect.Effect<{ readonly status: number; readonly text: string }, ApiError, HttpClient.HttpClient> =>
   Effect.gen(function*() {
