@@ -15,8 +15,8 @@ import * as Schema from "effect/Schema"
 import { type ApiError, type CredentialKind, LoginFailed, LoginRequired, Other, RefreshFailed } from "./internal/errors.js"
 import * as Builtins from "./internal/builtins.js"
 import { onFirstCall } from "./internal/onFirstCall.js"
-import { type RetryOptions, withRetries } from "./internal/http/retry.js"
-import { loadStack } from "./internal/http/loadStack.js"
+import type { RetryOptions } from "./internal/http/retry.js"
+import { loadStack, withRetries } from "./internal/http/loadStack.js"
 import type { OAuthToken } from "./internal/credentials/credentialFiles.js"
 
 /**

@@ -40,7 +40,7 @@ describe("lazyImport", () => {
     Effect.gen(function*() {
       const { loadStack } = yield* Effect.promise(() => import("../src/internal/http/loadStack.js"))
       const stack = yield* loadStack
-      expect(Object.keys(stack).sort()).toEqual(["Bodies", "Client", "Fetch", "TokenEndpoint", "Undici"])
+      expect(Object.keys(stack).sort()).toEqual(["Bodies", "Client", "Fetch", "Retry", "TokenEndpoint", "Undici"])
       expect(typeof stack.Client.make).toBe("function")
       expect(typeof stack.Undici.layerWith).toBe("function")
       expect(typeof stack.Fetch.layerWith).toBe("function")

@@ -13,6 +13,7 @@ import * as Schedule from "effect/Schedule"
 import { MAX_MILLISECONDS } from "../config/schema.js"
 import { type ApiError, isRetryable } from "../errors.js"
 import * as GenAi from "../telemetry/genAi.js"
+import { MAX_BACKOFF_MS } from "./retryBounds.js"
 
 /**
  * How retries behave: how many, and the longest server-requested wait (`retry-after`) that is honoured.
@@ -25,18 +26,9 @@ export interface RetryOptions {
 }
 
 
-/** The longest backoff between two attempts. */
-const MAX_BACKOFF_MS = 8000
-
 /** The official SDK's backoff: min(0.5·2ⁿ, 8) s, less up to 25 % jitter. */
 const backoff = (attempt: number): Effect.Effect<Duration.Duration> =>
   Effect.map(Random.next, (r) => Duration.millis(Math.min(500 * 2 ** attempt, MAX_BACKOFF_MS) * (1 - 0.25 * r)))
-
-/**
- * The longest wait {@link retryDelay} can give: the server's word up to `maxRetryAfterMs`, else the longest backoff.
- */
-export const longestRetryDelayMs = (maxRetryAfterMs: number): number =>
-  Math.max(Math.min(maxRetryAfterMs, MAX_MILLISECONDS), MAX_BACKOFF_MS)
 
 /**
  * Whether a retry may follow `error`. A 429 asking to wait longer than `maxRetryAfterMs` is not retried: the call
