@@ -139,24 +139,39 @@ async function measureImports() {
   const RUNS = Number(process.env.IMPORT_RUNS ?? 15)
   const EFFECT_PROGRAM = "a program that already uses Effect (Schema, Stream, HttpClient)"
   const effectProgram = ["effect/Schema", "effect/Stream", "effect/http/HttpClient"]
-  const entries: Record<string, Array<string>> = {
+  // Time to a first answer: import, make a client, one request to the stand-in, exit. This client loads Effect's
+  // HTTP modules (and undici) with its first client, the official SDK at import.
+  const request = `{ model: "claude-haiku-4-5", max_tokens: 16, messages: [{ role: "user", content: "Go." }] }`
+  const FIRST_ANSWER = "first answer (import, make a client, one request to the stand-in)"
+  const entries: Record<string, Array<string> | { readonly source: string }> = {
     "official SDK: import \"@anthropic-ai/sdk\"": ["@anthropic-ai/sdk"],
     "node alone (nothing imported)": [],
     "effect/Schema alone (what every Effect library with schemas loads)": ["effect/Schema"],
-    "the root entry's dependencies alone (effect, its http modules, …)": dependenciesOf("dist/node/index.js"),
+    "the root entry's dependencies alone (effect, eventsource-parser)": dependenciesOf("dist/node/index.js"),
     // By the package's name, as an application imports it: Node takes the bundled build (dist/node).
     "effect-anthropic: import \"effect-anthropic\" (the root entry)": ["effect-anthropic"],
     "effect-anthropic: import \"effect-anthropic/PromiseClient\"": ["effect-anthropic/PromiseClient"],
     "effect-anthropic: the root entry file by file (dist/esm, what Workers bundlers read)": ["./dist/esm/index.js"],
+    [`${FIRST_ANSWER}: the official SDK`]: {
+      source: `import Anthropic from "@anthropic-ai/sdk"
+        await new Anthropic({ apiKey: "sk-ant-api03-bench", baseURL: ${JSON.stringify(url)}, maxRetries: 0 }).messages.create(${request})
+        process.exit(0)`
+    },
+    [`${FIRST_ANSWER}: effect-anthropic`]: {
+      source: `import { createClient } from "effect-anthropic"
+        const config = { providers: { anthropic: { api_key: "sk-ant-api03-bench", base_url: ${JSON.stringify(url)} } } }
+        await (await createClient({ config, env: {} })).messages.create(${request})
+        process.exit(0)`
+    },
     // What a program that already uses Effect pays for each client on top of it.
     [EFFECT_PROGRAM]: effectProgram,
     [`${EFFECT_PROGRAM}, then the official SDK`]: [...effectProgram, "@anthropic-ai/sdk"],
     [`${EFFECT_PROGRAM}, then effect-anthropic`]: [...effectProgram, "effect-anthropic"]
   }
-  const timeOf = (modules: ReadonlyArray<string>) =>
+  const timeOf = (entry: Array<string> | { readonly source: string }) =>
     new Promise<number>((resolve, reject) => {
       const started = performance.now()
-      const source = modules.map((m) => `import ${JSON.stringify(m)}`).join("\n")
+      const source = Array.isArray(entry) ? entry.map((m) => `import ${JSON.stringify(m)}`).join("\n") : entry.source
       execFile(process.execPath, ["--input-type=module", "-e", source], (error) =>
         error ? reject(error) : resolve(performance.now() - started))
     })
@@ -167,7 +182,7 @@ async function measureImports() {
     for (const [label, entry] of Object.entries(entries)) {
       const ms = await timeOf(entry)
       if (run === 0) continue // a warm-up turn (the file system cache)
-      if (entry[0] === "@anthropic-ai/sdk") sdk = ms
+      if (Array.isArray(entry) && entry[0] === "@anthropic-ai/sdk") sdk = ms
       times[label]!.push(ms)
       ratios[label]!.push(ms / sdk)
     }
@@ -175,7 +190,7 @@ async function measureImports() {
   console.log(`\nCold import on Node: a fresh process importing one entry, ${RUNS} turns`)
   console.log(`${"entry".padEnd(72)} ${"median ms".padStart(9)} ${"× SDK".padStart(8)}`)
   for (const label of Object.keys(entries)) {
-    if (label.startsWith(EFFECT_PROGRAM)) continue
+    if (label.startsWith(EFFECT_PROGRAM) || label.startsWith(FIRST_ANSWER)) continue
     console.log(`${label.padEnd(72)} ${median(times[label]!).toFixed(0).padStart(9)} ${median(ratios[label]!).toFixed(2).padStart(8)}`)
   }
   const added = (label: string) =>
@@ -184,6 +199,14 @@ async function measureImports() {
   console.log(`${"client".padEnd(72)} ${"ms added".padStart(9)}`)
   console.log(`${"the official SDK".padEnd(72)} ${added(`${EFFECT_PROGRAM}, then the official SDK`)}`)
   console.log(`${"effect-anthropic".padEnd(72)} ${added(`${EFFECT_PROGRAM}, then effect-anthropic`)}`)
+  const sdkAnswer = times[`${FIRST_ANSWER}: the official SDK`]!
+  console.log(`\nTime to a ${FIRST_ANSWER}, a fresh process each turn`)
+  console.log(`${"client".padEnd(72)} ${"median ms".padStart(9)} ${"× SDK".padStart(8)}`)
+  for (const client of ["the official SDK", "effect-anthropic"]) {
+    const ms = times[`${FIRST_ANSWER}: ${client}`]!
+    const ratio = median(ms.map((t, turn) => t / sdkAnswer[turn]!))
+    console.log(`${client.padEnd(72)} ${median(ms).toFixed(0).padStart(9)} ${ratio.toFixed(2).padStart(8)}`)
+  }
 }
 
 console.log(
