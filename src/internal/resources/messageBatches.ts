@@ -231,6 +231,10 @@ const prepareBatch = (params: BatchCreateParams, validate: boolean): Result.Resu
     seen.add(id)
   }
   return Result.flatMap(jsonText({ requests }, "the batch's requests"), (text) => {
+    // A UTF-8 byte per UTF-16 unit at least: a text this long is refused without encoding it (hundreds of MB).
+    if (text.length > LIMITS.maxBodyBytes) {
+      return Result.fail(invalidRequest(`a batch's body is at most ${LIMITS.maxBodyBytes} bytes; this one is more than ${text.length}`))
+    }
     const body = encoder.encode(text)
     return body.length > LIMITS.maxBodyBytes
       ? Result.fail(invalidRequest(`a batch's body is at most ${LIMITS.maxBodyBytes} bytes; this one is ${body.length}`))
