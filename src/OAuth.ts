@@ -145,17 +145,17 @@ const requestToken = (
   tokenUrl: string,
   body: Record<string, string>
 ): Effect.Effect<typeof TokenResponse.Type, ApiError, HttpClient.HttpClient> =>
-  Effect.flatMap(Effect.flatMap(loadStack, ({ TokenEndpoint }) => TokenEndpoint.postJson(tokenUrl, body)), ({ status, text }) => {
+  Effect.gen(function*() {
+    const { TokenEndpoint } = yield* loadStack
+    const { status, text } = yield* TokenEndpoint.postJson(tokenUrl, body)
     const invalid = new Other({
       status,
       errorType: "invalid_response",
       apiMessage: "the token endpoint's answer has no access_token",
       retryable: false
     })
-    return Effect.flatMap(
-      Effect.try({ try: () => JSON.parse(text) as unknown, catch: () => invalid }),
-      (json) => Effect.mapError(decodeTokenResponse(json), () => invalid)
-    )
+    const json = yield* Effect.try({ try: () => JSON.parse(text) as unknown, catch: () => invalid })
+    return yield* Effect.mapError(decodeTokenResponse(json), () => invalid)
   })
 
 /** {@link requestToken} with transient failures retried. */

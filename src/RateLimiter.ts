@@ -43,7 +43,7 @@ import * as Limiter from "./internal/rateLimiter/limiter.js"
 import * as MemoryStore from "./internal/rateLimiter/memoryStore.js"
 import * as Metrics from "./internal/rateLimiter/metrics.js"
 import type * as RedisStore from "./internal/rateLimiter/redisStore.js"
-import { lazyImport } from "./internal/lazyImport.js"
+import { lazyImportAsync } from "./internal/lazyImport.js"
 import { reportsOf } from "./internal/rateLimiter/reports.js"
 import { type Dimension, LIMIT_NAME, type Report, type Store } from "./internal/rateLimiter/store.js"
 import type { RateLimits } from "./internal/responseMetadata.js"
@@ -233,7 +233,7 @@ const reportsOfLimits = (limits: RateLimits): ReadonlyArray<Report> =>
   )
 
 /** The Redis store's module, loaded only for a Redis store: a program on memory limits (or a Worker) never loads it. */
-const loadRedisStore: Effect.Effect<typeof RedisStore> = lazyImport(() => import("./internal/rateLimiter/redisStore.js"))
+const loadRedisStore: Effect.Effect<typeof RedisStore> = lazyImportAsync(() => import("./internal/rateLimiter/redisStore.js"))
 
 /**
  * A limiter for these settings, its store's connections in the scope. With no limit at all, adaptive off and no
