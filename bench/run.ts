@@ -7,9 +7,9 @@
 // in wall time and in the contender process's CPU time (which leaves out the time the host steals from this VM).
 import { execFile, execFileSync, spawn } from "node:child_process"
 import { once } from "node:events"
-import { readFileSync } from "node:fs"
 import * as path from "node:path"
 import * as readline from "node:readline"
+import { staticImportsOf } from "../scripts/staticImports.mjs"
 
 const ROUNDS = Number(process.env.ROUNDS ?? 5)
 const PASSES = Number(process.env.PASSES ?? 5)
@@ -121,10 +121,9 @@ function dependenciesOf(entry: string): Array<string> {
   const visit = (file: string) => {
     if (seen.has(file)) return
     seen.add(file)
-    // Minified files too: `import{a}from"b"`, several statements a line.
-    for (const [, specifier] of readFileSync(file, "utf8").matchAll(/(?:^|[;}\s])(?:import|export)\s*(?:[^;"'()]*?from\s*)?["']([^"']+)["']/gm)) {
-      if (specifier!.startsWith(".")) visit(path.join(path.dirname(file), specifier!))
-      else if (!specifier!.startsWith("node:")) found.add(specifier!)
+    for (const specifier of staticImportsOf(file)) {
+      if (specifier.startsWith(".")) visit(path.join(path.dirname(file), specifier))
+      else if (!specifier.startsWith("node:")) found.add(specifier)
     }
   }
   visit(entry)

@@ -8,6 +8,7 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import { fileURLToPath, pathToFileURL } from "node:url"
 import ts from "typescript"
+import { staticImportsOf } from "./staticImports.mjs"
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..")
 const dist = path.join(root, "dist")
@@ -99,8 +100,8 @@ await esbuild.build({
   logOverride: { "ignored-bare-import": "silent" },
   logLevel: "warning"
 })
-const ownStaticImports = (file) => [...fs.readFileSync(file, "utf8").matchAll(/(?:^|[;}\s])(?:import|export)\s*(?:[^;"'()]*?from\s*)?"(\.[^"]+)"/gm)]
-  .map(([, specifier]) => path.resolve(path.dirname(file), specifier))
+const ownStaticImports = (file) =>
+  staticImportsOf(file).filter((specifier) => specifier.startsWith(".")).map((specifier) => path.resolve(path.dirname(file), specifier))
 const rootFiles = new Set()
 const visit = (file) => {
   if (rootFiles.has(file)) return
@@ -111,7 +112,7 @@ visit(path.join(node, "index.js"))
 // The entry, the chunk of the root's modules, and at most esbuild's helpers.
 const rootCode = [...rootFiles].filter((file) => fs.statSync(file).size > 1024)
 if (rootCode.length > 2 || rootFiles.size > 3) {
-  throw new Error(`the root entry of dist/node is ${rootFiles.size} files, not 2 and the helpers: ${[...rootFiles].map((f) => path.relative(node, f)).join(", ")}`)
+  throw new Error(`the root entry of dist/node is ${rootFiles.size} files, more than the entry, one chunk and esbuild's helpers: ${[...rootFiles].map((f) => path.relative(node, f)).join(", ")}`)
 }
 const rootModule = await import(pathToFileURL(path.join(esm, "index.js")).href)
 const namespaces = { ...Object.fromEntries(Object.keys(rootModule).filter((name) => /^[A-Z]/.test(name) && typeof rootModule[name] === "object").map((name) => [name, name])), Promise: "PromiseClient" }

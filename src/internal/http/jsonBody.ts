@@ -9,8 +9,8 @@ import { estimateInputTokens } from "../rateLimiter/estimate.js"
 import { jsonText } from "./request.js"
 
 /**
- * The params as a JSON body, or an `InvalidRequest` saying why JSON cannot carry them. It never quotes them: they may hold
- * anything.
+ * The params as a JSON body, or an `InvalidRequest` saying why JSON cannot carry them. It never quotes them: they may
+ * hold anything.
  */
 export const encodeBody = (params: unknown, metered: boolean): Result.Result<{ body: HttpBody.HttpBody; inputTokens: number }, InvalidRequest> =>
   Result.map(

@@ -1,0 +1,1 @@
+export declare const staticImportsOf: (file: string) => Array<string>
